@@ -216,9 +216,9 @@ func TestOpenErrors(t *testing.T) {
 	}
 	on := true
 	tests := []struct {
-		name   string
-		path   string
-		cfg    PortConfig
+		name    string
+		path    string
+		cfg     PortConfig
 		is      error
 		code    serial.PortErrorCode
 		hasCode bool
