@@ -1,0 +1,366 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// MessageState is an outgoing message's state as the API shows it.
+type MessageState string
+
+const (
+	Queued      MessageState = "queued"
+	Sending     MessageState = "sending"
+	Sent        MessageState = "sent"
+	Delivered   MessageState = "delivered"
+	Undelivered MessageState = "undelivered"
+	Failed      MessageState = "failed"
+	Expired     MessageState = "expired"
+	Unknown     MessageState = "unknown"
+	Cancelled   MessageState = "cancelled"
+)
+
+// Final reports whether nothing more will happen to the message's sending.
+// sent and unknown are not final: a delivery report may still come.
+func (s MessageState) Final() bool {
+	switch s {
+	case Delivered, Undelivered, Failed, Expired, Cancelled:
+		return true
+	}
+	return false
+}
+
+// messageTransitions is the one place that says which state may follow
+// which. Everything that changes a message's state goes through
+// transitionMessage, which enforces it.
+var messageTransitions = map[MessageState][]MessageState{
+	Queued:  {Sending, Failed, Expired, Cancelled},
+	Sending: {Queued, Sent, Failed, Unknown, Expired},
+	Sent:    {Delivered, Undelivered},
+	Unknown: {Delivered, Undelivered, Queued}, // Queued only under at_least_once
+}
+
+func allowed(from, to MessageState) bool {
+	for _, s := range messageTransitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrConflict is returned when a write does not fit the object's current
+// state (a cancel after sending started, an idempotency key reused with
+// another request).
+var ErrConflict = errors.New("conflict")
+
+// Part is one SMS of a message.
+type Part struct {
+	Seq          int       `json:"seq"`
+	State        string    `json:"state"`
+	MR           *int      `json:"message_reference,omitempty"`
+	SentAt       time.Time `json:"sent_at,omitzero"`
+	ReportAt     time.Time `json:"report_at,omitzero"`
+	ReportStatus *int      `json:"report_status,omitempty"`
+}
+
+// Message is an outgoing SMS as stored and as the API shows it.
+type Message struct {
+	ID          string       `json:"id"`
+	Reference   string       `json:"reference,omitempty"`
+	To          string       `json:"to"`
+	Text        string       `json:"text"`
+	TextBlanked bool         `json:"text_blanked,omitempty"`
+	Encoding    string       `json:"encoding"`
+	Parts       int          `json:"parts"`
+	PinModem    string       `json:"pinned_modem,omitempty"`
+	PinOperator string       `json:"pinned_operator,omitempty"`
+	Report      bool         `json:"report"`
+	ConcatRef   int          `json:"-"`
+	State       MessageState `json:"state"`
+	Seq         int          `json:"version"`
+	ICCID       string       `json:"iccid,omitempty"`
+	ModemID     string       `json:"modem,omitempty"`
+	Attempts    int          `json:"attempts"`
+	NextAttempt time.Time    `json:"next_attempt_at,omitzero"`
+	CreatedAt   time.Time    `json:"created_at"`
+	ExpiresAt   time.Time    `json:"expires_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
+	SentAt      time.Time    `json:"sent_at,omitzero"`
+	FinalAt     time.Time    `json:"final_at,omitzero"`
+	Error       *ErrorInfo   `json:"last_error,omitempty"`
+	PartList    []Part       `json:"part_list"`
+}
+
+// ErrorInfo is the last error a message met, with the modem's own code.
+type ErrorInfo struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// NewID returns a time-ordered random id with the given prefix, e.g.
+// "msg_01HV...". Time first keeps ids roughly sortable by creation.
+func NewID(prefix string, now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli()))
+	rand.Read(b[8:])
+	enc := base32.StdEncoding.WithPadding(base32.NoPadding)
+	// Drop the two leading zero bytes of the 64-bit millisecond count.
+	return prefix + strings.ToLower(enc.EncodeToString(b[2:]))
+}
+
+// NewMessage is what the API accepted.
+type NewMessage struct {
+	To, Text, Encoding     string
+	Parts                  int
+	Reference              string
+	PinModem, PinOperator  string
+	Report                 bool
+	TTL                    time.Duration
+	IdempotencyKey         string
+	IdempotencyFingerprint string // the normalised request, compared on reuse
+}
+
+// Accept stores a new message durably. With an idempotency key already seen
+// it returns the stored message and existed=true, or ErrConflict when the
+// key came with another request.
+func (s *Store) Accept(ctx context.Context, n NewMessage) (m *Message, existed bool, err error) {
+	err = s.Write(ctx, func(t *Tx) error {
+		if n.IdempotencyKey != "" {
+			var fp, id string
+			err := t.queryRow("SELECT request, message_id FROM idempotency WHERE key = ?", n.IdempotencyKey).Scan(&fp, &id)
+			switch {
+			case err == nil:
+				if fp != n.IdempotencyFingerprint {
+					return fmt.Errorf("%w: Idempotency-Key was used with a different request", ErrConflict)
+				}
+				existed = true
+				m, err = getMessage(t.tx, id)
+				return err
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
+		now := t.now
+		m = &Message{
+			ID:          NewID("msg_", now),
+			Reference:   n.Reference,
+			To:          n.To,
+			Text:        n.Text,
+			Encoding:    n.Encoding,
+			Parts:       n.Parts,
+			PinModem:    n.PinModem,
+			PinOperator: n.PinOperator,
+			Report:      n.Report,
+			State:       Queued,
+			Seq:         1,
+			CreatedAt:   now,
+			ExpiresAt:   now.Add(n.TTL),
+			UpdatedAt:   now,
+		}
+		if n.Parts > 1 {
+			ref, err := nextConcatRef(t)
+			if err != nil {
+				return err
+			}
+			m.ConcatRef = ref
+		}
+		_, err := t.exec(`INSERT INTO messages (id, reference, to_number, body, encoding, parts, pin_modem,
+			pin_operator, report, concat_ref, state, seq, created_at, expires_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			m.ID, m.Reference, m.To, m.Text, m.Encoding, m.Parts, m.PinModem, m.PinOperator,
+			boolInt(m.Report), m.ConcatRef, m.State, m.Seq, ms(m.CreatedAt), ms(m.ExpiresAt), ms(m.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		for i := 1; i <= n.Parts; i++ {
+			if _, err := t.exec("INSERT INTO message_parts (message_id, seq) VALUES (?, ?)", m.ID, i); err != nil {
+				return err
+			}
+			m.PartList = append(m.PartList, Part{Seq: i, State: "pending"})
+		}
+		if n.IdempotencyKey != "" {
+			if _, err := t.exec("INSERT INTO idempotency (key, request, message_id, created_at) VALUES (?,?,?,?)",
+				n.IdempotencyKey, n.IdempotencyFingerprint, m.ID, ms(now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return m, existed, nil
+}
+
+// nextConcatRef hands out concatenation references from a counter kept in the
+// database, so a restart never reuses the reference of a message that is
+// still being assembled on a handset.
+func nextConcatRef(t *Tx) (int, error) {
+	var v int
+	err := t.queryRow("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'concat_ref'").Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	v = v%65535 + 1 // 1..65535: some handsets treat 0 specially
+	_, err = t.exec("INSERT INTO meta (key, value) VALUES ('concat_ref', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", fmt.Sprint(v))
+	return v, err
+}
+
+// GetMessage returns one message with its parts.
+func (s *Store) GetMessage(ctx context.Context, id string) (*Message, error) {
+	return getMessage(readerOf{ctx, s.rdb}, id)
+}
+
+// querier is what reading a message needs; both *sql.Tx and a reader pool
+// provide it.
+type querier interface {
+	QueryRow(q string, args ...any) *sql.Row
+	Query(q string, args ...any) (*sql.Rows, error)
+}
+
+type readerOf struct {
+	ctx context.Context
+	db  *sql.DB
+}
+
+func (r readerOf) QueryRow(q string, args ...any) *sql.Row {
+	return r.db.QueryRowContext(r.ctx, q, args...)
+}
+func (r readerOf) Query(q string, args ...any) (*sql.Rows, error) {
+	return r.db.QueryContext(r.ctx, q, args...)
+}
+
+const messageColumns = `id, reference, to_number, body, body_blanked, encoding, parts, pin_modem, pin_operator,
+	report, concat_ref, state, seq, iccid, modem_id, attempts, next_attempt, created_at, expires_at,
+	updated_at, sent_at, final_at, error_code, error_text`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMessage(r scanner) (*Message, error) {
+	var m Message
+	var blanked, report int
+	var next, created, expires, updated, sent, final int64
+	var code, text string
+	err := r.Scan(&m.ID, &m.Reference, &m.To, &m.Text, &blanked, &m.Encoding, &m.Parts, &m.PinModem,
+		&m.PinOperator, &report, &m.ConcatRef, &m.State, &m.Seq, &m.ICCID, &m.ModemID, &m.Attempts,
+		&next, &created, &expires, &updated, &sent, &final, &code, &text)
+	if err != nil {
+		return nil, err
+	}
+	m.TextBlanked, m.Report = blanked != 0, report != 0
+	m.NextAttempt, m.CreatedAt, m.ExpiresAt = fromMS(next), fromMS(created), fromMS(expires)
+	m.UpdatedAt, m.SentAt, m.FinalAt = fromMS(updated), fromMS(sent), fromMS(final)
+	if code != "" || text != "" {
+		m.Error = &ErrorInfo{Code: code, Message: text}
+	}
+	return &m, nil
+}
+
+func getMessage(q querier, id string) (*Message, error) {
+	m, err := scanMessage(q.QueryRow("SELECT "+messageColumns+" FROM messages WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("message %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query("SELECT seq, state, mr, sent_at, report_at, report_status FROM message_parts WHERE message_id = ? ORDER BY seq", id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p Part
+		var mr, status int
+		var sent, report int64
+		if err := rows.Scan(&p.Seq, &p.State, &mr, &sent, &report, &status); err != nil {
+			return nil, err
+		}
+		if mr >= 0 {
+			p.MR = &mr
+		}
+		if status >= 0 {
+			p.ReportStatus = &status
+		}
+		p.SentAt, p.ReportAt = fromMS(sent), fromMS(report)
+		m.PartList = append(m.PartList, p)
+	}
+	return m, rows.Err()
+}
+
+// transitionMessage moves a message to a new state inside t, enforcing the
+// transition table, bumping its sequence number and appending the event that
+// carries the whole message. set applies the columns that go with the change.
+func transitionMessage(t *Tx, id string, to MessageState, set func(m *Message)) (*Message, error) {
+	m, err := getMessage(t.tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.State != to && !allowed(m.State, to) {
+		return m, fmt.Errorf("%w: message %s is %s, cannot become %s", ErrConflict, id, m.State, to)
+	}
+	m.State = to
+	m.Seq++
+	m.UpdatedAt = t.now
+	if to.Final() && m.FinalAt.IsZero() {
+		m.FinalAt = t.now
+	}
+	if set != nil {
+		set(m)
+	}
+	var code, text string
+	if m.Error != nil {
+		code, text = m.Error.Code, m.Error.Message
+	}
+	_, err = t.exec(`UPDATE messages SET state=?, seq=?, iccid=?, modem_id=?, attempts=?, next_attempt=?,
+		updated_at=?, sent_at=?, final_at=?, error_code=?, error_text=? WHERE id=?`,
+		m.State, m.Seq, m.ICCID, m.ModemID, m.Attempts, ms(m.NextAttempt), ms(m.UpdatedAt), ms(m.SentAt),
+		ms(m.FinalAt), code, text, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := appendEvent(t, "message."+string(to), "message", m.ID, m.Seq, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func appendEvent(t *Tx, typ, kind, objectID string, seq int, object any) error {
+	payload, err := json.Marshal(object)
+	if err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	_, err = t.exec("INSERT INTO events (type, kind, object_id, object_seq, payload, created_at) VALUES (?,?,?,?,?,?)",
+		typ, kind, objectID, seq, string(payload), ms(t.now))
+	return err
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,261 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The send path writes before and after every AT+CMGS so that a crash at any
+// point leaves the database saying what may have happened: a part marked
+// "sending" may be on the air, so it is never sent again unless the operator
+// asked for at-least-once.
+
+// BeginPart records that part seq of message id is about to be written to a
+// modem through SIM iccid. The first part moves the message to sending and
+// counts an attempt. Call it, and wait for it, before the PDU goes out.
+func (s *Store) BeginPart(ctx context.Context, id string, seq int, iccid, modemID string) (*Message, error) {
+	var m *Message
+	err := s.Write(ctx, func(t *Tx) error {
+		cur, err := getMessage(t.tx, id)
+		if err != nil {
+			return err
+		}
+		if !t.now.Before(cur.ExpiresAt) {
+			return fmt.Errorf("%w: message %s expired at %s", ErrExpired, id, cur.ExpiresAt.Format(time.RFC3339))
+		}
+		if cur.ICCID != "" && cur.ICCID != iccid && anyPartLeft(cur) {
+			// All parts of a long message go through one SIM, or the
+			// handset cannot join them.
+			return fmt.Errorf("%w: message %s is bound to SIM %s", ErrConflict, id, cur.ICCID)
+		}
+		if cur.State == Queued {
+			cur, err = transitionMessage(t, id, Sending, func(m *Message) {
+				m.Attempts++
+				m.ICCID, m.ModemID = iccid, modemID
+				m.NextAttempt = time.Time{}
+			})
+			if err != nil {
+				return err
+			}
+		} else if cur.State != Sending {
+			return fmt.Errorf("%w: message %s is %s", ErrConflict, id, cur.State)
+		}
+		res, err := t.exec("UPDATE message_parts SET state='sending', iccid=? WHERE message_id=? AND seq=? AND state='pending'", iccid, id, seq)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("%w: part %d of %s is not pending", ErrConflict, seq, id)
+		}
+		m = cur
+		return nil
+	})
+	return m, err
+}
+
+// ErrExpired means the message may no longer be sent.
+var ErrExpired = fmt.Errorf("expired")
+
+func anyPartLeft(m *Message) bool {
+	for _, p := range m.PartList {
+		if p.State != "pending" {
+			return true
+		}
+	}
+	return false
+}
+
+// PartSent records the modem's message reference for a part; the message is
+// sent once every part is.
+func (s *Store) PartSent(ctx context.Context, id string, seq, mr int) (*Message, error) {
+	var m *Message
+	err := s.Write(ctx, func(t *Tx) error {
+		if _, err := t.exec("UPDATE message_parts SET state='sent', mr=?, sent_at=? WHERE message_id=? AND seq=? AND state='sending'",
+			mr, ms(t.now), id, seq); err != nil {
+			return err
+		}
+		var left int
+		if err := t.queryRow("SELECT COUNT(*) FROM message_parts WHERE message_id=? AND state!='sent'", id).Scan(&left); err != nil {
+			return err
+		}
+		if left > 0 {
+			var err error
+			m, err = getMessage(t.tx, id)
+			return err
+		}
+		var err error
+		m, err = transitionMessage(t, id, Sent, func(m *Message) {
+			m.SentAt = t.now
+			m.Error = nil
+		})
+		if err != nil {
+			return err
+		}
+		return touchSIMSent(t, m.ICCID)
+	})
+	return m, err
+}
+
+// PartNotSent records a failure that happened before the PDU reached the
+// modem, so nothing went out. retryAt zero means give up: the message fails.
+func (s *Store) PartNotSent(ctx context.Context, id string, seq int, cause ErrorInfo, retryAt time.Time) (*Message, error) {
+	var m *Message
+	err := s.Write(ctx, func(t *Tx) error {
+		if _, err := t.exec("UPDATE message_parts SET state='pending' WHERE message_id=? AND seq=? AND state='sending'", id, seq); err != nil {
+			return err
+		}
+		var sentParts int
+		if err := t.queryRow("SELECT COUNT(*) FROM message_parts WHERE message_id=? AND state!='pending'", id).Scan(&sentParts); err != nil {
+			return err
+		}
+		to := Queued
+		if retryAt.IsZero() {
+			to = Failed
+		}
+		var err error
+		m, err = transitionMessage(t, id, to, func(m *Message) {
+			m.Error = &cause
+			m.NextAttempt = retryAt
+			if to == Queued && sentParts == 0 {
+				// Nothing of it went out: another SIM may take it.
+				m.ICCID, m.ModemID = "", ""
+			}
+		})
+		return err
+	})
+	return m, err
+}
+
+// PartUnknown records a part whose PDU was written but whose result never
+// came. The message becomes unknown and is not sent again; with atLeastOnce
+// it goes back to the queue instead, accepting a possible duplicate.
+func (s *Store) PartUnknown(ctx context.Context, id string, seq int, cause ErrorInfo, atLeastOnce bool) (*Message, error) {
+	var m *Message
+	err := s.Write(ctx, func(t *Tx) error {
+		var err error
+		m, err = markUnknown(t, id, seq, cause, atLeastOnce)
+		return err
+	})
+	return m, err
+}
+
+func markUnknown(t *Tx, id string, seq int, cause ErrorInfo, atLeastOnce bool) (*Message, error) {
+	state, to := "unknown", Unknown
+	if atLeastOnce {
+		state, to = "pending", Queued
+	}
+	if _, err := t.exec("UPDATE message_parts SET state=?, sent_at=? WHERE message_id=? AND seq=? AND state='sending'",
+		state, ms(t.now), id, seq); err != nil {
+		return nil, err
+	}
+	return transitionMessage(t, id, to, func(m *Message) { m.Error = &cause })
+}
+
+// RecoverInFlight runs at start-up, before any modem is used: a part left in
+// "sending" by a crash may have gone out, so its message becomes unknown (or
+// is requeued under at-least-once). Messages caught between parts go back to
+// the queue bound to their SIM. It returns how many became unknown.
+func (s *Store) RecoverInFlight(ctx context.Context, atLeastOnce bool) (int, error) {
+	var n int
+	err := s.Write(ctx, func(t *Tx) error {
+		rows, err := t.query("SELECT message_id, seq FROM message_parts WHERE state='sending'")
+		if err != nil {
+			return err
+		}
+		type key struct {
+			id  string
+			seq int
+		}
+		var inflight []key
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.id, &k.seq); err != nil {
+				rows.Close()
+				return err
+			}
+			inflight = append(inflight, k)
+		}
+		rows.Close()
+		cause := ErrorInfo{Code: "interrupted", Message: "gsmbridge stopped while this part was being sent; it may have reached the recipient"}
+		for _, k := range inflight {
+			if _, err := markUnknown(t, k.id, k.seq, cause, atLeastOnce); err != nil {
+				return err
+			}
+			n++
+		}
+		rows, err = t.query("SELECT id FROM messages WHERE state='sending'")
+		if err != nil {
+			return err
+		}
+		var between []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			between = append(between, id)
+		}
+		rows.Close()
+		for _, id := range between {
+			if _, err := transitionMessage(t, id, Queued, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Cancel stops a queued message. Once sending started it is ErrConflict: the
+// SMS may be on its way and cannot be called back.
+func (s *Store) Cancel(ctx context.Context, id string) (*Message, error) {
+	var m *Message
+	err := s.Write(ctx, func(t *Tx) error {
+		var err error
+		m, err = transitionMessage(t, id, Cancelled, nil)
+		return err
+	})
+	return m, err
+}
+
+// Expire marks a queued message whose time ran out before it could be sent.
+func (s *Store) Expire(ctx context.Context, id string) (*Message, error) {
+	var m *Message
+	err := s.Write(ctx, func(t *Tx) error {
+		var err error
+		m, err = transitionMessage(t, id, Expired, func(m *Message) {
+			m.Error = &ErrorInfo{Code: "expired", Message: "not sent before expires_at"}
+		})
+		return err
+	})
+	return m, err
+}
+
+// Queue returns every message that still has parts to send (queued, or
+// sending after recovery), oldest first; the scheduler loads it at start-up.
+func (s *Store) Queue(ctx context.Context) ([]*Message, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+messageColumns+" FROM messages WHERE state IN ('queued','sending') ORDER BY created_at, id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func touchSIMSent(t *Tx, iccid string) error {
+	if iccid == "" {
+		return nil
+	}
+	_, err := t.exec("UPDATE sims SET last_sent_at=? WHERE iccid=?", ms(t.now), iccid)
+	return err
+}

@@ -1,0 +1,317 @@
+// Package store keeps gsmbridge's durable state in an embedded SQLite database:
+// messages and their parts, SIMs and modems, received SMS, status reports and
+// the event log.
+//
+// Every write goes through one writer goroutine that commits whatever is
+// waiting in a single transaction (group commit). With synchronous=FULL each
+// commit costs an fsync; batching keeps accept latency low under load while
+// every caller still learns of its write only after it is on disk, which is
+// what lets the HTTP API answer "accepted" only for messages that survive a
+// crash.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrLocked means another process holds the data directory.
+var ErrLocked = errors.New("data directory is in use by another gsmbridge")
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrClosed is returned for writes submitted after Close.
+var ErrClosed = errors.New("store closed")
+
+const dbFile = "gsmbridge.db"
+
+// Options tune the store; the zero value is the production setting.
+type Options struct {
+	// MaxBatch bounds how many writes share one transaction.
+	MaxBatch int
+	// Now is the clock used for row timestamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is safe for concurrent use.
+type Store struct {
+	dir  string
+	lock *os.File
+	wdb  *sql.DB // one connection, used only by the writer goroutine
+	rdb  *sql.DB // readers; WAL lets them run beside the writer
+	now  func() time.Time
+
+	writes   chan *writeOp
+	closing  chan struct{}
+	done     chan struct{}
+	closeMu  sync.Mutex
+	closed   bool
+	maxBatch int
+
+	statsMu sync.Mutex
+	stats   WriterStats
+}
+
+// WriterStats tells whether the writer makes progress (the systemd watchdog
+// and /metrics read it).
+type WriterStats struct {
+	Commits     uint64
+	Writes      uint64
+	LastCommit  time.Time
+	LastFailure error
+}
+
+type writeOp struct {
+	fn   func(*Tx) error
+	done chan error
+}
+
+// Tx is a write transaction handed to functions passed to Write. It exposes
+// only what the store's own methods need; callers outside the package use the
+// typed methods.
+type Tx struct {
+	tx  *sql.Tx
+	now time.Time
+}
+
+func (t *Tx) exec(q string, args ...any) (sql.Result, error) { return t.tx.Exec(q, args...) }
+func (t *Tx) queryRow(q string, args ...any) *sql.Row      { return t.tx.QueryRow(q, args...) }
+func (t *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	return t.tx.Query(q, args...)
+}
+
+// Open opens (creating if needed) the database in dir, takes the directory
+// lock and applies pending migrations.
+func Open(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, dbFile)
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	wdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	if err := migrate(wdb); err != nil {
+		wdb.Close()
+		lock.Close()
+		return nil, err
+	}
+	rdb, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		wdb.Close()
+		lock.Close()
+		return nil, fmt.Errorf("store: open readers: %w", err)
+	}
+	rdb.SetMaxOpenConns(8)
+	s := &Store{
+		dir:      dir,
+		lock:     lock,
+		wdb:      wdb,
+		rdb:      rdb,
+		now:      opts.Now,
+		writes:   make(chan *writeOp, 1024),
+		closing:  make(chan struct{}),
+		done:     make(chan struct{}),
+		maxBatch: opts.MaxBatch,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxBatch <= 0 {
+		s.maxBatch = 256
+	}
+	go s.writer()
+	return s, nil
+}
+
+// lockDir takes an exclusive flock on dir/gsmbridge.lock. flock is released by
+// the kernel when the process dies, so a kill -9 leaves no stale lock.
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "gsmbridge.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			if len(holder) > 0 {
+				return nil, fmt.Errorf("%w: %s (held by pid %s)", ErrLocked, dir, string(holder))
+			}
+			return nil, fmt.Errorf("%w: %s", ErrLocked, dir)
+		}
+		return nil, fmt.Errorf("store: lock %s: %w", path, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		fmt.Fprintf(f, "%d", os.Getpid())
+		f.Sync()
+	}
+	return f, nil
+}
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Close stops the writer after it has committed everything submitted before
+// Close, then closes the database and releases the lock.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		<-s.done
+		return nil
+	}
+	s.closed = true
+	close(s.closing)
+	s.closeMu.Unlock()
+	<-s.done
+	err := errors.Join(s.rdb.Close(), s.wdb.Close())
+	s.lock.Close()
+	return err
+}
+
+// Write runs fn in the writer's next transaction and returns once that
+// transaction is durable (or failed). fn must not block on anything but the
+// database; its changes are rolled back alone if it returns an error.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	op := &writeOp{fn: fn, done: make(chan error, 1)}
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return ErrClosed
+	}
+	select {
+	case s.writes <- op:
+	case <-ctx.Done():
+		s.closeMu.Unlock()
+		return ctx.Err()
+	}
+	s.closeMu.Unlock()
+	// Once queued the write will be committed or fail; waiting for it even
+	// past ctx keeps callers from reporting "not done" for something that
+	// then lands.
+	return <-op.done
+}
+
+// Stats reports the writer's progress.
+func (s *Store) Stats() WriterStats {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return s.stats
+}
+
+func (s *Store) writer() {
+	defer close(s.done)
+	batch := make([]*writeOp, 0, s.maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case op := <-s.writes:
+			batch = append(batch, op)
+		case <-s.closing:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case op := <-s.writes:
+					batch = append(batch, op)
+					if len(batch) == s.maxBatch {
+						s.commit(batch)
+						batch = batch[:0]
+					}
+					continue
+				default:
+				}
+				break
+			}
+			if len(batch) > 0 {
+				s.commit(batch)
+			}
+			return
+		}
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case op := <-s.writes:
+				batch = append(batch, op)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs the batch in one transaction, each op inside its own savepoint
+// so that one failing op is rolled back without taking the others with it.
+func (s *Store) commit(batch []*writeOp) {
+	results := make([]error, len(batch))
+	err := func() error {
+		tx, err := s.wdb.Begin()
+		if err != nil {
+			return err
+		}
+		t := &Tx{tx: tx, now: s.now()}
+		for i, op := range batch {
+			if _, err := tx.Exec("SAVEPOINT op"); err != nil {
+				tx.Rollback()
+				return err
+			}
+			if results[i] = runOp(op.fn, t); results[i] != nil {
+				if _, err := tx.Exec("ROLLBACK TO op"); err != nil {
+					tx.Rollback()
+					return err
+				}
+			}
+			if _, err := tx.Exec("RELEASE op"); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		return tx.Commit()
+	}()
+	s.statsMu.Lock()
+	if err != nil {
+		s.stats.LastFailure = err
+	} else {
+		s.stats.Commits++
+		s.stats.Writes += uint64(len(batch))
+		s.stats.LastCommit = s.now()
+	}
+	s.statsMu.Unlock()
+	for i, op := range batch {
+		if err != nil {
+			op.done <- fmt.Errorf("store: commit: %w", err)
+			continue
+		}
+		op.done <- results[i]
+	}
+}
+
+func runOp(fn func(*Tx) error, t *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: write panicked: %v", r)
+		}
+	}()
+	return fn(t)
+}

@@ -1,0 +1,332 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func openTest(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func accept(t *testing.T, s *Store, n NewMessage) *Message {
+	t.Helper()
+	if n.To == "" {
+		n.To = "+79161234567"
+	}
+	if n.Text == "" {
+		n.Text = "Платёж 12345"
+	}
+	if n.Parts == 0 {
+		n.Parts = 1
+	}
+	if n.Encoding == "" {
+		n.Encoding = "ucs2"
+	}
+	if n.TTL == 0 {
+		n.TTL = time.Hour
+	}
+	m, _, err := s.Accept(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestSecondOpenOfSameDirectoryIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	openTest(t, dir)
+	_, err := Open(dir, Options{})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open: got %v, want ErrLocked", err)
+	}
+}
+
+func TestAcceptedMessageSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := accept(t, s, NewMessage{Text: "Привет", Reference: "pay-1"})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, dir)
+	got, err := s.GetMessage(context.Background(), m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Text != "Привет" || got.State != Queued || got.Reference != "pay-1" || len(got.PartList) != 1 {
+		t.Fatalf("after reopen: %+v", got)
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	n := NewMessage{To: "+79161234567", Text: "a", Encoding: "gsm7", Parts: 1, TTL: time.Hour,
+		IdempotencyKey: "k1", IdempotencyFingerprint: "fp-a"}
+	first, existed, err := s.Accept(ctx, n)
+	if err != nil || existed {
+		t.Fatalf("first: %v existed=%v", err, existed)
+	}
+	again, existed, err := s.Accept(ctx, n)
+	if err != nil || !existed || again.ID != first.ID {
+		t.Fatalf("same request: id %s existed=%v err=%v, want %s", again.ID, existed, err, first.ID)
+	}
+	n.IdempotencyFingerprint = "fp-b"
+	if _, _, err := s.Accept(ctx, n); !errors.Is(err, ErrConflict) {
+		t.Fatalf("other request with same key: %v, want ErrConflict", err)
+	}
+}
+
+func TestConcatReferencesAreFreshAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	seen := map[int]bool{}
+	for round := 0; round < 2; round++ {
+		s, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			m := accept(t, s, NewMessage{Parts: 3})
+			if m.ConcatRef == 0 || seen[m.ConcatRef] {
+				t.Fatalf("round %d: concat ref %d reused or zero (seen %v)", round, m.ConcatRef, seen)
+			}
+			seen[m.ConcatRef] = true
+		}
+		s.Close()
+	}
+}
+
+func TestSendPathStatesAndEvents(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	m := accept(t, s, NewMessage{Parts: 2})
+	if _, err := s.BeginPart(ctx, m.ID, 1, "89701", "modem-a"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.PartSent(ctx, m.ID, 1, 17)
+	if got.State != Sending {
+		t.Fatalf("after one of two parts: %s, want sending", got.State)
+	}
+	// The second part must go through the same SIM.
+	if _, err := s.BeginPart(ctx, m.ID, 2, "89702", "modem-b"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("part 2 on another SIM: %v, want ErrConflict", err)
+	}
+	if _, err := s.BeginPart(ctx, m.ID, 2, "89701", "modem-a"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.PartSent(ctx, m.ID, 2, 18)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != Sent || got.SentAt.IsZero() || got.Attempts != 1 || got.ICCID != "89701" {
+		t.Fatalf("sent message: %+v", got)
+	}
+	if *got.PartList[0].MR != 17 || *got.PartList[1].MR != 18 {
+		t.Fatalf("message references: %+v", got.PartList)
+	}
+	evs := eventsOf(t, s, m.ID)
+	want := []string{"message.sending/2", "message.sent/3"}
+	if fmt.Sprint(evs) != fmt.Sprint(want) {
+		t.Fatalf("events %v, want %v", evs, want)
+	}
+}
+
+func eventsOf(t *testing.T, s *Store, id string) []string {
+	t.Helper()
+	rows, err := s.rdb.Query("SELECT type, object_seq FROM events WHERE object_id=? ORDER BY id", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var typ string
+		var seq int
+		rows.Scan(&typ, &seq)
+		out = append(out, fmt.Sprintf("%s/%d", typ, seq))
+	}
+	return out
+}
+
+func TestFailureBeforeDataRequeuesAndFreesTheSIM(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	m := accept(t, s, NewMessage{})
+	s.BeginPart(ctx, m.ID, 1, "89701", "modem-a")
+	retry := time.Now().Add(time.Minute)
+	got, err := s.PartNotSent(ctx, m.ID, 1, ErrorInfo{Code: "CMS 38", Message: "network out of order (CMS 38)"}, retry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != Queued || got.ICCID != "" || got.Error.Code != "CMS 38" || got.NextAttempt.IsZero() {
+		t.Fatalf("after transient failure: %+v", got)
+	}
+	got, _ = s.BeginPart(ctx, m.ID, 1, "89702", "modem-b")
+	if got.Attempts != 2 || got.ICCID != "89702" {
+		t.Fatalf("retry on another SIM: %+v", got)
+	}
+	got, _ = s.PartNotSent(ctx, m.ID, 1, ErrorInfo{Code: "CMS 1", Message: "unassigned number (CMS 1)"}, time.Time{})
+	if got.State != Failed || got.FinalAt.IsZero() {
+		t.Fatalf("after permanent failure: %+v", got)
+	}
+}
+
+func TestUnknownOutcomeIsNeverRequeuedByDefault(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	m := accept(t, s, NewMessage{})
+	s.BeginPart(ctx, m.ID, 1, "89701", "modem-a")
+	got, _ := s.PartUnknown(ctx, m.ID, 1, ErrorInfo{Code: "timeout", Message: "no answer to AT+CMGS"}, false)
+	if got.State != Unknown || got.PartList[0].State != "unknown" {
+		t.Fatalf("%+v", got)
+	}
+	q, _ := s.Queue(ctx)
+	if len(q) != 0 {
+		t.Fatalf("unknown message is in the send queue: %v", q)
+	}
+}
+
+func TestRecoverInFlightAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir, Options{})
+	ctx := context.Background()
+	caught := accept(t, s, NewMessage{})
+	between := accept(t, s, NewMessage{Parts: 2})
+	waiting := accept(t, s, NewMessage{})
+	s.BeginPart(ctx, caught.ID, 1, "89701", "m")
+	s.BeginPart(ctx, between.ID, 1, "89701", "m")
+	s.PartSent(ctx, between.ID, 1, 5)
+	s.Close() // what a kill -9 leaves is the same rows
+
+	s = openTest(t, dir)
+	n, err := s.RecoverInFlight(ctx, false)
+	if err != nil || n != 1 {
+		t.Fatalf("recovered %d, %v; want 1", n, err)
+	}
+	for id, want := range map[string]MessageState{caught.ID: Unknown, between.ID: Queued, waiting.ID: Queued} {
+		got, _ := s.GetMessage(ctx, id)
+		if got.State != want {
+			t.Errorf("%s: %s, want %s", id, got.State, want)
+		}
+	}
+	b, _ := s.GetMessage(ctx, between.ID)
+	if b.ICCID != "89701" {
+		t.Errorf("half-sent message lost its SIM binding: %q", b.ICCID)
+	}
+}
+
+func TestCancelOnlyWhileQueued(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	a := accept(t, s, NewMessage{})
+	if got, err := s.Cancel(ctx, a.ID); err != nil || got.State != Cancelled {
+		t.Fatalf("cancel queued: %v %v", got, err)
+	}
+	b := accept(t, s, NewMessage{})
+	s.BeginPart(ctx, b.ID, 1, "89701", "m")
+	if _, err := s.Cancel(ctx, b.ID); !errors.Is(err, ErrConflict) {
+		t.Fatalf("cancel while sending: %v, want ErrConflict", err)
+	}
+}
+
+func TestExpiredMessageIsNotStarted(t *testing.T) {
+	now := time.Now()
+	clock := func() time.Time { return now }
+	s, err := Open(t.TempDir(), Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m := accept(t, s, NewMessage{TTL: time.Minute})
+	now = now.Add(time.Minute)
+	if _, err := s.BeginPart(context.Background(), m.ID, 1, "89701", "m"); !errors.Is(err, ErrExpired) {
+		t.Fatalf("BeginPart after expiry: %v, want ErrExpired", err)
+	}
+}
+
+func TestConcurrentWritesShareCommits(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	var wg sync.WaitGroup
+	const n = 200
+	ids := make(chan string, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, _, err := s.Accept(context.Background(), NewMessage{To: "+79161234567", Text: "x", Encoding: "gsm7", Parts: 1, TTL: time.Hour})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- m.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		seen[id] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct ids, want %d", len(seen), n)
+	}
+	st := s.Stats()
+	if st.Writes != n || st.Commits >= n {
+		t.Logf("commits %d for %d writes", st.Commits, st.Writes)
+	}
+	if st.Writes != n {
+		t.Fatalf("writes %d, want %d", st.Writes, n)
+	}
+}
+
+func TestFailingWriteDoesNotTakeItsBatchDown(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	boom := errors.New("boom")
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Write(ctx, func(t *Tx) error {
+				if _, err := t.exec("INSERT INTO meta (key, value) VALUES (?, 'v')", fmt.Sprint("k", i)); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return boom
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var n int
+		s.rdb.QueryRow("SELECT COUNT(*) FROM meta WHERE key=?", fmt.Sprint("k", i)).Scan(&n)
+		if i%2 == 1 && (!errors.Is(err, boom) || n != 0) {
+			t.Errorf("op %d: err %v, rows %d; want boom and rolled back", i, err, n)
+		}
+		if i%2 == 0 && (err != nil || n != 1) {
+			t.Errorf("op %d: err %v, rows %d; want committed", i, err, n)
+		}
+	}
+}
