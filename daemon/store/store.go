@@ -86,7 +86,7 @@ type Tx struct {
 }
 
 func (t *Tx) exec(q string, args ...any) (sql.Result, error) { return t.tx.Exec(q, args...) }
-func (t *Tx) queryRow(q string, args ...any) *sql.Row      { return t.tx.QueryRow(q, args...) }
+func (t *Tx) queryRow(q string, args ...any) *sql.Row        { return t.tx.QueryRow(q, args...) }
 func (t *Tx) query(q string, args ...any) (*sql.Rows, error) {
 	return t.tx.Query(q, args...)
 }
