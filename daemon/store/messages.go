@@ -364,3 +364,45 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// MessageFilter selects messages for listing.
+type MessageFilter struct {
+	State MessageState // "" = any
+	Since time.Time    // created at or after
+	After string       // cursor: the last id of the previous page
+	Limit int
+}
+
+// ListMessages pages through messages in id order (ids are time-ordered).
+// Parts are not included. next is the cursor for the following page, "" at
+// the end.
+func (s *Store) ListMessages(ctx context.Context, f MessageFilter) (list []*Message, next string, err error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q := "SELECT " + messageColumns + " FROM messages WHERE id > ? AND created_at >= ?"
+	args := []any{f.After, ms(f.Since)}
+	if f.State != "" {
+		q += " AND state = ?"
+		args = append(args, f.State)
+	}
+	q += " ORDER BY id LIMIT ?"
+	args = append(args, f.Limit+1)
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		list = append(list, m)
+	}
+	if len(list) > f.Limit {
+		list = list[:f.Limit]
+		next = list[len(list)-1].ID
+	}
+	return list, next, rows.Err()
+}

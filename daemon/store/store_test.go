@@ -330,3 +330,57 @@ func TestFailingWriteDoesNotTakeItsBatchDown(t *testing.T) {
 		}
 	}
 }
+
+func TestListMessagesPages(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	var want []string
+	for i := 0; i < 5; i++ {
+		want = append(want, accept(t, s, NewMessage{}).ID)
+	}
+	var got []string
+	after := ""
+	for page := 0; page < 5; page++ {
+		list, next, err := s.ListMessages(ctx, MessageFilter{After: after, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range list {
+			got = append(got, m.ID)
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if len(got) != 5 {
+		t.Fatalf("paged %d messages, want 5", len(got))
+	}
+	seen := map[string]bool{}
+	for _, id := range got {
+		seen[id] = true
+	}
+	for _, id := range want {
+		if !seen[id] {
+			t.Fatalf("message %s missing from pages", id)
+		}
+	}
+}
+
+func TestSIMKeepsItsHistoryAcrossModems(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	s.SaveModem(ctx, Modem{ID: "imei-1", Port: "/dev/ttyUSB2"})
+	s.SaveModem(ctx, Modem{ID: "imei-2", Port: "/dev/ttyUSB5"})
+	if _, prev, err := s.SaveSIM(ctx, SIM{ICCID: "8970101", MSISDN: "+79160000001", ModemID: "imei-1"}); err != nil || prev != "" {
+		t.Fatalf("first sighting: prev %q err %v", prev, err)
+	}
+	saved, prev, err := s.SaveSIM(ctx, SIM{ICCID: "8970101", ModemID: "imei-2"})
+	if err != nil || prev != "" || saved.MSISDN != "+79160000001" || saved.ModemID != "imei-2" {
+		t.Fatalf("moved SIM: %+v prev %q err %v", saved, prev, err)
+	}
+	_, prev, _ = s.SaveSIM(ctx, SIM{ICCID: "8970202", ModemID: "imei-2"})
+	if prev != "8970101" {
+		t.Fatalf("swap in imei-2: previous %q, want 8970101", prev)
+	}
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// Modem is a modem as remembered across replugs: its id stays with it
+// whatever tty it comes back on.
+type Modem struct {
+	ID           string    `json:"id"`
+	IMEI         string    `json:"imei,omitempty"`
+	USBPath      string    `json:"usb_path,omitempty"`
+	Port         string    `json:"port"`
+	Name         string    `json:"name,omitempty"`
+	Manufacturer string    `json:"manufacturer,omitempty"`
+	Model        string    `json:"model,omitempty"`
+	Revision     string    `json:"revision,omitempty"`
+	ICCID        string    `json:"iccid,omitempty"`
+	FirstSeen    time.Time `json:"first_seen"`
+	LastSeen     time.Time `json:"last_seen"`
+}
+
+// SIM is a SIM card by ICCID, wherever it is plugged.
+type SIM struct {
+	ICCID          string    `json:"iccid"`
+	IMSI           string    `json:"imsi,omitempty"`
+	MSISDN         string    `json:"msisdn,omitempty"`
+	PLMN           string    `json:"plmn,omitempty"`
+	SMSC           string    `json:"smsc,omitempty"`
+	ModemID        string    `json:"modem,omitempty"`
+	State          string    `json:"state"`
+	StateReason    string    `json:"state_reason,omitempty"`
+	StateSince     time.Time `json:"state_since,omitzero"`
+	FailStreak     int       `json:"consecutive_failures"`
+	LastSentAt     time.Time `json:"last_sent_at,omitzero"`
+	LastReceivedAt time.Time `json:"last_received_at,omitzero"`
+	FirstSeen      time.Time `json:"first_seen"`
+	LastSeen       time.Time `json:"last_seen"`
+}
+
+// SaveModem inserts or updates a modem record, keeping its first_seen.
+func (s *Store) SaveModem(ctx context.Context, m Modem) (Modem, error) {
+	err := s.Write(ctx, func(t *Tx) error {
+		now := ms(t.now)
+		_, err := t.exec(`INSERT INTO modems (id, imei, usb_path, port, name, manufacturer, model, revision, iccid, first_seen, last_seen)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(id) DO UPDATE SET imei=excluded.imei, usb_path=excluded.usb_path, port=excluded.port,
+			name=excluded.name, manufacturer=excluded.manufacturer, model=excluded.model, revision=excluded.revision,
+			iccid=excluded.iccid, last_seen=excluded.last_seen`,
+			m.ID, m.IMEI, m.USBPath, m.Port, m.Name, m.Manufacturer, m.Model, m.Revision, m.ICCID, now, now)
+		if err != nil {
+			return err
+		}
+		var first int64
+		if err := t.queryRow("SELECT first_seen FROM modems WHERE id=?", m.ID).Scan(&first); err != nil {
+			return err
+		}
+		m.FirstSeen, m.LastSeen = fromMS(first), t.now
+		return nil
+	})
+	return m, err
+}
+
+// FindModemByIMEI returns the remembered modem with that IMEI.
+func (s *Store) FindModemByIMEI(ctx context.Context, imei string) (Modem, error) {
+	var m Modem
+	var first, last int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT id, imei, usb_path, port, name, manufacturer, model, revision, iccid, first_seen, last_seen
+		FROM modems WHERE imei=? ORDER BY last_seen DESC LIMIT 1`, imei).Scan(&m.ID, &m.IMEI, &m.USBPath, &m.Port, &m.Name,
+		&m.Manufacturer, &m.Model, &m.Revision, &m.ICCID, &first, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, ErrNotFound
+	}
+	m.FirstSeen, m.LastSeen = fromMS(first), fromMS(last)
+	return m, err
+}
+
+// SaveSIM records a SIM seen in a modem. It returns the SIM as stored and the
+// ICCID that modem held before, so the caller can announce a SIM swap.
+func (s *Store) SaveSIM(ctx context.Context, sim SIM) (saved SIM, previousInModem string, err error) {
+	err = s.Write(ctx, func(t *Tx) error {
+		now := ms(t.now)
+		err := t.queryRow("SELECT iccid FROM modems WHERE id=?", sim.ModemID).Scan(&previousInModem)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		_, err = t.exec(`INSERT INTO sims (iccid, imsi, msisdn, plmn, smsc, modem_id, first_seen, last_seen)
+			VALUES (?,?,?,?,?,?,?,?)
+			ON CONFLICT(iccid) DO UPDATE SET imsi=excluded.imsi,
+			msisdn=CASE WHEN excluded.msisdn != '' THEN excluded.msisdn ELSE sims.msisdn END,
+			plmn=excluded.plmn,
+			smsc=CASE WHEN excluded.smsc != '' THEN excluded.smsc ELSE sims.smsc END,
+			modem_id=excluded.modem_id, last_seen=excluded.last_seen`,
+			sim.ICCID, sim.IMSI, sim.MSISDN, sim.PLMN, sim.SMSC, sim.ModemID, now, now)
+		if err != nil {
+			return err
+		}
+		if sim.ModemID != "" {
+			if _, err := t.exec("UPDATE modems SET iccid=? WHERE id=?", sim.ICCID, sim.ModemID); err != nil {
+				return err
+			}
+		}
+		saved, err = getSIM(t.tx, sim.ICCID)
+		return err
+	})
+	return saved, previousInModem, err
+}
+
+// GetSIM returns one SIM.
+func (s *Store) GetSIM(ctx context.Context, iccid string) (SIM, error) {
+	return getSIM(readerOf{ctx, s.rdb}, iccid)
+}
+
+// SIMs lists every SIM ever seen.
+func (s *Store) SIMs(ctx context.Context) ([]SIM, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+simColumns+" FROM sims ORDER BY iccid")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SIM
+	for rows.Next() {
+		sim, err := scanSIM(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sim)
+	}
+	return out, rows.Err()
+}
+
+const simColumns = `iccid, imsi, msisdn, plmn, smsc, modem_id, state, state_reason, state_since, fail_streak,
+	last_sent_at, last_received_at, first_seen, last_seen`
+
+func scanSIM(r scanner) (SIM, error) {
+	var s SIM
+	var since, sent, recv, first, last int64
+	err := r.Scan(&s.ICCID, &s.IMSI, &s.MSISDN, &s.PLMN, &s.SMSC, &s.ModemID, &s.State, &s.StateReason,
+		&since, &s.FailStreak, &sent, &recv, &first, &last)
+	s.StateSince, s.LastSentAt, s.LastReceivedAt = fromMS(since), fromMS(sent), fromMS(recv)
+	s.FirstSeen, s.LastSeen = fromMS(first), fromMS(last)
+	return s, err
+}
+
+func getSIM(q querier, iccid string) (SIM, error) {
+	s, err := scanSIM(q.QueryRow("SELECT "+simColumns+" FROM sims WHERE iccid=?", iccid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, ErrNotFound
+	}
+	return s, err
+}
+
+// SentSince counts the parts a SIM sent since t; the scheduler seeds its
+// send-limit windows from it at start-up.
+func (s *Store) SentSince(ctx context.Context, iccid string, t time.Time) ([]time.Time, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT sent_at FROM message_parts WHERE iccid=? AND sent_at>=? ORDER BY sent_at", iccid, ms(t))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, fromMS(v))
+	}
+	return out, rows.Err()
+}
