@@ -1,0 +1,359 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxNodes bounds the values one file may expand to. A dozen lines of YAML
+// aliases can expand to billions of values; a real configuration has a few
+// hundred.
+const maxNodes = 100_000
+
+// origin is where a key's value came from.
+type origin struct {
+	file string
+	line int
+}
+
+// Load reads and parses the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses a configuration file's contents; name is used in error
+// messages. Keys the file leaves out keep their defaults. The result has
+// passed Validate; on error it is nil and the error holds every problem.
+func Parse(name string, data []byte) (*Config, error) {
+	d := &decoder{file: name, origins: map[string]origin{}, budget: maxNodes}
+	c := Default()
+	root, err := d.document(data)
+	if err != nil {
+		return nil, err
+	}
+	if root != nil {
+		d.decode(root, reflect.ValueOf(c).Elem(), "", "")
+	}
+	c.origins = d.origins
+	failed := map[string]bool{}
+	for _, e := range d.errs {
+		failed[e.Path] = true
+	}
+	errs := d.errs
+	for _, e := range c.validate() {
+		// A value that failed to decode kept its default; what Validate
+		// says about it would only distract.
+		if !failed[e.Path] {
+			errs = append(errs, e)
+		}
+	}
+	if err := joinErrors(errs); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// document returns the root mapping of the only YAML document in data, or
+// nil for a file with nothing in it.
+func (d *decoder) document(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, d.syntaxError(err)
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return nil, &Error{File: d.file, Line: next.Line, Msg: `a second YAML document ("---"); the configuration is one document`}
+	case !errors.Is(err, io.EOF):
+		return nil, d.syntaxError(err)
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return nil, nil
+	}
+	return doc.Content[0], nil
+}
+
+func (d *decoder) syntaxError(err error) error {
+	e := &Error{File: d.file, Msg: strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = m[2]
+	}
+	return e
+}
+
+// decoder walks the YAML node tree next to the Config it fills, so that each
+// value keeps its line and each problem can be reported without stopping.
+type decoder struct {
+	file    string
+	origins map[string]origin
+	errs    []*Error
+	budget  int
+}
+
+func (d *decoder) fail(line int, path, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+var durationType = reflect.TypeFor[time.Duration]()
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
+
+// decode stores n into v. tag is the struct tag of the field v is, if any.
+// A null value (a key with nothing after it) keeps the default.
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, tag reflect.StructTag) {
+	d.budget--
+	if d.budget < 0 {
+		if d.budget == -1 {
+			d.fail(n.Line, path, "the file expands to more than %d values; are aliases (*name) nested too deep?", maxNodes)
+		}
+		return
+	}
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if isNull(n) {
+		return
+	}
+	if v.Type() == durationType {
+		if n.Kind != yaml.ScalarNode {
+			d.fail(n.Line, path, "must be a single duration, not %s", kindName(n))
+			return
+		}
+		dur, err := ParseDuration(n.Value)
+		if err != nil {
+			d.fail(n.Line, path, "%v", err)
+			return
+		}
+		v.SetInt(int64(dur))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.structure(n, v, path)
+	case reflect.Slice:
+		d.list(n, v, path)
+	case reflect.Map:
+		d.dictionary(n, v, path)
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		d.decode(n, p.Elem(), path, tag)
+		v.Set(p)
+	default:
+		d.scalar(n, v, path, tag)
+	}
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping (key: value lines)"
+	case yaml.SequenceNode:
+		return "a list"
+	default:
+		return fmt.Sprintf("%q", n.Value)
+	}
+}
+
+func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string, tag reflect.StructTag) {
+	if n.Kind != yaml.ScalarNode {
+		d.fail(n.Line, path, "must be a single value, not %s", kindName(n))
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(n.Value)
+	case reflect.Bool:
+		switch strings.ToLower(n.Value) {
+		case "true", "yes", "on":
+			v.SetBool(true)
+		case "false", "no", "off":
+			v.SetBool(false)
+		default:
+			d.fail(n.Line, path, "must be true or false, got %q", n.Value)
+		}
+	case reflect.Int, reflect.Int64:
+		i, err := strconv.ParseInt(n.Value, 10, v.Type().Bits())
+		if err != nil {
+			d.fail(n.Line, path, "must be %s, got %q", intRange(tag), n.Value)
+			return
+		}
+		v.SetInt(i)
+	default:
+		panic(fmt.Sprintf("config: no decoder for %s at %s", v.Type(), path))
+	}
+}
+
+// pair is one key and its value in a mapping, after merge keys (<<: *x)
+// have been expanded.
+type pair struct {
+	key, value *yaml.Node
+}
+
+// pairs lists a mapping's entries, reporting keys that are not plain names
+// and keys given twice. Entries merged in with "<<" come after the mapping's
+// own and only where it does not set the key itself, as YAML specifies.
+func (d *decoder) pairs(n *yaml.Node, path string) []pair {
+	var own, merged []pair
+	first := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+			merged = append(merged, d.mergeSources(val, path)...)
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.fail(k.Line, path, "keys must be plain names, not %s", kindName(k))
+			continue
+		}
+		if line, dup := first[k.Value]; dup {
+			d.fail(k.Line, join(path, k.Value), "given twice; the first is on line %d", line)
+			continue
+		}
+		first[k.Value] = k.Line
+		own = append(own, pair{k, val})
+	}
+	for _, p := range merged {
+		if _, set := first[p.key.Value]; !set {
+			first[p.key.Value] = p.key.Line
+			own = append(own, p)
+		}
+	}
+	return own
+}
+
+func (d *decoder) mergeSources(n *yaml.Node, path string) []pair {
+	d.budget--
+	if d.budget < 0 {
+		return nil
+	}
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		return d.pairs(n, path)
+	case yaml.SequenceNode:
+		var out []pair
+		for _, item := range n.Content {
+			out = append(out, d.mergeSources(item, path)...)
+		}
+		return out
+	}
+	d.fail(n.Line, path, "<< must merge a mapping, not %s", kindName(n))
+	return nil
+}
+
+func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n.Line, path, "must be a mapping (key: value lines), not %s", kindName(n))
+		return
+	}
+	t := v.Type()
+	for _, p := range d.pairs(n, path) {
+		key := p.key.Value
+		f, ok := fieldByKey(t, key)
+		if !ok {
+			d.fail(p.key.Line, join(path, key), "unknown key%s", suggest(t, key))
+			continue
+		}
+		child := join(path, key)
+		d.origins[child] = origin{d.file, p.key.Line}
+		d.decode(p.value, v.FieldByIndex(f.Index), child, f.Tag)
+	}
+}
+
+func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.fail(n.Line, path, "must be a list, not %s", kindName(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		v.SetZero()
+		return
+	}
+	out := reflect.MakeSlice(v.Type(), 0, len(n.Content))
+	for i, item := range n.Content {
+		child := path + "[" + strconv.Itoa(i) + "]"
+		d.origins[child] = origin{d.file, item.Line}
+		elem := elementDefault(v.Type().Elem())
+		d.decode(item, elem, child, "")
+		out = reflect.Append(out, elem)
+	}
+	v.Set(out)
+}
+
+func (d *decoder) dictionary(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n.Line, path, "must be a mapping (key: value lines), not %s", kindName(n))
+		return
+	}
+	ps := d.pairs(n, path)
+	if len(ps) == 0 {
+		v.SetZero()
+		return
+	}
+	out := reflect.MakeMapWithSize(v.Type(), len(ps))
+	for _, p := range ps {
+		child := path + "[" + strconv.Quote(p.key.Value) + "]"
+		d.origins[child] = origin{d.file, p.key.Line}
+		elem := elementDefault(v.Type().Elem())
+		d.decode(p.value, elem, child, "")
+		out.SetMapIndex(reflect.ValueOf(p.key.Value), elem)
+	}
+	v.Set(out)
+}
+
+// elementDefault is what a new list entry or map value starts from.
+func elementDefault(t reflect.Type) reflect.Value {
+	v := reflect.New(t).Elem()
+	switch t {
+	case reflect.TypeFor[Modem]():
+		v.Set(reflect.ValueOf(defaultModem()))
+	case reflect.TypeFor[Webhook]():
+		v.Set(reflect.ValueOf(defaultWebhook()))
+	}
+	return v
+}
+
+// join appends a key to a path.
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func yamlKey(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	return name
+}
+
+func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
+	for _, f := range reflect.VisibleFields(t) {
+		if f.IsExported() && yamlKey(f) == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
