@@ -20,9 +20,9 @@ func TestNormalize(t *testing.T) {
 		{in: "+7 916 123 45 67", want: "+79161234567"},
 		{in: "+7-916-123-45-67", want: "+79161234567"},
 		{in: "8.916.123.45.67", want: "+79161234567"},
-		{in: " +7 (916) 123–45–67 ", want: "+79161234567"}, // en dashes, pasted from a web page
+		{in: " +7 (916) 123–45–67 ", want: "+79161234567"},     // en dashes, pasted from a web page
 		{in: "+7\u00a0916\u00a01234567", want: "+79161234567"}, // no-break spaces
-		{in: "84951234567", want: "+74951234567"},            // Moscow landline
+		{in: "84951234567", want: "+74951234567"},              // Moscow landline
 		{in: "0079161234567", want: "+79161234567"},
 		{in: "+44 20 7946 0958", want: "+442079460958"},
 		{in: "+380501234567", want: "+380501234567"},

@@ -101,12 +101,12 @@ const toaInternational = 0x91
 
 // First-octet bits of an SMS-SUBMIT (TS 23.040 §9.2.2.2).
 const (
-	mtiSubmit      = 0x01
-	vpfRelative    = 0x10
-	srrBit         = 0x20
-	udhiBit        = 0x40
-	dcsGSM7   byte = 0x00
-	dcsUCS2   byte = 0x08
+	mtiSubmit        = 0x01
+	vpfRelative      = 0x10
+	srrBit           = 0x20
+	udhiBit          = 0x40
+	dcsGSM7     byte = 0x00
+	dcsUCS2     byte = 0x08
 )
 
 // EncodeSubmit builds the SMS-SUBMIT PDUs that send text to the number to,
