@@ -1,0 +1,447 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The AT engine: one reader goroutine per pty feeds bytes in; commands run
+// on that goroutine, so a slow command holds back the next like on a modem.
+
+const (
+	ctrlZ = 0x1a
+	esc   = 0x1b
+	// maxLine bounds a command line; longer input is dropped like an overrun.
+	maxLine = 2048
+	// writeTimeout bounds a write nobody reads (port closed on the host side).
+	writeTimeout = time.Second
+)
+
+// command is one AT command of a command line, as typed.
+type command struct {
+	text string   // "+CMGS=23", "E0": for faults, latency and logs
+	name string   // upper case: "+CMGS", "E", "^ICCID"
+	op   byte     // 0 action, '?' read, 't' test (=?), '=' set
+	args []string // set arguments, quotes kept
+}
+
+// response is what one command line produces.
+type response struct {
+	lines  []string
+	final  string
+	prompt bool // AT+CMGS: "\r\n> " and wait for the PDU
+	delay  time.Duration
+	after  []func() // run once the final result is on the wire
+}
+
+func (r *response) bytes() []byte {
+	var b strings.Builder
+	if len(r.lines) > 0 {
+		b.WriteString("\r\n" + strings.Join(r.lines, "\r\n") + "\r\n")
+	}
+	switch {
+	case r.prompt:
+		b.WriteString("\r\n> ")
+	case r.final != "":
+		b.WriteString("\r\n" + r.final + "\r\n")
+	}
+	return []byte(b.String())
+}
+
+func (m *Modem) readLoop(p *port, done <-chan struct{}) {
+	buf := make([]byte, 512)
+	for {
+		nr, err := p.master.Read(buf)
+		if err != nil {
+			return // the port was closed: vanish, replug or Close
+		}
+		if wait := m.hangLeft(); wait > 0 {
+			// A hung modem loses what it is sent and reads nothing more, so
+			// the host's writes block once the pty buffer is full.
+			select {
+			case <-m.n.clock.After(wait):
+			case <-done:
+				return
+			case <-p.closed:
+				return
+			}
+			continue
+		}
+		m.input(p, buf[:nr])
+	}
+}
+
+func (m *Modem) hangLeft() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hungTill.Sub(m.n.clock.Now())
+}
+
+// input runs the bytes through the line editor, echoing and executing.
+func (m *Modem) input(p *port, data []byte) {
+	var echo []byte
+	for _, b := range data {
+		m.mu.Lock()
+		if m.port != p {
+			m.mu.Unlock()
+			return
+		}
+		if m.st.echo && b != esc && b != ctrlZ {
+			echo = append(echo, b)
+		}
+		run := m.feed(b)
+		m.mu.Unlock()
+		if run == nil {
+			continue
+		}
+		if len(echo) > 0 {
+			m.send(p, echo)
+			echo = nil
+		}
+		m.finish(p, run)
+	}
+	if len(echo) > 0 {
+		m.send(p, echo)
+	}
+}
+
+// feed takes one byte; it returns a response once a command line (or a PDU)
+// is complete. Called with m.mu held.
+func (m *Modem) feed(b byte) *response {
+	if m.pdu != nil {
+		switch b {
+		case ctrlZ:
+			e := m.pdu
+			m.pdu = nil
+			return m.submitPDU(e)
+		case esc:
+			m.pdu = nil
+			return &response{final: "OK"}
+		}
+		if len(m.pdu.hex) < maxLine {
+			m.pdu.hex = append(m.pdu.hex, b)
+		}
+		return nil
+	}
+	switch b {
+	case esc:
+		m.line = m.line[:0]
+	case '\r':
+		line := string(m.line)
+		m.line = m.line[:0]
+		return m.execute(line)
+	case '\n':
+	case 0x08, 0x7f:
+		if len(m.line) > 0 {
+			m.line = m.line[:len(m.line)-1]
+		}
+	default:
+		if len(m.line) < maxLine {
+			m.line = append(m.line, b)
+		}
+	}
+	return nil
+}
+
+// finish waits out the command's latency, sends the response and runs what
+// the command scheduled to happen afterwards.
+func (m *Modem) finish(p *port, r *response) {
+	if r.delay > 0 {
+		select {
+		case <-m.n.clock.After(r.delay):
+		case <-m.n.done:
+			return
+		case <-p.closed:
+			return
+		}
+	}
+	if out := r.bytes(); len(out) > 0 {
+		m.send(p, out)
+	}
+	for _, f := range r.after {
+		f()
+	}
+}
+
+// send queues bytes for the host in order; it blocks only while the
+// queue is full, like a modem whose output buffer waits for the host.
+func (m *Modem) send(p *port, b []byte) {
+	select {
+	case p.out <- b:
+	case <-p.closed:
+	}
+}
+
+// urc queues unsolicited lines unless the modem is hung or unplugged; a
+// host that has not drained the queue loses them, as on a real line.
+// Called with m.mu held.
+func (m *Modem) urc(lines ...string) {
+	p := m.port
+	if p == nil || m.hungTill.After(m.n.clock.Now()) {
+		return
+	}
+	select {
+	case p.out <- []byte("\r\n" + strings.Join(lines, "\r\n") + "\r\n"):
+	default:
+		m.log.Debug("sim: URC dropped, output queue full", "urc", lines[0])
+	}
+}
+
+// writeLoop owns the pty's output side.
+func (m *Modem) writeLoop(p *port, done <-chan struct{}) {
+	for {
+		select {
+		case b := <-p.out:
+			m.write(p, b)
+		case <-p.closed:
+			return
+		case <-done:
+			return
+		}
+	}
+}
+
+// write puts bytes on the wire, paced at the configured baud rate.
+func (m *Modem) write(p *port, b []byte) {
+	if p.baud <= 0 {
+		if err := p.write(b, writeTimeout); err != nil {
+			m.log.Debug("sim: output dropped", "err", err)
+		}
+		return
+	}
+	const chunk = 16
+	perChunk := time.Duration(chunk*10) * time.Second / time.Duration(p.baud)
+	for len(b) > 0 {
+		k := min(chunk, len(b))
+		if err := p.write(b[:k], writeTimeout); err != nil {
+			m.log.Debug("sim: output dropped", "err", err)
+			return
+		}
+		b = b[k:]
+		select {
+		case <-m.n.clock.After(perChunk):
+		case <-p.closed:
+			return
+		}
+	}
+}
+
+// execute runs a command line. Lines not starting with AT are ignored, as
+// modems do with line noise. Called with m.mu held.
+func (m *Modem) execute(line string) *response {
+	s := strings.TrimSpace(line)
+	if len(s) < 2 || !strings.EqualFold(s[:2], "AT") {
+		return nil
+	}
+	cmds, err := splitCommands(s[2:])
+	if err != nil {
+		return &response{final: "ERROR"}
+	}
+	r := &response{final: "OK"}
+	for _, c := range cmds {
+		r.delay = max(r.delay, m.latencyFor("AT"+c.text))
+		if final, ok := m.takeFault("AT" + c.text); ok {
+			r.final = final
+			return r
+		}
+		h := handlers[c.name]
+		if h == nil {
+			r.final = "ERROR"
+			return r
+		}
+		cr := h(m, c)
+		r.lines = append(r.lines, cr.lines...)
+		r.after = append(r.after, cr.after...)
+		r.delay = max(r.delay, cr.delay)
+		if cr.prompt {
+			r.prompt, r.final = true, ""
+			return r
+		}
+		if cr.final != "OK" {
+			r.final = cr.final
+			return r
+		}
+	}
+	return r
+}
+
+// splitCommands splits what follows "AT" into basic (E0, Z, &F) and
+// extended (+CMGF=0, ^CURC=0) commands; extended ones end at ';'.
+func splitCommands(body string) ([]command, error) {
+	var cmds []command
+	for len(body) > 0 {
+		ch := body[0]
+		switch {
+		case ch == ';' || ch == ' ':
+			body = body[1:]
+		case ch == '+' || ch == '^' || ch == '$':
+			end := len(body)
+			quoted := false
+			for i := 1; i < len(body); i++ {
+				if body[i] == '"' {
+					quoted = !quoted
+				}
+				if body[i] == ';' && !quoted {
+					end = i
+					break
+				}
+			}
+			cmds = append(cmds, parseExtended(body[:end]))
+			body = body[end:]
+		case isLetter(ch) || ch == '&':
+			i := 1
+			if ch == '&' {
+				if len(body) < 2 || !isLetter(body[1]) {
+					return nil, fmt.Errorf("bad basic command %q", body)
+				}
+				i = 2
+			}
+			name := strings.ToUpper(body[:i])
+			if name == "S" {
+				for i < len(body) && (isDigit(body[i]) || body[i] == '=' || body[i] == '?') {
+					i++
+				}
+			} else {
+				for i < len(body) && isDigit(body[i]) {
+					i++
+				}
+			}
+			c := command{text: strings.ToUpper(body[:i]), name: name}
+			if arg := body[len(name):i]; arg != "" {
+				c.args = []string{arg}
+			}
+			cmds = append(cmds, c)
+			body = body[i:]
+		default:
+			return nil, fmt.Errorf("bad command %q", body)
+		}
+	}
+	return cmds, nil
+}
+
+func parseExtended(s string) command {
+	c := command{text: s}
+	i := strings.IndexAny(s, "=?")
+	if i < 0 {
+		c.name = strings.ToUpper(strings.TrimSpace(s))
+		return c
+	}
+	c.name = strings.ToUpper(strings.TrimSpace(s[:i]))
+	rest := s[i:]
+	switch {
+	case rest == "?":
+		c.op = '?'
+	case strings.TrimSpace(rest) == "=?":
+		c.op = 't'
+	case rest[0] == '=':
+		c.op = '='
+		c.args = splitArgs(rest[1:])
+	default:
+		c.op = '?'
+	}
+	return c
+}
+
+// splitArgs splits on commas outside quotes, trimming spaces; quotes kept.
+func splitArgs(s string) []string {
+	var args []string
+	quoted := false
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			quoted = !quoted
+		case ',':
+			if !quoted {
+				args = append(args, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	return append(args, strings.TrimSpace(s[start:]))
+}
+
+func isLetter(b byte) bool { return (b|0x20) >= 'a' && (b|0x20) <= 'z' }
+func isDigit(b byte) bool  { return b >= '0' && b <= '9' }
+
+// str returns argument i unquoted, "" when absent.
+func (c *command) str(i int) string {
+	if i >= len(c.args) {
+		return ""
+	}
+	return strings.Trim(c.args[i], `"`)
+}
+
+// num returns argument i as a number; ok false when absent or not a number.
+func (c *command) num(i int) (int, bool) {
+	if i >= len(c.args) || c.args[i] == "" {
+		return 0, false
+	}
+	v, err := strconv.Atoi(c.str(i))
+	return v, err == nil
+}
+
+// numOr returns argument i, def when it is absent; ok false when malformed.
+func (c *command) numOr(i, def int) (int, bool) {
+	if i >= len(c.args) || c.args[i] == "" {
+		return def, true
+	}
+	return c.num(i)
+}
+
+func (m *Modem) latencyFor(cmd string) time.Duration {
+	best, bestLen := time.Duration(0), -1
+	upper := strings.ToUpper(cmd)
+	for prefix, d := range m.latency {
+		if strings.HasPrefix(upper, strings.ToUpper(prefix)) && len(prefix) > bestLen {
+			best, bestLen = d, len(prefix)
+		}
+	}
+	return best
+}
+
+func (m *Modem) takeFault(cmd string) (string, bool) {
+	upper := strings.ToUpper(cmd)
+	for i := range m.failCmds {
+		f := &m.failCmds[i]
+		if f.n > 0 && strings.HasPrefix(upper, strings.ToUpper(f.prefix)) {
+			f.n--
+			return f.final, true
+		}
+	}
+	return "", false
+}
+
+// Texts for AT+CMEE=2 (27.007 9.2, 27.005 3.2.5).
+var cmeText = map[int]string{
+	3: "operation not allowed", 4: "operation not supported", 10: "SIM not inserted",
+	11: "SIM PIN required", 12: "SIM PUK required", 13: "SIM failure", 14: "SIM busy",
+	16: "incorrect password", 21: "invalid index", 30: "no network service", 50: "Incorrect parameters",
+	100: "unknown", 258: "USSD response timed out",
+}
+
+var cmsText = map[int]string{
+	300: "ME failure", 302: "operation not allowed", 303: "operation not supported",
+	304: "invalid PDU mode parameter", 310: "SIM not inserted", 311: "SIM PIN required",
+	313: "SIM failure", 314: "SIM busy", 321: "invalid memory index", 322: "memory full",
+	330: "SMSC address unknown", 331: "no network service", 340: "no +CNMA acknowledgement expected",
+	500: "unknown error",
+}
+
+// cme and cms render an error final result in the AT+CMEE format.
+func (m *Modem) cme(code int) string { return m.errorResult("+CME ERROR: ", code, cmeText) }
+func (m *Modem) cms(code int) string { return m.errorResult("+CMS ERROR: ", code, cmsText) }
+
+func (m *Modem) errorResult(prefix string, code int, texts map[int]string) string {
+	switch m.st.cmee {
+	case 0:
+		return "ERROR"
+	case 2:
+		if t, ok := texts[code]; ok {
+			return prefix + t
+		}
+	}
+	return prefix + strconv.Itoa(code)
+}

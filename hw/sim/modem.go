@@ -1,0 +1,375 @@
+package sim
+
+import (
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ModemConfig describes one simulated modem. Empty fields get defaults: the
+// operator's numbers, the dialect's identity, the next free USB port and tty.
+type ModemConfig struct {
+	Name    string  `yaml:"name"`
+	Dialect Dialect `yaml:"dialect"`
+	// PLMN picks the operator (25001 MTS, 25002 MegaFon, 25099 Beeline,
+	// 25020 Tele2); "" = taken from IMSI, else the next in turn.
+	PLMN string `yaml:"plmn"`
+
+	IMEI   string `yaml:"imei"`
+	IMSI   string `yaml:"imsi"`
+	ICCID  string `yaml:"iccid"`
+	MSISDN string `yaml:"msisdn"`
+	SMSC   string `yaml:"smsc"`
+
+	Manufacturer string `yaml:"manufacturer"`
+	Model        string `yaml:"model"`
+	Revision     string `yaml:"revision"`
+
+	USBPath string `yaml:"usb_path"` // e.g. "1-1.2"
+	TTY     string `yaml:"tty"`      // e.g. "ttyUSB2"
+
+	SIMCapacity int `yaml:"sim_capacity"` // SMS slots on the SIM; 0 = 20
+	MECapacity  int `yaml:"me_capacity"`  // 0 = the modem has no memory of its own
+	BaudPacing  int `yaml:"baud_pacing"`  // 0 = unpaced, else output paced at this baud rate
+
+	StoreHasOwnNumber bool `yaml:"store_has_own_number"` // AT+CNUM answers the MSISDN
+
+	Balance string `yaml:"balance"` // USSD balance amount text; "" = the operator's sample
+	// NoisePeriod is how often Huawei-style status URCs (^RSSI, ^MODE, ...)
+	// arrive: 0 = dialect default (10 s on Huawei, none elsewhere), < 0 = none.
+	NoisePeriod time.Duration `yaml:"noise_period"`
+	// AckWindow is how long a +CMT/+CDS waits for AT+CNMA when AT+CSMS=1
+	// (15 s).
+	AckWindow time.Duration `yaml:"ack_window"`
+}
+
+// SentSMS is one SMS-SUBMIT a modem accepted, decoded.
+type SentSMS struct {
+	To        string
+	Text      string // this part's text
+	Part      int    // 1-based; 1 for single messages
+	Parts     int
+	ConcatRef int // 0 when not concatenated
+	SRR       bool
+	VP        time.Duration // relative validity period; 0 = none
+	MR        int
+	DCS       byte
+	PDU       string // as sent, hex, with the SMSC part
+	Time      time.Time
+}
+
+// Modem is one simulated modem. Its methods are safe for concurrent use;
+// fault methods take effect for the next command the host sends.
+type Modem struct {
+	n    *Network
+	info dialectInfo
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	cfg      ModemConfig
+	port     *port
+	silent   []*port // the stick's other ttys, which never answer
+	sysPaths []string
+	st       settings
+	radioOn  bool
+	regStat  int
+	rssi     int
+	sim      *simCard
+	me       *store
+	cpms     [3]string
+	mr       int
+	sent     []SentSMS
+	latency  map[string]time.Duration
+	failSend struct{ n, cms int }
+	failCmds []commandFault
+	ussdFail []USSDFault
+	hungTill time.Time
+	balance  string
+	ussdMenu bool
+	ack      *pendingAck
+	ackSeq   int
+	line     []byte
+	pdu      *pduEntry
+	seq      int // order of creation, for sysfs device numbers
+	plugs    int // times plugged in
+}
+
+type commandFault struct {
+	prefix string
+	n      int
+	final  string
+}
+
+type pendingAck struct {
+	id int
+	d  delivery
+}
+
+// pduEntry is an AT+CMGS waiting for its PDU.
+type pduEntry struct {
+	cmd    string // the AT+CMGS=<n> as typed, for latency
+	length int
+	hex    []byte
+}
+
+// settings are what ATZ, AT+CFUN=1,1 and a power cycle reset.
+type settings struct {
+	echo       bool
+	cmee       int
+	cscs       string
+	csms       int
+	cnmi       [5]int
+	creg       int
+	cgreg      int
+	cereg      int
+	copsFormat int
+	curc       int
+	ussdMode   int
+}
+
+func (m *Modem) defaultSettings() settings {
+	s := settings{echo: true, cscs: "GSM", curc: 1}
+	if m.cfg.Dialect == SIMCom || m.cfg.Dialect == Quectel {
+		s.cnmi = [5]int{2, 1, 0, 0, 0}
+	}
+	if m.cfg.Dialect == Huawei {
+		s.cscs = "IRA"
+	}
+	return s
+}
+
+// AddModem plugs a new modem into the network: a pty, sysfs entries, its
+// SIM registered at home.
+func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
+	if cfg.Dialect == "" {
+		cfg.Dialect = Generic
+	}
+	info, err := lookupDialect(cfg.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil, fmt.Errorf("sim: network closed")
+	}
+	seq := n.seq
+	n.seq++
+	err = n.fillDefaults(&cfg, info, seq)
+	n.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	op, err := operatorFor(cfg.IMSI)
+	if err != nil {
+		return nil, err
+	}
+	m := &Modem{
+		n:       n,
+		info:    info,
+		log:     n.log.With("modem", cfg.Name),
+		cfg:     cfg,
+		radioOn: true,
+		regStat: 1,
+		rssi:    17,
+		latency: map[string]time.Duration{},
+		balance: cfg.Balance,
+		cpms:    [3]string{"SM", "SM", "SM"},
+		sim:     newSIM(cfg.ICCID, cfg.IMSI, cfg.MSISDN, cfg.SIMCapacity, info.firstIndex),
+	}
+	if m.balance == "" {
+		m.balance = op.balance
+	}
+	if cfg.MECapacity > 0 {
+		m.me = newStore("ME", cfg.MECapacity, info.firstIndex)
+	}
+	m.seq = seq
+	m.st = m.defaultSettings()
+	m.mu.Lock()
+	err = m.plug()
+	m.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	n.modems = append(n.modems, m)
+	n.mu.Unlock()
+	if p := m.noisePeriod(); p > 0 {
+		n.spawn(func(done <-chan struct{}) { m.noiseLoop(done, p) })
+	}
+	return m, nil
+}
+
+func (n *Network) fillDefaults(cfg *ModemConfig, info dialectInfo, seq int) error {
+	var op *operator
+	var err error
+	switch {
+	case cfg.PLMN != "":
+		op, err = operatorFor(cfg.PLMN)
+	case cfg.IMSI != "":
+		op, err = operatorFor(cfg.IMSI)
+	default:
+		op = operators[seq%len(operators)]
+	}
+	if err != nil {
+		return err
+	}
+	if cfg.IMSI != "" && !strings.HasPrefix(cfg.IMSI, op.plmn) {
+		return fmt.Errorf("sim: IMSI %.5s... does not belong to PLMN %s", cfg.IMSI, op.plmn)
+	}
+	def := func(v *string, d string) {
+		if *v == "" {
+			*v = d
+		}
+	}
+	def(&cfg.PLMN, op.plmn)
+	def(&cfg.Name, fmt.Sprintf("sim%d", seq))
+	def(&cfg.IMEI, defaultIMEI(info.tac, seq))
+	def(&cfg.IMSI, defaultIMSI(op, seq))
+	def(&cfg.ICCID, defaultICCID(op, seq))
+	def(&cfg.MSISDN, defaultMSISDN(op, seq))
+	def(&cfg.SMSC, op.smsc)
+	def(&cfg.Manufacturer, info.manufacturer)
+	def(&cfg.Model, info.model)
+	def(&cfg.Revision, info.revision)
+	if cfg.USBPath == "" {
+		cfg.USBPath = fmt.Sprintf("1-1.%d", n.usbPort)
+		n.usbPort++
+	}
+	if cfg.TTY == "" {
+		n.ttyNum += len(info.silentInterfaces)
+		cfg.TTY = fmt.Sprintf("ttyUSB%d", n.ttyNum)
+		n.ttyNum++
+	}
+	if cfg.SIMCapacity <= 0 {
+		cfg.SIMCapacity = 20
+	}
+	if cfg.AckWindow <= 0 {
+		cfg.AckWindow = 15 * time.Second
+	}
+	return nil
+}
+
+func (m *Modem) noisePeriod() time.Duration {
+	switch {
+	case m.cfg.NoisePeriod < 0:
+		return 0
+	case m.cfg.NoisePeriod > 0:
+		return m.cfg.NoisePeriod
+	case m.cfg.Dialect == Huawei:
+		return 10 * time.Second
+	}
+	return 0
+}
+
+// plug opens the ptys, builds the sysfs entries and starts the reader.
+// Called with m.mu held.
+func (m *Modem) plug() error {
+	p, err := openPort(m.cfg.BaudPacing)
+	if err != nil {
+		return err
+	}
+	var silent []*port
+	for range m.info.silentInterfaces {
+		s, err := openPort(0)
+		if err != nil {
+			p.close()
+			for _, s := range silent {
+				s.close()
+			}
+			return err
+		}
+		silent = append(silent, s)
+	}
+	paths, err := m.n.addSysfs(m.cfg, m.info, p, silent, 2+m.seq*8+m.plugs)
+	if err != nil {
+		m.n.removeSysfs(paths)
+		p.close()
+		for _, s := range silent {
+			s.close()
+		}
+		return err
+	}
+	m.port, m.silent, m.sysPaths = p, silent, paths
+	m.line, m.pdu = nil, nil
+	m.n.spawn(func(done <-chan struct{}) { m.readLoop(p, done) })
+	m.n.spawn(func(done <-chan struct{}) { m.writeLoop(p, done) })
+	return nil
+}
+
+// unplug closes the ptys (the host's next read fails with EIO) and removes
+// the sysfs entries. Called with m.mu held.
+func (m *Modem) unplug() {
+	if m.port == nil {
+		return
+	}
+	m.port.close()
+	for _, s := range m.silent {
+		s.close()
+	}
+	m.n.removeSysfs(m.sysPaths)
+	m.port, m.silent, m.sysPaths = nil, nil, nil
+}
+
+func (m *Modem) shutdown() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.unplug()
+}
+
+// Path is the device node the host opens: <dev>/<tty>, a symlink to the pty.
+func (m *Modem) Path() string {
+	_, dev := m.n.Roots()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return filepath.Join(dev, m.cfg.TTY)
+}
+
+// Config returns the modem's configuration with all defaults filled in.
+func (m *Modem) Config() ModemConfig {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cfg
+}
+
+// Operator names the network the modem's SIM belongs to (long name, PLMN).
+func (m *Modem) Operator() (name, plmn string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if op := m.operator(); op != nil {
+		return op.long, op.plmn
+	}
+	return "", ""
+}
+
+// operator is the home network of the inserted SIM, nil without a SIM.
+// Called with m.mu held.
+func (m *Modem) operator() *operator {
+	if m.sim == nil {
+		return nil
+	}
+	op, err := operatorFor(m.sim.imsi)
+	if err != nil {
+		return nil
+	}
+	return op
+}
+
+func (m *Modem) msisdn() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sim == nil {
+		return ""
+	}
+	return m.sim.msisdn
+}
+
+// Sent returns every SMS-SUBMIT the modem accepted, in order.
+func (m *Modem) Sent() []SentSMS {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]SentSMS(nil), m.sent...)
+}

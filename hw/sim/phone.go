@@ -1,0 +1,166 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/warthog618/sms"
+	"github.com/warthog618/sms/encoding/tpdu"
+)
+
+// PhoneRule is how a customer's phone answers an SMS it receives.
+type PhoneRule struct {
+	// Match limits the rule to messages containing this text
+	// (case-insensitive); "" matches every message.
+	Match string
+	// Reply is the text sent back to the SIM the message came from.
+	Reply string
+	// After is the virtual time the customer takes to answer.
+	After time.Duration
+	// Never marks a customer who reads but never answers.
+	Never bool
+}
+
+// Message is an SMS as a phone saw it, reassembled.
+type Message struct {
+	From, To string
+	Text     string
+	Parts    int
+	Time     time.Time
+}
+
+type phone struct {
+	number string
+	rules  []PhoneRule
+	inbox  []Message
+	parts  map[concatKey][]*tpdu.TPDU
+}
+
+// AddPhone puts a customer phone into the network. Calling it again for the
+// same number adds another rule; the first rule that matches answers.
+func (n *Network) AddPhone(msisdn string, rule PhoneRule) {
+	key := normalise(msisdn)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p := n.phones[key]
+	if p == nil {
+		p = &phone{number: "+" + key, parts: map[concatKey][]*tpdu.TPDU{}}
+		n.phones[key] = p
+	}
+	p.rules = append(p.rules, rule)
+}
+
+// PhoneInbox returns what a phone has received so far, oldest first.
+func (n *Network) PhoneInbox(msisdn string) []Message {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p := n.phones[normalise(msisdn)]
+	if p == nil {
+		return nil
+	}
+	return append([]Message(nil), p.inbox...)
+}
+
+// phoneReceives files one part of an SMS for a phone; false when no such
+// phone exists. A complete message lands in the inbox and may be answered.
+func (n *Network) phoneReceives(from, to string, t *tpdu.TPDU) bool {
+	n.mu.Lock()
+	p := n.phones[to]
+	if p == nil {
+		n.mu.Unlock()
+		return false
+	}
+	segments := []*tpdu.TPDU{t}
+	if total, seq, ref, ok := t.ConcatInfo(); ok && total > 1 {
+		key := concatKey{from: from, to: to, ref: ref, total: total}
+		parts := p.parts[key]
+		for _, q := range parts {
+			if _, s, _, _ := q.ConcatInfo(); s == seq {
+				n.mu.Unlock()
+				return true // a duplicate part: handsets drop it
+			}
+		}
+		parts = append(parts, t)
+		if len(parts) < total {
+			p.parts[key] = parts
+			n.mu.Unlock()
+			return true
+		}
+		delete(p.parts, key)
+		sort.Slice(parts, func(i, j int) bool {
+			_, a, _, _ := parts[i].ConcatInfo()
+			_, b, _, _ := parts[j].ConcatInfo()
+			return a < b
+		})
+		segments = parts
+	}
+	text, err := sms.Decode(segments)
+	if err != nil {
+		n.log.Warn("sim: phone cannot decode an SMS", "err", err)
+	}
+	msg := Message{From: "+" + normalise(from), To: p.number, Text: string(text), Parts: len(segments), Time: n.clock.Now()}
+	p.inbox = append(p.inbox, msg)
+	var reply *PhoneRule
+	for i := range p.rules {
+		r := p.rules[i]
+		if r.Match == "" || strings.Contains(strings.ToLower(msg.Text), strings.ToLower(r.Match)) {
+			reply = &r
+			break
+		}
+	}
+	n.mu.Unlock()
+	if reply != nil && !reply.Never && reply.Reply != "" {
+		n.after(reply.After, func() {
+			if err := n.SendFromPhone(p.number, from, reply.Reply); err != nil {
+				n.log.Warn("sim: phone reply not sent", "err", err)
+			}
+		})
+	}
+	return true
+}
+
+// SendFromPhone sends an SMS from any number to a simulated SIM; long texts
+// go as concatenated parts, GSM 7-bit when the text allows, else UCS-2.
+func (n *Network) SendFromPhone(from, to, text string) error {
+	if n.modemByNumber(to) == nil {
+		return fmt.Errorf("sim: no SIM with number %s", maskNumber(to))
+	}
+	n.mu.Lock()
+	pdus, err := n.encoder.Encode([]byte(text), sms.From("+"+normalise(from)))
+	n.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("sim: encoding SMS from %s: %w", maskNumber(from), err)
+	}
+	key := normalise(to)
+	n.after(n.opts.DeliveryDelay, func() {
+		order := make([]int, len(pdus))
+		for i := range order {
+			order[i] = i
+			if n.opts.ReverseParts {
+				order[i] = len(pdus) - 1 - i
+			}
+		}
+		for _, i := range order {
+			p := pdus[i]
+			p.SCTS = tpdu.Timestamp{Time: n.moscowNow()}
+			p.FirstOctet |= tpdu.FoMMS
+			b, err := p.MarshalBinary()
+			if err != nil {
+				n.log.Error("sim: encoding SMS-DELIVER", "err", err)
+				return
+			}
+			n.deliver(delivery{to: key, tpdu: b})
+		}
+	})
+	return nil
+}
+
+// maskNumber keeps a phone number recognisable in logs without revealing it.
+func maskNumber(number string) string {
+	if len(number) <= 4 {
+		return "****"
+	}
+	return strings.Repeat("*", len(number)-4) + number[len(number)-4:]
+}

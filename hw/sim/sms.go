@@ -1,0 +1,432 @@
+package sim
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/warthog618/sms"
+	"github.com/warthog618/sms/encoding/pdumode"
+	"github.com/warthog618/sms/encoding/tpdu"
+)
+
+// SMS in PDU mode, 27.005. All cmd* and receive run with m.mu held.
+
+func (m *Modem) cmdCMGF(c command) response {
+	switch c.op {
+	case '?':
+		return ok("+CMGF: 0")
+	case 't':
+		return ok("+CMGF: (0)")
+	case '=':
+		// Text mode is not simulated: the daemon and gammu both use PDU mode.
+		if v, good := c.numOr(0, 0); good && v == 0 {
+			return ok()
+		}
+		return fail(m.cms(303))
+	}
+	return fail("ERROR")
+}
+
+func (m *Modem) cmdCSMS(c command) response {
+	switch c.op {
+	case '?':
+		return ok(fmt.Sprintf("+CSMS: %d,1,1,1", m.st.csms))
+	case 't':
+		return ok("+CSMS: (0,1)")
+	case '=':
+		v, good := c.num(0)
+		if !good || v < 0 || v > 1 {
+			return fail(m.cms(302))
+		}
+		m.st.csms = v
+		return ok("+CSMS: 1,1,1")
+	}
+	return fail("ERROR")
+}
+
+// storeNamed returns the memory called name, nil when this modem (or its
+// SIM) has none.
+func (m *Modem) storeNamed(name string) *store {
+	switch strings.ToUpper(name) {
+	case "SM":
+		if m.sim != nil {
+			return m.sim.sm
+		}
+	case "ME":
+		return m.me
+	}
+	return nil
+}
+
+func (m *Modem) cmdCPMS(c command) response {
+	if final, blocked := m.simBlocked(true); blocked {
+		return fail(final)
+	}
+	mems := `"SM"`
+	if m.me != nil {
+		mems = `"SM","ME"`
+	}
+	switch c.op {
+	case '?':
+		var parts []string
+		for _, name := range m.cpms {
+			s := m.storeNamed(name)
+			parts = append(parts, fmt.Sprintf(`"%s",%d,%d`, name, s.used(), len(s.slots)))
+		}
+		return ok("+CPMS: " + strings.Join(parts, ","))
+	case 't':
+		return ok(fmt.Sprintf("+CPMS: (%s),(%s),(%s)", mems, mems, mems))
+	case '=':
+		if len(c.args) == 0 || len(c.args) > 3 {
+			return fail(m.cms(302))
+		}
+		next := m.cpms
+		for i := range c.args {
+			name := strings.ToUpper(c.str(i))
+			if m.storeNamed(name) == nil {
+				return fail(m.cms(302))
+			}
+			next[i] = name
+		}
+		m.cpms = next
+		var parts []string
+		for _, name := range m.cpms {
+			s := m.storeNamed(name)
+			parts = append(parts, fmt.Sprintf("%d,%d", s.used(), len(s.slots)))
+		}
+		return ok("+CPMS: " + strings.Join(parts, ","))
+	}
+	return fail("ERROR")
+}
+
+func (m *Modem) cmdCNMI(c command) response {
+	switch c.op {
+	case '?':
+		v := m.st.cnmi
+		return ok(fmt.Sprintf("+CNMI: %d,%d,%d,%d,%d", v[0], v[1], v[2], v[3], v[4]))
+	case 't':
+		return ok(m.info.cnmiRanges)
+	case '=':
+		limits := [5]int{3, 3, 3, 2, 1}
+		var v [5]int
+		if len(c.args) > 5 {
+			return fail(m.cms(302))
+		}
+		for i := range c.args {
+			x, good := c.numOr(i, 0)
+			if !good || x < 0 || x > limits[i] {
+				return fail(m.cms(302))
+			}
+			v[i] = x
+		}
+		if v[3] == 1 && m.info.refuseDS1 {
+			return fail(m.cms(303))
+		}
+		m.st.cnmi = v
+		m.n.retrySoon()
+		return ok()
+	}
+	return fail("ERROR")
+}
+
+func (m *Modem) cmdCMGS(c command) response {
+	switch c.op {
+	case 't':
+		return ok()
+	case '=':
+	default:
+		return fail("ERROR")
+	}
+	if final, blocked := m.simBlocked(true); blocked {
+		return fail(final)
+	}
+	n, good := c.num(0)
+	if !good || n < 1 || n > 164 {
+		return fail(m.cms(304))
+	}
+	m.pdu = &pduEntry{cmd: c.text, length: n}
+	return response{prompt: true}
+}
+
+// submitPDU handles the PDU typed after the AT+CMGS prompt.
+func (m *Modem) submitPDU(e *pduEntry) *response {
+	r := &response{delay: m.latencyFor("AT" + e.cmd)}
+	if m.failSend.n > 0 {
+		m.failSend.n--
+		r.final = m.cms(m.failSend.cms)
+		return r
+	}
+	text := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\r' || r == '\n' || r == '\t' {
+			return -1
+		}
+		return r
+	}, string(e.hex))
+	t, err := decodeSubmit(text, e.length)
+	if err != nil {
+		m.log.Debug("sim: PDU rejected", "err", err)
+		r.final = m.cms(304)
+		return r
+	}
+	if !m.registered() {
+		r.final = m.cms(331)
+		return r
+	}
+	mr := byte(m.mr)
+	m.mr = (m.mr + 1) % 256
+	t.MR = mr
+	m.sent = append(m.sent, sentFrom(t, strings.ToUpper(text), m.n.clock.Now()))
+	from := m.sim.msisdn
+	r.lines = []string{fmt.Sprintf("+CMGS: %d", mr)}
+	r.final = "OK"
+	r.after = []func(){func() { m.n.submit(from, t, mr) }}
+	return r
+}
+
+// decodeSubmit checks a PDU-mode SMS-SUBMIT as strictly as a modem does:
+// <length> must count the TPDU octets exactly.
+func decodeSubmit(hexText string, length int) (*tpdu.TPDU, error) {
+	raw, err := hex.DecodeString(hexText)
+	if err != nil {
+		return nil, fmt.Errorf("hex: %w", err)
+	}
+	p, err := pdumode.UnmarshalBinary(raw)
+	if err != nil {
+		return nil, fmt.Errorf("pdu: %w", err)
+	}
+	if len(p.TPDU) != length {
+		return nil, fmt.Errorf("length %d given, TPDU has %d octets", length, len(p.TPDU))
+	}
+	t, err := sms.Unmarshal(p.TPDU, sms.AsMO)
+	if err != nil {
+		return nil, fmt.Errorf("tpdu: %w", err)
+	}
+	if t.SmsType() != tpdu.SmsSubmit {
+		return nil, fmt.Errorf("tpdu: %v, not an SMS-SUBMIT", t.SmsType())
+	}
+	if _, err := t.Alphabet(); err != nil {
+		return nil, fmt.Errorf("tpdu: %w", err)
+	}
+	return t, nil
+}
+
+func sentFrom(t *tpdu.TPDU, pduHex string, now time.Time) SentSMS {
+	s := SentSMS{
+		To: t.DA.Number(), Part: 1, Parts: 1, SRR: t.FirstOctet.SRR(), MR: int(t.MR),
+		DCS: byte(t.DCS), PDU: pduHex, Time: now,
+	}
+	if t.VP.Format == tpdu.VpfRelative || t.VP.Format == tpdu.VpfEnhanced {
+		s.VP = t.VP.Duration
+	}
+	if total, seq, ref, ok := t.ConcatInfo(); ok {
+		s.Parts, s.Part, s.ConcatRef = total, seq, ref
+	}
+	alpha, _ := t.Alphabet()
+	if text, err := tpdu.DecodeUserData(t.UD, t.UDH, alpha); err == nil {
+		s.Text = string(text)
+	}
+	return s
+}
+
+func (m *Modem) cmdCMGR(c command) response {
+	if c.op == 't' {
+		return ok()
+	}
+	if final, blocked := m.simBlocked(true); blocked {
+		return fail(final)
+	}
+	idx, good := c.num(0)
+	s := m.storeNamed(m.cpms[0])
+	if c.op != '=' || !good || !s.valid(idx) {
+		return fail(m.cms(321))
+	}
+	msg := s.get(idx)
+	if msg == nil {
+		if m.cfg.Dialect == Huawei {
+			return ok()
+		}
+		return fail(m.cms(321))
+	}
+	lines := []string{fmt.Sprintf("+CMGR: %d,,%d", msg.stat, msg.tpduLen), strings.ToUpper(hex.EncodeToString(msg.pdu))}
+	if msg.stat == statRecUnread {
+		msg.stat = statRecRead
+	}
+	return ok(lines...)
+}
+
+func (m *Modem) cmdCMGL(c command) response {
+	if c.op == 't' {
+		return ok("+CMGL: (0-4)")
+	}
+	if final, blocked := m.simBlocked(true); blocked {
+		return fail(final)
+	}
+	want, good := c.numOr(0, statRecUnread)
+	if !good || want < 0 || want > 4 {
+		return fail(m.cms(302))
+	}
+	s := m.storeNamed(m.cpms[0])
+	var lines []string
+	for i, msg := range s.slots {
+		if msg == nil || (want != 4 && msg.stat != want) {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("+CMGL: %d,%d,,%d", i+s.first, msg.stat, msg.tpduLen),
+			strings.ToUpper(hex.EncodeToString(msg.pdu)))
+		if msg.stat == statRecUnread {
+			msg.stat = statRecRead
+		}
+	}
+	return ok(lines...)
+}
+
+func (m *Modem) cmdCMGD(c command) response {
+	if final, blocked := m.simBlocked(true); blocked {
+		return fail(final)
+	}
+	s := m.storeNamed(m.cpms[0])
+	if c.op == 't' {
+		var used []string
+		for i, msg := range s.slots {
+			if msg != nil {
+				used = append(used, fmt.Sprint(i+s.first))
+			}
+		}
+		return ok(fmt.Sprintf("+CMGD: (%s),(0-4)", strings.Join(used, ",")))
+	}
+	idx, good := c.num(0)
+	flag, good2 := c.numOr(1, 0)
+	if c.op != '=' || !good2 || flag < 0 || flag > 4 {
+		return fail(m.cms(302))
+	}
+	if flag == 0 {
+		if !good || !s.valid(idx) {
+			return fail(m.cms(321))
+		}
+		s.del(idx)
+	}
+	for i, msg := range s.slots {
+		// 27.005: 1 read, 2 read+sent, 3 read+sent+unsent, 4 all.
+		if msg != nil && (flag == 4 || (flag >= 1 && msg.stat == statRecRead) || (flag >= 2 && msg.stat == 3) || (flag >= 3 && msg.stat == 2)) {
+			s.slots[i] = nil
+		}
+	}
+	m.n.retrySoon()
+	return ok()
+}
+
+func (m *Modem) cmdCNMA(c command) response {
+	if c.op == 't' {
+		return ok("+CNMA: (0-2)")
+	}
+	if m.ack == nil {
+		return fail(m.cms(340))
+	}
+	m.ack = nil
+	m.n.retrySoon()
+	return ok()
+}
+
+// receive is the network handing the modem an SMS-DELIVER or a status
+// report; false means "not now", and the network keeps it for later.
+func (m *Modem) receive(d delivery) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.port == nil || m.hungTill.After(m.n.clock.Now()) || !m.registered() {
+		return false
+	}
+	smsc := pdumode.SMSCAddress{Address: tpdu.NewAddress(tpdu.FromNumber(m.cfg.SMSC))}
+	sc, err := smsc.MarshalBinary()
+	if err != nil {
+		m.log.Error("sim: SMSC address", "err", err)
+		return false
+	}
+	pdu := append(sc, d.tpdu...)
+	pduHex := strings.ToUpper(hex.EncodeToString(pdu))
+	mt, ds := m.st.cnmi[1], m.st.cnmi[3]
+	if d.report {
+		switch ds {
+		case 0:
+			return true // 27.005: reports are not routed to the TE; the modem drops them
+		case 1:
+			if m.ack != nil {
+				return false
+			}
+			m.urc(fmt.Sprintf("+CDS: %d", len(d.tpdu)), pduHex)
+			m.expectAck(d)
+			return true
+		}
+	} else if mt == 2 || mt == 3 {
+		if m.ack != nil {
+			return false
+		}
+		m.urc(fmt.Sprintf("+CMT: %s,%d", m.info.cmtPrefix, len(d.tpdu)), pduHex)
+		m.expectAck(d)
+		return true
+	}
+	mem := m.cpms[2]
+	s := m.storeNamed(mem)
+	if s == nil {
+		return false
+	}
+	idx, stored := s.put(&storedMsg{stat: statRecUnread, pdu: pdu, tpduLen: len(d.tpdu)})
+	if !stored {
+		if m.cfg.Dialect == Huawei {
+			m.urc(`^SMMEMFULL: "` + mem + `"`)
+		}
+		return false
+	}
+	switch {
+	case d.report:
+		m.urc(fmt.Sprintf(`+CDSI: "%s",%d`, mem, idx))
+	case mt == 1:
+		m.urc(fmt.Sprintf(`+CMTI: "%s",%d`, mem, idx))
+	}
+	return true
+}
+
+// expectAck arms the AT+CNMA window of AT+CSMS=1.
+func (m *Modem) expectAck(d delivery) {
+	if m.st.csms != 1 {
+		return
+	}
+	m.ackSeq++
+	id := m.ackSeq
+	m.ack = &pendingAck{id: id, d: d}
+	m.n.after(m.cfg.AckWindow, func() { m.ackExpired(id) })
+}
+
+// ackExpired: 27.005 3.4.1 has the ME switch indications off (mt and ds
+// to 0) when the TE does not acknowledge in time, silently. The SMSC got
+// no acknowledgement, so it delivers the message again later.
+func (m *Modem) ackExpired(id int) {
+	m.mu.Lock()
+	a := m.ack
+	if a == nil || a.id != id {
+		m.mu.Unlock()
+		return
+	}
+	m.ack = nil
+	m.st.cnmi[1], m.st.cnmi[3] = 0, 0
+	m.mu.Unlock()
+	m.n.requeue(a.d)
+	m.n.retrySoon()
+}
+
+// fillerMessage is the old, read SMS FillStorage stuffs the memories with.
+// Called with m.mu held.
+func (m *Modem) fillerMessage() *storedMsg {
+	d, _ := tpdu.NewDeliver()
+	d.OA = internationalAddress("+79000000000")
+	d.SCTS = tpdu.Timestamp{Time: m.n.moscowNow()}
+	d.UD = tpdu.UserData("old message") // plain ASCII letters are valid GSM 7-bit septets
+	b, err := d.MarshalBinary()
+	if err != nil {
+		m.log.Error("sim: filler SMS", "err", err)
+	}
+	smsc := pdumode.SMSCAddress{Address: tpdu.NewAddress(tpdu.FromNumber(m.cfg.SMSC))}
+	sc, _ := smsc.MarshalBinary()
+	return &storedMsg{stat: statRecRead, pdu: append(sc, b...), tpduLen: len(b)}
+}
