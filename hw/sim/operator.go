@@ -25,8 +25,10 @@ var operators = []*operator{
 	{
 		plmn: "25001", long: "MTS RUS", short: "MTS", smsc: "+79168999100", msisdnBase: "+7916",
 		iccidIssuer: "01", balanceCode: "*100#", ownCode: "*111*0887#", balance: "151,25",
-		balanceText: func(a string) string { return "Баланс: " + a + " руб. Подключите МТС Premium: *111*1010#" },
-		ownText:     func(n string) string { return "Ваш номер: " + n },
+		balanceText: func(a string) string {
+			return "Баланс: " + a + " руб. Подключите МТС Premium: *111*1010#"
+		},
+		ownText: func(n string) string { return "Ваш номер: " + n },
 	},
 	{
 		plmn: "25002", long: "MegaFon", short: "MegaFon", smsc: "+79262909090", msisdnBase: "+7926",
