@@ -1,0 +1,398 @@
+// Package atcmd talks AT to one modem over any io.ReadWriter: it serialises
+// commands, separates their answers from unsolicited indications, and keeps
+// the line in step after timeouts. README.md is the package's spec.
+package atcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure an Engine. The zero value is usable.
+type Options struct {
+	Logger         *slog.Logger  // nil = discard
+	CommandTimeout time.Duration // used when ctx has no deadline (default 5s)
+	WriteTimeout   time.Duration // a Write blocked longer marks the engine hung (default 3s)
+	// ResyncTimeout bounds the resynchronisation that runs before the next
+	// command after a timeout (default 2s, never longer than that command's
+	// own deadline).
+	ResyncTimeout time.Duration
+	// MissingFinalGrace is how long a read query ("AT+CPIN?") that already
+	// got its own answer line waits for a final result that some firmware
+	// never sends (old Wavecom) before it succeeds anyway. Default 1s;
+	// negative disables the tolerance.
+	MissingFinalGrace time.Duration
+	// URCNames are extra unsolicited line names of a dialect, e.g. "+XLEMA".
+	URCNames []string
+	// FinalResults are extra error final results, e.g. "ABORTED".
+	FinalResults []string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = 5 * time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 3 * time.Second
+	}
+	if o.ResyncTimeout <= 0 {
+		o.ResyncTimeout = 2 * time.Second
+	}
+	if o.MissingFinalGrace == 0 {
+		o.MissingFinalGrace = time.Second
+	}
+	return o
+}
+
+// Engine runs AT commands on one modem. All methods are safe for concurrent
+// use; commands run one at a time in the order they are accepted.
+type Engine struct {
+	rw   io.ReadWriter
+	opts Options
+	log  *slog.Logger
+
+	reqs      chan *request
+	quit      chan struct{} // closed by Close
+	closeOnce sync.Once
+	done      chan struct{} // closed when the owner goroutine stops
+	err       error         // why; written before done is closed
+	ownerDone chan struct{}
+
+	in       inbox
+	writes   chan []byte
+	writeRes chan error
+
+	subMu       sync.Mutex
+	subs        map[*subscriber]struct{}
+	closed      bool // Close was called; guarded by subMu
+	dispatchers sync.WaitGroup
+
+	// Only accessed from the owner goroutine.
+	cur        *call
+	needResync bool   // a late answer may still be on its way
+	lostPrefix string // prefix of the command whose answer was lost
+	markerTurn int
+	pendingPDU *Indication // +CMT/+CDS waiting for its second line
+	stopped    bool
+}
+
+// New starts the engine over rw: one owner goroutine serialising commands,
+// one reader goroutine (blocking Read, no read timeout) feeding it lines and
+// one writer goroutine whose Writes the owner watches. The engine never
+// closes rw: the modem's supervisor owns the port. The reader goroutine ends
+// when rw's Read returns an error, i.e. when the owner of the port closes it;
+// a writer stuck in a hung Write likewise returns when the port is closed.
+func New(rw io.ReadWriter, opts Options) *Engine {
+	opts = opts.withDefaults()
+	e := &Engine{
+		rw:        rw,
+		opts:      opts,
+		log:       opts.Logger,
+		reqs:      make(chan *request),
+		quit:      make(chan struct{}),
+		done:      make(chan struct{}),
+		ownerDone: make(chan struct{}),
+		in:        inbox{wake: make(chan struct{}, 1)},
+		writes:    make(chan []byte),
+		writeRes:  make(chan error, 1),
+		subs:      make(map[*subscriber]struct{}),
+	}
+	go e.readLoop()
+	go e.writeLoop()
+	go e.run()
+	return e
+}
+
+// Exec runs one command line ("AT+CSQ", "ATE0", `AT+CUSD=1,"*100#",15`) and
+// returns its information lines: no echo, no final result, no unsolicited
+// lines. When the modem answers with an error final result, the lines that
+// came before it are returned together with the typed error.
+func (e *Engine) Exec(ctx context.Context, cmd string) ([]string, error) {
+	return e.do(ctx, cmd, "", false)
+}
+
+// SendData runs a two-step command such as AT+CMGS=<n>: it writes cmd, waits
+// for the "> " prompt, writes data followed by Ctrl-Z and returns the
+// information lines (e.g. "+CMGS: 12"). Once data was handed to the port, a
+// missing final result is ErrOutcomeUnknown wrapping the cause; before that,
+// failures are ordinary errors.
+func (e *Engine) SendData(ctx context.Context, cmd, data string) ([]string, error) {
+	if strings.ContainsAny(data, "\x1a\x1b") {
+		return nil, fmt.Errorf("atcmd: data holds Ctrl-Z or ESC: %w", ErrInvalidCommand)
+	}
+	return e.do(ctx, cmd, data, true)
+}
+
+// Done is closed when the engine stops: Close, port lost, or a hung write.
+func (e *Engine) Done() <-chan struct{} { return e.done }
+
+// Err says why the engine stopped (ErrClosed, ErrPortLost wrapping the read
+// error, ErrHung); nil while it runs.
+func (e *Engine) Err() error {
+	select {
+	case <-e.done:
+		return e.err
+	default:
+		return nil
+	}
+}
+
+// Close stops the owner goroutine and the subscription dispatchers and waits
+// for them; a running or queued command fails with ErrClosed and undelivered
+// indications are dropped. The reader goroutine keeps blocking in Read until
+// the port's owner closes the port. Close always returns nil.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() { close(e.quit) })
+	<-e.ownerDone
+	e.subMu.Lock()
+	e.closed = true
+	e.subMu.Unlock()
+	e.dispatchers.Wait()
+	return nil
+}
+
+type request struct {
+	ctx     context.Context
+	cmd     string
+	data    string
+	twoStep bool
+	res     chan result
+}
+
+type result struct {
+	lines []string
+	err   error
+}
+
+func (e *Engine) do(ctx context.Context, cmd, data string, twoStep bool) ([]string, error) {
+	cmd = strings.TrimSuffix(cmd, "\r")
+	if len(cmd) < 2 || !strings.EqualFold(cmd[:2], "AT") || strings.ContainsAny(cmd, "\r\n\x1a\x1b") {
+		return nil, fmt.Errorf("atcmd: %q: %w", commandLabel(cmd), ErrInvalidCommand)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.opts.CommandTimeout)
+		defer cancel()
+	}
+	r := &request{ctx: ctx, cmd: cmd, data: data, twoStep: twoStep, res: make(chan result, 1)}
+	select {
+	case e.reqs <- r:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("atcmd %s: waiting for the line: %w", commandLabel(cmd), ctxError(ctx))
+	case <-e.done:
+		return nil, fmt.Errorf("atcmd %s: %w", commandLabel(cmd), e.err)
+	}
+	res := <-r.res
+	return res.lines, res.err
+}
+
+// ctxError maps an expired deadline to ErrTimeout and keeps cancellation as is.
+func ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+	}
+	return ctx.Err()
+}
+
+// inbox carries what the reader saw to the owner without ever blocking the
+// reader: the queue is unbounded and wake only signals that it is non-empty.
+type inbox struct {
+	mu      sync.Mutex
+	events  []inEvent
+	discard bool // the owner has stopped
+	wake    chan struct{}
+}
+
+type inEvent struct {
+	tok token
+	err error
+	at  time.Time
+}
+
+func (b *inbox) push(evs ...inEvent) {
+	b.mu.Lock()
+	if !b.discard {
+		b.events = append(b.events, evs...)
+	}
+	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (b *inbox) take() []inEvent {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	evs := b.events
+	b.events = nil
+	return evs
+}
+
+func (b *inbox) pending() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.events) > 0
+}
+
+func (b *inbox) stop() {
+	b.mu.Lock()
+	b.discard = true
+	b.events = nil
+	b.mu.Unlock()
+}
+
+func (e *Engine) readLoop() {
+	var sp splitter
+	buf := make([]byte, 4096)
+	var toks []token
+	for {
+		n, err := e.rw.Read(buf)
+		// A serial read timeout shows up as (0, nil): nothing to do.
+		if n > 0 {
+			at := time.Now()
+			toks = sp.feed(buf[:n], toks[:0])
+			evs := make([]inEvent, len(toks))
+			for i, t := range toks {
+				evs[i] = inEvent{tok: t, at: at}
+			}
+			e.in.push(evs...)
+		}
+		if err != nil {
+			e.in.push(inEvent{err: err, at: time.Now()})
+			return
+		}
+	}
+}
+
+// writeLoop performs the owner's writes so that the owner can give up on a
+// Write that never returns; the goroutine itself then stays blocked until
+// the port is closed under it.
+func (e *Engine) writeLoop() {
+	for {
+		select {
+		case p := <-e.writes:
+			_, err := e.rw.Write(p)
+			e.writeRes <- err
+		case <-e.done:
+			return
+		}
+	}
+}
+
+// write runs on the owner goroutine. It returns ErrHung when the watchdog
+// fired, after which the engine must stop.
+func (e *Engine) write(p []byte) error {
+	e.writes <- p
+	t := time.NewTimer(e.opts.WriteTimeout)
+	defer t.Stop()
+	select {
+	case err := <-e.writeRes:
+		if err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+		return nil
+	case <-t.C:
+		return ErrHung
+	case <-e.quit:
+		return ErrClosed
+	}
+}
+
+func (e *Engine) run() {
+	defer close(e.ownerDone)
+	for !e.stopped {
+		// Lines that arrived while idle are handled as idle before the next
+		// command is accepted.
+		if e.in.pending() {
+			e.handleInput()
+			continue
+		}
+		var reqs chan *request
+		var ctxDone <-chan struct{}
+		var alarm <-chan time.Time
+		if c := e.cur; c == nil {
+			reqs = e.reqs
+		} else {
+			ctxDone = c.req.ctx.Done()
+			if c.alarm != nil {
+				alarm = c.alarm.C
+			}
+		}
+		select {
+		case r := <-reqs:
+			e.start(r)
+		case <-e.in.wake:
+			e.handleInput()
+		case <-ctxDone:
+			e.onDeadline()
+		case <-alarm:
+			e.onAlarm()
+		case <-e.quit:
+			e.stop(ErrClosed)
+		}
+	}
+}
+
+func (e *Engine) handleInput() {
+	for _, ev := range e.in.take() {
+		if e.stopped {
+			return
+		}
+		if ev.err != nil {
+			e.stop(fmt.Errorf("%w: %w", ErrPortLost, ev.err))
+			return
+		}
+		e.handleToken(ev.tok, ev.at)
+	}
+}
+
+// stop ends the engine: the running command fails with cause, subscribers
+// get what is queued, and Done closes.
+func (e *Engine) stop(cause error) {
+	if e.stopped {
+		return
+	}
+	e.stopped = true
+	if c := e.cur; c != nil {
+		e.finish(c, nil, cause)
+	}
+	if p := e.pendingPDU; p != nil {
+		e.pendingPDU = nil
+		e.dispatch(*p)
+	}
+	e.in.stop()
+	e.err = cause
+	close(e.done)
+	if errors.Is(cause, ErrClosed) {
+		e.log.Debug("atcmd engine closed")
+	} else {
+		e.log.Warn("atcmd engine stopped", "err", cause)
+	}
+}
+
+// writeOrStop writes p; on failure it fails c (and stops the engine when
+// the port is hung or the engine closed) and returns false.
+func (e *Engine) writeOrStop(c *call, p []byte) bool {
+	err := e.write(p)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, ErrHung), errors.Is(err, ErrClosed):
+		e.stop(err)
+	default:
+		// A failed write may have left half a line in the modem.
+		e.needResync = true
+		e.finish(c, nil, err)
+	}
+	return false
+}
