@@ -54,7 +54,7 @@ func TestExecAnswers(t *testing.T) {
 			chunks:   []string{"\r\nOK\r\n", "\r\n+CME ERROR: 258\r\n"},
 			wantInds: wantInds("+CME ERROR|+CME ERROR: 258")},
 		{name: "CMT with its PDU between command lines", cmd: "AT+CMGL=4",
-			chunks: []string{"\r\n+CMGL: 1,1,,22\r\n0791", "9712345678F0\r\n\r\n+CMT: ,24\r\n07919761989901F0040B\r\n\r\n+CMGL: 2,1,,22\r\n07910000\r\n\r\nOK\r\n"},
+			chunks:    []string{"\r\n+CMGL: 1,1,,22\r\n0791", "9712345678F0\r\n\r\n+CMT: ,24\r\n07919761989901F0040B\r\n\r\n+CMGL: 2,1,,22\r\n07910000\r\n\r\nOK\r\n"},
 			wantLines: []string{"+CMGL: 1,1,,22", "07919712345678F0", "+CMGL: 2,1,,22", "07910000"},
 			wantInds:  wantInds("+CMT|+CMT: ,24|07919761989901F0040B")},
 		{name: "quectel QIND during command", cmd: "ATI",
