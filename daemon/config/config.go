@@ -76,7 +76,7 @@ type Modem struct {
 	// Discovery settings; auto entries only.
 	SysRoot      string        `yaml:"sys_root"`
 	DevRoot      string        `yaml:"dev_root"`
-	ScanInterval time.Duration `yaml:"scan_interval" min:"1ns"`
+	ScanInterval time.Duration `yaml:"scan_interval"`
 }
 
 // SIM overrides what the daemon would otherwise learn or assume about one SIM.

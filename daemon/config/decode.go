@@ -48,6 +48,11 @@ func Parse(name string, data []byte) (*Config, error) {
 	if root != nil {
 		d.decode(root, reflect.ValueOf(c).Elem(), "", "")
 	}
+	if d.budget < 0 {
+		// Whatever else is wrong, the file is not a configuration someone
+		// wrote by hand; more messages would only bury this one.
+		return nil, joinErrors(d.errs)
+	}
 	c.origins = d.origins
 	failed := map[string]bool{}
 	for _, e := range d.errs {
@@ -67,7 +72,12 @@ func Parse(name string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var (
+	yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	// yaml.v3 numbers the lines of parser errors (as opposed to scanner
+	// errors) from 0; these are the parser's messages.
+	yamlParserProblem = regexp.MustCompile(`^(did not find expected (node content|key|',' or '[\]}]'|'-' indicator|<[a-z -]+>)|found (duplicate|incompatible|undefined) )`)
+)
 
 // document returns the root mapping of the only YAML document in data, or
 // nil for a file with nothing in it.
@@ -78,14 +88,14 @@ func (d *decoder) document(data []byte) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, d.syntaxError(err)
+		return nil, d.syntaxError(err, data)
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case err == nil:
 		return nil, &Error{File: d.file, Line: next.Line, Msg: `a second YAML document ("---"); the configuration is one document`}
 	case !errors.Is(err, io.EOF):
-		return nil, d.syntaxError(err)
+		return nil, d.syntaxError(err, data)
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		return nil, nil
@@ -93,11 +103,16 @@ func (d *decoder) document(data []byte) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
-func (d *decoder) syntaxError(err error) error {
+func (d *decoder) syntaxError(err error, data []byte) error {
 	e := &Error{File: d.file, Msg: strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		e.Msg = m[2]
+		if yamlParserProblem.MatchString(e.Msg) {
+			e.Line++
+		}
+		// At the end of the file the parser points one past the last line.
+		e.Line = min(e.Line, bytes.Count(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))+1)
 	}
 	return e
 }
@@ -122,11 +137,7 @@ func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag(
 // decode stores n into v. tag is the struct tag of the field v is, if any.
 // A null value (a key with nothing after it) keeps the default.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, tag reflect.StructTag) {
-	d.budget--
-	if d.budget < 0 {
-		if d.budget == -1 {
-			d.fail(n.Line, path, "the file expands to more than %d values; are aliases (*name) nested too deep?", maxNodes)
-		}
+	if !d.spend(n, path) {
 		return
 	}
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -242,9 +253,18 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 	return own
 }
 
-func (d *decoder) mergeSources(n *yaml.Node, path string) []pair {
+// spend counts one more value visited and reports false once the file has
+// expanded past maxNodes.
+func (d *decoder) spend(n *yaml.Node, path string) bool {
 	d.budget--
-	if d.budget < 0 {
+	if d.budget == -1 {
+		d.fail(n.Line, path, "the file expands to more than %d values; are aliases (*name) nested too deep?", maxNodes)
+	}
+	return d.budget >= 0
+}
+
+func (d *decoder) mergeSources(n *yaml.Node, path string) []pair {
+	if !d.spend(n, path) {
 		return nil
 	}
 	for n.Kind == yaml.AliasNode && n.Alias != nil {

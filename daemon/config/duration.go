@@ -96,10 +96,19 @@ func parseWithDays(t string) (time.Duration, error) {
 }
 
 // formatDuration writes a duration the way the example file does, whole
-// days as "30d", so that messages quote values the way people wrote them.
+// weeks and more in days ("30d") and the rest without Go's trailing zero
+// units ("100h", not "100h0m0s"), so that messages quote values the way
+// people write them.
 func formatDuration(d time.Duration) string {
-	if d != 0 && d%day == 0 {
+	if d >= 7*day && d%day == 0 {
 		return strconv.FormatInt(int64(d/day), 10) + "d"
 	}
-	return d.String()
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

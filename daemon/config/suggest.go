@@ -40,7 +40,7 @@ func suggest(t reflect.Type, key string) string {
 // rather than a different word.
 func typoAllowance(key string) int {
 	switch n := len(key); {
-	case n <= 3:
+	case n <= 2:
 		return 1
 	case n <= 8:
 		return 2

@@ -315,6 +315,9 @@ func (v *validator) autoModem(m Modem, p string, auto *int, i int) {
 	if !filepath.IsAbs(m.DevRoot) {
 		v.add(p+".dev_root", "must be an absolute path, got %q", m.DevRoot)
 	}
+	if m.ScanInterval <= 0 {
+		v.add(p+".scan_interval", "must be a positive duration, got %s", formatDuration(m.ScanInterval))
+	}
 }
 
 func joinInts(xs []int) string {
