@@ -1,0 +1,147 @@
+package hw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Commander is what reading an identity needs from the AT engine: Exec
+// returns a command's information lines, without echo or final result.
+// atcmd.Engine satisfies it.
+type Commander interface {
+	Exec(ctx context.Context, cmd string) ([]string, error)
+}
+
+// Vendor is a modem maker as far as command dialects go.
+type Vendor string
+
+const (
+	VendorHuawei  Vendor = "huawei"
+	VendorSIMCom  Vendor = "simcom"
+	VendorQuectel Vendor = "quectel"
+	VendorZTE     Vendor = "zte"
+	VendorSierra  Vendor = "sierra"
+	VendorGeneric Vendor = "generic"
+)
+
+// VendorOf maps an AT+CGMI answer ("huawei", "SIMCOM_Ltd", "Quectel",
+// "ZTE INCORPORATED", "Sierra Wireless, Incorporated") to its Vendor.
+func VendorOf(manufacturer string) Vendor {
+	m := strings.ToLower(manufacturer)
+	switch {
+	case strings.Contains(m, "huawei"):
+		return VendorHuawei
+	case strings.Contains(m, "simcom"), strings.Contains(m, "simtech"):
+		return VendorSIMCom
+	case strings.Contains(m, "quectel"):
+		return VendorQuectel
+	case strings.Contains(m, "zte"):
+		return VendorZTE
+	case strings.Contains(m, "sierra"):
+		return VendorSierra
+	}
+	return VendorGeneric
+}
+
+// Identity is who a modem and its SIM are. The SIM fields are empty when
+// there is no SIM or it does not tell; OwnNumber usually is.
+type Identity struct {
+	Manufacturer, Model, Revision string
+	IMEI                          string // "" unless IMEIValid
+	IMEIValid                     bool
+	RawIMEI                       string // the answer as given, for junk IMEIs
+	IMSI                          string
+	ICCID                         string // decimal digits, see NormalizeICCID
+	OwnNumber                     string // "+..." when international
+	SMSC                          string
+	Vendor                        Vendor
+}
+
+// iccidCommands are tried in order until one gives an ICCID: the maker's own
+// command first, then the generic SIM file read (EF_ICCID, 2FE2 = 12258) and
+// AT+CCID, which many firmwares accept whatever their maker.
+var iccidCommands = map[Vendor][]string{
+	VendorHuawei:  {"AT^ICCID?"},
+	VendorSIMCom:  {"AT+CCID"},
+	VendorQuectel: {"AT+QCCID"},
+	VendorZTE:     {"AT+ZGETICCID"},
+	VendorSierra:  {"AT!ICCID?"},
+}
+
+const (
+	crsmReadICCID = "AT+CRSM=176,12258,0,0,10"
+	ccid          = "AT+CCID"
+)
+
+// ReadIdentity asks the modem who it is. A command the modem refuses or does
+// not know leaves its fields empty: a missing SIM (CME 10/13) is not an
+// error. It fails only when the port or ctx does (those errors wrapped), or
+// when the modem answered none of its commands.
+func ReadIdentity(ctx context.Context, c Commander) (Identity, error) {
+	r := identityReader{ctx: ctx, c: c}
+	var id Identity
+	id.Manufacturer = parseInfo(r.ask("AT+CGMI"))
+	id.Model = parseInfo(r.ask("AT+CGMM"))
+	id.Revision = parseInfo(r.ask("AT+CGMR"))
+	id.RawIMEI, id.IMEI = parseIMEI(r.ask("AT+CGSN"))
+	id.IMEIValid = id.IMEI != ""
+	id.Vendor = VendorOf(id.Manufacturer)
+	id.IMSI = parseIMSI(r.ask("AT+CIMI"))
+	id.ICCID = r.iccid(id.Vendor)
+	id.OwnNumber = parseCNUM(r.ask("AT+CNUM"))
+	id.SMSC = parseCSCA(r.ask("AT+CSCA?"))
+	if r.fatal != nil {
+		return id, r.fatal
+	}
+	if r.answered == 0 {
+		return id, fmt.Errorf("hw: read identity: modem answered no command: %w", r.lastErr)
+	}
+	return id, nil
+}
+
+// identityReader runs the queries, remembering the first fatal error so the
+// rest are skipped instead of each failing on a dead port.
+type identityReader struct {
+	ctx      context.Context
+	c        Commander
+	fatal    error
+	lastErr  error
+	answered int
+}
+
+func (r *identityReader) ask(cmd string) []string {
+	if r.fatal != nil {
+		return nil
+	}
+	lines, err := r.c.Exec(r.ctx, cmd)
+	if err == nil {
+		r.answered++
+		return lines
+	}
+	r.lastErr = err
+	if r.ctx.Err() != nil || errors.Is(err, ErrPortLost) || errors.Is(err, os.ErrClosed) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		r.fatal = fmt.Errorf("hw: read identity: %s: %w", cmd, err)
+	}
+	return nil
+}
+
+func (r *identityReader) iccid(v Vendor) string {
+	cmds := append(append([]string(nil), iccidCommands[v]...), crsmReadICCID)
+	if v != VendorSIMCom {
+		cmds = append(cmds, ccid)
+	}
+	for _, cmd := range cmds {
+		lines := r.ask(cmd)
+		if lines == nil {
+			continue
+		}
+		if s, err := parseICCID(lines); err == nil {
+			return s
+		}
+	}
+	return ""
+}
