@@ -23,6 +23,7 @@ type verb struct {
 
 func verbs() map[string]verb {
 	return map[string]verb{
+		"check-config": {"validate a configuration file", runCheckConfig},
 	}
 }
 
