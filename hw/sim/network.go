@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,7 +50,7 @@ type Network struct {
 	modems  []*Modem
 	phones  map[string]*phone
 	pending []delivery
-	held    map[concatKey][]delivery // parts kept back for ReverseParts
+	held    map[concatKey][]delivery // parts kept back for ReverseParts, by seq
 	encoder *sms.Encoder             // one encoder, so concatenation references advance
 	seq     int                      // modems added, for defaults
 	usbPort int
@@ -278,16 +279,20 @@ func (n *Network) submit(from string, t *tpdu.TPDU, mr byte) {
 
 func (n *Network) deliverSubmit(from, to string, t *tpdu.TPDU) {
 	d := delivery{to: to, tpdu: n.deliverFromSubmit(from, t)}
-	total, _, ref, ok := t.ConcatInfo()
-	if !n.opts.ReverseParts || !ok || total < 2 {
+	total, seq, ref, ok := t.ConcatInfo()
+	if !n.opts.ReverseParts || !ok || total < 2 || seq < 1 || seq > total {
 		n.deliver(d)
 		return
 	}
 	key := concatKey{from: from, to: to, ref: ref, total: total}
 	n.mu.Lock()
-	parts := append(n.held[key], d)
+	parts := n.held[key]
+	if parts == nil {
+		parts = make([]delivery, total)
+	}
+	parts[seq-1] = d
 	n.held[key] = parts
-	complete := len(parts) == total
+	complete := !slices.ContainsFunc(parts, func(p delivery) bool { return p.tpdu == nil })
 	if complete {
 		delete(n.held, key)
 	}
