@@ -1,13 +1,14 @@
 package sms
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
+	"unicode"
 	"unicode/utf16"
 
 	"github.com/warthog618/sms/encoding/tpdu"
-	"github.com/warthog618/sms/encoding/ucs2"
 )
 
 // Submit is a decoded SMS-SUBMIT: what a modem was asked to send.
@@ -36,7 +37,8 @@ type Submit struct {
 // data longer than one part may be, a header flagged but missing, a
 // concatenation IE with the wrong size, a zero count or a sequence number
 // outside 1..count, GSM septets outside the default alphabet and its
-// extension table, a trailing lone escape, and an unpaired UTF-16 surrogate.
+// extension table, a trailing lone escape, and an unpaired UTF-16 surrogate
+// (which the library would turn into U+FFFD).
 func DecodeSubmit(pduHex string) (*Submit, error) {
 	smsc, tp, err := splitPDU(pduHex)
 	if err != nil {
@@ -83,16 +85,11 @@ func decodeSubmitTPDU(smsc string, tp []byte) (*Submit, error) {
 	switch alpha {
 	case tpdu.AlphaUCS2:
 		s.Encoding = EncodingUCS2
-		runes, err := ucs2.Decode(t.UD)
+		text, err := strictUTF16(t.UD)
 		if err != nil {
 			return nil, fmt.Errorf("sms: %w: %w", ErrMalformedPDU, err)
 		}
-		for _, r := range runes {
-			if utf16.IsSurrogate(r) {
-				return nil, fmt.Errorf("sms: %w: unpaired UTF-16 surrogate %U", ErrMalformedPDU, r)
-			}
-		}
-		s.Text = string(runes)
+		s.Text = text
 	case tpdu.Alpha8Bit:
 		s.Encoding = Encoding8Bit
 		s.Data = append([]byte(nil), t.UD...)
@@ -161,4 +158,31 @@ func strictConcat(udh tpdu.UserDataHeader) (*Concat, error) {
 		}
 	}
 	return c, nil
+}
+
+// strictUTF16 decodes UTF-16BE, refusing what the library's decoder turns
+// into U+FFFD: a high surrogate not followed by a low one, or a low one on
+// its own. Our encoder never splits a pair, so a check must not forgive it.
+func strictUTF16(b []byte) (string, error) {
+	if len(b)%2 != 0 {
+		return "", errors.New("odd UCS2 length")
+	}
+	runes := make([]rune, 0, len(b)/2)
+	for i := 0; i < len(b); i += 2 {
+		u := rune(binary.BigEndian.Uint16(b[i:]))
+		if !utf16.IsSurrogate(u) {
+			runes = append(runes, u)
+			continue
+		}
+		if u >= 0xdc00 || i+4 > len(b) {
+			return "", fmt.Errorf("unpaired UTF-16 surrogate %U at octet %d", u, i)
+		}
+		r := utf16.DecodeRune(u, rune(binary.BigEndian.Uint16(b[i+2:])))
+		if r == unicode.ReplacementChar {
+			return "", fmt.Errorf("unpaired UTF-16 surrogate %U at octet %d", u, i)
+		}
+		runes = append(runes, r)
+		i += 2
+	}
+	return string(runes), nil
 }
