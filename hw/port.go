@@ -3,6 +3,7 @@ package hw
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"syscall"
@@ -48,6 +49,8 @@ type Port struct {
 	closeOnce sync.Once
 	closeErr  error
 }
+
+var _ io.ReadWriteCloser = (*Port)(nil)
 
 // Open opens the serial port at path (a tty, any symlink to one, or a pty
 // slave), raw 8N1 at cfg.Baud, exclusive against other non-root openers,
