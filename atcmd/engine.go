@@ -74,6 +74,8 @@ type Engine struct {
 	subMu       sync.Mutex
 	subs        map[*subscriber]struct{}
 	closed      bool // Close was called; guarded by subMu
+	subscribed  bool // Subscribe was called once; guarded by subMu
+	backlog     []Indication
 	dispatchers sync.WaitGroup
 
 	// Only accessed from the owner goroutine.

@@ -7,7 +7,9 @@ import "sync"
 // unbounded queue drained by its own goroutine. cancel unsubscribes, waits
 // for that goroutine and closes the channel. When the engine stops by itself
 // (port lost, hung) the channel closes after the queued indications were
-// delivered; Close drops them.
+// delivered; Close drops them. Indications that arrive before the first
+// Subscribe (a boot burst right after New) are kept for the first
+// subscriber, up to maxBacklog of them.
 func (e *Engine) Subscribe() (<-chan Indication, func()) {
 	s := &subscriber{
 		wake:   make(chan struct{}, 1),
@@ -20,6 +22,10 @@ func (e *Engine) Subscribe() (<-chan Indication, func()) {
 		e.subMu.Unlock()
 		close(s.out)
 		return s.out, func() {}
+	}
+	if !e.subscribed {
+		e.subscribed = true
+		s.queue, e.backlog = e.backlog, nil
 	}
 	e.subs[s] = struct{}{}
 	e.dispatchers.Add(1)
@@ -44,11 +50,20 @@ func (e *Engine) Subscribe() (<-chan Indication, func()) {
 func (e *Engine) dispatch(ind Indication) {
 	e.log.Debug("atcmd indication", "name", ind.Name)
 	e.subMu.Lock()
+	defer e.subMu.Unlock()
+	if !e.subscribed {
+		if len(e.backlog) < maxBacklog {
+			e.backlog = append(e.backlog, ind)
+		}
+		return
+	}
 	for s := range e.subs {
 		s.push(ind)
 	}
-	e.subMu.Unlock()
 }
+
+// maxBacklog bounds what is kept for a first subscriber that never comes.
+const maxBacklog = 1024
 
 type subscriber struct {
 	mu     sync.Mutex
