@@ -111,18 +111,18 @@ func hexCandidates(raw string, dcs int) []candidate {
 		// always does, so only UCS2 may claim such a string.
 		return ucs2Readings
 	}
+	packed := newCandidate(decodeGSM7(unpackUSSD(octets)), DecodingGSM7PackedHex)
 	var gsm []candidate
-	gsm = append(gsm, newCandidate(decodeGSM7(unpackUSSD(octets)), DecodingGSM7PackedHex))
-	if dcsAlphabet(dcs) == alphabet8Bit {
-		gsm = append(gsm, newCandidate(decode8Bit(octets), Decoding8Bit))
-	} else if septets, ok := asSeptets(octets); ok {
+	if septets, ok := asSeptets(octets); ok {
 		gsm = append(gsm, newCandidate(decodeGSM7(septets), DecodingGSM7))
 	}
 	switch dcsAlphabet(dcs) {
-	case alphabetUCS2, alphabetUnknown:
-		return append(ucs2Readings, gsm...)
+	case alphabetGSM7:
+		return append(append([]candidate{packed}, gsm...), ucs2Readings...)
+	case alphabet8Bit:
+		return append([]candidate{newCandidate(decode8Bit(octets), Decoding8Bit)}, append(ucs2Readings, packed)...)
 	default:
-		return append(gsm, ucs2Readings...)
+		return append(append(ucs2Readings, packed), gsm...)
 	}
 }
 
@@ -203,32 +203,35 @@ func onlyDecimalDigits(s string) bool {
 	return leadingDigits(s) == s
 }
 
-// readability is the share of runes that belong in a Russian or Latin
-// operator text. '@' and the Greek capitals of the GSM alphabet count against:
-// they are what zero bits and misaligned septets decode to.
+// readability is the weighted share of runes that belong in a Russian or
+// Latin operator text. Accented Latin letters and rarer ASCII symbols count
+// half: they are most of what misaligned GSM septets decode to, and Russian
+// operators do not use them. '@', Greek capitals and control characters count
+// nothing: zero bits and wrong alignments produce them.
 func readability(s string) float64 {
 	if s == "" {
 		return 0
 	}
-	var good, total int
+	var score float64
+	var total int
 	for _, r := range s {
 		total++
-		if readableRune(r) {
-			good++
-		}
+		score += runeWeight(r)
 	}
-	return float64(good) / float64(total)
+	return score / float64(total)
 }
 
-func readableRune(r rune) bool {
+func runeWeight(r rune) float64 {
 	switch {
 	case r == '@':
-		return false
-	case r == '\n' || r == '\r' || r == '\t' || (r >= ' ' && r <= '~'):
-		return true
-	case unicode.In(r, unicode.Cyrillic, unicode.Latin):
-		return true
+		return 0
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', unicode.Is(unicode.Cyrillic, r):
+		return 1
+	case strings.ContainsRune(" \n\r\t.,:;!?-()\"'/%*#+=№₽«»–—…‘’“”•\u00a0\u2009\u202f", r):
+		return 1
+	case r > ' ' && r <= '~', unicode.Is(unicode.Latin, r), r == '€':
+		return 0.5
 	default:
-		return strings.ContainsRune("№₽€«»–—…‘’“”•\u00a0\u2009\u202f", r)
+		return 0
 	}
 }

@@ -67,8 +67,9 @@ func squashLower(s string) string {
 }
 
 // Learn tells from a real reply which dialect the modem actually speaks. It
-// answers false when the reply carries no evidence: no text, an error status,
-// or UCS2 that the network itself sent (DCS 72), which every modem shows as hex.
+// answers false when the reply carries no evidence: no text, UCS2 that the
+// network itself sent (DCS 72), which every modem shows as hex, or 8-bit and
+// one-septet-per-octet hex, for which no request dialect exists here.
 func Learn(sent Dialect, reply Reply) (Dialect, bool) {
 	if reply.Raw == "" || reply.Text == "" {
 		return sent, false
