@@ -78,9 +78,15 @@ func joinErrors(es []*Error) error {
 		}
 		return cmp.Or(cmp.Compare(la, lb), strings.Compare(a.Path, b.Path))
 	})
-	errs := make([]error, len(es))
-	for i, e := range es {
-		errs[i] = e
+	// An anchor merged in several places would report its problem once per
+	// use.
+	seen := map[string]bool{}
+	var errs []error
+	for _, e := range es {
+		if text := e.Error(); !seen[text] {
+			seen[text] = true
+			errs = append(errs, e)
+		}
 	}
 	return errors.Join(errs...)
 }

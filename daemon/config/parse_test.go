@@ -225,6 +225,19 @@ operators:
 			},
 		},
 		{
+			name: "a bad anchor is reported at its own line for each use",
+			yaml: "webhooks:\n  - &hook\n    url: http://a.local/x\n    secrets: [\"" + secret + "\"]\n    timeout: 1\n  - <<: *hook\n  - <<: *hook\n",
+			want: []string{`config.yaml:5: webhooks[0].timeout: "1" has no unit; add one: "1s", "1m", "1h" or "1d"`,
+				`config.yaml:5: webhooks[1].timeout: "1" has no unit; add one: "1s", "1m", "1h" or "1d"`,
+				`config.yaml:5: webhooks[2].timeout: "1" has no unit; add one: "1s", "1m", "1h" or "1d"`},
+		},
+		{
+			name: "the same problem merged twice into one place is reported once",
+			yaml: "webhooks:\n  - &hook {url: http://a.local/x, url: http://b.local/x, secrets: [\"" + secret + "\"]}\n  - <<: [*hook, *hook]\n",
+			want: []string{`config.yaml:2: webhooks[0].url: given twice; the first is on line 2`,
+				`config.yaml:2: webhooks[1].url: given twice; the first is on line 2`},
+		},
+		{
 			name: "duplicate keys",
 			yaml: "log:\n  level: info\n  level: debug\nsims:\n  \"89701010000000000001\": {}\n  89701010000000000001: {}\n",
 			want: []string{
