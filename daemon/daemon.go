@@ -1,0 +1,197 @@
+// Package daemon runs gsmbridge's service: one owner per modem, the scheduler
+// that hands them messages, the store, and the HTTP API.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/hw"
+	"github.com/gsmbridge/gsmbridge/ussd"
+)
+
+// Options are what the daemon needs beyond its configuration.
+type Options struct {
+	Logger *slog.Logger
+	Now    func() time.Time
+	// open replaces hw.Open in tests.
+	open portOpener
+}
+
+// Daemon is one running gsmbridge service.
+type Daemon struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	now      func() time.Time
+	open     portOpener
+	store    *store.Store
+	sched    *Scheduler
+	profiles *ussd.Profiles
+
+	reopenMin, reopenMax time.Duration
+
+	mu     sync.Mutex
+	owners []*owner
+	ids    map[string]*owner // claimed modem ids
+}
+
+// New opens the store and prepares the owners; Run starts them.
+func New(cfg *config.Config, opts Options) (*Daemon, error) {
+	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, ids: map[string]*owner{},
+		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.open == nil {
+		d.open = openHW
+	}
+	profiles, err := ussd.NewProfiles(ussd.DefaultProfiles())
+	if err != nil {
+		return nil, err
+	}
+	d.profiles = profiles
+	st, err := store.Open(cfg.DataDir, store.Options{Now: d.now})
+	if err != nil {
+		return nil, err
+	}
+	d.store = st
+	d.sched = NewScheduler(d.now, func(id string) {
+		if _, err := st.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
+			d.log.Error("expire message", "message", id, "err", err)
+		}
+	})
+	for _, m := range cfg.Modems {
+		if m.Auto {
+			continue // USB discovery arrives with the operations work
+		}
+		o := &owner{d: d, port: m.Port, name: m.Name, cfg: hw.PortConfig{Baud: m.Baud, DTR: m.DTR, RTS: m.RTS}}
+		o.log = d.log.With("port", m.Port)
+		o.status = ModemStatus{ID: "port:" + filepath.Base(m.Port), Name: m.Name, Port: m.Port, State: StateProbing, Since: d.now()}
+		d.owners = append(d.owners, o)
+	}
+	return d, nil
+}
+
+// Run serves on ln until ctx ends, then stops taking work, lets commands in
+// flight finish and closes the store.
+func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
+	defer d.store.Close()
+	unknown, err := d.store.RecoverInFlight(ctx, d.cfg.Send.AtLeastOnce)
+	if err != nil {
+		return fmt.Errorf("recover in-flight sends: %w", err)
+	}
+	if unknown > 0 {
+		d.log.Warn("messages caught mid-send by the last stop are now unknown", "count", unknown)
+	}
+	queue, err := d.store.Queue(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range queue {
+		d.sched.Enqueue(m)
+	}
+
+	srv := &http.Server{
+		Handler:           d.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
+	for _, o := range d.owners {
+		wg.Add(1)
+		go func() { defer wg.Done(); o.run(workCtx) }()
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdownCtx)
+	stopWork()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// claimModemID gives a modem its id: its IMEI when valid and not taken by
+// another modem (clone sticks share junk IMEIs), else its port.
+func (d *Daemon) claimModemID(o *owner, imei, port string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, holder := range d.ids {
+		if holder == o {
+			delete(d.ids, id)
+		}
+	}
+	if imei != "" {
+		if holder, taken := d.ids[imei]; !taken || holder == o {
+			d.ids[imei] = o
+			return imei
+		}
+		d.log.Warn("IMEI already used by another modem; identifying this one by its port", "port", port)
+	} else {
+		d.log.Warn("modem has no valid IMEI; identifying it by its port", "port", port)
+	}
+	id := "port:" + filepath.Base(port)
+	d.ids[id] = o
+	return id
+}
+
+func (d *Daemon) limitsFor(sim store.SIM) SendLimits {
+	var l SendLimits
+	if p, ok := d.profiles.ForIMSI(sim.IMSI); ok {
+		l = SendLimits{PerMinute: p.Limits.PerMinute, PerHour: p.Limits.PerHour, PerDay: p.Limits.PerDay}
+	}
+	if ov, ok := d.cfg.SIMs[sim.ICCID]; ok {
+		for _, f := range []struct {
+			v   int
+			dst *int
+		}{{ov.Limits.PerMinute, &l.PerMinute}, {ov.Limits.PerHour, &l.PerHour}, {ov.Limits.PerDay, &l.PerDay}} {
+			if f.v != 0 {
+				*f.dst = f.v
+			}
+		}
+	}
+	return l
+}
+
+func (d *Daemon) recentSends(ctx context.Context, iccid string) []time.Time {
+	ts, err := d.store.SentSince(ctx, iccid, d.now().Add(-24*time.Hour))
+	if err != nil {
+		d.log.Error("load recent sends", "err", err)
+	}
+	return ts
+}
+
+// Modems returns every modem's snapshot.
+func (d *Daemon) Modems() []ModemStatus {
+	out := make([]ModemStatus, 0, len(d.owners))
+	for _, o := range d.owners {
+		s := o.snapshot()
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,369 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/atcmd"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/hw"
+	"github.com/gsmbridge/gsmbridge/sms"
+)
+
+// Modem states as the API and metrics show them.
+const (
+	StateProbing    = "probing"
+	StateReady      = "ready"
+	StateDegraded   = "degraded"
+	StateResetting  = "resetting"
+	StateGone       = "gone"
+	StateSIMMissing = "sim_missing"
+	StateSIMLocked  = "sim_locked"
+	StateRegDenied  = "reg_denied"
+	StateNoService  = "no_service"
+)
+
+// ModemStatus is the snapshot an owner keeps of its modem. Handlers and
+// scrapes read it and never talk to the port themselves.
+type ModemStatus struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name,omitempty"`
+	Port         string    `json:"port"`
+	State        string    `json:"state"`
+	Since        time.Time `json:"state_since"`
+	Manufacturer string    `json:"manufacturer,omitempty"`
+	Model        string    `json:"model,omitempty"`
+	Revision     string    `json:"revision,omitempty"`
+	IMEI         string    `json:"imei,omitempty"`
+	ICCID        string    `json:"iccid,omitempty"`
+	IMSI         string    `json:"imsi,omitempty"`
+	MSISDN       string    `json:"msisdn,omitempty"`
+	Operator     Operator  `json:"operator"`
+	SignalDBm    *int      `json:"signal_dbm,omitempty"`
+	SignalBars   int       `json:"signal_bars"`
+	Registration string    `json:"registration,omitempty"`
+	QueueDepth   int       `json:"queue_depth"`
+	Sent         uint64    `json:"sent"`
+	SendFailures uint64    `json:"send_failures"`
+	Reconnects   uint64    `json:"reconnects"`
+	LastError    string    `json:"last_error,omitempty"`
+}
+
+// Operator names a SIM's home network, from its IMSI.
+type Operator struct {
+	PLMN string `json:"plmn,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// portOpener opens a modem's port; tests and the simulator use hw.Open too,
+// the seam exists so a test can count opens.
+type portOpener func(path string, cfg hw.PortConfig) (io.ReadWriteCloser, error)
+
+func openHW(path string, cfg hw.PortConfig) (io.ReadWriteCloser, error) { return hw.Open(path, cfg) }
+
+// owner is the one goroutine that owns a modem's port: it opens it, runs the
+// AT engine over it, initialises the modem, sends what the scheduler hands
+// it, and reopens the port when it is lost.
+type owner struct {
+	d    *Daemon
+	port string
+	cfg  hw.PortConfig
+	name string
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	status ModemStatus
+}
+
+func (o *owner) snapshot() ModemStatus {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.status
+}
+
+func (o *owner) update(f func(*ModemStatus)) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	prev := o.status.State
+	f(&o.status)
+	if o.status.State != prev {
+		o.status.Since = o.d.now()
+	}
+}
+
+func (o *owner) setState(state, lastErr string) {
+	o.update(func(s *ModemStatus) {
+		s.State = state
+		if lastErr != "" {
+			s.LastError = lastErr
+		}
+	})
+}
+
+// run keeps the modem in service until ctx ends.
+func (o *owner) run(ctx context.Context) {
+	backoff := o.d.reopenMin
+	for first := true; ctx.Err() == nil; first = false {
+		if !first {
+			o.update(func(s *ModemStatus) { s.Reconnects++ })
+		}
+		err := o.session(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		o.log.Warn("modem session ended", "err", err)
+		o.setState(StateGone, err.Error())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, o.d.reopenMax)
+	}
+}
+
+// session runs one connection to the modem: open, init, serve.
+func (o *owner) session(ctx context.Context) error {
+	o.setState(StateProbing, "")
+	port, err := o.d.open(o.port, o.cfg)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", o.port, err)
+	}
+	eng := atcmd.New(port, atcmd.Options{Logger: o.log, CommandTimeout: 5 * time.Second})
+	defer func() {
+		eng.Close()
+		port.Close()
+	}()
+	inds, unsubscribe := eng.Subscribe()
+	defer unsubscribe()
+
+	id, sim, err := o.init(ctx, eng)
+	if err != nil {
+		return err
+	}
+	jobs := o.d.sched.AddLane(id, sim.ICCID, sim.PLMN, o.d.limitsFor(sim), o.d.recentSends(ctx, sim.ICCID))
+	defer o.d.sched.RemoveLane(id)
+	o.setState(StateReady, "")
+	o.log.Info("modem ready", "modem", id, "operator", sim.PLMN)
+
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-eng.Done():
+			return eng.Err()
+		case m := <-jobs:
+			sent := o.send(ctx, eng, id, sim, m)
+			o.d.sched.Done(id, sent)
+		case ind, ok := <-inds:
+			if !ok {
+				return eng.Err()
+			}
+			if ind.IsReboot() {
+				o.log.Warn("modem rebooted by itself", "line", ind.Line)
+				return fmt.Errorf("modem announced a reboot (%s)", ind.Line)
+			}
+		}
+	}
+}
+
+// init brings the modem to a known state and learns who it and its SIM are.
+func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM, error) {
+	for _, cmd := range []string{"ATE0", "AT+CMEE=1", "AT+CMGF=0"} {
+		if _, err := eng.Exec(ctx, cmd); err != nil {
+			return "", store.SIM{}, fmt.Errorf("init %s: %w", cmd, err)
+		}
+	}
+	ident, err := hw.ReadIdentity(ctx, eng)
+	if err != nil {
+		return "", store.SIM{}, fmt.Errorf("identity: %w", err)
+	}
+	id := o.d.claimModemID(o, ident.IMEI, o.port)
+	o.update(func(s *ModemStatus) {
+		s.ID, s.Manufacturer, s.Model, s.Revision = id, ident.Manufacturer, ident.Model, ident.Revision
+		s.IMEI, s.ICCID, s.IMSI, s.MSISDN = ident.IMEI, ident.ICCID, ident.IMSI, ident.OwnNumber
+	})
+	if _, err := o.d.store.SaveModem(ctx, store.Modem{ID: id, IMEI: ident.IMEI, Port: o.port, Name: o.name,
+		Manufacturer: ident.Manufacturer, Model: ident.Model, Revision: ident.Revision, ICCID: ident.ICCID}); err != nil {
+		return "", store.SIM{}, err
+	}
+	if ident.ICCID == "" || ident.IMSI == "" {
+		o.setState(StateSIMMissing, "no SIM answered")
+		return "", store.SIM{}, errors.New("no SIM")
+	}
+	plmn, opName := "", ""
+	if p, ok := o.d.profiles.ForIMSI(ident.IMSI); ok {
+		plmn, opName = p.PLMN[0], p.Name
+		for _, candidate := range p.PLMN {
+			if strings.HasPrefix(ident.IMSI, candidate) {
+				plmn = candidate
+			}
+		}
+	}
+	msisdn := ident.OwnNumber
+	smsc := ident.SMSC
+	if ov, ok := o.d.cfg.SIMs[ident.ICCID]; ok {
+		if ov.MSISDN != "" {
+			msisdn = ov.MSISDN
+		}
+		if ov.SMSC != "" {
+			smsc = ov.SMSC
+		}
+	}
+	sim, _, err := o.d.store.SaveSIM(ctx, store.SIM{ICCID: ident.ICCID, IMSI: ident.IMSI, MSISDN: msisdn,
+		PLMN: plmn, SMSC: smsc, ModemID: id})
+	if err != nil {
+		return "", store.SIM{}, err
+	}
+	o.update(func(s *ModemStatus) {
+		s.Operator = Operator{PLMN: plmn, Name: opName}
+		s.MSISDN = sim.MSISDN
+	})
+	o.refreshSignal(ctx, eng)
+	return id, sim, nil
+}
+
+func (o *owner) refreshSignal(ctx context.Context, eng *atcmd.Engine) {
+	lines, err := eng.Exec(ctx, "AT+CSQ")
+	if err != nil || len(lines) == 0 {
+		return
+	}
+	q, err := atcmd.ParseCSQ(lines[0])
+	if err != nil {
+		return
+	}
+	o.update(func(s *ModemStatus) {
+		s.SignalBars = q.Bars
+		if q.Known {
+			dbm := q.DBm
+			s.SignalDBm = &dbm
+		}
+	})
+}
+
+// send writes the parts of m that are left and records each outcome. It
+// returns when each part went out, for the SIM's send-limit windows.
+func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim store.SIM, m *store.Message) []time.Time {
+	log := o.log.With("message", m.ID, "to", sms.MaskNumber(m.To))
+	full, err := o.d.store.GetMessage(ctx, m.ID)
+	if err != nil {
+		log.Error("load queued message", "err", err)
+		return nil
+	}
+	remaining := full.ExpiresAt.Sub(o.d.now())
+	parts, err := sms.EncodeSubmit(full.To, full.Text, sms.SubmitOptions{
+		StatusReport: full.Report,
+		Validity:     remaining,
+		ConcatRef:    uint16(full.ConcatRef),
+	})
+	if err != nil {
+		o.d.store.PartNotSent(ctx, m.ID, 1, store.ErrorInfo{Code: "encode", Message: err.Error()}, time.Time{})
+		return nil
+	}
+	var sentAt []time.Time
+	for _, p := range parts {
+		if full.PartList[p.Seq-1].State != "pending" {
+			continue
+		}
+		if _, err := o.d.store.BeginPart(ctx, m.ID, p.Seq, sim.ICCID, modemID); err != nil {
+			if errors.Is(err, store.ErrExpired) {
+				o.d.store.Expire(ctx, m.ID)
+			} else {
+				log.Error("begin part", "err", err)
+				o.requeueLater(ctx, m.ID)
+			}
+			return sentAt
+		}
+		sctx, cancel := context.WithTimeout(ctx, o.d.cfg.Send.CommandTimeout)
+		lines, err := eng.SendData(sctx, "AT+CMGS="+strconv.Itoa(p.TPDULen), p.PDU)
+		cancel()
+		if err == nil {
+			mr, perr := parseCMGS(lines)
+			if perr != nil {
+				mr = -1
+			}
+			sentAt = append(sentAt, o.d.now())
+			if _, err := o.d.store.PartSent(context.WithoutCancel(ctx), m.ID, p.Seq, mr); err != nil {
+				log.Error("record sent part", "err", err)
+			}
+			o.update(func(s *ModemStatus) { s.Sent++ })
+			continue
+		}
+		o.update(func(s *ModemStatus) { s.SendFailures++; s.LastError = err.Error() })
+		info := errorInfo(err)
+		if errors.Is(err, atcmd.ErrOutcomeUnknown) {
+			log.Warn("send outcome unknown; not retrying", "err", err)
+			o.d.store.PartUnknown(context.WithoutCancel(ctx), m.ID, p.Seq, info, o.d.cfg.Send.AtLeastOnce)
+			return sentAt
+		}
+		retryAt := time.Time{}
+		if !permanent(err) && full.Attempts+1 < o.d.cfg.Send.MaxAttempts {
+			retryAt = o.d.now().Add(backoff(o.d.cfg.Send.RetryBackoff, o.d.cfg.Send.RetryBackoffMax, full.Attempts))
+		}
+		log.Info("send failed before the message went out", "err", err, "retry", !retryAt.IsZero())
+		if upd, err := o.d.store.PartNotSent(context.WithoutCancel(ctx), m.ID, p.Seq, info, retryAt); err == nil && upd.State == store.Queued {
+			o.d.sched.Enqueue(upd)
+		}
+		return sentAt
+	}
+	return sentAt
+}
+
+func (o *owner) requeueLater(ctx context.Context, id string) {
+	if m, err := o.d.store.GetMessage(ctx, id); err == nil && m.State == store.Queued {
+		m.NextAttempt = o.d.now().Add(o.d.cfg.Send.RetryBackoff)
+		o.d.sched.Enqueue(m)
+	}
+}
+
+func parseCMGS(lines []string) (int, error) {
+	for _, l := range lines {
+		if mr, err := atcmd.ParseCMGS(l); err == nil {
+			return mr, nil
+		}
+	}
+	return -1, errors.New("no +CMGS line")
+}
+
+// permanent tells failures that no retry can cure for this message.
+func permanent(err error) bool {
+	var cms *atcmd.CMSError
+	if errors.As(err, &cms) {
+		return cms.Permanent()
+	}
+	return false
+}
+
+// errorInfo keeps the modem's own code visible to the API user.
+func errorInfo(err error) store.ErrorInfo {
+	var cms *atcmd.CMSError
+	var cme *atcmd.CMEError
+	switch {
+	case errors.Is(err, atcmd.ErrOutcomeUnknown):
+		return store.ErrorInfo{Code: "outcome_unknown", Message: err.Error()}
+	case errors.As(err, &cms):
+		return store.ErrorInfo{Code: "CMS " + strconv.Itoa(cms.Code), Message: cms.Error()}
+	case errors.As(err, &cme):
+		return store.ErrorInfo{Code: "CME " + strconv.Itoa(cme.Code), Message: cme.Error()}
+	case errors.Is(err, atcmd.ErrTimeout):
+		return store.ErrorInfo{Code: "timeout", Message: err.Error()}
+	case errors.Is(err, atcmd.ErrPortLost), errors.Is(err, atcmd.ErrHung):
+		return store.ErrorInfo{Code: "port_lost", Message: err.Error()}
+	}
+	return store.ErrorInfo{Code: "error", Message: err.Error()}
+}
+
+func backoff(first, max time.Duration, attempt int) time.Duration {
+	d := first
+	for i := 0; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}

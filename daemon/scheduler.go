@@ -1,0 +1,282 @@
+package daemon
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+)
+
+// SendLimits are a SIM's send budgets; zero or negative means unlimited.
+// Operators block personal SIMs that send too fast, so the scheduler holds
+// messages rather than break these.
+type SendLimits struct {
+	PerMinute, PerHour, PerDay int
+}
+
+// lane is one SIM ready to take work through its modem's owner.
+type lane struct {
+	modemID string
+	iccid   string
+	plmn    string
+	limits  SendLimits
+	jobs    chan *store.Message // capacity 1: the owner takes one job at a time
+	idle    bool
+	usable  bool        // false while the modem is in a USSD session, degraded, ...
+	sent    []time.Time // part send times within the last day
+}
+
+// Scheduler hands queued messages to modem owners. It keeps the queue in
+// memory (loaded from the store at start-up); the store stays the truth for
+// every state change.
+type Scheduler struct {
+	now    func() time.Time
+	expire func(id string)
+
+	mu    sync.Mutex
+	queue []*store.Message
+	lanes map[string]*lane // by modem id
+	wake  chan struct{}
+}
+
+// NewScheduler returns an empty scheduler. expire is called (outside the
+// scheduler's lock) for each queued message whose time ran out.
+func NewScheduler(now func() time.Time, expire func(id string)) *Scheduler {
+	return &Scheduler{now: now, expire: expire, lanes: map[string]*lane{}, wake: make(chan struct{}, 1)}
+}
+
+// Enqueue adds a message that has parts left to send.
+func (s *Scheduler) Enqueue(m *store.Message) {
+	s.mu.Lock()
+	i := sort.Search(len(s.queue), func(i int) bool { return s.queue[i].CreatedAt.After(m.CreatedAt) })
+	s.queue = append(s.queue, nil)
+	copy(s.queue[i+1:], s.queue[i:])
+	s.queue[i] = m
+	s.mu.Unlock()
+	s.poke()
+}
+
+// Remove drops a queued message (cancelled through the API). It reports
+// whether the message was still waiting.
+func (s *Scheduler) Remove(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, m := range s.queue {
+		if m.ID == id {
+			s.queue = append(s.queue[:i], s.queue[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// QueueDepth counts waiting messages, per modem they are pinned to ("" for
+// unpinned).
+func (s *Scheduler) QueueDepth() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue)
+}
+
+// AddLane registers a SIM that can send; jobs arrive on the returned channel.
+// sent seeds the limit windows with what the SIM sent recently.
+func (s *Scheduler) AddLane(modemID, iccid, plmn string, limits SendLimits, sent []time.Time) <-chan *store.Message {
+	l := &lane{modemID: modemID, iccid: iccid, plmn: plmn, limits: limits, jobs: make(chan *store.Message, 1), idle: true, usable: true, sent: sent}
+	s.mu.Lock()
+	s.lanes[modemID] = l
+	s.mu.Unlock()
+	s.poke()
+	return l.jobs
+}
+
+// RemoveLane stops giving work to a modem. A job already handed over stays
+// with the owner, which finishes or requeues it.
+func (s *Scheduler) RemoveLane(modemID string) {
+	s.mu.Lock()
+	delete(s.lanes, modemID)
+	s.mu.Unlock()
+	s.poke()
+}
+
+// SetUsable pauses or resumes a lane without forgetting it (a USSD session,
+// a SIM turned suspect).
+func (s *Scheduler) SetUsable(modemID string, usable bool) {
+	s.mu.Lock()
+	if l := s.lanes[modemID]; l != nil {
+		l.usable = usable
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// Done tells the scheduler a lane finished its job and sent parts at the
+// given times.
+func (s *Scheduler) Done(modemID string, partsSent []time.Time) {
+	s.mu.Lock()
+	if l := s.lanes[modemID]; l != nil {
+		l.idle = true
+		l.sent = append(l.sent, partsSent...)
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// HasLane reports whether a modem is known and able to take work, and
+// whether any lane serves plmn; the API uses it to refuse impossible pins.
+func (s *Scheduler) ServesOperator(plmn string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.lanes {
+		if l.plmn == plmn {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run dispatches until ctx ends.
+func (s *Scheduler) Run(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next := s.dispatch()
+		timer.Reset(next)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// dispatch hands out what it can and returns how long until something held
+// (a backoff, a send limit) may become possible.
+func (s *Scheduler) dispatch() time.Duration {
+	now := s.now()
+	wait := time.Hour
+	var expired []string
+	s.mu.Lock()
+	idle := 0
+	for _, l := range s.lanes {
+		l.trim(now)
+		if l.idle && l.usable {
+			idle++
+		}
+	}
+	kept := s.queue[:0]
+	for _, m := range s.queue {
+		if !now.Before(m.ExpiresAt) {
+			expired = append(expired, m.ID)
+			continue
+		}
+		if idle == 0 || m.NextAttempt.After(now) {
+			if m.NextAttempt.After(now) {
+				wait = min(wait, m.NextAttempt.Sub(now))
+			}
+			kept = append(kept, m)
+			continue
+		}
+		l, hold := s.pick(m, now)
+		if l == nil {
+			if hold > 0 {
+				wait = min(wait, hold)
+			}
+			kept = append(kept, m)
+			continue
+		}
+		l.idle = false
+		idle--
+		l.jobs <- m // never blocks: the lane was idle, so its slot is empty
+	}
+	clear(s.queue[len(kept):])
+	s.queue = kept
+	s.mu.Unlock()
+	for _, id := range expired {
+		s.expire(id)
+	}
+	return wait
+}
+
+// pick chooses the idle lane for m: the pinned modem, else a SIM of the
+// pinned operator, else the SIM the message is bound to, else the least busy
+// SIM. hold says when a lane held back by its send limits frees up.
+func (s *Scheduler) pick(m *store.Message, now time.Time) (best *lane, hold time.Duration) {
+	for _, l := range s.lanes {
+		switch {
+		case m.PinModem != "" && l.modemID != m.PinModem,
+			m.PinOperator != "" && l.plmn != m.PinOperator,
+			m.ICCID != "" && l.iccid != m.ICCID:
+			continue
+		}
+		if !l.idle || !l.usable {
+			continue
+		}
+		if d := l.limitWait(now, m.Parts); d > 0 {
+			if hold == 0 || d < hold {
+				hold = d
+			}
+			continue
+		}
+		if best == nil || len(l.sent) < len(best.sent) || (len(l.sent) == len(best.sent) && l.modemID < best.modemID) {
+			best = l
+		}
+	}
+	return best, hold
+}
+
+func (l *lane) trim(now time.Time) {
+	cut := now.Add(-24 * time.Hour)
+	i := 0
+	for i < len(l.sent) && l.sent[i].Before(cut) {
+		i++
+	}
+	l.sent = l.sent[i:]
+}
+
+// limitWait returns how long until parts more sends fit every window.
+func (l *lane) limitWait(now time.Time, parts int) time.Duration {
+	var wait time.Duration
+	for _, w := range []struct {
+		limit int
+		span  time.Duration
+	}{{l.limits.PerMinute, time.Minute}, {l.limits.PerHour, time.Hour}, {l.limits.PerDay, 24 * time.Hour}} {
+		if w.limit <= 0 {
+			continue
+		}
+		from := now.Add(-w.span)
+		var in []time.Time
+		for _, t := range l.sent {
+			if t.After(from) {
+				in = append(in, t)
+			}
+		}
+		if len(in)+parts <= w.limit {
+			continue
+		}
+		// The window frees a slot when its oldest sends age out.
+		over := len(in) + parts - w.limit
+		if over > len(in) {
+			// Even an empty window could not take this many parts at
+			// once; let it go when the window is empty.
+			over = len(in)
+		}
+		if over == 0 {
+			continue
+		}
+		d := in[over-1].Add(w.span).Sub(now)
+		if d > wait {
+			wait = d
+		}
+	}
+	return wait
+}
