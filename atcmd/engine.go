@@ -314,9 +314,15 @@ func (e *Engine) run() {
 	defer close(e.ownerDone)
 	for !e.stopped {
 		// Lines that arrived while idle are handled as idle before the next
-		// command is accepted.
-		if e.in.pending() {
-			e.handleInput()
+		// command is accepted. While a command runs the select below takes
+		// input, so that a flooding modem cannot starve its deadline.
+		if e.cur == nil && e.in.pending() {
+			select {
+			case <-e.quit:
+				e.stop(ErrClosed)
+			default:
+				e.handleInput()
+			}
 			continue
 		}
 		var reqs chan *request

@@ -578,6 +578,35 @@ func TestInvalidCommands(t *testing.T) {
 	}
 }
 
+func TestDeadlineHoldsUnderURCFlood(t *testing.T) {
+	m := newFakeModem(t)
+	e := startEngine(t, m, Options{})
+	stopFlood := make(chan struct{})
+	flooded := make(chan struct{})
+	go func() {
+		defer close(flooded)
+		for {
+			select {
+			case <-stopFlood:
+				return
+			default:
+			}
+			if _, err := m.toEngine.Write([]byte("\r\n+ZUSIMR:2\r\n")); err != nil {
+				return
+			}
+		}
+	}()
+	ctx, stop := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer stop()
+	ch := goExec(ctx, e, "AT+CSQ", "")
+	m.expect(t, "AT+CSQ\r")
+	if r := waitResult(t, ch); !errors.Is(r.err, ErrTimeout) {
+		t.Errorf("err = %v, want ErrTimeout", r.err)
+	}
+	close(stopFlood)
+	<-flooded
+}
+
 func TestQueuedCommandHonoursItsDeadline(t *testing.T) {
 	m := newFakeModem(t)
 	e := startEngine(t, m, Options{})
