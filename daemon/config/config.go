@@ -138,7 +138,7 @@ type USSD struct {
 	Allow          []string          `yaml:"allow"` // codes allowed besides the operators' balance and own-number codes
 	ReplyTimeout   time.Duration     `yaml:"reply_timeout" min:"1ns"`
 	SessionTimeout time.Duration     `yaml:"session_timeout" min:"1ns"`
-	Dialects       map[string]string `yaml:"dialects"` // "model firmware" or "model" -> text, ucs2 or gsm7hex
+	Dialects       map[string]string `yaml:"dialects"` // "model firmware" or "model" -> text, ucs2 or gsm7hex; see Dialect
 }
 
 // Balance schedules USSD balance checks.

@@ -180,11 +180,11 @@ send:
 		{
 			name: "ussd and operators",
 			yaml: `ussd:
-  allow: ["*100#", "100; rm"]
-  dialects: {E173: gsm7, "": text}
+  allow: ["*100#", "100; rm", ""]
+  dialects: {E173: gsm7, "": text, "SIM800 1418B05": text, "sim800 1418b05": ucs2}
 operators:
   - name: nobody
-    balance_code: "#100"
+    balance_code: "*1 0#"
   - plmn: ["25001", "2500"]
     balance_patterns: ["Balance ([0-9]+)", '([']
     commission_percent: "1,95"
@@ -192,10 +192,13 @@ operators:
     payment_limits: {per_day: "-5"}
 `,
 			want: []string{
-				`config.yaml:2: ussd.allow[1]: must be a USSD code of 0-9, * and #, such as *100#, got "100; rm"`,
+				`config.yaml:2: ussd.allow[1]: must be a USSD code of 0-9, * and #, such as *100#; character 4 is not`,
+				`config.yaml:2: ussd.allow[2]: must be a USSD code of 1 to 64 characters 0-9, * and #, such as *100#`,
 				`config.yaml:3: ussd.dialects[""]: needs a modem model, optionally followed by its firmware revision`,
 				`config.yaml:3: ussd.dialects["E173"]: must be text, ucs2 or gsm7hex, got "gsm7"`,
+				`config.yaml:3: ussd.dialects["sim800 1418b05"]: same model as "SIM800 1418B05" (case and spaces do not count)`,
 				`config.yaml:5: operators[0].plmn: required: the MCC+MNC this profile is for, such as "25001"`,
+				`config.yaml:6: operators[0].balance_code: must be a USSD code of 0-9, * and #, such as *100#; character 3 is not`,
 				`config.yaml:7: operators[1].plmn[1]: must be MCC+MNC, 5 or 6 digits, got "2500"`,
 				`config.yaml:8: operators[1].balance_patterns[0]: needs a named group (?P<amount>...) around the amount`,
 				"config.yaml:8: operators[1].balance_patterns[1]: not a valid regular expression: error parsing regexp: missing closing ]: `[`",
@@ -492,6 +495,28 @@ func TestParentPath(t *testing.T) {
 	} {
 		if got := parentPath(in); got != want {
 			t.Errorf("parentPath(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestUSSDDialect(t *testing.T) {
+	u := USSD{Dialects: map[string]string{"E173": "gsm7hex", "SIM800 1418B05": "text", "SIM800": "ucs2"}}
+	tests := []struct {
+		model, firmware string
+		want            string
+		ok              bool
+	}{
+		{"E173", "11.126.85.00.209", "gsm7hex", true},
+		{" e173 ", "", "gsm7hex", true},
+		{"SIM800", "1418B05", "text", true},
+		{"SIM 800", "1418b05", "text", true},
+		{"SIM800", "1418B08", "ucs2", true},
+		{"EC25", "EC25EFAR06A06M4G", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := u.Dialect(tt.model, tt.firmware)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("Dialect(%q, %q) = %q, %v; want %q, %v", tt.model, tt.firmware, got, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -12,14 +12,49 @@ import (
 	"unicode/utf16"
 )
 
-var ussdCode = regexp.MustCompile(`^[0-9*#]+$`)
+// maxUSSDCode is the ussd package's limit: each character becomes up to
+// four hex digits on the AT command line, whose buffer is small on cheap
+// modems.
+const maxUSSDCode = 64
+
+// ussdCode checks a code the way the ussd package will before sending it,
+// without quoting it: a transfer code carries a phone number.
+func (v *validator) ussdCode(path, code string) {
+	if code == "" || len(code) > maxUSSDCode {
+		v.add(path, "must be a USSD code of 1 to %d characters 0-9, * and #, such as *100#", maxUSSDCode)
+		return
+	}
+	if i := strings.IndexFunc(code, func(r rune) bool { return (r < '0' || r > '9') && r != '*' && r != '#' }); i >= 0 {
+		v.add(path, "must be a USSD code of 0-9, * and #, such as *100#; character %d is not", i+1)
+	}
+}
+
+// Dialect returns the dialect configured for a modem, by model and firmware
+// revision first and then by model alone. Case and spaces do not count, as
+// AT+CGMM and ATI spell one model differently.
+func (u *USSD) Dialect(model, firmware string) (string, bool) {
+	exact, byModel := squashLower(model+firmware), squashLower(model)
+	var found string
+	var ok bool
+	for k, d := range u.Dialects {
+		switch squashLower(k) {
+		case exact:
+			return d, true
+		case byModel:
+			found, ok = d, true
+		}
+	}
+	return found, ok
+}
+
+func squashLower(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(s), ""))
+}
 
 func (v *validator) ussd() {
 	u := v.c.USSD
 	for i, code := range u.Allow {
-		if !ussdCode.MatchString(code) {
-			v.add(fmt.Sprintf("ussd.allow[%d]", i), "must be a USSD code of 0-9, * and #, such as *100#, got %q", code)
-		}
+		v.ussdCode(fmt.Sprintf("ussd.allow[%d]", i), code)
 	}
 	if u.ReplyTimeout > u.SessionTimeout {
 		v.add(v.c.firstSet("ussd.session_timeout", "ussd.reply_timeout"), "session_timeout (%s) must be at least reply_timeout (%s)", formatDuration(u.SessionTimeout), formatDuration(u.ReplyTimeout))
@@ -29,11 +64,16 @@ func (v *validator) ussd() {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	models := map[string]string{}
 	for _, k := range keys {
 		p := "ussd.dialects[" + strconv.Quote(k) + "]"
-		if strings.TrimSpace(k) == "" {
+		norm := squashLower(k)
+		if norm == "" {
 			v.add(p, "needs a modem model, optionally followed by its firmware revision")
+		} else if other, dup := models[norm]; dup {
+			v.add(p, "same model as %q (case and spaces do not count)", other)
 		}
+		models[norm] = k
 		if d := u.Dialects[k]; !slices.Contains(ussdDialects, d) {
 			v.add(p, "must be text, ucs2 or gsm7hex, got %q", d)
 		}
@@ -65,8 +105,8 @@ func (v *validator) operators() {
 			owner[plmn] = i
 		}
 		for key, code := range map[string]string{"balance_code": o.BalanceCode, "own_number_code": o.OwnNumberCode} {
-			if code != "" && !ussdCode.MatchString(code) {
-				v.add(p+"."+key, "must be a USSD code of 0-9, * and #, such as *100#, got %q", code)
+			if code != "" {
+				v.ussdCode(p+"."+key, code)
 			}
 		}
 		v.patterns(p+".balance_patterns", o.BalancePatterns, true)
