@@ -1,0 +1,200 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/hw/sim"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// harness is a daemon serving on loopback over simulated modems.
+type harness struct {
+	t      *testing.T
+	net    *sim.Network
+	modems []*sim.Modem
+	url    string
+	stop   func()
+}
+
+func startHarness(t *testing.T, dialects ...sim.Dialect) *harness {
+	t.Helper()
+	n, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, net: n}
+	cfg := config.Default()
+	cfg.Modems = nil
+	cfg.DataDir = t.TempDir()
+	for _, d := range dialects {
+		m, err := n.AddModem(sim.ModemConfig{Dialect: d})
+		if err != nil {
+			n.Close()
+			t.Fatal(err)
+		}
+		h.modems = append(h.modems, m)
+		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200})
+	}
+	d, err := New(cfg, Options{})
+	if err != nil {
+		n.Close()
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.url = "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, ln) }()
+	h.stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon Run: %v", err)
+		}
+		n.Close()
+		http.DefaultClient.CloseIdleConnections()
+	}
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) do(method, path string, body any, out any) int {
+	h.t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, _ := http.NewRequest(method, h.url+path, rd)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			h.t.Fatalf("%s %s: decode: %v", method, path, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// eventually polls cond until it holds or the deadline passes; it waits on
+// the outcome itself, not on a guess of how long things take.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (h *harness) waitReady(n int) {
+	eventually(h.t, fmt.Sprintf("%d modems ready", n), func() bool {
+		var out struct{ Modems []ModemStatus }
+		h.do("GET", "/v1/modems", nil, &out)
+		ready := 0
+		for _, m := range out.Modems {
+			if m.State == StateReady {
+				ready++
+			}
+		}
+		return ready == n
+	})
+}
+
+func TestCyrillicLongSMSReachesTheCustomerExactly(t *testing.T) {
+	for _, d := range []sim.Dialect{sim.Generic, sim.Huawei, sim.SIMCom, sim.Quectel} {
+		t.Run(string(d), func(t *testing.T) {
+			h := startHarness(t, d)
+			h.waitReady(1)
+			customer := "+79161234567"
+			h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+			text := strings.Repeat("Съешь же ещё этих мягких французских булок. ", 7)[:0]
+			for len([]rune(text)) < 300 {
+				text += "Съешь же ещё этих мягких французских булок, да выпей чаю. "
+			}
+			text = string([]rune(text)[:300])
+			var acc struct {
+				ID    string
+				State string
+				Parts int
+			}
+			if code := h.do("POST", "/v1/messages", map[string]any{"to": "8 916 123-45-67", "text": text}, &acc); code != http.StatusAccepted {
+				t.Fatalf("POST: %d", code)
+			}
+			if acc.Parts != 5 || acc.State != "queued" {
+				t.Fatalf("accepted %+v, want 5 parts queued", acc)
+			}
+			var m store.Message
+			eventually(t, "message sent", func() bool {
+				h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
+				return m.State == store.Sent
+			})
+			eventually(t, "customer got the message", func() bool { return len(h.net.PhoneInbox(customer)) == 1 })
+			got := h.net.PhoneInbox(customer)[0]
+			if got.Text != text {
+				t.Fatalf("customer got %q\nwant %q", got.Text, text)
+			}
+			if sent := h.modems[0].Sent(); len(sent) != 5 {
+				t.Fatalf("modem accepted %d PDUs, want 5", len(sent))
+			}
+		})
+	}
+}
+
+func TestBadRequestsChangeNothing(t *testing.T) {
+	h := startHarness(t, sim.Generic)
+	h.waitReady(1)
+	cases := []struct {
+		body  any
+		code  int
+		field string
+	}{
+		{map[string]any{"text": "x"}, 400, "to"},
+		{map[string]any{"to": "+7916abc", "text": "x"}, 400, "to"},
+		{map[string]any{"to": "+79161234567"}, 400, "text"},
+		{map[string]any{"to": "+79161234567", "text": "x", "ttl": "100h"}, 400, "ttl"},
+		{map[string]any{"to": "+79161234567", "text": "x", "colour": "red"}, 400, "colour"},
+		{map[string]any{"to": "+79161234567", "text": "x", "modem": "nope"}, 422, "modem"},
+		{map[string]any{"to": "+79161234567", "text": "x", "operator": "25099"}, 422, "operator"},
+		{map[string]any{"to": "+79161234567", "text": "x", "operator": "25;01"}, 400, "operator"},
+	}
+	for _, c := range cases {
+		var e struct {
+			Error struct{ Code, Message, Field string }
+		}
+		code := h.do("POST", "/v1/messages", c.body, &e)
+		if code != c.code || e.Error.Field != c.field {
+			t.Errorf("%v: %d field %q (%s), want %d field %q", c.body, code, e.Error.Field, e.Error.Message, c.code, c.field)
+		}
+	}
+	var list struct{ Messages []store.Message }
+	h.do("GET", "/v1/messages", nil, &list)
+	if len(list.Messages) != 0 {
+		t.Fatalf("bad requests stored %d messages", len(list.Messages))
+	}
+	if n := len(h.modems[0].Sent()); n != 0 {
+		t.Fatalf("bad requests reached the modem: %d sends", n)
+	}
+}
