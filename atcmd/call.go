@@ -310,6 +310,9 @@ func (e *Engine) indicate(line, name string, at time.Time) {
 	if c := e.cur; c != nil && ind.IsReboot() {
 		// AT+CFUN announces its own "+CFUN: 1"; anything else in flight is lost.
 		if !(strings.EqualFold(c.prefix, "+CFUN") && strings.EqualFold(name, "+CFUN")) {
+			// Like every command that ends without its final result, the
+			// next one resyncs: the rest of the boot burst must not end it.
+			e.needResync, e.lostPrefix = true, c.prefix
 			e.finish(c, nil, ErrReboot)
 		}
 	}
