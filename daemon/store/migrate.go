@@ -100,8 +100,8 @@ CREATE TABLE idempotency (
 	created_at INTEGER NOT NULL
 ) STRICT;
 
--- Received SMS, complete or given up on. dedup is sender|scts|concat|seq|text
--- hash of the first part, so a re-read never stores twice.
+-- Received SMS, complete or given up on. dedup is the content key of its
+-- first part.
 CREATE TABLE inbox (
 	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	iccid       TEXT NOT NULL,
@@ -116,6 +116,13 @@ CREATE TABLE inbox (
 	scts        INTEGER NOT NULL,
 	received_at INTEGER NOT NULL,
 	dedup       TEXT NOT NULL UNIQUE
+) STRICT;
+
+-- Every received PDU ever stored (by content), so a re-read is recognised
+-- whether its message is complete or still waiting for siblings.
+CREATE TABLE inbox_seen (
+	key        TEXT PRIMARY KEY,
+	created_at INTEGER NOT NULL
 ) STRICT;
 
 -- Parts of long received messages waiting for their siblings.

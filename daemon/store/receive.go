@@ -1,0 +1,328 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ReportOutcome is what a status report says about a part.
+type ReportOutcome int
+
+const (
+	ReportDelivered ReportOutcome = iota
+	ReportPending
+	ReportFailed
+)
+
+// StatusReport is a delivery report read from a modem.
+type StatusReport struct {
+	ICCID     string
+	MR        int
+	Recipient string // normalised
+	Status    int
+	Outcome   ReportOutcome
+	Meaning   string
+	SCTS      time.Time
+	Discharge time.Time
+}
+
+// reportMatchWindow bounds how far back a report may match a part: message
+// references are one byte and wrap after 256 sends, so an old part must not
+// take a new part's report.
+const reportMatchWindow = 72 * time.Hour
+
+// RecordStatusReport stores a report once (a re-read report is a no-op) and
+// applies it to the newest matching part: same SIM, same message reference,
+// same recipient, sent within the match window. It returns the message it
+// changed, or nil when the report matched nothing or changed nothing.
+func (s *Store) RecordStatusReport(ctx context.Context, r StatusReport) (*Message, error) {
+	var changed *Message
+	err := s.Write(ctx, func(t *Tx) error {
+		dedup := strings.Join([]string{r.ICCID, fmt.Sprint(r.MR), r.Recipient, fmt.Sprint(ms(r.SCTS)),
+			fmt.Sprint(ms(r.Discharge)), fmt.Sprint(r.Status)}, "|")
+		res, err := t.exec(`INSERT INTO status_reports (iccid, mr, recipient, status, scts, discharge, received_at, dedup)
+			VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(dedup) DO NOTHING`,
+			r.ICCID, r.MR, r.Recipient, r.Status, ms(r.SCTS), ms(r.Discharge), ms(t.now), dedup)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		reportID, _ := res.LastInsertId()
+		var id string
+		var seq int
+		err = t.queryRow(`SELECT p.message_id, p.seq FROM message_parts p JOIN messages m ON m.id = p.message_id
+			WHERE p.iccid=? AND p.mr=? AND m.to_number=? AND p.sent_at>=? AND p.state IN ('sent','unknown','delivered','undelivered')
+			ORDER BY p.sent_at DESC LIMIT 1`, r.ICCID, r.MR, r.Recipient, ms(t.now.Add(-reportMatchWindow))).Scan(&id, &seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // kept in status_reports, visible as unmatched
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec("UPDATE status_reports SET message_id=?, part=? WHERE id=?", id, seq, reportID); err != nil {
+			return err
+		}
+		if r.Outcome == ReportPending {
+			_, err := t.exec("UPDATE message_parts SET report_at=?, report_status=? WHERE message_id=? AND seq=?", ms(t.now), r.Status, id, seq)
+			return err
+		}
+		partState := "delivered"
+		if r.Outcome == ReportFailed {
+			partState = "undelivered"
+		}
+		if _, err := t.exec("UPDATE message_parts SET state=?, report_at=?, report_status=? WHERE message_id=? AND seq=?",
+			partState, ms(t.now), r.Status, id, seq); err != nil {
+			return err
+		}
+		m, err := getMessage(t.tx, id)
+		if err != nil {
+			return err
+		}
+		if m.State.Final() {
+			return nil
+		}
+		delivered := 0
+		for _, p := range m.PartList {
+			if p.State == "delivered" {
+				delivered++
+			}
+		}
+		switch {
+		case partState == "undelivered":
+			changed, err = transitionMessage(t, id, Undelivered, func(m *Message) {
+				m.Error = &ErrorInfo{Code: fmt.Sprintf("report %#02x", r.Status), Message: r.Meaning}
+			})
+		case delivered == len(m.PartList) && (m.State == Sent || m.State == Unknown):
+			changed, err = transitionMessage(t, id, Delivered, nil)
+		}
+		return err
+	})
+	return changed, err
+}
+
+// UnmatchedReports counts status reports that matched no part.
+func (s *Store) UnmatchedReports(ctx context.Context) (int, error) {
+	var n int
+	err := s.rdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM status_reports WHERE message_id=''").Scan(&n)
+	return n, err
+}
+
+// Received is one SMS-DELIVER read from a modem.
+type Received struct {
+	ICCID, ModemID string
+	Sender         string
+	Text           string
+	Encoding       string
+	Plain          bool
+	SCTS           time.Time
+	// Concatenation; ConcatKey is "" for single-part messages.
+	ConcatKey  string
+	Seq, Total int
+}
+
+// InboxMessage is a received SMS as stored and shown by the API.
+type InboxMessage struct {
+	ID         int64     `json:"id"`
+	ICCID      string    `json:"iccid"`
+	ModemID    string    `json:"modem"`
+	Sender     string    `json:"from"`
+	Text       string    `json:"text"`
+	Blanked    bool      `json:"text_blanked,omitempty"`
+	Encoding   string    `json:"encoding"`
+	Plain      bool      `json:"plain_text"`
+	Complete   bool      `json:"complete"`
+	Parts      int       `json:"parts"`
+	SCTS       time.Time `json:"network_time"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+func dedupKey(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:16])
+}
+
+// StoreReceived stores a received SMS durably and exactly once: the same PDU
+// read twice (a re-sweep, a modem that did not delete) changes nothing. A
+// part of a long message waits in inbox_parts until its siblings arrive; the
+// complete message is returned when this part completed it, else nil.
+// Once StoreReceived returns, the caller may delete the PDU from the modem.
+func (s *Store) StoreReceived(ctx context.Context, r Received) (*InboxMessage, error) {
+	var out *InboxMessage
+	err := s.Write(ctx, func(t *Tx) error {
+		key := dedupKey(r.ICCID, r.Sender, r.ConcatKey, fmt.Sprint(r.Seq), fmt.Sprint(ms(r.SCTS)), r.Text)
+		res, err := t.exec("INSERT INTO inbox_seen (key, created_at) VALUES (?, ?) ON CONFLICT(key) DO NOTHING", key, ms(t.now))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // read before: stored already
+		}
+		if r.ConcatKey == "" {
+			out, err = insertInbox(t, r, r.Text, true, 1, key)
+			return err
+		}
+		ck := r.ConcatKey + "|" + r.ICCID
+		if _, err := t.exec(`INSERT INTO inbox_parts (concat_key, seq, total, iccid, modem_id, sender, body, encoding, plain, scts, received_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(concat_key, seq) DO NOTHING`, ck, r.Seq, r.Total, r.ICCID, r.ModemID, r.Sender, r.Text, r.Encoding,
+			boolInt(r.Plain), ms(r.SCTS), ms(t.now)); err != nil {
+			return err
+		}
+		var have int
+		if err := t.queryRow("SELECT COUNT(*) FROM inbox_parts WHERE concat_key=?", ck).Scan(&have); err != nil {
+			return err
+		}
+		if have < r.Total {
+			return nil
+		}
+		out, err = assembleParts(t, ck, true)
+		return err
+	})
+	return out, err
+}
+
+// FlushIncomplete stores, marked incomplete, every long message whose first
+// part arrived before olderThan and whose other parts never came.
+func (s *Store) FlushIncomplete(ctx context.Context, olderThan time.Time) ([]*InboxMessage, error) {
+	var out []*InboxMessage
+	err := s.Write(ctx, func(t *Tx) error {
+		rows, err := t.query("SELECT concat_key FROM inbox_parts GROUP BY concat_key HAVING MIN(received_at) < ?", ms(olderThan))
+		if err != nil {
+			return err
+		}
+		var keys []string
+		for rows.Next() {
+			var k string
+			rows.Scan(&k)
+			keys = append(keys, k)
+		}
+		rows.Close()
+		for _, k := range keys {
+			m, err := assembleParts(t, k, false)
+			if err != nil {
+				return err
+			}
+			if m != nil {
+				out = append(out, m)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// gapMarker stands where a missing part of an incomplete message would be.
+const gapMarker = "[…]"
+
+func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
+	rows, err := t.query("SELECT seq, total, iccid, modem_id, sender, body, encoding, plain, scts FROM inbox_parts WHERE concat_key=? ORDER BY seq", ck)
+	if err != nil {
+		return nil, err
+	}
+	var r Received
+	var b strings.Builder
+	next, plain := 1, true
+	first := ""
+	for rows.Next() {
+		var seq, total, pl int
+		var body, enc string
+		var scts int64
+		if err := rows.Scan(&seq, &total, &r.ICCID, &r.ModemID, &r.Sender, &body, &enc, &pl, &scts); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if next == 1 || seq == 1 {
+			r.SCTS, r.Encoding, r.Total = fromMS(scts), enc, total
+		}
+		for ; next < seq; next++ {
+			b.WriteString(gapMarker)
+		}
+		b.WriteString(body)
+		next = seq + 1
+		plain = plain && pl != 0
+		if first == "" {
+			first = fmt.Sprintf("%s|%d|%d", ck, seq, scts)
+		}
+	}
+	rows.Close()
+	for ; next <= r.Total; next++ {
+		b.WriteString(gapMarker)
+	}
+	r.Plain = plain
+	m, err := insertInbox(t, r, b.String(), complete, r.Total, dedupKey("concat", first))
+	if err != nil {
+		return nil, err
+	}
+	_, err = t.exec("DELETE FROM inbox_parts WHERE concat_key=?", ck)
+	return m, err
+}
+
+func insertInbox(t *Tx, r Received, text string, complete bool, parts int, dedup string) (*InboxMessage, error) {
+	res, err := t.exec(`INSERT INTO inbox (iccid, modem_id, sender, body, encoding, plain, complete, parts, scts, received_at, dedup)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedup) DO NOTHING`,
+		r.ICCID, r.ModemID, r.Sender, text, r.Encoding, boolInt(r.Plain), boolInt(complete), parts, ms(r.SCTS), ms(t.now), dedup)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, nil
+	}
+	id, _ := res.LastInsertId()
+	m := &InboxMessage{ID: id, ICCID: r.ICCID, ModemID: r.ModemID, Sender: r.Sender, Text: text, Encoding: r.Encoding,
+		Plain: r.Plain, Complete: complete, Parts: parts, SCTS: r.SCTS, ReceivedAt: t.now}
+	if _, err := t.exec("UPDATE sims SET last_received_at=? WHERE iccid=?", ms(t.now), r.ICCID); err != nil {
+		return nil, err
+	}
+	return m, appendEvent(t, "sms.received", "sms", fmt.Sprint(id), 1, m)
+}
+
+// Inbox pages through received messages in id order.
+func (s *Store) Inbox(ctx context.Context, after int64, since time.Time, limit int) ([]*InboxMessage, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, iccid, modem_id, sender, body, body_blanked, encoding, plain, complete, parts, scts, received_at
+		FROM inbox WHERE id > ? AND received_at >= ? ORDER BY id LIMIT ?`, after, ms(since), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*InboxMessage
+	for rows.Next() {
+		m, err := scanInbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// GetInbox returns one received message.
+func (s *Store) GetInbox(ctx context.Context, id int64) (*InboxMessage, error) {
+	m, err := scanInbox(s.rdb.QueryRowContext(ctx, `SELECT id, iccid, modem_id, sender, body, body_blanked, encoding, plain, complete, parts, scts, received_at
+		FROM inbox WHERE id=?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("inbox message %d: %w", id, ErrNotFound)
+	}
+	return m, err
+}
+
+func scanInbox(r scanner) (*InboxMessage, error) {
+	var m InboxMessage
+	var blanked, plain, complete int
+	var scts, recv int64
+	if err := r.Scan(&m.ID, &m.ICCID, &m.ModemID, &m.Sender, &m.Text, &blanked, &m.Encoding, &plain, &complete, &m.Parts, &scts, &recv); err != nil {
+		return nil, err
+	}
+	m.Blanked, m.Plain, m.Complete = blanked != 0, plain != 0, complete != 0
+	m.SCTS, m.ReceivedAt = fromMS(scts), fromMS(recv)
+	return &m, nil
+}
