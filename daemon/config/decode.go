@@ -39,7 +39,7 @@ func Load(path string) (*Config, error) {
 // messages. Keys the file leaves out keep their defaults. The result has
 // passed Validate; on error it is nil and the error holds every problem.
 func Parse(name string, data []byte) (*Config, error) {
-	d := &decoder{file: name, origins: map[string]origin{}, budget: maxNodes}
+	d := &decoder{file: name, origins: map[string]origin{}, budget: maxNodes, listing: map[*yaml.Node]bool{}}
 	c := Default()
 	root, err := d.document(data)
 	if err != nil {
@@ -112,9 +112,17 @@ func (d *decoder) syntaxError(err error, data []byte) error {
 			e.Line++
 		}
 		// At the end of the file the parser points one past the last line.
-		e.Line = min(e.Line, bytes.Count(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))+1)
+		e.Line = min(e.Line, lineCount(data))
 	}
 	return e
+}
+
+// lineCount is the number of lines in data as YAML counts them: a line
+// break is LF, CR LF or a lone CR, and yaml.v3 also takes NEL, LS and PS; a
+// break at the very end starts no new line.
+func lineCount(data []byte) int {
+	text := strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n").Replace(string(data))
+	return strings.Count(strings.TrimSuffix(text, "\n"), "\n") + 1
 }
 
 // decoder walks the YAML node tree next to the Config it fills, so that each
@@ -124,6 +132,9 @@ type decoder struct {
 	origins map[string]origin
 	errs    []*Error
 	budget  int
+	// listing holds the mappings whose entries are being listed, to catch
+	// a mapping that merges itself in.
+	listing map[*yaml.Node]bool
 }
 
 func (d *decoder) fail(line int, path, format string, args ...any) {
@@ -225,6 +236,12 @@ type pair struct {
 // and keys given twice. Entries merged in with "<<" come after the mapping's
 // own and only where it does not set the key itself, as YAML specifies.
 func (d *decoder) pairs(n *yaml.Node, path string) []pair {
+	if d.listing[n] {
+		d.fail(n.Line, path, "<< merges a mapping into itself")
+		return nil
+	}
+	d.listing[n] = true
+	defer delete(d.listing, n)
 	var own, merged []pair
 	first := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -286,7 +303,11 @@ func (d *decoder) mergeSources(n *yaml.Node, path string) []pair {
 
 func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.fail(n.Line, path, "must be a mapping (key: value lines), not %s", kindName(n))
+		what := "must be"
+		if path == "" {
+			what = "the file must be"
+		}
+		d.fail(n.Line, path, "%s a mapping (key: value lines), not %s", what, kindName(n))
 		return
 	}
 	t := v.Type()

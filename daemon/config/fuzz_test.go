@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +19,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("operators:\n  - &m0 {name: x}\n  - &m1 {<<: [*m0, *m0]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("f.yaml", data)
-		lines := bytes.Count(data, []byte("\n")) + 1
+		lines := lineCount(data)
 		for _, e := range Errors(err) {
 			if e.File != "f.yaml" || e.Line < 0 || e.Line > lines {
 				t.Fatalf("problem outside the file (%d lines): %+v", lines, e)

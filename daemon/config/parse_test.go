@@ -241,6 +241,21 @@ operators:
 				`config.yaml:2: webhooks[1].url: given twice; the first is on line 2`},
 		},
 		{
+			name: "not a mapping at all",
+			yaml: "- listen: 127.0.0.1:1\n",
+			want: []string{`config.yaml:1: the file must be a mapping (key: value lines), not a list`},
+		},
+		{
+			name: "old Mac line ends count as lines",
+			yaml: "log:\r  level: loud\r",
+			want: []string{`config.yaml:2: log.level: must be debug, info, warn or error, got "loud"`},
+		},
+		{
+			name: "a mapping merged into itself",
+			yaml: "webhooks:\n  - &hook\n    url: http://a.local/x\n    secrets: [\"" + secret + "\"]\n    <<: *hook\n",
+			want: []string{`config.yaml:2: webhooks[0]: << merges a mapping into itself`},
+		},
+		{
 			name: "duplicate keys",
 			yaml: "log:\n  level: info\n  level: debug\nsims:\n  \"89701010000000000001\": {}\n  89701010000000000001: {}\n",
 			want: []string{
@@ -517,6 +532,14 @@ func TestUSSDDialect(t *testing.T) {
 		got, ok := u.Dialect(tt.model, tt.firmware)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("Dialect(%q, %q) = %q, %v; want %q, %v", tt.model, tt.firmware, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestLineCount(t *testing.T) {
+	for in, want := range map[string]int{"": 1, "a": 1, "a\n": 1, "a\nb": 2, "a\r\nb\r\n": 2, "a\rb": 2, "a\u0085b\u2028c": 3, "\n\n": 2} {
+		if got := lineCount([]byte(in)); got != want {
+			t.Errorf("lineCount(%q) = %d, want %d", in, got, want)
 		}
 	}
 }
