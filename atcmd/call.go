@@ -208,10 +208,10 @@ func (e *Engine) handleAnswer(c *call, line string, at time.Time) {
 	urc := isURCName(name, e.opts.URCNames) || (!c.dial && callProgress[strings.ToUpper(line)])
 	own := c.prefix != "" && strings.EqualFold(name, c.prefix)
 	// A set command's own prefix is unsolicited when the prefix is a URC
-	// (AT+CUSD=1 → +CUSD, AT+CREG=2 → +CREG); a read, test or action
-	// command's own prefix is its answer (AT+CREG? → +CREG: 0,1).
+	// known by name (AT+CUSD=1 → +CUSD, AT+CREG=2 → +CREG); a read, test or
+	// action command's own prefix is its answer (AT+CREG? → +CREG: 0,1).
 	switch {
-	case own && !(c.setForm && urc):
+	case own && !(c.setForm && isNamedURC(name, e.opts.URCNames)):
 		c.info = append(c.info, line)
 		if c.query && e.opts.MissingFinalGrace > 0 {
 			c.answered = true

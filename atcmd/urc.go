@@ -69,10 +69,17 @@ var urcNames = map[string]bool{
 // families because their firmware keeps adding new ones.
 func isURCName(name string, extra []string) bool {
 	n := strings.ToUpper(name)
-	if urcNames[n] {
+	if strings.HasPrefix(n, "^") || strings.HasPrefix(n, "+Q") || strings.HasPrefix(n, "+Z") {
 		return true
 	}
-	if strings.HasPrefix(n, "^") || strings.HasPrefix(n, "+Q") || strings.HasPrefix(n, "+Z") {
+	return isNamedURC(name, extra)
+}
+
+// isNamedURC reports whether name is one of the URCs known by name, leaving
+// out the vendor families: a vendor set command such as
+// AT+QCFG="nwscanmode" answers with its own prefix.
+func isNamedURC(name string, extra []string) bool {
+	if urcNames[strings.ToUpper(name)] {
 		return true
 	}
 	for _, e := range extra {
