@@ -56,23 +56,23 @@ func (t *trace) Read(p []byte) (int, error) {
 func (t *trace) Write(p []byte) (int, error) {
 	if t.log.Enabled(context.Background(), slog.LevelDebug) {
 		t.tx.mu.Lock()
-		if t.tx.dataNext && len(p) > 0 && p[len(p)-1] == 0x1a {
+		switch {
+		case t.tx.dataNext && len(p) > 0 && p[len(p)-1] == 0x1a:
 			t.tx.dataNext = false
 			t.log.Debug("at", "dir", t.tx.arrow, "line", fmt.Sprintf("<data %d bytes>^Z", len(p)-1))
-		} else {
+		case len(p) == 1 && p[0] == 0x1b:
+			// ESC also aborts a pending AT+CMGS, so no data follows.
+			t.tx.dataNext = false
+			t.log.Debug("at", "dir", t.tx.arrow, "line", "<ESC>")
+		default:
 			for _, tok := range t.tx.sp.feed(p, nil) {
 				t.log.Debug("at", "dir", t.tx.arrow, "line", t.tx.mask(tok))
-			}
-			if bytesIs(p, 0x1b) {
-				t.log.Debug("at", "dir", t.tx.arrow, "line", "<ESC>")
 			}
 		}
 		t.tx.mu.Unlock()
 	}
 	return t.rw.Write(p)
 }
-
-func bytesIs(p []byte, b byte) bool { return len(p) == 1 && p[0] == b }
 
 // payloadHeaders are lines whose next line is a PDU (or text in text mode).
 var payloadHeaders = []string{"+CMT", "+CDS", "+CMGR", "+CMGL", "+CBM"}

@@ -52,7 +52,7 @@ func TestTraceMasksSecrets(t *testing.T) {
 	if _, err := io.ReadAll(tr); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"AT+CUSD=1,\"*100#\",15\r", "AT+CMGS=23\r", pdu + "\x1a", "\x1b"} {
+	for _, w := range []string{"AT+CUSD=1,\"*100#\",15\r", "AT+CMGS=23\r", pdu + "\x1a", "\x1b", "AT+CSCS?\r"} {
 		if _, err := tr.Write([]byte(w)); err != nil {
 			t.Fatal(err)
 		}
@@ -65,12 +65,12 @@ func TestTraceMasksSecrets(t *testing.T) {
 	}
 	for _, want := range []string{`line="+CMT: \"\",24"`, `line="<payload 40 chars>"`, `+CUSD: 0,\"<37 chars>\",15`,
 		`line="<payload 48 chars>^Z"`, `line="+CMGS: 12"`, `+CLIP: \"+7916***67\",145`,
-		`dir=> line="AT+CMGS=23"`, `dir=> line="<data 48 bytes>^Z"`, `dir=> line=<ESC>`, `AT+CUSD=1,\"<5 chars>\",15`} {
+		`dir=> line="AT+CMGS=23"`, `dir=> line="<data 48 bytes>^Z"`, `dir=> line=<ESC>`, `AT+CUSD=1,\"<5 chars>\",15`, "dir=> line=AT+CSCS?\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("trace lacks %s:\n%s", want, out)
 		}
 	}
-	if rw.w.String() != "AT+CUSD=1,\"*100#\",15\rAT+CMGS=23\r"+pdu+"\x1a\x1b" {
+	if rw.w.String() != "AT+CUSD=1,\"*100#\",15\rAT+CMGS=23\r"+pdu+"\x1a\x1bAT+CSCS?\r" {
 		t.Errorf("trace changed the bytes written: %q", rw.w.String())
 	}
 }
