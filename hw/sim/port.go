@@ -22,9 +22,14 @@ type port struct {
 }
 
 func openPort(baud int) (*port, error) {
-	master, slave, err := pty.Open()
+	ptmx, slave, err := pty.Open()
 	if err != nil {
 		return nil, fmt.Errorf("sim: open pty: %w", err)
+	}
+	master, err := pollable(ptmx)
+	if err != nil {
+		slave.Close()
+		return nil, err
 	}
 	// A fresh pty cooks, echoes and maps CR to NL; a modem line does none of
 	// that, and hosts that do not set raw mode themselves must see the bytes
@@ -35,6 +40,22 @@ func openPort(baud int) (*port, error) {
 		return nil, err
 	}
 	return &port{master: master, slave: slave, closed: make(chan struct{}), out: make(chan []byte, 64), baud: baud}, nil
+}
+
+// pollable re-opens the master in non-blocking mode on Go's poller, so
+// that closing it wakes the reader goroutine and writes can time out; a
+// blocking read would pin the goroutine until the host closes its side.
+func pollable(f *os.File) (*os.File, error) {
+	defer f.Close()
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("sim: dup pty master: %w", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("sim: pty master non-blocking: %w", err)
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 func makeRaw(f *os.File) error {
