@@ -39,6 +39,8 @@ func startHarness(t *testing.T, dialects ...sim.Dialect) *harness {
 	cfg := config.Default()
 	cfg.Modems = nil
 	cfg.DataDir = t.TempDir()
+	cfg.Health.IdleCheckAfter = 300 * time.Millisecond
+	cfg.Receive.PollInterval = time.Hour // the health check, not a sweep, must restore receiving
 	for _, d := range dialects {
 		m, err := n.AddModem(sim.ModemConfig{Dialect: d})
 		if err != nil {
@@ -196,5 +198,63 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 	}
 	if n := len(h.modems[0].Sent()); n != 0 {
 		t.Fatalf("bad requests reached the modem: %d sends", n)
+	}
+}
+
+func TestDeliveryReportMarksMessageDelivered(t *testing.T) {
+	for _, d := range []sim.Dialect{sim.Generic, sim.Huawei, sim.SIMCom, sim.Quectel} {
+		t.Run(string(d), func(t *testing.T) {
+			h := startHarness(t, d)
+			h.waitReady(1)
+			h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+			var acc struct{ ID string }
+			h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Код 1234", "report": true}, &acc)
+			var m store.Message
+			eventually(t, "message delivered", func() bool {
+				h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
+				return m.State == store.Delivered
+			})
+			if m.PartList[0].ReportStatus == nil || *m.PartList[0].ReportStatus != 0 {
+				t.Fatalf("part report status %v", m.PartList[0].ReportStatus)
+			}
+		})
+	}
+}
+
+type inboxPage struct {
+	Messages []store.InboxMessage
+}
+
+func TestRepliesReachTheInboxAlsoAfterAModemReboot(t *testing.T) {
+	for _, d := range []sim.Dialect{sim.Generic, sim.Huawei, sim.SIMCom, sim.Quectel} {
+		t.Run(string(d), func(t *testing.T) {
+			h := startHarness(t, d)
+			h.waitReady(1)
+			own := h.modems[0].Config().MSISDN
+			if err := h.net.SendFromPhone("+79161234567", own, "Да"); err != nil {
+				t.Fatal(err)
+			}
+			var page inboxPage
+			eventually(t, "reply in the inbox", func() bool {
+				h.do("GET", "/v1/inbox", nil, &page)
+				return len(page.Messages) == 1
+			})
+			if got := page.Messages[0]; got.Sender != "+79161234567" || got.Text != "Да" || !got.Complete {
+				t.Fatalf("inbox: %+v", got)
+			}
+			// A reboot drops +CNMI; the next reply must still arrive.
+			h.modems[0].Reboot()
+			long := strings.Repeat("Подтверждаю платёж. ", 10)
+			if err := h.net.SendFromPhone("+79161234567", own, long); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "second reply after reboot", func() bool {
+				h.do("GET", "/v1/inbox", nil, &page)
+				return len(page.Messages) == 2
+			})
+			if got := page.Messages[1]; got.Text != long || got.Parts < 2 {
+				t.Fatalf("second reply: %+v", got)
+			}
+		})
 	}
 }

@@ -49,8 +49,11 @@ type ModemStatus struct {
 	SignalDBm    *int      `json:"signal_dbm,omitempty"`
 	SignalBars   int       `json:"signal_bars"`
 	Registration string    `json:"registration,omitempty"`
+	StorageUsed  int       `json:"storage_used"`
+	StorageTotal int       `json:"storage_total"`
 	QueueDepth   int       `json:"queue_depth"`
 	Sent         uint64    `json:"sent"`
+	Received     uint64    `json:"received"`
 	SendFailures uint64    `json:"send_failures"`
 	Reconnects   uint64    `json:"reconnects"`
 	LastError    string    `json:"last_error,omitempty"`
@@ -148,11 +151,24 @@ func (o *owner) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rs, err := o.setupReceive(ctx, eng)
+	if err != nil {
+		return err
+	}
+	if err := o.sweep(ctx, eng); err != nil {
+		o.log.Warn("start-up sweep of the modem's storage", "err", err)
+	}
 	jobs := o.d.sched.AddLane(id, sim.ICCID, sim.PLMN, o.d.limitsFor(sim), o.d.recentSends(ctx, sim.ICCID))
 	defer o.d.sched.RemoveLane(id)
 	o.setState(StateReady, "")
-	o.log.Info("modem ready", "modem", id, "operator", sim.PLMN)
+	o.log.Info("modem ready", "modem", id, "operator", sim.PLMN, "storage", rs.mem, "indications", rs.cnmi)
 
+	poll := time.NewTicker(o.d.cfg.Receive.PollInterval)
+	defer poll.Stop()
+	idleCheck := o.d.cfg.Health.IdleCheckAfter
+	health := time.NewTicker(idleCheck)
+	defer health.Stop()
+	lastTraffic := o.d.now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -162,24 +178,108 @@ func (o *owner) session(ctx context.Context) error {
 		case m := <-jobs:
 			sent := o.send(ctx, eng, id, sim, m)
 			o.d.sched.Done(id, sent)
+			lastTraffic = o.d.now()
+		case <-health.C:
+			// Health comes from checks on an idle modem only, so a busy
+			// modem spends its commands on sending.
+			if o.d.now().Sub(lastTraffic) < idleCheck {
+				continue
+			}
+			lastTraffic = o.d.now()
+			if err := o.healthCheck(ctx, eng, id, &rs); err != nil {
+				return err
+			}
+		case <-poll.C:
+			if err := o.sweep(ctx, eng); err != nil {
+				o.log.Warn("storage poll", "err", err)
+			}
 		case ind, ok := <-inds:
 			if !ok {
 				return eng.Err()
 			}
 			if ind.IsReboot() {
-				o.log.Warn("modem rebooted by itself", "line", ind.Line)
-				return fmt.Errorf("modem announced a reboot (%s)", ind.Line)
+				// A reboot forgets +CNMI and every other setting: set the
+				// modem up again and take what arrived meanwhile.
+				o.log.Warn("modem rebooted by itself; setting it up again", "line", ind.Line)
+				o.d.sched.SetUsable(id, false)
+				if err := o.reinit(ctx, eng, &rs); err != nil {
+					return fmt.Errorf("after reboot: %w", err)
+				}
+				o.d.sched.SetUsable(id, true)
+				continue
+			}
+			lastTraffic = o.d.now()
+			if err := o.indication(ctx, eng, &rs, ind); err != nil {
+				return err
 			}
 		}
 	}
 }
 
-// init brings the modem to a known state and learns who it and its SIM are.
-func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM, error) {
+// healthCheck runs on an idle modem: it confirms the indication settings are
+// still in place (a modem that reset without announcing it has forgotten
+// them, and receiving would stop without a word) and refreshes the signal.
+func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id string, rs *receiveSetup) error {
+	lines, err := eng.Exec(ctx, "AT+CNMI?")
+	if err != nil {
+		if errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung) {
+			return err
+		}
+		o.log.Warn("health check", "err", err)
+		return nil
+	}
+	want := strings.TrimPrefix(rs.cnmi, "AT+CNMI=")
+	got := ""
+	if len(lines) > 0 {
+		got = strings.ReplaceAll(strings.TrimSpace(strings.TrimPrefix(lines[0], "+CNMI:")), " ", "")
+	}
+	if got != want {
+		o.log.Warn("the modem lost its new-message indication settings (did it reset?); setting it up again", "had", got, "want", want)
+		o.d.sched.SetUsable(id, false)
+		if err := o.reinit(ctx, eng, rs); err != nil {
+			return fmt.Errorf("restoring settings: %w", err)
+		}
+		o.d.sched.SetUsable(id, true)
+	}
+	o.refreshSignal(ctx, eng)
+	return nil
+}
+
+// reinit repeats the settings a reboot lost, waiting out the SIM-busy answers
+// modems give right after boot.
+func (o *owner) reinit(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup) error {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		if err = o.applySettings(ctx, eng); err == nil {
+			if *rs, err = o.setupReceive(ctx, eng); err == nil {
+				if err := o.sweep(ctx, eng); err != nil {
+					o.log.Warn("sweep after reboot", "err", err)
+				}
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(o.d.reopenMin):
+		}
+	}
+	return err
+}
+
+func (o *owner) applySettings(ctx context.Context, eng *atcmd.Engine) error {
 	for _, cmd := range []string{"ATE0", "AT+CMEE=1", "AT+CMGF=0"} {
 		if _, err := eng.Exec(ctx, cmd); err != nil {
-			return "", store.SIM{}, fmt.Errorf("init %s: %w", cmd, err)
+			return fmt.Errorf("init %s: %w", cmd, err)
 		}
+	}
+	return nil
+}
+
+// init brings the modem to a known state and learns who it and its SIM are.
+func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM, error) {
+	if err := o.applySettings(ctx, eng); err != nil {
+		return "", store.SIM{}, err
 	}
 	ident, err := hw.ReadIdentity(ctx, eng)
 	if err != nil {

@@ -1,0 +1,273 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gsmbridge/gsmbridge/atcmd"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/sms"
+)
+
+// receiveSetup is how a modem was told to hand over incoming SMS and status
+// reports.
+type receiveSetup struct {
+	mem        string // storage for received messages: "ME" or "SM"
+	cnmi       string // the AT+CNMI command that was accepted
+	direct     bool   // +CMT delivery (no storage worked)
+	needsAck   bool   // direct delivery under AT+CSMS=1: every +CMT/+CDS needs AT+CNMA
+	storeTotal int
+	storeUsed  int
+}
+
+// cnmiPreferences lists the +CNMI settings tried in order: store-and-notify
+// with stored status reports first (a stored report survives our own crash),
+// then reports pushed as +CDS, then no reports; mode 2 buffers indications
+// while a command runs, mode 1 drops them, so 2 comes first.
+var cnmiPreferences = [][5]int{
+	{2, 1, 0, 2, 0}, {2, 1, 0, 1, 0}, {1, 1, 0, 2, 0}, {1, 1, 0, 1, 0},
+	{2, 1, 0, 0, 0}, {1, 1, 0, 0, 0},
+}
+
+// directPreferences are used only when no storage can be used.
+var directPreferences = [][5]int{{2, 2, 0, 1, 0}, {1, 2, 0, 1, 0}, {2, 2, 0, 0, 0}, {1, 2, 0, 0, 0}}
+
+// setupReceive picks the storage (the modem's own memory when it has any,
+// since SIM storage is small and fills up) and the +CNMI variant the modem
+// accepts, probing AT+CNMI=? first and falling back through the list.
+func (o *owner) setupReceive(ctx context.Context, eng *atcmd.Engine) (receiveSetup, error) {
+	var rs receiveSetup
+	candidates := []string{"SM"}
+	if lines, err := eng.Exec(ctx, "AT+CPMS=?"); err == nil && len(lines) > 0 {
+		if ranges, err := atcmd.ParseCPMSRange(lines[0]); err == nil && len(ranges) >= 3 &&
+			slices.Contains(ranges[0], "ME") && slices.Contains(ranges[1], "ME") && slices.Contains(ranges[2], "ME") {
+			candidates = []string{"ME", "SM"}
+		}
+	}
+	for _, mem := range candidates {
+		lines, err := eng.Exec(ctx, fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, mem, mem, mem))
+		if err != nil {
+			continue
+		}
+		if len(lines) > 0 {
+			if st, err := atcmd.ParseCPMS(lines[0]); err == nil && len(st) > 0 {
+				if st[0].Total == 0 {
+					continue
+				}
+				rs.storeUsed, rs.storeTotal = st[0].Used, st[0].Total
+			}
+		}
+		rs.mem = mem
+		break
+	}
+
+	var allowed [][]int
+	if lines, err := eng.Exec(ctx, "AT+CNMI=?"); err == nil && len(lines) > 0 {
+		allowed, _ = atcmd.ParseCNMIRange(lines[0])
+	}
+	fits := func(p [5]int) bool {
+		if len(allowed) < 4 {
+			return true // unknown: let the modem say no
+		}
+		for i := 0; i < len(allowed) && i < 5; i++ {
+			if len(allowed[i]) > 0 && !slices.Contains(allowed[i], p[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	try := func(prefs [][5]int) bool {
+		for _, p := range prefs {
+			if !fits(p) {
+				continue
+			}
+			cmd := fmt.Sprintf("AT+CNMI=%d,%d,%d,%d,%d", p[0], p[1], p[2], p[3], p[4])
+			if _, err := eng.Exec(ctx, cmd); err == nil {
+				rs.cnmi = cmd
+				return true
+			}
+		}
+		return false
+	}
+	if rs.mem != "" && try(cnmiPreferences) {
+		return rs, nil
+	}
+	// No storage works: direct delivery. Phase 2 (AT+CSMS=0) needs no
+	// acknowledgement; where the modem insists on phase 2+ every +CMT must be
+	// acknowledged in time or the modem silently stops indicating.
+	if _, err := eng.Exec(ctx, "AT+CSMS=0"); err != nil {
+		rs.needsAck = true
+	}
+	if try(directPreferences) {
+		rs.direct = true
+		return rs, nil
+	}
+	return rs, errors.New("the modem accepts no +CNMI setting gsmbridge can use")
+}
+
+// sweep reads everything in the modem's storage: messages that arrived while
+// nobody listened, or whose indication was lost.
+func (o *owner) sweep(ctx context.Context, eng *atcmd.Engine) error {
+	lines, err := eng.Exec(ctx, "AT+CMGL=4")
+	if err != nil {
+		return fmt.Errorf("list stored messages: %w", err)
+	}
+	msgs, err := atcmd.ParseCMGL(lines)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if err := o.takeStored(ctx, eng, m.Index, m.PDU); err != nil {
+			return err
+		}
+	}
+	return o.refreshStorage(ctx, eng)
+}
+
+func (o *owner) refreshStorage(ctx context.Context, eng *atcmd.Engine) error {
+	lines, err := eng.Exec(ctx, "AT+CPMS?")
+	if err != nil || len(lines) == 0 {
+		return err
+	}
+	st, err := atcmd.ParseCPMS(lines[0])
+	if err != nil || len(st) == 0 {
+		return err
+	}
+	o.update(func(s *ModemStatus) { s.StorageUsed, s.StorageTotal = st[0].Used, st[0].Total })
+	return nil
+}
+
+// readStored handles a +CMTI or +CDSI: read the slot, store, then delete.
+func (o *owner) readStored(ctx context.Context, eng *atcmd.Engine, idx int) error {
+	lines, err := eng.Exec(ctx, "AT+CMGR="+strconv.Itoa(idx))
+	if err != nil {
+		var cms *atcmd.CMSError
+		if errors.As(err, &cms) && cms.Code == 321 {
+			return nil // empty slot: taken by an earlier sweep
+		}
+		return fmt.Errorf("read slot %d: %w", idx, err)
+	}
+	m, found, err := atcmd.ParseCMGR(lines)
+	if err != nil || !found {
+		return err
+	}
+	return o.takeStored(ctx, eng, idx, m.PDU)
+}
+
+// takeStored stores one PDU from the modem's storage durably and only then
+// deletes it there; a PDU that cannot be decoded is left in place rather than
+// lost.
+func (o *owner) takeStored(ctx context.Context, eng *atcmd.Engine, idx int, pdu string) error {
+	if pdu == "" {
+		return nil
+	}
+	handled, err := o.handlePDU(ctx, pdu)
+	if err != nil {
+		return err
+	}
+	if !handled {
+		return nil
+	}
+	if _, err := eng.Exec(ctx, "AT+CMGD="+strconv.Itoa(idx)); err != nil {
+		return fmt.Errorf("delete slot %d: %w", idx, err)
+	}
+	return nil
+}
+
+// handlePDU stores a received SMS or applies a status report. handled is
+// false for PDUs gsmbridge does not take (undecodable, or a SUBMIT someone
+// left in storage).
+func (o *owner) handlePDU(ctx context.Context, pdu string) (handled bool, err error) {
+	v, err := sms.DecodeAny(pdu)
+	if err != nil {
+		o.log.Warn("left an undecodable PDU in the modem's storage", "err", err)
+		return false, nil
+	}
+	st := o.snapshot()
+	switch x := v.(type) {
+	case *sms.Deliver:
+		r := store.Received{ICCID: st.ICCID, ModemID: st.ID, Sender: x.From, Text: x.Text, Encoding: string(x.Encoding),
+			Plain: x.PlainText, SCTS: x.SCTS}
+		if x.Concat != nil {
+			r.ConcatKey, r.Seq, r.Total = sms.ConcatKey(x), x.Concat.Seq, x.Concat.Total
+		}
+		if _, err := o.d.store.StoreReceived(context.WithoutCancel(ctx), r); err != nil {
+			return false, fmt.Errorf("store received SMS: %w", err)
+		}
+		o.update(func(s *ModemStatus) { s.Received++ })
+		return true, nil
+	case *sms.StatusReport:
+		return true, o.d.recordReport(ctx, st.ICCID, x)
+	}
+	return false, nil
+}
+
+func (d *Daemon) recordReport(ctx context.Context, iccid string, r *sms.StatusReport) error {
+	outcome := store.ReportDelivered
+	switch r.Outcome() {
+	case sms.Pending:
+		outcome = store.ReportPending
+	case sms.Failed:
+		outcome = store.ReportFailed
+	}
+	recipient := r.Recipient
+	if n, err := sms.Normalize(recipient); err == nil {
+		recipient = n
+	}
+	_, err := d.store.RecordStatusReport(context.WithoutCancel(ctx), store.StatusReport{ICCID: iccid, MR: int(r.MR),
+		Recipient: recipient, Status: int(r.Status), Outcome: outcome, Meaning: r.Meaning(), SCTS: r.SCTS, Discharge: r.Discharge})
+	return err
+}
+
+// indication handles one unsolicited line. It returns an error only when the
+// session must start over.
+func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup, ind atcmd.Indication) error {
+	switch strings.ToUpper(ind.Name) {
+	case "+CMTI", "+CDSI":
+		parse := atcmd.ParseCMTI
+		if strings.EqualFold(ind.Name, "+CDSI") {
+			parse = atcmd.ParseCDSI
+		}
+		ref, err := parse(ind.Line)
+		if err != nil {
+			o.log.Warn("unreadable indication", "name", ind.Name, "err", err)
+			return nil
+		}
+		if err := o.readStored(ctx, eng, ref.Index); err != nil {
+			o.log.Warn("reading a new message failed; the next sweep takes it", "err", err)
+		}
+	case "+CMT", "+CDS":
+		// Acknowledge first, within the modem's window, keeping the PDU in
+		// memory until it is stored.
+		if rs.needsAck {
+			if _, err := eng.Exec(ctx, "AT+CNMA"); err != nil {
+				var cms *atcmd.CMSError
+				if errors.As(err, &cms) && cms.Code == 340 {
+					return o.reapplyIndications(ctx, eng, rs)
+				}
+			}
+		}
+		if _, err := o.handlePDU(ctx, ind.PDU); err != nil {
+			o.log.Error("could not store a directly delivered SMS", "err", err)
+		}
+	case "^SMMEMFULL":
+		if err := o.sweep(ctx, eng); err != nil {
+			o.log.Warn("emptying full storage", "err", err)
+		}
+	}
+	return nil
+}
+
+func (o *owner) reapplyIndications(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup) error {
+	n, err := o.setupReceive(ctx, eng)
+	if err != nil {
+		return err
+	}
+	*rs = n
+	return nil
+}
+
