@@ -270,4 +270,3 @@ func (o *owner) reapplyIndications(ctx context.Context, eng *atcmd.Engine, rs *r
 	*rs = n
 	return nil
 }
-
