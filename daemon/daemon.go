@@ -36,6 +36,7 @@ type Daemon struct {
 	store    *store.Store
 	sched    *Scheduler
 	profiles *ussd.Profiles
+	openAPI  []byte
 
 	reopenMin, reopenMax time.Duration
 
@@ -57,6 +58,11 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if d.open == nil {
 		d.open = openHW
 	}
+	doc, err := buildOpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	d.openAPI = doc
 	profiles, err := ussd.NewProfiles(ussd.DefaultProfiles())
 	if err != nil {
 		return nil, err
@@ -76,7 +82,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		if m.Auto {
 			continue // USB discovery arrives with the operations work
 		}
-		o := &owner{d: d, port: m.Port, name: m.Name, cfg: hw.PortConfig{Baud: m.Baud, DTR: m.DTR, RTS: m.RTS}}
+		o := &owner{d: d, port: m.Port, name: m.Name, calls: make(chan call), cfg: hw.PortConfig{Baud: m.Baud, DTR: m.DTR, RTS: m.RTS}}
 		o.log = d.log.With("port", m.Port)
 		o.status = ModemStatus{ID: "port:" + filepath.Base(m.Port), Name: m.Name, Port: m.Port, State: StateProbing, Since: d.now()}
 		d.owners = append(d.owners, o)

@@ -81,8 +81,52 @@ type owner struct {
 	name string
 	log  *slog.Logger
 
+	calls chan call // work from other features, run on this goroutine
+
 	mu     sync.Mutex
 	status ModemStatus
+}
+
+// call is a piece of work another feature (USSD, a balance check) runs on
+// the owner goroutine, between sends, with the modem's engine.
+type call struct {
+	ctx  context.Context // the caller's: its deadline bounds fn
+	fn   func(ctx context.Context, eng *atcmd.Engine) error
+	done chan error
+}
+
+// ErrModemNotReady is returned for work on a modem that cannot take it now.
+var ErrModemNotReady = errors.New("modem is not ready")
+
+// OnModem runs fn on the owner of modem id, with its engine, once the owner
+// is between other work. fn must not block beyond ctx. While fn runs no SMS
+// goes out through that modem.
+func (d *Daemon) OnModem(ctx context.Context, id string, fn func(ctx context.Context, eng *atcmd.Engine) error) error {
+	o := d.ownerOf(id)
+	if o == nil {
+		return fmt.Errorf("modem %s: %w", id, errNoModem)
+	}
+	if st := o.snapshot(); st.State != StateReady {
+		return fmt.Errorf("modem %s is %s: %w", id, st.State, ErrModemNotReady)
+	}
+	c := call{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case o.calls <- c:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-c.done
+}
+
+var errNoModem = errors.New("no such modem")
+
+func (d *Daemon) ownerOf(id string) *owner {
+	for _, o := range d.owners {
+		if o.snapshot().ID == id {
+			return o
+		}
+	}
+	return nil
 }
 
 func (o *owner) snapshot() ModemStatus {
@@ -178,6 +222,15 @@ func (o *owner) session(ctx context.Context) error {
 		case m := <-jobs:
 			sent := o.send(ctx, eng, id, sim, m)
 			o.d.sched.Done(id, sent)
+			lastTraffic = o.d.now()
+		case c := <-o.calls:
+			// The work ends with the caller's context or the owner's,
+			// whichever ends first.
+			cctx, cancel := context.WithCancel(c.ctx)
+			stop := context.AfterFunc(ctx, cancel)
+			c.done <- c.fn(cctx, eng)
+			stop()
+			cancel()
 			lastTraffic = o.d.now()
 		case <-health.C:
 			// Health comes from checks on an idle modem only, so a busy

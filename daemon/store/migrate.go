@@ -7,9 +7,15 @@ import (
 
 // migrations are applied in order; the database's user_version says how many
 // ran. Never edit a released migration: add a new one.
+//
+// Until the first release, migration 1 is assembled from one schema constant
+// per feature, each kept in that feature's file.
 var migrations = []string{
-	// 1: the send path, SIMs and modems, receiving, and the event log.
-	`
+	schemaCore + schemaEvents + schemaConfirmations + schemaUSSD,
+}
+
+// schemaCore: the send path, SIMs and modems, receiving, and the event log.
+const schemaCore = `
 CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -167,8 +173,7 @@ CREATE TABLE events (
 	created_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX events_object ON events(kind, object_id, object_seq);
-`,
-}
+`
 
 func migrate(db *sql.DB) error {
 	var version int

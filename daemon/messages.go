@@ -1,0 +1,188 @@
+package daemon
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/sms"
+)
+
+var messageRoutes = []route{
+	{"POST", "/v1/messages", (*Daemon).postMessage, false},
+	{"GET", "/v1/messages", (*Daemon).listMessages, false},
+	{"GET", "/v1/messages/{id}", (*Daemon).getMessage, false},
+	{"DELETE", "/v1/messages/{id}", (*Daemon).deleteMessage, false},
+}
+
+type messageRequest struct {
+	To        string `json:"to"`
+	Text      string `json:"text"`
+	Modem     string `json:"modem,omitempty"`
+	Operator  string `json:"operator,omitempty"`
+	Report    bool   `json:"report,omitempty"`
+	TTL       string `json:"ttl,omitempty"`
+	Reference string `json:"reference,omitempty"`
+}
+
+func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
+	var req messageRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	n, err := d.validateMessage(req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if len(key) > 200 {
+			writeError(w, badField("Idempotency-Key", "must be at most 200 characters"))
+			return
+		}
+		fp, _ := json.Marshal(req)
+		sum := sha256.Sum256(fp)
+		n.IdempotencyKey, n.IdempotencyFingerprint = key, hex.EncodeToString(sum[:])
+	}
+	m, existed, err := d.store.Accept(r.Context(), n)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if existed {
+		writeJSON(w, http.StatusOK, m)
+		return
+	}
+	d.sched.Enqueue(m)
+	w.Header().Set("Location", "/v1/messages/"+m.ID)
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": m.ID, "state": m.State, "parts": m.Parts, "expires_at": m.ExpiresAt})
+}
+
+// validateMessage checks every field and normalises the request so that two
+// spellings of one request compare equal for idempotency.
+func (d *Daemon) validateMessage(req messageRequest) (store.NewMessage, error) {
+	var n store.NewMessage
+	if req.To == "" {
+		return n, badField("to", "is required")
+	}
+	to, err := sms.Normalize(req.To)
+	if err != nil {
+		return n, badField("to", "%v", err)
+	}
+	if req.Text == "" {
+		return n, badField("text", "is required")
+	}
+	if !utf8.ValidString(req.Text) {
+		return n, badField("text", "must be valid UTF-8")
+	}
+	parts, enc := sms.Split(req.Text)
+	if parts > 255 {
+		return n, badField("text", "needs %d SMS parts; at most 255 fit one concatenated message", parts)
+	}
+	ttl := d.cfg.Send.DefaultTTL
+	if req.TTL != "" {
+		ttl, err = time.ParseDuration(req.TTL)
+		if err != nil || ttl <= 0 {
+			return n, badField("ttl", "must be a positive duration such as \"10m\" or \"2h\"")
+		}
+		if ttl > d.cfg.Send.MaxTTL {
+			return n, badField("ttl", "must be at most %s", d.cfg.Send.MaxTTL)
+		}
+	}
+	if req.Modem != "" && !d.hasModem(req.Modem) {
+		return n, &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_modem", Field: "modem", Message: "modem: no modem " + strconv.Quote(req.Modem)}
+	}
+	if req.Operator != "" {
+		if !isDigits(req.Operator) || len(req.Operator) < 5 || len(req.Operator) > 6 {
+			return n, badField("operator", "must be a PLMN: MCC and MNC digits such as \"25001\"")
+		}
+		if !d.sched.ServesOperator(req.Operator) {
+			return n, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_sim_for_operator", Field: "operator", Message: "operator: no SIM of operator " + req.Operator + " is known"}
+		}
+	}
+	if len(req.Reference) > 200 {
+		return n, badField("reference", "must be at most 200 characters")
+	}
+	return store.NewMessage{To: to, Text: req.Text, Encoding: string(enc), Parts: parts, Reference: req.Reference,
+		PinModem: req.Modem, PinOperator: req.Operator, Report: req.Report, TTL: ttl}, nil
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func (d *Daemon) hasModem(id string) bool {
+	for _, m := range d.Modems() {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *Daemon) getMessage(w http.ResponseWriter, r *http.Request) {
+	m, err := d.store.GetMessage(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+func (d *Daemon) deleteMessage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	m, err := d.store.Cancel(r.Context(), id)
+	if err != nil {
+		if errors.Is(err, store.ErrConflict) && m != nil {
+			writeJSON(w, http.StatusConflict, map[string]any{"error": apiError{Code: "conflict",
+				Message: "message is " + string(m.State) + "; only queued messages can be cancelled"}, "message": m})
+			return
+		}
+		writeError(w, err)
+		return
+	}
+	d.sched.Remove(id)
+	writeJSON(w, http.StatusOK, m)
+}
+
+func (d *Daemon) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.MessageFilter{State: store.MessageState(q.Get("state")), After: q.Get("cursor"), Limit: 100}
+	if s := q.Get("since"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			writeError(w, badField("since", "must be an RFC 3339 time such as 2026-11-25T10:00:00Z"))
+			return
+		}
+		f.Since = t
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, badField("limit", "must be a number from 1 to 1000"))
+			return
+		}
+		f.Limit = n
+	}
+	list, next, err := d.store.ListMessages(r.Context(), f)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if list == nil {
+		list = []*store.Message{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": list, "next_cursor": next})
+}

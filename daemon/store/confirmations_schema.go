@@ -1,0 +1,29 @@
+package store
+
+// schemaConfirmations: payment confirmations (the SMS-reply flow).
+const schemaConfirmations = `
+CREATE TABLE confirmations (
+	id                TEXT PRIMARY KEY,
+	phone             TEXT NOT NULL,
+	txn               TEXT NOT NULL,
+	amount            TEXT NOT NULL,
+	currency          TEXT NOT NULL,
+	customer_operator TEXT NOT NULL DEFAULT '',
+	body              TEXT NOT NULL,
+	request           TEXT NOT NULL,
+	state             TEXT NOT NULL,
+	version           INTEGER NOT NULL DEFAULT 1,
+	reason            TEXT NOT NULL DEFAULT '',
+	message_id        TEXT NOT NULL DEFAULT '',
+	iccid             TEXT NOT NULL DEFAULT '',
+	reply_inbox_id    INTEGER NOT NULL DEFAULT 0,
+	parts             INTEGER NOT NULL,
+	created_at        INTEGER NOT NULL,
+	expires_at        INTEGER NOT NULL,
+	sent_at           INTEGER NOT NULL DEFAULT 0,
+	final_at          INTEGER NOT NULL DEFAULT 0,
+	updated_at        INTEGER NOT NULL
+) STRICT;
+CREATE INDEX confirmations_phone ON confirmations(phone, state);
+CREATE INDEX confirmations_state ON confirmations(state, expires_at);
+`
