@@ -73,7 +73,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.store = st
-	d.sched = NewScheduler(d.now, func(id string) {
+	d.sched = NewScheduler(d.now, d.confirmationEligible, func(id string) {
 		if _, err := st.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
 			d.log.Error("expire message", "message", id, "err", err)
 		}
@@ -120,6 +120,10 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
+	for _, task := range []func(context.Context){d.runWebhooks, d.runRetention, d.runConfirmations, d.runBalances} {
+		wg.Add(1)
+		go func() { defer wg.Done(); task(workCtx) }()
+	}
 	for _, o := range d.owners {
 		wg.Add(1)
 		go func() { defer wg.Done(); o.run(workCtx) }()

@@ -32,8 +32,9 @@ type lane struct {
 // memory (loaded from the store at start-up); the store stays the truth for
 // every state change.
 type Scheduler struct {
-	now    func() time.Time
-	expire func(id string)
+	now      func() time.Time
+	eligible func(m *store.Message, iccid string) bool
+	expire   func(id string)
 
 	mu    sync.Mutex
 	queue []*store.Message
@@ -41,11 +42,20 @@ type Scheduler struct {
 	wake  chan struct{}
 }
 
-// NewScheduler returns an empty scheduler. expire is called (outside the
-// scheduler's lock) for each queued message whose time ran out.
-func NewScheduler(now func() time.Time, expire func(id string)) *Scheduler {
-	return &Scheduler{now: now, expire: expire, lanes: map[string]*lane{}, wake: make(chan struct{}, 1)}
+// NewScheduler returns an empty scheduler. eligible (nil = always) may veto a
+// SIM for a message; it is called under the scheduler's lock and must be
+// quick. expire is called (outside the lock) for each queued message whose
+// time ran out.
+func NewScheduler(now func() time.Time, eligible func(m *store.Message, iccid string) bool, expire func(id string)) *Scheduler {
+	if eligible == nil {
+		eligible = func(*store.Message, string) bool { return true }
+	}
+	return &Scheduler{now: now, eligible: eligible, expire: expire, lanes: map[string]*lane{}, wake: make(chan struct{}, 1)}
 }
+
+// Poke makes the scheduler look at its queue again (a confirmation became
+// final, so a SIM it blocked may now take a waiting message).
+func (s *Scheduler) Poke() { s.poke() }
 
 // Enqueue adds a message that has parts left to send.
 func (s *Scheduler) Enqueue(m *store.Message) {
@@ -218,7 +228,7 @@ func (s *Scheduler) pick(m *store.Message, now time.Time) (best *lane, hold time
 			m.ICCID != "" && l.iccid != m.ICCID:
 			continue
 		}
-		if !l.idle || !l.usable {
+		if !l.idle || !l.usable || !s.eligible(m, l.iccid) {
 			continue
 		}
 		if d := l.limitWait(now, m.Parts); d > 0 {

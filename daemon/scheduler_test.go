@@ -44,7 +44,7 @@ func TestSchedulerRouting(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := &fakeClock{t0}
 			var expired []string
-			s := NewScheduler(clock.now, func(id string) { expired = append(expired, id) })
+			s := NewScheduler(clock.now, nil, func(id string) { expired = append(expired, id) })
 			lanes := map[string]<-chan *store.Message{
 				"mA": s.AddLane("mA", "iccA", "25001", SendLimits{}, []time.Time{t0.Add(-time.Minute)}),
 				"mB": s.AddLane("mB", "iccB", "25020", SendLimits{}, nil),
@@ -70,7 +70,7 @@ func TestSchedulerRouting(t *testing.T) {
 func TestSchedulerHoldsMessagesUnderSendLimits(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t0}
-	s := NewScheduler(clock.now, func(string) {})
+	s := NewScheduler(clock.now, nil, func(string) {})
 	jobs := s.AddLane("m", "icc", "25001", SendLimits{PerMinute: 2}, []time.Time{t0.Add(-50 * time.Second), t0.Add(-10 * time.Second)})
 	s.Enqueue(msg("a", t0))
 	wait := s.dispatch()
@@ -91,7 +91,7 @@ func TestSchedulerExpiresQueuedMessages(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t0.Add(2 * time.Hour)}
 	var expired []string
-	s := NewScheduler(clock.now, func(id string) { expired = append(expired, id) })
+	s := NewScheduler(clock.now, nil, func(id string) { expired = append(expired, id) })
 	s.Enqueue(msg("old", t0))
 	s.dispatch()
 	if len(expired) != 1 || expired[0] != "old" || s.QueueDepth() != 0 {
@@ -102,7 +102,7 @@ func TestSchedulerExpiresQueuedMessages(t *testing.T) {
 func TestSchedulerOneJobPerLaneAtATime(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t0}
-	s := NewScheduler(clock.now, func(string) {})
+	s := NewScheduler(clock.now, nil, func(string) {})
 	jobs := s.AddLane("m", "icc", "25001", SendLimits{}, nil)
 	s.Enqueue(msg("a", t0))
 	s.Enqueue(msg("b", t0.Add(time.Second)))
@@ -122,7 +122,7 @@ func TestSchedulerOneJobPerLaneAtATime(t *testing.T) {
 }
 
 func TestSchedulerRunStopsWithContext(t *testing.T) {
-	s := NewScheduler(time.Now, func(string) {})
+	s := NewScheduler(time.Now, nil, func(string) {})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()

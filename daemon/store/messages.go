@@ -331,6 +331,9 @@ func transitionMessage(t *Tx, id string, to MessageState, set func(m *Message)) 
 	if err := appendEvent(t, "message."+string(to), "message", m.ID, m.Seq, m); err != nil {
 		return nil, err
 	}
+	if err := confirmationOnMessage(t, m); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 

@@ -280,7 +280,10 @@ func insertInbox(t *Tx, r Received, text string, complete bool, parts int, dedup
 	if _, err := t.exec("UPDATE sims SET last_received_at=? WHERE iccid=?", ms(t.now), r.ICCID); err != nil {
 		return nil, err
 	}
-	return m, appendEvent(t, "sms.received", "sms", fmt.Sprint(id), 1, m)
+	if err := appendEvent(t, "sms.received", "sms", fmt.Sprint(id), 1, m); err != nil {
+		return nil, err
+	}
+	return m, confirmationOnReceived(t, m)
 }
 
 // Inbox pages through received messages in id order.
