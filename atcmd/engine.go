@@ -178,7 +178,7 @@ type result struct {
 func (e *Engine) do(ctx context.Context, cmd, data string, twoStep bool) ([]string, error) {
 	cmd = strings.TrimSuffix(cmd, "\r")
 	if len(cmd) < 2 || !strings.EqualFold(cmd[:2], "AT") || strings.ContainsAny(cmd, "\r\n\x1a\x1b") {
-		return nil, fmt.Errorf("atcmd: %q: %w", commandLabel(cmd), ErrInvalidCommand)
+		return nil, fmt.Errorf("atcmd: a command is one line starting with AT: %w", ErrInvalidCommand)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

@@ -2,7 +2,9 @@ package atcmd
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +35,12 @@ func FuzzEngine(f *testing.F) {
 		if len(noise) > 1024 {
 			t.Skip()
 		}
+		// The fuzzer does not notice a hang; a panic it records as a crasher.
+		watchdog := time.AfterFunc(10*time.Second, func() {
+			stacks := make([]byte, 1<<20)
+			panic(fmt.Sprintf("engine hung on %q\n%s", noise, stacks[:runtime.Stack(stacks, true)]))
+		})
+		defer watchdog.Stop()
 		for _, p := range []string{"CSCS", "CMEE", "CMGF"} {
 			noise = strings.ReplaceAll(noise, p, "")
 		}
