@@ -63,7 +63,11 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.openAPI = doc
-	profiles, err := ussd.NewProfiles(ussd.DefaultProfiles())
+	merged, err := mergeProfiles(ussd.DefaultProfiles(), cfg.Operators)
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := ussd.NewProfiles(merged)
 	if err != nil {
 		return nil, err
 	}

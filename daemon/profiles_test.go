@@ -1,0 +1,35 @@
+package daemon
+
+import (
+	"testing"
+
+	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/ussd"
+)
+
+func TestConfiguredOperatorsOverrideAndExtendTheBuiltIns(t *testing.T) {
+	merged, err := mergeProfiles(ussd.DefaultProfiles(), []config.Operator{
+		{PLMN: []string{"25001"}, BalanceCode: "*100*1#", Limits: config.Limits{PerMinute: 9, PerDay: -1}},
+		{PLMN: []string{"25011"}, Name: "Yota", BalanceCode: "*100#"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := ussd.NewProfiles(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mts, ok := ps.ForIMSI("250011234567890")
+	if !ok || mts.Name != "MTS" || mts.BalanceCode != "*100*1#" || mts.Limits.PerMinute != 9 || mts.Limits.PerDay != 0 {
+		t.Fatalf("MTS after override: %+v", mts)
+	}
+	builtinMTS, _ := ussd.NewProfiles(ussd.DefaultProfiles())
+	orig, _ := builtinMTS.ForIMSI("250011234567890")
+	if mts.Limits.PerHour != orig.Limits.PerHour {
+		t.Fatalf("per-hour limit changed though not configured: %d, want %d", mts.Limits.PerHour, orig.Limits.PerHour)
+	}
+	yota, ok := ps.ForIMSI("250111234567890")
+	if !ok || yota.Name != "Yota" {
+		t.Fatalf("added operator: %+v %v", yota, ok)
+	}
+}
