@@ -238,7 +238,7 @@ func (e *Engine) finalResult(c *call, line string) (final bool, err error, data 
 	case u == "ERROR", u == "COMMAND NOT SUPPORT", u == "TOO MANY PARAMETERS",
 		c.dial && callProgress[u]:
 		return true, &ResultError{Result: line}, ""
-	case strings.HasPrefix(u, "+CME ERROR"), strings.HasPrefix(u, "+CMS ERROR"):
+	case hasPrefixFold(line, "+CME ERROR"), hasPrefixFold(line, "+CMS ERROR"):
 		return true, parseFinalError(line), ""
 	}
 	for _, f := range e.opts.FinalResults {
@@ -249,11 +249,18 @@ func (e *Engine) finalResult(c *call, line string) (final bool, err error, data 
 	if c.prefix == "" {
 		return false, nil, ""
 	}
-	if rest, ok := strings.CutSuffix(u, "ERROR"); ok && strings.EqualFold(lineName(rest), c.prefix) {
-		return true, &ResultError{Result: "ERROR"}, strings.TrimSpace(line[:len(rest)])
+	// Sliced on the line itself: upper-casing changes the length of
+	// invalid UTF-8, which line noise is full of.
+	const errWord = "ERROR"
+	if n := len(line) - len(errWord); n > 0 && strings.EqualFold(line[n:], errWord) {
+		if data := strings.TrimSpace(line[:n]); strings.EqualFold(lineName(data), c.prefix) {
+			return true, &ResultError{Result: errWord}, data
+		}
 	}
-	if rest, ok := strings.CutPrefix(u, "ERROR"); ok && strings.EqualFold(lineName(strings.TrimSpace(rest)), c.prefix) {
-		return true, &ResultError{Result: "ERROR"}, strings.TrimSpace(line[len("ERROR"):])
+	if hasPrefixFold(line, errWord) {
+		if data := strings.TrimSpace(line[len(errWord):]); strings.EqualFold(lineName(data), c.prefix) {
+			return true, &ResultError{Result: errWord}, data
+		}
 	}
 	return false, nil, ""
 }

@@ -78,6 +78,8 @@ func TestExecAnswers(t *testing.T) {
 			wantErr: &ResultError{}, wantErrS: "modem answered COMMAND NOT SUPPORT"},
 		{name: "data and ERROR on one line", cmd: "AT+CNUM", chunks: []string{"\r\n+CNUM: \"\",\"+79161234567\",145ERROR\r\n"},
 			wantLines: []string{`+CNUM: "","+79161234567",145`}, wantErr: &ResultError{}, wantErrS: "modem answered ERROR"},
+		{name: "line noise before a glued ERROR", cmd: "AT+CSQ", chunks: []string{"\n\r+CSQ: 5,99\x94eF\xb6ERROR\n\r"},
+			wantLines: []string{"+CSQ: 5,99\x94eF\xb6"}, wantErr: &ResultError{}, wantErrS: "modem answered ERROR"},
 		{name: "ERROR then data on one line", cmd: "AT+CNUM", chunks: []string{"\r\nERROR+CNUM: \"\",\"+79161234567\",145\r\n"},
 			wantLines: []string{`+CNUM: "","+79161234567",145`}, wantErr: &ResultError{}, wantErrS: "modem answered ERROR"},
 		{name: "NO CARRIER during a non-dial command is an indication", cmd: "AT+CSQ",

@@ -91,12 +91,11 @@ func formatCode(text, family string, code int) string {
 
 // parseFinalError turns an error final-result line into its typed error.
 func parseFinalError(line string) error {
-	upper := strings.ToUpper(line)
 	switch {
-	case strings.HasPrefix(upper, "+CME ERROR"):
+	case hasPrefixFold(line, "+CME ERROR"):
 		code, text := parseCodeOrText(line[len("+CME ERROR"):], cme)
 		return &CMEError{Code: code, Text: text}
-	case strings.HasPrefix(upper, "+CMS ERROR"):
+	case hasPrefixFold(line, "+CMS ERROR"):
 		code, text := parseCodeOrText(line[len("+CMS ERROR"):], cms)
 		return &CMSError{Code: code, Text: text}
 	}
@@ -152,6 +151,12 @@ func parseCodeOrText(rest string, f codeFamily) (int, string) {
 		return code, f.text(code)
 	}
 	return -1, rest
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring case, safe to slice after:
+// the prefix is compared on the same bytes of s.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func normaliseText(s string) string {
