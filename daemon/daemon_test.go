@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,11 +23,14 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // harness is a daemon serving on loopback over simulated modems.
 type harness struct {
-	t      *testing.T
-	net    *sim.Network
-	modems []*sim.Modem
-	url    string
-	stop   func()
+	t       *testing.T
+	net     *sim.Network
+	modems  []*sim.Modem
+	url     string
+	dataDir string
+	// stopDaemon stops the daemon (as SIGTERM does) and waits for Run to
+	// return; the simulated network keeps running until cleanup.
+	stopDaemon func()
 }
 
 func startHarness(t *testing.T, dialects ...sim.Dialect) *harness {
@@ -39,6 +43,7 @@ func startHarness(t *testing.T, dialects ...sim.Dialect) *harness {
 	cfg := config.Default()
 	cfg.Modems = nil
 	cfg.DataDir = t.TempDir()
+	h.dataDir = cfg.DataDir
 	cfg.Health.IdleCheckAfter = 300 * time.Millisecond
 	cfg.Receive.PollInterval = time.Hour // the health check, not a sweep, must restore receiving
 	for _, d := range dialects {
@@ -63,15 +68,20 @@ func startHarness(t *testing.T, dialects ...sim.Dialect) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx, ln) }()
-	h.stop = func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon Run: %v", err)
-		}
-		n.Close()
-		http.DefaultClient.CloseIdleConnections()
+	var once sync.Once
+	h.stopDaemon = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("daemon Run: %v", err)
+			}
+			http.DefaultClient.CloseIdleConnections()
+		})
 	}
-	t.Cleanup(h.stop)
+	t.Cleanup(func() {
+		h.stopDaemon()
+		n.Close()
+	})
 	return h
 }
 
@@ -256,5 +266,36 @@ func TestRepliesReachTheInboxAlsoAfterAModemReboot(t *testing.T) {
 				t.Fatalf("second reply: %+v", got)
 			}
 		})
+	}
+}
+
+func TestStopLetsAnInFlightSendFinish(t *testing.T) {
+	h := startHarness(t, sim.Generic)
+	h.waitReady(1)
+	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.modems[0].SetLatency("AT+CMGS", 400*time.Millisecond)
+	var acc struct{ ID string }
+	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Платёж 42"}, &acc)
+	eventually(t, "send under way", func() bool {
+		var m store.Message
+		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
+		return m.State == store.Sending
+	})
+	h.stopDaemon()
+
+	st, err := store.Open(h.dataDir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := st.GetMessage(context.Background(), acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.State != store.Sent {
+		t.Fatalf("after a graceful stop the message is %s, want sent (a deploy must create no unknown messages)", m.State)
+	}
+	if n := len(h.modems[0].Sent()); n != 1 {
+		t.Fatalf("modem took %d PDUs, want 1", n)
 	}
 }

@@ -425,6 +425,11 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 		if full.PartList[p.Seq-1].State != "pending" {
 			continue
 		}
+		if ctx.Err() != nil {
+			// Stopping between parts: the rest go out after the restart,
+			// through the same SIM.
+			return sentAt
+		}
 		if _, err := o.d.store.BeginPart(ctx, m.ID, p.Seq, sim.ICCID, modemID); err != nil {
 			if errors.Is(err, store.ErrExpired) {
 				o.d.store.Expire(ctx, m.ID)
@@ -434,7 +439,9 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 			}
 			return sentAt
 		}
-		sctx, cancel := context.WithTimeout(ctx, o.d.cfg.Send.CommandTimeout)
+		// A stop of the daemon must not cut a PDU off mid-send: that would
+		// make its outcome unknown. The send runs to its own deadline.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.d.cfg.Send.CommandTimeout)
 		lines, err := eng.SendData(sctx, "AT+CMGS="+strconv.Itoa(p.TPDULen), p.PDU)
 		cancel()
 		if err == nil {
