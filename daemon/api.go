@@ -66,6 +66,7 @@ var modemRoutes = []route{
 	{"GET", "/v1/modems", (*Daemon).listModems, false},
 	{"GET", "/v1/modems/{id}", (*Daemon).getModem, false},
 	{"GET", "/v1/sims", (*Daemon).listSIMs, false},
+	{"POST", "/v1/sims/{iccid}/resume", (*Daemon).resumeSIM, false},
 }
 
 var coreRoutes = []route{
@@ -162,4 +163,20 @@ func (d *Daemon) listSIMs(w http.ResponseWriter, r *http.Request) {
 		sims = []store.SIM{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sims": sims})
+}
+
+// resumeSIM puts a suspect SIM back to work at the operator's word.
+func (d *Daemon) resumeSIM(w http.ResponseWriter, r *http.Request) {
+	iccid := r.PathValue("iccid")
+	sim, err := d.store.ResumeSIM(r.Context(), iccid, "resumed through the API")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	for _, m := range d.Modems() {
+		if m.ICCID == iccid {
+			d.resumeLane(m.ID)
+		}
+	}
+	writeJSON(w, http.StatusOK, sim)
 }

@@ -35,6 +35,13 @@ type harness struct {
 
 func startHarness(t *testing.T, dialects ...sim.Dialect) *harness {
 	t.Helper()
+	return startHarnessWith(t, nil, dialects...)
+}
+
+// startHarnessWith lets a test adjust the configuration before the daemon
+// starts.
+func startHarnessWith(t *testing.T, adjust func(*config.Config), dialects ...sim.Dialect) *harness {
+	t.Helper()
 	n, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +61,9 @@ func startHarness(t *testing.T, dialects ...sim.Dialect) *harness {
 		}
 		h.modems = append(h.modems, m)
 		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200})
+	}
+	if adjust != nil {
+		adjust(cfg)
 	}
 	d, err := New(cfg, Options{})
 	if err != nil {
@@ -297,5 +307,67 @@ func TestStopLetsAnInFlightSendFinish(t *testing.T) {
 	}
 	if n := len(h.modems[0].Sent()); n != 1 {
 		t.Fatalf("modem took %d PDUs, want 1", n)
+	}
+}
+
+func TestFailingSIMTurnsSuspectAndWorkMovesToAnother(t *testing.T) {
+	h := startHarnessWith(t, func(c *config.Config) {
+		c.Send.SuspectAfter = 2
+		c.Send.MaxAttempts = 1
+		c.Send.SuspectCooldown = time.Hour
+	}, sim.Generic, sim.Generic)
+	h.waitReady(2)
+	bad := h.modems[0]
+	bad.FailSends(100, 38)
+	h.net.AddPhone("+79160000001", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79160000002", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79160000003", sim.PhoneRule{Never: true})
+	badID := ""
+	var modems struct{ Modems []ModemStatus }
+	h.do("GET", "/v1/modems", nil, &modems)
+	for _, m := range modems.Modems {
+		if m.Port == bad.Path() {
+			badID = m.ID
+		}
+	}
+	for _, to := range []string{"+79160000001", "+79160000002"} {
+		var acc struct{ ID string }
+		h.do("POST", "/v1/messages", map[string]any{"to": to, "text": "x", "modem": badID}, &acc)
+		eventually(t, "pinned send fails", func() bool {
+			var m store.Message
+			h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
+			return m.State == store.Failed
+		})
+	}
+	var sims struct{ SIMs []store.SIM }
+	eventually(t, "SIM suspect", func() bool {
+		h.do("GET", "/v1/sims", nil, &sims)
+		for _, s := range sims.SIMs {
+			if s.ModemID == badID && s.State == store.SIMSuspect {
+				return true
+			}
+		}
+		return false
+	})
+	before := len(bad.Sent())
+	var acc struct{ ID string }
+	h.do("POST", "/v1/messages", map[string]any{"to": "+79160000003", "text": "y"}, &acc)
+	var m store.Message
+	eventually(t, "unpinned message sent through the healthy SIM", func() bool {
+		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
+		return m.State == store.Sent
+	})
+	if m.ModemID == badID || len(bad.Sent()) != before {
+		t.Fatalf("message went through the suspect SIM (%s)", m.ModemID)
+	}
+	var iccid string
+	for _, s := range sims.SIMs {
+		if s.ModemID == badID {
+			iccid = s.ICCID
+		}
+	}
+	var resumed store.SIM
+	if code := h.do("POST", "/v1/sims/"+iccid+"/resume", nil, &resumed); code != 200 || resumed.State != store.SIMActive {
+		t.Fatalf("resume: %d %+v", code, resumed)
 	}
 }

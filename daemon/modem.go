@@ -51,6 +51,7 @@ type ModemStatus struct {
 	Registration string    `json:"registration,omitempty"`
 	StorageUsed  int       `json:"storage_used"`
 	StorageTotal int       `json:"storage_total"`
+	SIMState     string    `json:"sim_state,omitempty"`
 	QueueDepth   int       `json:"queue_depth"`
 	Sent         uint64    `json:"sent"`
 	Received     uint64    `json:"received"`
@@ -204,6 +205,13 @@ func (o *owner) session(ctx context.Context) error {
 	}
 	jobs := o.d.sched.AddLane(id, sim.ICCID, sim.PLMN, o.d.limitsFor(sim), o.d.recentSends(ctx, sim.ICCID))
 	defer o.d.sched.RemoveLane(id)
+	cooldown := time.NewTimer(time.Hour)
+	cooldown.Stop()
+	defer cooldown.Stop()
+	if sim.State == store.SIMSuspect {
+		o.d.sched.Pause(id, "suspect")
+		cooldown.Reset(max(0, o.d.cfg.Send.SuspectCooldown-o.d.now().Sub(sim.StateSince)))
+	}
 	o.setState(StateReady, "")
 	o.log.Info("modem ready", "modem", id, "operator", sim.PLMN, "storage", rs.mem, "indications", rs.cnmi)
 
@@ -220,9 +228,31 @@ func (o *owner) session(ctx context.Context) error {
 		case <-eng.Done():
 			return eng.Err()
 		case m := <-jobs:
-			sent := o.send(ctx, eng, id, sim, m)
+			sent, failed := o.send(ctx, eng, id, sim, m)
 			o.d.sched.Done(id, sent)
 			lastTraffic = o.d.now()
+			if len(sent) > 0 || failed {
+				_, suspect, err := o.d.store.SendOutcome(context.WithoutCancel(ctx), sim.ICCID, m.To, failed, o.d.cfg.Send.SuspectAfter)
+				if err != nil {
+					o.log.Error("record send outcome", "err", err)
+				}
+				if suspect {
+					o.log.Warn("SIM turned suspect: it takes no work until a cool-down check or a resume", "iccid", sim.ICCID)
+					o.d.sched.Pause(id, "suspect")
+					o.setSIMState(store.SIMSuspect)
+					cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
+				}
+			}
+		case <-cooldown.C:
+			if o.registered(ctx, eng) {
+				if _, err := o.d.store.ResumeSIM(context.WithoutCancel(ctx), sim.ICCID, "cool-down passed and the SIM is registered"); err != nil {
+					o.log.Error("resume SIM", "err", err)
+				} else {
+					o.d.resumeLane(id)
+				}
+			} else {
+				cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
+			}
 		case c := <-o.calls:
 			// The work ends with the caller's context or the owner's,
 			// whichever ends first.
@@ -254,11 +284,11 @@ func (o *owner) session(ctx context.Context) error {
 				// A reboot forgets +CNMI and every other setting: set the
 				// modem up again and take what arrived meanwhile.
 				o.log.Warn("modem rebooted by itself; setting it up again", "line", ind.Line)
-				o.d.sched.SetUsable(id, false)
+				o.d.sched.Pause(id, "reinit")
 				if err := o.reinit(ctx, eng, &rs); err != nil {
 					return fmt.Errorf("after reboot: %w", err)
 				}
-				o.d.sched.SetUsable(id, true)
+				o.d.sched.Unpause(id, "reinit")
 				continue
 			}
 			lastTraffic = o.d.now()
@@ -288,11 +318,11 @@ func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id string, r
 	}
 	if got != want {
 		o.log.Warn("the modem lost its new-message indication settings (did it reset?); setting it up again", "had", got, "want", want)
-		o.d.sched.SetUsable(id, false)
+		o.d.sched.Pause(id, "reinit")
 		if err := o.reinit(ctx, eng, rs); err != nil {
 			return fmt.Errorf("restoring settings: %w", err)
 		}
-		o.d.sched.SetUsable(id, true)
+		o.d.sched.Unpause(id, "reinit")
 	}
 	o.refreshSignal(ctx, eng)
 	return nil
@@ -378,6 +408,7 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 	o.update(func(s *ModemStatus) {
 		s.Operator = Operator{PLMN: plmn, Name: opName}
 		s.MSISDN = sim.MSISDN
+		s.SIMState = sim.State
 	})
 	o.refreshSignal(ctx, eng)
 	return id, sim, nil
@@ -403,12 +434,12 @@ func (o *owner) refreshSignal(ctx context.Context, eng *atcmd.Engine) {
 
 // send writes the parts of m that are left and records each outcome. It
 // returns when each part went out, for the SIM's send-limit windows.
-func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim store.SIM, m *store.Message) []time.Time {
+func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim store.SIM, m *store.Message) (sentAt []time.Time, failed bool) {
 	log := o.log.With("message", m.ID, "to", sms.MaskNumber(m.To))
 	full, err := o.d.store.GetMessage(ctx, m.ID)
 	if err != nil {
 		log.Error("load queued message", "err", err)
-		return nil
+		return nil, false
 	}
 	remaining := full.ExpiresAt.Sub(o.d.now())
 	parts, err := sms.EncodeSubmit(full.To, full.Text, sms.SubmitOptions{
@@ -418,9 +449,8 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 	})
 	if err != nil {
 		o.d.store.PartNotSent(ctx, m.ID, 1, store.ErrorInfo{Code: "encode", Message: err.Error()}, time.Time{})
-		return nil
+		return nil, false
 	}
-	var sentAt []time.Time
 	for _, p := range parts {
 		if full.PartList[p.Seq-1].State != "pending" {
 			continue
@@ -428,7 +458,7 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 		if ctx.Err() != nil {
 			// Stopping between parts: the rest go out after the restart,
 			// through the same SIM.
-			return sentAt
+			return sentAt, false
 		}
 		if _, err := o.d.store.BeginPart(ctx, m.ID, p.Seq, sim.ICCID, modemID); err != nil {
 			if errors.Is(err, store.ErrExpired) {
@@ -437,7 +467,7 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 				log.Error("begin part", "err", err)
 				o.requeueLater(ctx, m.ID)
 			}
-			return sentAt
+			return sentAt, false
 		}
 		// A stop of the daemon must not cut a PDU off mid-send: that would
 		// make its outcome unknown. The send runs to its own deadline.
@@ -461,7 +491,7 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 		if errors.Is(err, atcmd.ErrOutcomeUnknown) {
 			log.Warn("send outcome unknown; not retrying", "err", err)
 			o.d.store.PartUnknown(context.WithoutCancel(ctx), m.ID, p.Seq, info, o.d.cfg.Send.AtLeastOnce)
-			return sentAt
+			return sentAt, true
 		}
 		retryAt := time.Time{}
 		if !permanent(err) && full.Attempts+1 < o.d.cfg.Send.MaxAttempts {
@@ -471,9 +501,31 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 		if upd, err := o.d.store.PartNotSent(context.WithoutCancel(ctx), m.ID, p.Seq, info, retryAt); err == nil && upd.State == store.Queued {
 			o.d.sched.Enqueue(upd)
 		}
-		return sentAt
+		return sentAt, true
 	}
-	return sentAt
+	return sentAt, false
+}
+
+// registered asks the modem whether it is on a network (home or roaming).
+func (o *owner) registered(ctx context.Context, eng *atcmd.Engine) bool {
+	lines, err := eng.Exec(ctx, "AT+CREG?")
+	if err != nil || len(lines) == 0 {
+		return false
+	}
+	reg, err := atcmd.ParseRegistration(lines[0])
+	return err == nil && (reg.Stat == 1 || reg.Stat == 5)
+}
+
+func (o *owner) setSIMState(state string) {
+	o.update(func(s *ModemStatus) { s.SIMState = state })
+}
+
+// resumeLane lets a modem whose SIM was suspect take work again.
+func (d *Daemon) resumeLane(modemID string) {
+	if o := d.ownerOf(modemID); o != nil {
+		o.setSIMState(store.SIMActive)
+	}
+	d.sched.Unpause(modemID, "suspect")
 }
 
 func (o *owner) requeueLater(ctx context.Context, id string) {

@@ -24,7 +24,7 @@ type lane struct {
 	limits  SendLimits
 	jobs    chan *store.Message // capacity 1: the owner takes one job at a time
 	idle    bool
-	usable  bool        // false while the modem is in a USSD session, degraded, ...
+	paused  map[string]bool // why the lane takes no work now: "session", "suspect", "reinit"
 	sent    []time.Time // part send times within the last day
 }
 
@@ -93,7 +93,7 @@ func (s *Scheduler) QueueDepth() int {
 // AddLane registers a SIM that can send; jobs arrive on the returned channel.
 // sent seeds the limit windows with what the SIM sent recently.
 func (s *Scheduler) AddLane(modemID, iccid, plmn string, limits SendLimits, sent []time.Time) <-chan *store.Message {
-	l := &lane{modemID: modemID, iccid: iccid, plmn: plmn, limits: limits, jobs: make(chan *store.Message, 1), idle: true, usable: true, sent: sent}
+	l := &lane{modemID: modemID, iccid: iccid, plmn: plmn, limits: limits, jobs: make(chan *store.Message, 1), idle: true, paused: map[string]bool{}, sent: sent}
 	s.mu.Lock()
 	s.lanes[modemID] = l
 	s.mu.Unlock()
@@ -110,16 +110,38 @@ func (s *Scheduler) RemoveLane(modemID string) {
 	s.poke()
 }
 
-// SetUsable pauses or resumes a lane without forgetting it (a USSD session,
-// a SIM turned suspect).
-func (s *Scheduler) SetUsable(modemID string, usable bool) {
+// Pause stops giving work to a lane for a reason, without forgetting the
+// lane; the lane works again once every reason is lifted with Unpause.
+// Reasons are independent: a USSD session ending does not resume a SIM that
+// is suspect.
+func (s *Scheduler) Pause(modemID, reason string) {
 	s.mu.Lock()
 	if l := s.lanes[modemID]; l != nil {
-		l.usable = usable
+		l.paused[reason] = true
+	}
+	s.mu.Unlock()
+}
+
+// Unpause lifts one reason set by Pause.
+func (s *Scheduler) Unpause(modemID, reason string) {
+	s.mu.Lock()
+	if l := s.lanes[modemID]; l != nil {
+		delete(l.paused, reason)
 	}
 	s.mu.Unlock()
 	s.poke()
 }
+
+// SetUsable pauses (false) or resumes (true) a lane for a USSD session.
+func (s *Scheduler) SetUsable(modemID string, usable bool) {
+	if usable {
+		s.Unpause(modemID, "session")
+	} else {
+		s.Pause(modemID, "session")
+	}
+}
+
+func (l *lane) usable() bool { return len(l.paused) == 0 }
 
 // Done tells the scheduler a lane finished its job and sent parts at the
 // given times.
@@ -179,7 +201,7 @@ func (s *Scheduler) dispatch() time.Duration {
 	idle := 0
 	for _, l := range s.lanes {
 		l.trim(now)
-		if l.idle && l.usable {
+		if l.idle && l.usable() {
 			idle++
 		}
 	}
@@ -228,7 +250,7 @@ func (s *Scheduler) pick(m *store.Message, now time.Time) (best *lane, hold time
 			m.ICCID != "" && l.iccid != m.ICCID:
 			continue
 		}
-		if !l.idle || !l.usable || !s.eligible(m, l.iccid) {
+		if !l.idle || !l.usable() || !s.eligible(m, l.iccid) {
 			continue
 		}
 		if d := l.limitWait(now, m.Parts); d > 0 {

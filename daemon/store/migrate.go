@@ -46,6 +46,8 @@ CREATE TABLE sims (
 	state_reason     TEXT NOT NULL DEFAULT '',
 	state_since      INTEGER NOT NULL DEFAULT 0,
 	fail_streak      INTEGER NOT NULL DEFAULT 0,
+	fail_recipients  TEXT NOT NULL DEFAULT '',
+	seq              INTEGER NOT NULL DEFAULT 1,
 	last_sent_at     INTEGER NOT NULL DEFAULT 0,
 	last_received_at INTEGER NOT NULL DEFAULT 0,
 	first_seen       INTEGER NOT NULL,

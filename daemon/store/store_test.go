@@ -384,3 +384,47 @@ func TestSIMKeepsItsHistoryAcrossModems(t *testing.T) {
 		t.Fatalf("swap in imei-2: previous %q, want 8970101", prev)
 	}
 }
+
+func TestSIMTurnsSuspectAfterFailuresToDifferentRecipients(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	s.SaveSIM(ctx, SIM{ICCID: "8970101", ModemID: "m"})
+	fail := func(to string) (SIM, bool) {
+		sim, became, err := s.SendOutcome(ctx, "8970101", to, true, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sim, became
+	}
+	fail("+79160000001")
+	fail("+79160000001") // the same bad number again says nothing about the SIM
+	if sim, became := fail("+79160000002"); became || sim.State != SIMActive || sim.FailStreak != 2 {
+		t.Fatalf("after two recipients: %+v became=%v", sim, became)
+	}
+	// A success resets the streak.
+	s.SendOutcome(ctx, "8970101", "+79160000009", false, 3)
+	fail("+79160000003")
+	fail("+79160000004")
+	sim, became := fail("+79160000005")
+	if !became || sim.State != SIMSuspect {
+		t.Fatalf("after three different recipients: %+v became=%v", sim, became)
+	}
+	if _, became := fail("+79160000006"); became {
+		t.Fatal("a suspect SIM became suspect again")
+	}
+	sim, err := s.ResumeSIM(ctx, "8970101", "resumed through the API")
+	if err != nil || sim.State != SIMActive || sim.FailStreak != 0 {
+		t.Fatalf("resume: %+v %v", sim, err)
+	}
+	evs := []string{}
+	rows, _ := s.rdb.Query("SELECT type FROM events WHERE kind='sim' ORDER BY id")
+	for rows.Next() {
+		var typ string
+		rows.Scan(&typ)
+		evs = append(evs, typ)
+	}
+	rows.Close()
+	if fmt.Sprint(evs) != "[sim.suspect sim.resumed]" {
+		t.Fatalf("SIM events %v", evs)
+	}
+}
