@@ -25,7 +25,7 @@ type lane struct {
 	jobs    chan *store.Message // capacity 1: the owner takes one job at a time
 	idle    bool
 	paused  map[string]bool // why the lane takes no work now: "session", "suspect", "reinit"
-	sent    []time.Time // part send times within the last day
+	sent    []time.Time     // part send times within the last day
 }
 
 // Scheduler hands queued messages to modem owners. It keeps the queue in
