@@ -28,6 +28,7 @@ type harness struct {
 	modems  []*sim.Modem
 	url     string
 	dataDir string
+	d       *Daemon
 	// stopDaemon stops the daemon (as SIGTERM does) and waits for Run to
 	// return; the simulated network keeps running until cleanup.
 	stopDaemon func()
@@ -70,6 +71,7 @@ func startHarnessWith(t *testing.T, adjust func(*config.Config), dialects ...sim
 		n.Close()
 		t.Fatal(err)
 	}
+	h.d = d
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -369,5 +371,40 @@ func TestFailingSIMTurnsSuspectAndWorkMovesToAnother(t *testing.T) {
 	var resumed store.SIM
 	if code := h.do("POST", "/v1/sims/"+iccid+"/resume", nil, &resumed); code != 200 || resumed.State != store.SIMActive {
 		t.Fatalf("resume: %d %+v", code, resumed)
+	}
+}
+
+// eventTypes lists the types of the events logged about one object.
+func (h *harness) eventTypes(kind, id string) []string {
+	rows, err := h.d.store.EventTypes(context.Background(), kind, id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return rows
+}
+
+func TestSIMSwapIsDetectedAndAnnounced(t *testing.T) {
+	h := startHarness(t, sim.Quectel)
+	h.waitReady(1)
+	old := h.modems[0].Config().ICCID
+	h.modems[0].InsertSIM("8970120000000000042", "250200000000042", "+79520000042")
+	h.modems[0].Reboot()
+	var sims struct{ SIMs []store.SIM }
+	eventually(t, "new SIM seen in the modem", func() bool {
+		h.do("GET", "/v1/sims", nil, &sims)
+		for _, s := range sims.SIMs {
+			if s.ICCID == "8970120000000000042" && s.ModemID != "" {
+				return true
+			}
+		}
+		return false
+	})
+	if got := h.eventTypes("sim", "8970120000000000042"); fmt.Sprint(got) != "[sim.changed]" {
+		t.Fatalf("events of the new SIM: %v (old SIM %s)", got, old)
+	}
+	var modems struct{ Modems []ModemStatus }
+	h.do("GET", "/v1/modems", nil, &modems)
+	if types := h.eventTypes("modem", modems.Modems[0].ID); len(types) < 2 || types[0] != "modem.up" {
+		t.Fatalf("modem events %v", types)
 	}
 }

@@ -146,6 +146,14 @@ func (o *owner) update(f func(*ModemStatus)) {
 	}
 }
 
+// announce records a modem event carrying the modem's current status.
+func (o *owner) announce(typ string) {
+	st := o.snapshot()
+	if err := o.d.store.ModemEvent(context.Background(), st.ID, typ, st); err != nil {
+		o.log.Error("record modem event", "event", typ, "err", err)
+	}
+}
+
 func (o *owner) setState(state, lastErr string) {
 	o.update(func(s *ModemStatus) {
 		s.State = state
@@ -191,7 +199,23 @@ func (o *owner) session(ctx context.Context) error {
 	}()
 	inds, unsubscribe := eng.Subscribe()
 	defer unsubscribe()
+	for {
+		err := o.serve(ctx, eng, inds)
+		if !errors.Is(err, errRebooted) {
+			return err
+		}
+		// A reboot forgets every setting and may come with another SIM:
+		// start over on the same port.
+		o.setState(StateProbing, "")
+	}
+}
 
+// errRebooted ends serve when the modem announced a reboot.
+var errRebooted = errors.New("modem rebooted")
+
+// serve initialises the modem and serves it until the engine stops, ctx ends
+// or the modem reboots.
+func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.Indication) error {
 	id, sim, err := o.init(ctx, eng)
 	if err != nil {
 		return err
@@ -213,6 +237,13 @@ func (o *owner) session(ctx context.Context) error {
 		cooldown.Reset(max(0, o.d.cfg.Send.SuspectCooldown-o.d.now().Sub(sim.StateSince)))
 	}
 	o.setState(StateReady, "")
+	o.announce("modem.up")
+	defer func() {
+		if ctx.Err() == nil {
+			o.setState(StateGone, "")
+			o.announce("modem.down")
+		}
+	}()
 	o.log.Info("modem ready", "modem", id, "operator", sim.PLMN, "storage", rs.mem, "indications", rs.cnmi)
 
 	poll := time.NewTicker(o.d.cfg.Receive.PollInterval)
@@ -281,15 +312,8 @@ func (o *owner) session(ctx context.Context) error {
 				return eng.Err()
 			}
 			if ind.IsReboot() {
-				// A reboot forgets +CNMI and every other setting: set the
-				// modem up again and take what arrived meanwhile.
 				o.log.Warn("modem rebooted by itself; setting it up again", "line", ind.Line)
-				o.d.sched.Pause(id, "reinit")
-				if err := o.reinit(ctx, eng, &rs); err != nil {
-					return fmt.Errorf("after reboot: %w", err)
-				}
-				o.d.sched.Unpause(id, "reinit")
-				continue
+				return errRebooted
 			}
 			lastTraffic = o.d.now()
 			if err := o.indication(ctx, eng, &rs, ind); err != nil {
@@ -328,6 +352,26 @@ func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id string, r
 	return nil
 }
 
+// settle applies the basic settings, waiting out the "SIM busy" and
+// half-booted answers modems give for a few seconds after power-up.
+func (o *owner) settle(ctx context.Context, eng *atcmd.Engine) error {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		if err = o.applySettings(ctx, eng); err == nil {
+			return nil
+		}
+		if errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung) || errors.Is(err, atcmd.ErrClosed) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(o.d.reopenMin):
+		}
+	}
+	return err
+}
+
 // reinit repeats the settings a reboot lost, waiting out the SIM-busy answers
 // modems give right after boot.
 func (o *owner) reinit(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup) error {
@@ -361,7 +405,7 @@ func (o *owner) applySettings(ctx context.Context, eng *atcmd.Engine) error {
 
 // init brings the modem to a known state and learns who it and its SIM are.
 func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM, error) {
-	if err := o.applySettings(ctx, eng); err != nil {
+	if err := o.settle(ctx, eng); err != nil {
 		return "", store.SIM{}, err
 	}
 	ident, err := hw.ReadIdentity(ctx, eng)
@@ -400,10 +444,16 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 			smsc = ov.SMSC
 		}
 	}
-	sim, _, err := o.d.store.SaveSIM(ctx, store.SIM{ICCID: ident.ICCID, IMSI: ident.IMSI, MSISDN: msisdn,
+	sim, previous, err := o.d.store.SaveSIM(ctx, store.SIM{ICCID: ident.ICCID, IMSI: ident.IMSI, MSISDN: msisdn,
 		PLMN: plmn, SMSC: smsc, ModemID: id})
 	if err != nil {
 		return "", store.SIM{}, err
+	}
+	if previous != "" && previous != sim.ICCID {
+		o.log.Warn("the SIM in this modem was swapped", "modem", id, "previous", previous, "iccid", sim.ICCID)
+		if err := o.d.store.SIMChanged(ctx, sim.ICCID, previous); err != nil {
+			return "", store.SIM{}, err
+		}
 	}
 	o.update(func(s *ModemStatus) {
 		s.Operator = Operator{PLMN: plmn, Name: opName}

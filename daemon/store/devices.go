@@ -43,7 +43,8 @@ type SIM struct {
 	LastSeen       time.Time `json:"last_seen"`
 }
 
-// SaveModem inserts or updates a modem record, keeping its first_seen.
+// SaveModem inserts or updates a modem record, keeping its first_seen. The
+// SIM a known modem holds changes only through SaveSIM, which tells a swap.
 func (s *Store) SaveModem(ctx context.Context, m Modem) (Modem, error) {
 	err := s.Write(ctx, func(t *Tx) error {
 		now := ms(t.now)
@@ -51,7 +52,7 @@ func (s *Store) SaveModem(ctx context.Context, m Modem) (Modem, error) {
 			VALUES (?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(id) DO UPDATE SET imei=excluded.imei, usb_path=excluded.usb_path, port=excluded.port,
 			name=excluded.name, manufacturer=excluded.manufacturer, model=excluded.model, revision=excluded.revision,
-			iccid=excluded.iccid, last_seen=excluded.last_seen`,
+			last_seen=excluded.last_seen`,
 			m.ID, m.IMEI, m.USBPath, m.Port, m.Name, m.Manufacturer, m.Model, m.Revision, m.ICCID, now, now)
 		if err != nil {
 			return err
@@ -172,4 +173,31 @@ func (s *Store) SentSince(ctx context.Context, iccid string, t time.Time) ([]tim
 		out = append(out, fromMS(v))
 	}
 	return out, rows.Err()
+}
+
+// ModemEvent appends an event about a modem (modem.up, modem.down) with the
+// modem's current status as its payload, numbered per modem.
+func (s *Store) ModemEvent(ctx context.Context, id, typ string, status any) error {
+	return s.Write(ctx, func(t *Tx) error {
+		if _, err := t.exec("UPDATE modems SET seq=seq+1 WHERE id=?", id); err != nil {
+			return err
+		}
+		var seq int
+		if err := t.queryRow("SELECT seq FROM modems WHERE id=?", id).Scan(&seq); err != nil {
+			return err
+		}
+		return appendEvent(t, typ, "modem", id, seq, status)
+	})
+}
+
+// SIMChanged announces that a modem now holds another SIM than before.
+func (s *Store) SIMChanged(ctx context.Context, iccid, previous string) error {
+	return s.Write(ctx, func(t *Tx) error {
+		var sim SIM
+		if err := simEvent(t, iccid, "sim.changed", &sim); err != nil {
+			return err
+		}
+		_ = previous
+		return nil
+	})
 }

@@ -31,6 +31,7 @@ CREATE TABLE modems (
 	model        TEXT NOT NULL DEFAULT '',
 	revision     TEXT NOT NULL DEFAULT '',
 	iccid        TEXT NOT NULL DEFAULT '',
+	seq          INTEGER NOT NULL DEFAULT 0,
 	first_seen   INTEGER NOT NULL,
 	last_seen    INTEGER NOT NULL
 ) STRICT;
