@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+)
+
+const testICCID = "8970101234567890123"
+
+func TestBalanceLowIsAnnouncedOncePerCrossing(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	if _, _, err := s.SaveSIM(ctx, SIM{ICCID: testICCID, IMSI: "250011234567890", PLMN: "25001"}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		amount     string
+		parsed     bool
+		low        bool
+		wantCross  bool
+		wantLowNow bool
+	}{
+		{"151.25", true, false, false, false},
+		{"40.00", true, true, true, true},
+		{"30.00", true, true, false, true}, // still low: no second event
+		{"", false, false, false, true},    // an unreadable reply changes nothing
+		{"80.00", true, false, false, false},
+		{"10.00", true, true, true, true}, // a new crossing
+	}
+	for i, st := range steps {
+		crossed, err := s.RecordBalance(ctx, Balance{ICCID: testICCID, Amount: st.amount, Parsed: st.parsed, Text: "Баланс " + st.amount, Raw: "x", Source: "ussd"}, "50.00", st.low)
+		if err != nil {
+			t.Fatal(err)
+		}
+		state, err := s.GetBalanceState(ctx, testICCID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if crossed != st.wantCross || state.Low != st.wantLowNow {
+			t.Fatalf("step %d (%s): crossed %v low %v, want %v %v", i, st.amount, crossed, state.Low, st.wantCross, st.wantLowNow)
+		}
+	}
+	if err := s.NoteBalanceFailure(ctx, testICCID, "no answer"); err != nil {
+		t.Fatal(err)
+	}
+	if got := eventsOf(t, s, testICCID); len(got) != 2 || got[0] != "balance.low/1" || got[1] != "balance.low/2" {
+		t.Fatalf("events %v, want two balance.low", got)
+	}
+	var payload string
+	if err := s.rdb.QueryRow("SELECT payload FROM events WHERE object_id=? ORDER BY id LIMIT 1", testICCID).Scan(&payload); err != nil {
+		t.Fatal(err)
+	}
+	var ev BalanceLow
+	if err := json.Unmarshal([]byte(payload), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.SIM.PLMN != "25001" || ev.Balance.Amount != "40.00" || ev.Threshold != "50.00" {
+		t.Fatalf("payload %s", payload)
+	}
+	state, _ := s.GetBalanceState(ctx, testICCID)
+	if state.Checks != 6 || state.ParseFailures != 1 || state.CheckFailures != 1 || state.LastError != "no answer" {
+		t.Fatalf("counters %+v", state)
+	}
+	last, parsed, err := s.LatestBalances(ctx, testICCID)
+	if err != nil || last.Amount != "10.00" || parsed.Amount != "10.00" {
+		t.Fatalf("latest %+v %+v %v", last, parsed, err)
+	}
+}
+
+func TestUSSDClaimHoldsTheModem(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	exp := time.Now().Add(time.Minute)
+	first, err := s.ClaimUSSD(ctx, USSDSession{ID: "u1", ModemID: "m1", Purpose: "api", ExpiresAt: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ClaimUSSD(ctx, USSDSession{ID: "u2", ModemID: "m1", Purpose: "balance", ExpiresAt: exp})
+	var busy *USSDBusyError
+	if !errors.As(err, &busy) || busy.Holder.ID != "u1" || !busy.Holder.StartedAt.Equal(first.StartedAt) {
+		t.Fatalf("second claim: %v", err)
+	}
+	if _, err := s.ClaimUSSD(ctx, USSDSession{ID: "u3", ModemID: "m2", Purpose: "api", ExpiresAt: exp}); err != nil {
+		t.Fatalf("another modem: %v", err)
+	}
+	if _, err := s.MoveUSSD(ctx, "u1", USSDOpen, USSDRunning, ""); !errors.Is(err, ErrConflict) {
+		t.Fatalf("move from the wrong state: %v", err)
+	}
+	if _, err := s.MoveUSSD(ctx, "u1", USSDRunning, USSDOpen, ""); err != nil {
+		t.Fatal(err)
+	}
+	closed, err := s.MoveUSSD(ctx, "u1", USSDOpen, USSDClosed, "timeout")
+	if err != nil || closed.CloseReason != "timeout" || closed.ClosedAt.IsZero() {
+		t.Fatalf("close: %+v %v", closed, err)
+	}
+	if _, err := s.ClaimUSSD(ctx, USSDSession{ID: "u4", ModemID: "m1", Purpose: "api", ExpiresAt: exp}); err != nil {
+		t.Fatalf("claim after close: %v", err)
+	}
+	n, err := s.CloseStaleUSSD(ctx, time.Now().Add(time.Second))
+	if err != nil || n != 2 {
+		t.Fatalf("stale: %d %v", n, err)
+	}
+	if live, _ := s.LiveUSSDSessions(ctx); len(live) != 0 {
+		t.Fatalf("live after restart cleanup: %v", live)
+	}
+	if _, err := s.GetUSSDSession(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown session: %v", err)
+	}
+}
+
+func TestBalanceScheduleSurvivesWatchAgain(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	t0 := time.Now().Truncate(time.Millisecond)
+	if err := s.WatchBalance(ctx, testICCID, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// The daemon restarts and sees the SIM again: its slot must not move.
+	if err := s.WatchBalance(ctx, testICCID, t0); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.BalanceChecksDue(ctx, t0.Add(time.Minute)); len(due) != 0 {
+		t.Fatalf("due %v before its slot", due)
+	}
+	if err := s.ScheduleBalanceCheck(ctx, testICCID, t0); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.BalanceChecksDue(ctx, t0); len(due) != 1 || due[0] != testICCID {
+		t.Fatalf("due %v after scheduling now", due)
+	}
+}
+
+func TestServiceSMSSinceFindsTheOperatorsMessage(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	before := time.Now().Add(-time.Second)
+	for _, r := range []Received{
+		{ICCID: testICCID, ModemID: "m1", Sender: "+79161234567", Text: "Да", Encoding: "ucs2", Plain: true, SCTS: time.Now()},
+		{ICCID: testICCID, ModemID: "m1", Sender: "MTSinfo", Text: "Баланс 12,00 р.", Encoding: "ucs2", Plain: true, SCTS: time.Now()},
+	} {
+		if _, err := s.StoreReceived(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := s.ServiceSMSSince(ctx, testICCID, []string{"mtsinfo", "111"}, before)
+	if err != nil || m.Text != "Баланс 12,00 р." {
+		t.Fatalf("got %+v %v", m, err)
+	}
+	if _, err := s.ServiceSMSSince(ctx, testICCID, []string{"mtsinfo"}, time.Now().Add(time.Hour)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("later window: %v", err)
+	}
+}
