@@ -451,9 +451,6 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 	}
 	if previous != "" && previous != sim.ICCID {
 		o.log.Warn("the SIM in this modem was swapped", "modem", id, "previous", previous, "iccid", sim.ICCID)
-		if err := o.d.store.SIMChanged(ctx, sim.ICCID, previous); err != nil {
-			return "", store.SIM{}, err
-		}
 	}
 	o.update(func(s *ModemStatus) {
 		s.Operator = Operator{PLMN: plmn, Name: opName}

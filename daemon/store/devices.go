@@ -81,8 +81,8 @@ func (s *Store) FindModemByIMEI(ctx context.Context, imei string) (Modem, error)
 	return m, err
 }
 
-// SaveSIM records a SIM seen in a modem. It returns the SIM as stored and the
-// ICCID that modem held before, so the caller can announce a SIM swap.
+// SaveSIM records a SIM seen in a modem. When the modem held another SIM
+// before, it appends a sim.changed event; previousInModem names that SIM.
 func (s *Store) SaveSIM(ctx context.Context, sim SIM) (saved SIM, previousInModem string, err error) {
 	err = s.Write(ctx, func(t *Tx) error {
 		now := ms(t.now)
@@ -105,6 +105,11 @@ func (s *Store) SaveSIM(ctx context.Context, sim SIM) (saved SIM, previousInMode
 			if _, err := t.exec("UPDATE modems SET iccid=? WHERE id=?", sim.ICCID, sim.ModemID); err != nil {
 				return err
 			}
+		}
+		if previousInModem != "" && previousInModem != sim.ICCID {
+			// Announced in the same transaction, so nobody sees the new
+			// SIM in the modem before the event that says so.
+			return simEvent(t, sim.ICCID, "sim.changed", &saved)
 		}
 		saved, err = getSIM(t.tx, sim.ICCID)
 		return err
@@ -187,17 +192,5 @@ func (s *Store) ModemEvent(ctx context.Context, id, typ string, status any) erro
 			return err
 		}
 		return appendEvent(t, typ, "modem", id, seq, status)
-	})
-}
-
-// SIMChanged announces that a modem now holds another SIM than before.
-func (s *Store) SIMChanged(ctx context.Context, iccid, previous string) error {
-	return s.Write(ctx, func(t *Tx) error {
-		var sim SIM
-		if err := simEvent(t, iccid, "sim.changed", &sim); err != nil {
-			return err
-		}
-		_ = previous
-		return nil
 	})
 }
