@@ -31,7 +31,8 @@ func init() {
 		"+CFUN": (*Modem).cmdCFUN, "+CSCS": (*Modem).cmdCSCS, "+CMEE": (*Modem).cmdCMEE,
 		"^ICCID": (*Modem).cmdICCID, "+CCID": (*Modem).cmdICCID, "+QCCID": (*Modem).cmdICCID,
 		"+CRSM": (*Modem).cmdCRSM, "^CURC": (*Modem).cmdCURC, "^USSDMODE": (*Modem).cmdUSSDMode,
-		"+CMGF": (*Modem).cmdCMGF, "+CSMS": (*Modem).cmdCSMS, "+CPMS": (*Modem).cmdCPMS,
+		"^PORTSEL": (*Modem).cmdPortSel,
+		"+CMGF":    (*Modem).cmdCMGF, "+CSMS": (*Modem).cmdCSMS, "+CPMS": (*Modem).cmdCPMS,
 		"+CNMI": (*Modem).cmdCNMI, "+CMGS": (*Modem).cmdCMGS, "+CMGR": (*Modem).cmdCMGR,
 		"+CMGL": (*Modem).cmdCMGL, "+CMGD": (*Modem).cmdCMGD, "+CNMA": (*Modem).cmdCNMA,
 		"+CUSD": (*Modem).cmdCUSD,
@@ -475,6 +476,29 @@ func (m *Modem) cmdUSSDMode(c command) response {
 		return ok()
 	case 't':
 		return ok("^USSDMODE: (0-1)")
+	}
+	return fail("ERROR")
+}
+
+// cmdPortSel picks the port Huawei sends URCs on; gammu sets it on every
+// connect. The simulated stick has one AT port, so the choice is recorded
+// for the read form only.
+func (m *Modem) cmdPortSel(c command) response {
+	if m.cfg.Dialect != Huawei {
+		return fail("ERROR")
+	}
+	switch c.op {
+	case '?':
+		return ok(fmt.Sprintf("^PORTSEL: %d", m.st.portSel))
+	case '=':
+		v, good := c.num(0)
+		if !good || v < 0 || v > 1 {
+			return fail(m.cme(50))
+		}
+		m.st.portSel = v
+		return ok()
+	case 't':
+		return ok("^PORTSEL: (0-1)")
 	}
 	return fail("ERROR")
 }

@@ -128,6 +128,7 @@ type settings struct {
 	copsFormat int
 	curc       int
 	ussdMode   int
+	portSel    int
 }
 
 func (m *Modem) defaultSettings() settings {
