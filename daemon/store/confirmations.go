@@ -1,9 +1,587 @@
 package store
 
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gsmbridge/gsmbridge/sms"
+	"github.com/gsmbridge/gsmbridge/ussd"
+)
+
+// ConfirmationState is a payment confirmation's state as the API shows it.
+type ConfirmationState string
+
+const (
+	ConfirmationQueued    ConfirmationState = "queued"
+	ConfirmationSent      ConfirmationState = "sent"
+	ConfirmationConfirmed ConfirmationState = "confirmed"
+	ConfirmationCancelled ConfirmationState = "cancelled"
+	ConfirmationExpired   ConfirmationState = "expired"
+	ConfirmationFailed    ConfirmationState = "failed"
+)
+
+// Final reports whether the confirmation is decided; a final state never
+// changes again.
+func (s ConfirmationState) Final() bool {
+	switch s {
+	case ConfirmationConfirmed, ConfirmationCancelled, ConfirmationExpired, ConfirmationFailed:
+		return true
+	}
+	return false
+}
+
+// Pending reports whether the confirmation still waits for its SMS or for the
+// customer.
+func (s ConfirmationState) Pending() bool { return s == ConfirmationQueued || s == ConfirmationSent }
+
+// confirmationTransitions is the one place that says which state may follow
+// which; transitionConfirmation enforces it. Every final state is reachable
+// only from a pending one, so the first final state wins.
+var confirmationTransitions = map[ConfirmationState][]ConfirmationState{
+	ConfirmationQueued: {ConfirmationSent, ConfirmationCancelled, ConfirmationFailed},
+	ConfirmationSent:   {ConfirmationConfirmed, ConfirmationCancelled, ConfirmationExpired, ConfirmationFailed},
+}
+
+// Reasons a confirmation became cancelled or failed.
+const (
+	ReasonCustomerCancelled = "the customer replied with a cancel word"
+	ReasonAPICancelled      = "cancelled through the API"
+	ReasonMessageCancelled  = "its SMS was cancelled through the messages API"
+	ReasonExpiredUnsent     = "expired before the SMS could be sent"
+)
+
+// replyClockSkew is how much earlier than our send time a reply's network
+// timestamp may be and still count: the SMSC's clock and ours differ, and the
+// SCTS has whole seconds only. A message the customer sent well before the
+// confirmation went out is not a reply to it.
+const replyClockSkew = 2 * time.Minute
+
+// confirmationRefPrefix marks the outgoing message of a confirmation in its
+// reference, so the scheduler's veto can pass every other message without a
+// lookup.
+const confirmationRefPrefix = "confirmation:"
+
+// Confirmation is a payment confirmation as stored and as the API shows it.
+type Confirmation struct {
+	ID               string            `json:"id"`
+	Phone            string            `json:"phone"`
+	Txn              string            `json:"txn"`
+	Amount           ussd.Amount       `json:"amount"`
+	Currency         string            `json:"currency"`
+	CustomerOperator string            `json:"customer_operator,omitempty"`
+	Text             string            `json:"text"`
+	CancelWords      []string          `json:"-"`
+	State            ConfirmationState `json:"state"`
+	Version          int               `json:"version"`
+	Reason           string            `json:"reason,omitempty"`
+	MessageID        string            `json:"message_id"`
+	ICCID            string            `json:"iccid,omitempty"`
+	ReplyID          int64             `json:"reply_inbox_id,omitempty"`
+	Parts            int               `json:"parts"`
+	CreatedAt        time.Time         `json:"created_at"`
+	ExpiresAt        time.Time         `json:"expires_at"`
+	SentAt           time.Time         `json:"sent_at,omitzero"`
+	FinalAt          time.Time         `json:"final_at,omitzero"`
+	UpdatedAt        time.Time         `json:"updated_at"`
+
+	rowID int64
+}
+
+// IsConfirmationMessage reports whether m is the SMS of a confirmation.
+func IsConfirmationMessage(m *Message) bool {
+	return strings.HasPrefix(m.Reference, confirmationRefPrefix)
+}
+
+// PaymentUsage is what one customer has confirmed or may still confirm in
+// the current payment day and month: the sums the operator's limits apply to.
+type PaymentUsage struct {
+	Day, Month  ussd.Amount
+	DayPayments int
+}
+
+// NewConfirmation is what the API accepted.
+type NewConfirmation struct {
+	ID, Phone, Txn   string
+	Amount           ussd.Amount
+	Currency         string
+	CustomerOperator string
+	Text, Encoding   string
+	Parts            int
+	CancelWords      []string
+	TTL              time.Duration
+	Fingerprint      string // the normalised request, compared when the id is repeated
+	// Usage windows and the limit check, both optional: Admit sees the
+	// customer's usage inside the creating transaction, so two payments
+	// racing each other cannot both slip under a limit. An error from it
+	// refuses the confirmation and is returned as is.
+	DayStart, MonthStart time.Time
+	Admit                func(PaymentUsage) error
+}
+
+// CreateConfirmation stores a confirmation and its outgoing SMS (delivery
+// report requested) in one transaction. With an id already seen it returns
+// the stored confirmation and existed=true, or ErrConflict when the id came
+// with another request. m is nil when the confirmation existed.
+func (s *Store) CreateConfirmation(ctx context.Context, n NewConfirmation) (c *Confirmation, m *Message, existed bool, err error) {
+	words, err := json.Marshal(n.CancelWords)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	err = s.Write(ctx, func(t *Tx) error {
+		var fp string
+		err := t.queryRow("SELECT request FROM confirmations WHERE id=?", n.ID).Scan(&fp)
+		switch {
+		case err == nil:
+			if fp != n.Fingerprint {
+				return fmt.Errorf("%w: confirmation %s exists with a different request", ErrConflict, n.ID)
+			}
+			existed = true
+			c, err = getConfirmation(t.tx, n.ID)
+			return err
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		if n.Admit != nil {
+			u, err := paymentUsage(t.tx, n.Phone, n.DayStart, n.MonthStart)
+			if err != nil {
+				return err
+			}
+			if err := n.Admit(u); err != nil {
+				return err
+			}
+		}
+		now := t.now
+		m = &Message{
+			ID: NewID("msg_", now), Reference: confirmationRefPrefix + n.ID, To: n.Phone, Text: n.Text,
+			Encoding: n.Encoding, Parts: n.Parts, Report: true, State: Queued, Seq: 1,
+			CreatedAt: now, ExpiresAt: now.Add(n.TTL), UpdatedAt: now,
+		}
+		if err := insertOutgoing(t, m); err != nil {
+			return err
+		}
+		c = &Confirmation{
+			ID: n.ID, Phone: n.Phone, Txn: n.Txn, Amount: n.Amount, Currency: n.Currency,
+			CustomerOperator: n.CustomerOperator, Text: n.Text, CancelWords: n.CancelWords,
+			State: ConfirmationQueued, Version: 1, MessageID: m.ID, Parts: n.Parts,
+			CreatedAt: now, ExpiresAt: m.ExpiresAt, UpdatedAt: now,
+		}
+		res, err := t.exec(`INSERT INTO confirmations (id, phone, txn, amount, currency, customer_operator, body,
+			cancel_words, request, state, version, message_id, parts, created_at, expires_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			c.ID, c.Phone, c.Txn, c.Amount.Kopecks(), c.Currency, c.CustomerOperator, c.Text, string(words),
+			n.Fingerprint, c.State, c.Version, c.MessageID, c.Parts, ms(now), ms(c.ExpiresAt), ms(now))
+		if err != nil {
+			return err
+		}
+		c.rowID, _ = res.LastInsertId()
+		return appendEvent(t, "confirmation."+string(c.State), "confirmation", c.ID, c.Version, c)
+	})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if existed {
+		m = nil
+	}
+	return c, m, existed, nil
+}
+
+// insertOutgoing writes a new queued message and its pending parts.
+func insertOutgoing(t *Tx, m *Message) error {
+	if m.Parts > 1 {
+		ref, err := nextConcatRef(t)
+		if err != nil {
+			return err
+		}
+		m.ConcatRef = ref
+	}
+	_, err := t.exec(`INSERT INTO messages (id, reference, to_number, body, encoding, parts, pin_modem,
+		pin_operator, report, concat_ref, state, seq, iccid, created_at, expires_at, updated_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		m.ID, m.Reference, m.To, m.Text, m.Encoding, m.Parts, m.PinModem, m.PinOperator,
+		boolInt(m.Report), m.ConcatRef, m.State, m.Seq, m.ICCID, ms(m.CreatedAt), ms(m.ExpiresAt), ms(m.UpdatedAt))
+	if err != nil {
+		return err
+	}
+	for i := 1; i <= m.Parts; i++ {
+		if _, err := t.exec("INSERT INTO message_parts (message_id, seq) VALUES (?, ?)", m.ID, i); err != nil {
+			return err
+		}
+		m.PartList = append(m.PartList, Part{Seq: i, State: "pending"})
+	}
+	return nil
+}
+
+const confirmationColumns = `rowid, id, phone, txn, amount, currency, customer_operator, body, cancel_words, state,
+	version, reason, message_id, iccid, reply_inbox_id, parts, created_at, expires_at, sent_at, final_at, updated_at`
+
+func scanConfirmation(r scanner) (*Confirmation, error) {
+	var c Confirmation
+	var amount, created, expires, sent, final, updated int64
+	var words string
+	err := r.Scan(&c.rowID, &c.ID, &c.Phone, &c.Txn, &amount, &c.Currency, &c.CustomerOperator, &c.Text, &words,
+		&c.State, &c.Version, &c.Reason, &c.MessageID, &c.ICCID, &c.ReplyID, &c.Parts, &created, &expires, &sent,
+		&final, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(words), &c.CancelWords); err != nil {
+		return nil, fmt.Errorf("confirmation %s: cancel words: %w", c.ID, err)
+	}
+	c.Amount = ussd.AmountFromKopecks(amount)
+	c.CreatedAt, c.ExpiresAt, c.SentAt = fromMS(created), fromMS(expires), fromMS(sent)
+	c.FinalAt, c.UpdatedAt = fromMS(final), fromMS(updated)
+	return &c, nil
+}
+
+func getConfirmation(q querier, id string) (*Confirmation, error) {
+	c, err := scanConfirmation(q.QueryRow("SELECT "+confirmationColumns+" FROM confirmations WHERE id=?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("confirmation %s: %w", id, ErrNotFound)
+	}
+	return c, err
+}
+
+// GetConfirmation returns one confirmation.
+func (s *Store) GetConfirmation(ctx context.Context, id string) (*Confirmation, error) {
+	return getConfirmation(readerOf{ctx, s.rdb}, id)
+}
+
+// transitionConfirmation moves c to a new state inside t, enforcing the
+// transition table, bumping its version and appending the event that
+// carries the whole confirmation. set applies the columns that go with it.
+func transitionConfirmation(t *Tx, c *Confirmation, to ConfirmationState, set func(c *Confirmation)) error {
+	if !slicesContains(confirmationTransitions[c.State], to) {
+		return fmt.Errorf("%w: confirmation %s is %s, cannot become %s", ErrConflict, c.ID, c.State, to)
+	}
+	c.State = to
+	c.Version++
+	c.UpdatedAt = t.now
+	if to.Final() {
+		c.FinalAt = t.now
+	}
+	if set != nil {
+		set(c)
+	}
+	_, err := t.exec(`UPDATE confirmations SET state=?, version=?, reason=?, iccid=?, reply_inbox_id=?, sent_at=?,
+		final_at=?, updated_at=? WHERE id=?`,
+		c.State, c.Version, c.Reason, c.ICCID, c.ReplyID, ms(c.SentAt), ms(c.FinalAt), ms(c.UpdatedAt), c.ID)
+	if err != nil {
+		return err
+	}
+	return appendEvent(t, "confirmation."+string(to), "confirmation", c.ID, c.Version, c)
+}
+
+func slicesContains(list []ConfirmationState, s ConfirmationState) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
 // confirmationOnMessage runs inside the transaction that changed a message's
 // state, so a confirmation's state follows its SMS atomically.
-func confirmationOnMessage(t *Tx, m *Message) error { return nil }
+func confirmationOnMessage(t *Tx, m *Message) error {
+	if !IsConfirmationMessage(m) {
+		return nil
+	}
+	c, err := scanConfirmation(t.queryRow("SELECT "+confirmationColumns+" FROM confirmations WHERE message_id=?", m.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // a caller's own message that happens to use the prefix
+	}
+	if err != nil {
+		return err
+	}
+	if c.State.Final() {
+		return nil
+	}
+	switch m.State {
+	case Queued, Sending:
+		// Still unsent; the SIM it is bound to (if any) matters to the
+		// scheduler's one-pending-per-SIM rule.
+		if c.State == ConfirmationQueued && c.ICCID != m.ICCID {
+			_, err := t.exec("UPDATE confirmations SET iccid=? WHERE id=?", m.ICCID, c.ID)
+			return err
+		}
+	case Sent, Unknown:
+		// unknown: the SMS may have reached the customer, so a reply may
+		// still come.
+		if c.State == ConfirmationQueued {
+			return transitionConfirmation(t, c, ConfirmationSent, func(c *Confirmation) {
+				c.ICCID = m.ICCID
+				c.SentAt = m.SentAt
+				if c.SentAt.IsZero() {
+					c.SentAt = t.now
+				}
+			})
+		}
+	case Undelivered:
+		return transitionConfirmation(t, c, ConfirmationFailed, func(c *Confirmation) {
+			c.Reason = "not deliverable" + errorSuffix(m.Error)
+		})
+	case Failed:
+		return transitionConfirmation(t, c, ConfirmationFailed, func(c *Confirmation) {
+			c.Reason = "SIM failure: the SMS could not be sent" + errorSuffix(m.Error)
+		})
+	case Expired:
+		return transitionConfirmation(t, c, ConfirmationFailed, func(c *Confirmation) { c.Reason = ReasonExpiredUnsent })
+	case Cancelled:
+		return transitionConfirmation(t, c, ConfirmationCancelled, func(c *Confirmation) { c.Reason = ReasonMessageCancelled })
+	}
+	return nil
+}
+
+func errorSuffix(e *ErrorInfo) string {
+	if e == nil {
+		return ""
+	}
+	return " (" + e.Code + ")"
+}
 
 // confirmationOnReceived runs inside the transaction that stored a received
 // SMS, so a reply resolves its confirmation atomically.
-func confirmationOnReceived(t *Tx, m *InboxMessage) error { return nil }
+//
+// A reply belongs to the newest sent confirmation from the same customer
+// through the same SIM whose deadline its network timestamp beats; the
+// scheduler never lets a customer have two pending confirmations on one SIM,
+// so there is never a choice to make. Anything else (unknown sender, a late
+// or second reply, a non-text SMS) stays in the inbox and changes nothing.
+func confirmationOnReceived(t *Tx, m *InboxMessage) error {
+	if !m.Plain {
+		return nil
+	}
+	from, err := sms.Normalize(m.Sender)
+	if err != nil {
+		return nil // an alphanumeric sender is no customer
+	}
+	at := m.SCTS
+	if at.IsZero() {
+		at = m.ReceivedAt
+	}
+	c, err := scanConfirmation(t.queryRow("SELECT "+confirmationColumns+` FROM confirmations
+		WHERE phone=? AND state=? AND iccid=? AND expires_at>? AND sent_at<=?
+		ORDER BY sent_at DESC LIMIT 1`,
+		from, ConfirmationSent, m.ICCID, ms(at), ms(at.Add(replyClockSkew))))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	answer, decided := readReply(m.Text, c.CancelWords)
+	if !decided {
+		return nil
+	}
+	return transitionConfirmation(t, c, answer, func(c *Confirmation) {
+		c.ReplyID = m.ID
+		if answer == ConfirmationCancelled {
+			c.Reason = ReasonCustomerCancelled
+		}
+	})
+}
+
+// readReply decides what a customer's reply says: a cancel word (compared
+// without case, after trimming every Unicode space) cancels, any other text
+// confirms, and an empty or all-space reply says nothing.
+func readReply(text string, cancelWords []string) (ConfirmationState, bool) {
+	word := strings.TrimFunc(text, unicode.IsSpace)
+	if word == "" {
+		return "", false
+	}
+	for _, w := range cancelWords {
+		if strings.EqualFold(word, strings.TrimFunc(w, unicode.IsSpace)) {
+			return ConfirmationCancelled, true
+		}
+	}
+	return ConfirmationConfirmed, true
+}
+
+// CancelNotice is the SMS telling the customer that a payment was called off.
+type CancelNotice struct {
+	Text, Encoding string
+	TTL            time.Duration
+}
+
+// CancelConfirmation cancels a pending confirmation through the API. A still
+// queued SMS is cancelled with it (unsent is the scheduler's to drop); once
+// sending started, the SMS goes out but no reply counts any more. notice,
+// when given, is queued for a confirmation the customer may have read,
+// through the same SIM. A final confirmation gives ErrConflict with c set.
+func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *CancelNotice) (c *Confirmation, unsent *Message, noticeMsg *Message, err error) {
+	err = s.Write(ctx, func(t *Tx) error {
+		var err error
+		c, err = getConfirmation(t.tx, id)
+		if err != nil {
+			return err
+		}
+		wasSent := c.State == ConfirmationSent
+		if err := transitionConfirmation(t, c, ConfirmationCancelled, func(c *Confirmation) { c.Reason = ReasonAPICancelled }); err != nil {
+			return err
+		}
+		msg, err := getMessage(t.tx, c.MessageID)
+		if err != nil {
+			return err
+		}
+		if msg.State == Queued {
+			if unsent, err = transitionMessage(t, msg.ID, Cancelled, nil); err != nil {
+				return err
+			}
+		}
+		if notice == nil || !wasSent {
+			return nil
+		}
+		noticeMsg = &Message{
+			ID: NewID("msg_", t.now), Reference: "cancel-notice:" + c.ID, To: c.Phone, Text: notice.Text,
+			Encoding: notice.Encoding, Parts: 1, ICCID: c.ICCID, State: Queued, Seq: 1,
+			CreatedAt: t.now, ExpiresAt: t.now.Add(notice.TTL), UpdatedAt: t.now,
+		}
+		return insertOutgoing(t, noticeMsg)
+	})
+	if err != nil {
+		if errors.Is(err, ErrConflict) && c != nil {
+			return c, nil, nil, err
+		}
+		return nil, nil, nil, err
+	}
+	return c, unsent, noticeMsg, nil
+}
+
+// ExpireConfirmation marks a sent confirmation whose customer did not answer
+// in time. It is ErrConflict once the confirmation is final.
+func (s *Store) ExpireConfirmation(ctx context.Context, id string) (*Confirmation, error) {
+	var c *Confirmation
+	err := s.Write(ctx, func(t *Tx) error {
+		var err error
+		if c, err = getConfirmation(t.tx, id); err != nil {
+			return err
+		}
+		return transitionConfirmation(t, c, ConfirmationExpired, nil)
+	})
+	return c, err
+}
+
+// PendingConfirmations returns every queued or sent confirmation, soonest
+// deadline first.
+func (s *Store) PendingConfirmations(ctx context.Context) ([]*Confirmation, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+confirmationColumns+" FROM confirmations WHERE state IN (?,?) ORDER BY expires_at",
+		ConfirmationQueued, ConfirmationSent)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Confirmation
+	for rows.Next() {
+		c, err := scanConfirmation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PendingOnSIM reports whether the customer has a pending confirmation other
+// than the one of message except that is bound to SIM iccid: sent through
+// it, or queued with its SMS tied to it.
+func (s *Store) PendingOnSIM(ctx context.Context, phone, iccid, except string) (bool, error) {
+	var one int
+	err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM confirmations WHERE phone=? AND state IN (?,?) AND iccid=? AND message_id<>? LIMIT 1`,
+		phone, ConfirmationQueued, ConfirmationSent, iccid, except).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// PaymentUsage sums a customer's confirmed and still pending confirmations
+// created since dayStart and monthStart (the day lies within the month): a
+// pending one may still be paid, so it counts against a limit until it fails.
+func (s *Store) PaymentUsage(ctx context.Context, phone string, dayStart, monthStart time.Time) (PaymentUsage, error) {
+	return paymentUsage(readerOf{ctx, s.rdb}, phone, dayStart, monthStart)
+}
+
+func paymentUsage(q querier, phone string, dayStart, monthStart time.Time) (PaymentUsage, error) {
+	var u PaymentUsage
+	var day, month int64
+	err := q.QueryRow(`SELECT COALESCE(SUM(CASE WHEN created_at>=? THEN amount END),0), COALESCE(SUM(amount),0),
+		COUNT(CASE WHEN created_at>=? THEN 1 END)
+		FROM confirmations WHERE phone=? AND state IN (?,?,?) AND created_at>=?`,
+		ms(dayStart), ms(dayStart), phone, ConfirmationQueued, ConfirmationSent, ConfirmationConfirmed,
+		ms(monthStart)).Scan(&day, &month, &u.DayPayments)
+	if err != nil {
+		return u, err
+	}
+	u.Day, u.Month = ussd.AmountFromKopecks(day), ussd.AmountFromKopecks(month)
+	return u, nil
+}
+
+// ConfirmationFilter selects confirmations for listing.
+type ConfirmationFilter struct {
+	State ConfirmationState // "" = any
+	Since time.Time         // created at or after
+	After string            // cursor: next of the previous page
+	Limit int
+}
+
+// ListConfirmations pages through confirmations in the order they were
+// created. next is the cursor of the following page, "" at the end.
+func (s *Store) ListConfirmations(ctx context.Context, f ConfirmationFilter) (list []*Confirmation, next string, err error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var after int64
+	if f.After != "" {
+		if after, err = strconv.ParseInt(f.After, 10, 64); err != nil || after < 0 {
+			return nil, "", fmt.Errorf("%w: cursor %q", ErrBadCursor, f.After)
+		}
+	}
+	q := "SELECT " + confirmationColumns + " FROM confirmations WHERE rowid > ? AND created_at >= ?"
+	args := []any{after, ms(f.Since)}
+	if f.State != "" {
+		q += " AND state = ?"
+		args = append(args, f.State)
+	}
+	q += " ORDER BY rowid LIMIT ?"
+	args = append(args, f.Limit+1)
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanConfirmation(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		list = append(list, c)
+	}
+	if len(list) > f.Limit {
+		list = list[:f.Limit]
+		next = strconv.FormatInt(list[len(list)-1].rowID, 10)
+	}
+	return list, next, rows.Err()
+}
+
+// ErrBadCursor is returned for a paging cursor this store never handed out.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// ConfirmationsDecidedSince reports whether any confirmation became final in
+// an event after event id after, and the id to pass next time. Watching the
+// log this way sees decisions made inside other writers' transactions (a
+// reply stored by a modem owner, a failed send).
+func (s *Store) ConfirmationsDecidedSince(ctx context.Context, after int64) (last int64, decided bool, err error) {
+	var n int
+	err = s.rdb.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), ?), COUNT(CASE WHEN kind='confirmation' AND type IN (?,?,?,?) THEN 1 END)
+		FROM events WHERE id > ?`, after,
+		"confirmation."+ConfirmationConfirmed, "confirmation."+ConfirmationCancelled,
+		"confirmation."+ConfirmationExpired, "confirmation."+ConfirmationFailed, after).Scan(&last, &n)
+	return last, n > 0, err
+}

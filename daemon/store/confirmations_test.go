@@ -1,0 +1,413 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/ussd"
+)
+
+// testClock is a settable clock for the store's timestamps.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+const (
+	customer = "+79161234567"
+	simA     = "8970101000000000001"
+	simB     = "8970101000000000002"
+)
+
+func openClocked(t *testing.T) (*Store, *testClock) {
+	t.Helper()
+	clk := &testClock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
+	s, err := Open(t.TempDir(), Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, clk
+}
+
+func newConf(id string) NewConfirmation {
+	return NewConfirmation{ID: id, Phone: customer, Txn: "12345", Amount: ussd.AmountFromKopecks(150000), Currency: "RUB",
+		Text: "Платёж 12345: 1 500,00 руб.", Encoding: "ucs2", Parts: 1, CancelWords: []string{"0", "Нет"},
+		TTL: 30 * time.Minute, Fingerprint: "fp-" + id}
+}
+
+func create(t *testing.T, s *Store, n NewConfirmation) (*Confirmation, *Message) {
+	t.Helper()
+	c, m, existed, err := s.CreateConfirmation(context.Background(), n)
+	if err != nil || existed {
+		t.Fatalf("create %s: existed=%v err=%v", n.ID, existed, err)
+	}
+	return c, m
+}
+
+// sendThrough walks the confirmation's SMS through a modem as the owner does.
+func sendThrough(t *testing.T, s *Store, m *Message, iccid string, mr int) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.BeginPart(ctx, m.ID, 1, iccid, "modem-"+iccid[len(iccid)-1:]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PartSent(ctx, m.ID, 1, mr); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func getConf(t *testing.T, s *Store, id string) *Confirmation {
+	t.Helper()
+	c, err := s.GetConfirmation(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestConfirmationIsStoredWithItsSMSAndIsIdempotentOnID(t *testing.T) {
+	s, _ := openClocked(t)
+	ctx := context.Background()
+	c, m := create(t, s, newConf("pay-1"))
+	if c.State != ConfirmationQueued || c.Version != 1 || c.MessageID != m.ID {
+		t.Fatalf("created %+v", c)
+	}
+	stored, err := s.GetMessage(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stored.Report || stored.To != customer || stored.Text != c.Text || stored.State != Queued || !IsConfirmationMessage(stored) {
+		t.Fatalf("its SMS: %+v", stored)
+	}
+	if !stored.ExpiresAt.Equal(c.ExpiresAt) {
+		t.Fatalf("SMS expires %v, confirmation %v", stored.ExpiresAt, c.ExpiresAt)
+	}
+	again, msg, existed, err := s.CreateConfirmation(ctx, newConf("pay-1"))
+	if err != nil || !existed || msg != nil || again.MessageID != m.ID {
+		t.Fatalf("repeat: existed=%v msg=%v err=%v", existed, msg, err)
+	}
+	other := newConf("pay-1")
+	other.Fingerprint = "another request"
+	if _, _, _, err := s.CreateConfirmation(ctx, other); !errors.Is(err, ErrConflict) {
+		t.Fatalf("same id, other request: %v, want ErrConflict", err)
+	}
+	queue, _ := s.Queue(ctx)
+	if len(queue) != 1 {
+		t.Fatalf("%d messages queued, want the one SMS", len(queue))
+	}
+}
+
+func TestConfirmationFollowsItsSMS(t *testing.T) {
+	cases := []struct {
+		name       string
+		outcome    func(t *testing.T, s *Store, m *Message)
+		want       ConfirmationState
+		wantReason string
+		wantICCID  string
+	}{
+		{"sent", func(t *testing.T, s *Store, m *Message) { sendThrough(t, s, m, simA, 7) }, ConfirmationSent, "", simA},
+		{"outcome unknown: a reply may still come", func(t *testing.T, s *Store, m *Message) {
+			s.BeginPart(context.Background(), m.ID, 1, simA, "m")
+			if _, err := s.PartUnknown(context.Background(), m.ID, 1, ErrorInfo{Code: "outcome_unknown"}, false); err != nil {
+				t.Fatal(err)
+			}
+		}, ConfirmationSent, "", simA},
+		{"SIM failure", func(t *testing.T, s *Store, m *Message) {
+			s.BeginPart(context.Background(), m.ID, 1, simA, "m")
+			if _, err := s.PartNotSent(context.Background(), m.ID, 1, ErrorInfo{Code: "CMS 310", Message: "SIM not inserted"}, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}, ConfirmationFailed, "SIM failure: the SMS could not be sent (CMS 310)", simA},
+		{"expired unsent", func(t *testing.T, s *Store, m *Message) {
+			if _, err := s.Expire(context.Background(), m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}, ConfirmationFailed, ReasonExpiredUnsent, ""},
+		{"not deliverable", func(t *testing.T, s *Store, m *Message) {
+			sendThrough(t, s, m, simA, 9)
+			if _, err := s.RecordStatusReport(context.Background(), StatusReport{ICCID: simA, MR: 9, Recipient: customer,
+				Status: 0x41, Outcome: ReportFailed, Meaning: "incompatible destination"}); err != nil {
+				t.Fatal(err)
+			}
+		}, ConfirmationFailed, "not deliverable (report 0x41)", simA},
+		{"delivered stays sent", func(t *testing.T, s *Store, m *Message) {
+			sendThrough(t, s, m, simB, 3)
+			s.RecordStatusReport(context.Background(), StatusReport{ICCID: simB, MR: 3, Recipient: customer, Outcome: ReportDelivered})
+		}, ConfirmationSent, "", simB},
+		{"SMS cancelled through the messages API", func(t *testing.T, s *Store, m *Message) {
+			if _, err := s.Cancel(context.Background(), m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}, ConfirmationCancelled, ReasonMessageCancelled, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := openClocked(t)
+			c, m := create(t, s, newConf("pay"))
+			tc.outcome(t, s, m)
+			got := getConf(t, s, c.ID)
+			if got.State != tc.want || got.Reason != tc.wantReason || got.ICCID != tc.wantICCID {
+				t.Fatalf("got %s %q via %q, want %s %q via %q", got.State, got.Reason, got.ICCID, tc.want, tc.wantReason, tc.wantICCID)
+			}
+			if tc.want.Final() == got.FinalAt.IsZero() {
+				t.Fatalf("final_at %v for state %s", got.FinalAt, got.State)
+			}
+		})
+	}
+}
+
+func TestRepliesDecideOnlyTheirOwnConfirmation(t *testing.T) {
+	sent := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name     string
+		from     string
+		iccid    string
+		text     string
+		plain    bool
+		scts     time.Time
+		want     ConfirmationState
+		wantText bool // the reply is linked
+	}{
+		{"any text confirms", "89161234567", simA, "Да", true, sent.Add(time.Minute), ConfirmationConfirmed, true},
+		{"cancel word", "+79161234567", simA, "0", true, sent.Add(time.Minute), ConfirmationCancelled, true},
+		{"cancel word with spaces and case", "9161234567", simA, "\u00a0нет \n", true, sent.Add(time.Minute), ConfirmationCancelled, true},
+		{"long reply starting with the cancel word confirms", customer, simA, "0 рублей? ну ладно, да", true, sent.Add(time.Minute), ConfirmationConfirmed, true},
+		{"blank reply says nothing", customer, simA, " \u2003\t", true, sent.Add(time.Minute), ConfirmationSent, false},
+		{"not plain text", customer, simA, "Да", false, sent.Add(time.Minute), ConfirmationSent, false},
+		{"another phone", "+79160000000", simA, "Да", true, sent.Add(time.Minute), ConfirmationSent, false},
+		{"alphanumeric sender", "MTS", simA, "Да", true, sent.Add(time.Minute), ConfirmationSent, false},
+		{"to another SIM", customer, simB, "Да", true, sent.Add(time.Minute), ConfirmationSent, false},
+		{"network time after the deadline", customer, simA, "Да", true, sent.Add(31 * time.Minute), ConfirmationSent, false},
+		{"written before the SMS went out", customer, simA, "Да", true, sent.Add(-10 * time.Minute), ConfirmationSent, false},
+		{"read late but written in time", customer, simA, "Да", true, sent.Add(29 * time.Minute), ConfirmationConfirmed, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, clk := openClocked(t)
+			c, m := create(t, s, newConf("pay"))
+			sendThrough(t, s, m, simA, 1)
+			clk.Advance(2 * time.Hour) // the reply is read long after it was written
+			in, err := s.StoreReceived(context.Background(), Received{ICCID: tc.iccid, ModemID: "m", Sender: tc.from, Text: tc.text,
+				Encoding: "ucs2", Plain: tc.plain, SCTS: tc.scts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := getConf(t, s, c.ID)
+			if got.State != tc.want {
+				t.Fatalf("state %s, want %s", got.State, tc.want)
+			}
+			if linked := got.ReplyID == in.ID; linked != tc.wantText {
+				t.Fatalf("reply linked=%v (reply_inbox_id %d), want %v", linked, got.ReplyID, tc.wantText)
+			}
+		})
+	}
+}
+
+func TestFirstFinalStateWins(t *testing.T) {
+	s, clk := openClocked(t)
+	ctx := context.Background()
+	c, m := create(t, s, newConf("pay"))
+	sendThrough(t, s, m, simA, 1)
+	reply := func(text string) {
+		clk.Advance(time.Second)
+		if _, err := s.StoreReceived(ctx, Received{ICCID: simA, Sender: customer, Text: text, Plain: true, SCTS: clk.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply("Да")
+	reply("0")
+	if _, err := s.ExpireConfirmation(ctx, c.ID); !errors.Is(err, ErrConflict) {
+		t.Fatalf("expire after confirmation: %v, want ErrConflict", err)
+	}
+	got, _, _, err := s.CancelConfirmation(ctx, c.ID, nil)
+	if !errors.Is(err, ErrConflict) || got == nil || got.State != ConfirmationConfirmed {
+		t.Fatalf("cancel after confirmation: %v %+v", err, got)
+	}
+	s.RecordStatusReport(ctx, StatusReport{ICCID: simA, MR: 1, Recipient: customer, Status: 0x41, Outcome: ReportFailed})
+	final := getConf(t, s, c.ID)
+	if final.State != ConfirmationConfirmed || final.Version != 3 {
+		t.Fatalf("after late events: %s v%d, want confirmed v3", final.State, final.Version)
+	}
+	rows, err := s.rdb.Query("SELECT type, object_seq FROM events WHERE kind='confirmation' ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got2 []string
+	for rows.Next() {
+		var typ string
+		var seq int
+		rows.Scan(&typ, &seq)
+		got2 = append(got2, typ+"#"+string(rune('0'+seq)))
+	}
+	want := []string{"confirmation.queued#1", "confirmation.sent#2", "confirmation.confirmed#3"}
+	if len(got2) != len(want) {
+		t.Fatalf("events %v, want %v", got2, want)
+	}
+	for i := range want {
+		if got2[i] != want[i] {
+			t.Fatalf("events %v, want %v", got2, want)
+		}
+	}
+}
+
+func TestCancelThroughTheAPI(t *testing.T) {
+	ctx := context.Background()
+	notice := &CancelNotice{Text: "Платёж 12345 отменён.", Encoding: "ucs2", TTL: time.Hour}
+	t.Run("queued: its SMS is cancelled, no notice", func(t *testing.T) {
+		s, _ := openClocked(t)
+		c, m := create(t, s, newConf("pay"))
+		got, unsent, noticeMsg, err := s.CancelConfirmation(ctx, c.ID, notice)
+		if err != nil || got.State != ConfirmationCancelled || got.Reason != ReasonAPICancelled {
+			t.Fatalf("cancel: %v %+v", err, got)
+		}
+		if unsent == nil || unsent.ID != m.ID || unsent.State != Cancelled || noticeMsg != nil {
+			t.Fatalf("unsent %+v notice %+v", unsent, noticeMsg)
+		}
+		if after := getConf(t, s, c.ID); after.State != ConfirmationCancelled || after.Version != 2 {
+			t.Fatalf("the SMS's cancellation changed the confirmation again: %+v", after)
+		}
+	})
+	t.Run("sent: a notice goes through the same SIM", func(t *testing.T) {
+		s, _ := openClocked(t)
+		c, m := create(t, s, newConf("pay"))
+		sendThrough(t, s, m, simB, 4)
+		_, unsent, noticeMsg, err := s.CancelConfirmation(ctx, c.ID, notice)
+		if err != nil || unsent != nil || noticeMsg == nil {
+			t.Fatalf("cancel: %v unsent=%v notice=%v", err, unsent, noticeMsg)
+		}
+		if noticeMsg.To != customer || noticeMsg.ICCID != simB || noticeMsg.Text != notice.Text || IsConfirmationMessage(noticeMsg) {
+			t.Fatalf("notice %+v", noticeMsg)
+		}
+		queue, _ := s.Queue(ctx)
+		if len(queue) != 1 || queue[0].ID != noticeMsg.ID || queue[0].ICCID != simB {
+			t.Fatalf("queue %+v", queue)
+		}
+	})
+	t.Run("unknown id", func(t *testing.T) {
+		s, _ := openClocked(t)
+		if _, _, _, err := s.CancelConfirmation(ctx, "nope", nil); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestPendingOnSIMCoversQueuedBoundAndSent(t *testing.T) {
+	s, _ := openClocked(t)
+	ctx := context.Background()
+	pending := func(iccid, except string) bool {
+		t.Helper()
+		ok, err := s.PendingOnSIM(ctx, customer, iccid, except)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	_, m1 := create(t, s, newConf("first"))
+	if pending(simA, "") {
+		t.Fatal("an unbound queued confirmation blocks a SIM")
+	}
+	if _, err := s.BeginPart(ctx, m1.ID, 1, simA, "m"); err != nil {
+		t.Fatal(err)
+	}
+	if !pending(simA, "") || pending(simB, "") || pending(simA, m1.ID) {
+		t.Fatal("a confirmation being sent through A must block A only, and not itself")
+	}
+	s.PartSent(ctx, m1.ID, 1, 1)
+	if !pending(simA, "") {
+		t.Fatal("a sent confirmation must block its SIM")
+	}
+	s.StoreReceived(ctx, Received{ICCID: simA, Sender: customer, Text: "ok", Plain: true, SCTS: time.Date(2026, 3, 10, 9, 1, 0, 0, time.UTC)})
+	if pending(simA, "") {
+		t.Fatal("a confirmed confirmation still blocks its SIM")
+	}
+}
+
+func TestPaymentUsageCountsPendingAndConfirmedInTheirWindows(t *testing.T) {
+	s, clk := openClocked(t)
+	ctx := context.Background()
+	monthStart := clk.Now().Add(-48 * time.Hour)
+	_, m := create(t, s, newConf("yesterday")) // 1500.00, will fail
+	s.Expire(ctx, m.ID)
+	create(t, s, newConf("older")) // 1500.00 pending, counted for the month
+	clk.Advance(24 * time.Hour)
+	dayStart := clk.Now().Add(-time.Minute)
+	n := newConf("today")
+	n.Amount = ussd.AmountFromKopecks(25050)
+	create(t, s, n)
+	u, err := s.PaymentUsage(ctx, customer, dayStart, monthStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Day.String() != "250.50" || u.Month.String() != "1750.50" || u.DayPayments != 1 {
+		t.Fatalf("usage %+v", u)
+	}
+	refused := errors.New("over the limit")
+	over := newConf("too much")
+	over.DayStart, over.MonthStart = dayStart, monthStart
+	over.Admit = func(u PaymentUsage) error {
+		if u.Month.Kopecks()+over.Amount.Kopecks() > 300000 {
+			return refused
+		}
+		return nil
+	}
+	if _, _, _, err := s.CreateConfirmation(ctx, over); !errors.Is(err, refused) {
+		t.Fatalf("admit refused, create said %v", err)
+	}
+	if _, err := s.GetConfirmation(ctx, "too much"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a refused confirmation was stored: %v", err)
+	}
+}
+
+func TestListAndDecisionWatch(t *testing.T) {
+	s, _ := openClocked(t)
+	ctx := context.Background()
+	last, decided, err := s.ConfirmationsDecidedSince(ctx, 0)
+	if err != nil || decided {
+		t.Fatalf("empty log: %v %v", decided, err)
+	}
+	var msgs []*Message
+	for _, id := range []string{"a", "b", "c"} {
+		_, m := create(t, s, newConf(id))
+		msgs = append(msgs, m)
+	}
+	last, decided, _ = s.ConfirmationsDecidedSince(ctx, last)
+	if decided {
+		t.Fatal("creating confirmations decided one")
+	}
+	s.Expire(ctx, msgs[1].ID)
+	if _, decided, _ = s.ConfirmationsDecidedSince(ctx, last); !decided {
+		t.Fatal("a failed confirmation was not seen as decided")
+	}
+	page, next, err := s.ListConfirmations(ctx, ConfirmationFilter{Limit: 2})
+	if err != nil || len(page) != 2 || page[0].ID != "a" || next == "" {
+		t.Fatalf("page 1: %v %d %q", err, len(page), next)
+	}
+	page, next, _ = s.ListConfirmations(ctx, ConfirmationFilter{Limit: 2, After: next})
+	if len(page) != 1 || page[0].ID != "c" || next != "" {
+		t.Fatalf("page 2: %d %q", len(page), next)
+	}
+	failed, _, _ := s.ListConfirmations(ctx, ConfirmationFilter{State: ConfirmationFailed})
+	if len(failed) != 1 || failed[0].ID != "b" {
+		t.Fatalf("failed filter: %+v", failed)
+	}
+	if _, _, err := s.ListConfirmations(ctx, ConfirmationFilter{After: "x"}); !errors.Is(err, ErrBadCursor) {
+		t.Fatalf("bad cursor: %v", err)
+	}
+}
