@@ -1,6 +1,87 @@
 package main
 
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
 // clientVerbs talk to a running daemon over its HTTP API.
 func clientVerbs() map[string]verb {
-	return map[string]verb{}
+	return map[string]verb{
+		"send":       {"send an SMS through the daemon", runSend},
+		"messages":   {"list outgoing messages and their states", runMessages},
+		"modems":     {"show the modems the daemon runs", runModems},
+		"sims":       {"show the SIMs the daemon has seen", runSIMs},
+		"inbox":      {"show received SMS; --follow waits for new ones", runInbox},
+		"hash-token": {"print the sha256: form of an API token for auth.tokens", runHashToken},
+	}
+}
+
+// parseArgs parses flags wherever they stand among the positional
+// arguments, so that "send NUMBER TEXT --wait" works as people type it.
+// After "--" everything is positional (a text that starts with "-").
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// newFlagSet returns a flag set that reports to stderr with a usage line and
+// a description above the flags.
+func newFlagSet(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: gsmbridge %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseSince reads --since: an RFC 3339 time, a local date or date and
+// time, or a duration meaning that long ago ("2h", "30m"). It returns the
+// RFC 3339 form the API takes.
+func parseSince(s string, now time.Time) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d).UTC().Format(time.RFC3339), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC().Format(time.RFC3339), nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t.UTC().Format(time.RFC3339), nil
+		}
+	}
+	return "", usageError{fmt.Sprintf("--since %q: want a time such as 2026-11-25T10:00:00Z, 2026-11-25 10:00, 2026-11-25, or a duration ago such as 2h", s)}
+}
+
+// noArgs rejects positional arguments a verb does not take.
+func noArgs(args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", strings.Join(args, " "))}
+	}
+	return nil
 }

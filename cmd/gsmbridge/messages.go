@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// messageStates are the states GET /v1/messages filters on; checked here so
+// that a typo is a usage error rather than an empty list.
+var messageStates = []string{"queued", "sending", "sent", "delivered", "undelivered", "failed", "expired", "unknown", "cancelled"}
+
+func runMessages(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("messages", "[flags]", "Lists outgoing messages, oldest first.", stderr)
+	state := fs.String("state", "", "only messages in this state: "+strings.Join(messageStates, ", "))
+	since := fs.String("since", "", "only messages created since this time, or this long ago (2h)")
+	limit := fs.Int("limit", 100, "messages per page (1-1000)")
+	all := fs.Bool("all", false, "follow next_cursor through every page")
+	cf := addClientFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	if *state != "" && !slices.Contains(messageStates, *state) {
+		return usageError{fmt.Sprintf("--state %q: want one of %s", *state, strings.Join(messageStates, ", "))}
+	}
+	if *limit < 1 || *limit > 1000 {
+		return usageError{"--limit must be from 1 to 1000"}
+	}
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	if *state != "" {
+		q.Set("state", *state)
+	}
+	sinceTime, err := parseSince(*since, time.Now())
+	if err != nil {
+		return err
+	}
+	if sinceTime != "" {
+		q.Set("since", sinceTime)
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	var list []message
+	var raw []json.RawMessage
+	var pageBody []byte
+	more := ""
+	for {
+		var page struct {
+			Messages   []json.RawMessage `json:"messages"`
+			NextCursor string            `json:"next_cursor"`
+		}
+		if pageBody, err = c.get(ctx, "/v1/messages", q, &page); err != nil {
+			return err
+		}
+		for _, r := range page.Messages {
+			var m message
+			if err := json.Unmarshal(r, &m); err != nil {
+				return fmt.Errorf("GET /v1/messages: the daemon's answer is not the JSON expected: %w", err)
+			}
+			list = append(list, m)
+		}
+		raw = append(raw, page.Messages...)
+		more = page.NextCursor
+		if !*all || more == "" {
+			break
+		}
+		q.Set("cursor", more)
+	}
+
+	if cf.json {
+		if !*all {
+			_, err := stdout.Write(pageBody)
+			return err
+		}
+		return writeJSONLine(stdout, map[string]any{"messages": nonNil(raw), "next_cursor": ""})
+	}
+	t := newTable(column{"ID", 0}, column{"STATE", 0}, column{"TO", 0}, column{"PARTS", 0}, column{"MODEM", 0},
+		column{"CREATED", 0}, column{"ERROR", 32}, column{"TEXT", 40})
+	for _, m := range list {
+		errText := ""
+		if m.LastError != nil {
+			errText = m.LastError.Code + ": " + m.LastError.Message
+		}
+		t.add(m.ID, m.State, m.To, strconv.Itoa(m.Parts), m.Modem, timeCell(m.CreatedAt), errText, m.Text)
+	}
+	if err := t.write(stdout); err != nil {
+		return err
+	}
+	if more != "" {
+		fmt.Fprintf(stderr, "more messages follow: add --all, or narrow with --state or --since\n")
+	}
+	return nil
+}
+
+// writeJSONLine prints v as one line of JSON, as the daemon does, keeping
+// "<" and "&" in texts readable.
+func writeJSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// nonNil makes an empty list print as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// message is an outgoing message as the API shows it, reduced to what the
+// CLI prints.
+type message struct {
+	ID        string    `json:"id"`
+	Reference string    `json:"reference"`
+	To        string    `json:"to"`
+	Text      string    `json:"text"`
+	Parts     int       `json:"parts"`
+	State     string    `json:"state"`
+	Modem     string    `json:"modem"`
+	Attempts  int       `json:"attempts"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	LastError *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"last_error"`
+}
+
+// sendRequest is the body of POST /v1/messages.
+type sendRequest struct {
+	To        string `json:"to"`
+	Text      string `json:"text"`
+	Modem     string `json:"modem,omitempty"`
+	Operator  string `json:"operator,omitempty"`
+	Report    bool   `json:"report,omitempty"`
+	TTL       string `json:"ttl,omitempty"`
+	Reference string `json:"reference,omitempty"`
+}
+
+func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("send", "NUMBER TEXT [flags]",
+		"Queues an SMS and prints its id and state. With --wait it follows the message\n"+
+			"until it is sent (or, with --report, delivered) and exits 1 if it is not.", stderr)
+	var req sendRequest
+	wait := fs.Bool("wait", false, "wait until the message is sent (with --report: delivered); exit 1 if it fails")
+	fs.StringVar(&req.Modem, "modem", "", "send only through this modem id")
+	fs.StringVar(&req.Operator, "operator", "", "send only through a SIM of this operator (PLMN such as 25001)")
+	fs.BoolVar(&req.Report, "report", false, "ask the network for a delivery report")
+	fs.StringVar(&req.TTL, "ttl", "", "give up when not sent within this time, such as 10m (default: the daemon's send.default_ttl)")
+	fs.StringVar(&req.Reference, "ref", "", "your own reference, shown back in the API and webhooks")
+	idemKey := fs.String("idempotency-key", "", "send at most once per key: repeating the command returns the first message")
+	cf := addClientFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageError{"give the NUMBER and the TEXT (quote the text)"}
+	}
+	req.To, req.Text = pos[0], pos[1]
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	r := request{method: http.MethodPost, path: "/v1/messages", body: req}
+	if *idemKey != "" {
+		r.header = http.Header{"Idempotency-Key": {*idemKey}}
+	}
+	data, err := c.do(ctx, r)
+	if err != nil {
+		return err
+	}
+	var m message
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("POST /v1/messages: the daemon's answer is not the JSON expected: %w", err)
+	}
+	if !*wait {
+		if cf.json {
+			_, err = stdout.Write(data)
+			return err
+		}
+		fmt.Fprintln(stdout, describeMessage(m))
+		return nil
+	}
+	if !cf.json {
+		fmt.Fprintln(stdout, describeMessage(m))
+	}
+	final, data, err := waitForMessage(ctx, c, m, req.Report, func(m message) {
+		if !cf.json {
+			fmt.Fprintln(stdout, describeMessage(m))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if cf.json {
+		if _, err := stdout.Write(data); err != nil {
+			return err
+		}
+	}
+	return outcomeError(final, req.Report)
+}
+
+func describeMessage(m message) string {
+	s := m.ID + " " + m.State
+	if m.Parts > 1 {
+		s += fmt.Sprintf(" (%d parts)", m.Parts)
+	}
+	if m.Modem != "" && m.State != "queued" {
+		s += " via " + m.Modem
+	}
+	return s
+}
+
+// waitForMessage polls the message until the wait is over (see waitOver),
+// calling changed for every new state seen. It polls quickly at first, as a
+// message usually leaves within a second, then backs off to spare the daemon.
+func waitForMessage(ctx context.Context, c *apiClient, m message, report bool, changed func(message)) (message, []byte, error) {
+	path := "/v1/messages/" + url.PathEscape(m.ID)
+	interval := 100 * time.Millisecond
+	var data []byte
+	for first := true; first || !waitOver(m.State, report); first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return m, nil, fmt.Errorf("stopped waiting; message %s is %s (gsmbridge messages shows where it goes)", m.ID, m.State)
+			case <-time.After(interval):
+			}
+			interval = min(2*interval, 2*time.Second)
+		}
+		var next message
+		var err error
+		if data, err = c.get(ctx, path, nil, &next); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return m, nil, fmt.Errorf("stopped waiting; message %s is %s", m.ID, m.State)
+			}
+			return m, nil, err
+		}
+		if next.State != m.State {
+			changed(next)
+		}
+		m = next
+	}
+	return m, data, nil
+}
+
+// waitOver reports whether --wait has an answer: the message reached the
+// state asked for, or one it cannot come back from. unknown ends the wait
+// too: the daemon itself cannot tell whether the modem sent it.
+func waitOver(state string, report bool) bool {
+	switch state {
+	case "failed", "expired", "cancelled", "undelivered", "unknown", "delivered":
+		return true
+	case "sent":
+		return !report
+	}
+	return false
+}
+
+// outcomeError turns a message that did not get where --wait wanted into an
+// error that says why, with the modem's own code.
+func outcomeError(m message, report bool) error {
+	switch m.State {
+	case "delivered":
+		return nil
+	case "sent":
+		if !report {
+			return nil
+		}
+	}
+	err := fmt.Errorf("message %s: %s", m.ID, m.State)
+	if e := m.LastError; e != nil {
+		// The modem's own text often carries the code already.
+		if strings.Contains(e.Message, e.Code) {
+			err = fmt.Errorf("%w: %s", err, e.Message)
+		} else {
+			err = fmt.Errorf("%w: %s (%s)", err, e.Message, e.Code)
+		}
+	}
+	return err
+}

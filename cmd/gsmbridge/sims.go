@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strconv"
+	"time"
+)
+
+// simRecord is a SIM as GET /v1/sims shows it, reduced to what the table
+// prints.
+type simRecord struct {
+	ICCID          string    `json:"iccid"`
+	MSISDN         string    `json:"msisdn"`
+	PLMN           string    `json:"plmn"`
+	ModemID        string    `json:"modem"`
+	State          string    `json:"state"`
+	StateReason    string    `json:"state_reason"`
+	FailStreak     int       `json:"consecutive_failures"`
+	LastSentAt     time.Time `json:"last_sent_at"`
+	LastReceivedAt time.Time `json:"last_received_at"`
+	LastSeen       time.Time `json:"last_seen"`
+}
+
+func runSIMs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sims", "[flags]", "Shows every SIM the daemon has seen, in which modem, and how it fares.", stderr)
+	cf := addClientFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var answer struct {
+		SIMs []simRecord `json:"sims"`
+	}
+	data, err := c.get(ctx, "/v1/sims", nil, &answer)
+	if err != nil {
+		return err
+	}
+	if cf.json {
+		_, err := stdout.Write(data)
+		return err
+	}
+	t := newTable(column{"ICCID", 0}, column{"MSISDN", 0}, column{"PLMN", 0}, column{"MODEM", 0}, column{"STATE", 0},
+		column{"REASON", 32}, column{"FAILURES", 0}, column{"LAST SENT", 0}, column{"LAST RECEIVED", 0}, column{"LAST SEEN", 0})
+	for _, s := range answer.SIMs {
+		t.add(s.ICCID, s.MSISDN, s.PLMN, s.ModemID, s.State, s.StateReason, strconv.Itoa(s.FailStreak),
+			timeCell(s.LastSentAt), timeCell(s.LastReceivedAt), timeCell(s.LastSeen))
+	}
+	return t.write(stdout)
+}
