@@ -1,0 +1,135 @@
+package sim
+
+import (
+	"errors"
+	"io"
+	"os"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestVanishAndReturn(t *testing.T) {
+	n := newTestNetwork(t, NetworkOptions{})
+	m := addModem(t, n, ModemConfig{Dialect: SIMCom, TTY: "ttyUSB3"})
+	c := ready(t, m)
+	old := m.Path()
+	m.Vanish()
+	buf := make([]byte, 16)
+	if err := c.f.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// A hung-up tty reads as end of file and refuses writes with EIO, on a
+	// pty exactly as on a USB serial port whose device went away.
+	if _, err := c.f.Read(buf); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EIO) {
+		t.Fatalf("host read after vanish: %v, want EOF or EIO", err)
+	}
+	if _, err := c.f.Write([]byte("AT\r")); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("host write after vanish: %v, want EIO", err)
+	}
+	if _, err := os.Lstat(old); !os.IsNotExist(err) {
+		t.Fatalf("%s still there: %v", old, err)
+	}
+	if err := m.Return("ttyUSB7"); err != nil {
+		t.Fatal(err)
+	}
+	if m.Path() == old {
+		t.Fatal("path did not change")
+	}
+	c2 := dial(t, m.Path())
+	c2.expect("SMS Ready\r\n")
+	if got := c2.cmd("AT+CGSN"); got != "AT+CGSN\r\r\n"+m.Config().IMEI+"\r\n\r\nOK\r\n" {
+		t.Fatalf("after return (echo on again): %q", got)
+	}
+	if err := m.Return(""); err == nil {
+		t.Fatal("Return of a present modem succeeded")
+	}
+}
+
+func TestHang(t *testing.T) {
+	n := newTestNetwork(t, NetworkOptions{})
+	m := addModem(t, n, ModemConfig{})
+	c := ready(t, m)
+	m.Hang(5 * time.Second)
+	c.send("AT+CSQ\r")
+	c.quiet(20 * time.Millisecond)
+	// After the hang the modem reads again; what it got meanwhile is lost.
+	waitFor(t, "the modem to answer again", func() bool {
+		c.send("AT\r")
+		if err := c.f.SetReadDeadline(time.Now().Add(20 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		nr, _ := c.f.Read(buf)
+		return nr > 0
+	})
+}
+
+func TestCommandFaults(t *testing.T) {
+	n := newTestNetwork(t, NetworkOptions{})
+	n.AddPhone("+79991234567", PhoneRule{Never: true})
+	m := addModem(t, n, ModemConfig{})
+	c := ready(t, m)
+	m.FailCommand("AT+CSQ", 1, "+CME ERROR: 14")
+	m.FailSends(2, 38)
+	hexes, lengths := submitPDUs(t, "+79991234567", "hi", false)
+	steps := []struct{ name, got, want string }{
+		{"failed CSQ", c.cmd("AT+CSQ"), "\r\n+CME ERROR: 14\r\n"},
+		{"CSQ again", c.cmd("AT+CSQ"), "\r\n+CSQ: 17,99\r\n\r\nOK\r\n"},
+		{"send 1", c.sendPDU(hexes[0], lengths[0]), "\r\n+CMS ERROR: 38\r\n"},
+		{"send 2", c.sendPDU(hexes[0], lengths[0]), "\r\n+CMS ERROR: 38\r\n"},
+		{"send 3", c.sendPDU(hexes[0], lengths[0]), "\r\n+CMGS: 0\r\n\r\nOK\r\n"},
+	}
+	for _, s := range steps {
+		if s.got != s.want {
+			t.Errorf("%s: got %q, want %q", s.name, s.got, s.want)
+		}
+	}
+	if len(m.Sent()) != 1 {
+		t.Errorf("Sent() = %d, want only the accepted one", len(m.Sent()))
+	}
+}
+
+func TestLatency(t *testing.T) {
+	n := newTestNetwork(t, NetworkOptions{})
+	m := addModem(t, n, ModemConfig{})
+	c := ready(t, m)
+	m.SetLatency("AT+CSQ", 10*time.Second) // 100 ms of real time on the test clock
+	start := time.Now()
+	c.mustOK("AT+CSQ")
+	if d := time.Since(start); d < 90*time.Millisecond {
+		t.Errorf("answered after %v, want the configured latency", d)
+	}
+	start = time.Now()
+	c.mustOK("AT+CGMI")
+	if d := time.Since(start); d > 90*time.Millisecond {
+		t.Errorf("other commands delayed too: %v", d)
+	}
+}
+
+func TestSIMSwap(t *testing.T) {
+	n := newTestNetwork(t, NetworkOptions{})
+	m := addModem(t, n, ModemConfig{PLMN: "25001"})
+	c := ready(t, m)
+	m.RemoveSIM()
+	if got := c.cmd("AT+CIMI"); got != "\r\n+CME ERROR: 10\r\n" {
+		t.Errorf("no SIM: %q", got)
+	}
+	if got := c.mustOK("AT+CREG?"); !slices.Equal(got, []string{"+CREG: 0,0"}) {
+		t.Errorf("no SIM: %q", got)
+	}
+	m.InsertSIM("8970220000000000017", "250201111111111", "+79040000001")
+	if got := c.mustOK("AT+CIMI"); !slices.Equal(got, []string{"250201111111111"}) {
+		t.Errorf("got %q", got)
+	}
+	if got := c.mustOK("AT+COPS?"); !slices.Equal(got, []string{`+COPS: 0,0,"Tele2",2`}) {
+		t.Errorf("got %q", got)
+	}
+	if got := c.mustOK("AT+CRSM=176,12258,0,0,10"); !slices.Equal(got, []string{`+CRSM: 144,0,"980722000000000010F7"`}) {
+		t.Errorf("got %q", got)
+	}
+	if err := n.SendFromPhone("+79991112233", "+79040000001", "to the new SIM"); err != nil {
+		t.Error(err)
+	}
+}
