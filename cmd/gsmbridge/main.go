@@ -24,6 +24,7 @@ type verb struct {
 func verbs() map[string]verb {
 	return map[string]verb{
 		"check-config": {"validate a configuration file", runCheckConfig},
+		"sim":          {"run simulated modems and print their device paths", runSim},
 	}
 }
 
