@@ -133,7 +133,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		go func() { defer wg.Done(); o.run(workCtx) }()
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(newLimitListener(ln, d.cfg.LimitsHTTP.MaxConnections)) }()
 
 	select {
 	case <-ctx.Done():

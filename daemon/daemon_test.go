@@ -43,7 +43,13 @@ func startHarness(t *testing.T, dialects ...sim.Dialect) *harness {
 // starts.
 func startHarnessWith(t *testing.T, adjust func(*config.Config), dialects ...sim.Dialect) *harness {
 	t.Helper()
-	n, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
+	return startHarnessNet(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond}, adjust, dialects...)
+}
+
+// startHarnessNet also sets how the simulated network behaves.
+func startHarnessNet(t *testing.T, opts sim.NetworkOptions, adjust func(*config.Config), dialects ...sim.Dialect) *harness {
+	t.Helper()
+	n, err := sim.NewNetwork(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,5 +412,23 @@ func TestSIMSwapIsDetectedAndAnnounced(t *testing.T) {
 	h.do("GET", "/v1/modems", nil, &modems)
 	if types := h.eventTypes("modem", modems.Modems[0].ID); len(types) < 2 || types[0] != "modem.up" {
 		t.Fatalf("modem events %v", types)
+	}
+}
+
+func TestMissingDeliveryReportIsFlaggedAfterTheWait(t *testing.T) {
+	// The network takes an hour to report; the daemon waits 50 ms.
+	h := startHarnessNet(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: time.Hour},
+		func(c *config.Config) { c.Send.ReportWait = 50 * time.Millisecond }, sim.Generic)
+	h.waitReady(1)
+	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	var acc struct{ ID string }
+	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "x", "report": true}, &acc)
+	var m store.Message
+	eventually(t, "report overdue", func() bool {
+		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
+		return m.ReportOverdue
+	})
+	if m.State != store.Sent {
+		t.Fatalf("state %s, want sent", m.State)
 	}
 }

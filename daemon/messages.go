@@ -138,6 +138,7 @@ func (d *Daemon) getMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	d.markOverdue(m)
 	writeJSON(w, http.StatusOK, m)
 }
 
@@ -184,5 +185,15 @@ func (d *Daemon) listMessages(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []*store.Message{}
 	}
+	for _, m := range list {
+		d.markOverdue(m)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"messages": list, "next_cursor": next})
+}
+
+// markOverdue flags a sent message whose delivery report should have come by
+// now, so a caller can tell "not yet" from "probably never".
+func (d *Daemon) markOverdue(m *store.Message) {
+	m.ReportOverdue = m.Report && (m.State == store.Sent || m.State == store.Unknown) &&
+		!m.SentAt.IsZero() && d.now().Sub(m.SentAt) > d.cfg.Send.ReportWait
 }

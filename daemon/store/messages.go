@@ -97,7 +97,10 @@ type Message struct {
 	SentAt      time.Time    `json:"sent_at,omitzero"`
 	FinalAt     time.Time    `json:"final_at,omitzero"`
 	Error       *ErrorInfo   `json:"last_error,omitempty"`
-	PartList    []Part       `json:"part_list"`
+	// ReportOverdue says a requested delivery report has not come within
+	// the configured wait; it is worked out when the message is read.
+	ReportOverdue bool   `json:"report_overdue,omitempty"`
+	PartList      []Part `json:"part_list"`
 }
 
 // ErrorInfo is the last error a message met, with the modem's own code.
