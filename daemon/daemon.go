@@ -124,7 +124,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.runWebhooks, d.runRetention, d.runConfirmations, d.runBalances} {
+	for _, task := range []func(context.Context){d.runWebhooks, d.runRetention, d.runConfirmations, d.runBalances, d.runStalledCheck} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}

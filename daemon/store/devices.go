@@ -36,6 +36,7 @@ type SIM struct {
 	StateSince     time.Time `json:"state_since,omitzero"`
 	FailStreak     int       `json:"consecutive_failures"`
 	Seq            int       `json:"version"`
+	ReceiveStalled bool      `json:"receiving_stalled"`
 	failRecipients string
 	LastSentAt     time.Time `json:"last_sent_at,omitzero"`
 	LastReceivedAt time.Time `json:"last_received_at,omitzero"`
@@ -141,13 +142,13 @@ func (s *Store) SIMs(ctx context.Context) ([]SIM, error) {
 }
 
 const simColumns = `iccid, imsi, msisdn, plmn, smsc, modem_id, state, state_reason, state_since, fail_streak,
-	fail_recipients, seq, last_sent_at, last_received_at, first_seen, last_seen`
+	fail_recipients, seq, receive_stalled, last_sent_at, last_received_at, first_seen, last_seen`
 
 func scanSIM(r scanner) (SIM, error) {
 	var s SIM
 	var since, sent, recv, first, last int64
 	err := r.Scan(&s.ICCID, &s.IMSI, &s.MSISDN, &s.PLMN, &s.SMSC, &s.ModemID, &s.State, &s.StateReason,
-		&since, &s.FailStreak, &s.failRecipients, &s.Seq, &sent, &recv, &first, &last)
+		&since, &s.FailStreak, &s.failRecipients, &s.Seq, &s.ReceiveStalled, &sent, &recv, &first, &last)
 	s.StateSince, s.LastSentAt, s.LastReceivedAt = fromMS(since), fromMS(sent), fromMS(recv)
 	s.FirstSeen, s.LastSeen = fromMS(first), fromMS(last)
 	return s, err

@@ -49,6 +49,7 @@ CREATE TABLE sims (
 	fail_streak      INTEGER NOT NULL DEFAULT 0,
 	fail_recipients  TEXT NOT NULL DEFAULT '',
 	seq              INTEGER NOT NULL DEFAULT 1,
+	receive_stalled  INTEGER NOT NULL DEFAULT 0,
 	last_sent_at     INTEGER NOT NULL DEFAULT 0,
 	last_received_at INTEGER NOT NULL DEFAULT 0,
 	first_seen       INTEGER NOT NULL,

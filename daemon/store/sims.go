@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // SIM states.
@@ -93,4 +94,51 @@ func simEvent(t *Tx, iccid, typ string, out *SIM) error {
 	}
 	*out = sim
 	return appendEvent(t, typ, "sim", iccid, sim.Seq, sim)
+}
+
+// StalledSIMs returns the SIMs whose receiving looks stalled at now: they
+// have received before, nothing for longer than after, and sent successfully
+// since their last received SMS. Such silence is the classic sign of
+// indications switched off or storage full.
+func (s *Store) StalledSIMs(ctx context.Context, now time.Time, after time.Duration) (stalled, flagged []string, err error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT iccid, receive_stalled,
+		(last_received_at > 0 AND last_received_at < ? AND last_sent_at > last_received_at) FROM sims`, ms(now.Add(-after)))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var iccid string
+		var was, is bool
+		if err := rows.Scan(&iccid, &was, &is); err != nil {
+			return nil, nil, err
+		}
+		if is {
+			stalled = append(stalled, iccid)
+		}
+		if was {
+			flagged = append(flagged, iccid)
+		}
+	}
+	return stalled, flagged, rows.Err()
+}
+
+// SetReceiveStalled records the stalled flag of a SIM, announcing a change as
+// receiving.stalled or receiving.resumed (once per change).
+func (s *Store) SetReceiveStalled(ctx context.Context, iccid string, stalled bool) error {
+	return s.Write(ctx, func(t *Tx) error {
+		res, err := t.exec("UPDATE sims SET receive_stalled=? WHERE iccid=? AND receive_stalled!=?", boolInt(stalled), iccid, boolInt(stalled))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		typ := "receiving.resumed"
+		if stalled {
+			typ = "receiving.stalled"
+		}
+		var sim SIM
+		return simEvent(t, iccid, typ, &sim)
+	})
 }

@@ -1,0 +1,40 @@
+package daemon
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// runStalledCheck watches for SIMs that stopped receiving while their sends
+// still go out: the quiet failure every modem gateway meets (indications
+// switched off by a missed acknowledgement or a reboot, a full SIM) and that
+// no error ever reports.
+func (d *Daemon) runStalledCheck(ctx context.Context) {
+	every := min(d.cfg.Receive.StalledAfter/4, time.Minute)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		stalled, flagged, err := d.store.StalledSIMs(ctx, d.now(), d.cfg.Receive.StalledAfter)
+		if err != nil {
+			d.log.Error("stalled-receiving check", "err", err)
+			continue
+		}
+		for _, iccid := range stalled {
+			if !slices.Contains(flagged, iccid) {
+				d.log.Warn("SIM sends but has received nothing for too long: receiving may have stopped", "iccid", iccid, "after", d.cfg.Receive.StalledAfter)
+			}
+			d.store.SetReceiveStalled(ctx, iccid, true)
+		}
+		for _, iccid := range flagged {
+			if !slices.Contains(stalled, iccid) {
+				d.store.SetReceiveStalled(ctx, iccid, false)
+			}
+		}
+	}
+}
