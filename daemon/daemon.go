@@ -23,6 +23,9 @@ import (
 type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Wrap, when set, wraps the daemon's HTTP handler (serve --sim adds the
+	// simulated phones' endpoints this way).
+	Wrap func(http.Handler) http.Handler
 	// open replaces hw.Open in tests.
 	open portOpener
 }
@@ -37,6 +40,7 @@ type Daemon struct {
 	sched    *Scheduler
 	profiles *ussd.Profiles
 	openAPI  []byte
+	wrap     func(http.Handler) http.Handler
 
 	reopenMin, reopenMax time.Duration
 
@@ -47,7 +51,7 @@ type Daemon struct {
 
 // New opens the store and prepares the owners; Run starts them.
 func New(cfg *config.Config, opts Options) (*Daemon, error) {
-	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, ids: map[string]*owner{},
+	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, wrap: opts.Wrap, ids: map[string]*owner{},
 		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -113,8 +117,12 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		d.sched.Enqueue(m)
 	}
 
+	handler := d.Handler()
+	if d.wrap != nil {
+		handler = d.wrap(handler)
+	}
 	srv := &http.Server{
-		Handler:           d.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      90 * time.Second,

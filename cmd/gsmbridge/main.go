@@ -21,8 +21,20 @@ type verb struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
+// verbs gathers the verb groups; each group lives in its own file.
 func verbs() map[string]verb {
+	all := map[string]verb{}
+	for _, group := range []map[string]verb{coreVerbs(), clientVerbs(), ussdVerbs(), eventVerbs(), confirmVerbs()} {
+		for name, v := range group {
+			all[name] = v
+		}
+	}
+	return all
+}
+
+func coreVerbs() map[string]verb {
 	return map[string]verb{
+		"serve":        {"run the daemon (--config FILE, or --sim for simulated modems)", runServe},
 		"check-config": {"validate a configuration file", runCheckConfig},
 		"sim":          {"run simulated modems and print their device paths", runSim},
 	}

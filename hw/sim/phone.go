@@ -63,6 +63,18 @@ func (n *Network) PhoneInbox(msisdn string) []Message {
 	return append([]Message(nil), p.inbox...)
 }
 
+// Phones lists the customer phones in the network, sorted.
+func (n *Network) Phones() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]string, 0, len(n.phones))
+	for _, p := range n.phones {
+		out = append(out, p.number)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // phoneReceives files one part of an SMS for a phone; false when no such
 // phone exists. A complete message lands in the inbox and may be answered.
 func (n *Network) phoneReceives(from, to string, t *tpdu.TPDU) bool {
