@@ -41,6 +41,7 @@ type Daemon struct {
 	profiles *ussd.Profiles
 	openAPI  []byte
 	wrap     func(http.Handler) http.Handler
+	metrics  *metrics
 
 	reopenMin, reopenMax time.Duration
 
@@ -67,6 +68,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.openAPI = doc
+	d.metrics = newMetrics(d)
 	merged, err := mergeProfiles(ussd.DefaultProfiles(), cfg.Operators)
 	if err != nil {
 		return nil, err
@@ -132,7 +134,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.runWebhooks, d.runRetention, d.runConfirmations, d.runBalances, d.runStalledCheck} {
+	for _, task := range []func(context.Context){d.runWebhooks, d.runRetention, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runWatchdog} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}
@@ -142,6 +144,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(newLimitListener(ln, d.cfg.LimitsHTTP.MaxConnections)) }()
+	d.notifyReady()
 
 	select {
 	case <-ctx.Done():
