@@ -59,7 +59,7 @@ type route struct {
 
 // allRoutes gathers every feature's routes.
 func allRoutes() []route {
-	return slices.Concat(coreRoutes, messageRoutes, modemRoutes, inboxRoutes, eventRoutes, ussdRoutes, confirmationRoutes, statusRoutes)
+	return slices.Concat(coreRoutes, messageRoutes, modemRoutes, inboxRoutes, eventRoutes, ussdRoutes, confirmationRoutes, statusRoutes, metricsRoutes)
 }
 
 var modemRoutes = []route{

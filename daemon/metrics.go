@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// metricsRoutes serve /metrics and /readyz.
+var metricsRoutes = []route{}
+
 // metrics holds the daemon's Prometheus metrics (own registry). Owners and
 // features report into it; scrapes read snapshots and never touch a modem.
 type metrics struct{}
