@@ -1,9 +1,352 @@
 package daemon
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/atcmd"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/hw"
+	"github.com/gsmbridge/gsmbridge/ussd"
+)
 
 // ussdRoutes serve USSD sessions and SIM balances.
-var ussdRoutes = []route{}
+var ussdRoutes = []route{
+	{"POST", "/v1/modems/{id}/ussd", (*Daemon).startUSSD, false},
+	{"POST", "/v1/ussd/{session_id}/reply", (*Daemon).replyUSSD, false},
+	{"DELETE", "/v1/ussd/{session_id}", (*Daemon).endUSSD, false},
+	{"GET", "/v1/sims/{iccid}/balance", (*Daemon).simBalance, false},
+	{"GET", "/v1/modems/{id}/balance", (*Daemon).modemBalance, false},
+}
 
-// runBalances runs the scheduled, staggered balance checks until ctx ends.
-func (d *Daemon) runBalances(ctx context.Context) {}
+// Session purposes: an interactive session through the API, or a balance
+// check. Both hold the modem, so neither runs during the other.
+const (
+	purposeAPI     = "api"
+	purposeBalance = "balance"
+)
+
+// ussdAnswer is what the sessions API returns for each exchange.
+type ussdAnswer struct {
+	SessionID string    `json:"session_id"`
+	Modem     string    `json:"modem"`
+	Status    string    `json:"status"`
+	Text      string    `json:"text"`
+	Raw       string    `json:"raw"`
+	DCS       int       `json:"dcs"`
+	Decoding  string    `json:"decoding,omitempty"`
+	Open      bool      `json:"open"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// runBalances runs the scheduled, staggered balance checks and closes
+// abandoned USSD sessions until ctx ends. Sessions left live by a previous
+// run are closed first: the waits they stood for died with that process.
+func (d *Daemon) runBalances(ctx context.Context) {
+	if n, err := d.store.CloseStaleUSSD(ctx, d.now()); err != nil {
+		d.log.Error("close USSD sessions of the previous run", "err", err)
+	} else if n > 0 {
+		d.log.Warn("closed USSD sessions left open by the previous run", "count", n)
+	}
+	tick := ussdTick(d.cfg.USSD.SessionTimeout)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); d.reapUSSD(ctx, tick) }()
+	go func() { defer wg.Done(); d.scheduleBalances(ctx, tick) }()
+	wg.Wait()
+}
+
+// ussdTick is how often sessions and the balance schedule are looked at: a
+// tenth of the session cap, so a timeout is kept to within 10 %, at most
+// once a second.
+func ussdTick(sessionTimeout time.Duration) time.Duration {
+	return min(max(sessionTimeout/10, 20*time.Millisecond), time.Second)
+}
+
+// reapUSSD closes interactive sessions past their cap with AT+CUSD=2 and
+// keeps the lanes of live sessions paused (an owner that reconnected adds
+// its lane back as usable).
+func (d *Daemon) reapUSSD(ctx context.Context, tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		live, err := d.store.LiveUSSDSessions(ctx)
+		if err != nil {
+			d.log.Error("list USSD sessions", "err", err)
+			continue
+		}
+		for _, u := range live {
+			if u.Purpose != purposeAPI {
+				continue
+			}
+			if u.State == store.USSDOpen && !d.now().Before(u.ExpiresAt) {
+				d.closeSession(ctx, u, store.USSDOpen, "timeout")
+				continue
+			}
+			d.sched.SetUsable(u.ModemID, false)
+		}
+	}
+}
+
+// closeSession ends a live session: the record first (so no answer slips in),
+// then the network session unless the network ended it itself ("done"),
+// then the lane goes back to sending.
+func (d *Daemon) closeSession(ctx context.Context, u store.USSDSession, from, reason string) (store.USSDSession, error) {
+	closed, err := d.store.MoveUSSD(ctx, u.ID, from, store.USSDClosed, reason)
+	if err != nil {
+		return u, err
+	}
+	if reason != "done" {
+		ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := d.OnModem(ectx, u.ModemID, func(ctx context.Context, eng *atcmd.Engine) error { return EndUSSD(ctx, eng) }); err != nil {
+			d.log.Warn("end USSD session on the modem", "modem", u.ModemID, "session", u.ID, "err", err)
+		}
+		cancel()
+	}
+	if u.Purpose == purposeAPI {
+		// Only API sessions pause the lane; a balance check must not
+		// resume a lane paused for another reason (a suspect SIM).
+		d.sched.SetUsable(u.ModemID, true)
+	}
+	d.log.Info("USSD session closed", "modem", u.ModemID, "session", u.ID, "reason", reason)
+	return closed, nil
+}
+
+// exchangeTimeout bounds one exchange through the owner: the wait for the
+// network plus the commands around it.
+func (d *Daemon) exchangeTimeout() time.Duration { return d.cfg.USSD.ReplyTimeout + 15*time.Second }
+
+// ussdOnModem runs one exchange on a modem's owner.
+func (d *Daemon) ussdOnModem(ctx context.Context, st ModemStatus, text string) (ussd.Reply, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.exchangeTimeout())
+	defer cancel()
+	var reply ussd.Reply
+	err := d.OnModem(ctx, st.ID, func(ctx context.Context, eng *atcmd.Engine) error {
+		var err error
+		reply, err = d.runUSSD(ctx, eng, st, text)
+		return err
+	})
+	return reply, err
+}
+
+// runUSSD picks the modem's dialect, runs the exchange and remembers the
+// dialect a real reply showed, per model and firmware.
+func (d *Daemon) runUSSD(ctx context.Context, eng USSDEngine, st ModemStatus, text string) (ussd.Reply, error) {
+	key := strings.ToLower(strings.Join(strings.Fields(st.Model+" "+st.Revision), " "))
+	learned, err := d.store.USSDDialect(ctx, key)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return ussd.Reply{}, err
+	}
+	configured := d.configuredDialect(st)
+	charset := ""
+	if configured == "" && learned == "" {
+		charset = ReadCharset(ctx, eng)
+	}
+	dialect, source := PickUSSDDialect(configured, learned, st.Manufacturer, charset)
+	reply, err := ExchangeUSSD(ctx, eng, text, USSDOptions{
+		Dialect:      dialect,
+		Huawei:       hw.VendorOf(st.Manufacturer) == hw.VendorHuawei,
+		ReplyTimeout: d.cfg.USSD.ReplyTimeout,
+	})
+	if err != nil || source == DialectFromConfig {
+		return reply, err
+	}
+	if seen, ok := ussd.Learn(dialect, reply); ok && (source == DialectFromIdentity || seen != dialect) {
+		if err := d.store.SaveUSSDDialect(context.WithoutCancel(ctx), key, string(seen)); err != nil {
+			d.log.Error("remember USSD dialect", "model", key, "err", err)
+		} else {
+			d.log.Info("learned USSD dialect", "model", key, "dialect", seen, "was", dialect)
+		}
+	}
+	return reply, nil
+}
+
+// configuredDialect is the modem entry's ussd_dialect, else ussd.dialects
+// by model and firmware.
+func (d *Daemon) configuredDialect(st ModemStatus) string {
+	for _, m := range d.cfg.Modems {
+		if m.Port == st.Port && m.USSDDialect != "" {
+			return m.USSDDialect
+		}
+	}
+	if v, ok := d.cfg.USSD.Dialect(st.Model, st.Revision); ok {
+		return v
+	}
+	return ""
+}
+
+func (d *Daemon) modemStatus(id string) (ModemStatus, error) {
+	for _, m := range d.Modems() {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	return ModemStatus{}, fmt.Errorf("modem %s: %w", id, errNoModem)
+}
+
+func (d *Daemon) startUSSD(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := ussd.ValidCode(req.Code); err != nil {
+		writeError(w, badField("code", "%v", err))
+		return
+	}
+	st, err := d.modemStatus(r.PathValue("id"))
+	if err != nil {
+		writeUSSDError(w, err)
+		return
+	}
+	if !d.profiles.Allowed(req.Code, d.cfg.USSD.Allow) {
+		writeError(w, &apiError{Status: http.StatusForbidden, Code: "ussd_not_allowed",
+			Message: "this code is not an operator's balance or own-number code and not in ussd.allow", Field: "code"})
+		return
+	}
+	u, err := d.store.ClaimUSSD(r.Context(), store.USSDSession{ID: store.NewID("ussd_", d.now()), ModemID: st.ID,
+		ICCID: st.ICCID, Purpose: purposeAPI, ExpiresAt: d.now().Add(d.cfg.USSD.SessionTimeout)})
+	if err != nil {
+		writeUSSDError(w, err)
+		return
+	}
+	d.sched.SetUsable(st.ID, false)
+	d.exchangeInSession(w, r, st, u, req.Code)
+}
+
+func (d *Daemon) replyUSSD(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Text string `json:"text"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := ussd.ValidCode(req.Text); err != nil {
+		writeError(w, badField("text", "%v", err))
+		return
+	}
+	u, err := d.store.MoveUSSD(r.Context(), r.PathValue("session_id"), store.USSDOpen, store.USSDRunning, "")
+	if err != nil {
+		writeUSSDError(w, err)
+		return
+	}
+	st, err := d.modemStatus(u.ModemID)
+	if err != nil {
+		d.closeSession(context.WithoutCancel(r.Context()), u, store.USSDRunning, "modem gone")
+		writeUSSDError(w, err)
+		return
+	}
+	d.exchangeInSession(w, r, st, u, req.Text)
+}
+
+// exchangeInSession runs one exchange of a running session and leaves the
+// session open when the network asks for more, closed otherwise.
+func (d *Daemon) exchangeInSession(w http.ResponseWriter, r *http.Request, st ModemStatus, u store.USSDSession, text string) {
+	reply, err := d.ussdOnModem(r.Context(), st, text)
+	// The session's fate is decided even when the client has gone.
+	ctx := context.WithoutCancel(r.Context())
+	if err != nil {
+		d.log.Info("USSD exchange failed", "modem", st.ID, "session", u.ID, "err", err)
+		d.closeSession(ctx, u, store.USSDRunning, "failed")
+		writeUSSDError(w, err)
+		return
+	}
+	ans := ussdAnswer{SessionID: u.ID, Modem: st.ID, Status: reply.Status.String(), Text: reply.Text, Raw: reply.Raw,
+		DCS: reply.DCS, Decoding: reply.Decoding}
+	if reply.Status == ussd.StatusActionRequired && d.now().Before(u.ExpiresAt) {
+		if _, err := d.store.MoveUSSD(ctx, u.ID, store.USSDRunning, store.USSDOpen, ""); err != nil {
+			writeUSSDError(w, err)
+			return
+		}
+		ans.Open, ans.ExpiresAt = true, u.ExpiresAt
+		writeJSON(w, http.StatusOK, ans)
+		return
+	}
+	reason := "done"
+	if reply.Status == ussd.StatusActionRequired {
+		// The cap passed while the network answered: the menu is
+		// abandoned, not left hanging.
+		reason = "timeout"
+	}
+	d.closeSession(ctx, u, store.USSDRunning, reason)
+	writeJSON(w, http.StatusOK, ans)
+}
+
+func (d *Daemon) endUSSD(w http.ResponseWriter, r *http.Request) {
+	u, err := d.store.GetUSSDSession(r.Context(), r.PathValue("session_id"))
+	if err != nil {
+		writeUSSDError(w, err)
+		return
+	}
+	switch u.State {
+	case store.USSDClosed:
+		writeJSON(w, http.StatusOK, u)
+		return
+	case store.USSDRunning:
+		writeError(w, &apiError{Status: http.StatusConflict, Code: "ussd_running",
+			Message: "a request of this session is waiting for the network; end it after the answer"})
+		return
+	}
+	closed, err := d.closeSession(context.WithoutCancel(r.Context()), u, store.USSDOpen, "ended by client")
+	if err != nil {
+		writeUSSDError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, closed)
+}
+
+// writeUSSDError answers with the modem's own codes kept: a busy modem names
+// the session holding it, a network failure its +CUSD or +CME code and any
+// text that came with it.
+func writeUSSDError(w http.ResponseWriter, err error) {
+	var busy *store.USSDBusyError
+	var ue *USSDError
+	switch {
+	case errors.As(err, &busy):
+		writeJSON(w, http.StatusConflict, map[string]any{"error": map[string]any{
+			"code": "modem_busy", "message": busy.Error(),
+			"session_id": busy.Holder.ID, "since": busy.Holder.StartedAt, "purpose": busy.Holder.Purpose}})
+	case errors.As(err, &ue):
+		status := http.StatusBadGateway
+		if ue.Kind == USSDNoAnswer {
+			status = http.StatusGatewayTimeout
+		}
+		writeJSON(w, status, map[string]any{"error": map[string]any{
+			"code": "ussd_" + ue.Kind, "message": ue.Error(), "modem_code": ue.Code, "meaning": ue.Meaning,
+			"text": ue.Text, "raw": ue.Raw}})
+	case errors.Is(err, errNoModem):
+		writeError(w, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()})
+	case errors.Is(err, ErrModemNotReady):
+		writeError(w, &apiError{Status: http.StatusServiceUnavailable, Code: "modem_not_ready", Message: err.Error()})
+	case errors.Is(err, store.ErrConflict):
+		writeError(w, &apiError{Status: http.StatusConflict, Code: "ussd_session_not_open", Message: err.Error()})
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, atcmd.ErrTimeout):
+		writeError(w, &apiError{Status: http.StatusGatewayTimeout, Code: "timeout", Message: err.Error()})
+	case modemRefused(err):
+		info := errorInfo(err)
+		writeError(w, &apiError{Status: http.StatusBadGateway, Code: "modem_error", Message: info.Code + ": " + info.Message})
+	default:
+		writeError(w, err)
+	}
+}
+
+func modemRefused(err error) bool {
+	var re *atcmd.ResultError
+	var cme *atcmd.CMEError
+	var cms *atcmd.CMSError
+	return errors.As(err, &re) || errors.As(err, &cme) || errors.As(err, &cms) ||
+		errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrReboot) || errors.Is(err, atcmd.ErrHung)
+}

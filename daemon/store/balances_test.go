@@ -149,6 +149,17 @@ func TestServiceSMSSinceFindsTheOperatorsMessage(t *testing.T) {
 	if err != nil || m.Text != "Баланс 12,00 р." {
 		t.Fatalf("got %+v %v", m, err)
 	}
+	if _, err := s.StoreReceived(ctx, Received{ICCID: testICCID, ModemID: "m1", Sender: "+611", Text: "Balance 5 r.", Encoding: "gsm7", Plain: true, SCTS: time.Now().Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	m, err = s.ServiceSMSSince(ctx, testICCID, []string{"611"}, before)
+	if err != nil || m.Text != "Balance 5 r." {
+		t.Fatalf("short code shown as +611: %+v %v", m, err)
+	}
+	m, err = s.ServiceSMSSince(ctx, testICCID, []string{"MTSinfo"}, before)
+	if err != nil || m.Text != "Баланс 12,00 р." {
+		t.Fatalf("got %+v %v", m, err)
+	}
 	if _, err := s.ServiceSMSSince(ctx, testICCID, []string{"mtsinfo"}, time.Now().Add(time.Hour)); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("later window: %v", err)
 	}

@@ -1,0 +1,313 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/ussd"
+)
+
+// balanceView is what the balance endpoints return.
+type balanceView struct {
+	ICCID    string   `json:"iccid"`
+	Modem    string   `json:"modem,omitempty"`
+	MSISDN   string   `json:"msisdn,omitempty"`
+	Operator Operator `json:"operator"`
+	// Balance is the newest reading whose amount was read with certainty;
+	// LastCheck the newest reading of any kind, with the operator's text.
+	Balance   *store.Balance     `json:"balance"`
+	LastCheck *store.Balance     `json:"last_check"`
+	Threshold string             `json:"threshold,omitempty"`
+	State     store.BalanceState `json:"state"`
+}
+
+// errNoBalanceCode: the SIM's operator has no known balance code.
+var errNoBalanceCode = errors.New("no balance code is known for this SIM's operator")
+
+// errBalanceSMSLate: the operator said the balance comes by SMS, and none
+// came within the wait.
+var errBalanceSMSLate = errors.New("the operator announced the balance by SMS, and none arrived in time")
+
+// checkBalanceSoon makes the balance scheduler check a SIM at its next look,
+// out of turn (a SIM turned suspect may simply have run out of money). It
+// writes to the store: do not call it from inside a store write.
+func (d *Daemon) checkBalanceSoon(iccid string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.store.ScheduleBalanceCheck(ctx, iccid, d.now()); err != nil {
+		d.log.Error("schedule balance check", "iccid", maskICCID(iccid), "err", err)
+	}
+}
+
+func maskICCID(iccid string) string {
+	if len(iccid) <= 6 {
+		return iccid
+	}
+	return iccid[:4] + "***" + iccid[len(iccid)-2:]
+}
+
+// scheduleBalances checks each SIM's balance at its operator's interval.
+// A SIM seen for the first time gets a slot inside the stagger window
+// derived from its ICCID, so a rack does not dial all at once and a SIM
+// keeps its slot; slots live in the store, so restarts move nothing. A due
+// SIM whose modem holds a session is checked at a later look.
+func (d *Daemon) scheduleBalances(ctx context.Context, tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	watched := map[string]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, m := range d.Modems() {
+			if m.State != StateReady || m.ICCID == "" || watched[m.ICCID] {
+				continue
+			}
+			if p, ok := d.profiles.ForIMSI(m.IMSI); !ok || p.BalanceCode == "" {
+				continue
+			}
+			if err := d.store.WatchBalance(ctx, m.ICCID, d.now().Add(staggerOffset(m.ICCID, d.cfg.Balance.Stagger))); err != nil {
+				d.log.Error("schedule first balance check", "err", err)
+				continue
+			}
+			watched[m.ICCID] = true
+		}
+		due, err := d.store.BalanceChecksDue(ctx, d.now())
+		if err != nil {
+			d.log.Error("balance schedule", "err", err)
+			continue
+		}
+		for _, iccid := range due {
+			if ctx.Err() != nil {
+				return
+			}
+			st, ok := d.modemOfSIM(iccid)
+			if !ok {
+				continue // checked when its SIM is back in a ready modem
+			}
+			_, err := d.checkBalance(ctx, st)
+			var busy *store.USSDBusyError
+			if errors.As(err, &busy) {
+				continue
+			}
+			if err != nil {
+				d.log.Warn("scheduled balance check", "modem", st.ID, "err", err)
+			}
+			next := d.now().Add(d.balanceInterval(st.IMSI))
+			if err := d.store.ScheduleBalanceCheck(context.WithoutCancel(ctx), iccid, next); err != nil {
+				d.log.Error("schedule balance check", "err", err)
+			}
+		}
+	}
+}
+
+func staggerOffset(iccid string, window time.Duration) time.Duration {
+	if window <= 0 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(iccid))
+	return time.Duration(uint64(h.Sum32()) % uint64(window))
+}
+
+// balanceInterval is the operator's balance_interval when configured, else
+// balance.interval.
+func (d *Daemon) balanceInterval(imsi string) time.Duration {
+	for _, op := range d.cfg.Operators {
+		if op.BalanceInterval > 0 && slices.ContainsFunc(op.PLMN, func(plmn string) bool { return strings.HasPrefix(imsi, plmn) }) {
+			return op.BalanceInterval
+		}
+	}
+	return d.cfg.Balance.Interval
+}
+
+// modemOfSIM finds the ready modem a SIM is in now.
+func (d *Daemon) modemOfSIM(iccid string) (ModemStatus, bool) {
+	for _, m := range d.Modems() {
+		if m.ICCID == iccid && m.State == StateReady {
+			return m, true
+		}
+	}
+	return ModemStatus{}, false
+}
+
+// checkBalance asks the network for a SIM's balance through the modem it is
+// in and stores the reading. When the operator answers that the balance
+// comes by SMS, the modem is freed and the inbox is watched for the next SMS
+// from one of the operator's service senders to that SIM, for up to
+// ussd.reply_timeout; the receive path stores it like any SMS, so it is also
+// in the inbox API.
+func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus) (*store.Balance, error) {
+	p, ok := d.profiles.ForIMSI(st.IMSI)
+	if !ok || p.BalanceCode == "" {
+		return nil, errNoBalanceCode
+	}
+	u, err := d.store.ClaimUSSD(ctx, store.USSDSession{ID: store.NewID("ussd_", d.now()), ModemID: st.ID, ICCID: st.ICCID,
+		Purpose: purposeBalance, ExpiresAt: d.now().Add(d.exchangeTimeout())})
+	if err != nil {
+		return nil, err
+	}
+	asked := d.now()
+	reply, err := d.ussdOnModem(ctx, st, p.BalanceCode)
+	wctx := context.WithoutCancel(ctx)
+	reason := "done"
+	if err == nil && reply.Status == ussd.StatusActionRequired {
+		reason = "balance code opened a menu" // the network waits: end it
+	}
+	if _, cerr := d.closeSession(wctx, u, store.USSDRunning, reasonIf(err, reason)); cerr != nil {
+		d.log.Error("close balance session", "err", cerr)
+	}
+	if err != nil {
+		if nerr := d.store.NoteBalanceFailure(wctx, st.ICCID, err.Error()); nerr != nil {
+			d.log.Error("count balance failure", "err", nerr)
+		}
+		return nil, err
+	}
+	b := store.Balance{ICCID: st.ICCID, ModemID: st.ID, Text: reply.Text, Raw: reply.Raw, Source: "ussd"}
+	if p.BalanceComesBySMS(reply.Text) {
+		m, err := d.awaitBalanceSMS(ctx, st.ICCID, p.ServiceSenders, asked)
+		if err != nil {
+			if nerr := d.store.NoteBalanceFailure(wctx, st.ICCID, err.Error()); nerr != nil {
+				d.log.Error("count balance failure", "err", nerr)
+			}
+			return nil, err
+		}
+		b.Text, b.Raw, b.Source = m.Text, m.Text, "sms"
+	}
+	parsed := p.ParseBalance(b.Text)
+	threshold, low := d.lowThreshold(st.ICCID, parsed)
+	if parsed.Parsed {
+		b.Parsed, b.Amount, b.Currency = true, parsed.Amount.String(), parsed.Currency
+	}
+	crossed, err := d.store.RecordBalance(wctx, b, threshold, low)
+	if err != nil {
+		return nil, err
+	}
+	if crossed {
+		d.log.Warn("SIM balance is low", "modem", st.ID, "iccid", maskICCID(st.ICCID), "balance", b.Amount, "threshold", threshold)
+	}
+	if !b.Parsed {
+		d.log.Warn("balance reply not understood; raw text kept", "modem", st.ID, "iccid", maskICCID(st.ICCID))
+	}
+	return &b, nil
+}
+
+func reasonIf(err error, ok string) string {
+	if err != nil {
+		return "failed"
+	}
+	return ok
+}
+
+// lowThreshold returns the SIM's configured threshold and whether a parsed
+// balance is under it.
+func (d *Daemon) lowThreshold(iccid string, b ussd.Balance) (string, bool) {
+	s, ok := d.cfg.SIMs[iccid]
+	if !ok || s.BalanceLow == "" {
+		return "", false
+	}
+	limit, err := ussd.ParseAmount(s.BalanceLow)
+	if err != nil {
+		return "", false // config validation accepts only amounts
+	}
+	return limit.String(), b.Parsed && b.Amount.Kopecks() < limit.Kopecks()
+}
+
+// awaitBalanceSMS polls the inbox: the receive path is the owner's, and the
+// store is where its results land.
+func (d *Daemon) awaitBalanceSMS(ctx context.Context, iccid string, senders []string, since time.Time) (*store.InboxMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.USSD.ReplyTimeout)
+	defer cancel()
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		m, err := d.store.ServiceSMSSince(ctx, iccid, senders, since.Add(-time.Second))
+		if err == nil {
+			return m, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, errBalanceSMSLate
+		case <-t.C:
+		}
+	}
+}
+
+func (d *Daemon) simBalance(w http.ResponseWriter, r *http.Request) {
+	d.serveBalance(w, r, r.PathValue("iccid"))
+}
+
+func (d *Daemon) modemBalance(w http.ResponseWriter, r *http.Request) {
+	st, err := d.modemStatus(r.PathValue("id"))
+	if err != nil {
+		writeUSSDError(w, err)
+		return
+	}
+	if st.ICCID == "" {
+		writeError(w, &apiError{Status: http.StatusNotFound, Code: "no_sim", Message: "modem " + st.ID + " has no SIM"})
+		return
+	}
+	d.serveBalance(w, r, st.ICCID)
+}
+
+func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid string) {
+	sim, err := d.store.GetSIM(r.Context(), iccid)
+	if err != nil {
+		writeError(w, fmt.Errorf("SIM %s: %w", iccid, err))
+		return
+	}
+	switch r.URL.Query().Get("refresh") {
+	case "", "false", "0":
+	case "true", "1":
+		st, ok := d.modemOfSIM(iccid)
+		if !ok {
+			writeError(w, &apiError{Status: http.StatusServiceUnavailable, Code: "modem_not_ready", Message: "the SIM is not in a ready modem"})
+			return
+		}
+		if _, err := d.checkBalance(r.Context(), st); err != nil {
+			if errors.Is(err, errNoBalanceCode) {
+				writeError(w, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_balance_code", Message: err.Error()})
+				return
+			}
+			if errors.Is(err, errBalanceSMSLate) {
+				writeError(w, &apiError{Status: http.StatusGatewayTimeout, Code: "balance_sms_late", Message: err.Error()})
+				return
+			}
+			writeUSSDError(w, err)
+			return
+		}
+	default:
+		writeError(w, badField("refresh", "must be true or false"))
+		return
+	}
+	v := balanceView{ICCID: iccid, Modem: sim.ModemID, MSISDN: sim.MSISDN, Operator: Operator{PLMN: sim.PLMN}}
+	if p, ok := d.profiles.ForIMSI(sim.IMSI); ok {
+		v.Operator.Name = p.Name
+	}
+	if s, ok := d.cfg.SIMs[iccid]; ok && s.BalanceLow != "" {
+		if a, err := ussd.ParseAmount(s.BalanceLow); err == nil {
+			v.Threshold = a.String()
+		}
+	}
+	if v.LastCheck, v.Balance, err = d.store.LatestBalances(r.Context(), iccid); err != nil {
+		writeError(w, err)
+		return
+	}
+	if v.State, err = d.store.GetBalanceState(r.Context(), iccid); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
