@@ -18,6 +18,9 @@ import (
 const minTokenLength = 20
 
 func runHashToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 && len(args) == 0 {
+		fmt.Fprint(stderr, "token: ") // someone types it: say what is awaited
+	}
 	return hashToken(args, os.Stdin, stdout, stderr)
 }
 
