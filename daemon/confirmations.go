@@ -2,18 +2,454 @@ package daemon
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/sms"
+	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
 // confirmationRoutes serve /v1/confirmations and /v1/quote.
-var confirmationRoutes = []route{}
+var confirmationRoutes = []route{
+	{"POST", "/v1/confirmations", (*Daemon).postConfirmation, false},
+	{"GET", "/v1/confirmations", (*Daemon).listConfirmations, false},
+	{"GET", "/v1/confirmations/{id}", (*Daemon).getConfirmation, false},
+	{"DELETE", "/v1/confirmations/{id}", (*Daemon).deleteConfirmation, false},
+	{"POST", "/v1/quote", (*Daemon).postQuote, false},
+}
+
+const (
+	// maxLongPoll keeps a long poll well inside the server's 90 s write
+	// timeout.
+	maxLongPoll = 60 * time.Second
+	// longPollEvery is how often a long poll looks at the store: changes
+	// are made inside other writers' transactions (a modem owner storing a
+	// reply), so the store is the one place that sees them all.
+	longPollEvery = 200 * time.Millisecond
+	// confirmationTick is how often runConfirmations looks for decisions and
+	// deadlines; it bounds how late an expiry or a scheduler wake-up comes.
+	confirmationTick = time.Second
+	// vetoTimeout bounds the store lookup the scheduler's veto makes under
+	// its lock; a lookup that cannot finish in time vetoes, and the message
+	// waits for the next dispatch.
+	vetoTimeout = 250 * time.Millisecond
+)
+
+type confirmationRequest struct {
+	ID               string `json:"id"`
+	Phone            string `json:"phone"`
+	Txn              string `json:"txn"`
+	Amount           string `json:"amount"`
+	Currency         string `json:"currency"`
+	TTL              string `json:"ttl,omitempty"`
+	Text             string `json:"text,omitempty"`
+	CustomerOperator string `json:"customer_operator,omitempty"`
+}
+
+var (
+	confirmationIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+	// txnPattern: what fits the template check (12 characters) and reads
+	// unambiguously in an SMS.
+	txnPattern         = regexp.MustCompile(`^[A-Za-z0-9-]{1,12}$`)
+	placeholderPattern = regexp.MustCompile(`\{[^{}]*\}`)
+)
+
+func (d *Daemon) postConfirmation(w http.ResponseWriter, r *http.Request) {
+	var req confirmationRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	n, err := d.validateConfirmation(req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	c, m, existed, err := d.store.CreateConfirmation(r.Context(), n)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if existed {
+		writeJSON(w, http.StatusOK, c)
+		return
+	}
+	d.sched.Enqueue(m)
+	w.Header().Set("Location", "/v1/confirmations/"+c.ID)
+	writeJSON(w, http.StatusAccepted, c)
+}
+
+// validateConfirmation checks every field and normalises the request, so
+// that two spellings of one payment compare equal when its id is repeated.
+func (d *Daemon) validateConfirmation(req confirmationRequest) (store.NewConfirmation, error) {
+	var n store.NewConfirmation
+	if !confirmationIDPattern.MatchString(req.ID) {
+		return n, badField("id", "must be 1 to 128 letters, digits or . _ : -")
+	}
+	if req.Phone == "" {
+		return n, badField("phone", "is required")
+	}
+	phone, err := sms.Normalize(req.Phone)
+	if err != nil {
+		return n, badField("phone", "%v", err)
+	}
+	if !txnPattern.MatchString(req.Txn) {
+		return n, badField("txn", "must be 1 to 12 letters, digits or dashes")
+	}
+	amount, err := parsePaymentAmount(req.Amount)
+	if err != nil {
+		return n, err
+	}
+	if req.Currency != "RUB" {
+		return n, badField("currency", "must be \"RUB\"")
+	}
+	cc := d.cfg.Confirmations
+	ttl := cc.DefaultTTL
+	if req.TTL != "" {
+		ttl, err = time.ParseDuration(req.TTL)
+		if err != nil || ttl <= 0 {
+			return n, badField("ttl", "must be a positive duration such as \"30m\"")
+		}
+		if ttl > d.cfg.Send.MaxTTL {
+			return n, badField("ttl", "must be at most %s", d.cfg.Send.MaxTTL)
+		}
+	}
+	if req.CustomerOperator != "" {
+		if err := validPLMN(req.CustomerOperator); err != nil {
+			return n, err
+		}
+	}
+	template := cc.Template
+	if req.Text != "" {
+		if err := checkTemplate(req.Text); err != nil {
+			return n, err
+		}
+		template = req.Text
+	}
+	text := fillTemplate(template, req.Txn, amount)
+	parts, enc := sms.Split(text)
+	if parts != 1 {
+		return n, badField("text", "takes %d SMS with this txn and amount; a confirmation must fit one, or the customer may read half of it", parts)
+	}
+	fp, _ := json.Marshal(struct {
+		Phone, Txn, Amount, Currency, Text, Operator string
+		TTL                                          time.Duration
+	}{phone, req.Txn, amount.String(), req.Currency, text, req.CustomerOperator, ttl})
+	sum := sha256.Sum256(fp)
+	day, month := paymentWindows(d.now())
+	return store.NewConfirmation{ID: req.ID, Phone: phone, Txn: req.Txn, Amount: amount, Currency: req.Currency,
+		CustomerOperator: req.CustomerOperator, Text: text, Encoding: string(enc), Parts: parts,
+		CancelWords: cc.CancelWords, TTL: ttl, Fingerprint: hex.EncodeToString(sum[:]),
+		DayStart: day, MonthStart: month, Admit: d.admitPayment(req.CustomerOperator, amount)}, nil
+}
+
+// checkTemplate holds a caller's text to the rules the configured template
+// passed: both values shown, nothing else that looks like a placeholder.
+func checkTemplate(t string) error {
+	if !utf8.ValidString(t) {
+		return badField("text", "must be valid UTF-8")
+	}
+	for _, ph := range []string{"{txn}", "{amount}"} {
+		if !strings.Contains(t, ph) {
+			return badField("text", "must contain %s: the customer confirms what the SMS shows", ph)
+		}
+	}
+	for _, ph := range placeholderPattern.FindAllString(t, -1) {
+		if ph != "{txn}" && ph != "{amount}" {
+			return badField("text", "unknown placeholder %s; only {txn} and {amount} are replaced", ph)
+		}
+	}
+	return nil
+}
+
+func fillTemplate(template, txn string, amount ussd.Amount) string {
+	return strings.NewReplacer("{txn}", txn, "{amount}", formatRoubles(amount)).Replace(template)
+}
+
+// formatRoubles writes an amount the Russian way, "1 500,00 руб.". Thousands
+// are separated by a plain space, not the typographic no-break space: the
+// text is UCS2 anyway because of the Cyrillic, but a plain space survives
+// every handset and copy-paste the same way.
+func formatRoubles(a ussd.Amount) string {
+	k := a.Kopecks()
+	sign := ""
+	if k < 0 {
+		sign, k = "-", -k
+	}
+	whole := strconv.FormatInt(k/100, 10)
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(c)
+	}
+	return sign + b.String() + "," + strconv.FormatInt(k%100/10, 10) + strconv.FormatInt(k%10, 10) + " руб."
+}
+
+func (d *Daemon) getConfirmation(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	q := r.URL.Query()
+	var wait time.Duration
+	if s := q.Get("wait"); s != "" {
+		v, err := time.ParseDuration(s)
+		if err != nil || v < 0 {
+			writeError(w, badField("wait", "must be a duration such as \"30s\""))
+			return
+		}
+		wait = min(v, maxLongPoll)
+	}
+	known := -1
+	if s := q.Get("version"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			writeError(w, badField("version", "must be the version of an earlier answer"))
+			return
+		}
+		known = v
+	}
+	c, err := d.store.GetConfirmation(r.Context(), id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if known < 0 {
+		known = c.Version // wait for any change from now on
+	}
+	if wait > 0 && c.Version == known && !c.State.Final() {
+		if c, err = d.awaitConfirmation(r.Context(), id, known, wait); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// awaitConfirmation returns the confirmation once its version differs from
+// known, or as it stands when wait ran out or the client left.
+func (d *Daemon) awaitConfirmation(ctx context.Context, id string, known int, wait time.Duration) (*store.Confirmation, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	tick := time.NewTicker(longPollEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return d.store.GetConfirmation(context.WithoutCancel(ctx), id)
+		case <-tick.C:
+		}
+		c, err := d.store.GetConfirmation(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				continue // the deadline, not the store: answer as it stands
+			}
+			return nil, err
+		}
+		if c.Version != known {
+			return c, nil
+		}
+	}
+}
+
+func (d *Daemon) deleteConfirmation(w http.ResponseWriter, r *http.Request) {
+	var notice *store.CancelNotice
+	id := r.PathValue("id")
+	if cc := d.cfg.Confirmations; cc.CancelNotice {
+		// The notice names the txn; whether the confirmation is still
+		// pending is decided by the store's transaction, not by this read.
+		c, err := d.store.GetConfirmation(r.Context(), id)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		text := strings.ReplaceAll(cc.CancelNoticeText, "{txn}", c.Txn)
+		_, enc := sms.Split(text)
+		notice = &store.CancelNotice{Text: text, Encoding: string(enc), TTL: d.cfg.Send.DefaultTTL}
+	}
+	c, unsent, noticeMsg, err := d.store.CancelConfirmation(r.Context(), id, notice)
+	if err != nil {
+		if errors.Is(err, store.ErrConflict) && c != nil {
+			writeJSON(w, http.StatusConflict, map[string]any{"error": apiError{Code: "conflict",
+				Message: "confirmation is " + string(c.State) + "; only a pending one can be cancelled"}, "confirmation": c})
+			return
+		}
+		writeError(w, err)
+		return
+	}
+	if unsent != nil {
+		d.sched.Remove(unsent.ID)
+	}
+	if noticeMsg != nil {
+		d.sched.Enqueue(noticeMsg)
+	}
+	d.sched.Poke() // the customer's SIM may take their next confirmation now
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (d *Daemon) listConfirmations(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.ConfirmationFilter{State: store.ConfirmationState(q.Get("state")), After: q.Get("cursor"), Limit: 100}
+	switch f.State {
+	case "", store.ConfirmationQueued, store.ConfirmationSent, store.ConfirmationConfirmed,
+		store.ConfirmationCancelled, store.ConfirmationExpired, store.ConfirmationFailed:
+	default:
+		writeError(w, badField("state", "must be one of queued, sent, confirmed, cancelled, expired, failed"))
+		return
+	}
+	if s := q.Get("since"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			writeError(w, badField("since", "must be an RFC 3339 time such as 2026-11-25T10:00:00Z"))
+			return
+		}
+		f.Since = t
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, badField("limit", "must be a number from 1 to 1000"))
+			return
+		}
+		f.Limit = n
+	}
+	list, next, err := d.store.ListConfirmations(r.Context(), f)
+	if errors.Is(err, store.ErrBadCursor) {
+		writeError(w, badField("cursor", "must be the next_cursor of a previous page"))
+		return
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if list == nil {
+		list = []*store.Confirmation{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"confirmations": list, "next_cursor": next})
+}
 
 // runConfirmations keeps confirmation timers (expiry after the SIM was read
-// again past the deadline) until ctx ends.
-func (d *Daemon) runConfirmations(ctx context.Context) {}
+// again past the deadline) until ctx ends. All its state is in the store, so
+// after a restart the timers are simply found again.
+//
+// It also wakes the scheduler when a confirmation is decided: a decision
+// frees the customer's SIM for their next confirmation, and it is often made
+// where the scheduler cannot be told (a reply stored by a modem owner).
+func (d *Daemon) runConfirmations(ctx context.Context) {
+	cursor, _, err := d.store.ConfirmationsDecidedSince(ctx, 0)
+	if err != nil && ctx.Err() == nil {
+		d.log.Error("confirmations: read the event log", "err", err)
+	}
+	d.sched.Poke()
+	tick := time.NewTicker(confirmationTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		next, decided, err := d.store.ConfirmationsDecidedSince(ctx, cursor)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Error("confirmations: read the event log", "err", err)
+			}
+			continue
+		}
+		cursor = next
+		if d.expireConfirmations(ctx) {
+			decided = true
+		}
+		if decided {
+			d.sched.Poke()
+		}
+	}
+}
+
+// expireConfirmations applies the expiry rule and reports whether it
+// expired any, or found a queued one whose SMS the scheduler must now expire.
+//
+// A sent confirmation expires at expires_at + expiry_grace, and only while
+// the modem holding its SIM is ready and has been for at least the grace: a
+// reply written in time may still sit in the SIM's storage, and a modem
+// reads its storage before it turns ready and then at least every poll
+// interval. A SIM that is out keeps its confirmations pending until it is
+// back.
+func (d *Daemon) expireConfirmations(ctx context.Context) (changed bool) {
+	now := d.now()
+	grace := d.cfg.Confirmations.ExpiryGrace
+	due, err := d.store.ConfirmationsDue(ctx, now)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Error("confirmations: find due ones", "err", err)
+		}
+		return false
+	}
+	var modems []ModemStatus
+	for _, c := range due {
+		if c.State == store.ConfirmationQueued {
+			// Its SMS expired unsent; the scheduler expires the message and
+			// the store fails the confirmation with it.
+			changed = true
+			continue
+		}
+		if now.Before(c.ExpiresAt.Add(grace)) {
+			continue
+		}
+		if modems == nil {
+			modems = d.Modems()
+		}
+		if !simReadSince(modems, c.ICCID, now.Add(-grace)) {
+			continue
+		}
+		if _, err := d.store.ExpireConfirmation(ctx, c.ID); err != nil {
+			if !errors.Is(err, store.ErrConflict) && ctx.Err() == nil {
+				d.log.Error("confirmations: expire", "confirmation", c.ID, "err", err)
+			}
+			continue
+		}
+		changed = true
+	}
+	return changed
+}
+
+// simReadSince reports whether the SIM's modem is ready and has been since
+// before t.
+func simReadSince(modems []ModemStatus, iccid string, t time.Time) bool {
+	for _, m := range modems {
+		if m.ICCID == iccid && m.State == StateReady && !m.Since.After(t) {
+			return true
+		}
+	}
+	return false
+}
 
 // confirmationEligible tells the scheduler whether SIM iccid may send m: a
 // customer has at most one pending confirmation per SIM, so a reply is never
 // ambiguous.
-func (d *Daemon) confirmationEligible(m *store.Message, iccid string) bool { return true }
+//
+// Only a confirmation's own SMS is looked up, with one indexed read of the
+// store, which stays the single truth about which confirmation is pending
+// where: the decisions are made inside other writers' transactions, so an
+// in-memory copy could only lag behind them.
+func (d *Daemon) confirmationEligible(m *store.Message, iccid string) bool {
+	if !store.IsConfirmationMessage(m) {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), vetoTimeout)
+	defer cancel()
+	busy, err := d.store.PendingOnSIM(ctx, m.To, iccid, m.ID)
+	if err != nil {
+		d.log.Error("confirmations: check the customer's pending confirmations", "message", m.ID, "err", err)
+		return false
+	}
+	return !busy
+}

@@ -468,11 +468,11 @@ func (s *Store) ExpireConfirmation(ctx context.Context, id string) (*Confirmatio
 	return c, err
 }
 
-// PendingConfirmations returns every queued or sent confirmation, soonest
-// deadline first.
-func (s *Store) PendingConfirmations(ctx context.Context) ([]*Confirmation, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT "+confirmationColumns+" FROM confirmations WHERE state IN (?,?) ORDER BY expires_at",
-		ConfirmationQueued, ConfirmationSent)
+// ConfirmationsDue returns the confirmations whose deadline is at or before
+// by and that are still pending, soonest first.
+func (s *Store) ConfirmationsDue(ctx context.Context, by time.Time) ([]*Confirmation, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+confirmationColumns+` FROM confirmations
+		WHERE state IN (?,?) AND expires_at<=? ORDER BY expires_at`, ConfirmationQueued, ConfirmationSent, ms(by))
 	if err != nil {
 		return nil, err
 	}

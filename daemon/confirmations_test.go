@@ -1,0 +1,400 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/ussd"
+)
+
+// confirmRig is a harness whose daemon can be stopped and started again over
+// the same simulated network and data directory, as a restart in the field.
+type confirmRig struct {
+	*harness
+	cfg *config.Config
+}
+
+func startConfirmRig(t *testing.T, adjust func(*config.Config), modems int) *confirmRig {
+	t.Helper()
+	n, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	cfg := config.Default()
+	cfg.Modems = nil
+	cfg.DataDir = t.TempDir()
+	cfg.Health.IdleCheckAfter = 300 * time.Millisecond
+	cfg.Receive.PollInterval = time.Hour
+	cfg.Confirmations.ExpiryGrace = 300 * time.Millisecond
+	// The operator's send limits (two a minute) would hold the tests' SMS
+	// back; they are the scheduler's business, not this feature's.
+	cfg.Operators = []config.Operator{{PLMN: []string{"25001"}, Limits: config.Limits{PerMinute: -1, PerHour: -1, PerDay: -1}}}
+	r := &confirmRig{harness: &harness{t: t, net: n, dataDir: cfg.DataDir}, cfg: cfg}
+	for i := 0; i < modems; i++ {
+		// One operator for all, so no test depends on which SIM is picked.
+		m, err := n.AddModem(sim.ModemConfig{Dialect: sim.Generic, PLMN: "25001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.modems = append(r.modems, m)
+		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200})
+	}
+	if adjust != nil {
+		adjust(cfg)
+	}
+	r.start()
+	r.waitReady(modems)
+	return r
+}
+
+// start runs a daemon over the rig's configuration and data directory.
+func (r *confirmRig) start() {
+	t := r.t
+	t.Helper()
+	d, err := New(r.cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.url = "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, ln) }()
+	var once sync.Once
+	r.stopDaemon = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("daemon Run: %v", err)
+			}
+			http.DefaultClient.CloseIdleConnections()
+		})
+	}
+	t.Cleanup(r.stopDaemon)
+}
+
+func (r *confirmRig) confirm(body map[string]any) store.Confirmation {
+	r.t.Helper()
+	var c store.Confirmation
+	if code := r.do("POST", "/v1/confirmations", body, &c); code != http.StatusAccepted {
+		r.t.Fatalf("POST /v1/confirmations: %d", code)
+	}
+	return c
+}
+
+func (r *confirmRig) get(id string) store.Confirmation {
+	r.t.Helper()
+	var c store.Confirmation
+	if code := r.do("GET", "/v1/confirmations/"+id, nil, &c); code != http.StatusOK {
+		r.t.Fatalf("GET confirmation %s: %d", id, code)
+	}
+	return c
+}
+
+func (r *confirmRig) waitState(id string, want store.ConfirmationState) store.Confirmation {
+	r.t.Helper()
+	var c store.Confirmation
+	eventually(r.t, fmt.Sprintf("confirmation %s %s", id, want), func() bool {
+		c = r.get(id)
+		if c.State.Final() && c.State != want {
+			r.t.Fatalf("confirmation %s became %s (%s), want %s", id, c.State, c.Reason, want)
+		}
+		return c.State == want
+	})
+	return c
+}
+
+func payment(id, phone, txn string) map[string]any {
+	return map[string]any{"id": id, "phone": phone, "txn": txn, "amount": "1500.00", "currency": "RUB"}
+}
+
+func TestCustomerAnswersDecideTheConfirmation(t *testing.T) {
+	cases := []struct {
+		name   string
+		rule   sim.PhoneRule
+		ttl    string
+		want   store.ConfirmationState
+		reason string
+	}{
+		{"any reply confirms", sim.PhoneRule{Reply: "Да", After: 50 * time.Millisecond}, "", store.ConfirmationConfirmed, ""},
+		{"0 cancels", sim.PhoneRule{Reply: " 0 "}, "", store.ConfirmationCancelled, store.ReasonCustomerCancelled},
+		{"silence expires", sim.PhoneRule{Never: true}, "1s", store.ConfirmationExpired, ""},
+	}
+	r := startConfirmRig(t, nil, 1)
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r.t = t
+			phone := fmt.Sprintf("+7916000000%d", i)
+			r.net.AddPhone(phone, tc.rule)
+			req := payment(fmt.Sprintf("pay-%d", i), "8"+phone[2:], "12345")
+			if tc.ttl != "" {
+				req["ttl"] = tc.ttl
+			}
+			c := r.confirm(req)
+			if c.State != store.ConfirmationQueued || c.Parts != 1 || c.Phone != phone {
+				t.Fatalf("accepted %+v", c)
+			}
+			got := r.waitState(c.ID, tc.want)
+			if got.Reason != tc.reason {
+				t.Fatalf("reason %q, want %q", got.Reason, tc.reason)
+			}
+			inbox := r.net.PhoneInbox(phone)
+			want := "Платёж 12345: 1 500,00 руб. Любой ответ - да, 0 - отмена"
+			if len(inbox) != 1 || inbox[0].Text != want {
+				t.Fatalf("the customer read %+v, want %q", inbox, want)
+			}
+		})
+	}
+	r.t = t
+	for _, s := range r.modems[0].Sent() {
+		if !s.SRR {
+			t.Fatalf("a confirmation SMS went out without a delivery report request: %+v", s)
+		}
+	}
+}
+
+func TestRepliesFromOthersAndLateRepliesChangeNothing(t *testing.T) {
+	r := startConfirmRig(t, nil, 1)
+	customer, stranger := "+79161111111", "+79162222222"
+	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	c := r.confirm(payment("pay-1", customer, "A-1"))
+	r.waitState(c.ID, store.ConfirmationSent)
+	own := r.modems[0].Config().MSISDN
+	if err := r.net.SendFromPhone(stranger, own, "Да"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the stranger's SMS in the inbox", func() bool {
+		var page inboxPage
+		r.do("GET", "/v1/inbox", nil, &page)
+		return len(page.Messages) == 1
+	})
+	if got := r.get(c.ID); got.State != store.ConfirmationSent || got.Version != 2 {
+		t.Fatalf("a stranger's reply changed the confirmation: %+v", got)
+	}
+	// Now the customer: the first answer decides, a second changes nothing.
+	r.net.SendFromPhone(customer, own, "0")
+	r.waitState(c.ID, store.ConfirmationCancelled)
+	r.net.SendFromPhone(customer, own, "Да, всё-таки да")
+	eventually(t, "three SMS in the inbox", func() bool {
+		var page inboxPage
+		r.do("GET", "/v1/inbox", nil, &page)
+		return len(page.Messages) == 3
+	})
+	if got := r.get(c.ID); got.State != store.ConfirmationCancelled || got.Version != 3 {
+		t.Fatalf("a second reply changed a final confirmation: %+v", got)
+	}
+	var conflict struct {
+		Error        struct{ Code string }
+		Confirmation store.Confirmation
+	}
+	if code := r.do("DELETE", "/v1/confirmations/"+c.ID, nil, &conflict); code != http.StatusConflict ||
+		conflict.Confirmation.State != store.ConfirmationCancelled {
+		t.Fatalf("DELETE of a final confirmation: %d %+v", code, conflict)
+	}
+}
+
+func TestTwoPaymentsOfOneCustomerResolveIndependently(t *testing.T) {
+	r := startConfirmRig(t, nil, 2)
+	customer := "+79163333333"
+	r.net.AddPhone(customer, sim.PhoneRule{Match: "T-1", Reply: "Да", After: 300 * time.Millisecond})
+	r.net.AddPhone(customer, sim.PhoneRule{Match: "T-2", Reply: "0", After: 300 * time.Millisecond})
+	first := r.confirm(payment("pay-1", customer, "T-1"))
+	second := r.confirm(payment("pay-2", customer, "T-2"))
+	a := r.waitState(first.ID, store.ConfirmationConfirmed)
+	b := r.waitState(second.ID, store.ConfirmationCancelled)
+	if a.ICCID == "" || a.ICCID == b.ICCID {
+		t.Fatalf("both went out through SIM %q; one customer must have one pending confirmation per SIM", a.ICCID)
+	}
+}
+
+func TestSecondPaymentWaitsForTheOnlySIM(t *testing.T) {
+	r := startConfirmRig(t, nil, 1)
+	customer := "+79164444444"
+	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	first := r.confirm(payment("pay-1", customer, "W-1"))
+	r.waitState(first.ID, store.ConfirmationSent)
+	second := r.confirm(payment("pay-2", customer, "W-2"))
+	// A third payment to someone else is not held back by the veto.
+	r.net.AddPhone("+79165555555", sim.PhoneRule{Never: true})
+	other := r.confirm(payment("pay-3", "+79165555555", "W-3"))
+	r.waitState(other.ID, store.ConfirmationSent)
+	if got := r.get(second.ID); got.State != store.ConfirmationQueued {
+		t.Fatalf("second payment is %s while the first is pending on the only SIM", got.State)
+	}
+	r.net.SendFromPhone(customer, r.modems[0].Config().MSISDN, "Да")
+	r.waitState(first.ID, store.ConfirmationConfirmed)
+	r.waitState(second.ID, store.ConfirmationSent)
+}
+
+func TestReplyWaitingOnTheSIMWhileTheDaemonIsDownCounts(t *testing.T) {
+	r := startConfirmRig(t, nil, 1)
+	customer := "+79166666666"
+	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": "R-1", "amount": "10.5", "currency": "RUB", "ttl": "2s"})
+	r.waitState(c.ID, store.ConfirmationSent)
+	r.stopDaemon()
+	if err := r.net.SendFromPhone(customer, r.modems[0].Config().MSISDN, "да"); err != nil {
+		t.Fatal(err)
+	}
+	// The deadline passing while nobody reads the SIM is the point of the
+	// test, so here the test waits for the clock itself.
+	<-time.After(time.Until(c.ExpiresAt.Add(500 * time.Millisecond)))
+	r.start()
+	got := r.waitState(c.ID, store.ConfirmationConfirmed)
+	if got.ReplyID == 0 {
+		t.Fatalf("confirmed without its reply: %+v", got)
+	}
+}
+
+func TestConfirmationRequests(t *testing.T) {
+	r := startConfirmRig(t, func(c *config.Config) { c.Confirmations.EnforceLimits = true }, 1)
+	r.net.AddPhone("+79167777777", sim.PhoneRule{Never: true})
+	bad := []struct {
+		change map[string]any
+		code   int
+		field  string
+	}{
+		{map[string]any{"id": ""}, 400, "id"},
+		{map[string]any{"id": "a/b"}, 400, "id"},
+		{map[string]any{"phone": "+7916abc"}, 400, "phone"},
+		{map[string]any{"txn": "1234567890123"}, 400, "txn"},
+		{map[string]any{"txn": "12 34"}, 400, "txn"},
+		{map[string]any{"amount": "0.00"}, 400, "amount"},
+		{map[string]any{"amount": "15.005"}, 400, "amount"},
+		{map[string]any{"amount": "1e3"}, 400, "amount"},
+		{map[string]any{"amount": "1000000.00"}, 400, "amount"},
+		{map[string]any{"currency": "USD"}, 400, "currency"},
+		{map[string]any{"ttl": "0s"}, 400, "ttl"},
+		{map[string]any{"ttl": "100h"}, 400, "ttl"},
+		{map[string]any{"text": "Оплата {amount}"}, 400, "text"},
+		{map[string]any{"text": "{txn} {amount} {name}"}, 400, "text"},
+		{map[string]any{"text": "Подтвердите, пожалуйста, платёж номер {txn} на сумму {amount} ответом на это сообщение"}, 400, "text"},
+		{map[string]any{"customer_operator": "250-20"}, 400, "customer_operator"},
+		{map[string]any{"customer_operator": "25020"}, 422, "amount"}, // Tele2 allows 1000.00 per payment
+		{map[string]any{"colour": "red"}, 400, "colour"},
+	}
+	for _, b := range bad {
+		body := payment("pay-bad", "+79167777777", "12345")
+		for k, v := range b.change {
+			body[k] = v
+		}
+		var e struct {
+			Error struct{ Code, Message, Field string }
+		}
+		if code := r.do("POST", "/v1/confirmations", body, &e); code != b.code || e.Error.Field != b.field {
+			t.Errorf("%v: %d field %q (%s), want %d field %q", b.change, code, e.Error.Field, e.Error.Message, b.code, b.field)
+		}
+	}
+	var list struct{ Confirmations []store.Confirmation }
+	r.do("GET", "/v1/confirmations", nil, &list)
+	if len(list.Confirmations) != 0 || len(r.modems[0].Sent()) != 0 {
+		t.Fatalf("bad requests stored %d confirmations", len(list.Confirmations))
+	}
+
+	first := r.confirm(map[string]any{"id": "pay-1", "phone": "+79167777777", "txn": "X-1", "amount": "1500", "currency": "RUB",
+		"ttl": "30m", "customer_operator": "25001"})
+	var again store.Confirmation
+	if code := r.do("POST", "/v1/confirmations", map[string]any{"id": "pay-1", "phone": "89167777777", "txn": "X-1",
+		"amount": "1500.00", "currency": "RUB", "customer_operator": "25001"}, &again); code != http.StatusOK || again.MessageID != first.MessageID {
+		t.Fatalf("the same payment spelled differently: %d %+v", code, again)
+	}
+	if code := r.do("POST", "/v1/confirmations", payment("pay-1", "+79167777777", "X-2"), nil); code != http.StatusConflict {
+		t.Fatalf("the same id for another payment: %d, want 409", code)
+	}
+
+	// A long poll answers when the version moves on, not at its deadline.
+	sent := r.waitState(first.ID, store.ConfirmationSent)
+	start := time.Now()
+	polled := make(chan store.Confirmation, 1)
+	go func() {
+		var c store.Confirmation
+		r.do("GET", fmt.Sprintf("/v1/confirmations/%s?wait=30s&version=%d", first.ID, sent.Version), nil, &c)
+		polled <- c
+	}()
+	var cancelled store.Confirmation
+	if code := r.do("DELETE", "/v1/confirmations/"+first.ID, nil, &cancelled); code != http.StatusOK || cancelled.Reason != store.ReasonAPICancelled {
+		t.Fatalf("DELETE: %d %+v", code, cancelled)
+	}
+	if c := <-polled; c.State != store.ConfirmationCancelled || time.Since(start) > 10*time.Second {
+		t.Fatalf("long poll answered %s after %s", c.State, time.Since(start))
+	}
+	if c := r.get(first.ID + "?wait=5s&version=1"); c.State != store.ConfirmationCancelled {
+		t.Fatalf("a poll with an old version: %s", c.State)
+	}
+	r.do("GET", "/v1/confirmations?state=cancelled", nil, &list)
+	if len(list.Confirmations) != 1 || list.Confirmations[0].ID != "pay-1" {
+		t.Fatalf("list of cancelled: %+v", list.Confirmations)
+	}
+}
+
+func TestQuoteNamesCommissionAndBrokenLimits(t *testing.T) {
+	r := startConfirmRig(t, nil, 1)
+	r.net.AddPhone("+79168888888", sim.PhoneRule{Never: true})
+	for i := 0; i < 5; i++ {
+		r.confirm(payment(fmt.Sprintf("mts-%d", i), "+79168888888", "Q"))
+	}
+	cases := []struct {
+		body       map[string]any
+		commission string
+		total      string
+		breaks     []string
+	}{
+		{map[string]any{"customer_operator": "25001", "amount": "1500.00"}, "14.25", "1514.25", nil},
+		{map[string]any{"customer_operator": "25001", "amount": "1500.00", "phone": "89168888888"}, "14.25", "1514.25", []string{"payments_per_day"}},
+		{map[string]any{"customer_operator": "25001", "amount": "25000", "phone": "+79168888888"}, "237.50", "25237.50", []string{"per_day", "payments_per_day"}},
+		{map[string]any{"customer_operator": "25020", "amount": "1000.01"}, "24.50", "1024.51", []string{"per_payment"}},
+		{map[string]any{"customer_operator": "25099", "amount": "0.01"}, "0.00", "0.01", nil},
+	}
+	for _, c := range cases {
+		var q quote
+		if code := r.do("POST", "/v1/quote", c.body, &q); code != http.StatusOK {
+			t.Fatalf("%v: %d", c.body, code)
+		}
+		var names []string
+		for _, b := range q.Breaks {
+			names = append(names, b.Limit)
+		}
+		if q.Commission.String() != c.commission || q.Total.String() != c.total || fmt.Sprint(names) != fmt.Sprint(c.breaks) {
+			t.Errorf("%v: commission %s total %s breaks %v, want %s %s %v", c.body, q.Commission, q.Total, names, c.commission, c.total, c.breaks)
+		}
+	}
+	var e struct{ Error struct{ Field string } }
+	if code := r.do("POST", "/v1/quote", map[string]any{"customer_operator": "99999", "amount": "1"}, &e); code != 422 || e.Error.Field != "customer_operator" {
+		t.Fatalf("unknown operator: %d %+v", code, e)
+	}
+}
+
+func TestFormatRoubles(t *testing.T) {
+	cases := map[int64]string{
+		1: "0,01 руб.", 100: "1,00 руб.", 99999: "999,99 руб.", 100000: "1 000,00 руб.",
+		150000: "1 500,00 руб.", 99999999: "999 999,99 руб.", 123456789012: "1 234 567 890,12 руб.",
+	}
+	for k, want := range cases {
+		if got := formatRoubles(ussd.AmountFromKopecks(k)); got != want {
+			t.Errorf("%d kopecks: %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestPaymentWindowsAreMoscowDays(t *testing.T) {
+	// 22:30 UTC on 31 March is already 1 April in Moscow.
+	day, month := paymentWindows(time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC))
+	if want := time.Date(2026, 3, 31, 21, 0, 0, 0, time.UTC); !day.Equal(want) {
+		t.Errorf("day starts %v, want %v", day.UTC(), want)
+	}
+	if want := time.Date(2026, 3, 31, 21, 0, 0, 0, time.UTC); !month.Equal(want) {
+		t.Errorf("month starts %v, want %v", month.UTC(), want)
+	}
+}
