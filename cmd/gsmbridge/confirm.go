@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// confirmation is what the CLI reads of the daemon's confirmation object.
+type confirmation struct {
+	ID        string    `json:"id"`
+	Phone     string    `json:"phone"`
+	Txn       string    `json:"txn"`
+	Amount    string    `json:"amount"`
+	Currency  string    `json:"currency"`
+	State     string    `json:"state"`
+	Version   int       `json:"version"`
+	Reason    string    `json:"reason"`
+	ICCID     string    `json:"iccid"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+type confirmRequest struct {
+	ID               string `json:"id"`
+	Phone            string `json:"phone"`
+	Txn              string `json:"txn"`
+	Amount           string `json:"amount"`
+	Currency         string `json:"currency"`
+	TTL              string `json:"ttl,omitempty"`
+	Text             string `json:"text,omitempty"`
+	CustomerOperator string `json:"customer_operator,omitempty"`
+}
+
+var confirmationStates = []string{"queued", "sent", "confirmed", "cancelled", "expired", "failed"}
+
+// confirmLongPoll is what one long poll asks the daemon to hold; the daemon
+// caps it at 60 s, and the request timeout must outlast it.
+const confirmLongPoll = 50 * time.Second
+
+func runConfirm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("confirm", "NUMBER --txn TXN --amount AMOUNT [flags]",
+		"Sends the customer an SMS naming the transaction and the amount; any reply\n"+
+			"confirms, 0 cancels. With --wait it follows the confirmation until the customer\n"+
+			"answers or it expires, and exits 1 unless the payment was confirmed.", stderr)
+	var req confirmRequest
+	fs.StringVar(&req.Txn, "txn", "", "the transaction number the SMS shows (1-12 letters, digits, dashes)")
+	fs.StringVar(&req.Amount, "amount", "", "the amount in roubles, such as 1500.00")
+	fs.StringVar(&req.ID, "id", "", "the payment's id; repeating the command with it returns the first confirmation (default: a new random id)")
+	fs.StringVar(&req.TTL, "ttl", "", "how long the customer has to answer, such as 30m (default: the daemon's confirmations.default_ttl)")
+	fs.StringVar(&req.Text, "text", "", "the SMS template instead of the configured one; must hold {txn} and {amount}")
+	fs.StringVar(&req.CustomerOperator, "operator", "", "the customer's operator (PLMN such as 25020), for payment limits")
+	wait := fs.Bool("wait", false, "wait for the customer's answer; exit 1 unless confirmed")
+	cf := addClientFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"give the customer's NUMBER"}
+	}
+	if req.Txn == "" || req.Amount == "" {
+		return usageError{"--txn and --amount are required"}
+	}
+	req.Phone, req.Currency = pos[0], "RUB"
+	if req.ID == "" {
+		var b [8]byte
+		rand.Read(b[:])
+		req.ID = "cli-" + hex.EncodeToString(b[:])
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if *wait {
+		c.timeout = max(c.timeout, confirmLongPoll+10*time.Second)
+	}
+	data, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/confirmations", body: req})
+	if err != nil {
+		return err
+	}
+	var conf confirmation
+	if err := json.Unmarshal(data, &conf); err != nil {
+		return fmt.Errorf("POST /v1/confirmations: the daemon's answer is not the JSON expected: %w", err)
+	}
+	if !*wait {
+		if cf.json {
+			_, err = stdout.Write(data)
+			return err
+		}
+		fmt.Fprintln(stdout, describeConfirmation(conf))
+		return nil
+	}
+	if !cf.json {
+		fmt.Fprintln(stdout, describeConfirmation(conf))
+	}
+	conf, data, err = waitForConfirmation(ctx, c, conf, func(conf confirmation) {
+		if !cf.json {
+			fmt.Fprintln(stdout, describeConfirmation(conf))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if cf.json {
+		if _, err := stdout.Write(data); err != nil {
+			return err
+		}
+	}
+	if conf.State != "confirmed" {
+		return fmt.Errorf("payment %s not confirmed: %s", conf.ID, withReason(conf))
+	}
+	return nil
+}
+
+// waitForConfirmation long-polls until the confirmation is final, calling
+// changed for every new version.
+func waitForConfirmation(ctx context.Context, c *apiClient, conf confirmation, changed func(confirmation)) (confirmation, []byte, error) {
+	path := "/v1/confirmations/" + url.PathEscape(conf.ID)
+	var data []byte
+	for data == nil || !finalConfirmation(conf.State) {
+		q := url.Values{"wait": {confirmLongPoll.String()}, "version": {strconv.Itoa(conf.Version)}}
+		var next confirmation
+		var err error
+		if data, err = c.get(ctx, path, q, &next); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return conf, nil, fmt.Errorf("stopped waiting; confirmation %s is %s", conf.ID, conf.State)
+			}
+			return conf, nil, err
+		}
+		if next.Version != conf.Version {
+			changed(next)
+		}
+		conf = next
+	}
+	return conf, data, nil
+}
+
+func finalConfirmation(state string) bool {
+	switch state {
+	case "confirmed", "cancelled", "expired", "failed":
+		return true
+	}
+	return false
+}
+
+func describeConfirmation(c confirmation) string {
+	s := fmt.Sprintf("confirmation %s: %s", c.ID, withReason(c))
+	if !finalConfirmation(c.State) && !c.ExpiresAt.IsZero() {
+		s += ", answer due by " + timeCell(c.ExpiresAt)
+	}
+	return s
+}
+
+func withReason(c confirmation) string {
+	if c.Reason != "" {
+		return c.State + " (" + c.Reason + ")"
+	}
+	return c.State
+}
+
+func runConfirmations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("confirmations", "[flags]", "Lists payment confirmations, oldest first.", stderr)
+	state := fs.String("state", "", "only confirmations in this state: "+strings.Join(confirmationStates, ", "))
+	since := fs.String("since", "", "only confirmations created since this time, or this long ago (2h)")
+	limit := fs.Int("limit", 100, "confirmations per page (1-1000)")
+	cf := addClientFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	if *state != "" && !slices.Contains(confirmationStates, *state) {
+		return usageError{fmt.Sprintf("--state %q: want one of %s", *state, strings.Join(confirmationStates, ", "))}
+	}
+	if *limit < 1 || *limit > 1000 {
+		return usageError{"--limit must be from 1 to 1000"}
+	}
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	if *state != "" {
+		q.Set("state", *state)
+	}
+	sinceTime, err := parseSince(*since, time.Now())
+	if err != nil {
+		return err
+	}
+	if sinceTime != "" {
+		q.Set("since", sinceTime)
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var page struct {
+		Confirmations []confirmation `json:"confirmations"`
+		NextCursor    string         `json:"next_cursor"`
+	}
+	data, err := c.get(ctx, "/v1/confirmations", q, &page)
+	if err != nil {
+		return err
+	}
+	if cf.json {
+		_, err := stdout.Write(data)
+		return err
+	}
+	t := newTable(column{"ID", 0}, column{"STATE", 0}, column{"PHONE", 0}, column{"TXN", 0}, column{"AMOUNT", 0},
+		column{"CREATED", 0}, column{"EXPIRES", 0}, column{"REASON", 40})
+	for _, c := range page.Confirmations {
+		t.add(c.ID, c.State, c.Phone, c.Txn, c.Amount+" "+c.Currency, timeCell(c.CreatedAt), timeCell(c.ExpiresAt), c.Reason)
+	}
+	if err := t.write(stdout); err != nil {
+		return err
+	}
+	if page.NextCursor != "" {
+		fmt.Fprintln(stderr, "more confirmations follow: narrow with --state or --since")
+	}
+	return nil
+}
