@@ -32,6 +32,12 @@ type Options struct {
 	URCNames []string
 	// FinalResults are extra error final results, e.g. "ABORTED".
 	FinalResults []string
+	// Observe, when set, is told of every command Exec or SendData ran:
+	// its name from CommandName, its result from Outcome and how long the
+	// caller waited for it. It runs on the caller's goroutine after the
+	// answer, so a slow observer delays that caller only, never the line.
+	// Invalid commands, never written, are not observed.
+	Observe func(cmd, result string, took time.Duration)
 }
 
 func (o Options) withDefaults() Options {
@@ -175,10 +181,14 @@ type result struct {
 	err   error
 }
 
-func (e *Engine) do(ctx context.Context, cmd, data string, twoStep bool) ([]string, error) {
+func (e *Engine) do(ctx context.Context, cmd, data string, twoStep bool) (lines []string, err error) {
 	cmd = strings.TrimSuffix(cmd, "\r")
 	if len(cmd) < 2 || !strings.EqualFold(cmd[:2], "AT") || strings.ContainsAny(cmd, "\r\n\x1a\x1b") {
 		return nil, fmt.Errorf("atcmd: a command is one line starting with AT: %w", ErrInvalidCommand)
+	}
+	if observe := e.opts.Observe; observe != nil {
+		start := time.Now()
+		defer func() { observe(CommandName(cmd), Outcome(err), time.Since(start)) }()
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
