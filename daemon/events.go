@@ -1,12 +1,339 @@
 package daemon
 
-import "context"
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
 
-// eventRoutes serve the event log and the webhook dead letters.
-var eventRoutes = []route{}
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+)
 
-// runWebhooks pushes the event log to every configured endpoint until ctx ends.
-func (d *Daemon) runWebhooks(ctx context.Context) {}
+// eventRoutes serve the event log, webhook state and the data lifecycle.
+var eventRoutes = []route{
+	{"GET", "/v1/events", (*Daemon).listEvents, false},
+	{"GET", "/v1/webhooks", (*Daemon).listWebhooks, false},
+	{"GET", "/v1/webhooks/dead-letters", (*Daemon).listDeadLetters, false},
+	{"POST", "/v1/webhooks/dead-letters/{id}/retry", (*Daemon).retryDeadLetter, false},
+	{"GET", "/v1/storage", (*Daemon).storage, false},
+	{"POST", "/v1/backup", (*Daemon).backup, false},
+}
 
-// runRetention purges personal data on the configured schedule until ctx ends.
-func (d *Daemon) runRetention(ctx context.Context) {}
+// maxEventWait bounds a long poll well inside the server's write timeout.
+const maxEventWait = 60 * time.Second
+
+// eventTypePattern is what the configuration accepts in webhooks[].events.
+var eventTypePattern = regexp.MustCompile(`^([a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?|\*)$`)
+
+func parseEventTypes(values []string) (store.EventTypes, error) {
+	var out store.EventTypes
+	for _, v := range values {
+		for _, p := range strings.Split(v, ",") {
+			if !eventTypePattern.MatchString(p) {
+				return nil, badField("type", "must be an event type such as message.sent or a prefix such as message.*")
+			}
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func parseLimit(s string) (int, error) {
+	if s == "" {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, badField("limit", "must be a number from 1 to 1000")
+	}
+	return n, nil
+}
+
+func parseAfter(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, badField("after", "must be an event id (a number of 0 or more)")
+	}
+	return n, nil
+}
+
+// listEvents pages through the log. next_after is the cursor for the next
+// call: past the last event shown, or past the end of what was scanned when
+// the filter skipped the rest, so a follower never rescans.
+func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	after, err := parseAfter(q.Get("after"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	limit, err := parseLimit(q.Get("limit"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	types, err := parseEventTypes(q["type"])
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var wait time.Duration
+	if s := q.Get("wait"); s != "" {
+		wait, err = time.ParseDuration(s)
+		if err != nil || wait < 0 || wait > maxEventWait {
+			writeError(w, badField("wait", "must be a duration from 0s to %s", maxEventWait))
+			return
+		}
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	poll := time.NewTicker(logPollInterval)
+	defer poll.Stop()
+	for {
+		upto, err := d.store.LastEventID(r.Context())
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		list, err := d.store.Events(r.Context(), store.EventFilter{After: after, Upto: upto, Types: types, Limit: limit})
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		next := after
+		if len(list) == limit {
+			next = list[len(list)-1].ID
+		} else if upto > after {
+			next = upto
+		}
+		if len(list) > 0 || wait == 0 {
+			if list == nil {
+				list = []store.Event{}
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"events": list, "next_after": next, "more": len(list) == limit})
+			return
+		}
+		after = next
+		select {
+		case <-r.Context().Done():
+			return
+		case <-deadline.C:
+			wait = 0
+		case <-poll.C:
+		}
+	}
+}
+
+// webhookStatus is one endpoint as GET /v1/webhooks shows it; its secrets are
+// never shown.
+type webhookStatus struct {
+	Index       int       `json:"index"`
+	URL         string    `json:"url"`
+	Events      []string  `json:"events"`
+	Cursor      int64     `json:"cursor"`
+	Backlog     int64     `json:"backlog"`
+	HeadEvent   int64     `json:"head_event,omitempty"`
+	Attempts    int       `json:"attempts"`
+	FirstTry    time.Time `json:"first_try_at,omitzero"`
+	NextAttempt time.Time `json:"next_attempt_at,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	DeadLetters int64     `json:"dead_letters"`
+}
+
+func (d *Daemon) listWebhooks(w http.ResponseWriter, r *http.Request) {
+	out := []webhookStatus{}
+	for i, cfg := range d.cfg.Webhooks {
+		c, err := d.store.GetWebhookCursor(r.Context(), cfg.URL)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		backlog, err := d.store.CountEvents(r.Context(), c.Cursor, store.EventTypes(cfg.Events))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		dead, err := d.store.CountDeadLetters(r.Context(), cfg.URL)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		events := cfg.Events
+		if events == nil {
+			events = []string{}
+		}
+		st := webhookStatus{Index: i, URL: displayURL(cfg.URL), Events: events, Cursor: c.Cursor, Backlog: backlog, DeadLetters: dead}
+		if c.Attempts > 0 {
+			st.HeadEvent, st.Attempts, st.FirstTry, st.NextAttempt, st.LastError = c.HeadEvent, c.Attempts, c.FirstTry, c.NextAt, c.LastError
+		}
+		out = append(out, st)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"webhooks": out})
+}
+
+// deadLetterView adds which endpoint a dead letter belongs to.
+type deadLetterView struct {
+	store.DeadLetter
+	Webhook *int   `json:"webhook,omitempty"` // index in the configuration; absent when no longer configured
+	URL     string `json:"url"`
+}
+
+func (d *Daemon) viewDeadLetter(l store.DeadLetter) deadLetterView {
+	v := deadLetterView{DeadLetter: l, URL: displayURL(l.Endpoint)}
+	if i := d.webhookIndex(l.Endpoint); i >= 0 {
+		v.Webhook = &i
+	}
+	return v
+}
+
+func (d *Daemon) webhookIndex(url string) int {
+	for i, cfg := range d.cfg.Webhooks {
+		if cfg.URL == url {
+			return i
+		}
+	}
+	return -1
+}
+
+func (d *Daemon) listDeadLetters(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	after, err := parseAfter(q.Get("after"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	limit, err := parseLimit(q.Get("limit"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	endpoint := ""
+	if s := q.Get("webhook"); s != "" {
+		i, err := strconv.Atoi(s)
+		if err != nil || i < 0 || i >= len(d.cfg.Webhooks) {
+			writeError(w, badField("webhook", "must be the index of a configured webhook (0 to %d)", len(d.cfg.Webhooks)-1))
+			return
+		}
+		endpoint = d.cfg.Webhooks[i].URL
+	}
+	list, err := d.store.DeadLetters(r.Context(), endpoint, after, limit)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := make([]deadLetterView, 0, len(list))
+	for _, l := range list {
+		out = append(out, d.viewDeadLetter(l))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"dead_letters": out})
+}
+
+// retryDeadLetter re-delivers one dead letter now, once, outside the
+// endpoint's stream: the stream keeps its order and the operator sees the
+// outcome in the answer. A delivered letter is removed; a failed one stays
+// with the new error.
+func (d *Daemon) retryDeadLetter(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no dead letter " + strconv.Quote(r.PathValue("id"))})
+		return
+	}
+	l, err := d.store.GetDeadLetter(r.Context(), id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	i := d.webhookIndex(l.Endpoint)
+	if i < 0 {
+		writeError(w, &apiError{Status: http.StatusConflict, Code: "webhook_not_configured",
+			Message: "the dead letter's webhook is no longer configured, so there is no secret to sign it with"})
+		return
+	}
+	ev, err := d.store.GetEvent(r.Context(), l.EventID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	rt := webhookTransport()
+	defer rt.CloseIdleConnections()
+	postErr := newWebhookEndpoint(d.cfg.Webhooks[i], rt).post(r.Context(), ev, d.now())
+	lastError := ""
+	if postErr != nil {
+		lastError = postErr.Error()
+	}
+	if err := d.store.DeadLetterRetried(r.Context(), id, postErr == nil, lastError); err != nil {
+		writeError(w, err)
+		return
+	}
+	if postErr != nil {
+		writeError(w, &apiError{Status: http.StatusBadGateway, Code: "webhook_failed", Message: "re-delivery failed: " + lastError})
+		return
+	}
+	l.Attempts++
+	writeJSON(w, http.StatusOK, map[string]any{"delivered": true, "dead_letter": d.viewDeadLetter(l)})
+}
+
+func (d *Daemon) storage(w http.ResponseWriter, r *http.Request) {
+	u, err := d.store.Usage(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+// backupPrefix names the temporary copies a backup streams from; retention
+// removes any a crash left behind.
+const backupPrefix = "backup-"
+
+// backup streams a consistent copy of the database. The copy is made by the
+// daemon (VACUUM INTO a temporary file in the data directory) rather than by
+// a client opening the files: the data directory is private to the service
+// user, a WAL database cannot be read safely without write access to its
+// -shm file, and this way a backup works from any host with a token.
+func (d *Daemon) backup(w http.ResponseWriter, r *http.Request) {
+	u, err := d.store.Usage(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if need := u.DatabaseBytes + u.WALBytes; u.FreeBytes < need {
+		writeError(w, &apiError{Status: http.StatusInsufficientStorage, Code: "insufficient_storage",
+			Message: fmt.Sprintf("the data directory has %d bytes free; a copy needs up to %d", u.FreeBytes, need)})
+		return
+	}
+	tmp := filepath.Join(d.store.Dir(), backupPrefix+store.NewID("", d.now())+".db.tmp")
+	defer os.Remove(tmp)
+	if err := d.store.Backup(r.Context(), tmp); err != nil {
+		writeError(w, err)
+		return
+	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	// A large copy may take longer than the server's write timeout.
+	http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "application/vnd.sqlite3")
+	w.Header().Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+	w.Header().Set("Content-Disposition", `attachment; filename="gsmbridge-`+d.now().UTC().Format("20060102-150405")+`.db"`)
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(w, f); err != nil {
+		d.log.Warn("backup download interrupted", "err", err)
+	}
+}

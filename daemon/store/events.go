@@ -87,15 +87,15 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	cond, args := f.Types.sql()
 	q := "SELECT id, type, kind, object_id, object_seq, payload, created_at FROM events WHERE id > ?"
-	args = append([]any{f.After}, args...)
+	args := []any{f.After}
 	if f.Upto > 0 {
 		q += " AND id <= ?"
 		args = append(args, f.Upto)
 	}
+	cond, condArgs := f.Types.sql()
 	q += cond + " ORDER BY id LIMIT ?"
-	args = append(args, f.Limit)
+	args = append(append(args, condArgs...), f.Limit)
 	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: read events: %w", err)

@@ -60,6 +60,7 @@ func TestEventsPageByIDAndFilterByType(t *testing.T) {
 		{"prefix", EventFilter{Types: EventTypes{"message.*"}}, []string{"message.cancelled"}},
 		{"two patterns", EventFilter{Types: EventTypes{"sms.*", "modem.down"}}, []string{"sms.received", "modem.down"}},
 		{"star", EventFilter{Types: EventTypes{"*"}}, []string{"message.cancelled", "sms.received", "modem.down"}},
+		{"bound and type", EventFilter{Upto: all[1].ID, Types: EventTypes{"sms.*", "modem.*"}}, []string{"sms.received"}},
 		{"prefix is not a substring", EventFilter{Types: EventTypes{"messag.*"}}, nil},
 		{"type is not a prefix", EventFilter{Types: EventTypes{"message"}}, nil},
 	}
