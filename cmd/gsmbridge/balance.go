@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon"
+	"github.com/gsmbridge/gsmbridge/ussd"
+)
+
+// balanceReading and simBalance are GET /v1/sims/{iccid}/balance.
+type balanceReading struct {
+	Amount    string    `json:"amount"`
+	Currency  string    `json:"currency"`
+	Parsed    bool      `json:"parsed"`
+	Text      string    `json:"text"`
+	Source    string    `json:"source"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+type simBalance struct {
+	ICCID    string `json:"iccid"`
+	Modem    string `json:"modem"`
+	MSISDN   string `json:"msisdn"`
+	Operator struct {
+		PLMN string `json:"plmn"`
+		Name string `json:"name"`
+	} `json:"operator"`
+	Balance   *balanceReading `json:"balance"`
+	LastCheck *balanceReading `json:"last_check"`
+	State     struct {
+		Low bool `json:"low"`
+	} `json:"state"`
+}
+
+func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("balance", "[--refresh] [--port DEVICE]",
+		"Shows every SIM's balance as the daemon last read it; --refresh asks the networks now.\n"+
+			"--port asks one modem directly, with no daemon (the port must be free).", stderr)
+	cf := addClientFlags(fs)
+	refresh := fs.Bool("refresh", false, "ask each SIM's network now instead of showing the stored reading")
+	port := fs.String("port", "", "AT port of a modem (/dev/ttyUSB2): ask it directly, with no daemon")
+	dialect := fs.String("dialect", "", "direct mode: how to write the code: text, ucs2 or gsm7hex (default: from the modem)")
+	reply := fs.Duration("reply-timeout", 60*time.Second, "direct mode: how long to wait for the network")
+	procRoot := fs.String("proc", "/proc", "where to look for processes holding the port")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	t := newTable(column{"ICCID", 0}, column{"OPERATOR", 0}, column{"NUMBER", 0}, column{"BALANCE", 0},
+		column{"LOW", 0}, column{"WHEN", 0}, column{"TEXT", 60})
+	if *port != "" {
+		b, err := directBalance(ctx, *port, *procRoot, *dialect, *reply, stderr)
+		if err != nil {
+			return err
+		}
+		if cf.json {
+			return json.NewEncoder(stdout).Encode(b)
+		}
+		addBalanceRow(t, b)
+		return t.write(stdout)
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if *refresh {
+		c.timeout = max(c.timeout, 2*time.Minute)
+	}
+	var sims struct {
+		SIMs []simRecord `json:"sims"`
+	}
+	if _, err := c.get(ctx, "/v1/sims", nil, &sims); err != nil {
+		return err
+	}
+	var query url.Values
+	if *refresh {
+		query = url.Values{"refresh": {"true"}}
+	}
+	all := []simBalance{}
+	var failed []error
+	for _, s := range sims.SIMs {
+		var b simBalance
+		if _, err := c.get(ctx, "/v1/sims/"+url.PathEscape(s.ICCID)+"/balance", query, &b); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			failed = append(failed, fmt.Errorf("SIM %s: %w", s.ICCID, err))
+			t.add(s.ICCID, "", s.MSISDN, "", "", "", "error: "+err.Error())
+			continue
+		}
+		all = append(all, b)
+		addBalanceRow(t, b)
+	}
+	if cf.json {
+		if err := json.NewEncoder(stdout).Encode(map[string]any{"balances": all}); err != nil {
+			return err
+		}
+	} else if err := t.write(stdout); err != nil {
+		return err
+	}
+	return errors.Join(failed...)
+}
+
+func addBalanceRow(t *table, b simBalance) {
+	amount, when, text, low := "", "", "", ""
+	if b.Balance != nil {
+		amount = b.Balance.Amount + " " + b.Balance.Currency
+		when = timeCell(b.Balance.CheckedAt)
+	}
+	if b.LastCheck != nil {
+		text = b.LastCheck.Text
+		if b.Balance == nil || b.LastCheck.CheckedAt.After(b.Balance.CheckedAt) {
+			amount, when = "?", timeCell(b.LastCheck.CheckedAt) // the newest reply was not understood
+		}
+	}
+	if b.State.Low {
+		low = "LOW"
+	}
+	t.add(b.ICCID, b.Operator.Name, b.MSISDN, amount, low, when, text)
+}
+
+// directBalance asks a modem for its SIM's balance with no daemon running.
+func directBalance(ctx context.Context, port, procRoot, dialect string, reply time.Duration, stderr io.Writer) (simBalance, error) {
+	m, err := openDirect(ctx, port, procRoot, dialect, reply)
+	if err != nil {
+		return simBalance{}, err
+	}
+	defer m.Close()
+	var b simBalance
+	b.ICCID, b.MSISDN = m.ident.ICCID, m.ident.OwnNumber
+	b.Operator.Name = m.operatorName()
+	if !m.known || m.profile.BalanceCode == "" {
+		return b, fmt.Errorf("%s: no balance code is known for this SIM's operator (IMSI prefix %q); try gsmbridge ussd --port %s CODE", port, b.Operator.Name, port)
+	}
+	r, err := withProgress(stderr, func() (ussdTurn, error) {
+		r, err := daemon.ExchangeUSSD(ctx, m.eng, m.profile.BalanceCode, m.opt)
+		if err == nil && r.Status == ussd.StatusActionRequired {
+			endQuietly(ctx, directConversation{m})
+		}
+		return ussdTurn{text: r.Text}, err
+	})
+	if err != nil {
+		return b, err
+	}
+	reading := &balanceReading{Text: r.text, Source: "ussd", CheckedAt: time.Now()}
+	if m.profile.BalanceComesBySMS(r.text) {
+		fmt.Fprintln(stderr, "the operator sends the balance by SMS; read it with the daemon running (gsmbridge inbox)")
+	}
+	if p := m.profile.ParseBalance(r.text); p.Parsed {
+		reading.Parsed, reading.Amount, reading.Currency = true, p.Amount.String(), p.Currency
+		b.Balance = reading
+	}
+	b.LastCheck = reading
+	return b, nil
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/atcmd"
+	"github.com/gsmbridge/gsmbridge/daemon"
+	"github.com/gsmbridge/gsmbridge/hw"
+	"github.com/gsmbridge/gsmbridge/ussd"
+)
+
+// directModem is a modem the CLI talks to itself, with no daemon running:
+// field testers at a machine with a stick and no service set up.
+type directModem struct {
+	port    io.Closer
+	eng     *atcmd.Engine
+	ident   hw.Identity
+	profile ussd.Profile
+	known   bool // profile is the SIM's operator
+	opt     daemon.USSDOptions
+}
+
+// errPortHeld: another process has the port open.
+var errPortHeld = errors.New("port is in use")
+
+// openDirect opens path after making sure no other process holds it: the
+// kernel's exclusive flag does not stop root, and two programs on one AT
+// port steal each other's answers.
+func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeout time.Duration) (*directModem, error) {
+	if err := checkNotHeld(procRoot, path); err != nil {
+		return nil, err
+	}
+	p, err := hw.Open(path, hw.PortConfig{})
+	if err != nil {
+		return nil, err
+	}
+	m := &directModem{port: p, eng: atcmd.New(p, atcmd.Options{})}
+	for _, cmd := range []string{"ATE0", "AT+CMEE=1"} {
+		if _, err := m.eng.Exec(ctx, cmd); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("%s: %s: %w", path, cmd, err)
+		}
+	}
+	if m.ident, err = hw.ReadIdentity(ctx, m.eng); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	profiles, err := ussd.NewProfiles(ussd.DefaultProfiles())
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.profile, m.known = profiles.ForIMSI(m.ident.IMSI)
+	d, _ := daemon.PickUSSDDialect(dialect, "", m.ident.Manufacturer, daemon.ReadCharset(ctx, m.eng))
+	m.opt = daemon.USSDOptions{Dialect: d, Huawei: hw.VendorOf(m.ident.Manufacturer) == hw.VendorHuawei, ReplyTimeout: replyTimeout}
+	return m, nil
+}
+
+func checkNotHeld(procRoot, path string) error {
+	holders, err := hw.PortHolders(procRoot, path)
+	if err != nil {
+		return fmt.Errorf("checking who holds %s: %w", path, err)
+	}
+	if len(holders) == 0 {
+		return nil
+	}
+	names := make([]string, len(holders))
+	for i, h := range holders {
+		names[i] = fmt.Sprintf("%s (pid %d)", h.Command, h.PID)
+	}
+	return fmt.Errorf("%s: %w by %s; stop it first, or use the daemon's API (--modem) if it is gsmbridge", path, errPortHeld, strings.Join(names, ", "))
+}
+
+// Close stops the engine, then closes the port, which ends the engine's reader.
+func (m *directModem) Close() {
+	m.eng.Close()
+	m.port.Close()
+}
+
+// operatorName is the SIM's operator for people.
+func (m *directModem) operatorName() string {
+	if m.known {
+		return m.profile.Name
+	}
+	if len(m.ident.IMSI) >= 5 {
+		return m.ident.IMSI[:5]
+	}
+	return ""
+}
+
+// directConversation runs a USSD session on the modem itself.
+type directConversation struct{ m *directModem }
+
+func (c directConversation) send(ctx context.Context, s string) (ussdTurn, error) {
+	r, err := daemon.ExchangeUSSD(ctx, c.m.eng, s, c.m.opt)
+	if err != nil {
+		return ussdTurn{}, err
+	}
+	return ussdTurn{text: r.Text, open: r.Status == ussd.StatusActionRequired}, nil
+}
+
+func (c directConversation) end(ctx context.Context) error { return daemon.EndUSSD(ctx, c.m.eng) }
