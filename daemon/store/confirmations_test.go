@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
@@ -410,4 +412,32 @@ func TestListAndDecisionWatch(t *testing.T) {
 	if _, _, err := s.ListConfirmations(ctx, ConfirmationFilter{After: "x"}); !errors.Is(err, ErrBadCursor) {
 		t.Fatalf("bad cursor: %v", err)
 	}
+}
+
+// FuzzReadReply: whatever a customer types, a reply is undecided exactly
+// when it is blank, cancels exactly when it is a cancel word give or take
+// spaces and case, and confirms otherwise.
+func FuzzReadReply(f *testing.F) {
+	for _, s := range []string{"Да", "0", " 0\n", "\u00a0нет", "НЕТ", "", " \u2003", "0 рублей", "00", "０", "ok\x00", "\xff\xfe"} {
+		f.Add(s)
+	}
+	words := []string{"0", "нет"}
+	f.Fuzz(func(t *testing.T, text string) {
+		state, decided := readReply(text, words)
+		trimmed := strings.TrimFunc(text, unicode.IsSpace)
+		switch {
+		case trimmed == "":
+			if decided {
+				t.Fatalf("blank %q decided %s", text, state)
+			}
+		case trimmed == "0" || strings.EqualFold(trimmed, "нет"):
+			if state != ConfirmationCancelled {
+				t.Fatalf("%q: %s, want cancelled", text, state)
+			}
+		default:
+			if state != ConfirmationConfirmed {
+				t.Fatalf("%q: %s, want confirmed", text, state)
+			}
+		}
+	})
 }
