@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	_ "modernc.org/sqlite" // checks the downloaded copy
+)
+
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := newFlagSet("backup", "[flags] FILE",
+		"Downloads a consistent copy of the running daemon's database to FILE (which must\n"+
+			"not exist) and checks it. The daemon keeps working meanwhile. To restore, stop\n"+
+			"the daemon and put FILE in its data directory as gsmbridge.db.", stderr)
+	cf := addClientFlags(flags)
+	pos, err := parseArgs(flags, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"want exactly one argument: the file to write"}
+	}
+	file := pos[0]
+	if _, err := os.Lstat(file); err == nil {
+		return fmt.Errorf("%s: %w; choose a new name", file, fs.ErrExist)
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	part := file + ".part"
+	n, err := downloadBackup(ctx, c, part)
+	if err != nil {
+		os.Remove(part)
+		return err
+	}
+	summary, err := checkBackup(ctx, part)
+	if err != nil {
+		os.Remove(part)
+		return err
+	}
+	// A hard link does not replace an existing file, unlike rename: a FILE
+	// that appeared meanwhile is kept.
+	if err := os.Link(part, file); err != nil {
+		os.Remove(part)
+		return fmt.Errorf("keep the copy: %w", err)
+	}
+	os.Remove(part)
+	_, err = fmt.Fprintf(stdout, "wrote %s: %d bytes, %s\n", file, n, summary)
+	return err
+}
+
+// downloadBackup streams POST /v1/backup into path and syncs it. --timeout
+// bounds the wait for the answer to start, not the whole transfer: a large
+// database takes as long as it takes.
+func downloadBackup(ctx context.Context, c *apiClient, path string) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	u := *c.base
+	u.Path = "/v1/backup"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
+	if err != nil {
+		return 0, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	headerDeadline := time.AfterFunc(c.timeout, cancel)
+	resp, err := c.http.Do(req)
+	stopped := headerDeadline.Stop()
+	if err != nil {
+		if !stopped {
+			return 0, fmt.Errorf("no answer from %s within %s (--timeout)", c.base, c.timeout)
+		}
+		return 0, c.transportError(ctx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+		return 0, c.answerError(resp, data)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(f, resp.Body)
+	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+		err = fmt.Errorf("the daemon announced %d bytes but sent %d", resp.ContentLength, n)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return n, fmt.Errorf("download backup: %w", err)
+	}
+	return n, nil
+}
+
+// checkBackup opens the copy read-only and runs SQLite's quick check, so a
+// truncated or damaged download is never kept as a backup.
+func checkBackup(ctx context.Context, path string) (string, error) {
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	if err != nil {
+		return "", fmt.Errorf("check copy: %w", err)
+	}
+	defer db.Close()
+	var result string
+	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&result); err != nil {
+		return "", fmt.Errorf("check copy: %w", err)
+	}
+	if result != "ok" {
+		return "", errors.New("check copy: the downloaded database is damaged: " + result)
+	}
+	var messages, events int64
+	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM events)").Scan(&messages, &events); err != nil {
+		return "", fmt.Errorf("check copy: not a gsmbridge database: %w", err)
+	}
+	return fmt.Sprintf("%d messages, %d events, integrity ok", messages, events), nil
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// logEvent is an event as GET /v1/events shows it.
+type logEvent struct {
+	ID     int64  `json:"id"`
+	Type   string `json:"type"`
+	Object struct {
+		Kind string `json:"kind"`
+		ID   string `json:"id"`
+		Seq  int    `json:"seq"`
+	} `json:"object"`
+	CreatedAt time.Time       `json:"created_at"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// eventsPage is one answer of GET /v1/events.
+type eventsPage struct {
+	Events    []logEvent `json:"events"`
+	NextAfter int64      `json:"next_after"`
+	More      bool       `json:"more"`
+}
+
+// longPoll is how long one --follow request waits for new events at the
+// daemon; it must end well before the request's own timeout.
+func longPoll(timeout time.Duration) time.Duration {
+	return min(25*time.Second, timeout/2)
+}
+
+func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("events", "[flags]",
+		"Prints the event log in order: every message state change, received SMS and\n"+
+			"other changes. With --follow it then waits for new events until interrupted.\n"+
+			"--json prints each event as one line of JSON, as webhooks receive it.", stderr)
+	follow := fs.Bool("follow", false, "keep printing new events as they happen, until Ctrl-C")
+	after := fs.Int64("after", 0, "start after this event id (0: from the oldest kept)")
+	var types multiFlag
+	fs.Var(&types, "type", "only this event type, or a prefix such as message.* (repeatable)")
+	cf := addClientFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	if *after < 0 {
+		return usageError{"--after must be an event id, 0 or more"}
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	q := url.Values{"limit": {"1000"}, "after": {strconv.FormatInt(*after, 10)}}
+	for _, t := range types {
+		q.Add("type", t)
+	}
+	tb := newTable(column{"ID", 8}, column{"TIME", 19}, column{"TYPE", 22}, column{"OBJECT", 40})
+	if !cf.json {
+		if err := tb.writeFixed(stdout, true); err != nil {
+			return err
+		}
+	}
+	for {
+		var page eventsPage
+		_, err := c.get(ctx, "/v1/events", q, &page)
+		if *follow && errors.Is(err, context.Canceled) {
+			return nil // Ctrl-C is how --follow ends
+		}
+		if err != nil {
+			return err
+		}
+		if err := printEvents(stdout, tb, cf.json, page.Events); err != nil {
+			return err
+		}
+		q.Set("after", strconv.FormatInt(page.NextAfter, 10))
+		switch {
+		case page.More:
+		case *follow:
+			q.Set("wait", longPoll(cf.timeout).String())
+		default:
+			return nil
+		}
+	}
+}
+
+func printEvents(w io.Writer, tb *table, asJSON bool, events []logEvent) error {
+	if !asJSON {
+		for _, ev := range events {
+			tb.add(strconv.FormatInt(ev.ID, 10), timeCell(ev.CreatedAt), ev.Type,
+				fmt.Sprintf("%s/%s #%d", ev.Object.Kind, ev.Object.ID, ev.Object.Seq))
+		}
+		return tb.writeFixed(w, false)
+	}
+	for _, ev := range events {
+		if err := writeJSONLine(w, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// multiFlag collects a flag given several times.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
