@@ -28,6 +28,8 @@ type Options struct {
 	Wrap func(http.Handler) http.Handler
 	// open replaces hw.Open in tests.
 	open portOpener
+	// atTimeout shortens AT command deadlines in tests.
+	atTimeout time.Duration
 }
 
 // Daemon is one running gsmbridge service.
@@ -44,6 +46,7 @@ type Daemon struct {
 	metrics  *metrics
 
 	reopenMin, reopenMax time.Duration
+	atTimeout            time.Duration // default deadline of an AT command
 
 	mu     sync.Mutex
 	owners []*owner
@@ -53,7 +56,10 @@ type Daemon struct {
 // New opens the store and prepares the owners; Run starts them.
 func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, wrap: opts.Wrap, ids: map[string]*owner{},
-		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second}
+		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second, atTimeout: opts.atTimeout}
+	if d.atTimeout == 0 {
+		d.atTimeout = 5 * time.Second
+	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -92,9 +98,9 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		if m.Auto {
 			continue // USB discovery arrives with the operations work
 		}
-		o := &owner{d: d, port: m.Port, name: m.Name, calls: make(chan call), cfg: hw.PortConfig{Baud: m.Baud, DTR: m.DTR, RTS: m.RTS}}
+		o := &owner{d: d, port: m.Port, name: m.Name, pin: m.PIN, calls: make(chan call), cfg: hw.PortConfig{Baud: m.Baud, DTR: m.DTR, RTS: m.RTS}}
 		o.log = d.log.With("port", m.Port)
-		o.status = ModemStatus{ID: "port:" + filepath.Base(m.Port), Name: m.Name, Port: m.Port, State: StateProbing, Since: d.now()}
+		o.status = ModemStatus{ID: "port:" + filepath.Base(m.Port), Name: m.Name, Port: m.Port, State: StateProbing, Since: d.now(), Resets: map[string]int{}}
 		d.owners = append(d.owners, o)
 	}
 	return d, nil

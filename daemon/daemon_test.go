@@ -49,6 +49,17 @@ func startHarnessWith(t *testing.T, adjust func(*config.Config), dialects ...sim
 // startHarnessNet also sets how the simulated network behaves.
 func startHarnessNet(t *testing.T, opts sim.NetworkOptions, adjust func(*config.Config), dialects ...sim.Dialect) *harness {
 	t.Helper()
+	var prepare func(*config.Config, []*sim.Modem)
+	if adjust != nil {
+		prepare = func(c *config.Config, _ []*sim.Modem) { adjust(c) }
+	}
+	return startHarnessPrepared(t, opts, prepare, dialects...)
+}
+
+// startHarnessPrepared lets a test set up the simulated modems (a SIM PIN,
+// a fault) before the daemon first opens them.
+func startHarnessPrepared(t *testing.T, opts sim.NetworkOptions, prepare func(*config.Config, []*sim.Modem), dialects ...sim.Dialect) *harness {
+	t.Helper()
 	n, err := sim.NewNetwork(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -69,14 +80,15 @@ func startHarnessNet(t *testing.T, opts sim.NetworkOptions, adjust func(*config.
 		h.modems = append(h.modems, m)
 		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200})
 	}
-	if adjust != nil {
-		adjust(cfg)
+	if prepare != nil {
+		prepare(cfg, h.modems)
 	}
-	d, err := New(cfg, Options{})
+	d, err := New(cfg, Options{atTimeout: time.Second})
 	if err != nil {
 		n.Close()
 		t.Fatal(err)
 	}
+	d.reopenMin, d.reopenMax = 50*time.Millisecond, 500*time.Millisecond
 	h.d = d
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -101,12 +101,22 @@ func (s *Scheduler) AddLane(modemID, iccid, plmn string, limits SendLimits, sent
 	return l.jobs
 }
 
-// RemoveLane stops giving work to a modem. A job already handed over stays
-// with the owner, which finishes or requeues it.
+// RemoveLane stops giving work to a modem. A job the owner already took
+// stays with it, and it finishes or requeues it; one still waiting in the
+// lane goes back to the queue.
 func (s *Scheduler) RemoveLane(modemID string) {
 	s.mu.Lock()
+	l := s.lanes[modemID]
 	delete(s.lanes, modemID)
 	s.mu.Unlock()
+	if l != nil {
+		// A job handed over but not yet taken goes back to the queue.
+		select {
+		case m := <-l.jobs:
+			s.Enqueue(m)
+		default:
+		}
+	}
 	s.poke()
 }
 

@@ -129,3 +129,18 @@ func TestSchedulerRunStopsWithContext(t *testing.T) {
 	cancel()
 	<-done
 }
+
+func TestRemovedLaneGivesBackAJobItDidNotTake(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := NewScheduler((&fakeClock{t0}).now, nil, func(string) {})
+	s.AddLane("m", "icc", "25001", SendLimits{}, nil)
+	s.Enqueue(msg("a", t0))
+	s.dispatch()
+	if s.QueueDepth() != 0 {
+		t.Fatal("message not handed to the lane")
+	}
+	s.RemoveLane("m")
+	if s.QueueDepth() != 1 {
+		t.Fatal("the job waiting in the removed lane was lost")
+	}
+}

@@ -27,7 +27,7 @@ func init() {
 		"+GCAP": func(*Modem, command) response { return ok("+GCAP: +CGSM,+DS") },
 		"+CIMI": (*Modem).cmdIMSI, "+CNUM": (*Modem).cmdCNUM, "+CSCA": (*Modem).cmdCSCA,
 		"+CSQ": (*Modem).cmdCSQ, "+CREG": (*Modem).cmdReg, "+CGREG": (*Modem).cmdReg, "+CEREG": (*Modem).cmdReg,
-		"+CGATT": (*Modem).cmdCGATT, "+COPS": (*Modem).cmdCOPS, "+CPIN": (*Modem).cmdCPIN,
+		"+CGATT": (*Modem).cmdCGATT, "+COPS": (*Modem).cmdCOPS, "+CPIN": (*Modem).cmdCPIN, "+CPINR": (*Modem).cmdCPINR,
 		"+CFUN": (*Modem).cmdCFUN, "+CSCS": (*Modem).cmdCSCS, "+CMEE": (*Modem).cmdCMEE,
 		"^ICCID": (*Modem).cmdICCID, "+CCID": (*Modem).cmdICCID, "+QCCID": (*Modem).cmdICCID,
 		"+CRSM": (*Modem).cmdCRSM, "^CURC": (*Modem).cmdCURC, "^USSDMODE": (*Modem).cmdUSSDMode,
@@ -292,6 +292,31 @@ func (m *Modem) cmdCPIN(c command) response {
 		return m.enterPIN(c.str(0), c.str(1))
 	}
 	return fail("ERROR")
+}
+
+// cmdCPINR answers the remaining PIN and PUK attempts (27.007 §8.65), so a
+// host can tell whether trying a PIN is safe.
+func (m *Modem) cmdCPINR(c command) response {
+	if m.sim == nil {
+		return fail(m.cme(10))
+	}
+	pin, puk := 3, 10
+	switch m.sim.state {
+	case simPIN:
+		pin = m.sim.attempts
+	case simPUK:
+		pin, puk = 0, m.sim.attempts
+	}
+	lines := []string{fmt.Sprintf("+CPINR: SIM PIN,%d,3", pin), fmt.Sprintf("+CPINR: SIM PUK,%d,10", puk)}
+	if c.op == '=' {
+		switch strings.ToUpper(c.str(0)) {
+		case "SIM PIN":
+			lines = lines[:1]
+		case "SIM PUK":
+			lines = lines[1:]
+		}
+	}
+	return ok(lines...)
 }
 
 func (m *Modem) enterPIN(code, newPIN string) response {

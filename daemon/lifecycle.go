@@ -1,0 +1,684 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/atcmd"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/hw"
+)
+
+// A modem's life, as its owner runs it:
+//
+//	probing → ready ⇄ degraded → resetting → (ready | gone)
+//
+// plus the states no reset can cure — sim_missing, sim_locked, reg_denied,
+// no_service — in which the modem takes no work and is re-checked within
+// the idle command budget, but never reset: resetting a modem because its
+// SIM is blocked only hides the real problem behind a reset storm.
+//
+// Escalation happens only when the modem stops answering: set it up again,
+// then AT+CFUN=0/1 (a radio restart), then close and reopen the port, then
+// raise the alarm; each step waits longer than the one before.
+
+// Escalation steps, in order.
+const (
+	stepReinit = "reinit"
+	stepCFUN   = "cfun"
+	stepReopen = "reopen"
+	stepAlert  = "alert"
+)
+
+var escalationSteps = []string{stepReinit, stepCFUN, stepReopen, stepAlert}
+
+// errUnresponsive ends serve when the modem stopped answering commands.
+var errUnresponsive = errors.New("modem stopped answering")
+
+// errRebooted ends serve when the modem announced a reboot.
+var errRebooted = errors.New("modem rebooted")
+
+// condition is a state no reset cures.
+type condition struct {
+	state  string
+	reason string
+}
+
+func (c *condition) Error() string { return c.state + ": " + c.reason }
+
+// run keeps the modem in service until ctx ends.
+func (o *owner) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := o.session(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		o.log.Warn("modem session ended", "err", err)
+		o.setState(StateGone, err.Error())
+		step := stepReopen
+		if o.escalation >= len(escalationSteps)-1 {
+			step = stepAlert
+		}
+		o.escalate(step)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(o.backoff()):
+		}
+		o.update(func(s *ModemStatus) { s.Reconnects++ })
+		o.d.metrics.reconnect(o.snapshot().ID)
+	}
+}
+
+// escalate records an escalation step and moves the owner's level to it.
+func (o *owner) escalate(step string) {
+	for i, s := range escalationSteps {
+		if s == step && i >= o.escalation {
+			o.escalation = i
+		}
+	}
+	o.d.metrics.resetStep(o.snapshot().ID, step)
+	o.update(func(s *ModemStatus) { s.Resets[step]++ })
+	if step == stepAlert {
+		o.log.Error("modem does not recover by itself; it needs a person (replug, power-cycle the hub port)", "port", o.port)
+		o.announce("modem.alert")
+	}
+}
+
+// backoff grows with the escalation level and the number of failed tries.
+func (o *owner) backoff() time.Duration {
+	d := o.d.reopenMin << min(o.failures, 10)
+	o.failures++
+	return min(d, o.d.reopenMax)
+}
+
+// session runs one connection to the modem: open, then serve it, starting
+// over on the same port after a reboot and walking up the escalation steps
+// when it stops answering.
+func (o *owner) session(ctx context.Context) error {
+	o.setState(StateProbing, "")
+	port, err := o.d.open(o.port, o.cfg)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", o.port, err)
+	}
+	eng := atcmd.New(port, atcmd.Options{Logger: o.log, CommandTimeout: o.d.atTimeout})
+	defer func() {
+		eng.Close()
+		port.Close()
+	}()
+	inds, unsubscribe := eng.Subscribe()
+	defer unsubscribe()
+	for {
+		err := o.serve(ctx, eng, inds)
+		var cond *condition
+		if errors.As(err, &cond) {
+			err = o.hold(ctx, eng, inds, cond)
+		}
+		switch {
+		case errors.Is(err, errRebooted):
+			o.setState(StateProbing, "")
+		case errors.Is(err, errUnresponsive) || errors.Is(err, atcmd.ErrTimeout):
+			if o.escalation >= 1 {
+				// Set-up and a radio restart did not help: the port goes.
+				return err
+			}
+			o.setState(StateResetting, err.Error())
+			o.escalate(stepReinit)
+			if o.cfunRestart(ctx, eng) {
+				o.escalate(stepCFUN)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(o.backoff()):
+			}
+		default:
+			return err
+		}
+	}
+}
+
+// cfunRestart restarts the radio (AT+CFUN=0 then 1). It reports whether it
+// was tried at all: a modem that answers nothing cannot even take that.
+func (o *owner) cfunRestart(ctx context.Context, eng *atcmd.Engine) bool {
+	cctx, cancel := context.WithTimeout(ctx, 2*o.d.atTimeout)
+	defer cancel()
+	if _, err := eng.Exec(cctx, "AT+CFUN=0"); err != nil {
+		return false
+	}
+	eng.Exec(cctx, "AT+CFUN=1")
+	return true
+}
+
+// serve initialises the modem and serves it until the engine stops, ctx
+// ends, the modem reboots, stops answering, or meets a *condition (returned
+// after its lane is gone, so no work waits on a modem that cannot do it).
+func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.Indication) error {
+	id, sim, err := o.init(ctx, eng)
+	if err != nil {
+		return err
+	}
+	rs, err := o.setupReceive(ctx, eng)
+	if err != nil {
+		return err
+	}
+	if err := o.sweep(ctx, eng); err != nil {
+		o.log.Warn("start-up sweep of the modem's storage", "err", err)
+	}
+	jobs := o.d.sched.AddLane(id, sim.ICCID, sim.PLMN, o.d.limitsFor(sim), o.d.recentSends(ctx, sim.ICCID))
+	defer o.d.sched.RemoveLane(id)
+	cooldown := time.NewTimer(time.Hour)
+	cooldown.Stop()
+	defer cooldown.Stop()
+	if sim.State == store.SIMSuspect {
+		o.d.sched.Pause(id, "suspect")
+		cooldown.Reset(max(0, o.d.cfg.Send.SuspectCooldown-o.d.now().Sub(sim.StateSince)))
+	}
+	o.setState(StateReady, "")
+	o.escalation, o.failures = 0, 0
+	o.announce("modem.up")
+	defer func() {
+		if ctx.Err() == nil {
+			o.setState(StateGone, "")
+			o.announce("modem.down")
+		}
+	}()
+	o.log.Info("modem ready", "modem", id, "operator", sim.PLMN, "storage", rs.mem, "indications", rs.cnmi)
+
+	poll := time.NewTicker(o.d.cfg.Receive.PollInterval)
+	defer poll.Stop()
+	idleCheck := o.d.cfg.Health.IdleCheckAfter
+	health := time.NewTicker(idleCheck)
+	defer health.Stop()
+	lastTraffic := o.d.now()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-eng.Done():
+			return eng.Err()
+		case m := <-jobs:
+			sent, failed, err := o.send(ctx, eng, id, sim, m)
+			o.d.sched.Done(id, sent)
+			lastTraffic = o.d.now()
+			if len(sent) > 0 || failed {
+				o.sendOutcome(ctx, id, sim, m.To, failed, cooldown)
+			}
+			if err != nil && !o.stillAnswers(ctx, eng, id) {
+				return errUnresponsive
+			}
+		case <-cooldown.C:
+			if o.registered(ctx, eng) {
+				if _, err := o.d.store.ResumeSIM(context.WithoutCancel(ctx), sim.ICCID, "cool-down passed and the SIM is registered"); err != nil {
+					o.log.Error("resume SIM", "err", err)
+				} else {
+					o.d.resumeLane(id)
+				}
+			} else {
+				cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
+			}
+		case c := <-o.calls:
+			// The work ends with the caller's context or the owner's,
+			// whichever ends first.
+			cctx, cancel := context.WithCancel(c.ctx)
+			stop := context.AfterFunc(ctx, cancel)
+			c.done <- c.fn(cctx, eng)
+			stop()
+			cancel()
+			lastTraffic = o.d.now()
+		case <-health.C:
+			// Health comes from checks on an idle modem only, so a busy
+			// modem spends its commands on sending.
+			if o.d.now().Sub(lastTraffic) < idleCheck {
+				continue
+			}
+			lastTraffic = o.d.now()
+			if err := o.healthCheck(ctx, eng, id, &rs); err != nil {
+				return err
+			}
+		case <-poll.C:
+			if err := o.sweep(ctx, eng); err != nil {
+				o.log.Warn("storage poll", "err", err)
+				if !o.stillAnswers(ctx, eng, id) {
+					return errUnresponsive
+				}
+			}
+		case ind, ok := <-inds:
+			if !ok {
+				return eng.Err()
+			}
+			if ind.IsReboot() {
+				o.log.Warn("modem rebooted by itself; setting it up again", "line", ind.Line)
+				return errRebooted
+			}
+			lastTraffic = o.d.now()
+			if c := registrationCondition(ind); c != nil {
+				return c
+			}
+			if err := o.indication(ctx, eng, &rs, ind); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// sendOutcome feeds the SIM's failure streak and pauses a SIM that turned
+// suspect.
+func (o *owner) sendOutcome(ctx context.Context, id string, sim store.SIM, to string, failed bool, cooldown *time.Timer) {
+	_, suspect, err := o.d.store.SendOutcome(context.WithoutCancel(ctx), sim.ICCID, to, failed, o.d.cfg.Send.SuspectAfter)
+	if err != nil {
+		o.log.Error("record send outcome", "err", err)
+	}
+	if suspect {
+		o.log.Warn("SIM turned suspect: it takes no work until a cool-down check or a resume", "iccid", sim.ICCID)
+		o.d.sched.Pause(id, "suspect")
+		o.setSIMState(store.SIMSuspect)
+		cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
+	}
+}
+
+// stillAnswers probes a modem after a command went unanswered. While it
+// probes, the modem is degraded and takes no work.
+func (o *owner) stillAnswers(ctx context.Context, eng *atcmd.Engine, id string) bool {
+	o.setState(StateDegraded, "")
+	o.d.sched.Pause(id, "degraded")
+	defer o.d.sched.Unpause(id, "degraded")
+	for try := 0; try < 2; try++ {
+		if _, err := eng.Exec(ctx, "AT"); err == nil {
+			o.setState(StateReady, "")
+			return true
+		}
+	}
+	return false
+}
+
+// registrationCondition turns an unsolicited +CREG report of a denied or lost
+// registration into the condition it means.
+func registrationCondition(ind atcmd.Indication) *condition {
+	if !strings.EqualFold(ind.Name, "+CREG") {
+		return nil
+	}
+	reg, err := atcmd.ParseRegistration(ind.Line)
+	if err != nil {
+		return nil
+	}
+	switch reg.Stat {
+	case 3:
+		return &condition{StateRegDenied, "the network denied registration (SIM blocked or not provisioned)"}
+	case 0:
+		return &condition{StateNoService, "not registered and not searching"}
+	}
+	return nil
+}
+
+// hold keeps a modem whose problem no reset can cure out of work, re-checking
+// it within the idle command budget until the problem clears (serve then
+// starts over) or the modem goes away. It never escalates.
+func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.Indication, c *condition) error {
+	if o.snapshot().State != c.state {
+		o.log.Warn("modem cannot work until this is fixed", "state", c.state, "reason", c.reason)
+		o.setState(c.state, c.reason)
+		o.announce("modem." + c.state)
+	}
+	o.escalation, o.failures = 0, 0
+	recheck := time.NewTicker(o.d.cfg.Health.IdleCheckAfter)
+	defer recheck.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-eng.Done():
+			return eng.Err()
+		case c := <-o.calls:
+			c.done <- fmt.Errorf("modem is %s: %w", o.snapshot().State, ErrModemNotReady)
+		case ind, ok := <-inds:
+			if !ok {
+				return eng.Err()
+			}
+			if ind.IsReboot() {
+				return errRebooted
+			}
+			// +CREG/+CPIN reports may say the problem cleared.
+			if strings.EqualFold(ind.Name, "+CREG") || strings.EqualFold(ind.Name, "+CPIN") {
+				if cleared, err := o.conditionCleared(ctx, eng, c); err != nil || cleared {
+					return errRebooted // start over: identity and settings
+				}
+			}
+		case <-recheck.C:
+			cleared, err := o.conditionCleared(ctx, eng, c)
+			if err != nil {
+				return err
+			}
+			if cleared {
+				return errRebooted
+			}
+		}
+	}
+}
+
+// conditionCleared re-checks what held the modem.
+func (o *owner) conditionCleared(ctx context.Context, eng *atcmd.Engine, c *condition) (bool, error) {
+	switch c.state {
+	case StateSIMMissing, StateSIMLocked:
+		next, err := o.checkSIM(ctx, eng)
+		if err != nil {
+			return false, err
+		}
+		return next == nil, nil
+	default:
+		next, err := o.checkRegistration(ctx, eng)
+		if err != nil {
+			return false, err
+		}
+		return next == nil, nil
+	}
+}
+
+// healthCheck runs on an idle modem: it confirms the indication settings are
+// still in place (a modem that reset without announcing it has forgotten
+// them, and receiving would stop without a word), that the modem is still
+// registered, and refreshes the signal.
+func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id string, rs *receiveSetup) error {
+	lines, err := eng.Exec(ctx, "AT+CNMI?")
+	if err != nil {
+		if errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung) {
+			return err
+		}
+		if errors.Is(err, atcmd.ErrTimeout) && !o.stillAnswers(ctx, eng, id) {
+			return errUnresponsive
+		}
+		o.log.Warn("health check", "err", err)
+		return nil
+	}
+	want := strings.TrimPrefix(rs.cnmi, "AT+CNMI=")
+	got := ""
+	if len(lines) > 0 {
+		got = strings.ReplaceAll(strings.TrimSpace(strings.TrimPrefix(lines[0], "+CNMI:")), " ", "")
+	}
+	if got != want {
+		o.log.Warn("the modem lost its new-message indication settings (did it reset?); setting it up again", "had", got, "want", want)
+		o.d.sched.Pause(id, "reinit")
+		if err := o.reinit(ctx, eng, rs); err != nil {
+			return fmt.Errorf("restoring settings: %w", err)
+		}
+		o.d.sched.Unpause(id, "reinit")
+	}
+	if c, err := o.checkRegistration(ctx, eng); err == nil && c != nil {
+		return c
+	}
+	o.refreshSignal(ctx, eng)
+	return nil
+}
+
+// settle applies the basic settings, waiting out the "SIM busy" and
+// half-booted answers modems give for a few seconds after power-up.
+func (o *owner) settle(ctx context.Context, eng *atcmd.Engine) error {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		if err = o.applySettings(ctx, eng); err == nil {
+			return nil
+		}
+		if errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung) || errors.Is(err, atcmd.ErrClosed) ||
+			errors.Is(err, atcmd.ErrTimeout) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(o.d.reopenMin):
+		}
+	}
+	return err
+}
+
+// reinit repeats the settings a silent reset lost.
+func (o *owner) reinit(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup) error {
+	if err := o.settle(ctx, eng); err != nil {
+		return err
+	}
+	n, err := o.setupReceive(ctx, eng)
+	if err != nil {
+		return err
+	}
+	*rs = n
+	if err := o.sweep(ctx, eng); err != nil {
+		o.log.Warn("sweep after reset", "err", err)
+	}
+	return nil
+}
+
+func (o *owner) applySettings(ctx context.Context, eng *atcmd.Engine) error {
+	// AT+CREG=1 makes the modem report registration changes itself, so the
+	// daemon learns of a denied or lost registration without polling.
+	for _, cmd := range []string{"ATE0", "AT+CMEE=1", "AT+CMGF=0", "AT+CREG=1"} {
+		if _, err := eng.Exec(ctx, cmd); err != nil {
+			if cmd == "AT+CREG=1" && !errors.Is(err, atcmd.ErrTimeout) {
+				continue // optional: health checks poll instead
+			}
+			return fmt.Errorf("init %s: %w", cmd, err)
+		}
+	}
+	return nil
+}
+
+// checkSIM asks whether the SIM is there and open, entering the configured
+// PIN once per insertion and only while all three attempts are left: a
+// wrong PIN in the config must never lock the SIM into PUK.
+func (o *owner) checkSIM(ctx context.Context, eng *atcmd.Engine) (*condition, error) {
+	lines, err := eng.Exec(ctx, "AT+CPIN?")
+	var cme *atcmd.CMEError
+	switch {
+	case errors.As(err, &cme) && (cme.Code == 10 || cme.Code == 13 || cme.Code == 15):
+		o.pinTried = false // a new insertion may come
+		return &condition{StateSIMMissing, cme.Error()}, nil
+	case errors.As(err, &cme) && cme.Code == 14:
+		return &condition{StateSIMMissing, "SIM busy"}, nil
+	case err != nil:
+		return nil, err
+	}
+	state := ""
+	if len(lines) > 0 {
+		state, _ = atcmd.ParseCPIN(lines[0])
+	}
+	switch strings.ToUpper(state) {
+	case "READY", "":
+		return nil, nil
+	case "SIM PIN":
+		if o.pin == "" {
+			return &condition{StateSIMLocked, "the SIM needs its PIN and none is configured"}, nil
+		}
+		if o.pinTried {
+			return &condition{StateSIMLocked, "the configured PIN was tried once already for this SIM; not trying again"}, nil
+		}
+		left := o.pinAttemptsLeft(ctx, eng)
+		if left != 3 {
+			return &condition{StateSIMLocked, fmt.Sprintf("the SIM has %s PIN attempts left; gsmbridge only tries its PIN with all 3 left", attemptsText(left))}, nil
+		}
+		o.pinTried = true
+		if _, err := eng.Exec(ctx, `AT+CPIN="`+o.pin+`"`); err != nil {
+			return &condition{StateSIMLocked, "the configured PIN was refused: " + err.Error()}, nil
+		}
+		o.log.Info("SIM unlocked with the configured PIN")
+		return nil, nil
+	default:
+		return &condition{StateSIMLocked, "the SIM wants " + state}, nil
+	}
+}
+
+func attemptsText(n int) string {
+	if n < 0 {
+		return "an unknown number of"
+	}
+	return fmt.Sprint(n)
+}
+
+// pinAttemptsLeft reads the PIN retry counter (27.007 AT+CPINR); -1 when the
+// modem does not say.
+func (o *owner) pinAttemptsLeft(ctx context.Context, eng *atcmd.Engine) int {
+	lines, err := eng.Exec(ctx, `AT+CPINR="SIM PIN"`)
+	if err != nil {
+		return -1
+	}
+	for _, l := range lines {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(l), "+CPINR:")
+		if !ok {
+			continue
+		}
+		f := strings.Split(rest, ",")
+		if len(f) >= 2 && strings.EqualFold(strings.Trim(strings.TrimSpace(f[0]), `"`), "SIM PIN") {
+			var n int
+			if _, err := fmt.Sscan(strings.TrimSpace(f[1]), &n); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// checkRegistration turns the modem's registration into a condition when it
+// cannot work. Searching is given time: right after boot a modem searches
+// for a few seconds.
+func (o *owner) checkRegistration(ctx context.Context, eng *atcmd.Engine) (*condition, error) {
+	deadline := o.d.now().Add(o.d.cfg.Health.IdleCheckAfter)
+	for {
+		lines, err := eng.Exec(ctx, "AT+CREG?")
+		if err != nil {
+			var cme *atcmd.CMEError
+			if errors.As(err, &cme) {
+				return nil, nil // the modem cannot say; sends will tell
+			}
+			return nil, err
+		}
+		if len(lines) == 0 {
+			return nil, nil
+		}
+		reg, err := atcmd.ParseRegistration(lines[0])
+		if err != nil {
+			return nil, nil
+		}
+		o.update(func(s *ModemStatus) { s.Registration = registrationName(reg.Stat) })
+		switch reg.Stat {
+		case 1, 5:
+			return nil, nil
+		case 3:
+			return &condition{StateRegDenied, "the network denied registration (SIM blocked or not provisioned)"}, nil
+		}
+		if !o.d.now().Before(deadline) {
+			return &condition{StateNoService, "not registered on any network"}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(o.d.reopenMin):
+		}
+	}
+}
+
+func registrationName(stat int) string {
+	switch stat {
+	case 0:
+		return "not_registered"
+	case 1:
+		return "home"
+	case 2:
+		return "searching"
+	case 3:
+		return "denied"
+	case 5:
+		return "roaming"
+	}
+	return "unknown"
+}
+
+// init brings the modem to a known state and learns who it and its SIM are.
+// A missing or locked SIM or a denied registration comes back as a
+// *condition.
+func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM, error) {
+	if err := o.settle(ctx, eng); err != nil {
+		return "", store.SIM{}, err
+	}
+	if c, err := o.checkSIM(ctx, eng); err != nil || c != nil {
+		if err == nil {
+			o.identifyModemOnly(ctx, eng)
+			return "", store.SIM{}, c
+		}
+		return "", store.SIM{}, err
+	}
+	ident, err := hw.ReadIdentity(ctx, eng)
+	if err != nil {
+		return "", store.SIM{}, fmt.Errorf("identity: %w", err)
+	}
+	id, err := o.recordModem(ctx, ident)
+	if err != nil {
+		return "", store.SIM{}, err
+	}
+	if ident.ICCID == "" || ident.IMSI == "" {
+		return "", store.SIM{}, &condition{StateSIMMissing, "the SIM gives no ICCID or IMSI"}
+	}
+	plmn, opName := "", ""
+	if p, ok := o.d.profiles.ForIMSI(ident.IMSI); ok {
+		plmn, opName = p.PLMN[0], p.Name
+		for _, candidate := range p.PLMN {
+			if strings.HasPrefix(ident.IMSI, candidate) {
+				plmn = candidate
+			}
+		}
+	}
+	msisdn := ident.OwnNumber
+	smsc := ident.SMSC
+	if ov, ok := o.d.cfg.SIMs[ident.ICCID]; ok {
+		if ov.MSISDN != "" {
+			msisdn = ov.MSISDN
+		}
+		if ov.SMSC != "" {
+			smsc = ov.SMSC
+		}
+	}
+	sim, previous, err := o.d.store.SaveSIM(ctx, store.SIM{ICCID: ident.ICCID, IMSI: ident.IMSI, MSISDN: msisdn,
+		PLMN: plmn, SMSC: smsc, ModemID: id})
+	if err != nil {
+		return "", store.SIM{}, err
+	}
+	if previous != "" && previous != sim.ICCID {
+		o.log.Warn("the SIM in this modem was swapped", "modem", id, "previous", previous, "iccid", sim.ICCID)
+	}
+	o.update(func(s *ModemStatus) {
+		s.Operator = Operator{PLMN: plmn, Name: opName}
+		s.MSISDN = sim.MSISDN
+		s.SIMState = sim.State
+	})
+	if c, err := o.checkRegistration(ctx, eng); err != nil || c != nil {
+		if err != nil {
+			return "", store.SIM{}, err
+		}
+		return "", store.SIM{}, c
+	}
+	o.refreshSignal(ctx, eng)
+	return id, sim, nil
+}
+
+// identifyModemOnly reads what the modem says of itself when its SIM cannot
+// be used, so the API can still name it.
+func (o *owner) identifyModemOnly(ctx context.Context, eng *atcmd.Engine) {
+	ident, err := hw.ReadIdentity(ctx, eng)
+	if err != nil {
+		return
+	}
+	ident.ICCID, ident.IMSI = "", ""
+	o.recordModem(ctx, ident)
+}
+
+// recordModem gives the modem its id and remembers it.
+func (o *owner) recordModem(ctx context.Context, ident hw.Identity) (string, error) {
+	id := o.d.claimModemID(o, ident.IMEI, o.port)
+	o.update(func(s *ModemStatus) {
+		s.ID, s.Manufacturer, s.Model, s.Revision = id, ident.Manufacturer, ident.Model, ident.Revision
+		s.IMEI, s.ICCID, s.IMSI, s.MSISDN = ident.IMEI, ident.ICCID, ident.IMSI, ident.OwnNumber
+	})
+	_, err := o.d.store.SaveModem(ctx, store.Modem{ID: id, IMEI: ident.IMEI, Port: o.port, Name: o.name,
+		Manufacturer: ident.Manufacturer, Model: ident.Model, Revision: ident.Revision, ICCID: ident.ICCID})
+	return id, err
+}

@@ -1,0 +1,142 @@
+package daemon
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/hw/sim"
+)
+
+func (h *harness) modemStatus(port string) ModemStatus {
+	var out struct{ Modems []ModemStatus }
+	h.do("GET", "/v1/modems", nil, &out)
+	for _, m := range out.Modems {
+		if m.Port == port {
+			return m
+		}
+	}
+	h.t.Fatalf("no modem on %s", port)
+	return ModemStatus{}
+}
+
+func TestHungModemIsHealedWhileTrafficMovesToOthers(t *testing.T) {
+	h := startHarnessWith(t, func(c *config.Config) {
+		c.Health.IdleCheckAfter = 200 * time.Millisecond
+	}, sim.Generic, sim.Generic)
+	h.waitReady(2)
+	hung := h.modems[0]
+	healthy := h.modems[1]
+	hung.Hang(8 * time.Second)
+	eventually(t, "hang noticed", func() bool {
+		st := h.modemStatus(hung.Path()).State
+		return st != StateReady
+	})
+	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	var acc struct{ ID string }
+	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "пока модем висит"}, &acc)
+	var m store.Message
+	eventually(t, "sent through the healthy modem", func() bool {
+		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
+		return m.State == store.Sent
+	})
+	if len(healthy.Sent()) != 1 {
+		t.Fatalf("healthy modem sent %d", len(healthy.Sent()))
+	}
+	eventually(t, "hung modem back to ready", func() bool {
+		return h.modemStatus(hung.Path()).State == StateReady
+	})
+	st := h.modemStatus(hung.Path())
+	if st.Resets[stepReinit] == 0 && st.Resets[stepReopen] == 0 {
+		t.Fatalf("recovered without any escalation step: %+v", st.Resets)
+	}
+}
+
+func TestDeniedRegistrationIsReportedWithoutResets(t *testing.T) {
+	h := startHarnessWith(t, func(c *config.Config) {
+		c.Health.IdleCheckAfter = 100 * time.Millisecond
+	}, sim.Generic)
+	h.waitReady(1)
+	m := h.modems[0]
+	m.SetRegistration(3)
+	eventually(t, "reg_denied", func() bool { return h.modemStatus(m.Path()).State == StateRegDenied })
+	id := h.modemStatus(m.Path()).ID
+	// Many re-checks later: still denied, never reset, never reopened.
+	eventually(t, "several re-checks", func() bool {
+		return len(h.eventTypes("modem", id)) > 0 && time.Since(h.modemStatus(m.Path()).Since) > time.Second
+	})
+	st := h.modemStatus(m.Path())
+	if st.State != StateRegDenied || len(st.Resets) != 0 || st.Reconnects != 0 {
+		t.Fatalf("denied modem: state %s resets %v reconnects %d", st.State, st.Resets, st.Reconnects)
+	}
+	var acc struct{ ID string }
+	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "x"}, &acc)
+	m.SetRegistration(1)
+	eventually(t, "back to ready", func() bool { return h.modemStatus(m.Path()).State == StateReady })
+	var msg store.Message
+	eventually(t, "queued message sent once registered", func() bool {
+		h.do("GET", "/v1/messages/"+acc.ID, nil, &msg)
+		if msg.State != store.Queued && msg.State != store.Sending && msg.State != store.Sent {
+			t.Fatalf("message %s: %+v", msg.State, msg.Error)
+		}
+		return msg.State == store.Sent
+	})
+}
+
+// atCommand talks to a simulated modem directly, as another program would.
+func atCommand(t *testing.T, path, cmd string) string {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write([]byte(cmd + "\r"))
+	var got []byte
+	buf := make([]byte, 256)
+	for !strings.Contains(string(got), "OK\r\n") && !strings.Contains(string(got), "ERROR") {
+		n, err := f.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	return string(got)
+}
+
+func TestConfiguredPINIsTriedOnlyWithAllAttemptsLeft(t *testing.T) {
+	cases := []struct {
+		name       string
+		wrongFirst bool // someone else entered a wrong PIN before the daemon started
+		wantState  string
+	}{
+		{"three attempts left", false, StateReady},
+		{"an attempt already used", true, StateSIMLocked},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startHarnessPrepared(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, ms []*sim.Modem) {
+				c.Modems[0].PIN = "4321"
+				c.Health.IdleCheckAfter = 100 * time.Millisecond
+				ms[0].SetPIN("4321")
+				if tc.wrongFirst {
+					if out := atCommand(t, ms[0].Path(), `AT+CPIN="0000"`); !strings.Contains(out, "ERROR") {
+						t.Fatalf("wrong PIN accepted: %q", out)
+					}
+				}
+			}, sim.Quectel)
+			m := h.modems[0]
+			eventually(t, tc.wantState, func() bool { return h.modemStatus(m.Path()).State == tc.wantState })
+			if tc.wrongFirst {
+				// The daemon must not have spent another attempt.
+				if out := atCommand(t, m.Path(), `AT+CPINR="SIM PIN"`); !strings.Contains(out, "+CPINR: SIM PIN,2,3") {
+					t.Fatalf("attempts after the daemon looked: %q", out)
+				}
+			}
+		})
+	}
+}

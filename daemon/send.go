@@ -1,0 +1,165 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/atcmd"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/sms"
+)
+
+// send writes the parts of m that are left and records each outcome. It
+// returns when each part went out (for the SIM's send-limit windows),
+// whether the send failed, and the AT error when the modem may have stopped
+// answering.
+func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim store.SIM, m *store.Message) (sentAt []time.Time, failed bool, atErr error) {
+	log := o.log.With("message", m.ID, "to", sms.MaskNumber(m.To))
+	full, err := o.d.store.GetMessage(ctx, m.ID)
+	if err != nil {
+		log.Error("load queued message", "err", err)
+		return nil, false, nil
+	}
+	remaining := full.ExpiresAt.Sub(o.d.now())
+	parts, err := sms.EncodeSubmit(full.To, full.Text, sms.SubmitOptions{
+		StatusReport: full.Report,
+		Validity:     remaining,
+		ConcatRef:    uint16(full.ConcatRef),
+	})
+	if err != nil {
+		o.d.store.PartNotSent(ctx, m.ID, 1, store.ErrorInfo{Code: "encode", Message: err.Error()}, time.Time{})
+		return nil, false, nil
+	}
+	for _, p := range parts {
+		if full.PartList[p.Seq-1].State != "pending" {
+			continue
+		}
+		if ctx.Err() != nil {
+			// Stopping between parts: the rest go out after the restart,
+			// through the same SIM.
+			return sentAt, false, nil
+		}
+		if _, err := o.d.store.BeginPart(ctx, m.ID, p.Seq, sim.ICCID, modemID); err != nil {
+			if errors.Is(err, store.ErrExpired) {
+				o.d.store.Expire(ctx, m.ID)
+			} else {
+				log.Error("begin part", "err", err)
+				o.requeueLater(ctx, m.ID)
+			}
+			return sentAt, false, nil
+		}
+		// A stop of the daemon must not cut a PDU off mid-send: that would
+		// make its outcome unknown. The send runs to its own deadline.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.d.cfg.Send.CommandTimeout)
+		lines, err := eng.SendData(sctx, "AT+CMGS="+strconv.Itoa(p.TPDULen), p.PDU)
+		cancel()
+		if err == nil {
+			mr, perr := parseCMGS(lines)
+			if perr != nil {
+				mr = -1
+			}
+			sentAt = append(sentAt, o.d.now())
+			if _, err := o.d.store.PartSent(context.WithoutCancel(ctx), m.ID, p.Seq, mr); err != nil {
+				log.Error("record sent part", "err", err)
+			}
+			o.update(func(s *ModemStatus) { s.Sent++ })
+			continue
+		}
+		o.update(func(s *ModemStatus) { s.SendFailures++; s.LastError = err.Error() })
+		info := errorInfo(err)
+		if errors.Is(err, atcmd.ErrOutcomeUnknown) {
+			log.Warn("send outcome unknown; not retrying", "err", err)
+			o.d.store.PartUnknown(context.WithoutCancel(ctx), m.ID, p.Seq, info, o.d.cfg.Send.AtLeastOnce)
+			return sentAt, true, err
+		}
+		retryAt := time.Time{}
+		if !permanent(err) && full.Attempts+1 < o.d.cfg.Send.MaxAttempts {
+			retryAt = o.d.now().Add(backoff(o.d.cfg.Send.RetryBackoff, o.d.cfg.Send.RetryBackoffMax, full.Attempts))
+		}
+		log.Info("send failed before the message went out", "err", err, "retry", !retryAt.IsZero())
+		if upd, err := o.d.store.PartNotSent(context.WithoutCancel(ctx), m.ID, p.Seq, info, retryAt); err == nil && upd.State == store.Queued {
+			o.d.sched.Enqueue(upd)
+		}
+		if errors.Is(err, atcmd.ErrTimeout) {
+			return sentAt, true, err
+		}
+		return sentAt, true, nil
+	}
+	return sentAt, false, nil
+}
+
+// registered asks the modem whether it is on a network (home or roaming).
+func (o *owner) registered(ctx context.Context, eng *atcmd.Engine) bool {
+	lines, err := eng.Exec(ctx, "AT+CREG?")
+	if err != nil || len(lines) == 0 {
+		return false
+	}
+	reg, err := atcmd.ParseRegistration(lines[0])
+	return err == nil && (reg.Stat == 1 || reg.Stat == 5)
+}
+
+func (o *owner) setSIMState(state string) {
+	o.update(func(s *ModemStatus) { s.SIMState = state })
+}
+
+// resumeLane lets a modem whose SIM was suspect take work again.
+func (d *Daemon) resumeLane(modemID string) {
+	if o := d.ownerOf(modemID); o != nil {
+		o.setSIMState(store.SIMActive)
+	}
+	d.sched.Unpause(modemID, "suspect")
+}
+
+func (o *owner) requeueLater(ctx context.Context, id string) {
+	if m, err := o.d.store.GetMessage(ctx, id); err == nil && m.State == store.Queued {
+		m.NextAttempt = o.d.now().Add(o.d.cfg.Send.RetryBackoff)
+		o.d.sched.Enqueue(m)
+	}
+}
+
+func parseCMGS(lines []string) (int, error) {
+	for _, l := range lines {
+		if mr, err := atcmd.ParseCMGS(l); err == nil {
+			return mr, nil
+		}
+	}
+	return -1, errors.New("no +CMGS line")
+}
+
+// permanent tells failures that no retry can cure for this message.
+func permanent(err error) bool {
+	var cms *atcmd.CMSError
+	if errors.As(err, &cms) {
+		return cms.Permanent()
+	}
+	return false
+}
+
+// errorInfo keeps the modem's own code visible to the API user.
+func errorInfo(err error) store.ErrorInfo {
+	var cms *atcmd.CMSError
+	var cme *atcmd.CMEError
+	switch {
+	case errors.Is(err, atcmd.ErrOutcomeUnknown):
+		return store.ErrorInfo{Code: "outcome_unknown", Message: err.Error()}
+	case errors.As(err, &cms):
+		return store.ErrorInfo{Code: "CMS " + strconv.Itoa(cms.Code), Message: cms.Error()}
+	case errors.As(err, &cme):
+		return store.ErrorInfo{Code: "CME " + strconv.Itoa(cme.Code), Message: cme.Error()}
+	case errors.Is(err, atcmd.ErrTimeout):
+		return store.ErrorInfo{Code: "timeout", Message: err.Error()}
+	case errors.Is(err, atcmd.ErrPortLost), errors.Is(err, atcmd.ErrHung):
+		return store.ErrorInfo{Code: "port_lost", Message: err.Error()}
+	}
+	return store.ErrorInfo{Code: "error", Message: err.Error()}
+}
+
+func backoff(first, max time.Duration, attempt int) time.Duration {
+	d := first
+	for i := 0; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}
