@@ -187,13 +187,6 @@ func migrate(db *sql.DB) error {
 	if version > len(migrations) {
 		return fmt.Errorf("store: database schema version %d is newer than this gsmbridge knows (%d): refusing to touch it", version, len(migrations))
 	}
-	if version == 0 {
-		// Must precede the first table: it decides the file layout that
-		// lets retention give space back with incremental vacuum.
-		if _, err := db.Exec("PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
-			return fmt.Errorf("store: set auto_vacuum: %w", err)
-		}
-	}
 	for v := version; v < len(migrations); v++ {
 		tx, err := db.Begin()
 		if err != nil {

@@ -102,8 +102,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, dbFile)
+	// auto_vacuum must come before journal_mode: once the database is in WAL
+	// mode SQLite ignores it on a new file, and retention could then delete
+	// rows without ever giving the space back.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+		"?_pragma=auto_vacuum(2)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
 	wdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		lock.Close()
