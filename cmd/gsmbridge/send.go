@@ -130,7 +130,7 @@ func waitForMessage(ctx context.Context, c *apiClient, m message, report bool, c
 		if !first {
 			select {
 			case <-ctx.Done():
-				return m, nil, fmt.Errorf("stopped waiting; message %s is %s (gsmbridge messages shows where it goes)", m.ID, m.State)
+				return m, nil, stoppedWaiting(m)
 			case <-time.After(interval):
 			}
 			interval = min(2*interval, 2*time.Second)
@@ -139,7 +139,7 @@ func waitForMessage(ctx context.Context, c *apiClient, m message, report bool, c
 		var err error
 		if data, err = c.get(ctx, path, nil, &next); err != nil {
 			if errors.Is(err, context.Canceled) {
-				return m, nil, fmt.Errorf("stopped waiting; message %s is %s", m.ID, m.State)
+				return m, nil, stoppedWaiting(m)
 			}
 			return m, nil, err
 		}
@@ -149,6 +149,12 @@ func waitForMessage(ctx context.Context, c *apiClient, m message, report bool, c
 		m = next
 	}
 	return m, data, nil
+}
+
+// stoppedWaiting is the error of a wait cut short by Ctrl-C: the message
+// goes on without us.
+func stoppedWaiting(m message) error {
+	return fmt.Errorf("stopped waiting; message %s is %s (gsmbridge messages shows how it goes on)", m.ID, m.State)
 }
 
 // waitOver reports whether --wait has an answer: the message reached the

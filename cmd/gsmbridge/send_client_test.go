@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/hw/sim"
 )
@@ -114,5 +116,25 @@ func TestSendIdempotencyKeyReturnsTheFirstMessage(t *testing.T) {
 	code, _, errOut := h.cli("send", "+79161234567", "another text", "--idempotency-key", "pay-42")
 	if code != 1 || !strings.Contains(errOut, "(conflict)") {
 		t.Fatalf("reused key with another text: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestSendWaitInterruptedSaysWhereTheMessageIs(t *testing.T) {
+	h := startClientDaemon(t, "", sim.Generic)
+	h.modems[0].SetLatency("AT+CMGS", time.Second) // holds the message in sending
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"send", "+79161234567", "hi", "--wait", "--addr", h.addr}, &out, &errOut)
+	}()
+	pollUntil(t, "the message seen sending", func() bool { return strings.Contains(out.String(), " sending via ") })
+	cancel() // Ctrl-C
+	if code := <-done; code != 1 {
+		t.Fatalf("exit %d, want 1: the message was not seen sent", code)
+	}
+	if !regexp.MustCompile(`^gsmbridge send: stopped waiting; message msg_[a-z0-9]+ is sending \(gsmbridge messages shows how it goes on\)\n$`).MatchString(errOut.String()) {
+		t.Fatalf("stderr %q", errOut.String())
 	}
 }
