@@ -115,7 +115,9 @@ func NewID(prefix string, now time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli()))
 	rand.Read(b[8:])
-	enc := base32.StdEncoding.WithPadding(base32.NoPadding)
+	// The hex alphabet keeps ids in time order even lowercased (StdEncoding
+	// would put its digits after its letters).
+	enc := base32.HexEncoding.WithPadding(base32.NoPadding)
 	// Drop the two leading zero bytes of the 64-bit millisecond count.
 	return prefix + strings.ToLower(enc.EncodeToString(b[2:]))
 }

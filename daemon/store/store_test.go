@@ -428,3 +428,15 @@ func TestSIMTurnsSuspectAfterFailuresToDifferentRecipients(t *testing.T) {
 		t.Fatalf("SIM events %v", evs)
 	}
 }
+
+func TestIDsSortInCreationOrder(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	prev := ""
+	for i := 0; i < 2000; i++ {
+		id := NewID("msg_", t0.Add(time.Duration(i)*time.Millisecond))
+		if id <= prev {
+			t.Fatalf("%s sorts before the earlier %s", id, prev)
+		}
+		prev = id
+	}
+}
