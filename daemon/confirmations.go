@@ -226,6 +226,12 @@ func (d *Daemon) getConfirmation(w http.ResponseWriter, r *http.Request) {
 		known = c.Version // wait for any change from now on
 	}
 	if wait > 0 && c.Version == known && !c.State.Final() {
+		release, ok := d.longPoll()
+		if !ok {
+			writeError(w, errTooManyLongPolls)
+			return
+		}
+		defer release()
 		if c, err = d.awaitConfirmation(r.Context(), id, known, wait); err != nil {
 			writeError(w, err)
 			return

@@ -47,6 +47,7 @@ type Daemon struct {
 
 	reopenMin, reopenMax time.Duration
 	atTimeout            time.Duration // default deadline of an AT command
+	longPolls            chan struct{} // one token per long poll waiting
 
 	mu     sync.Mutex
 	owners []*owner
@@ -75,6 +76,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	}
 	d.openAPI = doc
 	d.metrics = newMetrics(d)
+	d.longPolls = make(chan struct{}, max(1, cfg.LimitsHTTP.MaxLongPolls))
 	merged, err := mergeProfiles(ussd.DefaultProfiles(), cfg.Operators)
 	if err != nil {
 		return nil, err

@@ -93,6 +93,14 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if wait > 0 {
+		release, ok := d.longPoll()
+		if !ok {
+			writeError(w, errTooManyLongPolls)
+			return
+		}
+		defer release()
+	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	poll := time.NewTicker(logPollInterval)

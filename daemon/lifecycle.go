@@ -277,6 +277,8 @@ func (o *owner) sendOutcome(ctx context.Context, id string, sim store.SIM, to st
 		o.d.sched.Pause(id, "suspect")
 		o.setSIMState(store.SIMSuspect)
 		cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
+		// A SIM that ran out of money fails every send too: look now.
+		o.d.checkBalanceSoon(sim.ICCID)
 	}
 }
 

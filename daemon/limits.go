@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -69,4 +70,20 @@ func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.release)
 	return err
+}
+
+// errTooManyLongPolls answers a long poll past limits_http.max_long_polls.
+var errTooManyLongPolls = &apiError{Status: http.StatusTooManyRequests, Code: "too_many_long_polls",
+	Message: "too many requests are waiting already; retry shortly or poll without wait"}
+
+// longPoll takes one of the long-poll places. Each waiting request holds a
+// connection and a descriptor, so their number is capped apart from the
+// connection cap: short requests must still get through.
+func (d *Daemon) longPoll() (release func(), ok bool) {
+	select {
+	case d.longPolls <- struct{}{}:
+		return func() { <-d.longPolls }, true
+	default:
+		return nil, false
+	}
 }

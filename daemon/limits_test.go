@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"testing"
+
+	"github.com/gsmbridge/gsmbridge/daemon/config"
 )
 
 func TestConnectionsPastTheCapGet429(t *testing.T) {
@@ -59,5 +61,30 @@ func TestConnectionsPastTheCapGet429(t *testing.T) {
 		if err != nil || resp.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("after a close: %v %v", resp, err)
 		}
+	}
+}
+
+func TestLongPollsPastTheCapGet429(t *testing.T) {
+	h := startHarnessWith(t, func(c *config.Config) { c.LimitsHTTP.MaxLongPolls = 1 })
+	done := make(chan int, 1)
+	go func() {
+		var out any
+		done <- h.do("GET", "/v1/events?wait=2s&after=999999", nil, &out)
+	}()
+	eventually(t, "first long poll waiting", func() bool { return len(h.d.longPolls) == 1 })
+	var e struct{ Error struct{ Code string } }
+	if code := h.do("GET", "/v1/events?wait=2s&after=999999", nil, &e); code != http.StatusTooManyRequests {
+		t.Fatalf("second long poll: %d, want 429", code)
+	}
+	if e.Error.Code != "too_many_long_polls" {
+		t.Fatalf("code %q", e.Error.Code)
+	}
+	// A plain request still gets through while the long poll waits.
+	var ev any
+	if code := h.do("GET", "/v1/events", nil, &ev); code != http.StatusOK {
+		t.Fatalf("plain request: %d", code)
+	}
+	if code := <-done; code != http.StatusOK {
+		t.Fatalf("the waiting long poll ended with %d", code)
 	}
 }
