@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/gsmbridge/gsmbridge/daemon"
+	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/sms"
+)
+
+// buildGsmbridge builds this command into a temporary directory, so that
+// tests run the daemon as the real binary in its own process.
+func buildGsmbridge(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no Go toolchain to build the binary with")
+	}
+	bin := filepath.Join(t.TempDir(), "gsmbridge")
+	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestRunBenchTinyScenario(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	bin := buildGsmbridge(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	const latency = 20 * time.Millisecond
+	err := runBench(ctx, []string{"--daemon", bin, "--modems", "2", "--messages", "20", "--latency", latency.String(),
+		"--concurrency", "4", "--json"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("runBench: %v\n%s", err, errOut.String())
+	}
+	var rep benchReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("decode %s: %v", out.String(), err)
+	}
+	counts := []struct {
+		what      string
+		got, want int
+	}{
+		{"accepted", rep.Accepted, 20},
+		{"refused", rep.Refused, 0},
+		{"messages sent", rep.SentMessages, 20},
+		{"SMS sent", rep.SentParts, 20},
+		{"duplicates", rep.Duplicates, 0},
+		{"AT+CMGS seen on the wire", rep.Commands["AT+CMGS="], 20},
+	}
+	for _, c := range counts {
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.what, c.got, c.want)
+		}
+	}
+	if rep.ATPerSMS != 1.0 {
+		t.Errorf("AT commands per SMS %v, want 1.0 (commands %v)", rep.ATPerSMS, rep.Commands)
+	}
+	// Two modems answering in 20ms cannot take more than 100 SMS/s.
+	if rep.SentPerS <= 0 || rep.SentPerS > 1.01*rep.IdealPerS || rep.IdealPerS != 100 {
+		t.Errorf("sent %v/s against an ideal of %v/s", rep.SentPerS, rep.IdealPerS)
+	}
+	if rep.LatencyP50MS == nil || *rep.LatencyP50MS <= 0 || *rep.LatencyP50MS > *rep.LatencyP99MS || *rep.LatencyP99MS > *rep.LatencyMaxMS {
+		t.Errorf("latencies p50 %v p99 %v max %v", rep.LatencyP50MS, rep.LatencyP99MS, rep.LatencyMaxMS)
+	}
+	if len(rep.Utilisation) != 2 {
+		t.Errorf("utilisation of %d modems, want 2", len(rep.Utilisation))
+	}
+	for _, u := range rep.Utilisation {
+		if u <= 0 || u > 1 {
+			t.Errorf("utilisation %v outside (0, 1]", u)
+		}
+	}
+	if rep.CPUSeconds <= 0 || rep.CPUTotalSeconds < rep.CPUSeconds || rep.PeakRSSMB < 5 || rep.PeakRSSMB > 500 {
+		t.Errorf("daemon CPU %vs (total %vs), peak RSS %v MB", rep.CPUSeconds, rep.CPUTotalSeconds, rep.PeakRSSMB)
+	}
+}
+
+func TestBenchTextIsTracedBackAndHasItsParts(t *testing.T) {
+	for _, parts := range []int{1, 2, 5} {
+		for _, i := range []int{0, 7, 9999999} {
+			text := benchText(i, parts)
+			if n, _ := sms.Split(text); n != parts {
+				t.Errorf("benchText(%d, %d) splits into %d parts", i, parts, n)
+			}
+			if got, ok := benchIndex(text); !ok || got != i {
+				t.Errorf("benchIndex(benchText(%d, %d)) = %d, %v", i, parts, got, ok)
+			}
+		}
+	}
+	if _, ok := benchIndex("Платёж 12"); ok {
+		t.Error("benchIndex took a text the bench did not write")
+	}
+}
+
+func TestParseProcFigures(t *testing.T) {
+	// A real /proc/<pid>/stat line, with a command name that holds spaces
+	// and a parenthesis to show fields are counted from the last ')'.
+	stat := "4242 (gsm bridge) x) S 1 4242 4242 0 -1 4194560 1205 0 0 0 137 25 0 0 20 0 9 0 123456 1300000000 6000 18446744073709551615 1 1 0 0 0 0 0 0 2143420159 0 0 0 17 1 0 0 0 0 0"
+	cpu, err := parseProcCPU(stat)
+	if err != nil || cpu != 1620*time.Millisecond {
+		t.Errorf("parseProcCPU = %v, %v; want 1.62s", cpu, err)
+	}
+	if _, err := parseProcCPU("4242 (gsmbridge) S 1 2"); err == nil {
+		t.Error("parseProcCPU took a cut-off line")
+	}
+	status := "Name:\tgsmbridge\nVmPeak:\t 1288000 kB\nVmHWM:\t   23456 kB\nVmRSS:\t   20000 kB\n"
+	if kb, err := parseVmHWM(status); err != nil || kb != 23456 {
+		t.Errorf("parseVmHWM = %d, %v; want 23456", kb, err)
+	}
+	if _, err := parseVmHWM("Name:\tgsmbridge\n"); err == nil {
+		t.Error("parseVmHWM found a VmHWM that is not there")
+	}
+}
+
+// TestWireTapCountsCommandsNotPDUs feeds the tap what a daemon and a modem
+// say around one send, split at awkward places.
+func TestWireTapCountsCommandsNotPDUs(t *testing.T) {
+	cases := []struct {
+		name string
+		host []string // chunks as the daemon writes them
+		want map[string]int
+	}{
+		{"one send", []string{"AT+CMGS=23\r", "0011000B919761032547F90000AA0BC8329BFD06DDDF723619\x1a"}, map[string]int{"AT+CMGS=": 1}},
+		{"PDU that looks like a command", []string{"AT+CMGS=5\r", "AT\rAT\r\x1a", "AT+CSQ\r"}, map[string]int{"AT+CMGS=": 1, "AT+CSQ": 1}},
+		{"split lines", []string{"AT+C", "NMI?\r", "at+cs", "q\r\n"}, map[string]int{"AT+CNMI?": 1, "AT+CSQ": 1}},
+		{"aborted send", []string{"AT+CMGS=5\r", "00\x1b", "ATE0\r"}, map[string]int{"AT+CMGS=": 1, "ATE0": 1}},
+		{"noise is no command", []string{"\r\n", "hello\r"}, map[string]int{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tap := &wireTap{commands: map[string]int{}, counting: true}
+			now := time.Now()
+			for _, chunk := range c.host {
+				tap.fromHost([]byte(chunk), now)
+			}
+			if _, got := tap.figures(); !maps.Equal(got, c.want) {
+				t.Errorf("commands %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestWireTapBusyEndsAtTheFinalResult(t *testing.T) {
+	tap := &wireTap{commands: map[string]int{}, counting: true}
+	t0 := time.Now()
+	tap.fromHost([]byte("AT+CMGS=23\r"), t0)
+	tap.fromModem([]byte("\r\n> "), t0.Add(time.Millisecond))
+	tap.fromHost([]byte("0011\x1a"), t0.Add(2*time.Millisecond))
+	tap.fromModem([]byte("\r\n+CMGS: 7\r\n\r\nO"), t0.Add(400*time.Millisecond))
+	tap.fromModem([]byte("K\r\n"), t0.Add(500*time.Millisecond))
+	tap.fromModem([]byte("\r\n+CMTI: \"SM\",1\r\n"), t0.Add(900*time.Millisecond)) // idle: not busy
+	tap.fromHost([]byte("AT+CSQ\r"), t0.Add(time.Second))
+	tap.fromModem([]byte("\r\n+CME ERROR: 10\r\n"), t0.Add(1010*time.Millisecond))
+	if busy, _ := tap.figures(); busy != 510*time.Millisecond {
+		t.Errorf("busy %v, want 510ms", busy)
+	}
+}
+
+// BenchmarkSendPathInProcess runs the daemon in this process over instant
+// simulated modems, so that `go test -bench SendPath -cpuprofile` shows where
+// the daemon spends its time per SMS. One op is one accepted and sent SMS.
+func BenchmarkSendPathInProcess(b *testing.B) {
+	for _, modems := range []int{1, 16} {
+		b.Run(fmt.Sprintf("modems=%d", modems), func(b *testing.B) { benchSendPath(b, modems) })
+	}
+}
+
+func benchSendPath(b *testing.B, modems int) {
+	network, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer network.Close()
+	cfg := config.Default()
+	cfg.Modems = nil
+	cfg.DataDir = b.TempDir()
+	cfg.Balance.Interval, cfg.Balance.Stagger = 1000*time.Hour, 999*time.Hour
+	cfg.SIMs = map[string]config.SIM{}
+	var sims []*sim.Modem
+	for range modems {
+		m, err := network.AddModem(sim.ModemConfig{Dialect: sim.Generic, NoisePeriod: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sims = append(sims, m)
+		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200})
+		cfg.SIMs[m.Config().ICCID] = config.SIM{Limits: config.Limits{PerMinute: -1, PerHour: -1, PerDay: -1}}
+	}
+	d, err := daemon.New(cfg, daemon.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Error(err)
+		}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for ready := 0; ready < modems; {
+		ready = 0
+		for _, st := range d.Modems() {
+			if st.State == daemon.StateReady {
+				ready++
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d modems ready", ready, modems)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a snapshot, not synchronising
+	}
+	url := "http://" + ln.Addr().String() + "/v1/messages"
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	defer client.CloseIdleConnections()
+	sentBefore := 0
+	for _, m := range sims {
+		sentBefore += len(m.Sent())
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				body := fmt.Sprintf(`{"to":"+79990000000","text":%q}`, benchText(i, 1))
+				resp, err := client.Post(url, "application/json", strings.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					b.Errorf("POST: %d", resp.StatusCode)
+				}
+			}
+		}()
+	}
+	for i := range b.N {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for {
+		sent := -sentBefore
+		for _, m := range sims {
+			sent += len(m.Sent())
+		}
+		if sent >= b.N {
+			break
+		}
+		if time.Now().After(deadline.Add(time.Duration(b.N) * 50 * time.Millisecond)) {
+			b.Fatalf("%d of %d sent", sent, b.N)
+		}
+		time.Sleep(5 * time.Millisecond) // polling the simulator's record
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sms/s")
+}
