@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -49,14 +50,16 @@ type Daemon struct {
 	atTimeout            time.Duration // default deadline of an AT command
 	longPolls            chan struct{} // one token per long poll waiting
 
-	mu     sync.Mutex
-	owners []*owner
-	ids    map[string]*owner // claimed modem ids
+	mu      sync.Mutex
+	owners  []*owner
+	ids     map[string]*owner      // claimed modem ids
+	retired map[string]ModemStatus // last status of modems unplugged, by id: counters survive a replug
+	auto    *config.Modem          // the `auto: true` entry, when USB discovery is on
 }
 
 // New opens the store and prepares the owners; Run starts them.
 func New(cfg *config.Config, opts Options) (*Daemon, error) {
-	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, wrap: opts.Wrap, ids: map[string]*owner{},
+	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, wrap: opts.Wrap, ids: map[string]*owner{}, retired: map[string]ModemStatus{},
 		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second, atTimeout: opts.atTimeout}
 	if d.atTimeout == 0 {
 		d.atTimeout = 5 * time.Second
@@ -98,14 +101,19 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	})
 	for _, m := range cfg.Modems {
 		if m.Auto {
-			continue // USB discovery arrives with the operations work
+			d.auto = &m
+			continue
 		}
-		o := &owner{d: d, port: m.Port, name: m.Name, pin: m.PIN, calls: make(chan call), cfg: hw.PortConfig{Baud: m.Baud, DTR: m.DTR, RTS: m.RTS}}
-		o.log = d.log.With("port", m.Port)
-		o.status = ModemStatus{ID: "port:" + filepath.Base(m.Port), Name: m.Name, Port: m.Port, State: StateProbing, Since: d.now(), Resets: map[string]int{}}
-		d.owners = append(d.owners, o)
+		d.owners = append(d.owners, d.newOwner(m.Port, m.Name, m.PIN, hw.PortConfig{Baud: m.Baud, DTR: m.DTR, RTS: m.RTS}))
 	}
 	return d, nil
+}
+
+func (d *Daemon) newOwner(port, name, pin string, pc hw.PortConfig) *owner {
+	o := &owner{d: d, port: port, name: name, pin: pin, calls: make(chan call), cfg: pc}
+	o.log = d.log.With("port", port)
+	o.status = ModemStatus{ID: "port:" + filepath.Base(port), Name: name, Port: port, State: StateProbing, Since: d.now(), Resets: map[string]int{}}
+	return o
 }
 
 // Run serves on ln until ctx ends, then stops taking work, lets commands in
@@ -146,9 +154,13 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}
-	for _, o := range d.owners {
+	for _, o := range d.ownersNow() {
 		wg.Add(1)
 		go func() { defer wg.Done(); o.run(workCtx) }()
+	}
+	if d.auto != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); d.runHotplug(workCtx) }()
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(newLimitListener(ln, d.cfg.LimitsHTTP.MaxConnections)) }()
@@ -182,6 +194,10 @@ func (d *Daemon) claimModemID(o *owner, imei, port string) string {
 	if imei != "" {
 		if holder, taken := d.ids[imei]; !taken || holder == o {
 			d.ids[imei] = o
+			if prev, ok := d.retired[imei]; ok {
+				delete(d.retired, imei)
+				o.inherit(prev)
+			}
 			return imei
 		}
 		d.log.Warn("IMEI already used by another modem; identifying this one by its port", "port", port)
@@ -221,10 +237,17 @@ func (d *Daemon) recentSends(ctx context.Context, iccid string) []time.Time {
 
 // Modems returns every modem's snapshot.
 func (d *Daemon) Modems() []ModemStatus {
-	out := make([]ModemStatus, 0, len(d.owners))
-	for _, o := range d.owners {
-		s := o.snapshot()
-		out = append(out, s)
+	owners := d.ownersNow()
+	out := make([]ModemStatus, 0, len(owners))
+	for _, o := range owners {
+		out = append(out, o.snapshot())
 	}
 	return out
+}
+
+// ownersNow is the set of owners at this moment (hotplug changes it).
+func (d *Daemon) ownersNow() []*owner {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.owners)
 }

@@ -49,16 +49,16 @@ func startHarnessWith(t *testing.T, adjust func(*config.Config), dialects ...sim
 // startHarnessNet also sets how the simulated network behaves.
 func startHarnessNet(t *testing.T, opts sim.NetworkOptions, adjust func(*config.Config), dialects ...sim.Dialect) *harness {
 	t.Helper()
-	var prepare func(*config.Config, []*sim.Modem)
+	var prepare func(*config.Config, *sim.Network, []*sim.Modem)
 	if adjust != nil {
-		prepare = func(c *config.Config, _ []*sim.Modem) { adjust(c) }
+		prepare = func(c *config.Config, _ *sim.Network, _ []*sim.Modem) { adjust(c) }
 	}
 	return startHarnessPrepared(t, opts, prepare, dialects...)
 }
 
 // startHarnessPrepared lets a test set up the simulated modems (a SIM PIN,
 // a fault) before the daemon first opens them.
-func startHarnessPrepared(t *testing.T, opts sim.NetworkOptions, prepare func(*config.Config, []*sim.Modem), dialects ...sim.Dialect) *harness {
+func startHarnessPrepared(t *testing.T, opts sim.NetworkOptions, prepare func(*config.Config, *sim.Network, []*sim.Modem), dialects ...sim.Dialect) *harness {
 	t.Helper()
 	n, err := sim.NewNetwork(opts)
 	if err != nil {
@@ -81,7 +81,7 @@ func startHarnessPrepared(t *testing.T, opts sim.NetworkOptions, prepare func(*c
 		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200})
 	}
 	if prepare != nil {
-		prepare(cfg, h.modems)
+		prepare(cfg, n, h.modems)
 	}
 	d, err := New(cfg, Options{atTimeout: time.Second})
 	if err != nil {

@@ -119,7 +119,7 @@ func TestConfiguredPINIsTriedOnlyWithAllAttemptsLeft(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := startHarnessPrepared(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, ms []*sim.Modem) {
+			h := startHarnessPrepared(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
 				c.Modems[0].PIN = "4321"
 				c.Health.IdleCheckAfter = 100 * time.Millisecond
 				ms[0].SetPIN("4321")

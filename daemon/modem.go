@@ -126,12 +126,26 @@ func (d *Daemon) OnModem(ctx context.Context, id string, fn func(ctx context.Con
 var errNoModem = errors.New("no such modem")
 
 func (d *Daemon) ownerOf(id string) *owner {
-	for _, o := range d.owners {
+	for _, o := range d.ownersNow() {
 		if o.snapshot().ID == id {
 			return o
 		}
 	}
 	return nil
+}
+
+// inherit carries the counters of a modem seen before under another port
+// (it was unplugged and came back).
+func (o *owner) inherit(prev ModemStatus) {
+	o.update(func(s *ModemStatus) {
+		s.Sent += prev.Sent
+		s.Received += prev.Received
+		s.SendFailures += prev.SendFailures
+		s.Reconnects += prev.Reconnects + 1
+		for k, v := range prev.Resets {
+			s.Resets[k] += v
+		}
+	})
 }
 
 func (o *owner) snapshot() ModemStatus {

@@ -1,0 +1,115 @@
+package daemon
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/hw"
+)
+
+// runHotplug rescans USB every scan_interval when the config has
+// `auto: true`: it starts an owner for each recognised modem's AT port that
+// appeared and stops the owners of ports that left. A modem that comes back,
+// on whatever tty, gets its id back from its IMEI, and with it its history
+// and counters.
+func (d *Daemon) runHotplug(ctx context.Context) {
+	roots := hw.Roots{Sys: d.auto.SysRoot, Dev: d.auto.DevRoot}
+	if roots.Sys == "" {
+		roots.Sys = hw.DefaultRoots().Sys
+	}
+	if roots.Dev == "" {
+		roots.Dev = hw.DefaultRoots().Dev
+	}
+	models := hw.DefaultModels()
+	type running struct {
+		o    *owner
+		stop context.CancelFunc
+		done chan struct{}
+	}
+	live := map[string]*running{} // by device path
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	stop := func(path string, r *running) {
+		r.stop()
+		<-r.done
+		d.retire(r.o)
+		delete(live, path)
+	}
+	defer func() {
+		for path, r := range live {
+			r.stop()
+			<-r.done
+			delete(live, path)
+		}
+	}()
+	tick := time.NewTicker(d.auto.ScanInterval)
+	defer tick.Stop()
+	for {
+		devs, problems, err := hw.Discover(roots, models)
+		if err != nil {
+			d.log.Warn("USB scan", "err", err)
+		}
+		for _, p := range problems {
+			d.log.Debug("USB device not usable", "path", p.Path, "hint", p.Hint)
+		}
+		seen := map[string]bool{}
+		for _, dev := range devs {
+			if !dev.IsAT {
+				continue
+			}
+			seen[dev.DevPath] = true
+			if live[dev.DevPath] != nil {
+				continue
+			}
+			d.log.Info("modem plugged in", "port", dev.DevPath, "usb", dev.USBPath, "vid", dev.VID, "pid", dev.PID)
+			o := d.newOwner(dev.DevPath, "", d.auto.PIN, hw.PortConfig{Baud: d.auto.Baud})
+			octx, cancel := context.WithCancel(ctx)
+			r := &running{o: o, stop: cancel, done: make(chan struct{})}
+			live[dev.DevPath] = r
+			d.mu.Lock()
+			d.owners = append(d.owners, o)
+			d.mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer close(r.done)
+				o.run(octx)
+			}()
+		}
+		for path, r := range live {
+			if !seen[path] {
+				d.log.Info("modem unplugged", "port", path, "modem", r.o.snapshot().ID)
+				stop(path, r)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// retire forgets an unplugged modem's owner, keeping its counters for when
+// it comes back.
+func (d *Daemon) retire(o *owner) {
+	st := o.snapshot()
+	if st.State != StateGone {
+		o.announce("modem.down")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, x := range d.owners {
+		if x == o {
+			d.owners = append(d.owners[:i], d.owners[i+1:]...)
+			break
+		}
+	}
+	for id, holder := range d.ids {
+		if holder == o {
+			delete(d.ids, id)
+			d.retired[id] = st
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package daemon
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/hw/sim"
+)
+
+func TestReplugUnderANewTTYKeepsTheModemsIDAndCounters(t *testing.T) {
+	opts := sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}
+	h := startHarnessPrepared(t, opts, func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+		sys, dev := n.Roots()
+		c.Modems = []config.Modem{{Auto: true, SysRoot: sys, DevRoot: dev, ScanInterval: 100 * time.Millisecond, Baud: 115200}}
+	}, sim.Huawei)
+	h.waitReady(1)
+	m := h.modems[0]
+	var before struct{ Modems []ModemStatus }
+	h.do("GET", "/v1/modems", nil, &before)
+	first := before.Modems[0]
+	if first.Port != m.Path() {
+		t.Fatalf("discovered port %s, want %s", first.Port, m.Path())
+	}
+	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	var acc struct{ ID string }
+	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "до"}, &acc)
+	eventually(t, "sent", func() bool {
+		var msg store.Message
+		h.do("GET", "/v1/messages/"+acc.ID, nil, &msg)
+		return msg.State == store.Sent
+	})
+
+	m.Vanish()
+	eventually(t, "modem dropped", func() bool {
+		var out struct{ Modems []ModemStatus }
+		h.do("GET", "/v1/modems", nil, &out)
+		return len(out.Modems) == 0
+	})
+	if err := m.Return("ttyUSB9"); err != nil {
+		t.Fatal(err)
+	}
+	var after struct{ Modems []ModemStatus }
+	eventually(t, "modem back", func() bool {
+		h.do("GET", "/v1/modems", nil, &after)
+		return len(after.Modems) == 1 && after.Modems[0].State == StateReady
+	})
+	back := after.Modems[0]
+	if back.Port == first.Port || back.Port != m.Path() {
+		t.Fatalf("came back on %s (was %s, simulator says %s)", back.Port, first.Port, m.Path())
+	}
+	if back.ID != first.ID || back.Sent != 1 {
+		t.Fatalf("after replug: id %s sent %d, want id %s sent 1", back.ID, back.Sent, first.ID)
+	}
+	var types []string
+	eventually(t, "up, down, up announced", func() bool {
+		types = h.eventTypes("modem", first.ID)
+		return len(types) >= 3
+	})
+	if types[0] != "modem.up" || types[1] != "modem.down" || types[2] != "modem.up" {
+		t.Fatalf("modem events %v", types)
+	}
+}
+
+func TestConfiguredPortIsReopenedWhenItReappears(t *testing.T) {
+	h := startHarness(t, sim.SIMCom)
+	h.waitReady(1)
+	m := h.modems[0]
+	path := m.Path()
+	m.Vanish()
+	eventually(t, "modem gone", func() bool { return h.modemStatus(path).State == StateGone })
+	if err := m.Return(""); err != nil {
+		t.Fatal(err)
+	}
+	if m.Path() != path {
+		t.Fatalf("simulator moved the port to %s", m.Path())
+	}
+	eventually(t, "modem ready again", func() bool { return h.modemStatus(path).State == StateReady })
+	if st := h.modemStatus(path); st.Reconnects == 0 {
+		t.Fatalf("reconnects %d after a reopen", st.Reconnects)
+	}
+}
