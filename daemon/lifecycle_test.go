@@ -132,7 +132,9 @@ func TestConfiguredPINIsTriedOnlyWithAllAttemptsLeft(t *testing.T) {
 			m := h.modems[0]
 			eventually(t, tc.wantState, func() bool { return h.modemStatus(m.Path()).State == tc.wantState })
 			if tc.wrongFirst {
-				// The daemon must not have spent another attempt.
+				// The daemon must not have spent another attempt. Ask the
+				// modem once the daemon has let go of the port.
+				h.stopDaemon()
 				if out := atCommand(t, m.Path(), `AT+CPINR="SIM PIN"`); !strings.Contains(out, "+CPINR: SIM PIN,2,3") {
 					t.Fatalf("attempts after the daemon looked: %q", out)
 				}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -69,9 +70,10 @@ func startEventsDaemon(t *testing.T, types ...string) (addr string, cancelMessag
 		if err != nil {
 			t.Fatal(err)
 		}
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("cancel: %d", resp.StatusCode)
+			t.Fatalf("cancel: %d %s", resp.StatusCode, b)
 		}
 	}
 	t.Cleanup(http.DefaultClient.CloseIdleConnections)

@@ -105,9 +105,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	// auto_vacuum must come before journal_mode: once the database is in WAL
 	// mode SQLite ignores it on a new file, and retention could then delete
 	// rows without ever giving the space back.
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=auto_vacuum(2)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
-	wdb, err := sql.Open("sqlite", dsn)
+	// The writer's transactions take the write lock at BEGIN (immediate), so
+	// a snapshot can never go stale between a read and a write inside one.
+	file := "file:" + (&url.URL{Path: path}).EscapedPath()
+	wdb, err := sql.Open("sqlite", file+"?_txlock=immediate&_pragma=auto_vacuum(2)&_pragma=journal_mode(WAL)"+
+		"&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
 	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -118,7 +120,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		lock.Close()
 		return nil, err
 	}
-	rdb, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	// Readers set nothing that could write: even a no-op pragma write would
+	// take the write lock from under the writer.
+	rdb, err := sql.Open("sqlite", file+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
 	if err != nil {
 		wdb.Close()
 		lock.Close()
