@@ -14,7 +14,7 @@ import (
 )
 
 // The block between the markers is the reference receiver's verification
-// code; README_events.md shows it verbatim and
+// code; docs/events.md shows it verbatim and
 // TestReadmeShowsTheTestedVerifier keeps the two the same.
 
 // --- begin verifier ---
@@ -56,12 +56,12 @@ func TestReadmeShowsTheTestedVerifier(t *testing.T) {
 	const begin, end = "// --- begin verifier ---\n", "// --- end verifier ---"
 	code := string(src)
 	code = code[strings.Index(code, begin)+len(begin) : strings.Index(code, end)]
-	readme, err := os.ReadFile("../README_events.md")
+	readme, err := os.ReadFile("../docs/events.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), strings.TrimSpace(code)) {
-		t.Fatal("README_events.md does not show the verifier this test file runs; copy it from receiver_events_test.go")
+		t.Fatal("docs/events.md does not show the verifier this test file runs; copy it from receiver_events_test.go")
 	}
 }
 
