@@ -76,8 +76,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		if cfg.SIMs == nil {
+			cfg.SIMs = map[string]config.SIM{}
+		}
 		for _, m := range modems {
 			cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200, Name: m.Config().Name})
+			// Real SIMs rarely store their own number; operators write it
+			// into the config, and so does the simulator.
+			cfg.SIMs[m.Config().ICCID] = config.SIM{MSISDN: m.Config().MSISDN}
 			op, _ := m.Operator()
 			fmt.Fprintf(stdout, "simulated modem %s: %s SIM %s\n", m.Path(), op, m.Config().MSISDN)
 		}
