@@ -1,31 +1,552 @@
 package daemon
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
-// metricsRoutes serve /metrics and /readyz.
-var metricsRoutes = []route{}
+// metricsRoutes serve /metrics and /readyz. Both are open: a scraper or a
+// load balancer has no token, and neither shows a phone number or a text.
+var metricsRoutes = []route{
+	{"GET", "/metrics", (*Daemon).serveMetrics, true},
+	{"GET", "/readyz", (*Daemon).readyz, true},
+}
 
-// metrics holds the daemon's Prometheus metrics (own registry). Owners and
-// features report into it; scrapes read snapshots and never touch a modem.
-type metrics struct{}
+const namespace = "gsmbridge"
 
-func newMetrics(d *Daemon) *metrics { return &metrics{} }
+// scrapeTimeout bounds the store reads of one scrape, under Prometheus'
+// default scrape timeout of 10 s so a slow disk shows up as failed
+// collectors rather than as a failed scrape.
+const scrapeTimeout = 4 * time.Second
 
-// handler serves /metrics.
-func (m *metrics) handler() http.Handler { return http.NotFoundHandler() }
+// Result vocabularies of the counters other features feed. Values outside
+// them are counted as "other": a label must never grow with its input.
+var (
+	ussdResults    = []string{"ok", "menu", "terminated", "not_supported", "network_timeout", "timeout", "refused", "busy", "error"}
+	webhookResults = []string{"delivered", "failed", "dead_letter"}
+	resetSteps     = []string{"reinit", "cfun", "reopen", "alert"}
+	modemStates    = []string{StateProbing, StateReady, StateDegraded, StateResetting, StateGone, StateSIMMissing, StateSIMLocked, StateRegDenied, StateNoService}
+	registrations  = []string{"home", "roaming", "searching", "denied", "not_registered", "unknown"}
+	simStates      = []string{store.SIMActive, store.SIMSuspect}
+	messageStates  = []store.MessageState{store.Queued, store.Sending, store.Sent, store.Delivered, store.Undelivered, store.Failed, store.Expired, store.Unknown, store.Cancelled}
+	confirmStates  = []store.ConfirmationState{store.ConfirmationQueued, store.ConfirmationSent, store.ConfirmationConfirmed, store.ConfirmationCancelled, store.ConfirmationExpired, store.ConfirmationFailed}
+)
 
-// atCommand counts one AT command by its fixed command name and result.
-func (m *metrics) atCommand(modem, cmd, result string, took time.Duration) {}
+// metrics holds the daemon's Prometheus metrics in its own registry. Owners
+// and features report events into it; everything else is read from
+// snapshots (owner status, the store) when scraped, and a scrape never
+// sends an AT command. Safe for concurrent use.
+type metrics struct {
+	reg     *prometheus.Registry
+	handler http.Handler
+
+	atCommands   *prometheus.CounterVec
+	atDuration   *prometheus.HistogramVec
+	acceptToSent prometheus.Histogram
+	resets       *prometheus.CounterVec
+	reconnects   *prometheus.CounterVec
+	ussdRequests *prometheus.CounterVec
+	ussdDuration prometheus.Histogram
+	replyLatency prometheus.Histogram
+	webhooks     *prometheus.CounterVec
+}
+
+func newMetrics(d *Daemon) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		atCommands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "at_commands_total",
+			Help: "AT commands run on a modem, by command name (arguments never shown) and result.",
+		}, []string{"modem", "command", "result"}),
+		atDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "at_command_duration_seconds",
+			Help:    "Time from asking for an AT command to its answer, by command name.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"command"}),
+		acceptToSent: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "send_latency_seconds",
+			Help:    "Time from a message being accepted by the API to its last part being sent.",
+			Buckets: []float64{.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600},
+		}),
+		resets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "modem_resets_total",
+			Help: "Escalation steps taken on a modem that stopped answering (reinit, cfun, reopen, alert).",
+		}, []string{"modem", "step"}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "modem_reconnects_total",
+			Help: "Times a modem's port was opened again after it was lost.",
+		}, []string{"modem"}),
+		ussdRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "ussd_requests_total",
+			Help: "USSD requests by result.",
+		}, []string{"result"}),
+		ussdDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "ussd_request_duration_seconds",
+			Help:    "Time from sending a USSD request to its final answer or failure.",
+			Buckets: []float64{1, 2, 5, 10, 15, 20, 30, 45, 60, 90},
+		}),
+		replyLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "confirmation_reply_seconds",
+			Help:    "Time from a confirmation SMS being sent to the customer's reply.",
+			Buckets: []float64{10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
+		}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "webhook_deliveries_total",
+			Help: "Webhook delivery attempts by result (delivered, failed, dead_letter).",
+		}, []string{"result"}),
+	}
+	// Zero series exist from the start, so rate() and alerts see the first
+	// failure as an increase rather than as a new series.
+	for _, r := range ussdResults {
+		m.ussdRequests.WithLabelValues(r)
+	}
+	for _, r := range webhookResults {
+		m.webhooks.WithLabelValues(r)
+	}
+	m.reg.MustRegister(
+		m.atCommands, m.atDuration, m.acceptToSent, m.resets, m.reconnects,
+		m.ussdRequests, m.ussdDuration, m.replyLatency, m.webhooks,
+		newSnapshotCollector(d),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: namespace}),
+	)
+	m.handler = promhttp.InstrumentMetricHandler(m.reg, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		ErrorHandling:       promhttp.ContinueOnError,
+		Registry:            m.reg,
+		MaxRequestsInFlight: 2,
+		Timeout:             scrapeTimeout + 2*time.Second,
+	}))
+	return m
+}
+
+func (d *Daemon) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	d.metrics.handler.ServeHTTP(w, r)
+}
+
+// atCommand counts one AT command by its fixed command name and result (see
+// atcmd.CommandName and atcmd.Outcome).
+func (m *metrics) atCommand(modem, cmd, result string, took time.Duration) {
+	m.atCommands.WithLabelValues(modem, cmd, result).Inc()
+	m.atDuration.WithLabelValues(cmd).Observe(took.Seconds())
+}
 
 // sendLatency observes accept → sent of one message.
-func (m *metrics) sendLatency(took time.Duration) {}
+func (m *metrics) sendLatency(took time.Duration) { m.acceptToSent.Observe(took.Seconds()) }
 
 // resetStep counts an escalation step taken on a modem ("reinit", "cfun",
 // "reopen", "alert").
-func (m *metrics) resetStep(modem, step string) {}
+func (m *metrics) resetStep(modem, step string) {
+	m.resets.WithLabelValues(modem, oneOf(step, resetSteps)).Inc()
+}
 
 // reconnect counts a port reopened after it was lost.
-func (m *metrics) reconnect(modem string) {}
+func (m *metrics) reconnect(modem string) { m.reconnects.WithLabelValues(modem).Inc() }
+
+// ussdRequest counts one USSD request by result (ok, menu, terminated,
+// not_supported, network_timeout, timeout, refused, busy, error) and
+// observes how long it took.
+func (m *metrics) ussdRequest(result string, took time.Duration) {
+	m.ussdRequests.WithLabelValues(oneOf(result, ussdResults)).Inc()
+	m.ussdDuration.Observe(took.Seconds())
+}
+
+// confirmationReply observes the time from a confirmation SMS being sent to
+// the customer's reply.
+func (m *metrics) confirmationReply(took time.Duration) { m.replyLatency.Observe(took.Seconds()) }
+
+// webhookDelivery counts one delivery attempt by result (delivered, failed,
+// dead_letter).
+func (m *metrics) webhookDelivery(result string) {
+	m.webhooks.WithLabelValues(oneOf(result, webhookResults)).Inc()
+}
+
+func oneOf(v string, allowed []string) string {
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	return "other"
+}
+
+// snapshotCollector reads what the daemon already knows at scrape time. Like
+// node_exporter's collectors, each part that fails is reported through
+// gsmbridge_scrape_collector_success and a log line, and the scrape goes on.
+type snapshotCollector struct {
+	d     *Daemon
+	parts []collectorPart
+	desc  map[string]*prometheus.Desc
+
+	success, duration *prometheus.Desc
+}
+
+type collectorPart struct {
+	name    string
+	collect func(ctx context.Context, e emitter) error
+}
+
+// emitter sends const metrics by name; names are declared in
+// newSnapshotCollector with their help and labels.
+type emitter struct {
+	ch   chan<- prometheus.Metric
+	desc map[string]*prometheus.Desc
+}
+
+func (e emitter) gauge(name string, v float64, labels ...string) {
+	e.ch <- prometheus.MustNewConstMetric(e.desc[name], prometheus.GaugeValue, v, labels...)
+}
+
+func (e emitter) counter(name string, v float64, labels ...string) {
+	e.ch <- prometheus.MustNewConstMetric(e.desc[name], prometheus.CounterValue, v, labels...)
+}
+
+// timestamp emits a unix-seconds gauge, or nothing for a time never set:
+// a zero would read as "fifty years ago" in every alert.
+func (e emitter) timestamp(name string, t time.Time, labels ...string) {
+	if !t.IsZero() {
+		e.gauge(name, float64(t.UnixMilli())/1000, labels...)
+	}
+}
+
+func newSnapshotCollector(d *Daemon) *snapshotCollector {
+	modemL := []string{"modem", "iccid", "operator"}
+	simL := []string{"iccid", "operator", "modem"}
+	defs := []struct {
+		name, help string
+		labels     []string
+	}{
+		{"build_info", "Build of the running daemon; the value is always 1.", []string{"version", "revision", "goversion"}},
+		{"modem_info", "A configured modem and its identity; the value is always 1.", []string{"modem", "name", "port", "manufacturer", "model", "revision"}},
+		{"modem_state", "1 for the state the modem is in, 0 for the others.", []string{"modem", "state"}},
+		{"modem_state_since_timestamp_seconds", "When the modem entered its current state.", []string{"modem"}},
+		{"modem_signal_dbm", "Received signal strength from AT+CSQ; absent while unknown.", modemL},
+		{"modem_signal_bars", "Signal strength as 0-5 bars, 0 when unknown.", modemL},
+		{"modem_registration", "1 for the network registration status of the modem, 0 for the others.", append(modemL[:3:3], "status")},
+		{"modem_sms_storage_used_messages", "Messages held in the modem's SMS storage.", modemL},
+		{"modem_sms_storage_capacity_messages", "Size of the modem's SMS storage in messages.", modemL},
+		{"modem_sent_parts_total", "SMS parts the modem sent since the daemon started.", modemL},
+		{"modem_send_failures_total", "SMS parts the modem failed to send since the daemon started.", modemL},
+		{"modem_received_messages_total", "SMS the modem received since the daemon started.", modemL},
+		{"queue_messages", "Messages waiting for a SIM to send them.", nil},
+		{"sim_state", "1 for the state the SIM is in (active, suspect), 0 for the others.", append(simL[:3:3], "state")},
+		{"sim_receive_stalled", "1 while the SIM sends but has received nothing for longer than receive.stalled_after.", simL},
+		{"sim_consecutive_send_failures", "Consecutive failed sends to different recipients; at send.suspect_after the SIM turns suspect.", simL},
+		{"sim_last_sent_timestamp_seconds", "When the SIM last sent an SMS part.", simL},
+		{"sim_last_received_timestamp_seconds", "When the SIM last received an SMS.", simL},
+		{"sim_sent_parts_last_day", "SMS parts the SIM sent in the last 24 hours.", simL},
+		{"sim_send_limit_parts", "The SIM's send limit per window (minute, hour, day); absent when unlimited.", append(simL[:3:3], "window")},
+		{"sim_balance_rub", "The SIM's balance in roubles from its newest parsed reading.", simL},
+		{"sim_balance_updated_timestamp_seconds", "When the SIM's balance was last read and understood.", simL},
+		{"sim_balance_checked_timestamp_seconds", "When the SIM's balance was last read, understood or not.", simL},
+		{"sim_balance_low", "1 while the SIM's balance is under its balance_low threshold.", simL},
+		{"sim_balance_low_threshold_rub", "The SIM's configured balance_low threshold in roubles.", simL},
+		{"sim_balance_parse_failures_total", "Balance replies that could not be understood.", simL},
+		{"sim_balance_check_failures_total", "Balance checks that got no reply at all.", simL},
+		{"messages", "Stored messages by state.", []string{"state"}},
+		{"confirmations", "Stored payment confirmations by state.", []string{"state"}},
+		{"webhook_backlog_events", "Events the endpoint selects that are not delivered yet.", []string{"endpoint"}},
+		{"webhook_dead_letters", "Events the endpoint gave up on.", []string{"endpoint"}},
+		{"webhook_head_attempts", "Delivery attempts so far of the event the endpoint is stuck on.", []string{"endpoint"}},
+		{"database_size_bytes", "Size of the database files (db, wal).", []string{"file"}},
+		{"data_dir_free_bytes", "Space left for the daemon on the data directory's file system.", nil},
+		{"data_dir_size_bytes", "Size of the data directory's file system.", nil},
+		{"store_commits_total", "Transactions the store's writer committed.", nil},
+		{"store_last_commit_timestamp_seconds", "When the store's writer last committed.", nil},
+	}
+	c := &snapshotCollector{d: d, desc: map[string]*prometheus.Desc{},
+		success:  prometheus.NewDesc(namespace+"_scrape_collector_success", "1 when the collector read its source, 0 when it failed (see the daemon's log).", []string{"collector"}, nil),
+		duration: prometheus.NewDesc(namespace+"_scrape_collector_duration_seconds", "Time the collector took.", []string{"collector"}, nil),
+	}
+	for _, def := range defs {
+		c.desc[def.name] = prometheus.NewDesc(namespace+"_"+def.name, def.help, def.labels, nil)
+	}
+	c.parts = []collectorPart{
+		{"build", collectBuild},
+		{"modems", d.collectModems},
+		{"sims", d.collectSIMs},
+		{"balances", d.collectBalances},
+		{"states", d.collectStates},
+		{"webhooks", d.collectWebhooks},
+		{"storage", d.collectStorage},
+	}
+	return c
+}
+
+func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.desc {
+		ch <- d
+	}
+	ch <- c.success
+	ch <- c.duration
+}
+
+func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	e := emitter{ch: ch, desc: c.desc}
+	for _, p := range c.parts {
+		start := time.Now()
+		err := p.collect(ctx, e)
+		ok := 1.0
+		if err != nil {
+			ok = 0
+			c.d.log.Error("metrics collector failed", "collector", p.name, "err", err)
+		}
+		ch <- prometheus.MustNewConstMetric(c.duration, prometheus.GaugeValue, time.Since(start).Seconds(), p.name)
+		ch <- prometheus.MustNewConstMetric(c.success, prometheus.GaugeValue, ok, p.name)
+	}
+}
+
+func collectBuild(_ context.Context, e emitter) error {
+	version, revision, goversion := "unknown", "unknown", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		version, goversion = bi.Main.Version, bi.GoVersion
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				revision = s.Value
+			}
+		}
+	}
+	e.gauge("build_info", 1, version, revision, goversion)
+	return nil
+}
+
+// operatorLabel names a SIM's network as the modem snapshot does (profile
+// name, else PLMN), so modem and SIM series join on it.
+func (d *Daemon) operatorLabel(sim store.SIM) string {
+	if p, ok := d.profiles.ForIMSI(sim.IMSI); ok && p.Name != "" {
+		return p.Name
+	}
+	return sim.PLMN
+}
+
+func (d *Daemon) collectModems(_ context.Context, e emitter) error {
+	for _, st := range d.Modems() {
+		op := st.Operator.Name
+		if op == "" {
+			op = st.Operator.PLMN
+		}
+		l := []string{st.ID, st.ICCID, op}
+		e.gauge("modem_info", 1, st.ID, st.Name, st.Port, st.Manufacturer, st.Model, st.Revision)
+		for _, s := range modemStates {
+			e.gauge("modem_state", boolValue(st.State == s), st.ID, s)
+		}
+		e.timestamp("modem_state_since_timestamp_seconds", st.Since, st.ID)
+		if st.SignalDBm != nil {
+			e.gauge("modem_signal_dbm", float64(*st.SignalDBm), l...)
+		}
+		e.gauge("modem_signal_bars", float64(st.SignalBars), l...)
+		if st.Registration != "" {
+			for _, r := range registrations {
+				e.gauge("modem_registration", boolValue(st.Registration == r), append(l[:3:3], r)...)
+			}
+		}
+		if st.StorageTotal > 0 {
+			e.gauge("modem_sms_storage_used_messages", float64(st.StorageUsed), l...)
+			e.gauge("modem_sms_storage_capacity_messages", float64(st.StorageTotal), l...)
+		}
+		e.counter("modem_sent_parts_total", float64(st.Sent), l...)
+		e.counter("modem_send_failures_total", float64(st.SendFailures), l...)
+		e.counter("modem_received_messages_total", float64(st.Received), l...)
+	}
+	e.gauge("queue_messages", float64(d.sched.QueueDepth()))
+	return nil
+}
+
+func (d *Daemon) collectSIMs(ctx context.Context, e emitter) error {
+	sims, err := d.store.SIMs(ctx)
+	if err != nil {
+		return fmt.Errorf("list SIMs: %w", err)
+	}
+	since := d.now().Add(-24 * time.Hour)
+	for _, sim := range sims {
+		l := []string{sim.ICCID, d.operatorLabel(sim), sim.ModemID}
+		for _, s := range simStates {
+			e.gauge("sim_state", boolValue(sim.State == s), append(l[:3:3], s)...)
+		}
+		e.gauge("sim_receive_stalled", boolValue(sim.ReceiveStalled), l...)
+		e.gauge("sim_consecutive_send_failures", float64(sim.FailStreak), l...)
+		e.timestamp("sim_last_sent_timestamp_seconds", sim.LastSentAt, l...)
+		e.timestamp("sim_last_received_timestamp_seconds", sim.LastReceivedAt, l...)
+		sent, err := d.store.SentSince(ctx, sim.ICCID, since)
+		if err != nil {
+			return fmt.Errorf("count sends of a SIM: %w", err)
+		}
+		e.gauge("sim_sent_parts_last_day", float64(len(sent)), l...)
+		limits := d.limitsFor(sim)
+		for _, w := range []struct {
+			window string
+			limit  int
+		}{{"minute", limits.PerMinute}, {"hour", limits.PerHour}, {"day", limits.PerDay}} {
+			if w.limit > 0 {
+				e.gauge("sim_send_limit_parts", float64(w.limit), append(l[:3:3], w.window)...)
+			}
+		}
+	}
+	return nil
+}
+
+// collectBalances exports only amounts the daemon understood: a raw reply
+// it could not parse counts as a parse failure, never as a number.
+func (d *Daemon) collectBalances(ctx context.Context, e emitter) error {
+	sims, err := d.store.SIMs(ctx)
+	if err != nil {
+		return fmt.Errorf("list SIMs: %w", err)
+	}
+	for _, sim := range sims {
+		l := []string{sim.ICCID, d.operatorLabel(sim), sim.ModemID}
+		last, parsed, err := d.store.LatestBalances(ctx, sim.ICCID)
+		if err != nil {
+			return fmt.Errorf("read balances: %w", err)
+		}
+		if last != nil {
+			e.timestamp("sim_balance_checked_timestamp_seconds", last.CheckedAt, l...)
+		}
+		if parsed != nil && (parsed.Currency == "" || parsed.Currency == "RUB") {
+			if a, err := ussd.ParseAmount(parsed.Amount); err == nil {
+				e.gauge("sim_balance_rub", float64(a.Kopecks())/100, l...)
+				e.timestamp("sim_balance_updated_timestamp_seconds", parsed.CheckedAt, l...)
+			}
+		}
+		st, err := d.store.GetBalanceState(ctx, sim.ICCID)
+		if err != nil {
+			return fmt.Errorf("read balance state: %w", err)
+		}
+		e.gauge("sim_balance_low", boolValue(st.Low), l...)
+		e.counter("sim_balance_parse_failures_total", float64(st.ParseFailures), l...)
+		e.counter("sim_balance_check_failures_total", float64(st.CheckFailures), l...)
+		if ov, ok := d.cfg.SIMs[sim.ICCID]; ok && ov.BalanceLow != "" {
+			if a, err := ussd.ParseAmount(ov.BalanceLow); err == nil {
+				e.gauge("sim_balance_low_threshold_rub", float64(a.Kopecks())/100, l...)
+			}
+		}
+	}
+	return nil
+}
+
+// collectStates counts messages and confirmations by state. The store has
+// no counting call, so this reads through a read-only connection of its
+// own, opened per scrape (as Store.Backup does): two GROUP BY queries over
+// the state indexes.
+func (d *Daemon) collectStates(ctx context.Context, e emitter) error {
+	dsn := "file:" + (&url.URL{Path: filepath.Join(d.store.Dir(), "gsmbridge.db")}).EscapedPath() +
+		"?mode=ro&_pragma=busy_timeout(2000)&_pragma=query_only(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return fmt.Errorf("open the database read-only: %w", err)
+	}
+	defer db.Close()
+	messages, err := countByState(ctx, db, "messages")
+	if err != nil {
+		return err
+	}
+	confirmations, err := countByState(ctx, db, "confirmations")
+	if err != nil {
+		return err
+	}
+	for _, s := range messageStates {
+		e.gauge("messages", float64(messages[string(s)]), string(s))
+	}
+	for _, s := range confirmStates {
+		e.gauge("confirmations", float64(confirmations[string(s)]), string(s))
+	}
+	return nil
+}
+
+// countByState runs on a fixed table name, never on input.
+func countByState(ctx context.Context, db *sql.DB, table string) (map[string]int64, error) {
+	rows, err := db.QueryContext(ctx, "SELECT state, count(*) FROM "+table+" GROUP BY state")
+	if err != nil {
+		return nil, fmt.Errorf("count %s by state: %w", table, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var state string
+		var n int64
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("count %s by state: %w", table, err)
+		}
+		out[state] = n
+	}
+	return out, rows.Err()
+}
+
+func (d *Daemon) collectWebhooks(ctx context.Context, e emitter) error {
+	for _, wh := range d.cfg.Webhooks {
+		ep := endpointLabel(wh.URL)
+		c, err := d.store.GetWebhookCursor(ctx, wh.URL)
+		if err != nil {
+			return err
+		}
+		backlog, err := d.store.CountEvents(ctx, c.Cursor, store.EventTypes(wh.Events))
+		if err != nil {
+			return err
+		}
+		dead, err := d.store.CountDeadLetters(ctx, wh.URL)
+		if err != nil {
+			return err
+		}
+		e.gauge("webhook_backlog_events", float64(backlog), ep)
+		e.gauge("webhook_dead_letters", float64(dead), ep)
+		e.gauge("webhook_head_attempts", float64(c.Attempts), ep)
+	}
+	return nil
+}
+
+// endpointLabel shows where a webhook goes without what may authenticate it:
+// user info and query strings are dropped.
+func endpointLabel(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "invalid"
+	}
+	return u.Scheme + "://" + u.Host + u.Path
+}
+
+func (d *Daemon) collectStorage(_ context.Context, e emitter) error {
+	path := filepath.Join(d.store.Dir(), "gsmbridge.db")
+	for _, f := range []struct{ label, path string }{{"db", path}, {"wal", path + "-wal"}} {
+		fi, err := os.Stat(f.path)
+		if err != nil {
+			if f.label == "wal" && os.IsNotExist(err) {
+				e.gauge("database_size_bytes", 0, f.label)
+				continue
+			}
+			return fmt.Errorf("database size: %w", err)
+		}
+		e.gauge("database_size_bytes", float64(fi.Size()), f.label)
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(d.store.Dir(), &fs); err != nil {
+		return fmt.Errorf("free space of the data directory: %w", err)
+	}
+	e.gauge("data_dir_free_bytes", float64(fs.Bavail)*float64(fs.Bsize))
+	e.gauge("data_dir_size_bytes", float64(fs.Blocks)*float64(fs.Bsize))
+	st := d.store.Stats()
+	e.counter("store_commits_total", float64(st.Commits))
+	e.timestamp("store_last_commit_timestamp_seconds", st.LastCommit)
+	return nil
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,145 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+)
+
+// readyTimeout bounds /readyz: a load balancer polls it every few seconds
+// and must get an answer even when the store's writer is wedged.
+const readyTimeout = 2 * time.Second
+
+// Readiness check statuses. Only "fail" makes /readyz answer 503: a warning
+// is something a person should look at while the daemon still works.
+const (
+	checkOK   = "ok"
+	checkWarn = "warn"
+	checkFail = "fail"
+)
+
+// readyCheck is one line of the /readyz answer.
+type readyCheck struct {
+	Name    string `json:"name"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// readiness is the /readyz answer. Status is the worst check's status.
+type readiness struct {
+	Status string       `json:"status"`
+	Checks []readyCheck `json:"checks"`
+}
+
+// readyz answers 200 when the daemon can take and send messages (the store
+// commits and at least one SIM is ready) and 503 otherwise. It reads
+// snapshots and never talks to a modem.
+func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	rd := d.readiness(ctx)
+	status := http.StatusOK
+	if rd.Status == checkFail {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, rd)
+}
+
+func (d *Daemon) readiness(ctx context.Context) readiness {
+	checks := []readyCheck{d.checkStoreWritable(ctx)}
+	checks = append(checks, modemChecks(d.Modems(), d.cfg.Receive.StorageWarnPercent)...)
+	checks = append(checks, d.simChecks(ctx)...)
+	rd := readiness{Status: checkOK, Checks: checks}
+	for _, c := range checks {
+		if c.Status == checkFail || (c.Status == checkWarn && rd.Status == checkOK) {
+			rd.Status = c.Status
+		}
+	}
+	return rd
+}
+
+// checkStoreWritable sends an empty transaction through the store's single
+// writer: it proves the writer goroutine runs and the database still begins
+// and commits, which every accepted message needs. Store.Write waits for a
+// queued write past its context, so it runs aside and the check gives up at
+// ctx's deadline; the write still ends when the writer gets to it.
+func (d *Daemon) checkStoreWritable(ctx context.Context) readyCheck {
+	c := readyCheck{Name: "store", Status: checkOK, Message: "the store commits"}
+	done := make(chan error, 1)
+	go func() { done <- d.store.Write(ctx, func(*store.Tx) error { return nil }) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			c.Status, c.Message = checkFail, fmt.Sprintf("the store cannot commit: %v", err)
+		}
+	case <-ctx.Done():
+		c.Status, c.Message = checkFail, fmt.Sprintf("the store's writer did not commit within %s", readyTimeout)
+	}
+	return c
+}
+
+// modemChecks fails when no modem is ready (nothing can be sent), warns for
+// each modem that is not, and warns when a modem's SMS storage fills up:
+// a full storage stops new-message indications without a word.
+func modemChecks(modems []ModemStatus, storageWarnPercent int) []readyCheck {
+	ready := 0
+	var checks []readyCheck
+	for _, m := range modems {
+		name := "modem " + m.ID
+		if m.State == StateReady {
+			ready++
+			checks = append(checks, readyCheck{name, checkOK, "ready"})
+		} else {
+			msg := m.State
+			if m.LastError != "" {
+				msg += ": " + m.LastError
+			}
+			checks = append(checks, readyCheck{name, checkWarn, msg})
+		}
+		if m.StorageTotal > 0 && m.StorageUsed*100 >= m.StorageTotal*storageWarnPercent {
+			checks = append(checks, readyCheck{"storage " + m.ID, checkWarn,
+				fmt.Sprintf("SMS storage %d of %d used (warning at %d%%)", m.StorageUsed, m.StorageTotal, storageWarnPercent)})
+		}
+	}
+	sims := readyCheck{"sims", checkOK, fmt.Sprintf("%d of %d modems ready", ready, len(modems))}
+	if ready == 0 {
+		sims.Status = checkFail
+	}
+	return append([]readyCheck{sims}, checks...)
+}
+
+// simChecks warns for SIMs that stopped receiving or turned suspect. This
+// endpoint needs no token, so ICCIDs are masked.
+func (d *Daemon) simChecks(ctx context.Context) []readyCheck {
+	sims, err := d.store.SIMs(ctx)
+	if err != nil {
+		return []readyCheck{{"sims state", checkWarn, fmt.Sprintf("cannot read SIMs: %v", err)}}
+	}
+	inService := map[string]bool{}
+	for _, m := range d.Modems() {
+		if m.ICCID != "" && m.State != StateGone {
+			inService[m.ICCID] = true
+		}
+	}
+	var checks []readyCheck
+	for _, s := range sims {
+		if !inService[s.ICCID] {
+			continue // a SIM taken out long ago is nobody's concern
+		}
+		name := "sim " + maskICCID(s.ICCID)
+		if s.ReceiveStalled {
+			checks = append(checks, readyCheck{name + " receiving", checkWarn, "sends but has received nothing for too long: receiving may have stopped"})
+		}
+		if s.State == store.SIMSuspect {
+			msg := "suspect: takes no work"
+			if s.StateReason != "" {
+				msg += " (" + s.StateReason + ")"
+			}
+			checks = append(checks, readyCheck{name, checkWarn, msg})
+		}
+	}
+	return checks
+}
