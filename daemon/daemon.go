@@ -150,7 +150,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.runWebhooks, d.runRetention, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runWatchdog} {
+	for _, task := range []func(context.Context){d.runWebhooks, d.runRetention, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runIncompleteFlush, d.runWatchdog} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}

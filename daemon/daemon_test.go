@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +62,16 @@ func startHarnessNet(t *testing.T, opts sim.NetworkOptions, adjust func(*config.
 // a fault) before the daemon first opens them.
 func startHarnessPrepared(t *testing.T, opts sim.NetworkOptions, prepare func(*config.Config, *sim.Network, []*sim.Modem), dialects ...sim.Dialect) *harness {
 	t.Helper()
+	var mcs []sim.ModemConfig
+	for _, d := range dialects {
+		mcs = append(mcs, sim.ModemConfig{Dialect: d})
+	}
+	return startHarnessModems(t, opts, prepare, mcs...)
+}
+
+// startHarnessModems builds the simulated modems from full configurations.
+func startHarnessModems(t *testing.T, opts sim.NetworkOptions, prepare func(*config.Config, *sim.Network, []*sim.Modem), modems ...sim.ModemConfig) *harness {
+	t.Helper()
 	n, err := sim.NewNetwork(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -71,8 +83,8 @@ func startHarnessPrepared(t *testing.T, opts sim.NetworkOptions, prepare func(*c
 	h.dataDir = cfg.DataDir
 	cfg.Health.IdleCheckAfter = 300 * time.Millisecond
 	cfg.Receive.PollInterval = time.Hour // the health check, not a sweep, must restore receiving
-	for _, d := range dialects {
-		m, err := n.AddModem(sim.ModemConfig{Dialect: d})
+	for _, mc := range modems {
+		m, err := n.AddModem(mc)
 		if err != nil {
 			n.Close()
 			t.Fatal(err)
@@ -83,7 +95,11 @@ func startHarnessPrepared(t *testing.T, opts sim.NetworkOptions, prepare func(*c
 	if prepare != nil {
 		prepare(cfg, n, h.modems)
 	}
-	d, err := New(cfg, Options{atTimeout: time.Second})
+	var log *slog.Logger
+	if os.Getenv("GSMBRIDGE_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	d, err := New(cfg, Options{atTimeout: time.Second, Logger: log})
 	if err != nil {
 		n.Close()
 		t.Fatal(err)

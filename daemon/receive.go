@@ -243,16 +243,21 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSe
 	case "+CMT", "+CDS":
 		// Acknowledge first, within the modem's window, keeping the PDU in
 		// memory until it is stored.
+		var reapply bool
 		if rs.needsAck {
 			if _, err := eng.Exec(ctx, "AT+CNMA"); err != nil {
 				var cms *atcmd.CMSError
-				if errors.As(err, &cms) && cms.Code == 340 {
-					return o.reapplyIndications(ctx, eng, rs)
-				}
+				// 340: the modem expected no acknowledgement, so its
+				// settings are not what we set: set them again, after
+				// this PDU is safe.
+				reapply = errors.As(err, &cms) && cms.Code == 340
 			}
 		}
 		if _, err := o.handlePDU(ctx, ind.PDU); err != nil {
 			o.log.Error("could not store a directly delivered SMS", "err", err)
+		}
+		if reapply {
+			return o.reapplyIndications(ctx, eng, rs)
 		}
 	case "^SMMEMFULL":
 		if err := o.sweep(ctx, eng); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/sms"
 )
 
 // runStalledCheck watches for SIMs that stopped receiving while their sends
@@ -35,6 +37,31 @@ func (d *Daemon) runStalledCheck(ctx context.Context) {
 			if !slices.Contains(stalled, iccid) {
 				d.store.SetReceiveStalled(ctx, iccid, false)
 			}
+		}
+	}
+}
+
+// runIncompleteFlush stores, marked incomplete, the long messages whose
+// missing parts did not come within receive.incomplete_after: a reply cut in
+// half is still a reply, and it must not wait forever for a part the network
+// lost.
+func (d *Daemon) runIncompleteFlush(ctx context.Context) {
+	every := min(d.cfg.Receive.IncompleteAfter/4, time.Minute)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		msgs, err := d.store.FlushIncomplete(ctx, d.now().Add(-d.cfg.Receive.IncompleteAfter))
+		if err != nil {
+			d.log.Error("flush incomplete messages", "err", err)
+			continue
+		}
+		for _, m := range msgs {
+			d.log.Warn("stored a long message with parts missing", "inbox", m.ID, "from", sms.MaskNumber(m.Sender), "parts", m.Parts)
 		}
 	}
 }

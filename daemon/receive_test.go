@@ -1,0 +1,141 @@
+package daemon
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/hw/sim"
+)
+
+var allDialects = []sim.Dialect{sim.Generic, sim.Huawei, sim.SIMCom, sim.Quectel}
+
+func (h *harness) inbox() []inboxRow {
+	var page struct{ Messages []inboxRow }
+	h.do("GET", "/v1/inbox", nil, &page)
+	return page.Messages
+}
+
+type inboxRow struct {
+	Sender   string `json:"from"`
+	Text     string
+	Complete bool
+	Parts    int
+}
+
+func TestSMSWaitingAtStartUpIsTaken(t *testing.T) {
+	for _, d := range allDialects {
+		t.Run(string(d), func(t *testing.T) {
+			h := startHarnessPrepared(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond}, func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+				if err := n.SendFromPhone("+79161234567", ms[0].Config().MSISDN, "пришло, пока никто не слушал"); err != nil {
+					t.Fatal(err)
+				}
+				// Wait until the modem holds it, as a modem does that was
+				// powered while gsmbridge was down.
+				deadline := time.Now().Add(10 * time.Second)
+				for !strings.Contains(atCommand(t, ms[0].Path(), "AT+CPMS?"), `"SM",1,`) {
+					if time.Now().After(deadline) {
+						t.Fatal("the SMS never reached the modem's storage")
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}, d)
+			eventually(t, "the waiting SMS in the inbox", func() bool { return len(h.inbox()) == 1 })
+			if got := h.inbox()[0]; got.Text != "пришло, пока никто не слушал" || got.Sender != "+79161234567" {
+				t.Fatalf("inbox: %+v", got)
+			}
+			eventually(t, "deleted from the modem", func() bool {
+				return h.modemStatus(h.modems[0].Path()).StorageUsed == 0
+			})
+		})
+	}
+}
+
+func TestLongReplyWithPartsReversedIsAssembledOnce(t *testing.T) {
+	for _, d := range allDialects {
+		t.Run(string(d), func(t *testing.T) {
+			h := startHarnessNet(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond, ReverseParts: true}, nil, d)
+			h.waitReady(1)
+			text := strings.Repeat("Подтверждаю оплату заказа номер 12345. ", 6)
+			h.net.SendFromPhone("+79161234567", h.modems[0].Config().MSISDN, text)
+			eventually(t, "assembled", func() bool { return len(h.inbox()) == 1 })
+			got := h.inbox()[0]
+			if got.Text != text || !got.Complete || got.Parts < 3 {
+				t.Fatalf("inbox: %+v", got)
+			}
+		})
+	}
+}
+
+func TestFullStorageIsEmptiedAndTheNextReplyArrives(t *testing.T) {
+	for _, d := range allDialects {
+		t.Run(string(d), func(t *testing.T) {
+			h := startHarnessNet(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond, RetryInterval: 100 * time.Millisecond},
+				func(c *config.Config) { c.Receive.PollInterval = 300 * time.Millisecond }, d)
+			h.waitReady(1)
+			h.modems[0].FillStorage()
+			h.net.SendFromPhone("+79161234567", h.modems[0].Config().MSISDN, "ответ после переполнения")
+			eventually(t, "the reply", func() bool {
+				for _, m := range h.inbox() {
+					if m.Text == "ответ после переполнения" {
+						return true
+					}
+				}
+				return false
+			})
+		})
+	}
+}
+
+func TestMessageTheModemFailedToDeleteIsStoredOnce(t *testing.T) {
+	h := startHarnessWith(t, func(c *config.Config) { c.Receive.PollInterval = 100 * time.Millisecond }, sim.Generic)
+	h.waitReady(1)
+	m := h.modems[0]
+	m.FailCommand("AT+CMGD", 3, "ERROR")
+	h.net.SendFromPhone("+79161234567", m.Config().MSISDN, "один раз")
+	eventually(t, "deleted at last", func() bool {
+		return len(h.inbox()) == 1 && h.modemStatus(m.Path()).StorageUsed == 0
+	})
+	// Several sweeps read it again while the modem kept it: still one.
+	if n := len(h.inbox()); n != 1 {
+		t.Fatalf("inbox has %d copies", n)
+	}
+}
+
+func TestMissedAcknowledgementInDirectModeDoesNotStopReceiving(t *testing.T) {
+	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond},
+		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+			c.Health.IdleCheckAfter = 200 * time.Millisecond
+			c.Receive.PollInterval = time.Hour
+			// No storage the daemon can use, and a modem that insists on
+			// acknowledgements: direct delivery with +CNMA.
+			if out := atCommand(t, ms[0].Path(), "AT+CSMS=1"); !strings.Contains(out, "OK") {
+				t.Fatalf("AT+CSMS=1: %q", out)
+			}
+			ms[0].FailCommand("AT+CPMS", 1000, "ERROR")
+			ms[0].FailCommand("AT+CSMS=0", 1000, "ERROR")
+		}, sim.ModemConfig{Dialect: sim.Generic, AckWindow: 300 * time.Millisecond})
+	h.waitReady(1)
+	m := h.modems[0]
+	// The first acknowledgement gets lost: the modem turns indications off.
+	m.FailCommand("AT+CNMA", 1, "ERROR")
+	h.net.SendFromPhone("+79161234567", m.Config().MSISDN, "первый")
+	eventually(t, "first reply", func() bool { return len(h.inbox()) >= 1 })
+	for i := 2; i <= 3; i++ {
+		text := fmt.Sprintf("ответ %d", i)
+		h.net.SendFromPhone("+79161234567", m.Config().MSISDN, text)
+		eventually(t, text, func() bool {
+			for _, r := range h.inbox() {
+				if r.Text == text {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if n := len(h.inbox()); n != 3 {
+		t.Fatalf("inbox has %d messages, want 3 (the first stored once)", n)
+	}
+}
