@@ -114,9 +114,11 @@ func staggerOffset(iccid string, window time.Duration) time.Duration {
 	if window <= 0 {
 		return 0
 	}
-	h := fnv.New32a()
+	// 64 bits: a 32-bit hash taken modulo nanoseconds would never reach
+	// past 4.3 s, and a rack would dial all its balances at start-up.
+	h := fnv.New64a()
 	h.Write([]byte(iccid))
-	return time.Duration(uint64(h.Sum32()) % uint64(window))
+	return time.Duration(h.Sum64() % uint64(window))
 }
 
 // balanceInterval is the operator's balance_interval when configured, else

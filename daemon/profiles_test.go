@@ -1,7 +1,9 @@
 package daemon
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/ussd"
@@ -31,5 +33,20 @@ func TestConfiguredOperatorsOverrideAndExtendTheBuiltIns(t *testing.T) {
 	yota, ok := ps.ForIMSI("250111234567890")
 	if !ok || yota.Name != "Yota" {
 		t.Fatalf("added operator: %+v %v", yota, ok)
+	}
+}
+
+func TestBalanceChecksSpreadOverTheWholeStaggerWindow(t *testing.T) {
+	window := 10 * time.Minute
+	latest := time.Duration(0)
+	for i := 0; i < 200; i++ {
+		off := staggerOffset(fmt.Sprintf("89701%014d", i), window)
+		if off < 0 || off >= window {
+			t.Fatalf("offset %s outside the window", off)
+		}
+		latest = max(latest, off)
+	}
+	if latest < window/2 {
+		t.Fatalf("200 SIMs all checked within %s of a %s window", latest, window)
 	}
 }
