@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/daemon/store"
@@ -341,4 +343,59 @@ func TestScrapeAnswersWhileTheModemIsBusy(t *testing.T) {
 		}
 	}
 	client.CloseIdleConnections()
+}
+
+// Every gsmbridge_ metric the alert rules and the dashboard query is one the
+// daemon declares: a renamed metric must not leave an alert silently blind.
+func TestAlertsAndDashboardQueryDeclaredMetrics(t *testing.T) {
+	cfg := config.Default()
+	cfg.Modems = nil
+	cfg.DataDir = t.TempDir()
+	d, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.store.Close()
+	// Vectors declare their name once they have a child.
+	d.metrics.atCommand("m", "CSQ", "ok", time.Millisecond)
+	d.metrics.resetStep("m", "reinit")
+	d.metrics.reconnect("m")
+	declared := map[string]bool{}
+	families, err := d.metrics.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		declared[f.GetName()] = true
+	}
+	// Snapshot metrics appear only when there is something to show, so
+	// their descriptors are the declaration.
+	descs := make(chan *prometheus.Desc, 100)
+	newSnapshotCollector(d).Describe(descs)
+	close(descs)
+	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
+	for desc := range descs {
+		if m := fqName.FindStringSubmatch(desc.String()); m != nil {
+			declared[m[1]] = true
+		}
+	}
+
+	used := regexp.MustCompile(`gsmbridge_[a-z0-9_]+`)
+	for _, f := range []string{"../ops/prometheus/alerts.yml", "../ops/grafana/gsmbridge.json"} {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range used.FindAllString(string(raw), -1) {
+			base := name
+			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+				if b, ok := strings.CutSuffix(name, suffix); ok && declared[b] {
+					base = b
+				}
+			}
+			if !declared[base] {
+				t.Errorf("%s queries %s, which the daemon does not declare", f, name)
+			}
+		}
+	}
 }
