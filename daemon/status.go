@@ -1,4 +1,302 @@
 package daemon
 
-// statusRoutes serve the status page at / and what it reads.
-var statusRoutes = []route{}
+import (
+	"cmp"
+	"context"
+	_ "embed"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/sms"
+)
+
+// statusRoutes serve the status page at / and what it reads. Both are open
+// in the route table and check access themselves (statusAllowed): a browser
+// cannot send an Authorization header when it first loads a page, and a wall
+// screen next to the rack should need no token at all.
+var statusRoutes = []route{
+	{"GET", "/", (*Daemon).serveStatusPage, true},
+	{"GET", "/v1/status", (*Daemon).serveStatus, true},
+}
+
+// statusPage is the whole page: HTML, CSS and script in one file, so the
+// binary serves it with no build step and the page loads nothing from
+// elsewhere.
+//
+//go:embed status.html
+var statusPage []byte
+
+// statusPageCSP lets the page run its own inline script and style and talk
+// to this daemon only; the data it shows comes from modems and the network,
+// and the script writes it as text, never as markup.
+const statusPageCSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; " +
+	"img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// recentMessageCount is how many of the newest messages the page lists.
+const recentMessageCount = 20
+
+// statusAllowed applies the page's access rule: with no tokens configured
+// the whole API is open, so the page is too; otherwise a loopback client
+// needs nothing and anyone else needs a valid token.
+func (d *Daemon) statusAllowed(r *http.Request, token string) bool {
+	if len(d.cfg.Auth.Tokens) == 0 || fromLoopback(r) {
+		return true
+	}
+	return token != "" && d.cfg.Auth.Check(token)
+}
+
+// fromLoopback reports whether the request comes from this machine. A
+// request a local reverse proxy forwarded carries a forwarding header and
+// arrives from loopback on behalf of somebody else, so it does not count.
+func fromLoopback(r *http.Request) bool {
+	if r.Header.Get("Forwarded") != "" || r.Header.Get("X-Forwarded-For") != "" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
+}
+
+func (d *Daemon) serveStatusPage(w http.ResponseWriter, r *http.Request) {
+	// "GET /" matches every GET the other routes do not; only / is the page.
+	if r.URL.Path != "/" {
+		writeError(w, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+		return
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	// The token may sit in the page's address; it must not travel on.
+	h.Set("Referrer-Policy", "no-referrer")
+	if !d.statusAllowed(r, r.URL.Query().Get("token")) {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintln(w, "gsmbridge: from another machine this page needs an API token: open it as /?token=<token>")
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", statusPageCSP)
+	w.Write(statusPage)
+}
+
+func (d *Daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !d.statusAllowed(r, token) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gsmbridge"`)
+		writeError(w, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid bearer token is required from another machine"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	snap, err := d.statusSnapshot(ctx)
+	if err != nil {
+		writeError(w, fmt.Errorf("status snapshot: %w", err))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, snap)
+}
+
+// statusSnapshot is what GET /v1/status returns: one consistent look at the
+// rack for people. Phone numbers are masked, ICCIDs shortened and message
+// texts left out, because the page is open to every loopback client and
+// ends up on wall screens and in screenshots.
+type statusSnapshot struct {
+	GeneratedAt    time.Time       `json:"generated_at"`
+	Host           string          `json:"host,omitempty"`
+	QueueDepth     int             `json:"queue_depth"`
+	Modems         []statusModem   `json:"modems"`
+	SIMs           []statusSIM     `json:"sims"`
+	RecentMessages []statusMessage `json:"recent_messages"`
+}
+
+type statusModem struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name,omitempty"`
+	Port         string    `json:"port"`
+	State        string    `json:"state"`
+	Since        time.Time `json:"state_since"`
+	Manufacturer string    `json:"manufacturer,omitempty"`
+	Model        string    `json:"model,omitempty"`
+	ICCID        string    `json:"iccid,omitempty"`
+	MSISDN       string    `json:"msisdn,omitempty"`
+	Operator     Operator  `json:"operator"`
+	SignalDBm    *int      `json:"signal_dbm,omitempty"`
+	SignalBars   int       `json:"signal_bars"`
+	Registration string    `json:"registration,omitempty"`
+	StorageUsed  int       `json:"storage_used"`
+	StorageTotal int       `json:"storage_total"`
+	Sent         uint64    `json:"sent"`
+	Received     uint64    `json:"received"`
+	SendFailures uint64    `json:"send_failures"`
+	Reconnects   uint64    `json:"reconnects"`
+	LastError    string    `json:"last_error,omitempty"`
+}
+
+type statusSIM struct {
+	ICCID    string   `json:"iccid"`
+	Name     string   `json:"name,omitempty"`
+	MSISDN   string   `json:"msisdn,omitempty"`
+	Operator Operator `json:"operator"`
+	Modem    string   `json:"modem,omitempty"`
+	// Present says the modem named in Modem holds the SIM right now.
+	Present          bool           `json:"present"`
+	State            string         `json:"state"`
+	StateReason      string         `json:"state_reason,omitempty"`
+	ReceivingStalled bool           `json:"receiving_stalled"`
+	SentLastHour     int            `json:"sent_last_hour"`
+	SentLastDay      int            `json:"sent_last_day"`
+	Limits           statusLimits   `json:"limits"`
+	LastSentAt       time.Time      `json:"last_sent_at,omitzero"`
+	LastReceivedAt   time.Time      `json:"last_received_at,omitzero"`
+	Balance          *statusBalance `json:"balance,omitempty"`
+}
+
+// statusLimits are a SIM's send budgets; 0 means unlimited (the
+// configuration's -1 included).
+type statusLimits struct {
+	PerMinute int `json:"per_minute"`
+	PerHour   int `json:"per_hour"`
+	PerDay    int `json:"per_day"`
+}
+
+type statusBalance struct {
+	Amount    string    `json:"amount"`
+	Currency  string    `json:"currency,omitempty"`
+	CheckedAt time.Time `json:"checked_at"`
+	Low       bool      `json:"low"`
+	Threshold string    `json:"threshold,omitempty"`
+}
+
+type statusMessage struct {
+	ID        string    `json:"id"`
+	To        string    `json:"to"`
+	State     string    `json:"state"`
+	Parts     int       `json:"parts"`
+	Modem     string    `json:"modem,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	ErrorCode string    `json:"error_code,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
+	now := d.now()
+	snap := &statusSnapshot{GeneratedAt: now, QueueDepth: d.sched.QueueDepth(),
+		Modems: []statusModem{}, SIMs: []statusSIM{}, RecentMessages: []statusMessage{}}
+	snap.Host, _ = os.Hostname()
+
+	holder := map[string]int{} // ICCID → row of the modem holding it now
+	for i, m := range d.Modems() {
+		if m.ICCID != "" {
+			holder[m.ICCID] = i
+		}
+		snap.Modems = append(snap.Modems, statusModem{
+			ID: m.ID, Name: m.Name, Port: m.Port, State: m.State, Since: m.Since,
+			Manufacturer: m.Manufacturer, Model: m.Model,
+			ICCID: maskICCID(m.ICCID), MSISDN: maskNumber(m.MSISDN), Operator: m.Operator,
+			SignalDBm: m.SignalDBm, SignalBars: m.SignalBars, Registration: m.Registration,
+			StorageUsed: m.StorageUsed, StorageTotal: m.StorageTotal,
+			Sent: m.Sent, Received: m.Received, SendFailures: m.SendFailures, Reconnects: m.Reconnects,
+			LastError: maskNumbersIn(m.LastError),
+		})
+	}
+
+	sims, err := d.store.SIMs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("SIMs: %w", err)
+	}
+	lastHour, err := d.store.SentPerSIM(ctx, now.Add(-time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("sends in the last hour: %w", err)
+	}
+	lastDay, err := d.store.SentPerSIM(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("sends in the last day: %w", err)
+	}
+	balances, err := d.store.BalanceSummaries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("balances: %w", err)
+	}
+	// SIMs in a modem first, in the order of the modems table; the others
+	// most recently seen first.
+	present := func(s store.SIM) (int, bool) {
+		row, ok := holder[s.ICCID]
+		return row, ok && s.ModemID != "" && snap.Modems[row].ID == s.ModemID
+	}
+	slices.SortStableFunc(sims, func(a, b store.SIM) int {
+		ra, pa := present(a)
+		rb, pb := present(b)
+		switch {
+		case pa && pb:
+			return cmp.Compare(ra, rb)
+		case pa != pb:
+			if pa {
+				return -1
+			}
+			return 1
+		}
+		return b.LastSeen.Compare(a.LastSeen)
+	})
+	for _, s := range sims {
+		_, inModem := present(s)
+		limits := d.limitsFor(s)
+		st := statusSIM{
+			ICCID: maskICCID(s.ICCID), Name: d.cfg.SIMs[s.ICCID].Name, MSISDN: maskNumber(s.MSISDN),
+			Operator: Operator{PLMN: s.PLMN}, Modem: s.ModemID, Present: inModem,
+			State: s.State, StateReason: maskNumbersIn(s.StateReason), ReceivingStalled: s.ReceiveStalled,
+			SentLastHour: lastHour[s.ICCID], SentLastDay: lastDay[s.ICCID],
+			Limits:     statusLimits{PerMinute: max(limits.PerMinute, 0), PerHour: max(limits.PerHour, 0), PerDay: max(limits.PerDay, 0)},
+			LastSentAt: s.LastSentAt, LastReceivedAt: s.LastReceivedAt,
+		}
+		if p, ok := d.profiles.ForIMSI(s.IMSI); ok {
+			st.Operator.Name = p.Name
+		}
+		if b, ok := balances[s.ICCID]; ok {
+			st.Balance = &statusBalance{Amount: b.Amount, Currency: b.Currency, CheckedAt: b.CheckedAt, Low: b.Low,
+				Threshold: d.cfg.SIMs[s.ICCID].BalanceLow}
+		}
+		snap.SIMs = append(snap.SIMs, st)
+	}
+
+	recent, err := d.store.RecentMessages(ctx, recentMessageCount)
+	if err != nil {
+		return nil, fmt.Errorf("recent messages: %w", err)
+	}
+	for _, m := range recent {
+		sm := statusMessage{ID: m.ID, To: maskNumber(m.To), State: string(m.State), Parts: m.Parts, Modem: m.ModemID,
+			CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+		if m.Error != nil {
+			sm.ErrorCode, sm.Error = m.Error.Code, maskNumbersIn(m.Error.Message)
+		}
+		snap.RecentMessages = append(snap.RecentMessages, sm)
+	}
+	return snap, nil
+}
+
+func maskNumber(n string) string {
+	if n == "" {
+		return ""
+	}
+	return sms.MaskNumber(n)
+}
+
+// numberRun finds what may be a phone number inside free text: error texts
+// come from modems, the network and other features, and any of them may
+// quote a recipient.
+var numberRun = regexp.MustCompile(`\+?\d{7,}`)
+
+func maskNumbersIn(text string) string {
+	return numberRun.ReplaceAllStringFunc(text, sms.MaskNumber)
+}
