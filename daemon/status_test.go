@@ -1,15 +1,12 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,69 +27,32 @@ type statusRack struct {
 	*harness
 	ownNumbers []string
 	secrets    []string // texts that must never reach the page
-	lowICCID   string
 }
 
 func startStatusRack(t *testing.T) *statusRack {
 	t.Helper()
-	n, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &statusRack{harness: &harness{t: t, net: n}}
-	cfg := config.Default()
-	cfg.Modems = nil
-	cfg.DataDir = t.TempDir()
-	cfg.Health.IdleCheckAfter = 300 * time.Millisecond
-	cfg.Balance.Stagger = 0 // check every balance at once, so the page has them
-	cfg.SIMs = map[string]config.SIM{}
+	r := &statusRack{}
 	balances := []string{"151,25", "1 204,00", "87,10", "-12,30"}
+	var mcs []sim.ModemConfig
 	for i, d := range []sim.Dialect{sim.Huawei, sim.SIMCom, sim.Quectel, sim.Generic} {
-		m, err := n.AddModem(sim.ModemConfig{Dialect: d, Balance: balances[i]})
-		if err != nil {
-			n.Close()
-			t.Fatal(err)
-		}
-		r.modems = append(r.modems, m)
-		mc := m.Config()
-		r.ownNumbers = append(r.ownNumbers, mc.MSISDN)
-		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200, Name: "rack-" + string(rune('A'+i))})
-		sc := config.SIM{MSISDN: mc.MSISDN, Name: "SIM " + string(rune('A'+i))}
-		if i == 0 {
-			sc.BalanceLow = "500.00"
-			r.lowICCID = mc.ICCID
-		}
-		cfg.SIMs[mc.ICCID] = sc
+		mcs = append(mcs, sim.ModemConfig{Dialect: d, Balance: balances[i]})
 	}
-	d, err := New(cfg, Options{})
-	if err != nil {
-		n.Close()
-		t.Fatal(err)
-	}
-	r.d, r.dataDir = d, cfg.DataDir
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.url = "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, ln) }()
-	var once sync.Once
-	r.stopDaemon = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("daemon Run: %v", err)
+	r.harness = startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond},
+		func(cfg *config.Config, _ *sim.Network, modems []*sim.Modem) {
+			cfg.Balance.Stagger = 0 // check every balance at once, so the page has them
+			cfg.SIMs = map[string]config.SIM{}
+			for i, m := range modems {
+				mc := m.Config()
+				r.ownNumbers = append(r.ownNumbers, mc.MSISDN)
+				cfg.Modems[i].Name = "rack-" + string(rune('A'+i))
+				sc := config.SIM{MSISDN: mc.MSISDN, Name: "SIM " + string(rune('A'+i))}
+				if i == 0 {
+					sc.BalanceLow = "500.00"
+				}
+				cfg.SIMs[mc.ICCID] = sc
 			}
-			http.DefaultClient.CloseIdleConnections()
-		})
-	}
-	t.Cleanup(func() {
-		r.stopDaemon()
-		n.Close()
-	})
-
+		}, mcs...)
+	n := r.net
 	r.waitReady(4)
 	n.AddPhone(statusCustomer, sim.PhoneRule{Never: true})
 	for _, text := range []string{"Платёж 4711 подтверждён", "Код 93817"} {
