@@ -83,7 +83,7 @@ func (d *Daemon) notifyReady() {
 		d.log.Warn("not telling systemd we are ready", "err", err)
 		return
 	}
-	status := fmt.Sprintf("STATUS=serving the API on %s with %d configured modems", d.cfg.Listen, len(d.owners))
+	status := fmt.Sprintf("STATUS=serving the API on %s with %d configured modems", d.cfg.Listen, len(d.ownersNow()))
 	if err := n.notify("READY=1", status); err != nil {
 		d.log.Warn("telling systemd we are ready", "err", err)
 	}
