@@ -83,16 +83,19 @@ func (d *Daemon) notifyReady() {
 		d.log.Warn("not telling systemd we are ready", "err", err)
 		return
 	}
-	status := fmt.Sprintf("STATUS=serving the API on %s with %d configured modems", d.cfg.Listen, len(d.ownersNow()))
-	if err := n.notify("READY=1", status); err != nil {
+	if err := n.notify("READY=1", "STATUS=serving the API on "+d.cfg.Listen); err != nil {
 		d.log.Warn("telling systemd we are ready", "err", err)
 	}
 }
 
 // notifyStopping tells systemd the daemon is shutting down on purpose, so the
 // silence of the watchdog that follows is not taken for a hang.
-func (d *Daemon) notifyStopping(n *sdNotifier) {
-	if err := n.notify("STOPPING=1", "STATUS=stopping: finishing sends in flight"); err != nil {
+func (d *Daemon) notifyStopping() {
+	n, err := notifierFromEnv(os.Getenv)
+	if err == nil {
+		err = n.notify("STOPPING=1", "STATUS=stopping: finishing sends in flight")
+	}
+	if err != nil {
 		d.log.Warn("telling systemd we are stopping", "err", err)
 	}
 }
@@ -109,7 +112,10 @@ func (d *Daemon) runWatchdog(ctx context.Context) {
 	if n == nil {
 		return
 	}
-	defer d.notifyStopping(n)
+	// Shutdown cancels ctx only once the HTTP server has stopped; Run may
+	// call notifyStopping earlier, and systemd takes a second STOPPING=1
+	// as the same news.
+	defer d.notifyStopping()
 	period, ok, err := watchdogPeriod(os.Getenv, os.Getpid())
 	if err != nil {
 		d.log.Warn("systemd watchdog off", "err", err)
