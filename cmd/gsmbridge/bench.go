@@ -194,9 +194,8 @@ func (sc benchScenario) run(ctx context.Context) (*benchReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		// hw/sim delays the prompt and the final answer of AT+CMGS by the
-		// latency each, so half of it on each makes one send take latency.
-		m.SetLatency("AT+CMGS", sc.latency/2)
+		// The simulator answers the PDU after latency; the prompt comes at once.
+		m.SetLatency("AT+CMGS", sc.latency)
 		modems = append(modems, m)
 		port := m.Path()
 		if sc.capture {
@@ -602,7 +601,7 @@ func (sc benchScenario) summariseSends(rep *benchReport, load *benchLoad, sends 
 	}
 	if windowEnd.IsZero() {
 		// Without the tap: when the last PDU's answer was due.
-		windowEnd = last.Add(sc.latency / 2)
+		windowEnd = last.Add(sc.latency)
 	}
 	if span := windowEnd.Sub(windowStart); span > 0 && rep.SentParts > 0 {
 		rep.SendSeconds = benchRound(span.Seconds())

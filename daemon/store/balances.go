@@ -80,7 +80,7 @@ func (s *Store) RecordBalance(ctx context.Context, b Balance, threshold string, 
 			if _, err := t.exec(`UPDATE balance_state SET checks=checks+1, low=1, low_since=? WHERE iccid=?`, ms(b.CheckedAt), b.ICCID); err != nil {
 				return err
 			}
-			sim, err := getSIM(t.tx, b.ICCID)
+			sim, err := getSIM(t, b.ICCID)
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				return err
 			}

@@ -143,13 +143,13 @@ func (s *Store) CreateConfirmation(ctx context.Context, n NewConfirmation) (c *C
 				return fmt.Errorf("%w: confirmation %s exists with a different request", ErrConflict, n.ID)
 			}
 			existed = true
-			c, err = getConfirmation(t.tx, n.ID)
+			c, err = getConfirmation(t, n.ID)
 			return err
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
 		if n.Admit != nil {
-			u, err := paymentUsage(t.tx, n.Phone, n.DayStart, n.MonthStart)
+			u, err := paymentUsage(t, n.Phone, n.DayStart, n.MonthStart)
 			if err != nil {
 				return err
 			}
@@ -250,7 +250,7 @@ func getConfirmation(q querier, id string) (*Confirmation, error) {
 
 // GetConfirmation returns one confirmation.
 func (s *Store) GetConfirmation(ctx context.Context, id string) (*Confirmation, error) {
-	return getConfirmation(readerOf{ctx, s.rdb}, id)
+	return getConfirmation(s.reader(ctx), id)
 }
 
 // transitionConfirmation moves c to a new state inside t, enforcing the
@@ -418,7 +418,7 @@ type CancelNotice struct {
 func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *CancelNotice) (c *Confirmation, unsent *Message, noticeMsg *Message, err error) {
 	err = s.Write(ctx, func(t *Tx) error {
 		var err error
-		c, err = getConfirmation(t.tx, id)
+		c, err = getConfirmation(t, id)
 		if err != nil {
 			return err
 		}
@@ -426,7 +426,7 @@ func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *Cance
 		if err := transitionConfirmation(t, c, ConfirmationCancelled, func(c *Confirmation) { c.Reason = ReasonAPICancelled }); err != nil {
 			return err
 		}
-		msg, err := getMessage(t.tx, c.MessageID)
+		msg, err := getMessage(t, c.MessageID)
 		if err != nil {
 			return err
 		}
@@ -460,7 +460,7 @@ func (s *Store) ExpireConfirmation(ctx context.Context, id string) (*Confirmatio
 	var c *Confirmation
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
-		if c, err = getConfirmation(t.tx, id); err != nil {
+		if c, err = getConfirmation(t, id); err != nil {
 			return err
 		}
 		return transitionConfirmation(t, c, ConfirmationExpired, nil)
@@ -505,7 +505,7 @@ func (s *Store) PendingOnSIM(ctx context.Context, phone, iccid, except string) (
 // created since dayStart and monthStart (the day lies within the month): a
 // pending one may still be paid, so it counts against a limit until it fails.
 func (s *Store) PaymentUsage(ctx context.Context, phone string, dayStart, monthStart time.Time) (PaymentUsage, error) {
-	return paymentUsage(readerOf{ctx, s.rdb}, phone, dayStart, monthStart)
+	return paymentUsage(s.reader(ctx), phone, dayStart, monthStart)
 }
 
 func paymentUsage(q querier, phone string, dayStart, monthStart time.Time) (PaymentUsage, error) {

@@ -112,7 +112,7 @@ func (s *Store) SaveSIM(ctx context.Context, sim SIM) (saved SIM, previousInMode
 			// SIM in the modem before the event that says so.
 			return simEvent(t, sim.ICCID, "sim.changed", &saved)
 		}
-		saved, err = getSIM(t.tx, sim.ICCID)
+		saved, err = getSIM(t, sim.ICCID)
 		return err
 	})
 	return saved, previousInModem, err
@@ -120,7 +120,7 @@ func (s *Store) SaveSIM(ctx context.Context, sim SIM) (saved SIM, previousInMode
 
 // GetSIM returns one SIM.
 func (s *Store) GetSIM(ctx context.Context, iccid string) (SIM, error) {
-	return getSIM(readerOf{ctx, s.rdb}, iccid)
+	return getSIM(s.reader(ctx), iccid)
 }
 
 // SIMs lists every SIM ever seen.

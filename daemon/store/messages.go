@@ -148,7 +148,7 @@ func (s *Store) Accept(ctx context.Context, n NewMessage) (m *Message, existed b
 					return fmt.Errorf("%w: Idempotency-Key was used with a different request", ErrConflict)
 				}
 				existed = true
-				m, err = getMessage(t.tx, id)
+				m, err = getMessage(t, id)
 				return err
 			case !errors.Is(err, sql.ErrNoRows):
 				return err
@@ -222,7 +222,7 @@ func nextConcatRef(t *Tx) (int, error) {
 
 // GetMessage returns one message with its parts.
 func (s *Store) GetMessage(ctx context.Context, id string) (*Message, error) {
-	return getMessage(readerOf{ctx, s.rdb}, id)
+	return getMessage(s.reader(ctx), id)
 }
 
 // querier is what reading a message needs; both *sql.Tx and a reader pool
@@ -232,16 +232,27 @@ type querier interface {
 	Query(q string, args ...any) (*sql.Rows, error)
 }
 
+// readerOf runs reads on the reader pool through prepared statements.
 type readerOf struct {
-	ctx context.Context
-	db  *sql.DB
+	ctx   context.Context
+	stmts *stmtCache
 }
 
+func (s *Store) reader(ctx context.Context) readerOf { return readerOf{ctx, s.rstmts} }
+
 func (r readerOf) QueryRow(q string, args ...any) *sql.Row {
-	return r.db.QueryRowContext(r.ctx, q, args...)
+	st, err := r.stmts.get(q)
+	if err != nil {
+		return r.stmts.db.QueryRowContext(r.ctx, q, args...) // reports the error
+	}
+	return st.QueryRowContext(r.ctx, args...)
 }
 func (r readerOf) Query(q string, args ...any) (*sql.Rows, error) {
-	return r.db.QueryContext(r.ctx, q, args...)
+	st, err := r.stmts.get(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(r.ctx, args...)
 }
 
 const messageColumns = `id, reference, to_number, body, body_blanked, encoding, parts, pin_modem, pin_operator,
@@ -306,7 +317,7 @@ func getMessage(q querier, id string) (*Message, error) {
 // transition table, bumping its sequence number and appending the event that
 // carries the whole message. set applies the columns that go with the change.
 func transitionMessage(t *Tx, id string, to MessageState, set func(m *Message)) (*Message, error) {
-	m, err := getMessage(t.tx, id)
+	m, err := getMessage(t, id)
 	if err != nil {
 		return nil, err
 	}

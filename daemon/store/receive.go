@@ -82,7 +82,7 @@ func (s *Store) RecordStatusReport(ctx context.Context, r StatusReport) (*Messag
 			partState, ms(t.now), r.Status, id, seq); err != nil {
 			return err
 		}
-		m, err := getMessage(t.tx, id)
+		m, err := getMessage(t, id)
 		if err != nil {
 			return err
 		}

@@ -17,7 +17,7 @@ import (
 func (s *Store) BeginPart(ctx context.Context, id string, seq int, iccid, modemID string) (*Message, error) {
 	var m *Message
 	err := s.Write(ctx, func(t *Tx) error {
-		cur, err := getMessage(t.tx, id)
+		cur, err := getMessage(t, id)
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Store) PartSent(ctx context.Context, id string, seq, mr int) (*Message,
 		}
 		if left > 0 {
 			var err error
-			m, err = getMessage(t.tx, id)
+			m, err = getMessage(t, id)
 			return err
 		}
 		var err error

@@ -23,7 +23,7 @@ const (
 // becameSuspect is true on the transition.
 func (s *Store) SendOutcome(ctx context.Context, iccid, recipient string, failed bool, threshold int) (sim SIM, becameSuspect bool, err error) {
 	err = s.Write(ctx, func(t *Tx) error {
-		cur, err := getSIM(t.tx, iccid)
+		cur, err := getSIM(t, iccid)
 		if err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func (s *Store) SendOutcome(ctx context.Context, iccid, recipient string, failed
 		if becameSuspect {
 			return simEvent(t, iccid, "sim.suspect", &sim)
 		}
-		sim, err = getSIM(t.tx, iccid)
+		sim, err = getSIM(t, iccid)
 		return err
 	})
 	return sim, becameSuspect, err
@@ -66,7 +66,7 @@ func (s *Store) SendOutcome(ctx context.Context, iccid, recipient string, failed
 func (s *Store) ResumeSIM(ctx context.Context, iccid, reason string) (SIM, error) {
 	var sim SIM
 	err := s.Write(ctx, func(t *Tx) error {
-		cur, err := getSIM(t.tx, iccid)
+		cur, err := getSIM(t, iccid)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func simEvent(t *Tx, iccid, typ string, out *SIM) error {
 	if _, err := t.exec("UPDATE sims SET seq=seq+1 WHERE iccid=?", iccid); err != nil {
 		return err
 	}
-	sim, err := getSIM(t.tx, iccid)
+	sim, err := getSIM(t, iccid)
 	if err != nil {
 		return err
 	}

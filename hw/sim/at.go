@@ -241,7 +241,11 @@ func (m *Modem) execute(line string) *response {
 	}
 	r := &response{final: "OK"}
 	for _, c := range cmds {
-		r.delay = max(r.delay, m.latencyFor("AT"+c.text))
+		// AT+CMGS's latency is the network's answer to the PDU: it is
+		// applied after the data, not to the prompt.
+		if !strings.EqualFold(c.name, "+CMGS") {
+			r.delay = max(r.delay, m.latencyFor("AT"+c.text))
+		}
 		if final, ok := m.takeFault("AT" + c.text); ok {
 			r.final = final
 			return r
