@@ -104,7 +104,10 @@ func (o *owner) session(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", o.port, err)
 	}
-	eng := atcmd.New(port, atcmd.Options{Logger: o.log, CommandTimeout: o.d.atTimeout})
+	eng := atcmd.New(port, atcmd.Options{Logger: o.log, CommandTimeout: o.d.atTimeout,
+		Observe: func(cmd, result string, took time.Duration) {
+			o.d.metrics.atCommand(o.snapshot().ID, cmd, result, took)
+		}})
 	defer func() {
 		eng.Close()
 		port.Close()

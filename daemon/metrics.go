@@ -235,6 +235,7 @@ func newSnapshotCollector(d *Daemon) *snapshotCollector {
 		{"modem_state", "1 for the state the modem is in, 0 for the others.", []string{"modem", "state"}},
 		{"modem_state_since_timestamp_seconds", "When the modem entered its current state.", []string{"modem"}},
 		{"modem_signal_dbm", "Received signal strength from AT+CSQ; absent while unknown.", modemL},
+		{"modem_bit_error_rate", "Channel bit error rate (RXQUAL 0-7) from AT+CSQ; absent while unknown.", modemL},
 		{"modem_signal_bars", "Signal strength as 0-5 bars, 0 when unknown.", modemL},
 		{"modem_registration", "1 for the network registration status of the modem, 0 for the others.", append(modemL[:3:3], "status")},
 		{"modem_sms_storage_used_messages", "Messages held in the modem's SMS storage.", modemL},
@@ -347,6 +348,9 @@ func (d *Daemon) collectModems(_ context.Context, e emitter) error {
 			e.gauge("modem_state", boolValue(st.State == s), st.ID, s)
 		}
 		e.timestamp("modem_state_since_timestamp_seconds", st.Since, st.ID)
+		if st.BitErrorRate != nil {
+			e.gauge("modem_bit_error_rate", float64(*st.BitErrorRate), l...)
+		}
 		if st.SignalDBm != nil {
 			e.gauge("modem_signal_dbm", float64(*st.SignalDBm), l...)
 		}

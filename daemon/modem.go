@@ -45,6 +45,7 @@ type ModemStatus struct {
 	Operator     Operator       `json:"operator"`
 	SignalDBm    *int           `json:"signal_dbm,omitempty"`
 	SignalBars   int            `json:"signal_bars"`
+	BitErrorRate *int           `json:"bit_error_rate,omitempty"` // RXQUAL 0-7 from AT+CSQ
 	Registration string         `json:"registration,omitempty"`
 	StorageUsed  int            `json:"storage_used"`
 	StorageTotal int            `json:"storage_total"`
@@ -194,6 +195,12 @@ func (o *owner) refreshSignal(ctx context.Context, eng *atcmd.Engine) {
 	}
 	o.update(func(s *ModemStatus) {
 		s.SignalBars = q.Bars
+		if q.BER >= 0 && q.BER <= 7 {
+			ber := q.BER
+			s.BitErrorRate = &ber
+		} else {
+			s.BitErrorRate = nil
+		}
 		if q.Known {
 			dbm := q.DBm
 			s.SignalDBm = &dbm

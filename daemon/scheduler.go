@@ -40,6 +40,24 @@ type Scheduler struct {
 	queue []*store.Message
 	lanes map[string]*lane // by modem id
 	wake  chan struct{}
+	pings chan chan struct{}
+}
+
+// Ping returns once the dispatch loop itself has answered: proof for the
+// systemd watchdog that the loop goroutine is alive and not stuck.
+func (s *Scheduler) Ping(ctx context.Context) error {
+	p := make(chan struct{})
+	select {
+	case s.pings <- p:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-p:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // NewScheduler returns an empty scheduler. eligible (nil = always) may veto a
@@ -50,7 +68,7 @@ func NewScheduler(now func() time.Time, eligible func(m *store.Message, iccid st
 	if eligible == nil {
 		eligible = func(*store.Message, string) bool { return true }
 	}
-	return &Scheduler{now: now, eligible: eligible, expire: expire, lanes: map[string]*lane{}, wake: make(chan struct{}, 1)}
+	return &Scheduler{now: now, eligible: eligible, expire: expire, lanes: map[string]*lane{}, wake: make(chan struct{}, 1), pings: make(chan chan struct{})}
 }
 
 // Poke makes the scheduler look at its queue again (a confirmation became
@@ -197,6 +215,8 @@ func (s *Scheduler) Run(ctx context.Context) {
 			return
 		case <-s.wake:
 		case <-timer.C:
+		case p := <-s.pings:
+			close(p)
 		}
 	}
 }

@@ -61,8 +61,10 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 				mr = -1
 			}
 			sentAt = append(sentAt, o.d.now())
-			if _, err := o.d.store.PartSent(context.WithoutCancel(ctx), m.ID, p.Seq, mr); err != nil {
+			if upd, err := o.d.store.PartSent(context.WithoutCancel(ctx), m.ID, p.Seq, mr); err != nil {
 				log.Error("record sent part", "err", err)
+			} else if upd.State == store.Sent {
+				o.d.metrics.sendLatency(o.d.now().Sub(upd.CreatedAt))
 			}
 			o.update(func(s *ModemStatus) { s.Sent++ })
 			continue

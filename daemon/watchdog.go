@@ -238,12 +238,10 @@ func (w *watchdog) tick(ctx context.Context) {
 	}
 }
 
-// schedulerAnswers takes the scheduler's lock: its loop holds that lock
-// while it dispatches, so a loop stuck mid-dispatch keeps this from
-// returning.
-func (d *Daemon) schedulerAnswers(context.Context) error {
-	d.sched.QueueDepth()
-	return nil
+// schedulerAnswers asks the dispatch loop itself, so a loop that died or got
+// stuck keeps this from returning.
+func (d *Daemon) schedulerAnswers(ctx context.Context) error {
+	return d.sched.Ping(ctx)
 }
 
 // storeWriterProgress counts a commit since the previous check as progress;

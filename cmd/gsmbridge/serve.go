@@ -98,6 +98,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// With port 0 the kernel picked one; the watchdog's self-check needs it.
+	cfg.Listen = ln.Addr().String()
 	d, err := daemon.New(cfg, daemon.Options{Logger: log, Wrap: wrap})
 	if err != nil {
 		ln.Close()
