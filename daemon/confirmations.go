@@ -370,6 +370,9 @@ func (d *Daemon) runConfirmations(ctx context.Context) {
 			}
 			continue
 		}
+		if decided {
+			d.observeReplies(ctx, cursor, next)
+		}
 		cursor = next
 		if d.expireConfirmations(ctx) {
 			decided = true
@@ -458,4 +461,24 @@ func (d *Daemon) confirmationEligible(m *store.Message, iccid string) bool {
 		return false
 	}
 	return !busy
+}
+
+// observeReplies records, for the metrics, how long customers took to answer
+// the confirmations a reply decided between two points of the event log.
+func (d *Daemon) observeReplies(ctx context.Context, after, upto int64) {
+	evs, err := d.store.Events(ctx, store.EventFilter{After: after, Upto: upto,
+		Types: store.EventTypes{"confirmation.confirmed", "confirmation.cancelled"}, Limit: 1000})
+	if err != nil {
+		return
+	}
+	for _, ev := range evs {
+		var c struct {
+			SentAt  time.Time `json:"sent_at"`
+			FinalAt time.Time `json:"final_at"`
+			ReplyID int64     `json:"reply_inbox_id"`
+		}
+		if json.Unmarshal(ev.Data, &c) == nil && c.ReplyID != 0 && !c.SentAt.IsZero() && c.FinalAt.After(c.SentAt) {
+			d.metrics.confirmationReply(c.FinalAt.Sub(c.SentAt))
+		}
+	}
 }

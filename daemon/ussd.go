@@ -153,11 +153,13 @@ func (d *Daemon) runUSSD(ctx context.Context, eng USSDEngine, st ModemStatus, te
 		charset = ReadCharset(ctx, eng)
 	}
 	dialect, source := PickUSSDDialect(configured, learned, st.Manufacturer, charset)
+	began := d.now()
 	reply, err := ExchangeUSSD(ctx, eng, text, USSDOptions{
 		Dialect:      dialect,
 		Huawei:       hw.VendorOf(st.Manufacturer) == hw.VendorHuawei,
 		ReplyTimeout: d.cfg.USSD.ReplyTimeout,
 	})
+	d.metrics.ussdRequest(ussdResult(reply, err), d.now().Sub(began))
 	if err != nil || source == DialectFromConfig {
 		return reply, err
 	}
@@ -349,4 +351,26 @@ func modemRefused(err error) bool {
 	var cms *atcmd.CMSError
 	return errors.As(err, &re) || errors.As(err, &cme) || errors.As(err, &cms) ||
 		errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrReboot) || errors.Is(err, atcmd.ErrHung)
+}
+
+// ussdResult names an exchange's outcome from the metrics' fixed set.
+func ussdResult(reply ussd.Reply, err error) string {
+	var ue *USSDError
+	switch {
+	case err == nil && reply.Status == ussd.StatusActionRequired:
+		return "menu"
+	case err == nil:
+		return "ok"
+	case errors.As(err, &ue):
+		switch ue.Kind {
+		case "terminated", "not_supported", "network_timeout":
+			return ue.Kind
+		case "no_answer":
+			return "timeout"
+		}
+		return "error"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return "error"
 }

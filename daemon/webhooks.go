@@ -285,6 +285,11 @@ func (d *Daemon) deliverOne(ctx context.Context, ep *webhookEndpoint, c store.We
 			return c, ctx.Err()
 		}
 		if err == nil {
+			d.metrics.webhookDelivery("delivered")
+		} else {
+			d.metrics.webhookDelivery("failed")
+		}
+		if err == nil {
 			next := store.WebhookCursor{Endpoint: ep.cfg.URL, Cursor: ev.ID}
 			if err := d.store.SaveWebhookCursor(ctx, next); err != nil {
 				return c, err
@@ -299,6 +304,7 @@ func (d *Daemon) deliverOne(ctx context.Context, ep *webhookEndpoint, c store.We
 			if err := d.store.GiveUp(ctx, c); err != nil {
 				return c, err
 			}
+			d.metrics.webhookDelivery("dead_letter")
 			return store.WebhookCursor{Endpoint: ep.cfg.URL, Cursor: ev.ID}, nil
 		}
 		c.NextAt = d.now().Add(webhookBackoff(c.Attempts, policy.RetryInitial, policy.RetryMax))
