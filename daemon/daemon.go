@@ -239,9 +239,15 @@ func (d *Daemon) recentSends(ctx context.Context, iccid string) []time.Time {
 // Modems returns every modem's snapshot.
 func (d *Daemon) Modems() []ModemStatus {
 	owners := d.ownersNow()
+	loads := d.sched.Loads()
 	out := make([]ModemStatus, 0, len(owners))
 	for _, o := range owners {
-		out = append(out, o.snapshot())
+		st := o.snapshot()
+		if l, ok := loads[st.ID]; ok {
+			st.QueueDepth, st.SentLastHour, st.SentLastDay = l.Queued, l.SentLastHour, l.SentLastDay
+			st.Limits = &l.Limits
+		}
+		out = append(out, st)
 	}
 	return out
 }

@@ -50,7 +50,10 @@ type ModemStatus struct {
 	StorageUsed  int            `json:"storage_used"`
 	StorageTotal int            `json:"storage_total"`
 	SIMState     string         `json:"sim_state,omitempty"`
-	QueueDepth   int            `json:"queue_depth"`
+	QueueDepth   int            `json:"queue_depth"` // messages only this modem may send
+	SentLastHour int            `json:"sent_last_hour"`
+	SentLastDay  int            `json:"sent_last_day"`
+	Limits       *SendLimits    `json:"limits,omitempty"`
 	Sent         uint64         `json:"sent"`
 	Received     uint64         `json:"received"`
 	SendFailures uint64         `json:"send_failures"`

@@ -13,7 +13,9 @@ import (
 // Operators block personal SIMs that send too fast, so the scheduler holds
 // messages rather than break these.
 type SendLimits struct {
-	PerMinute, PerHour, PerDay int
+	PerMinute int `json:"per_minute"`
+	PerHour   int `json:"per_hour"`
+	PerDay    int `json:"per_day"`
 }
 
 // lane is one SIM ready to take work through its modem's owner.
@@ -341,4 +343,49 @@ func (l *lane) limitWait(now time.Time, parts int) time.Duration {
 		}
 	}
 	return wait
+}
+
+// LaneLoad is what the modems API shows of a lane: the messages waiting
+// that only it may send, and its sends against its limits.
+type LaneLoad struct {
+	Queued       int        `json:"queue_depth"`
+	SentLastDay  int        `json:"sent_last_day"`
+	SentLastHour int        `json:"sent_last_hour"`
+	Limits       SendLimits `json:"limits"`
+}
+
+// Loads reports each lane's load, by modem id, from one pass over the queue.
+func (s *Scheduler) Loads() map[string]LaneLoad {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]LaneLoad, len(s.lanes))
+	byICCID := map[string]string{}
+	for id, l := range s.lanes {
+		hour := 0
+		for _, t := range l.sent {
+			if t.After(now.Add(-time.Hour)) {
+				hour++
+			}
+		}
+		day := 0
+		for _, t := range l.sent {
+			if t.After(now.Add(-24 * time.Hour)) {
+				day++
+			}
+		}
+		out[id] = LaneLoad{SentLastDay: day, SentLastHour: hour, Limits: l.limits}
+		byICCID[l.iccid] = id
+	}
+	for _, m := range s.queue {
+		id := m.PinModem
+		if id == "" && m.ICCID != "" {
+			id = byICCID[m.ICCID]
+		}
+		if ll, ok := out[id]; ok {
+			ll.Queued++
+			out[id] = ll
+		}
+	}
+	return out
 }

@@ -144,3 +144,21 @@ func TestRemovedLaneGivesBackAJobItDidNotTake(t *testing.T) {
 		t.Fatal("the job waiting in the removed lane was lost")
 	}
 }
+
+func TestLoadsCountPinnedWorkAndSendsAgainstLimits(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := NewScheduler((&fakeClock{t0}).now, nil, func(string) {})
+	s.AddLane("m", "icc", "25001", SendLimits{PerDay: 100}, []time.Time{t0.Add(-2 * time.Hour), t0.Add(-time.Minute)})
+	s.Pause("m", "session")
+	pinned := msg("a", t0)
+	pinned.PinModem = "m"
+	bound := msg("b", t0)
+	bound.ICCID = "icc"
+	s.Enqueue(pinned)
+	s.Enqueue(bound)
+	s.Enqueue(msg("c", t0))
+	l := s.Loads()["m"]
+	if l.Queued != 2 || l.SentLastHour != 1 || l.SentLastDay != 2 || l.Limits.PerDay != 100 {
+		t.Fatalf("load %+v", l)
+	}
+}
