@@ -104,6 +104,9 @@ func (o *owner) session(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", o.port, err)
 	}
+	// A modem left at the "> " prompt (its last host died mid-send) would
+	// take our first command as message text: ESC aborts that first.
+	port.Write([]byte("\x1b\r"))
 	eng := atcmd.New(port, atcmd.Options{Logger: o.log, CommandTimeout: o.d.atTimeout,
 		Observe: func(cmd, result string, took time.Duration) {
 			o.d.metrics.atCommand(o.snapshot().ID, cmd, result, took)
@@ -145,7 +148,8 @@ func (o *owner) session(ctx context.Context) error {
 }
 
 // cfunRestart restarts the radio (AT+CFUN=0 then 1). It reports whether it
-// was tried at all: a modem that answers nothing cannot even take that.
+// was tried at all: a modem that answers nothing cannot even take that. A
+// radio left off by a half-done restart is switched on again by init.
 func (o *owner) cfunRestart(ctx context.Context, eng *atcmd.Engine) bool {
 	cctx, cancel := context.WithTimeout(ctx, 2*o.d.atTimeout)
 	defer cancel()
@@ -154,6 +158,19 @@ func (o *owner) cfunRestart(ctx context.Context, eng *atcmd.Engine) bool {
 	}
 	eng.Exec(cctx, "AT+CFUN=1")
 	return true
+}
+
+// radioOn switches the radio on when something left it off (a radio restart
+// cut short, a previous host, a person with minicom).
+func (o *owner) radioOn(ctx context.Context, eng *atcmd.Engine) {
+	lines, err := eng.Exec(ctx, "AT+CFUN?")
+	if err != nil || len(lines) == 0 {
+		return
+	}
+	if v := strings.TrimSpace(strings.TrimPrefix(lines[0], "+CFUN:")); strings.HasPrefix(v, "0") || strings.HasPrefix(v, "4") {
+		o.log.Warn("the modem's radio was off; switching it on")
+		eng.Exec(ctx, "AT+CFUN=1")
+	}
 }
 
 // serve initialises the modem and serves it until the engine stops, ctx
@@ -605,6 +622,7 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 	if err := o.settle(ctx, eng); err != nil {
 		return "", store.SIM{}, err
 	}
+	o.radioOn(ctx, eng)
 	if c, err := o.checkSIM(ctx, eng); err != nil || c != nil {
 		if err == nil {
 			o.identifyModemOnly(ctx, eng)

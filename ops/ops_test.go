@@ -17,8 +17,8 @@ const (
 	alertsFile     = "prometheus/alerts.yml"
 	alertTestsFile = "prometheus/alerts_test.yml"
 	dashboardFile  = "grafana/gsmbridge.json"
-	runbookFile    = "../README_operations.md"
-	runbookURL     = "https://github.com/gsmbridge/gsmbridge/blob/main/README_operations.md#"
+	runbookFile    = "../docs/operations.md"
+	runbookURL     = "https://github.com/gsmbridge/gsmbridge/blob/main/docs/operations.md#"
 )
 
 // promtool returns Prometheus' promtool. Outside CI a missing promtool skips
@@ -111,11 +111,11 @@ func TestEveryAlertHasARunbookSection(t *testing.T) {
 		url := a.Annotations["runbook_url"]
 		anchor, ok := strings.CutPrefix(url, runbookURL)
 		if !ok {
-			t.Errorf("%s: runbook_url %q does not point into README_operations.md", a.Alert, url)
+			t.Errorf("%s: runbook_url %q does not point into docs/operations.md", a.Alert, url)
 			continue
 		}
 		if !anchors[anchor] {
-			t.Errorf("%s: README_operations.md has no section #%s", a.Alert, anchor)
+			t.Errorf("%s: docs/operations.md has no section #%s", a.Alert, anchor)
 		}
 		if anchor != githubAnchor(a.Alert) {
 			t.Errorf("%s: runbook section #%s is not named after the alert", a.Alert, anchor)
