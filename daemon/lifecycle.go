@@ -193,6 +193,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 	cooldown := time.NewTimer(time.Hour)
 	cooldown.Stop()
 	defer cooldown.Stop()
+	o.failStreak = sim.FailStreak
 	if sim.State == store.SIMSuspect {
 		o.d.sched.Pause(id, "suspect")
 		cooldown.Reset(max(0, o.d.cfg.Send.SuspectCooldown-o.d.now().Sub(sim.StateSince)))
@@ -288,9 +289,14 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 // sendOutcome feeds the SIM's failure streak and pauses a SIM that turned
 // suspect.
 func (o *owner) sendOutcome(ctx context.Context, id string, sim store.SIM, to string, failed bool, cooldown *time.Timer) {
-	_, suspect, err := o.d.store.SendOutcome(context.WithoutCancel(ctx), sim.ICCID, to, failed, o.d.cfg.Send.SuspectAfter)
+	if !failed && o.failStreak == 0 {
+		return // nothing to reset: spare the store a round trip per SMS
+	}
+	updated, suspect, err := o.d.store.SendOutcome(context.WithoutCancel(ctx), sim.ICCID, to, failed, o.d.cfg.Send.SuspectAfter)
 	if err != nil {
 		o.log.Error("record send outcome", "err", err)
+	} else {
+		o.failStreak = updated.FailStreak
 	}
 	if suspect {
 		o.log.Warn("SIM turned suspect: it takes no work until a cool-down check or a resume", "iccid", sim.ICCID)

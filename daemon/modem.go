@@ -91,6 +91,7 @@ type owner struct {
 	escalation int  // index into escalationSteps reached since the modem last worked
 	failures   int  // failed tries since the modem last worked, for backoff
 	pinTried   bool // the configured PIN was tried for the SIM in the modem
+	failStreak int  // the SIM's consecutive send failures, as the store last said
 
 	mu     sync.Mutex
 	status ModemStatus

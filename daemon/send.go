@@ -17,10 +17,16 @@ import (
 // answering.
 func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim store.SIM, m *store.Message) (sentAt []time.Time, failed bool, atErr error) {
 	log := o.log.With("message", m.ID, "to", sms.MaskNumber(m.To))
-	full, err := o.d.store.GetMessage(ctx, m.ID)
-	if err != nil {
-		log.Error("load queued message", "err", err)
-		return nil, false, nil
+	// The scheduler's copy is what the store said when it was queued; the
+	// store re-checks its state in BeginPart. Only a message loaded at
+	// start-up comes without its parts.
+	full := m
+	if len(m.PartList) != m.Parts {
+		var err error
+		if full, err = o.d.store.GetMessage(ctx, m.ID); err != nil {
+			log.Error("load queued message", "err", err)
+			return nil, false, nil
+		}
 	}
 	remaining := full.ExpiresAt.Sub(o.d.now())
 	parts, err := sms.EncodeSubmit(full.To, full.Text, sms.SubmitOptions{
@@ -61,11 +67,17 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 				mr = -1
 			}
 			sentAt = append(sentAt, o.d.now())
-			if upd, err := o.d.store.PartSent(context.WithoutCancel(ctx), m.ID, p.Seq, mr); err != nil {
-				log.Error("record sent part", "err", err)
-			} else if upd.State == store.Sent {
-				o.d.metrics.sendLatency(o.d.now().Sub(upd.CreatedAt))
-			}
+			// Not waited for here: the next BeginPart on this modem commits
+			// after it (often in the same fsync), and a crash before that
+			// leaves the part "sending", i.e. unknown, never resent.
+			wait := o.d.store.PartSentAsync(m.ID, p.Seq, mr)
+			go func() {
+				if upd, err := wait(); err != nil {
+					log.Error("record sent part", "err", err)
+				} else if upd.State == store.Sent {
+					o.d.metrics.sendLatency(o.d.now().Sub(upd.CreatedAt))
+				}
+			}()
 			o.update(func(s *ModemStatus) { s.Sent++ })
 			continue
 		}

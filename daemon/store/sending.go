@@ -71,30 +71,48 @@ func anyPartLeft(m *Message) bool {
 func (s *Store) PartSent(ctx context.Context, id string, seq, mr int) (*Message, error) {
 	var m *Message
 	err := s.Write(ctx, func(t *Tx) error {
-		if _, err := t.exec("UPDATE message_parts SET state='sent', mr=?, sent_at=? WHERE message_id=? AND seq=? AND state='sending'",
-			mr, ms(t.now), id, seq); err != nil {
-			return err
-		}
-		var left int
-		if err := t.queryRow("SELECT COUNT(*) FROM message_parts WHERE message_id=? AND state!='sent'", id).Scan(&left); err != nil {
-			return err
-		}
-		if left > 0 {
-			var err error
-			m, err = getMessage(t, id)
-			return err
-		}
 		var err error
-		m, err = transitionMessage(t, id, Sent, func(m *Message) {
-			m.SentAt = t.now
-			m.Error = nil
-		})
-		if err != nil {
-			return err
-		}
-		return touchSIMSent(t, m.ICCID)
+		m, err = partSent(t, id, seq, mr)
+		return err
 	})
 	return m, err
+}
+
+// PartSentAsync is PartSent without waiting for the commit; wait returns
+// its outcome.
+func (s *Store) PartSentAsync(id string, seq, mr int) (wait func() (*Message, error)) {
+	var m *Message
+	done := s.WriteAsync(func(t *Tx) error {
+		var err error
+		m, err = partSent(t, id, seq, mr)
+		return err
+	})
+	return func() (*Message, error) {
+		err := <-done
+		return m, err
+	}
+}
+
+func partSent(t *Tx, id string, seq, mr int) (*Message, error) {
+	if _, err := t.exec("UPDATE message_parts SET state='sent', mr=?, sent_at=? WHERE message_id=? AND seq=? AND state='sending'",
+		mr, ms(t.now), id, seq); err != nil {
+		return nil, err
+	}
+	var left int
+	if err := t.queryRow("SELECT COUNT(*) FROM message_parts WHERE message_id=? AND state!='sent'", id).Scan(&left); err != nil {
+		return nil, err
+	}
+	if left > 0 {
+		return getMessage(t, id)
+	}
+	m, err := transitionMessage(t, id, Sent, func(m *Message) {
+		m.SentAt = t.now
+		m.Error = nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, touchSIMSent(t, m.ICCID)
 }
 
 // PartNotSent records a failure that happened before the PDU reached the

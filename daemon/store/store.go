@@ -323,6 +323,23 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	return <-op.done
 }
 
+// WriteAsync queues fn like Write but does not wait: the returned channel
+// gets the outcome once the transaction is durable. Writes are committed in
+// the order they are queued, so a later Write that returns proves an earlier
+// WriteAsync from the same goroutine durable too: the send path uses this to
+// record one SMS as sent in the same fsync as the next one's start.
+func (s *Store) WriteAsync(fn func(*Tx) error) <-chan error {
+	op := &writeOp{fn: fn, done: make(chan error, 1)}
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		op.done <- ErrClosed
+		return op.done
+	}
+	s.writes <- op
+	return op.done
+}
+
 // Stats reports the writer's progress.
 func (s *Store) Stats() WriterStats {
 	s.statsMu.Lock()
