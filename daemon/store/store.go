@@ -221,7 +221,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	// Readers set nothing that could write: even a no-op pragma write would
 	// take the write lock from under the writer.
-	rdb, err := sql.Open("sqlite", file+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	rdb, err := sql.Open("sqlite", file+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=cache_size(-512)")
 	if err != nil {
 		wdb.Close()
 		lock.Close()
