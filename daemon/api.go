@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 )
@@ -179,4 +182,23 @@ func (d *Daemon) resumeSIM(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, sim)
+}
+
+// pageParams reads the since and limit of a listing (limit 1 to 1000,
+// defaulting to def).
+func pageParams(q url.Values, def int) (since time.Time, limit int, err error) {
+	limit = def
+	if s := q.Get("since"); s != "" {
+		if since, err = time.Parse(time.RFC3339, s); err != nil {
+			return since, 0, badField("since", "must be an RFC 3339 time such as 2026-11-25T10:00:00Z")
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return since, 0, badField("limit", "must be a number from 1 to 1000")
+		}
+		limit = n
+	}
+	return since, limit, nil
 }

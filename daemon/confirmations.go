@@ -311,22 +311,12 @@ func (d *Daemon) listConfirmations(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badField("state", "must be one of queued, sent, confirmed, cancelled, expired, failed"))
 		return
 	}
-	if s := q.Get("since"); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			writeError(w, badField("since", "must be an RFC 3339 time such as 2026-11-25T10:00:00Z"))
-			return
-		}
-		f.Since = t
+	since, limit, err := pageParams(q, f.Limit)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, badField("limit", "must be a number from 1 to 1000"))
-			return
-		}
-		f.Limit = n
-	}
+	f.Since, f.Limit = since, limit
 	list, next, err := d.store.ListConfirmations(r.Context(), f)
 	if errors.Is(err, store.ErrBadCursor) {
 		writeError(w, badField("cursor", "must be the next_cursor of a previous page"))

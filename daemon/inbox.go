@@ -3,7 +3,6 @@ package daemon
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 )
@@ -24,23 +23,10 @@ func (d *Daemon) listInbox(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
-	var since time.Time
-	if s := q.Get("since"); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			writeError(w, badField("since", "must be an RFC 3339 time such as 2026-11-25T10:00:00Z"))
-			return
-		}
-		since = t
-	}
-	limit := 100
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, badField("limit", "must be a number from 1 to 1000"))
-			return
-		}
-		limit = n
+	since, limit, err := pageParams(q, 100)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	list, err := d.store.Inbox(r.Context(), after, since, limit+1)
 	if err != nil {

@@ -161,22 +161,12 @@ func (d *Daemon) deleteMessage(w http.ResponseWriter, r *http.Request) {
 func (d *Daemon) listMessages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.MessageFilter{State: store.MessageState(q.Get("state")), After: q.Get("cursor"), Limit: 100}
-	if s := q.Get("since"); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			writeError(w, badField("since", "must be an RFC 3339 time such as 2026-11-25T10:00:00Z"))
-			return
-		}
-		f.Since = t
+	since, limit, err := pageParams(q, f.Limit)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, badField("limit", "must be a number from 1 to 1000"))
-			return
-		}
-		f.Limit = n
-	}
+	f.Since, f.Limit = since, limit
 	list, next, err := d.store.ListMessages(r.Context(), f)
 	if err != nil {
 		writeError(w, err)
