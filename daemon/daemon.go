@@ -206,7 +206,15 @@ func (d *Daemon) claimModemID(o *owner, imei, port string) string {
 		d.log.Warn("modem has no valid IMEI; identifying it by its port", "port", port)
 	}
 	id := "port:" + filepath.Base(port)
+	if o.usbPath != "" {
+		// The USB socket survives re-enumeration; the tty name does not.
+		id = "usb:" + o.usbPath
+	}
 	d.ids[id] = o
+	if prev, ok := d.retired[id]; ok {
+		delete(d.retired, id)
+		o.inherit(prev)
+	}
 	return id
 }
 

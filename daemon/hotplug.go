@@ -64,6 +64,7 @@ func (d *Daemon) runHotplug(ctx context.Context) {
 			}
 			d.log.Info("modem plugged in", "port", dev.DevPath, "usb", dev.USBPath, "vid", dev.VID, "pid", dev.PID)
 			o := d.newOwner(dev.DevPath, "", d.auto.PIN, hw.PortConfig{Baud: d.auto.Baud})
+			o.usbPath = dev.USBPath
 			octx, cancel := context.WithCancel(ctx)
 			r := &running{o: o, stop: cancel, done: make(chan struct{})}
 			live[dev.DevPath] = r

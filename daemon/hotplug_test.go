@@ -81,3 +81,29 @@ func TestConfiguredPortIsReopenedWhenItReappears(t *testing.T) {
 		t.Fatalf("reconnects %d after a reopen", st.Reconnects)
 	}
 }
+
+func TestModemWithoutAValidIMEIIsKnownByItsUSBSocket(t *testing.T) {
+	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+		sys, dev := n.Roots()
+		c.Modems = []config.Modem{{Auto: true, SysRoot: sys, DevRoot: dev, ScanInterval: 100 * time.Millisecond, Baud: 115200}}
+	}, sim.ModemConfig{Dialect: sim.SIMCom, IMEI: "000000000000000", USBPath: "1-1.4"})
+	h.waitReady(1)
+	var out struct{ Modems []ModemStatus }
+	h.do("GET", "/v1/modems", nil, &out)
+	if id := out.Modems[0].ID; id != "usb:1-1.4" {
+		t.Fatalf("id %q, want usb:1-1.4 (a clone stick's junk IMEI must not become its id)", id)
+	}
+	m := h.modems[0]
+	m.Vanish()
+	eventually(t, "dropped", func() bool {
+		h.do("GET", "/v1/modems", nil, &out)
+		return len(out.Modems) == 0
+	})
+	if err := m.Return("ttyUSB7"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "back with the same id", func() bool {
+		h.do("GET", "/v1/modems", nil, &out)
+		return len(out.Modems) == 1 && out.Modems[0].State == StateReady && out.Modems[0].ID == "usb:1-1.4"
+	})
+}

@@ -84,8 +84,9 @@ type owner struct {
 	name string
 	log  *slog.Logger
 
-	calls chan call // work from other features, run on this goroutine
-	pin   string
+	calls   chan call // work from other features, run on this goroutine
+	usbPath string    // USB socket ("1-1.3") when discovered on USB
+	pin     string
 
 	// Only accessed from the owner's goroutine.
 	escalation int  // index into escalationSteps reached since the modem last worked
