@@ -543,31 +543,12 @@ func (s *Store) ListConfirmations(ctx context.Context, f ConfirmationFilter) (li
 			return nil, "", fmt.Errorf("%w: cursor %q", ErrBadCursor, f.After)
 		}
 	}
-	q := "SELECT " + confirmationColumns + " FROM confirmations WHERE rowid > ? AND created_at >= ?"
-	args := []any{after, ms(f.Since)}
-	if f.State != "" {
-		q += " AND state = ?"
-		args = append(args, f.State)
-	}
-	q += " ORDER BY rowid LIMIT ?"
-	args = append(args, f.Limit+1)
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanConfirmation(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		list = append(list, c)
-	}
-	if len(list) > f.Limit {
-		list = list[:f.Limit]
+	list, more, err := listPage(ctx, s.rdb, pageQuery{columns: confirmationColumns, table: "confirmations", key: "rowid",
+		after: after, since: f.Since, state: string(f.State), limit: f.Limit}, scanConfirmation)
+	if more {
 		next = strconv.FormatInt(list[len(list)-1].rowID, 10)
 	}
-	return list, next, rows.Err()
+	return list, next, err
 }
 
 // ErrBadCursor is returned for a paging cursor this store never handed out.

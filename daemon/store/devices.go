@@ -126,19 +126,7 @@ func (s *Store) GetSIM(ctx context.Context, iccid string) (SIM, error) {
 // SIMs lists every SIM ever seen.
 func (s *Store) SIMs(ctx context.Context) ([]SIM, error) {
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+simColumns+" FROM sims ORDER BY iccid")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []SIM
-	for rows.Next() {
-		sim, err := scanSIM(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sim)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanSIM)
 }
 
 const simColumns = `iccid, imsi, msisdn, plmn, smsc, modem_id, state, state_reason, state_since, fail_streak,

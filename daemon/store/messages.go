@@ -399,29 +399,10 @@ func (s *Store) ListMessages(ctx context.Context, f MessageFilter) (list []*Mess
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	q := "SELECT " + messageColumns + " FROM messages WHERE id > ? AND created_at >= ?"
-	args := []any{f.After, ms(f.Since)}
-	if f.State != "" {
-		q += " AND state = ?"
-		args = append(args, f.State)
-	}
-	q += " ORDER BY id LIMIT ?"
-	args = append(args, f.Limit+1)
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		list = append(list, m)
-	}
-	if len(list) > f.Limit {
-		list = list[:f.Limit]
+	list, more, err := listPage(ctx, s.rdb, pageQuery{columns: messageColumns, table: "messages", key: "id",
+		after: f.After, since: f.Since, state: string(f.State), limit: f.Limit}, scanMessage)
+	if more {
 		next = list[len(list)-1].ID
 	}
-	return list, next, rows.Err()
+	return list, next, err
 }

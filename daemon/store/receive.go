@@ -291,27 +291,16 @@ func (s *Store) Inbox(ctx context.Context, after int64, since time.Time, limit i
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, iccid, modem_id, sender, body, body_blanked, encoding, plain, complete, parts, scts, received_at
-		FROM inbox WHERE id > ? AND received_at >= ? ORDER BY id LIMIT ?`, after, ms(since), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*InboxMessage
-	for rows.Next() {
-		m, err := scanInbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+inboxColumns+" FROM inbox WHERE id > ? AND received_at >= ? ORDER BY id LIMIT ?",
+		after, ms(since), limit)
+	return collect(rows, err, scanInbox)
 }
+
+const inboxColumns = "id, iccid, modem_id, sender, body, body_blanked, encoding, plain, complete, parts, scts, received_at"
 
 // GetInbox returns one received message.
 func (s *Store) GetInbox(ctx context.Context, id int64) (*InboxMessage, error) {
-	m, err := scanInbox(s.rdb.QueryRowContext(ctx, `SELECT id, iccid, modem_id, sender, body, body_blanked, encoding, plain, complete, parts, scts, received_at
-		FROM inbox WHERE id=?`, id))
+	m, err := scanInbox(s.rdb.QueryRowContext(ctx, "SELECT "+inboxColumns+" FROM inbox WHERE id=?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("inbox message %d: %w", id, ErrNotFound)
 	}

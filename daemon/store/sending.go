@@ -261,19 +261,7 @@ func (s *Store) Expire(ctx context.Context, id string) (*Message, error) {
 func (s *Store) Queue(ctx context.Context) ([]*Message, error) {
 	cols := strings.Replace(messageColumns, "body,", "'' AS body,", 1)
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+cols+" FROM messages WHERE state IN ('queued','sending') ORDER BY created_at, id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanMessage)
 }
 
 func touchSIMSent(t *Tx, iccid string) error {

@@ -13,19 +13,7 @@ import (
 // digits 2-7 before the letters, so ids do not sort in time order.
 func (s *Store) RecentMessages(ctx context.Context, n int) ([]*Message, error) {
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+messageColumns+" FROM messages ORDER BY created_at DESC, id DESC LIMIT ?", n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanMessage)
 }
 
 // SentPerSIM counts the parts each SIM sent at or after since, by ICCID;
