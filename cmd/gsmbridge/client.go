@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -207,4 +209,55 @@ func (c *apiClient) answerError(resp *http.Response, data []byte) error {
 		}
 	}
 	return e
+}
+
+// fetchView runs a client verb that takes no arguments and shows one API
+// answer: it reads the flags, fetches path into answer, and with --json
+// prints the daemon's answer as it came (printed is then true).
+func fetchView(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer, path string, answer any) (printed bool, err error) {
+	cf := addClientFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return false, err
+	}
+	if err := noArgs(pos); err != nil {
+		return false, err
+	}
+	c, err := cf.client()
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	data, err := c.get(ctx, path, nil, answer)
+	if err != nil {
+		return false, err
+	}
+	if cf.json {
+		_, err := stdout.Write(data)
+		return true, err
+	}
+	return false, nil
+}
+
+// listingQuery builds the query of a paged listing, checking --state against
+// the states the API knows and --limit against its range.
+func listingQuery(state string, states []string, limit int, since string) (url.Values, error) {
+	if state != "" && !slices.Contains(states, state) {
+		return nil, usageError{fmt.Sprintf("--state %q: want one of %s", state, strings.Join(states, ", "))}
+	}
+	if limit < 1 || limit > 1000 {
+		return nil, usageError{"--limit must be from 1 to 1000"}
+	}
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if state != "" {
+		q.Set("state", state)
+	}
+	sinceTime, err := parseSince(since, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if sinceTime != "" {
+		q.Set("since", sinceTime)
+	}
+	return q, nil
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -183,22 +182,9 @@ func runConfirmations(ctx context.Context, args []string, stdout, stderr io.Writ
 	if len(pos) != 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
 	}
-	if *state != "" && !slices.Contains(confirmationStates, *state) {
-		return usageError{fmt.Sprintf("--state %q: want one of %s", *state, strings.Join(confirmationStates, ", "))}
-	}
-	if *limit < 1 || *limit > 1000 {
-		return usageError{"--limit must be from 1 to 1000"}
-	}
-	q := url.Values{"limit": {strconv.Itoa(*limit)}}
-	if *state != "" {
-		q.Set("state", *state)
-	}
-	sinceTime, err := parseSince(*since, time.Now())
+	q, err := listingQuery(*state, confirmationStates, *limit, *since)
 	if err != nil {
 		return err
-	}
-	if sinceTime != "" {
-		q.Set("since", sinceTime)
 	}
 	c, err := cf.client()
 	if err != nil {

@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // messageStates are the states GET /v1/messages filters on; checked here so
@@ -30,22 +27,9 @@ func runMessages(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := noArgs(pos); err != nil {
 		return err
 	}
-	if *state != "" && !slices.Contains(messageStates, *state) {
-		return usageError{fmt.Sprintf("--state %q: want one of %s", *state, strings.Join(messageStates, ", "))}
-	}
-	if *limit < 1 || *limit > 1000 {
-		return usageError{"--limit must be from 1 to 1000"}
-	}
-	q := url.Values{"limit": {strconv.Itoa(*limit)}}
-	if *state != "" {
-		q.Set("state", *state)
-	}
-	sinceTime, err := parseSince(*since, time.Now())
+	q, err := listingQuery(*state, messageStates, *limit, *since)
 	if err != nil {
 		return err
-	}
-	if sinceTime != "" {
-		q.Set("since", sinceTime)
 	}
 	c, err := cf.client()
 	if err != nil {

@@ -36,28 +36,10 @@ type modemStatus struct {
 
 func runModems(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("modems", "[flags]", "Shows each modem the daemon runs: state, SIM, signal and counters.", stderr)
-	cf := addClientFlags(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
-		return err
-	}
-	c, err := cf.client()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	var answer struct {
 		Modems []modemStatus `json:"modems"`
 	}
-	data, err := c.get(ctx, "/v1/modems", nil, &answer)
-	if err != nil {
-		return err
-	}
-	if cf.json {
-		_, err := stdout.Write(data)
+	if printed, err := fetchView(ctx, fs, args, stdout, "/v1/modems", &answer); printed || err != nil {
 		return err
 	}
 	t := newTable(column{"ID", 0}, column{"NAME", 16}, column{"STATE", 0}, column{"SINCE", 0}, column{"OPERATOR", 24},

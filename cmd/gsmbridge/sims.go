@@ -24,28 +24,10 @@ type simRecord struct {
 
 func runSIMs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sims", "[flags]", "Shows every SIM the daemon has seen, in which modem, and how it fares.", stderr)
-	cf := addClientFlags(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
-		return err
-	}
-	c, err := cf.client()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	var answer struct {
 		SIMs []simRecord `json:"sims"`
 	}
-	data, err := c.get(ctx, "/v1/sims", nil, &answer)
-	if err != nil {
-		return err
-	}
-	if cf.json {
-		_, err := stdout.Write(data)
+	if printed, err := fetchView(ctx, fs, args, stdout, "/v1/sims", &answer); printed || err != nil {
 		return err
 	}
 	t := newTable(column{"ICCID", 0}, column{"MSISDN", 0}, column{"PLMN", 0}, column{"MODEM", 0}, column{"STATE", 0},
