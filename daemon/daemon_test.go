@@ -106,6 +106,15 @@ func startHarnessModems(t *testing.T, opts sim.NetworkOptions, prepare func(*con
 	}
 	d.reopenMin, d.reopenMax = 50*time.Millisecond, 500*time.Millisecond
 	h.d = d
+	h.serve(d, n)
+	return h
+}
+
+// serve runs d on a loopback port until the test ends (or stopDaemon), then
+// closes the simulated network n.
+func (h *harness) serve(d *Daemon, n *sim.Network) {
+	t := h.t
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +137,6 @@ func startHarnessModems(t *testing.T, opts sim.NetworkOptions, prepare func(*con
 		h.stopDaemon()
 		n.Close()
 	})
-	return h
 }
 
 func (h *harness) do(method, path string, body any, out any) int {

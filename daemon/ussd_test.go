@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -103,28 +102,8 @@ func startUSSDHarness(t *testing.T, shape func(cfg *config.Config, modems []*sim
 		t.Fatal(err)
 	}
 	h.d = d
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.url = "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, ln) }()
-	var once sync.Once
-	h.stopDaemon = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("daemon Run: %v", err)
-			}
-			http.DefaultClient.CloseIdleConnections()
-		})
-	}
-	t.Cleanup(func() {
-		h.stopDaemon()
-		n.Close()
-	})
+	h.harness.d = d
+	h.serve(d, n)
 	h.waitReady(len(specs))
 	return h
 }
