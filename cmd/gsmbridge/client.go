@@ -261,3 +261,16 @@ func listingQuery(state string, states []string, limit int, since string) (url.V
 	}
 	return q, nil
 }
+
+// doJSON runs r and decodes the daemon's answer into out, keeping the raw
+// answer for --json.
+func (c *apiClient) doJSON(ctx context.Context, r request, out any) ([]byte, error) {
+	data, err := c.do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return nil, fmt.Errorf("%s %s: the daemon's answer is not the JSON expected: %w", r.method, r.path, err)
+	}
+	return data, nil
+}

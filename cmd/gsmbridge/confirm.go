@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,13 +84,10 @@ func runConfirm(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *wait {
 		c.timeout = max(c.timeout, confirmLongPoll+10*time.Second)
 	}
-	data, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/confirmations", body: req})
+	var conf confirmation
+	data, err := c.doJSON(ctx, request{method: http.MethodPost, path: "/v1/confirmations", body: req}, &conf)
 	if err != nil {
 		return err
-	}
-	var conf confirmation
-	if err := json.Unmarshal(data, &conf); err != nil {
-		return fmt.Errorf("POST /v1/confirmations: the daemon's answer is not the JSON expected: %w", err)
 	}
 	if !*wait {
 		if cf.json {

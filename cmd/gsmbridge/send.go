@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -73,13 +72,10 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *idemKey != "" {
 		r.header = http.Header{"Idempotency-Key": {*idemKey}}
 	}
-	data, err := c.do(ctx, r)
+	var m message
+	data, err := c.doJSON(ctx, r, &m)
 	if err != nil {
 		return err
-	}
-	var m message
-	if err := json.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("POST /v1/messages: the daemon's answer is not the JSON expected: %w", err)
 	}
 	if !*wait {
 		if cf.json {
