@@ -123,14 +123,7 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-func (d *Daemon) hasModem(id string) bool {
-	for _, m := range d.Modems() {
-		if m.ID == id {
-			return true
-		}
-	}
-	return false
-}
+func (d *Daemon) hasModem(id string) bool { return d.ownerOf(id) != nil }
 
 func (d *Daemon) getMessage(w http.ResponseWriter, r *http.Request) {
 	m, err := d.store.GetMessage(r.Context(), r.PathValue("id"))
