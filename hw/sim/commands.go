@@ -465,65 +465,36 @@ func (m *Modem) cmdCRSM(c command) response {
 	return ok("+CRSM: 106,130")
 }
 
-func (m *Modem) cmdCURC(c command) response {
-	if m.cfg.Dialect != Huawei {
-		return fail("ERROR")
-	}
-	switch c.op {
-	case '?':
-		return ok(fmt.Sprintf("^CURC: %d", m.st.curc))
-	case '=':
-		v, good := c.num(0)
-		if !good || v < 0 || v > 1 {
-			return fail(m.cme(50))
-		}
-		m.st.curc = v
-		return ok()
-	case 't':
-		return ok("^CURC: (0-1)")
-	}
-	return fail("ERROR")
-}
+func (m *Modem) cmdCURC(c command) response { return m.huaweiSwitch(c, "^CURC", &m.st.curc) }
 
 func (m *Modem) cmdUSSDMode(c command) response {
-	if m.cfg.Dialect != Huawei {
-		return fail("ERROR")
-	}
-	switch c.op {
-	case '?':
-		return ok(fmt.Sprintf("^USSDMODE: %d", m.st.ussdMode))
-	case '=':
-		v, good := c.num(0)
-		if !good || v < 0 || v > 1 {
-			return fail(m.cme(50))
-		}
-		m.st.ussdMode = v
-		return ok()
-	case 't':
-		return ok("^USSDMODE: (0-1)")
-	}
-	return fail("ERROR")
+	return m.huaweiSwitch(c, "^USSDMODE", &m.st.ussdMode)
 }
 
 // cmdPortSel picks the port Huawei sends URCs on; gammu sets it on every
 // connect. The simulated stick has one AT port, so the choice is recorded
 // for the read form only.
 func (m *Modem) cmdPortSel(c command) response {
+	return m.huaweiSwitch(c, "^PORTSEL", &m.st.portSel)
+}
+
+// huaweiSwitch answers a Huawei 0/1 setting: read, set and test forms.
+func (m *Modem) huaweiSwitch(c command, name string, v *int) response {
 	if m.cfg.Dialect != Huawei {
 		return fail("ERROR")
 	}
 	switch c.op {
 	case '?':
-		return ok(fmt.Sprintf("^PORTSEL: %d", m.st.portSel))
+		return ok(fmt.Sprintf("%s: %d", name, *v))
 	case '=':
-		v, good := c.num(0)
-		if !good || v < 0 || v > 1 {
+		n, good := c.num(0)
+		if !good || n < 0 || n > 1 {
 			return fail(m.cme(50))
 		}
-		m.st.portSel = v
+		*v = n
 		return ok()
 	case 't':
-		return ok("^PORTSEL: (0-1)")
+		return ok(name + ": (0-1)")
 	}
 	return fail("ERROR")
 }
