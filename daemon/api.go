@@ -187,18 +187,23 @@ func (d *Daemon) resumeSIM(w http.ResponseWriter, r *http.Request) {
 // pageParams reads the since and limit of a listing (limit 1 to 1000,
 // defaulting to def).
 func pageParams(q url.Values, def int) (since time.Time, limit int, err error) {
-	limit = def
 	if s := q.Get("since"); s != "" {
 		if since, err = time.Parse(time.RFC3339, s); err != nil {
 			return since, 0, badField("since", "must be an RFC 3339 time such as 2026-11-25T10:00:00Z")
 		}
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return since, 0, badField("limit", "must be a number from 1 to 1000")
-		}
-		limit = n
+	limit, err = parseLimit(q.Get("limit"), def)
+	return since, limit, err
+}
+
+// parseLimit reads a listing's limit: 1 to 1000, def when absent.
+func parseLimit(s string, def int) (int, error) {
+	if s == "" {
+		return def, nil
 	}
-	return since, limit, nil
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, badField("limit", "must be a number from 1 to 1000")
+	}
+	return n, nil
 }

@@ -43,17 +43,6 @@ func parseEventTypes(values []string) (store.EventTypes, error) {
 	return out, nil
 }
 
-func parseLimit(s string) (int, error) {
-	if s == "" {
-		return 100, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 1000 {
-		return 0, badField("limit", "must be a number from 1 to 1000")
-	}
-	return n, nil
-}
-
 func parseAfter(s string) (int64, error) {
 	if s == "" {
 		return 0, nil
@@ -75,7 +64,7 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	limit, err := parseLimit(q.Get("limit"))
+	limit, err := parseLimit(q.Get("limit"), 100)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -218,7 +207,7 @@ func (d *Daemon) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	limit, err := parseLimit(q.Get("limit"))
+	limit, err := parseLimit(q.Get("limit"), 100)
 	if err != nil {
 		writeError(w, err)
 		return
