@@ -299,7 +299,7 @@ func (o *owner) sendOutcome(ctx context.Context, id string, sim store.SIM, to st
 		o.failStreak = updated.FailStreak
 	}
 	if suspect {
-		o.log.Warn("SIM turned suspect: it takes no work until a cool-down check or a resume", "iccid", sim.ICCID)
+		o.log.Warn("SIM turned suspect: it takes no work until a cool-down check or a resume", "iccid", maskICCID(sim.ICCID))
 		o.d.sched.Pause(id, "suspect")
 		o.setSIMState(store.SIMSuspect)
 		cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
@@ -672,7 +672,7 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 		return "", store.SIM{}, err
 	}
 	if previous != "" && previous != sim.ICCID {
-		o.log.Warn("the SIM in this modem was swapped", "modem", id, "previous", previous, "iccid", sim.ICCID)
+		o.log.Warn("the SIM in this modem was swapped", "modem", id, "previous", maskICCID(previous), "iccid", maskICCID(sim.ICCID))
 	}
 	o.update(func(s *ModemStatus) {
 		s.Operator = Operator{PLMN: plmn, Name: opName}
