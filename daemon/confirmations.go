@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -381,10 +382,12 @@ func (d *Daemon) runConfirmations(ctx context.Context) {
 // reply written in time may still sit in the SIM's storage, and a modem
 // reads its storage before it turns ready and then at least every poll
 // interval. A SIM that is out keeps its confirmations pending until it is
-// back.
+// back, or until confirmations.sim_lost_after past the deadline: then the
+// payment core gets a failure it can act on instead of waiting forever.
 func (d *Daemon) expireConfirmations(ctx context.Context) (changed bool) {
 	now := d.now()
 	grace := d.cfg.Confirmations.ExpiryGrace
+	lostAfter := d.cfg.Confirmations.SIMLostAfter
 	due, err := d.store.ConfirmationsDue(ctx, now)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -406,12 +409,17 @@ func (d *Daemon) expireConfirmations(ctx context.Context) (changed bool) {
 		if modems == nil {
 			modems = d.Modems()
 		}
+		end := func() (*store.Confirmation, error) { return d.store.ExpireConfirmation(ctx, c.ID) }
 		if !simReadSince(modems, c.ICCID, now.Add(-grace)) {
-			continue
+			if lostAfter == 0 || now.Before(c.ExpiresAt.Add(lostAfter)) {
+				continue
+			}
+			reason := fmt.Sprintf("SIM failure: its SIM was not read within %s after the deadline; a reply waiting on it is not counted", lostAfter)
+			end = func() (*store.Confirmation, error) { return d.store.FailConfirmation(ctx, c.ID, reason) }
 		}
-		if _, err := d.store.ExpireConfirmation(ctx, c.ID); err != nil {
+		if _, err := end(); err != nil {
 			if !errors.Is(err, store.ErrConflict) && ctx.Err() == nil {
-				d.log.Error("confirmations: expire", "confirmation", c.ID, "err", err)
+				d.log.Error("confirmations: end after the deadline", "confirmation", c.ID, "err", err)
 			}
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -69,6 +70,7 @@ func (r *confirmRig) start() {
 		t.Fatal(err)
 	}
 	r.url = "http://" + ln.Addr().String()
+	r.d = d
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx, ln) }()
@@ -255,6 +257,25 @@ func TestReplyWaitingOnTheSIMWhileTheDaemonIsDownCounts(t *testing.T) {
 	got := r.waitState(c.ID, store.ConfirmationConfirmed)
 	if got.ReplyID == 0 {
 		t.Fatalf("confirmed without its reply: %+v", got)
+	}
+}
+
+func TestConfirmationOfALostSIMFailsInTheEnd(t *testing.T) {
+	r := startConfirmRig(t, func(c *config.Config) { c.Confirmations.SIMLostAfter = 1500 * time.Millisecond }, 1)
+	customer := "+79167777777"
+	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": "L-1", "amount": "10", "currency": "RUB", "ttl": "1s"})
+	r.waitState(c.ID, store.ConfirmationSent)
+	r.modems[0].RemoveSIM()
+	got := r.waitState(c.ID, store.ConfirmationFailed)
+	if !strings.HasPrefix(got.Reason, "SIM failure: its SIM was not read within 1.5s after the deadline") {
+		t.Errorf("reason %q", got.Reason)
+	}
+	if got.FinalAt.Before(got.ExpiresAt.Add(1500 * time.Millisecond)) {
+		t.Errorf("failed at %v, before the deadline %v plus sim_lost_after", got.FinalAt, got.ExpiresAt)
+	}
+	if types := r.eventTypes("confirmation", c.ID); fmt.Sprint(types) != "[confirmation.queued confirmation.sent confirmation.failed]" {
+		t.Errorf("events %v", types)
 	}
 }
 

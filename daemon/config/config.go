@@ -203,6 +203,7 @@ type Confirmations struct {
 	Template         string        `yaml:"template"` // {txn} and {amount} are replaced
 	CancelWords      []string      `yaml:"cancel_words"`
 	ExpiryGrace      time.Duration `yaml:"expiry_grace" min:"0"`
+	SIMLostAfter     time.Duration `yaml:"sim_lost_after" min:"0"` // 0 waits for an unplugged SIM forever
 	DefaultTTL       time.Duration `yaml:"default_ttl" min:"1ns"`
 	CancelNotice     bool          `yaml:"cancel_notice"`
 	CancelNoticeText string        `yaml:"cancel_notice_text"` // {txn} is replaced
@@ -270,6 +271,7 @@ func Default() *Config {
 			Template:         "Платёж {txn}: {amount} Любой ответ - да, 0 - отмена",
 			CancelWords:      []string{"0"},
 			ExpiryGrace:      2 * time.Minute,
+			SIMLostAfter:     24 * time.Hour,
 			DefaultTTL:       30 * time.Minute,
 			CancelNoticeText: "Платёж {txn} отменён.",
 		},

@@ -168,6 +168,7 @@ send:
   template: "Платёж {txn} на сумму {amount} {name}. Ответьте любым текстом, чтобы подтвердить"
   cancel_notice_text: "Отменено"
   cancel_words: ["0", " ", "0"]
+  sim_lost_after: 1m
 `,
 			want: []string{
 				`config.yaml:2: confirmations.template: unknown placeholder {name}; only {txn} and {amount} are replaced`,
@@ -175,6 +176,7 @@ send:
 				`config.yaml:3: confirmations.cancel_notice_text: must contain {txn}`,
 				`config.yaml:4: confirmations.cancel_words[1]: must not be empty`,
 				`config.yaml:4: confirmations.cancel_words[2]: same as cancel_words[0]`,
+				`config.yaml:5: confirmations.sim_lost_after: must be 0 or longer than expiry_grace (2m0s)`,
 			},
 		},
 		{

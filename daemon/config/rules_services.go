@@ -230,6 +230,11 @@ func (v *validator) confirmations() {
 		}
 		seen[k] = i
 	}
+	if c.SIMLostAfter != 0 && c.SIMLostAfter <= c.ExpiryGrace {
+		// Otherwise a confirmation on a SIM that is plugged in would fail
+		// before the grace let its late reply be read.
+		v.add("confirmations.sim_lost_after", "must be 0 or longer than expiry_grace (%s)", c.ExpiryGrace)
+	}
 }
 
 func (v *validator) template(path, t string, required []string) {

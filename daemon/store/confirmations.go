@@ -457,13 +457,23 @@ func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *Cance
 // ExpireConfirmation marks a sent confirmation whose customer did not answer
 // in time. It is ErrConflict once the confirmation is final.
 func (s *Store) ExpireConfirmation(ctx context.Context, id string) (*Confirmation, error) {
+	return s.endConfirmation(ctx, id, ConfirmationExpired, "")
+}
+
+// FailConfirmation gives up on a pending confirmation for reason. It is
+// ErrConflict once the confirmation is final.
+func (s *Store) FailConfirmation(ctx context.Context, id, reason string) (*Confirmation, error) {
+	return s.endConfirmation(ctx, id, ConfirmationFailed, reason)
+}
+
+func (s *Store) endConfirmation(ctx context.Context, id string, to ConfirmationState, reason string) (*Confirmation, error) {
 	var c *Confirmation
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
 		if c, err = getConfirmation(t, id); err != nil {
 			return err
 		}
-		return transitionConfirmation(t, c, ConfirmationExpired, nil)
+		return transitionConfirmation(t, c, to, func(c *Confirmation) { c.Reason = reason })
 	})
 	return c, err
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -237,6 +239,9 @@ func TestFirstFinalStateWins(t *testing.T) {
 	if _, err := s.ExpireConfirmation(ctx, c.ID); !errors.Is(err, ErrConflict) {
 		t.Fatalf("expire after confirmation: %v, want ErrConflict", err)
 	}
+	if _, err := s.FailConfirmation(ctx, c.ID, "SIM lost"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("fail after confirmation: %v, want ErrConflict", err)
+	}
 	got, _, _, err := s.CancelConfirmation(ctx, c.ID, nil)
 	if !errors.Is(err, ErrConflict) || got == nil || got.State != ConfirmationConfirmed {
 		t.Fatalf("cancel after confirmation: %v %+v", err, got)
@@ -440,4 +445,33 @@ func FuzzReadReply(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestREADMEStateTableIsTheEnforcedOne holds the README's transition table,
+// which users read, to the table transitionConfirmation enforces.
+func TestREADMEStateTableIsTheEnforcedOne(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "### Payment confirmation states")
+	if !ok {
+		t.Fatal("README has no confirmation state table")
+	}
+	section, _, _ = strings.Cut(section, "\n#")
+	documented := map[ConfirmationState][]ConfirmationState{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if !strings.HasPrefix(line, "|") || len(cells) < 4 {
+			continue
+		}
+		from, to := ConfirmationState(strings.TrimSpace(cells[1])), ConfirmationState(strings.TrimSpace(cells[2]))
+		if _, known := confirmationTransitions[from]; !known && !from.Final() {
+			continue // the header and its rule
+		}
+		documented[from] = append(documented[from], to)
+	}
+	if !reflect.DeepEqual(documented, confirmationTransitions) {
+		t.Errorf("README documents %v; the store enforces %v", documented, confirmationTransitions)
+	}
 }
