@@ -218,7 +218,7 @@ func (sc benchScenario) run(ctx context.Context) (*benchReport, error) {
 		}
 	}
 	cfgPath := filepath.Join(tmp, "gsmbridge.yaml")
-	if err := writeBenchConfig(cfgPath, dataDir, ports, modems); err != nil {
+	if err := writeBenchConfig(cfgPath, dataDir, ports, modems, nil); err != nil {
 		return nil, err
 	}
 	if sc.queueFirst {
@@ -326,7 +326,7 @@ func (sc benchScenario) run(ctx context.Context) (*benchReport, error) {
 // to it, then stops it cleanly.
 func (sc benchScenario) acceptWithoutModems(ctx context.Context, tmp, dataDir string, load *benchLoad) error {
 	cfgPath := filepath.Join(tmp, "accept.yaml")
-	if err := writeBenchConfig(cfgPath, dataDir, nil, nil); err != nil {
+	if err := writeBenchConfig(cfgPath, dataDir, nil, nil, nil); err != nil {
 		return err
 	}
 	d, err := startChildDaemon(ctx, sc.daemon, cfgPath, dataDir, filepath.Join(tmp, "accept.log"))
@@ -339,8 +339,9 @@ func (sc benchScenario) acceptWithoutModems(ctx context.Context, tmp, dataDir st
 }
 
 // writeBenchConfig writes a daemon configuration for the bench: loopback on
-// a free port, the SIMs' send limits lifted, balance checks out of the way.
-func writeBenchConfig(path, dataDir string, ports []string, modems []*sim.Modem) error {
+// a free port, the SIMs' send limits lifted, balance checks out of the way;
+// extra sets or replaces top-level keys for the tests that need more.
+func writeBenchConfig(path, dataDir string, ports []string, modems []*sim.Modem, extra map[string]any) error {
 	listen, err := freeLoopbackAddr()
 	if err != nil {
 		return err
@@ -362,6 +363,7 @@ func writeBenchConfig(path, dataDir string, ports []string, modems []*sim.Modem)
 		"send":     map[string]string{"default_ttl": "72h"},
 		"balance":  map[string]string{"interval": "1000h", "stagger": "999h"},
 	}
+	maps.Copy(cfg, extra)
 	b, err := yaml.Marshal(cfg)
 	if err != nil {
 		return err

@@ -208,7 +208,7 @@ func newCrashRig(t *testing.T, bin string, latencies []time.Duration) *crashRig 
 		ports = append(ports, m.Path())
 	}
 	cr.cfgPath = filepath.Join(cr.dir, "gsmbridge.yaml")
-	if err := writeBenchConfig(cr.cfgPath, filepath.Join(cr.dir, "data"), ports, cr.modems); err != nil {
+	if err := writeBenchConfig(cr.cfgPath, filepath.Join(cr.dir, "data"), ports, cr.modems, nil); err != nil {
 		t.Fatal(err)
 	}
 	return cr

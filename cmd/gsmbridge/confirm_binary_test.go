@@ -1,0 +1,401 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/gsmbridge/gsmbridge/hw/sim"
+)
+
+// TestConfirmationsThroughTheBinary runs the payment core's flow against
+// `gsmbridge serve` as its own process: customers' phones answer, stay
+// silent or cancel; the daemon is killed with confirmations in every state
+// and a reply arrives while it is down; and every transition must reach both
+// the event log and a webhook receiver.
+func TestConfirmationsThroughTheBinary(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	bin := buildGsmbridge(t)
+	t.Run("flow, restarts and webhooks", func(t *testing.T) { testConfirmationFlow(t, bin) })
+}
+
+const confirmWebhookSecret = "confirm-test-secret-0123"
+
+func testConfirmationFlow(t *testing.T, bin string) {
+	r := newConfirmBinaryRig(t, bin)
+	d := r.start()
+
+	// Decided while the daemon runs: a reply, a cancel word, silence, and
+	// two payments of one customer in flight at once.
+	answers := "+79161000001"
+	cancels := "+79161000002"
+	silent := "+79161000003"
+	twice := "+79161000004"
+	r.network.AddPhone(answers, sim.PhoneRule{Reply: "Да, подтверждаю", After: 200 * time.Millisecond})
+	r.network.AddPhone(cancels, sim.PhoneRule{Reply: " 0 ", After: 200 * time.Millisecond})
+	r.network.AddPhone(silent, sim.PhoneRule{Never: true})
+	r.network.AddPhone(twice, sim.PhoneRule{Match: "D-1", Reply: "ok", After: 300 * time.Millisecond})
+	r.network.AddPhone(twice, sim.PhoneRule{Match: "D-2", Reply: "0", After: 300 * time.Millisecond})
+	r.create(d, "pay-a", answers, "A-1", "30m")
+	r.create(d, "pay-b", cancels, "B-1", "30m")
+	r.create(d, "pay-c", silent, "C-1", "1s")
+	r.create(d, "pay-d1", twice, "D-1", "30m")
+	r.create(d, "pay-d2", twice, "D-2", "30m")
+	r.waitState(d, "pay-a", "confirmed")
+	r.waitState(d, "pay-b", "cancelled")
+	r.waitState(d, "pay-c", "expired")
+	d1 := r.waitState(d, "pay-d1", "confirmed")
+	d2 := r.waitState(d, "pay-d2", "cancelled")
+	if d1.ICCID == d2.ICCID {
+		t.Errorf("both payments of one customer went out through SIM %s", d1.ICCID)
+	}
+	for _, want := range []struct{ phone, text string }{
+		{answers, "Платёж A-1: 1 500,00 руб. Любой ответ - да, 0 - отмена"},
+		{silent, "Платёж C-1: 1 500,00 руб. Любой ответ - да, 0 - отмена"},
+	} {
+		if got := r.network.PhoneInbox(want.phone); len(got) != 1 || got[0].Text != want.text {
+			t.Errorf("%s got %+v, want one SMS %q", want.phone, got, want.text)
+		}
+	}
+
+	// Now one confirmation in each state when the daemon dies: sent on
+	// both SIMs, queued behind them (one SIM per pending confirmation of a
+	// customer), failed unsent, and already final (pay-a).
+	waits := "+79161000005"
+	repliesWhileDown := "+79161000006"
+	deadlineWhileDown := "+79161000007"
+	for _, p := range []string{waits, repliesWhileDown, deadlineWhileDown} {
+		r.network.AddPhone(p, sim.PhoneRule{Never: true})
+	}
+	r.create(d, "pay-e1", waits, "E-1", "30m")
+	r.create(d, "pay-e2", waits, "E-2", "30m")
+	r.waitState(d, "pay-e1", "sent")
+	r.waitState(d, "pay-e2", "sent")
+	r.create(d, "pay-e3", waits, "E-3", "30m")
+	r.create(d, "pay-e4", waits, "E-4", "1s")
+	if e4 := r.waitState(d, "pay-e4", "failed"); e4.Reason != "expired before the SMS could be sent" {
+		t.Errorf("pay-e4 failed for %q", e4.Reason)
+	}
+	r.create(d, "pay-f", repliesWhileDown, "F-1", "4s")
+	r.create(d, "pay-g", deadlineWhileDown, "G-1", "4s")
+	f := r.waitState(d, "pay-f", "sent")
+	g := r.waitState(d, "pay-g", "sent")
+	before := map[string]confirmationView{}
+	for _, id := range []string{"pay-a", "pay-e1", "pay-e2", "pay-e3", "pay-e4"} {
+		before[id] = r.get(d, id)
+	}
+	if before["pay-e3"].State != "queued" {
+		t.Fatalf("pay-e3 is %s; both SIMs hold a pending confirmation of its customer", before["pay-e3"].State)
+	}
+
+	if err := syscall.Kill(d.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.wait(10 * time.Second); !ok {
+		t.Fatal("daemon still running after SIGKILL")
+	}
+	if err := r.network.SendFromPhone(repliesWhileDown, r.msisdn(f.ICCID), "да"); err != nil {
+		t.Fatal(err)
+	}
+	// Both deadlines passing while nobody reads the SIMs is the point, so
+	// here the test waits for the clock itself.
+	<-time.After(time.Until(g.ExpiresAt.Add(300 * time.Millisecond)))
+	d = r.start()
+	defer d.stop(15 * time.Second)
+
+	r.waitState(d, "pay-f", "confirmed")
+	r.waitState(d, "pay-g", "expired")
+	// A second reply to a decided payment and a stranger's "0" to a SIM
+	// with a pending one are kept and change nothing.
+	e1 := before["pay-e1"]
+	stranger := "+79169999999"
+	if err := r.network.SendFromPhone(answers, r.msisdn(before["pay-a"].ICCID), "0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.network.SendFromPhone(stranger, r.msisdn(e1.ICCID), "0"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitInbox(d, answers, "0")
+	r.waitInbox(d, stranger, "0")
+	for id, was := range before {
+		if now := r.get(d, id); now.State != was.State || now.Version != was.Version {
+			t.Errorf("%s was %s v%d before the restart, is %s v%d", id, was.State, was.Version, now.State, now.Version)
+		}
+	}
+	// The queued one goes out through the first SIM its customer frees.
+	if err := r.network.SendFromPhone(waits, r.msisdn(e1.ICCID), "ок"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(d, "pay-e1", "confirmed")
+	if e3 := r.waitState(d, "pay-e3", "sent"); e3.ICCID != e1.ICCID {
+		t.Errorf("pay-e3 went out through %s, not the SIM pay-e1 freed (%s)", e3.ICCID, e1.ICCID)
+	}
+	var cancelled confirmationView
+	if code := r.client.do("DELETE", d.url+"/v1/confirmations/pay-e2", nil, &cancelled); code != 200 || cancelled.State != "cancelled" {
+		t.Errorf("DELETE pay-e2: %d %+v", code, cancelled)
+	}
+	if err := r.network.SendFromPhone(waits, r.msisdn(e1.ICCID), "0"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(d, "pay-e3", "cancelled")
+
+	want := map[string][]string{
+		"pay-a":  {"queued", "sent", "confirmed"},
+		"pay-b":  {"queued", "sent", "cancelled"},
+		"pay-c":  {"queued", "sent", "expired"},
+		"pay-d1": {"queued", "sent", "confirmed"},
+		"pay-d2": {"queued", "sent", "cancelled"},
+		"pay-e1": {"queued", "sent", "confirmed"},
+		"pay-e2": {"queued", "sent", "cancelled"},
+		"pay-e3": {"queued", "sent", "cancelled"},
+		"pay-e4": {"queued", "failed"},
+		"pay-f":  {"queued", "sent", "confirmed"},
+		"pay-g":  {"queued", "sent", "expired"},
+	}
+	logged := r.eventLog(d)
+	if !equalTransitions(logged, want) {
+		t.Errorf("event log: %v\nwant %v", logged, want)
+	}
+	crashWait(t, "every transition at the webhook", func() bool { return equalTransitions(r.hook.transitions(), want) })
+	if bad := r.hook.badSignatures(); bad != 0 {
+		t.Errorf("%d webhook deliveries had a bad signature", bad)
+	}
+}
+
+// confirmationView is a confirmation as the API shows it.
+type confirmationView struct {
+	ID        string
+	State     string
+	Version   int
+	Reason    string
+	ICCID     string    `json:"iccid"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+type confirmBinaryRig struct {
+	t       *testing.T
+	bin     string
+	dir     string
+	cfgPath string
+	network *sim.Network
+	modems  []*sim.Modem
+	client  *crashClient
+	hook    *confirmationHook
+}
+
+func newConfirmBinaryRig(t *testing.T, bin string) *confirmBinaryRig {
+	t.Helper()
+	network, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { network.Close() })
+	r := &confirmBinaryRig{t: t, bin: bin, dir: t.TempDir(), network: network, client: newCrashClient(), hook: &confirmationHook{}}
+	t.Cleanup(r.client.close)
+	hookServer := httptest.NewServer(r.hook)
+	t.Cleanup(hookServer.Close)
+	var ports []string
+	for range 2 {
+		m, err := network.AddModem(sim.ModemConfig{Dialect: sim.Generic, PLMN: "25001", NoisePeriod: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.modems = append(r.modems, m)
+		ports = append(ports, m.Path())
+	}
+	r.cfgPath = filepath.Join(r.dir, "gsmbridge.yaml")
+	extra := map[string]any{
+		"confirmations": map[string]any{"expiry_grace": "300ms"},
+		"webhooks": []map[string]any{{"url": hookServer.URL + "/hook", "secrets": []string{confirmWebhookSecret},
+			"events": []string{"confirmation.*"}, "timeout": "5s"}},
+		"webhook_defaults": map[string]string{"retry_initial": "50ms", "retry_max": "200ms"},
+	}
+	if err := writeBenchConfig(r.cfgPath, filepath.Join(r.dir, "data"), ports, r.modems, extra); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (r *confirmBinaryRig) start() *childDaemon {
+	cr := crashRig{t: r.t, bin: r.bin, dir: r.dir, cfgPath: r.cfgPath, modems: r.modems}
+	return cr.start()
+}
+
+func (r *confirmBinaryRig) create(d *childDaemon, id, phone, txn, ttl string) {
+	r.t.Helper()
+	body := map[string]string{"id": id, "phone": phone, "txn": txn, "amount": "1500.00", "currency": "RUB", "ttl": ttl}
+	var c confirmationView
+	if code := r.client.do("POST", d.url+"/v1/confirmations", body, &c); code != http.StatusAccepted || c.State != "queued" {
+		r.t.Fatalf("POST confirmation %s: %d %+v", id, code, c)
+	}
+}
+
+func (r *confirmBinaryRig) get(d *childDaemon, id string) confirmationView {
+	r.t.Helper()
+	var c confirmationView
+	if code := r.client.do("GET", d.url+"/v1/confirmations/"+id, nil, &c); code != http.StatusOK {
+		r.t.Fatalf("GET confirmation %s: %d", id, code)
+	}
+	return c
+}
+
+// waitState waits for confirmation id to reach state, failing at once if
+// it ends in another final state.
+func (r *confirmBinaryRig) waitState(d *childDaemon, id, state string) confirmationView {
+	r.t.Helper()
+	var c confirmationView
+	crashWait(r.t, id+" "+state, func() bool {
+		c = r.get(d, id)
+		if c.State != state && !slices.Contains([]string{"queued", "sent"}, c.State) {
+			r.t.Fatalf("%s became %s (%s), want %s\n%s", id, c.State, c.Reason, state, d.logTail())
+		}
+		return c.State == state
+	})
+	return c
+}
+
+// waitInbox waits until the daemon has stored an SMS from phone with text.
+func (r *confirmBinaryRig) waitInbox(d *childDaemon, phone, text string) {
+	r.t.Helper()
+	crashWait(r.t, "an SMS from "+phone+" in the inbox", func() bool {
+		var page struct {
+			Messages []struct{ From, Text string }
+		}
+		r.client.do("GET", d.url+"/v1/inbox?limit=1000", nil, &page)
+		for _, m := range page.Messages {
+			if m.From == phone && m.Text == text {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// msisdn is the number of the simulated SIM iccid, where customers reply.
+func (r *confirmBinaryRig) msisdn(iccid string) string {
+	r.t.Helper()
+	for _, m := range r.modems {
+		if m.Config().ICCID == iccid {
+			return m.Config().MSISDN
+		}
+	}
+	r.t.Fatalf("no simulated SIM %q", iccid)
+	return ""
+}
+
+// eventLog reads the confirmation transitions from GET /v1/events.
+func (r *confirmBinaryRig) eventLog(d *childDaemon) map[string][]string {
+	r.t.Helper()
+	var all []webhookEvent
+	for after := int64(0); ; {
+		var page struct {
+			Events    []webhookEvent
+			NextAfter int64 `json:"next_after"`
+			More      bool
+		}
+		if code := r.client.do("GET", fmt.Sprintf("%s/v1/events?type=confirmation.*&limit=1000&after=%d", d.url, after), nil, &page); code != 200 {
+			r.t.Fatalf("GET /v1/events: %d", code)
+		}
+		all = append(all, page.Events...)
+		if !page.More {
+			break
+		}
+		after = page.NextAfter
+	}
+	return transitionsOf(all)
+}
+
+// webhookEvent is the part of an event these tests read.
+type webhookEvent struct {
+	ID     int64
+	Type   string
+	Object struct {
+		Kind string
+		ID   string
+		Seq  int
+	}
+}
+
+// transitionsOf lists each confirmation's states in the order of its seq.
+func transitionsOf(events []webhookEvent) map[string][]string {
+	slices.SortFunc(events, func(a, b webhookEvent) int { return a.Object.Seq - b.Object.Seq })
+	out := map[string][]string{}
+	for _, ev := range events {
+		out[ev.Object.ID] = append(out[ev.Object.ID], strings.TrimPrefix(ev.Type, "confirmation."))
+	}
+	return out
+}
+
+func equalTransitions(got, want map[string][]string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for id, states := range want {
+		if !slices.Equal(got[id], states) {
+			return false
+		}
+	}
+	return true
+}
+
+// confirmationHook is the payment core's webhook endpoint: it checks each
+// delivery's signature and keeps every event once, by its id, as a receiver
+// of at-least-once deliveries must.
+type confirmationHook struct {
+	mu     sync.Mutex
+	events map[int64]webhookEvent
+	bad    int
+}
+
+func (h *confirmationHook) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	mac := hmac.New(sha256.New, []byte(confirmWebhookSecret))
+	fmt.Fprintf(mac, "%s.%s", req.Header.Get("X-Gsmbridge-Timestamp"), body)
+	var ev webhookEvent
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !hmac.Equal([]byte(hex.EncodeToString(mac.Sum(nil))), []byte(req.Header.Get("X-Gsmbridge-Signature"))) ||
+		json.Unmarshal(body, &ev) != nil || req.Header.Get("X-Gsmbridge-Event") != ev.Type {
+		h.bad++
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	if h.events == nil {
+		h.events = map[int64]webhookEvent{}
+	}
+	h.events[ev.ID] = ev
+}
+
+func (h *confirmationHook) transitions() map[string][]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var all []webhookEvent
+	for _, ev := range h.events {
+		all = append(all, ev)
+	}
+	return transitionsOf(all)
+}
+
+func (h *confirmationHook) badSignatures() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.bad
+}
