@@ -473,9 +473,15 @@ func (d *Daemon) observeReplies(ctx context.Context, after, upto int64) {
 		var c struct {
 			SentAt  time.Time `json:"sent_at"`
 			FinalAt time.Time `json:"final_at"`
-			ReplyID int64     `json:"reply_inbox_id"`
+			Reason  string    `json:"reason"`
 		}
-		if json.Unmarshal(ev.Data, &c) == nil && c.ReplyID != 0 && !c.SentAt.IsZero() && c.FinalAt.After(c.SentAt) {
+		if json.Unmarshal(ev.Data, &c) != nil {
+			continue
+		}
+		// A long reply decides by its first part, before it has an inbox
+		// id, so the reason tells a customer's cancel from the API's.
+		byReply := ev.Type == "confirmation.confirmed" || c.Reason == store.ReasonCustomerCancelled
+		if byReply && !c.SentAt.IsZero() && c.FinalAt.After(c.SentAt) {
 			d.metrics.confirmationReply(c.FinalAt.Sub(c.SentAt))
 		}
 	}

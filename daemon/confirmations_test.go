@@ -133,6 +133,7 @@ func TestCustomerAnswersDecideTheConfirmation(t *testing.T) {
 		{"any reply confirms", sim.PhoneRule{Reply: "Да", After: 50 * time.Millisecond}, "", store.ConfirmationConfirmed, ""},
 		{"0 cancels", sim.PhoneRule{Reply: " 0 "}, "", store.ConfirmationCancelled, store.ReasonCustomerCancelled},
 		{"silence expires", sim.PhoneRule{Never: true}, "1s", store.ConfirmationExpired, ""},
+		{"a long reply confirms", sim.PhoneRule{Reply: strings.Repeat("Да, подтверждаю. ", 6)}, "", store.ConfirmationConfirmed, ""},
 	}
 	r := startConfirmRig(t, nil, 1)
 	for i, tc := range cases {
@@ -160,6 +161,9 @@ func TestCustomerAnswersDecideTheConfirmation(t *testing.T) {
 		})
 	}
 	r.t = t
+	eventually(t, "three answers timed in the metrics", func() bool {
+		return strings.Contains(r.scrape(), "\ngsmbridge_confirmation_reply_seconds_count 3\n")
+	})
 	for _, s := range r.modems[0].Sent() {
 		if !s.SRR {
 			t.Fatalf("a confirmation SMS went out without a delivery report request: %+v", s)

@@ -347,41 +347,69 @@ func errorSuffix(e *ErrorInfo) string {
 }
 
 // confirmationOnReceived runs inside the transaction that stored a received
-// SMS, so a reply resolves its confirmation atomically.
+// SMS, so a reply resolves its confirmation atomically. A long reply that
+// its first part decided already gets its inbox id here.
+func confirmationOnReceived(t *Tx, m *InboxMessage, partsKey string) error {
+	if partsKey != "" {
+		if _, err := t.exec("UPDATE confirmations SET reply_inbox_id=?, reply_parts_key='' WHERE reply_parts_key=?", m.ID, partsKey); err != nil {
+			return err
+		}
+	}
+	if !m.Plain {
+		return nil
+	}
+	return decideByReply(t, m.Sender, m.ICCID, m.SCTS, m.ReceivedAt, m.Text, func(c *Confirmation) { c.ReplyID = m.ID })
+}
+
+// confirmationOnFirstPart runs inside the transaction that stored the first
+// part of a long reply: it is enough to decide, so a lost or late second
+// part does not hold the payment up. The assembled reply's inbox id is
+// filled in once it exists.
+func confirmationOnFirstPart(t *Tx, r Received, partsKey string) error {
+	if !r.Plain || r.Seq != 1 {
+		return nil
+	}
+	var decided string
+	err := decideByReply(t, r.Sender, r.ICCID, r.SCTS, t.now, r.Text, func(c *Confirmation) { decided = c.ID })
+	if err != nil || decided == "" {
+		return err
+	}
+	_, err = t.exec("UPDATE confirmations SET reply_parts_key=? WHERE id=?", partsKey, decided)
+	return err
+}
+
+// decideByReply applies a customer's reply to the confirmation it answers.
 //
 // A reply belongs to the newest sent confirmation from the same customer
 // through the same SIM whose deadline its network timestamp beats; the
 // scheduler never lets a customer have two pending confirmations on one SIM,
 // so there is never a choice to make. Anything else (unknown sender, a late
 // or second reply, a non-text SMS) stays in the inbox and changes nothing.
-func confirmationOnReceived(t *Tx, m *InboxMessage) error {
-	if !m.Plain {
-		return nil
-	}
-	from, err := sms.Normalize(m.Sender)
+func decideByReply(t *Tx, sender, iccid string, scts, receivedAt time.Time, text string, set func(c *Confirmation)) error {
+	from, err := sms.Normalize(sender)
 	if err != nil {
 		return nil // an alphanumeric sender is no customer
 	}
-	at := m.SCTS
+	at := scts
 	if at.IsZero() {
-		at = m.ReceivedAt
+		at = receivedAt
 	}
 	c, err := scanConfirmation(t.queryRow("SELECT "+confirmationColumns+` FROM confirmations
 		WHERE phone=? AND state=? AND iccid=? AND expires_at>? AND sent_at<=?
 		ORDER BY sent_at DESC LIMIT 1`,
-		from, ConfirmationSent, m.ICCID, ms(at), ms(at.Add(replyClockSkew))))
+		from, ConfirmationSent, iccid, ms(at), ms(at.Add(replyClockSkew))))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	answer, decided := readReply(m.Text, c.CancelWords)
+	answer, decided := readReply(text, c.CancelWords)
 	if !decided {
 		return nil
 	}
 	return transitionConfirmation(t, c, answer, func(c *Confirmation) {
-		c.ReplyID = m.ID
+		set(c)
 		if answer == ConfirmationCancelled {
 			c.Reason = ReasonCustomerCancelled
 		}

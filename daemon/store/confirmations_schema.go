@@ -24,6 +24,7 @@ CREATE TABLE confirmations (
 	message_id        TEXT NOT NULL DEFAULT '',
 	iccid             TEXT NOT NULL DEFAULT '',
 	reply_inbox_id    INTEGER NOT NULL DEFAULT 0,
+	reply_parts_key   TEXT NOT NULL DEFAULT '',
 	parts             INTEGER NOT NULL,
 	created_at        INTEGER NOT NULL,
 	expires_at        INTEGER NOT NULL,
@@ -34,4 +35,5 @@ CREATE TABLE confirmations (
 CREATE INDEX confirmations_phone ON confirmations(phone, state);
 CREATE INDEX confirmations_state ON confirmations(state, expires_at);
 CREATE INDEX confirmations_message ON confirmations(message_id);
+CREATE INDEX confirmations_reply_parts ON confirmations(reply_parts_key) WHERE reply_parts_key<>'';
 `

@@ -223,6 +223,73 @@ func TestRepliesDecideOnlyTheirOwnConfirmation(t *testing.T) {
 	}
 }
 
+func TestFirstPartOfALongReplyDecides(t *testing.T) {
+	sent := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	part := func(seq int, text string, plain bool) Received {
+		return Received{ICCID: simA, ModemID: "m", Sender: customer, Text: text, Encoding: "ucs2", Plain: plain,
+			SCTS: sent.Add(time.Minute), ConcatKey: customer + "|7", Seq: seq, Total: 2}
+	}
+	cases := []struct {
+		name      string
+		parts     []Received
+		want      ConfirmationState
+		flush     bool // the missing part never comes
+		wantReply string
+	}{
+		{"first part alone", []Received{part(1, "Да, подтверждаю ", true)}, ConfirmationConfirmed, true, "Да, подтверждаю " + gapMarker},
+		{"second part first", []Received{part(2, "оплату", true), part(1, "Да, подтверждаю ", true)}, ConfirmationConfirmed, false, "Да, подтверждаю оплату"},
+		{"second part alone waits for the first", []Received{part(2, "оплату", true)}, ConfirmationSent, false, ""},
+		{"not plain text", []Received{part(1, "Да", false)}, ConfirmationSent, false, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, clk := openClocked(t)
+			ctx := context.Background()
+			c, m := create(t, s, newConf("pay"))
+			sendThrough(t, s, m, simA, 1)
+			clk.Advance(2 * time.Minute)
+			var assembled *InboxMessage
+			for _, p := range tc.parts {
+				in, err := s.StoreReceived(ctx, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if in != nil {
+					assembled = in
+				}
+			}
+			got := getConf(t, s, c.ID)
+			if got.State != tc.want {
+				t.Fatalf("state %s, want %s", got.State, tc.want)
+			}
+			if tc.flush {
+				if got.ReplyID != 0 {
+					t.Fatalf("reply_inbox_id %d before the reply was assembled", got.ReplyID)
+				}
+				clk.Advance(time.Hour)
+				flushed, err := s.FlushIncomplete(ctx, clk.Now())
+				if err != nil || len(flushed) != 1 {
+					t.Fatalf("flush: %v %v", flushed, err)
+				}
+				assembled = flushed[0]
+				got = getConf(t, s, c.ID)
+				if got.State != tc.want || got.Version != 3 {
+					t.Fatalf("after the flush: %s v%d, want %s v3", got.State, got.Version, tc.want)
+				}
+			}
+			if tc.wantReply == "" {
+				if got.ReplyID != 0 {
+					t.Fatalf("reply_inbox_id %d for an undecided confirmation", got.ReplyID)
+				}
+				return
+			}
+			if assembled == nil || got.ReplyID != assembled.ID || assembled.Text != tc.wantReply {
+				t.Fatalf("reply_inbox_id %d, assembled %+v; want the reply %q linked", got.ReplyID, assembled, tc.wantReply)
+			}
+		})
+	}
+}
+
 func TestFirstFinalStateWins(t *testing.T) {
 	s, clk := openClocked(t)
 	ctx := context.Background()

@@ -166,13 +166,16 @@ func (s *Store) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 			return nil // read before: stored already
 		}
 		if r.ConcatKey == "" {
-			out, err = insertInbox(t, r, r.Text, true, 1, key)
+			out, err = insertInbox(t, r, r.Text, true, 1, key, "")
 			return err
 		}
 		ck := r.ConcatKey + "|" + r.ICCID
 		if _, err := t.exec(`INSERT INTO inbox_parts (concat_key, seq, total, iccid, modem_id, sender, body, encoding, plain, scts, received_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(concat_key, seq) DO NOTHING`, ck, r.Seq, r.Total, r.ICCID, r.ModemID, r.Sender, r.Text, r.Encoding,
 			boolInt(r.Plain), ms(r.SCTS), ms(t.now)); err != nil {
+			return err
+		}
+		if err := confirmationOnFirstPart(t, r, ck); err != nil {
 			return err
 		}
 		var have int
@@ -256,7 +259,7 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 		b.WriteString(gapMarker)
 	}
 	r.Plain = plain
-	m, err := insertInbox(t, r, b.String(), complete, r.Total, dedupKey("concat", first))
+	m, err := insertInbox(t, r, b.String(), complete, r.Total, dedupKey("concat", first), ck)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +267,9 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 	return m, err
 }
 
-func insertInbox(t *Tx, r Received, text string, complete bool, parts int, dedup string) (*InboxMessage, error) {
+// insertInbox stores a whole message; partsKey names the parts it was
+// assembled from, "" for a single SMS.
+func insertInbox(t *Tx, r Received, text string, complete bool, parts int, dedup, partsKey string) (*InboxMessage, error) {
 	res, err := t.exec(`INSERT INTO inbox (iccid, modem_id, sender, body, encoding, plain, complete, parts, scts, received_at, dedup)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedup) DO NOTHING`,
 		r.ICCID, r.ModemID, r.Sender, text, r.Encoding, boolInt(r.Plain), boolInt(complete), parts, ms(r.SCTS), ms(t.now), dedup)
@@ -283,7 +288,7 @@ func insertInbox(t *Tx, r Received, text string, complete bool, parts int, dedup
 	if err := appendEvent(t, "sms.received", "sms", fmt.Sprint(id), 1, m); err != nil {
 		return nil, err
 	}
-	return m, confirmationOnReceived(t, m)
+	return m, confirmationOnReceived(t, m, partsKey)
 }
 
 // Inbox pages through received messages in id order.
