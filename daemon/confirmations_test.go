@@ -61,7 +61,7 @@ func startConfirmRig(t *testing.T, adjust func(*config.Config), modems int) *con
 func (r *confirmRig) start() {
 	t := r.t
 	t.Helper()
-	d, err := New(r.cfg, Options{})
+	d, err := New(r.cfg, Options{Logger: testLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,6 +261,49 @@ func TestReplyWaitingOnTheSIMWhileTheDaemonIsDownCounts(t *testing.T) {
 	got := r.waitState(c.ID, store.ConfirmationConfirmed)
 	if got.ReplyID == 0 {
 		t.Fatalf("confirmed without its reply: %+v", got)
+	}
+}
+
+func TestReplyFollowsTheSIMIntoAnotherModem(t *testing.T) {
+	r := startConfirmRig(t, nil, 2)
+	customer := "+79168888888"
+	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	c := r.confirm(payment("pay-1", customer, "M-1"))
+	c = r.waitState(c.ID, store.ConfirmationSent)
+	from, to := r.modems[0], r.modems[1]
+	if from.Config().ICCID != c.ICCID {
+		from, to = to, from
+	}
+	moved := from.Config()
+	var modems struct{ Modems []ModemStatus }
+	r.do("GET", "/v1/modems", nil, &modems)
+	sentBy := ""
+	for _, m := range modems.Modems {
+		if m.ICCID == c.ICCID {
+			sentBy = m.ID
+		}
+	}
+	// The field tester moves the SIM into the other modem.
+	from.RemoveSIM()
+	to.InsertSIM(moved.ICCID, moved.IMSI, moved.MSISDN)
+	to.Reboot()
+	eventually(t, "the SIM ready in the other modem and the first one without a SIM", func() bool {
+		r.do("GET", "/v1/modems", nil, &modems)
+		ready, missing := false, false
+		for _, m := range modems.Modems {
+			ready = ready || m.ICCID == moved.ICCID && m.ID != sentBy && m.State == StateReady
+			missing = missing || m.ID == sentBy && m.State == StateSIMMissing
+		}
+		return ready && missing
+	})
+	if err := r.net.SendFromPhone(customer, moved.MSISDN, "Да"); err != nil {
+		t.Fatal(err)
+	}
+	got := r.waitState(c.ID, store.ConfirmationConfirmed)
+	var reply store.InboxMessage
+	r.do("GET", fmt.Sprintf("/v1/inbox/%d", got.ReplyID), nil, &reply)
+	if reply.ICCID != moved.ICCID || reply.ModemID == sentBy {
+		t.Fatalf("the deciding reply came in on SIM %s in modem %s; the SMS went out from modem %s", reply.ICCID, reply.ModemID, sentBy)
 	}
 }
 

@@ -36,6 +36,15 @@ type harness struct {
 	stopDaemon func()
 }
 
+// testLogger logs at debug level to stderr when GSMBRIDGE_TEST_LOG is set;
+// nil (the daemon's quiet default) otherwise.
+func testLogger() *slog.Logger {
+	if os.Getenv("GSMBRIDGE_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
 func startHarness(t *testing.T, dialects ...sim.Dialect) *harness {
 	t.Helper()
 	return startHarnessWith(t, nil, dialects...)
@@ -95,11 +104,7 @@ func startHarnessModems(t *testing.T, opts sim.NetworkOptions, prepare func(*con
 	if prepare != nil {
 		prepare(cfg, n, h.modems)
 	}
-	var log *slog.Logger
-	if os.Getenv("GSMBRIDGE_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	d, err := New(cfg, Options{atTimeout: time.Second, Logger: log})
+	d, err := New(cfg, Options{atTimeout: time.Second, Logger: testLogger()})
 	if err != nil {
 		n.Close()
 		t.Fatal(err)

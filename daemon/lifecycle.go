@@ -257,7 +257,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 				continue
 			}
 			lastTraffic = o.d.now()
-			if err := o.healthCheck(ctx, eng, id, &rs); err != nil {
+			if err := o.healthCheck(ctx, eng, id, rs.cnmi); err != nil {
 				return err
 			}
 		case <-poll.C:
@@ -277,7 +277,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 			}
 			lastTraffic = o.d.now()
 			if c := registrationCondition(ind); c != nil {
-				return c
+				return o.simOr(ctx, eng, c)
 			}
 			if err := o.indication(ctx, eng, &rs, ind); err != nil {
 				return err
@@ -340,6 +340,16 @@ func registrationCondition(ind atcmd.Indication) *condition {
 		return &condition{StateNoService, "not registered and not searching"}
 	}
 	return nil
+}
+
+// simOr explains a registration lost while serving: a pulled SIM shows as
+// lost registration first, and "SIM missing" is what the person at the rack
+// must be told, not "no service".
+func (o *owner) simOr(ctx context.Context, eng *atcmd.Engine, lost *condition) error {
+	if c, err := o.checkSIM(ctx, eng); err == nil && c != nil {
+		return c
+	}
+	return lost
 }
 
 // hold keeps a modem whose problem no reset can cure out of work, re-checking
@@ -409,7 +419,7 @@ func (o *owner) conditionCleared(ctx context.Context, eng *atcmd.Engine, c *cond
 // still in place (a modem that reset without announcing it has forgotten
 // them, and receiving would stop without a word), that the modem is still
 // registered, and refreshes the signal.
-func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id string, rs *receiveSetup) error {
+func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id, cnmi string) error {
 	lines, err := eng.Exec(ctx, "AT+CNMI?")
 	if err != nil {
 		if errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung) {
@@ -421,21 +431,20 @@ func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id string, r
 		o.log.Warn("health check", "err", err)
 		return nil
 	}
-	want := strings.TrimPrefix(rs.cnmi, "AT+CNMI=")
+	want := strings.TrimPrefix(cnmi, "AT+CNMI=")
 	got := ""
 	if len(lines) > 0 {
 		got = strings.ReplaceAll(strings.TrimSpace(strings.TrimPrefix(lines[0], "+CNMI:")), " ", "")
 	}
 	if got != want {
-		o.log.Warn("the modem lost its new-message indication settings (did it reset?); setting it up again", "had", got, "want", want)
-		o.d.sched.Pause(id, "reinit")
-		if err := o.reinit(ctx, eng, rs); err != nil {
-			return fmt.Errorf("restoring settings: %w", err)
-		}
-		o.d.sched.Unpause(id, "reinit")
+		// A reset nobody announced can come with another SIM in the slot
+		// (a tester swapping SIMs power-cycles the modem), so the modem is
+		// set up from its identity on, as after an announced reboot.
+		o.log.Warn("the modem lost its new-message indication settings, so it reset; setting it up again", "had", got, "want", want)
+		return errRebooted
 	}
 	if c, err := o.checkRegistration(ctx, eng); err == nil && c != nil {
-		return c
+		return o.simOr(ctx, eng, c)
 	}
 	o.refreshSignal(ctx, eng)
 	return nil
@@ -460,22 +469,6 @@ func (o *owner) settle(ctx context.Context, eng *atcmd.Engine) error {
 		}
 	}
 	return err
-}
-
-// reinit repeats the settings a silent reset lost.
-func (o *owner) reinit(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup) error {
-	if err := o.settle(ctx, eng); err != nil {
-		return err
-	}
-	n, err := o.setupReceive(ctx, eng)
-	if err != nil {
-		return err
-	}
-	*rs = n
-	if err := o.sweep(ctx, eng); err != nil {
-		o.log.Warn("sweep after reset", "err", err)
-	}
-	return nil
 }
 
 func (o *owner) applySettings(ctx context.Context, eng *atcmd.Engine) error {

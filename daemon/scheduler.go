@@ -26,7 +26,7 @@ type lane struct {
 	limits  SendLimits
 	jobs    chan *store.Message // capacity 1: the owner takes one job at a time
 	idle    bool
-	paused  map[string]bool // why the lane takes no work now: "session", "suspect", "reinit"
+	paused  map[string]bool // why the lane takes no work now: "session", "suspect"
 	sent    []time.Time     // part send times within the last day
 }
 
