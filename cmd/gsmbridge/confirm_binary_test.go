@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -148,23 +150,51 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	if code := r.client.do("DELETE", d.url+"/v1/confirmations/pay-e2", nil, &cancelled); code != 200 || cancelled.State != "cancelled" {
 		t.Errorf("DELETE pay-e2: %d %+v", code, cancelled)
 	}
+	crashWait(t, "the cancel notice on the customer's phone", func() bool {
+		for _, m := range r.network.PhoneInbox(waits) {
+			if m.Text == "Платёж E-2 отменён." && m.From == r.msisdn(cancelled.ICCID) {
+				return true
+			}
+		}
+		return false
+	})
 	if err := r.network.SendFromPhone(waits, r.msisdn(e1.ICCID), "0"); err != nil {
 		t.Fatal(err)
 	}
 	r.waitState(d, "pay-e3", "cancelled")
 
+	// The testers' verb waits for the answer and says it with its exit code.
+	r.network.AddPhone("+79161000008", sim.PhoneRule{Reply: "да", After: 100 * time.Millisecond})
+	r.network.AddPhone("+79161000009", sim.PhoneRule{Reply: "0", After: 100 * time.Millisecond})
+	for _, tc := range []struct {
+		phone, id, wantOut string
+		wantExit           int
+	}{
+		{"89161000008", "cli-yes", "cli-yes: confirmed", 0},
+		{"89161000009", "cli-no", "payment cli-no not confirmed: cancelled", 1},
+	} {
+		cmd := exec.Command(r.bin, "confirm", tc.phone, "--txn", "CLI-1", "--amount", "99.90", "--id", tc.id, "--wait")
+		cmd.Env = append(os.Environ(), "GSMBRIDGE_ADDR="+d.url)
+		out, err := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != tc.wantExit || !strings.Contains(string(out), tc.wantOut) {
+			t.Errorf("gsmbridge confirm %s: exit %d (%v), want %d; output:\n%s", tc.phone, code, err, tc.wantExit, out)
+		}
+	}
+
 	want := map[string][]string{
-		"pay-a":  {"queued", "sent", "confirmed"},
-		"pay-b":  {"queued", "sent", "cancelled"},
-		"pay-c":  {"queued", "sent", "expired"},
-		"pay-d1": {"queued", "sent", "confirmed"},
-		"pay-d2": {"queued", "sent", "cancelled"},
-		"pay-e1": {"queued", "sent", "confirmed"},
-		"pay-e2": {"queued", "sent", "cancelled"},
-		"pay-e3": {"queued", "sent", "cancelled"},
-		"pay-e4": {"queued", "failed"},
-		"pay-f":  {"queued", "sent", "confirmed"},
-		"pay-g":  {"queued", "sent", "expired"},
+		"pay-a":   {"queued", "sent", "confirmed"},
+		"pay-b":   {"queued", "sent", "cancelled"},
+		"pay-c":   {"queued", "sent", "expired"},
+		"pay-d1":  {"queued", "sent", "confirmed"},
+		"pay-d2":  {"queued", "sent", "cancelled"},
+		"pay-e1":  {"queued", "sent", "confirmed"},
+		"pay-e2":  {"queued", "sent", "cancelled"},
+		"pay-e3":  {"queued", "sent", "cancelled"},
+		"pay-e4":  {"queued", "failed"},
+		"pay-f":   {"queued", "sent", "confirmed"},
+		"pay-g":   {"queued", "sent", "expired"},
+		"cli-yes": {"queued", "sent", "confirmed"},
+		"cli-no":  {"queued", "sent", "cancelled"},
 	}
 	logged := r.eventLog(d)
 	if !equalTransitions(logged, want) {
@@ -219,7 +249,7 @@ func newConfirmBinaryRig(t *testing.T, bin string) *confirmBinaryRig {
 	}
 	r.cfgPath = filepath.Join(r.dir, "gsmbridge.yaml")
 	extra := map[string]any{
-		"confirmations": map[string]any{"expiry_grace": "300ms"},
+		"confirmations": map[string]any{"expiry_grace": "300ms", "cancel_notice": true},
 		"webhooks": []map[string]any{{"url": hookServer.URL + "/hook", "secrets": []string{confirmWebhookSecret},
 			"events": []string{"confirmation.*"}, "timeout": "5s"}},
 		"webhook_defaults": map[string]string{"retry_initial": "50ms", "retry_max": "200ms"},
