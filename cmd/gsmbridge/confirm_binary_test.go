@@ -74,9 +74,10 @@ func testConfirmationFlow(t *testing.T, bin string) {
 		}
 	}
 
-	// Now one confirmation in each state when the daemon dies: sent on
-	// both SIMs, queued behind them (one SIM per pending confirmation of a
-	// customer), failed unsent, and already final (pay-a).
+	// Now confirmations in every state when the daemon dies: sent on both
+	// SIMs, queued behind them (one SIM per pending confirmation of a
+	// customer), failed unsent, and the confirmed, cancelled and expired
+	// ones above.
 	waits := "+79161000005"
 	repliesWhileDown := "+79161000006"
 	deadlineWhileDown := "+79161000007"
@@ -97,18 +98,29 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	f := r.waitState(d, "pay-f", "sent")
 	g := r.waitState(d, "pay-g", "sent")
 	before := map[string]confirmationView{}
-	for _, id := range []string{"pay-a", "pay-e1", "pay-e2", "pay-e3", "pay-e4"} {
+	for _, id := range []string{"pay-a", "pay-b", "pay-c", "pay-e1", "pay-e2", "pay-e3", "pay-e4"} {
 		before[id] = r.get(d, id)
 	}
 	if before["pay-e3"].State != "queued" {
 		t.Fatalf("pay-e3 is %s; both SIMs hold a pending confirmation of its customer", before["pay-e3"].State)
 	}
+	// And one caught between its PDU and the modem's answer.
+	caught := "+79161000010"
+	r.network.AddPhone(caught, sim.PhoneRule{Never: true})
+	for _, m := range r.modems {
+		m.SetLatency("AT+CMGS", 3*time.Second)
+	}
+	r.create(d, "pay-h", caught, "H-1", "30m")
+	crashWait(t, "pay-h's PDU on a modem's wire", func() bool { return r.sentTimes("H-1") == 1 })
 
 	if err := syscall.Kill(d.cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := d.wait(10 * time.Second); !ok {
 		t.Fatal("daemon still running after SIGKILL")
+	}
+	for _, m := range r.modems {
+		m.SetLatency("AT+CMGS", 0)
 	}
 	if err := r.network.SendFromPhone(repliesWhileDown, r.msisdn(f.ICCID), "да"); err != nil {
 		t.Fatal(err)
@@ -121,6 +133,20 @@ func testConfirmationFlow(t *testing.T, bin string) {
 
 	r.waitState(d, "pay-f", "confirmed")
 	r.waitState(d, "pay-g", "expired")
+	// Its outcome is unknown, so it is not sent again, and the customer
+	// may well have read it: a reply still counts.
+	h := r.waitState(d, "pay-h", "sent")
+	var hm struct{ State string }
+	if r.client.do("GET", d.url+"/v1/messages/"+h.MessageID, nil, &hm); hm.State != "unknown" {
+		t.Errorf("pay-h's SMS is %q after the kill, want unknown", hm.State)
+	}
+	if err := r.network.SendFromPhone(caught, r.msisdn(h.ICCID), "да"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(d, "pay-h", "confirmed")
+	if n := r.sentTimes("H-1"); n != 1 {
+		t.Errorf("pay-h's SMS went out %d times", n)
+	}
 	// A second reply to a decided payment and a stranger's "0" to a SIM
 	// with a pending one are kept and change nothing.
 	e1 := before["pay-e1"]
@@ -193,6 +219,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 		"pay-e4":  {"queued", "failed"},
 		"pay-f":   {"queued", "sent", "confirmed"},
 		"pay-g":   {"queued", "sent", "expired"},
+		"pay-h":   {"queued", "sent", "confirmed"},
 		"cli-yes": {"queued", "sent", "confirmed"},
 		"cli-no":  {"queued", "sent", "cancelled"},
 	}
@@ -213,6 +240,7 @@ type confirmationView struct {
 	Version   int
 	Reason    string
 	ICCID     string    `json:"iccid"`
+	MessageID string    `json:"message_id"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
@@ -313,6 +341,19 @@ func (r *confirmBinaryRig) waitInbox(d *childDaemon, phone, text string) {
 		}
 		return false
 	})
+}
+
+// sentTimes counts the PDUs of confirmation txn on all modems' wires.
+func (r *confirmBinaryRig) sentTimes(txn string) int {
+	n := 0
+	for _, m := range r.modems {
+		for _, s := range m.Sent() {
+			if strings.Contains(s.Text, "Платёж "+txn+":") {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // msisdn is the number of the simulated SIM iccid, where customers reply.
