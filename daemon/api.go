@@ -196,6 +196,24 @@ func pageParams(q url.Values, def int) (since time.Time, limit int, err error) {
 	return since, limit, err
 }
 
+// maxLongPoll is the longest a long poll holds its answer: well inside the
+// server's write timeout, which would otherwise cut the answer off.
+const maxLongPoll = serverWriteTimeout * 2 / 3
+
+// parseWait reads a long poll's wait: a duration, 0 when absent, longer
+// ones capped at maxLongPoll so a client asking for more still gets an
+// answer rather than an error or a cut connection.
+func parseWait(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	wait, err := time.ParseDuration(s)
+	if err != nil || wait < 0 {
+		return 0, badField("wait", "must be a duration such as \"30s\" (at most %s is waited)", maxLongPoll)
+	}
+	return min(wait, maxLongPoll), nil
+}
+
 // parseLimit reads a listing's limit: 1 to 1000, def when absent.
 func parseLimit(s string, def int) (int, error) {
 	if s == "" {

@@ -29,9 +29,6 @@ var confirmationRoutes = []route{
 }
 
 const (
-	// maxLongPoll keeps a long poll well inside the server's 90 s write
-	// timeout.
-	maxLongPoll = 60 * time.Second
 	// longPollEvery is how often a long poll looks at the store: changes
 	// are made inside other writers' transactions (a modem owner storing a
 	// reply), so the store is the one place that sees them all.
@@ -200,14 +197,10 @@ func formatRoubles(a ussd.Amount) string {
 func (d *Daemon) getConfirmation(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	q := r.URL.Query()
-	var wait time.Duration
-	if s := q.Get("wait"); s != "" {
-		v, err := time.ParseDuration(s)
-		if err != nil || v < 0 {
-			writeError(w, badField("wait", "must be a duration such as \"30s\""))
-			return
-		}
-		wait = min(v, maxLongPoll)
+	wait, err := parseWait(q.Get("wait"))
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	known := -1
 	if s := q.Get("version"); s != "" {

@@ -116,6 +116,10 @@ func (d *Daemon) newOwner(port, name, pin string, pc hw.PortConfig) *owner {
 	return o
 }
 
+// serverWriteTimeout bounds how long one answer may take to write; long
+// polls stay well inside it (maxLongPoll).
+const serverWriteTimeout = 90 * time.Second
+
 // Run serves on ln until ctx ends, then stops taking work, lets commands in
 // flight finish and closes the store.
 func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
@@ -143,7 +147,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      90 * time.Second,
+		WriteTimeout:      serverWriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 	}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))

@@ -24,9 +24,6 @@ var eventRoutes = []route{
 	{"POST", "/v1/backup", (*Daemon).backup, false},
 }
 
-// maxEventWait bounds a long poll well inside the server's write timeout.
-const maxEventWait = 60 * time.Second
-
 // eventTypePattern is what the configuration accepts in webhooks[].events.
 var eventTypePattern = regexp.MustCompile(`^([a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?|\*)$`)
 
@@ -74,13 +71,10 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	var wait time.Duration
-	if s := q.Get("wait"); s != "" {
-		wait, err = time.ParseDuration(s)
-		if err != nil || wait < 0 || wait > maxEventWait {
-			writeError(w, badField("wait", "must be a duration from 0s to %s", maxEventWait))
-			return
-		}
+	wait, err := parseWait(q.Get("wait"))
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	if wait > 0 {
 		release, ok := d.longPoll()
