@@ -257,7 +257,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 				continue
 			}
 			lastTraffic = o.d.now()
-			if err := o.healthCheck(ctx, eng, id, rs.cnmi); err != nil {
+			if err := o.healthCheck(ctx, eng, id, rs.cnmiReport); err != nil {
 				return err
 			}
 		case <-poll.C:
@@ -419,8 +419,8 @@ func (o *owner) conditionCleared(ctx context.Context, eng *atcmd.Engine, c *cond
 // still in place (a modem that reset without announcing it has forgotten
 // them, and receiving would stop without a word), that the modem is still
 // registered, and refreshes the signal.
-func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id, cnmi string) error {
-	lines, err := eng.Exec(ctx, "AT+CNMI?")
+func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id, want string) error {
+	got, err := readCNMI(ctx, eng)
 	if err != nil {
 		if errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung) {
 			return err
@@ -430,11 +430,6 @@ func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id, cnmi str
 		}
 		o.log.Warn("health check", "err", err)
 		return nil
-	}
-	want := strings.TrimPrefix(cnmi, "AT+CNMI=")
-	got := ""
-	if len(lines) > 0 {
-		got = strings.ReplaceAll(strings.TrimSpace(strings.TrimPrefix(lines[0], "+CNMI:")), " ", "")
 	}
 	if got != want {
 		// A reset nobody announced can come with another SIM in the slot

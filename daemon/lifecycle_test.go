@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -140,5 +141,37 @@ func TestConfiguredPINIsTriedOnlyWithAllAttemptsLeft(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A modem that reports other indication values than it took must not look
+// like one that reset at every health check; one that really reset must.
+func TestHealthCheckTellsASilentResetFromOddReporting(t *testing.T) {
+	h := startHarnessPrepared(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond},
+		func(c *config.Config, _ *sim.Network, modems []*sim.Modem) {
+			c.Health.IdleCheckAfter = 50 * time.Millisecond
+			modems[0].ShowCNMI("+CNMI: 1,1,0,2,0")
+		}, sim.Generic)
+	h.waitReady(1)
+	m := h.modems[0]
+	id := h.d.Modems()[0].ID
+	eventually(t, "five health checks", func() bool { return m.Commands("AT+CNMI?") >= 6 })
+	if n := m.Commands("AT+CNMI=2"); n != 1 {
+		t.Fatalf("indications set %d times; the modem never lost them", n)
+	}
+	if types := h.eventTypes("modem", id); fmt.Sprint(types) != "[modem.up]" {
+		t.Fatalf("modem events %v", types)
+	}
+
+	// The same modem, reset without a word, now reports its defaults.
+	m.ShowCNMI("+CNMI: 0,0,0,0,0")
+	eventually(t, "set up again", func() bool { return m.Commands("AT+CNMI=2") == 2 })
+	eventually(t, "down and up again in the event log", func() bool {
+		return fmt.Sprint(h.eventTypes("modem", id)) == "[modem.up modem.down modem.up]"
+	})
+	checks := m.Commands("AT+CNMI?")
+	eventually(t, "three more health checks", func() bool { return m.Commands("AT+CNMI?") >= checks+3 })
+	if n := m.Commands("AT+CNMI=2"); n != 2 {
+		t.Fatalf("indications set %d times; want once more after the reset", n)
 	}
 }

@@ -16,10 +16,13 @@ import (
 // receiveSetup is how a modem was told to hand over incoming SMS and status
 // reports.
 type receiveSetup struct {
-	mem        string // storage for received messages: "ME" or "SM"
-	cnmi       string // the AT+CNMI command that was accepted
-	direct     bool   // +CMT delivery (no storage worked)
-	needsAck   bool   // direct delivery under AT+CSMS=1: every +CMT/+CDS needs AT+CNMA
+	mem  string // storage for received messages: "ME" or "SM"
+	cnmi string // the AT+CNMI command that was accepted
+	// cnmiReport is what AT+CNMI? answered right after: the health check
+	// compares with it, as some modems report other values than they took.
+	cnmiReport string
+	direct     bool // +CMT delivery (no storage worked)
+	needsAck   bool // direct delivery under AT+CSMS=1: every +CMT/+CDS needs AT+CNMA
 	storeTotal int
 	storeUsed  int
 }
@@ -88,6 +91,10 @@ func (o *owner) setupReceive(ctx context.Context, eng *atcmd.Engine) (receiveSet
 			cmd := fmt.Sprintf("AT+CNMI=%d,%d,%d,%d,%d", p[0], p[1], p[2], p[3], p[4])
 			if _, err := eng.Exec(ctx, cmd); err == nil {
 				rs.cnmi = cmd
+				rs.cnmiReport = strings.TrimPrefix(cmd, "AT+CNMI=")
+				if got, err := readCNMI(ctx, eng); err == nil && got != "" {
+					rs.cnmiReport = got
+				}
 				return true
 			}
 		}
@@ -274,4 +281,14 @@ func (o *owner) reapplyIndications(ctx context.Context, eng *atcmd.Engine, rs *r
 	}
 	*rs = n
 	return nil
+}
+
+// readCNMI asks the modem for its new-message indication settings, as
+// "2,1,0,2,0".
+func readCNMI(ctx context.Context, eng *atcmd.Engine) (string, error) {
+	lines, err := eng.Exec(ctx, "AT+CNMI?")
+	if err != nil || len(lines) == 0 {
+		return "", err
+	}
+	return strings.ReplaceAll(strings.TrimSpace(strings.TrimPrefix(lines[0], "+CNMI:")), " ", ""), nil
 }

@@ -235,6 +235,7 @@ func (m *Modem) execute(line string) *response {
 	if len(s) < 2 || !strings.EqualFold(s[:2], "AT") {
 		return nil
 	}
+	m.commands[s]++
 	cmds, err := splitCommands(s[2:])
 	if err != nil {
 		return &response{final: "ERROR"}

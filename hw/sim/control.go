@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -15,6 +16,27 @@ func (m *Modem) SetLatency(cmdPrefix string, d time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.latency[cmdPrefix] = d
+}
+
+// ShowCNMI makes AT+CNMI? answer line whatever was set, as firmware that
+// reports its own normalised values does; "" restores the true answer.
+func (m *Modem) ShowCNMI(line string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cnmiShow = line
+}
+
+// Commands counts the command lines received that start with prefix.
+func (m *Modem) Commands(prefix string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for line, c := range m.commands {
+		if strings.HasPrefix(line, prefix) {
+			n += c
+		}
+	}
+	return n
 }
 
 // FailSends makes the next n AT+CMGS answer "+CMS ERROR: cms".

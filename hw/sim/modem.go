@@ -83,6 +83,8 @@ type Modem struct {
 	mr       int
 	sent     []SentSMS
 	latency  map[string]time.Duration
+	commands map[string]int // every command line received, as typed
+	cnmiShow string         // AT+CNMI? answer regardless of the setting; "" = the setting
 	failSend struct{ n, cms int }
 	failCmds []commandFault
 	ussdFail []USSDFault
@@ -169,17 +171,18 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 		return nil, err
 	}
 	m := &Modem{
-		n:       n,
-		info:    info,
-		log:     n.log.With("modem", cfg.Name),
-		cfg:     cfg,
-		radioOn: true,
-		regStat: 1,
-		rssi:    17,
-		latency: map[string]time.Duration{},
-		balance: cfg.Balance,
-		cpms:    [3]string{"SM", "SM", "SM"},
-		sim:     newSIM(cfg.ICCID, cfg.IMSI, cfg.MSISDN, cfg.SIMCapacity, info.firstIndex),
+		n:        n,
+		info:     info,
+		log:      n.log.With("modem", cfg.Name),
+		cfg:      cfg,
+		radioOn:  true,
+		regStat:  1,
+		rssi:     17,
+		latency:  map[string]time.Duration{},
+		commands: map[string]int{},
+		balance:  cfg.Balance,
+		cpms:     [3]string{"SM", "SM", "SM"},
+		sim:      newSIM(cfg.ICCID, cfg.IMSI, cfg.MSISDN, cfg.SIMCapacity, info.firstIndex),
 	}
 	if m.balance == "" {
 		m.balance = op.balance

@@ -104,6 +104,9 @@ func (m *Modem) cmdCPMS(c command) response {
 func (m *Modem) cmdCNMI(c command) response {
 	switch c.op {
 	case '?':
+		if m.cnmiShow != "" {
+			return ok(m.cnmiShow)
+		}
 		v := m.st.cnmi
 		return ok(fmt.Sprintf("+CNMI: %d,%d,%d,%d,%d", v[0], v[1], v[2], v[3], v[4]))
 	case 't':
