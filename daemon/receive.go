@@ -16,13 +16,11 @@ import (
 // receiveSetup is how a modem was told to hand over incoming SMS and status
 // reports.
 type receiveSetup struct {
-	mem  string // storage for received messages: "ME" or "SM"
-	cnmi string // the AT+CNMI command that was accepted
-	// cnmiReport is what AT+CNMI? answered right after: the health check
-	// compares with it, as some modems report other values than they took.
-	cnmiReport string
-	direct     bool // +CMT delivery (no storage worked)
-	needsAck   bool // direct delivery under AT+CSMS=1: every +CMT/+CDS needs AT+CNMA
+	mem        string // storage for received messages: "ME" or "SM"
+	cnmi       string // the AT+CNMI command that was accepted
+	cnmiReport string // what AT+CNMI? answered right after; some modems report other values than they took
+	direct     bool   // +CMT delivery (no storage worked)
+	needsAck   bool   // direct delivery under AT+CSMS=1: every +CMT/+CDS needs AT+CNMA
 	storeTotal int
 	storeUsed  int
 }
