@@ -421,17 +421,15 @@ func (o *owner) conditionCleared(ctx context.Context, eng *atcmd.Engine, c *cond
 // registered, and refreshes the signal.
 func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id, want string) error {
 	got, err := readCNMI(ctx, eng)
-	if err != nil {
-		if errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung) {
-			return err
-		}
-		if errors.Is(err, atcmd.ErrTimeout) && !o.stillAnswers(ctx, eng, id) {
-			return errUnresponsive
-		}
-		o.log.Warn("health check", "err", err)
-		return nil
-	}
-	if got != want {
+	switch {
+	case errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung):
+		return err
+	case errors.Is(err, atcmd.ErrTimeout) && !o.stillAnswers(ctx, eng, id):
+		return errUnresponsive
+	case err != nil || got == "":
+		// The modem cannot tell; registration is still worth checking.
+		o.log.Debug("health check: no indication settings to compare", "err", err)
+	case got != want:
 		// A reset nobody announced can come with another SIM in the slot
 		// (a tester swapping SIMs power-cycles the modem), so the modem is
 		// set up from its identity on, as after an announced reboot.

@@ -174,4 +174,16 @@ func TestHealthCheckTellsASilentResetFromOddReporting(t *testing.T) {
 	if n := m.Commands("AT+CNMI=2"); n != 2 {
 		t.Fatalf("indications set %d times; want once more after the reset", n)
 	}
+
+	// A modem that cannot say is no reason to start over, and its
+	// registration is still checked.
+	m.FailCommand("AT+CNMI?", 1000, "ERROR")
+	regChecks := m.Commands("AT+CREG?")
+	checks = m.Commands("AT+CNMI?")
+	eventually(t, "three health checks without an answer", func() bool {
+		return m.Commands("AT+CNMI?") >= checks+3 && m.Commands("AT+CREG?") >= regChecks+3
+	})
+	if n := m.Commands("AT+CNMI=2"); n != 2 {
+		t.Fatalf("indications set %d times after checks the modem could not answer", n)
+	}
 }

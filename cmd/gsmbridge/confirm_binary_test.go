@@ -54,7 +54,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	r.network.AddPhone(twice, sim.PhoneRule{Match: "D-2", Reply: "0", After: 300 * time.Millisecond})
 	r.create(d, "pay-a", answers, "A-1", "30m")
 	r.create(d, "pay-b", cancels, "B-1", "30m")
-	r.create(d, "pay-c", silent, "C-1", "1s")
+	r.create(d, "pay-c", silent, "C-1", "3s")
 	r.create(d, "pay-d1", twice, "D-1", "30m")
 	r.create(d, "pay-d2", twice, "D-2", "30m")
 	r.waitState(d, "pay-a", "confirmed")
@@ -93,8 +93,8 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	if e4 := r.waitState(d, "pay-e4", "failed"); e4.Reason != "expired before the SMS could be sent" {
 		t.Errorf("pay-e4 failed for %q", e4.Reason)
 	}
-	r.create(d, "pay-f", repliesWhileDown, "F-1", "4s")
-	r.create(d, "pay-g", deadlineWhileDown, "G-1", "4s")
+	r.create(d, "pay-f", repliesWhileDown, "F-1", "6s")
+	r.create(d, "pay-g", deadlineWhileDown, "G-1", "6s")
 	f := r.waitState(d, "pay-f", "sent")
 	g := r.waitState(d, "pay-g", "sent")
 	before := map[string]confirmationView{}
@@ -118,6 +118,9 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	}
 	if _, ok := d.wait(10 * time.Second); !ok {
 		t.Fatal("daemon still running after SIGKILL")
+	}
+	if left := time.Until(f.ExpiresAt); left < time.Second {
+		t.Fatalf("the daemon died only %v before pay-f's deadline; the test needs time for a reply while it is down", left)
 	}
 	for _, m := range r.modems {
 		m.SetLatency("AT+CMGS", 0)

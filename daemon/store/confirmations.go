@@ -351,8 +351,15 @@ func errorSuffix(e *ErrorInfo) string {
 // its first part decided already gets its inbox id here.
 func confirmationOnReceived(t *Tx, m *InboxMessage, partsKey string) error {
 	if partsKey != "" {
-		if _, err := t.exec("UPDATE confirmations SET reply_inbox_id=?, reply_parts_key='' WHERE reply_parts_key=?", m.ID, partsKey); err != nil {
+		res, err := t.exec("UPDATE confirmations SET reply_inbox_id=?, reply_parts_key='' WHERE reply_parts_key=?", m.ID, partsKey)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			// Its first part decided already. Judging the whole again could
+			// decide the customer's next payment, sent through this SIM
+			// since and within the clock skew of this reply's timestamp.
+			return nil
 		}
 	}
 	if !m.Plain {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -285,6 +286,52 @@ func TestFirstPartOfALongReplyDecides(t *testing.T) {
 			}
 			if assembled == nil || got.ReplyID != assembled.ID || assembled.Text != tc.wantReply {
 				t.Fatalf("reply_inbox_id %d, assembled %+v; want the reply %q linked", got.ReplyID, assembled, tc.wantReply)
+			}
+		})
+	}
+}
+
+// The rest of a long reply arrives after its first part decided, and after
+// the customer's next payment went out through the freed SIM: it must not
+// answer that one too.
+func TestTheRestOfALongReplyDecidesNothingMore(t *testing.T) {
+	for _, lost := range []bool{false, true} {
+		t.Run(fmt.Sprintf("second part lost=%v", lost), func(t *testing.T) {
+			s, clk := openClocked(t)
+			ctx := context.Background()
+			first, m1 := create(t, s, newConf("pay-1"))
+			sendThrough(t, s, m1, simA, 1)
+			clk.Advance(time.Minute)
+			part := func(seq int, text string) Received {
+				return Received{ICCID: simA, ModemID: "m", Sender: customer, Text: text, Encoding: "ucs2", Plain: true,
+					SCTS: clk.Now(), ConcatKey: customer + "|9", Seq: seq, Total: 2}
+			}
+			if _, err := s.StoreReceived(ctx, part(1, "Да, подтверждаю ")); err != nil {
+				t.Fatal(err)
+			}
+			clk.Advance(5 * time.Second)
+			second, m2 := create(t, s, newConf("pay-2"))
+			sendThrough(t, s, m2, simA, 2)
+			clk.Advance(5 * time.Second)
+			var whole *InboxMessage
+			if lost {
+				clk.Advance(time.Hour)
+				flushed, err := s.FlushIncomplete(ctx, clk.Now())
+				if err != nil || len(flushed) != 1 {
+					t.Fatalf("flush: %v %v", flushed, err)
+				}
+				whole = flushed[0]
+			} else {
+				var err error
+				if whole, err = s.StoreReceived(ctx, part(2, "оплату")); err != nil || whole == nil {
+					t.Fatalf("second part: %v %v", whole, err)
+				}
+			}
+			if got := getConf(t, s, second.ID); got.State != ConfirmationSent || got.ReplyID != 0 {
+				t.Fatalf("the next payment was decided by the earlier reply: %+v", got)
+			}
+			if got := getConf(t, s, first.ID); got.State != ConfirmationConfirmed || got.ReplyID != whole.ID {
+				t.Fatalf("the first payment: %+v, want confirmed by inbox %d", got, whole.ID)
 			}
 		})
 	}

@@ -170,13 +170,18 @@ func (s *Store) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 			return err
 		}
 		ck := r.ConcatKey + "|" + r.ICCID
-		if _, err := t.exec(`INSERT INTO inbox_parts (concat_key, seq, total, iccid, modem_id, sender, body, encoding, plain, scts, received_at)
+		res, err = t.exec(`INSERT INTO inbox_parts (concat_key, seq, total, iccid, modem_id, sender, body, encoding, plain, scts, received_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(concat_key, seq) DO NOTHING`, ck, r.Seq, r.Total, r.ICCID, r.ModemID, r.Sender, r.Text, r.Encoding,
-			boolInt(r.Plain), ms(r.SCTS), ms(t.now)); err != nil {
+			boolInt(r.Plain), ms(r.SCTS), ms(t.now))
+		if err != nil {
 			return err
 		}
-		if err := confirmationOnFirstPart(t, r, ck); err != nil {
-			return err
+		// A part the table already holds (sent again by the network with
+		// another timestamp) has had its say.
+		if n, _ := res.RowsAffected(); n == 1 {
+			if err := confirmationOnFirstPart(t, r, ck); err != nil {
+				return err
+			}
 		}
 		var have int
 		if err := t.queryRow("SELECT COUNT(*) FROM inbox_parts WHERE concat_key=?", ck).Scan(&have); err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/warthog618/sms"
@@ -43,6 +44,7 @@ type Network struct {
 	ownRoot bool
 	done    chan struct{}
 	kick    chan struct{}
+	kicks   atomic.Uint64 // retrySoon calls, so a delivery refused meanwhile is retried
 	wg      sync.WaitGroup
 
 	mu      sync.Mutex
@@ -204,6 +206,7 @@ func (n *Network) retryLoop(done <-chan struct{}) {
 // retrySoon asks the network to retry pending deliveries now (storage freed,
 // modem back, indications switched on).
 func (n *Network) retrySoon() {
+	n.kicks.Add(1)
 	select {
 	case n.kick <- struct{}{}:
 	default:
@@ -242,11 +245,18 @@ func (n *Network) modemByNumber(number string) *Modem {
 // deliver hands a TPDU to the SIM it is for, or keeps it pending when the
 // modem cannot take it now.
 func (n *Network) deliver(d delivery) {
+	kicks := n.kicks.Load()
 	m := n.modemByNumber(d.to)
 	if m != nil && m.receive(d) {
 		return
 	}
 	n.requeue(d)
+	if n.kicks.Load() != kicks {
+		// Storage was freed (or the like) between the refusal and the
+		// requeue: the retry it asked for may have run before the requeue,
+		// and the next one would be RetryInterval away.
+		n.retrySoon()
+	}
 }
 
 // requeue keeps a delivery for the next retry.
