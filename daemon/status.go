@@ -113,12 +113,13 @@ func (d *Daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 // texts left out, because the page is open to every loopback client and
 // ends up on wall screens and in screenshots.
 type statusSnapshot struct {
-	GeneratedAt    time.Time       `json:"generated_at"`
-	Host           string          `json:"host,omitempty"`
-	QueueDepth     int             `json:"queue_depth"`
-	Modems         []statusModem   `json:"modems"`
-	SIMs           []statusSIM     `json:"sims"`
-	RecentMessages []statusMessage `json:"recent_messages"`
+	GeneratedAt          time.Time       `json:"generated_at"`
+	Host                 string          `json:"host,omitempty"`
+	QueueDepth           int             `json:"queue_depth"`
+	ConfirmationsPending int             `json:"confirmations_pending"` // queued or sent
+	Modems               []statusModem   `json:"modems"`
+	SIMs                 []statusSIM     `json:"sims"`
+	RecentMessages       []statusMessage `json:"recent_messages"`
 }
 
 type statusModem struct {
@@ -270,6 +271,9 @@ func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
 		snap.SIMs = append(snap.SIMs, st)
 	}
 
+	if snap.ConfirmationsPending, err = d.store.PendingConfirmations(ctx); err != nil {
+		return nil, fmt.Errorf("pending confirmations: %w", err)
+	}
 	recent, err := d.store.RecentMessages(ctx, recentMessageCount)
 	if err != nil {
 		return nil, fmt.Errorf("recent messages: %w", err)

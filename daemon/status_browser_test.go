@@ -126,8 +126,11 @@ func TestStatusPageInChromium(t *testing.T) {
 	if got := elementText(dom, "modems-ready"); got != "4 / 4" {
 		t.Errorf("modems ready tile %q, want 4 / 4", got)
 	}
-	if got := elementText(dom, "sent-day"); got != "2" {
-		t.Errorf("sent 24 h tile %q, want 2", got)
+	if got := elementText(dom, "sent-day"); got != "3" {
+		t.Errorf("sent 24 h tile %q, want 3", got)
+	}
+	if got := elementText(dom, "confirmations-pending"); got != "1" {
+		t.Errorf("payments tile %q, want 1", got)
 	}
 
 	modems := rows(dom, "modem")
@@ -156,12 +159,12 @@ func TestStatusPageInChromium(t *testing.T) {
 		t.Errorf("SIM rows: %q", sims)
 	}
 	messages := rows(dom, "message")
-	if len(messages) != 2 {
-		t.Fatalf("%d message rows, want 2", len(messages))
+	if len(messages) != 3 {
+		t.Fatalf("%d message rows, want 3", len(messages))
 	}
 	for _, m := range messages {
-		if !strings.Contains(m, sms.MaskNumber(statusCustomer)) || !strings.Contains(m, "sent") {
-			t.Errorf("message row %q, want the masked number and state sent", m)
+		if !strings.Contains(m, sms.MaskNumber(statusCustomer)) || !strings.Contains(m, "sent") && !strings.Contains(m, "delivered") {
+			t.Errorf("message row %q, want the masked number and state sent (delivered: the confirmation asked for a report)", m)
 		}
 	}
 	screenshot(t, browser, r.url+"/", "status.png")

@@ -67,6 +67,16 @@ func startStatusRack(t *testing.T) *statusRack {
 			return m.State == store.Sent
 		})
 	}
+	// A payment waiting for the customer, who never answers.
+	var c store.Confirmation
+	if code := r.do("POST", "/v1/confirmations", map[string]any{"id": "pay-status", "phone": statusCustomer, "txn": "4711",
+		"amount": "1500.00", "currency": "RUB"}, &c); code != http.StatusAccepted {
+		t.Fatalf("POST /v1/confirmations: %d", code)
+	}
+	eventually(t, "confirmation sent", func() bool {
+		r.do("GET", "/v1/confirmations/pay-status", nil, &c)
+		return c.State == store.ConfirmationSent
+	})
 	reply := "Да, это я"
 	r.secrets = append(r.secrets, reply)
 	if err := n.SendFromPhone(statusCustomer, r.ownNumbers[1], reply); err != nil {
@@ -125,6 +135,9 @@ func TestStatusShowsTheRackWithoutNumbersOrTexts(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if s.ConfirmationsPending != 1 {
+		t.Errorf("%d confirmations pending, want 1", s.ConfirmationsPending)
+	}
 	operators := map[string]bool{}
 	for i, m := range s.Modems {
 		operators[m.Operator.Name] = true
@@ -160,8 +173,8 @@ func TestStatusShowsTheRackWithoutNumbersOrTexts(t *testing.T) {
 			t.Errorf("SIM %s: no balance", x.ICCID)
 		}
 	}
-	if sentDay != 2 || received != 1 {
-		t.Errorf("SIMs sent %d parts and received on %d SIMs, want 2 and 1", sentDay, received)
+	if sentDay != 3 || received != 1 {
+		t.Errorf("SIMs sent %d parts and received on %d SIMs, want 3 and 1", sentDay, received)
 	}
 	if b := s.SIMs[0].Balance; b == nil || b.Amount != "151.25" || !b.Low || b.Threshold != "500.00" {
 		t.Errorf("SIM under its threshold shows balance %+v, want 151.25 low against 500.00", b)
@@ -170,11 +183,11 @@ func TestStatusShowsTheRackWithoutNumbersOrTexts(t *testing.T) {
 		t.Errorf("SIM without threshold shows balance %+v, want -12.30 not low", b)
 	}
 
-	if len(s.RecentMessages) != 2 {
-		t.Fatalf("%d recent messages, want 2", len(s.RecentMessages))
+	if len(s.RecentMessages) != 3 {
+		t.Fatalf("%d recent messages, want 3 (two messages and a confirmation)", len(s.RecentMessages))
 	}
 	for _, m := range s.RecentMessages {
-		if m.To != sms.MaskNumber(statusCustomer) || m.State != "sent" || m.Parts != 1 {
+		if m.To != sms.MaskNumber(statusCustomer) || m.State != "sent" && m.State != "delivered" || m.Parts != 1 {
 			t.Errorf("recent message %+v", m)
 		}
 	}

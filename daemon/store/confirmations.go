@@ -533,6 +533,14 @@ func (s *Store) ConfirmationsDue(ctx context.Context, by time.Time) ([]*Confirma
 	return out, rows.Err()
 }
 
+// PendingConfirmations counts the confirmations still queued or sent.
+func (s *Store) PendingConfirmations(ctx context.Context) (int, error) {
+	var n int
+	err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM confirmations WHERE state IN (?,?)",
+		ConfirmationQueued, ConfirmationSent).Scan(&n)
+	return n, err
+}
+
 // PendingOnSIM reports whether the customer has a pending confirmation other
 // than the one of message except that is bound to SIM iccid: sent through
 // it, or queued with its SMS tied to it.
