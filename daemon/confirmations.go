@@ -138,10 +138,17 @@ func (d *Daemon) validateConfirmation(req confirmationRequest) (store.NewConfirm
 	if parts != 1 {
 		return n, badField("text", "takes %d SMS with this txn and amount; a confirmation must fit one, or the customer may read half of it", parts)
 	}
+	// The fingerprint is of the request as the caller wrote it, normalised,
+	// not of what the configuration made of it: a retry of the same body
+	// after the template or the default ttl changed is still the same payment.
+	askedTTL := time.Duration(0)
+	if req.TTL != "" {
+		askedTTL = ttl
+	}
 	fp, _ := json.Marshal(struct {
-		Phone, Txn, Amount, Currency, Text, Operator string
-		TTL                                          time.Duration
-	}{phone, req.Txn, amount.String(), req.Currency, text, req.CustomerOperator, ttl})
+		Phone, Txn, Amount, Currency, Template, Operator string
+		TTL                                              time.Duration
+	}{phone, req.Txn, amount.String(), req.Currency, req.Text, req.CustomerOperator, askedTTL})
 	sum := sha256.Sum256(fp)
 	day, month := paymentWindows(d.now())
 	return store.NewConfirmation{ID: req.ID, Phone: phone, Txn: req.Txn, Amount: amount, Currency: req.Currency,

@@ -375,7 +375,7 @@ func TestConfirmationRequests(t *testing.T) {
 		"ttl": "30m", "customer_operator": "25001"})
 	var again store.Confirmation
 	if code := r.do("POST", "/v1/confirmations", map[string]any{"id": "pay-1", "phone": "89167777777", "txn": "X-1",
-		"amount": "1500.00", "currency": "RUB", "customer_operator": "25001"}, &again); code != http.StatusOK || again.MessageID != first.MessageID {
+		"amount": "1500.00", "currency": "RUB", "ttl": "1800s", "customer_operator": "25001"}, &again); code != http.StatusOK || again.MessageID != first.MessageID {
 		t.Fatalf("the same payment spelled differently: %d %+v", code, again)
 	}
 	if code := r.do("POST", "/v1/confirmations", payment("pay-1", "+79167777777", "X-2"), nil); code != http.StatusConflict {
@@ -404,6 +404,28 @@ func TestConfirmationRequests(t *testing.T) {
 	r.do("GET", "/v1/confirmations?state=cancelled", nil, &list)
 	if len(list.Confirmations) != 1 || list.Confirmations[0].ID != "pay-1" {
 		t.Fatalf("list of cancelled: %+v", list.Confirmations)
+	}
+}
+
+// The payment core retries with the body it sent; a configuration changed
+// in between (template, default ttl) must not turn that into a conflict.
+func TestRetryAfterAConfigChangeIsTheSamePayment(t *testing.T) {
+	r := startConfirmRig(t, nil, 1)
+	r.net.AddPhone("+79160101010", sim.PhoneRule{Never: true})
+	body := payment("pay-1", "+79160101010", "K-1")
+	first := r.confirm(body)
+	r.stopDaemon()
+	r.cfg.Confirmations.Template = "Оплата {txn} на {amount}. Ответ 0 - отмена, иначе - да"
+	r.cfg.Confirmations.DefaultTTL = 45 * time.Minute
+	r.start()
+	r.waitReady(1)
+	var again store.Confirmation
+	if code := r.do("POST", "/v1/confirmations", body, &again); code != http.StatusOK || again.MessageID != first.MessageID || again.Text != first.Text {
+		t.Fatalf("the same body after a config change: %d %+v", code, again)
+	}
+	body["ttl"] = "45m"
+	if code := r.do("POST", "/v1/confirmations", body, nil); code != http.StatusConflict {
+		t.Fatalf("the same id with a ttl it did not ask for before: %d, want 409", code)
 	}
 }
 

@@ -169,6 +169,7 @@ send:
   cancel_notice_text: "Отменено"
   cancel_words: ["0", " ", "0"]
   sim_lost_after: 1m
+  default_ttl: 100h
 `,
 			want: []string{
 				`config.yaml:2: confirmations.template: unknown placeholder {name}; only {txn} and {amount} are replaced`,
@@ -177,6 +178,7 @@ send:
 				`config.yaml:4: confirmations.cancel_words[1]: must not be empty`,
 				`config.yaml:4: confirmations.cancel_words[2]: same as cancel_words[0]`,
 				`config.yaml:5: confirmations.sim_lost_after: must be 0 or longer than expiry_grace (2m0s)`,
+				`config.yaml:6: confirmations.default_ttl: default_ttl (100h) must not exceed send.max_ttl (72h)`,
 			},
 		},
 		{

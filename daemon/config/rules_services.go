@@ -230,6 +230,9 @@ func (v *validator) confirmations() {
 		}
 		seen[k] = i
 	}
+	if c.DefaultTTL > v.c.Send.MaxTTL {
+		v.add(v.c.firstSet("confirmations.default_ttl", "send.max_ttl"), "default_ttl (%s) must not exceed send.max_ttl (%s)", formatDuration(c.DefaultTTL), formatDuration(v.c.Send.MaxTTL))
+	}
 	if c.SIMLostAfter != 0 && c.SIMLostAfter <= c.ExpiryGrace {
 		// Otherwise a confirmation on a SIM that is plugged in would fail
 		// before the grace let its late reply be read.
