@@ -150,11 +150,15 @@ func (d *Daemon) validateConfirmation(req confirmationRequest) (store.NewConfirm
 		TTL                                              time.Duration
 	}{phone, req.Txn, amount.String(), req.Currency, req.Text, req.CustomerOperator, askedTTL})
 	sum := sha256.Sum256(fp)
+	admit, err := d.admitPayment(req.CustomerOperator, amount)
+	if err != nil {
+		return n, err
+	}
 	day, month := paymentWindows(d.now())
 	return store.NewConfirmation{ID: req.ID, Phone: phone, Txn: req.Txn, Amount: amount, Currency: req.Currency,
 		CustomerOperator: req.CustomerOperator, Text: text, Encoding: string(enc), Parts: parts,
 		CancelWords: cc.CancelWords, TTL: ttl, Fingerprint: hex.EncodeToString(sum[:]),
-		DayStart: day, MonthStart: month, Admit: d.admitPayment(req.CustomerOperator, amount)}, nil
+		DayStart: day, MonthStart: month, Admit: admit}, nil
 }
 
 // checkTemplate holds a caller's text to the rules the configured template

@@ -350,7 +350,8 @@ func TestConfirmationRequests(t *testing.T) {
 		{map[string]any{"text": "{txn} {amount} {name}"}, 400, "text"},
 		{map[string]any{"text": "Подтвердите, пожалуйста, платёж номер {txn} на сумму {amount} ответом на это сообщение"}, 400, "text"},
 		{map[string]any{"customer_operator": "250-20"}, 400, "customer_operator"},
-		{map[string]any{"customer_operator": "25020"}, 422, "amount"}, // Tele2 allows 1000.00 per payment
+		{map[string]any{"customer_operator": "25011"}, 422, "customer_operator"}, // no profile: limits cannot be enforced
+		{map[string]any{"customer_operator": "25020"}, 422, "amount"},            // Tele2 allows 1000.00 per payment
 		{map[string]any{"colour": "red"}, 400, "colour"},
 	}
 	for _, b := range bad {

@@ -78,8 +78,7 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 	}
 	p, ok := d.operatorProfile(req.CustomerOperator)
 	if !ok {
-		writeError(w, &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_operator", Field: "customer_operator",
-			Message: "customer_operator: no operator profile for PLMN " + req.CustomerOperator})
+		writeError(w, unknownOperator(req.CustomerOperator))
 		return
 	}
 	q := quote{CustomerOperator: req.CustomerOperator, OperatorName: p.Name, Amount: amount, CommissionPercent: p.Commission, Breaks: []limitBreak{}}
@@ -181,16 +180,22 @@ func paymentWindows(now time.Time) (day, month time.Time) {
 		time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, t.Location())
 }
 
+func unknownOperator(plmn string) *apiError {
+	return &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_operator", Field: "customer_operator",
+		Message: "customer_operator: no operator profile for PLMN " + plmn}
+}
+
 // admitPayment refuses, when limits are enforced, a confirmation that would
-// break a limit of the customer's operator. It runs inside the store's
-// creating transaction with the customer's usage.
-func (d *Daemon) admitPayment(plmn string, amount ussd.Amount) func(store.PaymentUsage) error {
+// break a limit of the customer's operator; the check it returns runs inside
+// the store's creating transaction with the customer's usage. An operator
+// without a profile is refused at once: its limits cannot be enforced.
+func (d *Daemon) admitPayment(plmn string, amount ussd.Amount) (func(store.PaymentUsage) error, error) {
 	if !d.cfg.Confirmations.EnforceLimits || plmn == "" {
-		return nil
+		return nil, nil
 	}
 	p, ok := d.operatorProfile(plmn)
 	if !ok {
-		return nil // nothing known to enforce
+		return nil, unknownOperator(plmn)
 	}
 	return func(u store.PaymentUsage) error {
 		breaks := limitBreaks(p.PaymentLimits, amount, u)
@@ -203,7 +208,7 @@ func (d *Daemon) admitPayment(plmn string, amount ussd.Amount) func(store.Paymen
 		}
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "payment_limit", Field: "amount",
 			Message: "amount: " + p.Name + " " + strings.Join(msgs, "; ")}
-	}
+	}, nil
 }
 
 // parsePaymentAmount reads a payment amount: a decimal with at most two

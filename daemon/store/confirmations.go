@@ -339,6 +339,31 @@ func confirmationOnMessage(t *Tx, m *Message) error {
 	return nil
 }
 
+// unlessConfirmationDecided stops a confirmation's SMS from going back to
+// the queue (a send that failed before the PDU went out, or at-least-once
+// recovery) once its confirmation was decided meanwhile, typically
+// cancelled through the API while the SMS was on its way to the modem:
+// the customer must not be asked about a payment that is off. The SMS
+// fails instead, saying why.
+func unlessConfirmationDecided(t *Tx, m *Message, set func(m *Message)) (MessageState, func(m *Message), error) {
+	var state ConfirmationState
+	err := t.queryRow("SELECT state FROM confirmations WHERE message_id=?", m.ID).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !state.Final() {
+		return Queued, set, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return Failed, func(m *Message) {
+		if set != nil {
+			set(m)
+		}
+		m.NextAttempt = time.Time{}
+		m.Error = &ErrorInfo{Code: "confirmation_" + string(state),
+			Message: "its payment confirmation became " + string(state) + " while this SMS was being sent; it is not sent again"}
+	}, nil
+}
+
 func errorSuffix(e *ErrorInfo) string {
 	if e == nil {
 		return ""
@@ -446,10 +471,11 @@ type CancelNotice struct {
 }
 
 // CancelConfirmation cancels a pending confirmation through the API. A still
-// queued SMS is cancelled with it (unsent is the scheduler's to drop); once
-// sending started, the SMS goes out but no reply counts any more. notice,
-// when given, is queued for a confirmation the customer may have read,
-// through the same SIM. A final confirmation gives ErrConflict with c set.
+// queued SMS is cancelled with it (unsent is the scheduler's to drop); one
+// being sent may still go out (if that send fails it is not retried) but no
+// reply counts any more. notice, when given, is queued for a confirmation
+// the customer may have read, its SMS sent or on its way, through the same
+// SIM. A final confirmation gives ErrConflict with c set.
 func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *CancelNotice) (c *Confirmation, unsent *Message, noticeMsg *Message, err error) {
 	err = s.Write(ctx, func(t *Tx) error {
 		var err error
@@ -457,7 +483,7 @@ func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *Cance
 		if err != nil {
 			return err
 		}
-		wasSent := c.State == ConfirmationSent
+		mayHaveRead := c.State == ConfirmationSent
 		if err := transitionConfirmation(t, c, ConfirmationCancelled, func(c *Confirmation) { c.Reason = ReasonAPICancelled }); err != nil {
 			return err
 		}
@@ -465,12 +491,15 @@ func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *Cance
 		if err != nil {
 			return err
 		}
-		if msg.State == Queued {
+		switch msg.State {
+		case Queued:
 			if unsent, err = transitionMessage(t, msg.ID, Cancelled, nil); err != nil {
 				return err
 			}
+		case Sending:
+			mayHaveRead = true
 		}
-		if notice == nil || !wasSent {
+		if notice == nil || !mayHaveRead {
 			return nil
 		}
 		noticeMsg = &Message{

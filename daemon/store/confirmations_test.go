@@ -421,6 +421,40 @@ func TestCancelThroughTheAPI(t *testing.T) {
 			t.Fatalf("queue %+v", queue)
 		}
 	})
+	t.Run("being sent: a notice goes, and the SMS is never retried", func(t *testing.T) {
+		for _, how := range []string{"send failed before the PDU", "at-least-once restart"} {
+			t.Run(how, func(t *testing.T) {
+				s, clk := openClocked(t)
+				c, m := create(t, s, newConf("pay"))
+				if _, err := s.BeginPart(ctx, m.ID, 1, simA, "modem-1"); err != nil {
+					t.Fatal(err)
+				}
+				got, unsent, noticeMsg, err := s.CancelConfirmation(ctx, c.ID, notice)
+				if err != nil || got.State != ConfirmationCancelled || unsent != nil || noticeMsg == nil || noticeMsg.ICCID != simA {
+					t.Fatalf("cancel: %v %+v unsent=%v notice=%+v", err, got, unsent, noticeMsg)
+				}
+				var after *Message
+				if how == "send failed before the PDU" {
+					after, err = s.PartNotSent(ctx, m.ID, 1, ErrorInfo{Code: "CMS 38", Message: "network out of order"}, clk.Now().Add(time.Minute))
+				} else {
+					_, err = s.RecoverInFlight(ctx, true)
+					if err == nil {
+						after, err = s.GetMessage(ctx, m.ID)
+					}
+				}
+				if err != nil || after.State != Failed || after.Error == nil || after.Error.Code != "confirmation_cancelled" {
+					t.Fatalf("the SMS of a cancelled payment after its send: %v %+v", err, after)
+				}
+				queue, _ := s.Queue(ctx)
+				if len(queue) != 1 || queue[0].ID != noticeMsg.ID {
+					t.Fatalf("queue %+v, want only the notice", queue)
+				}
+				if final := getConf(t, s, c.ID); final.State != ConfirmationCancelled || final.Version != 2 {
+					t.Fatalf("confirmation after its SMS failed: %+v", final)
+				}
+			})
+		}
+	})
 	t.Run("unknown id", func(t *testing.T) {
 		s, _ := openClocked(t)
 		if _, _, _, err := s.CancelConfirmation(ctx, "nope", nil); !errors.Is(err, ErrNotFound) {

@@ -321,6 +321,11 @@ func transitionMessage(t *Tx, id string, to MessageState, set func(m *Message)) 
 	if err != nil {
 		return nil, err
 	}
+	if to == Queued && m.State == Sending && IsConfirmationMessage(m) {
+		if to, set, err = unlessConfirmationDecided(t, m, set); err != nil {
+			return nil, err
+		}
+	}
 	if m.State != to && !allowed(m.State, to) {
 		return m, fmt.Errorf("%w: message %s is %s, cannot become %s", ErrConflict, id, m.State, to)
 	}
