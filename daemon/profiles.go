@@ -86,8 +86,6 @@ func overlay(p *ussd.Profile, op config.Operator) error {
 		}
 		*a.dst = v
 	}
-	if op.PaymentLimits.PaymentsPerDay > 0 {
-		p.PaymentLimits.PaymentsPerDay = op.PaymentLimits.PaymentsPerDay
-	}
+	lim(&p.PaymentLimits.PaymentsPerDay, op.PaymentLimits.PaymentsPerDay)
 	return nil
 }

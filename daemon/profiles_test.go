@@ -11,7 +11,9 @@ import (
 
 func TestConfiguredOperatorsOverrideAndExtendTheBuiltIns(t *testing.T) {
 	merged, err := mergeProfiles(ussd.DefaultProfiles(), []config.Operator{
-		{PLMN: []string{"25001"}, BalanceCode: "*100*1#", Limits: config.Limits{PerMinute: 9, PerDay: -1}},
+		{PLMN: []string{"25001"}, BalanceCode: "*100*1#", Limits: config.Limits{PerMinute: 9, PerDay: -1},
+			PaymentLimits: config.PaymentLimits{PerDay: "0", PaymentsPerDay: -1}},
+		{PLMN: []string{"25099"}, PaymentLimits: config.PaymentLimits{PaymentsPerDay: 3}},
 		{PLMN: []string{"25011"}, Name: "Yota", BalanceCode: "*100#"},
 	})
 	if err != nil {
@@ -29,6 +31,12 @@ func TestConfiguredOperatorsOverrideAndExtendTheBuiltIns(t *testing.T) {
 	orig, _ := builtinMTS.ForIMSI("250011234567890")
 	if mts.Limits.PerHour != orig.Limits.PerHour {
 		t.Fatalf("per-hour limit changed though not configured: %d, want %d", mts.Limits.PerHour, orig.Limits.PerHour)
+	}
+	if pl := mts.PaymentLimits; !pl.PerDay.IsZero() || pl.PaymentsPerDay != 0 || pl.PerPayment != orig.PaymentLimits.PerPayment {
+		t.Fatalf("MTS payment limits after lifting the daily ones: %+v (built in %+v)", pl, orig.PaymentLimits)
+	}
+	if beeline, _ := ps.ForIMSI("250991234567890"); beeline.PaymentLimits.PaymentsPerDay != 3 {
+		t.Fatalf("Beeline payments a day %d, want the configured 3", beeline.PaymentLimits.PaymentsPerDay)
 	}
 	yota, ok := ps.ForIMSI("250111234567890")
 	if !ok || yota.Name != "Yota" {

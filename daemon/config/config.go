@@ -165,13 +165,14 @@ type Operator struct {
 }
 
 // PaymentLimits are an operator's limits on mobile payments from the SIM's
-// balance. Amounts are decimal RUB strings, "" = no limit known; 0 counts
-// mean no limit known.
+// balance, laid over the built-in profile: amounts are decimal RUB strings,
+// "" keeps the built-in figure and "0" means no limit; payments_per_day 0
+// keeps the built-in figure and -1 means no limit.
 type PaymentLimits struct {
 	PerPayment     string `yaml:"per_payment"`
 	PerDay         string `yaml:"per_day"`
 	PerMonth       string `yaml:"per_month"`
-	PaymentsPerDay int    `yaml:"payments_per_day" min:"0"`
+	PaymentsPerDay int    `yaml:"payments_per_day" min:"-1"`
 }
 
 // Webhook is one HTTP endpoint that receives events.
