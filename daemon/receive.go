@@ -98,15 +98,26 @@ func (o *owner) setupReceive(ctx context.Context, eng *atcmd.Engine) (receiveSet
 		}
 		return false
 	}
+	// Phase 2 (AT+CSMS=0) needs no acknowledgement. A modem left in phase
+	// 2+ (by other software, or by its firmware) wants AT+CNMA for every
+	// +CMT and for every status report pushed as +CDS, even in store mode,
+	// and silently stops indicating without it.
+	phase2Plus, phaseUnknown := false, false
+	if _, err := eng.Exec(ctx, "AT+CSMS=0"); err != nil {
+		lines, qerr := eng.Exec(ctx, "AT+CSMS?")
+		if qerr != nil || len(lines) == 0 {
+			phaseUnknown = true
+		} else {
+			phase2Plus = strings.HasPrefix(strings.TrimSpace(strings.TrimPrefix(lines[0], "+CSMS:")), "1")
+		}
+	}
+	rs.needsAck = phase2Plus
 	if rs.mem != "" && try(cnmiPreferences) {
 		return rs, nil
 	}
-	// No storage works: direct delivery. Phase 2 (AT+CSMS=0) needs no
-	// acknowledgement; where the modem insists on phase 2+ every +CMT must be
-	// acknowledged in time or the modem silently stops indicating.
-	if _, err := eng.Exec(ctx, "AT+CSMS=0"); err != nil {
-		rs.needsAck = true
-	}
+	// No storage works: direct delivery, where an unacknowledged +CMT is a
+	// lost reply, so an unknown phase counts as one that wants it.
+	rs.needsAck = phase2Plus || phaseUnknown
 	if try(directPreferences) {
 		rs.direct = true
 		return rs, nil

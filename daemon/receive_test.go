@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/hw/sim"
 )
 
@@ -138,4 +139,30 @@ func TestMissedAcknowledgementInDirectModeDoesNotStopReceiving(t *testing.T) {
 	if n := len(h.inbox()); n != 3 {
 		t.Fatalf("inbox has %d messages, want 3 (the first stored once)", n)
 	}
+}
+
+// A modem another program left in phase 2+ (AT+CSMS=1) wants every status
+// report pushed as +CDS acknowledged, or it switches indications off and
+// the next reply is never announced.
+func TestStatusReportsOfAModemLeftInPhase2PlusDoNotStopReceiving(t *testing.T) {
+	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond, ReportDelay: time.Millisecond},
+		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+			// Only the receive path may notice: no health check, no poll.
+			c.Health.IdleCheckAfter = time.Hour
+			c.Receive.PollInterval = time.Hour
+			atCommand(t, ms[0].Path(), "AT+CSMS=1")
+		}, sim.ModemConfig{Dialect: sim.SIMCom, AckWindow: time.Millisecond})
+	h.waitReady(1)
+	m := h.modems[0]
+	customer := "+79161234567"
+	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	var acc struct{ ID string }
+	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "Платёж 5", "report": true}, &acc)
+	eventually(t, "delivered", func() bool {
+		var msg store.Message
+		h.do("GET", "/v1/messages/"+acc.ID, nil, &msg)
+		return msg.State == store.Delivered
+	})
+	h.net.SendFromPhone(customer, m.Config().MSISDN, "да")
+	eventually(t, "the reply after the report", func() bool { return len(h.inbox()) == 1 })
 }
