@@ -240,6 +240,15 @@ func (d *Daemon) replyUSSD(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badField("text", "%v", err))
 		return
 	}
+	// A menu answer is a choice ("1", "00") or a lone navigation key ("*",
+	// "#"). Anything longer with * or # is what a modem sends as a new
+	// request when the network has dropped the menu meanwhile, so it must
+	// be a code this caller could have started with.
+	if len(req.Text) > 1 && strings.ContainsAny(req.Text, "*#") && !d.profiles.Allowed(req.Text, d.cfg.USSD.Allow) {
+		writeError(w, &apiError{Status: http.StatusForbidden, Code: "ussd_not_allowed",
+			Message: "a menu answer with * or # is sent as a new request if the menu has ended, so it must be an allowed code", Field: "text"})
+		return
+	}
 	u, err := d.store.MoveUSSD(r.Context(), r.PathValue("session_id"), store.USSDOpen, store.USSDRunning, "")
 	if err != nil {
 		writeUSSDError(w, err)

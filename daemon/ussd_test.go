@@ -213,6 +213,9 @@ func TestUSSDRequestsTheAPIRefuses(t *testing.T) {
 		{"/v1/modems/nope/ussd", map[string]string{"code": "*100#"}, http.StatusNotFound, ""},
 		{"/v1/ussd/ussd_nope/reply", map[string]string{"text": "1"}, http.StatusNotFound, ""},
 		{"/v1/ussd/ussd_nope/reply", map[string]string{"text": "1 OR 1"}, http.StatusBadRequest, "text"},
+		// Sent as a new request if the menu ended meanwhile: a transfer.
+		{"/v1/ussd/ussd_nope/reply", map[string]string{"text": "*145*9161234567*500#"}, http.StatusForbidden, "text"},
+		{"/v1/ussd/ussd_nope/reply", map[string]string{"text": "#"}, http.StatusNotFound, ""},
 	}
 	for _, c := range cases {
 		var e ussdErrorBody
