@@ -1,7 +1,9 @@
 package hw
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +16,17 @@ import (
 type Holder struct {
 	PID     int
 	Command string // from /proc/<pid>/comm; "" if it could not be read
+	// Unverified marks a program known to drive modems (ModemManager, a
+	// gsmbridge daemon, an SMS gateway) whose descriptors this user may
+	// not read: it may hold the port, and nobody can tell without root.
+	Unverified bool
+}
+
+// modemPrograms are the commands that open modem ports on their own; when
+// one of them runs as another user, its descriptors cannot be checked.
+var modemPrograms = map[string]bool{
+	"modemmanager": true, "gsmbridge": true, "gammu-smsd": true, "smsd": true, "bearerbox": true,
+	"minicom": true, "picocom": true,
 }
 
 // PortHolders lists the processes other than this one that have devPath
@@ -22,7 +35,9 @@ type Holder struct {
 // /dev/serial/by-id/...); a descriptor matches by resolved path or, for a
 // device node, by device number. Direct CLI mode uses this to refuse a port
 // that a daemon, ModemManager or minicom holds: TIOCEXCL does not stop root.
-// Processes that vanish or cannot be read during the scan are skipped.
+// Processes that vanish during the scan are skipped; one whose descriptors
+// cannot be read is listed as Unverified when it is a modem program, as a
+// non-root user cannot see into ModemManager running as root.
 func PortHolders(procRoot, devPath string) ([]Holder, error) {
 	target, err := filepath.EvalSymlinks(devPath)
 	if err != nil {
@@ -45,18 +60,26 @@ func PortHolders(procRoot, devPath string) ([]Holder, error) {
 		if err != nil || pid == self {
 			continue
 		}
-		if holdsDevice(filepath.Join(procRoot, e.Name(), "fd"), target, rdev, isDevice) {
+		held, err := holdsDevice(filepath.Join(procRoot, e.Name(), "fd"), target, rdev, isDevice)
+		switch {
+		case held:
 			holders = append(holders, Holder{PID: pid, Command: readComm(procRoot, e.Name())})
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			if comm := readComm(procRoot, e.Name()); modemPrograms[strings.ToLower(comm)] {
+				holders = append(holders, Holder{PID: pid, Command: comm, Unverified: true})
+			}
 		}
 	}
 	sort.Slice(holders, func(i, j int) bool { return holders[i].PID < holders[j].PID })
 	return holders, nil
 }
 
-func holdsDevice(fdDir, target string, rdev uint64, isDevice bool) bool {
+// holdsDevice reports whether the descriptors in fdDir include the device;
+// the error is that of reading fdDir.
+func holdsDevice(fdDir, target string, rdev uint64, isDevice bool) (bool, error) {
 	fds, err := os.ReadDir(fdDir)
 	if err != nil {
-		return false
+		return false, err
 	}
 	for _, fd := range fds {
 		fdPath := filepath.Join(fdDir, fd.Name())
@@ -65,17 +88,17 @@ func holdsDevice(fdDir, target string, rdev uint64, isDevice bool) bool {
 			continue
 		}
 		if link == target {
-			return true
+			return true, nil
 		}
 		// Sockets, pipes and anon inodes have no path: not worth a stat.
 		if !isDevice || !strings.HasPrefix(link, "/") {
 			continue
 		}
 		if n, ok := deviceNumber(fdPath); ok && n == rdev {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // deviceNumber returns st_rdev of the character device at path, following

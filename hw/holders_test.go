@@ -35,6 +35,12 @@ func TestPortHoldersFakeProc(t *testing.T) {
 	process("1600", "", map[string]string{"5": filepath.Join(dev, "ttyUSB2")}) // exited before comm was read
 	process(self, "hw.test", map[string]string{"8": filepath.Join(dev, "ttyUSB2")})
 	writeFile(t, filepath.Join(proc, "2", "comm"), "kthreadd\n") // no fd dir readable
+	// Descriptors this user may not read (a file stands in for the
+	// directory: the tests run as root, which permissions do not stop).
+	writeFile(t, filepath.Join(proc, "1700", "comm"), "ModemManager\n")
+	writeFile(t, filepath.Join(proc, "1700", "fd"), "")
+	writeFile(t, filepath.Join(proc, "1800", "comm"), "sshd\n")
+	writeFile(t, filepath.Join(proc, "1800", "fd"), "")
 	writeFile(t, filepath.Join(proc, "meminfo"), "")
 	symlink(t, self, filepath.Join(proc, "self"))
 
@@ -42,10 +48,10 @@ func TestPortHoldersFakeProc(t *testing.T) {
 		name, path string
 		want       []Holder
 	}{
-		{"by node", filepath.Join(dev, "ttyUSB2"), []Holder{{90, "minicom"}, {812, "ModemManager"}, {1600, ""}}},
-		{"by udev link", filepath.Join(dev, "gsm", "modem1"), []Holder{{90, "minicom"}, {812, "ModemManager"}, {1600, ""}}},
-		{"by relative by-id link", filepath.Join(dev, "serial", "by-id", "usb-HUAWEI_Mobile-if02-port0"), []Holder{{90, "minicom"}, {812, "ModemManager"}, {1600, ""}}},
-		{"other port", filepath.Join(dev, "ttyUSB3"), []Holder{{1500, "gsmbridge"}}},
+		{"by node", filepath.Join(dev, "ttyUSB2"), []Holder{{90, "minicom", false}, {812, "ModemManager", false}, {1600, "", false}, {1700, "ModemManager", true}}},
+		{"by udev link", filepath.Join(dev, "gsm", "modem1"), []Holder{{90, "minicom", false}, {812, "ModemManager", false}, {1600, "", false}, {1700, "ModemManager", true}}},
+		{"by relative by-id link", filepath.Join(dev, "serial", "by-id", "usb-HUAWEI_Mobile-if02-port0"), []Holder{{90, "minicom", false}, {812, "ModemManager", false}, {1600, "", false}, {1700, "ModemManager", true}}},
+		{"other port", filepath.Join(dev, "ttyUSB3"), []Holder{{1500, "gsmbridge", false}, {1700, "ModemManager", true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,7 +107,7 @@ func TestPortHoldersRealProc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []Holder{{pid, "sleep"}}; !reflect.DeepEqual(got, want) {
+	if want := []Holder{{PID: pid, Command: "sleep"}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("PortHolders = %v, want %v", got, want)
 	}
 	p.Close()
@@ -124,7 +130,7 @@ func TestPortHoldersByDeviceNumber(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []Holder{{pid, "sleep"}}; !reflect.DeepEqual(got, want) {
+	if want := []Holder{{PID: pid, Command: "sleep"}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("PortHolders(%s) = %v, want %v", alias, got, want)
 	}
 }

@@ -71,9 +71,18 @@ func checkNotHeld(procRoot, path string) error {
 	}
 	names := make([]string, len(holders))
 	for i, h := range holders {
-		names[i] = fmt.Sprintf("%s (pid %d)", h.Command, h.PID)
+		names[i] = holderName(h)
 	}
 	return fmt.Errorf("%s: %w by %s; stop it first, or use the daemon's API (--modem) if it is gsmbridge", path, errPortHeld, strings.Join(names, ", "))
+}
+
+// holderName names a holder for people; one whose descriptors could not be
+// read says so, since only root can tell whether it really holds the port.
+func holderName(h hw.Holder) string {
+	if h.Unverified {
+		return fmt.Sprintf("%s (pid %d, run by another user: it may hold it, and only root can check)", h.Command, h.PID)
+	}
+	return fmt.Sprintf("%s (pid %d)", h.Command, h.PID)
 }
 
 // Close stops the engine, then closes the port, which ends the engine's reader.

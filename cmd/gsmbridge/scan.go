@@ -129,7 +129,7 @@ func probePort(ctx context.Context, r *scanRow, path, procRoot string) {
 	if len(holders) > 0 {
 		var names []string
 		for _, h := range holders {
-			names = append(names, fmt.Sprintf("%s (pid %d)", h.Command, h.PID))
+			names = append(names, holderName(h))
 			r.Hints = append(r.Hints, holderHint(h, path))
 		}
 		r.Holder = strings.Join(names, ", ")
@@ -221,6 +221,9 @@ func registrationName(r atcmd.Registration) string {
 
 // holderHint says how to free a port from the process holding it.
 func holderHint(h hw.Holder, path string) string {
+	if h.Unverified {
+		return fmt.Sprintf("%s (pid %d) runs as another user and may hold %s; run gsmbridge scan as root to be sure, or stop it", h.Command, h.PID, path)
+	}
 	switch strings.ToLower(h.Command) {
 	case "modemmanager":
 		return fmt.Sprintf("ModemManager (pid %d) holds %s: stop it (sudo systemctl stop ModemManager; disable it to keep it off) "+
