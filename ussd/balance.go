@@ -489,4 +489,13 @@ func isGroupSpace(r rune) bool {
 	return r == ' ' || r == '\u00a0' || r == '\u2009' || r == '\u202f' || r == '\u2007'
 }
 
-func isMinus(r rune) bool { return r == '-' || r == '−' || r == '–' }
+// isMinus: the ASCII hyphen-minus, the minus sign, and the dashes and
+// hyphens that text converters put in its place (en dash, hyphen,
+// non-breaking hyphen, figure dash, small and full-width hyphen-minus).
+func isMinus(r rune) bool {
+	switch r {
+	case '-', '\u2212', '\u2013', '\u2010', '\u2011', '\u2012', '\uFE63', '\uFF0D':
+		return true
+	}
+	return false
+}

@@ -44,6 +44,8 @@ var balanceCases = []struct {
 	{"keyword, no currency", "Баланс: 42,17", "42.17"},
 	{"keyword on its own line", "Ваш баланс:\n151,25 руб.", "151.25"},
 	{"unicode minus", "Баланс: −12,30 р.", "-12.30"},
+	{"non-breaking hyphen", "Баланс: \u201112,30 р.", "-12.30"},
+	{"full-width hyphen-minus", "Баланс: \uFF0D12,30 р.", "-12.30"},
 	{"en dash minus", "Баланс: –7,00 руб.", "-7.00"},
 	{"keyword with minus word", "Баланс: минус 15,5 руб. Пополните счёт", "-15.50"},
 
@@ -167,6 +169,7 @@ func TestBalanceComesBySMS(t *testing.T) {
 		{prof, "Your request is accepted. You will receive an SMS", true},
 		{prof, "Баланс: 151,25 руб.", false},
 		{prof, "Подключите 100 SMS за 50 руб", false},
+		{prof, "Ваш баланс 151,25 руб. Ожидайте SMS с деталями акции", false}, // the amount is here
 		{prof, "ZAPROS PRINYAT", false},
 		{custom, "ZAPROS PRINYAT", true},
 	}

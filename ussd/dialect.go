@@ -84,10 +84,27 @@ func Learn(sent Dialect, reply Reply) (Dialect, bool) {
 		// GSM text shown as UCS2 hex: the modem is in the UCS2 character set.
 		return DialectUCS2, true
 	case DecodingText:
+		// A reply of hex digits only that did not decode as hex is more
+		// likely a broken hex reply (truncated, odd length) than proof
+		// that the modem speaks text: one bad reply must not switch a
+		// whole model's requests for good.
+		if isHexDigits(reply.Raw) {
+			return sent, false
+		}
 		return DialectText, true
 	default:
 		return sent, false
 	}
+}
+
+func isHexDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // DialectCache remembers learned or configured dialects per model and

@@ -152,6 +152,7 @@ func TestLearn(t *testing.T) {
 			`+CUSD: 0,"04110430043B0430043D0441003A0020003100350031002C003200350020044004430431002E",72`, DialectText, false},
 		{"no text says nothing", DialectGSM7Hex, `+CUSD: 4`, DialectGSM7Hex, false},
 		{"empty text says nothing", DialectUCS2, `+CUSD: 2,"",15`, DialectUCS2, false},
+		{"a broken hex reply says nothing", DialectGSM7Hex, `+CUSD: 0,"0411043004",72`, DialectGSM7Hex, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -123,8 +123,12 @@ var genericBySMS = []*regexp.Regexp{
 }
 
 // BalanceComesBySMS reports whether the reply says the balance will arrive
-// as an SMS instead: the profile's patterns, then the generic ones.
+// as an SMS instead: the profile's patterns, then the generic ones. A reply
+// that holds an amount does not: an SMS it mentions is an advert's.
 func (p Profile) BalanceComesBySMS(text string) bool {
+	if p.ParseBalance(text).Parsed {
+		return false
+	}
 	for _, set := range [][]*regexp.Regexp{p.bySMSRegexps(), genericBySMS} {
 		for _, re := range set {
 			if re.MatchString(text) {
