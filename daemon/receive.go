@@ -261,13 +261,17 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSe
 		// memory until it is stored.
 		var reapply bool
 		if rs.needsAck {
-			if _, err := eng.Exec(ctx, "AT+CNMA"); err != nil {
-				var cms *atcmd.CMSError
-				// 340: the modem expected no acknowledgement, so its
-				// settings are not what we set: set them again, after
-				// this PDU is safe.
-				reapply = errors.As(err, &cms) && cms.Code == 340
+			// A failed acknowledgement is tried once more while the modem's
+			// window is still open: an unacknowledged +CMT makes it switch
+			// indications off, which only an idle health check would notice.
+			// 340 means it expected none (its settings are not ours); what
+			// still fails re-applies the settings once this PDU is safe.
+			_, err := eng.Exec(ctx, "AT+CNMA")
+			var cms *atcmd.CMSError
+			if err != nil && !(errors.As(err, &cms) && cms.Code == 340) {
+				_, err = eng.Exec(ctx, "AT+CNMA")
 			}
+			reapply = err != nil
 		}
 		if _, err := o.handlePDU(ctx, ind.PDU); err != nil {
 			o.log.Error("could not store a directly delivered SMS", "err", err)

@@ -120,8 +120,9 @@ func TestMissedAcknowledgementInDirectModeDoesNotStopReceiving(t *testing.T) {
 		}, sim.ModemConfig{Dialect: sim.Generic, AckWindow: 300 * time.Millisecond})
 	h.waitReady(1)
 	m := h.modems[0]
-	// The first acknowledgement gets lost: the modem turns indications off.
-	m.FailCommand("AT+CNMA", 1, "ERROR")
+	// The first acknowledgement fails, and so does its retry: the modem
+	// turns indications off when its window closes.
+	m.FailCommand("AT+CNMA", 2, "ERROR")
 	h.net.SendFromPhone("+79161234567", m.Config().MSISDN, "первый")
 	eventually(t, "first reply", func() bool { return len(h.inbox()) >= 1 })
 	for i := 2; i <= 3; i++ {
@@ -165,4 +166,28 @@ func TestStatusReportsOfAModemLeftInPhase2PlusDoNotStopReceiving(t *testing.T) {
 	})
 	h.net.SendFromPhone(customer, m.Config().MSISDN, "да")
 	eventually(t, "the reply after the report", func() bool { return len(h.inbox()) == 1 })
+}
+
+// An acknowledgement that fails once is tried again within the modem's
+// window, so indications stay on without waiting for a health check.
+func TestFailedAcknowledgementIsRetriedInTheWindow(t *testing.T) {
+	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond},
+		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+			c.Health.IdleCheckAfter = time.Hour
+			c.Receive.PollInterval = time.Hour
+			atCommand(t, ms[0].Path(), "AT+CSMS=1")
+			ms[0].FailCommand("AT+CPMS", 1000, "ERROR")
+			ms[0].FailCommand("AT+CSMS=0", 1000, "ERROR")
+		}, sim.ModemConfig{Dialect: sim.Generic, AckWindow: 50 * time.Millisecond})
+	h.waitReady(1)
+	m := h.modems[0]
+	m.FailCommand("AT+CNMA", 1, "ERROR")
+	h.net.SendFromPhone("+79161234567", m.Config().MSISDN, "первый")
+	eventually(t, "first reply", func() bool { return len(h.inbox()) == 1 })
+	acks := m.Commands("AT+CNMA")
+	h.net.SendFromPhone("+79161234567", m.Config().MSISDN, "второй")
+	eventually(t, "second reply", func() bool { return len(h.inbox()) == 2 })
+	if acks != 2 || m.Commands("AT+CNMA") != 3 {
+		t.Fatalf("acknowledgements: %d for the first reply, %d in all; want 2 and 3", acks, m.Commands("AT+CNMA"))
+	}
 }

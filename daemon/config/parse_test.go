@@ -151,6 +151,8 @@ send:
   - url: ""
     secrets: ["` + secret + `"]
     timeout: 0
+  - url: "https://user:pw@/x?token=1"
+    secrets: ["` + secret + `"]
 `,
 			want: []string{
 				`config.yaml:2: webhooks[0].url: scheme must be http or https, got "ftp"`,
@@ -160,6 +162,7 @@ send:
 				`config.yaml:5: webhooks[1].url: must be an absolute http:// or https:// URL, got "https://…@/x"`,
 				`config.yaml:6: webhooks[2].url: required`,
 				`config.yaml:8: webhooks[2].timeout: must be a positive duration, got 0s`,
+				`config.yaml:9: webhooks[3].url: same as webhooks[1]; put both event lists in one entry`,
 			},
 		},
 		{
@@ -233,7 +236,7 @@ operators:
 		},
 		{
 			name: "a bad anchor is reported at its own line for each use",
-			yaml: "webhooks:\n  - &hook\n    url: http://a.local/x\n    secrets: [\"" + secret + "\"]\n    timeout: 1\n  - <<: *hook\n  - <<: *hook\n",
+			yaml: "webhooks:\n  - &hook\n    url: http://a.local/x\n    secrets: [\"" + secret + "\"]\n    timeout: 1\n  - <<: *hook\n    url: http://b.local/x\n  - <<: *hook\n    url: http://c.local/x\n",
 			want: []string{`config.yaml:5: webhooks[0].timeout: "1" has no unit; add one: "1s", "1m", "1h" or "1d"`,
 				`config.yaml:5: webhooks[1].timeout: "1" has no unit; add one: "1s", "1m", "1h" or "1d"`,
 				`config.yaml:5: webhooks[2].timeout: "1" has no unit; add one: "1s", "1m", "1h" or "1d"`},

@@ -148,12 +148,21 @@ func (v *validator) patterns(path string, ps []string, needAmount bool) {
 var eventPattern = regexp.MustCompile(`^([a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?|\*)$`)
 
 func (v *validator) webhooks() {
+	seen := map[string]int{}
 	for i, w := range v.c.Webhooks {
 		p := fmt.Sprintf("webhooks[%d]", i)
 		u, err := url.Parse(w.URL)
+		j, dup := seen[w.URL]
+		if w.URL != "" && !dup {
+			seen[w.URL] = i
+		}
 		switch {
 		case w.URL == "":
 			v.add(p+".url", "required")
+		case dup:
+			// An endpoint's delivery cursor is keyed by its URL: two
+			// entries would advance one cursor and skip each other's events.
+			v.add(p+".url", "same as webhooks[%d]; put both event lists in one entry", j)
 		case err != nil || !u.IsAbs() || u.Host == "":
 			v.add(p+".url", "must be an absolute http:// or https:// URL, got %q", redactURL(w.URL))
 		case u.Scheme != "http" && u.Scheme != "https":
