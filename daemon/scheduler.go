@@ -171,6 +171,19 @@ func (s *Scheduler) SetUsable(modemID string, usable bool) {
 	}
 }
 
+// InSession lists the modems whose lanes SetUsable paused.
+func (s *Scheduler) InSession() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for id, l := range s.lanes {
+		if l.paused["session"] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 func (l *lane) usable() bool { return len(l.paused) == 0 }
 
 // Done tells the scheduler a lane finished its job and sent parts at the

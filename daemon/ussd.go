@@ -69,8 +69,11 @@ func ussdTick(sessionTimeout time.Duration) time.Duration {
 }
 
 // reapUSSD closes interactive sessions past their cap with AT+CUSD=2 and
-// keeps the lanes of live sessions paused (an owner that reconnected adds
-// its lane back as usable).
+// keeps each lane's pause in line with the store: paused while the modem has
+// a live API session (an owner that reconnected adds its lane back as
+// usable), sending again once it has none. Deriving the pause from the
+// store each tick undoes a pause set from a list read just before a
+// session closed, which would otherwise hold the lane for good.
 func (d *Daemon) reapUSSD(ctx context.Context, tick time.Duration) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
@@ -85,6 +88,7 @@ func (d *Daemon) reapUSSD(ctx context.Context, tick time.Duration) {
 			d.log.Error("list USSD sessions", "err", err)
 			continue
 		}
+		inSession := map[string]bool{}
 		for _, u := range live {
 			if u.Purpose != purposeAPI {
 				continue
@@ -93,7 +97,15 @@ func (d *Daemon) reapUSSD(ctx context.Context, tick time.Duration) {
 				d.closeSession(ctx, u, store.USSDOpen, "timeout")
 				continue
 			}
-			d.sched.SetUsable(u.ModemID, false)
+			inSession[u.ModemID] = true
+		}
+		for _, id := range d.sched.InSession() {
+			if !inSession[id] {
+				d.sched.SetUsable(id, true)
+			}
+		}
+		for id := range inSession {
+			d.sched.SetUsable(id, false)
 		}
 	}
 }

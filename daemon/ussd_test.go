@@ -419,6 +419,29 @@ func TestScheduledAndEarlyBalanceChecks(t *testing.T) {
 	eventually(t, "the early check", func() bool { v := get(); return v.Balance != nil && v.Balance.Amount == "7.50" })
 }
 
+// A lane paused for a session that then ended without unpausing it (a
+// pause set from a list read just before the session closed) sends again
+// once the store shows no live session on the modem.
+func TestLaneOfAnEndedSessionSendsAgain(t *testing.T) {
+	h := startUSSDHarness(t, nil, simSpec{sim.Generic, "25001"})
+	m := h.modems[0]
+	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	var open ussdAnswer
+	h.do("POST", "/v1/modems/"+h.modemID(m)+"/ussd", map[string]string{"code": "*111#"}, &open)
+	if !open.Open {
+		t.Fatalf("menu not open: %+v", open)
+	}
+	// The session ends in the store only, as when closeSession lost the
+	// race with the reaper; the lane stays paused.
+	if _, err := h.d.store.MoveUSSD(context.Background(), open.SessionID, store.USSDOpen, store.USSDClosed, "test"); err != nil {
+		t.Fatal(err)
+	}
+	h.d.sched.SetUsable(h.modemID(m), false)
+	var pinned struct{ ID string }
+	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "после сессии", "modem": h.modemID(m)}, &pinned)
+	eventually(t, "the pinned message sent", func() bool { return len(m.Sent()) == 1 })
+}
+
 // An operator that answers "the balance comes by SMS": the next SMS from its
 // service sender is the reading.
 func TestBalanceThatComesBySMS(t *testing.T) {

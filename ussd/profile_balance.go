@@ -123,17 +123,21 @@ var genericBySMS = []*regexp.Regexp{
 }
 
 // BalanceComesBySMS reports whether the reply says the balance will arrive
-// as an SMS instead: the profile's patterns, then the generic ones. A reply
-// that holds an amount does not: an SMS it mentions is an advert's.
+// as an SMS instead: the profile's own patterns, which say so for certain,
+// then the generic ones, but only for a reply without an amount: an SMS
+// that a reply with an amount mentions is an advert's.
 func (p Profile) BalanceComesBySMS(text string) bool {
+	for _, re := range p.bySMSRegexps() {
+		if re.MatchString(text) {
+			return true
+		}
+	}
 	if p.ParseBalance(text).Parsed {
 		return false
 	}
-	for _, set := range [][]*regexp.Regexp{p.bySMSRegexps(), genericBySMS} {
-		for _, re := range set {
-			if re.MatchString(text) {
-				return true
-			}
+	for _, re := range genericBySMS {
+		if re.MatchString(text) {
+			return true
 		}
 	}
 	return false
