@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -145,14 +146,14 @@ func awaitCUSD(ctx context.Context, inds <-chan atcmd.Indication, opt USSDOption
 			line := ind.Line
 			if pending != nil {
 				pending = append(pending, line)
-				if !strings.Contains(line, `"`) && len(pending) < maxCUSDLines {
+				if joined := strings.Join(pending, "\n"); !cusdComplete(joined) && len(pending) < maxCUSDLines {
 					continue
 				}
 				line, pending = strings.Join(pending, "\n"), nil
 			} else {
 				switch strings.ToUpper(ind.Name) {
 				case "+CUSD":
-					if strings.Count(line, `"`) == 1 {
+					if !cusdComplete(line) {
 						pending = []string{line}
 						continue
 					}
@@ -186,6 +187,19 @@ func awaitCUSD(ctx context.Context, inds <-chan atcmd.Indication, opt USSDOption
 			return r, &USSDError{Kind: kind, Code: "+CUSD: " + strconv.Itoa(int(r.Status)), Meaning: r.Status.Meaning(), Text: r.Text, Raw: r.Raw}
 		}
 	}
+}
+
+// cusdEnd is how a +CUSD reply with a data coding scheme ends.
+var cusdEnd = regexp.MustCompile(`",\s*\d+\s*$`)
+
+// cusdComplete reports whether s is a whole +CUSD reply rather than the
+// first lines of a text reply broken by line breaks. The text itself may
+// hold quotes ("Smart" tariff), so the end is the quote before the coding
+// scheme, or, without one, a closing quote that pairs all quotes up.
+func cusdComplete(s string) bool {
+	s = strings.TrimSpace(s)
+	n := strings.Count(s, `"`)
+	return n == 0 || cusdEnd.MatchString(s) || n%2 == 0 && strings.HasSuffix(s, `"`)
 }
 
 // ussdCMEMeanings are the 27.007 texts of the codes that modems send as a

@@ -532,6 +532,18 @@ func TestExchangeUSSDShapes(t *testing.T) {
 			wantCmds: []string{`AT+CUSD=1,"*111#",15`},
 		},
 		{
+			name:   "text reply with quotes over three lines",
+			script: map[string][]fakeAnswer{"AT+CUSD=1": {{after: []string{`+CUSD: 1,"Vash tarif "Smart"`, `1. Balans "Plus"`, `2. Vyhod",15`}}}},
+			text:   "Vash tarif \"Smart\"\n1. Balans \"Plus\"\n2. Vyhod", status: ussd.StatusActionRequired,
+			wantCmds: []string{`AT+CUSD=1,"*111#",15`},
+		},
+		{
+			name:   "one line with quotes inside",
+			script: map[string][]fakeAnswer{"AT+CUSD=1": {{after: []string{`+CUSD: 0,"Tarif "Smart": 5 r.",15`}}}},
+			text:   "Tarif \"Smart\": 5 r.", status: ussd.StatusDone,
+			wantCmds: []string{`AT+CUSD=1,"*111#",15`},
+		},
+		{
 			name:   "late CME error",
 			script: map[string][]fakeAnswer{"AT+CUSD=1": {{after: []string{"+CME ERROR: 258"}}}},
 			kind:   USSDModemError, wantCmds: []string{`AT+CUSD=1,"*111#",15`},
