@@ -185,7 +185,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 	if err != nil {
 		return err
 	}
-	if err := o.sweep(ctx, eng); err != nil {
+	if err := o.sweep(ctx, eng, &rs); err != nil {
 		o.log.Warn("start-up sweep of the modem's storage", "err", err)
 	}
 	jobs := o.d.sched.AddLane(id, sim.ICCID, sim.PLMN, o.d.limitsFor(sim), o.d.recentSends(ctx, sim.ICCID))
@@ -261,7 +261,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 				return err
 			}
 		case <-poll.C:
-			if err := o.sweep(ctx, eng); err != nil {
+			if err := o.sweep(ctx, eng, &rs); err != nil {
 				o.log.Warn("storage poll", "err", err)
 				if !o.stillAnswers(ctx, eng, id) {
 					return errUnresponsive

@@ -19,6 +19,7 @@ type receiveSetup struct {
 	mem        string // storage for received messages: "ME" or "SM"
 	cnmi       string // the AT+CNMI command that was accepted
 	cnmiReport string // what AT+CNMI? answered right after; some modems report other values than they took
+	reportMem  string // "SR" where the modem keeps status reports apart (announced as +CDSI: "SR",<idx>)
 	direct     bool   // +CMT delivery (no storage worked)
 	needsAck   bool   // direct delivery under AT+CSMS=1: every +CMT/+CDS needs AT+CNMA
 	storeTotal int
@@ -44,9 +45,13 @@ func (o *owner) setupReceive(ctx context.Context, eng *atcmd.Engine) (receiveSet
 	var rs receiveSetup
 	candidates := []string{"SM"}
 	if lines, err := eng.Exec(ctx, "AT+CPMS=?"); err == nil && len(lines) > 0 {
-		if ranges, err := atcmd.ParseCPMSRange(lines[0]); err == nil && len(ranges) >= 3 &&
-			slices.Contains(ranges[0], "ME") && slices.Contains(ranges[1], "ME") && slices.Contains(ranges[2], "ME") {
-			candidates = []string{"ME", "SM"}
+		if ranges, err := atcmd.ParseCPMSRange(lines[0]); err == nil && len(ranges) >= 3 {
+			if slices.Contains(ranges[0], "ME") && slices.Contains(ranges[1], "ME") && slices.Contains(ranges[2], "ME") {
+				candidates = []string{"ME", "SM"}
+			}
+			if slices.Contains(ranges[0], "SR") {
+				rs.reportMem = "SR"
+			}
 		}
 	}
 	for _, mem := range candidates {
@@ -126,8 +131,22 @@ func (o *owner) setupReceive(ctx context.Context, eng *atcmd.Engine) (receiveSet
 }
 
 // sweep reads everything in the modem's storage: messages that arrived while
-// nobody listened, or whose indication was lost.
-func (o *owner) sweep(ctx context.Context, eng *atcmd.Engine) error {
+// nobody listened, or whose indication was lost; and the status reports of
+// a modem that keeps them apart.
+func (o *owner) sweep(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup) error {
+	if err := o.sweepMem(ctx, eng); err != nil {
+		return err
+	}
+	if rs.reportMem != "" && rs.reportMem != rs.mem {
+		if err := o.inMem(ctx, eng, rs, rs.reportMem, func() error { return o.sweepMem(ctx, eng) }); err != nil {
+			return err
+		}
+	}
+	return o.refreshStorage(ctx, eng)
+}
+
+// sweepMem takes every PDU in the memory AT+CMGL reads now.
+func (o *owner) sweepMem(ctx context.Context, eng *atcmd.Engine) error {
 	lines, err := eng.Exec(ctx, "AT+CMGL=4")
 	if err != nil {
 		return fmt.Errorf("list stored messages: %w", err)
@@ -141,7 +160,23 @@ func (o *owner) sweep(ctx context.Context, eng *atcmd.Engine) error {
 			return err
 		}
 	}
-	return o.refreshStorage(ctx, eng)
+	return nil
+}
+
+// inMem runs fn with mem as the memory messages are read from and deleted
+// in, then goes back to the chosen one. A modem named mem in an indication
+// (reports in "SR", a class 2 message in "SM") or keeps reports there; read
+// from the chosen memory instead, the slot would be empty or another
+// message, and the report would stay there for good.
+func (o *owner) inMem(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup, mem string, fn func() error) error {
+	if _, err := eng.Exec(ctx, fmt.Sprintf(`AT+CPMS="%s"`, mem)); err != nil {
+		return fmt.Errorf("select memory %s: %w", mem, err)
+	}
+	err := fn()
+	if _, rerr := eng.Exec(ctx, fmt.Sprintf(`AT+CPMS="%s"`, rs.mem)); rerr != nil && err == nil {
+		err = fmt.Errorf("select memory %s again: %w", rs.mem, rerr)
+	}
+	return err
 }
 
 func (o *owner) refreshStorage(ctx context.Context, eng *atcmd.Engine) error {
@@ -253,7 +288,13 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSe
 			o.log.Warn("unreadable indication", "name", ind.Name, "err", err)
 			return nil
 		}
-		if err := o.readStored(ctx, eng, ref.Index); err != nil {
+		read := func() error { return o.readStored(ctx, eng, ref.Index) }
+		if mem := strings.ToUpper(ref.Mem); mem != "" && mem != rs.mem && rs.mem != "" && validMem(mem) {
+			err = o.inMem(ctx, eng, rs, mem, read)
+		} else {
+			err = read()
+		}
+		if err != nil {
 			o.log.Warn("reading a new message failed; the next sweep takes it", "err", err)
 		}
 	case "+CMT", "+CDS":
@@ -280,7 +321,7 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSe
 			return o.reapplyIndications(ctx, eng, rs)
 		}
 	case "^SMMEMFULL":
-		if err := o.sweep(ctx, eng); err != nil {
+		if err := o.sweep(ctx, eng, rs); err != nil {
 			o.log.Warn("emptying full storage", "err", err)
 		}
 	}
@@ -304,4 +345,10 @@ func readCNMI(ctx context.Context, eng *atcmd.Engine) (string, error) {
 		return "", err
 	}
 	return strings.ReplaceAll(strings.TrimSpace(strings.TrimPrefix(lines[0], "+CNMI:")), " ", ""), nil
+}
+
+// validMem holds a memory name from the modem to what may go into a
+// command line: two letters, as 27.005 names them.
+func validMem(mem string) bool {
+	return len(mem) == 2 && mem[0] >= 'A' && mem[0] <= 'Z' && mem[1] >= 'A' && mem[1] <= 'Z'
 }

@@ -191,3 +191,26 @@ func TestFailedAcknowledgementIsRetriedInTheWindow(t *testing.T) {
 		t.Fatalf("acknowledgements: %d for the first reply, %d in all; want 2 and 3", acks, m.Commands("AT+CNMA"))
 	}
 }
+
+// Quectel-style modems keep stored status reports in their own memory and
+// announce them as +CDSI: "SR",<idx>; read from the message memory, the slot
+// is empty or another message, and the report stays there for good.
+func TestStatusReportsKeptInTheirOwnMemoryAreRead(t *testing.T) {
+	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond, ReportDelay: time.Millisecond},
+		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+			c.Receive.PollInterval = time.Hour
+		}, sim.ModemConfig{Dialect: sim.Quectel})
+	h.waitReady(1)
+	m := h.modems[0]
+	customer := "+79161234567"
+	h.net.AddPhone(customer, sim.PhoneRule{Reply: "да"})
+	var acc struct{ ID string }
+	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "Платёж 6", "report": true}, &acc)
+	eventually(t, "delivered and the reply in", func() bool {
+		var msg store.Message
+		h.do("GET", "/v1/messages/"+acc.ID, nil, &msg)
+		return msg.State == store.Delivered && len(h.inbox()) == 1
+	})
+	// Deleted once stored, which comes just after.
+	eventually(t, "the report memory emptied", func() bool { return m.Stored("SR") == 0 })
+}

@@ -26,6 +26,18 @@ func (m *Modem) ShowCNMI(line string) {
 	m.cnmiShow = line
 }
 
+// Stored counts the messages in memory mem ("SM", "ME", "SR"); -1 when
+// the modem has no such memory.
+func (m *Modem) Stored(mem string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.storeNamed(mem)
+	if s == nil {
+		return -1
+	}
+	return s.used()
+}
+
 // Commands counts the command lines received that start with prefix.
 func (m *Modem) Commands(prefix string) int {
 	m.mu.Lock()

@@ -28,6 +28,7 @@ type dialectInfo struct {
 	act              int    // +COPS access technology
 	cnmiRanges       string // AT+CNMI=? answer
 	refuseDS1        bool   // <ds>=1 rejected (Qualcomm-based)
+	reportsInSR      bool   // stored status reports go to their own "SR" memory, announced as +CDSI: "SR",<idx>
 	cmtPrefix        string // what +CMT puts in the <alpha> field
 	bootLines        []string
 }
@@ -58,7 +59,7 @@ var dialects = map[Dialect]dialectInfo{
 		manufacturer: "Quectel", model: "EC25", revision: "EC25EFAR06A06M4G",
 		tac: "86681503", vid: "2c7c", pid: "0125", atInterface: 2,
 		usbManufacturer: "Quectel", usbProduct: "EC25-E",
-		firstIndex: 1, act: 7, cnmiRanges: "+CNMI: (0-2),(0-3),(0,2),(0,2),(0,1)", refuseDS1: true,
+		firstIndex: 1, act: 7, cnmiRanges: "+CNMI: (0-2),(0-3),(0,2),(0,2),(0,1)", refuseDS1: true, reportsInSR: true,
 		bootLines: []string{"RDY", "+CFUN: 1", "+CPIN: READY", "+QUSIM: 1", "+QIND: SMS DONE", "+QIND: PB DONE"},
 	},
 }

@@ -79,6 +79,7 @@ type Modem struct {
 	rssi     int
 	sim      *simCard
 	me       *store
+	sr       *store // status reports, on modems that keep them apart
 	cpms     [3]string
 	mr       int
 	sent     []SentSMS
@@ -189,6 +190,9 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 	}
 	if cfg.MECapacity > 0 {
 		m.me = newStore("ME", cfg.MECapacity, info.firstIndex)
+	}
+	if info.reportsInSR {
+		m.sr = newStore("SR", 10, info.firstIndex)
 	}
 	m.seq = seq
 	m.st = m.defaultSettings()

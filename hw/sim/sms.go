@@ -56,6 +56,10 @@ func (m *Modem) storeNamed(name string) *store {
 		}
 	case "ME":
 		return m.me
+	case "SR":
+		if m.sr != nil {
+			return m.sr
+		}
 	}
 	return nil
 }
@@ -68,6 +72,11 @@ func (m *Modem) cmdCPMS(c command) response {
 	if m.me != nil {
 		mems = `"SM","ME"`
 	}
+	// Reports can only be read and deleted: SR is offered for <mem1> alone.
+	mem1 := mems
+	if m.sr != nil {
+		mem1 += `,"SR"`
+	}
 	switch c.op {
 	case '?':
 		var parts []string
@@ -77,7 +86,7 @@ func (m *Modem) cmdCPMS(c command) response {
 		}
 		return ok("+CPMS: " + strings.Join(parts, ","))
 	case 't':
-		return ok(fmt.Sprintf("+CPMS: (%s),(%s),(%s)", mems, mems, mems))
+		return ok(fmt.Sprintf("+CPMS: (%s),(%s),(%s)", mem1, mems, mems))
 	case '=':
 		if len(c.args) == 0 || len(c.args) > 3 {
 			return fail(m.cms(302))
@@ -85,7 +94,7 @@ func (m *Modem) cmdCPMS(c command) response {
 		next := m.cpms
 		for i := range c.args {
 			name := strings.ToUpper(c.str(i))
-			if m.storeNamed(name) == nil {
+			if m.storeNamed(name) == nil || name == "SR" && i > 0 {
 				return fail(m.cms(302))
 			}
 			next[i] = name
@@ -370,6 +379,9 @@ func (m *Modem) receive(d delivery) bool {
 		return true
 	}
 	mem := m.cpms[2]
+	if d.report && m.sr != nil {
+		mem = "SR"
+	}
 	s := m.storeNamed(mem)
 	if s == nil {
 		return false
