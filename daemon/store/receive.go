@@ -170,6 +170,9 @@ func (s *Store) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 			return err
 		}
 		ck := r.ConcatKey + "|" + r.ICCID
+		if again, err := partSeenLately(t, ck, r); err != nil || again {
+			return err
+		}
 		res, err = t.exec(`INSERT INTO inbox_parts (concat_key, seq, total, iccid, modem_id, sender, body, encoding, plain, scts, received_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(concat_key, seq) DO NOTHING`, ck, r.Seq, r.Total, r.ICCID, r.ModemID, r.Sender, r.Text, r.Encoding,
 			boolInt(r.Plain), ms(r.SCTS), ms(t.now))
@@ -194,6 +197,30 @@ func (s *Store) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 		return err
 	})
 	return out, err
+}
+
+// partMemory is how long a part of a long message is remembered after it
+// arrived.
+const partMemory = 24 * time.Hour
+
+// partSeenLately reports whether this part of a long message arrived before
+// within partMemory, whatever its timestamp, and remembers it. The network
+// sends a part again, newly stamped, when it missed the acknowledgement;
+// once its message is assembled the parts table no longer holds it, and it
+// would otherwise become a second, incomplete message.
+func partSeenLately(t *Tx, ck string, r Received) (bool, error) {
+	key := dedupKey("part", ck, fmt.Sprint(r.Seq), r.Text)
+	var seenAt int64
+	err := t.queryRow("SELECT created_at FROM inbox_seen WHERE key=?", key).Scan(&seenAt)
+	switch {
+	case err == nil && t.now.Sub(fromMS(seenAt)) < partMemory:
+		return true, nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return false, err
+	}
+	_, err = t.exec(`INSERT INTO inbox_seen (key, created_at) VALUES (?, ?)
+		ON CONFLICT(key) DO UPDATE SET created_at=excluded.created_at`, key, ms(t.now))
+	return false, err
 }
 
 // FlushIncomplete stores, marked incomplete, every long message whose first

@@ -113,6 +113,39 @@ func TestReceivedLongMessageIsAssembledOnceWhateverTheOrder(t *testing.T) {
 	}
 }
 
+// The network sends a part again, newly stamped, when it missed the
+// acknowledgement; after its message was assembled that part must not
+// become a second, incomplete message (which could even answer the
+// customer's next payment). A day later the same part is a new message.
+func TestPartSentAgainAfterAssemblyIsNoNewMessage(t *testing.T) {
+	s, clk := openClocked(t)
+	ctx := context.Background()
+	part := func(seq int, text string) Received {
+		return Received{ICCID: simA, ModemID: "m", Sender: customer, Text: text, Encoding: "ucs2", Plain: true,
+			SCTS: clk.Now(), ConcatKey: customer + "/7/2/8", Seq: seq, Total: 2}
+	}
+	s.StoreReceived(ctx, part(1, "Да, подтверждаю "))
+	if m, err := s.StoreReceived(ctx, part(2, "оплату")); err != nil || m == nil {
+		t.Fatalf("assembly: %v %v", m, err)
+	}
+	clk.Advance(30 * time.Second)
+	if m, err := s.StoreReceived(ctx, part(2, "оплату")); err != nil || m != nil {
+		t.Fatalf("the part sent again: %v %v", m, err)
+	}
+	clk.Advance(time.Hour)
+	if flushed, err := s.FlushIncomplete(ctx, clk.Now()); err != nil || len(flushed) != 0 {
+		t.Fatalf("flushed %v %v", flushed, err)
+	}
+	clk.Advance(partMemory)
+	s.StoreReceived(ctx, part(1, "Да, подтверждаю "))
+	if m, _ := s.StoreReceived(ctx, part(2, "оплату")); m == nil {
+		t.Fatal("the same text a day later is not a new message")
+	}
+	if list, _ := s.Inbox(ctx, 0, time.Time{}, 10); len(list) != 2 {
+		t.Fatalf("inbox has %d messages, want 2", len(list))
+	}
+}
+
 func TestIncompleteMessageIsStoredAfterItsTime(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
