@@ -105,18 +105,24 @@ func TestMessageTheModemFailedToDeleteIsStoredOnce(t *testing.T) {
 	}
 }
 
+// forceDirectDelivery gives the daemon no storage it can use and a modem
+// that insists on acknowledgements: direct delivery with +CNMA. It runs
+// before the daemon opens the port.
+func forceDirectDelivery(t *testing.T, m *sim.Modem) {
+	t.Helper()
+	if out := atCommand(t, m.Path(), "AT+CSMS=1"); !strings.Contains(out, "OK") {
+		t.Fatalf("AT+CSMS=1: %q", out)
+	}
+	m.FailCommand("AT+CPMS", 1000, "ERROR")
+	m.FailCommand("AT+CSMS=0", 1000, "ERROR")
+}
+
 func TestMissedAcknowledgementInDirectModeDoesNotStopReceiving(t *testing.T) {
 	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond},
 		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
 			c.Health.IdleCheckAfter = 200 * time.Millisecond
 			c.Receive.PollInterval = time.Hour
-			// No storage the daemon can use, and a modem that insists on
-			// acknowledgements: direct delivery with +CNMA.
-			if out := atCommand(t, ms[0].Path(), "AT+CSMS=1"); !strings.Contains(out, "OK") {
-				t.Fatalf("AT+CSMS=1: %q", out)
-			}
-			ms[0].FailCommand("AT+CPMS", 1000, "ERROR")
-			ms[0].FailCommand("AT+CSMS=0", 1000, "ERROR")
+			forceDirectDelivery(t, ms[0])
 		}, sim.ModemConfig{Dialect: sim.Generic, AckWindow: 300 * time.Millisecond})
 	h.waitReady(1)
 	m := h.modems[0]
@@ -175,9 +181,7 @@ func TestFailedAcknowledgementIsRetriedInTheWindow(t *testing.T) {
 		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
 			c.Health.IdleCheckAfter = time.Hour
 			c.Receive.PollInterval = time.Hour
-			atCommand(t, ms[0].Path(), "AT+CSMS=1")
-			ms[0].FailCommand("AT+CPMS", 1000, "ERROR")
-			ms[0].FailCommand("AT+CSMS=0", 1000, "ERROR")
+			forceDirectDelivery(t, ms[0])
 		}, sim.ModemConfig{Dialect: sim.Generic, AckWindow: 50 * time.Millisecond})
 	h.waitReady(1)
 	m := h.modems[0]
