@@ -257,10 +257,12 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 				continue
 			}
 			lastTraffic = o.d.now()
+			o.retryUnstored(ctx)
 			if err := o.healthCheck(ctx, eng, id, rs.cnmiReport); err != nil {
 				return err
 			}
 		case <-poll.C:
+			o.retryUnstored(ctx)
 			if err := o.sweep(ctx, eng, &rs); err != nil {
 				o.log.Warn("storage poll", "err", err)
 				if !o.stillAnswers(ctx, eng, id) {

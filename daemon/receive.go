@@ -315,7 +315,12 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSe
 			reapply = err != nil
 		}
 		if _, err := o.handlePDU(ctx, ind.PDU); err != nil {
-			o.log.Error("could not store a directly delivered SMS", "err", err)
+			// Acknowledged: the network will not send it again.
+			if !o.unstored.add(ind.PDU) {
+				o.log.Error("could not store a directly delivered SMS, and too many wait in memory already: it is lost", "err", err)
+			} else {
+				o.log.Error("could not store a directly delivered SMS; kept in memory and retried", "err", err, "waiting", o.unstored.len())
+			}
 		}
 		if reapply {
 			return o.reapplyIndications(ctx, eng, rs)
@@ -351,4 +356,53 @@ func readCNMI(ctx context.Context, eng *atcmd.Engine) (string, error) {
 // command line: two letters, as 27.005 names them.
 func validMem(mem string) bool {
 	return len(mem) == 2 && mem[0] >= 'A' && mem[0] <= 'Z' && mem[1] >= 'A' && mem[1] <= 'Z'
+}
+
+// unstoredPDUs are PDUs a modem handed over directly (+CMT, +CDS) and that
+// were acknowledged, but that the store refused: the network will not send
+// them again, so the owner keeps them and retries until they are stored.
+type unstoredPDUs struct{ pdus []string }
+
+// maxUnstored bounds the memory a store that stays broken can take.
+const maxUnstored = 1000
+
+// add keeps pdu; false when too many wait already.
+func (u *unstoredPDUs) add(pdu string) bool {
+	if len(u.pdus) >= maxUnstored {
+		return false
+	}
+	u.pdus = append(u.pdus, pdu)
+	return true
+}
+
+func (u *unstoredPDUs) len() int { return len(u.pdus) }
+
+// retry hands the PDUs to store in arrival order, stopping at the first
+// that fails (the store is likely still broken), and keeps the rest.
+func (u *unstoredPDUs) retry(store func(pdu string) error) error {
+	for len(u.pdus) > 0 {
+		if err := store(u.pdus[0]); err != nil {
+			return err
+		}
+		u.pdus[0] = ""
+		u.pdus = u.pdus[1:]
+	}
+	u.pdus = nil
+	return nil
+}
+
+// retryUnstored stores what the store refused before.
+func (o *owner) retryUnstored(ctx context.Context) {
+	if o.unstored.len() == 0 {
+		return
+	}
+	err := o.unstored.retry(func(pdu string) error {
+		_, err := o.handlePDU(ctx, pdu)
+		return err
+	})
+	if err != nil {
+		o.log.Error("directly delivered SMS still not stored", "err", err, "waiting", o.unstored.len())
+		return
+	}
+	o.log.Info("directly delivered SMS stored at last")
 }

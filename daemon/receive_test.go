@@ -218,3 +218,34 @@ func TestStatusReportsKeptInTheirOwnMemoryAreRead(t *testing.T) {
 	// Deleted once stored, which comes just after.
 	eventually(t, "the report memory emptied", func() bool { return m.Stored("SR") == 0 })
 }
+
+func TestUnstoredDirectDeliveriesAreRetriedInOrder(t *testing.T) {
+	var u unstoredPDUs
+	for _, p := range []string{"A", "B", "C"} {
+		if !u.add(p) {
+			t.Fatalf("add %s refused", p)
+		}
+	}
+	var stored []string
+	broken := true
+	store := func(p string) error {
+		if broken && p == "B" {
+			return fmt.Errorf("disk I/O error")
+		}
+		stored = append(stored, p)
+		return nil
+	}
+	if err := u.retry(store); err == nil || u.len() != 2 || fmt.Sprint(stored) != "[A]" {
+		t.Fatalf("first retry: %v, %d left, stored %v", err, u.len(), stored)
+	}
+	broken = false
+	if err := u.retry(store); err != nil || u.len() != 0 || fmt.Sprint(stored) != "[A B C]" {
+		t.Fatalf("second retry: %v, %d left, stored %v", err, u.len(), stored)
+	}
+	for i := 0; i < maxUnstored; i++ {
+		u.add("x")
+	}
+	if u.add("one too many") {
+		t.Fatal("the memory for unstored PDUs is unbounded")
+	}
+}
