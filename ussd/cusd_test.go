@@ -82,6 +82,7 @@ func TestParseCUSD(t *testing.T) {
 		{"unquoted text, comma inside, no DCS", `+CUSD: 0,Balance:92,40r`, Reply{StatusDone, "Balance:92,40r", "Balance:92,40r", -1, DecodingText}},
 		{"closing quote lost", `+CUSD: 0,"Balance 1.00 r,15`, Reply{StatusDone, "Balance 1.00 r", "Balance 1.00 r", 15, DecodingText}},
 		{"DCS 16: GSM 7-bit after a language prefix", "+CUSD: 0,\"ru\rBalans 5 r\",16", Reply{StatusDone, "Balans 5 r", "ru\rBalans 5 r", 16, DecodingText}},
+		{"DCS 16 as packed hex (Huawei)", `+CUSD: 0,"F27A43186687DD73500C0603C95D",16`, Reply{StatusDone, "Balans 100 r.", "F27A43186687DD73500C0603C95D", 16, DecodingGSM7PackedHex}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

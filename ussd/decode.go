@@ -80,14 +80,16 @@ func decode(raw string, dcs int) (text, decoding string) {
 			best = c
 		}
 	}
+	text, decoding = strings.ToValidUTF8(raw, "\uFFFD"), DecodingText
 	if best.score >= minReadability {
-		return best.text, best.decoding
+		text, decoding = best.text, best.decoding
 	}
-	text = strings.ToValidUTF8(raw, "\uFFFD")
-	if dcs == dcsGSM7WithLanguage {
+	if dcs == dcsGSM7WithLanguage && decoding != DecodingUCS2Hex && decoding != DecodingUCS2HexLang {
+		// The "ru\r" prefix of DCS 16 comes with the GSM text, whether the
+		// modem passed it on as text or as hex.
 		text = stripGSM7Language(text)
 	}
-	return text, DecodingText
+	return text, decoding
 }
 
 type candidate struct {
