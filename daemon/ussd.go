@@ -225,7 +225,7 @@ func (d *Daemon) startUSSD(w http.ResponseWriter, r *http.Request) {
 		writeUSSDError(w, err)
 		return
 	}
-	if !d.profiles.Allowed(req.Code, d.cfg.USSD.Allow) {
+	if !d.profiles.Allowed(st.IMSI, req.Code, d.cfg.USSD.Allow) {
 		writeError(w, &apiError{Status: http.StatusForbidden, Code: "ussd_not_allowed",
 			Message: "this code is not an operator's balance or own-number code and not in ussd.allow", Field: "code"})
 		return
@@ -256,7 +256,7 @@ func (d *Daemon) replyUSSD(w http.ResponseWriter, r *http.Request) {
 	// "#"). Anything longer with * or # is what a modem sends as a new
 	// request when the network has dropped the menu meanwhile, so it must
 	// be a code this caller could have started with.
-	if len(req.Text) > 1 && strings.ContainsAny(req.Text, "*#") && !d.profiles.Allowed(req.Text, d.cfg.USSD.Allow) {
+	if len(req.Text) > 1 && strings.ContainsAny(req.Text, "*#") && !d.ussdAllowedInSession(r.Context(), r.PathValue("session_id"), req.Text) {
 		writeError(w, &apiError{Status: http.StatusForbidden, Code: "ussd_not_allowed",
 			Message: "a menu answer with * or # is sent as a new request if the menu has ended, so it must be an allowed code", Field: "text"})
 		return
@@ -273,6 +273,18 @@ func (d *Daemon) replyUSSD(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.exchangeInSession(w, r, st, u, req.Text)
+}
+
+// ussdAllowedInSession reports whether code is allowed on the SIM of the
+// session's modem; an unknown session allows only the configured codes.
+func (d *Daemon) ussdAllowedInSession(ctx context.Context, sessionID, code string) bool {
+	imsi := ""
+	if u, err := d.store.GetUSSDSession(ctx, sessionID); err == nil {
+		if st, err := d.modemStatus(u.ModemID); err == nil {
+			imsi = st.IMSI
+		}
+	}
+	return d.profiles.Allowed(imsi, code, d.cfg.USSD.Allow)
 }
 
 // exchangeInSession runs one exchange of a running session and leaves the

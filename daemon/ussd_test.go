@@ -207,6 +207,7 @@ func TestUSSDRequestsTheAPIRefuses(t *testing.T) {
 		field string
 	}{
 		{"/v1/modems/" + id + "/ussd", map[string]string{"code": "*123#"}, http.StatusForbidden, "code"},
+		{"/v1/modems/" + id + "/ussd", map[string]string{"code": "*105#"}, http.StatusForbidden, "code"}, // Tele2's, on an MTS SIM
 		{"/v1/modems/" + id + "/ussd", map[string]string{"code": `*100#",15;+CMGS`}, http.StatusBadRequest, "code"},
 		{"/v1/modems/" + id + "/ussd", map[string]string{"code": ""}, http.StatusBadRequest, "code"},
 		{"/v1/modems/" + id + "/ussd", map[string]string{"code": "*100#", "extra": "x"}, http.StatusBadRequest, "extra"},

@@ -128,18 +128,16 @@ func DefaultProfiles() []Profile {
 // Profiles finds the profile of a SIM. It is immutable after NewProfiles and
 // safe for concurrent use.
 type Profiles struct {
-	list    []Profile
-	byPLMN  map[string]int
-	allowed map[string]bool
+	list   []Profile
+	byPLMN map[string]int
 }
 
 // NewProfiles validates ps and compiles their patterns. Errors name the
 // profile and the field.
 func NewProfiles(ps []Profile) (*Profiles, error) {
 	p := &Profiles{
-		list:    make([]Profile, len(ps)),
-		byPLMN:  make(map[string]int),
-		allowed: make(map[string]bool),
+		list:   make([]Profile, len(ps)),
+		byPLMN: make(map[string]int),
 	}
 	for i, prof := range ps {
 		if err := prof.compile(); err != nil {
@@ -150,11 +148,6 @@ func NewProfiles(ps []Profile) (*Profiles, error) {
 				return nil, fmt.Errorf("ussd: profile %q: plmn %s already belongs to profile %q", prof.Name, plmn, ps[j].Name)
 			}
 			p.byPLMN[plmn] = i
-		}
-		for _, code := range []string{prof.BalanceCode, prof.OwnNumberCode} {
-			if code != "" {
-				p.allowed[code] = true
-			}
 		}
 		p.list[i] = prof.clone()
 	}
@@ -284,11 +277,17 @@ func (p Profile) clone() Profile {
 	return p
 }
 
-// Allowed reports whether code may be sent: it must pass ValidCode and be a
-// balance or own-number code of some profile, or one of extra, exactly.
-func (p *Profiles) Allowed(code string, extra []string) bool {
+// Allowed reports whether code may be sent through the SIM with imsi: it
+// must pass ValidCode and be the balance or own-number code of that SIM's
+// operator, or one of extra, exactly. Another operator's code means
+// something else, or nothing, on this network.
+func (p *Profiles) Allowed(imsi, code string, extra []string) bool {
 	if ValidCode(code) != nil {
 		return false
 	}
-	return p.allowed[code] || slices.Contains(extra, code)
+	if slices.Contains(extra, code) {
+		return true
+	}
+	prof, ok := p.ForIMSI(imsi)
+	return ok && (code == prof.BalanceCode || code == prof.OwnNumberCode)
 }

@@ -59,33 +59,39 @@ func TestAllowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const mts, megafon, beeline, tele2, yota = "250011234567890", "250021234567890", "250991234567890", "250201234567890", "250111234567890"
 	extra := []string{"*111*29#", "1", "bad\"code"}
 	tests := []struct {
-		code string
-		want bool
+		imsi, code string
+		want       bool
 	}{
-		{"*100#", true},
-		{"*102#", true},
-		{"*105#", true},
-		{"*111*0887#", true},
-		{"*205#", true},
-		{"*110*10#", true},
-		{"*201#", true},
-		{"*111*29#", true},
-		{"1", true},
-		{"*100", false},
-		{"*100##", false},
-		{" *100#", false},
-		{"*999#", false},
-		{"bad\"code", false}, // in extra, but could break the AT line
-		{"", false},
+		{mts, "*100#", true},
+		{mts, "*111*0887#", true},
+		{megafon, "*100#", true},
+		{megafon, "*205#", true},
+		{beeline, "*102#", true},
+		{beeline, "*110*10#", true},
+		{tele2, "*105#", true},
+		{tele2, "*201#", true},
+		{tele2, "*111*0887#", false}, // MTS's code means something else here
+		{mts, "*105#", false},
+		{yota, "*100#", false}, // no profile: only what the config allows
+		{"", "*100#", false},
+		{yota, "*111*29#", true},
+		{mts, "1", true},
+		{mts, "*100", false},
+		{mts, "*100##", false},
+		{mts, " *100#", false},
+		{mts, "*999#", false},
+		{mts, "bad\"code", false}, // in extra, but could break the AT line
+		{mts, "", false},
 	}
 	for _, tt := range tests {
-		if got := ps.Allowed(tt.code, extra); got != tt.want {
-			t.Errorf("Allowed(%q) = %v, want %v", tt.code, got, tt.want)
+		if got := ps.Allowed(tt.imsi, tt.code, extra); got != tt.want {
+			t.Errorf("Allowed(%s, %q) = %v, want %v", tt.imsi, tt.code, got, tt.want)
 		}
 	}
-	if ps.Allowed("1", nil) {
+	if ps.Allowed(mts, "1", nil) {
 		t.Error("menu answer allowed without being in extra")
 	}
 }
