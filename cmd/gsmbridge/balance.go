@@ -131,7 +131,7 @@ func addBalanceRow(t *table, b simBalance) {
 
 // directBalance asks a modem for its SIM's balance with no daemon running.
 func directBalance(ctx context.Context, port, procRoot, dialect string, reply time.Duration, stderr io.Writer) (simBalance, error) {
-	m, err := openDirect(ctx, port, procRoot, dialect, reply)
+	m, err := openDirect(ctx, port, procRoot, dialect, reply, stderr)
 	if err != nil {
 		return simBalance{}, err
 	}

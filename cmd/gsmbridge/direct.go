@@ -31,8 +31,8 @@ var errPortHeld = errors.New("port is in use")
 // openDirect opens path after making sure no other process holds it: the
 // kernel's exclusive flag does not stop root, and two programs on one AT
 // port steal each other's answers.
-func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeout time.Duration) (*directModem, error) {
-	if err := checkNotHeld(procRoot, path); err != nil {
+func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeout time.Duration, stderr io.Writer) (*directModem, error) {
+	if err := checkNotHeld(procRoot, path, stderr); err != nil {
 		return nil, err
 	}
 	p, err := hw.Open(path, hw.PortConfig{})
@@ -61,17 +61,25 @@ func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeou
 	return m, nil
 }
 
-func checkNotHeld(procRoot, path string) error {
+// checkNotHeld refuses a port another process holds. A modem program of
+// another user whose descriptors cannot be read (ModemManager as root, for a
+// field tester) is only warned about: it may well run for other modems, and
+// the exclusive open that follows still stops a gsmbridge daemon.
+func checkNotHeld(procRoot, path string, stderr io.Writer) error {
 	holders, err := hw.PortHolders(procRoot, path)
 	if err != nil {
 		return fmt.Errorf("checking who holds %s: %w", path, err)
 	}
-	if len(holders) == 0 {
-		return nil
+	var names []string
+	for _, h := range holders {
+		if h.Unverified {
+			fmt.Fprintf(stderr, "warning: %s: %s; if the answers look wrong, stop it or run as root\n", path, holderName(h))
+			continue
+		}
+		names = append(names, holderName(h))
 	}
-	names := make([]string, len(holders))
-	for i, h := range holders {
-		names[i] = holderName(h)
+	if len(names) == 0 {
+		return nil
 	}
 	return fmt.Errorf("%s: %w by %s; stop it first, or use the daemon's API (--modem) if it is gsmbridge", path, errPortHeld, strings.Join(names, ", "))
 }

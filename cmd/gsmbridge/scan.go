@@ -126,13 +126,17 @@ func probePort(ctx context.Context, r *scanRow, path, procRoot string) {
 	if err != nil {
 		r.Hints = append(r.Hints, "could not check who holds "+path+": "+err.Error())
 	}
-	if len(holders) > 0 {
-		var names []string
-		for _, h := range holders {
-			names = append(names, holderName(h))
-			r.Hints = append(r.Hints, holderHint(h, path))
-		}
-		r.Holder = strings.Join(names, ", ")
+	held := false
+	var names []string
+	for _, h := range holders {
+		names = append(names, holderName(h))
+		r.Hints = append(r.Hints, holderHint(h, path))
+		// A modem program of another user may run for other modems: the
+		// probe goes ahead, and the exclusive open says if it is this one.
+		held = held || !h.Unverified
+	}
+	r.Holder = strings.Join(names, ", ")
+	if held {
 		return
 	}
 	if err := unix.Access(path, unix.R_OK|unix.W_OK); err != nil {

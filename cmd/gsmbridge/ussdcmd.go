@@ -63,7 +63,7 @@ func ussdCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	lines := readLines(stdin)
 	defer lines.stop()
 	if *port != "" {
-		m, err := openDirect(ctx, *port, *procRoot, *dialect, *reply)
+		m, err := openDirect(ctx, *port, *procRoot, *dialect, *reply, stderr)
 		if err != nil {
 			return err
 		}
