@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/daemon/store"
@@ -137,7 +138,7 @@ func (o *owner) sweep(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup) 
 	if err := o.sweepMem(ctx, eng); err != nil {
 		return err
 	}
-	if rs.reportMem != "" && rs.reportMem != rs.mem {
+	if rs.reportMem != "" && rs.mem != "" && rs.reportMem != rs.mem {
 		if err := o.inMem(ctx, eng, rs, rs.reportMem, func() error { return o.sweepMem(ctx, eng) }); err != nil {
 			return err
 		}
@@ -173,8 +174,16 @@ func (o *owner) inMem(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup, 
 		return fmt.Errorf("select memory %s: %w", mem, err)
 	}
 	err := fn()
-	if _, rerr := eng.Exec(ctx, fmt.Sprintf(`AT+CPMS="%s"`, rs.mem)); rerr != nil && err == nil {
-		err = fmt.Errorf("select memory %s again: %w", rs.mem, rerr)
+	// Back to the chosen memory even when fn failed or ctx ended, naming all
+	// three: a modem left reading another memory would take the next
+	// +CMTI's slot from the wrong place.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, rerr := eng.Exec(rctx, fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, rs.mem, rs.mem, rs.mem)); rerr != nil {
+		o.log.Error("could not select the message memory again; the next sweep tries", "memory", rs.mem, "err", rerr)
+		if err == nil {
+			err = fmt.Errorf("select memory %s again: %w", rs.mem, rerr)
+		}
 	}
 	return err
 }
@@ -312,7 +321,10 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSe
 			if err != nil && !(errors.As(err, &cms) && cms.Code == 340) {
 				_, err = eng.Exec(ctx, "AT+CNMA")
 			}
-			reapply = err != nil
+			// A modem that refuses AT+CNMA outright would be set up again
+			// at every message; 340 and a timeout are what say the settings
+			// are not what we think.
+			reapply = errors.As(err, &cms) && cms.Code == 340 || errors.Is(err, atcmd.ErrTimeout)
 		}
 		if _, err := o.handlePDU(ctx, ind.PDU); err != nil {
 			// Acknowledged: the network will not send it again.

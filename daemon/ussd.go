@@ -83,6 +83,10 @@ func (d *Daemon) reapUSSD(ctx context.Context, tick time.Duration) {
 			return
 		case <-t.C:
 		}
+		// Paused lanes are noted before the store is read: a session
+		// claimed after the read pauses its lane after this note, and only
+		// noted lanes are resumed.
+		pausedBefore := d.sched.InSession()
 		live, err := d.store.LiveUSSDSessions(ctx)
 		if err != nil {
 			d.log.Error("list USSD sessions", "err", err)
@@ -99,7 +103,7 @@ func (d *Daemon) reapUSSD(ctx context.Context, tick time.Duration) {
 			}
 			inSession[u.ModemID] = true
 		}
-		for _, id := range d.sched.InSession() {
+		for _, id := range pausedBefore {
 			if !inSession[id] {
 				d.sched.SetUsable(id, true)
 			}

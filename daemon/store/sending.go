@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -136,7 +138,7 @@ func (s *Store) PartNotSent(ctx context.Context, id string, seq int, cause Error
 		m, err = transitionMessage(t, id, to, func(m *Message) {
 			m.Error = &cause
 			m.NextAttempt = retryAt
-			if to == Queued && sentParts == 0 {
+			if m.State == Queued && sentParts == 0 {
 				// Nothing of it went out: another SIM may take it.
 				m.ICCID, m.ModemID = "", ""
 			}
@@ -162,7 +164,17 @@ func (s *Store) PartUnknown(ctx context.Context, id string, seq int, cause Error
 func markUnknown(t *Tx, id string, seq int, cause ErrorInfo, atLeastOnce bool) (*Message, error) {
 	state, to := "unknown", Unknown
 	if atLeastOnce {
-		state, to = "pending", Queued
+		// Not for a payment whose confirmation was decided meanwhile: its
+		// SMS may have gone out, so it is unknown, and never sent again.
+		var decided bool
+		err := t.queryRow(`SELECT 1 FROM confirmations WHERE message_id=? AND state NOT IN (?,?)`,
+			id, ConfirmationQueued, ConfirmationSent).Scan(&decided)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		if !decided {
+			state, to = "pending", Queued
+		}
 	}
 	if _, err := t.exec("UPDATE message_parts SET state=?, sent_at=? WHERE message_id=? AND seq=? AND state='sending'",
 		state, ms(t.now), id, seq); err != nil {
