@@ -337,6 +337,34 @@ func TestTheRestOfALongReplyDecidesNothingMore(t *testing.T) {
 	}
 }
 
+// The first part of an assembled reply, sent again by the network with a
+// new timestamp, must not answer the payment that went out since.
+func TestAFirstPartSentAgainDecidesNothing(t *testing.T) {
+	s, clk := openClocked(t)
+	ctx := context.Background()
+	first, m1 := create(t, s, newConf("pay-1"))
+	sendThrough(t, s, m1, simA, 1)
+	part := func(seq int, text string) Received {
+		return Received{ICCID: simA, ModemID: "m", Sender: customer, Text: text, Encoding: "ucs2", Plain: true,
+			SCTS: clk.Now(), ConcatKey: customer + "|5", Seq: seq, Total: 2}
+	}
+	clk.Advance(time.Minute)
+	s.StoreReceived(ctx, part(1, "Да, подтверждаю "))
+	s.StoreReceived(ctx, part(2, "оплату"))
+	if got := getConf(t, s, first.ID); got.State != ConfirmationConfirmed {
+		t.Fatalf("first payment %s", got.State)
+	}
+	second, m2 := create(t, s, newConf("pay-2"))
+	sendThrough(t, s, m2, simA, 2)
+	clk.Advance(20 * time.Second)
+	if _, err := s.StoreReceived(ctx, part(1, "Да, подтверждаю ")); err != nil {
+		t.Fatal(err)
+	}
+	if got := getConf(t, s, second.ID); got.State != ConfirmationSent {
+		t.Fatalf("the next payment was decided by a part sent again: %s", got.State)
+	}
+}
+
 func TestFirstFinalStateWins(t *testing.T) {
 	s, clk := openClocked(t)
 	ctx := context.Background()

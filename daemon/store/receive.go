@@ -170,9 +170,6 @@ func (s *Store) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 			return err
 		}
 		ck := r.ConcatKey + "|" + r.ICCID
-		if again, err := partSeenLately(t, ck, r); err != nil || again {
-			return err
-		}
 		res, err = t.exec(`INSERT INTO inbox_parts (concat_key, seq, total, iccid, modem_id, sender, body, encoding, plain, scts, received_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(concat_key, seq) DO NOTHING`, ck, r.Seq, r.Total, r.ICCID, r.ModemID, r.Sender, r.Text, r.Encoding,
 			boolInt(r.Plain), ms(r.SCTS), ms(t.now))
@@ -182,8 +179,14 @@ func (s *Store) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 		// A part the table already holds (sent again by the network with
 		// another timestamp) has had its say.
 		if n, _ := res.RowsAffected(); n == 1 {
-			if err := confirmationOnFirstPart(t, r, ck); err != nil {
+			again, err := assembledLately(t, ck, r.Seq, r.Text)
+			if err != nil {
 				return err
+			}
+			if !again {
+				if err := confirmationOnFirstPart(t, r, ck); err != nil {
+					return err
+				}
 			}
 		}
 		var have int
@@ -199,28 +202,30 @@ func (s *Store) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 	return out, err
 }
 
-// partMemory is how long a part of a long message is remembered after it
-// arrived.
-const partMemory = 24 * time.Hour
+// assembledMemory is how long the parts of an assembled message are
+// remembered: the network sends a part again, newly stamped, within minutes
+// when it missed the acknowledgement.
+const assembledMemory = time.Hour
 
-// partSeenLately reports whether this part of a long message arrived before
-// within partMemory, whatever its timestamp, and remembers it. The network
-// sends a part again, newly stamped, when it missed the acknowledgement;
-// once its message is assembled the parts table no longer holds it, and it
-// would otherwise become a second, incomplete message.
-func partSeenLately(t *Tx, ck string, r Received) (bool, error) {
-	key := dedupKey("part", ck, fmt.Sprint(r.Seq), r.Text)
-	var seenAt int64
-	err := t.queryRow("SELECT created_at FROM inbox_seen WHERE key=?", key).Scan(&seenAt)
+func assembledKey(ck string, seq int, text string) string {
+	return dedupKey("assembled", ck, fmt.Sprint(seq), text)
+}
+
+// assembledLately reports whether this part belonged to a message assembled
+// within assembledMemory. Such a part, sent again after its message was
+// put together, decides no payment and is not flushed as a message of its
+// own; an automated sender's identical part in a new message that
+// completes is still a new message.
+func assembledLately(t *Tx, ck string, seq int, text string) (bool, error) {
+	var at int64
+	err := t.queryRow("SELECT created_at FROM inbox_seen WHERE key=?", assembledKey(ck, seq, text)).Scan(&at)
 	switch {
-	case err == nil && t.now.Sub(fromMS(seenAt)) < partMemory:
-		return true, nil
-	case err != nil && !errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
 		return false, err
 	}
-	_, err = t.exec(`INSERT INTO inbox_seen (key, created_at) VALUES (?, ?)
-		ON CONFLICT(key) DO UPDATE SET created_at=excluded.created_at`, key, ms(t.now))
-	return false, err
+	return t.now.Sub(fromMS(at)) < assembledMemory, nil
 }
 
 // FlushIncomplete stores, marked incomplete, every long message whose first
@@ -240,6 +245,15 @@ func (s *Store) FlushIncomplete(ctx context.Context, olderThan time.Time) ([]*In
 		}
 		rows.Close()
 		for _, k := range keys {
+			if stale, err := onlyAssembledParts(t, k); err != nil || stale {
+				if err != nil {
+					return err
+				}
+				if _, err := t.exec("DELETE FROM inbox_parts WHERE concat_key=?", k); err != nil {
+					return err
+				}
+				continue
+			}
 			m, err := assembleParts(t, k, false)
 			if err != nil {
 				return err
@@ -251,6 +265,36 @@ func (s *Store) FlushIncomplete(ctx context.Context, olderThan time.Time) ([]*In
 		return nil
 	})
 	return out, err
+}
+
+// onlyAssembledParts reports whether every part left under ck belonged to a
+// message assembled lately: parts the network sent again, not a message.
+func onlyAssembledParts(t *Tx, ck string) (bool, error) {
+	rows, err := t.query("SELECT seq, body FROM inbox_parts WHERE concat_key=?", ck)
+	if err != nil {
+		return false, err
+	}
+	type part struct {
+		seq  int
+		body string
+	}
+	var parts []part
+	for rows.Next() {
+		var p part
+		if err := rows.Scan(&p.seq, &p.body); err != nil {
+			rows.Close()
+			return false, err
+		}
+		parts = append(parts, p)
+	}
+	rows.Close()
+	for _, p := range parts {
+		again, err := assembledLately(t, ck, p.seq, p.body)
+		if err != nil || !again {
+			return false, err
+		}
+	}
+	return len(parts) > 0, nil
 }
 
 // gapMarker stands where a missing part of an incomplete message would be.
@@ -265,6 +309,7 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 	var b strings.Builder
 	next, plain := 1, true
 	first := ""
+	var seen []string // assembled keys of the parts
 	for rows.Next() {
 		var seq, total, pl int
 		var body, enc string
@@ -280,6 +325,7 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 			b.WriteString(gapMarker)
 		}
 		b.WriteString(body)
+		seen = append(seen, assembledKey(ck, seq, body))
 		next = seq + 1
 		plain = plain && pl != 0
 		if first == "" {
@@ -294,6 +340,14 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 	m, err := insertInbox(t, r, b.String(), complete, r.Total, dedupKey("concat", first), ck)
 	if err != nil {
 		return nil, err
+	}
+	if complete {
+		for _, key := range seen {
+			if _, err := t.exec(`INSERT INTO inbox_seen (key, created_at) VALUES (?, ?)
+				ON CONFLICT(key) DO UPDATE SET created_at=excluded.created_at`, key, ms(t.now)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	_, err = t.exec("DELETE FROM inbox_parts WHERE concat_key=?", ck)
 	return m, err
