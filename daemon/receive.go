@@ -242,15 +242,21 @@ func (o *owner) takeStored(ctx context.Context, eng *atcmd.Engine, idx int, pdu 
 // false for PDUs gsmbridge does not take (undecodable, or a SUBMIT someone
 // left in storage).
 func (o *owner) handlePDU(ctx context.Context, pdu string) (handled bool, err error) {
+	st := o.snapshot()
+	return o.handlePDUFrom(ctx, pdu, st.ICCID, st.ID)
+}
+
+// handlePDUFrom is handlePDU for a PDU that arrived through SIM iccid in
+// modem modemID, which may no longer be the ones in the slot.
+func (o *owner) handlePDUFrom(ctx context.Context, pdu, iccid, modemID string) (handled bool, err error) {
 	v, err := sms.DecodeAny(pdu)
 	if err != nil {
 		o.log.Warn("left an undecodable PDU in the modem's storage", "err", err)
 		return false, nil
 	}
-	st := o.snapshot()
 	switch x := v.(type) {
 	case *sms.Deliver:
-		r := store.Received{ICCID: st.ICCID, ModemID: st.ID, Sender: x.From, Text: x.Text, Encoding: string(x.Encoding),
+		r := store.Received{ICCID: iccid, ModemID: modemID, Sender: x.From, Text: x.Text, Encoding: string(x.Encoding),
 			Plain: x.PlainText, SCTS: x.SCTS}
 		if x.Concat != nil {
 			r.ConcatKey, r.Seq, r.Total = sms.ConcatKey(x), x.Concat.Seq, x.Concat.Total
@@ -261,7 +267,7 @@ func (o *owner) handlePDU(ctx context.Context, pdu string) (handled bool, err er
 		o.update(func(s *ModemStatus) { s.Received++ })
 		return true, nil
 	case *sms.StatusReport:
-		return true, o.d.recordReport(ctx, st.ICCID, x)
+		return true, o.d.recordReport(ctx, iccid, x)
 	}
 	return false, nil
 }
@@ -326,9 +332,10 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSe
 			// are not what we think.
 			reapply = errors.As(err, &cms) && cms.Code == 340 || errors.Is(err, atcmd.ErrTimeout)
 		}
-		if _, err := o.handlePDU(ctx, ind.PDU); err != nil {
+		st := o.snapshot()
+		if _, err := o.handlePDUFrom(ctx, ind.PDU, st.ICCID, st.ID); err != nil {
 			// Acknowledged: the network will not send it again.
-			if !o.unstored.add(ind.PDU) {
+			if !o.unstored.add(unstoredPDU{pdu: ind.PDU, iccid: st.ICCID, modemID: st.ID}) {
 				o.log.Error("could not store a directly delivered SMS, and too many wait in memory already: it is lost", "err", err)
 			} else {
 				o.log.Error("could not store a directly delivered SMS; kept in memory and retried", "err", err, "waiting", o.unstored.len())
@@ -373,13 +380,17 @@ func validMem(mem string) bool {
 // unstoredPDUs are PDUs a modem handed over directly (+CMT, +CDS) and that
 // were acknowledged, but that the store refused: the network will not send
 // them again, so the owner keeps them and retries until they are stored.
-type unstoredPDUs struct{ pdus []string }
+type unstoredPDUs struct{ pdus []unstoredPDU }
+
+// unstoredPDU remembers the SIM a PDU came through: by the retry another
+// SIM may be in the slot.
+type unstoredPDU struct{ pdu, iccid, modemID string }
 
 // maxUnstored bounds the memory a store that stays broken can take.
 const maxUnstored = 1000
 
 // add keeps pdu; false when too many wait already.
-func (u *unstoredPDUs) add(pdu string) bool {
+func (u *unstoredPDUs) add(pdu unstoredPDU) bool {
 	if len(u.pdus) >= maxUnstored {
 		return false
 	}
@@ -391,12 +402,12 @@ func (u *unstoredPDUs) len() int { return len(u.pdus) }
 
 // retry hands the PDUs to store in arrival order, stopping at the first
 // that fails (the store is likely still broken), and keeps the rest.
-func (u *unstoredPDUs) retry(store func(pdu string) error) error {
+func (u *unstoredPDUs) retry(store func(pdu unstoredPDU) error) error {
 	for len(u.pdus) > 0 {
 		if err := store(u.pdus[0]); err != nil {
 			return err
 		}
-		u.pdus[0] = ""
+		u.pdus[0] = unstoredPDU{}
 		u.pdus = u.pdus[1:]
 	}
 	u.pdus = nil
@@ -408,8 +419,8 @@ func (o *owner) retryUnstored(ctx context.Context) {
 	if o.unstored.len() == 0 {
 		return
 	}
-	err := o.unstored.retry(func(pdu string) error {
-		_, err := o.handlePDU(ctx, pdu)
+	err := o.unstored.retry(func(u unstoredPDU) error {
+		_, err := o.handlePDUFrom(ctx, u.pdu, u.iccid, u.modemID)
 		return err
 	})
 	if err != nil {
