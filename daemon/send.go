@@ -48,9 +48,16 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 			return sentAt, false, nil
 		}
 		if _, err := o.d.store.BeginPart(ctx, m.ID, p.Seq, sim.ICCID, modemID); err != nil {
-			if errors.Is(err, store.ErrExpired) {
+			switch {
+			case errors.Is(err, store.ErrExpired):
 				o.d.store.Expire(ctx, m.ID)
-			} else {
+			case errors.Is(err, store.ErrConflict):
+				// Changed in the store since it was queued here (a cancel
+				// notice called off with its payment's SMS, say): the store
+				// decides, and requeueLater takes it only if still queued.
+				log.Info("message changed since it was queued", "err", err)
+				o.requeueLater(ctx, m.ID)
+			default:
 				log.Error("begin part", "err", err)
 				o.requeueLater(ctx, m.ID)
 			}

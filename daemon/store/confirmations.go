@@ -68,6 +68,10 @@ const replyClockSkew = 2 * time.Minute
 // lookup.
 const confirmationRefPrefix = "confirmation:"
 
+// cancelNoticeRefPrefix marks the reference of a cancel notice, followed by
+// the confirmation's id.
+const cancelNoticeRefPrefix = "cancel-notice:"
+
 // Confirmation is a payment confirmation as stored and as the API shows it.
 type Confirmation struct {
 	ID               string            `json:"id"`
@@ -346,12 +350,25 @@ func confirmationOnMessage(t *Tx, m *Message) error {
 // the customer must not be asked about a payment that is off. The SMS
 // fails instead, saying why.
 func unlessConfirmationDecided(t *Tx, m *Message, set func(m *Message)) (MessageState, func(m *Message), error) {
+	var id string
 	var state ConfirmationState
-	err := t.queryRow("SELECT state FROM confirmations WHERE message_id=?", m.ID).Scan(&state)
+	err := t.queryRow("SELECT id, state FROM confirmations WHERE message_id=?", m.ID).Scan(&id, &state)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !state.Final() {
 		return Queued, set, nil
 	}
 	if err != nil {
+		return "", nil, err
+	}
+	// The customer never got it, so a cancel notice still waiting would
+	// tell them of a payment they never saw.
+	var notice string
+	err = t.queryRow("SELECT id FROM messages WHERE reference=? AND state=?", cancelNoticeRefPrefix+id, Queued).Scan(&notice)
+	switch {
+	case err == nil:
+		if _, err := transitionMessage(t, notice, Cancelled, nil); err != nil {
+			return "", nil, err
+		}
+	case !errors.Is(err, sql.ErrNoRows):
 		return "", nil, err
 	}
 	return Failed, func(m *Message) {
@@ -503,7 +520,7 @@ func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *Cance
 			return nil
 		}
 		noticeMsg = &Message{
-			ID: NewID("msg_", t.now), Reference: "cancel-notice:" + c.ID, To: c.Phone, Text: notice.Text,
+			ID: NewID("msg_", t.now), Reference: cancelNoticeRefPrefix + c.ID, To: c.Phone, Text: notice.Text,
 			Encoding: notice.Encoding, Parts: 1, ICCID: c.ICCID, State: Queued, Seq: 1,
 			CreatedAt: t.now, ExpiresAt: t.now.Add(notice.TTL), UpdatedAt: t.now,
 		}

@@ -449,7 +449,7 @@ func TestCancelThroughTheAPI(t *testing.T) {
 			t.Fatalf("queue %+v", queue)
 		}
 	})
-	t.Run("being sent: a notice goes, and the SMS is never retried", func(t *testing.T) {
+	t.Run("being sent: the SMS is never retried; the notice goes if it may have been read", func(t *testing.T) {
 		for how, want := range map[string]MessageState{
 			"send failed before the PDU": Failed,  // it never went out
 			"at-least-once restart":      Unknown, // it may have gone out
@@ -476,8 +476,13 @@ func TestCancelThroughTheAPI(t *testing.T) {
 				if err != nil || after.State != want || after.Error == nil || want == Failed && after.Error.Code != "confirmation_cancelled" {
 					t.Fatalf("the SMS of a cancelled payment after its send: %v %+v, want %s", err, after, want)
 				}
+				// The notice goes only if the SMS may have reached the customer.
 				queue, _ := s.Queue(ctx)
-				if len(queue) != 1 || queue[0].ID != noticeMsg.ID {
+				notice, _ := s.GetMessage(ctx, noticeMsg.ID)
+				if want == Failed && (len(queue) != 0 || notice.State != Cancelled) {
+					t.Fatalf("queue %+v, notice %s; want the notice cancelled", queue, notice.State)
+				}
+				if want == Unknown && (len(queue) != 1 || queue[0].ID != noticeMsg.ID) {
 					t.Fatalf("queue %+v, want only the notice", queue)
 				}
 				if final := getConf(t, s, c.ID); final.State != ConfirmationCancelled || final.Version != 2 {
