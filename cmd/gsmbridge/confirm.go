@@ -84,34 +84,14 @@ func runConfirm(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *wait {
 		c.timeout = max(c.timeout, confirmLongPoll+10*time.Second)
 	}
-	var conf confirmation
-	data, err := c.doJSON(ctx, request{method: http.MethodPost, path: "/v1/confirmations", body: req}, &conf)
-	if err != nil {
-		return err
-	}
+	follow := waitForConfirmation
 	if !*wait {
-		if cf.json {
-			_, err = stdout.Write(data)
-			return err
-		}
-		fmt.Fprintln(stdout, describeConfirmation(conf))
-		return nil
+		follow = nil
 	}
-	if !cf.json {
-		fmt.Fprintln(stdout, describeConfirmation(conf))
-	}
-	conf, data, err = waitForConfirmation(ctx, c, conf, func(conf confirmation) {
-		if !cf.json {
-			fmt.Fprintln(stdout, describeConfirmation(conf))
-		}
-	})
-	if err != nil {
+	conf, err := postAndFollow(ctx, c, request{method: http.MethodPost, path: "/v1/confirmations", body: req},
+		cf.json, stdout, describeConfirmation, follow)
+	if err != nil || !*wait {
 		return err
-	}
-	if cf.json {
-		if _, err := stdout.Write(data); err != nil {
-			return err
-		}
 	}
 	if conf.State != "confirmed" {
 		return fmt.Errorf("payment %s not confirmed: %s", conf.ID, withReason(conf))

@@ -72,36 +72,44 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *idemKey != "" {
 		r.header = http.Header{"Idempotency-Key": {*idemKey}}
 	}
-	var m message
-	data, err := c.doJSON(ctx, r, &m)
-	if err != nil {
-		return err
+	follow := func(ctx context.Context, c *apiClient, m message, changed func(message)) (message, []byte, error) {
+		return waitForMessage(ctx, c, m, req.Report, changed)
 	}
 	if !*wait {
-		if cf.json {
-			_, err = stdout.Write(data)
-			return err
-		}
-		fmt.Fprintln(stdout, describeMessage(m))
-		return nil
+		follow = nil
 	}
-	if !cf.json {
-		fmt.Fprintln(stdout, describeMessage(m))
-	}
-	final, data, err := waitForMessage(ctx, c, m, req.Report, func(m message) {
-		if !cf.json {
-			fmt.Fprintln(stdout, describeMessage(m))
-		}
-	})
-	if err != nil {
+	final, err := postAndFollow(ctx, c, r, cf.json, stdout, describeMessage, follow)
+	if err != nil || !*wait {
 		return err
 	}
-	if cf.json {
-		if _, err := stdout.Write(data); err != nil {
-			return err
+	return outcomeError(final, req.Report)
+}
+
+// postAndFollow posts r and prints the object the daemon answers, one line
+// per state for people or its JSON. With follow it then follows the object
+// until follow returns, printing each change; JSON shows the last answer.
+func postAndFollow[T any](ctx context.Context, c *apiClient, r request, asJSON bool, stdout io.Writer, describe func(T) string,
+	follow func(context.Context, *apiClient, T, func(T)) (T, []byte, error)) (T, error) {
+	var v T
+	data, err := c.doJSON(ctx, r, &v)
+	if err != nil {
+		return v, err
+	}
+	show := func(v T) {
+		if !asJSON {
+			fmt.Fprintln(stdout, describe(v))
 		}
 	}
-	return outcomeError(final, req.Report)
+	show(v)
+	if follow != nil {
+		if v, data, err = follow(ctx, c, v, show); err != nil {
+			return v, err
+		}
+	}
+	if asJSON {
+		_, err = stdout.Write(data)
+	}
+	return v, err
 }
 
 func describeMessage(m message) string {
