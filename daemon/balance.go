@@ -59,15 +59,8 @@ func maskICCID(iccid string) string {
 // keeps its slot; slots live in the store, so restarts move nothing. A due
 // SIM whose modem holds a session is checked at a later look.
 func (d *Daemon) scheduleBalances(ctx context.Context, tick time.Duration) {
-	t := time.NewTicker(tick)
-	defer t.Stop()
 	watched := map[string]bool{}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	onTicks(ctx, tick, func() {
 		for _, m := range d.Modems() {
 			if m.State != StateReady || m.ICCID == "" || watched[m.ICCID] {
 				continue
@@ -84,7 +77,7 @@ func (d *Daemon) scheduleBalances(ctx context.Context, tick time.Duration) {
 		due, err := d.store.BalanceChecksDue(ctx, d.now())
 		if err != nil {
 			d.log.Error("balance schedule", "err", err)
-			continue
+			return
 		}
 		for _, iccid := range due {
 			if ctx.Err() != nil {
@@ -107,7 +100,7 @@ func (d *Daemon) scheduleBalances(ctx context.Context, tick time.Duration) {
 				d.log.Error("schedule balance check", "err", err)
 			}
 		}
-	}
+	})
 }
 
 func staggerOffset(iccid string, window time.Duration) time.Duration {

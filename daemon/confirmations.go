@@ -350,20 +350,13 @@ func (d *Daemon) runConfirmations(ctx context.Context) {
 		d.log.Error("confirmations: read the event log", "err", err)
 	}
 	d.sched.Poke()
-	tick := time.NewTicker(confirmationTick)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	onTicks(ctx, confirmationTick, func() {
 		next, decided, err := d.store.ConfirmationsDecidedSince(ctx, cursor)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Error("confirmations: read the event log", "err", err)
 			}
-			continue
+			return
 		}
 		if decided {
 			d.observeReplies(ctx, cursor, next)
@@ -375,7 +368,7 @@ func (d *Daemon) runConfirmations(ctx context.Context) {
 		if decided {
 			d.sched.Poke()
 		}
-	}
+	})
 }
 
 // expireConfirmations applies the expiry rule and reports whether it

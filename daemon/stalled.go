@@ -13,19 +13,11 @@ import (
 // switched off by a missed acknowledgement or a reboot, a full SIM) and that
 // no error ever reports.
 func (d *Daemon) runStalledCheck(ctx context.Context) {
-	every := min(d.cfg.Receive.StalledAfter/4, time.Minute)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	onTicks(ctx, min(d.cfg.Receive.StalledAfter/4, time.Minute), func() {
 		stalled, flagged, err := d.store.StalledSIMs(ctx, d.now(), d.cfg.Receive.StalledAfter)
 		if err != nil {
 			d.log.Error("stalled-receiving check", "err", err)
-			continue
+			return
 		}
 		for _, iccid := range stalled {
 			if !slices.Contains(flagged, iccid) {
@@ -38,7 +30,7 @@ func (d *Daemon) runStalledCheck(ctx context.Context) {
 				d.store.SetReceiveStalled(ctx, iccid, false)
 			}
 		}
-	}
+	})
 }
 
 // runIncompleteFlush stores, marked incomplete, the long messages whose
@@ -46,22 +38,14 @@ func (d *Daemon) runStalledCheck(ctx context.Context) {
 // half is still a reply, and it must not wait forever for a part the network
 // lost.
 func (d *Daemon) runIncompleteFlush(ctx context.Context) {
-	every := min(d.cfg.Receive.IncompleteAfter/4, time.Minute)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	onTicks(ctx, min(d.cfg.Receive.IncompleteAfter/4, time.Minute), func() {
 		msgs, err := d.store.FlushIncomplete(ctx, d.now().Add(-d.cfg.Receive.IncompleteAfter))
 		if err != nil {
 			d.log.Error("flush incomplete messages", "err", err)
-			continue
+			return
 		}
 		for _, m := range msgs {
 			d.log.Warn("stored a long message with parts missing", "inbox", m.ID, "from", sms.MaskNumber(m.Sender), "parts", m.Parts)
 		}
-	}
+	})
 }

@@ -75,14 +75,7 @@ func ussdTick(sessionTimeout time.Duration) time.Duration {
 // store each tick undoes a pause set from a list read just before a
 // session closed, which would otherwise hold the lane for good.
 func (d *Daemon) reapUSSD(ctx context.Context, tick time.Duration) {
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	onTicks(ctx, tick, func() {
 		// Paused lanes are noted before the store is read: a session
 		// claimed after the read pauses its lane after this note, and only
 		// noted lanes are resumed.
@@ -90,7 +83,7 @@ func (d *Daemon) reapUSSD(ctx context.Context, tick time.Duration) {
 		live, err := d.store.LiveUSSDSessions(ctx)
 		if err != nil {
 			d.log.Error("list USSD sessions", "err", err)
-			continue
+			return
 		}
 		inSession := map[string]bool{}
 		for _, u := range live {
@@ -111,7 +104,7 @@ func (d *Daemon) reapUSSD(ctx context.Context, tick time.Duration) {
 		for id := range inSession {
 			d.sched.SetUsable(id, false)
 		}
-	}
+	})
 }
 
 // closeSession ends a live session: the record first (so no answer slips in),

@@ -318,6 +318,20 @@ func (d *Daemon) deliverOne(ctx context.Context, ep *webhookEndpoint, c store.We
 }
 
 // sleepCtx waits for d or until ctx ends; it reports whether d passed.
+// onTicks runs fn every d, the first time after d, until ctx ends.
+func onTicks(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
+}
+
 func sleepCtx(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
