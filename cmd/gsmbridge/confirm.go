@@ -155,8 +155,8 @@ func runConfirmations(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if len(pos) != 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	if err := noArgs(pos); err != nil {
+		return err
 	}
 	q, err := listingQuery(*state, confirmationStates, *limit, *since)
 	if err != nil {
