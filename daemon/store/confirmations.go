@@ -350,14 +350,12 @@ func confirmationOnMessage(t *Tx, m *Message) error {
 // the customer must not be asked about a payment that is off. The SMS
 // fails instead, saying why.
 func unlessConfirmationDecided(t *Tx, m *Message, set func(m *Message)) (MessageState, func(m *Message), error) {
-	var id string
-	var state ConfirmationState
-	err := t.queryRow("SELECT id, state FROM confirmations WHERE message_id=?", m.ID).Scan(&id, &state)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && !state.Final() {
-		return Queued, set, nil
-	}
+	id, state, err := confirmationOf(t, m.ID)
 	if err != nil {
 		return "", nil, err
+	}
+	if !state.Final() {
+		return Queued, set, nil
 	}
 	// The customer never got it, so a cancel notice still waiting would
 	// tell them of a payment they never saw.
@@ -379,6 +377,18 @@ func unlessConfirmationDecided(t *Tx, m *Message, set func(m *Message)) (Message
 		m.Error = &ErrorInfo{Code: "confirmation_" + string(state),
 			Message: "its payment confirmation became " + string(state) + " while this SMS was being sent; it is not sent again"}
 	}, nil
+}
+
+// confirmationOf returns the id and state of the confirmation whose SMS is
+// message messageID; "" for another message.
+func confirmationOf(t *Tx, messageID string) (string, ConfirmationState, error) {
+	var id string
+	var state ConfirmationState
+	err := t.queryRow("SELECT id, state FROM confirmations WHERE message_id=?", messageID).Scan(&id, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	return id, state, err
 }
 
 func errorSuffix(e *ErrorInfo) string {

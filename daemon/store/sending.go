@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -166,13 +164,11 @@ func markUnknown(t *Tx, id string, seq int, cause ErrorInfo, atLeastOnce bool) (
 	if atLeastOnce {
 		// Not for a payment whose confirmation was decided meanwhile: its
 		// SMS may have gone out, so it is unknown, and never sent again.
-		var decided bool
-		err := t.queryRow(`SELECT 1 FROM confirmations WHERE message_id=? AND state NOT IN (?,?)`,
-			id, ConfirmationQueued, ConfirmationSent).Scan(&decided)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		_, decided, err := confirmationOf(t, id)
+		if err != nil {
 			return nil, err
 		}
-		if !decided {
+		if !decided.Final() {
 			state, to = "pending", Queued
 		}
 	}
