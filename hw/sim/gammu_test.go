@@ -77,9 +77,15 @@ func TestGammu(t *testing.T) {
 		n := newTestNetwork(t, NetworkOptions{Clock: ScaledClock(time.Now(), 10)})
 		n.AddPhone("+79161110001", PhoneRule{Never: true})
 		// gammu works in real time and waits for a quiet line before each
-		// command, so Huawei's noise keeps a real pace here: a status line
-		// every second.
-		m := addModem(t, n, ModemConfig{Dialect: tt.dialect, PLMN: tt.plmn})
+		// command, so Huawei's noise keeps a real pace here: a burst of
+		// status lines every 5 s, as a real E173 sends them. At the
+		// dialect's 10 s of scaled time (1 s real) a busy machine left
+		// gammu no quiet moment to identify the modem within a minute.
+		mc := ModemConfig{Dialect: tt.dialect, PLMN: tt.plmn}
+		if tt.dialect == Huawei {
+			mc.NoisePeriod = 50 * time.Second
+		}
+		m := addModem(t, n, mc)
 		dir := t.TempDir()
 		wg.Go(func() {
 			if err := gammuSession(dir, gammu, n, m, tt.code, tt.balance, long); err != nil {
