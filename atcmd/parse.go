@@ -285,7 +285,8 @@ var textStat = map[string]int{"REC UNREAD": 0, "REC READ": 1, "STO UNSENT": 2, "
 // ParseCMGL parses the information lines of AT+CMGL: each
 // "+CMGL: <idx>,<stat>,[<alpha>],<len>" header followed by its PDU line.
 // Headers without the alpha field are accepted; lines that belong to no
-// header are ignored.
+// header are ignored; a PDU line cut by an unsolicited line is joined again
+// (see pduAfter).
 func ParseCMGL(lines []string) ([]StoredMessage, error) {
 	var out []StoredMessage
 	for i := 0; i < len(lines); i++ {
@@ -303,18 +304,18 @@ func ParseCMGL(lines []string) ([]StoredMessage, error) {
 			return nil, err
 		}
 		m.Index = idx
-		if i+1 < len(lines) && !isHeader(lines[i+1], "+CMGL") {
-			i++
-			m.PDU = strings.TrimSpace(lines[i])
-		}
+		var used int
+		m.PDU, used = pduAfter(lines[i+1:], m.Length, "+CMGL")
+		i += used
 		out = append(out, m)
 	}
 	return out, nil
 }
 
 // ParseCMGR parses the information lines of AT+CMGR: "+CMGR: <stat>,[<alpha>],<len>"
-// and the PDU line. found is false for an empty slot answered with a bare
-// OK (Huawei); others answer +CMS ERROR: 321, which Exec already returns.
+// and the PDU line, joined again when an unsolicited line cut it. found is
+// false for an empty slot answered with a bare OK (Huawei); others answer
+// +CMS ERROR: 321, which Exec already returns.
 func ParseCMGR(lines []string) (m StoredMessage, found bool, err error) {
 	for i, l := range lines {
 		b, err := body(l, "+CMGR")
@@ -330,9 +331,7 @@ func ParseCMGR(lines []string) (m StoredMessage, found bool, err error) {
 			return StoredMessage{}, false, err
 		}
 		m.Index = -1
-		if i+1 < len(lines) {
-			m.PDU = strings.TrimSpace(lines[i+1])
-		}
+		m.PDU, _ = pduAfter(lines[i+1:], m.Length, "+CMGR")
 		return m, true, nil
 	}
 	return StoredMessage{}, false, nil

@@ -36,6 +36,9 @@ type traceDir struct {
 	// payloadNext: the previous line was a header whose next line is a PDU
 	// or message text.
 	payloadNext bool
+	// inPayload: a PDU line was just masked; hex lines after it, with only
+	// unsolicited lines between, are the rest of a PDU line those cut.
+	inPayload bool
 	// dataNext: a two-step command was written, so the next write after the
 	// prompt is message data.
 	dataNext bool
@@ -87,10 +90,18 @@ func (d *traceDir) mask(tok token) string {
 		return fmt.Sprintf("<payload %d chars>^Z", len(line)-1)
 	}
 	if d.payloadNext {
-		d.payloadNext = false
+		d.payloadNext, d.inPayload = false, true
 		return fmt.Sprintf("<payload %d chars>", len(line))
 	}
 	name := strings.ToUpper(lineName(line))
+	if d.inPayload {
+		switch {
+		case isHex(line):
+			return fmt.Sprintf("<payload %d chars>", len(line))
+		case !isURCName(name, nil):
+			d.inPayload = false
+		}
+	}
 	for _, h := range payloadHeaders {
 		if name == h {
 			d.payloadNext = true

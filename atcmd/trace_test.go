@@ -44,7 +44,8 @@ func TestTraceMasksSecrets(t *testing.T) {
 	modem := "\r\n+CMT: \"\",24\r\n07919761989901F0040B919761234567F7000012\r\n" +
 		"\r\n+CUSD: 0,\"Balance 151,25 rub. Call +79161234567\",15\r\n" +
 		"\r\n> " + pdu + "\x1a\r\n+CMGS: 12\r\n\r\nOK\r\n" +
-		"\r\n+CLIP: \"+79161234567\",145\r\n"
+		"\r\n+CLIP: \"+79161234567\",145\r\n" +
+		"\r\n+CMGR: 0,,24\r\n07919761989901F0\r\n^RSSI:15\r\n040B919761234567F7000012\r\n\r\nOK\r\n"
 	var logBuf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rw := &scriptedRW{r: strings.NewReader(modem)}
@@ -58,13 +59,14 @@ func TestTraceMasksSecrets(t *testing.T) {
 		}
 	}
 	out := logBuf.String()
-	for _, secret := range []string{"79161234567", "Balance", "*100#", "07919761989901", pdu[:20]} {
+	for _, secret := range []string{"79161234567", "Balance", "*100#", "07919761989901", pdu[:20], "040B9197"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("trace leaks %q:\n%s", secret, out)
 		}
 	}
 	for _, want := range []string{`line="+CMT: \"\",24"`, `line="<payload 40 chars>"`, `+CUSD: 0,\"<37 chars>\",15`,
 		`line="<payload 48 chars>^Z"`, `line="+CMGS: 12"`, `+CLIP: \"+7916***67\",145`,
+		`line="<payload 16 chars>"`, `line=^RSSI:15`, `line="<payload 24 chars>"`,
 		`dir=> line="AT+CMGS=23"`, `dir=> line="<data 48 bytes>^Z"`, `dir=> line=<ESC>`, `AT+CUSD=1,\"<5 chars>\",15`, "dir=> line=AT+CSCS?\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("trace lacks %s:\n%s", want, out)
