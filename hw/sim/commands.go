@@ -31,8 +31,8 @@ func init() {
 		"+CFUN": (*Modem).cmdCFUN, "+CSCS": (*Modem).cmdCSCS, "+CMEE": (*Modem).cmdCMEE,
 		"^ICCID": (*Modem).cmdICCID, "+CCID": (*Modem).cmdICCID, "+QCCID": (*Modem).cmdICCID,
 		"+CRSM": (*Modem).cmdCRSM, "^CURC": (*Modem).cmdCURC, "^USSDMODE": (*Modem).cmdUSSDMode,
-		"^PORTSEL": (*Modem).cmdPortSel,
-		"+CMGF":    (*Modem).cmdCMGF, "+CSMS": (*Modem).cmdCSMS, "+CPMS": (*Modem).cmdCPMS,
+		"^PORTSEL": (*Modem).cmdPortSel, "+QINDCFG": (*Modem).cmdQINDCFG,
+		"+CMGF": (*Modem).cmdCMGF, "+CSMS": (*Modem).cmdCSMS, "+CPMS": (*Modem).cmdCPMS,
 		"+CNMI": (*Modem).cmdCNMI, "+CMGS": (*Modem).cmdCMGS, "+CMGR": (*Modem).cmdCMGR,
 		"+CMGL": (*Modem).cmdCMGL, "+CMGD": (*Modem).cmdCMGD, "+CNMA": (*Modem).cmdCNMA,
 		"+CUSD": (*Modem).cmdCUSD,
@@ -465,7 +465,36 @@ func (m *Modem) cmdCRSM(c command) response {
 	return ok("+CRSM: 106,130")
 }
 
-func (m *Modem) cmdCURC(c command) response { return m.huaweiSwitch(c, "^CURC", &m.st.curc) }
+func (m *Modem) cmdCURC(c command) response { return m.huaweiSwitch(c, "^CURC", &m.st.reports) }
+
+// cmdQINDCFG switches Quectel's unsolicited reports by type; only "csq" (the
+// periodic signal report) is modelled, other types are accepted and read 0.
+// A third argument (save to NVRAM) is accepted and changes nothing here.
+func (m *Modem) cmdQINDCFG(c command) response {
+	if m.cfg.Dialect != Quectel {
+		return fail("ERROR")
+	}
+	if c.op == 't' {
+		return ok(`+QINDCFG: "all",(0,1),(0,1)`, `+QINDCFG: "csq",(0,1),(0,1)`)
+	}
+	typ := strings.ToLower(c.str(0))
+	if c.op != '=' || typ == "" {
+		return fail(m.cme(50))
+	}
+	v := new(int)
+	if typ == "csq" {
+		v = &m.st.reports
+	}
+	if len(c.args) == 1 {
+		return ok(fmt.Sprintf(`+QINDCFG: "%s",%d`, typ, *v))
+	}
+	n, good := c.num(1)
+	if !good || n < 0 || n > 1 {
+		return fail(m.cme(50))
+	}
+	*v = n
+	return ok()
+}
 
 func (m *Modem) cmdUSSDMode(c command) response {
 	return m.huaweiSwitch(c, "^USSDMODE", &m.st.ussdMode)

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -56,6 +57,43 @@ func (m *Modem) FailSends(n int, cms int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.failSend.n, m.failSend.cms = n, cms
+}
+
+// CutPDULines makes the next n PDU lines that +CMGR and +CMGL show arrive
+// cut in two after at hex digits by one of the dialect's status lines
+// (Huawei: ^RSSI), as firmware does when a periodic report falls due in the
+// middle of an answer. It applies whatever AT^CURC says, so tests can cut a
+// line deterministically.
+func (m *Modem) CutPDULines(n, at int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cutPDU.n, m.cutPDU.at = n, at
+}
+
+// GarblePDULines makes the next n PDU lines that +CMGR and +CMGL show lose
+// one hex digit in the middle, as an overrun UART loses a byte: no host can
+// decode them. The stored message is intact.
+func (m *Modem) GarblePDULines(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.garbled = n
+}
+
+// pduLine shows a stored message's PDU as +CMGR and +CMGL do, with the
+// faults asked for. Called with m.mu held.
+func (m *Modem) pduLine(msg *storedMsg) string {
+	line := strings.ToUpper(hex.EncodeToString(msg.pdu))
+	if m.garbled > 0 && len(line) > 2 {
+		m.garbled--
+		mid := len(line) / 2
+		line = line[:mid] + line[mid+1:]
+	}
+	if m.cutPDU.n > 0 && len(line) > 1 {
+		m.cutPDU.n--
+		at := min(max(m.cutPDU.at, 1), len(line)-1)
+		line = line[:at] + "\r\n" + m.noiseLine(0) + "\r\n" + line[at:]
+	}
+	return line
 }
 
 // FailCommand makes the next n commands starting with prefix answer final
@@ -227,7 +265,7 @@ func (m *Modem) noiseLoop(done <-chan struct{}, period time.Duration) {
 		case <-m.n.clock.After(period):
 		}
 		m.mu.Lock()
-		if m.st.curc == 1 {
+		if m.st.reports == 1 {
 			m.urc(m.noiseLine(i))
 		}
 		m.mu.Unlock()

@@ -133,3 +133,57 @@ func TestSIMSwap(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A PDU line cut by a status line arrives as the modem would send it: the
+// status line framed by CR LF between two pieces of hex, once per fault; a
+// garbled one lacks a digit. Both leave the stored message as it was.
+func TestPDULineFaults(t *testing.T) {
+	for _, cmd := range []string{"AT+CMGR=0", "AT+CMGL=4"} {
+		t.Run(cmd, func(t *testing.T) {
+			n := newTestNetwork(t, NetworkOptions{})
+			m := addModem(t, n, ModemConfig{Dialect: Huawei, NoisePeriod: -1})
+			c := ready(t, m)
+			c.mustOK("AT+CMGF=0")
+			c.mustOK("AT^CURC=0") // the fault applies whatever the firmware was told
+			if err := n.SendFromPhone("+79990000001", m.Config().MSISDN, "cut me"); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "stored", func() bool { return m.Stored("SM") == 1 })
+			c.mustOK(cmd) // marks it read, as its header shows from now on
+			whole := c.mustOK(cmd)
+			if len(whole) != 2 {
+				t.Fatalf("%s: %q", cmd, whole)
+			}
+			pdu := whole[1]
+
+			m.CutPDULines(1, 10)
+			want := "\r\n" + whole[0] + "\r\n" + pdu[:10] + "\r\n^RSSI:17\r\n" + pdu[10:] + "\r\n\r\nOK\r\n"
+			if got := c.cmd(cmd); got != want {
+				t.Errorf("cut: got %q, want %q", got, want)
+			}
+			m.GarblePDULines(1)
+			mid := len(pdu) / 2
+			if got := c.mustOK(cmd); !slices.Equal(got, []string{whole[0], pdu[:mid] + pdu[mid+1:]}) {
+				t.Errorf("garbled: got %q", got)
+			}
+			if got := c.mustOK(cmd); !slices.Equal(got, whole) {
+				t.Errorf("after the faults: got %q, want %q", got, whole)
+			}
+		})
+	}
+}
+
+func TestQuectelSignalReportsFollowQINDCFG(t *testing.T) {
+	n := newTestNetwork(t, NetworkOptions{})
+	m := addModem(t, n, ModemConfig{Dialect: Quectel, NoisePeriod: time.Second})
+	c := ready(t, m)
+	c.expect("\r\n+QIND: \"csq\",17,99\r\n")
+	c.mustOK(`AT+QINDCFG="csq",0,0`)
+	if got := c.mustOK(`AT+QINDCFG="csq"`); !slices.Equal(got, []string{`+QINDCFG: "csq",0`}) {
+		t.Errorf("got %q", got)
+	}
+	c.quiet(30 * time.Millisecond) // three noise periods of virtual time
+	if got := c.cmd("AT^CURC=0"); got != "\r\nERROR\r\n" {
+		t.Errorf("Huawei's switch on a Quectel: %q", got)
+	}
+}

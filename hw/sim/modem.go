@@ -87,6 +87,8 @@ type Modem struct {
 	commands map[string]int // every command line received, as typed
 	cnmiShow string         // AT+CNMI? answer regardless of the setting; "" = the setting
 	failSend struct{ n, cms int }
+	cutPDU   struct{ n, at int } // PDU lines to cut by a status line, and where
+	garbled  int                 // PDU lines to show with a digit lost
 	failCmds []commandFault
 	ussdFail []USSDFault
 	hungTill time.Time
@@ -129,13 +131,13 @@ type settings struct {
 	cgreg      int
 	cereg      int
 	copsFormat int
-	curc       int
+	reports    int // periodic status lines: Huawei AT^CURC, Quectel AT+QINDCFG="csq"
 	ussdMode   int
 	portSel    int
 }
 
 func (m *Modem) defaultSettings() settings {
-	s := settings{echo: true, cscs: "GSM", curc: 1}
+	s := settings{echo: true, cscs: "GSM", reports: 1}
 	if m.cfg.Dialect == SIMCom || m.cfg.Dialect == Quectel {
 		s.cnmi = [5]int{2, 1, 0, 0, 0}
 	}

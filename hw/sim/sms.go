@@ -261,7 +261,7 @@ func (m *Modem) cmdCMGR(c command) response {
 		}
 		return fail(m.cms(321))
 	}
-	lines := []string{fmt.Sprintf("+CMGR: %d,,%d", msg.stat, msg.tpduLen), strings.ToUpper(hex.EncodeToString(msg.pdu))}
+	lines := []string{fmt.Sprintf("+CMGR: %d,,%d", msg.stat, msg.tpduLen), m.pduLine(msg)}
 	if msg.stat == statRecUnread {
 		msg.stat = statRecRead
 	}
@@ -285,8 +285,7 @@ func (m *Modem) cmdCMGL(c command) response {
 		if msg == nil || (want != 4 && msg.stat != want) {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("+CMGL: %d,%d,,%d", i+s.first, msg.stat, msg.tpduLen),
-			strings.ToUpper(hex.EncodeToString(msg.pdu)))
+		lines = append(lines, fmt.Sprintf("+CMGL: %d,%d,,%d", i+s.first, msg.stat, msg.tpduLen), m.pduLine(msg))
 		if msg.stat == statRecUnread {
 			msg.stat = statRecRead
 		}
