@@ -181,6 +181,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 	if err != nil {
 		return err
 	}
+	o.quietReports(ctx, eng)
 	rs, err := o.setupReceive(ctx, eng)
 	if err != nil {
 		return err

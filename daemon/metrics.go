@@ -64,6 +64,7 @@ type metrics struct {
 	ussdDuration prometheus.Histogram
 	replyLatency prometheus.Histogram
 	webhooks     *prometheus.CounterVec
+	undecodable  *prometheus.CounterVec
 }
 
 func newMetrics(d *Daemon) *metrics {
@@ -109,6 +110,10 @@ func newMetrics(d *Daemon) *metrics {
 			Namespace: namespace, Name: "webhook_deliveries_total",
 			Help: "Webhook delivery attempts by result (delivered, failed, dead_letter).",
 		}, []string{"result"}),
+		undecodable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "modem_undecodable_pdus_total",
+			Help: "PDUs left in a modem's storage because two reads could not decode them; each waits for a person.",
+		}, []string{"modem"}),
 	}
 	// Zero series exist from the start, so rate() and alerts see the first
 	// failure as an increase rather than as a new series.
@@ -120,7 +125,7 @@ func newMetrics(d *Daemon) *metrics {
 	}
 	m.reg.MustRegister(
 		m.atCommands, m.atDuration, m.acceptToSent, m.resets, m.reconnects,
-		m.ussdRequests, m.ussdDuration, m.replyLatency, m.webhooks,
+		m.ussdRequests, m.ussdDuration, m.replyLatency, m.webhooks, m.undecodable,
 		newSnapshotCollector(d),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: namespace}),
@@ -156,6 +161,13 @@ func (m *metrics) resetStep(modem, step string) {
 
 // reconnect counts a port reopened after it was lost.
 func (m *metrics) reconnect(modem string) { m.reconnects.WithLabelValues(modem).Inc() }
+
+// undecodablePDU counts a PDU left undecodable in a modem's storage.
+func (m *metrics) undecodablePDU(modem string) { m.undecodable.WithLabelValues(modem).Inc() }
+
+// receiving makes modem's receive counters exist at 0 from the moment it
+// takes messages, so the first PDU left undecodable is an increase.
+func (m *metrics) receiving(modem string) { m.undecodable.WithLabelValues(modem) }
 
 // ussdRequest counts one USSD request by result (ok, menu, terminated,
 // not_supported, network_timeout, timeout, refused, busy, error) and

@@ -44,6 +44,7 @@ var directPreferences = [][5]int{{2, 2, 0, 1, 0}, {1, 2, 0, 1, 0}, {2, 2, 0, 0, 
 // accepts, probing AT+CNMI=? first and falling back through the list.
 func (o *owner) setupReceive(ctx context.Context, eng *atcmd.Engine) (receiveSetup, error) {
 	var rs receiveSetup
+	o.d.metrics.receiving(o.snapshot().ID)
 	candidates := []string{"SM"}
 	if lines, err := eng.Exec(ctx, "AT+CPMS=?"); err == nil && len(lines) > 0 {
 		if ranges, err := atcmd.ParseCPMSRange(lines[0]); err == nil && len(ranges) >= 3 {
@@ -203,29 +204,53 @@ func (o *owner) refreshStorage(ctx context.Context, eng *atcmd.Engine) error {
 
 // readStored handles a +CMTI or +CDSI: read the slot, store, then delete.
 func (o *owner) readStored(ctx context.Context, eng *atcmd.Engine, idx int) error {
+	pdu, err := o.readSlot(ctx, eng, idx)
+	if err != nil || pdu == "" {
+		return err
+	}
+	return o.takeStored(ctx, eng, idx, pdu)
+}
+
+// readSlot reads the PDU in slot idx of the current memory; "" for an empty
+// slot (taken by an earlier sweep).
+func (o *owner) readSlot(ctx context.Context, eng *atcmd.Engine, idx int) (string, error) {
 	lines, err := eng.Exec(ctx, "AT+CMGR="+strconv.Itoa(idx))
 	if err != nil {
 		var cms *atcmd.CMSError
 		if errors.As(err, &cms) && cms.Code == 321 {
-			return nil // empty slot: taken by an earlier sweep
+			return "", nil
 		}
-		return fmt.Errorf("read slot %d: %w", idx, err)
+		return "", fmt.Errorf("read slot %d: %w", idx, err)
 	}
 	m, found, err := atcmd.ParseCMGR(lines)
 	if err != nil || !found {
-		return err
+		return "", err
 	}
-	return o.takeStored(ctx, eng, idx, m.PDU)
+	return m.PDU, nil
 }
 
 // takeStored stores one PDU from the modem's storage durably and only then
-// deletes it there; a PDU that cannot be decoded is left in place rather than
-// lost.
+// deletes it there. A PDU that cannot be decoded is read again at once: a
+// status line or line noise may have garbled it on the way, and the next
+// sweep comes minutes later, too late for a payment reply. One that still
+// cannot be decoded is left in place rather than lost, and reported.
 func (o *owner) takeStored(ctx context.Context, eng *atcmd.Engine, idx int, pdu string) error {
 	if pdu == "" {
 		return nil
 	}
-	handled, err := o.handlePDU(ctx, pdu)
+	v, err := sms.DecodeAny(pdu)
+	if err != nil {
+		if pdu, err = o.readSlot(ctx, eng, idx); err != nil || pdu == "" {
+			return err
+		}
+		if v, err = sms.DecodeAny(pdu); err != nil {
+			o.leaveUndecodable(ctx, idx, pdu, err)
+			return nil
+		}
+		o.log.Info("a stored PDU that read garbled read well the second time", "index", idx)
+	}
+	st := o.snapshot()
+	handled, err := o.handleDecoded(ctx, v, st.ICCID, st.ID)
 	if err != nil {
 		return err
 	}
@@ -238,22 +263,21 @@ func (o *owner) takeStored(ctx context.Context, eng *atcmd.Engine, idx int, pdu 
 	return nil
 }
 
-// handlePDU stores a received SMS or applies a status report. handled is
-// false for PDUs gsmbridge does not take (undecodable, or a SUBMIT someone
-// left in storage).
-func (o *owner) handlePDU(ctx context.Context, pdu string) (handled bool, err error) {
-	st := o.snapshot()
-	return o.handlePDUFrom(ctx, pdu, st.ICCID, st.ID)
-}
-
-// handlePDUFrom is handlePDU for a PDU that arrived through SIM iccid in
-// modem modemID, which may no longer be the ones in the slot.
+// handlePDUFrom stores a directly delivered SMS or applies a status report
+// that arrived through SIM iccid in modem modemID, which may no longer be
+// the ones in the slot. handled is false for PDUs gsmbridge does not take.
 func (o *owner) handlePDUFrom(ctx context.Context, pdu, iccid, modemID string) (handled bool, err error) {
 	v, err := sms.DecodeAny(pdu)
 	if err != nil {
-		o.log.Warn("left an undecodable PDU in the modem's storage", "err", err)
+		o.log.Warn("dropped an undecodable PDU the modem delivered directly", "err", err)
 		return false, nil
 	}
+	return o.handleDecoded(ctx, v, iccid, modemID)
+}
+
+// handleDecoded stores a received SMS or applies a status report. handled is
+// false for what gsmbridge does not take (a SUBMIT someone left in storage).
+func (o *owner) handleDecoded(ctx context.Context, v any, iccid, modemID string) (handled bool, err error) {
 	switch x := v.(type) {
 	case *sms.Deliver:
 		r := store.Received{ICCID: iccid, ModemID: modemID, Sender: x.From, Text: x.Text, Encoding: string(x.Encoding),

@@ -1,0 +1,56 @@
+package daemon
+
+import (
+	"context"
+	"strconv"
+)
+
+// pduLeft is the payload of the modem.sms_undecodable event: which slot of
+// which modem holds a PDU gsmbridge could not decode on two reads, and why.
+// Never the PDU itself: it carries a phone number and a text.
+type pduLeft struct {
+	Modem  string `json:"modem"`
+	ICCID  string `json:"iccid,omitempty"`
+	Index  int    `json:"index"`
+	Chars  int    `json:"pdu_chars"`
+	Reason string `json:"reason"`
+}
+
+// leftPDUs remembers the undecodable PDUs already reported, so that one
+// left in storage raises its event and counts once, not at every sweep.
+// Only accessed from the owner's goroutine.
+type leftPDUs map[string]struct{}
+
+// maxLeftPDUs bounds the memory; storage holds a few dozen messages, so
+// forgetting everything past it at worst reports a PDU once more.
+const maxLeftPDUs = 256
+
+// first reports whether the PDU in slot idx is new to the set, and adds it.
+func (l *leftPDUs) first(idx int, pdu string) bool {
+	if *l == nil || len(*l) >= maxLeftPDUs {
+		*l = leftPDUs{}
+	}
+	key := strconv.Itoa(idx) + ":" + pdu
+	if _, seen := (*l)[key]; seen {
+		return false
+	}
+	(*l)[key] = struct{}{}
+	return true
+}
+
+// leaveUndecodable leaves a PDU in the modem's storage that two reads could
+// not decode, and tells operations: an event and a counter, once per PDU. A
+// reply in it is not lost (the modem keeps it) but waits for a person.
+func (o *owner) leaveUndecodable(ctx context.Context, idx int, pdu string, cause error) {
+	if !o.leftUndecodable.first(idx, pdu) {
+		o.log.Debug("an undecodable PDU reported before is still in the modem's storage", "index", idx)
+		return
+	}
+	st := o.snapshot()
+	o.log.Warn("left an undecodable PDU in the modem's storage after reading it twice", "index", idx, "err", cause)
+	o.d.metrics.undecodablePDU(st.ID)
+	ev := pduLeft{Modem: st.ID, ICCID: st.ICCID, Index: idx, Chars: len(pdu), Reason: cause.Error()}
+	if err := o.d.store.ModemEvent(context.WithoutCancel(ctx), st.ID, "modem.sms_undecodable", ev); err != nil {
+		o.log.Error("record modem event", "event", "modem.sms_undecodable", "err", err)
+	}
+}
