@@ -3,6 +3,7 @@ package atcmd
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -107,4 +108,25 @@ func TestStatusLineInsideAPDULineOnTheWire(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Wherever a PDU line is cut, and whatever line that is not hex or a header
+// comes between the pieces, the PDU comes back whole.
+func FuzzCutPDULineRejoins(f *testing.F) {
+	f.Add(uint(30), "^RSSI:15", true)
+	f.Add(uint(1), "+CIEV: 2,3", false)
+	f.Fuzz(func(t *testing.T, cut uint, between string, withSMSC bool) {
+		p := tpduOnly
+		if withSMSC {
+			p = smscAndTPDU
+		}
+		k := 1 + int(cut%uint(len(p)-1))
+		if between = strings.TrimSpace(between); between == "" || isHex(between) || isHeader(between, "+CMGR") {
+			t.Skip()
+		}
+		lines := []string{fmt.Sprintf("+CMGR: 1,,%d", tpduOctets), p[:k], between, p[k:]}
+		if m, found, err := ParseCMGR(lines); err != nil || !found || m.PDU != p {
+			t.Fatalf("%q: %q, %v, %v", lines, m.PDU, found, err)
+		}
+	})
 }
