@@ -89,12 +89,12 @@ type owner struct {
 	pin     string
 
 	// Only accessed from the owner's goroutine.
-	escalation      int          // index into escalationSteps reached since the modem last worked
-	failures        int          // failed tries since the modem last worked, for backoff
-	pinTried        bool         // the configured PIN was tried for the SIM in the modem
-	failStreak      int          // the SIM's consecutive send failures, as the store last said
-	unstored        unstoredPDUs // acknowledged direct deliveries the store refused
-	leftUndecodable leftPDUs     // undecodable PDUs left in storage and reported
+	escalation int          // index into escalationSteps reached since the modem last worked
+	failures   int          // failed tries since the modem last worked, for backoff
+	pinTried   bool         // the configured PIN was tried for the SIM in the modem
+	failStreak int          // the SIM's consecutive send failures, as the store last said
+	unstored   unstoredPDUs // acknowledged direct deliveries the store refused
+	undecoded  leftPDUs     // undecodable PDUs left in storage and reported
 
 	mu     sync.Mutex
 	status ModemStatus

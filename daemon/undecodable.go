@@ -42,7 +42,7 @@ func (l *leftPDUs) first(idx int, pdu string) bool {
 // not decode, and tells operations: an event and a counter, once per PDU. A
 // reply in it is not lost (the modem keeps it) but waits for a person.
 func (o *owner) leaveUndecodable(ctx context.Context, idx int, pdu string, cause error) {
-	if !o.leftUndecodable.first(idx, pdu) {
+	if !o.undecoded.first(idx, pdu) {
 		o.log.Debug("an undecodable PDU reported before is still in the modem's storage", "index", idx)
 		return
 	}
