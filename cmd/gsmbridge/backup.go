@@ -16,10 +16,16 @@ import (
 )
 
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	flags := newFlagSet("backup", "[flags] FILE",
-		"Downloads a consistent copy of the running daemon's database to FILE (which must\n"+
-			"not exist) and checks it. The daemon keeps working meanwhile. To restore, stop\n"+
-			"the daemon and put FILE in its data directory as gsmbridge.db.", stderr)
+	flags := newFlagSet("backup", stdout, help{
+		synopsis: "[flags] FILE",
+		about: "Downloads a consistent copy of the running daemon's database to FILE (which must\n" +
+			"not exist) and checks it. The daemon keeps working meanwhile. To restore, stop\n" +
+			"the daemon and put FILE in its data directory as gsmbridge.db.",
+		examples: []string{
+			"gsmbridge backup /var/backups/gsmbridge-$(date +%F).db",
+			"gsmbridge backup --json copy.db    # {\"file\",\"bytes\",\"messages\",\"events\",\"integrity\"}",
+		},
+	})
 	cf := addClientFlags(flags)
 	pos, err := parseArgs(flags, args)
 	if err != nil {
@@ -55,7 +61,12 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("keep the copy: %w", err)
 	}
 	os.Remove(part)
-	_, err = fmt.Fprintf(stdout, "wrote %s: %d bytes, %s\n", file, n, summary)
+	summary.File, summary.Bytes = file, n
+	if cf.json {
+		return writeJSONLine(stdout, summary)
+	}
+	_, err = fmt.Fprintf(stdout, "wrote %s: %d bytes, %d messages, %d events, integrity %s\n",
+		file, n, summary.Messages, summary.Events, summary.Integrity)
 	return err
 }
 
@@ -108,24 +119,32 @@ func downloadBackup(ctx context.Context, c *apiClient, path string) (int64, erro
 	return n, nil
 }
 
+// backupCopy describes a kept copy; it is what --json prints.
+type backupCopy struct {
+	File      string `json:"file"`
+	Bytes     int64  `json:"bytes"`
+	Messages  int64  `json:"messages"`
+	Events    int64  `json:"events"`
+	Integrity string `json:"integrity"`
+}
+
 // checkBackup opens the copy read-only and runs SQLite's quick check, so a
 // truncated or damaged download is never kept as a backup.
-func checkBackup(ctx context.Context, path string) (string, error) {
+func checkBackup(ctx context.Context, path string) (backupCopy, error) {
+	var c backupCopy
 	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
 	if err != nil {
-		return "", fmt.Errorf("check copy: %w", err)
+		return c, fmt.Errorf("check copy: %w", err)
 	}
 	defer db.Close()
-	var result string
-	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&result); err != nil {
-		return "", fmt.Errorf("check copy: %w", err)
+	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&c.Integrity); err != nil {
+		return c, fmt.Errorf("check copy: %w", err)
 	}
-	if result != "ok" {
-		return "", errors.New("check copy: the downloaded database is damaged: " + result)
+	if c.Integrity != "ok" {
+		return c, errors.New("check copy: the downloaded database is damaged: " + c.Integrity)
 	}
-	var messages, events int64
-	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM events)").Scan(&messages, &events); err != nil {
-		return "", fmt.Errorf("check copy: not a gsmbridge database: %w", err)
+	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM events)").Scan(&c.Messages, &c.Events); err != nil {
+		return c, fmt.Errorf("check copy: not a gsmbridge database: %w", err)
 	}
-	return fmt.Sprintf("%d messages, %d events, integrity ok", messages, events), nil
+	return c, nil
 }

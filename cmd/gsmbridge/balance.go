@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,9 +38,16 @@ type simBalance struct {
 }
 
 func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("balance", "[--refresh] [--port DEVICE]",
-		"Shows every SIM's balance as the daemon last read it; --refresh asks the networks now.\n"+
-			"--port asks one modem directly, with no daemon (the port must be free).", stderr)
+	fs := newFlagSet("balance", stdout, help{
+		synopsis: "[--refresh] [--port DEVICE] [flags]",
+		about: "Shows every SIM's balance as the daemon last read it; --refresh asks the networks now.\n" +
+			"--port asks one modem directly, with no daemon (the port must be free).",
+		examples: []string{
+			"gsmbridge balance",
+			"gsmbridge balance --refresh --json",
+			"gsmbridge balance --port /dev/ttyUSB2",
+		},
+	})
 	cf := addClientFlags(fs)
 	refresh := fs.Bool("refresh", false, "ask each SIM's network now instead of showing the stored reading")
 	port := fs.String("port", "", "AT port of a modem (/dev/ttyUSB2): ask it directly, with no daemon")
@@ -62,8 +68,8 @@ func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		if cf.json {
-			return json.NewEncoder(stdout).Encode(b)
+		if cf.json { // the daemon's shape, so that scripts read both alike
+			return writeJSONLine(stdout, map[string]any{"balances": []simBalance{b}})
 		}
 		addBalanceRow(t, b)
 		return t.write(stdout)
@@ -102,7 +108,7 @@ func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		addBalanceRow(t, b)
 	}
 	if cf.json {
-		if err := json.NewEncoder(stdout).Encode(map[string]any{"balances": all}); err != nil {
+		if err := writeJSONLine(stdout, map[string]any{"balances": all}); err != nil {
 			return err
 		}
 	} else if err := t.write(stdout); err != nil {
@@ -145,7 +151,7 @@ func directBalance(ctx context.Context, port, procRoot, dialect string, reply ti
 	r, err := withProgress(stderr, func() (ussdTurn, error) {
 		r, err := daemon.ExchangeUSSD(ctx, m.eng, m.profile.BalanceCode, m.opt)
 		if err == nil && r.Status == ussd.StatusActionRequired {
-			endQuietly(ctx, directConversation{m})
+			endQuietly(ctx, directConversation{m: m})
 		}
 		return ussdTurn{text: r.Text}, err
 	})

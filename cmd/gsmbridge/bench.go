@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -97,8 +96,16 @@ type benchReport struct {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench", stdout, help{
+		synopsis: "[flags]",
+		about: "Starts simulated modems and a daemon of its own (this binary, or --daemon), posts\n" +
+			"messages at it over HTTP and prints throughput, latency percentiles, CPU, memory and\n" +
+			"modem busy time. It touches no real modem and no running daemon.",
+		examples: []string{
+			"gsmbridge bench --modems 4 --messages 1000 --concurrency 16",
+			"gsmbridge bench --modems 2 --duration 1m --rate 5 --json",
+		},
+	})
 	var sc benchScenario
 	fs.IntVar(&sc.modems, "modems", 1, "simulated modems")
 	fs.DurationVar(&sc.latency, "latency", 500*time.Millisecond, "how long each modem takes to answer AT+CMGS (0 = at once)")
@@ -112,14 +119,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&sc.daemon, "daemon", "", "gsmbridge binary to run as the daemon (default: this one)")
 	fs.DurationVar(&sc.timeout, "timeout", 10*time.Minute, "give up after this long")
 	asJSON := fs.Bool("json", false, "print the figures as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected arguments %q", fs.Args())}
+	if err := noArgs(pos); err != nil {
+		return err
 	}
 	switch {
 	case sc.modems < 1 || sc.modems > 64:

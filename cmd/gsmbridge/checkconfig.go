@@ -2,43 +2,76 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
 	"github.com/gsmbridge/gsmbridge/daemon/config"
 )
 
+// configCheck is check-config's answer under --json.
+type configCheck struct {
+	OK       bool            `json:"ok"`
+	Modems   int             `json:"modems"`
+	SIMs     int             `json:"sims"`
+	Webhooks int             `json:"webhooks"`
+	Problems []configProblem `json:"problems"`
+}
+
+type configProblem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Key     string `json:"key,omitempty"`
+	Message string `json:"message"`
+}
+
 // runCheckConfig validates a configuration file without starting anything,
 // so an operator can check an edit before restarting the daemon.
 func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gsmbridge check-config FILE")
-		fmt.Fprintln(stderr, "\nReports every problem in FILE as file:line: key: message.")
-	}
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("check-config", stdout, help{
+		synopsis: "[--json] FILE",
+		about: "Validates FILE without starting anything and reports every problem in it as\n" +
+			"file:line: key: message, one per line on stderr (exit 1), or a summary (exit 0).",
+		examples: []string{
+			"gsmbridge check-config /etc/gsmbridge/gsmbridge.yaml",
+			"gsmbridge check-config --json gsmbridge.yaml | jq '.problems[].key'",
+		},
+	})
+	asJSON := fs.Bool("json", false, "print the summary or the problems as JSON on stdout")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return usageError{"give exactly one configuration file"}
 	}
-	path := fs.Arg(0)
+	path := pos[0]
 	c, err := config.Load(path)
 	if err != nil {
 		problems := config.Errors(err)
 		if len(problems) == 0 {
 			return err // the file could not be read
 		}
+		report := configCheck{Problems: []configProblem{}}
 		for _, p := range problems {
-			fmt.Fprintln(stderr, p)
+			if !*asJSON {
+				fmt.Fprintln(stderr, p)
+			}
+			report.Problems = append(report.Problems, configProblem{File: p.File, Line: p.Line, Key: p.Path, Message: p.Msg})
+		}
+		if *asJSON {
+			if err := writeJSONLine(stdout, report); err != nil {
+				return err
+			}
 		}
 		if len(problems) == 1 {
 			return fmt.Errorf("%s: 1 problem", path)
 		}
 		return fmt.Errorf("%s: %d problems", path, len(problems))
 	}
-	fmt.Fprintf(stdout, "ok: %d modems, %d sims, %d webhooks\n", len(c.Modems), len(c.SIMs), len(c.Webhooks))
-	return nil
+	report := configCheck{OK: true, Modems: len(c.Modems), SIMs: len(c.SIMs), Webhooks: len(c.Webhooks), Problems: []configProblem{}}
+	if *asJSON {
+		return writeJSONLine(stdout, report)
+	}
+	_, err = fmt.Fprintf(stdout, "ok: %d modems, %d sims, %d webhooks\n", report.Modems, report.SIMs, report.Webhooks)
+	return err
 }

@@ -76,7 +76,7 @@ func TestCheckConfig(t *testing.T) {
 func TestCheckConfigHelp(t *testing.T) {
 	var out, errOut bytes.Buffer
 	err := runCheckConfig(context.Background(), []string{"-h"}, &out, &errOut)
-	if !errors.Is(err, flag.ErrHelp) || !bytes.Contains(errOut.Bytes(), []byte("usage: gsmbridge check-config FILE")) {
-		t.Errorf("err %v, stderr %q", err, errOut.String())
+	if !errors.Is(err, flag.ErrHelp) || !bytes.Contains(out.Bytes(), []byte("usage: gsmbridge check-config [--json] FILE")) || errOut.Len() > 0 {
+		t.Errorf("err %v, stdout %q, stderr %q", err, out.String(), errOut.String())
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,7 +34,7 @@ type clientFlags struct {
 
 // addClientFlags registers the shared flags on fs. Defaults come from the
 // environment so that the token need not appear in shell history or ps.
-func addClientFlags(fs *flag.FlagSet) *clientFlags {
+func addClientFlags(fs *verbFlags) *clientFlags {
 	f := &clientFlags{}
 	addr := os.Getenv("GSMBRIDGE_ADDR")
 	if addr == "" {
@@ -214,7 +213,7 @@ func (c *apiClient) answerError(resp *http.Response, data []byte) error {
 // fetchView runs a client verb that takes no arguments and shows one API
 // answer: it reads the flags, fetches path into answer, and with --json
 // prints the daemon's answer as it came (printed is then true).
-func fetchView(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer, path string, answer any) (printed bool, err error) {
+func fetchView(ctx context.Context, fs *verbFlags, args []string, stdout io.Writer, path string, answer any) (printed bool, err error) {
 	cf := addClientFlags(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {

@@ -82,9 +82,9 @@ func TestDaemonAnswersTheCLICannotUse(t *testing.T) {
 		{"not JSON", []string{"modems", "--addr", notJSON.URL}, 1,
 			`^gsmbridge modems: GET /v1/modems: the daemon's answer is not the JSON expected: `},
 		{"not an HTTP address", []string{"modems", "--addr", "ftp://127.0.0.1:21"}, 2,
-			`^gsmbridge modems: --addr "ftp://127.0.0.1:21": want http://host:port such as http://127.0.0.1:8780\n$`},
+			`^gsmbridge modems: --addr "ftp://127.0.0.1:21": want http://host:port such as http://127.0.0.1:8780\n` + helpHint("modems") + `$`},
 		{"a path in the address", []string{"inbox", "--addr", "http://127.0.0.1:8780/v1"}, 2, `--addr "http://127.0.0.1:8780/v1": want`},
-		{"a stray argument", []string{"modems", "all"}, 2, `^gsmbridge modems: unexpected argument "all"\n$`},
+		{"a stray argument", []string{"modems", "all"}, 2, `^gsmbridge modems: unexpected argument "all"\n` + helpHint("modems") + `$`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 )
 
@@ -19,42 +15,6 @@ func clientVerbs() map[string]verb {
 		"inbox":      {"show received SMS; --follow waits for new ones", runInbox},
 		"hash-token": {"print the sha256: form of an API token for auth.tokens", runHashToken},
 	}
-}
-
-// parseArgs parses flags wherever they stand among the positional
-// arguments, so that "send NUMBER TEXT --wait" works as people type it.
-// After "--" everything is positional (a text that starts with "-").
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
-		}
-		rest := fs.Args()
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			return append(positional, rest...), nil
-		}
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// newFlagSet returns a flag set that reports to stderr with a usage line and
-// a description above the flags.
-func newFlagSet(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: gsmbridge %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
-		fs.PrintDefaults()
-	}
-	return fs
 }
 
 // parseSince reads --since: an RFC 3339 time, a local date or date and
@@ -76,12 +36,4 @@ func parseSince(s string, now time.Time) (string, error) {
 		}
 	}
 	return "", usageError{fmt.Sprintf("--since %q: want a time such as 2026-11-25T10:00:00Z, 2026-11-25 10:00, 2026-11-25, or a duration ago such as 2h", s)}
-}
-
-// noArgs rejects positional arguments a verb does not take.
-func noArgs(args []string) error {
-	if len(args) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", strings.Join(args, " "))}
-	}
-	return nil
 }

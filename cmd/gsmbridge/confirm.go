@@ -47,10 +47,16 @@ var confirmationStates = []string{"queued", "sent", "confirmed", "cancelled", "e
 const confirmLongPoll = 50 * time.Second
 
 func runConfirm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("confirm", "NUMBER --txn TXN --amount AMOUNT [flags]",
-		"Sends the customer an SMS naming the transaction and the amount; any reply\n"+
-			"confirms, 0 cancels. With --wait it follows the confirmation until the customer\n"+
-			"answers or it expires, and exits 1 unless the payment was confirmed.", stderr)
+	fs := newFlagSet("confirm", stdout, help{
+		synopsis: "NUMBER --txn TXN --amount AMOUNT [flags]",
+		about: "Sends the customer an SMS naming the transaction and the amount; any reply\n" +
+			"confirms, 0 cancels. With --wait it follows the confirmation until the customer\n" +
+			"answers or it expires, and exits 1 unless the payment was confirmed.",
+		examples: []string{
+			"gsmbridge confirm +79161110001 --txn 12345 --amount 1500.00 --wait",
+			"gsmbridge confirm +79161110001 --txn 12346 --amount 99.90 --id pay-8812 --ttl 10m --json",
+		},
+	})
 	var req confirmRequest
 	fs.StringVar(&req.Txn, "txn", "", "the transaction number the SMS shows (1-12 letters, digits, dashes)")
 	fs.StringVar(&req.Amount, "amount", "", "the amount in roubles, such as 1500.00")
@@ -146,7 +152,11 @@ func withReason(c confirmation) string {
 }
 
 func runConfirmations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("confirmations", "[flags]", "Lists payment confirmations, oldest first.", stderr)
+	fs := newFlagSet("confirmations", stdout, help{
+		synopsis: "[flags]",
+		about:    "Lists payment confirmations, oldest first.",
+		examples: []string{"gsmbridge confirmations --state queued", "gsmbridge confirmations --since 2026-11-25 --json"},
+	})
 	state := fs.String("state", "", "only confirmations in this state: "+strings.Join(confirmationStates, ", "))
 	since := fs.String("since", "", "only confirmations created since this time, or this long ago (2h)")
 	limit := fs.Int("limit", 100, "confirmations per page (1-1000)")

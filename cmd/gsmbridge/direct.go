@@ -17,6 +17,7 @@ import (
 // directModem is a modem the CLI talks to itself, with no daemon running:
 // field testers at a machine with a stick and no service set up.
 type directModem struct {
+	path    string
 	port    io.Closer
 	eng     *atcmd.Engine
 	ident   hw.Identity
@@ -39,7 +40,7 @@ func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeou
 	if err != nil {
 		return nil, err
 	}
-	m := &directModem{port: p, eng: atcmd.New(p, atcmd.Options{})}
+	m := &directModem{path: path, port: p, eng: atcmd.New(p, atcmd.Options{})}
 	for _, cmd := range []string{"ATE0", "AT+CMEE=1"} {
 		if _, err := m.eng.Exec(ctx, cmd); err != nil {
 			m.Close()
@@ -110,15 +111,39 @@ func (m *directModem) operatorName() string {
 	return ""
 }
 
-// directConversation runs a USSD session on the modem itself.
-type directConversation struct{ m *directModem }
+// directConversation runs a USSD session on the modem itself; with json
+// each answer prints as the daemon's API would show it, less the session.
+type directConversation struct {
+	m    *directModem
+	json bool
+}
+
+// directAnswer is a direct answer under --json, in the API's field names.
+type directAnswer struct {
+	Port     string `json:"port"`
+	Status   string `json:"status"`
+	Text     string `json:"text"`
+	Raw      string `json:"raw"`
+	DCS      int    `json:"dcs"`
+	Decoding string `json:"decoding,omitempty"`
+	Open     bool   `json:"open"`
+}
 
 func (c directConversation) send(ctx context.Context, s string) (ussdTurn, error) {
 	r, err := daemon.ExchangeUSSD(ctx, c.m.eng, s, c.m.opt)
 	if err != nil {
 		return ussdTurn{}, err
 	}
-	return ussdTurn{text: r.Text, open: r.Status == ussd.StatusActionRequired}, nil
+	turn := ussdTurn{text: r.Text, open: r.Status == ussd.StatusActionRequired}
+	if c.json {
+		var b strings.Builder
+		if err := writeJSONLine(&b, directAnswer{Port: c.m.path, Status: r.Status.String(), Text: r.Text, Raw: r.Raw,
+			DCS: r.DCS, Decoding: r.Decoding, Open: turn.open}); err != nil {
+			return ussdTurn{}, err
+		}
+		turn.json = []byte(b.String())
+	}
+	return turn, nil
 }
 
 func (c directConversation) end(ctx context.Context) error { return daemon.EndUSSD(ctx, c.m.eng) }

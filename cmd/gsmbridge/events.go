@@ -38,10 +38,16 @@ func longPoll(timeout time.Duration) time.Duration {
 }
 
 func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("events", "[flags]",
-		"Prints the event log in order: every message state change, received SMS and\n"+
-			"other changes. With --follow it then waits for new events until interrupted.\n"+
-			"--json prints each event as one line of JSON, as webhooks receive it.", stderr)
+	fs := newFlagSet("events", stdout, help{
+		synopsis: "[flags]",
+		about: "Prints the event log in order: every message state change, received SMS and\n" +
+			"other changes. With --follow it then waits for new events until interrupted.\n" +
+			"--json prints each event as one line of JSON, as webhooks receive it.",
+		examples: []string{
+			"gsmbridge events --type 'message.*'",
+			"gsmbridge events --follow --after 1200 --json",
+		},
+	})
 	follow := fs.Bool("follow", false, "keep printing new events as they happen, until Ctrl-C")
 	after := fs.Int64("after", 0, "start after this event id (0: from the oldest kept)")
 	var types multiFlag

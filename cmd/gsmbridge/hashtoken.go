@@ -28,10 +28,16 @@ func runHashToken(_ context.Context, args []string, stdout, stderr io.Writer) er
 // token is read from stdin when not given, so that it stays out of the
 // shell's history.
 func hashToken(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("hash-token", "[TOKEN]",
-		"Prints sha256:<hex> of TOKEN for auth.tokens in the configuration. Without TOKEN\n"+
-			"it reads one line from stdin, which keeps the token out of the shell history:\n"+
-			"  openssl rand -hex 32 | tee token.txt | gsmbridge hash-token", stderr)
+	fs := newFlagSet("hash-token", stdout, help{
+		synopsis: "[--json] [TOKEN]",
+		about: "Prints sha256:<hex> of TOKEN for auth.tokens in the configuration. Without TOKEN\n" +
+			"it reads one line from stdin, which keeps the token out of the shell history.",
+		examples: []string{
+			"openssl rand -hex 32 | tee token.txt | gsmbridge hash-token",
+			"gsmbridge hash-token --json < token.txt",
+		},
+	})
+	asJSON := fs.Bool("json", false, `print {"hash": "sha256:..."} instead of the bare hash`)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -57,6 +63,9 @@ func hashToken(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if utf8.RuneCountInString(token) < minTokenLength {
 		fmt.Fprintf(stderr, "warning: a token of %d characters can be guessed; prefer a random one: openssl rand -hex 32\n", utf8.RuneCountInString(token))
+	}
+	if *asJSON {
+		return writeJSONLine(stdout, map[string]string{"hash": config.HashToken(token)})
 	}
 	_, err = fmt.Fprintln(stdout, config.HashToken(token))
 	return err

@@ -28,9 +28,12 @@ type inboxMessage struct {
 const followInterval = time.Second
 
 func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("inbox", "[flags]",
-		"Shows received SMS, oldest first. With --follow it then waits for new ones until\n"+
-			"interrupted; with --follow --json it prints one JSON object per message and line.", stderr)
+	fs := newFlagSet("inbox", stdout, help{
+		synopsis: "[flags]",
+		about: "Shows received SMS, oldest first. With --follow it then waits for new ones until\n" +
+			"interrupted; with --follow --json it prints one JSON object per message and line.",
+		examples: []string{"gsmbridge inbox --since 1h", "gsmbridge inbox --follow", "gsmbridge inbox --follow --json | jq -r .text"},
+	})
 	follow := fs.Bool("follow", false, "keep printing new messages as they arrive, until Ctrl-C")
 	since := fs.String("since", "", "only messages received since this time, or this long ago (2h)")
 	cf := addClientFlags(fs)

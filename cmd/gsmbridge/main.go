@@ -37,6 +37,7 @@ func coreVerbs() map[string]verb {
 		"serve":        {"run the daemon (--config FILE, or --sim for simulated modems)", runServe},
 		"check-config": {"validate a configuration file", runCheckConfig},
 		"sim":          {"run simulated modems and print their device paths", runSim},
+		"version":      {"print the version, commit and Go version this binary was built from", runVersion},
 	}
 }
 
@@ -49,32 +50,49 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	vs := verbs()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr, vs)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	v, ok := vs[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "gsmbridge: unknown command %q\n\n", args[0])
+	if len(args) == 0 {
 		usage(stderr, vs)
 		return 2
 	}
-	if err := v.run(ctx, args[1:], stdout, stderr); err != nil {
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help":
+		usage(stdout, vs)
+		return 0
+	case "help":
+		if len(rest) == 0 {
+			usage(stdout, vs)
+			return 0
+		}
+		// "gsmbridge help send" is "gsmbridge send --help".
+		name, rest = rest[0], []string{"--help"}
+	case "-version", "--version":
+		name = "version"
+	}
+	v, ok := vs[name]
+	if !ok {
+		fmt.Fprintf(stderr, "gsmbridge: unknown command %q\n\n", name)
+		usage(stderr, vs)
+		return 2
+	}
+	if err := v.run(ctx, rest, stdout, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(stderr, "gsmbridge %s: %v\n", name, err)
 		var u usageError
 		if errors.As(err, &u) {
-			fmt.Fprintf(stderr, "gsmbridge %s: %v\n", args[0], err)
+			fmt.Fprint(stderr, helpHintLine(name))
 			return 2
 		}
-		fmt.Fprintf(stderr, "gsmbridge %s: %v\n", args[0], err)
 		return 1
 	}
 	return 0
+}
+
+// helpHintLine follows a usage mistake: where the right usage is.
+func helpHintLine(verb string) string {
+	return "Run 'gsmbridge " + verb + " --help' for its usage, flags and examples.\n"
 }
 
 // usageError marks a mistake in how the command was called (exit code 2),
@@ -87,12 +105,14 @@ func usage(w io.Writer, vs map[string]verb) {
 	fmt.Fprintln(w, "usage: gsmbridge <command> [flags] [args]")
 	fmt.Fprintln(w)
 	names := make([]string, 0, len(vs))
+	width := 0
 	for n := range vs {
 		names = append(names, n)
+		width = max(width, len(n))
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-12s %s\n", n, vs[n].summary)
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, vs[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'gsmbridge <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'gsmbridge <command> --help' for a command's flags and examples.")
 }

@@ -14,7 +14,14 @@ import (
 var messageStates = []string{"queued", "sending", "sent", "delivered", "undelivered", "failed", "expired", "unknown", "cancelled"}
 
 func runMessages(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("messages", "[flags]", "Lists outgoing messages, oldest first.", stderr)
+	fs := newFlagSet("messages", stdout, help{
+		synopsis: "[flags]",
+		about:    "Lists outgoing messages, oldest first.",
+		examples: []string{
+			"gsmbridge messages --state failed --since 2h",
+			"gsmbridge messages --all --json | jq '.messages[] | select(.state == \"unknown\") | .id'",
+		},
+	})
 	state := fs.String("state", "", "only messages in this state: "+strings.Join(messageStates, ", "))
 	since := fs.String("since", "", "only messages created since this time, or this long ago (2h)")
 	limit := fs.Int("limit", 100, "messages per page (1-1000)")

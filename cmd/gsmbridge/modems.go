@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,7 +38,12 @@ type modemStatus struct {
 }
 
 func runModems(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("modems", "[flags]", "Shows each modem the daemon runs: state, SIM, signal and counters.", stderr)
+	fs := newFlagSet("modems", stdout, help{
+		synopsis: "[flags]",
+		about: "Shows each modem the daemon runs: state, SIM, signal and counters. The ID or the\n" +
+			"NAME is what --modem of send and ussd takes.",
+		examples: []string{"gsmbridge modems", "gsmbridge modems --json | jq '.modems[] | {id, name, state}'"},
+	})
 	var answer struct {
 		Modems []modemStatus `json:"modems"`
 	}
@@ -80,4 +88,53 @@ func joinNonEmpty(parts ...string) string {
 		s += p
 	}
 	return s
+}
+
+// resolveModem turns what --modem was given, a modem's id or its name as
+// `gsmbridge modems` shows them, into the id the API takes. A token that
+// may send but not read the modem list leaves the value as it is: the
+// daemon then judges it as an id.
+func resolveModem(ctx context.Context, c *apiClient, given string) (string, error) {
+	var answer struct {
+		Modems []modemStatus `json:"modems"`
+	}
+	if _, err := c.get(ctx, "/v1/modems", nil, &answer); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden) {
+			return given, nil
+		}
+		return "", err
+	}
+	var byName, byFolded []string
+	for _, m := range answer.Modems {
+		switch {
+		case m.ID == given:
+			return m.ID, nil
+		case m.Name == given:
+			byName = append(byName, m.ID)
+		case m.Name != "" && strings.EqualFold(m.Name, given):
+			byFolded = append(byFolded, m.ID)
+		}
+	}
+	if len(byName) == 0 {
+		byName = byFolded // "MTS-1" finds mts-1 when nothing is named exactly so
+	}
+	if len(byName) == 1 {
+		return byName[0], nil
+	}
+	known := make([]string, 0, len(answer.Modems))
+	for _, m := range answer.Modems {
+		if m.Name != "" {
+			known = append(known, m.Name+" ("+m.ID+")")
+		} else {
+			known = append(known, m.ID)
+		}
+	}
+	if len(byName) > 1 {
+		return "", fmt.Errorf("--modem %q: %d modems have that name; give the id: %s", given, len(byName), strings.Join(known, ", "))
+	}
+	if len(known) == 0 {
+		return "", fmt.Errorf("--modem %q: the daemon runs no modem", given)
+	}
+	return "", fmt.Errorf("--modem %q: no modem has that id or name; the daemon runs %s", given, strings.Join(known, ", "))
 }

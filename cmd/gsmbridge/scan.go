@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,10 +32,17 @@ type scanRow struct {
 }
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("scan", "[flags]",
-		"Lists the USB modems on this machine: USB path, IDs, mode, AT port, who holds it, and,\n"+
-			"when the port is free, the modem's IMEI, SIM, operator, signal and registration,\n"+
-			"with what to do about whatever stands in the way.", stderr)
+	fs := newFlagSet("scan", stdout, help{
+		synopsis: "[flags]",
+		about: "Lists the USB modems on this machine: USB path, IDs, mode, AT port, who holds it, and,\n" +
+			"when the port is free, the modem's IMEI, SIM, operator, signal and registration,\n" +
+			"with what to do about whatever stands in the way.",
+		examples: []string{
+			"gsmbridge scan",
+			"sudo gsmbridge scan      # root sees which process of another user holds a port",
+			"gsmbridge scan --json | jq '.modems[] | {usb_path, at_port, hints}'",
+		},
+	})
 	def := hw.DefaultRoots()
 	sys := fs.String("sys", def.Sys, "sysfs root")
 	dev := fs.String("dev", def.Dev, "device directory")
@@ -54,7 +60,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]any{"modems": rows})
+		return writeJSONLine(stdout, map[string]any{"modems": nonNil(rows)})
 	}
 	if len(rows) == 0 {
 		fmt.Fprintln(stdout, "no USB modems found")

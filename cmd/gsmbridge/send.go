@@ -42,12 +42,19 @@ type sendRequest struct {
 }
 
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("send", "NUMBER TEXT [flags]",
-		"Queues an SMS and prints its id and state. With --wait it follows the message\n"+
-			"until it is sent (or, with --report, delivered) and exits 1 if it is not.", stderr)
+	fs := newFlagSet("send", stdout, help{
+		synopsis: "NUMBER TEXT [flags]",
+		about: "Queues an SMS and prints its id and state. With --wait it follows the message\n" +
+			"until it is sent (or, with --report, delivered) and exits 1 if it is not.",
+		examples: []string{
+			"gsmbridge send +79031110003 'Ваш код: 4711' --wait",
+			"gsmbridge send +79031110003 'Платёж принят' --modem sim0 --report --wait",
+			"gsmbridge send +79031110003 -- '-5 RUB returned' --json   # a text that starts with -",
+		},
+	})
 	var req sendRequest
 	wait := fs.Bool("wait", false, "wait until the message is sent (with --report: delivered); exit 1 if it fails")
-	fs.StringVar(&req.Modem, "modem", "", "send only through this modem id")
+	fs.StringVar(&req.Modem, "modem", "", "send only through this modem (its id or name, as `gsmbridge modems` shows them)")
 	fs.StringVar(&req.Operator, "operator", "", "send only through a SIM of this operator (PLMN such as 25001)")
 	fs.BoolVar(&req.Report, "report", false, "ask the network for a delivery report")
 	fs.StringVar(&req.TTL, "ttl", "", "give up when not sent within this time, such as 10m (default: the daemon's send.default_ttl)")
@@ -67,6 +74,11 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer c.Close()
+	if req.Modem != "" {
+		if req.Modem, err = resolveModem(ctx, c, req.Modem); err != nil {
+			return err
+		}
+	}
 
 	r := request{method: http.MethodPost, path: "/v1/messages", body: req}
 	if *idemKey != "" {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 
 	"github.com/gsmbridge/gsmbridge/daemon"
 	"github.com/gsmbridge/gsmbridge/daemon/config"
@@ -18,19 +19,35 @@ import (
 	"github.com/gsmbridge/gsmbridge/hw/sim"
 )
 
+// simMenuCode is the menu every simulated operator offers (hw/sim). serve
+// --sim allows it so that the tour can walk a menu; on real SIMs only the
+// operators' balance and own-number codes and ussd.allow pass.
+const simMenuCode = "*111#"
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", stdout, help{
+		synopsis: "(--config FILE | --sim) [flags]",
+		about: "Runs the daemon: the HTTP API, the status page and /metrics, and one owner per modem.\n" +
+			"--sim runs it on simulated modems (four operators) and simulated customer phones,\n" +
+			"with no configuration; logs go to stderr, where it listens to stdout.",
+		examples: []string{
+			"gsmbridge serve --config /etc/gsmbridge/gsmbridge.yaml",
+			"gsmbridge serve --sim                            # try it with no modem at all",
+			"gsmbridge serve --sim --listen 127.0.0.1:0 --json   # a free port, printed as JSON",
+		},
+	})
 	configPath := fs.String("config", "", "configuration file (YAML)")
 	useSim := fs.Bool("sim", false, "run on simulated modems (four operators and customer phones); needs no config")
 	listen := fs.String("listen", "", "HTTP listen address (overrides the config's listen)")
 	dataDir := fs.String("data-dir", "", "data directory (overrides the config's data_dir)")
 	logFormat := fs.String("log-format", "", "text or json (overrides the config's log.format)")
-	if err := fs.Parse(args); err != nil {
+	asJSON := fs.Bool("json", false, "print where it listens (and the simulated modems and phones) as one line of JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	if err := noArgs(pos); err != nil {
+		return err
 	}
 	if *configPath == "" && !*useSim {
 		return usageError{"give --config FILE, or --sim to run on simulated modems"}
@@ -40,19 +57,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	var cfg *config.Config
+	listenFrom := "the default listen"
 	if *configPath != "" {
 		c, err := config.Load(*configPath)
 		if err != nil {
 			return err
 		}
 		cfg = c
+		listenFrom = "listen in " + *configPath
 	} else {
 		cfg = config.Default()
 		cfg.Modems = nil
 		cfg.DataDir = filepath.Join(os.TempDir(), fmt.Sprintf("gsmbridge-sim-%d", os.Getuid()))
+		cfg.USSD.Allow = append(cfg.USSD.Allow, simMenuCode)
 	}
 	if *listen != "" {
 		cfg.Listen = *listen
+		listenFrom = "--listen"
 	}
 	if *dataDir != "" {
 		cfg.DataDir = *dataDir
@@ -64,7 +85,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	if err := checkExposure(cfg); err != nil {
+		return err
+	}
+	// Listen first: a taken port is the commonest start-up failure, and it
+	// should not come after simulated modems were announced.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return listenError(cfg.Listen, listenFrom, err)
+	}
+	defer ln.Close() // Run closes it too; this covers the failures before Run
 
+	started := serveStarted{Listen: "http://" + ln.Addr().String()}
 	var wrap func(http.Handler) http.Handler
 	if *useSim {
 		simnet, err := sim.NewNetwork(sim.NetworkOptions{Logger: log.With("component", "sim")})
@@ -79,37 +111,76 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if cfg.SIMs == nil {
 			cfg.SIMs = map[string]config.SIM{}
 		}
+		started.Simulated = &simulatedFleet{Phones: simnet.Phones()}
 		for _, m := range modems {
 			cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200, Name: m.Config().Name})
 			// Real SIMs rarely store their own number; operators write it
 			// into the config, and so does the simulator.
 			cfg.SIMs[m.Config().ICCID] = config.SIM{MSISDN: m.Config().MSISDN}
 			op, _ := m.Operator()
-			fmt.Fprintf(stdout, "simulated modem %s: %s SIM %s\n", m.Path(), op, m.Config().MSISDN)
+			started.Simulated.Modems = append(started.Simulated.Modems,
+				simulatedModem{Name: m.Config().Name, Port: m.Path(), Operator: op, MSISDN: m.Config().MSISDN})
 		}
-		fmt.Fprintf(stdout, "simulated customer phones: %v (see /sim/phones)\n", simnet.Phones())
 		wrap = func(h http.Handler) http.Handler { return simPhones(simnet, h) }
 	}
 
-	if err := checkExposure(cfg); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
 	// With port 0 the kernel picked one; the watchdog's self-check needs it.
 	cfg.Listen = ln.Addr().String()
 	d, err := daemon.New(cfg, daemon.Options{Logger: log, Wrap: wrap})
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	log.Info("gsmbridge serving", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "modems", len(cfg.Modems))
-	fmt.Fprintf(stdout, "gsmbridge listening on http://%s\n", ln.Addr())
+	if err := started.write(stdout, *asJSON); err != nil {
+		return err
+	}
 	err = d.Run(ctx, ln)
 	log.Info("gsmbridge stopped", "err", err)
 	return err
+}
+
+// serveStarted is what serve tells on stdout once it listens.
+type serveStarted struct {
+	Listen    string          `json:"listen"`
+	Simulated *simulatedFleet `json:"simulated,omitempty"`
+}
+
+type simulatedFleet struct {
+	Modems []simulatedModem `json:"modems"`
+	Phones []string         `json:"phones"`
+}
+
+type simulatedModem struct {
+	Name     string `json:"name"`
+	Port     string `json:"port"`
+	Operator string `json:"operator"`
+	MSISDN   string `json:"msisdn"`
+}
+
+func (s serveStarted) write(w io.Writer, asJSON bool) error {
+	if asJSON {
+		return writeJSONLine(w, s)
+	}
+	var b strings.Builder
+	if f := s.Simulated; f != nil {
+		for _, m := range f.Modems {
+			fmt.Fprintf(&b, "simulated modem %s (--modem %s): %s SIM %s\n", m.Port, m.Name, m.Operator, m.MSISDN)
+		}
+		fmt.Fprintf(&b, "simulated customer phones: %v (see /sim/phones)\n", f.Phones)
+	}
+	fmt.Fprintf(&b, "gsmbridge listening on %s\n", s.Listen)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// listenError says which setting chose the address, so that whoever reads
+// it knows what to change; a taken port is named as such.
+func listenError(addr, from string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("cannot listen on %s (from %s): %w: another gsmbridge or another program holds it; "+
+			"stop that, or choose another address with --listen or the configuration's listen", addr, from, syscall.EADDRINUSE)
+	}
+	return fmt.Errorf("cannot listen on %s (from %s; change it with --listen or the configuration's listen): %w", addr, from, err)
 }
 
 // checkExposure refuses to serve the API beyond this machine without tokens:

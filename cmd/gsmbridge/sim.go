@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -17,25 +16,31 @@ import (
 // runSim runs simulated modems until ctx ends, printing where they are so
 // that the daemon, the CLI or gammu can be pointed at them.
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("sim", stdout, help{
+		synopsis: "[--modems N | --config FILE] [--json]",
+		about: "Runs simulated modems on ptys until interrupted and prints, per modem, its device\n" +
+			"path, operator, PLMN, number and dialect, so that the daemon, gammu, minicom or\n" +
+			"gsmbridge ussd --port can be pointed at them.",
+		examples: []string{
+			"gsmbridge sim --modems 2",
+			"gsmbridge sim --config modems.yaml --json",
+		},
+	})
 	count := fs.Int("modems", 4, "number of modems: the default fleet first, then more cycling operators and dialects")
 	configFile := fs.String("config", "", "YAML list of modem configurations (replaces --modems)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	asJSON := fs.Bool("json", false, "print the modems as one line of JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected arguments %q", fs.Args())}
+	if err := noArgs(pos); err != nil {
+		return err
 	}
 	if *count < 1 {
 		return usageError{"--modems must be at least 1"}
 	}
 	var configs []sim.ModemConfig
 	if *configFile != "" {
-		var err error
 		if configs, err = readSimConfig(*configFile); err != nil {
 			return err
 		}
@@ -61,13 +66,41 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	for _, m := range modems {
-		name, plmn := m.Operator()
-		cfg := m.Config()
-		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\n", m.Path(), name, plmn, cfg.MSISDN, cfg.Dialect)
+	if err := printSimModems(stdout, modems, *asJSON); err != nil {
+		return err
 	}
 	<-ctx.Done()
 	return n.Close()
+}
+
+// simModem is one modem as `gsmbridge sim --json` lists it.
+type simModem struct {
+	Path     string `json:"path"`
+	Name     string `json:"name"`
+	Operator string `json:"operator"`
+	PLMN     string `json:"plmn"`
+	MSISDN   string `json:"msisdn"`
+	Dialect  string `json:"dialect"`
+}
+
+// printSimModems prints one tab-separated line per modem, or all of them as
+// one line of JSON.
+func printSimModems(w io.Writer, modems []*sim.Modem, asJSON bool) error {
+	list := []simModem{}
+	for _, m := range modems {
+		name, plmn := m.Operator()
+		cfg := m.Config()
+		list = append(list, simModem{Path: m.Path(), Name: cfg.Name, Operator: name, PLMN: plmn, MSISDN: cfg.MSISDN, Dialect: string(cfg.Dialect)})
+	}
+	if asJSON {
+		return writeJSONLine(w, map[string]any{"modems": list})
+	}
+	var b strings.Builder
+	for _, m := range list {
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\n", m.Path, m.Operator, m.PLMN, m.MSISDN, m.Dialect)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func readSimConfig(path string) ([]sim.ModemConfig, error) {

@@ -23,7 +23,11 @@ type simRecord struct {
 }
 
 func runSIMs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sims", "[flags]", "Shows every SIM the daemon has seen, in which modem, and how it fares.", stderr)
+	fs := newFlagSet("sims", stdout, help{
+		synopsis: "[flags]",
+		about:    "Shows every SIM the daemon has seen, in which modem, and how it fares.",
+		examples: []string{"gsmbridge sims", "gsmbridge sims --json | jq '.sims[] | select(.state != \"active\")'"},
+	})
 	var answer struct {
 		SIMs []simRecord `json:"sims"`
 	}

@@ -112,6 +112,25 @@ func cleanCell(s string, max int) string {
 	return string(out)
 }
 
+// cleanText makes a text of many lines from outside (a network's USSD
+// answer) safe to print: line breaks stay, as "\n"; tabs stay; every other
+// control and bidi-override character becomes U+FFFD, so that the text cannot
+// move the cursor or recolour the operator's terminal.
+func cleanText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r == '\r':
+			return '\n'
+		case unicode.IsControl(r) || isBidiControl(r):
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+}
+
 // isBidiControl reports the embedding, override and isolate characters that
 // reorder what follows them on screen.
 func isBidiControl(r rune) bool {

@@ -93,8 +93,7 @@ func TestParseArgsTakesFlagsAnywhere(t *testing.T) {
 		{args: []string{"+7916", "-x"}, wantErr: "flag provided but not defined: -x"},
 	}
 	for _, tt := range tests {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
+		fs := newFlagSet("t", io.Discard, help{})
 		wait := fs.Bool("wait", false, "")
 		modem := fs.String("modem", "", "")
 		pos, err := parseArgs(fs, tt.args)
@@ -109,8 +108,7 @@ func TestParseArgsTakesFlagsAnywhere(t *testing.T) {
 			t.Errorf("%q: %q wait=%v modem=%q err=%v; want %q %v %q", tt.args, pos, *wait, *modem, err, tt.wantPos, tt.wantWait, tt.wantModem)
 		}
 	}
-	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("t", io.Discard, help{})
 	if _, err := parseArgs(fs, []string{"x", "-h"}); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v, want flag.ErrHelp so that run exits 0", err)
 	}

@@ -95,8 +95,8 @@ func TestMessagesTablePagesAndFilters(t *testing.T) {
 		{name: "since an hour ago", args: []string{"--since", "1h"}, wantRows: 3},
 		{name: "since a day to come", args: []string{"--since", "2099-01-01"}, wantRows: 0},
 		{name: "a state that does not exist", args: []string{"--state", "lost"}, wantCode: 2,
-			wantStderr: "gsmbridge messages: --state \"lost\": want one of queued, sending, sent, delivered, undelivered, failed, expired, unknown, cancelled\n"},
-		{name: "a limit too high", args: []string{"--limit", "5000"}, wantCode: 2, wantStderr: "gsmbridge messages: --limit must be from 1 to 1000\n"},
+			wantStderr: "gsmbridge messages: --state \"lost\": want one of queued, sending, sent, delivered, undelivered, failed, expired, unknown, cancelled\n" + helpHintLine("messages")},
+		{name: "a limit too high", args: []string{"--limit", "5000"}, wantCode: 2, wantStderr: "gsmbridge messages: --limit must be from 1 to 1000\n" + helpHintLine("messages")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

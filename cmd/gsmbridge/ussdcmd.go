@@ -35,13 +35,20 @@ func runUSSD(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // ussdCommand is runUSSD with its input given, for tests.
 func ussdCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("ussd", "(--modem ID | --port DEVICE) CODE",
-		"Sends a USSD code and prints the network's answer. When the network shows a menu, type the\n"+
-			"item's number; an empty line, end of input or Ctrl-C ends the session (AT+CUSD=2).\n"+
-			"--modem goes through the running daemon, which allows only the operators' balance and\n"+
-			"own-number codes and ussd.allow; --port talks straight to a modem no other program holds.", stderr)
+	fs := newFlagSet("ussd", stdout, help{
+		synopsis: "(--modem ID|NAME | --port DEVICE) CODE",
+		about: "Sends a USSD code and prints the network's answer. When the network shows a menu, type the\n" +
+			"item's number; an empty line, end of input or Ctrl-C ends the session (AT+CUSD=2).\n" +
+			"--modem goes through the running daemon, which allows only the operators' balance and\n" +
+			"own-number codes and ussd.allow; --port talks straight to a modem no other program holds.",
+		examples: []string{
+			"gsmbridge ussd --modem sim0 '*111#'       # serve --sim: the simulator's menu; type 1",
+			"gsmbridge ussd --modem 867612031000007 '*100#'",
+			"gsmbridge ussd --port /dev/ttyUSB2 '*100#' --json",
+		},
+	})
 	cf := addClientFlags(fs)
-	modem := fs.String("modem", "", "modem id (as `gsmbridge modems` shows it): go through the daemon")
+	modem := fs.String("modem", "", "modem id or name (as `gsmbridge modems` shows them): go through the daemon")
 	port := fs.String("port", "", "AT port of a modem (/dev/ttyUSB2): talk to it directly, with no daemon")
 	dialect := fs.String("dialect", "", "direct mode: how to write the code: text, ucs2 or gsm7hex (default: from the modem)")
 	reply := fs.Duration("reply-timeout", 60*time.Second, "direct mode: how long to wait for the network")
@@ -68,7 +75,7 @@ func ussdCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			return err
 		}
 		defer m.Close()
-		return converse(ctx, directConversation{m}, code, lines, stdout, stderr)
+		return converse(ctx, directConversation{m: m, json: cf.json}, code, lines, stdout, stderr)
 	}
 	c, err := cf.client()
 	if err != nil {
@@ -77,8 +84,12 @@ func ussdCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	defer c.Close()
 	// A USSD answer takes up to a minute; the shared --timeout default is
 	// for quick reads.
+	id, err := resolveModem(ctx, c, *modem)
+	if err != nil {
+		return err
+	}
 	c.timeout = max(c.timeout, 2*time.Minute)
-	return converse(ctx, &daemonConversation{c: c, modem: *modem, json: cf.json}, code, lines, stdout, stderr)
+	return converse(ctx, &daemonConversation{c: c, modem: id, json: cf.json}, code, lines, stdout, stderr)
 }
 
 // converse sends code and walks the menus the network shows, reading each
@@ -95,7 +106,7 @@ func converse(ctx context.Context, conv ussdConversation, code string, lines *li
 		if turn.json != nil {
 			stdout.Write(turn.json)
 		} else {
-			fmt.Fprintln(stdout, turn.text)
+			fmt.Fprintln(stdout, cleanText(turn.text))
 		}
 		if !turn.open {
 			return nil
@@ -132,24 +143,31 @@ func endQuietly(ctx context.Context, conv ussdConversation) {
 }
 
 // withProgress shows on stderr that the network is being waited for: USSD
-// answers take seconds, and a silent terminal looks hung.
+// answers take seconds, and a silent terminal looks hung. Only a terminal
+// gets the running count, which rewrites its line; anything else gets one
+// plain line.
 func withProgress(stderr io.Writer, fn func() (ussdTurn, error)) (ussdTurn, error) {
+	const waiting = "waiting for the network's answer..."
+	if !isTerminal(stderr) {
+		fmt.Fprintln(stderr, waiting)
+		return fn()
+	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		start := time.Now()
-		fmt.Fprint(stderr, "waiting for the network's answer...")
+		fmt.Fprint(stderr, waiting)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
-				fmt.Fprint(stderr, "\r\033[K")
+				fmt.Fprint(stderr, "\r\033[K") // back to the line's start, and clear it
 				return
 			case now := <-t.C:
-				fmt.Fprintf(stderr, "\rwaiting for the network's answer... %ds", int(now.Sub(start).Seconds()))
+				fmt.Fprintf(stderr, "\r%s %ds", waiting, int(now.Sub(start).Seconds()))
 			}
 		}
 	}()
