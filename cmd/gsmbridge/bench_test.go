@@ -34,7 +34,10 @@ func buildGsmbridge(t *testing.T) string {
 		t.Skip("no Go toolchain to build the binary with")
 	}
 	bin := filepath.Join(t.TempDir(), "gsmbridge")
-	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
+	// -buildvcs=auto overrides a GOFLAGS=-buildvcs=false, so that the binary
+	// carries its commit where Go can read one (a .git directory, not a
+	// worktree's .git file).
+	out, err := exec.Command(goTool, "build", "-buildvcs=auto", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
