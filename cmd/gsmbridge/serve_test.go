@@ -6,10 +6,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // startServeSim runs `gsmbridge serve --sim` in-process and returns its base
@@ -122,5 +127,42 @@ func TestServeRefusesAnOpenListenerWithoutTokens(t *testing.T) {
 	code := run(context.Background(), []string{"serve", "--sim", "--listen", "0.0.0.0:0", "--data-dir", t.TempDir()}, io.Discard, &stderr)
 	if code == 0 || !strings.Contains(stderr.String(), "without auth.tokens") {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// A taken port is the commonest start-up failure: the message names the
+// address, that it is taken, and the setting that chose it.
+func TestServeNamesTheListenSettingWhenTheAddressIsTaken(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	configFile := filepath.Join(t.TempDir(), "gsmbridge.yaml")
+	if err := os.WriteFile(configFile, []byte("listen: "+addr+"\ndata_dir: "+t.TempDir()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		wantFrom string
+	}{
+		{"the flag", []string{"serve", "--sim", "--listen", addr, "--data-dir", t.TempDir()}, "--listen"},
+		{"the configuration", []string{"serve", "--config", configFile}, "listen in " + configFile},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runVerb(t.Context(), tt.args...)
+			want := "gsmbridge serve: cannot listen on " + addr + " (from " + tt.wantFrom + "): address already in use: " +
+				"another gsmbridge or another program holds it; stop that, or choose another address with --listen or the configuration's listen\n"
+			if code != 1 || !strings.HasSuffix(errOut, want) {
+				t.Fatalf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
+			}
+			if out != "" {
+				t.Errorf("announced something before failing: %q", out)
+			}
+		})
 	}
 }

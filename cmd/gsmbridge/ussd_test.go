@@ -139,6 +139,10 @@ func TestUSSDVerbWalksAMenuThroughTheDaemon(t *testing.T) {
 	if !strings.Contains(errOut.String(), "waiting for the network's answer") || !strings.Contains(errOut.String(), "reply (") {
 		t.Fatalf("stderr: %q", errOut.String())
 	}
+	// Neither stream is a terminal here: no cursor movement in either.
+	if strings.ContainsAny(out.String()+errOut.String(), "\x1b\r") {
+		t.Errorf("control codes off a terminal: stdout %q, stderr %q", out.String(), errOut.String())
+	}
 	// Off the allowlist: the daemon refuses, the verb says why.
 	err = ussdCommand(context.Background(), []string{"--addr", addr, "--modem", id, "*123#"}, strings.NewReader(""), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "ussd_not_allowed") {
