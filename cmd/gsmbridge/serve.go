@@ -135,6 +135,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	err = d.Run(ctx, ln)
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = nil // stopped while starting up (SIGTERM, Ctrl-C): asked for, not a failure
+	}
 	log.Info("gsmbridge stopped", "err", err)
 	return err
 }

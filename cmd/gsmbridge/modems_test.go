@@ -1,0 +1,66 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestResolveModemTakesTheIDOrTheName(t *testing.T) {
+	list := `{"modems":[{"id":"352145041000008","name":"mts-1"},{"id":"862412031079191","name":"MegaFon"},` +
+		`{"id":"866815031158383","name":"megafon"},{"id":"/dev/ttyUSB7"}]}`
+	listStatus := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/modems" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(listStatus)
+		if listStatus == http.StatusOK {
+			w.Write([]byte(list))
+		} else {
+			w.Write([]byte(`{"error":{"code":"forbidden","message":"this token lacks the read scope"}}`))
+		}
+	}))
+	defer srv.Close()
+	base, _ := url.Parse(srv.URL)
+	c := &apiClient{base: base, timeout: 5 * time.Second, http: srv.Client()}
+	defer c.Close()
+
+	tests := []struct{ given, want, wantErr string }{
+		{given: "352145041000008", want: "352145041000008"},
+		{given: "mts-1", want: "352145041000008"},
+		{given: "MTS-1", want: "352145041000008"},   // no exact name: case does not matter
+		{given: "megafon", want: "866815031158383"}, // an exact name beats a folded one
+		{given: "MegaFon", want: "862412031079191"},
+		{given: "/dev/ttyUSB7", want: "/dev/ttyUSB7"},
+		{given: "MEGAFON", wantErr: `--modem "MEGAFON": 2 modems have that name; give the id: mts-1 (352145041000008), MegaFon (862412031079191), megafon (866815031158383), /dev/ttyUSB7`},
+		{given: "tele2", wantErr: `--modem "tele2": no modem has that id or name; the daemon runs mts-1 (352145041000008), MegaFon (862412031079191), megafon (866815031158383), /dev/ttyUSB7`},
+	}
+	for _, tt := range tests {
+		got, err := resolveModem(t.Context(), c, tt.given)
+		if tt.wantErr != "" {
+			if err == nil || err.Error() != tt.wantErr {
+				t.Errorf("%q: %q, %v; want error %q", tt.given, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%q: %q, %v; want %q", tt.given, got, err, tt.want)
+		}
+	}
+
+	list = `{"modems":[]}`
+	if _, err := resolveModem(t.Context(), c, "mts-1"); err == nil || !strings.Contains(err.Error(), "the daemon runs no modem") {
+		t.Errorf("no modems: %v", err)
+	}
+	// A token that may use a modem but not list them: the daemon judges.
+	listStatus = http.StatusForbidden
+	if got, err := resolveModem(t.Context(), c, "mts-1"); err != nil || got != "mts-1" {
+		t.Errorf("list forbidden: %q, %v; want the value as given", got, err)
+	}
+}
