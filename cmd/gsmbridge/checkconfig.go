@@ -32,7 +32,7 @@ func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) 
 		about: "Validates FILE without starting anything and reports every problem in it as\n" +
 			"file:line: key: message, one per line on stderr (exit 1), or a summary (exit 0).",
 		examples: []string{
-			"gsmbridge check-config /etc/gsmbridge/gsmbridge.yaml",
+			"gsmbridge check-config /etc/gsmbridge/config.yaml",
 			"gsmbridge check-config --json gsmbridge.yaml | jq '.problems[].key'",
 		},
 	})

@@ -49,7 +49,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		examples: []string{
 			"gsmbridge send +79031110003 'Ваш код: 4711' --wait",
 			"gsmbridge send +79031110003 'Платёж принят' --modem sim0 --report --wait",
-			"gsmbridge send +79031110003 -- '-5 RUB returned' --json   # a text that starts with -",
+			"gsmbridge send +79031110003 --json -- '-5 RUB returned'   # a text that starts with -",
 		},
 	})
 	var req sendRequest

@@ -31,7 +31,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"--sim runs it on simulated modems (four operators) and simulated customer phones,\n" +
 			"with no configuration; logs go to stderr, where it listens to stdout.",
 		examples: []string{
-			"gsmbridge serve --config /etc/gsmbridge/gsmbridge.yaml",
+			"gsmbridge serve --config /etc/gsmbridge/config.yaml",
 			"gsmbridge serve --sim                            # try it with no modem at all",
 			"gsmbridge serve --sim --listen 127.0.0.1:0 --json   # a free port, printed as JSON",
 		},
