@@ -82,12 +82,12 @@ func ussdCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return err
 	}
 	defer c.Close()
-	// A USSD answer takes up to a minute; the shared --timeout default is
-	// for quick reads.
 	id, err := resolveModem(ctx, c, *modem)
 	if err != nil {
 		return err
 	}
+	// A USSD answer takes up to a minute; the shared --timeout default is
+	// for quick reads.
 	c.timeout = max(c.timeout, 2*time.Minute)
 	return converse(ctx, &daemonConversation{c: c, modem: id, json: cf.json}, code, lines, stdout, stderr)
 }
