@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/sms"
@@ -63,7 +62,7 @@ var (
 
 func (d *Daemon) postConfirmation(w http.ResponseWriter, r *http.Request) {
 	var req confirmationRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeTextBody(r, &req); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -164,9 +163,6 @@ func (d *Daemon) validateConfirmation(req confirmationRequest) (store.NewConfirm
 // checkTemplate holds a caller's text to the rules the configured template
 // passed: both values shown, nothing else that looks like a placeholder.
 func checkTemplate(t string) error {
-	if !utf8.ValidString(t) {
-		return badField("text", "must be valid UTF-8")
-	}
 	for _, ph := range []string{"{txn}", "{amount}"} {
 		if !strings.Contains(t, ph) {
 			return badField("text", "must contain %s: the customer confirms what the SMS shows", ph)

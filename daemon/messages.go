@@ -5,10 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/sms"
@@ -33,7 +33,7 @@ type messageRequest struct {
 
 func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
 	var req messageRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeTextBody(r, &req); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -57,7 +57,7 @@ func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if existed {
-		writeJSON(w, http.StatusOK, m)
+		writeJSON(w, http.StatusOK, d.view(m))
 		return
 	}
 	d.sched.Enqueue(m)
@@ -79,12 +79,9 @@ func (d *Daemon) validateMessage(req messageRequest) (store.NewMessage, error) {
 	if req.Text == "" {
 		return n, badField("text", "is required")
 	}
-	if !utf8.ValidString(req.Text) {
-		return n, badField("text", "must be valid UTF-8")
-	}
 	parts, enc := sms.Split(req.Text)
-	if parts > 255 {
-		return n, badField("text", "needs %d SMS parts; at most 255 fit one concatenated message", parts)
+	if err := d.checkParts(parts); err != nil {
+		return n, err
 	}
 	ttl := d.cfg.Send.DefaultTTL
 	if req.TTL != "" {
@@ -114,6 +111,17 @@ func (d *Daemon) validateMessage(req messageRequest) (store.NewMessage, error) {
 		PinModem: req.Modem, PinOperator: req.Operator, Report: req.Report, TTL: ttl}, nil
 }
 
+// checkParts refuses a text longer than send.max_parts: a text pasted by
+// mistake would otherwise be accepted and hold its SIM's send limits for
+// hours.
+func (d *Daemon) checkParts(parts int) error {
+	if limit := d.cfg.Send.MaxParts; parts > limit {
+		return &apiError{Status: http.StatusBadRequest, Code: "too_many_parts", Field: "text",
+			Message: fmt.Sprintf("text: needs %d SMS parts; send.max_parts allows %d", parts, limit)}
+	}
+	return nil
+}
+
 func isDigits(s string) bool {
 	for _, c := range s {
 		if c < '0' || c > '9' {
@@ -131,8 +139,7 @@ func (d *Daemon) getMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	d.markOverdue(m)
-	writeJSON(w, http.StatusOK, m)
+	writeJSON(w, http.StatusOK, d.view(m))
 }
 
 func (d *Daemon) deleteMessage(w http.ResponseWriter, r *http.Request) {
@@ -165,13 +172,31 @@ func (d *Daemon) listMessages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if list == nil {
-		list = []*store.Message{}
+	views := make([]messageView, len(list))
+	for i, m := range list {
+		views[i] = d.view(m)
 	}
-	for _, m := range list {
-		d.markOverdue(m)
+	writeJSON(w, http.StatusOK, map[string]any{"messages": views, "next_cursor": next})
+}
+
+// messageView is a message as the API shows it: as stored, with what is
+// worked out when it is read.
+type messageView struct {
+	*store.Message
+	// Hold says what kept a queued message from going when the scheduler
+	// last looked at it.
+	Hold *Hold `json:"hold,omitempty"`
+}
+
+func (d *Daemon) view(m *store.Message) messageView {
+	d.markOverdue(m)
+	v := messageView{Message: m}
+	if m.State == store.Queued {
+		if h, ok := d.sched.Hold(m.ID); ok {
+			v.Hold = &h
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": list, "next_cursor": next})
+	return v
 }
 
 // markOverdue flags a sent message whose delivery report should have come by

@@ -39,8 +39,9 @@ type Scheduler struct {
 	expire   func(id string)
 
 	mu    sync.Mutex
-	queue []*store.Message
+	queue []*store.Message // confirmations first, then by creation
 	lanes map[string]*lane // by modem id
+	holds map[string]Hold  // by message id, from the last dispatch
 	wake  chan struct{}
 	pings chan chan struct{}
 }
@@ -77,15 +78,25 @@ func NewScheduler(now func() time.Time, eligible func(m *store.Message, iccid st
 // final, so a SIM it blocked may now take a waiting message).
 func (s *Scheduler) Poke() { s.poke() }
 
-// Enqueue adds a message that has parts left to send.
+// Enqueue adds a message that has parts left to send. A confirmation SMS
+// goes ahead of every plain one: a customer waits at the till for it, and
+// a SIM's send limits are spent in queue order.
 func (s *Scheduler) Enqueue(m *store.Message) {
 	s.mu.Lock()
-	i := sort.Search(len(s.queue), func(i int) bool { return s.queue[i].CreatedAt.After(m.CreatedAt) })
+	i := sort.Search(len(s.queue), func(i int) bool { return queuedBefore(m, s.queue[i]) })
 	s.queue = append(s.queue, nil)
 	copy(s.queue[i+1:], s.queue[i:])
 	s.queue[i] = m
 	s.mu.Unlock()
 	s.poke()
+}
+
+// queuedBefore orders the queue: confirmations first, then by creation.
+func queuedBefore(a, b *store.Message) bool {
+	if ca, cb := store.IsConfirmationMessage(a), store.IsConfirmationMessage(b); ca != cb {
+		return ca
+	}
+	return a.CreatedAt.Before(b.CreatedAt)
 }
 
 // Remove drops a queued message (cancelled through the API). It reports
@@ -96,6 +107,7 @@ func (s *Scheduler) Remove(id string) bool {
 	for i, m := range s.queue {
 		if m.ID == id {
 			s.queue = append(s.queue[:i], s.queue[i+1:]...)
+			delete(s.holds, id)
 			return true
 		}
 	}
@@ -236,47 +248,43 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 }
 
-// dispatch hands out what it can and returns how long until something held
-// (a backoff, a send limit) may become possible.
+// dispatch hands out what it can, notes what holds the rest, and returns how
+// long until something held may change on its own: a backoff or a send limit
+// running out, or a message reaching its expiry, which must then be expired
+// on time even if nothing else wakes the loop.
 func (s *Scheduler) dispatch() time.Duration {
 	now := s.now()
 	wait := time.Hour
 	var expired []string
 	s.mu.Lock()
-	idle := 0
 	for _, l := range s.lanes {
 		l.trim(now)
-		if l.idle && l.usable() {
-			idle++
-		}
 	}
+	holds := make(map[string]Hold, len(s.queue))
+	waits := map[laneParts]time.Duration{}
 	kept := s.queue[:0]
 	for _, m := range s.queue {
 		if !now.Before(m.ExpiresAt) {
 			expired = append(expired, m.ID)
 			continue
 		}
-		if idle == 0 || m.NextAttempt.After(now) {
-			if m.NextAttempt.After(now) {
-				wait = min(wait, m.NextAttempt.Sub(now))
-			}
-			kept = append(kept, m)
+		l, hold := s.place(m, now, waits)
+		if l != nil {
+			l.idle = false
+			l.jobs <- m // never blocks: the lane was idle, so its slot is empty
 			continue
 		}
-		l, hold := s.pick(m, now)
-		if l == nil {
-			if hold > 0 {
-				wait = min(wait, hold)
-			}
-			kept = append(kept, m)
-			continue
+		hold.CheckedAt = now
+		holds[m.ID] = hold
+		if !hold.Until.IsZero() {
+			wait = min(wait, hold.Until.Sub(now))
 		}
-		l.idle = false
-		idle--
-		l.jobs <- m // never blocks: the lane was idle, so its slot is empty
+		wait = min(wait, m.ExpiresAt.Sub(now))
+		kept = append(kept, m)
 	}
 	clear(s.queue[len(kept):])
 	s.queue = kept
+	s.holds = holds
 	s.mu.Unlock()
 	for _, id := range expired {
 		s.expire(id)
@@ -284,31 +292,14 @@ func (s *Scheduler) dispatch() time.Duration {
 	return wait
 }
 
-// pick chooses the idle lane for m: the pinned modem, else a SIM of the
-// pinned operator, else the SIM the message is bound to, else the least busy
-// SIM. hold says when a lane held back by its send limits frees up.
-func (s *Scheduler) pick(m *store.Message, now time.Time) (best *lane, hold time.Duration) {
-	for _, l := range s.lanes {
-		switch {
-		case m.PinModem != "" && l.modemID != m.PinModem,
-			m.PinOperator != "" && l.plmn != m.PinOperator,
-			m.ICCID != "" && l.iccid != m.ICCID:
-			continue
-		}
-		if !l.idle || !l.usable() || !s.eligible(m, l.iccid) {
-			continue
-		}
-		if d := l.limitWait(now, m.Parts); d > 0 {
-			if hold == 0 || d < hold {
-				hold = d
-			}
-			continue
-		}
-		if best == nil || len(l.sent) < len(best.sent) || (len(l.sent) == len(best.sent) && l.modemID < best.modemID) {
-			best = l
-		}
-	}
-	return best, hold
+// Hold returns what held a queued message when the scheduler last looked at
+// it; false when it was not held then (not queued here, or just handed to a
+// modem).
+func (s *Scheduler) Hold(id string) (Hold, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h, ok := s.holds[id]
+	return h, ok
 }
 
 func (l *lane) trim(now time.Time) {
@@ -320,13 +311,32 @@ func (l *lane) trim(now time.Time) {
 	l.sent = l.sent[i:]
 }
 
+type window struct {
+	name  string
+	limit int
+	span  time.Duration
+}
+
+func (l *lane) windows() []window {
+	return []window{{"per_minute", l.limits.PerMinute, time.Minute}, {"per_hour", l.limits.PerHour, time.Hour}, {"per_day", l.limits.PerDay, 24 * time.Hour}}
+}
+
+// sentWithin counts the parts sent in the span before now.
+func (l *lane) sentWithin(now time.Time, span time.Duration) int {
+	from := now.Add(-span)
+	n := 0
+	for _, t := range l.sent {
+		if t.After(from) {
+			n++
+		}
+	}
+	return n
+}
+
 // limitWait returns how long until parts more sends fit every window.
 func (l *lane) limitWait(now time.Time, parts int) time.Duration {
 	var wait time.Duration
-	for _, w := range []struct {
-		limit int
-		span  time.Duration
-	}{{l.limits.PerMinute, time.Minute}, {l.limits.PerHour, time.Hour}, {l.limits.PerDay, 24 * time.Hour}} {
+	for _, w := range l.windows() {
 		if w.limit <= 0 {
 			continue
 		}
@@ -375,19 +385,7 @@ func (s *Scheduler) Loads() map[string]LaneLoad {
 	out := make(map[string]LaneLoad, len(s.lanes))
 	byICCID := map[string]string{}
 	for id, l := range s.lanes {
-		hour := 0
-		for _, t := range l.sent {
-			if t.After(now.Add(-time.Hour)) {
-				hour++
-			}
-		}
-		day := 0
-		for _, t := range l.sent {
-			if t.After(now.Add(-24 * time.Hour)) {
-				day++
-			}
-		}
-		out[id] = LaneLoad{SentLastDay: day, SentLastHour: hour, Limits: l.limits}
+		out[id] = LaneLoad{SentLastDay: l.sentWithin(now, 24*time.Hour), SentLastHour: l.sentWithin(now, time.Hour), Limits: l.limits}
 		byICCID[l.iccid] = id
 	}
 	for _, m := range s.queue {

@@ -116,6 +116,9 @@ type Send struct {
 	ReportWait      time.Duration `yaml:"report_wait" min:"1ns"`
 	SuspectAfter    int           `yaml:"suspect_after" min:"1"`
 	SuspectCooldown time.Duration `yaml:"suspect_cooldown" min:"1ns"`
+	// MaxParts caps the SMS parts of one message: a long text sent by
+	// mistake would otherwise hold a SIM's send limits for hours.
+	MaxParts int `yaml:"max_parts" min:"1" max:"255"`
 }
 
 // Receive tunes incoming SMS.
@@ -237,6 +240,7 @@ func Default() *Config {
 			ReportWait:      2 * time.Hour,
 			SuspectAfter:    5,
 			SuspectCooldown: 30 * time.Minute,
+			MaxParts:        10,
 		},
 		Receive: Receive{
 			PollInterval:       5 * time.Minute,

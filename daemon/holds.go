@@ -1,0 +1,162 @@
+package daemon
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+)
+
+// Hold reasons: why a queued message did not go when the scheduler last
+// looked at it. The API shows them as they are; the OpenAPI enum and
+// docs/sending.md list the same set.
+const (
+	// HoldNoReadyModem: no modem is ready to send at all.
+	HoldNoReadyModem = "no_ready_modem"
+	// HoldPinnedModemUnavailable: the message may only use its pinned modem,
+	// and that modem is not ready.
+	HoldPinnedModemUnavailable = "pinned_modem_unavailable"
+	// HoldOperatorPinned: the message may only use SIMs of its pinned
+	// operator, and none of them is in a ready modem.
+	HoldOperatorPinned = "operator_pinned"
+	// HoldSIMUnavailable: the first parts went out through one SIM, so the
+	// rest must too, and that SIM is not in a ready modem.
+	HoldSIMUnavailable = "sim_unavailable"
+	// HoldSIMLimit: the SIM's per-minute, per-hour or per-day send limit is
+	// reached; until says when the window lets the message's parts through.
+	HoldSIMLimit = "sim_limit"
+	// HoldModemBusy: the modem is sending another message (or one ahead in
+	// the queue took it); the message goes when it is done.
+	HoldModemBusy = "modem_busy"
+	// HoldConfirmationPending: a confirmation SMS whose customer still has an
+	// open confirmation on this SIM; a reply must never be ambiguous.
+	HoldConfirmationPending = "confirmation_pending"
+	// HoldUSSDSession: the modem is in a USSD session.
+	HoldUSSDSession = "ussd_session"
+	// HoldModemDegraded: the modem stopped answering and is being probed.
+	HoldModemDegraded = "modem_degraded"
+	// HoldSIMSuspect: the SIM failed several sends in a row and rests until
+	// its cool-down check or a resume.
+	HoldSIMSuspect = "sim_suspect"
+	// HoldRetryBackoff: a send failed before the message went out; until is
+	// the next attempt.
+	HoldRetryBackoff = "retry_backoff"
+)
+
+// pauseHolds names the hold of each Pause reason.
+var pauseHolds = map[string]string{"suspect": HoldSIMSuspect, "session": HoldUSSDSession, "degraded": HoldModemDegraded}
+
+// holdRank orders the reasons of several SIMs that could send one message:
+// the hold shown is the one expected to clear first.
+var holdRank = map[string]int{HoldModemBusy: 0, HoldSIMLimit: 1, HoldConfirmationPending: 2,
+	HoldUSSDSession: 3, HoldModemDegraded: 4, HoldSIMSuspect: 5}
+
+// Hold is what keeps a queued message from going: the scheduler's snapshot
+// from the last time it considered the message, so reading it costs no I/O.
+type Hold struct {
+	Reason string `json:"reason"`
+	// Until is the earliest time the message can go, when it is known (a
+	// limit's window, a retry); zero when it depends on something else (a
+	// modem coming back). A time after expires_at means it will expire.
+	Until     time.Time `json:"until,omitzero"`
+	Detail    string    `json:"detail"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+// place finds the lane that takes m now, or says what holds it. Lanes are
+// tried in the order: pinned modem, pinned operator, bound SIM; of those
+// left, a free one with the fewest recent sends wins. waits caches each
+// lane's limit wait for a number of parts within one dispatch round.
+func (s *Scheduler) place(m *store.Message, now time.Time, waits map[laneParts]time.Duration) (*lane, Hold) {
+	if m.NextAttempt.After(now) {
+		return nil, Hold{Reason: HoldRetryBackoff, Until: m.NextAttempt, Detail: "the last attempt failed before the message went out"}
+	}
+	var best *lane
+	var hold Hold
+	modemOK, operatorOK, simOK := false, false, false
+	for _, l := range s.lanes {
+		if m.PinModem != "" && l.modemID != m.PinModem {
+			continue
+		}
+		modemOK = true
+		if m.PinOperator != "" && l.plmn != m.PinOperator {
+			continue
+		}
+		operatorOK = true
+		if m.ICCID != "" && l.iccid != m.ICCID {
+			continue
+		}
+		simOK = true
+		h, free := s.laneHold(l, m, now, waits)
+		if !free {
+			if hold.Reason == "" || holdRank[h.Reason] < holdRank[hold.Reason] ||
+				(h.Reason == hold.Reason && h.Until.Before(hold.Until)) {
+				hold = h
+			}
+			continue
+		}
+		if best == nil || len(l.sent) < len(best.sent) || (len(l.sent) == len(best.sent) && l.modemID < best.modemID) {
+			best = l
+		}
+	}
+	switch {
+	case best != nil:
+		return best, Hold{}
+	case len(s.lanes) == 0 && m.PinModem == "" && m.PinOperator == "" && m.ICCID == "":
+		return nil, Hold{Reason: HoldNoReadyModem, Detail: "no modem is ready to send"}
+	case !modemOK && m.PinModem != "":
+		return nil, Hold{Reason: HoldPinnedModemUnavailable, Detail: fmt.Sprintf("pinned modem %s is not ready", m.PinModem)}
+	case !operatorOK && m.PinOperator != "":
+		return nil, Hold{Reason: HoldOperatorPinned, Detail: fmt.Sprintf("no SIM of pinned operator %s is in a ready modem", m.PinOperator)}
+	case !simOK:
+		return nil, Hold{Reason: HoldSIMUnavailable, Detail: "its first parts went out through SIM " + maskICCID(m.ICCID) + ", which is not in a ready modem"}
+	}
+	return nil, hold
+}
+
+type laneParts struct {
+	l     *lane
+	parts int
+}
+
+// laneHold says whether l can take m now, or what holds it there. The veto
+// (a store lookup) is asked last, only of a lane that could send at once.
+func (s *Scheduler) laneHold(l *lane, m *store.Message, now time.Time, waits map[laneParts]time.Duration) (Hold, bool) {
+	for _, p := range []string{"suspect", "degraded", "session"} {
+		if l.paused[p] {
+			return Hold{Reason: pauseHolds[p], Detail: "modem " + l.modemID + ": " + pauseDetail[p]}, false
+		}
+	}
+	key := laneParts{l, m.Parts}
+	d, ok := waits[key]
+	if !ok {
+		d = l.limitWait(now, m.Parts)
+		waits[key] = d
+	}
+	if d > 0 {
+		return Hold{Reason: HoldSIMLimit, Until: now.Add(d), Detail: "modem " + l.modemID + ": " + l.limitDetail(now, m.Parts)}, false
+	}
+	if !l.idle {
+		return Hold{Reason: HoldModemBusy, Detail: "modem " + l.modemID + " is sending another message"}, false
+	}
+	if !s.eligible(m, l.iccid) {
+		return Hold{Reason: HoldConfirmationPending, Detail: "modem " + l.modemID + ": the customer has an open confirmation on this SIM"}, false
+	}
+	return Hold{}, true
+}
+
+var pauseDetail = map[string]string{
+	"suspect":  "its SIM failed several sends in a row and rests until its cool-down check or a resume",
+	"degraded": "it stopped answering and is being probed",
+	"session":  "it is in a USSD session",
+}
+
+// limitDetail names the window that holds parts back, for people.
+func (l *lane) limitDetail(now time.Time, parts int) string {
+	for _, w := range l.windows() {
+		if w.limit > 0 && l.sentWithin(now, w.span)+parts > w.limit {
+			return fmt.Sprintf("%s limit %d reached (%d sent, %d parts to send)", w.name, w.limit, l.sentWithin(now, w.span), parts)
+		}
+	}
+	return "send limit reached"
+}
