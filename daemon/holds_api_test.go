@@ -1,0 +1,196 @@
+package daemon
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/hw/sim"
+)
+
+// heldMessage is a message as GET /v1/messages shows it, with its hold.
+type heldMessage struct {
+	store.Message
+	Hold *Hold `json:"hold"`
+}
+
+// limitedHarness runs one MTS modem whose SIMs may send perMinute SMS a
+// minute and no other limit.
+func limitedHarness(t *testing.T, perMinute int, prepare func(*sim.Network, []*sim.Modem)) *harness {
+	return startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond},
+		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+			c.Operators = []config.Operator{{PLMN: []string{"25001"}, Limits: config.Limits{PerMinute: perMinute, PerHour: -1, PerDay: -1}}}
+			if prepare != nil {
+				prepare(n, ms)
+			}
+		}, sim.ModemConfig{Dialect: sim.Generic, PLMN: "25001"})
+}
+
+func TestHeldMessageShowsItsHoldInTheAPI(t *testing.T) {
+	h := limitedHarness(t, 1, nil)
+	h.waitReady(1)
+	customer := "+79161234567"
+	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	var first, second struct{ ID string }
+	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "первое"}, &first)
+	var sent store.Message
+	eventually(t, "first message sent", func() bool {
+		h.do("GET", "/v1/messages/"+first.ID, nil, &sent)
+		return sent.State == store.Sent
+	})
+	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "второе"}, &second)
+	var m heldMessage
+	eventually(t, "second message held by the per-minute limit", func() bool {
+		h.do("GET", "/v1/messages/"+second.ID, nil, &m)
+		return m.Hold != nil
+	})
+	if m.State != store.Queued || m.Attempts != 0 || m.Hold.Reason != HoldSIMLimit {
+		t.Fatalf("message %s attempts %d hold %+v, want queued, 0, sim_limit", m.State, m.Attempts, m.Hold)
+	}
+	// The window frees when the first part is a minute old.
+	if u, want := m.Hold.Until, sent.SentAt.Add(time.Minute); u.Before(want.Add(-time.Second)) || u.After(want.Add(time.Second)) {
+		t.Fatalf("held until %v, want about %v (a minute after the first send)", u, want)
+	}
+	if !strings.Contains(m.Hold.Detail, "per_minute limit 1") {
+		t.Fatalf("detail %q does not name the limit", m.Hold.Detail)
+	}
+	var list struct{ Messages []heldMessage }
+	h.do("GET", "/v1/messages?state=queued", nil, &list)
+	if len(list.Messages) != 1 || list.Messages[0].Hold == nil || list.Messages[0].Hold.Reason != HoldSIMLimit {
+		t.Fatalf("list shows %+v, want the held message with its hold", list.Messages)
+	}
+	var cancelled heldMessage
+	if code := h.do("DELETE", "/v1/messages/"+second.ID, nil, &cancelled); code != http.StatusOK || cancelled.Hold != nil {
+		t.Fatalf("cancel: %d, hold %+v", code, cancelled.Hold)
+	}
+	var done heldMessage
+	h.do("GET", "/v1/messages/"+first.ID, nil, &done)
+	if done.Hold != nil {
+		t.Fatalf("a sent message shows hold %+v", done.Hold)
+	}
+}
+
+// A confirmation posted after a backlog of plain SMS is the first thing the
+// modem sends once it can.
+func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
+	h := limitedHarness(t, -1, func(_ *sim.Network, ms []*sim.Modem) { ms[0].SetRegistration(0) })
+	eventually(t, "modem held for no service", func() bool {
+		var out struct{ Modems []ModemStatus }
+		h.do("GET", "/v1/modems", nil, &out)
+		return len(out.Modems) == 1 && out.Modems[0].State == StateNoService
+	})
+	customer, payer := "+79161234567", "+79169876543"
+	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	h.net.AddPhone(payer, sim.PhoneRule{Never: true})
+	var plain []string
+	for _, text := range []string{"plain one", "plain two", "plain three"} {
+		var acc struct{ ID string }
+		if code := h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": text}, &acc); code != http.StatusAccepted {
+			t.Fatalf("POST message: %d", code)
+		}
+		plain = append(plain, acc.ID)
+	}
+	var c store.Confirmation
+	if code := h.do("POST", "/v1/confirmations", payment("pay-1", payer, "T1"), &c); code != http.StatusAccepted {
+		t.Fatalf("POST confirmation: %d", code)
+	}
+	var m heldMessage
+	eventually(t, "backlog held for want of a modem", func() bool {
+		h.do("GET", "/v1/messages/"+plain[0], nil, &m)
+		return m.Hold != nil
+	})
+	if m.Hold.Reason != HoldNoReadyModem || !m.Hold.Until.IsZero() {
+		t.Fatalf("hold %+v, want no_ready_modem without a time", m.Hold)
+	}
+	h.modems[0].SetRegistration(1)
+	eventually(t, "all four sent", func() bool { return len(h.modems[0].Sent()) == 4 })
+	first := h.modems[0].Sent()[0]
+	if first.To != payer || first.Text != c.Text {
+		t.Fatalf("first PDU went to %s with %q, want the confirmation to %s", first.To, first.Text, payer)
+	}
+}
+
+// postRaw sends body bytes as they are: json.Marshal would already have
+// replaced invalid UTF-8.
+func postRaw(t *testing.T, h *harness, path, body string) (int, apiError) {
+	t.Helper()
+	resp, err := http.Post(h.url+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e struct{ Error apiError }
+	json.NewDecoder(resp.Body).Decode(&e)
+	return resp.StatusCode, e.Error
+}
+
+func TestLongAndInvalidTextsAreRefusedAndNothingStored(t *testing.T) {
+	h := startHarness(t, sim.Generic)
+	h.waitReady(1)
+	tooLong := strings.Repeat("a", 153*10+1) // 11 GSM 7-bit parts
+	cases := []struct {
+		name, path, body string
+		code             string
+	}{
+		{"11 parts", "/v1/messages", `{"to":"+79161234567","text":"` + tooLong + `"}`, "too_many_parts"},
+		{"invalid byte", "/v1/messages", "{\"to\":\"+79161234567\",\"text\":\"pay \xff now\"}", "invalid_utf8"},
+		{"cut Cyrillic", "/v1/messages", "{\"to\":\"+79161234567\",\"text\":\"\xd0\"}", "invalid_utf8"},
+		{"unpaired surrogate escape", "/v1/messages", `{"to":"+79161234567","text":"x\ud800y"}`, "invalid_utf8"},
+		{"lone low surrogate escape", "/v1/messages", `{"to":"+79161234567","text":"\udc00"}`, "invalid_utf8"},
+		{"confirmation template", "/v1/confirmations",
+			"{\"id\":\"p1\",\"phone\":\"+79161234567\",\"txn\":\"T1\",\"amount\":\"10.00\",\"currency\":\"RUB\",\"text\":\"{txn} {amount} \xc3\"}", "invalid_utf8"},
+		{"confirmation surrogate", "/v1/confirmations",
+			`{"id":"p2","phone":"+79161234567","txn":"T1","amount":"10.00","currency":"RUB","text":"{txn} {amount} \ud83d"}`, "invalid_utf8"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, e := postRaw(t, h, tc.path, tc.body)
+			if code != http.StatusBadRequest || e.Code != tc.code || e.Field != "text" {
+				t.Fatalf("%d %+v, want 400 %s on field text", code, e, tc.code)
+			}
+			if tc.code == "too_many_parts" && !strings.Contains(e.Message, "send.max_parts allows 10") {
+				t.Fatalf("message %q does not name the limit", e.Message)
+			}
+		})
+	}
+	var list struct{ Messages []store.Message }
+	h.do("GET", "/v1/messages", nil, &list)
+	var confs struct{ Confirmations []store.Confirmation }
+	h.do("GET", "/v1/confirmations", nil, &confs)
+	if len(list.Messages) != 0 || len(confs.Confirmations) != 0 || len(h.modems[0].Sent()) != 0 {
+		t.Fatalf("refused requests left %d messages, %d confirmations, %d sends", len(list.Messages), len(confs.Confirmations), len(h.modems[0].Sent()))
+	}
+}
+
+func TestValidJSONText(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{`{"text":"plain"}`, true},
+		{`{"text":"Платёж"}`, true},
+		{`{"text":"\ud83d\ude00 pair"}`, true},
+		{`{"text":"\\ud800 is escaped text, not an escape"}`, true},
+		{`{"text":"\u00e9\n\"q\""}`, true},
+		{"{\"text\":\"\xff\"}", false},
+		{`{"text":"\ud83d"}`, false},
+		{`{"text":"\ud83d\u0041"}`, false},
+		{`{"text":"\ude00"}`, false},
+		{`{"text":"\uD800\uDC00"}`, true},
+	}
+	for _, tc := range tests {
+		if got := validJSONText([]byte(tc.in)); got != tc.want {
+			t.Errorf("validJSONText(%s) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestInvalidTextIsNamedByItsField(t *testing.T) {
+	if f := invalidField([]byte("{\"to\":\"+7\",\"reference\":\"\xff\",\"text\":\"ok\"}")); f != "reference" {
+		t.Fatalf("field %q, want reference", f)
+	}
+}
