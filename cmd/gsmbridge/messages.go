@@ -79,13 +79,13 @@ func runMessages(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return writeJSONLine(stdout, map[string]any{"messages": nonNil(raw), "next_cursor": ""})
 	}
 	t := newTable(column{"ID", 0}, column{"STATE", 0}, column{"TO", 0}, column{"PARTS", 0}, column{"MODEM", 0},
-		column{"CREATED", 0}, column{"ERROR", 32}, column{"TEXT", 40})
+		column{"CREATED", 0}, column{"WAITING", 0}, column{"ERROR", 32}, column{"TEXT", 40})
 	for _, m := range list {
 		errText := ""
 		if m.LastError != nil {
 			errText = m.LastError.Code + ": " + m.LastError.Message
 		}
-		t.add(m.ID, m.State, m.To, strconv.Itoa(m.Parts), m.Modem, timeCell(m.CreatedAt), errText, m.Text)
+		t.add(m.ID, m.State, m.To, strconv.Itoa(m.Parts), m.Modem, timeCell(m.CreatedAt), holdCell(m.Hold), errText, m.Text)
 	}
 	if err := t.write(stdout); err != nil {
 		return err

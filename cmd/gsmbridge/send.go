@@ -28,6 +28,26 @@ type message struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"last_error"`
+	Hold *messageHold `json:"hold"`
+}
+
+// messageHold is what keeps a queued message from going, as the daemon's
+// scheduler last saw it.
+type messageHold struct {
+	Reason string    `json:"reason"`
+	Until  time.Time `json:"until"`
+	Detail string    `json:"detail"`
+}
+
+// holdCell says what a queued message waits for, and until when if known.
+func holdCell(h *messageHold) string {
+	if h == nil {
+		return ""
+	}
+	if h.Until.IsZero() {
+		return h.Reason
+	}
+	return h.Reason + " until " + timeCell(h.Until)
 }
 
 // sendRequest is the body of POST /v1/messages.
@@ -132,6 +152,9 @@ func describeMessage(m message) string {
 	if m.Modem != "" && m.State != "queued" {
 		s += " via " + m.Modem
 	}
+	if m.State == "queued" && m.Hold != nil {
+		s += " (waiting: " + holdCell(m.Hold) + "; " + m.Hold.Detail + ")"
+	}
 	return s
 }
 
@@ -159,7 +182,9 @@ func waitForMessage(ctx context.Context, c *apiClient, m message, report bool, c
 			}
 			return m, nil, err
 		}
-		if next.State != m.State {
+		// A change of what holds a queued message is news too: the
+		// person waiting learns why, and until when.
+		if next.State != m.State || holdCell(next.Hold) != holdCell(m.Hold) {
 			changed(next)
 		}
 		m = next

@@ -54,7 +54,7 @@ func TestMessagesTablePagesAndFilters(t *testing.T) {
 			t.Fatalf("send: %s", errOut)
 		}
 	}
-	header := []string{"ID", "STATE", "TO", "PARTS", "MODEM", "CREATED", "ERROR", "TEXT"}
+	header := []string{"ID", "STATE", "TO", "PARTS", "MODEM", "CREATED", "WAITING", "ERROR", "TEXT"}
 	code, out, errOut := h.cli("messages")
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
