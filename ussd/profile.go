@@ -54,8 +54,10 @@ type PaymentLimits struct {
 	PaymentsPerDay int    `yaml:"payments_per_day"`
 }
 
-// defaultSendLimits are guesses for personal SIMs, kept well under the point
-// where operators are said to block numbers as spam. Tune from experience.
+// defaultSendLimits are guesses for personal SIMs: no operator publishes the
+// rate at which it takes a subscriber SIM for a bulk sender, so they stay at
+// what a busy person sends. docs/sending.md gives the published hints and how
+// to tune them from experience.
 var defaultSendLimits = SendLimits{PerMinute: 2, PerHour: 20, PerDay: 100}
 
 // amountPattern matches a signed amount with optional thousands groups and
