@@ -71,8 +71,9 @@ func (s *Scheduler) place(m *store.Message, now time.Time, waits map[laneParts]t
 	if m.NextAttempt.After(now) {
 		return nil, Hold{Reason: HoldRetryBackoff, Until: m.NextAttempt, Detail: "the last attempt failed before the message went out"}
 	}
-	var best *lane
-	var hold Hold
+	var best, heldBy *lane
+	var why string
+	var until time.Time
 	modemOK, operatorOK, simOK := false, false, false
 	for _, l := range s.lanes {
 		if m.PinModem != "" && l.modemID != m.PinModem {
@@ -87,11 +88,10 @@ func (s *Scheduler) place(m *store.Message, now time.Time, waits map[laneParts]t
 			continue
 		}
 		simOK = true
-		h, free := s.laneHold(l, m, now, waits)
-		if !free {
-			if hold.Reason == "" || holdRank[h.Reason] < holdRank[hold.Reason] ||
-				(h.Reason == hold.Reason && h.Until.Before(hold.Until)) {
-				hold = h
+		r, u := s.laneHold(l, m, now, waits)
+		if r != "" {
+			if why == "" || holdRank[r] < holdRank[why] || (r == why && u.Before(until)) {
+				heldBy, why, until = l, r, u
 			}
 			continue
 		}
@@ -111,7 +111,9 @@ func (s *Scheduler) place(m *store.Message, now time.Time, waits map[laneParts]t
 	case !simOK:
 		return nil, Hold{Reason: HoldSIMUnavailable, Detail: "its first parts went out through SIM " + maskICCID(m.ICCID) + ", which is not in a ready modem"}
 	}
-	return nil, hold
+	// The detail is written only for the hold shown: a dispatch round
+	// weighs every lane for every queued message.
+	return nil, Hold{Reason: why, Until: until, Detail: "modem " + heldBy.modemID + ": " + heldBy.holdDetail(why, now, m.Parts)}
 }
 
 type laneParts struct {
@@ -119,12 +121,13 @@ type laneParts struct {
 	parts int
 }
 
-// laneHold says whether l can take m now, or what holds it there. The veto
-// (a store lookup) is asked last, only of a lane that could send at once.
-func (s *Scheduler) laneHold(l *lane, m *store.Message, now time.Time, waits map[laneParts]time.Duration) (Hold, bool) {
+// laneHold returns what holds m on l ("" when l can take it now) and, for
+// a send limit, when it lets go. The veto (a store lookup) is asked last,
+// only of a lane that could send at once.
+func (s *Scheduler) laneHold(l *lane, m *store.Message, now time.Time, waits map[laneParts]time.Duration) (string, time.Time) {
 	for _, p := range []string{"suspect", "degraded", "session"} {
 		if l.paused[p] {
-			return Hold{Reason: pauseHolds[p], Detail: "modem " + l.modemID + ": " + pauseDetail[p]}, false
+			return pauseHolds[p], time.Time{}
 		}
 	}
 	key := laneParts{l, m.Parts}
@@ -133,30 +136,41 @@ func (s *Scheduler) laneHold(l *lane, m *store.Message, now time.Time, waits map
 		d = l.limitWait(now, m.Parts)
 		waits[key] = d
 	}
-	if d > 0 {
-		return Hold{Reason: HoldSIMLimit, Until: now.Add(d), Detail: "modem " + l.modemID + ": " + l.limitDetail(now, m.Parts)}, false
+	switch {
+	case d > 0:
+		return HoldSIMLimit, now.Add(d)
+	case !l.idle:
+		return HoldModemBusy, time.Time{}
+	case !s.eligible(m, l.iccid):
+		return HoldConfirmationPending, time.Time{}
 	}
-	if !l.idle {
-		return Hold{Reason: HoldModemBusy, Detail: "modem " + l.modemID + " is sending another message"}, false
+	return "", time.Time{}
+}
+
+// holdDetail says for people what holds a message of parts parts on l.
+func (l *lane) holdDetail(why string, now time.Time, parts int) string {
+	switch why {
+	case HoldSIMLimit:
+		for _, w := range l.windows() {
+			if n := l.sentWithin(now, w.span); w.limit > 0 && n+parts > w.limit {
+				return fmt.Sprintf("%s limit %d reached (%d sent, %d parts to send)", w.name, w.limit, n, parts)
+			}
+		}
+	case HoldModemBusy:
+		return "it is sending another message"
+	case HoldConfirmationPending:
+		return "the customer has an open confirmation on this SIM"
 	}
-	if !s.eligible(m, l.iccid) {
-		return Hold{Reason: HoldConfirmationPending, Detail: "modem " + l.modemID + ": the customer has an open confirmation on this SIM"}, false
+	for p, h := range pauseHolds {
+		if h == why {
+			return pauseDetail[p]
+		}
 	}
-	return Hold{}, true
+	return why
 }
 
 var pauseDetail = map[string]string{
 	"suspect":  "its SIM failed several sends in a row and rests until its cool-down check or a resume",
 	"degraded": "it stopped answering and is being probed",
 	"session":  "it is in a USSD session",
-}
-
-// limitDetail names the window that holds parts back, for people.
-func (l *lane) limitDetail(now time.Time, parts int) string {
-	for _, w := range l.windows() {
-		if w.limit > 0 && l.sentWithin(now, w.span)+parts > w.limit {
-			return fmt.Sprintf("%s limit %d reached (%d sent, %d parts to send)", w.name, w.limit, l.sentWithin(now, w.span), parts)
-		}
-	}
-	return "send limit reached"
 }
