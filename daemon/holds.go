@@ -2,14 +2,14 @@ package daemon
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 )
 
-// Hold reasons: why a queued message did not go when the scheduler last
-// looked at it. The API shows them as they are; the OpenAPI enum and
-// docs/sending.md list the same set.
+// Hold reasons: why a queued message is not going. The API shows them as
+// they are; the OpenAPI enum and docs/sending.md list the same set.
 const (
 	// HoldNoReadyModem: no modem is ready to send at all.
 	HoldNoReadyModem = "no_ready_modem"
@@ -51,29 +51,76 @@ var pauseHolds = map[string]string{"suspect": HoldSIMSuspect, "session": HoldUSS
 var holdRank = map[string]int{HoldModemBusy: 0, HoldSIMLimit: 1, HoldConfirmationPending: 2,
 	HoldUSSDSession: 3, HoldModemDegraded: 4, HoldSIMSuspect: 5}
 
-// Hold is what keeps a queued message from going: the scheduler's snapshot
-// from the last time it considered the message, so reading it costs no I/O.
+// Hold is what keeps a queued message from going. It is worked out from the
+// scheduler's own state when asked, under its lock and without I/O: the
+// veto's store lookup is not repeated, its last answer in dispatch is used.
 type Hold struct {
 	Reason string `json:"reason"`
 	// Until is the earliest time the message can go, when it is known (a
 	// limit's window, a retry); zero when it depends on something else (a
 	// modem coming back). A time after expires_at means it will expire.
-	Until     time.Time `json:"until,omitzero"`
-	Detail    string    `json:"detail"`
-	CheckedAt time.Time `json:"checked_at"`
+	Until  time.Time `json:"until,omitzero"`
+	Detail string    `json:"detail"`
 }
 
-// place finds the lane that takes m now, or says what holds it. Lanes are
-// tried in the order: pinned modem, pinned operator, bound SIM; of those
-// left, a free one with the fewest recent sends wins. waits caches each
-// lane's limit wait for a number of parts within one dispatch round.
-func (s *Scheduler) place(m *store.Message, now time.Time, waits map[laneParts]time.Duration) (*lane, Hold) {
-	if m.NextAttempt.After(now) {
-		return nil, Hold{Reason: HoldRetryBackoff, Until: m.NextAttempt, Detail: "the last attempt failed before the message went out"}
+// Holds says what holds each of the given messages that is waiting in the
+// queue. A message missing from the answer is not held: not queued here,
+// already handed to a modem, or about to be.
+func (s *Scheduler) Holds(ids ...string) map[string]Hold {
+	now := s.now()
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
 	}
-	var best, heldBy *lane
-	var why string
-	var until time.Time
+	out := map[string]Hold{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	waits := map[laneParts]time.Duration{}
+	vetoed := func(m *store.Message, iccid string) bool { return slices.Contains(s.vetoed[m.ID], iccid) }
+	for _, m := range s.queue {
+		if !want[m.ID] {
+			continue
+		}
+		if h, held := s.holdOf(m, now, waits, vetoed); held {
+			out[m.ID] = h
+		}
+	}
+	return out
+}
+
+func (s *Scheduler) holdOf(m *store.Message, now time.Time, waits map[laneParts]time.Duration, vetoed func(*store.Message, string) bool) (Hold, bool) {
+	if m.NextAttempt.After(now) {
+		return Hold{Reason: HoldRetryBackoff, Until: m.NextAttempt, Detail: "the last attempt failed before the message went out"}, true
+	}
+	best, why, until, heldBy := s.place(m, now, waits, vetoed)
+	switch {
+	case best != nil:
+		return Hold{}, false
+	case heldBy != nil:
+		return Hold{Reason: why, Until: until, Detail: "modem " + heldBy.modemID + ": " + heldBy.holdDetail(why, now, m.Parts)}, true
+	}
+	h := Hold{Reason: why}
+	switch why {
+	case HoldNoReadyModem:
+		h.Detail = "no modem is ready to send"
+	case HoldPinnedModemUnavailable:
+		h.Detail = fmt.Sprintf("pinned modem %s is not ready", m.PinModem)
+	case HoldOperatorPinned:
+		h.Detail = fmt.Sprintf("no SIM of pinned operator %s is in a ready modem", m.PinOperator)
+	case HoldSIMUnavailable:
+		h.Detail = "its first parts went out through SIM " + maskICCID(m.ICCID) + ", which is not in a ready modem"
+	}
+	return h, true
+}
+
+// place finds the lane that takes m now, or what holds it: a reason, the
+// time it lets go when known, and the lane it applies to (nil when no lane
+// may send m at all). Lanes are tried in the order: pinned modem, pinned
+// operator, bound SIM; of those left, a free one with the fewest recent
+// sends wins. waits caches each lane's limit wait for a number of parts
+// within one round; vetoed is asked last, only of a lane that could send at
+// once.
+func (s *Scheduler) place(m *store.Message, now time.Time, waits map[laneParts]time.Duration, vetoed func(*store.Message, string) bool) (best *lane, why string, until time.Time, heldBy *lane) {
 	modemOK, operatorOK, simOK := false, false, false
 	for _, l := range s.lanes {
 		if m.PinModem != "" && l.modemID != m.PinModem {
@@ -88,9 +135,9 @@ func (s *Scheduler) place(m *store.Message, now time.Time, waits map[laneParts]t
 			continue
 		}
 		simOK = true
-		r, u := s.laneHold(l, m, now, waits)
+		r, u := l.hold(m, now, waits, vetoed)
 		if r != "" {
-			if why == "" || holdRank[r] < holdRank[why] || (r == why && u.Before(until)) {
+			if heldBy == nil || holdRank[r] < holdRank[why] || (r == why && u.Before(until)) {
 				heldBy, why, until = l, r, u
 			}
 			continue
@@ -100,20 +147,16 @@ func (s *Scheduler) place(m *store.Message, now time.Time, waits map[laneParts]t
 		}
 	}
 	switch {
-	case best != nil:
-		return best, Hold{}
-	case len(s.lanes) == 0 && m.PinModem == "" && m.PinOperator == "" && m.ICCID == "":
-		return nil, Hold{Reason: HoldNoReadyModem, Detail: "no modem is ready to send"}
-	case !modemOK && m.PinModem != "":
-		return nil, Hold{Reason: HoldPinnedModemUnavailable, Detail: fmt.Sprintf("pinned modem %s is not ready", m.PinModem)}
-	case !operatorOK && m.PinOperator != "":
-		return nil, Hold{Reason: HoldOperatorPinned, Detail: fmt.Sprintf("no SIM of pinned operator %s is in a ready modem", m.PinOperator)}
-	case !simOK:
-		return nil, Hold{Reason: HoldSIMUnavailable, Detail: "its first parts went out through SIM " + maskICCID(m.ICCID) + ", which is not in a ready modem"}
+	case best != nil, heldBy != nil:
+		return best, why, until, heldBy
+	case m.PinModem != "" && !modemOK:
+		return nil, HoldPinnedModemUnavailable, time.Time{}, nil
+	case m.PinOperator != "" && !operatorOK:
+		return nil, HoldOperatorPinned, time.Time{}, nil
+	case m.ICCID != "" && !simOK:
+		return nil, HoldSIMUnavailable, time.Time{}, nil
 	}
-	// The detail is written only for the hold shown: a dispatch round
-	// weighs every lane for every queued message.
-	return nil, Hold{Reason: why, Until: until, Detail: "modem " + heldBy.modemID + ": " + heldBy.holdDetail(why, now, m.Parts)}
+	return nil, HoldNoReadyModem, time.Time{}, nil
 }
 
 type laneParts struct {
@@ -121,10 +164,9 @@ type laneParts struct {
 	parts int
 }
 
-// laneHold returns what holds m on l ("" when l can take it now) and, for
-// a send limit, when it lets go. The veto (a store lookup) is asked last,
-// only of a lane that could send at once.
-func (s *Scheduler) laneHold(l *lane, m *store.Message, now time.Time, waits map[laneParts]time.Duration) (string, time.Time) {
+// hold returns what holds m on l ("" when l can take it now) and, for a
+// send limit, when it lets go.
+func (l *lane) hold(m *store.Message, now time.Time, waits map[laneParts]time.Duration, vetoed func(*store.Message, string) bool) (string, time.Time) {
 	for _, p := range []string{"suspect", "degraded", "session"} {
 		if l.paused[p] {
 			return pauseHolds[p], time.Time{}
@@ -141,7 +183,7 @@ func (s *Scheduler) laneHold(l *lane, m *store.Message, now time.Time, waits map
 		return HoldSIMLimit, now.Add(d)
 	case !l.idle:
 		return HoldModemBusy, time.Time{}
-	case !s.eligible(m, l.iccid):
+	case vetoed(m, l.iccid):
 		return HoldConfirmationPending, time.Time{}
 	}
 	return "", time.Time{}

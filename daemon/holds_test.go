@@ -53,21 +53,23 @@ func TestHoldSaysWhyAndUntilWhen(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var eligible func(*store.Message, string) bool
-			if tc.veto {
-				eligible = func(*store.Message, string) bool { return false }
-			}
+			asked := 0
+			eligible := func(*store.Message, string) bool { asked++; return !tc.veto }
 			s := NewScheduler((&fakeClock{t0}).now, eligible, func(string) {})
 			tc.lanes(s)
 			m := tc.msg()
 			s.Enqueue(m)
 			s.dispatch()
-			h, ok := s.Hold(m.ID)
-			if !ok {
-				t.Fatal("no hold recorded for a message that did not go")
+			before := asked
+			h, ok := s.Holds(m.ID)[m.ID]
+			if asked != before {
+				t.Fatal("Holds asked the veto: a store lookup in an HTTP handler")
 			}
-			if h.Reason != tc.wantWhy || !h.Until.Equal(tc.wantUntil) || !h.CheckedAt.Equal(t0) || h.Detail == "" {
-				t.Fatalf("hold %+v, want %s until %v checked at %v", h, tc.wantWhy, tc.wantUntil, t0)
+			if !ok {
+				t.Fatal("no hold for a message that did not go")
+			}
+			if h.Reason != tc.wantWhy || !h.Until.Equal(tc.wantUntil) || h.Detail == "" {
+				t.Fatalf("hold %+v, want %s until %v", h, tc.wantWhy, tc.wantUntil)
 			}
 		})
 	}
@@ -91,7 +93,7 @@ func TestHoldClearsOnceTheMessageGoes(t *testing.T) {
 	jobs := s.AddLane("mA", "iccA", "25001", SendLimits{PerMinute: 1}, []time.Time{t0.Add(-30 * time.Second)})
 	s.Enqueue(msg("a", t0))
 	s.dispatch()
-	if h, ok := s.Hold("a"); !ok || h.Reason != HoldSIMLimit {
+	if h, ok := s.Holds("a")["a"]; !ok || h.Reason != HoldSIMLimit {
 		t.Fatalf("hold %+v %v, want sim_limit", h, ok)
 	}
 	clock.t = t0.Add(30 * time.Second)
@@ -99,36 +101,47 @@ func TestHoldClearsOnceTheMessageGoes(t *testing.T) {
 	if take(jobs) == nil {
 		t.Fatal("not sent once the window freed")
 	}
-	if h, ok := s.Hold("a"); ok {
+	if h, ok := s.Holds("a")["a"]; ok {
 		t.Fatalf("a message handed to its modem still shows hold %+v", h)
 	}
 }
 
-// A message held by a limit that outlasts its ttl must expire at its
-// expires_at, not whenever the limit or some other event next wakes the loop.
+// A held message must expire at its expires_at, not whenever a limit or
+// some other event next wakes the loop.
 func TestHeldMessageExpiresOnTime(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	clock := &fakeClock{t0}
-	var expired []string
-	s := NewScheduler(clock.now, nil, func(id string) { expired = append(expired, id) })
-	s.AddLane("mA", "iccA", "25001", SendLimits{PerHour: 1}, []time.Time{t0.Add(-time.Minute)})
-	m := msg("ttl1m", t0)
-	m.ExpiresAt = t0.Add(time.Minute)
-	s.Enqueue(m)
-	for i := 0; len(expired) == 0; i++ {
-		if i == 10 {
-			t.Fatalf("not expired after %d wake-ups; clock at %v", i, clock.t)
-		}
-		wait := s.dispatch()
-		if len(expired) == 0 {
-			clock.t = clock.t.Add(wait) // the Run loop's timer firing
-		}
-	}
-	if late := clock.t.Sub(m.ExpiresAt); late < 0 || late > time.Second {
-		t.Fatalf("expired at %v, %s after expires_at", clock.t, late)
-	}
-	if s.QueueDepth() != 0 {
-		t.Fatal("expired message still queued")
+	for _, tc := range []struct {
+		name  string
+		lanes func(*Scheduler)
+	}{
+		{"held by an hour's limit", oneLane(SendLimits{PerHour: 1}, []time.Time{t0.Add(-time.Minute)})},
+		{"no modem at all", func(*Scheduler) {}},
+		{"modem busy", func(s *Scheduler) {
+			oneLane(SendLimits{}, nil)(s)
+			s.Enqueue(msg("long one", t0.Add(-time.Second)))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &fakeClock{t0}
+			var expired []string
+			s := NewScheduler(clock.now, nil, func(id string) { expired = append(expired, id) })
+			tc.lanes(s)
+			m := msg("ttl1m", t0)
+			m.ExpiresAt = t0.Add(time.Minute)
+			s.Enqueue(m)
+			for i := 0; !slices.Contains(expired, m.ID); i++ {
+				if i == 10 {
+					t.Fatalf("not expired after %d wake-ups; clock at %v", i, clock.t)
+				}
+				wait := s.dispatch()
+				if !slices.Contains(expired, m.ID) {
+					clock.t = clock.t.Add(wait) // the Run loop's timer firing
+				}
+			}
+			if late := clock.t.Sub(m.ExpiresAt); late < 0 || late > time.Second {
+				t.Fatalf("expired at %v, %s after expires_at", clock.t, late)
+			}
+		})
 	}
 }
 

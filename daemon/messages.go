@@ -172,31 +172,40 @@ func (d *Daemon) listMessages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	views := make([]messageView, len(list))
-	for i, m := range list {
-		views[i] = d.view(m)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": views, "next_cursor": next})
+	writeJSON(w, http.StatusOK, map[string]any{"messages": d.views(list), "next_cursor": next})
 }
 
 // messageView is a message as the API shows it: as stored, with what is
 // worked out when it is read.
 type messageView struct {
 	*store.Message
-	// Hold says what kept a queued message from going when the scheduler
-	// last looked at it.
+	// Hold says what keeps a queued message from going.
 	Hold *Hold `json:"hold,omitempty"`
 }
 
-func (d *Daemon) view(m *store.Message) messageView {
-	d.markOverdue(m)
-	v := messageView{Message: m}
-	if m.State == store.Queued {
-		if h, ok := d.sched.Hold(m.ID); ok {
-			v.Hold = &h
+func (d *Daemon) view(m *store.Message) messageView { return d.views([]*store.Message{m})[0] }
+
+// views asks the scheduler about every queued message of a page at once.
+func (d *Daemon) views(list []*store.Message) []messageView {
+	var queued []string
+	for _, m := range list {
+		d.markOverdue(m)
+		if m.State == store.Queued {
+			queued = append(queued, m.ID)
 		}
 	}
-	return v
+	var holds map[string]Hold
+	if len(queued) > 0 {
+		holds = d.sched.Holds(queued...)
+	}
+	out := make([]messageView, len(list))
+	for i, m := range list {
+		out[i].Message = m
+		if h, ok := holds[m.ID]; ok {
+			out[i].Hold = &h
+		}
+	}
+	return out
 }
 
 // markOverdue flags a sent message whose delivery report should have come by

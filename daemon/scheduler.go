@@ -41,9 +41,11 @@ type Scheduler struct {
 	mu    sync.Mutex
 	queue []*store.Message // confirmations first, then by creation
 	lanes map[string]*lane // by modem id
-	holds map[string]Hold  // by message id, from the last dispatch
-	wake  chan struct{}
-	pings chan chan struct{}
+	// vetoed lists, by message id, the SIMs the eligibility veto refused
+	// the message when dispatch last asked.
+	vetoed map[string][]string
+	wake   chan struct{}
+	pings  chan chan struct{}
 }
 
 // Ping returns once the dispatch loop itself has answered: proof for the
@@ -71,7 +73,7 @@ func NewScheduler(now func() time.Time, eligible func(m *store.Message, iccid st
 	if eligible == nil {
 		eligible = func(*store.Message, string) bool { return true }
 	}
-	return &Scheduler{now: now, eligible: eligible, expire: expire, lanes: map[string]*lane{}, wake: make(chan struct{}, 1), pings: make(chan chan struct{})}
+	return &Scheduler{now: now, eligible: eligible, expire: expire, lanes: map[string]*lane{}, vetoed: map[string][]string{}, wake: make(chan struct{}, 1), pings: make(chan chan struct{})}
 }
 
 // Poke makes the scheduler look at its queue again (a confirmation became
@@ -107,7 +109,7 @@ func (s *Scheduler) Remove(id string) bool {
 	for i, m := range s.queue {
 		if m.ID == id {
 			s.queue = append(s.queue[:i], s.queue[i+1:]...)
-			delete(s.holds, id)
+			delete(s.vetoed, id)
 			return true
 		}
 	}
@@ -248,58 +250,69 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 }
 
-// dispatch hands out what it can, notes what holds the rest, and returns how
-// long until something held may change on its own: a backoff or a send limit
-// running out, or a message reaching its expiry, which must then be expired
-// on time even if nothing else wakes the loop.
+// dispatch hands out what it can and returns how long until something held
+// may change on its own: a backoff or a send limit running out, or a queued
+// message reaching its expiry, which must then be expired on time even if
+// nothing else wakes the loop.
 func (s *Scheduler) dispatch() time.Duration {
 	now := s.now()
 	wait := time.Hour
 	var expired []string
 	s.mu.Lock()
+	idle := 0
 	for _, l := range s.lanes {
 		l.trim(now)
+		if l.idle && l.usable() {
+			idle++
+		}
 	}
-	holds := make(map[string]Hold, len(s.queue))
 	waits := map[laneParts]time.Duration{}
+	// The veto's answers are kept for Holds, which must not ask the store.
+	vetoed := func(m *store.Message, iccid string) bool {
+		if s.eligible(m, iccid) {
+			return false
+		}
+		s.vetoed[m.ID] = append(s.vetoed[m.ID], iccid)
+		return true
+	}
 	kept := s.queue[:0]
 	for _, m := range s.queue {
 		if !now.Before(m.ExpiresAt) {
 			expired = append(expired, m.ID)
+			delete(s.vetoed, m.ID)
 			continue
-		}
-		l, hold := s.place(m, now, waits)
-		if l != nil {
-			l.idle = false
-			l.jobs <- m // never blocks: the lane was idle, so its slot is empty
-			continue
-		}
-		hold.CheckedAt = now
-		holds[m.ID] = hold
-		if !hold.Until.IsZero() {
-			wait = min(wait, hold.Until.Sub(now))
 		}
 		wait = min(wait, m.ExpiresAt.Sub(now))
-		kept = append(kept, m)
+		// With no lane free nothing can go: a lane's Done or Unpause wakes
+		// the loop, so the queue is not weighed lane by lane for nothing.
+		if idle == 0 || m.NextAttempt.After(now) {
+			if m.NextAttempt.After(now) {
+				wait = min(wait, m.NextAttempt.Sub(now))
+			}
+			kept = append(kept, m)
+			continue
+		}
+		delete(s.vetoed, m.ID)
+		l, _, until, _ := s.place(m, now, waits, vetoed)
+		if l == nil {
+			if !until.IsZero() {
+				wait = min(wait, until.Sub(now))
+			}
+			kept = append(kept, m)
+			continue
+		}
+		delete(s.vetoed, m.ID) // another SIM's veto no longer matters
+		l.idle = false
+		idle--
+		l.jobs <- m // never blocks: the lane was idle, so its slot is empty
 	}
 	clear(s.queue[len(kept):])
 	s.queue = kept
-	s.holds = holds
 	s.mu.Unlock()
 	for _, id := range expired {
 		s.expire(id)
 	}
 	return wait
-}
-
-// Hold returns what held a queued message when the scheduler last looked at
-// it; false when it was not held then (not queued here, or just handed to a
-// modem).
-func (s *Scheduler) Hold(id string) (Hold, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	h, ok := s.holds[id]
-	return h, ok
 }
 
 func (l *lane) trim(now time.Time) {
