@@ -75,24 +75,25 @@ func (s *Scheduler) Holds(ids ...string) map[string]Hold {
 	out := map[string]Hold{}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	waits := map[laneParts]time.Duration{}
-	vetoed := func(m *store.Message, iccid string) bool { return slices.Contains(s.vetoed[m.ID], iccid) }
+	w := &weighing{now: now, waits: map[laneParts]time.Duration{}, exact: true,
+		vetoed: func(m *store.Message, iccid string) bool { return slices.Contains(s.vetoed[m.ID], iccid) }}
 	for _, m := range s.queue {
 		if !want[m.ID] {
 			continue
 		}
-		if h, held := s.holdOf(m, now, waits, vetoed); held {
+		if h, held := s.holdOf(m, w); held {
 			out[m.ID] = h
 		}
 	}
 	return out
 }
 
-func (s *Scheduler) holdOf(m *store.Message, now time.Time, waits map[laneParts]time.Duration, vetoed func(*store.Message, string) bool) (Hold, bool) {
+func (s *Scheduler) holdOf(m *store.Message, w *weighing) (Hold, bool) {
+	now := w.now
 	if m.NextAttempt.After(now) {
 		return Hold{Reason: HoldRetryBackoff, Until: m.NextAttempt, Detail: "the last attempt failed before the message went out"}, true
 	}
-	best, why, until, heldBy := s.place(m, now, waits, vetoed)
+	best, why, until, heldBy := s.place(m, w)
 	switch {
 	case best != nil:
 		return Hold{}, false
@@ -113,14 +114,25 @@ func (s *Scheduler) holdOf(m *store.Message, now time.Time, waits map[laneParts]
 	return h, true
 }
 
+// weighing is one round of weighing lanes against queued messages.
+type weighing struct {
+	now time.Time
+	// waits caches each lane's limit wait for a number of parts; nil
+	// for none.
+	waits map[laneParts]time.Duration
+	// vetoed is asked last, only of a lane that could send at once.
+	vetoed func(*store.Message, string) bool
+	// exact asks, of a busy lane, whether a limit holds it too (for
+	// Holds); dispatch only needs to know the lane is not free.
+	exact bool
+}
+
 // place finds the lane that takes m now, or what holds it: a reason, the
 // time it lets go when known, and the lane it applies to (nil when no lane
 // may send m at all). Lanes are tried in the order: pinned modem, pinned
 // operator, bound SIM; of those left, a free one with the fewest recent
-// sends wins. waits caches each lane's limit wait for a number of parts
-// within one round; vetoed is asked last, only of a lane that could send at
-// once.
-func (s *Scheduler) place(m *store.Message, now time.Time, waits map[laneParts]time.Duration, vetoed func(*store.Message, string) bool) (best *lane, why string, until time.Time, heldBy *lane) {
+// sends wins.
+func (s *Scheduler) place(m *store.Message, w *weighing) (best *lane, why string, until time.Time, heldBy *lane) {
 	modemOK, operatorOK, simOK := false, false, false
 	for _, l := range s.lanes {
 		if m.PinModem != "" && l.modemID != m.PinModem {
@@ -135,7 +147,7 @@ func (s *Scheduler) place(m *store.Message, now time.Time, waits map[laneParts]t
 			continue
 		}
 		simOK = true
-		r, u := l.hold(m, now, waits, vetoed)
+		r, u := l.hold(m, w)
 		if r != "" {
 			if heldBy == nil || holdRank[r] < holdRank[why] || (r == why && u.Before(until)) {
 				heldBy, why, until = l, r, u
@@ -166,24 +178,30 @@ type laneParts struct {
 
 // hold returns what holds m on l ("" when l can take it now) and, for a
 // send limit, when it lets go.
-func (l *lane) hold(m *store.Message, now time.Time, waits map[laneParts]time.Duration, vetoed func(*store.Message, string) bool) (string, time.Time) {
-	for _, p := range []string{"suspect", "degraded", "session"} {
-		if l.paused[p] {
-			return pauseHolds[p], time.Time{}
+func (l *lane) hold(m *store.Message, w *weighing) (string, time.Time) {
+	if len(l.paused) > 0 {
+		for _, p := range []string{"suspect", "degraded", "session"} {
+			if l.paused[p] {
+				return pauseHolds[p], time.Time{}
+			}
 		}
 	}
-	key := laneParts{l, m.Parts}
-	d, ok := waits[key]
+	if !l.idle && !w.exact {
+		return HoldModemBusy, time.Time{}
+	}
+	d, ok := w.waits[laneParts{l, m.Parts}]
 	if !ok {
-		d = l.limitWait(now, m.Parts)
-		waits[key] = d
+		d = l.limitWait(w.now, m.Parts)
+		if w.waits != nil {
+			w.waits[laneParts{l, m.Parts}] = d
+		}
 	}
 	switch {
 	case d > 0:
-		return HoldSIMLimit, now.Add(d)
+		return HoldSIMLimit, w.now.Add(d)
 	case !l.idle:
 		return HoldModemBusy, time.Time{}
-	case vetoed(m, l.iccid):
+	case w.vetoed(m, l.iccid):
 		return HoldConfirmationPending, time.Time{}
 	}
 	return "", time.Time{}

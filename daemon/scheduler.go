@@ -266,15 +266,14 @@ func (s *Scheduler) dispatch() time.Duration {
 			idle++
 		}
 	}
-	waits := map[laneParts]time.Duration{}
-	// The veto's answers are kept for Holds, which must not ask the store.
-	vetoed := func(m *store.Message, iccid string) bool {
+	w := &weighing{now: now, vetoed: func(m *store.Message, iccid string) bool {
 		if s.eligible(m, iccid) {
 			return false
 		}
+		// Kept for Holds, which must not ask the store.
 		s.vetoed[m.ID] = append(s.vetoed[m.ID], iccid)
 		return true
-	}
+	}}
 	kept := s.queue[:0]
 	for _, m := range s.queue {
 		if !now.Before(m.ExpiresAt) {
@@ -293,7 +292,7 @@ func (s *Scheduler) dispatch() time.Duration {
 			continue
 		}
 		delete(s.vetoed, m.ID)
-		l, _, until, _ := s.place(m, now, waits, vetoed)
+		l, _, until, _ := s.place(m, w)
 		if l == nil {
 			if !until.IsZero() {
 				wait = min(wait, until.Sub(now))
@@ -330,8 +329,8 @@ type window struct {
 	span  time.Duration
 }
 
-func (l *lane) windows() []window {
-	return []window{{"per_minute", l.limits.PerMinute, time.Minute}, {"per_hour", l.limits.PerHour, time.Hour}, {"per_day", l.limits.PerDay, 24 * time.Hour}}
+func (l *lane) windows() [3]window {
+	return [3]window{{"per_minute", l.limits.PerMinute, time.Minute}, {"per_hour", l.limits.PerHour, time.Hour}, {"per_day", l.limits.PerDay, 24 * time.Hour}}
 }
 
 // sentWithin counts the parts sent in the span before now.
