@@ -136,6 +136,9 @@ func TestLongAndInvalidTextsAreRefusedAndNothingStored(t *testing.T) {
 		name, path, body string
 		code             string
 	}{
+		// Read whole for the UTF-8 check, a body over limits_http.max_body_bytes
+		// is still answered 413.
+		{"body too large", "/v1/messages", `{"to":"+79161234567","text":"` + strings.Repeat("я", 40000) + `"}`, "body_too_large"},
 		{"11 parts", "/v1/messages", `{"to":"+79161234567","text":"` + tooLong + `"}`, "too_many_parts"},
 		{"invalid byte", "/v1/messages", "{\"to\":\"+79161234567\",\"text\":\"pay \xff now\"}", "invalid_utf8"},
 		{"cut Cyrillic", "/v1/messages", "{\"to\":\"+79161234567\",\"text\":\"\xd0\"}", "invalid_utf8"},
@@ -149,6 +152,12 @@ func TestLongAndInvalidTextsAreRefusedAndNothingStored(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			code, e := postRaw(t, h, tc.path, tc.body)
+			if tc.code == "body_too_large" {
+				if code != http.StatusRequestEntityTooLarge || e.Code != tc.code {
+					t.Fatalf("%d %+v, want 413 %s", code, e, tc.code)
+				}
+				return
+			}
 			if code != http.StatusBadRequest || e.Code != tc.code || e.Field != "text" {
 				t.Fatalf("%d %+v, want 400 %s on field text", code, e, tc.code)
 			}
