@@ -77,12 +77,12 @@ func (d *Daemon) postConfirmation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if existed {
-		writeJSON(w, http.StatusOK, c)
+		writeJSON(w, http.StatusOK, d.confirmationViews(c)[0])
 		return
 	}
 	d.sched.Enqueue(m)
 	w.Header().Set("Location", "/v1/confirmations/"+c.ID)
-	writeJSON(w, http.StatusAccepted, c)
+	writeJSON(w, http.StatusAccepted, d.confirmationViews(c)[0])
 }
 
 // validateConfirmation checks every field and normalises the request, so
@@ -238,7 +238,7 @@ func (d *Daemon) getConfirmation(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, d.confirmationViews(c)[0])
 }
 
 // awaitConfirmation returns the confirmation once its version differs from
@@ -327,10 +327,35 @@ func (d *Daemon) listConfirmations(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if list == nil {
-		list = []*store.Confirmation{}
+	writeJSON(w, http.StatusOK, map[string]any{"confirmations": d.confirmationViews(list...), "next_cursor": next})
+}
+
+// confirmationView is a confirmation as the API shows it: while queued, with
+// what holds its SMS.
+type confirmationView struct {
+	*store.Confirmation
+	Hold *Hold `json:"hold,omitempty"`
+}
+
+func (d *Daemon) confirmationViews(list ...*store.Confirmation) []confirmationView {
+	var queued []string
+	for _, c := range list {
+		if c.State == store.ConfirmationQueued {
+			queued = append(queued, c.MessageID)
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"confirmations": list, "next_cursor": next})
+	var holds map[string]Hold
+	if len(queued) > 0 {
+		holds = d.sched.Holds(queued...)
+	}
+	out := make([]confirmationView, len(list))
+	for i, c := range list {
+		out[i].Confirmation = c
+		if h, ok := holds[c.MessageID]; ok && c.State == store.ConfirmationQueued {
+			out[i].Hold = &h
+		}
+	}
+	return out
 }
 
 // runConfirmations keeps confirmation timers (expiry after the SIM was read

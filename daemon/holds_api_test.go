@@ -106,11 +106,24 @@ func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
 	if m.Hold.Reason != HoldNoReadyModem || !m.Hold.Until.IsZero() {
 		t.Fatalf("hold %+v, want no_ready_modem without a time", m.Hold)
 	}
+	var held struct {
+		store.Confirmation
+		Hold *Hold `json:"hold"`
+	}
+	h.do("GET", "/v1/confirmations/"+c.ID, nil, &held)
+	if held.State != store.ConfirmationQueued || held.Hold == nil || held.Hold.Reason != HoldNoReadyModem {
+		t.Fatalf("confirmation %s hold %+v, want queued with no_ready_modem", held.State, held.Hold)
+	}
 	h.modems[0].SetRegistration(1)
 	eventually(t, "all four sent", func() bool { return len(h.modems[0].Sent()) == 4 })
 	first := h.modems[0].Sent()[0]
 	if first.To != payer || first.Text != c.Text {
 		t.Fatalf("first PDU went to %s with %q, want the confirmation to %s", first.To, first.Text, payer)
+	}
+	held.Hold = nil // a field the answer leaves out keeps its old value
+	h.do("GET", "/v1/confirmations/"+c.ID, nil, &held)
+	if held.State != store.ConfirmationSent || held.Hold != nil {
+		t.Fatalf("confirmation %s hold %+v, want sent without a hold", held.State, held.Hold)
 	}
 }
 
