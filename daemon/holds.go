@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/daemon/store"
@@ -41,6 +42,9 @@ const (
 	// HoldRetryBackoff: a send failed before the message went out; until is
 	// the next attempt.
 	HoldRetryBackoff = "retry_backoff"
+	// HoldModemPaused: the modem takes no work for a reason of its own
+	// that has no name above; named so that no pause is ever missed.
+	HoldModemPaused = "modem_paused"
 )
 
 // pauseHolds names the hold of each Pause reason.
@@ -49,7 +53,7 @@ var pauseHolds = map[string]string{"suspect": HoldSIMSuspect, "session": HoldUSS
 // holdRank orders the reasons of several SIMs that could send one message:
 // the hold shown is the one expected to clear first.
 var holdRank = map[string]int{HoldModemBusy: 0, HoldSIMLimit: 1, HoldConfirmationPending: 2,
-	HoldUSSDSession: 3, HoldModemDegraded: 4, HoldSIMSuspect: 5}
+	HoldUSSDSession: 3, HoldModemDegraded: 4, HoldModemPaused: 5, HoldSIMSuspect: 6}
 
 // Hold is what keeps a queued message from going. It is worked out from the
 // scheduler's own state when asked, under its lock and without I/O: the
@@ -179,12 +183,13 @@ type laneParts struct {
 // hold returns what holds m on l ("" when l can take it now) and, for a
 // send limit, when it lets go.
 func (l *lane) hold(m *store.Message, w *weighing) (string, time.Time) {
-	if len(l.paused) > 0 {
+	if !l.usable() {
 		for _, p := range []string{"suspect", "degraded", "session"} {
 			if l.paused[p] {
 				return pauseHolds[p], time.Time{}
 			}
 		}
+		return HoldModemPaused, time.Time{}
 	}
 	if !l.idle && !w.exact {
 		return HoldModemBusy, time.Time{}
@@ -226,7 +231,12 @@ func (l *lane) holdDetail(why string, now time.Time, parts int) string {
 			return pauseDetail[p]
 		}
 	}
-	return why
+	var reasons []string
+	for p := range l.paused {
+		reasons = append(reasons, p)
+	}
+	slices.Sort(reasons)
+	return "it takes no work for now (" + strings.Join(reasons, ", ") + ")"
 }
 
 var pauseDetail = map[string]string{

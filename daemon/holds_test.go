@@ -1,7 +1,10 @@
 package daemon
 
 import (
+	"encoding/json"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +46,7 @@ func TestHoldSaysWhyAndUntilWhen(t *testing.T) {
 		{"USSD session", pausedLane("session"), false, pinned(func(*store.Message) {}), HoldUSSDSession, time.Time{}},
 		{"modem degraded", pausedLane("degraded"), false, pinned(func(*store.Message) {}), HoldModemDegraded, time.Time{}},
 		{"SIM suspect", pausedLane("suspect"), false, pinned(func(*store.Message) {}), HoldSIMSuspect, time.Time{}},
+		{"paused for a reason without a name", pausedLane("maintenance"), false, pinned(func(*store.Message) {}), HoldModemPaused, time.Time{}},
 		{"retry backoff", oneLane(SendLimits{}, nil), false,
 			pinned(func(m *store.Message) { m.NextAttempt = t0.Add(time.Minute) }), HoldRetryBackoff, t0.Add(time.Minute)},
 		{"of two SIMs, the one that frees first", func(s *Scheduler) {
@@ -174,5 +178,44 @@ func TestConfirmationsGoAheadOfPlainMessages(t *testing.T) {
 	}
 	if want := []string{"confirmation", "plain2", "plain3"}; !slices.Equal(order, want) {
 		t.Fatalf("after plain1 the modem got %v, want %v", order, want)
+	}
+}
+
+// The reasons the scheduler gives are the ones the API document and
+// docs/sending.md list, no more and no fewer.
+func TestHoldReasonsAreDocumented(t *testing.T) {
+	reasons := []string{HoldNoReadyModem, HoldPinnedModemUnavailable, HoldOperatorPinned, HoldSIMUnavailable,
+		HoldSIMLimit, HoldModemBusy, HoldConfirmationPending, HoldUSSDSession, HoldModemDegraded, HoldModemPaused,
+		HoldSIMSuspect, HoldRetryBackoff}
+	raw, err := openAPIFragments.ReadFile("openapi/messages.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Hold struct {
+					Properties struct {
+						Reason struct{ Enum []string }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	enum := doc.Components.Schemas.Hold.Properties.Reason.Enum
+	if !slices.Equal(slices.Sorted(slices.Values(enum)), slices.Sorted(slices.Values(reasons))) {
+		t.Errorf("OpenAPI Hold.reason enum %v, want %v", enum, reasons)
+	}
+	docs, err := os.ReadFile("../docs/sending.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reasons {
+		if !strings.Contains(string(docs), "| `"+r+"` |") {
+			t.Errorf("docs/sending.md has no row for %s", r)
+		}
 	}
 }
