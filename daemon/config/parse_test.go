@@ -47,6 +47,7 @@ send:
   max_ttl: 100h
   default_ttl: 10
   max_attempts: 0
+  max_parts: 256
 `,
 			want: []string{
 				`config.yaml:1: listen: must be host:port such as 127.0.0.1:8780, got "localhost"`,
@@ -56,6 +57,7 @@ send:
 				`config.yaml:5: send.max_ttl: must be a positive duration up to 72h, got 100h`,
 				`config.yaml:6: send.default_ttl: "10" has no unit; add one: "10s", "10m", "10h" or "10d"`,
 				`config.yaml:7: send.max_attempts: must be a positive integer, got 0`,
+				`config.yaml:8: send.max_parts: must be an integer from 1 to 255, got 256`,
 			},
 		},
 		{
