@@ -216,3 +216,22 @@ func TestInvalidTextIsNamedByItsField(t *testing.T) {
 		t.Fatalf("field %q, want reference", f)
 	}
 }
+
+func TestReservedReferencesAreRefused(t *testing.T) {
+	h := startHarness(t, sim.Generic)
+	h.waitReady(1)
+	for _, ref := range []string{"confirmation:cf_1", "cancel-notice:cf_1"} {
+		code, e := postRaw(t, h, "/v1/messages", `{"to":"+79161234567","text":"hi","reference":"`+ref+`"}`)
+		if code != http.StatusBadRequest || e.Field != "reference" {
+			t.Fatalf("reference %q: %d %+v, want 400 on field reference", ref, code, e)
+		}
+	}
+	if code, _ := postRaw(t, h, "/v1/messages", `{"to":"+79161234567","text":"hi","reference":"order:confirmation:1"}`); code != http.StatusAccepted {
+		t.Fatalf("a reference that only contains the word: %d, want 202", code)
+	}
+	var list struct{ Messages []store.Message }
+	h.do("GET", "/v1/messages", nil, &list)
+	if len(list.Messages) != 1 {
+		t.Fatalf("%d messages stored, want only the allowed one", len(list.Messages))
+	}
+}

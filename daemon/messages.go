@@ -107,6 +107,9 @@ func (d *Daemon) validateMessage(req messageRequest) (store.NewMessage, error) {
 	if len(req.Reference) > 200 {
 		return n, badField("reference", "must be at most 200 characters")
 	}
+	if store.ReservedReference(req.Reference) {
+		return n, badField("reference", `must not start with "confirmation:" or "cancel-notice:": gsmbridge marks its own messages so`)
+	}
 	return store.NewMessage{To: to, Text: req.Text, Encoding: string(enc), Parts: parts, Reference: req.Reference,
 		PinModem: req.Modem, PinOperator: req.Operator, Report: req.Report, TTL: ttl}, nil
 }

@@ -98,6 +98,13 @@ type Confirmation struct {
 	rowID int64
 }
 
+// ReservedReference reports whether ref starts like the references the store
+// gives its own messages: a caller's message with such a reference would be
+// taken for a confirmation's SMS (and go first) or for a cancel notice.
+func ReservedReference(ref string) bool {
+	return strings.HasPrefix(ref, confirmationRefPrefix) || strings.HasPrefix(ref, cancelNoticeRefPrefix)
+}
+
 // IsConfirmationMessage reports whether m is the SMS of a confirmation.
 func IsConfirmationMessage(m *Message) bool {
 	return strings.HasPrefix(m.Reference, confirmationRefPrefix)
