@@ -228,6 +228,9 @@ func (m *Modem) write(p *port, b []byte) {
 	}
 }
 
+// maxCommandLog bounds the command times a modem remembers.
+const maxCommandLog = 8192
+
 // execute runs a command line. Lines not starting with AT are ignored, as
 // modems do with line noise. Called with m.mu held.
 func (m *Modem) execute(line string) *response {
@@ -236,6 +239,12 @@ func (m *Modem) execute(line string) *response {
 		return nil
 	}
 	m.commands[s]++
+	if len(m.cmdLog) == maxCommandLog {
+		// A fleet served for days must not grow without end; tests look
+		// at recent windows only.
+		m.cmdLog = append(m.cmdLog[:0], m.cmdLog[maxCommandLog/2:]...)
+	}
+	m.cmdLog = append(m.cmdLog, loggedCommand{s, m.n.clock.Now()})
 	cmds, err := splitCommands(s[2:])
 	if err != nil {
 		return &response{final: "ERROR"}

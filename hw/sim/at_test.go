@@ -181,3 +181,41 @@ func TestPIN(t *testing.T) {
 		t.Fatalf("PUK: got %q", got)
 	}
 }
+
+// A modem that hides the ICCID refuses every way of reading it, while the
+// IMSI still answers; showing it again makes the same commands answer.
+func TestHiddenICCID(t *testing.T) {
+	n := newTestNetwork(t, NetworkOptions{})
+	for _, d := range []Dialect{Generic, Huawei, SIMCom, Quectel} {
+		t.Run(string(d), func(t *testing.T) {
+			m := addModem(t, n, ModemConfig{Dialect: d, NoisePeriod: -1, HideICCID: true})
+			c := ready(t, m)
+			cmds := []string{"AT+CRSM=176,12258,0,0,10", "AT+CCID", "AT^ICCID?", "AT+QCCID"}
+			for _, cmd := range cmds {
+				if got := c.cmd(cmd); !strings.HasSuffix(got, "\r\nERROR\r\n") {
+					t.Errorf("%s with the ICCID hidden: %q", cmd, got)
+				}
+			}
+			if got := c.mustOK("AT+CIMI"); !slices.Equal(got, []string{m.Config().IMSI}) {
+				t.Errorf("AT+CIMI: %q", got)
+			}
+			m.HideICCID(false)
+			answered := 0
+			for _, cmd := range cmds {
+				if got := c.cmd(cmd); strings.HasSuffix(got, "\r\nOK\r\n") {
+					answered++
+				}
+			}
+			want := 2 // AT+CRSM and the maker's own command
+			if d == Generic {
+				want = 1
+			}
+			if answered != want {
+				t.Errorf("%d ICCID commands answered once shown, want %d", answered, want)
+			}
+			if got := len(m.CommandTimes("AT+CRSM")); got != 2 {
+				t.Errorf("%d AT+CRSM logged, want 2", got)
+			}
+		})
+	}
+}

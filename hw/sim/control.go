@@ -52,6 +52,28 @@ func (m *Modem) Commands(prefix string) int {
 	return n
 }
 
+// CommandTimes returns when each command line starting with prefix ("" =
+// every command) arrived, in virtual time, oldest first.
+func (m *Modem) CommandTimes(prefix string) []time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []time.Time
+	for _, c := range m.cmdLog {
+		if strings.HasPrefix(c.line, prefix) {
+			out = append(out, c.at)
+		}
+	}
+	return out
+}
+
+// HideICCID makes the ICCID unreadable (true) or readable again (false);
+// see ModemConfig.HideICCID.
+func (m *Modem) HideICCID(hidden bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cfg.HideICCID = hidden
+}
+
 // FailSends makes the next n AT+CMGS answer "+CMS ERROR: cms".
 func (m *Modem) FailSends(n int, cms int) {
 	m.mu.Lock()

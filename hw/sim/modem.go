@@ -36,6 +36,10 @@ type ModemConfig struct {
 	BaudPacing  int `yaml:"baud_pacing"`  // 0 = unpaced, else output paced at this baud rate
 
 	StoreHasOwnNumber bool `yaml:"store_has_own_number"` // AT+CNUM answers the MSISDN
+	// HideICCID makes every way of reading the ICCID (AT+CRSM of EF_ICCID,
+	// AT+CCID, AT^ICCID?, AT+QCCID) answer ERROR, as neutral 27.007
+	// emulators and some restricted firmware do.
+	HideICCID bool `yaml:"hide_iccid"`
 
 	Balance string `yaml:"balance"` // USSD balance amount text; "" = the operator's sample
 	// NoisePeriod is how often Huawei-style status URCs (^RSSI, ^MODE, ...)
@@ -85,6 +89,7 @@ type Modem struct {
 	sent     []SentSMS
 	latency  map[string]time.Duration
 	commands map[string]int // every command line received, as typed
+	cmdLog   []loggedCommand
 	cnmiShow string         // AT+CNMI? answer regardless of the setting; "" = the setting
 	failSend struct{ n, cms int }
 	cutPDU   struct{ n, at int } // PDU lines to cut by a status line, and where
@@ -100,6 +105,12 @@ type Modem struct {
 	pdu      *pduEntry
 	seq      int // order of creation, for sysfs device numbers
 	plugs    int // times plugged in
+}
+
+// loggedCommand is a command line and the (virtual) time it arrived.
+type loggedCommand struct {
+	line string
+	at   time.Time
 }
 
 type commandFault struct {
