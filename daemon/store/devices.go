@@ -25,7 +25,10 @@ type Modem struct {
 
 // SIM is a SIM card by ICCID, wherever it is plugged.
 type SIM struct {
+	// ICCID is the SIM's key: its ICCID, or "imsi:<IMSI>" when the modem
+	// cannot read the ICCID (IDSource says which).
 	ICCID          string    `json:"iccid"`
+	IDSource       string    `json:"id_source"`
 	IMSI           string    `json:"imsi,omitempty"`
 	MSISDN         string    `json:"msisdn,omitempty"`
 	PLMN           string    `json:"plmn,omitempty"`
@@ -82,11 +85,32 @@ func (s *Store) FindModemByIMEI(ctx context.Context, imei string) (Modem, error)
 	return m, err
 }
 
-// SaveSIM records a SIM seen in a modem. When the modem held another SIM
-// before, it appends a sim.changed event; previousInModem names that SIM.
+// SaveSIM records a SIM seen in a modem; saved.ICCID is the key it is kept
+// under (see simkey.go). When the modem held another SIM before, it appends
+// a sim.changed event; previousInModem names that SIM. A SIM known until
+// now by its IMSI key and now read with its ICCID moves to the ICCID with
+// all its history, and a sim.identified event says so, in the same
+// transaction.
 func (s *Store) SaveSIM(ctx context.Context, sim SIM) (saved SIM, previousInModem string, err error) {
 	err = s.Write(ctx, func(t *Tx) error {
 		now := ms(t.now)
+		identified := false
+		switch {
+		case IsIMSIKey(sim.ICCID):
+			known, err := knownICCIDOf(t, sim.IMSI)
+			if err != nil {
+				return err
+			}
+			if known != "" {
+				sim.ICCID = known
+			}
+		case sim.IMSI != "":
+			moved, err := rekeySIM(t, IMSIKey(sim.IMSI), sim.ICCID)
+			if err != nil {
+				return err
+			}
+			identified = moved
+		}
 		err := t.queryRow("SELECT iccid FROM modems WHERE id=?", sim.ModemID).Scan(&previousInModem)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -107,10 +131,18 @@ func (s *Store) SaveSIM(ctx context.Context, sim SIM) (saved SIM, previousInMode
 				return err
 			}
 		}
+		if identified {
+			if err := simEvent(t, sim.ICCID, "sim.identified", &saved); err != nil {
+				return err
+			}
+		}
 		if previousInModem != "" && previousInModem != sim.ICCID {
 			// Announced in the same transaction, so nobody sees the new
 			// SIM in the modem before the event that says so.
 			return simEvent(t, sim.ICCID, "sim.changed", &saved)
+		}
+		if identified {
+			return nil
 		}
 		saved, err = getSIM(t, sim.ICCID)
 		return err
@@ -139,6 +171,7 @@ func scanSIM(r scanner) (SIM, error) {
 		&since, &s.FailStreak, &s.failRecipients, &s.Seq, &s.ReceiveStalled, &sent, &recv, &first, &last)
 	s.StateSince, s.LastSentAt, s.LastReceivedAt = fromMS(since), fromMS(sent), fromMS(recv)
 	s.FirstSeen, s.LastSeen = fromMS(first), fromMS(last)
+	s.IDSource = IDSource(s.ICCID)
 	return s, err
 }
 

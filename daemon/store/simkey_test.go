@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+// A SIM known by its IMSI only works like any other; when its ICCID can be
+// read, everything recorded under the IMSI key moves to the ICCID at once.
+func TestSIMKnownByIMSIMovesToItsICCIDWithItsHistory(t *testing.T) {
+	s, clk := openClocked(t)
+	ctx := context.Background()
+	const imsi = "250011234567890"
+	key := IMSIKey(imsi)
+	s.SaveModem(ctx, Modem{ID: "imei-1", Port: "/dev/ttyUSB2"})
+	sim, _, err := s.SaveSIM(ctx, SIM{ICCID: key, IMSI: imsi, PLMN: "25001", ModemID: "imei-1"})
+	if err != nil || sim.ICCID != key || sim.IDSource != IDSourceIMSI {
+		t.Fatalf("saved %+v err %v", sim, err)
+	}
+	_, m := create(t, s, newConf("pay-1"))
+	sendThrough(t, s, m, key, 7)
+	if _, err := s.RecordBalance(ctx, Balance{ICCID: key, Amount: "40.00", Parsed: true, Text: "Баланс 40,00", Raw: "x", Source: "ussd"}, "50.00", true); err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []string{"+79160000001", "+79160000002"} {
+		if _, _, err := s.SendOutcome(ctx, key, to, true, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(time.Minute)
+
+	sim, prev, err := s.SaveSIM(ctx, SIM{ICCID: simA, IMSI: imsi, PLMN: "25001", ModemID: "imei-1"})
+	if err != nil || prev != simA {
+		t.Fatalf("identified: prev %q err %v", prev, err)
+	}
+	if sim.ICCID != simA || sim.IDSource != IDSourceICCID || sim.State != SIMSuspect || sim.FirstSeen.Equal(sim.LastSeen) {
+		t.Fatalf("SIM after identification: %+v", sim)
+	}
+	if _, err := s.GetSIM(ctx, key); err != ErrNotFound {
+		t.Fatalf("IMSI key still there: %v", err)
+	}
+	sent, err := s.SentSince(ctx, simA, time.Time{})
+	if err != nil || len(sent) != 1 {
+		t.Fatalf("sent history under the ICCID: %v %v", sent, err)
+	}
+	if c := getConf(t, s, "pay-1"); c.ICCID != simA {
+		t.Fatalf("confirmation under %q", c.ICCID)
+	}
+	last, _, err := s.LatestBalances(ctx, simA)
+	if err != nil || last == nil || last.Amount != "40.00" {
+		t.Fatalf("balance under the ICCID: %+v %v", last, err)
+	}
+	if st, err := s.GetBalanceState(ctx, simA); err != nil || !st.Low {
+		t.Fatalf("balance state under the ICCID: %+v %v", st, err)
+	}
+	evs, err := s.Events(ctx, EventFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range evs {
+		if e.Object.Kind == "sim" && e.Object.ID == simA {
+			types = append(types, e.Type)
+		}
+	}
+	if !slices.Contains(types, "sim.identified") || slices.Contains(types, "sim.changed") {
+		t.Fatalf("events of the SIM: %v", types)
+	}
+
+	// The same SIM in a modem that cannot read the ICCID stays under it.
+	again, _, err := s.SaveSIM(ctx, SIM{ICCID: key, IMSI: imsi, ModemID: "imei-1"})
+	if err != nil || again.ICCID != simA {
+		t.Fatalf("known SIM read without its ICCID: %+v %v", again, err)
+	}
+}
