@@ -179,7 +179,7 @@ func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus) (*store.Balan
 		b.Text, b.Raw, b.Source = m.Text, m.Text, "sms"
 	}
 	parsed := p.ParseBalance(b.Text)
-	threshold, low := d.lowThreshold(st.ICCID, parsed)
+	threshold, low := d.lowThreshold(st.ICCID, st.IMSI, parsed)
 	if parsed.Parsed {
 		b.Parsed, b.Amount, b.Currency = true, parsed.Amount.String(), parsed.Currency
 	}
@@ -205,8 +205,8 @@ func reasonIf(err error, ok string) string {
 
 // lowThreshold returns the SIM's configured threshold and whether a parsed
 // balance is under it.
-func (d *Daemon) lowThreshold(iccid string, b ussd.Balance) (string, bool) {
-	s, ok := d.cfg.SIMs[iccid]
+func (d *Daemon) lowThreshold(iccid, imsi string, b ussd.Balance) (string, bool) {
+	s, ok := d.simSettings(iccid, imsi)
 	if !ok || s.BalanceLow == "" {
 		return "", false
 	}
@@ -291,7 +291,7 @@ func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid stri
 	if p, ok := d.profiles.ForIMSI(sim.IMSI); ok {
 		v.Operator.Name = p.Name
 	}
-	if s, ok := d.cfg.SIMs[iccid]; ok && s.BalanceLow != "" {
+	if s, ok := d.simSettings(iccid, sim.IMSI); ok && s.BalanceLow != "" {
 		if a, err := ussd.ParseAmount(s.BalanceLow); err == nil {
 			v.Threshold = a.String()
 		}

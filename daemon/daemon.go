@@ -227,7 +227,7 @@ func (d *Daemon) limitsFor(sim store.SIM) SendLimits {
 	if p, ok := d.profiles.ForIMSI(sim.IMSI); ok {
 		l = SendLimits{PerMinute: p.Limits.PerMinute, PerHour: p.Limits.PerHour, PerDay: p.Limits.PerDay}
 	}
-	if ov, ok := d.cfg.SIMs[sim.ICCID]; ok {
+	if ov, ok := d.simSettings(sim.ICCID, sim.IMSI); ok {
 		for _, f := range []struct {
 			v   int
 			dst *int

@@ -633,8 +633,9 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 	if err != nil {
 		return "", store.SIM{}, err
 	}
-	if ident.ICCID == "" || ident.IMSI == "" {
-		return "", store.SIM{}, &condition{StateSIMMissing, "the SIM gives no ICCID or IMSI"}
+	key, c := simKey(ident)
+	if c != nil {
+		return "", store.SIM{}, c
 	}
 	plmn, opName := "", ""
 	if p, ok := o.d.profiles.ForIMSI(ident.IMSI); ok {
@@ -647,7 +648,7 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 	}
 	msisdn := ident.OwnNumber
 	smsc := ident.SMSC
-	if ov, ok := o.d.cfg.SIMs[ident.ICCID]; ok {
+	if ov, ok := o.d.simSettings(key, ident.IMSI); ok {
 		if ov.MSISDN != "" {
 			msisdn = ov.MSISDN
 		}
@@ -655,7 +656,7 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 			smsc = ov.SMSC
 		}
 	}
-	sim, previous, err := o.d.store.SaveSIM(ctx, store.SIM{ICCID: ident.ICCID, IMSI: ident.IMSI, MSISDN: msisdn,
+	sim, previous, err := o.d.store.SaveSIM(ctx, store.SIM{ICCID: key, IMSI: ident.IMSI, MSISDN: msisdn,
 		PLMN: plmn, SMSC: smsc, ModemID: id})
 	if err != nil {
 		return "", store.SIM{}, err
@@ -663,7 +664,11 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 	if previous != "" && previous != sim.ICCID {
 		o.log.Warn("the SIM in this modem was swapped", "modem", id, "previous", maskICCID(previous), "iccid", maskICCID(sim.ICCID))
 	}
+	if sim.IDSource == store.IDSourceIMSI {
+		o.log.Info("the modem does not give the SIM's ICCID; the SIM is known by its IMSI until it does", "modem", id, "sim", maskICCID(sim.ICCID))
+	}
 	o.update(func(s *ModemStatus) {
+		s.ICCID, s.SIMIDSource = sim.ICCID, sim.IDSource
 		s.Operator = Operator{PLMN: plmn, Name: opName}
 		s.MSISDN = sim.MSISDN
 		s.SIMState = sim.State
@@ -676,6 +681,22 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 	}
 	o.refreshSignal(ctx, eng)
 	return id, sim, nil
+}
+
+// simKey is what the store keys the SIM by: its ICCID, or its IMSI when
+// the modem gives no ICCID (neutral 27.007 firmware answers neither AT+CRSM
+// nor AT+CCID; gammu and smstools work with it, so must we). A SIM without
+// an IMSI has no operator, so no limits or balance code: it stays out.
+func simKey(ident hw.Identity) (string, *condition) {
+	switch {
+	case ident.IMSI == "" && ident.ICCID == "":
+		return "", &condition{StateSIMMissing, "the SIM gives neither its ICCID nor its IMSI (AT+CIMI)"}
+	case ident.IMSI == "":
+		return "", &condition{StateSIMMissing, "the SIM gives no IMSI (AT+CIMI), so its operator is unknown"}
+	case ident.ICCID == "":
+		return store.IMSIKey(ident.IMSI), nil
+	}
+	return ident.ICCID, nil
 }
 
 // identifyModemOnly reads what the modem says of itself when its SIM cannot
@@ -695,6 +716,7 @@ func (o *owner) recordModem(ctx context.Context, ident hw.Identity) (string, err
 	o.update(func(s *ModemStatus) {
 		s.ID, s.Manufacturer, s.Model, s.Revision = id, ident.Manufacturer, ident.Model, ident.Revision
 		s.IMEI, s.ICCID, s.IMSI, s.MSISDN = ident.IMEI, ident.ICCID, ident.IMSI, ident.OwnNumber
+		s.SIMIDSource = ""
 	})
 	_, err := o.d.store.SaveModem(ctx, store.Modem{ID: id, IMEI: ident.IMEI, Port: o.port, Name: o.name,
 		Manufacturer: ident.Manufacturer, Model: ident.Model, Revision: ident.Revision, ICCID: ident.ICCID})

@@ -446,7 +446,7 @@ func (d *Daemon) collectBalances(ctx context.Context, e emitter) error {
 		e.gauge("sim_balance_low", boolValue(st.Low), l...)
 		e.counter("sim_balance_parse_failures_total", float64(st.ParseFailures), l...)
 		e.counter("sim_balance_check_failures_total", float64(st.CheckFailures), l...)
-		if ov, ok := d.cfg.SIMs[sim.ICCID]; ok && ov.BalanceLow != "" {
+		if ov, ok := d.simSettings(sim.ICCID, sim.IMSI); ok && ov.BalanceLow != "" {
 			if a, err := ussd.ParseAmount(ov.BalanceLow); err == nil {
 				e.gauge("sim_balance_low_threshold_rub", float64(a.Kopecks())/100, l...)
 			}

@@ -39,7 +39,8 @@ type ModemStatus struct {
 	Model        string         `json:"model,omitempty"`
 	Revision     string         `json:"revision,omitempty"`
 	IMEI         string         `json:"imei,omitempty"`
-	ICCID        string         `json:"iccid,omitempty"`
+	ICCID        string         `json:"iccid,omitempty"` // the SIM's key, see store.SIM
+	SIMIDSource  string         `json:"sim_id_source,omitempty"`
 	IMSI         string         `json:"imsi,omitempty"`
 	MSISDN       string         `json:"msisdn,omitempty"`
 	Operator     Operator       `json:"operator"`

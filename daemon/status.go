@@ -253,8 +253,9 @@ func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
 	for _, s := range sims {
 		_, inModem := present(s)
 		limits := d.limitsFor(s)
+		settings, _ := d.simSettings(s.ICCID, s.IMSI)
 		st := statusSIM{
-			ICCID: maskICCID(s.ICCID), Name: d.cfg.SIMs[s.ICCID].Name, MSISDN: maskNumber(s.MSISDN),
+			ICCID: maskICCID(s.ICCID), Name: settings.Name, MSISDN: maskNumber(s.MSISDN),
 			Operator: Operator{PLMN: s.PLMN}, Modem: s.ModemID, Present: inModem,
 			State: s.State, StateReason: maskNumbersIn(s.StateReason), ReceivingStalled: s.ReceiveStalled,
 			SentLastHour: lastHour[s.ICCID], SentLastDay: lastDay[s.ICCID],
@@ -266,7 +267,7 @@ func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
 		}
 		if b, ok := balances[s.ICCID]; ok {
 			st.Balance = &statusBalance{Amount: b.Amount, Currency: b.Currency, CheckedAt: b.CheckedAt, Low: b.Low,
-				Threshold: d.cfg.SIMs[s.ICCID].BalanceLow}
+				Threshold: settings.BalanceLow}
 		}
 		snap.SIMs = append(snap.SIMs, st)
 	}

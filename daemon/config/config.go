@@ -32,7 +32,7 @@ type Config struct {
 	DataDir         string          `yaml:"data_dir"`
 	Log             Log             `yaml:"log"`
 	Modems          []Modem         `yaml:"modems"`
-	SIMs            map[string]SIM  `yaml:"sims"` // key: ICCID, 19-20 digits
+	SIMs            map[string]SIM  `yaml:"sims"` // key: ICCID, 19-20 digits, or "imsi:<IMSI>"
 	Auth            Auth            `yaml:"auth"`
 	Send            Send            `yaml:"send"`
 	Receive         Receive         `yaml:"receive"`

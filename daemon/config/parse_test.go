@@ -116,6 +116,8 @@ send:
     smsc: "+7916"
     limits: {per_day: -2}
     balance_low: "50,00"
+  "imsi:250011234567890": {balance_low: "50.00"}
+  "imsi:2500": {}
 `,
 			want: []string{
 				`config.yaml:2: sims["8970101000000000001F"]: ICCID must be digits only; drop the trailing F padding`,
@@ -125,6 +127,7 @@ send:
 				`config.yaml:7: sims["89701010000000000001"].smsc: must be + and 8 to 15 digits (international form), got 5 characters`,
 				`config.yaml:8: sims["89701010000000000001"].limits.per_day: must be an integer: -1 (unlimited), 0 (default) or more, got -2`,
 				`config.yaml:9: sims["89701010000000000001"].balance_low: must be an amount in roubles such as "50.00" (point, at most 2 decimals), got "50,00"`,
+				`config.yaml:11: sims["imsi:2500"]: a SIM known by its IMSI is keyed imsi: and its 14 or 15 digits (AT+CIMI)`,
 			},
 		},
 		{

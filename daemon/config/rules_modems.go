@@ -169,11 +169,18 @@ func (v *validator) sims() {
 // Modems report ICCIDs in different shapes; the keys are the normalised
 // form, so the hints say how to get there.
 func iccidProblem(s string) string {
+	if imsi, ok := strings.CutPrefix(s, "imsi:"); ok {
+		// A SIM whose modem cannot read its ICCID is known by its IMSI.
+		if !digits.MatchString(imsi) || len(imsi) < 14 || len(imsi) > 15 {
+			return "a SIM known by its IMSI is keyed imsi: and its 14 or 15 digits (AT+CIMI)"
+		}
+		return ""
+	}
 	switch {
 	case strings.HasSuffix(strings.ToUpper(s), "F") && digits.MatchString(s[:len(s)-1]):
 		return "ICCID must be digits only; drop the trailing F padding"
 	case !digits.MatchString(s):
-		return "ICCID must be 19 or 20 digits"
+		return "ICCID must be 19 or 20 digits (or imsi: and the IMSI for a SIM whose ICCID cannot be read)"
 	case len(s) < 19 || len(s) > 20:
 		return fmt.Sprintf("ICCID must be 19 or 20 digits, got %d", len(s))
 	case strings.HasPrefix(s, "98"):
