@@ -88,9 +88,9 @@ type Modem struct {
 	mr       int
 	sent     []SentSMS
 	latency  map[string]time.Duration
-	commands map[string]int // every command line received, as typed
-	cmdLog   []loggedCommand
-	cnmiShow string // AT+CNMI? answer regardless of the setting; "" = the setting
+	commands map[string]int  // every command line received, as typed
+	cmdLog   []loggedCommand // when each command came, for rate tests
+	cnmiShow string          // AT+CNMI? answer regardless of the setting; "" = the setting
 	failSend struct{ n, cms int }
 	cutPDU   struct{ n, at int } // PDU lines to cut by a status line, and where
 	garbled  int                 // PDU lines to show with a digit lost
