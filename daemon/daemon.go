@@ -48,6 +48,7 @@ type Daemon struct {
 
 	reopenMin, reopenMax time.Duration
 	atTimeout            time.Duration // default deadline of an AT command
+	budgetWindow         time.Duration // the minute of health.commands_per_minute; tests shorten it
 	longPolls            chan struct{} // one token per long poll waiting
 
 	mu      sync.Mutex
@@ -60,7 +61,8 @@ type Daemon struct {
 // New opens the store and prepares the owners; Run starts them.
 func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, wrap: opts.Wrap, ids: map[string]*owner{}, retired: map[string]ModemStatus{},
-		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second, atTimeout: opts.atTimeout}
+		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second, atTimeout: opts.atTimeout,
+		budgetWindow: time.Minute}
 	if d.atTimeout == 0 {
 		d.atTimeout = 5 * time.Second
 	}

@@ -110,6 +110,9 @@ func startHarnessModems(t *testing.T, opts sim.NetworkOptions, prepare func(*con
 		t.Fatal(err)
 	}
 	d.reopenMin, d.reopenMax = 50*time.Millisecond, 500*time.Millisecond
+	// The idle check comes once a "minute" of the command budget, as with
+	// the defaults (60s and 6 a minute).
+	d.budgetWindow = cfg.Health.IdleCheckAfter
 	h.d = d
 	h.serve(d, n)
 	return h

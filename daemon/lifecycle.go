@@ -51,6 +51,7 @@ func (c *condition) Error() string { return c.state + ": " + c.reason }
 
 // run keeps the modem in service until ctx ends.
 func (o *owner) run(ctx context.Context) {
+	o.probes.restart(o.d.now())
 	for ctx.Err() == nil {
 		err := o.session(ctx)
 		if ctx.Err() != nil {
@@ -109,6 +110,7 @@ func (o *owner) session(ctx context.Context) error {
 	port.Write([]byte("\x1b\r"))
 	eng := atcmd.New(port, atcmd.Options{Logger: o.log, CommandTimeout: o.d.atTimeout,
 		Observe: func(cmd, result string, took time.Duration) {
+			o.probes.sent.Add(1)
 			o.d.metrics.atCommand(o.snapshot().ID, cmd, result, took)
 		}})
 	defer func() {
@@ -201,6 +203,8 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 	}
 	o.setState(StateReady, "")
 	o.escalation, o.failures = 0, 0
+	o.probes.restart(o.d.now())
+	o.heldFor = ""
 	o.announce("modem.up")
 	defer func() {
 		if ctx.Err() == nil {
@@ -212,8 +216,12 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 
 	poll := time.NewTicker(o.d.cfg.Receive.PollInterval)
 	defer poll.Stop()
+	// The check is due once the modem has been quiet for idleCheck; a
+	// ticker of that period would find the modem quiet a hair too short at
+	// every other tick (the last check itself reset the quiet time) and
+	// check at twice the period configured.
 	idleCheck := o.d.cfg.Health.IdleCheckAfter
-	health := time.NewTicker(idleCheck)
+	health := time.NewTimer(idleCheck)
 	defer health.Stop()
 	lastTraffic := o.d.now()
 	for {
@@ -254,14 +262,15 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 		case <-health.C:
 			// Health comes from checks on an idle modem only, so a busy
 			// modem spends its commands on sending.
-			if o.d.now().Sub(lastTraffic) < idleCheck {
+			if quiet := o.d.now().Sub(lastTraffic); quiet < idleCheck {
+				health.Reset(idleCheck - quiet)
 				continue
 			}
-			lastTraffic = o.d.now()
 			o.retryUnstored(ctx)
 			if err := o.healthCheck(ctx, eng, id, rs.cnmiReport); err != nil {
 				return err
 			}
+			health.Reset(idleCheck)
 		case <-poll.C:
 			o.retryUnstored(ctx)
 			if err := o.sweep(ctx, eng, &rs); err != nil {
@@ -359,13 +368,19 @@ func (o *owner) simOr(ctx context.Context, eng *atcmd.Engine, lost *condition) e
 // it within the idle command budget until the problem clears (serve then
 // starts over) or the modem goes away. It never escalates.
 func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.Indication, c *condition) error {
-	if o.snapshot().State != c.state {
+	// A re-check that passes can end in the same condition again (the
+	// SIM answers AT+CPIN? but not AT+CIMI): said once, not at every turn.
+	if o.heldFor != c.Error() {
 		o.log.Warn("modem cannot work until this is fixed", "state", c.state, "reason", c.reason)
+		o.heldFor = c.Error()
 		o.setState(c.state, c.reason)
 		o.announce("modem." + c.state)
+	} else {
+		o.log.Debug("modem still cannot work", "state", c.state, "reason", c.reason)
+		o.setState(c.state, c.reason)
 	}
 	o.escalation, o.failures = 0, 0
-	recheck := time.NewTicker(o.d.cfg.Health.IdleCheckAfter)
+	recheck := time.NewTimer(o.recheckWait())
 	defer recheck.Stop()
 	for {
 		select {
@@ -396,8 +411,17 @@ func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.I
 			if cleared {
 				return errRebooted
 			}
+			recheck.Reset(o.recheckWait())
 		}
 	}
+}
+
+// recheckWait is how long a held modem waits for its next re-check: the
+// idle check period, or longer while the commands it cost since it last
+// worked exceed the idle command budget.
+func (o *owner) recheckWait() time.Duration {
+	h := o.d.cfg.Health
+	return o.probes.wait(o.d.now(), h.IdleCheckAfter, o.d.budgetWindow, h.CommandsPerMinute)
 }
 
 // conditionCleared re-checks what held the modem.

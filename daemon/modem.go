@@ -96,6 +96,8 @@ type owner struct {
 	failStreak int          // the SIM's consecutive send failures, as the store last said
 	unstored   unstoredPDUs // acknowledged direct deliveries the store refused
 	undecoded  leftPDUs     // undecodable PDUs left in storage and reported
+	probes     probeBudget  // commands spent on a modem that cannot work
+	heldFor    string       // the condition last announced, until the modem works again
 
 	mu     sync.Mutex
 	status ModemStatus
