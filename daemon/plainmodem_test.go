@@ -17,18 +17,25 @@ func (h *harness) sims() []store.SIM {
 	return out.SIMs
 }
 
-// A modem that answers neither AT+CRSM, AT+CCID nor AT^ICCID works with
-// its SIM known by the IMSI: limits (and their `sims:` entry under the
-// IMSI key), balances and payment confirmations all work. Once the ICCID
-// can be read (after a reset), the SIM moves to it with its history.
+// A modem that answers neither AT+CRSM, AT+CCID nor AT^ICCID (with ERROR,
+// or not at all) works with its SIM known by the IMSI: limits (and their
+// `sims:` entry under the IMSI key), balances and payment confirmations all
+// work. Once the ICCID can be read (after a reset), the SIM moves to it
+// with its history.
 func TestSIMWithoutICCIDWorksAndMovesToItsICCIDLater(t *testing.T) {
+	for _, hiding := range []sim.ICCIDHiding{sim.ICCIDRefused, sim.ICCIDIgnored} {
+		t.Run(string(hiding), func(t *testing.T) { testSIMWithoutICCID(t, hiding) })
+	}
+}
+
+func testSIMWithoutICCID(t *testing.T, hiding sim.ICCIDHiding) {
 	const customer = "+79161230001"
 	var key string
 	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond},
 		func(c *config.Config, _ *sim.Network, ms []*sim.Modem) {
 			key = store.IMSIKey(ms[0].Config().IMSI)
 			c.SIMs = map[string]config.SIM{key: {Name: "plain", BalanceLow: "50", Limits: config.Limits{PerMinute: 5, PerHour: 7, PerDay: 9}}}
-		}, sim.ModemConfig{Dialect: sim.Generic, PLMN: "25001", HideICCID: true})
+		}, sim.ModemConfig{Dialect: sim.Generic, PLMN: "25001", HideICCID: hiding})
 	m := h.modems[0]
 	iccid := m.Config().ICCID
 	h.waitReady(1)
@@ -71,7 +78,7 @@ func TestSIMWithoutICCIDWorksAndMovesToItsICCIDLater(t *testing.T) {
 	}
 
 	// The ICCID becomes readable; a reset makes the daemon read it.
-	m.HideICCID(false)
+	m.HideICCID(sim.ICCIDShown)
 	m.Reboot()
 	eventually(t, "SIM moved to its ICCID", func() bool {
 		s := h.sims()

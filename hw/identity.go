@@ -123,8 +123,18 @@ func (r *identityReader) ask(cmd string) []string {
 	}
 	r.lastErr = err
 	if r.ctx.Err() != nil || errors.Is(err, ErrPortLost) || errors.Is(err, os.ErrClosed) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		errors.Is(err, context.Canceled) {
 		r.fatal = fmt.Errorf("hw: read identity: %s: %w", cmd, err)
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The command's own deadline passed, not ours. Some firmware
+		// ignores what it does not know (AT+CRSM, AT+CCID on neutral
+		// 27.007 emulators) instead of answering ERROR; a modem that
+		// still answers AT is only that, one that does not has stopped.
+		if _, perr := r.c.Exec(r.ctx, "AT"); perr != nil {
+			r.fatal = fmt.Errorf("hw: read identity: %s: %w", cmd, err)
+		}
 	}
 	return nil
 }

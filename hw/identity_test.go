@@ -37,6 +37,10 @@ func (m *scriptedModem) Exec(ctx context.Context, cmd string) ([]string, error) 
 
 var noSIM = &modemError{"+CME ERROR: 10"}
 
+// unanswered is a command's own deadline passing, as the AT engine
+// reports it.
+var unanswered = fmt.Errorf("atcmd: timeout: %w", context.DeadlineExceeded)
+
 func TestReadIdentity(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -104,6 +108,27 @@ func TestReadIdentity(t *testing.T) {
 			want:    Identity{Manufacturer: "huawei", Model: "E173", Vendor: VendorHuawei},
 			wantErr: ErrPortLost,
 			sent:    []string{"AT+CGMI", "AT+CGMM", "AT+CGMR"},
+		},
+		{
+			name: "a plain modem ignores the ICCID commands",
+			modem: scriptedModem{
+				answers: map[string][]string{"AT": {}, "AT+CGMI": {"Plain"}, "AT+CGMM": {"27007"}, "AT+CGMR": {"1.0"},
+					"AT+CGSN": {"863789012345678"}, "AT+CIMI": {"250011234567890"}},
+				errs: map[string]error{"AT+CRSM=176,12258,0,0,10": unanswered, "AT+CCID": unanswered},
+			},
+			want: Identity{Manufacturer: "Plain", Model: "27007", Revision: "1.0", IMEI: "863789012345678", IMEIValid: true,
+				RawIMEI: "863789012345678", IMSI: "250011234567890", Vendor: VendorGeneric},
+			sent: []string{"AT+CGMI", "AT+CGMM", "AT+CGMR", "AT+CGSN", "AT+CIMI", "AT+CRSM=176,12258,0,0,10", "AT", "AT+CCID", "AT", "AT+CNUM", "AT+CSCA?"},
+		},
+		{
+			name: "a modem that stops answering stops the reading",
+			modem: scriptedModem{
+				answers: map[string][]string{"AT+CGMI": {"huawei"}},
+				errs:    map[string]error{"AT+CGMM": unanswered, "AT": unanswered},
+			},
+			want:    Identity{Manufacturer: "huawei", Vendor: VendorHuawei},
+			wantErr: context.DeadlineExceeded,
+			sent:    []string{"AT+CGMI", "AT+CGMM", "AT"},
 		},
 		{
 			name:    "a modem that answers nothing",

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEchoAndFraming(t *testing.T) {
@@ -188,7 +189,7 @@ func TestHiddenICCID(t *testing.T) {
 	n := newTestNetwork(t, NetworkOptions{})
 	for _, d := range []Dialect{Generic, Huawei, SIMCom, Quectel} {
 		t.Run(string(d), func(t *testing.T) {
-			m := addModem(t, n, ModemConfig{Dialect: d, NoisePeriod: -1, HideICCID: true})
+			m := addModem(t, n, ModemConfig{Dialect: d, NoisePeriod: -1, HideICCID: ICCIDRefused})
 			c := ready(t, m)
 			cmds := []string{"AT+CRSM=176,12258,0,0,10", "AT+CCID", "AT^ICCID?", "AT+QCCID"}
 			for _, cmd := range cmds {
@@ -199,7 +200,10 @@ func TestHiddenICCID(t *testing.T) {
 			if got := c.mustOK("AT+CIMI"); !slices.Equal(got, []string{m.Config().IMSI}) {
 				t.Errorf("AT+CIMI: %q", got)
 			}
-			m.HideICCID(false)
+			m.HideICCID(ICCIDIgnored)
+			c.send("AT+CRSM=176,12258,0,0,10\r")
+			c.quiet(50 * time.Millisecond)
+			m.HideICCID(ICCIDShown)
 			answered := 0
 			for _, cmd := range cmds {
 				if got := c.cmd(cmd); strings.HasSuffix(got, "\r\nOK\r\n") {
@@ -213,8 +217,8 @@ func TestHiddenICCID(t *testing.T) {
 			if answered != want {
 				t.Errorf("%d ICCID commands answered once shown, want %d", answered, want)
 			}
-			if got := len(m.CommandTimes("AT+CRSM")); got != 2 {
-				t.Errorf("%d AT+CRSM logged, want 2", got)
+			if got := len(m.CommandTimes("AT+CRSM")); got != 3 {
+				t.Errorf("%d AT+CRSM logged, want 3", got)
 			}
 		})
 	}

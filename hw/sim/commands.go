@@ -427,7 +427,10 @@ func (m *Modem) cmdCMEE(c command) response {
 // cmdICCID answers the vendor ICCID command of the modem's own dialect only.
 func (m *Modem) cmdICCID(c command) response {
 	want := map[Dialect]string{Huawei: "^ICCID", SIMCom: "+CCID", Quectel: "+QCCID"}[m.cfg.Dialect]
-	if c.name != want || m.cfg.HideICCID {
+	if m.cfg.HideICCID != ICCIDShown {
+		return m.cfg.HideICCID.refusal()
+	}
+	if c.name != want {
 		return fail("ERROR")
 	}
 	if c.op == 't' {
@@ -448,8 +451,8 @@ func (m *Modem) cmdICCID(c command) response {
 // cmdCRSM reads EF_ICCID (27.007 +CRSM READ BINARY of file 2FE2 = 12258);
 // other files are reported as not found (SW 6A82).
 func (m *Modem) cmdCRSM(c command) response {
-	if m.cfg.HideICCID {
-		return fail("ERROR")
+	if m.cfg.HideICCID != ICCIDShown {
+		return m.cfg.HideICCID.refusal()
 	}
 	if c.op == 't' {
 		return ok()

@@ -66,12 +66,12 @@ func (m *Modem) CommandTimes(prefix string) []time.Time {
 	return out
 }
 
-// HideICCID makes the ICCID unreadable (true) or readable again (false);
-// see ModemConfig.HideICCID.
-func (m *Modem) HideICCID(hidden bool) {
+// HideICCID makes the ICCID unreadable (ICCIDRefused, ICCIDIgnored) or
+// readable again (ICCIDShown); see ModemConfig.HideICCID.
+func (m *Modem) HideICCID(how ICCIDHiding) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.cfg.HideICCID = hidden
+	m.cfg.HideICCID = how
 }
 
 // FailSends makes the next n AT+CMGS answer "+CMS ERROR: cms".

@@ -37,9 +37,10 @@ type ModemConfig struct {
 
 	StoreHasOwnNumber bool `yaml:"store_has_own_number"` // AT+CNUM answers the MSISDN
 	// HideICCID makes every way of reading the ICCID (AT+CRSM of EF_ICCID,
-	// AT+CCID, AT^ICCID?, AT+QCCID) answer ERROR, as neutral 27.007
-	// emulators and some restricted firmware do.
-	HideICCID bool `yaml:"hide_iccid"`
+	// AT+CCID, AT^ICCID?, AT+QCCID) fail, as on neutral 27.007 emulators
+	// and some restricted firmware: "error" answers ERROR, "silent" not at
+	// all; "" reads it.
+	HideICCID ICCIDHiding `yaml:"hide_iccid"`
 
 	Balance string `yaml:"balance"` // USSD balance amount text; "" = the operator's sample
 	// NoisePeriod is how often Huawei-style status URCs (^RSSI, ^MODE, ...)
@@ -48,6 +49,24 @@ type ModemConfig struct {
 	// AckWindow is how long a +CMT/+CDS waits for AT+CNMA when AT+CSMS=1
 	// (15 s).
 	AckWindow time.Duration `yaml:"ack_window"`
+}
+
+// ICCIDHiding is how a modem keeps its SIM's ICCID to itself.
+type ICCIDHiding string
+
+// The ways of hiding the ICCID.
+const (
+	ICCIDShown   ICCIDHiding = ""
+	ICCIDRefused ICCIDHiding = "error"
+	ICCIDIgnored ICCIDHiding = "silent"
+)
+
+// refusal is the answer to an ICCID command while hidden.
+func (h ICCIDHiding) refusal() response {
+	if h == ICCIDIgnored {
+		return response{} // no final result: the host's command times out
+	}
+	return fail("ERROR")
 }
 
 // SentSMS is one SMS-SUBMIT a modem accepted, decoded.
@@ -225,6 +244,11 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 }
 
 func (n *Network) fillDefaults(cfg *ModemConfig, info dialectInfo, seq int) error {
+	switch cfg.HideICCID {
+	case ICCIDShown, ICCIDRefused, ICCIDIgnored:
+	default:
+		return fmt.Errorf("sim: hide_iccid %q: want \"\", error or silent", cfg.HideICCID)
+	}
 	var op *operator
 	var err error
 	switch {
