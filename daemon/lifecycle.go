@@ -397,8 +397,14 @@ func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.I
 			if ind.IsReboot() {
 				return errRebooted
 			}
-			// +CREG/+CPIN reports may say the problem cleared.
+			// +CREG/+CPIN reports may say the problem cleared. A storm of
+			// them costs no more than the budget: over it, the re-check
+			// waits until the budget allows.
 			if strings.EqualFold(ind.Name, "+CREG") || strings.EqualFold(ind.Name, "+CPIN") {
+				if wait := o.overBudget(); wait > 0 {
+					recheck.Reset(wait)
+					continue
+				}
 				if cleared, err := o.conditionCleared(ctx, eng, c); err != nil || cleared {
 					return errRebooted // start over: identity and settings
 				}
@@ -422,6 +428,12 @@ func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.I
 func (o *owner) recheckWait() time.Duration {
 	h := o.d.cfg.Health
 	return o.probes.wait(o.d.now(), h.IdleCheckAfter, o.d.budgetWindow, h.CommandsPerMinute)
+}
+
+// overBudget is how long until the commands a held modem cost fit the
+// budget; 0 when they do.
+func (o *owner) overBudget() time.Duration {
+	return o.probes.wait(o.d.now(), 0, o.d.budgetWindow, o.d.cfg.Health.CommandsPerMinute)
 }
 
 // conditionCleared re-checks what held the modem.
