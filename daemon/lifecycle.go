@@ -370,14 +370,13 @@ func (o *owner) simOr(ctx context.Context, eng *atcmd.Engine, lost *condition) e
 func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.Indication, c *condition) error {
 	// A re-check that passes can end in the same condition again (the
 	// SIM answers AT+CPIN? but not AT+CIMI): said once, not at every turn.
+	o.setState(c.state, c.reason)
 	if o.heldFor != c.Error() {
 		o.log.Warn("modem cannot work until this is fixed", "state", c.state, "reason", c.reason)
 		o.heldFor = c.Error()
-		o.setState(c.state, c.reason)
 		o.announce("modem." + c.state)
 	} else {
 		o.log.Debug("modem still cannot work", "state", c.state, "reason", c.reason)
-		o.setState(c.state, c.reason)
 	}
 	o.escalation, o.failures = 0, 0
 	recheck := time.NewTimer(o.recheckWait())
