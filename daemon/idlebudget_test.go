@@ -45,12 +45,14 @@ func TestUnusableModemIsProbedWithinTheCommandBudget(t *testing.T) {
 		name     string
 		unusable func(*sim.Modem)
 		reason   string
+		state    string
 	}{
 		{"SIM gives no IMSI", func(m *sim.Modem) {
 			m.HideICCID(sim.ICCIDRefused)
 			m.FailCommand("AT+CIMI", 1<<30, "ERROR")
-		}, "IMSI"},
-		{"no SIM", (*sim.Modem).RemoveSIM, "CME"},
+		}, "IMSI", StateSIMMissing},
+		{"no SIM", (*sim.Modem).RemoveSIM, "CME", StateSIMMissing},
+		{"no coverage", func(m *sim.Modem) { m.SetRegistration(2) }, "not registered", StateNoService},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,20 +76,20 @@ func TestUnusableModemIsProbedWithinTheCommandBudget(t *testing.T) {
 			if len(at) > allowed {
 				t.Fatalf("%d commands in %v (%.1f budget windows), want at most %d", len(at), span, windows, allowed)
 			}
-			if n := m.Commands("AT+CPIN?"); n < 2 {
+			if n := m.Commands("AT+CPIN?") + m.Commands("AT+CREG?"); n < 2 {
 				t.Fatalf("re-checked %d times in %v", n, span)
 			}
 			// Between re-checks, that is; a set-up again shows probing.
 			var st ModemStatus
-			eventually(t, "sim_missing", func() bool {
+			eventually(t, tc.state, func() bool {
 				st = h.modemStatus(m.Path())
-				return st.State == StateSIMMissing
+				return st.State == tc.state
 			})
 			if !strings.Contains(st.LastError, tc.reason) {
 				t.Fatalf("modem held for %q, want for want of %s", st.LastError, tc.reason)
 			}
-			if types := h.eventTypes("modem", st.ID); strings.Count(strings.Join(types, " "), "modem.sim_missing") != 1 {
-				t.Fatalf("modem events %v: sim_missing announced more than once", types)
+			if types := h.eventTypes("modem", st.ID); strings.Count(strings.Join(types, " "), "modem."+tc.state) != 1 {
+				t.Fatalf("modem events %v: %s announced other than once", types, tc.state)
 			}
 		})
 	}

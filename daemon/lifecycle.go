@@ -400,7 +400,7 @@ func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.I
 			// them costs no more than the budget: over it, the re-check
 			// waits until the budget allows.
 			if strings.EqualFold(ind.Name, "+CREG") || strings.EqualFold(ind.Name, "+CPIN") {
-				if wait := o.overBudget(); wait > 0 {
+				if wait := o.overBudget(); wait > 0 && !registeredNow(ind, c) {
 					recheck.Reset(wait)
 					continue
 				}
@@ -427,6 +427,17 @@ func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.I
 func (o *owner) recheckWait() time.Duration {
 	h := o.d.cfg.Health
 	return o.probes.wait(o.d.now(), h.IdleCheckAfter, o.d.budgetWindow, h.CommandsPerMinute)
+}
+
+// registeredNow reports a +CREG report of a registration that clears the
+// registration condition c: the modem's own word, worth a re-check at once
+// whatever the budget.
+func registeredNow(ind atcmd.Indication, c *condition) bool {
+	if c.state != StateRegDenied && c.state != StateNoService || !strings.EqualFold(ind.Name, "+CREG") {
+		return false
+	}
+	reg, err := atcmd.ParseRegistration(ind.Line)
+	return err == nil && (reg.Stat == 1 || reg.Stat == 5)
 }
 
 // overBudget is how long until the commands a held modem cost fit the
@@ -592,9 +603,11 @@ func (o *owner) pinAttemptsLeft(ctx context.Context, eng *atcmd.Engine) int {
 
 // checkRegistration turns the modem's registration into a condition when it
 // cannot work. Searching is given time: right after boot a modem searches
-// for a few seconds.
+// for a few seconds. The polls space out to the idle budget's pace, so a
+// modem without coverage does not spend two commands a second searching.
 func (o *owner) checkRegistration(ctx context.Context, eng *atcmd.Engine) (*condition, error) {
 	deadline := o.d.now().Add(o.d.cfg.Health.IdleCheckAfter)
+	pause, slowest := o.d.reopenMin, o.d.budgetWindow/time.Duration(max(o.d.cfg.Health.CommandsPerMinute, 1))
 	for {
 		lines, err := eng.Exec(ctx, "AT+CREG?")
 		if err != nil {
@@ -624,8 +637,9 @@ func (o *owner) checkRegistration(ctx context.Context, eng *atcmd.Engine) (*cond
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(o.d.reopenMin):
+		case <-time.After(pause):
 		}
+		pause = max(min(2*pause, slowest), o.d.reopenMin)
 	}
 }
 
