@@ -22,6 +22,7 @@ type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	Scope   string `json:"scope,omitempty"` // the scope a token lacks (403 insufficient_scope)
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -57,7 +58,7 @@ func writeError(w http.ResponseWriter, err error) {
 type route struct {
 	method, pattern string
 	handler         func(*Daemon, http.ResponseWriter, *http.Request)
-	open            bool // served without a token
+	scope           string // what a token needs to call it; scopePublic: no token
 }
 
 // allRoutes gathers every feature's routes.
@@ -66,24 +67,29 @@ func allRoutes() []route {
 }
 
 var modemRoutes = []route{
-	{"GET", "/v1/modems", (*Daemon).listModems, false},
-	{"GET", "/v1/modems/{id}", (*Daemon).getModem, false},
-	{"GET", "/v1/sims", (*Daemon).listSIMs, false},
-	{"POST", "/v1/sims/{iccid}/resume", (*Daemon).resumeSIM, false},
+	{"GET", "/v1/modems", (*Daemon).listModems, scopeRead},
+	{"GET", "/v1/modems/{id}", (*Daemon).getModem, scopeRead},
+	{"GET", "/v1/sims", (*Daemon).listSIMs, scopeRead},
+	{"POST", "/v1/sims/{iccid}/resume", (*Daemon).resumeSIM, scopeAdmin},
 }
 
 var coreRoutes = []route{
-	{"GET", "/healthz", (*Daemon).healthz, true},
-	{"GET", "/v1/openapi.json", (*Daemon).serveOpenAPI, false},
+	{"GET", "/healthz", (*Daemon).healthz, scopePublic},
+	{"GET", "/v1/openapi.json", (*Daemon).serveOpenAPI, scopeRead},
 }
 
 // Handler is the daemon's whole HTTP surface.
 func (d *Daemon) Handler() http.Handler {
+	return d.browserGuard(d.routes())
+}
+
+// routes serves allRoutes, each behind its token check.
+func (d *Daemon) routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range allRoutes() {
 		var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { rt.handler(d, w, r) })
-		if !rt.open {
-			h = d.authenticate(h)
+		if rt.scope != scopePublic {
+			h = d.authenticate(rt.scope, h)
 		}
 		mux.Handle(rt.method+" "+rt.pattern, h)
 	}
@@ -100,22 +106,6 @@ func (d *Daemon) healthz(w http.ResponseWriter, r *http.Request) {
 func (d *Daemon) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(d.openAPI)
-}
-
-// authenticate requires a bearer token on /v1/* once tokens are configured.
-func (d *Daemon) authenticate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(d.cfg.Auth.Tokens) > 0 {
-			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || !d.cfg.Auth.Check(token) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="gsmbridge"`)
-				writeError(w, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid bearer token is required"})
-				return
-			}
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, int64(d.cfg.LimitsHTTP.MaxBodyBytes))
-		next.ServeHTTP(w, r)
-	})
 }
 
 func decodeBody(r *http.Request, v any) error {

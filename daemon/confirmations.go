@@ -20,11 +20,11 @@ import (
 
 // confirmationRoutes serve /v1/confirmations and /v1/quote.
 var confirmationRoutes = []route{
-	{"POST", "/v1/confirmations", (*Daemon).postConfirmation, false},
-	{"GET", "/v1/confirmations", (*Daemon).listConfirmations, false},
-	{"GET", "/v1/confirmations/{id}", (*Daemon).getConfirmation, false},
-	{"DELETE", "/v1/confirmations/{id}", (*Daemon).deleteConfirmation, false},
-	{"POST", "/v1/quote", (*Daemon).postQuote, false},
+	{"POST", "/v1/confirmations", (*Daemon).postConfirmation, scopeConfirm},
+	{"GET", "/v1/confirmations", (*Daemon).listConfirmations, scopeRead},
+	{"GET", "/v1/confirmations/{id}", (*Daemon).getConfirmation, scopeRead},
+	{"DELETE", "/v1/confirmations/{id}", (*Daemon).deleteConfirmation, scopeConfirm},
+	{"POST", "/v1/quote", (*Daemon).postQuote, scopeConfirm},
 }
 
 const (

@@ -45,6 +45,7 @@ type Daemon struct {
 	openAPI  []byte
 	wrap     func(http.Handler) http.Handler
 	metrics  *metrics
+	tls      *tlsFiles // nil: plain HTTP
 
 	reopenMin, reopenMax time.Duration
 	atTimeout            time.Duration // default deadline of an AT command
@@ -74,6 +75,13 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	}
 	if d.open == nil {
 		d.open = openHW
+	}
+	if cfg.TLS.Enabled() {
+		f, err := newTLSFiles(cfg.TLS)
+		if err != nil {
+			return nil, err
+		}
+		d.tls = f
 	}
 	doc, err := buildOpenAPI()
 	if err != nil {
@@ -141,12 +149,14 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		d.sched.Enqueue(m)
 	}
 
-	handler := d.Handler()
+	handler := d.routes()
 	if d.wrap != nil {
 		handler = d.wrap(handler)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		// The browser guards cover what wrap adds too: serve --sim's
+		// simulated phones change state like the API does.
+		Handler:           d.browserGuard(handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      serverWriteTimeout,
@@ -169,7 +179,15 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		go func() { defer wg.Done(); d.runHotplug(workCtx) }()
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(newLimitListener(ln, d.cfg.LimitsHTTP.MaxConnections)) }()
+	go func() {
+		limited := newLimitListener(ln, d.cfg.LimitsHTTP.MaxConnections)
+		if d.tls != nil {
+			srv.TLSConfig = d.tls.config()
+			serveErr <- srv.ServeTLS(limited, "", "")
+			return
+		}
+		serveErr <- srv.Serve(limited)
+	}()
 	d.notifyReady()
 
 	select {

@@ -157,6 +157,7 @@ func (h *harness) do(method, path string, body any, out any) int {
 		rd = bytes.NewReader(nil)
 	}
 	req, _ := http.NewRequest(method, h.url+path, rd)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		h.t.Fatal(err)

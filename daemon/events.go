@@ -16,12 +16,12 @@ import (
 
 // eventRoutes serve the event log, webhook state and the data lifecycle.
 var eventRoutes = []route{
-	{"GET", "/v1/events", (*Daemon).listEvents, false},
-	{"GET", "/v1/webhooks", (*Daemon).listWebhooks, false},
-	{"GET", "/v1/webhooks/dead-letters", (*Daemon).listDeadLetters, false},
-	{"POST", "/v1/webhooks/dead-letters/{id}/retry", (*Daemon).retryDeadLetter, false},
-	{"GET", "/v1/storage", (*Daemon).storage, false},
-	{"POST", "/v1/backup", (*Daemon).backup, false},
+	{"GET", "/v1/events", (*Daemon).listEvents, scopeRead},
+	{"GET", "/v1/webhooks", (*Daemon).listWebhooks, scopeRead},
+	{"GET", "/v1/webhooks/dead-letters", (*Daemon).listDeadLetters, scopeAdmin},
+	{"POST", "/v1/webhooks/dead-letters/{id}/retry", (*Daemon).retryDeadLetter, scopeAdmin},
+	{"GET", "/v1/storage", (*Daemon).storage, scopeRead},
+	{"POST", "/v1/backup", (*Daemon).backup, scopeAdmin},
 }
 
 // eventTypePattern is what the configuration accepts in webhooks[].events.

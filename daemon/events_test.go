@@ -404,7 +404,7 @@ func TestStorageAndBackupWhileRunning(t *testing.T) {
 	if code := h.do("GET", "/v1/storage", nil, &u); code != 200 || u.DatabaseBytes == 0 || u.FreeBytes == 0 {
 		t.Fatalf("storage: %d %+v", code, u)
 	}
-	resp, err := http.Post(h.url+"/v1/backup", "", nil)
+	resp, err := http.Post(h.url+"/v1/backup", "application/json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

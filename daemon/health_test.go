@@ -75,7 +75,7 @@ func TestReadyzFailsWithoutSIMOrStore(t *testing.T) {
 	cfg := config.Default()
 	cfg.Modems = nil
 	cfg.DataDir = t.TempDir()
-	cfg.Auth.Tokens = []string{config.HashToken("a-token-the-probe-does-not-have")}
+	cfg.Auth.Tokens = []config.Token{{Hash: config.HashToken("a-token-the-probe-does-not-have")}}
 	d, err := New(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)

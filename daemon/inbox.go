@@ -8,8 +8,8 @@ import (
 )
 
 var inboxRoutes = []route{
-	{"GET", "/v1/inbox", (*Daemon).listInbox, false},
-	{"GET", "/v1/inbox/{id}", (*Daemon).getInbox, false},
+	{"GET", "/v1/inbox", (*Daemon).listInbox, scopeRead},
+	{"GET", "/v1/inbox/{id}", (*Daemon).getInbox, scopeRead},
 }
 
 func (d *Daemon) listInbox(w http.ResponseWriter, r *http.Request) {

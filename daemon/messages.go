@@ -15,10 +15,10 @@ import (
 )
 
 var messageRoutes = []route{
-	{"POST", "/v1/messages", (*Daemon).postMessage, false},
-	{"GET", "/v1/messages", (*Daemon).listMessages, false},
-	{"GET", "/v1/messages/{id}", (*Daemon).getMessage, false},
-	{"DELETE", "/v1/messages/{id}", (*Daemon).deleteMessage, false},
+	{"POST", "/v1/messages", (*Daemon).postMessage, scopeSend},
+	{"GET", "/v1/messages", (*Daemon).listMessages, scopeRead},
+	{"GET", "/v1/messages/{id}", (*Daemon).getMessage, scopeRead},
+	{"DELETE", "/v1/messages/{id}", (*Daemon).deleteMessage, scopeSend},
 }
 
 type messageRequest struct {

@@ -23,8 +23,8 @@ import (
 // metricsRoutes serve /metrics and /readyz. Both are open: a scraper or a
 // load balancer has no token, and neither shows a phone number or a text.
 var metricsRoutes = []route{
-	{"GET", "/metrics", (*Daemon).serveMetrics, true},
-	{"GET", "/readyz", (*Daemon).readyz, true},
+	{"GET", "/metrics", (*Daemon).serveMetrics, scopePublic},
+	{"GET", "/readyz", (*Daemon).readyz, scopePublic},
 }
 
 const namespace = "gsmbridge"

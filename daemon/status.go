@@ -11,7 +11,6 @@ import (
 	"os"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/daemon/store"
@@ -23,8 +22,8 @@ import (
 // cannot send an Authorization header when it first loads a page, and a wall
 // screen next to the rack should need no token at all.
 var statusRoutes = []route{
-	{"GET", "/", (*Daemon).serveStatusPage, true},
-	{"GET", "/v1/status", (*Daemon).serveStatus, true},
+	{"GET", "/", (*Daemon).serveStatusPage, scopePublic},
+	{"GET", "/v1/status", (*Daemon).serveStatus, scopePublic},
 }
 
 // statusPage is the whole page: HTML, CSS and script in one file, so the
@@ -45,12 +44,13 @@ const recentMessageCount = 20
 
 // statusAllowed applies the page's access rule: with no tokens configured
 // the whole API is open, so the page is too; otherwise a loopback client
-// needs nothing and anyone else needs a valid token.
+// needs nothing and anyone else needs a valid token with the read scope.
 func (d *Daemon) statusAllowed(r *http.Request, token string) bool {
 	if len(d.cfg.Auth.Tokens) == 0 || fromLoopback(r) {
 		return true
 	}
-	return token != "" && d.cfg.Auth.Check(token)
+	i, ok := d.cfg.Auth.Check(token)
+	return ok && d.cfg.Auth.Tokens[i].Allows(scopeRead)
 }
 
 // fromLoopback reports whether the request comes from this machine. A
@@ -91,8 +91,7 @@ func (d *Daemon) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
-	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !d.statusAllowed(r, token) {
+	if !d.statusAllowed(r, bearerToken(r.Header.Get("Authorization"))) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="gsmbridge"`)
 		writeError(w, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid bearer token is required from another machine"})
 		return

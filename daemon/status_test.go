@@ -204,7 +204,7 @@ func bareDaemon(t *testing.T, tokens ...string) *Daemon {
 	cfg.Modems = nil
 	cfg.DataDir = t.TempDir()
 	for _, tok := range tokens {
-		cfg.Auth.Tokens = append(cfg.Auth.Tokens, config.HashToken(tok))
+		cfg.Auth.Tokens = append(cfg.Auth.Tokens, config.Token{Hash: config.HashToken(tok)})
 	}
 	d, err := New(cfg, Options{})
 	if err != nil {

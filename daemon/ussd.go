@@ -17,11 +17,11 @@ import (
 
 // ussdRoutes serve USSD sessions and SIM balances.
 var ussdRoutes = []route{
-	{"POST", "/v1/modems/{id}/ussd", (*Daemon).startUSSD, false},
-	{"POST", "/v1/ussd/{session_id}/reply", (*Daemon).replyUSSD, false},
-	{"DELETE", "/v1/ussd/{session_id}", (*Daemon).endUSSD, false},
-	{"GET", "/v1/sims/{iccid}/balance", (*Daemon).simBalance, false},
-	{"GET", "/v1/modems/{id}/balance", (*Daemon).modemBalance, false},
+	{"POST", "/v1/modems/{id}/ussd", (*Daemon).startUSSD, scopeUSSD},
+	{"POST", "/v1/ussd/{session_id}/reply", (*Daemon).replyUSSD, scopeUSSD},
+	{"DELETE", "/v1/ussd/{session_id}", (*Daemon).endUSSD, scopeUSSD},
+	{"GET", "/v1/sims/{iccid}/balance", (*Daemon).simBalance, scopeUSSD},
+	{"GET", "/v1/modems/{id}/balance", (*Daemon).modemBalance, scopeUSSD},
 }
 
 // Session purposes: an interactive session through the API, or a balance

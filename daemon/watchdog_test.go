@@ -139,7 +139,7 @@ func TestNotifierOutsideSystemd(t *testing.T) {
 func TestHealthzURLDialsLoopbackForWildcards(t *testing.T) {
 	tests := []struct {
 		listen, want string
-		wantErr      bool
+		tls, wantErr bool
 	}{
 		{listen: "127.0.0.1:8780", want: "http://127.0.0.1:8780/healthz"},
 		{listen: ":8780", want: "http://127.0.0.1:8780/healthz"},
@@ -147,12 +147,13 @@ func TestHealthzURLDialsLoopbackForWildcards(t *testing.T) {
 		{listen: "[::]:8780", want: "http://[::1]:8780/healthz"},
 		{listen: "[::1]:8780", want: "http://[::1]:8780/healthz"},
 		{listen: "localhost:8780", want: "http://localhost:8780/healthz"},
+		{listen: "localhost:8780", tls: true, want: "https://localhost:8780/healthz"},
 		{listen: "127.0.0.1:0", wantErr: true},
 		{listen: "8780", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.listen, func(t *testing.T) {
-			got, err := healthzURL(tt.listen)
+			got, err := healthzURL(tt.listen, tt.tls)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}

@@ -135,7 +135,9 @@ func (c *apiClient) do(ctx context.Context, r request) ([]byte, error) {
 		req.Header[k] = vs
 	}
 	req.Header.Set("Accept", "application/json")
-	if r.body != nil {
+	if r.body != nil || r.method != http.MethodGet {
+		// The daemon refuses a write without it, even with no body: that
+		// is what keeps web pages from posting to it.
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.token != "" {

@@ -66,6 +66,7 @@ func startEventsDaemon(t *testing.T, types ...string) (addr string, cancelMessag
 		json.NewDecoder(resp.Body).Decode(&acc)
 		resp.Body.Close()
 		req, _ := http.NewRequest("DELETE", addr+"/v1/messages/"+acc.ID, nil)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err = http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -48,7 +48,7 @@ func startClientDaemon(t *testing.T, token string, dialects ...sim.Dialect) *cli
 		cfg.SIMs = map[string]config.SIM{}
 	}
 	if token != "" {
-		cfg.Auth.Tokens = []string{config.HashToken(token)}
+		cfg.Auth.Tokens = []config.Token{{Hash: config.HashToken(token)}}
 	}
 	for _, d := range dialects {
 		m, err := n.AddModem(sim.ModemConfig{Dialect: d})

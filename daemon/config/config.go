@@ -29,6 +29,8 @@ var Example []byte
 // Config is the whole configuration file.
 type Config struct {
 	Listen          string          `yaml:"listen"`
+	TLS             TLS             `yaml:"tls"`
+	HTTP            HTTP            `yaml:"http"`
 	DataDir         string          `yaml:"data_dir"`
 	Log             Log             `yaml:"log"`
 	Modems          []Modem         `yaml:"modems"`
@@ -99,8 +101,30 @@ type Limits struct {
 
 // Auth holds the API tokens, only as hashes (see HashToken).
 type Auth struct {
-	Tokens []string `yaml:"tokens"` // "sha256:<64 hex digits>"
+	Tokens []Token `yaml:"tokens"`
 }
+
+// HTTP guards the API against web pages in a browser on a machine that can
+// reach it: the daemon refuses requests whose Origin or Host it does not know.
+type HTTP struct {
+	// AllowedOrigins are the web origins ("https://ops.example.com") whose
+	// pages may call the API besides the daemon's own status page.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// AllowedHosts are host names, besides localhost and IP addresses,
+	// that clients may reach the daemon by (the Host header).
+	AllowedHosts []string `yaml:"allowed_hosts"`
+}
+
+// TLS makes the API speak HTTPS. The files are read at start and again
+// on SIGHUP.
+type TLS struct {
+	CertFile     string `yaml:"cert_file"`      // PEM certificate chain
+	KeyFile      string `yaml:"key_file"`       // PEM private key
+	ClientCAFile string `yaml:"client_ca_file"` // PEM CAs; set: clients must present a certificate they signed
+}
+
+// Enabled reports whether the API is served over TLS.
+func (t TLS) Enabled() bool { return t.CertFile != "" }
 
 // Send tunes outgoing SMS.
 type Send struct {

@@ -141,7 +141,10 @@ func (d *decoder) fail(line int, path, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-var durationType = reflect.TypeFor[time.Duration]()
+var (
+	durationType = reflect.TypeFor[time.Duration]()
+	tokenType    = reflect.TypeFor[Token]()
+)
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
 
@@ -155,6 +158,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, tag reflect
 		n = n.Alias
 	}
 	if isNull(n) {
+		return
+	}
+	if v.Type() == tokenType && n.Kind == yaml.ScalarNode {
+		// The form from before scopes: the bare hash, with full access.
+		v.Set(reflect.ValueOf(Token{Hash: n.Value}))
 		return
 	}
 	if v.Type() == durationType {

@@ -30,7 +30,7 @@ func TestExampleIsDefault(t *testing.T) {
 		{Auto: true, Baud: 115200, SysRoot: "/sys", DevRoot: "/dev", ScanInterval: 5 * time.Second},
 	}
 	want.SIMs = map[string]SIM{"89701010000000000001": {MSISDN: "+79161234567"}}
-	want.Auth.Tokens = []string{HashToken("example-token-do-not-use")}
+	want.Auth.Tokens = []Token{{Name: "payment-core", Hash: HashToken("example-token-do-not-use"), Scopes: []string{"send", "confirm", "read"}}}
 	want.Operators = []Operator{{
 		PLMN:            []string{"25011"},
 		Name:            "Example Mobile",

@@ -140,6 +140,47 @@ send:
 			},
 		},
 		{
+			name: "tokens: named entries need a name, a hash and known scopes",
+			yaml: `auth:
+  tokens:
+    - hash: ` + HashToken("a") + `
+      scopes: [read]
+    - name: "has space"
+      hash: hunter2-my-secret
+      scopes: [read, write]
+    - name: core
+      hash: ` + HashToken("b") + `
+    - name: core
+      hash: ` + HashToken("c") + `
+      scopes: [admin]
+`,
+			want: []string{
+				`config.yaml:3: auth.tokens[0].name: required: who uses this token, such as payment-core; it is recorded as the actor of what the token does`,
+				`config.yaml:5: auth.tokens[1].name: must be 1 to 64 letters, digits and _ . @ -, starting with a letter or digit`,
+				`config.yaml:6: auth.tokens[1].hash: looks like a plain token; store only its hash: run gsmbridge hash-token and put the sha256:... line it prints here`,
+				`config.yaml:7: auth.tokens[1].scopes[1]: must be one of send, confirm, ussd, read, admin, got "write"`,
+				`config.yaml:8: auth.tokens[2].scopes: required: one or more of send, confirm, ussd, read, admin (admin for full access)`,
+				`config.yaml:10: auth.tokens[3].name: same name as auth.tokens[2]`,
+			},
+		},
+		{
+			name: "http and tls",
+			yaml: `http:
+  allowed_origins: ["https://ops.example.com/page", "ops.example.com", "http://a.example:8080"]
+  allowed_hosts: ["gsm.example.com:8780", "gsm.example.com"]
+tls:
+  cert_file: relative.pem
+  client_ca_file: /etc/ca.pem
+`,
+			want: []string{
+				`config.yaml:2: http.allowed_origins[0]: must be an origin: http:// or https://, a host and an optional port, nothing after; such as https://ops.example.com, got "https://ops.example.com/page"`,
+				`config.yaml:2: http.allowed_origins[1]: must be an origin: http:// or https://, a host and an optional port, nothing after; such as https://ops.example.com, got "ops.example.com"`,
+				`config.yaml:3: http.allowed_hosts[0]: must be a host name without port, such as gsmbridge.example.com, got "gsm.example.com:8780"`,
+				`config.yaml:4: tls.key_file: required with tls.cert_file`,
+				`config.yaml:5: tls.cert_file: must be an absolute path, got "relative.pem"`,
+			},
+		},
+		{
 			name: "listening beyond loopback needs a token",
 			yaml: "listen: 0.0.0.0:8780\n",
 			want: []string{
@@ -432,7 +473,7 @@ func TestParseValid(t *testing.T) {
 			name: "listening everywhere with a token",
 			yaml: "listen: :8780\nauth:\n  tokens: [\"" + HashToken("t") + "\"]\n",
 			check: func(t *testing.T, c *Config) {
-				if !c.Auth.Check("t") {
+				if _, ok := c.Auth.Check("t"); !ok {
 					t.Error("token from the file not accepted")
 				}
 			},

@@ -205,27 +205,6 @@ func maskNumber(s string) string {
 	return strconv.Quote(string(r[:3]) + strings.Repeat("*", len(r)-5) + string(r[len(r)-2:]))
 }
 
-func (v *validator) auth() {
-	seen := map[string]int{}
-	for i, t := range v.c.Auth.Tokens {
-		p := fmt.Sprintf("auth.tokens[%d]", i)
-		if !isTokenHash(t) {
-			if strings.HasPrefix(t, hashPrefix) {
-				v.add(p, "must be sha256: and 64 hex digits as printed by gsmbridge hash-token")
-			} else {
-				// Never echo it: it is a secret in the wrong place.
-				v.add(p, "looks like a plain token; store only its hash: run gsmbridge hash-token and put the sha256:... line it prints here")
-			}
-			continue
-		}
-		h := strings.ToLower(t)
-		if j, dup := seen[h]; dup {
-			v.add(p, "same token as auth.tokens[%d]", j)
-		}
-		seen[h] = i
-	}
-}
-
 func (v *validator) send() {
 	s := v.c.Send
 	if s.DefaultTTL > s.MaxTTL {

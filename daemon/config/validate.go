@@ -85,6 +85,7 @@ func (c *Config) validate() []*Error {
 	v.modems()
 	v.sims()
 	v.auth()
+	v.http()
 	v.send()
 	v.ussd()
 	v.operators()

@@ -22,7 +22,10 @@ type Event struct {
 	Type      string          `json:"type"`
 	Object    EventObject     `json:"object"`
 	CreatedAt time.Time       `json:"created_at"`
-	Data      json.RawMessage `json:"data"`
+	// Actor names the API token whose request caused the event; empty
+	// for what the daemon did on its own or a request without a token.
+	Actor string          `json:"actor,omitempty"`
+	Data  json.RawMessage `json:"data"`
 }
 
 // EventObject names what an event is about; Seq orders the events of one
@@ -87,7 +90,7 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	q := "SELECT id, type, kind, object_id, object_seq, payload, created_at FROM events WHERE id > ?"
+	q := "SELECT id, type, kind, object_id, object_seq, payload, created_at, actor FROM events WHERE id > ?"
 	args := []any{f.After}
 	if f.Upto > 0 {
 		q += " AND id <= ?"
@@ -115,7 +118,7 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 // GetEvent returns one event.
 func (s *Store) GetEvent(ctx context.Context, id int64) (Event, error) {
 	e, err := scanEvent(s.rdb.QueryRowContext(ctx,
-		"SELECT id, type, kind, object_id, object_seq, payload, created_at FROM events WHERE id = ?", id))
+		"SELECT id, type, kind, object_id, object_seq, payload, created_at, actor FROM events WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Event{}, fmt.Errorf("event %d: %w", id, ErrNotFound)
 	}
@@ -126,7 +129,7 @@ func scanEvent(r scanner) (Event, error) {
 	var e Event
 	var payload string
 	var created int64
-	if err := r.Scan(&e.ID, &e.Type, &e.Object.Kind, &e.Object.ID, &e.Object.Seq, &payload, &created); err != nil {
+	if err := r.Scan(&e.ID, &e.Type, &e.Object.Kind, &e.Object.ID, &e.Object.Seq, &payload, &created, &e.Actor); err != nil {
 		return Event{}, err
 	}
 	e.Data = json.RawMessage(payload)

@@ -363,8 +363,8 @@ func appendEvent(t *Tx, typ, kind, objectID string, seq int, object any) error {
 	if err != nil {
 		return fmt.Errorf("event %s: %w", typ, err)
 	}
-	_, err = t.exec("INSERT INTO events (type, kind, object_id, object_seq, payload, created_at) VALUES (?,?,?,?,?,?)",
-		typ, kind, objectID, seq, string(payload), ms(t.now))
+	_, err = t.exec("INSERT INTO events (type, kind, object_id, object_seq, payload, created_at, actor) VALUES (?,?,?,?,?,?,?)",
+		typ, kind, objectID, seq, string(payload), ms(t.now), t.actor)
 	return err
 }
 

@@ -12,6 +12,8 @@ import (
 // per feature, each kept in that feature's file.
 var migrations = []string{
 	schemaCore + schemaEvents + schemaConfirmations + schemaUSSD,
+	// Who caused an event: the name of the API token whose request it was.
+	`ALTER TABLE events ADD COLUMN actor TEXT NOT NULL DEFAULT ''`,
 }
 
 // schemaCore: the send path, SIMs and modems, receiving, and the event log.

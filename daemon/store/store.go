@@ -75,8 +75,23 @@ type WriterStats struct {
 }
 
 type writeOp struct {
-	fn   func(*Tx) error
-	done chan error
+	fn    func(*Tx) error
+	done  chan error
+	actor string
+}
+
+type actorKey struct{}
+
+// WithActor returns a context whose writes record actor on the events
+// they append: the API puts the name of the request's token there.
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// ActorOf is the actor WithActor put in ctx, "" if none.
+func ActorOf(ctx context.Context) string {
+	a, _ := ctx.Value(actorKey{}).(string)
+	return a
 }
 
 // Tx is a write transaction handed to functions passed to Write. It exposes
@@ -86,6 +101,7 @@ type Tx struct {
 	tx    *sql.Tx
 	stmts *stmtCache
 	now   time.Time
+	actor string // of the write running now, for the events it appends
 }
 
 // Statements run through statements prepared once on the writer's single
@@ -304,7 +320,7 @@ func (s *Store) Close() error {
 // transaction is durable (or failed). fn must not block on anything but the
 // database; its changes are rolled back alone if it returns an error.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
-	op := &writeOp{fn: fn, done: make(chan error, 1)}
+	op := &writeOp{fn: fn, done: make(chan error, 1), actor: ActorOf(ctx)}
 	s.closeMu.Lock()
 	if s.closed {
 		s.closeMu.Unlock()
@@ -403,6 +419,7 @@ func (s *Store) commit(batch []*writeOp) {
 				tx.Rollback()
 				return err
 			}
+			t.actor = op.actor
 			if results[i] = runOp(op.fn, t); results[i] != nil {
 				if _, err := tx.Exec("ROLLBACK TO op"); err != nil {
 					tx.Rollback()
