@@ -18,10 +18,10 @@ func (s *Store) AppendEvent(ctx context.Context, typ, kind, objectID string, seq
 
 // Event is one entry of the event log as the API and webhooks show it.
 type Event struct {
-	ID        int64           `json:"id"`
-	Type      string          `json:"type"`
-	Object    EventObject     `json:"object"`
-	CreatedAt time.Time       `json:"created_at"`
+	ID        int64       `json:"id"`
+	Type      string      `json:"type"`
+	Object    EventObject `json:"object"`
+	CreatedAt time.Time   `json:"created_at"`
 	// Actor names the API token whose request caused the event; empty
 	// for what the daemon did on its own or a request without a token.
 	Actor string          `json:"actor,omitempty"`
