@@ -15,6 +15,8 @@ type configCheck struct {
 	SIMs     int             `json:"sims"`
 	Webhooks int             `json:"webhooks"`
 	Problems []configProblem `json:"problems"`
+	// Warnings are allowed but unwise; they do not fail the check.
+	Warnings []configProblem `json:"warnings"`
 }
 
 type configProblem struct {
@@ -30,7 +32,9 @@ func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlagSet("check-config", stdout, help{
 		synopsis: "[--json] FILE",
 		about: "Validates FILE without starting anything and reports every problem in it as\n" +
-			"file:line: key: message, one per line on stderr (exit 1), or a summary (exit 0).",
+			"file:line: key: message, one per line on stderr (exit 1), or a summary (exit 0).\n" +
+			"What is allowed but unwise (bare tokens, tokens over plain HTTP) is printed as\n" +
+			"warning: lines on stderr and does not fail the check.",
 		examples: []string{
 			"gsmbridge check-config /etc/gsmbridge/config.yaml",
 			"gsmbridge check-config --json gsmbridge.yaml | jq '.problems[].key'",
@@ -51,7 +55,7 @@ func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) 
 		if len(problems) == 0 {
 			return err // the file could not be read
 		}
-		report := configCheck{Problems: []configProblem{}}
+		report := configCheck{Problems: []configProblem{}, Warnings: []configProblem{}}
 		for _, p := range problems {
 			if !*asJSON {
 				fmt.Fprintln(stderr, p)
@@ -68,7 +72,13 @@ func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return fmt.Errorf("%s: %d problems", path, len(problems))
 	}
-	report := configCheck{OK: true, Modems: len(c.Modems), SIMs: len(c.SIMs), Webhooks: len(c.Webhooks), Problems: []configProblem{}}
+	report := configCheck{OK: true, Modems: len(c.Modems), SIMs: len(c.SIMs), Webhooks: len(c.Webhooks), Problems: []configProblem{}, Warnings: []configProblem{}}
+	for _, w := range c.Warnings() {
+		if !*asJSON {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
+		report.Warnings = append(report.Warnings, configProblem{File: w.File, Line: w.Line, Key: w.Path, Message: w.Msg})
+	}
 	if *asJSON {
 		return writeJSONLine(stdout, report)
 	}

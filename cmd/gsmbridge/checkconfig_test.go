@@ -28,6 +28,7 @@ func TestCheckConfig(t *testing.T) {
 	bad := write("bad.yaml", "modems:\n  - port: /dev/ttyUSB0\n    baud: fast\nlog:\n  levle: info\n")
 	oneBad := write("onebad.yaml", "listen: nowhere\n")
 	example := write("example.yaml", string(config.Example))
+	exposed := write("exposed.yaml", "listen: 0.0.0.0:8780\nauth:\n  tokens:\n    - "+config.HashToken("t")+"\n")
 
 	tests := []struct {
 		name       string
@@ -50,6 +51,13 @@ func TestCheckConfig(t *testing.T) {
 			args:       []string{oneBad},
 			wantErrOut: oneBad + ":1: listen: must be host:port such as 127.0.0.1:8780, got \"nowhere\"\n",
 			wantErr:    oneBad + ": 1 problem",
+		},
+		{
+			name:    "warnings do not fail the check",
+			args:    []string{exposed},
+			wantOut: "ok: 0 modems, 0 sims, 0 webhooks\n",
+			wantErrOut: "warning: " + exposed + ":1: listen: \"0.0.0.0\" is reachable from other machines over plain HTTP: tokens and customer numbers cross the network in clear text; set tls.cert_file and tls.key_file, or put a TLS proxy in front and listen on loopback\n" +
+				"warning: " + exposed + ":4: auth.tokens[0]: a bare hash has full access and no name (deprecated): write name, hash and scopes, with scopes [admin] for full access\n",
 		},
 		{name: "missing file", args: []string{filepath.Join(dir, "nope.yaml")}, wantErr: "read configuration: open " + filepath.Join(dir, "nope.yaml") + ": no such file or directory"},
 		{name: "no file", args: nil, wantErr: "give exactly one configuration file", wantUsage: true},

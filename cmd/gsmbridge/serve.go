@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/gsmbridge/gsmbridge/daemon"
@@ -96,7 +98,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer ln.Close() // Run closes it too; this covers the failures before Run
 
-	started := serveStarted{Listen: "http://" + ln.Addr().String()}
+	scheme := "http://"
+	if cfg.TLS.Enabled() {
+		scheme = "https://"
+	}
+	started := serveStarted{Listen: scheme + ln.Addr().String()}
 	var wrap func(http.Handler) http.Handler
 	if *useSim {
 		simnet, err := sim.NewNetwork(sim.NetworkOptions{Logger: log.With("component", "sim")})
@@ -126,11 +132,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	// With port 0 the kernel picked one; the watchdog's self-check needs it.
 	cfg.Listen = ln.Addr().String()
+	for _, w := range cfg.Warnings() {
+		log.Warn(w.Error())
+	}
 	d, err := daemon.New(cfg, daemon.Options{Logger: log, Wrap: wrap})
 	if err != nil {
 		return err
 	}
-	log.Info("gsmbridge serving", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "modems", len(cfg.Modems))
+	// Before saying it listens: from then on a SIGHUP must not kill it.
+	stopHUP := reloadOnHUP(d, log)
+	defer stopHUP()
+	log.Info("gsmbridge serving", "listen", ln.Addr().String(), "tls", cfg.TLS.Enabled(), "data_dir", cfg.DataDir, "modems", len(cfg.Modems))
 	if err := started.write(stdout, *asJSON); err != nil {
 		return err
 	}
@@ -184,6 +196,35 @@ func listenError(addr, from string, err error) error {
 			"stop that, or choose another address with --listen or the configuration's listen", addr, from, syscall.EADDRINUSE)
 	}
 	return fmt.Errorf("cannot listen on %s (from %s; change it with --listen or the configuration's listen): %w", addr, from, err)
+}
+
+// reloadOnHUP re-reads the TLS files on SIGHUP, so a renewed certificate
+// takes effect without dropping the daemon's work. The returned function
+// stops listening and waits for the goroutine.
+func reloadOnHUP(d *daemon.Daemon, log *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-hup:
+				if err := d.ReloadTLS(); err != nil {
+					log.Error("SIGHUP: the TLS files stay as they were", "err", err)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+		wg.Wait()
+	}
 }
 
 // checkExposure refuses to serve the API beyond this machine without tokens:

@@ -63,10 +63,8 @@ func Errors(err error) []*Error {
 
 // joinErrors sorts problems into the order a person reads the file and
 // joins them; nil when there are none.
-func joinErrors(es []*Error) error {
-	if len(es) == 0 {
-		return nil
-	}
+// sortByLine orders problems as the file reads.
+func sortByLine(es []*Error) {
 	slices.SortStableFunc(es, func(a, b *Error) int {
 		// Problems without a line (defaults, flags) come after the file's.
 		la, lb := a.Line, b.Line
@@ -78,6 +76,13 @@ func joinErrors(es []*Error) error {
 		}
 		return cmp.Or(cmp.Compare(la, lb), strings.Compare(a.Path, b.Path))
 	})
+}
+
+func joinErrors(es []*Error) error {
+	if len(es) == 0 {
+		return nil
+	}
+	sortByLine(es)
 	// An anchor merged in several places would report its problem once per
 	// use.
 	seen := map[string]bool{}
