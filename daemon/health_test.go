@@ -52,7 +52,7 @@ func TestModemChecks(t *testing.T) {
 func getReadyz(t *testing.T, h http.Handler) (int, readiness, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1:8780/readyz", nil))
 	var rd readiness
 	if err := json.Unmarshal(rec.Body.Bytes(), &rd); err != nil {
 		t.Fatalf("/readyz body %q: %v", rec.Body, err)

@@ -231,7 +231,7 @@ func TestFailingCollectorIsAMetricNotAFailedScrape(t *testing.T) {
 	d.store.Close()
 
 	rec := httptest.NewRecorder()
-	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1:8780/metrics", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /metrics with a closed store: %d, want 200\n%s", rec.Code, rec.Body)
 	}
@@ -267,7 +267,7 @@ func TestEventLabelsStayInTheirVocabulary(t *testing.T) {
 	m.confirmationReply(42 * time.Second)
 
 	rec := httptest.NewRecorder()
-	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1:8780/metrics", nil))
 	body := rec.Body.String()
 	for _, want := range []string{
 		`gsmbridge_ussd_requests_total{result="ok"} 1`,

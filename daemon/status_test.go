@@ -249,7 +249,8 @@ func TestStatusAccessRule(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req := httptest.NewRequest("GET", c.path, nil)
+			// The daemon's own address as the client dialled it: Host passes.
+			req := httptest.NewRequest("GET", "http://192.0.2.1:8780"+c.path, nil)
 			req.RemoteAddr = c.remote
 			for k, v := range c.header {
 				req.Header.Set(k, v)
