@@ -120,6 +120,26 @@ func TestServeSimSendsALongCyrillicSMSThatArrivesExactly(t *testing.T) {
 	if len(inbox.Messages) != 1 || inbox.Messages[0].Text != string(text) {
 		t.Fatalf("the customer's phone has %+v", inbox.Messages)
 	}
+
+	// The simulated phones change state too: the browser guards cover them.
+	resp, err = http.Post(base+"/sim/phones/+79031110003/send", "text/plain", strings.NewReader(`{"to":"+79161110001","text":"Да"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("text/plain post to a simulated phone: %d, want 415", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", base+"/sim/phones", nil)
+	req.Host = "rebound.example"
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("simulated phones under a foreign Host: %d, want 403", resp.StatusCode)
+	}
 }
 
 func TestServeRefusesAnOpenListenerWithoutTokens(t *testing.T) {
