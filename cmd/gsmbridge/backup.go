@@ -82,6 +82,8 @@ func downloadBackup(ctx context.Context, c *apiClient, path string) (int64, erro
 	if err != nil {
 		return 0, err
 	}
+	// The daemon refuses a write that does not say JSON, body or not.
+	req.Header.Set("Content-Type", "application/json")
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
