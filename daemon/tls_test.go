@@ -128,7 +128,9 @@ func handshake(t *testing.T, url string, roots *x509.CertPool, client *tls.Certi
 	if client != nil {
 		cfg.Certificates = []tls.Certificate{*client}
 	}
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}}
+	tr := &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Timeout: 10 * time.Second, Transport: tr}
 	resp, err := c.Get(url + "/healthz")
 	if err != nil {
 		return 0, err

@@ -30,8 +30,9 @@ func runHashToken(_ context.Context, args []string, stdout, stderr io.Writer) er
 func hashToken(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("hash-token", stdout, help{
 		synopsis: "[--json] [TOKEN]",
-		about: "Prints sha256:<hex> of TOKEN for auth.tokens in the configuration. Without TOKEN\n" +
-			"it reads one line from stdin, which keeps the token out of the shell history.",
+		about: "Prints sha256:<hex> of TOKEN: the hash of an auth.tokens entry, beside its name\n" +
+			"and scopes (docs/security.md). Without TOKEN it reads one line from stdin, which\n" +
+			"keeps the token out of the shell history.",
 		examples: []string{
 			"openssl rand -hex 32 | tee token.txt | gsmbridge hash-token",
 			"gsmbridge hash-token --json < token.txt",

@@ -105,21 +105,26 @@ func TestServeReloadsItsCertificateOnSIGHUP(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AddCert(first)
 	serial := func() int64 {
-		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		tr := &http.Transport{
 			DisableKeepAlives: true,
 			// Trust whatever is served, to see which certificate it is.
 			TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
-		}}
-		resp, err := c.Get(base + "/healthz")
+		}
+		defer tr.CloseIdleConnections()
+		resp, err := (&http.Client{Timeout: 10 * time.Second, Transport: tr}).Get(base + "/healthz")
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
 		return resp.TLS.PeerCertificates[0].SerialNumber.Int64()
 	}
-	if _, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, DisableKeepAlives: true}}).Get(base + "/healthz"); err != nil {
+	verified := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, DisableKeepAlives: true}
+	resp, err := (&http.Client{Transport: verified}).Get(base + "/healthz")
+	if err != nil {
 		t.Fatalf("the configured certificate does not verify: %v", err)
 	}
+	resp.Body.Close()
+	verified.CloseIdleConnections()
 
 	writeSelfSigned(t, certFile, keyFile, 2)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
