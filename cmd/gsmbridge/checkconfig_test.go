@@ -59,6 +59,11 @@ func TestCheckConfig(t *testing.T) {
 			wantErrOut: "warning: " + exposed + ":1: listen: \"0.0.0.0\" is reachable from other machines over plain HTTP: tokens and customer numbers cross the network in clear text; set tls.cert_file and tls.key_file, or put a TLS proxy in front and listen on loopback\n" +
 				"warning: " + exposed + ":4: auth.tokens[0]: a bare hash has full access and no name (deprecated): write name, hash and scopes, with scopes [admin] for full access\n",
 		},
+		{
+			name:    "warnings in JSON",
+			args:    []string{"--json", exposed},
+			wantOut: `{"ok":true,"modems":0,"sims":0,"webhooks":0,"problems":[],"warnings":[{"file":"` + exposed + `","line":1,"key":"listen","message":"\"0.0.0.0\" is reachable from other machines over plain HTTP: tokens and customer numbers cross the network in clear text; set tls.cert_file and tls.key_file, or put a TLS proxy in front and listen on loopback"},{"file":"` + exposed + `","line":4,"key":"auth.tokens[0]","message":"a bare hash has full access and no name (deprecated): write name, hash and scopes, with scopes [admin] for full access"}]}` + "\n",
+		},
 		{name: "missing file", args: []string{filepath.Join(dir, "nope.yaml")}, wantErr: "read configuration: open " + filepath.Join(dir, "nope.yaml") + ": no such file or directory"},
 		{name: "no file", args: nil, wantErr: "give exactly one configuration file", wantUsage: true},
 		{name: "two files", args: []string{good, bad}, wantErr: "give exactly one configuration file", wantUsage: true},
