@@ -313,6 +313,10 @@ func (d *Daemon) backup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	// The open file stays readable once unlinked: the copy leaves the data
+	// directory now, not when the client has read it all (a slow or
+	// abandoned download would otherwise hold the space and the name).
+	os.Remove(tmp)
 	fi, err := f.Stat()
 	if err != nil {
 		writeError(w, err)
