@@ -47,6 +47,8 @@ type Options struct {
 // Store is safe for concurrent use.
 type Store struct {
 	dir    string
+	path   string
+	fileID fileID // the database file opened, to notice it deleted or replaced
 	lock   *os.File
 	wdb    *sql.DB // one connection, used only by the writer goroutine
 	rdb    *sql.DB // readers; WAL lets them run beside the writer
@@ -61,8 +63,11 @@ type Store struct {
 	closed   bool
 	maxBatch int
 
-	statsMu sync.Mutex
-	stats   WriterStats
+	statsMu       sync.Mutex
+	stats         WriterStats
+	health        Health
+	healthChanged chan struct{}
+	latched       error // a fault no later write can cure (ErrReplaced, ErrCorrupt)
 }
 
 // WriterStats tells whether the writer makes progress (the systemd watchdog
@@ -217,6 +222,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, dbFile)
+	if err := prepareFile(path); err != nil {
+		lock.Close()
+		return nil, err
+	}
 	// auto_vacuum must come before journal_mode: once the database is in WAL
 	// mode SQLite ignores it on a new file, and retention could then delete
 	// rows without ever giving the space back.
@@ -230,6 +239,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	wdb.SetMaxOpenConns(1)
+	if err := quickCheck(wdb, path); err != nil {
+		wdb.Close()
+		lock.Close()
+		return nil, err
+	}
 	if err := migrate(wdb); err != nil {
 		wdb.Close()
 		lock.Close()
@@ -244,22 +258,33 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open readers: %w", err)
 	}
 	rdb.SetMaxOpenConns(8)
+	id, err := statID(path)
+	if err != nil {
+		rdb.Close()
+		wdb.Close()
+		lock.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	s := &Store{
-		wstmts:   newStmtCache(wdb),
-		rstmts:   newStmtCache(rdb),
-		dir:      dir,
-		lock:     lock,
-		wdb:      wdb,
-		rdb:      rdb,
-		now:      opts.Now,
-		writes:   make(chan *writeOp, 1024),
-		closing:  make(chan struct{}),
-		done:     make(chan struct{}),
-		maxBatch: opts.MaxBatch,
+		path:          path,
+		fileID:        id,
+		healthChanged: make(chan struct{}),
+		wstmts:        newStmtCache(wdb),
+		rstmts:        newStmtCache(rdb),
+		dir:           dir,
+		lock:          lock,
+		wdb:           wdb,
+		rdb:           rdb,
+		now:           opts.Now,
+		writes:        make(chan *writeOp, 1024),
+		closing:       make(chan struct{}),
+		done:          make(chan struct{}),
+		maxBatch:      opts.MaxBatch,
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.health.Since = s.now()
 	if s.maxBatch <= 0 {
 		s.maxBatch = 256
 	}
@@ -408,32 +433,28 @@ func (s *Store) writer() {
 // so that one failing op is rolled back without taking the others with it.
 func (s *Store) commit(batch []*writeOp) {
 	results := make([]error, len(batch))
-	err := func() error {
-		tx, err := s.wdb.Begin()
-		if err != nil {
-			return err
-		}
-		t := &Tx{tx: tx, stmts: s.wstmts, now: s.now()}
-		for i, op := range batch {
-			if _, err := tx.Exec("SAVEPOINT op"); err != nil {
-				tx.Rollback()
-				return err
-			}
-			t.actor = op.actor
-			if results[i] = runOp(op.fn, t); results[i] != nil {
-				if _, err := tx.Exec("ROLLBACK TO op"); err != nil {
-					tx.Rollback()
-					return err
+	err := s.latchedFault()
+	if err == nil {
+		err = s.checkFile()
+	}
+	if err == nil {
+		err = s.runBatch(batch, results)
+	}
+	s.wstmts.prepareSeen()
+	err = classify(err)
+	fault, failed := err, len(batch)
+	if err == nil {
+		failed = 0
+		for i := range results {
+			if results[i] = classify(results[i]); errors.Is(results[i], ErrUnavailable) {
+				failed++
+				if fault == nil {
+					fault = results[i]
 				}
 			}
-			if _, err := tx.Exec("RELEASE op"); err != nil {
-				tx.Rollback()
-				return err
-			}
 		}
-		return tx.Commit()
-	}()
-	s.wstmts.prepareSeen()
+	}
+	s.noteHealth(fault, failed)
 	s.statsMu.Lock()
 	if err != nil {
 		s.stats.LastFailure = err
@@ -450,6 +471,39 @@ func (s *Store) commit(batch []*writeOp) {
 		}
 		op.done <- results[i]
 	}
+}
+
+func (s *Store) runBatch(batch []*writeOp, results []error) error {
+	tx, err := s.wdb.Begin()
+	if err != nil {
+		return err
+	}
+	t := &Tx{tx: tx, stmts: s.wstmts, now: s.now()}
+	for i, op := range batch {
+		if _, err := tx.Exec("SAVEPOINT op"); err != nil {
+			tx.Rollback()
+			return err
+		}
+		t.actor = op.actor
+		if results[i] = runOp(op.fn, t); results[i] != nil {
+			if _, err := tx.Exec("ROLLBACK TO op"); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		if _, err := tx.Exec("RELEASE op"); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		// SQLite may or may not have rolled back a commit that failed on
+		// a full disk or an I/O error; a transaction left open would make
+		// every later BEGIN fail, so end it (an error here means it was).
+		s.wdb.Exec("ROLLBACK")
+		return err
+	}
+	return nil
 }
 
 func runOp(fn func(*Tx) error, t *Tx) (err error) {

@@ -1,0 +1,258 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// smallFS mounts a tmpfs of size bytes for the test: a real file system that
+// fills up, so the store meets ENOSPC where SQLite really writes. Where it
+// cannot be mounted (not root, no mount namespace) the test skips loudly, and
+// fails under CI=true, which runs as root.
+func smallFS(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		msg := "cannot mount a tmpfs (" + strings.TrimSpace(string(out)) + "): the full-disk test needs root"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip("SKIPPING: " + msg + "; storage faults on a full disk are NOT tested")
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fill writes a ballast file until the file system is full.
+func fill(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "ballast")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			return path
+		}
+	}
+}
+
+func TestFullDiskFailsWritesAsFullAndRecovers(t *testing.T) {
+	dir := smallFS(t, "2m")
+	s := openTest(t, dir)
+	ctx := context.Background()
+	kept := accept(t, s, NewMessage{})
+	changed := s.HealthChanged()
+	ballast := fill(t, dir)
+
+	var err error
+	var accepted []string
+	for i := 0; i < 200 && err == nil; i++ {
+		var m *Message
+		m, _, err = s.Accept(ctx, NewMessage{To: "+79161234567", Text: strings.Repeat("x", 1000), Parts: 7, Encoding: "gsm7", TTL: time.Hour})
+		if err == nil {
+			accepted = append(accepted, m.ID)
+		}
+	}
+	if !errors.Is(err, ErrFull) {
+		t.Fatalf("writing to a full disk: %v, want ErrFull", err)
+	}
+	select {
+	case <-changed:
+	default:
+		t.Fatal("the health did not change when a write failed")
+	}
+	if h := s.Health(); !errors.Is(h.Err, ErrFull) || h.Failures == 0 {
+		t.Fatalf("health %+v, want failing with ErrFull", h)
+	}
+	if err := s.Probe(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("probe on a full disk: %v", err)
+	}
+
+	changed = s.HealthChanged()
+	if err := os.Remove(ballast); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Probe(ctx); err != nil {
+		t.Fatalf("probe after space came back: %v", err)
+	}
+	<-changed
+	if h := s.Health(); h.Err != nil {
+		t.Fatalf("health after recovery: %+v", h)
+	}
+	m := accept(t, s, NewMessage{})
+	// Everything answered as accepted is there; nothing else is.
+	for _, id := range append(accepted, kept.ID, m.ID) {
+		if _, err := s.GetMessage(ctx, id); err != nil {
+			t.Fatalf("accepted message %s: %v", id, err)
+		}
+	}
+	page, _, err := s.ListMessages(ctx, MessageFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != len(accepted)+2 {
+		t.Fatalf("%d messages stored, %d accepted", len(page), len(accepted)+2)
+	}
+}
+
+func TestDeletedOrReplacedDatabaseStopsWrites(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		do   func(path string) error
+	}{
+		{"deleted", os.Remove},
+		{"replaced", func(path string) error {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(path+".new", data, 0o600); err != nil {
+				return err
+			}
+			return os.Rename(path+".new", path)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openTest(t, dir)
+			accept(t, s, NewMessage{})
+			if err := tc.do(filepath.Join(dir, dbFile)); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := s.Accept(context.Background(), NewMessage{To: "+79161234567", Text: "x", Parts: 1, Encoding: "gsm7", TTL: time.Hour})
+			if !errors.Is(err, ErrReplaced) || !strings.Contains(err.Error(), dbFile) {
+				t.Fatalf("write after the file was %s: %v, want ErrReplaced naming the file", tc.name, err)
+			}
+			// It latches: the file at the path is not the one written to.
+			if err := s.Probe(context.Background()); !errors.Is(err, ErrReplaced) {
+				t.Fatalf("probe: %v", err)
+			}
+			if h := s.Health(); !errors.Is(h.Err, ErrReplaced) {
+				t.Fatalf("health %+v", h)
+			}
+		})
+	}
+}
+
+func TestZeroLengthDatabaseIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, dbFile)
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(dir, Options{})
+	if err == nil || !strings.Contains(err.Error(), "0 bytes") || !strings.Contains(err.Error(), "gsmbridge backup") {
+		t.Fatalf("Open of a zero-length database: %v, want a refusal with the fix", err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
+		t.Fatalf("the refused file was touched: %v %v", fi, err)
+	}
+	// The lock is released: the operator can fix the file and start again.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	openTest(t, dir)
+}
+
+func TestCorruptDatabaseIsRefusedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		accept(t, s, NewMessage{})
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, dbFile)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root, pageSize int64
+	if err := db.QueryRow("SELECT rootpage FROM sqlite_master WHERE name = 'events'").Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// Garble the events table's root page, as a bad sector would.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(pageSize)), (root-1)*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	_, err = Open(dir, Options{})
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "gsmbridge backup") {
+		t.Fatalf("Open of a corrupt database: %v, want ErrCorrupt with the fix", err)
+	}
+}
+
+func TestNotADatabaseIsRefusedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, dbFile), bytes.Repeat([]byte("not sqlite "), 1000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(dir, Options{})
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "gsmbridge backup") {
+		t.Fatalf("Open of a file that is no database: %v", err)
+	}
+}
+
+// The umask is process-wide; no test of this package runs in parallel.
+func TestFilesAre0600WhateverTheUmask(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	// An existing database made by an older gsmbridge with 0644.
+	s := openTest(t, dir)
+	s.Close()
+	path := filepath.Join(dir, dbFile)
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, dir)
+	accept(t, s, NewMessage{})
+
+	fresh := t.TempDir()
+	accept(t, openTest(t, fresh), NewMessage{})
+	for _, d := range []string{dir, fresh} {
+		for _, name := range []string{dbFile, dbFile + "-wal", dbFile + "-shm", "gsmbridge.lock"} {
+			fi, err := os.Stat(filepath.Join(d, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mode := fi.Mode().Perm(); mode != 0o600 {
+				t.Errorf("%s: mode %o, want 600", filepath.Join(d, name), mode)
+			}
+		}
+	}
+}
