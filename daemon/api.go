@@ -48,6 +48,12 @@ func writeError(w http.ResponseWriter, err error) {
 			ae.Status, ae.Code = http.StatusNotFound, "not_found"
 		case errors.Is(err, store.ErrConflict):
 			ae.Status, ae.Code = http.StatusConflict, "conflict"
+		case errors.Is(err, store.ErrFull):
+			// Nothing was accepted; the client may retry once space is
+			// freed, and an operator must free it.
+			ae.Status, ae.Code = http.StatusInsufficientStorage, "insufficient_storage"
+		case errors.Is(err, store.ErrUnavailable):
+			ae.Status, ae.Code = http.StatusServiceUnavailable, "store_unavailable"
 		}
 	}
 	writeJSON(w, ae.Status, map[string]*apiError{"error": ae})

@@ -51,6 +51,8 @@ type Daemon struct {
 	atTimeout            time.Duration // default deadline of an AT command
 	budgetWindow         time.Duration // the minute of health.commands_per_minute; tests shorten it
 	longPolls            chan struct{} // one token per long poll waiting
+	settles              *settles      // send bookkeeping waiting for the store
+	storeRetry           time.Duration
 
 	mu      sync.Mutex
 	owners  []*owner
@@ -63,7 +65,7 @@ type Daemon struct {
 func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, wrap: opts.Wrap, ids: map[string]*owner{}, retired: map[string]ModemStatus{},
 		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second, atTimeout: opts.atTimeout,
-		budgetWindow: time.Minute}
+		budgetWindow: time.Minute, settles: newSettles(), storeRetry: storeRetry}
 	if d.atTimeout == 0 {
 		d.atTimeout = 5 * time.Second
 	}
@@ -166,7 +168,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.runWebhooks, d.runRetention, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runIncompleteFlush, d.runWatchdog} {
+	for _, task := range []func(context.Context){d.runWebhooks, d.runRetention, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runIncompleteFlush, d.runWatchdog, d.runStoreHealth} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}

@@ -61,19 +61,24 @@ func (d *Daemon) readiness(ctx context.Context) readiness {
 	return rd
 }
 
-// checkStoreWritable sends an empty transaction through the store's single
-// writer: it proves the writer goroutine runs and the database still begins
-// and commits, which every accepted message needs. Store.Write waits for a
-// queued write past its context, so it runs aside and the check gives up at
-// ctx's deadline; the write still ends when the writer gets to it.
+// checkStoreWritable makes a real write through the store's single writer
+// (store.Probe rewrites one row and commits it with an fsync): it proves the
+// writer goroutine runs and that the disk, the file system and the database
+// file still take what every accepted message needs. An empty transaction
+// wrote nothing and stayed green on a full disk. Store.Write waits for a
+// queued write past its context, so it runs aside and the check gives up
+// at ctx's deadline; the write still ends when the writer gets to it.
 func (d *Daemon) checkStoreWritable(ctx context.Context) readyCheck {
-	c := readyCheck{Name: "store", Status: checkOK, Message: "the store commits"}
+	c := readyCheck{Name: "store", Status: checkOK, Message: "a probe write committed"}
 	done := make(chan error, 1)
-	go func() { done <- d.store.Write(ctx, func(*store.Tx) error { return nil }) }()
+	go func() { done <- d.store.Probe(ctx) }()
 	select {
 	case err := <-done:
 		if err != nil {
-			c.Status, c.Message = checkFail, fmt.Sprintf("the store cannot commit: %v", err)
+			c.Status, c.Message = checkFail, fmt.Sprintf("the store cannot write (probe write failed): %v", err)
+			if h := d.store.Health(); h.Err != nil {
+				c.Message += fmt.Sprintf("; failing since %s", h.Since.UTC().Format(time.RFC3339))
+			}
 		}
 	case <-ctx.Done():
 		c.Status, c.Message = checkFail, fmt.Sprintf("the store's writer did not commit within %s", readyTimeout)

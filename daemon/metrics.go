@@ -280,6 +280,8 @@ func newSnapshotCollector(d *Daemon) *snapshotCollector {
 		{"data_dir_size_bytes", "Size of the data directory's file system.", nil},
 		{"store_commits_total", "Transactions the store's writer committed.", nil},
 		{"store_last_commit_timestamp_seconds", "When the store's writer last committed.", nil},
+		{"store_up", "1 while the store's writes become durable, 0 since one failed on the disk, the file system or the database file.", nil},
+		{"store_write_failures_total", "Writes the store refused because the disk, the file system or the database file failed.", nil},
 	}
 	c := &snapshotCollector{d: d, desc: map[string]*prometheus.Desc{},
 		success:  prometheus.NewDesc(namespace+"_scrape_collector_success", "1 when the collector read its source, 0 when it failed (see the daemon's log).", []string{"collector"}, nil),
@@ -536,6 +538,10 @@ func endpointLabel(raw string) string {
 }
 
 func (d *Daemon) collectStorage(_ context.Context, e emitter) error {
+	// First: a deleted database fails the stat below, and these say why.
+	h := d.store.Health()
+	e.gauge("store_up", boolValue(h.Err == nil))
+	e.counter("store_write_failures_total", float64(h.Failures))
 	path := filepath.Join(d.store.Dir(), "gsmbridge.db")
 	for _, f := range []struct{ label, path string }{{"db", path}, {"wal", path + "-wal"}} {
 		fi, err := os.Stat(f.path)

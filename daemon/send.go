@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -56,10 +57,13 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 				// notice called off with its payment's SMS, say): the store
 				// decides, and requeueLater takes it only if still queued.
 				log.Info("message changed since it was queued", "err", err)
-				o.requeueLater(ctx, m.ID)
+				o.requeueLater(ctx, m.ID, store.Queued)
 			default:
+				// Nothing went out. A later part's start leaves the
+				// message sending between parts; it goes on through its
+				// SIM once the store writes again.
 				log.Error("begin part", "err", err)
-				o.requeueLater(ctx, m.ID)
+				o.requeueLater(ctx, m.ID, store.Queued, store.Sending)
 			}
 			return sentAt, false, nil
 		}
@@ -78,11 +82,30 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 			// after it (often in the same fsync), and a crash before that
 			// leaves the part "sending", i.e. unknown, never resent.
 			wait := o.d.store.PartSentAsync(m.ID, p.Seq, mr)
-			go func() {
-				if upd, err := wait(); err != nil {
-					log.Error("record sent part", "err", err)
-				} else if upd.State == store.Sent {
+			recorded := func(upd *store.Message) {
+				if upd.State == store.Sent {
 					o.d.metrics.sendLatency(o.d.now().Sub(upd.CreatedAt))
+				}
+			}
+			id, seq := m.ID, p.Seq
+			go func() {
+				upd, err := wait()
+				switch {
+				case err == nil:
+					recorded(upd)
+				case errors.Is(err, store.ErrUnavailable):
+					// The PDU went out: what the modem answered is written
+					// once the store takes writes, never dropped.
+					log.Error("record sent part; kept until the store recovers", "err", err)
+					o.d.settleLater("part sent", func(ctx context.Context) error {
+						upd, err := o.d.store.PartSent(ctx, id, seq, mr)
+						if err == nil {
+							recorded(upd)
+						}
+						return err
+					})
+				default:
+					log.Error("record sent part", "err", err)
 				}
 			}()
 			o.update(func(s *ModemStatus) { s.Sent++ })
@@ -92,7 +115,17 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 		info := errorInfo(err)
 		if errors.Is(err, atcmd.ErrOutcomeUnknown) {
 			log.Warn("send outcome unknown; not retrying", "err", err)
-			o.d.store.PartUnknown(context.WithoutCancel(ctx), m.ID, p.Seq, info, o.d.cfg.Send.AtLeastOnce)
+			id, seq, atLeastOnce := m.ID, p.Seq, o.d.cfg.Send.AtLeastOnce
+			unknown := func(ctx context.Context) error {
+				upd, err := o.d.store.PartUnknown(ctx, id, seq, info, atLeastOnce)
+				if err == nil && upd.State == store.Queued {
+					o.d.sched.Enqueue(upd)
+				}
+				return err
+			}
+			if err := unknown(context.WithoutCancel(ctx)); errors.Is(err, store.ErrUnavailable) {
+				o.d.settleLater("part unknown", unknown)
+			}
 			return sentAt, true, err
 		}
 		retryAt := time.Time{}
@@ -100,8 +133,16 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 			retryAt = o.d.now().Add(backoff(o.d.cfg.Send.RetryBackoff, o.d.cfg.Send.RetryBackoffMax, full.Attempts))
 		}
 		log.Info("send failed before the message went out", "err", err, "retry", !retryAt.IsZero())
-		if upd, err := o.d.store.PartNotSent(context.WithoutCancel(ctx), m.ID, p.Seq, info, retryAt); err == nil && upd.State == store.Queued {
-			o.d.sched.Enqueue(upd)
+		id, seq := m.ID, p.Seq
+		notSent := func(ctx context.Context) error {
+			upd, err := o.d.store.PartNotSent(ctx, id, seq, info, retryAt)
+			if err == nil && upd.State == store.Queued {
+				o.d.sched.Enqueue(upd)
+			}
+			return err
+		}
+		if err := notSent(context.WithoutCancel(ctx)); errors.Is(err, store.ErrUnavailable) {
+			o.d.settleLater("part not sent", notSent)
 		}
 		if errors.Is(err, atcmd.ErrTimeout) {
 			return sentAt, true, err
@@ -133,8 +174,10 @@ func (d *Daemon) resumeLane(modemID string) {
 	d.sched.Unpause(modemID, "suspect")
 }
 
-func (o *owner) requeueLater(ctx context.Context, id string) {
-	if m, err := o.d.store.GetMessage(ctx, id); err == nil && m.State == store.Queued {
+// requeueLater hands a message back to the scheduler if the store has it in
+// one of states.
+func (o *owner) requeueLater(ctx context.Context, id string, states ...store.MessageState) {
+	if m, err := o.d.store.GetMessage(ctx, id); err == nil && slices.Contains(states, m.State) {
 		m.NextAttempt = o.d.now().Add(o.d.cfg.Send.RetryBackoff)
 		o.d.sched.Enqueue(m)
 	}

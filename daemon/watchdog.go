@@ -247,7 +247,9 @@ func (d *Daemon) schedulerAnswers(ctx context.Context) error {
 
 // storeWriterProgress counts a commit since the previous check as progress;
 // only when nothing committed does it make one, an empty transaction, which
-// reaches the writer goroutine like any write and changes no row.
+// reaches the writer goroutine like any write and changes no row. A write
+// refused for a store fault counts too: only a writer that does not answer
+// is a hang.
 func (d *Daemon) storeWriterProgress() func(context.Context) error {
 	var seen uint64
 	return func(ctx context.Context) error {
@@ -257,6 +259,12 @@ func (d *Daemon) storeWriterProgress() func(context.Context) error {
 		}
 		err := d.store.Write(ctx, func(*store.Tx) error { return nil })
 		seen = d.store.Stats().Commits
+		if errors.Is(err, store.ErrUnavailable) {
+			// The writer answered; the disk or the file failed. A restart
+			// cures neither, and would start afresh on a deleted database
+			// without a word: /readyz and the store alert say it instead.
+			return nil
+		}
 		return err
 	}
 }

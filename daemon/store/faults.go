@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -218,5 +219,23 @@ func (s *Store) Probe(ctx context.Context) error {
 		_, err := t.exec("INSERT INTO meta(key, value) VALUES('probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 			t.now.UTC().Format(time.RFC3339Nano))
 		return err
+	})
+}
+
+// FaultEvent appends a store.* event (store.failed, store.recovered) about
+// the database, numbered in meta so the sequence grows across restarts.
+func (s *Store) FaultEvent(ctx context.Context, typ string, payload any) error {
+	return s.Write(ctx, func(t *Tx) error {
+		var seq int
+		err := t.queryRow("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'store_event_seq'").Scan(&seq)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		seq++
+		if _, err := t.exec("INSERT INTO meta(key, value) VALUES('store_event_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+			strconv.Itoa(seq)); err != nil {
+			return err
+		}
+		return appendEvent(t, typ, "store", "database", seq, payload)
 	})
 }

@@ -56,6 +56,7 @@ type Store struct {
 	rstmts *stmtCache
 	now    func() time.Time
 
+	changes  int64 // the writer connection's total_changes() after its last commit; writer only
 	writes   chan *writeOp
 	closing  chan struct{}
 	done     chan struct{}
@@ -437,8 +438,9 @@ func (s *Store) commit(batch []*writeOp) {
 	if err == nil {
 		err = s.checkFile()
 	}
+	wrote := false
 	if err == nil {
-		err = s.runBatch(batch, results)
+		wrote, err = s.runBatch(batch, results)
 	}
 	s.wstmts.prepareSeen()
 	err = classify(err)
@@ -454,7 +456,11 @@ func (s *Store) commit(batch []*writeOp) {
 			}
 		}
 	}
-	s.noteHealth(fault, failed)
+	if fault != nil || wrote {
+		// A batch that changed no row wrote nothing and proves nothing:
+		// it commits on a full disk too.
+		s.noteHealth(fault, failed)
+	}
 	s.statsMu.Lock()
 	if err != nil {
 		s.stats.LastFailure = err
@@ -473,37 +479,44 @@ func (s *Store) commit(batch []*writeOp) {
 	}
 }
 
-func (s *Store) runBatch(batch []*writeOp, results []error) error {
+// runBatch reports whether the committed batch changed any row.
+func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, err error) {
 	tx, err := s.wdb.Begin()
 	if err != nil {
-		return err
+		return false, err
 	}
 	t := &Tx{tx: tx, stmts: s.wstmts, now: s.now()}
 	for i, op := range batch {
 		if _, err := tx.Exec("SAVEPOINT op"); err != nil {
 			tx.Rollback()
-			return err
+			return false, err
 		}
 		t.actor = op.actor
 		if results[i] = runOp(op.fn, t); results[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO op"); err != nil {
 				tx.Rollback()
-				return err
+				return false, err
 			}
 		}
 		if _, err := tx.Exec("RELEASE op"); err != nil {
 			tx.Rollback()
-			return err
+			return false, err
 		}
+	}
+	var changes int64
+	if err := tx.QueryRow("SELECT total_changes()").Scan(&changes); err != nil {
+		tx.Rollback()
+		return false, err
 	}
 	if err := tx.Commit(); err != nil {
 		// SQLite may or may not have rolled back a commit that failed on
 		// a full disk or an I/O error; a transaction left open would make
 		// every later BEGIN fail, so end it (an error here means it was).
 		s.wdb.Exec("ROLLBACK")
-		return err
+		return false, err
 	}
-	return nil
+	wrote, s.changes = changes != s.changes, changes
+	return wrote, nil
 }
 
 func runOp(fn func(*Tx) error, t *Tx) (err error) {

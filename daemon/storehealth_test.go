@@ -1,0 +1,176 @@
+package daemon
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/hw/sim"
+)
+
+// smallDataDir mounts a 2 MB tmpfs as the data directory: a real file
+// system that fills up. Without mount rights the test skips loudly, and
+// fails under CI=true (CI runs as root).
+func smallDataDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		msg := "cannot mount a tmpfs (" + strings.TrimSpace(string(out)) + "): the full-disk test needs root"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip("SKIPPING: " + msg + "; the daemon on a full disk is NOT tested")
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fillDisk writes a ballast file until the file system is full and
+// returns a function that frees the space again.
+func fillDisk(t *testing.T, dir string) (free func()) {
+	t.Helper()
+	path := filepath.Join(dir, "ballast")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	return func() {
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The disk fills while part 1 of a two-part SMS is on the wire: the part's
+// "sent" cannot be recorded and part 2 cannot start. The API and /readyz say
+// so; once space is back the message is finished, each part sent once, and
+// the log tells of the failure and the recovery.
+func TestFullDiskMidSendIsSeenAndSurvived(t *testing.T) {
+	var dataDir string
+	h := startHarnessWith(t, func(c *config.Config) {
+		dataDir = smallDataDir(t)
+		c.DataDir = dataDir
+		c.Send.RetryBackoff = 50 * time.Millisecond
+		// The scheduler counts every part of a part-sent message against
+		// the per-minute limit; this test is not about limits.
+		c.Operators = []config.Operator{{PLMN: []string{"25001"}, Limits: config.Limits{PerMinute: -1, PerHour: -1, PerDay: -1}}}
+	}, sim.Generic)
+	h.waitReady(1)
+	customer := "+79161234567"
+	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	h.modems[0].SetLatency("AT+CMGS", 400*time.Millisecond)
+	text := strings.Repeat("Payment 42 received, thank you. ", 7) // 224 GSM 7-bit characters: 2 parts
+	var acc struct{ ID string }
+	if code := h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": text}, &acc); code != http.StatusAccepted {
+		t.Fatalf("POST: %d", code)
+	}
+	eventually(t, "part 1 on the wire", func() bool {
+		var m store.Message
+		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
+		return m.State == store.Sending
+	})
+	free := fillDisk(t, dataDir)
+
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if code := h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "another"}, &e); code != http.StatusInsufficientStorage || e.Error.Code != "insufficient_storage" {
+		t.Fatalf("POST on a full disk: %d %+v, want 507 insufficient_storage", code, e)
+	}
+	var rd readiness
+	if code := h.do("GET", "/readyz", nil, &rd); code != http.StatusServiceUnavailable || storeCheck(rd).Status != checkFail {
+		t.Fatalf("/readyz on a full disk: %d %+v", code, rd)
+	}
+	if msg := storeCheck(rd).Message; !strings.Contains(msg, "full") {
+		t.Fatalf("store check says %q; want it to name the full disk", msg)
+	}
+	eventually(t, "part 1's sent record refused and kept", func() bool {
+		h.d.settles.mu.Lock()
+		defer h.d.settles.mu.Unlock()
+		return len(h.d.settles.pending) == 1
+	})
+	if err := h.d.store.Health().Err; !errors.Is(err, store.ErrFull) {
+		t.Fatalf("store health %v, want failing with ErrFull", err)
+	}
+
+	free()
+	var m store.Message
+	eventually(t, "message sent after the disk has room", func() bool {
+		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
+		return m.State == store.Sent
+	})
+	for _, p := range m.PartList {
+		if p.State != "sent" || p.MR == nil {
+			t.Fatalf("part %+v, want sent with its reference", p)
+		}
+	}
+	if n := len(h.modems[0].Sent()); n != 2 {
+		t.Fatalf("modem took %d PDUs, want 2 (each part once)", n)
+	}
+	eventually(t, "customer got the text", func() bool { return len(h.net.PhoneInbox(customer)) == 1 })
+	if got := h.net.PhoneInbox(customer)[0].Text; got != text {
+		t.Fatalf("customer got %q", got)
+	}
+	eventually(t, "store.failed and store.recovered logged", func() bool {
+		types := h.eventTypes("store", "database")
+		return len(types) == 2 && types[0] == "store.failed" && types[1] == "store.recovered"
+	})
+	if code := h.do("GET", "/readyz", nil, &rd); code != http.StatusOK {
+		t.Fatalf("/readyz after recovery: %d %+v", code, rd)
+	}
+}
+
+func storeCheck(rd readiness) readyCheck {
+	for _, c := range rd.Checks {
+		if c.Name == "store" {
+			return c
+		}
+	}
+	return readyCheck{}
+}
+
+// A database deleted under the running daemon: nothing more is accepted
+// into the unlinked file, and /readyz says why.
+func TestDeletedDatabaseStopsAccepting(t *testing.T) {
+	h := startHarness(t, sim.Generic)
+	h.waitReady(1)
+	if err := os.Remove(filepath.Join(h.dataDir, "gsmbridge.db")); err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if code := h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "x"}, &e); code != http.StatusServiceUnavailable || e.Error.Code != "store_unavailable" {
+		t.Fatalf("POST after the database was deleted: %d %+v, want 503 store_unavailable", code, e)
+	}
+	if !strings.Contains(e.Error.Message, "no longer exists") {
+		t.Fatalf("error %q does not say what happened", e.Error.Message)
+	}
+	var rd readiness
+	if code := h.do("GET", "/readyz", nil, &rd); code != http.StatusServiceUnavailable || !strings.Contains(storeCheck(rd).Message, "no longer exists") {
+		t.Fatalf("/readyz: %d %+v", code, rd)
+	}
+}
