@@ -14,6 +14,11 @@ import (
 // bookkeeping writes that failed are tried again.
 const storeRetry = 5 * time.Second
 
+// storeIdleProbe: a healthy store that committed nothing for this long gets
+// a probe write, so a disk filled or a database file deleted meanwhile turns
+// /metrics and the alert red without waiting for traffic.
+const storeIdleProbe = 30 * time.Second
+
 // StoreFault is the payload of the store.failed and store.recovered
 // events. store.failed is written when the store first takes a write again
 // if it could not be written when the failure began (usually so on a full
@@ -84,8 +89,8 @@ func (d *Daemon) runSettles(ctx context.Context) bool {
 
 // runStoreHealth follows the store's health: it logs and records a failure
 // and the recovery, probes with a real write while the store fails (a freed
-// disk is noticed without waiting for traffic), and writes the send path's
-// pending bookkeeping once writes commit again.
+// disk is noticed without waiting for traffic) and when it has been idle,
+// and writes the send path's pending bookkeeping once writes commit again.
 func (d *Daemon) runStoreHealth(ctx context.Context) {
 	var failing, failNoted bool
 	var fault StoreFault
@@ -118,24 +123,21 @@ func (d *Daemon) runStoreHealth(ctx context.Context) {
 			failuresBefore = h.Failures
 			pending = d.runSettles(ctx)
 		}
-		var retry <-chan time.Time
-		var timer *time.Timer
+		wait := storeIdleProbe
 		if failing || pending {
-			timer = time.NewTimer(d.storeRetry)
-			retry = timer.C
+			wait = d.storeRetry
 		}
+		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 		case <-changed:
 		case <-d.settles.added:
-		case <-retry:
-			if failing {
+		case <-timer.C:
+			if failing || d.now().Sub(d.store.Stats().LastCommit) >= storeIdleProbe {
 				d.store.Probe(ctx)
 			}
 		}
-		if timer != nil {
-			timer.Stop()
-		}
+		timer.Stop()
 		if ctx.Err() != nil {
 			return
 		}

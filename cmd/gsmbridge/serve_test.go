@@ -186,3 +186,22 @@ func TestServeNamesTheListenSettingWhenTheAddressIsTaken(t *testing.T) {
 		})
 	}
 }
+
+// A database that start-up refuses prints the fix, and nothing is served.
+func TestServeRefusesADamagedDatabaseWithTheFix(t *testing.T) {
+	for name, content := range map[string][]byte{
+		"zero-length": nil,
+		"not sqlite":  bytes.Repeat([]byte("garbage "), 1000),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "gsmbridge.db"), content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := runVerb(t.Context(), "serve", "--sim", "--listen", "127.0.0.1:0", "--data-dir", dir)
+			if code == 0 || !strings.Contains(errOut, "gsmbridge backup") || !strings.Contains(errOut, "gsmbridge.db") {
+				t.Fatalf("serve on a %s database: exit %d, stderr %q; want a refusal naming the file and the fix", name, code, errOut)
+			}
+		})
+	}
+}

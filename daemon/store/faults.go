@@ -36,7 +36,7 @@ var ErrCorrupt = fmt.Errorf("%w: the database is corrupt", ErrUnavailable)
 func restoreHint(path string) string {
 	return fmt.Sprintf("stop gsmbridge, move %[1]s (and any %[1]s-wal and %[1]s-shm) aside, "+
 		"put the last copy made with `gsmbridge backup` in its place, and start gsmbridge again "+
-		"(docs/operations.md, \"Storage faults\")", path)
+		"(docs/operations.md, GsmbridgeStoreFailing)", path)
 }
 
 // classify turns SQLite's and the kernel's failures of the storage into the

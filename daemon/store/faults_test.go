@@ -242,10 +242,17 @@ func TestFilesAre0600WhateverTheUmask(t *testing.T) {
 	s = openTest(t, dir)
 	accept(t, s, NewMessage{})
 
+	if err := s.Backup(context.Background(), filepath.Join(dir, "copy.db")); err != nil {
+		t.Fatal(err)
+	}
 	fresh := t.TempDir()
 	accept(t, openTest(t, fresh), NewMessage{})
 	for _, d := range []string{dir, fresh} {
-		for _, name := range []string{dbFile, dbFile + "-wal", dbFile + "-shm", "gsmbridge.lock"} {
+		names := []string{dbFile, dbFile + "-wal", dbFile + "-shm", "gsmbridge.lock"}
+		if d == dir {
+			names = append(names, "copy.db")
+		}
+		for _, name := range names {
 			fi, err := os.Stat(filepath.Join(d, name))
 			if err != nil {
 				t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -220,12 +219,17 @@ func (s *Store) Usage(ctx context.Context) (Usage, error) {
 // transaction (VACUUM INTO), so the writer keeps committing meanwhile and the
 // copy is compact and self-contained (no WAL beside it).
 func (s *Store) Backup(ctx context.Context, path string) error {
-	if _, err := os.Lstat(path); err == nil {
-		return fmt.Errorf("store: backup: %s: %w", path, fs.ErrExist)
+	// Created empty and 0600 first (VACUUM INTO takes an empty file): the
+	// copy holds every text, and SQLite would create it 0644.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: backup: %w", err)
 	}
+	f.Close()
 	src := "file:" + (&url.URL{Path: filepath.Join(s.dir, dbFile)}).EscapedPath() + "?mode=ro&_pragma=busy_timeout(10000)"
 	db, err := sql.Open("sqlite", src)
 	if err != nil {
+		os.Remove(path)
 		return fmt.Errorf("store: backup: %w", err)
 	}
 	defer db.Close()
