@@ -165,8 +165,14 @@ func prepareFile(path string) error {
 		return fmt.Errorf("store: %s is empty (0 bytes): refusing to start it as a new, empty database; %s; "+
 			"if this is a new installation with nothing to lose, delete the file instead", path, restoreHint(path))
 	}
+	// Files an older gsmbridge made 0644 are closed to others too; one
+	// owned by another user (EPERM) is left as it is rather than refused.
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() == 0o600 {
+			continue
+		}
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrPermission) {
 			return fmt.Errorf("store: %w", err)
 		}
 	}
