@@ -69,29 +69,8 @@ func fillDisk(t *testing.T, dir string) (free func()) {
 // so; once space is back the message is finished, each part sent once, and
 // the log tells of the failure and the recovery.
 func TestFullDiskMidSendIsSeenAndSurvived(t *testing.T) {
-	var dataDir string
-	h := startHarnessWith(t, func(c *config.Config) {
-		dataDir = smallDataDir(t)
-		c.DataDir = dataDir
-		c.Send.RetryBackoff = 50 * time.Millisecond
-		// The scheduler counts every part of a part-sent message against
-		// the per-minute limit; this test is not about limits.
-		c.Operators = []config.Operator{{PLMN: []string{"25001"}, Limits: config.Limits{PerMinute: -1, PerHour: -1, PerDay: -1}}}
-	}, sim.Generic)
-	h.waitReady(1)
+	h, id, text, dataDir := startSendOnFullDisk(t)
 	customer := "+79161234567"
-	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
-	h.modems[0].SetLatency("AT+CMGS", 400*time.Millisecond)
-	text := strings.Repeat("Payment 42 received, thank you. ", 7) // 224 GSM 7-bit characters: 2 parts
-	var acc struct{ ID string }
-	if code := h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": text}, &acc); code != http.StatusAccepted {
-		t.Fatalf("POST: %d", code)
-	}
-	eventually(t, "part 1 on the wire", func() bool {
-		var m store.Message
-		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
-		return m.State == store.Sending
-	})
 	free := fillDisk(t, dataDir)
 
 	var e struct {
@@ -107,19 +86,12 @@ func TestFullDiskMidSendIsSeenAndSurvived(t *testing.T) {
 	if msg := storeCheck(rd).Message; !strings.Contains(msg, "full") {
 		t.Fatalf("store check says %q; want it to name the full disk", msg)
 	}
-	eventually(t, "part 1's sent record refused and kept", func() bool {
-		h.d.settles.mu.Lock()
-		defer h.d.settles.mu.Unlock()
-		return len(h.d.settles.pending) == 1
-	})
-	if err := h.d.store.Health().Err; !errors.Is(err, store.ErrFull) {
-		t.Fatalf("store health %v, want failing with ErrFull", err)
-	}
+	waitSentRecordKept(t, h)
 
 	free()
 	var m store.Message
 	eventually(t, "message sent after the disk has room", func() bool {
-		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
+		h.do("GET", "/v1/messages/"+id, nil, &m)
 		return m.State == store.Sent
 	})
 	for _, p := range m.PartList {
@@ -140,6 +112,80 @@ func TestFullDiskMidSendIsSeenAndSurvived(t *testing.T) {
 	})
 	if code := h.do("GET", "/readyz", nil, &rd); code != http.StatusOK {
 		t.Fatalf("/readyz after recovery: %d %+v", code, rd)
+	}
+}
+
+// startSendOnFullDisk starts a daemon on a 2 MB tmpfs and a two-part SMS
+// whose part 1 is on the wire (the modem answers AT+CMGS after 400 ms);
+// the caller fills the disk meanwhile.
+func startSendOnFullDisk(t *testing.T) (h *harness, id, text, dataDir string) {
+	t.Helper()
+	h = startHarnessWith(t, func(c *config.Config) {
+		dataDir = smallDataDir(t)
+		c.DataDir = dataDir
+		c.Send.RetryBackoff = 50 * time.Millisecond
+		// The scheduler counts every part of a part-sent message against
+		// the per-minute limit; this test is not about limits.
+		c.Operators = []config.Operator{{PLMN: []string{"25001"}, Limits: config.Limits{PerMinute: -1, PerHour: -1, PerDay: -1}}}
+	}, sim.Generic)
+	h.waitReady(1)
+	customer := "+79161234567"
+	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	h.modems[0].SetLatency("AT+CMGS", 400*time.Millisecond)
+	text = strings.Repeat("Payment 42 received, thank you. ", 7) // 224 GSM 7-bit characters: 2 parts
+	var acc struct{ ID string }
+	if code := h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": text}, &acc); code != http.StatusAccepted {
+		t.Fatalf("POST: %d", code)
+	}
+	eventually(t, "part 1 on the wire", func() bool {
+		var m store.Message
+		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
+		return m.State == store.Sending
+	})
+	return h, acc.ID, text, dataDir
+}
+
+// waitSentRecordKept waits until part 1's "sent" record was refused by the
+// full disk and kept for later.
+func waitSentRecordKept(t *testing.T, h *harness) {
+	t.Helper()
+	eventually(t, "part 1's sent record refused and kept", func() bool {
+		h.d.settles.mu.Lock()
+		defer h.d.settles.mu.Unlock()
+		return len(h.d.settles.pending) == 1
+	})
+	if err := h.d.store.Health().Err; !errors.Is(err, store.ErrFull) {
+		t.Fatalf("store health %v, want failing with ErrFull", err)
+	}
+}
+
+// Stopped before the disk has room, the daemon cannot record that part 1
+// went out: the next start makes the message unknown, and nothing is sent
+// again.
+func TestStopOnAFullDiskLeavesThePartUnknownNeverResent(t *testing.T) {
+	h, id, _, dataDir := startSendOnFullDisk(t)
+	free := fillDisk(t, dataDir)
+	waitSentRecordKept(t, h)
+	h.stopDaemon()
+	free()
+
+	st, err := store.Open(dataDir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.RecoverInFlight(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.GetMessage(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.State != store.Unknown {
+		t.Fatalf("after a stop on a full disk the message is %s, want unknown", m.State)
+	}
+	if n := len(h.modems[0].Sent()); n != 1 {
+		t.Fatalf("modem took %d PDUs, want 1", n)
 	}
 }
 
