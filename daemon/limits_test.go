@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net"
 	"net/http"
@@ -215,5 +217,56 @@ func TestLongPollsPastTheCapGet429(t *testing.T) {
 	}
 	if code := <-done; code != http.StatusOK {
 		t.Fatalf("the waiting long poll ended with %d", code)
+	}
+}
+
+// Under TLS the server sees tls.Conn wrappers; a request in a handler must
+// still count as one, or a newcomer would close it mid-answer.
+func TestTLSRequestInAHandlerIsNeverEvicted(t *testing.T) {
+	ca := newTestCA(t, "limits test CA")
+	certPEM, keyPEM := ca.issue(2, false)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	lim := newLimitListener(ln, 1)
+	srv := newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+		w.WriteHeader(204)
+	}), lim)
+	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	done := make(chan struct{})
+	go func() { srv.ServeTLS(lim, "", ""); close(done) }()
+	defer func() { srv.Close(); <-done }()
+
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.cert)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+	defer tr.CloseIdleConnections()
+	answer := make(chan int, 1)
+	go func() {
+		resp, err := (&http.Client{Transport: tr}).Get("https://" + ln.Addr().String() + "/")
+		if err != nil {
+			answer <- 0
+			return
+		}
+		resp.Body.Close()
+		answer <- resp.StatusCode
+	}()
+	<-entered
+	// A newcomer at the cap finds no place to take and is refused.
+	c := dialFrom(t, "127.0.0.1", ln.Addr().String())
+	if _, err := io.ReadAll(c); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if code := <-answer; code != 204 {
+		t.Fatalf("the request in its handler got %d, want 204 (it was closed for the newcomer)", code)
 	}
 }
