@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/sms"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
@@ -304,10 +305,10 @@ func (d *Daemon) deleteConfirmation(w http.ResponseWriter, r *http.Request) {
 
 func (d *Daemon) listConfirmations(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.ConfirmationFilter{State: store.ConfirmationState(q.Get("state")), After: q.Get("cursor"), Limit: 100}
+	f := store.ConfirmationFilter{State: payment.State(q.Get("state")), After: q.Get("cursor"), Limit: 100}
 	switch f.State {
-	case "", store.ConfirmationQueued, store.ConfirmationSent, store.ConfirmationConfirmed,
-		store.ConfirmationCancelled, store.ConfirmationExpired, store.ConfirmationFailed:
+	case "", payment.Queued, payment.Sent, payment.Confirmed,
+		payment.Cancelled, payment.Expired, payment.Failed:
 	default:
 		writeError(w, badField("state", "must be one of queued, sent, confirmed, cancelled, expired, failed"))
 		return
@@ -340,7 +341,7 @@ type confirmationView struct {
 func (d *Daemon) confirmationViews(list ...*store.Confirmation) []confirmationView {
 	var queued []string
 	for _, c := range list {
-		if c.State == store.ConfirmationQueued {
+		if c.State == payment.Queued {
 			queued = append(queued, c.MessageID)
 		}
 	}
@@ -351,7 +352,7 @@ func (d *Daemon) confirmationViews(list ...*store.Confirmation) []confirmationVi
 	out := make([]confirmationView, len(list))
 	for i, c := range list {
 		out[i].Confirmation = c
-		if h, ok := holds[c.MessageID]; ok && c.State == store.ConfirmationQueued {
+		if h, ok := holds[c.MessageID]; ok && c.State == payment.Queued {
 			out[i].Hold = &h
 		}
 	}
@@ -415,7 +416,7 @@ func (d *Daemon) expireConfirmations(ctx context.Context) (changed bool) {
 	}
 	var modems []ModemStatus
 	for _, c := range due {
-		if c.State == store.ConfirmationQueued {
+		if c.State == payment.Queued {
 			// Its SMS expired unsent; the scheduler expires the message and
 			// the store fails the confirmation with it.
 			changed = true
@@ -498,7 +499,7 @@ func (d *Daemon) observeReplies(ctx context.Context, after, upto int64) {
 		}
 		// A long reply decides by its first part, before it has an inbox
 		// id, so the reason tells a customer's cancel from the API's.
-		byReply := ev.Type == "confirmation.confirmed" || c.Reason == store.ReasonCustomerCancelled
+		byReply := ev.Type == "confirmation.confirmed" || c.Reason == payment.ReasonCustomerCancelled
 		if byReply && !c.SentAt.IsZero() && c.FinalAt.After(c.SentAt) {
 			d.metrics.confirmationReply(c.FinalAt.Sub(c.SentAt))
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
@@ -105,7 +106,7 @@ func (r *confirmRig) get(id string) store.Confirmation {
 	return c
 }
 
-func (r *confirmRig) waitState(id string, want store.ConfirmationState) store.Confirmation {
+func (r *confirmRig) waitState(id string, want payment.State) store.Confirmation {
 	r.t.Helper()
 	var c store.Confirmation
 	eventually(r.t, fmt.Sprintf("confirmation %s %s", id, want), func() bool {
@@ -118,7 +119,7 @@ func (r *confirmRig) waitState(id string, want store.ConfirmationState) store.Co
 	return c
 }
 
-func payment(id, phone, txn string) map[string]any {
+func paymentBody(id, phone, txn string) map[string]any {
 	return map[string]any{"id": id, "phone": phone, "txn": txn, "amount": "1500.00", "currency": "RUB"}
 }
 
@@ -127,13 +128,13 @@ func TestCustomerAnswersDecideTheConfirmation(t *testing.T) {
 		name   string
 		rule   sim.PhoneRule
 		ttl    string
-		want   store.ConfirmationState
+		want   payment.State
 		reason string
 	}{
-		{"any reply confirms", sim.PhoneRule{Reply: "Да", After: 50 * time.Millisecond}, "", store.ConfirmationConfirmed, ""},
-		{"0 cancels", sim.PhoneRule{Reply: " 0 "}, "", store.ConfirmationCancelled, store.ReasonCustomerCancelled},
-		{"silence expires", sim.PhoneRule{Never: true}, "1s", store.ConfirmationExpired, ""},
-		{"a long reply confirms", sim.PhoneRule{Reply: strings.Repeat("Да, подтверждаю. ", 6)}, "", store.ConfirmationConfirmed, ""},
+		{"any reply confirms", sim.PhoneRule{Reply: "Да", After: 50 * time.Millisecond}, "", payment.Confirmed, ""},
+		{"0 cancels", sim.PhoneRule{Reply: " 0 "}, "", payment.Cancelled, payment.ReasonCustomerCancelled},
+		{"silence expires", sim.PhoneRule{Never: true}, "1s", payment.Expired, ""},
+		{"a long reply confirms", sim.PhoneRule{Reply: strings.Repeat("Да, подтверждаю. ", 6)}, "", payment.Confirmed, ""},
 	}
 	r := startConfirmRig(t, nil, 1)
 	for i, tc := range cases {
@@ -141,12 +142,12 @@ func TestCustomerAnswersDecideTheConfirmation(t *testing.T) {
 			r.t = t
 			phone := fmt.Sprintf("+7916000000%d", i)
 			r.net.AddPhone(phone, tc.rule)
-			req := payment(fmt.Sprintf("pay-%d", i), "8"+phone[2:], "12345")
+			req := paymentBody(fmt.Sprintf("pay-%d", i), "8"+phone[2:], "12345")
 			if tc.ttl != "" {
 				req["ttl"] = tc.ttl
 			}
 			c := r.confirm(req)
-			if c.State != store.ConfirmationQueued || c.Parts != 1 || c.Phone != phone {
+			if c.State != payment.Queued || c.Parts != 1 || c.Phone != phone {
 				t.Fatalf("accepted %+v", c)
 			}
 			got := r.waitState(c.ID, tc.want)
@@ -175,8 +176,8 @@ func TestRepliesFromOthersAndLateRepliesChangeNothing(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
 	customer, stranger := "+79161111111", "+79162222222"
 	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
-	c := r.confirm(payment("pay-1", customer, "A-1"))
-	r.waitState(c.ID, store.ConfirmationSent)
+	c := r.confirm(paymentBody("pay-1", customer, "A-1"))
+	r.waitState(c.ID, payment.Sent)
 	own := r.modems[0].Config().MSISDN
 	if err := r.net.SendFromPhone(stranger, own, "Да"); err != nil {
 		t.Fatal(err)
@@ -186,19 +187,19 @@ func TestRepliesFromOthersAndLateRepliesChangeNothing(t *testing.T) {
 		r.do("GET", "/v1/inbox", nil, &page)
 		return len(page.Messages) == 1
 	})
-	if got := r.get(c.ID); got.State != store.ConfirmationSent || got.Version != 2 {
+	if got := r.get(c.ID); got.State != payment.Sent || got.Version != 2 {
 		t.Fatalf("a stranger's reply changed the confirmation: %+v", got)
 	}
 	// Now the customer: the first answer decides, a second changes nothing.
 	r.net.SendFromPhone(customer, own, "0")
-	r.waitState(c.ID, store.ConfirmationCancelled)
+	r.waitState(c.ID, payment.Cancelled)
 	r.net.SendFromPhone(customer, own, "Да, всё-таки да")
 	eventually(t, "three SMS in the inbox", func() bool {
 		var page inboxPage
 		r.do("GET", "/v1/inbox", nil, &page)
 		return len(page.Messages) == 3
 	})
-	if got := r.get(c.ID); got.State != store.ConfirmationCancelled || got.Version != 3 {
+	if got := r.get(c.ID); got.State != payment.Cancelled || got.Version != 3 {
 		t.Fatalf("a second reply changed a final confirmation: %+v", got)
 	}
 	var conflict struct {
@@ -206,7 +207,7 @@ func TestRepliesFromOthersAndLateRepliesChangeNothing(t *testing.T) {
 		Confirmation store.Confirmation
 	}
 	if code := r.do("DELETE", "/v1/confirmations/"+c.ID, nil, &conflict); code != http.StatusConflict ||
-		conflict.Confirmation.State != store.ConfirmationCancelled {
+		conflict.Confirmation.State != payment.Cancelled {
 		t.Fatalf("DELETE of a final confirmation: %d %+v", code, conflict)
 	}
 }
@@ -216,10 +217,10 @@ func TestTwoPaymentsOfOneCustomerResolveIndependently(t *testing.T) {
 	customer := "+79163333333"
 	r.net.AddPhone(customer, sim.PhoneRule{Match: "T-1", Reply: "Да", After: 300 * time.Millisecond})
 	r.net.AddPhone(customer, sim.PhoneRule{Match: "T-2", Reply: "0", After: 300 * time.Millisecond})
-	first := r.confirm(payment("pay-1", customer, "T-1"))
-	second := r.confirm(payment("pay-2", customer, "T-2"))
-	a := r.waitState(first.ID, store.ConfirmationConfirmed)
-	b := r.waitState(second.ID, store.ConfirmationCancelled)
+	first := r.confirm(paymentBody("pay-1", customer, "T-1"))
+	second := r.confirm(paymentBody("pay-2", customer, "T-2"))
+	a := r.waitState(first.ID, payment.Confirmed)
+	b := r.waitState(second.ID, payment.Cancelled)
 	if a.ICCID == "" || a.ICCID == b.ICCID {
 		t.Fatalf("both went out through SIM %q; one customer must have one pending confirmation per SIM", a.ICCID)
 	}
@@ -229,19 +230,19 @@ func TestSecondPaymentWaitsForTheOnlySIM(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
 	customer := "+79164444444"
 	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
-	first := r.confirm(payment("pay-1", customer, "W-1"))
-	r.waitState(first.ID, store.ConfirmationSent)
-	second := r.confirm(payment("pay-2", customer, "W-2"))
+	first := r.confirm(paymentBody("pay-1", customer, "W-1"))
+	r.waitState(first.ID, payment.Sent)
+	second := r.confirm(paymentBody("pay-2", customer, "W-2"))
 	// A third payment to someone else is not held back by the veto.
 	r.net.AddPhone("+79165555555", sim.PhoneRule{Never: true})
-	other := r.confirm(payment("pay-3", "+79165555555", "W-3"))
-	r.waitState(other.ID, store.ConfirmationSent)
-	if got := r.get(second.ID); got.State != store.ConfirmationQueued {
+	other := r.confirm(paymentBody("pay-3", "+79165555555", "W-3"))
+	r.waitState(other.ID, payment.Sent)
+	if got := r.get(second.ID); got.State != payment.Queued {
 		t.Fatalf("second payment is %s while the first is pending on the only SIM", got.State)
 	}
 	r.net.SendFromPhone(customer, r.modems[0].Config().MSISDN, "Да")
-	r.waitState(first.ID, store.ConfirmationConfirmed)
-	r.waitState(second.ID, store.ConfirmationSent)
+	r.waitState(first.ID, payment.Confirmed)
+	r.waitState(second.ID, payment.Sent)
 }
 
 func TestReplyWaitingOnTheSIMWhileTheDaemonIsDownCounts(t *testing.T) {
@@ -249,7 +250,7 @@ func TestReplyWaitingOnTheSIMWhileTheDaemonIsDownCounts(t *testing.T) {
 	customer := "+79166666666"
 	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
 	c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": "R-1", "amount": "10.5", "currency": "RUB", "ttl": "2s"})
-	r.waitState(c.ID, store.ConfirmationSent)
+	r.waitState(c.ID, payment.Sent)
 	r.stopDaemon()
 	if err := r.net.SendFromPhone(customer, r.modems[0].Config().MSISDN, "да"); err != nil {
 		t.Fatal(err)
@@ -258,7 +259,7 @@ func TestReplyWaitingOnTheSIMWhileTheDaemonIsDownCounts(t *testing.T) {
 	// test, so here the test waits for the clock itself.
 	<-time.After(time.Until(c.ExpiresAt.Add(500 * time.Millisecond)))
 	r.start()
-	got := r.waitState(c.ID, store.ConfirmationConfirmed)
+	got := r.waitState(c.ID, payment.Confirmed)
 	if got.ReplyID == 0 {
 		t.Fatalf("confirmed without its reply: %+v", got)
 	}
@@ -268,8 +269,8 @@ func TestReplyFollowsTheSIMIntoAnotherModem(t *testing.T) {
 	r := startConfirmRig(t, nil, 2)
 	customer := "+79168888888"
 	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
-	c := r.confirm(payment("pay-1", customer, "M-1"))
-	c = r.waitState(c.ID, store.ConfirmationSent)
+	c := r.confirm(paymentBody("pay-1", customer, "M-1"))
+	c = r.waitState(c.ID, payment.Sent)
 	from, to := r.modems[0], r.modems[1]
 	if from.Config().ICCID != c.ICCID {
 		from, to = to, from
@@ -299,7 +300,7 @@ func TestReplyFollowsTheSIMIntoAnotherModem(t *testing.T) {
 	if err := r.net.SendFromPhone(customer, moved.MSISDN, "Да"); err != nil {
 		t.Fatal(err)
 	}
-	got := r.waitState(c.ID, store.ConfirmationConfirmed)
+	got := r.waitState(c.ID, payment.Confirmed)
 	var reply store.InboxMessage
 	r.do("GET", fmt.Sprintf("/v1/inbox/%d", got.ReplyID), nil, &reply)
 	if reply.ICCID != moved.ICCID || reply.ModemID == sentBy {
@@ -312,9 +313,9 @@ func TestConfirmationOfALostSIMFailsInTheEnd(t *testing.T) {
 	customer := "+79167777777"
 	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
 	c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": "L-1", "amount": "10", "currency": "RUB", "ttl": "1s"})
-	r.waitState(c.ID, store.ConfirmationSent)
+	r.waitState(c.ID, payment.Sent)
 	r.modems[0].RemoveSIM()
-	got := r.waitState(c.ID, store.ConfirmationFailed)
+	got := r.waitState(c.ID, payment.Failed)
 	if !strings.HasPrefix(got.Reason, "SIM failure: its SIM was not read within 1.5s after the deadline") {
 		t.Errorf("reason %q", got.Reason)
 	}
@@ -355,7 +356,7 @@ func TestConfirmationRequests(t *testing.T) {
 		{map[string]any{"colour": "red"}, 400, "colour"},
 	}
 	for _, b := range bad {
-		body := payment("pay-bad", "+79167777777", "12345")
+		body := paymentBody("pay-bad", "+79167777777", "12345")
 		for k, v := range b.change {
 			body[k] = v
 		}
@@ -379,12 +380,12 @@ func TestConfirmationRequests(t *testing.T) {
 		"amount": "1500.00", "currency": "RUB", "ttl": "1800s", "customer_operator": "25001"}, &again); code != http.StatusOK || again.MessageID != first.MessageID {
 		t.Fatalf("the same payment spelled differently: %d %+v", code, again)
 	}
-	if code := r.do("POST", "/v1/confirmations", payment("pay-1", "+79167777777", "X-2"), nil); code != http.StatusConflict {
+	if code := r.do("POST", "/v1/confirmations", paymentBody("pay-1", "+79167777777", "X-2"), nil); code != http.StatusConflict {
 		t.Fatalf("the same id for another payment: %d, want 409", code)
 	}
 
 	// A long poll answers when the version moves on, not at its deadline.
-	sent := r.waitState(first.ID, store.ConfirmationSent)
+	sent := r.waitState(first.ID, payment.Sent)
 	start := time.Now()
 	polled := make(chan store.Confirmation, 1)
 	go func() {
@@ -393,13 +394,13 @@ func TestConfirmationRequests(t *testing.T) {
 		polled <- c
 	}()
 	var cancelled store.Confirmation
-	if code := r.do("DELETE", "/v1/confirmations/"+first.ID, nil, &cancelled); code != http.StatusOK || cancelled.Reason != store.ReasonAPICancelled {
+	if code := r.do("DELETE", "/v1/confirmations/"+first.ID, nil, &cancelled); code != http.StatusOK || cancelled.Reason != payment.ReasonAPICancelled {
 		t.Fatalf("DELETE: %d %+v", code, cancelled)
 	}
-	if c := <-polled; c.State != store.ConfirmationCancelled || time.Since(start) > 10*time.Second {
+	if c := <-polled; c.State != payment.Cancelled || time.Since(start) > 10*time.Second {
 		t.Fatalf("long poll answered %s after %s", c.State, time.Since(start))
 	}
-	if c := r.get(first.ID + "?wait=5s&version=1"); c.State != store.ConfirmationCancelled {
+	if c := r.get(first.ID + "?wait=5s&version=1"); c.State != payment.Cancelled {
 		t.Fatalf("a poll with an old version: %s", c.State)
 	}
 	r.do("GET", "/v1/confirmations?state=cancelled", nil, &list)
@@ -413,7 +414,7 @@ func TestConfirmationRequests(t *testing.T) {
 func TestRetryAfterAConfigChangeIsTheSamePayment(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
 	r.net.AddPhone("+79160101010", sim.PhoneRule{Never: true})
-	body := payment("pay-1", "+79160101010", "K-1")
+	body := paymentBody("pay-1", "+79160101010", "K-1")
 	first := r.confirm(body)
 	r.stopDaemon()
 	r.cfg.Confirmations.Template = "Оплата {txn} на {amount}. Ответ 0 - отмена, иначе - да"
@@ -434,7 +435,7 @@ func TestQuoteNamesCommissionAndBrokenLimits(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
 	r.net.AddPhone("+79168888888", sim.PhoneRule{Never: true})
 	for i := 0; i < 5; i++ {
-		r.confirm(payment(fmt.Sprintf("mts-%d", i), "+79168888888", "Q"))
+		r.confirm(paymentBody(fmt.Sprintf("mts-%d", i), "+79168888888", "Q"))
 	}
 	cases := []struct {
 		body       map[string]any

@@ -10,6 +10,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/payment"
 )
 
 // heldMessage is a message as GET /v1/messages shows it, with its hold.
@@ -95,7 +96,7 @@ func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
 		plain = append(plain, acc.ID)
 	}
 	var c store.Confirmation
-	if code := h.do("POST", "/v1/confirmations", payment("pay-1", payer, "T1"), &c); code != http.StatusAccepted {
+	if code := h.do("POST", "/v1/confirmations", paymentBody("pay-1", payer, "T1"), &c); code != http.StatusAccepted {
 		t.Fatalf("POST confirmation: %d", code)
 	}
 	var m heldMessage
@@ -111,7 +112,7 @@ func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
 		Hold *Hold `json:"hold"`
 	}
 	h.do("GET", "/v1/confirmations/"+c.ID, nil, &held)
-	if held.State != store.ConfirmationQueued || held.Hold == nil || held.Hold.Reason != HoldNoReadyModem {
+	if held.State != payment.Queued || held.Hold == nil || held.Hold.Reason != HoldNoReadyModem {
 		t.Fatalf("confirmation %s hold %+v, want queued with no_ready_modem", held.State, held.Hold)
 	}
 	h.modems[0].SetRegistration(1)
@@ -122,7 +123,7 @@ func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
 	}
 	held.Hold = nil // a field the answer leaves out keeps its old value
 	h.do("GET", "/v1/confirmations/"+c.ID, nil, &held)
-	if held.State != store.ConfirmationSent || held.Hold != nil {
+	if held.State != payment.Sent || held.Hold != nil {
 		t.Fatalf("confirmation %s hold %+v, want sent without a hold", held.State, held.Hold)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
@@ -44,7 +45,7 @@ var (
 	registrations  = []string{"home", "roaming", "searching", "denied", "not_registered", "unknown"}
 	simStates      = []string{store.SIMActive, store.SIMSuspect}
 	messageStates  = []store.MessageState{store.Queued, store.Sending, store.Sent, store.Delivered, store.Undelivered, store.Failed, store.Expired, store.Unknown, store.Cancelled}
-	confirmStates  = []store.ConfirmationState{store.ConfirmationQueued, store.ConfirmationSent, store.ConfirmationConfirmed, store.ConfirmationCancelled, store.ConfirmationExpired, store.ConfirmationFailed}
+	confirmStates  = payment.States
 )
 
 // metrics holds the daemon's Prometheus metrics in its own registry. Owners

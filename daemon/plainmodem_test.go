@@ -9,6 +9,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/payment"
 )
 
 func (h *harness) sims() []store.SIM {
@@ -61,7 +62,7 @@ func testSIMWithoutICCID(t *testing.T, hiding sim.ICCIDHiding) {
 	})
 	eventually(t, "payment confirmed", func() bool {
 		h.do("GET", "/v1/confirmations/pay-1", nil, &c)
-		return c.State == store.ConfirmationConfirmed
+		return c.State == payment.Confirmed
 	})
 	if acc.ICCID != key || c.ICCID != key {
 		t.Fatalf("sent through %q, confirmation on %q; want %s", acc.ICCID, c.ICCID, key)
@@ -93,7 +94,7 @@ func testSIMWithoutICCID(t *testing.T, hiding sim.ICCIDHiding) {
 	}
 	h.do("GET", "/v1/messages/"+acc.ID, nil, &acc)
 	h.do("GET", "/v1/confirmations/pay-1", nil, &c)
-	if acc.ICCID != iccid || c.ICCID != iccid || c.State != store.ConfirmationConfirmed {
+	if acc.ICCID != iccid || c.ICCID != iccid || c.State != payment.Confirmed {
 		t.Fatalf("history not moved: message on %q, confirmation on %q (%s)", acc.ICCID, c.ICCID, c.State)
 	}
 	bal = balanceView{}

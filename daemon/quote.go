@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/sms"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
@@ -88,7 +88,7 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 	}
 	q.Total = ussd.AmountFromKopecks(amount.Kopecks() + q.Commission.Kopecks())
 	q.Limits = limitsOf(p.PaymentLimits)
-	var u store.PaymentUsage
+	var u payment.Usage
 	if req.Phone != "" {
 		phone, err := sms.Normalize(req.Phone)
 		if err != nil {
@@ -146,7 +146,7 @@ func limitsOf(l ussd.PaymentLimits) paymentLimits {
 
 // limitBreaks lists the limits amount would break on top of what the
 // customer already used; zero limits are unknown and never break.
-func limitBreaks(l ussd.PaymentLimits, amount ussd.Amount, u store.PaymentUsage) []limitBreak {
+func limitBreaks(l ussd.PaymentLimits, amount ussd.Amount, u payment.Usage) []limitBreak {
 	var out []limitBreak
 	sum := func(name string, limit, used ussd.Amount) {
 		after := used.Kopecks() + amount.Kopecks()
@@ -189,7 +189,7 @@ func unknownOperator(plmn string) *apiError {
 // break a limit of the customer's operator; the check it returns runs inside
 // the store's creating transaction with the customer's usage. An operator
 // without a profile is refused at once: its limits cannot be enforced.
-func (d *Daemon) admitPayment(plmn string, amount ussd.Amount) (func(store.PaymentUsage) error, error) {
+func (d *Daemon) admitPayment(plmn string, amount ussd.Amount) (func(payment.Usage) error, error) {
 	if !d.cfg.Confirmations.EnforceLimits || plmn == "" {
 		return nil, nil
 	}
@@ -197,7 +197,7 @@ func (d *Daemon) admitPayment(plmn string, amount ussd.Amount) (func(store.Payme
 	if !ok {
 		return nil, unknownOperator(plmn)
 	}
-	return func(u store.PaymentUsage) error {
+	return func(u payment.Usage) error {
 		breaks := limitBreaks(p.PaymentLimits, amount, u)
 		if len(breaks) == 0 {
 			return nil

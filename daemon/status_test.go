@@ -13,6 +13,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
@@ -75,7 +76,7 @@ func startStatusRack(t *testing.T) *statusRack {
 	}
 	eventually(t, "confirmation sent", func() bool {
 		r.do("GET", "/v1/confirmations/pay-status", nil, &c)
-		return c.State == store.ConfirmationSent
+		return c.State == payment.Sent
 	})
 	reply := "Да, это я"
 	r.secrets = append(r.secrets, reply)

@@ -9,59 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
+	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/sms"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
-
-// ConfirmationState is a payment confirmation's state as the API shows it.
-type ConfirmationState string
-
-const (
-	ConfirmationQueued    ConfirmationState = "queued"
-	ConfirmationSent      ConfirmationState = "sent"
-	ConfirmationConfirmed ConfirmationState = "confirmed"
-	ConfirmationCancelled ConfirmationState = "cancelled"
-	ConfirmationExpired   ConfirmationState = "expired"
-	ConfirmationFailed    ConfirmationState = "failed"
-)
-
-// Final reports whether the confirmation is decided; a final state never
-// changes again.
-func (s ConfirmationState) Final() bool {
-	switch s {
-	case ConfirmationConfirmed, ConfirmationCancelled, ConfirmationExpired, ConfirmationFailed:
-		return true
-	}
-	return false
-}
-
-// Pending reports whether the confirmation still waits for its SMS or for the
-// customer.
-func (s ConfirmationState) Pending() bool { return s == ConfirmationQueued || s == ConfirmationSent }
-
-// confirmationTransitions is the one place that says which state may follow
-// which; transitionConfirmation enforces it. Every final state is reachable
-// only from a pending one, so the first final state wins.
-var confirmationTransitions = map[ConfirmationState][]ConfirmationState{
-	ConfirmationQueued: {ConfirmationSent, ConfirmationCancelled, ConfirmationFailed},
-	ConfirmationSent:   {ConfirmationConfirmed, ConfirmationCancelled, ConfirmationExpired, ConfirmationFailed},
-}
-
-// Reasons a confirmation became cancelled or failed.
-const (
-	ReasonCustomerCancelled = "the customer replied with a cancel word"
-	ReasonAPICancelled      = "cancelled through the API"
-	ReasonMessageCancelled  = "its SMS was cancelled through the messages API"
-	ReasonExpiredUnsent     = "expired before the SMS could be sent"
-)
-
-// replyClockSkew is how much earlier than our send time a reply's network
-// timestamp may be and still count: the SMSC's clock and ours differ, and the
-// SCTS has whole seconds only. A message the customer sent well before the
-// confirmation went out is not a reply to it.
-const replyClockSkew = 2 * time.Minute
 
 // confirmationRefPrefix marks the outgoing message of a confirmation in its
 // reference, so the scheduler's veto can pass every other message without a
@@ -74,26 +26,26 @@ const cancelNoticeRefPrefix = "cancel-notice:"
 
 // Confirmation is a payment confirmation as stored and as the API shows it.
 type Confirmation struct {
-	ID               string            `json:"id"`
-	Phone            string            `json:"phone"`
-	Txn              string            `json:"txn"`
-	Amount           ussd.Amount       `json:"amount"`
-	Currency         string            `json:"currency"`
-	CustomerOperator string            `json:"customer_operator,omitempty"`
-	Text             string            `json:"text"`
-	CancelWords      []string          `json:"-"`
-	State            ConfirmationState `json:"state"`
-	Version          int               `json:"version"`
-	Reason           string            `json:"reason,omitempty"`
-	MessageID        string            `json:"message_id"`
-	ICCID            string            `json:"iccid,omitempty"`
-	ReplyID          int64             `json:"reply_inbox_id,omitempty"`
-	Parts            int               `json:"parts"`
-	CreatedAt        time.Time         `json:"created_at"`
-	ExpiresAt        time.Time         `json:"expires_at"`
-	SentAt           time.Time         `json:"sent_at,omitzero"`
-	FinalAt          time.Time         `json:"final_at,omitzero"`
-	UpdatedAt        time.Time         `json:"updated_at"`
+	ID               string        `json:"id"`
+	Phone            string        `json:"phone"`
+	Txn              string        `json:"txn"`
+	Amount           ussd.Amount   `json:"amount"`
+	Currency         string        `json:"currency"`
+	CustomerOperator string        `json:"customer_operator,omitempty"`
+	Text             string        `json:"text"`
+	CancelWords      []string      `json:"-"`
+	State            payment.State `json:"state"`
+	Version          int           `json:"version"`
+	Reason           string        `json:"reason,omitempty"`
+	MessageID        string        `json:"message_id"`
+	ICCID            string        `json:"iccid,omitempty"`
+	ReplyID          int64         `json:"reply_inbox_id,omitempty"`
+	Parts            int           `json:"parts"`
+	CreatedAt        time.Time     `json:"created_at"`
+	ExpiresAt        time.Time     `json:"expires_at"`
+	SentAt           time.Time     `json:"sent_at,omitzero"`
+	FinalAt          time.Time     `json:"final_at,omitzero"`
+	UpdatedAt        time.Time     `json:"updated_at"`
 
 	rowID int64
 }
@@ -108,13 +60,6 @@ func ReservedReference(ref string) bool {
 // IsConfirmationMessage reports whether m is the SMS of a confirmation.
 func IsConfirmationMessage(m *Message) bool {
 	return strings.HasPrefix(m.Reference, confirmationRefPrefix)
-}
-
-// PaymentUsage is what one customer has confirmed or may still confirm in
-// the current payment day and month: the sums the operator's limits apply to.
-type PaymentUsage struct {
-	Day, Month  ussd.Amount
-	DayPayments int
 }
 
 // NewConfirmation is what the API accepted.
@@ -133,7 +78,7 @@ type NewConfirmation struct {
 	// racing each other cannot both slip under a limit. An error from it
 	// refuses the confirmation and is returned as is.
 	DayStart, MonthStart time.Time
-	Admit                func(PaymentUsage) error
+	Admit                func(payment.Usage) error
 }
 
 // CreateConfirmation stores a confirmation and its outgoing SMS (delivery
@@ -180,7 +125,7 @@ func (s *Store) CreateConfirmation(ctx context.Context, n NewConfirmation) (c *C
 		c = &Confirmation{
 			ID: n.ID, Phone: n.Phone, Txn: n.Txn, Amount: n.Amount, Currency: n.Currency,
 			CustomerOperator: n.CustomerOperator, Text: n.Text, CancelWords: n.CancelWords,
-			State: ConfirmationQueued, Version: 1, MessageID: m.ID, Parts: n.Parts,
+			State: payment.Queued, Version: 1, MessageID: m.ID, Parts: n.Parts,
 			CreatedAt: now, ExpiresAt: m.ExpiresAt, UpdatedAt: now,
 		}
 		res, err := t.exec(`INSERT INTO confirmations (id, phone, txn, amount, currency, customer_operator, body,
@@ -267,8 +212,8 @@ func (s *Store) GetConfirmation(ctx context.Context, id string) (*Confirmation, 
 // transitionConfirmation moves c to a new state inside t, enforcing the
 // transition table, bumping its version and appending the event that
 // carries the whole confirmation. set applies the columns that go with it.
-func transitionConfirmation(t *Tx, c *Confirmation, to ConfirmationState, set func(c *Confirmation)) error {
-	if !slicesContains(confirmationTransitions[c.State], to) {
+func transitionConfirmation(t *Tx, c *Confirmation, to payment.State, set func(c *Confirmation)) error {
+	if err := payment.Move(c.State, to); err != nil {
 		return fmt.Errorf("%w: confirmation %s is %s, cannot become %s", ErrConflict, c.ID, c.State, to)
 	}
 	c.State = to
@@ -287,15 +232,6 @@ func transitionConfirmation(t *Tx, c *Confirmation, to ConfirmationState, set fu
 		return err
 	}
 	return appendEvent(t, "confirmation."+string(to), "confirmation", c.ID, c.Version, c)
-}
-
-func slicesContains(list []ConfirmationState, s ConfirmationState) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // confirmationOnMessage runs inside the transaction that changed a message's
@@ -318,15 +254,15 @@ func confirmationOnMessage(t *Tx, m *Message) error {
 	case Queued, Sending:
 		// Still unsent; the SIM it is bound to (if any) matters to the
 		// scheduler's one-pending-per-SIM rule.
-		if c.State == ConfirmationQueued && c.ICCID != m.ICCID {
+		if c.State == payment.Queued && c.ICCID != m.ICCID {
 			_, err := t.exec("UPDATE confirmations SET iccid=? WHERE id=?", m.ICCID, c.ID)
 			return err
 		}
 	case Sent, Unknown:
 		// unknown: the SMS may have reached the customer, so a reply may
 		// still come.
-		if c.State == ConfirmationQueued {
-			return transitionConfirmation(t, c, ConfirmationSent, func(c *Confirmation) {
+		if c.State == payment.Queued {
+			return transitionConfirmation(t, c, payment.Sent, func(c *Confirmation) {
 				c.ICCID = m.ICCID
 				c.SentAt = m.SentAt
 				if c.SentAt.IsZero() {
@@ -335,17 +271,17 @@ func confirmationOnMessage(t *Tx, m *Message) error {
 			})
 		}
 	case Undelivered:
-		return transitionConfirmation(t, c, ConfirmationFailed, func(c *Confirmation) {
-			c.Reason = "not deliverable" + errorSuffix(m.Error)
+		return transitionConfirmation(t, c, payment.Failed, func(c *Confirmation) {
+			c.Reason = payment.ReasonUndeliverable + errorSuffix(m.Error)
 		})
 	case Failed:
-		return transitionConfirmation(t, c, ConfirmationFailed, func(c *Confirmation) {
-			c.Reason = "SIM failure: the SMS could not be sent" + errorSuffix(m.Error)
+		return transitionConfirmation(t, c, payment.Failed, func(c *Confirmation) {
+			c.Reason = payment.ReasonSendFailed + errorSuffix(m.Error)
 		})
 	case Expired:
-		return transitionConfirmation(t, c, ConfirmationFailed, func(c *Confirmation) { c.Reason = ReasonExpiredUnsent })
+		return transitionConfirmation(t, c, payment.Failed, func(c *Confirmation) { c.Reason = payment.ReasonExpiredUnsent })
 	case Cancelled:
-		return transitionConfirmation(t, c, ConfirmationCancelled, func(c *Confirmation) { c.Reason = ReasonMessageCancelled })
+		return transitionConfirmation(t, c, payment.Cancelled, func(c *Confirmation) { c.Reason = payment.ReasonMessageCancelled })
 	}
 	return nil
 }
@@ -388,9 +324,9 @@ func unlessConfirmationDecided(t *Tx, m *Message, set func(m *Message)) (Message
 
 // confirmationOf returns the id and state of the confirmation whose SMS is
 // message messageID; "" for another message.
-func confirmationOf(t *Tx, messageID string) (string, ConfirmationState, error) {
+func confirmationOf(t *Tx, messageID string) (string, payment.State, error) {
 	var id string
-	var state ConfirmationState
+	var state payment.State
 	err := t.queryRow("SELECT id, state FROM confirmations WHERE message_id=?", messageID).Scan(&id, &state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil
@@ -456,46 +392,27 @@ func decideByReply(t *Tx, sender, iccid string, scts, receivedAt time.Time, text
 	if err != nil {
 		return nil // an alphanumeric sender is no customer
 	}
-	at := scts
-	if at.IsZero() {
-		at = receivedAt
-	}
+	sentBy, expiresAfter := payment.ReplyWindow(scts, receivedAt)
 	c, err := scanConfirmation(t.queryRow("SELECT "+confirmationColumns+` FROM confirmations
 		WHERE phone=? AND state=? AND iccid=? AND expires_at>? AND sent_at<=?
 		ORDER BY sent_at DESC LIMIT 1`,
-		from, ConfirmationSent, iccid, ms(at), ms(at.Add(replyClockSkew))))
+		from, payment.Sent, iccid, ms(expiresAfter), ms(sentBy)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	answer, decided := readReply(text, c.CancelWords)
+	answer, decided := payment.ReadReply(text, c.CancelWords)
 	if !decided {
 		return nil
 	}
 	return transitionConfirmation(t, c, answer, func(c *Confirmation) {
 		set(c)
-		if answer == ConfirmationCancelled {
-			c.Reason = ReasonCustomerCancelled
+		if answer == payment.Cancelled {
+			c.Reason = payment.ReasonCustomerCancelled
 		}
 	})
-}
-
-// readReply decides what a customer's reply says: a cancel word (compared
-// without case, after trimming every Unicode space) cancels, any other text
-// confirms, and an empty or all-space reply says nothing.
-func readReply(text string, cancelWords []string) (ConfirmationState, bool) {
-	word := strings.TrimFunc(text, unicode.IsSpace)
-	if word == "" {
-		return "", false
-	}
-	for _, w := range cancelWords {
-		if strings.EqualFold(word, strings.TrimFunc(w, unicode.IsSpace)) {
-			return ConfirmationCancelled, true
-		}
-	}
-	return ConfirmationConfirmed, true
 }
 
 // CancelNotice is the SMS telling the customer that a payment was called off.
@@ -517,8 +434,8 @@ func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *Cance
 		if err != nil {
 			return err
 		}
-		mayHaveRead := c.State == ConfirmationSent
-		if err := transitionConfirmation(t, c, ConfirmationCancelled, func(c *Confirmation) { c.Reason = ReasonAPICancelled }); err != nil {
+		mayHaveRead := c.State == payment.Sent
+		if err := transitionConfirmation(t, c, payment.Cancelled, func(c *Confirmation) { c.Reason = payment.ReasonAPICancelled }); err != nil {
 			return err
 		}
 		msg, err := getMessage(t, c.MessageID)
@@ -555,16 +472,16 @@ func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *Cance
 // ExpireConfirmation marks a sent confirmation whose customer did not answer
 // in time. It is ErrConflict once the confirmation is final.
 func (s *Store) ExpireConfirmation(ctx context.Context, id string) (*Confirmation, error) {
-	return s.endConfirmation(ctx, id, ConfirmationExpired, "")
+	return s.endConfirmation(ctx, id, payment.Expired, "")
 }
 
 // FailConfirmation gives up on a pending confirmation for reason. It is
 // ErrConflict once the confirmation is final.
 func (s *Store) FailConfirmation(ctx context.Context, id, reason string) (*Confirmation, error) {
-	return s.endConfirmation(ctx, id, ConfirmationFailed, reason)
+	return s.endConfirmation(ctx, id, payment.Failed, reason)
 }
 
-func (s *Store) endConfirmation(ctx context.Context, id string, to ConfirmationState, reason string) (*Confirmation, error) {
+func (s *Store) endConfirmation(ctx context.Context, id string, to payment.State, reason string) (*Confirmation, error) {
 	var c *Confirmation
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
@@ -580,7 +497,7 @@ func (s *Store) endConfirmation(ctx context.Context, id string, to ConfirmationS
 // by and that are still pending, soonest first.
 func (s *Store) ConfirmationsDue(ctx context.Context, by time.Time) ([]*Confirmation, error) {
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+confirmationColumns+` FROM confirmations
-		WHERE state IN (?,?) AND expires_at<=? ORDER BY expires_at`, ConfirmationQueued, ConfirmationSent, ms(by))
+		WHERE state IN (?,?) AND expires_at<=? ORDER BY expires_at`, payment.Queued, payment.Sent, ms(by))
 	if err != nil {
 		return nil, err
 	}
@@ -600,7 +517,7 @@ func (s *Store) ConfirmationsDue(ctx context.Context, by time.Time) ([]*Confirma
 func (s *Store) PendingConfirmations(ctx context.Context) (int, error) {
 	var n int
 	err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM confirmations WHERE state IN (?,?)",
-		ConfirmationQueued, ConfirmationSent).Scan(&n)
+		payment.Queued, payment.Sent).Scan(&n)
 	return n, err
 }
 
@@ -610,7 +527,7 @@ func (s *Store) PendingConfirmations(ctx context.Context) (int, error) {
 func (s *Store) PendingOnSIM(ctx context.Context, phone, iccid, except string) (bool, error) {
 	var one int
 	err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM confirmations WHERE phone=? AND state IN (?,?) AND iccid=? AND message_id<>? LIMIT 1`,
-		phone, ConfirmationQueued, ConfirmationSent, iccid, except).Scan(&one)
+		phone, payment.Queued, payment.Sent, iccid, except).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -620,17 +537,17 @@ func (s *Store) PendingOnSIM(ctx context.Context, phone, iccid, except string) (
 // PaymentUsage sums a customer's confirmed and still pending confirmations
 // created since dayStart and monthStart (the day lies within the month): a
 // pending one may still be paid, so it counts against a limit until it fails.
-func (s *Store) PaymentUsage(ctx context.Context, phone string, dayStart, monthStart time.Time) (PaymentUsage, error) {
+func (s *Store) PaymentUsage(ctx context.Context, phone string, dayStart, monthStart time.Time) (payment.Usage, error) {
 	return paymentUsage(s.reader(ctx), phone, dayStart, monthStart)
 }
 
-func paymentUsage(q querier, phone string, dayStart, monthStart time.Time) (PaymentUsage, error) {
-	var u PaymentUsage
+func paymentUsage(q querier, phone string, dayStart, monthStart time.Time) (payment.Usage, error) {
+	var u payment.Usage
 	var day, month int64
 	err := q.QueryRow(`SELECT COALESCE(SUM(CASE WHEN created_at>=? THEN amount END),0), COALESCE(SUM(amount),0),
 		COUNT(CASE WHEN created_at>=? THEN 1 END)
 		FROM confirmations WHERE phone=? AND state IN (?,?,?) AND created_at>=?`,
-		ms(dayStart), ms(dayStart), phone, ConfirmationQueued, ConfirmationSent, ConfirmationConfirmed,
+		ms(dayStart), ms(dayStart), phone, payment.Queued, payment.Sent, payment.Confirmed,
 		ms(monthStart)).Scan(&day, &month, &u.DayPayments)
 	if err != nil {
 		return u, err
@@ -641,9 +558,9 @@ func paymentUsage(q querier, phone string, dayStart, monthStart time.Time) (Paym
 
 // ConfirmationFilter selects confirmations for listing.
 type ConfirmationFilter struct {
-	State ConfirmationState // "" = any
-	Since time.Time         // created at or after
-	After string            // cursor: next of the previous page
+	State payment.State // "" = any
+	Since time.Time     // created at or after
+	After string        // cursor: next of the previous page
 	Limit int
 }
 
@@ -678,7 +595,7 @@ func (s *Store) ConfirmationsDecidedSince(ctx context.Context, after int64) (las
 	var n int
 	err = s.rdb.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), ?), COUNT(CASE WHEN kind='confirmation' AND type IN (?,?,?,?) THEN 1 END)
 		FROM events WHERE id > ?`, after,
-		"confirmation."+ConfirmationConfirmed, "confirmation."+ConfirmationCancelled,
-		"confirmation."+ConfirmationExpired, "confirmation."+ConfirmationFailed, after).Scan(&last, &n)
+		"confirmation."+payment.Confirmed, "confirmation."+payment.Cancelled,
+		"confirmation."+payment.Expired, "confirmation."+payment.Failed, after).Scan(&last, &n)
 	return last, n > 0, err
 }

@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"reflect"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-	"unicode"
 
+	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
@@ -90,7 +87,7 @@ func TestConfirmationIsStoredWithItsSMSAndIsIdempotentOnID(t *testing.T) {
 	s, _ := openClocked(t)
 	ctx := context.Background()
 	c, m := create(t, s, newConf("pay-1"))
-	if c.State != ConfirmationQueued || c.Version != 1 || c.MessageID != m.ID {
+	if c.State != payment.Queued || c.Version != 1 || c.MessageID != m.ID {
 		t.Fatalf("created %+v", c)
 	}
 	stored, err := s.GetMessage(ctx, m.ID)
@@ -122,44 +119,44 @@ func TestConfirmationFollowsItsSMS(t *testing.T) {
 	cases := []struct {
 		name       string
 		outcome    func(t *testing.T, s *Store, m *Message)
-		want       ConfirmationState
+		want       payment.State
 		wantReason string
 		wantICCID  string
 	}{
-		{"sent", func(t *testing.T, s *Store, m *Message) { sendThrough(t, s, m, simA, 7) }, ConfirmationSent, "", simA},
+		{"sent", func(t *testing.T, s *Store, m *Message) { sendThrough(t, s, m, simA, 7) }, payment.Sent, "", simA},
 		{"outcome unknown: a reply may still come", func(t *testing.T, s *Store, m *Message) {
 			s.BeginPart(context.Background(), m.ID, 1, simA, "m")
 			if _, err := s.PartUnknown(context.Background(), m.ID, 1, ErrorInfo{Code: "outcome_unknown"}, false); err != nil {
 				t.Fatal(err)
 			}
-		}, ConfirmationSent, "", simA},
+		}, payment.Sent, "", simA},
 		{"SIM failure", func(t *testing.T, s *Store, m *Message) {
 			s.BeginPart(context.Background(), m.ID, 1, simA, "m")
 			if _, err := s.PartNotSent(context.Background(), m.ID, 1, ErrorInfo{Code: "CMS 310", Message: "SIM not inserted"}, time.Time{}); err != nil {
 				t.Fatal(err)
 			}
-		}, ConfirmationFailed, "SIM failure: the SMS could not be sent (CMS 310)", simA},
+		}, payment.Failed, "SIM failure: the SMS could not be sent (CMS 310)", simA},
 		{"expired unsent", func(t *testing.T, s *Store, m *Message) {
 			if _, err := s.Expire(context.Background(), m.ID); err != nil {
 				t.Fatal(err)
 			}
-		}, ConfirmationFailed, ReasonExpiredUnsent, ""},
+		}, payment.Failed, payment.ReasonExpiredUnsent, ""},
 		{"not deliverable", func(t *testing.T, s *Store, m *Message) {
 			sendThrough(t, s, m, simA, 9)
 			if _, err := s.RecordStatusReport(context.Background(), StatusReport{ICCID: simA, MR: 9, Recipient: customer,
 				Status: 0x41, Outcome: ReportFailed, Meaning: "incompatible destination"}); err != nil {
 				t.Fatal(err)
 			}
-		}, ConfirmationFailed, "not deliverable (report 0x41)", simA},
+		}, payment.Failed, "not deliverable (report 0x41)", simA},
 		{"delivered stays sent", func(t *testing.T, s *Store, m *Message) {
 			sendThrough(t, s, m, simB, 3)
 			s.RecordStatusReport(context.Background(), StatusReport{ICCID: simB, MR: 3, Recipient: customer, Outcome: ReportDelivered})
-		}, ConfirmationSent, "", simB},
+		}, payment.Sent, "", simB},
 		{"SMS cancelled through the messages API", func(t *testing.T, s *Store, m *Message) {
 			if _, err := s.Cancel(context.Background(), m.ID); err != nil {
 				t.Fatal(err)
 			}
-		}, ConfirmationCancelled, ReasonMessageCancelled, ""},
+		}, payment.Cancelled, payment.ReasonMessageCancelled, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -186,21 +183,21 @@ func TestRepliesDecideOnlyTheirOwnConfirmation(t *testing.T) {
 		text     string
 		plain    bool
 		scts     time.Time
-		want     ConfirmationState
+		want     payment.State
 		wantText bool // the reply is linked
 	}{
-		{"any text confirms", "89161234567", simA, "Да", true, sent.Add(time.Minute), ConfirmationConfirmed, true},
-		{"cancel word", "+79161234567", simA, "0", true, sent.Add(time.Minute), ConfirmationCancelled, true},
-		{"cancel word with spaces and case", "9161234567", simA, "\u00a0нет \n", true, sent.Add(time.Minute), ConfirmationCancelled, true},
-		{"long reply starting with the cancel word confirms", customer, simA, "0 рублей? ну ладно, да", true, sent.Add(time.Minute), ConfirmationConfirmed, true},
-		{"blank reply says nothing", customer, simA, " \u2003\t", true, sent.Add(time.Minute), ConfirmationSent, false},
-		{"not plain text", customer, simA, "Да", false, sent.Add(time.Minute), ConfirmationSent, false},
-		{"another phone", "+79160000000", simA, "Да", true, sent.Add(time.Minute), ConfirmationSent, false},
-		{"alphanumeric sender", "MTS", simA, "Да", true, sent.Add(time.Minute), ConfirmationSent, false},
-		{"to another SIM", customer, simB, "Да", true, sent.Add(time.Minute), ConfirmationSent, false},
-		{"network time after the deadline", customer, simA, "Да", true, sent.Add(31 * time.Minute), ConfirmationSent, false},
-		{"written before the SMS went out", customer, simA, "Да", true, sent.Add(-10 * time.Minute), ConfirmationSent, false},
-		{"read late but written in time", customer, simA, "Да", true, sent.Add(29 * time.Minute), ConfirmationConfirmed, true},
+		{"any text confirms", "89161234567", simA, "Да", true, sent.Add(time.Minute), payment.Confirmed, true},
+		{"cancel word", "+79161234567", simA, "0", true, sent.Add(time.Minute), payment.Cancelled, true},
+		{"cancel word with spaces and case", "9161234567", simA, "\u00a0нет \n", true, sent.Add(time.Minute), payment.Cancelled, true},
+		{"long reply starting with the cancel word confirms", customer, simA, "0 рублей? ну ладно, да", true, sent.Add(time.Minute), payment.Confirmed, true},
+		{"blank reply says nothing", customer, simA, " \u2003\t", true, sent.Add(time.Minute), payment.Sent, false},
+		{"not plain text", customer, simA, "Да", false, sent.Add(time.Minute), payment.Sent, false},
+		{"another phone", "+79160000000", simA, "Да", true, sent.Add(time.Minute), payment.Sent, false},
+		{"alphanumeric sender", "MTS", simA, "Да", true, sent.Add(time.Minute), payment.Sent, false},
+		{"to another SIM", customer, simB, "Да", true, sent.Add(time.Minute), payment.Sent, false},
+		{"network time after the deadline", customer, simA, "Да", true, sent.Add(31 * time.Minute), payment.Sent, false},
+		{"written before the SMS went out", customer, simA, "Да", true, sent.Add(-10 * time.Minute), payment.Sent, false},
+		{"read late but written in time", customer, simA, "Да", true, sent.Add(29 * time.Minute), payment.Confirmed, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -233,14 +230,14 @@ func TestFirstPartOfALongReplyDecides(t *testing.T) {
 	cases := []struct {
 		name      string
 		parts     []Received
-		want      ConfirmationState
+		want      payment.State
 		flush     bool // the missing part never comes
 		wantReply string
 	}{
-		{"first part alone", []Received{part(1, "Да, подтверждаю ", true)}, ConfirmationConfirmed, true, "Да, подтверждаю " + gapMarker},
-		{"second part first", []Received{part(2, "оплату", true), part(1, "Да, подтверждаю ", true)}, ConfirmationConfirmed, false, "Да, подтверждаю оплату"},
-		{"second part alone waits for the first", []Received{part(2, "оплату", true)}, ConfirmationSent, false, ""},
-		{"not plain text", []Received{part(1, "Да", false)}, ConfirmationSent, false, ""},
+		{"first part alone", []Received{part(1, "Да, подтверждаю ", true)}, payment.Confirmed, true, "Да, подтверждаю " + gapMarker},
+		{"second part first", []Received{part(2, "оплату", true), part(1, "Да, подтверждаю ", true)}, payment.Confirmed, false, "Да, подтверждаю оплату"},
+		{"second part alone waits for the first", []Received{part(2, "оплату", true)}, payment.Sent, false, ""},
+		{"not plain text", []Received{part(1, "Да", false)}, payment.Sent, false, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -327,10 +324,10 @@ func TestTheRestOfALongReplyDecidesNothingMore(t *testing.T) {
 					t.Fatalf("second part: %v %v", whole, err)
 				}
 			}
-			if got := getConf(t, s, second.ID); got.State != ConfirmationSent || got.ReplyID != 0 {
+			if got := getConf(t, s, second.ID); got.State != payment.Sent || got.ReplyID != 0 {
 				t.Fatalf("the next payment was decided by the earlier reply: %+v", got)
 			}
-			if got := getConf(t, s, first.ID); got.State != ConfirmationConfirmed || got.ReplyID != whole.ID {
+			if got := getConf(t, s, first.ID); got.State != payment.Confirmed || got.ReplyID != whole.ID {
 				t.Fatalf("the first payment: %+v, want confirmed by inbox %d", got, whole.ID)
 			}
 		})
@@ -351,7 +348,7 @@ func TestAFirstPartSentAgainDecidesNothing(t *testing.T) {
 	clk.Advance(time.Minute)
 	s.StoreReceived(ctx, part(1, "Да, подтверждаю "))
 	s.StoreReceived(ctx, part(2, "оплату"))
-	if got := getConf(t, s, first.ID); got.State != ConfirmationConfirmed {
+	if got := getConf(t, s, first.ID); got.State != payment.Confirmed {
 		t.Fatalf("first payment %s", got.State)
 	}
 	second, m2 := create(t, s, newConf("pay-2"))
@@ -360,7 +357,7 @@ func TestAFirstPartSentAgainDecidesNothing(t *testing.T) {
 	if _, err := s.StoreReceived(ctx, part(1, "Да, подтверждаю ")); err != nil {
 		t.Fatal(err)
 	}
-	if got := getConf(t, s, second.ID); got.State != ConfirmationSent {
+	if got := getConf(t, s, second.ID); got.State != payment.Sent {
 		t.Fatalf("the next payment was decided by a part sent again: %s", got.State)
 	}
 }
@@ -385,12 +382,12 @@ func TestFirstFinalStateWins(t *testing.T) {
 		t.Fatalf("fail after confirmation: %v, want ErrConflict", err)
 	}
 	got, _, _, err := s.CancelConfirmation(ctx, c.ID, nil)
-	if !errors.Is(err, ErrConflict) || got == nil || got.State != ConfirmationConfirmed {
+	if !errors.Is(err, ErrConflict) || got == nil || got.State != payment.Confirmed {
 		t.Fatalf("cancel after confirmation: %v %+v", err, got)
 	}
 	s.RecordStatusReport(ctx, StatusReport{ICCID: simA, MR: 1, Recipient: customer, Status: 0x41, Outcome: ReportFailed})
 	final := getConf(t, s, c.ID)
-	if final.State != ConfirmationConfirmed || final.Version != 3 {
+	if final.State != payment.Confirmed || final.Version != 3 {
 		t.Fatalf("after late events: %s v%d, want confirmed v3", final.State, final.Version)
 	}
 	rows, err := s.rdb.Query("SELECT type, object_seq FROM events WHERE kind='confirmation' ORDER BY id")
@@ -423,13 +420,13 @@ func TestCancelThroughTheAPI(t *testing.T) {
 		s, _ := openClocked(t)
 		c, m := create(t, s, newConf("pay"))
 		got, unsent, noticeMsg, err := s.CancelConfirmation(ctx, c.ID, notice)
-		if err != nil || got.State != ConfirmationCancelled || got.Reason != ReasonAPICancelled {
+		if err != nil || got.State != payment.Cancelled || got.Reason != payment.ReasonAPICancelled {
 			t.Fatalf("cancel: %v %+v", err, got)
 		}
 		if unsent == nil || unsent.ID != m.ID || unsent.State != Cancelled || noticeMsg != nil {
 			t.Fatalf("unsent %+v notice %+v", unsent, noticeMsg)
 		}
-		if after := getConf(t, s, c.ID); after.State != ConfirmationCancelled || after.Version != 2 {
+		if after := getConf(t, s, c.ID); after.State != payment.Cancelled || after.Version != 2 {
 			t.Fatalf("the SMS's cancellation changed the confirmation again: %+v", after)
 		}
 	})
@@ -461,7 +458,7 @@ func TestCancelThroughTheAPI(t *testing.T) {
 					t.Fatal(err)
 				}
 				got, unsent, noticeMsg, err := s.CancelConfirmation(ctx, c.ID, notice)
-				if err != nil || got.State != ConfirmationCancelled || unsent != nil || noticeMsg == nil || noticeMsg.ICCID != simA {
+				if err != nil || got.State != payment.Cancelled || unsent != nil || noticeMsg == nil || noticeMsg.ICCID != simA {
 					t.Fatalf("cancel: %v %+v unsent=%v notice=%+v", err, got, unsent, noticeMsg)
 				}
 				var after *Message
@@ -485,7 +482,7 @@ func TestCancelThroughTheAPI(t *testing.T) {
 				if want == Unknown && (len(queue) != 1 || queue[0].ID != noticeMsg.ID) {
 					t.Fatalf("queue %+v, want only the notice", queue)
 				}
-				if final := getConf(t, s, c.ID); final.State != ConfirmationCancelled || final.Version != 2 {
+				if final := getConf(t, s, c.ID); final.State != payment.Cancelled || final.Version != 2 {
 					t.Fatalf("confirmation after its SMS failed: %+v", final)
 				}
 			})
@@ -552,7 +549,7 @@ func TestPaymentUsageCountsPendingAndConfirmedInTheirWindows(t *testing.T) {
 	refused := errors.New("over the limit")
 	over := newConf("too much")
 	over.DayStart, over.MonthStart = dayStart, monthStart
-	over.Admit = func(u PaymentUsage) error {
+	over.Admit = func(u payment.Usage) error {
 		if u.Month.Kopecks()+over.Amount.Kopecks() > 300000 {
 			return refused
 		}
@@ -594,68 +591,11 @@ func TestListAndDecisionWatch(t *testing.T) {
 	if len(page) != 1 || page[0].ID != "c" || next != "" {
 		t.Fatalf("page 2: %d %q", len(page), next)
 	}
-	failed, _, _ := s.ListConfirmations(ctx, ConfirmationFilter{State: ConfirmationFailed})
+	failed, _, _ := s.ListConfirmations(ctx, ConfirmationFilter{State: payment.Failed})
 	if len(failed) != 1 || failed[0].ID != "b" {
 		t.Fatalf("failed filter: %+v", failed)
 	}
 	if _, _, err := s.ListConfirmations(ctx, ConfirmationFilter{After: "x"}); !errors.Is(err, ErrBadCursor) {
 		t.Fatalf("bad cursor: %v", err)
-	}
-}
-
-// FuzzReadReply: whatever a customer types, a reply is undecided exactly
-// when it is blank, cancels exactly when it is a cancel word give or take
-// spaces and case, and confirms otherwise.
-func FuzzReadReply(f *testing.F) {
-	for _, s := range []string{"Да", "0", " 0\n", "\u00a0нет", "НЕТ", "", " \u2003", "0 рублей", "00", "０", "ok\x00", "\xff\xfe"} {
-		f.Add(s)
-	}
-	words := []string{"0", "нет"}
-	f.Fuzz(func(t *testing.T, text string) {
-		state, decided := readReply(text, words)
-		trimmed := strings.TrimFunc(text, unicode.IsSpace)
-		switch {
-		case trimmed == "":
-			if decided {
-				t.Fatalf("blank %q decided %s", text, state)
-			}
-		case trimmed == "0" || strings.EqualFold(trimmed, "нет"):
-			if state != ConfirmationCancelled {
-				t.Fatalf("%q: %s, want cancelled", text, state)
-			}
-		default:
-			if state != ConfirmationConfirmed {
-				t.Fatalf("%q: %s, want confirmed", text, state)
-			}
-		}
-	})
-}
-
-// TestREADMEStateTableIsTheEnforcedOne holds the README's transition table,
-// which users read, to the table transitionConfirmation enforces.
-func TestREADMEStateTableIsTheEnforcedOne(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(readme), "### Payment confirmation states")
-	if !ok {
-		t.Fatal("README has no confirmation state table")
-	}
-	section, _, _ = strings.Cut(section, "\n#")
-	documented := map[ConfirmationState][]ConfirmationState{}
-	for _, line := range strings.Split(section, "\n") {
-		cells := strings.Split(line, "|")
-		if !strings.HasPrefix(line, "|") || len(cells) < 4 {
-			continue
-		}
-		from, to := ConfirmationState(strings.TrimSpace(cells[1])), ConfirmationState(strings.TrimSpace(cells[2]))
-		if _, known := confirmationTransitions[from]; !known && !from.Final() {
-			continue // the header and its rule
-		}
-		documented[from] = append(documented[from], to)
-	}
-	if !reflect.DeepEqual(documented, confirmationTransitions) {
-		t.Errorf("README documents %v; the store enforces %v", documented, confirmationTransitions)
 	}
 }
