@@ -2,11 +2,8 @@ package daemon
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -16,7 +13,6 @@ import (
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/sms"
-	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
 // confirmationRoutes serve /v1/confirmations and /v1/quote.
@@ -57,8 +53,7 @@ var (
 	confirmationIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 	// txnPattern: what fits the template check (12 characters) and reads
 	// unambiguously in an SMS.
-	txnPattern         = regexp.MustCompile(`^[A-Za-z0-9-]{1,12}$`)
-	placeholderPattern = regexp.MustCompile(`\{[^{}]*\}`)
+	txnPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,12}$`)
 )
 
 func (d *Daemon) postConfirmation(w http.ResponseWriter, r *http.Request) {
@@ -103,9 +98,9 @@ func (d *Daemon) validateConfirmation(req confirmationRequest) (store.NewConfirm
 	if !txnPattern.MatchString(req.Txn) {
 		return n, badField("txn", "must be 1 to 12 letters, digits or dashes")
 	}
-	amount, err := parsePaymentAmount(req.Amount)
+	amount, err := payment.ParseAmount(req.Amount)
 	if err != nil {
-		return n, err
+		return n, fieldError(err)
 	}
 	if req.Currency != "RUB" {
 		return n, badField("currency", "must be \"RUB\"")
@@ -128,78 +123,41 @@ func (d *Daemon) validateConfirmation(req confirmationRequest) (store.NewConfirm
 	}
 	template := cc.Template
 	if req.Text != "" {
-		if err := checkTemplate(req.Text); err != nil {
-			return n, err
+		if err := payment.CheckTemplate(req.Text); err != nil {
+			return n, fieldError(err)
 		}
 		template = req.Text
 	}
-	text := fillTemplate(template, req.Txn, amount)
+	text := payment.FillTemplate(template, req.Txn, amount)
 	parts, enc := sms.Split(text)
 	if parts != 1 {
 		return n, badField("text", "takes %d SMS with this txn and amount; a confirmation must fit one, or the customer may read half of it", parts)
 	}
-	// The fingerprint is of the request as the caller wrote it, normalised,
-	// not of what the configuration made of it: a retry of the same body
-	// after the template or the default ttl changed is still the same payment.
 	askedTTL := time.Duration(0)
 	if req.TTL != "" {
 		askedTTL = ttl
 	}
-	fp, _ := json.Marshal(struct {
-		Phone, Txn, Amount, Currency, Template, Operator string
-		TTL                                              time.Duration
-	}{phone, req.Txn, amount.String(), req.Currency, req.Text, req.CustomerOperator, askedTTL})
-	sum := sha256.Sum256(fp)
+	fp := payment.Fingerprint(payment.Request{Phone: phone, Txn: req.Txn, Amount: amount, Currency: req.Currency,
+		Template: req.Text, CustomerOperator: req.CustomerOperator, TTL: askedTTL})
 	admit, err := d.admitPayment(req.CustomerOperator, amount)
 	if err != nil {
 		return n, err
 	}
-	day, month := paymentWindows(d.now())
+	day, month := payment.Windows(d.now())
 	return store.NewConfirmation{ID: req.ID, Phone: phone, Txn: req.Txn, Amount: amount, Currency: req.Currency,
 		CustomerOperator: req.CustomerOperator, Text: text, Encoding: string(enc), Parts: parts,
-		CancelWords: cc.CancelWords, TTL: ttl, Fingerprint: hex.EncodeToString(sum[:]),
+		CancelWords: cc.CancelWords, TTL: ttl, Fingerprint: fp,
 		DayStart: day, MonthStart: month, Admit: admit}, nil
 }
 
-// checkTemplate holds a caller's text to the rules the configured template
-// passed: both values shown, nothing else that looks like a placeholder.
-func checkTemplate(t string) error {
-	for _, ph := range []string{"{txn}", "{amount}"} {
-		if !strings.Contains(t, ph) {
-			return badField("text", "must contain %s: the customer confirms what the SMS shows", ph)
-		}
+// fieldError answers a payment rule's complaint about a field as the API's
+// 400 naming it.
+func fieldError(err error) error {
+	var fe *payment.FieldError
+	if errors.As(err, &fe) {
+		return badField(fe.Field, "%s", fe.Message)
 	}
-	for _, ph := range placeholderPattern.FindAllString(t, -1) {
-		if ph != "{txn}" && ph != "{amount}" {
-			return badField("text", "unknown placeholder %s; only {txn} and {amount} are replaced", ph)
-		}
-	}
-	return nil
-}
-
-func fillTemplate(template, txn string, amount ussd.Amount) string {
-	return strings.NewReplacer("{txn}", txn, "{amount}", formatRoubles(amount)).Replace(template)
-}
-
-// formatRoubles writes an amount the Russian way, "1 500,00 руб.". Thousands
-// are separated by a plain space, not the typographic no-break space: the
-// text is UCS2 anyway because of the Cyrillic, but a plain space survives
-// every handset and copy-paste the same way.
-func formatRoubles(a ussd.Amount) string {
-	k := a.Kopecks()
-	sign := ""
-	if k < 0 {
-		sign, k = "-", -k
-	}
-	whole := strconv.FormatInt(k/100, 10)
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String() + "," + strconv.FormatInt(k%100/10, 10) + strconv.FormatInt(k%10, 10) + " руб."
+	return err
 }
 
 func (d *Daemon) getConfirmation(w http.ResponseWriter, r *http.Request) {
@@ -307,8 +265,7 @@ func (d *Daemon) listConfirmations(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.ConfirmationFilter{State: payment.State(q.Get("state")), After: q.Get("cursor"), Limit: 100}
 	switch f.State {
-	case "", payment.Queued, payment.Sent, payment.Confirmed,
-		payment.Cancelled, payment.Expired, payment.Failed:
+	case "", payment.Queued, payment.Sent, payment.Confirmed, payment.Cancelled, payment.Expired, payment.Failed:
 	default:
 		writeError(w, badField("state", "must be one of queued, sent, confirmed, cancelled, expired, failed"))
 		return
@@ -393,20 +350,12 @@ func (d *Daemon) runConfirmations(ctx context.Context) {
 	})
 }
 
-// expireConfirmations applies the expiry rule and reports whether it
-// expired any, or found a queued one whose SMS the scheduler must now expire.
-//
-// A sent confirmation expires at expires_at + expiry_grace, and only while
-// the modem holding its SIM is ready and has been for at least the grace: a
-// reply written in time may still sit in the SIM's storage, and a modem
-// reads its storage before it turns ready and then at least every poll
-// interval. A SIM that is out keeps its confirmations pending until it is
-// back, or until confirmations.sim_lost_after past the deadline: then the
-// payment core gets a failure it can act on instead of waiting forever.
+// expireConfirmations applies the deadline rule (payment.AtDeadline) to
+// every due confirmation and reports whether it ended any, or found a queued
+// one whose SMS the scheduler must now expire.
 func (d *Daemon) expireConfirmations(ctx context.Context) (changed bool) {
 	now := d.now()
-	grace := d.cfg.Confirmations.ExpiryGrace
-	lostAfter := d.cfg.Confirmations.SIMLostAfter
+	rules := payment.Deadlines{Grace: d.cfg.Confirmations.ExpiryGrace, LostAfter: d.cfg.Confirmations.SIMLostAfter}
 	due, err := d.store.ConfirmationsDue(ctx, now)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -416,27 +365,24 @@ func (d *Daemon) expireConfirmations(ctx context.Context) (changed bool) {
 	}
 	var modems []ModemStatus
 	for _, c := range due {
-		if c.State == payment.Queued {
-			// Its SMS expired unsent; the scheduler expires the message and
-			// the store fails the confirmation with it.
+		v := payment.AtDeadline(c.State, c.ExpiresAt, now, rules, func(since time.Time) bool {
+			if modems == nil {
+				modems = d.Modems()
+			}
+			return simReadSince(modems, c.ICCID, since)
+		})
+		switch v.Action {
+		case payment.Wait:
+			continue
+		case payment.SMSExpires:
 			changed = true
 			continue
+		case payment.Expire:
+			_, err = d.store.ExpireConfirmation(ctx, c.ID)
+		case payment.Fail:
+			_, err = d.store.FailConfirmation(ctx, c.ID, v.Reason)
 		}
-		if now.Before(c.ExpiresAt.Add(grace)) {
-			continue
-		}
-		if modems == nil {
-			modems = d.Modems()
-		}
-		end := func() (*store.Confirmation, error) { return d.store.ExpireConfirmation(ctx, c.ID) }
-		if !simReadSince(modems, c.ICCID, now.Add(-grace)) {
-			if lostAfter == 0 || now.Before(c.ExpiresAt.Add(lostAfter)) {
-				continue
-			}
-			reason := fmt.Sprintf("SIM failure: its SIM was not read within %s after the deadline; a reply waiting on it is not counted", lostAfter)
-			end = func() (*store.Confirmation, error) { return d.store.FailConfirmation(ctx, c.ID, reason) }
-		}
-		if _, err := end(); err != nil {
+		if err != nil {
 			if !errors.Is(err, store.ErrConflict) && ctx.Err() == nil {
 				d.log.Error("confirmations: end after the deadline", "confirmation", c.ID, "err", err)
 			}

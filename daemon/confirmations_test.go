@@ -14,7 +14,6 @@ import (
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/hw/sim"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
-	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
 // confirmRig is a harness whose daemon can be stopped and started again over
@@ -465,28 +464,5 @@ func TestQuoteNamesCommissionAndBrokenLimits(t *testing.T) {
 	var e struct{ Error struct{ Field string } }
 	if code := r.do("POST", "/v1/quote", map[string]any{"customer_operator": "99999", "amount": "1"}, &e); code != 422 || e.Error.Field != "customer_operator" {
 		t.Fatalf("unknown operator: %d %+v", code, e)
-	}
-}
-
-func TestFormatRoubles(t *testing.T) {
-	cases := map[int64]string{
-		1: "0,01 руб.", 100: "1,00 руб.", 99999: "999,99 руб.", 100000: "1 000,00 руб.",
-		150000: "1 500,00 руб.", 99999999: "999 999,99 руб.", 123456789012: "1 234 567 890,12 руб.",
-	}
-	for k, want := range cases {
-		if got := formatRoubles(ussd.AmountFromKopecks(k)); got != want {
-			t.Errorf("%d kopecks: %q, want %q", k, got, want)
-		}
-	}
-}
-
-func TestPaymentWindowsAreMoscowDays(t *testing.T) {
-	// 22:30 UTC on 31 March is already 1 April in Moscow.
-	day, month := paymentWindows(time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC))
-	if want := time.Date(2026, 3, 31, 21, 0, 0, 0, time.UTC); !day.Equal(want) {
-		t.Errorf("day starts %v, want %v", day.UTC(), want)
-	}
-	if want := time.Date(2026, 3, 31, 21, 0, 0, 0, time.UTC); !month.Equal(want) {
-		t.Errorf("month starts %v, want %v", month.UTC(), want)
 	}
 }
