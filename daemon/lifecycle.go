@@ -9,7 +9,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw"
+	"github.com/gsmbridge/gsmbridge/gsm"
 )
 
 // A modem's life, as its owner runs it:
@@ -674,7 +674,7 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 		}
 		return "", store.SIM{}, err
 	}
-	ident, err := hw.ReadIdentity(ctx, eng)
+	ident, err := gsm.ReadIdentity(ctx, eng)
 	if err != nil {
 		return "", store.SIM{}, fmt.Errorf("identity: %w", err)
 	}
@@ -736,7 +736,7 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 // the modem gives no ICCID (neutral 27.007 firmware answers neither AT+CRSM
 // nor AT+CCID; gammu and smstools work with it, so must we). A SIM without
 // an IMSI has no operator, so no limits or balance code: it stays out.
-func simKey(ident hw.Identity) (string, *condition) {
+func simKey(ident gsm.Identity) (string, *condition) {
 	switch {
 	case ident.IMSI == "" && ident.ICCID == "":
 		return "", &condition{StateSIMMissing, "the SIM gives neither its ICCID nor its IMSI (AT+CIMI)"}
@@ -751,7 +751,7 @@ func simKey(ident hw.Identity) (string, *condition) {
 // identifyModemOnly reads what the modem says of itself when its SIM cannot
 // be used, so the API can still name it.
 func (o *owner) identifyModemOnly(ctx context.Context, eng *atcmd.Engine) {
-	ident, err := hw.ReadIdentity(ctx, eng)
+	ident, err := gsm.ReadIdentity(ctx, eng)
 	if err != nil {
 		return
 	}
@@ -760,7 +760,7 @@ func (o *owner) identifyModemOnly(ctx context.Context, eng *atcmd.Engine) {
 }
 
 // recordModem gives the modem its id and remembers it.
-func (o *owner) recordModem(ctx context.Context, ident hw.Identity) (string, error) {
+func (o *owner) recordModem(ctx context.Context, ident gsm.Identity) (string, error) {
 	id := o.d.claimModemID(o, ident.IMEI, o.port)
 	o.update(func(s *ModemStatus) {
 		s.ID, s.Manufacturer, s.Model, s.Revision = id, ident.Manufacturer, ident.Model, ident.Revision

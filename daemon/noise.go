@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
-	"github.com/gsmbridge/gsmbridge/hw"
+	"github.com/gsmbridge/gsmbridge/gsm"
 )
 
 // quietCommands turn off the status reports a firmware family sends on its
@@ -25,11 +25,11 @@ import (
 //
 // A status line that still arrives costs nothing but a line: the engine
 // hands it to subscribers, and a PDU line it cuts is joined again.
-var quietCommands = map[hw.Vendor][]string{
-	hw.VendorHuawei:  {"AT^CURC=0"},
-	hw.VendorSIMCom:  {"AT+AUTOCSQ=0", "AT+CNSMOD=0"},
-	hw.VendorQuectel: {`AT+QINDCFG="csq",0,0`},
-	hw.VendorZTE:     {"AT+CPMS?"},
+var quietCommands = map[gsm.Vendor][]string{
+	gsm.VendorHuawei:  {"AT^CURC=0"},
+	gsm.VendorSIMCom:  {"AT+AUTOCSQ=0", "AT+CNSMOD=0"},
+	gsm.VendorQuectel: {`AT+QINDCFG="csq",0,0`},
+	gsm.VendorZTE:     {"AT+CPMS?"},
 }
 
 // quietReports turns off the modem's periodic status reports where its
@@ -38,7 +38,7 @@ var quietCommands = map[hw.Vendor][]string{
 // family) and fails nothing; a modem that stopped answering is noticed by
 // the set-up commands that follow.
 func (o *owner) quietReports(ctx context.Context, eng *atcmd.Engine) {
-	for _, cmd := range quietCommands[hw.VendorOf(o.snapshot().Manufacturer)] {
+	for _, cmd := range quietCommands[gsm.VendorOf(o.snapshot().Manufacturer)] {
 		if _, err := eng.Exec(ctx, cmd); err != nil {
 			o.log.Debug("the modem keeps its status reports", "command", cmd, "err", err)
 		}

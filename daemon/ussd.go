@@ -11,7 +11,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw"
+	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
@@ -165,7 +165,7 @@ func (d *Daemon) runUSSD(ctx context.Context, eng USSDEngine, st ModemStatus, te
 	began := d.now()
 	reply, err := ExchangeUSSD(ctx, eng, text, USSDOptions{
 		Dialect:      dialect,
-		Huawei:       hw.VendorOf(st.Manufacturer) == hw.VendorHuawei,
+		Huawei:       gsm.VendorOf(st.Manufacturer) == gsm.VendorHuawei,
 		ReplyTimeout: d.cfg.USSD.ReplyTimeout,
 	})
 	d.metrics.ussdRequest(ussdResult(reply, err), d.now().Sub(began))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/daemon"
+	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
@@ -20,7 +21,7 @@ type directModem struct {
 	path    string
 	port    io.Closer
 	eng     *atcmd.Engine
-	ident   hw.Identity
+	ident   gsm.Identity
 	profile ussd.Profile
 	known   bool // profile is the SIM's operator
 	opt     daemon.USSDOptions
@@ -47,7 +48,7 @@ func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeou
 			return nil, fmt.Errorf("%s: %s: %w", path, cmd, err)
 		}
 	}
-	if m.ident, err = hw.ReadIdentity(ctx, m.eng); err != nil {
+	if m.ident, err = gsm.ReadIdentity(ctx, m.eng); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -58,7 +59,7 @@ func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeou
 	}
 	m.profile, m.known = profiles.ForIMSI(m.ident.IMSI)
 	d, _ := daemon.PickUSSDDialect(dialect, "", m.ident.Manufacturer, daemon.ReadCharset(ctx, m.eng))
-	m.opt = daemon.USSDOptions{Dialect: d, Huawei: hw.VendorOf(m.ident.Manufacturer) == hw.VendorHuawei, ReplyTimeout: replyTimeout}
+	m.opt = daemon.USSDOptions{Dialect: d, Huawei: gsm.VendorOf(m.ident.Manufacturer) == gsm.VendorHuawei, ReplyTimeout: replyTimeout}
 	return m, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
+	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
@@ -167,7 +168,7 @@ func probePort(ctx context.Context, r *scanRow, path, procRoot string) {
 	}()
 	eng.Exec(ctx, "ATE0")
 	eng.Exec(ctx, "AT+CMEE=1")
-	ident, err := hw.ReadIdentity(ctx, eng)
+	ident, err := gsm.ReadIdentity(ctx, eng)
 	if err != nil {
 		r.Hints = append(r.Hints, "the modem does not answer AT on "+path+": "+err.Error())
 		return

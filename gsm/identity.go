@@ -1,49 +1,19 @@
-package hw
+package gsm
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
+
+	"github.com/gsmbridge/gsmbridge/atcmd"
 )
 
-// Commander is what reading an identity needs from the AT engine: Exec
+// Commander is what most of the dialogue needs from the AT engine: Exec
 // returns a command's information lines, without echo or final result.
-// atcmd.Engine satisfies it.
+// *atcmd.Engine has it.
 type Commander interface {
 	Exec(ctx context.Context, cmd string) ([]string, error)
-}
-
-// Vendor is a modem maker as far as command dialects go.
-type Vendor string
-
-const (
-	VendorHuawei  Vendor = "huawei"
-	VendorSIMCom  Vendor = "simcom"
-	VendorQuectel Vendor = "quectel"
-	VendorZTE     Vendor = "zte"
-	VendorSierra  Vendor = "sierra"
-	VendorGeneric Vendor = "generic"
-)
-
-// VendorOf maps an AT+CGMI answer ("huawei", "SIMCOM_Ltd", "Quectel",
-// "ZTE INCORPORATED", "Sierra Wireless, Incorporated") to its Vendor.
-func VendorOf(manufacturer string) Vendor {
-	m := strings.ToLower(manufacturer)
-	switch {
-	case strings.Contains(m, "huawei"):
-		return VendorHuawei
-	case strings.Contains(m, "simcom"), strings.Contains(m, "simtech"):
-		return VendorSIMCom
-	case strings.Contains(m, "quectel"):
-		return VendorQuectel
-	case strings.Contains(m, "zte"):
-		return VendorZTE
-	case strings.Contains(m, "sierra"):
-		return VendorSierra
-	}
-	return VendorGeneric
 }
 
 // Identity is who a modem and its SIM are. The SIM fields are empty when
@@ -97,7 +67,7 @@ func ReadIdentity(ctx context.Context, c Commander) (Identity, error) {
 		return id, r.fatal
 	}
 	if r.answered == 0 {
-		return id, fmt.Errorf("hw: read identity: modem answered no command: %w", r.lastErr)
+		return id, fmt.Errorf("gsm: read identity: modem answered no command: %w", r.lastErr)
 	}
 	return id, nil
 }
@@ -122,9 +92,9 @@ func (r *identityReader) ask(cmd string) []string {
 		return lines
 	}
 	r.lastErr = err
-	if r.ctx.Err() != nil || errors.Is(err, ErrPortLost) || errors.Is(err, os.ErrClosed) ||
+	if r.ctx.Err() != nil || errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, os.ErrClosed) ||
 		errors.Is(err, context.Canceled) {
-		r.fatal = fmt.Errorf("hw: read identity: %s: %w", cmd, err)
+		r.fatal = fmt.Errorf("gsm: read identity: %s: %w", cmd, err)
 		return nil
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -133,7 +103,7 @@ func (r *identityReader) ask(cmd string) []string {
 		// 27.007 emulators) instead of answering ERROR; a modem that
 		// still answers AT is only that, one that does not has stopped.
 		if _, perr := r.c.Exec(r.ctx, "AT"); perr != nil {
-			r.fatal = fmt.Errorf("hw: read identity: %s: %w", cmd, err)
+			r.fatal = fmt.Errorf("gsm: read identity: %s: %w", cmd, err)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package hw
+package gsm
 
 import (
 	"encoding/hex"

@@ -1,4 +1,4 @@
-package hw
+package gsm
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/gsmbridge/gsmbridge/atcmd"
 )
 
 // modemError stands in for the AT engine's typed final-result errors.
@@ -103,10 +105,10 @@ func TestReadIdentity(t *testing.T) {
 			name: "port lost stops the reading",
 			modem: scriptedModem{
 				answers: map[string][]string{"AT+CGMI": {"huawei"}, "AT+CGMM": {"E173"}},
-				errs:    map[string]error{"AT+CGMR": fmt.Errorf("atcmd: port lost: %w", ErrPortLost)},
+				errs:    map[string]error{"AT+CGMR": fmt.Errorf("atcmd: port lost: %w", atcmd.ErrPortLost)},
 			},
 			want:    Identity{Manufacturer: "huawei", Model: "E173", Vendor: VendorHuawei},
-			wantErr: ErrPortLost,
+			wantErr: atcmd.ErrPortLost,
 			sent:    []string{"AT+CGMI", "AT+CGMM", "AT+CGMR"},
 		},
 		{
