@@ -183,7 +183,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 	if err != nil {
 		return err
 	}
-	o.quietReports(ctx, eng)
+	gsm.Quiet(ctx, eng, gsm.VendorOf(o.snapshot().Manufacturer), o.log)
 	rs, err := o.setupReceive(ctx, eng)
 	if err != nil {
 		return err

@@ -117,7 +117,7 @@ func (d *Daemon) closeSession(ctx context.Context, u store.USSDSession, from, re
 	}
 	if reason != "done" {
 		ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if err := d.OnModem(ectx, u.ModemID, func(ctx context.Context, eng *atcmd.Engine) error { return EndUSSD(ctx, eng) }); err != nil {
+		if err := d.OnModem(ectx, u.ModemID, func(ctx context.Context, eng *atcmd.Engine) error { return gsm.EndUSSD(ctx, eng) }); err != nil {
 			d.log.Warn("end USSD session on the modem", "modem", u.ModemID, "session", u.ID, "err", err)
 		}
 		cancel()
@@ -150,7 +150,7 @@ func (d *Daemon) ussdOnModem(ctx context.Context, st ModemStatus, text string) (
 
 // runUSSD picks the modem's dialect, runs the exchange and remembers the
 // dialect a real reply showed, per model and firmware.
-func (d *Daemon) runUSSD(ctx context.Context, eng USSDEngine, st ModemStatus, text string) (ussd.Reply, error) {
+func (d *Daemon) runUSSD(ctx context.Context, eng gsm.USSDEngine, st ModemStatus, text string) (ussd.Reply, error) {
 	key := strings.ToLower(strings.Join(strings.Fields(st.Model+" "+st.Revision), " "))
 	learned, err := d.store.USSDDialect(ctx, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -159,20 +159,20 @@ func (d *Daemon) runUSSD(ctx context.Context, eng USSDEngine, st ModemStatus, te
 	configured := d.configuredDialect(st)
 	charset := ""
 	if configured == "" && learned == "" {
-		charset = ReadCharset(ctx, eng)
+		charset = gsm.ReadCharset(ctx, eng)
 	}
-	dialect, source := PickUSSDDialect(configured, learned, st.Manufacturer, charset)
+	dialect, source := gsm.PickUSSDDialect(configured, learned, st.Manufacturer, charset)
 	began := d.now()
-	reply, err := ExchangeUSSD(ctx, eng, text, USSDOptions{
+	reply, err := gsm.ExchangeUSSD(ctx, eng, text, gsm.USSDOptions{
 		Dialect:      dialect,
 		Huawei:       gsm.VendorOf(st.Manufacturer) == gsm.VendorHuawei,
 		ReplyTimeout: d.cfg.USSD.ReplyTimeout,
 	})
 	d.metrics.ussdRequest(ussdResult(reply, err), d.now().Sub(began))
-	if err != nil || source == DialectFromConfig {
+	if err != nil || source == gsm.DialectFromConfig {
 		return reply, err
 	}
-	if seen, ok := ussd.Learn(dialect, reply); ok && (source == DialectFromIdentity || seen != dialect) {
+	if seen, ok := ussd.Learn(dialect, reply); ok && (source == gsm.DialectFromIdentity || seen != dialect) {
 		if err := d.store.SaveUSSDDialect(context.WithoutCancel(ctx), key, string(seen)); err != nil {
 			d.log.Error("remember USSD dialect", "model", key, "err", err)
 		} else {
@@ -345,7 +345,7 @@ func (d *Daemon) endUSSD(w http.ResponseWriter, r *http.Request) {
 // text that came with it.
 func writeUSSDError(w http.ResponseWriter, err error) {
 	var busy *store.USSDBusyError
-	var ue *USSDError
+	var ue *gsm.USSDError
 	switch {
 	case errors.As(err, &busy):
 		writeJSON(w, http.StatusConflict, map[string]any{"error": map[string]any{
@@ -353,7 +353,7 @@ func writeUSSDError(w http.ResponseWriter, err error) {
 			"session_id": busy.Holder.ID, "since": busy.Holder.StartedAt, "purpose": busy.Holder.Purpose}})
 	case errors.As(err, &ue):
 		status := http.StatusBadGateway
-		if ue.Kind == USSDNoAnswer {
+		if ue.Kind == gsm.USSDNoAnswer {
 			status = http.StatusGatewayTimeout
 		}
 		writeJSON(w, status, map[string]any{"error": map[string]any{
@@ -385,7 +385,7 @@ func modemRefused(err error) bool {
 
 // ussdResult names an exchange's outcome from the metrics' fixed set.
 func ussdResult(reply ussd.Reply, err error) string {
-	var ue *USSDError
+	var ue *gsm.USSDError
 	switch {
 	case err == nil && reply.Status == ussd.StatusActionRequired:
 		return "menu"

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
-	"github.com/gsmbridge/gsmbridge/daemon"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/ussd"
@@ -24,7 +23,7 @@ type directModem struct {
 	ident   gsm.Identity
 	profile ussd.Profile
 	known   bool // profile is the SIM's operator
-	opt     daemon.USSDOptions
+	opt     gsm.USSDOptions
 }
 
 // errPortHeld: another process has the port open.
@@ -42,11 +41,9 @@ func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeou
 		return nil, err
 	}
 	m := &directModem{path: path, port: p, eng: atcmd.New(p, atcmd.Options{})}
-	for _, cmd := range []string{"ATE0", "AT+CMEE=1"} {
-		if _, err := m.eng.Exec(ctx, cmd); err != nil {
-			m.Close()
-			return nil, fmt.Errorf("%s: %s: %w", path, cmd, err)
-		}
+	if err := gsm.Hello(ctx, m.eng); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if m.ident, err = gsm.ReadIdentity(ctx, m.eng); err != nil {
 		m.Close()
@@ -58,8 +55,8 @@ func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeou
 		return nil, err
 	}
 	m.profile, m.known = profiles.ForIMSI(m.ident.IMSI)
-	d, _ := daemon.PickUSSDDialect(dialect, "", m.ident.Manufacturer, daemon.ReadCharset(ctx, m.eng))
-	m.opt = daemon.USSDOptions{Dialect: d, Huawei: gsm.VendorOf(m.ident.Manufacturer) == gsm.VendorHuawei, ReplyTimeout: replyTimeout}
+	d, _ := gsm.PickUSSDDialect(dialect, "", m.ident.Manufacturer, gsm.ReadCharset(ctx, m.eng))
+	m.opt = gsm.USSDOptions{Dialect: d, Huawei: gsm.VendorOf(m.ident.Manufacturer) == gsm.VendorHuawei, ReplyTimeout: replyTimeout}
 	return m, nil
 }
 
@@ -131,7 +128,7 @@ type directAnswer struct {
 }
 
 func (c directConversation) send(ctx context.Context, s string) (ussdTurn, error) {
-	r, err := daemon.ExchangeUSSD(ctx, c.m.eng, s, c.m.opt)
+	r, err := gsm.ExchangeUSSD(ctx, c.m.eng, s, c.m.opt)
 	if err != nil {
 		return ussdTurn{}, err
 	}
@@ -147,4 +144,4 @@ func (c directConversation) send(ctx context.Context, s string) (ussdTurn, error
 	return turn, nil
 }
 
-func (c directConversation) end(ctx context.Context) error { return daemon.EndUSSD(ctx, c.m.eng) }
+func (c directConversation) end(ctx context.Context) error { return gsm.EndUSSD(ctx, c.m.eng) }

@@ -166,8 +166,7 @@ func probePort(ctx context.Context, r *scanRow, path, procRoot string) {
 		eng.Close()
 		p.Close()
 	}()
-	eng.Exec(ctx, "ATE0")
-	eng.Exec(ctx, "AT+CMEE=1")
+	gsm.Hello(ctx, eng) // a modem that refuses these may still tell who it is
 	ident, err := gsm.ReadIdentity(ctx, eng)
 	if err != nil {
 		r.Hints = append(r.Hints, "the modem does not answer AT on "+path+": "+err.Error())
@@ -184,40 +183,33 @@ func probePort(ctx context.Context, r *scanRow, path, procRoot string) {
 	if hint := simHint(ctx, eng); hint != "" {
 		r.Hints = append(r.Hints, hint)
 	}
-	if lines, err := eng.Exec(ctx, "AT+CSQ"); err == nil && len(lines) > 0 {
-		if q, err := atcmd.ParseCSQ(lines[0]); err == nil && q.Known {
-			r.Signal = fmt.Sprintf("%d dBm", q.DBm)
-		} else if err == nil {
-			r.Signal = "none"
-		}
+	if q, err := gsm.Signal(ctx, eng); err == nil && q.Known {
+		r.Signal = fmt.Sprintf("%d dBm", q.DBm)
+	} else if err == nil {
+		r.Signal = "none"
 	}
-	if lines, err := eng.Exec(ctx, "AT+CREG?"); err == nil && len(lines) > 0 {
-		if reg, err := atcmd.ParseRegistration(lines[0]); err == nil {
-			r.Registration = registrationName(reg)
-		}
+	if reg, err := gsm.Registration(ctx, eng); err == nil {
+		r.Registration = registrationName(reg)
 	}
 }
 
 // simHint says what is wrong with the SIM, if anything.
-func simHint(ctx context.Context, eng *atcmd.Engine) string {
-	lines, err := eng.Exec(ctx, "AT+CPIN?")
-	var cme *atcmd.CMEError
-	if errors.As(err, &cme) && (cme.Code == 10 || cme.Code == 13) {
+func simHint(ctx context.Context, eng gsm.Commander) string {
+	st, err := gsm.SIM(ctx, eng)
+	if err != nil {
+		return ""
+	}
+	switch st.State {
+	case gsm.SIMMissing:
 		return "no SIM: insert one (power the modem off first; many do not see a SIM inserted while on)"
-	}
-	if err != nil || len(lines) == 0 {
-		return ""
-	}
-	switch state, _ := atcmd.ParseCPIN(lines[0]); state {
-	case "READY", "":
-		return ""
-	case "SIM PIN":
+	case gsm.SIMNeedsPIN:
 		return "the SIM wants its PIN: set pin: in the daemon's modem entry, or remove the PIN lock in a phone"
-	case "SIM PUK":
+	case gsm.SIMNeedsPUK:
 		return "the SIM is blocked (PUK required): unblock it in a phone with the PUK from its card"
-	default:
-		return "the SIM is not ready: " + state
+	case gsm.SIMWants:
+		return "the SIM is not ready: " + st.Detail
 	}
+	return ""
 }
 
 func registrationName(r atcmd.Registration) string {
