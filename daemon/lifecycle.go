@@ -113,7 +113,9 @@ func (o *owner) session(ctx context.Context) error {
 			o.probes.sent.Add(1)
 			o.d.metrics.atCommand(o.snapshot().ID, cmd, result, took)
 		}})
+	o.modem = gsm.New(eng, gsm.Options{Logger: o.log})
 	defer func() {
+		o.modem = nil
 		eng.Close()
 		port.Close()
 	}()
@@ -135,7 +137,7 @@ func (o *owner) session(ctx context.Context) error {
 			}
 			o.setState(StateResetting, err.Error())
 			o.escalate(stepReinit)
-			if o.cfunRestart(ctx, eng) {
+			if o.cfunRestart(ctx) {
 				o.escalate(stepCFUN)
 			}
 			select {
@@ -152,26 +154,17 @@ func (o *owner) session(ctx context.Context) error {
 // cfunRestart restarts the radio (AT+CFUN=0 then 1). It reports whether it
 // was tried at all: a modem that answers nothing cannot even take that. A
 // radio left off by a half-done restart is switched on again by init.
-func (o *owner) cfunRestart(ctx context.Context, eng *atcmd.Engine) bool {
+func (o *owner) cfunRestart(ctx context.Context) bool {
 	cctx, cancel := context.WithTimeout(ctx, 2*o.d.atTimeout)
 	defer cancel()
-	if _, err := eng.Exec(cctx, "AT+CFUN=0"); err != nil {
-		return false
-	}
-	eng.Exec(cctx, "AT+CFUN=1")
-	return true
+	return o.modem.RestartRadio(cctx)
 }
 
 // radioOn switches the radio on when something left it off (a radio restart
 // cut short, a previous host, a person with minicom).
-func (o *owner) radioOn(ctx context.Context, eng *atcmd.Engine) {
-	lines, err := eng.Exec(ctx, "AT+CFUN?")
-	if err != nil || len(lines) == 0 {
-		return
-	}
-	if v := strings.TrimSpace(strings.TrimPrefix(lines[0], "+CFUN:")); strings.HasPrefix(v, "0") || strings.HasPrefix(v, "4") {
-		o.log.Warn("the modem's radio was off; switching it on")
-		eng.Exec(ctx, "AT+CFUN=1")
+func (o *owner) radioOn(ctx context.Context) {
+	if wasOff, _ := o.modem.RadioOn(ctx); wasOff {
+		o.log.Warn("the modem's radio was off; switched it on")
 	}
 }
 
@@ -179,11 +172,11 @@ func (o *owner) radioOn(ctx context.Context, eng *atcmd.Engine) {
 // ends, the modem reboots, stops answering, or meets a *condition (returned
 // after its lane is gone, so no work waits on a modem that cannot do it).
 func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.Indication) error {
-	id, sim, err := o.init(ctx, eng)
+	id, sim, err := o.init(ctx)
 	if err != nil {
 		return err
 	}
-	gsm.Quiet(ctx, eng, gsm.VendorOf(o.snapshot().Manufacturer), o.log)
+	o.modem.Quiet(ctx)
 	rs, err := o.setupReceive(ctx, eng)
 	if err != nil {
 		return err
@@ -237,7 +230,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 			if len(sent) > 0 || failed {
 				o.sendOutcome(ctx, id, sim, m.To, failed, cooldown)
 			}
-			if err != nil && !o.stillAnswers(ctx, eng, id) {
+			if err != nil && !o.stillAnswers(ctx, id) {
 				return errUnresponsive
 			}
 		case <-cooldown.C:
@@ -255,7 +248,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 			// whichever ends first.
 			cctx, cancel := context.WithCancel(c.ctx)
 			stop := context.AfterFunc(ctx, cancel)
-			c.done <- c.fn(cctx, eng)
+			c.done <- c.fn(cctx, o.modem)
 			stop()
 			cancel()
 			lastTraffic = o.d.now()
@@ -275,7 +268,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 			o.retryUnstored(ctx)
 			if err := o.sweep(ctx, eng, &rs); err != nil {
 				o.log.Warn("storage poll", "err", err)
-				if !o.stillAnswers(ctx, eng, id) {
+				if !o.stillAnswers(ctx, id) {
 					return errUnresponsive
 				}
 			}
@@ -289,7 +282,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 			}
 			lastTraffic = o.d.now()
 			if c := registrationCondition(ind); c != nil {
-				return o.simOr(ctx, eng, c)
+				return o.simOr(ctx, c)
 			}
 			if err := o.indication(ctx, eng, &rs, ind); err != nil {
 				return err
@@ -322,12 +315,12 @@ func (o *owner) sendOutcome(ctx context.Context, id string, sim store.SIM, to st
 
 // stillAnswers probes a modem after a command went unanswered. While it
 // probes, the modem is degraded and takes no work.
-func (o *owner) stillAnswers(ctx context.Context, eng *atcmd.Engine, id string) bool {
+func (o *owner) stillAnswers(ctx context.Context, id string) bool {
 	o.setState(StateDegraded, "")
 	o.d.sched.Pause(id, "degraded")
 	defer o.d.sched.Unpause(id, "degraded")
 	for try := 0; try < 2; try++ {
-		if _, err := eng.Exec(ctx, "AT"); err == nil {
+		if err := o.modem.Ping(ctx); err == nil {
 			o.setState(StateReady, "")
 			return true
 		}
@@ -357,8 +350,8 @@ func registrationCondition(ind atcmd.Indication) *condition {
 // simOr explains a registration lost while serving: a pulled SIM shows as
 // lost registration first, and "SIM missing" is what the person at the rack
 // must be told, not "no service".
-func (o *owner) simOr(ctx context.Context, eng *atcmd.Engine, lost *condition) error {
-	if c, err := o.checkSIM(ctx, eng); err == nil && c != nil {
+func (o *owner) simOr(ctx context.Context, lost *condition) error {
+	if c, err := o.checkSIM(ctx); err == nil && c != nil {
 		return c
 	}
 	return lost
@@ -404,12 +397,12 @@ func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.I
 					recheck.Reset(wait)
 					continue
 				}
-				if cleared, err := o.conditionCleared(ctx, eng, c); err != nil || cleared {
+				if cleared, err := o.conditionCleared(ctx, c); err != nil || cleared {
 					return errRebooted // start over: identity and settings
 				}
 			}
 		case <-recheck.C:
-			cleared, err := o.conditionCleared(ctx, eng, c)
+			cleared, err := o.conditionCleared(ctx, c)
 			if err != nil {
 				return err
 			}
@@ -447,16 +440,16 @@ func (o *owner) overBudget() time.Duration {
 }
 
 // conditionCleared re-checks what held the modem.
-func (o *owner) conditionCleared(ctx context.Context, eng *atcmd.Engine, c *condition) (bool, error) {
+func (o *owner) conditionCleared(ctx context.Context, c *condition) (bool, error) {
 	switch c.state {
 	case StateSIMMissing, StateSIMLocked:
-		next, err := o.checkSIM(ctx, eng)
+		next, err := o.checkSIM(ctx)
 		if err != nil {
 			return false, err
 		}
 		return next == nil, nil
 	default:
-		next, err := o.checkRegistration(ctx, eng)
+		next, err := o.checkRegistration(ctx)
 		if err != nil {
 			return false, err
 		}
@@ -473,7 +466,7 @@ func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id, want str
 	switch {
 	case errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung):
 		return err
-	case errors.Is(err, atcmd.ErrTimeout) && !o.stillAnswers(ctx, eng, id):
+	case errors.Is(err, atcmd.ErrTimeout) && !o.stillAnswers(ctx, id):
 		return errUnresponsive
 	case err != nil || got == "":
 		// The modem cannot tell; registration is still worth checking.
@@ -485,19 +478,19 @@ func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id, want str
 		o.log.Warn("the modem lost its new-message indication settings, so it reset; setting it up again", "had", got, "want", want)
 		return errRebooted
 	}
-	if c, err := o.checkRegistration(ctx, eng); err == nil && c != nil {
-		return o.simOr(ctx, eng, c)
+	if c, err := o.checkRegistration(ctx); err == nil && c != nil {
+		return o.simOr(ctx, c)
 	}
-	o.refreshSignal(ctx, eng)
+	o.refreshSignal(ctx)
 	return nil
 }
 
 // settle applies the basic settings, waiting out the "SIM busy" and
 // half-booted answers modems give for a few seconds after power-up.
-func (o *owner) settle(ctx context.Context, eng *atcmd.Engine) error {
+func (o *owner) settle(ctx context.Context) error {
 	var err error
 	for attempt := 0; attempt < 10; attempt++ {
-		if err = o.applySettings(ctx, eng); err == nil {
+		if err = o.modem.Prepare(ctx); err == nil {
 			return nil
 		}
 		if errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung) || errors.Is(err, atcmd.ErrClosed) ||
@@ -513,61 +506,41 @@ func (o *owner) settle(ctx context.Context, eng *atcmd.Engine) error {
 	return err
 }
 
-func (o *owner) applySettings(ctx context.Context, eng *atcmd.Engine) error {
-	// AT+CREG=1 makes the modem report registration changes itself, so the
-	// daemon learns of a denied or lost registration without polling.
-	for _, cmd := range []string{"ATE0", "AT+CMEE=1", "AT+CMGF=0", "AT+CREG=1"} {
-		if _, err := eng.Exec(ctx, cmd); err != nil {
-			if cmd == "AT+CREG=1" && !errors.Is(err, atcmd.ErrTimeout) {
-				continue // optional: health checks poll instead
-			}
-			return fmt.Errorf("init %s: %w", cmd, err)
-		}
-	}
-	return nil
-}
-
 // checkSIM asks whether the SIM is there and open, entering the configured
 // PIN once per insertion and only while all three attempts are left: a
 // wrong PIN in the config must never lock the SIM into PUK.
-func (o *owner) checkSIM(ctx context.Context, eng *atcmd.Engine) (*condition, error) {
-	lines, err := eng.Exec(ctx, "AT+CPIN?")
-	var cme *atcmd.CMEError
-	switch {
-	case errors.As(err, &cme) && (cme.Code == 10 || cme.Code == 13 || cme.Code == 15):
-		o.pinTried = false // a new insertion may come
-		return &condition{StateSIMMissing, cme.Error()}, nil
-	case errors.As(err, &cme) && cme.Code == 14:
-		return &condition{StateSIMMissing, "SIM busy"}, nil
-	case err != nil:
+func (o *owner) checkSIM(ctx context.Context) (*condition, error) {
+	st, err := o.modem.SIM(ctx)
+	if err != nil {
 		return nil, err
 	}
-	state := ""
-	if len(lines) > 0 {
-		state, _ = atcmd.ParseCPIN(lines[0])
-	}
-	switch strings.ToUpper(state) {
-	case "READY", "":
+	switch st.State {
+	case gsm.SIMReady:
 		return nil, nil
-	case "SIM PIN":
+	case gsm.SIMMissing, gsm.SIMWrong:
+		o.pinTried = false // a new insertion may come
+		return &condition{StateSIMMissing, st.Detail}, nil
+	case gsm.SIMBusy:
+		return &condition{StateSIMMissing, "SIM busy"}, nil
+	case gsm.SIMNeedsPIN:
 		if o.pin == "" {
 			return &condition{StateSIMLocked, "the SIM needs its PIN and none is configured"}, nil
 		}
 		if o.pinTried {
 			return &condition{StateSIMLocked, "the configured PIN was tried once already for this SIM; not trying again"}, nil
 		}
-		left := o.pinAttemptsLeft(ctx, eng)
+		left := o.modem.PINAttemptsLeft(ctx)
 		if left != 3 {
 			return &condition{StateSIMLocked, fmt.Sprintf("the SIM has %s PIN attempts left; gsmbridge only tries its PIN with all 3 left", attemptsText(left))}, nil
 		}
 		o.pinTried = true
-		if _, err := eng.Exec(ctx, `AT+CPIN="`+o.pin+`"`); err != nil {
+		if err := o.modem.EnterPIN(ctx, o.pin); err != nil {
 			return &condition{StateSIMLocked, "the configured PIN was refused: " + err.Error()}, nil
 		}
 		o.log.Info("SIM unlocked with the configured PIN")
 		return nil, nil
 	default:
-		return &condition{StateSIMLocked, "the SIM wants " + state}, nil
+		return &condition{StateSIMLocked, "the SIM wants " + st.Detail}, nil
 	}
 }
 
@@ -578,51 +551,21 @@ func attemptsText(n int) string {
 	return fmt.Sprint(n)
 }
 
-// pinAttemptsLeft reads the PIN retry counter (27.007 AT+CPINR); -1 when the
-// modem does not say.
-func (o *owner) pinAttemptsLeft(ctx context.Context, eng *atcmd.Engine) int {
-	lines, err := eng.Exec(ctx, `AT+CPINR="SIM PIN"`)
-	if err != nil {
-		return -1
-	}
-	for _, l := range lines {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(l), "+CPINR:")
-		if !ok {
-			continue
-		}
-		f := strings.Split(rest, ",")
-		if len(f) >= 2 && strings.EqualFold(strings.Trim(strings.TrimSpace(f[0]), `"`), "SIM PIN") {
-			var n int
-			if _, err := fmt.Sscan(strings.TrimSpace(f[1]), &n); err == nil {
-				return n
-			}
-		}
-	}
-	return -1
-}
-
 // checkRegistration turns the modem's registration into a condition when it
 // cannot work. Searching is given time: right after boot a modem searches
 // for a few seconds. The polls space out to the idle budget's pace, so a
 // modem without coverage does not spend two commands a second searching.
-func (o *owner) checkRegistration(ctx context.Context, eng *atcmd.Engine) (*condition, error) {
+func (o *owner) checkRegistration(ctx context.Context) (*condition, error) {
 	deadline := o.d.now().Add(o.d.cfg.Health.IdleCheckAfter)
 	pause, slowest := o.d.reopenMin, o.d.budgetWindow/time.Duration(max(o.d.cfg.Health.CommandsPerMinute, 1))
 	for {
-		lines, err := eng.Exec(ctx, "AT+CREG?")
+		reg, err := o.modem.Registration(ctx)
 		if err != nil {
 			var cme *atcmd.CMEError
-			if errors.As(err, &cme) {
+			if errors.As(err, &cme) || errors.Is(err, gsm.ErrUnreadable) {
 				return nil, nil // the modem cannot say; sends will tell
 			}
 			return nil, err
-		}
-		if len(lines) == 0 {
-			return nil, nil
-		}
-		reg, err := atcmd.ParseRegistration(lines[0])
-		if err != nil {
-			return nil, nil
 		}
 		o.update(func(s *ModemStatus) { s.Registration = registrationName(reg.Stat) })
 		switch reg.Stat {
@@ -662,19 +605,19 @@ func registrationName(stat int) string {
 // init brings the modem to a known state and learns who it and its SIM are.
 // A missing or locked SIM or a denied registration comes back as a
 // *condition.
-func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM, error) {
-	if err := o.settle(ctx, eng); err != nil {
+func (o *owner) init(ctx context.Context) (string, store.SIM, error) {
+	if err := o.settle(ctx); err != nil {
 		return "", store.SIM{}, err
 	}
-	o.radioOn(ctx, eng)
-	if c, err := o.checkSIM(ctx, eng); err != nil || c != nil {
+	o.radioOn(ctx)
+	if c, err := o.checkSIM(ctx); err != nil || c != nil {
 		if err == nil {
-			o.identifyModemOnly(ctx, eng)
+			o.identifyModemOnly(ctx)
 			return "", store.SIM{}, c
 		}
 		return "", store.SIM{}, err
 	}
-	ident, err := gsm.ReadIdentity(ctx, eng)
+	ident, err := o.modem.Identity(ctx)
 	if err != nil {
 		return "", store.SIM{}, fmt.Errorf("identity: %w", err)
 	}
@@ -722,13 +665,13 @@ func (o *owner) init(ctx context.Context, eng *atcmd.Engine) (string, store.SIM,
 		s.MSISDN = sim.MSISDN
 		s.SIMState = sim.State
 	})
-	if c, err := o.checkRegistration(ctx, eng); err != nil || c != nil {
+	if c, err := o.checkRegistration(ctx); err != nil || c != nil {
 		if err != nil {
 			return "", store.SIM{}, err
 		}
 		return "", store.SIM{}, c
 	}
-	o.refreshSignal(ctx, eng)
+	o.refreshSignal(ctx)
 	return id, sim, nil
 }
 
@@ -750,8 +693,8 @@ func simKey(ident gsm.Identity) (string, *condition) {
 
 // identifyModemOnly reads what the modem says of itself when its SIM cannot
 // be used, so the API can still name it.
-func (o *owner) identifyModemOnly(ctx context.Context, eng *atcmd.Engine) {
-	ident, err := gsm.ReadIdentity(ctx, eng)
+func (o *owner) identifyModemOnly(ctx context.Context) {
+	ident, err := o.modem.Identity(ctx)
 	if err != nil {
 		return
 	}

@@ -15,9 +15,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/hw/sim"
 )
 
@@ -316,7 +316,7 @@ func TestScrapeAnswersWhileTheModemIsBusy(t *testing.T) {
 	held := make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {
-		errc <- h.d.OnModem(context.Background(), modemID, func(ctx context.Context, _ *atcmd.Engine) error {
+		errc <- h.d.OnModem(context.Background(), modemID, func(ctx context.Context, _ *gsm.Modem) error {
 			close(held)
 			<-release
 			return nil

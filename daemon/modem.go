@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/atcmd"
+	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/hw"
 )
 
@@ -98,6 +98,7 @@ type owner struct {
 	undecoded  leftPDUs     // undecodable PDUs left in storage and reported
 	probes     probeBudget  // commands spent on a modem that cannot work
 	heldFor    string       // the condition last announced, until the modem works again
+	modem      *gsm.Modem   // the open session's dialogue; nil between sessions
 
 	mu     sync.Mutex
 	status ModemStatus
@@ -107,17 +108,17 @@ type owner struct {
 // the owner goroutine, between sends, with the modem's engine.
 type call struct {
 	ctx  context.Context // the caller's: its deadline bounds fn
-	fn   func(ctx context.Context, eng *atcmd.Engine) error
+	fn   func(ctx context.Context, m *gsm.Modem) error
 	done chan error
 }
 
 // ErrModemNotReady is returned for work on a modem that cannot take it now.
 var ErrModemNotReady = errors.New("modem is not ready")
 
-// OnModem runs fn on the owner of modem id, with its engine, once the owner
+// OnModem runs fn on the owner of modem id, with its modem, once the owner
 // is between other work. fn must not block beyond ctx. While fn runs no SMS
 // goes out through that modem.
-func (d *Daemon) OnModem(ctx context.Context, id string, fn func(ctx context.Context, eng *atcmd.Engine) error) error {
+func (d *Daemon) OnModem(ctx context.Context, id string, fn func(ctx context.Context, m *gsm.Modem) error) error {
 	o := d.ownerOf(id)
 	if o == nil {
 		return fmt.Errorf("modem %s: %w", id, errNoModem)
@@ -194,12 +195,8 @@ func (o *owner) setState(state, lastErr string) {
 	})
 }
 
-func (o *owner) refreshSignal(ctx context.Context, eng *atcmd.Engine) {
-	lines, err := eng.Exec(ctx, "AT+CSQ")
-	if err != nil || len(lines) == 0 {
-		return
-	}
-	q, err := atcmd.ParseCSQ(lines[0])
+func (o *owner) refreshSignal(ctx context.Context) {
+	q, err := o.modem.Signal(ctx)
 	if err != nil {
 		return
 	}

@@ -117,7 +117,7 @@ func (d *Daemon) closeSession(ctx context.Context, u store.USSDSession, from, re
 	}
 	if reason != "done" {
 		ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if err := d.OnModem(ectx, u.ModemID, func(ctx context.Context, eng *atcmd.Engine) error { return gsm.EndUSSD(ctx, eng) }); err != nil {
+		if err := d.OnModem(ectx, u.ModemID, func(ctx context.Context, m *gsm.Modem) error { return m.EndUSSD(ctx) }); err != nil {
 			d.log.Warn("end USSD session on the modem", "modem", u.ModemID, "session", u.ID, "err", err)
 		}
 		cancel()
@@ -140,9 +140,9 @@ func (d *Daemon) ussdOnModem(ctx context.Context, st ModemStatus, text string) (
 	ctx, cancel := context.WithTimeout(ctx, d.exchangeTimeout())
 	defer cancel()
 	var reply ussd.Reply
-	err := d.OnModem(ctx, st.ID, func(ctx context.Context, eng *atcmd.Engine) error {
+	err := d.OnModem(ctx, st.ID, func(ctx context.Context, m *gsm.Modem) error {
 		var err error
-		reply, err = d.runUSSD(ctx, eng, st, text)
+		reply, err = d.runUSSD(ctx, m, st, text)
 		return err
 	})
 	return reply, err
@@ -150,7 +150,7 @@ func (d *Daemon) ussdOnModem(ctx context.Context, st ModemStatus, text string) (
 
 // runUSSD picks the modem's dialect, runs the exchange and remembers the
 // dialect a real reply showed, per model and firmware.
-func (d *Daemon) runUSSD(ctx context.Context, eng gsm.USSDEngine, st ModemStatus, text string) (ussd.Reply, error) {
+func (d *Daemon) runUSSD(ctx context.Context, m *gsm.Modem, st ModemStatus, text string) (ussd.Reply, error) {
 	key := strings.ToLower(strings.Join(strings.Fields(st.Model+" "+st.Revision), " "))
 	learned, err := d.store.USSDDialect(ctx, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -159,15 +159,11 @@ func (d *Daemon) runUSSD(ctx context.Context, eng gsm.USSDEngine, st ModemStatus
 	configured := d.configuredDialect(st)
 	charset := ""
 	if configured == "" && learned == "" {
-		charset = gsm.ReadCharset(ctx, eng)
+		charset = m.Charset(ctx)
 	}
 	dialect, source := gsm.PickUSSDDialect(configured, learned, st.Manufacturer, charset)
 	began := d.now()
-	reply, err := gsm.ExchangeUSSD(ctx, eng, text, gsm.USSDOptions{
-		Dialect:      dialect,
-		Huawei:       gsm.VendorOf(st.Manufacturer) == gsm.VendorHuawei,
-		ReplyTimeout: d.cfg.USSD.ReplyTimeout,
-	})
+	reply, err := m.USSD(ctx, text, gsm.USSDOptions{Dialect: dialect, ReplyTimeout: d.cfg.USSD.ReplyTimeout})
 	d.metrics.ussdRequest(ussdResult(reply, err), d.now().Sub(began))
 	if err != nil || source == gsm.DialectFromConfig {
 		return reply, err

@@ -9,10 +9,10 @@ import (
 	"github.com/gsmbridge/gsmbridge/atcmd"
 )
 
-// Commander is what most of the dialogue needs from the AT engine: Exec
+// commander is what most of the dialogue needs from the AT engine: Exec
 // returns a command's information lines, without echo or final result.
 // *atcmd.Engine has it.
-type Commander interface {
+type commander interface {
 	Exec(ctx context.Context, cmd string) ([]string, error)
 }
 
@@ -46,11 +46,11 @@ const (
 	ccid          = "AT+CCID"
 )
 
-// ReadIdentity asks the modem who it is. A command the modem refuses or does
+// readIdentity asks the modem who it is. A command the modem refuses or does
 // not know leaves its fields empty: a missing SIM (CME 10/13) is not an
 // error. It fails only when the port or ctx does (those errors wrapped), or
 // when the modem answered none of its commands.
-func ReadIdentity(ctx context.Context, c Commander) (Identity, error) {
+func readIdentity(ctx context.Context, c commander) (Identity, error) {
 	r := identityReader{ctx: ctx, c: c}
 	var id Identity
 	id.Manufacturer = parseInfo(r.ask("AT+CGMI"))
@@ -76,7 +76,7 @@ func ReadIdentity(ctx context.Context, c Commander) (Identity, error) {
 // rest are skipped instead of each failing on a dead port.
 type identityReader struct {
 	ctx      context.Context
-	c        Commander
+	c        commander
 	fatal    error
 	lastErr  error
 	answered int

@@ -142,7 +142,7 @@ func TestReadIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ReadIdentity(context.Background(), &tt.modem)
+			got, err := readIdentity(context.Background(), &tt.modem)
 			switch want := tt.wantErr.(type) {
 			case nil:
 				if err != nil {
@@ -171,7 +171,7 @@ func TestReadIdentityCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	m := &scriptedModem{answers: map[string][]string{"AT+CGMI": {"huawei"}}}
-	if _, err := ReadIdentity(ctx, m); !errors.Is(err, context.Canceled) {
+	if _, err := readIdentity(ctx, m); !errors.Is(err, context.Canceled) {
 		t.Fatalf("ReadIdentity with a cancelled context = %v, want context.Canceled", err)
 	}
 	if len(m.sent) != 0 {

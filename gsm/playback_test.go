@@ -43,7 +43,7 @@ func TestUSSDPlayback(t *testing.T) {
 	}{
 		{
 			name: "Huawei refuses the request until USSDMODE=0, and takes packed GSM 7-bit",
-			opt:  USSDOptions{Dialect: ussd.DialectGSM7Hex, Huawei: true},
+			opt:  USSDOptions{Dialect: ussd.DialectGSM7Hex, huawei: true},
 			script: `> AT+CUSD=1,"AA180C3602",15
 < ERROR
 > AT^USSDMODE=0
@@ -97,7 +97,7 @@ func TestUSSDPlayback(t *testing.T) {
 			if tt.opt.Dialect == ussd.DialectGSM7Hex {
 				code = "*100#"
 			}
-			r, err := ExchangeUSSD(t.Context(), eng, code, tt.opt)
+			r, err := exchangeUSSD(t.Context(), eng, code, tt.opt)
 			done()
 			var ue *USSDError
 			switch {
@@ -130,14 +130,14 @@ func TestCharsetAndEndPlayback(t *testing.T) {
 < ERROR
 > AT+CUSD=2
 < +CME ERROR: 3`)
-	if cs := ReadCharset(t.Context(), eng); cs != "UCS2" {
+	if cs := readCharset(t.Context(), eng); cs != "UCS2" {
 		t.Errorf("charset %q, want UCS2", cs)
 	}
-	if cs := ReadCharset(t.Context(), eng); cs != "" {
+	if cs := readCharset(t.Context(), eng); cs != "" {
 		t.Errorf("charset %q from a refusal, want none", cs)
 	}
 	var cme *atcmd.CMEError
-	if err := EndUSSD(t.Context(), eng); !errors.As(err, &cme) || cme.Code != 3 {
+	if err := endUSSD(t.Context(), eng); !errors.As(err, &cme) || cme.Code != 3 {
 		t.Errorf("EndUSSD: %v, want CME 3 kept", err)
 	}
 	done()
@@ -160,7 +160,7 @@ func TestQuietPlayback(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.vendor), func(t *testing.T) {
 			eng, done := replay(t, tt.script)
-			Quiet(t.Context(), eng, tt.vendor, slog.New(slog.DiscardHandler))
+			quiet(t.Context(), eng, tt.vendor, slog.New(slog.DiscardHandler))
 			done()
 		})
 	}
@@ -168,12 +168,12 @@ func TestQuietPlayback(t *testing.T) {
 
 func TestHelloPlayback(t *testing.T) {
 	eng, done := replay(t, "> ATE0\n< OK\n> AT+CMEE=1\n< OK")
-	if err := Hello(t.Context(), eng); err != nil {
+	if err := hello(t.Context(), eng); err != nil {
 		t.Fatal(err)
 	}
 	done()
 	eng, done = replay(t, "> ATE0\n< OK\n> AT+CMEE=1\n< ERROR")
-	if err := Hello(t.Context(), eng); err == nil || !strings.HasPrefix(err.Error(), "AT+CMEE=1: ") {
+	if err := hello(t.Context(), eng); err == nil || !strings.HasPrefix(err.Error(), "AT+CMEE=1: ") {
 		t.Fatalf("err %v, want the refused command named", err)
 	}
 	done()
@@ -181,15 +181,15 @@ func TestHelloPlayback(t *testing.T) {
 
 func TestSignalPlayback(t *testing.T) {
 	eng, done := replay(t, "> AT+CSQ\n< +CSQ: 17,3\n< OK\n> AT+CSQ\n< +CSQ: 99,99\n< OK\n> AT+CSQ\n< OK\n> AT+CSQ\n< +CSQ: 40,0\n< OK")
-	q, err := Signal(t.Context(), eng)
+	q, err := signal(t.Context(), eng)
 	if err != nil || !q.Known || q.DBm != -79 || q.BER != 3 || q.Bars != 3 {
 		t.Fatalf("signal %+v, %v; want -79 dBm, BER 3, 3 bars", q, err)
 	}
-	if q, err = Signal(t.Context(), eng); err != nil || q.Known {
+	if q, err = signal(t.Context(), eng); err != nil || q.Known {
 		t.Fatalf("signal %+v, %v; want a known absence", q, err)
 	}
 	for range 2 {
-		if _, err = Signal(t.Context(), eng); !errors.Is(err, ErrUnreadable) {
+		if _, err = signal(t.Context(), eng); !errors.Is(err, ErrUnreadable) {
 			t.Fatalf("err %v, want ErrUnreadable", err)
 		}
 	}
@@ -220,13 +220,13 @@ func TestSIMPlayback(t *testing.T) {
 	want := []SIMStatus{{SIMReady, "READY"}, {SIMMissing, ""}, {SIMBusy, "SIM busy"}, {SIMWrong, ""},
 		{SIMNeedsPIN, "SIM PIN"}, {SIMNeedsPUK, "SIM PUK"}, {SIMWants, "PH-SIM PIN"}}
 	for i, w := range want {
-		st, err := SIM(t.Context(), eng)
+		st, err := simStatus(t.Context(), eng)
 		if err != nil || st.State != w.State || w.Detail != "" && st.Detail != w.Detail {
 			t.Fatalf("answer %d: %+v, %v; want %+v", i, st, err, w)
 		}
 	}
 	var cme *atcmd.CMEError
-	if _, err := SIM(t.Context(), eng); !errors.As(err, &cme) || cme.Code != 100 {
+	if _, err := simStatus(t.Context(), eng); !errors.As(err, &cme) || cme.Code != 100 {
 		t.Fatalf("err %v, want CME 100 passed on", err)
 	}
 	done()
@@ -240,18 +240,18 @@ func TestPINPlayback(t *testing.T) {
 < ERROR
 > AT+CPIN="1234"
 < OK`)
-	if n := PINAttemptsLeft(t.Context(), eng); n != 3 {
+	if n := pinAttemptsLeft(t.Context(), eng); n != 3 {
 		t.Errorf("attempts %d, want 3", n)
 	}
-	if n := PINAttemptsLeft(t.Context(), eng); n != -1 {
+	if n := pinAttemptsLeft(t.Context(), eng); n != -1 {
 		t.Errorf("attempts %d from a refusal, want -1", n)
 	}
 	for _, bad := range []string{`12"34`, "123", "123456789", "12a4"} {
-		if err := EnterPIN(t.Context(), eng, bad); !errors.Is(err, atcmd.ErrInvalidCommand) {
+		if err := enterPIN(t.Context(), eng, bad); !errors.Is(err, atcmd.ErrInvalidCommand) {
 			t.Errorf("PIN %q: %v, want it refused before the modem", bad, err)
 		}
 	}
-	if err := EnterPIN(t.Context(), eng, "1234"); err != nil {
+	if err := enterPIN(t.Context(), eng, "1234"); err != nil {
 		t.Fatal(err)
 	}
 	done()
@@ -268,17 +268,17 @@ func TestRegistrationPlayback(t *testing.T) {
 < OK
 > AT+CREG?
 < +CME ERROR: 30`)
-	if r, err := Registration(t.Context(), eng); err != nil || !r.Roaming() {
+	if r, err := registration(t.Context(), eng); err != nil || !r.Roaming() {
 		t.Fatalf("%+v, %v; want roaming", r, err)
 	}
-	if r, err := Registration(t.Context(), eng); err != nil || r.Stat != 1 || r.LAC != 0x1A2B {
+	if r, err := registration(t.Context(), eng); err != nil || r.Stat != 1 || r.LAC != 0x1A2B {
 		t.Fatalf("%+v, %v; want home in LAC 1A2B", r, err)
 	}
-	if _, err := Registration(t.Context(), eng); !errors.Is(err, ErrUnreadable) {
+	if _, err := registration(t.Context(), eng); !errors.Is(err, ErrUnreadable) {
 		t.Fatalf("err %v, want ErrUnreadable", err)
 	}
 	var cme *atcmd.CMEError
-	if _, err := Registration(t.Context(), eng); !errors.As(err, &cme) || cme.Code != 30 {
+	if _, err := registration(t.Context(), eng); !errors.As(err, &cme) || cme.Code != 30 {
 		t.Fatalf("err %v, want CME 30 passed on", err)
 	}
 	done()
@@ -310,7 +310,7 @@ func TestIdentityPlayback(t *testing.T) {
 > AT+CSCA?
 < +CSCA: "+79168999100",145
 < OK`)
-	id, err := ReadIdentity(t.Context(), eng)
+	id, err := readIdentity(t.Context(), eng)
 	done()
 	if err != nil {
 		t.Fatal(err)
@@ -320,5 +320,108 @@ func TestIdentityPlayback(t *testing.T) {
 		SMSC: "+79168999100", Vendor: VendorQuectel}
 	if id != want {
 		t.Fatalf("identity\n%+v, want\n%+v", id, want)
+	}
+}
+
+func TestPreparePlayback(t *testing.T) {
+	// A modem that refuses AT+CREG=1 is served all the same.
+	eng, done := replay(t, "> ATE0\n< OK\n> AT+CMEE=1\n< OK\n> AT+CMGF=0\n< OK\n> AT+CREG=1\n< ERROR")
+	if err := New(eng, Options{}).Prepare(t.Context()); err != nil {
+		t.Fatalf("CREG=1 refused: %v, want it skipped", err)
+	}
+	done()
+	// One that refuses PDU mode cannot be.
+	eng, done = replay(t, "> ATE0\n< OK\n> AT+CMEE=1\n< OK\n> AT+CMGF=0\n< +CME ERROR: 14")
+	var cme *atcmd.CMEError
+	if err := New(eng, Options{}).Prepare(t.Context()); !errors.As(err, &cme) || !strings.Contains(err.Error(), "AT+CMGF=0") {
+		t.Fatalf("err %v, want CME 14 naming AT+CMGF=0", err)
+	}
+	done()
+}
+
+func TestRadioPlayback(t *testing.T) {
+	eng, done := replay(t, `> AT+CFUN?
+< +CFUN: 4
+< OK
+> AT+CFUN=1
+< OK
+> AT+CFUN?
+< +CFUN: 1
+< OK
+> AT+CFUN=0
+< OK
+> AT+CFUN=1
+< OK
+> AT+CFUN=0
+< ERROR
+> AT
+< OK`)
+	m := New(eng, Options{})
+	if wasOff, err := m.RadioOn(t.Context()); !wasOff || err != nil {
+		t.Fatalf("flight mode: wasOff %v, %v; want switched on", wasOff, err)
+	}
+	if wasOff, err := m.RadioOn(t.Context()); wasOff || err != nil {
+		t.Fatalf("radio on: wasOff %v, %v; want left alone", wasOff, err)
+	}
+	if !m.RestartRadio(t.Context()) {
+		t.Fatal("restart not tried")
+	}
+	if m.RestartRadio(t.Context()) {
+		t.Fatal("a refused CFUN=0 counted as a restart")
+	}
+	if err := m.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	done()
+}
+
+// The modem learns its family from its identity: a Huawei then gets its
+// own quieting and its USSDMODE retry without the caller saying so.
+func TestModemLearnsItsVendor(t *testing.T) {
+	eng, done := replay(t, `> AT+CGMI
+< huawei
+< OK
+> AT+CGMM
+< E3531
+< OK
+> AT+CGMR
+< 22.521.23.00.00
+< OK
+> AT+CGSN
+< 867962041234561
+< OK
+> AT+CIMI
+< +CME ERROR: 10
+> AT^ICCID?
+< +CME ERROR: 10
+> AT+CRSM=176,12258,0,0,10
+< +CME ERROR: 10
+> AT+CCID
+< +CME ERROR: 10
+> AT+CNUM
+< +CME ERROR: 10
+> AT+CSCA?
+< +CME ERROR: 10
+> AT^CURC=0
+< OK
+> AT+CUSD=1,"*100#",15
+< ERROR
+> AT^USSDMODE=0
+< OK
+> AT+CUSD=1,"*100#",15
+< OK
+< +CUSD: 0,"Balance 5 r.",15`)
+	m := New(eng, Options{})
+	if _, err := m.Identity(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if m.Vendor() != VendorHuawei {
+		t.Fatalf("vendor %s, want huawei", m.Vendor())
+	}
+	m.Quiet(t.Context())
+	r, err := m.USSD(t.Context(), "*100#", USSDOptions{Dialect: ussd.DialectText})
+	done()
+	if err != nil || r.Text != "Balance 5 r." {
+		t.Fatalf("reply %+v, %v", r, err)
 	}
 }

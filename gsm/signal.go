@@ -14,9 +14,9 @@ import (
 // not say".
 var ErrUnreadable = errors.New("gsm: answer not understood")
 
-// Signal reads the signal quality (AT+CSQ). An RSSI of 99 comes back as a
-// Signal with Known false, not as an error.
-func Signal(ctx context.Context, c Commander) (atcmd.Signal, error) {
+// signal reads the signal quality (AT+CSQ). An RSSI of 99 comes back as a
+// signal with Known false, not as an error.
+func signal(ctx context.Context, c commander) (atcmd.Signal, error) {
 	line, err := first(ctx, c, "AT+CSQ")
 	if err != nil {
 		return atcmd.Signal{}, err
@@ -30,7 +30,7 @@ func Signal(ctx context.Context, c Commander) (atcmd.Signal, error) {
 
 // first runs cmd and returns its first information line. The engine's error
 // is returned as it is, so a CME code stays visible to errors.As.
-func first(ctx context.Context, c Commander, cmd string) (string, error) {
+func first(ctx context.Context, c commander, cmd string) (string, error) {
 	lines, err := c.Exec(ctx, cmd)
 	if err != nil {
 		return "", err

@@ -29,10 +29,10 @@ type SIMStatus struct {
 	Detail string
 }
 
-// SIM asks whether the SIM is there and open (AT+CPIN?). The SIM's own
+// simStatus asks whether the SIM is there and open (AT+CPIN?). The SIM's own
 // refusals come back as a state; other errors (port, timeout, a CME code
 // that says nothing of the SIM) as the engine's error.
-func SIM(ctx context.Context, c Commander) (SIMStatus, error) {
+func simStatus(ctx context.Context, c commander) (SIMStatus, error) {
 	lines, err := c.Exec(ctx, "AT+CPIN?")
 	var cme *atcmd.CMEError
 	switch {
@@ -60,9 +60,9 @@ func SIM(ctx context.Context, c Commander) (SIMStatus, error) {
 	return SIMStatus{SIMWants, code}, nil
 }
 
-// PINAttemptsLeft reads the PIN retry counter (27.007 AT+CPINR); -1 when
+// pinAttemptsLeft reads the PIN retry counter (27.007 AT+CPINR); -1 when
 // the modem does not say.
-func PINAttemptsLeft(ctx context.Context, c Commander) int {
+func pinAttemptsLeft(ctx context.Context, c commander) int {
 	lines, err := c.Exec(ctx, `AT+CPINR="SIM PIN"`)
 	if err != nil {
 		return -1
@@ -83,11 +83,11 @@ func PINAttemptsLeft(ctx context.Context, c Commander) int {
 	return -1
 }
 
-// EnterPIN gives the SIM its PIN (AT+CPIN="...") once. Whether to, and how
+// enterPIN gives the SIM its PIN (AT+CPIN="...") once. Whether to, and how
 // often, is the caller's policy: a wrong PIN tried three times locks the
-// SIM. A PIN of anything but 4 to 8 digits is refused before it reaches the
+// simStatus. A PIN of anything but 4 to 8 digits is refused before it reaches the
 // modem, where a quote would end the argument.
-func EnterPIN(ctx context.Context, c Commander, pin string) error {
+func enterPIN(ctx context.Context, c commander, pin string) error {
 	if len(pin) < 4 || len(pin) > 8 || strings.Trim(pin, "0123456789") != "" {
 		return fmt.Errorf("gsm: a PIN is 4 to 8 digits: %w", atcmd.ErrInvalidCommand)
 	}
@@ -95,10 +95,10 @@ func EnterPIN(ctx context.Context, c Commander, pin string) error {
 	return err
 }
 
-// Registration reads the modem's network registration (AT+CREG?). A
+// registration reads the modem's network registration (AT+CREG?). A
 // modem that answers without a readable +CREG line gives ErrUnreadable; a
 // refusal (CME) is the engine's error, as is a lost port.
-func Registration(ctx context.Context, c Commander) (atcmd.Registration, error) {
+func registration(ctx context.Context, c commander) (atcmd.Registration, error) {
 	line, err := first(ctx, c, "AT+CREG?")
 	if err != nil {
 		return atcmd.Registration{}, err

@@ -13,22 +13,13 @@ import (
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
-// USSDEngine is what a USSD exchange needs from the AT engine; *atcmd.Engine
-// has it. The daemon runs exchanges through OnModem, the CLI's direct mode on
-// an engine of its own.
-type USSDEngine interface {
-	Exec(ctx context.Context, cmd string) ([]string, error)
-	Subscribe() (<-chan atcmd.Indication, func())
-}
-
-var _ USSDEngine = (*atcmd.Engine)(nil)
-
 // USSDOptions tune one exchange.
 type USSDOptions struct {
 	Dialect ussd.Dialect
-	// Huawei retries a refused AT+CUSD=1 once after AT^USSDMODE=0: some
-	// Huawei firmware takes no request before it (field notes).
-	Huawei bool
+	// huawei retries a refused AT+CUSD=1 once after AT^USSDMODE=0: some
+	// Huawei firmware takes no request before it (field notes). Modem.USSD
+	// sets it from the modem's vendor.
+	huawei bool
 	// ReplyTimeout bounds the wait for +CUSD after the modem's OK; networks
 	// take up to 30-60 s.
 	ReplyTimeout time.Duration
@@ -67,14 +58,14 @@ func (e *USSDError) Error() string {
 	return "ussd: " + e.Code + " (" + e.Meaning + ")"
 }
 
-// ExchangeUSSD sends one USSD string (a service code, or a menu answer
+// exchangeUSSD sends one USSD string (a service code, or a menu answer
 // inside an open session) with AT+CUSD=1 and waits for the network's answer.
 // The subscription starts before the request, so an answer that races the OK
 // is not lost. A reply with Status ussd.StatusActionRequired leaves the
-// network session open: answer it with another ExchangeUSSD or end it with
-// EndUSSD. When the wait ends without an answer (timeout, ctx) the pending
+// network session open: answer it with another exchange or end it with
+// endUSSD. When the wait ends without an answer (timeout, ctx) the pending
 // request is cancelled with AT+CUSD=2.
-func ExchangeUSSD(ctx context.Context, eng USSDEngine, s string, opt USSDOptions) (ussd.Reply, error) {
+func exchangeUSSD(ctx context.Context, eng Engine, s string, opt USSDOptions) (ussd.Reply, error) {
 	arg, dcs, err := ussd.EncodeRequest(s, opt.Dialect)
 	if err != nil {
 		return ussd.Reply{}, err
@@ -89,7 +80,7 @@ func ExchangeUSSD(ctx context.Context, eng USSDEngine, s string, opt USSDOptions
 	defer unsubscribe()
 	cmd := `AT+CUSD=1,"` + arg + `",` + strconv.Itoa(dcs)
 	_, err = eng.Exec(ctx, cmd)
-	if err != nil && opt.Huawei && refused(err) {
+	if err != nil && opt.huawei && refused(err) {
 		if _, modeErr := eng.Exec(ctx, "AT^USSDMODE=0"); modeErr == nil {
 			_, err = eng.Exec(ctx, cmd)
 		}
@@ -103,7 +94,7 @@ func ExchangeUSSD(ctx context.Context, eng USSDEngine, s string, opt USSDOptions
 		// The modem may still be waiting for the network: free it for the
 		// next request, even when our own caller has gone.
 		endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		EndUSSD(endCtx, eng)
+		endUSSD(endCtx, eng)
 		cancel()
 	}
 	return reply, err
@@ -224,18 +215,18 @@ func lateCME(line string) (code, meaning string) {
 	return code, "modem error " + code
 }
 
-// EndUSSD ends the modem's USSD session (AT+CUSD=2): an abandoned menu, or a
+// endUSSD ends the modem's USSD session (AT+CUSD=2): an abandoned menu, or a
 // request the network never answered.
-func EndUSSD(ctx context.Context, eng USSDEngine) error {
+func endUSSD(ctx context.Context, eng commander) error {
 	if _, err := eng.Exec(ctx, "AT+CUSD=2"); err != nil {
 		return fmt.Errorf("ussd end: %w", err)
 	}
 	return nil
 }
 
-// ReadCharset returns the modem's AT+CSCS setting ("GSM", "UCS2", ...), ""
+// readCharset returns the modem's AT+CSCS setting ("GSM", "UCS2", ...), ""
 // when it does not say.
-func ReadCharset(ctx context.Context, eng USSDEngine) string {
+func readCharset(ctx context.Context, eng commander) string {
 	lines, err := eng.Exec(ctx, "AT+CSCS?")
 	if err != nil {
 		return ""

@@ -123,7 +123,7 @@ func TestExchangeUSSDShapes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := &fakeUSSDEngine{script: c.script}
-			r, err := ExchangeUSSD(context.Background(), f, "*111#", USSDOptions{Dialect: ussd.DialectText, Huawei: c.huawei,
+			r, err := exchangeUSSD(context.Background(), f, "*111#", USSDOptions{Dialect: ussd.DialectText, huawei: c.huawei,
 				ReplyTimeout: 100 * time.Millisecond, TerminatedGrace: 20 * time.Millisecond})
 			var ue *USSDError
 			switch {

@@ -62,12 +62,12 @@ var quietCommands = map[Vendor][]string{
 	VendorZTE:     {"AT+CPMS?"},
 }
 
-// Quiet turns off the modem's periodic status reports where its firmware
+// quiet turns off the modem's periodic status reports where its firmware
 // allows. Run it at every set-up, so also after every reset, which turns
 // them back on. A refusal is normal (firmware differs within a family): it
 // is logged at debug on log and fails nothing; a modem that stopped
 // answering is noticed by the set-up commands that follow.
-func Quiet(ctx context.Context, c Commander, v Vendor, log *slog.Logger) {
+func quiet(ctx context.Context, c commander, v Vendor, log *slog.Logger) {
 	for _, cmd := range quietCommands[v] {
 		if _, err := c.Exec(ctx, cmd); err != nil {
 			log.Debug("the modem keeps its status reports", "command", cmd, "err", err)

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
@@ -149,7 +148,7 @@ func directBalance(ctx context.Context, port, procRoot, dialect string, reply ti
 		return b, fmt.Errorf("%s: no balance code is known for this SIM's operator (IMSI prefix %q); try gsmbridge ussd --port %s CODE", port, b.Operator.Name, port)
 	}
 	r, err := withProgress(stderr, func() (ussdTurn, error) {
-		r, err := gsm.ExchangeUSSD(ctx, m.eng, m.profile.BalanceCode, m.opt)
+		r, err := m.modem.USSD(ctx, m.profile.BalanceCode, m.opt)
 		if err == nil && r.Status == ussd.StatusActionRequired {
 			endQuietly(ctx, directConversation{m: m})
 		}

@@ -20,6 +20,7 @@ type directModem struct {
 	path    string
 	port    io.Closer
 	eng     *atcmd.Engine
+	modem   *gsm.Modem
 	ident   gsm.Identity
 	profile ussd.Profile
 	known   bool // profile is the SIM's operator
@@ -41,11 +42,12 @@ func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeou
 		return nil, err
 	}
 	m := &directModem{path: path, port: p, eng: atcmd.New(p, atcmd.Options{})}
-	if err := gsm.Hello(ctx, m.eng); err != nil {
+	m.modem = gsm.New(m.eng, gsm.Options{})
+	if err := m.modem.Hello(ctx); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if m.ident, err = gsm.ReadIdentity(ctx, m.eng); err != nil {
+	if m.ident, err = m.modem.Identity(ctx); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -55,8 +57,8 @@ func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeou
 		return nil, err
 	}
 	m.profile, m.known = profiles.ForIMSI(m.ident.IMSI)
-	d, _ := gsm.PickUSSDDialect(dialect, "", m.ident.Manufacturer, gsm.ReadCharset(ctx, m.eng))
-	m.opt = gsm.USSDOptions{Dialect: d, Huawei: gsm.VendorOf(m.ident.Manufacturer) == gsm.VendorHuawei, ReplyTimeout: replyTimeout}
+	d, _ := gsm.PickUSSDDialect(dialect, "", m.ident.Manufacturer, m.modem.Charset(ctx))
+	m.opt = gsm.USSDOptions{Dialect: d, ReplyTimeout: replyTimeout}
 	return m, nil
 }
 
@@ -128,7 +130,7 @@ type directAnswer struct {
 }
 
 func (c directConversation) send(ctx context.Context, s string) (ussdTurn, error) {
-	r, err := gsm.ExchangeUSSD(ctx, c.m.eng, s, c.m.opt)
+	r, err := c.m.modem.USSD(ctx, s, c.m.opt)
 	if err != nil {
 		return ussdTurn{}, err
 	}
@@ -144,4 +146,4 @@ func (c directConversation) send(ctx context.Context, s string) (ussdTurn, error
 	return turn, nil
 }
 
-func (c directConversation) end(ctx context.Context) error { return gsm.EndUSSD(ctx, c.m.eng) }
+func (c directConversation) end(ctx context.Context) error { return c.m.modem.EndUSSD(ctx) }

@@ -166,8 +166,9 @@ func probePort(ctx context.Context, r *scanRow, path, procRoot string) {
 		eng.Close()
 		p.Close()
 	}()
-	gsm.Hello(ctx, eng) // a modem that refuses these may still tell who it is
-	ident, err := gsm.ReadIdentity(ctx, eng)
+	m := gsm.New(eng, gsm.Options{})
+	m.Hello(ctx) // a modem that refuses these may still tell who it is
+	ident, err := m.Identity(ctx)
 	if err != nil {
 		r.Hints = append(r.Hints, "the modem does not answer AT on "+path+": "+err.Error())
 		return
@@ -180,22 +181,22 @@ func probePort(ctx context.Context, r *scanRow, path, procRoot string) {
 			r.Operator = ident.IMSI[:5]
 		}
 	}
-	if hint := simHint(ctx, eng); hint != "" {
+	if hint := simHint(ctx, m); hint != "" {
 		r.Hints = append(r.Hints, hint)
 	}
-	if q, err := gsm.Signal(ctx, eng); err == nil && q.Known {
+	if q, err := m.Signal(ctx); err == nil && q.Known {
 		r.Signal = fmt.Sprintf("%d dBm", q.DBm)
 	} else if err == nil {
 		r.Signal = "none"
 	}
-	if reg, err := gsm.Registration(ctx, eng); err == nil {
+	if reg, err := m.Registration(ctx); err == nil {
 		r.Registration = registrationName(reg)
 	}
 }
 
 // simHint says what is wrong with the SIM, if anything.
-func simHint(ctx context.Context, eng gsm.Commander) string {
-	st, err := gsm.SIM(ctx, eng)
+func simHint(ctx context.Context, m *gsm.Modem) string {
+	st, err := m.SIM(ctx)
 	if err != nil {
 		return ""
 	}

@@ -1,0 +1,98 @@
+package gsm
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gsmbridge/gsmbridge/atcmd"
+	"github.com/gsmbridge/gsmbridge/ussd"
+)
+
+// Engine is what gsm needs from the AT engine; *atcmd.Engine has it.
+type Engine interface {
+	Exec(ctx context.Context, cmd string) ([]string, error)
+	Subscribe() (<-chan atcmd.Indication, func())
+}
+
+var _ Engine = (*atcmd.Engine)(nil)
+
+// Options configure a Modem. The zero value is usable.
+type Options struct {
+	Logger *slog.Logger // nil = discard
+	// Vendor picks the family's commands before Identity has been read
+	// (Identity sets it from the maker's name).
+	Vendor Vendor
+}
+
+// Modem speaks to one modem over its engine. It is not safe for concurrent
+// use: its owner's goroutine holds it, as it holds the engine. It starts no
+// goroutine and closes nothing: the engine and the port stay its owner's.
+type Modem struct {
+	eng    Engine
+	vendor Vendor
+	log    *slog.Logger
+}
+
+// New wraps an engine.
+func New(eng Engine, o Options) *Modem {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Vendor == "" {
+		o.Vendor = VendorGeneric
+	}
+	return &Modem{eng: eng, vendor: o.Vendor, log: o.Logger}
+}
+
+// Vendor is the modem's family as far as gsm knows it.
+func (m *Modem) Vendor() Vendor { return m.vendor }
+
+// Hello turns echo off and errors numeric (ATE0, AT+CMEE=1), the first
+// refusal returned naming its command: all a short session (the CLI's
+// direct mode, scan) needs before asking.
+func (m *Modem) Hello(ctx context.Context) error { return hello(ctx, m.eng) }
+
+// Quiet turns off the family's periodic status reports (see quietCommands).
+func (m *Modem) Quiet(ctx context.Context) { quiet(ctx, m.eng, m.vendor, m.log) }
+
+// Identity reads who the modem and its SIM are (see readIdentity) and
+// remembers the vendor for what follows.
+func (m *Modem) Identity(ctx context.Context) (Identity, error) {
+	id, err := readIdentity(ctx, m.eng)
+	if id.Manufacturer != "" {
+		m.vendor = id.Vendor
+	}
+	return id, err
+}
+
+// SIM asks whether the SIM is there and open (AT+CPIN?).
+func (m *Modem) SIM(ctx context.Context) (SIMStatus, error) { return simStatus(ctx, m.eng) }
+
+// PINAttemptsLeft reads the PIN retry counter; -1 when the modem does not
+// say.
+func (m *Modem) PINAttemptsLeft(ctx context.Context) int { return pinAttemptsLeft(ctx, m.eng) }
+
+// EnterPIN gives the SIM its PIN once. Whether to is the caller's policy.
+func (m *Modem) EnterPIN(ctx context.Context, pin string) error { return enterPIN(ctx, m.eng, pin) }
+
+// Registration reads the network registration (AT+CREG?).
+func (m *Modem) Registration(ctx context.Context) (atcmd.Registration, error) {
+	return registration(ctx, m.eng)
+}
+
+// Signal reads the signal quality (AT+CSQ).
+func (m *Modem) Signal(ctx context.Context) (atcmd.Signal, error) { return signal(ctx, m.eng) }
+
+// USSD sends one USSD string and waits for the network's answer (see
+// exchangeUSSD); a Huawei gets its AT^USSDMODE=0 retry.
+func (m *Modem) USSD(ctx context.Context, text string, o USSDOptions) (ussd.Reply, error) {
+	o.huawei = m.vendor == VendorHuawei
+	return exchangeUSSD(ctx, m.eng, text, o)
+}
+
+// EndUSSD ends the modem's USSD session (AT+CUSD=2).
+func (m *Modem) EndUSSD(ctx context.Context) error { return endUSSD(ctx, m.eng) }
+
+// Charset is the modem's AT+CSCS setting ("GSM", "UCS2", ...), "" when it
+// does not say.
+func (m *Modem) Charset(ctx context.Context) string { return readCharset(ctx, m.eng) }
