@@ -331,11 +331,8 @@ func (o *owner) stillAnswers(ctx context.Context, id string) bool {
 // registrationCondition turns an unsolicited +CREG report of a denied or lost
 // registration into the condition it means.
 func registrationCondition(ind atcmd.Indication) *condition {
-	if !strings.EqualFold(ind.Name, "+CREG") {
-		return nil
-	}
-	reg, err := atcmd.ParseRegistration(ind.Line)
-	if err != nil {
+	reg, ok := gsm.RegistrationReport(ind)
+	if !ok {
 		return nil
 	}
 	switch reg.Stat {
@@ -426,11 +423,11 @@ func (o *owner) recheckWait() time.Duration {
 // registration condition c: the modem's own word, worth a re-check at once
 // whatever the budget.
 func registeredNow(ind atcmd.Indication, c *condition) bool {
-	if c.state != StateRegDenied && c.state != StateNoService || !strings.EqualFold(ind.Name, "+CREG") {
+	if c.state != StateRegDenied && c.state != StateNoService {
 		return false
 	}
-	reg, err := atcmd.ParseRegistration(ind.Line)
-	return err == nil && (reg.Stat == 1 || reg.Stat == 5)
+	reg, ok := gsm.RegistrationReport(ind)
+	return ok && (reg.Stat == 1 || reg.Stat == 5)
 }
 
 // overBudget is how long until the commands a held modem cost fit the
