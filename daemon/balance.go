@@ -87,17 +87,9 @@ func (d *Daemon) scheduleBalances(ctx context.Context, tick time.Duration) {
 			if !ok {
 				continue // checked when its SIM is back in a ready modem
 			}
-			_, err := d.checkBalance(ctx, st)
-			var busy *store.USSDBusyError
-			if errors.As(err, &busy) {
-				continue
-			}
-			if err != nil {
+			_, err := d.checkBalance(ctx, st, d.balanceInterval(st.IMSI))
+			if err != nil && !errors.As(err, new(*store.USSDBusyError)) {
 				d.log.Warn("scheduled balance check", "modem", st.ID, "err", err)
-			}
-			next := d.now().Add(d.balanceInterval(st.IMSI))
-			if err := d.store.ScheduleBalanceCheck(context.WithoutCancel(ctx), iccid, next); err != nil {
-				d.log.Error("schedule balance check", "err", err)
 			}
 		}
 	})
@@ -141,19 +133,34 @@ func (d *Daemon) modemOfSIM(iccid string) (ModemStatus, bool) {
 // from one of the operator's service senders to that SIM, for up to
 // ussd.reply_timeout; the receive path stores it like any SMS, so it is also
 // in the inbox API.
-func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus) (*store.Balance, error) {
+//
+// every > 0 makes this the SIM's scheduled check: the next one is set
+// every later, in the same store transaction as the reading or the failure.
+// A check that finds the modem busy in a USSD session leaves the schedule
+// alone, so the SIM is checked at a later look.
+func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus, every time.Duration) (*store.Balance, error) {
+	next := func() time.Time {
+		if every <= 0 {
+			return time.Time{}
+		}
+		return d.now().Add(every)
+	}
+	wctx := context.WithoutCancel(ctx)
 	p, ok := d.profiles.ForIMSI(st.IMSI)
 	if !ok || p.BalanceCode == "" {
+		d.rescheduleBalance(wctx, st.ICCID, next())
 		return nil, errNoBalanceCode
 	}
 	u, err := d.store.ClaimUSSD(ctx, store.USSDSession{ID: store.NewID("ussd_", d.now()), ModemID: st.ID, ICCID: st.ICCID,
 		Purpose: purposeBalance, ExpiresAt: d.now().Add(d.exchangeTimeout())})
 	if err != nil {
+		if !errors.As(err, new(*store.USSDBusyError)) {
+			d.rescheduleBalance(wctx, st.ICCID, next())
+		}
 		return nil, err
 	}
 	asked := d.now()
 	reply, err := d.ussdOnModem(ctx, st, p.BalanceCode)
-	wctx := context.WithoutCancel(ctx)
 	reason := "done"
 	if err == nil && reply.Status == ussd.StatusActionRequired {
 		reason = "balance code opened a menu" // the network waits: end it
@@ -162,7 +169,7 @@ func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus) (*store.Balan
 		d.log.Error("close balance session", "err", cerr)
 	}
 	if err != nil {
-		if nerr := d.store.NoteBalanceFailure(wctx, st.ICCID, err.Error()); nerr != nil {
+		if nerr := d.store.NoteBalanceFailure(wctx, st.ICCID, err.Error(), next()); nerr != nil {
 			d.log.Error("count balance failure", "err", nerr)
 		}
 		return nil, err
@@ -171,7 +178,7 @@ func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus) (*store.Balan
 	if p.BalanceComesBySMS(reply.Text) {
 		m, err := d.awaitBalanceSMS(ctx, st.ICCID, p.ServiceSenders, asked)
 		if err != nil {
-			if nerr := d.store.NoteBalanceFailure(wctx, st.ICCID, err.Error()); nerr != nil {
+			if nerr := d.store.NoteBalanceFailure(wctx, st.ICCID, err.Error(), next()); nerr != nil {
 				d.log.Error("count balance failure", "err", nerr)
 			}
 			return nil, err
@@ -183,7 +190,7 @@ func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus) (*store.Balan
 	if parsed.Parsed {
 		b.Parsed, b.Amount, b.Currency = true, parsed.Amount.String(), parsed.Currency
 	}
-	crossed, err := d.store.RecordBalance(wctx, b, threshold, low)
+	crossed, err := d.store.RecordBalance(wctx, b, threshold, low, next())
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +201,17 @@ func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus) (*store.Balan
 		d.log.Warn("balance reply not understood; raw text kept", "modem", st.ID, "iccid", maskICCID(st.ICCID))
 	}
 	return &b, nil
+}
+
+// rescheduleBalance sets a SIM's next check when a check ended before it
+// could record anything; a zero next leaves the schedule alone.
+func (d *Daemon) rescheduleBalance(ctx context.Context, iccid string, next time.Time) {
+	if next.IsZero() {
+		return
+	}
+	if err := d.store.ScheduleBalanceCheck(ctx, iccid, next); err != nil {
+		d.log.Error("schedule balance check", "iccid", maskICCID(iccid), "err", err)
+	}
 }
 
 func reasonIf(err error, ok string) string {
@@ -271,7 +289,7 @@ func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid stri
 			writeError(w, &apiError{Status: http.StatusServiceUnavailable, Code: "modem_not_ready", Message: "the SIM is not in a ready modem"})
 			return
 		}
-		if _, err := d.checkBalance(r.Context(), st); err != nil {
+		if _, err := d.checkBalance(r.Context(), st, 0); err != nil {
 			if errors.Is(err, errNoBalanceCode) {
 				writeError(w, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_balance_code", Message: err.Error()})
 				return

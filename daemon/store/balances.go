@@ -52,8 +52,10 @@ type BalanceLow struct {
 // threshold. A balance.low event is appended, in the same transaction, only
 // when the SIM crosses from not low to low, so a SIM that stays low is
 // announced once; a reading at or over the threshold re-arms it. crossed
-// reports whether the event was appended.
-func (s *Store) RecordBalance(ctx context.Context, b Balance, threshold string, low bool) (crossed bool, err error) {
+// reports whether the event was appended. A non-zero next is the SIM's next
+// scheduled check, written in the same transaction: a reader never sees the
+// new reading beside the schedule of the check that produced it.
+func (s *Store) RecordBalance(ctx context.Context, b Balance, threshold string, low bool, next time.Time) (crossed bool, err error) {
 	err = s.Write(ctx, func(t *Tx) error {
 		crossed = false
 		if b.CheckedAt.IsZero() {
@@ -64,6 +66,9 @@ func (s *Store) RecordBalance(ctx context.Context, b Balance, threshold string, 
 			return err
 		}
 		if _, err := t.exec(`INSERT INTO balance_state (iccid) VALUES (?) ON CONFLICT(iccid) DO NOTHING`, b.ICCID); err != nil {
+			return err
+		}
+		if err := scheduleCheck(t, b.ICCID, next); err != nil {
 			return err
 		}
 		if !b.Parsed {
@@ -104,14 +109,27 @@ func (s *Store) RecordBalance(ctx context.Context, b Balance, threshold string, 
 }
 
 // NoteBalanceFailure counts a check that got no reading at all (no answer,
-// a refusal); it leaves the low state alone.
-func (s *Store) NoteBalanceFailure(ctx context.Context, iccid, reason string) error {
+// a refusal); it leaves the low state alone. A non-zero next is the SIM's
+// next scheduled check, written in the same transaction.
+func (s *Store) NoteBalanceFailure(ctx context.Context, iccid, reason string, next time.Time) error {
 	return s.Write(ctx, func(t *Tx) error {
-		_, err := t.exec(`INSERT INTO balance_state (iccid, check_failures, last_error, last_error_at) VALUES (?,1,?,?)
+		if _, err := t.exec(`INSERT INTO balance_state (iccid, check_failures, last_error, last_error_at) VALUES (?,1,?,?)
 			ON CONFLICT(iccid) DO UPDATE SET check_failures=check_failures+1, last_error=excluded.last_error,
-			last_error_at=excluded.last_error_at`, iccid, reason, ms(t.now))
-		return err
+			last_error_at=excluded.last_error_at`, iccid, reason, ms(t.now)); err != nil {
+			return err
+		}
+		return scheduleCheck(t, iccid, next)
 	})
+}
+
+// scheduleCheck sets a SIM's next check inside a transaction that already
+// made its balance_state row; a zero next leaves the schedule alone.
+func scheduleCheck(t *Tx, iccid string, next time.Time) error {
+	if next.IsZero() {
+		return nil
+	}
+	_, err := t.exec(`UPDATE balance_state SET next_check=? WHERE iccid=?`, ms(next), iccid)
+	return err
 }
 
 // LatestBalances returns a SIM's newest reading and its newest parsed one;

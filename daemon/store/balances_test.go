@@ -31,7 +31,7 @@ func TestBalanceLowIsAnnouncedOncePerCrossing(t *testing.T) {
 		{"10.00", true, true, true, true}, // a new crossing
 	}
 	for i, st := range steps {
-		crossed, err := s.RecordBalance(ctx, Balance{ICCID: testICCID, Amount: st.amount, Parsed: st.parsed, Text: "Баланс " + st.amount, Raw: "x", Source: "ussd"}, "50.00", st.low)
+		crossed, err := s.RecordBalance(ctx, Balance{ICCID: testICCID, Amount: st.amount, Parsed: st.parsed, Text: "Баланс " + st.amount, Raw: "x", Source: "ussd"}, "50.00", st.low, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +43,7 @@ func TestBalanceLowIsAnnouncedOncePerCrossing(t *testing.T) {
 			t.Fatalf("step %d (%s): crossed %v low %v, want %v %v", i, st.amount, crossed, state.Low, st.wantCross, st.wantLowNow)
 		}
 	}
-	if err := s.NoteBalanceFailure(ctx, testICCID, "no answer"); err != nil {
+	if err := s.NoteBalanceFailure(ctx, testICCID, "no answer", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := eventsOf(t, s, testICCID); len(got) != 2 || got[0] != "balance.low/1" || got[1] != "balance.low/2" {
@@ -130,6 +130,53 @@ func TestBalanceScheduleSurvivesWatchAgain(t *testing.T) {
 	}
 	if due, _ := s.BalanceChecksDue(ctx, t0); len(due) != 1 || due[0] != testICCID {
 		t.Fatalf("due %v after scheduling now", due)
+	}
+}
+
+// A scheduled check writes its outcome and the next check together: a
+// reader that sees the new reading sees the new schedule too.
+func TestBalanceOutcomeCarriesTheNextCheck(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	t0 := time.Now().Truncate(time.Millisecond)
+	next := func() time.Time {
+		t.Helper()
+		st, err := s.GetBalanceState(ctx, testICCID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.NextCheck
+	}
+	if err := s.WatchBalance(ctx, testICCID, t0); err != nil {
+		t.Fatal(err)
+	}
+	for i, step := range []struct {
+		write func(at time.Time) error
+		at    time.Time
+		want  time.Time
+	}{
+		{func(at time.Time) error {
+			_, err := s.RecordBalance(ctx, Balance{ICCID: testICCID, Amount: "10.00", Parsed: true, Source: "ussd"}, "", false, at)
+			return err
+		}, t0.Add(time.Hour), t0.Add(time.Hour)},
+		{func(at time.Time) error {
+			_, err := s.RecordBalance(ctx, Balance{ICCID: testICCID, Text: "??", Source: "ussd"}, "", false, at)
+			return err
+		}, t0.Add(2 * time.Hour), t0.Add(2 * time.Hour)},
+		{func(at time.Time) error { return s.NoteBalanceFailure(ctx, testICCID, "no answer", at) }, t0.Add(3 * time.Hour), t0.Add(3 * time.Hour)},
+		// A refresh asked through the API leaves the schedule alone.
+		{func(at time.Time) error {
+			_, err := s.RecordBalance(ctx, Balance{ICCID: testICCID, Amount: "9.00", Parsed: true, Source: "ussd"}, "", false, at)
+			return err
+		}, time.Time{}, t0.Add(3 * time.Hour)},
+		{func(at time.Time) error { return s.NoteBalanceFailure(ctx, testICCID, "no answer", at) }, time.Time{}, t0.Add(3 * time.Hour)},
+	} {
+		if err := step.write(step.at); err != nil {
+			t.Fatal(err)
+		}
+		if got := next(); !got.Equal(step.want) {
+			t.Errorf("step %d: next check %v, want %v", i, got, step.want)
+		}
 	}
 }
 

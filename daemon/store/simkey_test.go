@@ -21,7 +21,7 @@ func TestSIMKnownByIMSIMovesToItsICCIDWithItsHistory(t *testing.T) {
 	}
 	_, m := create(t, s, newConf("pay-1"))
 	sendThrough(t, s, m, key, 7)
-	if _, err := s.RecordBalance(ctx, Balance{ICCID: key, Amount: "40.00", Parsed: true, Text: "Баланс 40,00", Raw: "x", Source: "ussd"}, "50.00", true); err != nil {
+	if _, err := s.RecordBalance(ctx, Balance{ICCID: key, Amount: "40.00", Parsed: true, Text: "Баланс 40,00", Raw: "x", Source: "ussd"}, "50.00", true, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, to := range []string{"+79160000001", "+79160000002"} {

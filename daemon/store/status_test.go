@@ -124,7 +124,7 @@ func TestBalanceSummaryKeepsTheLastReadableAmount(t *testing.T) {
 	for _, r := range readings {
 		clock.Add(time.Minute)
 		if _, err := s.RecordBalance(ctx, Balance{ICCID: r.iccid, Amount: r.amount, Currency: "RUB", Parsed: r.parsed,
-			Text: "Баланс", Raw: "x", Source: "ussd"}, "50.00", r.low); err != nil {
+			Text: "Баланс", Raw: "x", Source: "ussd"}, "50.00", r.low, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}
