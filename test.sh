@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, vet, and every test with the race detector.
+# The whole test suite: formatting, vet, and every test with the race
+# detector. The tests run as `go test -json` through internal/testreport,
+# which prints what plain `go test` would, then every skipped test with its
+# reason. Under CI=true a missing interop tool fails instead of skipping
+# (internal/testtool).
 set -euo pipefail
 cd "$(dirname "$0")"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -7,4 +11,7 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
-go test -race -timeout 12m ./...
+report=$(mktemp -d)
+trap 'rm -rf "$report"' EXIT
+go build -o "$report/testreport" ./internal/testreport
+go test -race -json -timeout 12m ./... 2>&1 | "$report/testreport"

@@ -19,6 +19,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/testtool"
 )
 
 // scrape fetches /metrics from a running daemon.
@@ -87,22 +88,6 @@ func find(all []series, name string, labels map[string]string) (series, bool) {
 	return series{}, false
 }
 
-// promtool returns the path of Prometheus' promtool. Outside CI a missing
-// promtool skips the test loudly; in CI (CI=true) it fails it, since .ci/run
-// installs Debian's prometheus package.
-func promtool(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("promtool is not installed; CI must install Debian's prometheus package")
-	}
-	t.Skip("SKIPPING: promtool is not installed (apt-get install prometheus); the exposition is NOT checked")
-	return ""
-}
-
 // The daemon's real /metrics, over simulated modems after real traffic,
 // passes promtool's checks, holds every metric the alerts and the dashboard
 // use, and no label shows a phone number or a message text.
@@ -132,7 +117,7 @@ func TestMetricsExpositionOfARunningDaemon(t *testing.T) {
 	all := parseExposition(t, body)
 
 	t.Run("promtool check metrics", func(t *testing.T) {
-		cmd := exec.Command(promtool(t), "check", "metrics")
+		cmd := exec.Command(testtool.Path(t, "promtool", "apt-get install prometheus", "the exposition is"), "check", "metrics")
 		cmd.Stdin = strings.NewReader(body)
 		out, err := cmd.CombinedOutput()
 		if err != nil {

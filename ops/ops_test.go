@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gsmbridge/gsmbridge/internal/testtool"
 )
 
 const (
@@ -21,24 +23,8 @@ const (
 	runbookURL     = "https://github.com/gsmbridge/gsmbridge/blob/main/docs/operations.md#"
 )
 
-// promtool returns Prometheus' promtool. Outside CI a missing promtool skips
-// loudly; in CI (CI=true) it fails, since .ci/run installs Debian's
-// prometheus package.
-func promtool(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("promtool is not installed; CI must install Debian's prometheus package")
-	}
-	t.Skip("SKIPPING: promtool is not installed (apt-get install prometheus); the alert rules are NOT checked")
-	return ""
-}
-
 func TestPromtool(t *testing.T) {
-	tool := promtool(t)
+	tool := testtool.Path(t, "promtool", "apt-get install prometheus", "the alert rules are")
 	for _, args := range [][]string{
 		{"check", "rules", alertsFile},
 		{"test", "rules", alertTestsFile},

@@ -25,25 +25,17 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/hw"
+	"github.com/gsmbridge/gsmbridge/internal/testtool"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// needTool finds a system tool; without it the test is skipped loudly, or
-// fails under CI where the tool is part of the image.
-func needTool(t *testing.T, name string) string {
+// needTool finds a system tool from the Debian package pkg (see testtool
+// for what happens without it).
+func needTool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("!!! %s not found: this check of the systemd files did NOT run; install systemd (Debian: apt-get install systemd)", name)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return testtool.Path(t, name, "apt-get install "+pkg, "this part of the systemd files is")
 }
 
 // buildDaemon builds cmd/gsmbridge to path.
@@ -77,10 +69,10 @@ func copyFile(t *testing.T, from, to string, mode fs.FileMode) {
 // on) and lets systemd judge it: PID 1 is not systemd here, so --root is
 // what makes verify and security work offline.
 func TestUnitPassesSystemdAnalyze(t *testing.T) {
-	analyze := needTool(t, "systemd-analyze")
+	analyze := needTool(t, "systemd-analyze", "systemd")
 	const hostUnits = "/usr/lib/systemd/system"
 	if _, err := os.Stat(filepath.Join(hostUnits, "sysinit.target")); err != nil {
-		t.Skipf("!!! %s has no sysinit.target: cannot stage the units gsmbridge.service depends on", hostUnits)
+		testtool.Missing(t, "%s has no sysinit.target (apt-get install systemd): the units gsmbridge.service depends on cannot be staged, so it is NOT checked", hostUnits)
 	}
 	root := t.TempDir()
 	buildDaemon(t, filepath.Join(root, "usr/local/bin/gsmbridge"))
@@ -527,7 +519,7 @@ func TestUdevRulesNameEveryKnownATPort(t *testing.T) {
 // does: every file lands with its mode, and a second run keeps the
 // operator's edited configuration.
 func TestInstallStagesTheTree(t *testing.T) {
-	needTool(t, "install")
+	needTool(t, "install", "coreutils")
 	dest := t.TempDir()
 	binary := filepath.Join(t.TempDir(), "gsmbridge")
 	if err := os.WriteFile(binary, []byte("#!/bin/sh\necho gsmbridge\n"), 0o755); err != nil {

@@ -11,22 +11,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/internal/testtool"
 )
 
-// gammuPath finds gammu or skips the test loudly; on CI a missing gammu
-// is a failure, since this test is the proof that the modems are real
-// enough.
+// gammuPath finds gammu: this test is the proof that the simulated modems
+// are real enough (see testtool for what happens without it).
 func gammuPath(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("gammu")
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("gammu is not installed; CI must run the gammu integration test (apt-get install -y gammu)")
-	}
-	t.Skip("!!! gammu not installed: the simulator is NOT checked against a real AT client (apt-get install -y gammu) !!!")
-	return ""
+	return testtool.Path(t, "gammu", "apt-get install gammu", "the simulator is against a real AT client")
 }
 
 // runGammu runs one gammu command against a modem; a failure carries the
