@@ -70,7 +70,6 @@ func (o *owner) run(ctx context.Context) {
 		case <-time.After(o.backoff()):
 		}
 		o.update(func(s *ModemStatus) { s.Reconnects++ })
-		o.d.metrics.reconnect(o.snapshot().ID)
 	}
 }
 
@@ -81,7 +80,6 @@ func (o *owner) escalate(step string) {
 			o.escalation = i
 		}
 	}
-	o.d.metrics.resetStep(o.snapshot().ID, step)
 	o.update(func(s *ModemStatus) { s.Resets[step]++ })
 	if step == stepAlert {
 		o.log.Error("modem does not recover by itself; it needs a person (replug, power-cycle the hub port)", "port", o.port)

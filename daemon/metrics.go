@@ -35,12 +35,42 @@ const namespace = "gsmbridge"
 // collectors rather than as a failed scrape.
 const scrapeTimeout = 4 * time.Second
 
+// Counters exist at 0 from the moment what they count for is known.
+//
+// increase() and rate() see only the change between two samples, so a
+// series born at 1 hides its first event: the first modem to reach the end
+// of its escalation would never page. Every counter an alert rule or the
+// dashboard reads is therefore there at 0 for each modem, SIM, webhook and
+// fixed label value before anything is counted. To add a counter:
+//
+//   - per modem: a field of ModemStatus that the owner updates (Sent,
+//     Resets, Reconnects, ...), emitted by collectModems for every modem the
+//     daemon knows, configured or hot-plugged, from its owner's creation; a
+//     further label with a fixed vocabulary is emitted for each of its
+//     values (modem_resets_total: every escalation step);
+//   - per SIM: a column of the store (balance_state), emitted by
+//     collectSIMs or collectBalances for every SIM in the store;
+//   - per webhook: emitted by collectWebhooks for every configured endpoint;
+//   - per modem, counted by a feature as events come: a CounterVec whose
+//     child the feature makes at 0 when the modem becomes known to it
+//     (modem_undecodable_pdus_total: receiving, when the modem starts
+//     taking messages);
+//   - labelled only by a fixed vocabulary: a CounterVec whose children
+//     bornAtZero makes in newMetrics.
+//
+// A CounterVec child nobody made beforehand is born at its first Inc: too
+// late. The one exception is at_commands_total (and
+// at_command_duration_seconds): a child per modem, command and result would
+// be hundreds of series of zeros, and the dashboard only shows their rate.
+// TestFreshDaemonExposesEveryMetricOpsUses scrapes a fresh daemon and fails
+// on any metric ops/ uses that it lacks; the gauges that may be absent
+// until known are listed there with why.
+
 // Result vocabularies of the counters other features feed. Values outside
 // them are counted as "other": a label must never grow with its input.
 var (
 	ussdResults    = []string{"ok", "menu", "terminated", "not_supported", "network_timeout", "timeout", "refused", "busy", "error"}
 	webhookResults = []string{"delivered", "failed", "dead_letter"}
-	resetSteps     = []string{"reinit", "cfun", "reopen", "alert"}
 	modemStates    = []string{StateProbing, StateReady, StateDegraded, StateResetting, StateGone, StateSIMMissing, StateSIMLocked, StateRegDenied, StateNoService}
 	registrations  = []string{"home", "roaming", "searching", "denied", "not_registered", "unknown"}
 	simStates      = []string{store.SIMActive, store.SIMSuspect}
@@ -59,8 +89,6 @@ type metrics struct {
 	atCommands   *prometheus.CounterVec
 	atDuration   *prometheus.HistogramVec
 	acceptToSent prometheus.Histogram
-	resets       *prometheus.CounterVec
-	reconnects   *prometheus.CounterVec
 	ussdRequests *prometheus.CounterVec
 	ussdDuration prometheus.Histogram
 	replyLatency prometheus.Histogram
@@ -85,14 +113,6 @@ func newMetrics(d *Daemon) *metrics {
 			Help:    "Time from a message being accepted by the API to its last part being sent.",
 			Buckets: []float64{.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600},
 		}),
-		resets: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "modem_resets_total",
-			Help: "Escalation steps taken on a modem that stopped answering (reinit, cfun, reopen, alert).",
-		}, []string{"modem", "step"}),
-		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "modem_reconnects_total",
-			Help: "Times a modem's port was opened again after it was lost.",
-		}, []string{"modem"}),
 		ussdRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "ussd_requests_total",
 			Help: "USSD requests by result.",
@@ -116,16 +136,10 @@ func newMetrics(d *Daemon) *metrics {
 			Help: "PDUs left in a modem's storage because two reads could not decode them; each waits for a person.",
 		}, []string{"modem"}),
 	}
-	// Zero series exist from the start, so rate() and alerts see the first
-	// failure as an increase rather than as a new series.
-	for _, r := range ussdResults {
-		m.ussdRequests.WithLabelValues(r)
-	}
-	for _, r := range webhookResults {
-		m.webhooks.WithLabelValues(r)
-	}
+	bornAtZero(m.ussdRequests, ussdResults)
+	bornAtZero(m.webhooks, webhookResults)
 	m.reg.MustRegister(
-		m.atCommands, m.atDuration, m.acceptToSent, m.resets, m.reconnects,
+		m.atCommands, m.atDuration, m.acceptToSent,
 		m.ussdRequests, m.ussdDuration, m.replyLatency, m.webhooks, m.undecodable,
 		newSnapshotCollector(d),
 		collectors.NewGoCollector(),
@@ -154,15 +168,6 @@ func (m *metrics) atCommand(modem, cmd, result string, took time.Duration) {
 // sendLatency observes accept → sent of one message.
 func (m *metrics) sendLatency(took time.Duration) { m.acceptToSent.Observe(took.Seconds()) }
 
-// resetStep counts an escalation step taken on a modem ("reinit", "cfun",
-// "reopen", "alert").
-func (m *metrics) resetStep(modem, step string) {
-	m.resets.WithLabelValues(modem, oneOf(step, resetSteps)).Inc()
-}
-
-// reconnect counts a port reopened after it was lost.
-func (m *metrics) reconnect(modem string) { m.reconnects.WithLabelValues(modem).Inc() }
-
 // undecodablePDU counts a PDU left undecodable in a modem's storage.
 func (m *metrics) undecodablePDU(modem string) { m.undecodable.WithLabelValues(modem).Inc() }
 
@@ -186,6 +191,14 @@ func (m *metrics) confirmationReply(took time.Duration) { m.replyLatency.Observe
 // dead_letter).
 func (m *metrics) webhookDelivery(result string) {
 	m.webhooks.WithLabelValues(oneOf(result, webhookResults)).Inc()
+}
+
+// bornAtZero makes the child of a counter labelled by one fixed vocabulary
+// for each of its values (see "Counters exist at 0" above).
+func bornAtZero(c *prometheus.CounterVec, values []string) {
+	for _, v := range values {
+		c.WithLabelValues(v)
+	}
 }
 
 func oneOf(v string, allowed []string) string {
@@ -256,12 +269,15 @@ func newSnapshotCollector(d *Daemon) *snapshotCollector {
 		{"modem_sent_parts_total", "SMS parts the modem sent since the daemon started.", modemL},
 		{"modem_send_failures_total", "SMS parts the modem failed to send since the daemon started.", modemL},
 		{"modem_received_messages_total", "SMS the modem received since the daemon started.", modemL},
+		{"modem_resets_total", "Escalation steps taken on a modem that stopped answering (reinit, cfun, reopen, alert).", []string{"modem", "step"}},
+		{"modem_reconnects_total", "Times a modem's port was opened again after it was lost.", []string{"modem"}},
 		{"queue_messages", "Messages waiting for a SIM to send them.", nil},
 		{"sim_state", "1 for the state the SIM is in (active, suspect), 0 for the others.", append(simL[:3:3], "state")},
 		{"sim_receive_stalled", "1 while the SIM sends but has received nothing for longer than receive.stalled_after.", simL},
 		{"sim_consecutive_send_failures", "Consecutive failed sends to different recipients; at send.suspect_after the SIM turns suspect.", simL},
 		{"sim_last_sent_timestamp_seconds", "When the SIM last sent an SMS part.", simL},
 		{"sim_last_received_timestamp_seconds", "When the SIM last received an SMS.", simL},
+		{"sim_first_seen_timestamp_seconds", "When the daemon first saw the SIM.", simL},
 		{"sim_sent_parts_last_day", "SMS parts the SIM sent in the last 24 hours.", simL},
 		{"sim_send_limit_parts", "The SIM's send limit per window (minute, hour, day); absent when unlimited.", append(simL[:3:3], "window")},
 		{"sim_balance_rub", "The SIM's balance in roubles from its newest parsed reading.", simL},
@@ -382,6 +398,10 @@ func (d *Daemon) collectModems(_ context.Context, e emitter) error {
 		e.counter("modem_sent_parts_total", float64(st.Sent), l...)
 		e.counter("modem_send_failures_total", float64(st.SendFailures), l...)
 		e.counter("modem_received_messages_total", float64(st.Received), l...)
+		for _, step := range escalationSteps {
+			e.counter("modem_resets_total", float64(st.Resets[step]), st.ID, step)
+		}
+		e.counter("modem_reconnects_total", float64(st.Reconnects), st.ID)
 	}
 	e.gauge("queue_messages", float64(d.sched.QueueDepth()))
 	return nil
@@ -402,6 +422,7 @@ func (d *Daemon) collectSIMs(ctx context.Context, e emitter) error {
 		e.gauge("sim_consecutive_send_failures", float64(sim.FailStreak), l...)
 		e.timestamp("sim_last_sent_timestamp_seconds", sim.LastSentAt, l...)
 		e.timestamp("sim_last_received_timestamp_seconds", sim.LastReceivedAt, l...)
+		e.timestamp("sim_first_seen_timestamp_seconds", sim.FirstSeen, l...)
 		sent, err := d.store.SentSince(ctx, sim.ICCID, since)
 		if err != nil {
 			return fmt.Errorf("count sends of a SIM: %w", err)
