@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,7 +61,9 @@ func (o *owner) run(ctx context.Context) {
 		o.log.Warn("modem session ended", "err", err)
 		o.setState(StateGone, err.Error())
 		step := stepReopen
-		if o.escalation >= len(escalationSteps)-1 {
+		if o.escalation == slices.Index(escalationSteps, stepReopen)+1 {
+			// Reopening the port did not help either. The alarm is raised
+			// once per episode; the tries after it are reopens again.
 			step = stepAlert
 		}
 		o.escalate(step)
@@ -76,8 +79,8 @@ func (o *owner) run(ctx context.Context) {
 // escalate records an escalation step and moves the owner's level to it.
 func (o *owner) escalate(step string) {
 	for i, s := range escalationSteps {
-		if s == step && i >= o.escalation {
-			o.escalation = i
+		if s == step {
+			o.escalation = max(o.escalation, i+1)
 		}
 	}
 	o.update(func(s *ModemStatus) { s.Resets[step]++ })
@@ -129,8 +132,9 @@ func (o *owner) session(ctx context.Context) error {
 		case errors.Is(err, errRebooted):
 			o.setState(StateProbing, "")
 		case errors.Is(err, errUnresponsive) || errors.Is(err, atcmd.ErrTimeout):
-			if o.escalation >= 1 {
-				// Set-up and a radio restart did not help: the port goes.
+			if o.escalation > 0 {
+				// Set-up, and a radio restart where the modem still took
+				// one, did not help: the port goes.
 				return err
 			}
 			o.setState(StateResetting, err.Error())

@@ -187,3 +187,42 @@ func TestHealthCheckTellsASilentResetFromOddReporting(t *testing.T) {
 		t.Fatalf("indications set %d times after checks the modem could not answer", n)
 	}
 }
+
+// A modem that stops answering for good walks the whole escalation to the
+// alert step: counted once, from a series that was there at 0 (so
+// increase() sees it), and announced once; later tries are reopens.
+func TestModemThatNeverRecoversNeedsAPersonOnce(t *testing.T) {
+	h := startHarnessWith(t, func(c *config.Config) {
+		c.Health.IdleCheckAfter = 200 * time.Millisecond
+	}, sim.Generic)
+	h.waitReady(1)
+	m := h.modems[0]
+	id := h.modemStatus(m.Path()).ID
+	alertSteps := func() string {
+		t.Helper()
+		s, ok := find(parseExposition(t, h.scrape()), "gsmbridge_modem_resets_total", map[string]string{"modem": id, "step": stepAlert})
+		if !ok {
+			t.Fatalf("no gsmbridge_modem_resets_total for modem %s, step alert", id)
+		}
+		return s.value
+	}
+	if got := alertSteps(); got != "0" {
+		t.Fatalf("alert steps of a healthy modem: %s, want 0", got)
+	}
+	m.Hang(time.Hour)
+	eventually(t, "the alert step", func() bool { return h.modemStatus(m.Path()).Resets[stepAlert] > 0 })
+	reopens := h.modemStatus(m.Path()).Resets[stepReopen]
+	eventually(t, "two more reopens", func() bool { return h.modemStatus(m.Path()).Resets[stepReopen] >= reopens+2 })
+	if got := alertSteps(); got != "1" {
+		t.Errorf("alert steps after more failed reopens: %s, want 1", got)
+	}
+	alerts := 0
+	for _, ev := range h.eventTypes("modem", id) {
+		if ev == "modem.alert" {
+			alerts++
+		}
+	}
+	if alerts != 1 {
+		t.Errorf("%d modem.alert events, want 1", alerts)
+	}
+}

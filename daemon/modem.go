@@ -90,7 +90,7 @@ type owner struct {
 	pin     string
 
 	// Only accessed from the owner's goroutine.
-	escalation int          // index into escalationSteps reached since the modem last worked
+	escalation int          // escalation steps reached since the modem last worked: 0 none, i+1 up to escalationSteps[i]
 	failures   int          // failed tries since the modem last worked, for backoff
 	pinTried   bool         // the configured PIN was tried for the SIM in the modem
 	failStreak int          // the SIM's consecutive send failures, as the store last said
