@@ -53,6 +53,9 @@ func TestReplugUnderANewTTYKeepsTheModemsIDAndCounters(t *testing.T) {
 	if back.ID != first.ID || back.Sent != 1 {
 		t.Fatalf("after replug: id %s sent %d, want id %s sent 1", back.ID, back.Sent, first.ID)
 	}
+	if back.Resets[stepAlert] != 0 {
+		t.Fatalf("unplugging a discovered modem called for a person: resets %v", back.Resets)
+	}
 	var types []string
 	eventually(t, "up, down, up announced", func() bool {
 		types = h.eventTypes("modem", first.ID)

@@ -60,17 +60,20 @@ func (o *owner) run(ctx context.Context) {
 		}
 		o.log.Warn("modem session ended", "err", err)
 		o.setState(StateGone, err.Error())
+		wait := o.backoff()
 		step := stepReopen
-		if o.escalation == slices.Index(escalationSteps, stepReopen)+1 {
-			// Reopening the port did not help either. The alarm is raised
-			// once per episode; the tries after it are reopens again.
+		if o.escalation == slices.Index(escalationSteps, stepReopen)+1 && wait == o.d.reopenMax {
+			// Reopening the port did not help, however long the waits
+			// between tries grew. Not sooner: a modem being unplugged fails
+			// a reopen or two before USB discovery retires it. The alarm
+			// is raised once per episode; the tries after it are reopens.
 			step = stepAlert
 		}
 		o.escalate(step)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(o.backoff()):
+		case <-time.After(wait):
 		}
 		o.update(func(s *ModemStatus) { s.Reconnects++ })
 	}
