@@ -14,21 +14,18 @@ import (
 	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/testtool"
 )
 
 // smallDataDir mounts a 2 MB tmpfs as the data directory: a real file
-// system that fills up. Without mount rights the test skips loudly, and
-// fails under CI=true (CI runs as root).
+// system that fills up. Without mount rights the test skips, or fails under
+// CI=true, which runs as root (see testtool).
 func smallDataDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", dir).CombinedOutput()
 	if err != nil {
-		msg := "cannot mount a tmpfs (" + strings.TrimSpace(string(out)) + "): the full-disk test needs root"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip("SKIPPING: " + msg + "; the daemon on a full disk is NOT tested")
+		testtool.Missing(t, "cannot mount a tmpfs (%s), which needs root: the daemon on a full disk is NOT tested", strings.TrimSpace(string(out)))
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {

@@ -12,22 +12,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/internal/testtool"
 )
 
 // smallFS mounts a tmpfs of size bytes for the test: a real file system that
 // fills up, so the store meets ENOSPC where SQLite really writes. Where it
-// cannot be mounted (not root, no mount namespace) the test skips loudly, and
-// fails under CI=true, which runs as root.
+// cannot be mounted (not root, no mount namespace) the test skips, or fails
+// under CI=true, which runs as root (see testtool).
 func smallFS(t *testing.T, size string) string {
 	t.Helper()
 	dir := t.TempDir()
 	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput()
 	if err != nil {
-		msg := "cannot mount a tmpfs (" + strings.TrimSpace(string(out)) + "): the full-disk test needs root"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip("SKIPPING: " + msg + "; storage faults on a full disk are NOT tested")
+		testtool.Missing(t, "cannot mount a tmpfs (%s), which needs root: storage faults on a full disk are NOT tested", strings.TrimSpace(string(out)))
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
