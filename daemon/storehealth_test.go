@@ -4,10 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,50 +15,6 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/testtool"
 )
 
-// smallDataDir mounts a 2 MB tmpfs as the data directory: a real file
-// system that fills up. Without mount rights the test skips, or fails under
-// CI=true, which runs as root (see testtool).
-func smallDataDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", dir).CombinedOutput()
-	if err != nil {
-		testtool.Missing(t, "cannot mount a tmpfs (%s), which needs root: the daemon on a full disk is NOT tested", strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fillDisk writes a ballast file until the file system is full and
-// returns a function that frees the space again.
-func fillDisk(t *testing.T, dir string) (free func()) {
-	t.Helper()
-	path := filepath.Join(dir, "ballast")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := make([]byte, 4096)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	return func() {
-		if err := os.Remove(path); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // The disk fills while part 1 of a two-part SMS is on the wire: the part's
 // "sent" cannot be recorded and part 2 cannot start. The API and /readyz say
 // so; once space is back the message is finished, each part sent once, and
@@ -68,7 +22,7 @@ func fillDisk(t *testing.T, dir string) (free func()) {
 func TestFullDiskMidSendIsSeenAndSurvived(t *testing.T) {
 	h, id, text, dataDir := startSendOnFullDisk(t)
 	customer := "+79161234567"
-	free := fillDisk(t, dataDir)
+	free := testtool.FillDisk(t, dataDir)
 
 	var e struct {
 		Error struct{ Code, Message string }
@@ -118,7 +72,7 @@ func TestFullDiskMidSendIsSeenAndSurvived(t *testing.T) {
 func startSendOnFullDisk(t *testing.T) (h *harness, id, text, dataDir string) {
 	t.Helper()
 	h = startHarnessWith(t, func(c *config.Config) {
-		dataDir = smallDataDir(t)
+		dataDir = testtool.SmallFS(t, "2m", "the daemon on a full disk is")
 		c.DataDir = dataDir
 		c.Send.RetryBackoff = 50 * time.Millisecond
 		// The scheduler counts every part of a part-sent message against
@@ -161,7 +115,7 @@ func waitSentRecordKept(t *testing.T, h *harness) {
 // again.
 func TestStopOnAFullDiskLeavesThePartUnknownNeverResent(t *testing.T) {
 	h, id, _, dataDir := startSendOnFullDisk(t)
-	free := fillDisk(t, dataDir)
+	free := testtool.FillDisk(t, dataDir)
 	waitSentRecordKept(t, h)
 	h.stopDaemon()
 	free()

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -16,52 +15,13 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/testtool"
 )
 
-// smallFS mounts a tmpfs of size bytes for the test: a real file system that
-// fills up, so the store meets ENOSPC where SQLite really writes. Where it
-// cannot be mounted (not root, no mount namespace) the test skips, or fails
-// under CI=true, which runs as root (see testtool).
-func smallFS(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput()
-	if err != nil {
-		testtool.Missing(t, "cannot mount a tmpfs (%s), which needs root: storage faults on a full disk are NOT tested", strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fill writes a ballast file until the file system is full.
-func fill(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "ballast")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := make([]byte, 4096)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			return path
-		}
-	}
-}
-
 func TestFullDiskFailsWritesAsFullAndRecovers(t *testing.T) {
-	dir := smallFS(t, "2m")
+	dir := testtool.SmallFS(t, "2m", "storage faults on a full disk are")
 	s := openTest(t, dir)
 	ctx := context.Background()
 	kept := accept(t, s, NewMessage{})
 	changed := s.HealthChanged()
-	ballast := fill(t, dir)
+	free := testtool.FillDisk(t, dir)
 
 	var err error
 	var accepted []string
@@ -88,9 +48,7 @@ func TestFullDiskFailsWritesAsFullAndRecovers(t *testing.T) {
 	}
 
 	changed = s.HealthChanged()
-	if err := os.Remove(ballast); err != nil {
-		t.Fatal(err)
-	}
+	free()
 	if err := s.Probe(ctx); err != nil {
 		t.Fatalf("probe after space came back: %v", err)
 	}
