@@ -92,17 +92,50 @@ func (d *Daemon) Handler() http.Handler {
 // routes serves allRoutes, each behind its token check.
 func (d *Daemon) routes() http.Handler {
 	mux := http.NewServeMux()
+	methods := map[string]bool{}
 	for _, rt := range allRoutes() {
 		var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { rt.handler(d, w, r) })
 		if rt.scope != scopePublic {
 			h = d.authenticate(rt.scope, h)
 		}
-		mux.Handle(rt.method+" "+rt.pattern, h)
+		pattern := rt.pattern
+		if pattern == "/" {
+			// A pattern ending in / matches its whole subtree; the status
+			// page is / alone, so other paths reach the catch-all below.
+			pattern = "/{$}"
+		}
+		mux.Handle(rt.method+" "+pattern, h)
+		methods[rt.method] = true
 	}
+	// The catch-all keeps every answer JSON; it also hides ServeMux's own
+	// 405, so it works out which methods the path does have.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+		allow := allowedMethods(mux, methods, r)
+		if len(allow) == 0 {
+			writeError(w, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: r.Method + " " + r.URL.Path + " is not served; it takes " + strings.Join(allow, ", ")})
 	})
 	return mux
+}
+
+// allowedMethods lists the methods that some route serves at r's path,
+// asking the mux itself so that wildcards match as they do when serving.
+func allowedMethods(mux *http.ServeMux, methods map[string]bool, r *http.Request) []string {
+	var allow []string
+	for m := range methods {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead) // ServeMux answers HEAD with the GET handler
+			}
+		}
+	}
+	slices.Sort(allow)
+	return allow
 }
 
 func (d *Daemon) healthz(w http.ResponseWriter, r *http.Request) {

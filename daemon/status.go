@@ -69,11 +69,6 @@ func fromLoopback(r *http.Request) bool {
 }
 
 func (d *Daemon) serveStatusPage(w http.ResponseWriter, r *http.Request) {
-	// "GET /" matches every GET the other routes do not; only / is the page.
-	if r.URL.Path != "/" {
-		writeError(w, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
-		return
-	}
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
