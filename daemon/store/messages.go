@@ -289,17 +289,38 @@ func getMessage(q querier, id string) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.Query("SELECT seq, state, mr, sent_at, report_at, report_status FROM message_parts WHERE message_id = ? ORDER BY seq", id)
-	if err != nil {
+	if err := loadParts(q.Query, []*Message{m}); err != nil {
 		return nil, err
+	}
+	return m, nil
+}
+
+// loadParts fills in the part lists of msgs with one query, so a listing
+// shows the same parts as a single message (and an empty list, never null).
+func loadParts(query func(q string, args ...any) (*sql.Rows, error), msgs []*Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	byID := make(map[string]*Message, len(msgs))
+	args := make([]any, len(msgs))
+	for i, m := range msgs {
+		m.PartList = []Part{}
+		byID[m.ID] = m
+		args[i] = m.ID
+	}
+	rows, err := query("SELECT message_id, seq, state, mr, sent_at, report_at, report_status FROM message_parts WHERE message_id IN (?"+
+		strings.Repeat(", ?", len(msgs)-1)+") ORDER BY message_id, seq", args...)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var id string
 		var p Part
 		var mr, status int
 		var sent, report int64
-		if err := rows.Scan(&p.Seq, &p.State, &mr, &sent, &report, &status); err != nil {
-			return nil, err
+		if err := rows.Scan(&id, &p.Seq, &p.State, &mr, &sent, &report, &status); err != nil {
+			return err
 		}
 		if mr >= 0 {
 			p.MR = &mr
@@ -308,9 +329,9 @@ func getMessage(q querier, id string) (*Message, error) {
 			p.ReportStatus = &status
 		}
 		p.SentAt, p.ReportAt = fromMS(sent), fromMS(report)
-		m.PartList = append(m.PartList, p)
+		byID[id].PartList = append(byID[id].PartList, p)
 	}
-	return m, rows.Err()
+	return rows.Err()
 }
 
 // transitionMessage moves a message to a new state inside t, enforcing the
@@ -406,6 +427,15 @@ func (s *Store) ListMessages(ctx context.Context, f MessageFilter) (list []*Mess
 	}
 	list, more, err := listPage(ctx, s.rdb, pageQuery{columns: messageColumns, table: "messages", key: "id",
 		after: f.After, since: f.Since, state: string(f.State), limit: f.Limit}, scanMessage)
+	if err != nil {
+		return nil, "", err
+	}
+	// Not through the reader's statement cache: the IN list differs in
+	// length from page to page.
+	query := func(q string, args ...any) (*sql.Rows, error) { return s.rdb.QueryContext(ctx, q, args...) }
+	if err := loadParts(query, list); err != nil {
+		return nil, "", err
+	}
 	if more {
 		next = list[len(list)-1].ID
 	}

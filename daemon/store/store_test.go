@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -364,6 +365,34 @@ func TestListMessagesPages(t *testing.T) {
 		if !seen[id] {
 			t.Fatalf("message %s missing from pages", id)
 		}
+	}
+}
+
+// A listing shows each message's parts as reading it alone does: the API
+// schema says part_list is an array, so it is never null.
+func TestListMessagesCarriesParts(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	ids := []string{accept(t, s, NewMessage{Parts: 3}).ID, accept(t, s, NewMessage{}).ID}
+	list, _, err := s.ListMessages(ctx, MessageFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != len(ids) {
+		t.Fatalf("listed %d messages, want %d", len(list), len(ids))
+	}
+	for _, m := range list {
+		one, err := s.GetMessage(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.PartList) != m.Parts || !reflect.DeepEqual(m.PartList, one.PartList) {
+			t.Errorf("%s: listed parts %+v, read alone %+v (parts %d)", m.ID, m.PartList, one.PartList, m.Parts)
+		}
+	}
+	empty, _, err := s.ListMessages(ctx, MessageFilter{After: list[len(list)-1].ID, Limit: 10})
+	if err != nil || len(empty) != 0 {
+		t.Fatalf("past the last message: %v, %v", empty, err)
 	}
 }
 
