@@ -431,7 +431,10 @@ func TestRetryAfterAConfigChangeIsTheSamePayment(t *testing.T) {
 }
 
 func TestQuoteNamesCommissionAndBrokenLimits(t *testing.T) {
-	r := startConfirmRig(t, nil, 1)
+	r := startConfirmRig(t, func(c *config.Config) {
+		// A second operator of the same name makes the name ambiguous.
+		c.Operators = append(c.Operators, config.Operator{PLMN: []string{"40177"}, Name: "Tele2", BalanceCode: "*100#"})
+	}, 1)
 	r.net.AddPhone("+79168888888", sim.PhoneRule{Never: true})
 	for i := 0; i < 5; i++ {
 		r.confirm(paymentBody(fmt.Sprintf("mts-%d", i), "+79168888888", "Q"))
@@ -447,6 +450,10 @@ func TestQuoteNamesCommissionAndBrokenLimits(t *testing.T) {
 		{map[string]any{"customer_operator": "25001", "amount": "25000", "phone": "+79168888888"}, "237.50", "25237.50", []string{"per_day", "payments_per_day"}},
 		{map[string]any{"customer_operator": "25020", "amount": "1000.01"}, "24.50", "1024.51", []string{"per_payment"}},
 		{map[string]any{"customer_operator": "25099", "amount": "0.01"}, "0.00", "0.01", nil},
+		// By name, in any case, as well as by PLMN.
+		{map[string]any{"customer_operator": "mts", "amount": "1500.00", "phone": "89168888888"}, "14.25", "1514.25", []string{"payments_per_day"}},
+		{map[string]any{"customer_operator": "BeeLine", "amount": "0.01"}, "0.00", "0.01", nil},
+		{map[string]any{"customer_operator": "megafon", "amount": "100"}, "", "", nil},
 	}
 	for _, c := range cases {
 		var q quote
@@ -457,12 +464,28 @@ func TestQuoteNamesCommissionAndBrokenLimits(t *testing.T) {
 		for _, b := range q.Breaks {
 			names = append(names, b.Limit)
 		}
+		if c.commission == "" {
+			if q.OperatorName != "MegaFon" || q.CustomerOperator != c.body["customer_operator"] {
+				t.Errorf("%v: operator %q asked as %q, want MegaFon asked as given", c.body, q.OperatorName, q.CustomerOperator)
+			}
+			continue
+		}
 		if q.Commission.String() != c.commission || q.Total.String() != c.total || fmt.Sprint(names) != fmt.Sprint(c.breaks) {
 			t.Errorf("%v: commission %s total %s breaks %v, want %s %s %v", c.body, q.Commission, q.Total, names, c.commission, c.total, c.breaks)
 		}
 	}
-	var e struct{ Error struct{ Field string } }
-	if code := r.do("POST", "/v1/quote", map[string]any{"customer_operator": "99999", "amount": "1"}, &e); code != 422 || e.Error.Field != "customer_operator" {
-		t.Fatalf("unknown operator: %d %+v", code, e)
+	refused := []struct{ operator, code string }{
+		{"99999", "unknown_operator"},
+		{"yota", "unknown_operator"},
+		{"tele2", "ambiguous_operator"},
+		{"2502", "invalid_field"},
+		{"", "invalid_field"},
+		{strings.Repeat("m", 41), "invalid_field"},
+	}
+	for _, c := range refused {
+		var e struct{ Error apiError }
+		if code := r.do("POST", "/v1/quote", map[string]any{"customer_operator": c.operator, "amount": "1"}, &e); code/100 != 4 || e.Error.Field != "customer_operator" || e.Error.Code != c.code {
+			t.Errorf("customer_operator %q: %d %+v, want %s on the field", c.operator, code, e, c.code)
+		}
 	}
 }

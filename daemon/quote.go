@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -58,13 +59,9 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fieldError(err))
 		return
 	}
-	if err := validPLMN(req.CustomerOperator); err != nil {
+	p, err := d.customerOperator(req.CustomerOperator)
+	if err != nil {
 		writeError(w, err)
-		return
-	}
-	p, ok := d.operatorProfile(req.CustomerOperator)
-	if !ok {
-		writeError(w, unknownOperator(req.CustomerOperator))
 		return
 	}
 	q := quote{CustomerOperator: req.CustomerOperator, OperatorName: p.Name, Amount: amount, CommissionPercent: p.Commission, Breaks: []payment.LimitBreak{}}
@@ -92,18 +89,66 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, q)
 }
 
-// operatorProfile finds the profile of a PLMN among the built-in operators
-// with the configured ones laid over them.
-func (d *Daemon) operatorProfile(plmn string) (ussd.Profile, bool) {
+// operatorProfiles are the built-in operators with the configured ones laid
+// over them.
+func (d *Daemon) operatorProfiles() []ussd.Profile {
 	merged, err := mergeProfiles(ussd.DefaultProfiles(), d.cfg.Operators)
 	if err != nil {
-		return ussd.Profile{}, false // New refused such a configuration already
+		return nil // New refused such a configuration already
 	}
+	return merged
+}
+
+// operatorProfile finds the profile of a PLMN.
+func (d *Daemon) operatorProfile(plmn string) (ussd.Profile, bool) {
+	merged := d.operatorProfiles()
 	i := slices.IndexFunc(merged, func(p ussd.Profile) bool { return slices.Contains(p.PLMN, plmn) })
 	if i < 0 {
 		return ussd.Profile{}, false
 	}
 	return merged[i], true
+}
+
+// customerOperator reads a quote's customer_operator: a PLMN, or, for a
+// caller who knows the brand rather than the network code, the operator's
+// name in any case ("mts", "Beeline").
+func (d *Daemon) customerOperator(s string) (ussd.Profile, error) {
+	if s == "" || isDigits(s) {
+		if err := validPLMN(s); err != nil {
+			return ussd.Profile{}, err
+		}
+		p, ok := d.operatorProfile(s)
+		if !ok {
+			return ussd.Profile{}, unknownOperator(s)
+		}
+		return p, nil
+	}
+	if len(s) > 40 {
+		return ussd.Profile{}, badField("customer_operator", "must be a PLMN such as \"25020\" or an operator's name such as \"mts\"")
+	}
+	var found []ussd.Profile
+	var names []string
+	for _, p := range d.operatorProfiles() {
+		if strings.EqualFold(p.Name, s) {
+			found = append(found, p)
+		}
+		if p.Name != "" {
+			names = append(names, strings.ToLower(p.Name))
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return ussd.Profile{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_operator", Field: "customer_operator",
+			Message: fmt.Sprintf("customer_operator: no operator is named %q; the names known are %s, or give the PLMN", s, strings.Join(names, ", "))}
+	}
+	var plmns []string
+	for _, p := range found {
+		plmns = append(plmns, p.PLMN...)
+	}
+	return ussd.Profile{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "ambiguous_operator", Field: "customer_operator",
+		Message: fmt.Sprintf("customer_operator: %d operators are named %q; give the PLMN (%s)", len(found), s, strings.Join(plmns, ", "))}
 }
 
 func limitsOf(l ussd.PaymentLimits) paymentLimits {
