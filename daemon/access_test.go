@@ -26,7 +26,7 @@ func serveDaemon(t *testing.T, adjust func(*config.Config)) (*Daemon, *httptest.
 	if adjust != nil {
 		adjust(cfg)
 	}
-	d, err := New(cfg, Options{})
+	d, err := New(cfg, Options{Observe: checkAnswers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

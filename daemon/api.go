@@ -84,9 +84,15 @@ var coreRoutes = []route{
 	{"GET", "/v1/openapi.json", (*Daemon).serveOpenAPI, scopeRead},
 }
 
-// Handler is the daemon's whole HTTP surface.
+// Handler is the daemon's whole HTTP surface. The browser guards cover
+// what Wrap adds too: serve --sim's simulated phones change state like the
+// API does.
 func (d *Daemon) Handler() http.Handler {
-	return d.browserGuard(d.routes())
+	h := d.browserGuard(d.routes())
+	if d.observe != nil {
+		h = d.observe(h)
+	}
+	return h
 }
 
 // routes serves allRoutes, each behind its token check.
@@ -118,6 +124,9 @@ func (d *Daemon) routes() http.Handler {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: r.Method + " " + r.URL.Path + " is not served; it takes " + strings.Join(allow, ", ")})
 	})
+	if d.wrap != nil {
+		return d.wrap(mux)
+	}
 	return mux
 }
 

@@ -61,7 +61,7 @@ func startConfirmRig(t *testing.T, adjust func(*config.Config), modems int) *con
 func (r *confirmRig) start() {
 	t := r.t
 	t.Helper()
-	d, err := New(r.cfg, Options{Logger: testLogger()})
+	d, err := New(r.cfg, Options{Logger: testLogger(), Observe: checkAnswers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,9 +24,13 @@ import (
 type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
-	// Wrap, when set, wraps the daemon's HTTP handler (serve --sim adds the
-	// simulated phones' endpoints this way).
+	// Wrap, when set, wraps the daemon's routes, inside the browser guards
+	// (serve --sim adds the simulated phones' endpoints this way).
 	Wrap func(http.Handler) http.Handler
+	// Observe, when set, wraps the whole handler, guards included, to see
+	// every answer the daemon gives (tests check each against the API
+	// document).
+	Observe func(http.Handler) http.Handler
 	// open replaces hw.Open in tests.
 	open portOpener
 	// atTimeout shortens AT command deadlines in tests.
@@ -44,6 +48,7 @@ type Daemon struct {
 	profiles *ussd.Profiles
 	openAPI  []byte
 	wrap     func(http.Handler) http.Handler
+	observe  func(http.Handler) http.Handler
 	metrics  *metrics
 	tls      *tlsFiles // nil: plain HTTP
 
@@ -63,7 +68,7 @@ type Daemon struct {
 
 // New opens the store and prepares the owners; Run starts them.
 func New(cfg *config.Config, opts Options) (*Daemon, error) {
-	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, wrap: opts.Wrap, ids: map[string]*owner{}, retired: map[string]ModemStatus{},
+	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, wrap: opts.Wrap, observe: opts.Observe, ids: map[string]*owner{}, retired: map[string]ModemStatus{},
 		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second, atTimeout: opts.atTimeout,
 		budgetWindow: time.Minute, settles: newSettles(), storeRetry: storeRetry}
 	if d.atTimeout == 0 {
@@ -85,7 +90,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		}
 		d.tls = f
 	}
-	doc, err := buildOpenAPI()
+	doc, err := OpenAPI()
 	if err != nil {
 		return nil, err
 	}
@@ -169,14 +174,8 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		d.sched.Enqueue(m)
 	}
 
-	handler := d.routes()
-	if d.wrap != nil {
-		handler = d.wrap(handler)
-	}
 	limited := newLimitListener(ln, d.cfg.LimitsHTTP.MaxConnections)
-	// The browser guards cover what wrap adds too: serve --sim's
-	// simulated phones change state like the API does.
-	srv := newHTTPServer(d.browserGuard(handler), limited)
+	srv := newHTTPServer(d.Handler(), limited)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -104,7 +104,7 @@ func startHarnessModems(t *testing.T, opts sim.NetworkOptions, prepare func(*con
 	if prepare != nil {
 		prepare(cfg, n, h.modems)
 	}
-	d, err := New(cfg, Options{atTimeout: time.Second, Logger: testLogger()})
+	d, err := New(cfg, Options{atTimeout: time.Second, Logger: testLogger(), Observe: checkAnswers(t)})
 	if err != nil {
 		n.Close()
 		t.Fatal(err)

@@ -76,7 +76,7 @@ func TestReadyzFailsWithoutSIMOrStore(t *testing.T) {
 	cfg.Modems = nil
 	cfg.DataDir = t.TempDir()
 	cfg.Auth.Tokens = []config.Token{{Hash: config.HashToken("a-token-the-probe-does-not-have")}}
-	d, err := New(cfg, Options{})
+	d, err := New(cfg, Options{Observe: checkAnswers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

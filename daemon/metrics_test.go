@@ -208,7 +208,7 @@ func TestFailingCollectorIsAMetricNotAFailedScrape(t *testing.T) {
 	cfg := config.Default()
 	cfg.Modems = nil
 	cfg.DataDir = t.TempDir()
-	d, err := New(cfg, Options{})
+	d, err := New(cfg, Options{Observe: checkAnswers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestEventLabelsStayInTheirVocabulary(t *testing.T) {
 	cfg := config.Default()
 	cfg.Modems = nil
 	cfg.DataDir = t.TempDir()
-	d, err := New(cfg, Options{})
+	d, err := New(cfg, Options{Observe: checkAnswers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestAlertsAndDashboardQueryDeclaredMetrics(t *testing.T) {
 	cfg := config.Default()
 	cfg.Modems = nil
 	cfg.DataDir = t.TempDir()
-	d, err := New(cfg, Options{})
+	d, err := New(cfg, Options{Observe: checkAnswers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

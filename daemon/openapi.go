@@ -16,10 +16,13 @@ var openAPIFragments embed.FS
 
 type openAPIDoc map[string]any
 
-// buildOpenAPI merges the fragments: base.json gives the frame, every other
-// fragment adds paths and component schemas; a path or schema defined twice
-// is an error, so two features cannot silently shadow each other.
-func buildOpenAPI() ([]byte, error) {
+// OpenAPI returns the API document the daemon serves. It merges the
+// fragments: base.json gives the frame and the
+// shared components (the error responses every feature refers to), every
+// other fragment adds paths and components of any kind; a path or component
+// defined twice is an error, so two features cannot silently shadow each
+// other.
+func OpenAPI() ([]byte, error) {
 	names, err := fs.Glob(openAPIFragments, "openapi/*.json")
 	if err != nil {
 		return nil, err
@@ -34,7 +37,7 @@ func buildOpenAPI() ([]byte, error) {
 		return nil, fmt.Errorf("openapi/base.json: %w", err)
 	}
 	paths := doc["paths"].(map[string]any)
-	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	components := doc["components"].(map[string]any)
 	for _, name := range names {
 		if name == "openapi/base.json" {
 			continue
@@ -44,10 +47,8 @@ func buildOpenAPI() ([]byte, error) {
 			return nil, err
 		}
 		var frag struct {
-			Paths      map[string]any `json:"paths"`
-			Components struct {
-				Schemas map[string]any `json:"schemas"`
-			} `json:"components"`
+			Paths      map[string]any            `json:"paths"`
+			Components map[string]map[string]any `json:"components"`
 		}
 		if err := json.Unmarshal(raw, &frag); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -58,11 +59,18 @@ func buildOpenAPI() ([]byte, error) {
 			}
 			paths[p] = v
 		}
-		for s, v := range frag.Components.Schemas {
-			if _, dup := schemas[s]; dup {
-				return nil, fmt.Errorf("%s: schema %s is already defined", name, s)
+		for kind, defs := range frag.Components {
+			have, _ := components[kind].(map[string]any)
+			if have == nil {
+				have = map[string]any{}
+				components[kind] = have
 			}
-			schemas[s] = v
+			for c, v := range defs {
+				if _, dup := have[c]; dup {
+					return nil, fmt.Errorf("%s: %s %s is already defined", name, kind, c)
+				}
+				have[c] = v
+			}
 		}
 	}
 	return json.MarshalIndent(doc, "", "  ")

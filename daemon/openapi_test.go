@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
-	raw, err := buildOpenAPI()
+	raw, err := OpenAPI()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,5 +51,59 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	if len(extra) > 0 {
 		t.Errorf("documented routes the daemon does not serve: %v", extra)
+	}
+}
+
+// What the document says of each operation matches how the route table
+// serves it: a route behind the token documents the bearer scheme and the
+// shared 401, an open route says it needs no token, and every operation has
+// its own operationId.
+func TestOpenAPIOperationsMatchTheirRoutes(t *testing.T) {
+	type operation struct {
+		OperationID string                     `json:"operationId"`
+		Security    *[]map[string][]string     `json:"security"`
+		Responses   map[string]json.RawMessage `json:"responses"`
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	raw, err := OpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, rt := range allRoutes() {
+		name := rt.method + " " + rt.pattern
+		var op operation
+		if err := json.Unmarshal(doc.Paths[rt.pattern][strings.ToLower(rt.method)], &op); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if op.OperationID == "" {
+			t.Errorf("%s: no operationId", name)
+		} else if other, dup := ids[op.OperationID]; dup {
+			t.Errorf("%s: operationId %s is also %s's", name, op.OperationID, other)
+		}
+		ids[op.OperationID] = name
+		anonymous := false // a requirement without schemes lets a caller in with none
+		if op.Security != nil {
+			anonymous = len(*op.Security) == 0 || slices.ContainsFunc(*op.Security, func(r map[string][]string) bool { return len(r) == 0 })
+		}
+		var unauthorized struct {
+			Ref string `json:"$ref"`
+		}
+		json.Unmarshal(op.Responses["401"], &unauthorized)
+		open := rt.scope == scopePublic
+		switch {
+		case open && !anonymous:
+			t.Errorf("%s is served without a token but the document asks for one", name)
+		case !open && anonymous:
+			t.Errorf("%s needs a token but the document says it does not", name)
+		case !open && unauthorized.Ref != "#/components/responses/Unauthorized":
+			t.Errorf("%s needs a token: its 401 must be $ref #/components/responses/Unauthorized, not %s", name, op.Responses["401"])
+		}
 	}
 }

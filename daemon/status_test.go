@@ -207,7 +207,7 @@ func bareDaemon(t *testing.T, tokens ...string) *Daemon {
 	for _, tok := range tokens {
 		cfg.Auth.Tokens = append(cfg.Auth.Tokens, config.Token{Hash: config.HashToken(tok)})
 	}
-	d, err := New(cfg, Options{})
+	d, err := New(cfg, Options{Observe: checkAnswers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,7 @@ func serveTLS(t *testing.T, tc config.TLS) (*Daemon, string) {
 	cfg.DataDir = t.TempDir()
 	cfg.Listen = ln.Addr().String()
 	cfg.TLS = tc
-	d, err := New(cfg, Options{})
+	d, err := New(cfg, Options{Observe: checkAnswers(t)})
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)

@@ -92,7 +92,7 @@ func startUSSDHarness(t *testing.T, shape func(cfg *config.Config, modems []*sim
 		}
 		return recordingPort{p, h, path}, nil
 	}
-	d, err := New(cfg, Options{open: open})
+	d, err := New(cfg, Options{open: open, Observe: checkAnswers(t)})
 	if err != nil {
 		n.Close()
 		t.Fatal(err)

@@ -253,7 +253,7 @@ func TestSystemdSeesReadyPingsAndStopping(t *testing.T) {
 	cfg.Modems = nil
 	cfg.DataDir = t.TempDir()
 	cfg.Listen = ln.Addr().String()
-	d, err := New(cfg, Options{})
+	d, err := New(cfg, Options{Observe: checkAnswers(t)})
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)

@@ -36,7 +36,7 @@ func startEventsDaemon(t *testing.T, types ...string) (addr string, cancelMessag
 	cfg := config.Default()
 	cfg.DataDir = dir
 	cfg.Auth.Tokens = nil
-	d, err := daemon.New(cfg, daemon.Options{})
+	d, err := daemon.New(cfg, daemon.Options{Observe: checkAnswers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

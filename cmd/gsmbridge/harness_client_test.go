@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gsmbridge/gsmbridge/daemon"
+	"github.com/gsmbridge/gsmbridge/daemon/apitest"
 	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/hw/sim"
 )
@@ -61,7 +62,7 @@ func startClientDaemon(t *testing.T, token string, dialects ...sim.Dialect) *cli
 		cfg.SIMs[m.Config().ICCID] = config.SIM{Limits: config.Limits{PerMinute: -1, PerHour: -1, PerDay: -1}}
 		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200})
 	}
-	d, err := daemon.New(cfg, daemon.Options{})
+	d, err := daemon.New(cfg, daemon.Options{Observe: checkAnswers(t)})
 	if err != nil {
 		n.Close()
 		t.Fatal(err)
@@ -85,6 +86,27 @@ func startClientDaemon(t *testing.T, token string, dialects ...sim.Dialect) *cli
 	h.waitReady(len(dialects))
 	return h
 }
+
+// checkAnswers is daemon.Options.Wrap for tests: every answer the daemon
+// gives while t runs is checked against the OpenAPI document it serves, and
+// one that drifts from it fails t.
+func checkAnswers(t *testing.T) func(http.Handler) http.Handler {
+	t.Helper()
+	c, err := answerChecker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Middleware(t)
+}
+
+// answerChecker loads the document once for the whole test binary.
+var answerChecker = sync.OnceValues(func() (*apitest.Checker, error) {
+	doc, err := daemon.OpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	return apitest.NewChecker(doc)
+})
 
 // waitReady waits until n modems are ready, asking the API directly so that
 // the verbs under test are not part of the set-up.

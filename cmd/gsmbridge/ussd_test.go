@@ -64,7 +64,7 @@ func startUSSDDaemon(t *testing.T, modems []*sim.Modem) string {
 	for _, m := range modems {
 		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200})
 	}
-	d, err := daemon.New(cfg, daemon.Options{})
+	d, err := daemon.New(cfg, daemon.Options{Observe: checkAnswers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,106 @@
+package daemon
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gsmbridge/gsmbridge/daemon/store"
+)
+
+// jsonFields lists the JSON names of t's fields and whether encoding/json
+// always writes them (no omitempty or omitzero), embedded structs included.
+func jsonFields(t reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		embedded := f.Type
+		if embedded.Kind() == reflect.Pointer {
+			embedded = embedded.Elem()
+		}
+		if f.Anonymous && name == "" && embedded.Kind() == reflect.Struct {
+			for k, v := range jsonFields(embedded) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero")
+	}
+	return out
+}
+
+// The schemas of the answers list exactly the fields the Go types write,
+// and every field the type always writes is required, so the answer check
+// (apitest) catches a field that goes missing as well as one that appears.
+func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
+	types := map[string]any{
+		"Modem": ModemStatus{}, "SIM": store.SIM{}, "Message": messageView{}, "Part": store.Part{}, "Hold": Hold{},
+		"Confirmation": confirmationView{}, "Quote": quote{}, "InboxMessage": store.InboxMessage{},
+		"DeadLetter": deadLetterView{}, "Webhook": webhookStatus{}, "Storage": store.Usage{},
+		"StatusSnapshot": statusSnapshot{}, "StatusModem": statusModem{}, "StatusSIM": statusSIM{},
+		"StatusLimits": statusLimits{}, "StatusBalance": statusBalance{}, "StatusMessage": statusMessage{},
+		"USSDAnswer": ussdAnswer{}, "USSDSession": store.USSDSession{}, "SIMBalance": balanceView{},
+		"Readiness": readiness{}, "Event": store.Event{}, "BalanceReading": store.Balance{},
+	}
+	raw, err := OpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+				Required   []string                   `json:"required"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range types {
+		schema, ok := doc.Components.Schemas[name]
+		if !ok {
+			t.Errorf("no schema %s", name)
+			continue
+		}
+		typ := reflect.TypeOf(v)
+		fields := jsonFields(typ)
+		var always []string
+		for f, alwaysWritten := range fields {
+			if _, ok := schema.Properties[f]; !ok {
+				t.Errorf("%s: %s writes %q, which the schema does not describe", name, typ, f)
+			}
+			if alwaysWritten {
+				always = append(always, f)
+				if !slices.Contains(schema.Required, f) {
+					t.Errorf("%s: %s always writes %q, which the schema does not require", name, typ, f)
+				}
+			}
+		}
+		for p := range schema.Properties {
+			if _, ok := fields[p]; !ok {
+				t.Errorf("%s: the schema describes %q, which %s does not write", name, p, typ)
+			}
+		}
+		for _, r := range schema.Required {
+			if !fields[r] {
+				t.Errorf("%s: the schema requires %q, which %s may leave out", name, r, typ)
+			}
+		}
+		slices.Sort(always)
+		t.Logf("REQUIRED %s %s", name, strings.Join(always, ","))
+	}
+}
