@@ -141,8 +141,10 @@ func (c *Checker) Wrap(h http.Handler, report func(error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &recorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
-		if rec.status == 0 && r.Context().Err() != nil {
-			return // the client left (a long poll given up): nobody got an answer
+		if r.Context().Err() != nil {
+			// The client left (a long poll given up): whatever the
+			// handler wrote, nobody received it.
+			return
 		}
 		if rec.status == 0 {
 			rec.status = http.StatusOK
