@@ -11,26 +11,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/internal/testtool"
 )
 
 // redoclyVersion pins the linter, so that a release with new rules cannot
 // fail a build whose document did not change.
 const redoclyVersion = "2.77.0"
-
-// npx returns the path of npm's npx. Outside CI a missing npx skips the
-// lint loudly; in CI (CI=true) it fails it, since the machine has Node.js.
-func npx(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("npx")
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("npx is not installed; CI needs Node.js and npm to lint the API document")
-	}
-	t.Skip("SKIPPING: npx is not installed (apt-get install npm); the API document is NOT linted")
-	return ""
-}
 
 type lintProblem struct {
 	RuleID   string `json:"ruleId"`
@@ -53,7 +40,7 @@ func (p lintProblem) String() string {
 // run of the linter, and returns the problems reported for each.
 func redoclyLint(t *testing.T, docs ...[]byte) [][]lintProblem {
 	t.Helper()
-	bin := npx(t)
+	bin := testtool.Path(t, "npx", "apt-get install npm", "the API document's lint is")
 	dir := t.TempDir()
 	rules, err := os.ReadFile(filepath.Join("openapi", "redocly.yaml"))
 	if err != nil {
