@@ -3,7 +3,8 @@
 # detector. The tests run as `go test -json` through internal/testreport,
 # which prints what plain `go test` would, then every skipped test with its
 # reason. Under CI=true a missing interop tool fails instead of skipping
-# (internal/testtool).
+# (internal/testtool). -count=1 because a cached pass is not a run: CI's
+# clean clone still shares this machine's build cache.
 set -euo pipefail
 cd "$(dirname "$0")"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -14,4 +15,4 @@ go vet ./...
 report=$(mktemp -d)
 trap 'rm -rf "$report"' EXIT
 go build -o "$report/testreport" ./internal/testreport
-go test -race -json -timeout 12m ./... 2>&1 | "$report/testreport"
+go test -race -count=1 -json -timeout 12m ./... 2>&1 | "$report/testreport"
