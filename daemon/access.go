@@ -14,8 +14,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // A route's scope is what its token must hold (see config.Scopes);

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 const guardMessage = `{"to":"+79161234567","text":"Код 1"}`

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // apiError is the body of every error answer:
@@ -85,7 +85,7 @@ var coreRoutes = []route{
 }
 
 // Handler is the daemon's whole HTTP surface. The browser guards cover
-// what Wrap adds too: serve --sim's simulated phones change state like the
+// what Wrap adds too: serve --modemsim's simulated phones change state like the
 // API does.
 func (d *Daemon) Handler() http.Handler {
 	h := d.browserGuard(d.routes())

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // confirmRig is a harness whose daemon can be stopped and started again over
@@ -25,7 +25,7 @@ type confirmRig struct {
 
 func startConfirmRig(t *testing.T, adjust func(*config.Config), modems int) *confirmRig {
 	t.Helper()
-	n, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
+	n, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func startConfirmRig(t *testing.T, adjust func(*config.Config), modems int) *con
 	r := &confirmRig{harness: &harness{t: t, net: n, dataDir: cfg.DataDir}, cfg: cfg}
 	for i := 0; i < modems; i++ {
 		// One operator for all, so no test depends on which SIM is picked.
-		m, err := n.AddModem(sim.ModemConfig{Dialect: sim.Generic, PLMN: "25001"})
+		m, err := n.AddModem(modemsim.ModemConfig{Dialect: modemsim.Generic, PLMN: "25001"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,15 +125,15 @@ func paymentBody(id, phone, txn string) map[string]any {
 func TestCustomerAnswersDecideTheConfirmation(t *testing.T) {
 	cases := []struct {
 		name   string
-		rule   sim.PhoneRule
+		rule   modemsim.PhoneRule
 		ttl    string
 		want   payment.State
 		reason string
 	}{
-		{"any reply confirms", sim.PhoneRule{Reply: "Да", After: 50 * time.Millisecond}, "", payment.Confirmed, ""},
-		{"0 cancels", sim.PhoneRule{Reply: " 0 "}, "", payment.Cancelled, payment.ReasonCustomerCancelled},
-		{"silence expires", sim.PhoneRule{Never: true}, "1s", payment.Expired, ""},
-		{"a long reply confirms", sim.PhoneRule{Reply: strings.Repeat("Да, подтверждаю. ", 6)}, "", payment.Confirmed, ""},
+		{"any reply confirms", modemsim.PhoneRule{Reply: "Да", After: 50 * time.Millisecond}, "", payment.Confirmed, ""},
+		{"0 cancels", modemsim.PhoneRule{Reply: " 0 "}, "", payment.Cancelled, payment.ReasonCustomerCancelled},
+		{"silence expires", modemsim.PhoneRule{Never: true}, "1s", payment.Expired, ""},
+		{"a long reply confirms", modemsim.PhoneRule{Reply: strings.Repeat("Да, подтверждаю. ", 6)}, "", payment.Confirmed, ""},
 	}
 	r := startConfirmRig(t, nil, 1)
 	for i, tc := range cases {
@@ -174,7 +174,7 @@ func TestCustomerAnswersDecideTheConfirmation(t *testing.T) {
 func TestRepliesFromOthersAndLateRepliesChangeNothing(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
 	customer, stranger := "+79161111111", "+79162222222"
-	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	r.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	c := r.confirm(paymentBody("pay-1", customer, "A-1"))
 	r.waitState(c.ID, payment.Sent)
 	own := r.modems[0].Config().MSISDN
@@ -214,8 +214,8 @@ func TestRepliesFromOthersAndLateRepliesChangeNothing(t *testing.T) {
 func TestTwoPaymentsOfOneCustomerResolveIndependently(t *testing.T) {
 	r := startConfirmRig(t, nil, 2)
 	customer := "+79163333333"
-	r.net.AddPhone(customer, sim.PhoneRule{Match: "T-1", Reply: "Да", After: 300 * time.Millisecond})
-	r.net.AddPhone(customer, sim.PhoneRule{Match: "T-2", Reply: "0", After: 300 * time.Millisecond})
+	r.net.AddPhone(customer, modemsim.PhoneRule{Match: "T-1", Reply: "Да", After: 300 * time.Millisecond})
+	r.net.AddPhone(customer, modemsim.PhoneRule{Match: "T-2", Reply: "0", After: 300 * time.Millisecond})
 	first := r.confirm(paymentBody("pay-1", customer, "T-1"))
 	second := r.confirm(paymentBody("pay-2", customer, "T-2"))
 	a := r.waitState(first.ID, payment.Confirmed)
@@ -228,12 +228,12 @@ func TestTwoPaymentsOfOneCustomerResolveIndependently(t *testing.T) {
 func TestSecondPaymentWaitsForTheOnlySIM(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
 	customer := "+79164444444"
-	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	r.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	first := r.confirm(paymentBody("pay-1", customer, "W-1"))
 	r.waitState(first.ID, payment.Sent)
 	second := r.confirm(paymentBody("pay-2", customer, "W-2"))
 	// A third payment to someone else is not held back by the veto.
-	r.net.AddPhone("+79165555555", sim.PhoneRule{Never: true})
+	r.net.AddPhone("+79165555555", modemsim.PhoneRule{Never: true})
 	other := r.confirm(paymentBody("pay-3", "+79165555555", "W-3"))
 	r.waitState(other.ID, payment.Sent)
 	if got := r.get(second.ID); got.State != payment.Queued {
@@ -247,7 +247,7 @@ func TestSecondPaymentWaitsForTheOnlySIM(t *testing.T) {
 func TestReplyWaitingOnTheSIMWhileTheDaemonIsDownCounts(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
 	customer := "+79166666666"
-	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	r.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": "R-1", "amount": "10.5", "currency": "RUB", "ttl": "2s"})
 	r.waitState(c.ID, payment.Sent)
 	r.stopDaemon()
@@ -267,7 +267,7 @@ func TestReplyWaitingOnTheSIMWhileTheDaemonIsDownCounts(t *testing.T) {
 func TestReplyFollowsTheSIMIntoAnotherModem(t *testing.T) {
 	r := startConfirmRig(t, nil, 2)
 	customer := "+79168888888"
-	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	r.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	c := r.confirm(paymentBody("pay-1", customer, "M-1"))
 	c = r.waitState(c.ID, payment.Sent)
 	from, to := r.modems[0], r.modems[1]
@@ -310,7 +310,7 @@ func TestReplyFollowsTheSIMIntoAnotherModem(t *testing.T) {
 func TestConfirmationOfALostSIMFailsInTheEnd(t *testing.T) {
 	r := startConfirmRig(t, func(c *config.Config) { c.Confirmations.SIMLostAfter = 1500 * time.Millisecond }, 1)
 	customer := "+79167777777"
-	r.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	r.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": "L-1", "amount": "10", "currency": "RUB", "ttl": "1s"})
 	r.waitState(c.ID, payment.Sent)
 	r.modems[0].RemoveSIM()
@@ -328,7 +328,7 @@ func TestConfirmationOfALostSIMFailsInTheEnd(t *testing.T) {
 
 func TestConfirmationRequests(t *testing.T) {
 	r := startConfirmRig(t, func(c *config.Config) { c.Confirmations.EnforceLimits = true }, 1)
-	r.net.AddPhone("+79167777777", sim.PhoneRule{Never: true})
+	r.net.AddPhone("+79167777777", modemsim.PhoneRule{Never: true})
 	bad := []struct {
 		change map[string]any
 		code   int
@@ -412,7 +412,7 @@ func TestConfirmationRequests(t *testing.T) {
 // in between (template, default ttl) must not turn that into a conflict.
 func TestRetryAfterAConfigChangeIsTheSamePayment(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
-	r.net.AddPhone("+79160101010", sim.PhoneRule{Never: true})
+	r.net.AddPhone("+79160101010", modemsim.PhoneRule{Never: true})
 	body := paymentBody("pay-1", "+79160101010", "K-1")
 	first := r.confirm(body)
 	r.stopDaemon()
@@ -435,7 +435,7 @@ func TestQuoteNamesCommissionAndBrokenLimits(t *testing.T) {
 		// A second operator of the same name makes the name ambiguous.
 		c.Operators = append(c.Operators, config.Operator{PLMN: []string{"40177"}, Name: "Tele2", BalanceCode: "*100#"})
 	}, 1)
-	r.net.AddPhone("+79168888888", sim.PhoneRule{Never: true})
+	r.net.AddPhone("+79168888888", modemsim.PhoneRule{Never: true})
 	for i := 0; i < 5; i++ {
 		r.confirm(paymentBody(fmt.Sprintf("mts-%d", i), "+79168888888", "Q"))
 	}

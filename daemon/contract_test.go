@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gsmbridge/gsmbridge/daemon/apitest"
+	"github.com/gsmbridge/gsmbridge/internal/apitest"
 )
 
 // answerChecker loads the document once for the whole test binary: loading

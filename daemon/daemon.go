@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/hw"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
@@ -25,7 +25,7 @@ type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	// Wrap, when set, wraps the daemon's routes, inside the browser guards
-	// (serve --sim adds the simulated phones' endpoints this way).
+	// (serve --modemsim adds the simulated phones' endpoints this way).
 	Wrap func(http.Handler) http.Handler
 	// Observe, when set, wraps the whole handler, guards included, to see
 	// every answer the daemon gives (tests check each against the API

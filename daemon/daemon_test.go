@@ -16,9 +16,9 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -26,8 +26,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // harness is a daemon serving on loopback over simulated modems.
 type harness struct {
 	t       *testing.T
-	net     *sim.Network
-	modems  []*sim.Modem
+	net     *modemsim.Network
+	modems  []*modemsim.Modem
 	url     string
 	dataDir string
 	d       *Daemon
@@ -45,43 +45,43 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-func startHarness(t *testing.T, dialects ...sim.Dialect) *harness {
+func startHarness(t *testing.T, dialects ...modemsim.Dialect) *harness {
 	t.Helper()
 	return startHarnessWith(t, nil, dialects...)
 }
 
 // startHarnessWith lets a test adjust the configuration before the daemon
 // starts.
-func startHarnessWith(t *testing.T, adjust func(*config.Config), dialects ...sim.Dialect) *harness {
+func startHarnessWith(t *testing.T, adjust func(*config.Config), dialects ...modemsim.Dialect) *harness {
 	t.Helper()
-	return startHarnessNet(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond}, adjust, dialects...)
+	return startHarnessNet(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond}, adjust, dialects...)
 }
 
 // startHarnessNet also sets how the simulated network behaves.
-func startHarnessNet(t *testing.T, opts sim.NetworkOptions, adjust func(*config.Config), dialects ...sim.Dialect) *harness {
+func startHarnessNet(t *testing.T, opts modemsim.NetworkOptions, adjust func(*config.Config), dialects ...modemsim.Dialect) *harness {
 	t.Helper()
-	var prepare func(*config.Config, *sim.Network, []*sim.Modem)
+	var prepare func(*config.Config, *modemsim.Network, []*modemsim.Modem)
 	if adjust != nil {
-		prepare = func(c *config.Config, _ *sim.Network, _ []*sim.Modem) { adjust(c) }
+		prepare = func(c *config.Config, _ *modemsim.Network, _ []*modemsim.Modem) { adjust(c) }
 	}
 	return startHarnessPrepared(t, opts, prepare, dialects...)
 }
 
 // startHarnessPrepared lets a test set up the simulated modems (a SIM PIN,
 // a fault) before the daemon first opens them.
-func startHarnessPrepared(t *testing.T, opts sim.NetworkOptions, prepare func(*config.Config, *sim.Network, []*sim.Modem), dialects ...sim.Dialect) *harness {
+func startHarnessPrepared(t *testing.T, opts modemsim.NetworkOptions, prepare func(*config.Config, *modemsim.Network, []*modemsim.Modem), dialects ...modemsim.Dialect) *harness {
 	t.Helper()
-	var mcs []sim.ModemConfig
+	var mcs []modemsim.ModemConfig
 	for _, d := range dialects {
-		mcs = append(mcs, sim.ModemConfig{Dialect: d})
+		mcs = append(mcs, modemsim.ModemConfig{Dialect: d})
 	}
 	return startHarnessModems(t, opts, prepare, mcs...)
 }
 
 // startHarnessModems builds the simulated modems from full configurations.
-func startHarnessModems(t *testing.T, opts sim.NetworkOptions, prepare func(*config.Config, *sim.Network, []*sim.Modem), modems ...sim.ModemConfig) *harness {
+func startHarnessModems(t *testing.T, opts modemsim.NetworkOptions, prepare func(*config.Config, *modemsim.Network, []*modemsim.Modem), modems ...modemsim.ModemConfig) *harness {
 	t.Helper()
-	n, err := sim.NewNetwork(opts)
+	n, err := modemsim.NewNetwork(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func startHarnessModems(t *testing.T, opts sim.NetworkOptions, prepare func(*con
 
 // serve runs d on a loopback port until the test ends (or stopDaemon), then
 // closes the simulated network n.
-func (h *harness) serve(d *Daemon, n *sim.Network) {
+func (h *harness) serve(d *Daemon, n *modemsim.Network) {
 	t := h.t
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -205,12 +205,12 @@ func (h *harness) waitReady(n int) {
 }
 
 func TestCyrillicLongSMSReachesTheCustomerExactly(t *testing.T) {
-	for _, d := range []sim.Dialect{sim.Generic, sim.Huawei, sim.SIMCom, sim.Quectel} {
+	for _, d := range []modemsim.Dialect{modemsim.Generic, modemsim.Huawei, modemsim.SIMCom, modemsim.Quectel} {
 		t.Run(string(d), func(t *testing.T) {
 			h := startHarness(t, d)
 			h.waitReady(1)
 			customer := "+79161234567"
-			h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+			h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 			text := strings.Repeat("Съешь же ещё этих мягких французских булок. ", 7)[:0]
 			for len([]rune(text)) < 300 {
 				text += "Съешь же ещё этих мягких французских булок, да выпей чаю. "
@@ -245,7 +245,7 @@ func TestCyrillicLongSMSReachesTheCustomerExactly(t *testing.T) {
 }
 
 func TestBadRequestsChangeNothing(t *testing.T) {
-	h := startHarness(t, sim.Generic)
+	h := startHarness(t, modemsim.Generic)
 	h.waitReady(1)
 	cases := []struct {
 		body  any
@@ -281,11 +281,11 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 }
 
 func TestDeliveryReportMarksMessageDelivered(t *testing.T) {
-	for _, d := range []sim.Dialect{sim.Generic, sim.Huawei, sim.SIMCom, sim.Quectel} {
+	for _, d := range []modemsim.Dialect{modemsim.Generic, modemsim.Huawei, modemsim.SIMCom, modemsim.Quectel} {
 		t.Run(string(d), func(t *testing.T) {
 			h := startHarness(t, d)
 			h.waitReady(1)
-			h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+			h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 			var acc struct{ ID string }
 			h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Код 1234", "report": true}, &acc)
 			var m store.Message
@@ -305,7 +305,7 @@ type inboxPage struct {
 }
 
 func TestRepliesReachTheInboxAlsoAfterAModemReboot(t *testing.T) {
-	for _, d := range []sim.Dialect{sim.Generic, sim.Huawei, sim.SIMCom, sim.Quectel} {
+	for _, d := range []modemsim.Dialect{modemsim.Generic, modemsim.Huawei, modemsim.SIMCom, modemsim.Quectel} {
 		t.Run(string(d), func(t *testing.T) {
 			h := startHarness(t, d)
 			h.waitReady(1)
@@ -339,9 +339,9 @@ func TestRepliesReachTheInboxAlsoAfterAModemReboot(t *testing.T) {
 }
 
 func TestStopLetsAnInFlightSendFinish(t *testing.T) {
-	h := startHarness(t, sim.Generic)
+	h := startHarness(t, modemsim.Generic)
 	h.waitReady(1)
-	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	h.modems[0].SetLatency("AT+CMGS", 400*time.Millisecond)
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Платёж 42"}, &acc)
@@ -374,13 +374,13 @@ func TestFailingSIMTurnsSuspectAndWorkMovesToAnother(t *testing.T) {
 		c.Send.SuspectAfter = 2
 		c.Send.MaxAttempts = 1
 		c.Send.SuspectCooldown = time.Hour
-	}, sim.Generic, sim.Generic)
+	}, modemsim.Generic, modemsim.Generic)
 	h.waitReady(2)
 	bad := h.modems[0]
 	bad.FailSends(100, 38)
-	h.net.AddPhone("+79160000001", sim.PhoneRule{Never: true})
-	h.net.AddPhone("+79160000002", sim.PhoneRule{Never: true})
-	h.net.AddPhone("+79160000003", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79160000001", modemsim.PhoneRule{Never: true})
+	h.net.AddPhone("+79160000002", modemsim.PhoneRule{Never: true})
+	h.net.AddPhone("+79160000003", modemsim.PhoneRule{Never: true})
 	badID := ""
 	var modems struct{ Modems []ModemStatus }
 	h.do("GET", "/v1/modems", nil, &modems)
@@ -441,7 +441,7 @@ func (h *harness) eventTypes(kind, id string) []string {
 }
 
 func TestSIMSwapIsDetectedAndAnnounced(t *testing.T) {
-	h := startHarness(t, sim.Quectel)
+	h := startHarness(t, modemsim.Quectel)
 	h.waitReady(1)
 	old := h.modems[0].Config().ICCID
 	h.modems[0].InsertSIM("8970120000000000042", "250200000000042", "+79520000042")
@@ -468,10 +468,10 @@ func TestSIMSwapIsDetectedAndAnnounced(t *testing.T) {
 
 func TestMissingDeliveryReportIsFlaggedAfterTheWait(t *testing.T) {
 	// The network takes an hour to report; the daemon waits 50 ms.
-	h := startHarnessNet(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: time.Hour},
-		func(c *config.Config) { c.Send.ReportWait = 50 * time.Millisecond }, sim.Generic)
+	h := startHarnessNet(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: time.Hour},
+		func(c *config.Config) { c.Send.ReportWait = 50 * time.Millisecond }, modemsim.Generic)
 	h.waitReady(1)
-	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "x", "report": true}, &acc)
 	var m store.Message

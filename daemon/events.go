@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // eventRoutes serve the event log, webhook state and the data lifecycle.

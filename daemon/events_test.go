@@ -19,14 +19,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // startEventHarness starts the daemon with an adjusted configuration and
 // hands back the daemon too, to append events without going through a modem.
-func startEventHarness(t *testing.T, adjust func(*config.Config), dialects ...sim.Dialect) (*harness, *Daemon) {
+func startEventHarness(t *testing.T, adjust func(*config.Config), dialects ...modemsim.Dialect) (*harness, *Daemon) {
 	t.Helper()
 	h := startHarnessWith(t, adjust, dialects...)
 	return h, h.d
@@ -131,9 +131,9 @@ func TestWebhookOutageThenEveryEventOnceInOrderSignedWithTheFirstSecret(t *testi
 	h, d := startEventHarness(t, func(c *config.Config) {
 		c.Webhooks = []config.Webhook{{URL: rc.srv.URL + "/hook?token=abc", Secrets: []string{newSecret, oldSecret}, Timeout: 2 * time.Second}}
 		c.WebhookDefaults = config.WebhookDefaults{RetryInitial: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, GiveUpAfter: time.Hour}
-	}, sim.Generic)
+	}, modemsim.Generic)
 	h.waitReady(1)
-	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	var ids []string
 	// One message: the operator profile's per-minute limit would hold a
 	// second one back for a minute.
@@ -377,7 +377,7 @@ func TestRetentionBlanksReceivedTextsOnSchedule(t *testing.T) {
 	h, _ := startEventHarness(t, func(c *config.Config) {
 		c.Retention = config.Retention{BlankTextAfter: time.Millisecond, PurgeInterval: 50 * time.Millisecond}
 		c.Receive.PollInterval = time.Hour
-	}, sim.Generic)
+	}, modemsim.Generic)
 	h.waitReady(1)
 	if err := h.net.SendFromPhone("+79161234567", h.modems[0].Config().MSISDN, "Да"); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // readyTimeout bounds /readyz: a load balancer polls it every few seconds

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 func TestModemChecks(t *testing.T) {
@@ -94,7 +94,7 @@ func TestReadyzFailsWithoutSIMOrStore(t *testing.T) {
 // A ready SIM makes the daemon ready; a suspect SIM or stalled receiving are
 // warnings that keep it ready, and the open endpoint masks the ICCID.
 func TestReadyzWarnsButStaysReady(t *testing.T) {
-	h := startHarness(t, sim.Generic)
+	h := startHarness(t, modemsim.Generic)
 	h.waitReady(1)
 	var rd readiness
 	if code := h.do("GET", "/readyz", nil, &rd); code != http.StatusOK || rd.Status != checkOK {

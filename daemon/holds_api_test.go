@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // heldMessage is a message as GET /v1/messages shows it, with its hold.
@@ -21,21 +21,21 @@ type heldMessage struct {
 
 // limitedHarness runs one MTS modem whose SIMs may send perMinute SMS a
 // minute and no other limit.
-func limitedHarness(t *testing.T, perMinute int, prepare func(*sim.Network, []*sim.Modem)) *harness {
-	return startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond},
-		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+func limitedHarness(t *testing.T, perMinute int, prepare func(*modemsim.Network, []*modemsim.Modem)) *harness {
+	return startHarnessModems(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond},
+		func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
 			c.Operators = []config.Operator{{PLMN: []string{"25001"}, Limits: config.Limits{PerMinute: perMinute, PerHour: -1, PerDay: -1}}}
 			if prepare != nil {
 				prepare(n, ms)
 			}
-		}, sim.ModemConfig{Dialect: sim.Generic, PLMN: "25001"})
+		}, modemsim.ModemConfig{Dialect: modemsim.Generic, PLMN: "25001"})
 }
 
 func TestHeldMessageShowsItsHoldInTheAPI(t *testing.T) {
 	h := limitedHarness(t, 1, nil)
 	h.waitReady(1)
 	customer := "+79161234567"
-	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	var first, second struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "первое"}, &first)
 	var sent store.Message
@@ -78,15 +78,15 @@ func TestHeldMessageShowsItsHoldInTheAPI(t *testing.T) {
 // A confirmation posted after a backlog of plain SMS is the first thing the
 // modem sends once it can.
 func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
-	h := limitedHarness(t, -1, func(_ *sim.Network, ms []*sim.Modem) { ms[0].SetRegistration(0) })
+	h := limitedHarness(t, -1, func(_ *modemsim.Network, ms []*modemsim.Modem) { ms[0].SetRegistration(0) })
 	eventually(t, "modem held for no service", func() bool {
 		var out struct{ Modems []ModemStatus }
 		h.do("GET", "/v1/modems", nil, &out)
 		return len(out.Modems) == 1 && out.Modems[0].State == StateNoService
 	})
 	customer, payer := "+79161234567", "+79169876543"
-	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
-	h.net.AddPhone(payer, sim.PhoneRule{Never: true})
+	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	h.net.AddPhone(payer, modemsim.PhoneRule{Never: true})
 	var plain []string
 	for _, text := range []string{"plain one", "plain two", "plain three"} {
 		var acc struct{ ID string }
@@ -143,7 +143,7 @@ func postRaw(t *testing.T, h *harness, path, body string) (int, apiError) {
 }
 
 func TestLongAndInvalidTextsAreRefusedAndNothingStored(t *testing.T) {
-	h := startHarness(t, sim.Generic)
+	h := startHarness(t, modemsim.Generic)
 	h.waitReady(1)
 	tooLong := strings.Repeat("a", 153*10+1) // 11 GSM 7-bit parts
 	cases := []struct {
@@ -219,7 +219,7 @@ func TestInvalidTextIsNamedByItsField(t *testing.T) {
 }
 
 func TestReservedReferencesAreRefused(t *testing.T) {
-	h := startHarness(t, sim.Generic)
+	h := startHarness(t, modemsim.Generic)
 	h.waitReady(1)
 	for _, ref := range []string{"confirmation:cf_1", "cancel-notice:cf_1"} {
 		code, e := postRaw(t, h, "/v1/messages", `{"to":"+79161234567","text":"hi","reference":"`+ref+`"}`)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 func TestHoldSaysWhyAndUntilWhen(t *testing.T) {

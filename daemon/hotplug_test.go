@@ -4,17 +4,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 func TestReplugUnderANewTTYKeepsTheModemsIDAndCounters(t *testing.T) {
-	opts := sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}
-	h := startHarnessPrepared(t, opts, func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+	opts := modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}
+	h := startHarnessPrepared(t, opts, func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
 		sys, dev := n.Roots()
 		c.Modems = []config.Modem{{Auto: true, SysRoot: sys, DevRoot: dev, ScanInterval: 100 * time.Millisecond, Baud: 115200}}
-	}, sim.Huawei)
+	}, modemsim.Huawei)
 	h.waitReady(1)
 	m := h.modems[0]
 	var before struct{ Modems []ModemStatus }
@@ -23,7 +23,7 @@ func TestReplugUnderANewTTYKeepsTheModemsIDAndCounters(t *testing.T) {
 	if first.Port != m.Path() {
 		t.Fatalf("discovered port %s, want %s", first.Port, m.Path())
 	}
-	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "до"}, &acc)
 	eventually(t, "sent", func() bool {
@@ -67,7 +67,7 @@ func TestReplugUnderANewTTYKeepsTheModemsIDAndCounters(t *testing.T) {
 }
 
 func TestConfiguredPortIsReopenedWhenItReappears(t *testing.T) {
-	h := startHarness(t, sim.SIMCom)
+	h := startHarness(t, modemsim.SIMCom)
 	h.waitReady(1)
 	m := h.modems[0]
 	path := m.Path()
@@ -86,10 +86,10 @@ func TestConfiguredPortIsReopenedWhenItReappears(t *testing.T) {
 }
 
 func TestModemWithoutAValidIMEIIsKnownByItsUSBSocket(t *testing.T) {
-	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+	h := startHarnessModems(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
 		sys, dev := n.Roots()
 		c.Modems = []config.Modem{{Auto: true, SysRoot: sys, DevRoot: dev, ScanInterval: 100 * time.Millisecond, Baud: 115200}}
-	}, sim.ModemConfig{Dialect: sim.SIMCom, IMEI: "000000000000000", USBPath: "1-1.4"})
+	}, modemsim.ModemConfig{Dialect: modemsim.SIMCom, IMEI: "000000000000000", USBPath: "1-1.4"})
 	h.waitReady(1)
 	var out struct{ Modems []ModemStatus }
 	h.do("GET", "/v1/modems", nil, &out)

@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // An idle modem is checked once per idle_check_after, not every other
 // period. The times are the simulator's: when each check reached the modem.
 func TestIdleCheckRunsAtThePeriodConfigured(t *testing.T) {
 	const period = 200 * time.Millisecond
-	h := startHarnessWith(t, func(c *config.Config) { c.Health.IdleCheckAfter = period }, sim.Generic)
+	h := startHarnessWith(t, func(c *config.Config) { c.Health.IdleCheckAfter = period }, modemsim.Generic)
 	h.waitReady(1)
 	m := h.modems[0]
 	// The first AT+CNMI? is set-up's; the health checks follow.
@@ -43,24 +43,24 @@ func TestUnusableModemIsProbedWithinTheCommandBudget(t *testing.T) {
 	)
 	cases := []struct {
 		name     string
-		unusable func(*sim.Modem)
+		unusable func(*modemsim.Modem)
 		reason   string
 		state    string
 	}{
-		{"SIM gives no IMSI", func(m *sim.Modem) {
-			m.HideICCID(sim.ICCIDRefused)
+		{"SIM gives no IMSI", func(m *modemsim.Modem) {
+			m.HideICCID(modemsim.ICCIDRefused)
 			m.FailCommand("AT+CIMI", 1<<30, "ERROR")
 		}, "IMSI", StateSIMMissing},
-		{"no SIM", (*sim.Modem).RemoveSIM, "CME", StateSIMMissing},
-		{"no coverage", func(m *sim.Modem) { m.SetRegistration(2) }, "not registered", StateNoService},
+		{"no SIM", (*modemsim.Modem).RemoveSIM, "CME", StateSIMMissing},
+		{"no coverage", func(m *modemsim.Modem) { m.SetRegistration(2) }, "not registered", StateNoService},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := startHarnessPrepared(t, sim.NetworkOptions{}, func(c *config.Config, _ *sim.Network, ms []*sim.Modem) {
+			h := startHarnessPrepared(t, modemsim.NetworkOptions{}, func(c *config.Config, _ *modemsim.Network, ms []*modemsim.Modem) {
 				c.Health.IdleCheckAfter = period
 				c.Health.CommandsPerMinute = perWindow
 				tc.unusable(ms[0])
-			}, sim.Generic)
+			}, modemsim.Generic)
 			m := h.modems[0]
 			eventually(t, "thirty budget windows of probing", func() bool {
 				at := m.CommandTimes("")

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/gsm"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // A modem's life, as its owner runs it:

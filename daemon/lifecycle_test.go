@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 func (h *harness) modemStatus(port string) ModemStatus {
@@ -27,7 +27,7 @@ func (h *harness) modemStatus(port string) ModemStatus {
 func TestHungModemIsHealedWhileTrafficMovesToOthers(t *testing.T) {
 	h := startHarnessWith(t, func(c *config.Config) {
 		c.Health.IdleCheckAfter = 200 * time.Millisecond
-	}, sim.Generic, sim.Generic)
+	}, modemsim.Generic, modemsim.Generic)
 	h.waitReady(2)
 	hung := h.modems[0]
 	healthy := h.modems[1]
@@ -36,7 +36,7 @@ func TestHungModemIsHealedWhileTrafficMovesToOthers(t *testing.T) {
 		st := h.modemStatus(hung.Path()).State
 		return st != StateReady
 	})
-	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "пока модем висит"}, &acc)
 	var m store.Message
@@ -59,7 +59,7 @@ func TestHungModemIsHealedWhileTrafficMovesToOthers(t *testing.T) {
 func TestDeniedRegistrationIsReportedWithoutResets(t *testing.T) {
 	h := startHarnessWith(t, func(c *config.Config) {
 		c.Health.IdleCheckAfter = 100 * time.Millisecond
-	}, sim.Generic)
+	}, modemsim.Generic)
 	h.waitReady(1)
 	m := h.modems[0]
 	m.SetRegistration(3)
@@ -74,7 +74,7 @@ func TestDeniedRegistrationIsReportedWithoutResets(t *testing.T) {
 		t.Fatalf("denied modem: state %s resets %v reconnects %d", st.State, st.Resets, st.Reconnects)
 	}
 	var acc struct{ ID string }
-	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "x"}, &acc)
 	m.SetRegistration(1)
 	eventually(t, "back to ready", func() bool { return h.modemStatus(m.Path()).State == StateReady })
@@ -120,7 +120,7 @@ func TestConfiguredPINIsTriedOnlyWithAllAttemptsLeft(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := startHarnessPrepared(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+			h := startHarnessPrepared(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
 				c.Modems[0].PIN = "4321"
 				c.Health.IdleCheckAfter = 100 * time.Millisecond
 				ms[0].SetPIN("4321")
@@ -129,7 +129,7 @@ func TestConfiguredPINIsTriedOnlyWithAllAttemptsLeft(t *testing.T) {
 						t.Fatalf("wrong PIN accepted: %q", out)
 					}
 				}
-			}, sim.Quectel)
+			}, modemsim.Quectel)
 			m := h.modems[0]
 			eventually(t, tc.wantState, func() bool { return h.modemStatus(m.Path()).State == tc.wantState })
 			if tc.wrongFirst {
@@ -147,11 +147,11 @@ func TestConfiguredPINIsTriedOnlyWithAllAttemptsLeft(t *testing.T) {
 // A modem that reports other indication values than it took must not look
 // like one that reset at every health check; one that really reset must.
 func TestHealthCheckTellsASilentResetFromOddReporting(t *testing.T) {
-	h := startHarnessPrepared(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond},
-		func(c *config.Config, _ *sim.Network, modems []*sim.Modem) {
+	h := startHarnessPrepared(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond},
+		func(c *config.Config, _ *modemsim.Network, modems []*modemsim.Modem) {
 			c.Health.IdleCheckAfter = 50 * time.Millisecond
 			modems[0].ShowCNMI("+CNMI: 1,1,0,2,0")
-		}, sim.Generic)
+		}, modemsim.Generic)
 	h.waitReady(1)
 	m := h.modems[0]
 	id := h.d.Modems()[0].ID
@@ -194,7 +194,7 @@ func TestHealthCheckTellsASilentResetFromOddReporting(t *testing.T) {
 func TestModemThatNeverRecoversNeedsAPersonOnce(t *testing.T) {
 	h := startHarnessWith(t, func(c *config.Config) {
 		c.Health.IdleCheckAfter = 200 * time.Millisecond
-	}, sim.Generic)
+	}, modemsim.Generic)
 	h.waitReady(1)
 	m := h.modems[0]
 	id := h.modemStatus(m.Path()).ID

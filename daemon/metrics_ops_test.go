@@ -11,8 +11,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // The alert rules and the dashboard in ops/ are read here: a metric they
@@ -240,10 +240,10 @@ func TestAlertsSayWhatAbsenceMeans(t *testing.T) {
 // counter must be there at 0 for each modem, SIM, step and webhook, or the
 // first event would be its birth and no increase() would see it.
 func TestFreshDaemonExposesEveryMetricOpsUses(t *testing.T) {
-	h := startHarnessPrepared(t, sim.NetworkOptions{}, func(cfg *config.Config, _ *sim.Network, ms []*sim.Modem) {
+	h := startHarnessPrepared(t, modemsim.NetworkOptions{}, func(cfg *config.Config, _ *modemsim.Network, ms []*modemsim.Modem) {
 		cfg.Webhooks = []config.Webhook{{URL: "http://127.0.0.1:9/hook", Secrets: []string{"0123456789abcdef0123"}, Timeout: time.Second}}
 		cfg.SIMs = map[string]config.SIM{ms[0].Config().ICCID: {BalanceLow: "50"}}
-	}, sim.Generic, sim.Huawei)
+	}, modemsim.Generic, modemsim.Huawei)
 	h.waitReady(2)
 	exposed := map[string]bool{}
 	for _, s := range parseExposition(t, h.scrape()) {

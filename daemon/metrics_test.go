@@ -15,11 +15,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/gsm"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/internal/testtool"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // scrape fetches /metrics from a running daemon.
@@ -96,10 +96,10 @@ func TestMetricsExpositionOfARunningDaemon(t *testing.T) {
 	defer hook.Close()
 	h := startHarnessWith(t, func(cfg *config.Config) {
 		cfg.Webhooks = []config.Webhook{{URL: hook.URL + "/hook?token=s3cr3t", Secrets: []string{"0123456789abcdef0123"}, Timeout: time.Second}}
-	}, sim.Generic, sim.Huawei)
+	}, modemsim.Generic, modemsim.Huawei)
 	h.waitReady(2)
 	customer := "+79161234567"
-	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	text := "Код подтверждения 4821"
 	var acc struct{ ID string }
 	if code := h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": text}, &acc); code != http.StatusAccepted {
@@ -289,7 +289,7 @@ func TestEndpointLabelDropsCredentials(t *testing.T) {
 // A scrape reads snapshots: it answers while the modem's owner is busy with
 // other work, so it can never be waiting on (or sending) an AT command.
 func TestScrapeAnswersWhileTheModemIsBusy(t *testing.T) {
-	h := startHarness(t, sim.Generic)
+	h := startHarness(t, modemsim.Generic)
 	h.waitReady(1)
 	modemID := h.d.Modems()[0].ID
 	release := make(chan struct{})

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 func (h *harness) sims() []store.SIM {
@@ -24,19 +24,19 @@ func (h *harness) sims() []store.SIM {
 // work. Once the ICCID can be read (after a reset), the SIM moves to it
 // with its history.
 func TestSIMWithoutICCIDWorksAndMovesToItsICCIDLater(t *testing.T) {
-	for _, hiding := range []sim.ICCIDHiding{sim.ICCIDRefused, sim.ICCIDIgnored} {
+	for _, hiding := range []modemsim.ICCIDHiding{modemsim.ICCIDRefused, modemsim.ICCIDIgnored} {
 		t.Run(string(hiding), func(t *testing.T) { testSIMWithoutICCID(t, hiding) })
 	}
 }
 
-func testSIMWithoutICCID(t *testing.T, hiding sim.ICCIDHiding) {
+func testSIMWithoutICCID(t *testing.T, hiding modemsim.ICCIDHiding) {
 	const customer = "+79161230001"
 	var key string
-	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond},
-		func(c *config.Config, _ *sim.Network, ms []*sim.Modem) {
+	h := startHarnessModems(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond},
+		func(c *config.Config, _ *modemsim.Network, ms []*modemsim.Modem) {
 			key = store.IMSIKey(ms[0].Config().IMSI)
 			c.SIMs = map[string]config.SIM{key: {Name: "plain", BalanceLow: "50", Limits: config.Limits{PerMinute: 5, PerHour: 7, PerDay: 9}}}
-		}, sim.ModemConfig{Dialect: sim.Generic, PLMN: "25001", HideICCID: hiding})
+		}, modemsim.ModemConfig{Dialect: modemsim.Generic, PLMN: "25001", HideICCID: hiding})
 	m := h.modems[0]
 	iccid := m.Config().ICCID
 	h.waitReady(1)
@@ -49,7 +49,7 @@ func testSIMWithoutICCID(t *testing.T, hiding sim.ICCIDHiding) {
 		t.Fatalf("modem shows SIM %q (%s)", st.ICCID, st.SIMIDSource)
 	}
 
-	h.net.AddPhone(customer, sim.PhoneRule{Reply: "Да", After: 50 * time.Millisecond})
+	h.net.AddPhone(customer, modemsim.PhoneRule{Reply: "Да", After: 50 * time.Millisecond})
 	var acc store.Message
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "без ICCID"}, &acc)
 	var c store.Confirmation
@@ -79,7 +79,7 @@ func testSIMWithoutICCID(t *testing.T, hiding sim.ICCIDHiding) {
 	}
 
 	// The ICCID becomes readable; a reset makes the daemon read it.
-	m.HideICCID(sim.ICCIDShown)
+	m.HideICCID(modemsim.ICCIDShown)
 	m.Reboot()
 	eventually(t, "SIM moved to its ICCID", func() bool {
 		s := h.sims()

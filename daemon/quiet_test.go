@@ -3,8 +3,8 @@ package daemon
 import (
 	"testing"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // Set-up turns each family's periodic reports off, and does it again when
@@ -13,13 +13,13 @@ import (
 // Firmware that refuses the command (SIM800 has no AT+AUTOCSQ) still works.
 func TestPeriodicReportsAreTurnedOffAtSetUpAndAfterAReset(t *testing.T) {
 	tests := []struct {
-		dialect sim.Dialect
+		dialect modemsim.Dialect
 		quiet   string // the command the modem must receive
 		reboot  bool   // whether to check the set-up after a reset too
 	}{
-		{sim.Huawei, "AT^CURC=0", true},
-		{sim.Quectel, `AT+QINDCFG="csq",0,0`, true},
-		{sim.SIMCom, "AT+AUTOCSQ=0", false},
+		{modemsim.Huawei, "AT^CURC=0", true},
+		{modemsim.Quectel, `AT+QINDCFG="csq",0,0`, true},
+		{modemsim.SIMCom, "AT+AUTOCSQ=0", false},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.dialect), func(t *testing.T) {
@@ -42,9 +42,9 @@ func TestPeriodicReportsAreTurnedOffAtSetUpAndAfterAReset(t *testing.T) {
 // Nothing vendor-specific reaches a modem of no known family, and a
 // Huawei whose firmware refuses AT^CURC is served all the same.
 func TestQuietingIsOnlyTriedAndNeverFailsSetUp(t *testing.T) {
-	h := startHarnessPrepared(t, sim.NetworkOptions{}, func(_ *config.Config, _ *sim.Network, ms []*sim.Modem) {
+	h := startHarnessPrepared(t, modemsim.NetworkOptions{}, func(_ *config.Config, _ *modemsim.Network, ms []*modemsim.Modem) {
 		ms[1].FailCommand("AT^CURC", 1000, "COMMAND NOT SUPPORT")
-	}, sim.Generic, sim.Huawei)
+	}, modemsim.Generic, modemsim.Huawei)
 	h.waitReady(2)
 	generic, huawei := h.modems[0], h.modems[1]
 	for _, prefix := range []string{"AT^", "AT+QINDCFG", "AT+AUTOCSQ", "AT+CNSMOD"} {

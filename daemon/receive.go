@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 

@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
-var allDialects = []sim.Dialect{sim.Generic, sim.Huawei, sim.SIMCom, sim.Quectel}
+var allDialects = []modemsim.Dialect{modemsim.Generic, modemsim.Huawei, modemsim.SIMCom, modemsim.Quectel}
 
 func (h *harness) inbox() []inboxRow {
 	var page struct{ Messages []inboxRow }
@@ -29,7 +29,7 @@ type inboxRow struct {
 func TestSMSWaitingAtStartUpIsTaken(t *testing.T) {
 	for _, d := range allDialects {
 		t.Run(string(d), func(t *testing.T) {
-			h := startHarnessPrepared(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond}, func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+			h := startHarnessPrepared(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond}, func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
 				if err := n.SendFromPhone("+79161234567", ms[0].Config().MSISDN, "пришло, пока никто не слушал"); err != nil {
 					t.Fatal(err)
 				}
@@ -57,7 +57,7 @@ func TestSMSWaitingAtStartUpIsTaken(t *testing.T) {
 func TestLongReplyWithPartsReversedIsAssembledOnce(t *testing.T) {
 	for _, d := range allDialects {
 		t.Run(string(d), func(t *testing.T) {
-			h := startHarnessNet(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond, ReverseParts: true}, nil, d)
+			h := startHarnessNet(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond, ReverseParts: true}, nil, d)
 			h.waitReady(1)
 			text := strings.Repeat("Подтверждаю оплату заказа номер 12345. ", 6)
 			h.net.SendFromPhone("+79161234567", h.modems[0].Config().MSISDN, text)
@@ -73,7 +73,7 @@ func TestLongReplyWithPartsReversedIsAssembledOnce(t *testing.T) {
 func TestFullStorageIsEmptiedAndTheNextReplyArrives(t *testing.T) {
 	for _, d := range allDialects {
 		t.Run(string(d), func(t *testing.T) {
-			h := startHarnessNet(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond, RetryInterval: 100 * time.Millisecond},
+			h := startHarnessNet(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond, RetryInterval: 100 * time.Millisecond},
 				func(c *config.Config) { c.Receive.PollInterval = 300 * time.Millisecond }, d)
 			h.waitReady(1)
 			h.modems[0].FillStorage()
@@ -91,7 +91,7 @@ func TestFullStorageIsEmptiedAndTheNextReplyArrives(t *testing.T) {
 }
 
 func TestMessageTheModemFailedToDeleteIsStoredOnce(t *testing.T) {
-	h := startHarnessWith(t, func(c *config.Config) { c.Receive.PollInterval = 100 * time.Millisecond }, sim.Generic)
+	h := startHarnessWith(t, func(c *config.Config) { c.Receive.PollInterval = 100 * time.Millisecond }, modemsim.Generic)
 	h.waitReady(1)
 	m := h.modems[0]
 	m.FailCommand("AT+CMGD", 3, "ERROR")
@@ -108,7 +108,7 @@ func TestMessageTheModemFailedToDeleteIsStoredOnce(t *testing.T) {
 // forceDirectDelivery gives the daemon no storage it can use and a modem
 // that insists on acknowledgements: direct delivery with +CNMA. It runs
 // before the daemon opens the port.
-func forceDirectDelivery(t *testing.T, m *sim.Modem) {
+func forceDirectDelivery(t *testing.T, m *modemsim.Modem) {
 	t.Helper()
 	if out := atCommand(t, m.Path(), "AT+CSMS=1"); !strings.Contains(out, "OK") {
 		t.Fatalf("AT+CSMS=1: %q", out)
@@ -118,12 +118,12 @@ func forceDirectDelivery(t *testing.T, m *sim.Modem) {
 }
 
 func TestMissedAcknowledgementInDirectModeDoesNotStopReceiving(t *testing.T) {
-	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond},
-		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+	h := startHarnessModems(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond},
+		func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
 			c.Health.IdleCheckAfter = 200 * time.Millisecond
 			c.Receive.PollInterval = time.Hour
 			forceDirectDelivery(t, ms[0])
-		}, sim.ModemConfig{Dialect: sim.Generic, AckWindow: 300 * time.Millisecond})
+		}, modemsim.ModemConfig{Dialect: modemsim.Generic, AckWindow: 300 * time.Millisecond})
 	h.waitReady(1)
 	m := h.modems[0]
 	// The first acknowledgement fails, and so does its retry: the modem
@@ -152,17 +152,17 @@ func TestMissedAcknowledgementInDirectModeDoesNotStopReceiving(t *testing.T) {
 // report pushed as +CDS acknowledged, or it switches indications off and
 // the next reply is never announced.
 func TestStatusReportsOfAModemLeftInPhase2PlusDoNotStopReceiving(t *testing.T) {
-	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond, ReportDelay: time.Millisecond},
-		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+	h := startHarnessModems(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond, ReportDelay: time.Millisecond},
+		func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
 			// Only the receive path may notice: no health check, no poll.
 			c.Health.IdleCheckAfter = time.Hour
 			c.Receive.PollInterval = time.Hour
 			atCommand(t, ms[0].Path(), "AT+CSMS=1")
-		}, sim.ModemConfig{Dialect: sim.SIMCom, AckWindow: time.Millisecond})
+		}, modemsim.ModemConfig{Dialect: modemsim.SIMCom, AckWindow: time.Millisecond})
 	h.waitReady(1)
 	m := h.modems[0]
 	customer := "+79161234567"
-	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "Платёж 5", "report": true}, &acc)
 	eventually(t, "delivered", func() bool {
@@ -177,12 +177,12 @@ func TestStatusReportsOfAModemLeftInPhase2PlusDoNotStopReceiving(t *testing.T) {
 // An acknowledgement that fails once is tried again within the modem's
 // window, so indications stay on without waiting for a health check.
 func TestFailedAcknowledgementIsRetriedInTheWindow(t *testing.T) {
-	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond},
-		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+	h := startHarnessModems(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond},
+		func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
 			c.Health.IdleCheckAfter = time.Hour
 			c.Receive.PollInterval = time.Hour
 			forceDirectDelivery(t, ms[0])
-		}, sim.ModemConfig{Dialect: sim.Generic, AckWindow: 50 * time.Millisecond})
+		}, modemsim.ModemConfig{Dialect: modemsim.Generic, AckWindow: 50 * time.Millisecond})
 	h.waitReady(1)
 	m := h.modems[0]
 	m.FailCommand("AT+CNMA", 1, "ERROR")
@@ -200,14 +200,14 @@ func TestFailedAcknowledgementIsRetriedInTheWindow(t *testing.T) {
 // announce them as +CDSI: "SR",<idx>; read from the message memory, the slot
 // is empty or another message, and the report stays there for good.
 func TestStatusReportsKeptInTheirOwnMemoryAreRead(t *testing.T) {
-	h := startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond, ReportDelay: time.Millisecond},
-		func(c *config.Config, n *sim.Network, ms []*sim.Modem) {
+	h := startHarnessModems(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond, ReportDelay: time.Millisecond},
+		func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
 			c.Receive.PollInterval = time.Hour
-		}, sim.ModemConfig{Dialect: sim.Quectel})
+		}, modemsim.ModemConfig{Dialect: modemsim.Quectel})
 	h.waitReady(1)
 	m := h.modems[0]
 	customer := "+79161234567"
-	h.net.AddPhone(customer, sim.PhoneRule{Reply: "да"})
+	h.net.AddPhone(customer, modemsim.PhoneRule{Reply: "да"})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "Платёж 6", "report": true}, &acc)
 	eventually(t, "delivered and the reply in", func() bool {

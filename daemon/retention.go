@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // staleBackupAge is when a temporary backup copy is surely abandoned: no

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // SendLimits are a SIM's send budgets; zero or negative means unlimited.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 type fakeClock struct{ t time.Time }

@@ -1,8 +1,8 @@
 package daemon
 
 import (
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // simSettings returns the `sims:` entry of the SIM with this key: the entry

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 func TestSilentReceivingIsAnnouncedOnceAndClearsWhenSMSArrive(t *testing.T) {
@@ -16,11 +16,11 @@ func TestSilentReceivingIsAnnouncedOnceAndClearsWhenSMSArrive(t *testing.T) {
 		// The modem loses its indications and nobody sweeps: receiving stops.
 		c.Receive.PollInterval = time.Hour
 		c.Health.IdleCheckAfter = time.Hour
-	}, sim.Generic)
+	}, modemsim.Generic)
 	h.waitReady(1)
 	m := h.modems[0]
 	own := m.Config().MSISDN
-	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	h.net.SendFromPhone("+79161234567", own, "первое")
 	var page inboxPage
 	eventually(t, "first SMS received", func() bool {

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
@@ -34,12 +34,12 @@ func startStatusRack(t *testing.T) *statusRack {
 	t.Helper()
 	r := &statusRack{}
 	balances := []string{"151,25", "1 204,00", "87,10", "-12,30"}
-	var mcs []sim.ModemConfig
-	for i, d := range []sim.Dialect{sim.Huawei, sim.SIMCom, sim.Quectel, sim.Generic} {
-		mcs = append(mcs, sim.ModemConfig{Dialect: d, Balance: balances[i]})
+	var mcs []modemsim.ModemConfig
+	for i, d := range []modemsim.Dialect{modemsim.Huawei, modemsim.SIMCom, modemsim.Quectel, modemsim.Generic} {
+		mcs = append(mcs, modemsim.ModemConfig{Dialect: d, Balance: balances[i]})
 	}
-	r.harness = startHarnessModems(t, sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond},
-		func(cfg *config.Config, _ *sim.Network, modems []*sim.Modem) {
+	r.harness = startHarnessModems(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond},
+		func(cfg *config.Config, _ *modemsim.Network, modems []*modemsim.Modem) {
 			cfg.Balance.Stagger = 0 // check every balance at once, so the page has them
 			cfg.SIMs = map[string]config.SIM{}
 			for i, m := range modems {
@@ -55,7 +55,7 @@ func startStatusRack(t *testing.T) *statusRack {
 		}, mcs...)
 	n := r.net
 	r.waitReady(4)
-	n.AddPhone(statusCustomer, sim.PhoneRule{Never: true})
+	n.AddPhone(statusCustomer, modemsim.PhoneRule{Never: true})
 	for _, text := range []string{"Платёж 4711 подтверждён", "Код 93817"} {
 		r.secrets = append(r.secrets, text)
 		var acc struct{ ID string }

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // storeRetry is how often, while the store fails, a probe write checks

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/internal/testtool"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // The disk fills while part 1 of a two-part SMS is on the wire: the part's
@@ -78,10 +78,10 @@ func startSendOnFullDisk(t *testing.T) (h *harness, id, text, dataDir string) {
 		// The scheduler counts every part of a part-sent message against
 		// the per-minute limit; this test is not about limits.
 		c.Operators = []config.Operator{{PLMN: []string{"25001"}, Limits: config.Limits{PerMinute: -1, PerHour: -1, PerDay: -1}}}
-	}, sim.Generic)
+	}, modemsim.Generic)
 	h.waitReady(1)
 	customer := "+79161234567"
-	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	h.modems[0].SetLatency("AT+CMGS", 400*time.Millisecond)
 	text = strings.Repeat("Payment 42 received, thank you. ", 7) // 224 GSM 7-bit characters: 2 parts
 	var acc struct{ ID string }
@@ -152,7 +152,7 @@ func storeCheck(rd readiness) readyCheck {
 // A database deleted under the running daemon: nothing more is accepted
 // into the unlinked file, and /readyz says why.
 func TestDeletedDatabaseStopsAccepting(t *testing.T) {
-	h := startHarness(t, sim.Generic)
+	h := startHarness(t, modemsim.Generic)
 	h.waitReady(1)
 	if err := os.Remove(filepath.Join(h.dataDir, "gsmbridge.db")); err != nil {
 		t.Fatal(err)

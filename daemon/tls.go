@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/internal/config"
 )
 
 // tlsFiles serves the API's certificate and the CAs of client certificates

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/internal/config"
 )
 
 // testCA signs certificates made up for one test.

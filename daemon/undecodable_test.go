@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 const customer = "+79161234567"
@@ -25,7 +25,7 @@ func (h *harness) undecodableCount(id string) string {
 // its +CMTI caused, whole, and is deleted from the modem. Cut positions
 // cover the SMSC part, the TPDU header, the text and the last digit.
 func TestReplyWithAStatusLineCutIntoItsPDUArrivesAtOnce(t *testing.T) {
-	h := startHarnessNet(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond}, nil, sim.Huawei)
+	h := startHarnessNet(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond}, nil, modemsim.Huawei)
 	h.waitReady(1)
 	m := h.modems[0]
 	if h.undecodableCount(h.d.Modems()[0].ID) != "0" {
@@ -58,7 +58,7 @@ func TestReplyWithAStatusLineCutIntoItsPDUArrivesAtOnce(t *testing.T) {
 // A PDU garbled on its first read (a lost byte) is read again at once and
 // taken; nothing is reported.
 func TestGarbledReadIsReadAgainAtOnce(t *testing.T) {
-	h := startHarnessNet(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond}, nil, sim.Huawei)
+	h := startHarnessNet(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond}, nil, modemsim.Huawei)
 	h.waitReady(1)
 	m := h.modems[0]
 	m.GarblePDULines(1)
@@ -85,8 +85,8 @@ func TestGarbledReadIsReadAgainAtOnce(t *testing.T) {
 // event and counts once, however many sweeps meet it again; once it reads
 // well, the next sweep takes it.
 func TestPDUCorruptOnBothReadsIsLeftReportedOnceAndTakenLater(t *testing.T) {
-	h := startHarnessNet(t, sim.NetworkOptions{DeliveryDelay: time.Millisecond},
-		func(c *config.Config) { c.Receive.PollInterval = 100 * time.Millisecond }, sim.Huawei)
+	h := startHarnessNet(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond},
+		func(c *config.Config) { c.Receive.PollInterval = 100 * time.Millisecond }, modemsim.Huawei)
 	h.waitReady(1)
 	m := h.modems[0]
 	id := h.d.Modems()[0].ID

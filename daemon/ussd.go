@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/gsm"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 

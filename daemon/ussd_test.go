@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
 	"github.com/gsmbridge/gsmbridge/hw"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // ussdHarness is a harness whose configuration the test shapes and whose
@@ -40,7 +40,7 @@ func (p recordingPort) Write(b []byte) (int, error) {
 }
 
 // sentCommands is everything the daemon wrote to a modem so far.
-func (h *ussdHarness) sentCommands(m *sim.Modem) string {
+func (h *ussdHarness) sentCommands(m *modemsim.Modem) string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if b := h.written[m.Path()]; b != nil {
@@ -50,16 +50,16 @@ func (h *ussdHarness) sentCommands(m *sim.Modem) string {
 }
 
 type simSpec struct {
-	dialect sim.Dialect
+	dialect modemsim.Dialect
 	plmn    string
 }
 
 // startUSSDHarness starts a daemon over one simulated modem per spec. Its
 // defaults keep scheduled balance checks out of the way (tests that want
 // them shorten balance.stagger) and allow the simulator's *111# menu.
-func startUSSDHarness(t *testing.T, shape func(cfg *config.Config, modems []*sim.Modem), specs ...simSpec) *ussdHarness {
+func startUSSDHarness(t *testing.T, shape func(cfg *config.Config, modems []*modemsim.Modem), specs ...simSpec) *ussdHarness {
 	t.Helper()
-	n, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
+	n, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func startUSSDHarness(t *testing.T, shape func(cfg *config.Config, modems []*sim
 	cfg.Balance.Interval = 1000 * time.Hour
 	cfg.Balance.Stagger = 1000 * time.Hour
 	for _, s := range specs {
-		m, err := n.AddModem(sim.ModemConfig{Dialect: s.dialect, PLMN: s.plmn})
+		m, err := n.AddModem(modemsim.ModemConfig{Dialect: s.dialect, PLMN: s.plmn})
 		if err != nil {
 			n.Close()
 			t.Fatal(err)
@@ -104,7 +104,7 @@ func startUSSDHarness(t *testing.T, shape func(cfg *config.Config, modems []*sim
 	return h
 }
 
-func (h *ussdHarness) modemID(m *sim.Modem) string {
+func (h *ussdHarness) modemID(m *modemsim.Modem) string {
 	for _, st := range h.d.Modems() {
 		if st.Port == m.Path() {
 			return st.ID
@@ -125,7 +125,7 @@ type ussdErrorBody struct {
 
 // The four operators' balances, each through a modem of another dialect.
 func TestBalanceOfEveryOperatorThroughTheAPI(t *testing.T) {
-	specs := []simSpec{{sim.Huawei, "25001"}, {sim.SIMCom, "25002"}, {sim.Quectel, "25099"}, {sim.Generic, "25020"}}
+	specs := []simSpec{{modemsim.Huawei, "25001"}, {modemsim.SIMCom, "25002"}, {modemsim.Quectel, "25099"}, {modemsim.Generic, "25020"}}
 	h := startUSSDHarness(t, nil, specs...)
 	want := []struct{ amount, name, text string }{
 		{"151.25", "MTS", "Баланс: 151,25 руб. Подключите МТС Premium: *111*1010#"},
@@ -165,7 +165,7 @@ func TestBalanceOfEveryOperatorThroughTheAPI(t *testing.T) {
 
 // The simulator's *111# opens a menu; "1" answers it with the balance.
 func TestTwoStepMenuInEveryDialect(t *testing.T) {
-	specs := []simSpec{{sim.Generic, "25001"}, {sim.Huawei, "25002"}, {sim.SIMCom, "25099"}, {sim.Quectel, "25020"}}
+	specs := []simSpec{{modemsim.Generic, "25001"}, {modemsim.Huawei, "25002"}, {modemsim.SIMCom, "25099"}, {modemsim.Quectel, "25020"}}
 	h := startUSSDHarness(t, nil, specs...)
 	wantBalance := []string{"151,25", "1 234,56", "92,40", "-12.30"}
 	for i, m := range h.modems {
@@ -193,7 +193,7 @@ func TestTwoStepMenuInEveryDialect(t *testing.T) {
 }
 
 func TestUSSDRequestsTheAPIRefuses(t *testing.T) {
-	h := startUSSDHarness(t, nil, simSpec{sim.Generic, "25001"})
+	h := startUSSDHarness(t, nil, simSpec{modemsim.Generic, "25001"})
 	id := h.modemID(h.modems[0])
 	before := h.sentCommands(h.modems[0])
 	cases := []struct {
@@ -226,7 +226,7 @@ func TestUSSDRequestsTheAPIRefuses(t *testing.T) {
 }
 
 func TestBusyModemNamesTheSessionHoldingIt(t *testing.T) {
-	h := startUSSDHarness(t, nil, simSpec{sim.Generic, "25001"})
+	h := startUSSDHarness(t, nil, simSpec{modemsim.Generic, "25001"})
 	m := h.modems[0]
 	id := h.modemID(m)
 	var open ussdAnswer
@@ -256,17 +256,17 @@ func TestBusyModemNamesTheSessionHoldingIt(t *testing.T) {
 }
 
 func TestUSSDFailureShapes(t *testing.T) {
-	h := startUSSDHarness(t, nil, simSpec{sim.Generic, "25001"}, simSpec{sim.Huawei, "25002"})
+	h := startUSSDHarness(t, nil, simSpec{modemsim.Generic, "25001"}, simSpec{modemsim.Huawei, "25002"})
 	cases := []struct {
-		fault     sim.USSDFault
+		fault     modemsim.USSDFault
 		status    int
 		code      string
 		modemCode string
 	}{
-		{sim.USSDErrorAfterOK, http.StatusBadGateway, "ussd_modem_error", "+CME ERROR: 258"},
-		{sim.USSDNetworkTimeout, http.StatusBadGateway, "ussd_network_timeout", "+CUSD: 5"},
-		{sim.USSDSilent, http.StatusGatewayTimeout, "ussd_no_answer", ""},
-		{sim.USSDTerminatedFirst, http.StatusOK, "", ""}, // the real answer follows the +CUSD: 2
+		{modemsim.USSDErrorAfterOK, http.StatusBadGateway, "ussd_modem_error", "+CME ERROR: 258"},
+		{modemsim.USSDNetworkTimeout, http.StatusBadGateway, "ussd_network_timeout", "+CUSD: 5"},
+		{modemsim.USSDSilent, http.StatusGatewayTimeout, "ussd_no_answer", ""},
+		{modemsim.USSDTerminatedFirst, http.StatusOK, "", ""}, // the real answer follows the +CUSD: 2
 	}
 	for _, m := range h.modems {
 		for _, c := range cases {
@@ -289,7 +289,7 @@ func TestUSSDFailureShapes(t *testing.T) {
 				} else if e.Error.Code != c.code || e.Error.ModemCode != c.modemCode || e.Error.Meaning == "" {
 					t.Fatalf("error %+v, want %s %s", e.Error, c.code, c.modemCode)
 				}
-				if c.fault == sim.USSDSilent && !strings.Contains(h.sentCommands(m)[before:], "AT+CUSD=2\r") {
+				if c.fault == modemsim.USSDSilent && !strings.Contains(h.sentCommands(m)[before:], "AT+CUSD=2\r") {
 					t.Fatal("an unanswered request was not cancelled with AT+CUSD=2")
 				}
 				// The modem is free again.
@@ -305,8 +305,8 @@ func TestUSSDFailureShapes(t *testing.T) {
 // An abandoned menu is closed with AT+CUSD=2 at the session cap, and the
 // modem sends again.
 func TestAbandonedSessionIsClosedAtItsTimeout(t *testing.T) {
-	h := startUSSDHarness(t, func(cfg *config.Config, _ []*sim.Modem) { cfg.USSD.SessionTimeout = 700 * time.Millisecond },
-		simSpec{sim.SIMCom, "25001"})
+	h := startUSSDHarness(t, func(cfg *config.Config, _ []*modemsim.Modem) { cfg.USSD.SessionTimeout = 700 * time.Millisecond },
+		simSpec{modemsim.SIMCom, "25001"})
 	m := h.modems[0]
 	var open ussdAnswer
 	h.do("POST", "/v1/modems/"+h.modemID(m)+"/ussd", map[string]string{"code": "*111#"}, &open)
@@ -321,7 +321,7 @@ func TestAbandonedSessionIsClosedAtItsTimeout(t *testing.T) {
 	if code := h.do("POST", "/v1/ussd/"+open.SessionID+"/reply", map[string]string{"text": "1"}, &e); code != http.StatusConflict {
 		t.Fatalf("reply after the timeout: %d %+v", code, e)
 	}
-	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "после сессии"}, &acc)
 	eventually(t, "send after the session", func() bool { return len(m.Sent()) == 1 })
@@ -330,12 +330,12 @@ func TestAbandonedSessionIsClosedAtItsTimeout(t *testing.T) {
 // While a session is open, unpinned messages go through the other modem
 // and a message pinned to the busy one waits for the session's end.
 func TestSendsAvoidAModemInASession(t *testing.T) {
-	h := startUSSDHarness(t, func(cfg *config.Config, _ []*sim.Modem) {
+	h := startUSSDHarness(t, func(cfg *config.Config, _ []*modemsim.Modem) {
 		unlimited := config.Limits{PerMinute: -1, PerHour: -1, PerDay: -1}
 		cfg.Operators = []config.Operator{{PLMN: []string{"25001"}, Limits: unlimited}, {PLMN: []string{"25002"}, Limits: unlimited}}
-	}, simSpec{sim.Generic, "25001"}, simSpec{sim.Generic, "25002"})
+	}, simSpec{modemsim.Generic, "25001"}, simSpec{modemsim.Generic, "25002"})
 	busy, free := h.modems[0], h.modems[1]
-	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	var open ussdAnswer
 	h.do("POST", "/v1/modems/"+h.modemID(busy)+"/ussd", map[string]string{"code": "*111#"}, &open)
 	if !open.Open {
@@ -360,9 +360,9 @@ func TestSendsAvoidAModemInASession(t *testing.T) {
 }
 
 func TestBalanceLowFollowsEachCrossing(t *testing.T) {
-	h := startUSSDHarness(t, func(cfg *config.Config, ms []*sim.Modem) {
+	h := startUSSDHarness(t, func(cfg *config.Config, ms []*modemsim.Modem) {
 		cfg.SIMs = map[string]config.SIM{ms[0].Config().ICCID: {BalanceLow: "50"}}
-	}, simSpec{sim.Quectel, "25020"})
+	}, simSpec{modemsim.Quectel, "25020"})
 	m := h.modems[0]
 	iccid := m.Config().ICCID
 	steps := []struct {
@@ -386,7 +386,7 @@ func TestBalanceLowFollowsEachCrossing(t *testing.T) {
 		t.Fatalf("low_since %v", lowSince)
 	}
 	// A failed check leaves the state alone.
-	m.FailUSSD(sim.USSDNetworkTimeout)
+	m.FailUSSD(modemsim.USSDNetworkTimeout)
 	var e ussdErrorBody
 	h.do("GET", "/v1/sims/"+iccid+"/balance?refresh=true", nil, &e)
 	var v balanceView
@@ -399,7 +399,7 @@ func TestBalanceLowFollowsEachCrossing(t *testing.T) {
 // Scheduled checks run by themselves, and checkBalanceSoon brings one
 // forward.
 func TestScheduledAndEarlyBalanceChecks(t *testing.T) {
-	h := startUSSDHarness(t, func(cfg *config.Config, _ []*sim.Modem) { cfg.Balance.Stagger = 0 }, simSpec{sim.Huawei, "25001"})
+	h := startUSSDHarness(t, func(cfg *config.Config, _ []*modemsim.Modem) { cfg.Balance.Stagger = 0 }, simSpec{modemsim.Huawei, "25001"})
 	m := h.modems[0]
 	iccid := m.Config().ICCID
 	get := func() balanceView {
@@ -420,9 +420,9 @@ func TestScheduledAndEarlyBalanceChecks(t *testing.T) {
 // pause set from a list read just before the session closed) sends again
 // once the store shows no live session on the modem.
 func TestLaneOfAnEndedSessionSendsAgain(t *testing.T) {
-	h := startUSSDHarness(t, nil, simSpec{sim.Generic, "25001"})
+	h := startUSSDHarness(t, nil, simSpec{modemsim.Generic, "25001"})
 	m := h.modems[0]
-	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	var open ussdAnswer
 	h.do("POST", "/v1/modems/"+h.modemID(m)+"/ussd", map[string]string{"code": "*111#"}, &open)
 	if !open.Open {
@@ -442,9 +442,9 @@ func TestLaneOfAnEndedSessionSendsAgain(t *testing.T) {
 // An operator that answers "the balance comes by SMS": the next SMS from its
 // service sender is the reading.
 func TestBalanceThatComesBySMS(t *testing.T) {
-	h := startUSSDHarness(t, func(cfg *config.Config, _ []*sim.Modem) {
+	h := startUSSDHarness(t, func(cfg *config.Config, _ []*modemsim.Modem) {
 		cfg.Operators = []config.Operator{{PLMN: []string{"25020"}, BalanceBySMSPatterns: []string{`Popolnite`}, ServiceSenders: []string{"611"}}}
-	}, simSpec{sim.Generic, "25020"})
+	}, simSpec{modemsim.Generic, "25020"})
 	m := h.modems[0]
 	type result struct {
 		code int

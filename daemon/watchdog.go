@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // sdNotifier speaks the sd_notify(3) protocol: one datagram of

@@ -18,8 +18,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // Webhook delivery: each configured endpoint has its own goroutine walking

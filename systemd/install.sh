@@ -62,7 +62,7 @@ chmod 0644 "$destdir/etc/modules-load.d/gsmbridge.conf"
 install -d -m 0750 "$destdir/etc/gsmbridge"
 config=$destdir/etc/gsmbridge/config.yaml
 if [ ! -e "$config" ]; then
-	install -m 0640 "$repo/daemon/config/example.yaml" "$config"
+	install -m 0640 "$repo/internal/config/example.yaml" "$config"
 	created_config=yes
 else
 	created_config=no

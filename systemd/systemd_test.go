@@ -23,8 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/hw"
+	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/testtool"
 	"go.uber.org/goleak"
 )
@@ -534,7 +534,7 @@ func TestInstallStagesTheTree(t *testing.T) {
 		}
 	}
 	install()
-	example, err := os.ReadFile("../daemon/config/example.yaml")
+	example, err := os.ReadFile("../internal/config/example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +549,7 @@ func TestInstallStagesTheTree(t *testing.T) {
 		{"usr/local/share/doc/gsmbridge/README.md", 0o644, "README.md"},
 		{"etc/modules-load.d/gsmbridge.conf", 0o644, ""},
 		{"etc/gsmbridge", fs.ModeDir | 0o750, ""},
-		{"etc/gsmbridge/config.yaml", 0o640, "../daemon/config/example.yaml"},
+		{"etc/gsmbridge/config.yaml", 0o640, "../internal/config/example.yaml"},
 	}
 	for _, f := range files {
 		st, err := os.Stat(filepath.Join(dest, f.path))
@@ -653,7 +653,7 @@ func TestServeUnderSystemd(t *testing.T) {
 	}
 	listen := free.Addr().String()
 	free.Close()
-	cmd := exec.Command(binary, "serve", "--sim", "--log-format", "json", "--listen", listen, "--data-dir", t.TempDir())
+	cmd := exec.Command(binary, "serve", "--modemsim", "--log-format", "json", "--listen", listen, "--data-dir", t.TempDir())
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+socket, "WATCHDOG_USEC=1000000", "WATCHDOG_PID=")
 	var logs bytes.Buffer
 	cmd.Stderr = &logs

@@ -29,7 +29,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gsmbridge/gsmbridge/hw"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // benchScenario is one load run: simulated modems in this process, the
@@ -181,12 +181,12 @@ func (sc benchScenario) run(ctx context.Context) (*benchReport, error) {
 	defer os.RemoveAll(tmp)
 	dataDir := filepath.Join(tmp, "data")
 
-	network, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
+	network, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}
 	defer network.Close()
-	var modems []*sim.Modem
+	var modems []*modemsim.Modem
 	var ports []string
 	var taps []*wireTap
 	defer func() {
@@ -195,7 +195,7 @@ func (sc benchScenario) run(ctx context.Context) (*benchReport, error) {
 		}
 	}()
 	for range sc.modems {
-		m, err := network.AddModem(sim.ModemConfig{Dialect: sim.Generic, NoisePeriod: -1})
+		m, err := network.AddModem(modemsim.ModemConfig{Dialect: modemsim.Generic, NoisePeriod: -1})
 		if err != nil {
 			return nil, err
 		}
@@ -346,7 +346,7 @@ func (sc benchScenario) acceptWithoutModems(ctx context.Context, tmp, dataDir st
 // writeBenchConfig writes a daemon configuration for the bench: loopback on
 // a free port, the SIMs' send limits lifted, balance checks out of the way;
 // extra sets or replaces top-level keys for the tests that need more.
-func writeBenchConfig(path, dataDir string, ports []string, modems []*sim.Modem, extra map[string]any) error {
+func writeBenchConfig(path, dataDir string, ports []string, modems []*modemsim.Modem, extra map[string]any) error {
 	listen, err := freeLoopbackAddr()
 	if err != nil {
 		return err
@@ -501,11 +501,11 @@ func (l *benchLoad) postOne(ctx context.Context, client *http.Client, base strin
 
 // waitDrained waits until the simulated modems have taken want PDUs and
 // returns what each took.
-func waitDrained(ctx context.Context, d *childDaemon, modems []*sim.Modem, want int, sc benchScenario) ([][]sim.SentSMS, error) {
+func waitDrained(ctx context.Context, d *childDaemon, modems []*modemsim.Modem, want int, sc benchScenario) ([][]modemsim.SentSMS, error) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		sends := make([][]sim.SentSMS, len(modems))
+		sends := make([][]modemsim.SentSMS, len(modems))
 		got := 0
 		for i, m := range modems {
 			sends[i] = m.Sent()
@@ -555,7 +555,7 @@ func waitAnswered(ctx context.Context, taps []*wireTap, latency time.Duration) t
 // summariseSends matches the PDUs the modems took with the POSTs.
 // cmgs holds, per modem, when each AT+CMGS reached it (nil without the
 // wire tap: the PDU's arrival is used instead).
-func (sc benchScenario) summariseSends(rep *benchReport, load *benchLoad, sends [][]sim.SentSMS, cmgs [][]time.Time, windowStart, windowEnd time.Time) {
+func (sc benchScenario) summariseSends(rep *benchReport, load *benchLoad, sends [][]modemsim.SentSMS, cmgs [][]time.Time, windowStart, windowEnd time.Time) {
 	type partKey struct{ msg, part int }
 	seen := map[partKey]int{}
 	firstCmd := map[int]time.Time{}

@@ -20,8 +20,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gsmbridge/gsmbridge/daemon"
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
@@ -190,7 +190,7 @@ func BenchmarkSendPathInProcess(b *testing.B) {
 }
 
 func benchSendPath(b *testing.B, modems int) {
-	network, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
+	network, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -200,9 +200,9 @@ func benchSendPath(b *testing.B, modems int) {
 	cfg.DataDir = b.TempDir()
 	cfg.Balance.Interval, cfg.Balance.Stagger = 1000*time.Hour, 999*time.Hour
 	cfg.SIMs = map[string]config.SIM{}
-	var sims []*sim.Modem
+	var sims []*modemsim.Modem
 	for range modems {
-		m, err := network.AddModem(sim.ModemConfig{Dialect: sim.Generic, NoisePeriod: -1})
+		m, err := network.AddModem(modemsim.ModemConfig{Dialect: modemsim.Generic, NoisePeriod: -1})
 		if err != nil {
 			b.Fatal(err)
 		}

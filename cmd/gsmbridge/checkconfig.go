@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/gsmbridge/gsmbridge/daemon/config"
+	"github.com/gsmbridge/gsmbridge/internal/config"
 )
 
 // configCheck is check-config's answer under --json.

@@ -11,12 +11,12 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 func TestTokenIsRequiredOnceConfigured(t *testing.T) {
 	const token = "0f3c9a1e7b6d4c2a9e8f7a6b5c4d3e2f"
-	h := startClientDaemon(t, token, sim.Generic)
+	h := startClientDaemon(t, token, modemsim.Generic)
 	tests := []struct {
 		name       string
 		env        string

@@ -21,7 +21,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // TestConfirmationsThroughTheBinary runs the payment core's flow against
@@ -47,11 +47,11 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	cancels := "+79161000002"
 	silent := "+79161000003"
 	twice := "+79161000004"
-	r.network.AddPhone(answers, sim.PhoneRule{Reply: "Да, подтверждаю", After: 200 * time.Millisecond})
-	r.network.AddPhone(cancels, sim.PhoneRule{Reply: " 0 ", After: 200 * time.Millisecond})
-	r.network.AddPhone(silent, sim.PhoneRule{Never: true})
-	r.network.AddPhone(twice, sim.PhoneRule{Match: "D-1", Reply: "ok", After: 300 * time.Millisecond})
-	r.network.AddPhone(twice, sim.PhoneRule{Match: "D-2", Reply: "0", After: 300 * time.Millisecond})
+	r.network.AddPhone(answers, modemsim.PhoneRule{Reply: "Да, подтверждаю", After: 200 * time.Millisecond})
+	r.network.AddPhone(cancels, modemsim.PhoneRule{Reply: " 0 ", After: 200 * time.Millisecond})
+	r.network.AddPhone(silent, modemsim.PhoneRule{Never: true})
+	r.network.AddPhone(twice, modemsim.PhoneRule{Match: "D-1", Reply: "ok", After: 300 * time.Millisecond})
+	r.network.AddPhone(twice, modemsim.PhoneRule{Match: "D-2", Reply: "0", After: 300 * time.Millisecond})
 	r.create(d, "pay-a", answers, "A-1", "30m")
 	r.create(d, "pay-b", cancels, "B-1", "30m")
 	r.create(d, "pay-c", silent, "C-1", "3s")
@@ -82,7 +82,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	repliesWhileDown := "+79161000006"
 	deadlineWhileDown := "+79161000007"
 	for _, p := range []string{waits, repliesWhileDown, deadlineWhileDown} {
-		r.network.AddPhone(p, sim.PhoneRule{Never: true})
+		r.network.AddPhone(p, modemsim.PhoneRule{Never: true})
 	}
 	r.create(d, "pay-e1", waits, "E-1", "30m")
 	r.create(d, "pay-e2", waits, "E-2", "30m")
@@ -106,7 +106,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	}
 	// And one caught between its PDU and the modem's answer.
 	caught := "+79161000010"
-	r.network.AddPhone(caught, sim.PhoneRule{Never: true})
+	r.network.AddPhone(caught, modemsim.PhoneRule{Never: true})
 	for _, m := range r.modems {
 		m.SetLatency("AT+CMGS", 3*time.Second)
 	}
@@ -193,8 +193,8 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	r.waitState(d, "pay-e3", "cancelled")
 
 	// The testers' verb waits for the answer and says it with its exit code.
-	r.network.AddPhone("+79161000008", sim.PhoneRule{Reply: "да", After: 100 * time.Millisecond})
-	r.network.AddPhone("+79161000009", sim.PhoneRule{Reply: "0", After: 100 * time.Millisecond})
+	r.network.AddPhone("+79161000008", modemsim.PhoneRule{Reply: "да", After: 100 * time.Millisecond})
+	r.network.AddPhone("+79161000009", modemsim.PhoneRule{Reply: "0", After: 100 * time.Millisecond})
 	for _, tc := range []struct {
 		phone, id, wantOut string
 		wantExit           int
@@ -252,15 +252,15 @@ type confirmBinaryRig struct {
 	bin     string
 	dir     string
 	cfgPath string
-	network *sim.Network
-	modems  []*sim.Modem
+	network *modemsim.Network
+	modems  []*modemsim.Modem
 	client  *crashClient
 	hook    *confirmationHook
 }
 
 func newConfirmBinaryRig(t *testing.T, bin string) *confirmBinaryRig {
 	t.Helper()
-	network, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
+	network, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func newConfirmBinaryRig(t *testing.T, bin string) *confirmBinaryRig {
 	t.Cleanup(hookServer.Close)
 	var ports []string
 	for range 2 {
-		m, err := network.AddModem(sim.ModemConfig{Dialect: sim.Generic, PLMN: "25001", NoisePeriod: -1})
+		m, err := network.AddModem(modemsim.ModemConfig{Dialect: modemsim.Generic, PLMN: "25001", NoisePeriod: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,7 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // TestCrashSafetyThroughTheBinary runs `gsmbridge serve` as its own process
@@ -180,8 +180,8 @@ type crashRig struct {
 	t       *testing.T
 	bin     string
 	dir     string
-	network *sim.Network
-	modems  []*sim.Modem
+	network *modemsim.Network
+	modems  []*modemsim.Modem
 	cfgPath string
 	client  *crashClient
 }
@@ -189,17 +189,17 @@ type crashRig struct {
 // newCrashRig makes one modem per latency (the AT+CMGS answer time).
 func newCrashRig(t *testing.T, bin string, latencies []time.Duration) *crashRig {
 	t.Helper()
-	network, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
+	network, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { network.Close() })
-	network.AddPhone(crashPhone, sim.PhoneRule{Never: true})
+	network.AddPhone(crashPhone, modemsim.PhoneRule{Never: true})
 	cr := &crashRig{t: t, bin: bin, dir: t.TempDir(), network: network, client: newCrashClient()}
 	t.Cleanup(cr.client.close)
 	var ports []string
 	for _, l := range latencies {
-		m, err := network.AddModem(sim.ModemConfig{Dialect: sim.Generic, NoisePeriod: -1})
+		m, err := network.AddModem(modemsim.ModemConfig{Dialect: modemsim.Generic, NoisePeriod: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func (cr *crashRig) start() *childDaemon {
 }
 
 // modemID is the daemon's id for a simulated modem, found by its port.
-func (cr *crashRig) modemID(d *childDaemon, m *sim.Modem) string {
+func (cr *crashRig) modemID(d *childDaemon, m *modemsim.Modem) string {
 	cr.t.Helper()
 	var out struct{ Modems []struct{ ID, Port string } }
 	cr.get(d, "/v1/modems", &out)

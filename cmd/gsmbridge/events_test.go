@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/daemon"
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/daemon/store"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // startEventsDaemon runs a real daemon without modems over a data directory

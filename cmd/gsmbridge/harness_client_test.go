@@ -14,30 +14,30 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gsmbridge/gsmbridge/daemon"
-	"github.com/gsmbridge/gsmbridge/daemon/apitest"
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/apitest"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // clientHarness is a real daemon serving on loopback over simulated modems,
-// as `gsmbridge serve --sim` runs it, for the client verbs to talk to.
+// as `gsmbridge serve --modemsim` runs it, for the client verbs to talk to.
 type clientHarness struct {
 	t      *testing.T
-	net    *sim.Network
-	modems []*sim.Modem
+	net    *modemsim.Network
+	modems []*modemsim.Modem
 	addr   string
 	token  string
 }
 
 // startClientDaemon starts a daemon with one simulated modem per dialect; with a
 // token, the API requires it. Goroutine leaks are checked after it stopped.
-func startClientDaemon(t *testing.T, token string, dialects ...sim.Dialect) *clientHarness {
+func startClientDaemon(t *testing.T, token string, dialects ...modemsim.Dialect) *clientHarness {
 	t.Helper()
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs last
 	// The verbs read these as defaults; the developer's own must not leak in.
 	t.Setenv("GSMBRIDGE_ADDR", "")
 	t.Setenv("GSMBRIDGE_TOKEN", "")
-	n, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
+	n, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func startClientDaemon(t *testing.T, token string, dialects ...sim.Dialect) *cli
 		cfg.Auth.Tokens = []config.Token{{Hash: config.HashToken(token)}}
 	}
 	for _, d := range dialects {
-		m, err := n.AddModem(sim.ModemConfig{Dialect: d})
+		m, err := n.AddModem(modemsim.ModemConfig{Dialect: d})
 		if err != nil {
 			n.Close()
 			t.Fatal(err)

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 func TestInboxFollowSeesRepliesUntilCancelled(t *testing.T) {
-	h := startClientDaemon(t, "", sim.Huawei)
+	h := startClientDaemon(t, "", modemsim.Huawei)
 	own := h.modems[0].Config().MSISDN
 	customer := "+79161234567"
 
@@ -72,7 +72,7 @@ func TestInboxFollowSeesRepliesUntilCancelled(t *testing.T) {
 }
 
 func TestInboxFollowJSONLines(t *testing.T) {
-	h := startClientDaemon(t, "", sim.Generic)
+	h := startClientDaemon(t, "", modemsim.Generic)
 	own := h.modems[0].Config().MSISDN
 	if err := h.net.SendFromPhone("+79161234567", own, "старое"); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // listKeys are the fields that hold lists in what the verbs print; a list
@@ -89,7 +89,7 @@ func firstLine(t *testing.T, args ...string) string {
 
 func TestEveryVerbPrintsJSON(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs after the network stops
-	_, modems := startUSSDNetwork(t, ussdSimSpec{sim.Huawei, "25001"}, ussdSimSpec{sim.Quectel, "25099"})
+	_, modems := startUSSDNetwork(t, ussdSimSpec{modemsim.Huawei, "25001"}, ussdSimSpec{modemsim.Quectel, "25099"})
 	addr := startUSSDDaemon(t, modems[:1]) // modems[1] stays free for direct mode
 	free := modems[1].Path()
 	dir := t.TempDir()
@@ -147,11 +147,14 @@ func TestEveryVerbPrintsJSON(t *testing.T) {
 		"sims":          {client("sims")},
 		"scan":          {local(0, "scan", "--sys", emptySys, "--dev", dir)},
 		"serve": {func(t *testing.T) string {
+			return firstLine(t, "serve", "--modemsim", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--json")
+		}, func(t *testing.T) string {
 			return firstLine(t, "serve", "--sim", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--json")
 		}},
-		"sim":     {func(t *testing.T) string { return firstLine(t, "sim", "--modems", "2", "--json") }},
-		"ussd":    {ussd("--addr", addr, "--modem", modems[0].Config().IMEI, "*100#"), ussd("--port", free, "*102#")},
-		"version": {local(0, "version")},
+		"modemsim": {func(t *testing.T) string { return firstLine(t, "modemsim", "--modems", "2", "--json") }},
+		"sim":      {func(t *testing.T) string { return firstLine(t, "sim", "--modems", "2", "--json") }},
+		"ussd":     {ussd("--addr", addr, "--modem", modems[0].Config().IMEI, "*100#"), ussd("--port", free, "*102#")},
+		"version":  {local(0, "version")},
 	}
 	for _, name := range verbNames() {
 		t.Run(name, func(t *testing.T) {

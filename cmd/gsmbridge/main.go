@@ -34,9 +34,10 @@ func verbs() map[string]verb {
 
 func coreVerbs() map[string]verb {
 	return map[string]verb{
-		"serve":        {"run the daemon (--config FILE, or --sim for simulated modems)", runServe},
+		"serve":        {"run the daemon (--config FILE, or --modemsim for simulated modems)", runServe},
 		"check-config": {"validate a configuration file", runCheckConfig},
-		"sim":          {"run simulated modems and print their device paths", runSim},
+		"modemsim":     {"run simulated modems and print their device paths", runSim},
+		"sim":          {"the old name of modemsim, kept for one release", runSimAlias},
 		"version":      {"print the version, commit and Go version this binary was built from", runVersion},
 	}
 }

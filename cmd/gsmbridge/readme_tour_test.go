@@ -38,7 +38,7 @@ func tourCommands(t *testing.T) []string {
 }
 
 // The tour's commands work as a reader types them: through a shell, with
-// the installed binary, against `serve --sim` (the address is the only
+// the installed binary, against `serve --modemsim` (the address is the only
 // difference: the test's daemon listens on a free port).
 func TestREADMETourRunsAsWritten(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {

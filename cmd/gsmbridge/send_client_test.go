@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 func TestSendWaitDeliversCyrillicExactly(t *testing.T) {
-	h := startClientDaemon(t, "", sim.Generic)
+	h := startClientDaemon(t, "", modemsim.Generic)
 	customer := "+79161234567"
-	h.net.AddPhone(customer, sim.PhoneRule{Never: true})
+	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	text := "Оплата 1 250,00 ₽ получена. Спасибо, что выбрали нас! Ёлки-палки, это длинное сообщение на две части."
 
 	code, out, errOut := h.cli("send", "8 916 123-45-67", text, "--wait")
@@ -39,8 +39,8 @@ func TestSendWaitDeliversCyrillicExactly(t *testing.T) {
 }
 
 func TestSendWaitReportJSON(t *testing.T) {
-	h := startClientDaemon(t, "", sim.SIMCom)
-	h.net.AddPhone("+79161234567", sim.PhoneRule{Never: true})
+	h := startClientDaemon(t, "", modemsim.SIMCom)
+	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	code, out, errOut := h.cli("send", "--report", "--wait", "--json", "--ref", "order-17", "+79161234567", "Код 4711")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
@@ -58,7 +58,7 @@ func TestSendWaitReportJSON(t *testing.T) {
 }
 
 func TestSendFailuresExitNonZeroWithTheReason(t *testing.T) {
-	h := startClientDaemon(t, "", sim.Generic)
+	h := startClientDaemon(t, "", modemsim.Generic)
 	h.modems[0].FailSends(1, 21) // transfer rejected: no retry can cure it
 
 	tests := []struct {
@@ -100,7 +100,7 @@ func TestSendFailuresExitNonZeroWithTheReason(t *testing.T) {
 }
 
 func TestSendIdempotencyKeyReturnsTheFirstMessage(t *testing.T) {
-	h := startClientDaemon(t, "", sim.Generic)
+	h := startClientDaemon(t, "", modemsim.Generic)
 	var ids []string
 	for range 2 {
 		code, out, errOut := h.cli("send", "+79161234567", "once", "--idempotency-key", "pay-42", "--json")
@@ -120,7 +120,7 @@ func TestSendIdempotencyKeyReturnsTheFirstMessage(t *testing.T) {
 }
 
 func TestSendWaitInterruptedSaysWhereTheMessageIs(t *testing.T) {
-	h := startClientDaemon(t, "", sim.Generic)
+	h := startClientDaemon(t, "", modemsim.Generic)
 	h.modems[0].SetLatency("AT+CMGS", time.Second) // holds the message in sending
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

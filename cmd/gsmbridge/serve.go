@@ -16,30 +16,31 @@ import (
 	"syscall"
 
 	"github.com/gsmbridge/gsmbridge/daemon"
-	"github.com/gsmbridge/gsmbridge/daemon/config"
 	"github.com/gsmbridge/gsmbridge/hw"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
-// simMenuCode is the menu every simulated operator offers (hw/sim). serve
-// --sim allows it so that the tour can walk a menu; on real SIMs only the
+// simMenuCode is the menu every simulated operator offers (modemsim). serve
+// --modemsim allows it so that the tour can walk a menu; on real SIMs only the
 // operators' balance and own-number codes and ussd.allow pass.
 const simMenuCode = "*111#"
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stdout, help{
-		synopsis: "(--config FILE | --sim) [flags]",
+		synopsis: "(--config FILE | --modemsim) [flags]",
 		about: "Runs the daemon: the HTTP API, the status page and /metrics, and one owner per modem.\n" +
-			"--sim runs it on simulated modems (four operators) and simulated customer phones,\n" +
+			"--modemsim runs it on simulated modems (four operators) and simulated customer phones,\n" +
 			"with no configuration; logs go to stderr, where it listens to stdout.",
 		examples: []string{
 			"gsmbridge serve --config /etc/gsmbridge/config.yaml",
-			"gsmbridge serve --sim                            # try it with no modem at all",
-			"gsmbridge serve --sim --listen 127.0.0.1:0 --json   # a free port, printed as JSON",
+			"gsmbridge serve --modemsim                             # try it with no modem at all",
+			"gsmbridge serve --modemsim --listen 127.0.0.1:0 --json   # a free port, printed as JSON",
 		},
 	})
 	configPath := fs.String("config", "", "configuration file (YAML)")
-	useSim := fs.Bool("sim", false, "run on simulated modems (four operators and customer phones); needs no config")
+	useSim := fs.Bool("modemsim", false, "run on simulated modems (four operators and customer phones); needs no config")
+	fs.BoolVar(useSim, "sim", false, "the old name of --modemsim, kept for one release")
 	listen := fs.String("listen", "", "HTTP listen address (overrides the config's listen)")
 	dataDir := fs.String("data-dir", "", "data directory (overrides the config's data_dir)")
 	logFormat := fs.String("log-format", "", "text or json (overrides the config's log.format)")
@@ -52,7 +53,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *configPath == "" && !*useSim {
-		return usageError{"give --config FILE, or --sim to run on simulated modems"}
+		return usageError{"give --config FILE, or --modemsim to run on simulated modems"}
 	}
 	if err := hw.LimitOpenFiles(1024); err != nil {
 		return err
@@ -105,7 +106,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	started := serveStarted{Listen: scheme + ln.Addr().String()}
 	var wrap func(http.Handler) http.Handler
 	if *useSim {
-		simnet, err := sim.NewNetwork(sim.NetworkOptions{Logger: log.With("component", "sim")})
+		simnet, err := modemsim.NewNetwork(modemsim.NetworkOptions{Logger: log.With("component", "sim")})
 		if err != nil {
 			return err
 		}

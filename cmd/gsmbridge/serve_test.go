@@ -17,14 +17,14 @@ import (
 	"go.uber.org/goleak"
 )
 
-// startServeSim runs `gsmbridge serve --sim` in-process and returns its base
+// startServeSim runs `gsmbridge serve --modemsim` in-process and returns its base
 // URL once it listens.
 func startServeSim(t *testing.T, extra ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
-	args := append([]string{"serve", "--sim", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json"}, extra...)
+	args := append([]string{"serve", "--modemsim", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json"}, extra...)
 	go func() {
 		done <- run(ctx, args, pw, io.Discard)
 		pw.Close()
@@ -79,7 +79,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// The issue's "done when": serve --sim plus curl sends a 300-character
+// The issue's "done when": serve --modemsim plus curl sends a 300-character
 // Cyrillic SMS that the simulated recipient gets exactly, and shows it
 // delivered.
 func TestServeSimSendsALongCyrillicSMSThatArrivesExactly(t *testing.T) {
@@ -144,7 +144,7 @@ func TestServeSimSendsALongCyrillicSMSThatArrivesExactly(t *testing.T) {
 
 func TestServeRefusesAnOpenListenerWithoutTokens(t *testing.T) {
 	var stderr bytes.Buffer
-	code := run(context.Background(), []string{"serve", "--sim", "--listen", "0.0.0.0:0", "--data-dir", t.TempDir()}, io.Discard, &stderr)
+	code := run(context.Background(), []string{"serve", "--modemsim", "--listen", "0.0.0.0:0", "--data-dir", t.TempDir()}, io.Discard, &stderr)
 	if code == 0 || !strings.Contains(stderr.String(), "without auth.tokens") {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}
@@ -169,7 +169,7 @@ func TestServeNamesTheListenSettingWhenTheAddressIsTaken(t *testing.T) {
 		args     []string
 		wantFrom string
 	}{
-		{"the flag", []string{"serve", "--sim", "--listen", addr, "--data-dir", t.TempDir()}, "--listen"},
+		{"the flag", []string{"serve", "--modemsim", "--listen", addr, "--data-dir", t.TempDir()}, "--listen"},
 		{"the configuration", []string{"serve", "--config", configFile}, "listen in " + configFile},
 	}
 	for _, tt := range tests {
@@ -198,7 +198,7 @@ func TestServeRefusesADamagedDatabaseWithTheFix(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "gsmbridge.db"), content, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			code, _, errOut := runVerb(t.Context(), "serve", "--sim", "--listen", "127.0.0.1:0", "--data-dir", dir)
+			code, _, errOut := runVerb(t.Context(), "serve", "--modemsim", "--listen", "127.0.0.1:0", "--data-dir", dir)
 			if code == 0 || !strings.Contains(errOut, "gsmbridge backup") || !strings.Contains(errOut, "gsmbridge.db") {
 				t.Fatalf("serve on a %s database: exit %d, stderr %q; want a refusal naming the file and the fix", name, code, errOut)
 			}

@@ -10,20 +10,30 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
+
+// runSimAlias keeps "gsmbridge sim" working for one release after the
+// simulator was named modemsim, so that "sim" only means the card.
+func runSimAlias(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return simVerb("sim", ctx, args, stdout, stderr)
+}
 
 // runSim runs simulated modems until ctx ends, printing where they are so
 // that the daemon, the CLI or gammu can be pointed at them.
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sim", stdout, help{
+	return simVerb("modemsim", ctx, args, stdout, stderr)
+}
+
+func simVerb(name string, ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet(name, stdout, help{
 		synopsis: "[--modems N | --config FILE] [--json]",
 		about: "Runs simulated modems on ptys until interrupted and prints, per modem, its device\n" +
 			"path, operator, PLMN, number and dialect, so that the daemon, gammu, minicom or\n" +
 			"gsmbridge ussd --port can be pointed at them.",
 		examples: []string{
-			"gsmbridge sim --modems 2",
-			"gsmbridge sim --config modems.yaml --json",
+			"gsmbridge " + name + " --modems 2",
+			"gsmbridge " + name + " --config modems.yaml --json",
 		},
 	})
 	count := fs.Int("modems", 4, "number of modems: the default fleet first, then more cycling operators and dialects")
@@ -36,21 +46,24 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := noArgs(pos); err != nil {
 		return err
 	}
+	if name == "sim" {
+		fmt.Fprintln(stderr, "gsmbridge: \"sim\" is now \"modemsim\"; the old name goes in the next release")
+	}
 	if *count < 1 {
 		return usageError{"--modems must be at least 1"}
 	}
-	var configs []sim.ModemConfig
+	var configs []modemsim.ModemConfig
 	if *configFile != "" {
 		if configs, err = readSimConfig(*configFile); err != nil {
 			return err
 		}
 	}
-	n, err := sim.NewNetwork(sim.NetworkOptions{Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	n, err := modemsim.NewNetwork(modemsim.NetworkOptions{Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	var modems []*sim.Modem
+	var modems []*modemsim.Modem
 	if configs == nil {
 		modems, err = n.AddFleet(*count)
 	} else {
@@ -73,7 +86,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return n.Close()
 }
 
-// simModem is one modem as `gsmbridge sim --json` lists it.
+// simModem is one modem as `gsmbridge modemsim --json` lists it.
 type simModem struct {
 	Path     string `json:"path"`
 	Name     string `json:"name"`
@@ -85,7 +98,7 @@ type simModem struct {
 
 // printSimModems prints one tab-separated line per modem, or all of them as
 // one line of JSON.
-func printSimModems(w io.Writer, modems []*sim.Modem, asJSON bool) error {
+func printSimModems(w io.Writer, modems []*modemsim.Modem, asJSON bool) error {
 	list := []simModem{}
 	for _, m := range modems {
 		name, plmn := m.Operator()
@@ -103,7 +116,7 @@ func printSimModems(w io.Writer, modems []*sim.Modem, asJSON bool) error {
 	return err
 }
 
-func readSimConfig(path string) ([]sim.ModemConfig, error) {
+func readSimConfig(path string) ([]modemsim.ModemConfig, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -111,7 +124,7 @@ func readSimConfig(path string) ([]sim.ModemConfig, error) {
 	defer f.Close()
 	dec := yaml.NewDecoder(f)
 	dec.KnownFields(true)
-	var configs []sim.ModemConfig
+	var configs []modemsim.ModemConfig
 	if err := dec.Decode(&configs); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -4,14 +4,14 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
-// simPhones serves the simulated customer phones of `serve --sim` beside the
+// simPhones serves the simulated customer phones of `serve --modemsim` beside the
 // API, so a person trying gsmbridge can see what a customer received and
 // answer as one: GET /sim/phones, GET /sim/phones/{number}/inbox,
 // POST /sim/phones/{number}/send {"to": "<SIM number>", "text": "..."}.
-func simPhones(n *sim.Network, next http.Handler) http.Handler {
+func simPhones(n *modemsim.Network, next http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", next)
 	reply := func(w http.ResponseWriter, status int, v any) {
@@ -25,7 +25,7 @@ func simPhones(n *sim.Network, next http.Handler) http.Handler {
 	mux.HandleFunc("GET /sim/phones/{number}/inbox", func(w http.ResponseWriter, r *http.Request) {
 		msgs := n.PhoneInbox(r.PathValue("number"))
 		if msgs == nil {
-			msgs = []sim.Message{}
+			msgs = []modemsim.Message{}
 		}
 		reply(w, http.StatusOK, map[string]any{"messages": msgs})
 	})

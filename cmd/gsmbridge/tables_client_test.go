@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // checkColumns asserts a table's header and that every row starts each
@@ -43,7 +43,7 @@ func cellAt(t *testing.T, header, row, title string) string {
 }
 
 func TestMessagesTablePagesAndFilters(t *testing.T) {
-	h := startClientDaemon(t, "", sim.Generic)
+	h := startClientDaemon(t, "", modemsim.Generic)
 	texts := []string{
 		"Платёж принят",
 		"Line one\nline two\tand a tab",
@@ -133,7 +133,7 @@ func TestMessagesTablePagesAndFilters(t *testing.T) {
 }
 
 func TestModemsAndSIMsTables(t *testing.T) {
-	h := startClientDaemon(t, "", sim.Quectel)
+	h := startClientDaemon(t, "", modemsim.Quectel)
 	var api struct {
 		Modems []struct {
 			ID, State, ICCID, MSISDN string

@@ -17,32 +17,32 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gsmbridge/gsmbridge/daemon"
-	"github.com/gsmbridge/gsmbridge/daemon/config"
-	"github.com/gsmbridge/gsmbridge/hw/sim"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 type ussdSimSpec struct {
-	dialect sim.Dialect
+	dialect modemsim.Dialect
 	plmn    string
 }
 
 // everyDialect pairs each simulated dialect with another operator.
-var everyDialect = []ussdSimSpec{{sim.Huawei, "25001"}, {sim.SIMCom, "25002"}, {sim.Quectel, "25099"}, {sim.Generic, "25020"}}
+var everyDialect = []ussdSimSpec{{modemsim.Huawei, "25001"}, {modemsim.SIMCom, "25002"}, {modemsim.Quectel, "25099"}, {modemsim.Generic, "25020"}}
 
 // wantBalances are the simulator's default balances per operator, as the
 // CLI prints them.
 var wantBalances = map[string]string{"25001": "151.25", "25002": "1234.56", "25099": "92.40", "25020": "-12.30"}
 
-func startUSSDNetwork(t *testing.T, specs ...ussdSimSpec) (*sim.Network, []*sim.Modem) {
+func startUSSDNetwork(t *testing.T, specs ...ussdSimSpec) (*modemsim.Network, []*modemsim.Modem) {
 	t.Helper()
-	n, err := sim.NewNetwork(sim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
+	n, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
-	var modems []*sim.Modem
+	var modems []*modemsim.Modem
 	for _, s := range specs {
-		m, err := n.AddModem(sim.ModemConfig{Dialect: s.dialect, PLMN: s.plmn})
+		m, err := n.AddModem(modemsim.ModemConfig{Dialect: s.dialect, PLMN: s.plmn})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func startUSSDNetwork(t *testing.T, specs ...ussdSimSpec) (*sim.Network, []*sim.
 
 // startUSSDDaemon runs a daemon over the modems and returns its address once
 // they are ready.
-func startUSSDDaemon(t *testing.T, modems []*sim.Modem) string {
+func startUSSDDaemon(t *testing.T, modems []*modemsim.Modem) string {
 	t.Helper()
 	t.Setenv("GSMBRIDGE_ADDR", "")
 	t.Setenv("GSMBRIDGE_TOKEN", "")
@@ -125,7 +125,7 @@ func lineWith(text, needle string) string {
 
 func TestUSSDVerbWalksAMenuThroughTheDaemon(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs after the network stops
-	_, modems := startUSSDNetwork(t, ussdSimSpec{sim.Quectel, "25099"})
+	_, modems := startUSSDNetwork(t, ussdSimSpec{modemsim.Quectel, "25099"})
 	addr := startUSSDDaemon(t, modems)
 	id := modems[0].Config().IMEI // the daemon names modems by IMEI
 	var out, errOut bytes.Buffer
@@ -196,7 +196,7 @@ func (s *syncBuffer) String() string {
 // network then takes "1" as a new (unknown) code instead of a menu answer.
 func TestDirectModeInterruptEndsTheSession(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs after the network stops
-	_, modems := startUSSDNetwork(t, ussdSimSpec{sim.SIMCom, "25001"})
+	_, modems := startUSSDNetwork(t, ussdSimSpec{modemsim.SIMCom, "25001"})
 	path := modems[0].Path()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -245,7 +245,7 @@ func startPortHolder(t *testing.T, path string) int {
 
 func TestDirectModeRefusesAHeldPort(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs after the network stops
-	_, modems := startUSSDNetwork(t, ussdSimSpec{sim.Generic, "25001"})
+	_, modems := startUSSDNetwork(t, ussdSimSpec{modemsim.Generic, "25001"})
 	pid := startPortHolder(t, modems[0].Path())
 	var errOut bytes.Buffer
 	code := run(context.Background(), []string{"balance", "--port", modems[0].Path()}, io.Discard, &errOut)
@@ -256,7 +256,7 @@ func TestDirectModeRefusesAHeldPort(t *testing.T) {
 
 func TestScanShowsModemsHoldersAndHints(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs after the network stops
-	n, modems := startUSSDNetwork(t, ussdSimSpec{sim.Huawei, "25001"}, ussdSimSpec{sim.Quectel, "25020"})
+	n, modems := startUSSDNetwork(t, ussdSimSpec{modemsim.Huawei, "25001"}, ussdSimSpec{modemsim.Quectel, "25020"})
 	pid := startPortHolder(t, modems[1].Path())
 	sys, dev := n.Roots()
 	var out, errOut bytes.Buffer

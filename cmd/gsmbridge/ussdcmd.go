@@ -42,7 +42,7 @@ func ussdCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			"--modem goes through the running daemon, which allows only the operators' balance and\n" +
 			"own-number codes and ussd.allow; --port talks straight to a modem no other program holds.",
 		examples: []string{
-			"gsmbridge ussd --modem sim0 '*111#'       # serve --sim: the simulator's menu; type 1",
+			"gsmbridge ussd --modem sim0 '*111#'       # serve --modemsim: the simulator's menu; type 1",
 			"gsmbridge ussd --modem 867612031000007 '*100#'",
 			"gsmbridge ussd --port /dev/ttyUSB2 '*100#' --json",
 		},

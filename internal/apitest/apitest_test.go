@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gsmbridge/gsmbridge/daemon"
-	"github.com/gsmbridge/gsmbridge/daemon/apitest"
+	"github.com/gsmbridge/gsmbridge/internal/apitest"
 )
 
 // The checker passes answers the document allows and catches each kind of

@@ -1,4 +1,4 @@
-package sim
+package modemsim
 
 // SMS storage and the SIM card. Nothing here locks: the owning Modem's mutex
 // covers it.
