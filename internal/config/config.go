@@ -47,6 +47,7 @@ type Config struct {
 	Retention       Retention       `yaml:"retention"`
 	Confirmations   Confirmations   `yaml:"confirmations"`
 	LimitsHTTP      LimitsHTTP      `yaml:"limits_http"`
+	Fleet           Fleet           `yaml:"fleet"`
 
 	// origins maps a key path to where its value came from ("config.yaml:12",
 	// "--listen"), so that Validate can point at the line to fix.
@@ -247,6 +248,57 @@ type LimitsHTTP struct {
 	MaxLongPolls   int `yaml:"max_long_polls" min:"1"`
 }
 
+// Fleet joins this host to other gsmbridge hosts through a NATS JetStream
+// cluster so that they serve the payment core as one service
+// (docs/fleet-plan.md). With no servers the host works alone on its SQLite
+// file and the other keys are ignored.
+type Fleet struct {
+	Servers []string `yaml:"servers"` // nats://, tls://, ws:// or wss:// URLs of the cluster's nodes
+	// Host names this host in the fleet: subjects, keys and listings carry
+	// it. "" takes the machine's host name up to its first dot.
+	Host string `yaml:"host"`
+	// At most one way to authenticate; all are files so that no secret
+	// sits in this file.
+	CredsFile string    `yaml:"creds_file"` // a NATS .creds file (JWT and nkey seed)
+	NKeyFile  string    `yaml:"nkey_file"`  // a file holding an nkey seed (SU...)
+	TokenFile string    `yaml:"token_file"` // a file holding a token
+	TLS       FleetTLS  `yaml:"tls"`
+	Replicas  int       `yaml:"replicas" min:"1" max:"5"`
+	Names     FleetName `yaml:"names"`
+	// PublishTimeout bounds how long an API request waits for the cluster
+	// to store new work before it answers 503.
+	PublishTimeout time.Duration `yaml:"publish_timeout" min:"1ns" max:"1m"`
+	// AckWait is how long a host may hold work it pulled before the cluster
+	// offers it to another host.
+	AckWait time.Duration `yaml:"ack_wait" min:"1s"`
+	// Lease is how long a host cut off from the cluster keeps starting sends
+	// of work it took; release of a dead host's work waits twice as long.
+	Lease time.Duration `yaml:"lease" min:"15s"`
+	// EventsMaxAge is how long the fleet's event stream keeps events.
+	EventsMaxAge time.Duration `yaml:"events_max_age" min:"1h"`
+}
+
+// FleetTLS secures the connection to NATS.
+type FleetTLS struct {
+	CAFile   string `yaml:"ca_file"`   // PEM CAs that signed the servers' certificates
+	CertFile string `yaml:"cert_file"` // PEM client certificate, when the servers ask for one
+	KeyFile  string `yaml:"key_file"`
+}
+
+// FleetName holds the JetStream names the fleet shares; every host of one
+// fleet must use the same.
+type FleetName struct {
+	WorkStream   string `yaml:"work_stream"`
+	EventStream  string `yaml:"event_stream"`
+	ClaimsBucket string `yaml:"claims_bucket"`
+	HostsBucket  string `yaml:"hosts_bucket"`
+	IntakeBucket string `yaml:"intake_bucket"`
+	Subject      string `yaml:"subject"` // the first token of every subject
+}
+
+// Enabled reports whether this host is part of a fleet.
+func (f Fleet) Enabled() bool { return len(f.Servers) > 0 }
+
 // Default returns the configuration of an empty file: every default filled,
 // no modems, SIMs, tokens, webhooks or operator overrides.
 func Default() *Config {
@@ -308,6 +360,21 @@ func Default() *Config {
 			MaxBodyBytes:   65536,
 			MaxConnections: 256,
 			MaxLongPolls:   64,
+		},
+		Fleet: Fleet{
+			Replicas: 3,
+			Names: FleetName{
+				WorkStream:   "GSMBRIDGE_WORK",
+				EventStream:  "GSMBRIDGE_EVENTS",
+				ClaimsBucket: "gsmbridge_claims",
+				HostsBucket:  "gsmbridge_hosts",
+				IntakeBucket: "gsmbridge_intake",
+				Subject:      "gsmbridge",
+			},
+			PublishTimeout: 5 * time.Second,
+			AckWait:        30 * time.Second,
+			Lease:          30 * time.Second,
+			EventsMaxAge:   14 * 24 * time.Hour,
 		},
 	}
 }

@@ -56,6 +56,7 @@ func (c *Config) Warnings() []*Error {
 	if host, _, err := net.SplitHostPort(c.Listen); err == nil && len(c.Auth.Tokens) > 0 && !loopback(host) && !c.TLS.Enabled() {
 		v.add("listen", "%q is reachable from other machines over plain HTTP: tokens and customer numbers cross the network in clear text; set tls.cert_file and tls.key_file, or put a TLS proxy in front and listen on loopback", strings.Trim(host, "[]"))
 	}
+	v.fleetWarnings()
 	sortByLine(v.errs)
 	return v.errs
 }

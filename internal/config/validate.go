@@ -91,6 +91,7 @@ func (c *Config) validate() []*Error {
 	v.operators()
 	v.webhooks()
 	v.confirmations()
+	v.fleet()
 	v.crossChecks()
 	return v.errs
 }
@@ -186,6 +187,8 @@ func (v *validator) durationRange(d time.Duration, path string, tag reflect.Stru
 	switch {
 	case hasLo && lo == 0:
 		want = "0 (never) or a positive duration"
+	case hasLo && lo > time.Nanosecond:
+		want = "a duration of at least " + formatDuration(lo)
 	case hasLo:
 		want = "a positive duration"
 	default:
