@@ -1,0 +1,130 @@
+package fleet
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gsmbridge/gsmbridge/internal/config"
+)
+
+// ErrUnavailable marks work refused because the cluster could not take it:
+// the API answers 503 with the cause, never an acceptance.
+var ErrUnavailable = errors.New("the fleet's NATS cluster is unavailable")
+
+// Conn is this host's connection to the fleet. Safe for concurrent use.
+type Conn struct {
+	cfg  config.Fleet
+	host string
+	log  *slog.Logger
+	nc   *nats.Conn
+	js   jetstream.JetStream
+
+	mu sync.Mutex
+	// contact is when the cluster last answered this host; the lease
+	// (docs/fleet-plan.md §3) counts from it on the monotonic clock.
+	contact time.Time
+}
+
+// Dial connects to the cluster. It returns even when no server answers
+// yet: the connection keeps trying in the background, and until it is up
+// new work is refused while the host goes on with what it holds.
+func Dial(cfg config.Fleet, host string, log *slog.Logger) (*Conn, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Conn{cfg: cfg, host: host, log: log}
+	opts, err := c.options()
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(strings.Join(cfg.Servers, ","), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	c.nc, c.js = nc, js
+	if nc.IsConnected() {
+		c.touch()
+	}
+	return c, nil
+}
+
+func (c *Conn) options() ([]nats.Option, error) {
+	opts := []nats.Option{
+		nats.Name("gsmbridge " + c.host),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			c.log.Warn("fleet: disconnected from NATS", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			c.touch()
+			c.log.Info("fleet: connected to NATS", "server", nc.ConnectedUrlRedacted())
+		}),
+	}
+	f := c.cfg
+	switch {
+	case f.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(f.CredsFile))
+	case f.NKeyFile != "":
+		o, err := nats.NkeyOptionFromSeed(f.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("fleet.nkey_file: %w", err)
+		}
+		opts = append(opts, o)
+	case f.TokenFile != "":
+		b, err := os.ReadFile(f.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("fleet.token_file: %w", err)
+		}
+		opts = append(opts, nats.Token(strings.TrimSpace(string(b))))
+	}
+	if f.TLS.CAFile != "" {
+		opts = append(opts, nats.RootCAs(f.TLS.CAFile))
+	}
+	if f.TLS.CertFile != "" {
+		opts = append(opts, nats.ClientCert(f.TLS.CertFile, f.TLS.KeyFile))
+	}
+	return opts, nil
+}
+
+// Close drops the connection; work this host took stays its own.
+func (c *Conn) Close() { c.nc.Close() }
+
+// Connected reports whether a NATS server is reachable now.
+func (c *Conn) Connected() bool { return c.nc.IsConnected() }
+
+// touch records that the cluster answered.
+func (c *Conn) touch() {
+	c.mu.Lock()
+	c.contact = time.Now()
+	c.mu.Unlock()
+}
+
+// SinceContact is how long ago the cluster last answered this host.
+func (c *Conn) SinceContact() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.contact.IsZero() {
+		return time.Duration(1<<63 - 1)
+	}
+	return time.Since(c.contact)
+}
+
+// unavailable marks a NATS failure as ErrUnavailable, keeping its cause.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+}

@@ -1,0 +1,161 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
+)
+
+func fleetConfig(urls []string, replicas int) config.Fleet {
+	f := config.Default().Fleet
+	f.Servers, f.Replicas = urls, replicas
+	return f
+}
+
+func dial(t *testing.T, f config.Fleet, host string) *Conn {
+	t.Helper()
+	c, err := Dial(f, host, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func TestEnsureCreatesOnceAndRefusesAForeignStream(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	ctx := t.Context()
+	c := dial(t, fleetConfig(nats.URLs(), 1), "a")
+	for range 2 {
+		if err := c.Ensure(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := c.js.Stream(ctx, "GSMBRIDGE_WORK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := s.CachedInfo().Config; cfg.Retention != jetstream.WorkQueuePolicy || cfg.Duplicates != IdempotencyWindow || cfg.Storage != jetstream.FileStorage {
+		t.Errorf("work stream: %+v", cfg)
+	}
+	kv, err := c.js.KeyValue(ctx, "gsmbridge_hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := kv.Status(ctx); st.TTL() != HeartbeatTTL {
+		t.Errorf("hosts bucket TTL %s", st.TTL())
+	}
+
+	// A stream of the same name made for something else is not taken over.
+	other := fleetConfig(nats.URLs(), 1)
+	other.Names.WorkStream, other.Names.Subject = "ORDERS", "orders"
+	if _, err := c.js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	err = dial(t, other, "a").Ensure(ctx)
+	if err == nil || !strings.Contains(err.Error(), "stream ORDERS exists with Limits retention, want WorkQueue retention") {
+		t.Fatalf("Ensure over a foreign stream: %v", err)
+	}
+}
+
+func TestJoinRefusesALiveNameOfAnotherHost(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	ctx := t.Context()
+	f := fleetConfig(nats.URLs(), 1)
+	a := dial(t, f, "rack1")
+	if err := a.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	if _, err := a.Join(ctx, "id-a", started, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The same host back after a crash takes its name over.
+	if _, err := dial(t, f, "rack1").Join(ctx, "id-a", started, nil); err != nil {
+		t.Fatalf("rejoin of the same host: %v", err)
+	}
+	_, err := dial(t, f, "rack1").Join(ctx, "id-b", started, nil)
+	if !errors.Is(err, ErrHostTaken) || !strings.Contains(err.Error(), `fleet.host "rack1"`) {
+		t.Fatalf("a second machine named rack1: %v", err)
+	}
+	if _, err := dial(t, f, "rack2").Join(ctx, "id-b", started, nil); err != nil {
+		t.Fatal(err)
+	}
+	beats, err := a.Hosts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts []string
+	for _, b := range beats {
+		hosts = append(hosts, b.Host+"="+b.ID)
+	}
+	if strings.Join(hosts, " ") != "rack1=id-a rack2=id-b" {
+		t.Errorf("hosts: %v", hosts)
+	}
+}
+
+func TestHeartbeatCarriesTheHostsState(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	ctx, cancel := context.WithCancel(t.Context())
+	c := dial(t, fleetConfig(nats.URLs(), 1), "rack1")
+	if err := c.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rev, err := c.Join(ctx, "id", time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := c.beat(ctx, "id", time.Now(), rev, json.RawMessage(`{"modems":4}`))
+	if err != nil || next <= rev {
+		t.Fatalf("beat: rev %d -> %d, %v", rev, next, err)
+	}
+	// A beat from a stale revision (someone wrote the name meanwhile) goes
+	// through Join: the same id takes it back.
+	if _, err := c.beat(ctx, "id", time.Now(), rev, json.RawMessage(`{"modems":3}`)); err != nil {
+		t.Fatalf("beat after a foreign write: %v", err)
+	}
+	beats, err := c.Hosts(ctx)
+	cancel()
+	if err != nil || len(beats) != 1 || string(beats[0].State) != `{"modems":3}` {
+		t.Fatalf("hosts: %+v, %v", beats, err)
+	}
+}
+
+func TestHostIDIsKeptAcrossStarts(t *testing.T) {
+	dir := t.TempDir()
+	a, err := HostID(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := HostID(dir)
+	if err != nil || a != b || len(a) != 32 {
+		t.Fatalf("ids %q %q, %v", a, b, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "fleet-host-id")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("id file: %v %v", fi, err)
+	}
+}
+
+// With no server up, Dial still returns: the host serves what it holds
+// while the connection keeps trying.
+func TestDialWithNoServerReturnsDisconnected(t *testing.T) {
+	c := dial(t, fleetConfig([]string{"nats://127.0.0.1:1"}, 1), "rack1")
+	if c.Connected() || c.SinceContact() < time.Hour {
+		t.Fatalf("connected %v, since contact %s", c.Connected(), c.SinceContact())
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if err := c.Ensure(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Ensure without a server: %v", err)
+	}
+}

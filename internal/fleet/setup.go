@@ -1,0 +1,93 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Durations the fleet's shared state keeps; docs/fleet-plan.md §1 says why.
+const (
+	// IdempotencyWindow matches the API's: a retried POST within it is the
+	// same message on any host.
+	IdempotencyWindow = 24 * time.Hour
+	// HeartbeatTTL is how long a host's heartbeat outlives its last beat;
+	// beats come every HeartbeatTTL/3.
+	HeartbeatTTL = 15 * time.Second
+	// eventDuplicates only has to cover a crash between a publish and the
+	// cursor save: at start the publisher also reads where the stream ends.
+	eventDuplicates = 2 * time.Minute
+)
+
+// Ensure creates the streams and buckets the fleet shares, or checks that
+// the ones another host created fit: hosts never rewrite each other's
+// settings, so two hosts with different files cannot flip them back and
+// forth.
+func (c *Conn) Ensure(ctx context.Context) error {
+	n, subj := c.cfg.Names, c.cfg.Names.Subject
+	streams := []jetstream.StreamConfig{{
+		Name:        n.WorkStream,
+		Description: "gsmbridge: messages and confirmations accepted by any host, until one host takes them",
+		Subjects:    []string{subj + ".work.>"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.cfg.Replicas,
+		Duplicates:  IdempotencyWindow,
+	}, {
+		Name:        n.EventStream,
+		Description: "gsmbridge: every host's event log",
+		Subjects:    []string{subj + ".events.>"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.cfg.Replicas,
+		Duplicates:  eventDuplicates,
+		MaxAge:      c.cfg.EventsMaxAge,
+	}}
+	for _, want := range streams {
+		if err := c.ensureStream(ctx, want); err != nil {
+			return err
+		}
+	}
+	buckets := []jetstream.KeyValueConfig{
+		{Bucket: n.ClaimsBucket, Description: "gsmbridge: which host owns each message", History: 1, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage},
+		{Bucket: n.HostsBucket, Description: "gsmbridge: host heartbeats", History: 1, TTL: HeartbeatTTL, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage},
+		{Bucket: n.IntakeBucket, Description: "gsmbridge: Idempotency-Keys of accepted work", History: 1, TTL: IdempotencyWindow, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage},
+	}
+	for _, want := range buckets {
+		if _, err := c.js.CreateKeyValue(ctx, want); err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
+			return unavailable("creating bucket "+want.Bucket, err)
+		}
+	}
+	c.touch()
+	return nil
+}
+
+func (c *Conn) ensureStream(ctx context.Context, want jetstream.StreamConfig) error {
+	_, err := c.js.CreateStream(ctx, want)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return unavailable("creating stream "+want.Name, err)
+	}
+	s, err := c.js.Stream(ctx, want.Name)
+	if err != nil {
+		return unavailable("reading stream "+want.Name, err)
+	}
+	have := s.CachedInfo().Config
+	// The settings the fleet's promises rest on; the others (replicas, age)
+	// are the operator's to change on the cluster.
+	switch {
+	case have.Retention != want.Retention:
+		return fmt.Errorf("fleet: stream %s exists with %s retention, want %s retention: fleet.names.* must name streams of this fleet only", want.Name, have.Retention, want.Retention)
+	case !slices.Equal(have.Subjects, want.Subjects):
+		return fmt.Errorf("fleet: stream %s exists with subjects %v, want %v: every host of a fleet needs the same fleet.names", want.Name, have.Subjects, want.Subjects)
+	case have.Duplicates < want.Duplicates:
+		return fmt.Errorf("fleet: stream %s keeps message ids for %s, less than the %s a retried request may come after", want.Name, have.Duplicates, want.Duplicates)
+	}
+	return nil
+}
