@@ -18,6 +18,9 @@ const (
 	// HeartbeatTTL is how long a host's heartbeat outlives its last beat;
 	// beats come every HeartbeatTTL/3.
 	HeartbeatTTL = 15 * time.Second
+	// ClaimsKeep is how long a claim is kept after its last change: long
+	// past any message's life, so stranded work never drops out of sight.
+	ClaimsKeep = 30 * 24 * time.Hour
 	// eventDuplicates only has to cover a crash between a publish and the
 	// cursor save: at start the publisher also reads where the stream ends.
 	eventDuplicates = 2 * time.Minute
@@ -53,7 +56,7 @@ func (c *Conn) Ensure(ctx context.Context) error {
 		}
 	}
 	buckets := []jetstream.KeyValueConfig{
-		{Bucket: n.ClaimsBucket, Description: "gsmbridge: which host owns each message", History: 1, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage},
+		{Bucket: n.ClaimsBucket, Description: "gsmbridge: which host owns each message", History: 1, TTL: ClaimsKeep, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage},
 		{Bucket: n.HostsBucket, Description: "gsmbridge: host heartbeats", History: 1, TTL: HeartbeatTTL, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage},
 		{Bucket: n.IntakeBucket, Description: "gsmbridge: Idempotency-Keys of accepted work", History: 1, TTL: IdempotencyWindow, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage},
 	}

@@ -1,0 +1,297 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ClaimState is how far the owning host got with a piece of work.
+type ClaimState string
+
+const (
+	// Taken: stored by its host, no part begun. Only taken work can be
+	// released from a dead host.
+	Taken ClaimState = "taken"
+	// Sending: a part may have reached a modem; the host alone can tell.
+	Sending ClaimState = "sending"
+	// Released: handed back from a dead host and published again; the
+	// host cancels its copy when it returns.
+	Released ClaimState = "released"
+	// Done: the work reached a final state on its host.
+	Done ClaimState = "done"
+)
+
+var (
+	// ErrClaimedElsewhere: another host owns this work.
+	ErrClaimedElsewhere = errors.New("another host owns this work")
+	// ErrReleased: this host's claim was released while it was away; its
+	// copy must not be sent.
+	ErrReleased = errors.New("the work was released to the fleet while this host was away")
+)
+
+// Claim is the fleet's record of which host owns a piece of work. Each
+// change is a KV write at the revision read before it, so two hosts never
+// both win (docs/fleet-plan.md §3).
+type Claim struct {
+	Host   string     `json:"host"`
+	HostID string     `json:"host_id"`
+	State  ClaimState `json:"state"`
+	At     time.Time  `json:"at"`
+	// Work rides along so that release needs nothing from a dead host.
+	Work Work `json:"work"`
+}
+
+// Keys: "c.<id>" holds the claim on unfinished work, so listing the
+// claims of a dead host reads only work in flight; "w.<id>" remembers which
+// host finished a piece of work, for lookups from other hosts.
+func claimKey(id string) string { return "c." + id }
+func whereKey(id string) string { return "w." + id }
+
+// Claims decide which host owns each piece of work.
+type Claims struct {
+	c      *Conn
+	hostID string
+}
+
+// Claims returns the claims made as this host.
+func (c *Conn) Claims(hostID string) *Claims { return &Claims{c: c, hostID: hostID} }
+
+func (cl *Claims) bucket(ctx context.Context) (jetstream.KeyValue, error) {
+	kv, err := cl.c.js.KeyValue(ctx, cl.c.cfg.Names.ClaimsBucket)
+	if err != nil {
+		return nil, unavailable("opening the claims bucket", err)
+	}
+	return kv, nil
+}
+
+// Take claims w for this host and returns the claim's revision. Work this
+// host already claimed (it restarted between claiming and acking) is its
+// own again; work another host claimed gives ErrClaimedElsewhere.
+func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return 0, err
+	}
+	b, _ := json.Marshal(Claim{Host: cl.c.host, HostID: cl.hostID, State: Taken, At: time.Now(), Work: w})
+	for {
+		rev, err := kv.Create(ctx, claimKey(w.ID), b)
+		if err == nil {
+			cl.c.touch()
+			return rev, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return 0, unavailable("claiming "+w.ID, err)
+		}
+		have, rev, err := cl.Get(ctx, w.ID)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case have.State == Released:
+			// Handed back from a dead host: whoever updates it first owns it.
+			if _, err := kv.Update(ctx, claimKey(w.ID), b, rev); err == nil {
+				cl.c.touch()
+				return rev + 1, nil
+			} else if !errors.Is(err, jetstream.ErrKeyExists) {
+				return 0, unavailable("claiming "+w.ID, err)
+			}
+		case have.HostID != cl.hostID:
+			return 0, fmt.Errorf("%s: %w (%s)", w.ID, ErrClaimedElsewhere, have.Host)
+		default:
+			return rev, nil
+		}
+	}
+}
+
+// Get reads the claim on id and its revision.
+func (cl *Claims) Get(ctx context.Context, id string) (Claim, uint64, error) {
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return Claim{}, 0, err
+	}
+	e, err := kv.Get(ctx, claimKey(id))
+	if err != nil {
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return Claim{}, 0, err
+		}
+		return Claim{}, 0, unavailable("reading the claim on "+id, err)
+	}
+	var have Claim
+	if err := json.Unmarshal(e.Value(), &have); err != nil {
+		return Claim{}, 0, fmt.Errorf("fleet: claim on %s: %w", id, err)
+	}
+	cl.c.touch()
+	return have, e.Revision(), nil
+}
+
+// StartSending moves this host's claim on id from taken to sending: the
+// last step before the first part of it may reach a modem. ErrReleased
+// says the work went back to the fleet meanwhile and must not be sent.
+func (cl *Claims) StartSending(ctx context.Context, id string) error {
+	have, rev, err := cl.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case have.HostID != cl.hostID || have.State == Released:
+		return fmt.Errorf("%s: %w", id, ErrReleased)
+	case have.State == Sending:
+		return nil
+	}
+	have.State, have.At = Sending, time.Now()
+	return cl.update(ctx, id, have, rev)
+}
+
+func (cl *Claims) update(ctx context.Context, id string, c Claim, rev uint64) error {
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(c)
+	if _, err := kv.Update(ctx, claimKey(id), b, rev); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			// Someone wrote the claim since it was read: only a release does.
+			return fmt.Errorf("%s: %w", id, ErrReleased)
+		}
+		return unavailable("updating the claim on "+id, err)
+	}
+	cl.c.touch()
+	return nil
+}
+
+// Drop gives up a claim this host made but could not store, so that the
+// work's next delivery can be taken by any host.
+func (cl *Claims) Drop(ctx context.Context, id string, rev uint64) error {
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	if err := kv.Delete(ctx, claimKey(id), jetstream.LastRevision(rev)); err != nil {
+		return unavailable("dropping the claim on "+id, err)
+	}
+	return nil
+}
+
+// Finish records that the work reached a final state on this host: its
+// claim goes, and a note of where it finished stays for lookups from other
+// hosts until the bucket's age limit.
+func (cl *Claims) Finish(ctx context.Context, id string) error {
+	have, rev, err := cl.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if have.HostID != cl.hostID {
+		return fmt.Errorf("%s: %w", id, ErrClaimedElsewhere)
+	}
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := kv.Put(ctx, whereKey(id), []byte(cl.c.host)); err != nil {
+		return unavailable("finishing "+id, err)
+	}
+	if err := kv.Delete(ctx, claimKey(id), jetstream.LastRevision(rev)); err != nil {
+		return unavailable("finishing "+id, err)
+	}
+	return nil
+}
+
+// Holder names the host that holds or finished id, "" when no host took it
+// yet.
+func (cl *Claims) Holder(ctx context.Context, id string) (string, ClaimState, error) {
+	have, _, err := cl.Get(ctx, id)
+	if err == nil {
+		return have.Host, have.State, nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", "", err
+	}
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	e, err := kv.Get(ctx, whereKey(id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", unavailable("looking up "+id, err)
+	}
+	return string(e.Value()), Done, nil
+}
+
+// OnHost lists the unfinished claims of one host (released ones
+// included until another host takes them): for a dead host, its stranded
+// work.
+func (cl *Claims) OnHost(ctx context.Context, host string) ([]Claim, error) {
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kv.ListKeysFiltered(ctx, "c.>")
+	if err != nil {
+		return nil, unavailable("listing claims", err)
+	}
+	var out []Claim
+	for k := range keys.Keys() {
+		have, _, err := cl.Get(ctx, k[len("c."):])
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if have.Host == host {
+			out = append(out, have)
+		}
+	}
+	return out, nil
+}
+
+// Release hands a dead host's taken work back to the fleet: each claim
+// still taken moves to released at the revision read, then its work is
+// published again, under a fresh message id since copies are harmless: the
+// first host to take a released claim owns it and the others drop theirs.
+// Released claims not yet taken are published again too, so a release cut
+// short is finished by the next one. Work in sending stays: whether a part
+// reached a modem is the host's to tell. The caller checks the host is dead.
+func (cl *Claims) Release(ctx context.Context, host string) (released []string, err error) {
+	claims, err := cl.OnHost(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	for _, have := range claims {
+		id := have.Work.ID
+		if have.State == Taken {
+			_, rev, err := cl.Get(ctx, id)
+			if err != nil {
+				return released, err
+			}
+			have.State, have.At = Released, time.Now()
+			if err := cl.update(ctx, id, have, rev); err != nil {
+				if errors.Is(err, ErrReleased) {
+					continue // it moved meanwhile: the host is not as dead as it looked
+				}
+				return released, err
+			}
+		}
+		if have.State != Released {
+			continue
+		}
+		body, _ := json.Marshal(have.Work)
+		msgID := fmt.Sprintf("%s:released:%d", id, time.Now().UnixNano())
+		if _, err := cl.c.js.Publish(ctx, cl.c.workSubject(have.Work), body, jetstream.WithMsgID(msgID)); err != nil {
+			return released, unavailable("publishing released "+id, err)
+		}
+		released = append(released, id)
+	}
+	return released, nil
+}

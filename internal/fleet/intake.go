@@ -1,0 +1,65 @@
+package fleet
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrKeyReused: an Idempotency-Key came back with another request.
+var ErrKeyReused = errors.New("Idempotency-Key was used with a different request")
+
+type intakeRecord struct {
+	Fingerprint string `json:"fingerprint"`
+	Work        Work   `json:"work"`
+}
+
+// Submit makes work durable in the cluster and returns only once a quorum
+// of nodes stored it: the API answers 202 after Submit and 503 when it
+// fails (ErrUnavailable). With an Idempotency-Key the first request under
+// the key wins on every host: a retry gets the first one's work back with
+// existed=true, and is published again, which heals a host that died
+// between recording the key and publishing (the stream drops the copy by
+// its message id).
+func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (Work, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.PublishTimeout)
+	defer cancel()
+	existed := false
+	if key != "" {
+		kv, err := c.js.KeyValue(ctx, c.cfg.Names.IntakeBucket)
+		if err != nil {
+			return w, false, unavailable("opening the intake bucket", err)
+		}
+		sum := sha256.Sum256([]byte(w.Kind + "\x00" + key))
+		k := hex.EncodeToString(sum[:])
+		rec, _ := json.Marshal(intakeRecord{Fingerprint: fingerprint, Work: w})
+		if _, err := kv.Create(ctx, k, rec); err != nil {
+			if !errors.Is(err, jetstream.ErrKeyExists) {
+				return w, false, unavailable("recording the Idempotency-Key", err)
+			}
+			e, err := kv.Get(ctx, k)
+			if err != nil {
+				return w, false, unavailable("reading the Idempotency-Key", err)
+			}
+			var first intakeRecord
+			if err := json.Unmarshal(e.Value(), &first); err != nil {
+				return w, false, fmt.Errorf("fleet: intake record of a key: %w", err)
+			}
+			if first.Fingerprint != fingerprint {
+				return w, false, ErrKeyReused
+			}
+			w, existed = first.Work, true
+		}
+	}
+	body, _ := json.Marshal(w)
+	if _, err := c.js.Publish(ctx, c.workSubject(w), body, jetstream.WithMsgID(w.ID)); err != nil {
+		return w, false, unavailable("publishing "+w.ID, err)
+	}
+	c.touch()
+	return w, existed, nil
+}

@@ -1,0 +1,251 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Room is what this host can start now: Free lanes in all, and per route
+// how many of them that route's work may use (after SIM limits, pins and
+// suspect SIMs). A lane counts once in Free even when several routes may
+// use it (a SIM of MTS serves "any" and "op.25001").
+type Room struct {
+	Free   int
+	Routes []Capacity
+}
+
+// Capacity is how many of the free lanes one route's work may use.
+type Capacity struct {
+	Route Route
+	Free  int
+}
+
+// Taker stores claimed work on this host, idempotent by id: a host that
+// restarted between storing and acking stores it again without a copy.
+type Taker interface {
+	Take(ctx context.Context, w Work) error
+}
+
+// Puller takes work from the fleet for this host, never more than its
+// ready lanes can start now, so no host sits on work others could serve.
+type Puller struct {
+	c      *Conn
+	claims *Claims
+	take   Taker
+	log    *slog.Logger
+	// wait bounds one pull: a route's goroutine re-reads capacity after it.
+	wait time.Duration
+
+	mu sync.Mutex
+	// promised counts the lanes promised to open pulls: capacity does not
+	// drop until the work arrives, so two routes must not count one lane.
+	promised int
+	cons     map[string]jetstream.Consumer
+	pulls    map[string]bool // routes with a goroutine pulling
+}
+
+// Puller returns a puller that claims as this host and stores through take.
+func (c *Conn) Puller(claims *Claims, take Taker) *Puller {
+	return &Puller{c: c, claims: claims, take: take, log: c.log, wait: time.Second,
+		cons: map[string]jetstream.Consumer{}, pulls: map[string]bool{}}
+}
+
+// Run pulls until ctx ends. room is read again whenever changed fires
+// and whenever a pull ends. Pulls never ask for more lanes in all than the
+// host has free: work that is waiting gets lanes first, pinned routes
+// before wider ones (only this host, or few, can take theirs); routes with
+// nothing waiting get one lane each for a long poll while lanes are left,
+// so new work reaches a free lane at once.
+func (p *Puller) Run(ctx context.Context, room func() Room, changed <-chan struct{}) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ended := make(chan struct{}, 1)
+	for {
+		for _, pl := range p.plan(ctx, room()) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := p.pullOnce(ctx, pl.route, pl.n, pl.wait)
+				if err != nil && ctx.Err() == nil {
+					p.log.Warn("fleet: pulling work", "route", pl.route.Subject(), "err", err)
+					select {
+					case <-ctx.Done():
+					case <-time.After(p.wait):
+					}
+				}
+				p.mu.Lock()
+				p.promised -= pl.n
+				delete(p.pulls, pl.route.Subject())
+				p.mu.Unlock()
+				select {
+				case ended <- struct{}{}:
+				default:
+				}
+			}()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-ended:
+		}
+	}
+}
+
+type pull struct {
+	route Route
+	n     int
+	wait  time.Duration
+}
+
+// plan hands the lanes no open pull was promised to the routes that are
+// not pulling now, and records the promises.
+func (p *Puller) plan(ctx context.Context, rm Room) []pull {
+	routes := slices.Clone(rm.Routes)
+	slices.SortStableFunc(routes, func(a, b Capacity) int { return specificity(b.Route) - specificity(a.Route) })
+	pending := map[string]int{}
+	for _, c := range routes {
+		if c.Free <= 0 {
+			continue
+		}
+		cons, err := p.consumer(ctx, c.Route)
+		if err != nil {
+			continue
+		}
+		if info, err := cons.Info(ctx); err == nil {
+			pending[c.Route.Subject()] = int(info.NumPending)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []pull
+	left := rm.Free - p.promised
+	take := func(c Capacity, n int, wait time.Duration) {
+		n = max(0, min(n, c.Free, left))
+		if n == 0 {
+			return
+		}
+		p.pulls[c.Route.Subject()] = true
+		p.promised += n
+		left -= n
+		out = append(out, pull{c.Route, n, wait})
+	}
+	for _, c := range routes {
+		if k := c.Route.Subject(); !p.pulls[k] && pending[k] > 0 {
+			take(c, pending[k], p.wait/10)
+		}
+	}
+	for _, c := range routes {
+		if k := c.Route.Subject(); !p.pulls[k] {
+			take(c, 1, p.wait)
+		}
+	}
+	return out
+}
+
+func specificity(r Route) int {
+	switch {
+	case r.SIM != "" || r.Modem != "":
+		return 2
+	case r.Operator != "":
+		return 1
+	}
+	return 0
+}
+
+func (p *Puller) consumer(ctx context.Context, r Route) (jetstream.Consumer, error) {
+	p.mu.Lock()
+	cons, ok := p.cons[r.Subject()]
+	p.mu.Unlock()
+	if ok {
+		return cons, nil
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable:       r.consumer(),
+		FilterSubject: p.c.cfg.Names.Subject + ".work.*." + r.Subject(),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       p.c.cfg.AckWait,
+		MaxDeliver:    -1,
+	}
+	if r != (Route{}) {
+		// Pinned routes come and go with SIMs; the cluster forgets them.
+		cfg.InactiveThreshold = 24 * time.Hour
+	}
+	cons, err := p.c.js.CreateOrUpdateConsumer(ctx, p.c.cfg.Names.WorkStream, cfg)
+	if err != nil {
+		return nil, unavailable("opening consumer "+cfg.Durable, err)
+	}
+	p.mu.Lock()
+	p.cons[r.Subject()] = cons
+	p.mu.Unlock()
+	return cons, nil
+}
+
+// pullOnce fetches up to n pieces of work and handles each; it returns how
+// many this host took.
+func (p *Puller) pullOnce(ctx context.Context, r Route, n int, wait time.Duration) (int, error) {
+	cons, err := p.consumer(ctx, r)
+	if err != nil {
+		return 0, err
+	}
+	batch, err := cons.Fetch(n, jetstream.FetchMaxWait(wait))
+	if err != nil {
+		return 0, unavailable("pulling", err)
+	}
+	took := 0
+	for m := range batch.Messages() {
+		if p.handle(ctx, m) {
+			took++
+		}
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
+		return took, unavailable("pulling", err)
+	}
+	return took, nil
+}
+
+// handle claims, stores and acks one piece of work (docs/fleet-plan.md §3).
+// It reports whether this host took it.
+func (p *Puller) handle(ctx context.Context, m jetstream.Msg) bool {
+	var w Work
+	if err := json.Unmarshal(m.Data(), &w); err != nil || w.ID == "" {
+		p.log.Error("fleet: work that is not a gsmbridge request; dropping it", "subject", m.Subject(), "err", err)
+		m.Term()
+		return false
+	}
+	rev, err := p.claims.Take(ctx, w)
+	if errors.Is(err, ErrClaimedElsewhere) {
+		// A redelivery of work another host took (this one was slow), or
+		// work released from a host and published again under a new id.
+		m.Ack()
+		return false
+	}
+	if err != nil {
+		p.log.Warn("fleet: claiming work", "id", w.ID, "err", err)
+		m.Nak()
+		return false
+	}
+	if err := p.take.Take(ctx, w); err != nil {
+		p.log.Error("fleet: storing claimed work; handing it back", "id", w.ID, "err", err)
+		if err := p.claims.Drop(ctx, w.ID, rev); err != nil {
+			// The claim stays: the next delivery finds it is ours and
+			// tries again here.
+			p.log.Warn("fleet: dropping a claim", "id", w.ID, "err", err)
+		}
+		m.Nak()
+		return false
+	}
+	if err := m.DoubleAck(ctx); err != nil {
+		// Stored and claimed: a redelivery finds the claim ours, and Take
+		// is idempotent, so the work is not doubled.
+		p.log.Warn("fleet: acking taken work", "id", w.ID, "err", err)
+	}
+	return true
+}

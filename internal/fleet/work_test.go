@@ -1,0 +1,318 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
+)
+
+// host is one fleet member for tests: its connection, claims and what its
+// local store took.
+type host struct {
+	conn   *Conn
+	claims *Claims
+	mu     sync.Mutex
+	took   []string
+	fail   error
+}
+
+func (h *host) Take(_ context.Context, w Work) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fail != nil {
+		return h.fail
+	}
+	if !slices.Contains(h.took, w.ID) {
+		h.took = append(h.took, w.ID)
+	}
+	return nil
+}
+
+func (h *host) taken() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.took)
+}
+
+func newHost(t *testing.T, f config.Fleet, name string) *host {
+	t.Helper()
+	c := dial(t, f, name)
+	if err := c.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return &host{conn: c, claims: c.Claims("id-" + name)}
+}
+
+func work(id string, r Route) Work {
+	return Work{Kind: KindMessage, ID: id, Route: r, Request: json.RawMessage(`{"to":"+79161110001","text":"x"}`), AcceptedBy: "a", AcceptedAt: time.Now()}
+}
+
+// eventually polls cond: the broker's own timers (ack wait, redelivery)
+// are what the test waits for, and nothing else can say they fired.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func streamMsgs(t *testing.T, c *Conn) uint64 {
+	t.Helper()
+	s, err := c.js.Stream(t.Context(), c.cfg.Names.WorkStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+func TestSubmitWithAKeyIsOneMessageOnEveryHost(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx := t.Context()
+	first, existed, err := a.conn.Submit(ctx, work("msg_1", Route{}), "key-1", "fp")
+	if err != nil || existed {
+		t.Fatalf("first submit: existed %v, %v", existed, err)
+	}
+	// The payment core retries on another host; that host made its own id.
+	again, existed, err := b.conn.Submit(ctx, work("msg_2", Route{}), "key-1", "fp")
+	if err != nil || !existed || again.ID != first.ID {
+		t.Fatalf("retry on another host: %s existed %v, %v; want %s", again.ID, existed, err, first.ID)
+	}
+	if _, _, err := b.conn.Submit(ctx, work("msg_3", Route{}), "key-1", "other"); !errors.Is(err, ErrKeyReused) {
+		t.Fatalf("the key with another request: %v", err)
+	}
+	if n := streamMsgs(t, a.conn); n != 1 {
+		t.Fatalf("work stream holds %d messages, want 1", n)
+	}
+}
+
+func TestSubmitWithoutTheClusterIsUnavailable(t *testing.T) {
+	f := fleetConfig([]string{"nats://127.0.0.1:1"}, 1)
+	f.PublishTimeout = 200 * time.Millisecond
+	c := dial(t, f, "a")
+	_, _, err := c.Submit(t.Context(), work("msg_1", Route{}), "", "")
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("submit with no server: %v", err)
+	}
+}
+
+// Two hosts pull from the same routes; every piece of work is taken by
+// exactly one of them, and none is left in the stream.
+func TestTwoHostsTakeEachPieceOnce(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	caps := func() Room { return Room{4, []Capacity{{Route{}, 4}, {Route{Operator: "25001"}, 4}}} }
+	for _, h := range []*host{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.conn.Puller(h.claims, h).Run(ctx, caps, nil)
+		}()
+	}
+	var want []string
+	for i := range 60 {
+		r := Route{}
+		if i%3 == 0 {
+			r.Operator = "25001"
+		}
+		w := work(fmt.Sprintf("msg_%02d", i), r)
+		if _, _, err := a.conn.Submit(ctx, w, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, w.ID)
+	}
+	eventually(t, "all work taken", func() bool { return len(a.taken())+len(b.taken()) >= len(want) })
+	cancel()
+	wg.Wait()
+	got := append(a.taken(), b.taken()...)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("taken %d pieces, want each of %d once:\n%v", len(got), len(want), got)
+	}
+	if n := streamMsgs(t, a.conn); n != 0 {
+		t.Errorf("%d pieces left in the work stream", n)
+	}
+	for _, id := range a.taken() {
+		if h, st, err := b.claims.Holder(t.Context(), id); err != nil || h != "a" || st != Taken {
+			t.Errorf("%s: holder %q %s, %v", id, h, st, err)
+		}
+	}
+}
+
+// A host with room for two pulls two, however much is waiting.
+func TestAPullerTakesNoMoreThanItsFreeLanes(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a := newHost(t, f, "a")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	for i := range 10 {
+		if _, _, err := a.conn.Submit(ctx, work(fmt.Sprintf("msg_%d", i), Route{}), "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	free := 2
+	caps := func() Room {
+		mu.Lock()
+		defer mu.Unlock()
+		n := free - len(a.taken())
+		return Room{n, []Capacity{{Route{}, n}}}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.conn.Puller(a.claims, a).Run(ctx, caps, nil)
+	}()
+	eventually(t, "two taken", func() bool { return len(a.taken()) == 2 })
+	eventually(t, "eight still waiting", func() bool { return streamMsgs(t, a.conn) == 8 })
+	cancel()
+	<-done
+	if n := len(a.taken()); n != 2 {
+		t.Fatalf("took %d with two free lanes", n)
+	}
+}
+
+// A host that claimed and stored work but stopped before its ack (SIGSTOP
+// past the ack wait) keeps it: the redelivered copy is dropped by the host
+// that gets it, so the work is still taken once.
+func TestARedeliveryAfterTheAckWaitIsNotTakenTwice(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	f.AckWait = time.Second
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	if _, _, err := a.conn.Submit(ctx, work("msg_1", Route{}), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	// Host a: pulled, claimed, stored; then frozen before the ack.
+	pa := a.conn.Puller(a.claims, a)
+	cons, err := pa.consumer(ctx, Route{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := <-batch.Messages()
+	var w Work
+	json.Unmarshal(m.Data(), &w)
+	if _, err := a.claims.Take(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	a.Take(ctx, w)
+	// Host b pulls the redelivery once the ack wait ran out.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.conn.Puller(b.claims, b).Run(ctx, func() Room { return Room{1, []Capacity{{Route{}, 1}}} }, nil)
+	}()
+	eventually(t, "the redelivery consumed", func() bool { return streamMsgs(t, a.conn) == 0 })
+	cancel()
+	<-done
+	if got := b.taken(); len(got) != 0 {
+		t.Fatalf("host b took %v, which host a holds", got)
+	}
+	if m.Ack() == nil {
+		// a's late ack may or may not be accepted; either way the work is a's.
+	}
+	if h, st, err := a.claims.Holder(t.Context(), "msg_1"); h != "a" || st != Taken || err != nil {
+		t.Fatalf("holder %q %s, %v", h, st, err)
+	}
+}
+
+// Release hands back only what provably never reached a modem, and the
+// host that comes back must not send what was released.
+func TestReleaseHandsBackTakenWorkOnly(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx := t.Context()
+	for _, id := range []string{"msg_taken", "msg_sending"} {
+		if _, err := a.claims.Take(ctx, work(id, Route{Operator: "25001"})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.claims.StartSending(ctx, "msg_sending"); err != nil {
+		t.Fatal(err)
+	}
+	released, err := b.claims.Release(ctx, "a")
+	if err != nil || !slices.Equal(released, []string{"msg_taken"}) {
+		t.Fatalf("released %v, %v", released, err)
+	}
+	// Host a comes back: the released work is no longer its to send.
+	if err := a.claims.StartSending(ctx, "msg_taken"); !errors.Is(err, ErrReleased) {
+		t.Fatalf("a sending released work: %v", err)
+	}
+	// Host b takes the released work from the stream.
+	ctx2, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.conn.Puller(b.claims, b).Run(ctx2, func() Room { return Room{1, []Capacity{{Route{Operator: "25001"}, 1}}} }, nil)
+	}()
+	eventually(t, "b takes the released work", func() bool { return len(b.taken()) == 1 })
+	cancel()
+	<-done
+	if err := b.claims.StartSending(ctx, "msg_taken"); err != nil {
+		t.Fatalf("b sending what it took: %v", err)
+	}
+	left, err := b.claims.OnHost(ctx, "a")
+	if err != nil || len(left) != 1 || left[0].Work.ID != "msg_sending" || left[0].State != Sending {
+		t.Fatalf("left on a: %+v, %v", left, err)
+	}
+	if err := a.claims.Finish(ctx, "msg_sending"); err != nil {
+		t.Fatal(err)
+	}
+	if h, st, err := b.claims.Holder(ctx, "msg_sending"); h != "a" || st != Done || err != nil {
+		t.Fatalf("finished: holder %q %s, %v", h, st, err)
+	}
+}
+
+// Work a host claimed but could not store goes back to the fleet.
+func TestWorkAHostCannotStoreGoesToAnother(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	a.fail = errors.New("disk full")
+	ctx, cancel := context.WithCancel(t.Context())
+	if _, _, err := a.conn.Submit(ctx, work("msg_1", Route{}), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	pa := a.conn.Puller(a.claims, a)
+	if took, err := pa.pullOnce(ctx, Route{}, 1, time.Second); took != 0 || err != nil {
+		t.Fatalf("a took %d, %v", took, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.conn.Puller(b.claims, b).Run(ctx, func() Room { return Room{1, []Capacity{{Route{}, 1}}} }, nil)
+	}()
+	eventually(t, "b takes it", func() bool { return len(b.taken()) == 1 })
+	cancel()
+	<-done
+}
