@@ -50,7 +50,11 @@ type memCursor struct {
 	id int64
 }
 
-func (c *memCursor) Load(context.Context) (int64, error) { c.mu.Lock(); defer c.mu.Unlock(); return c.id, nil }
+func (c *memCursor) Load(context.Context) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.id, nil
+}
 func (c *memCursor) Save(_ context.Context, id int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
