@@ -1,0 +1,94 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/nats-io/nats.go"
+)
+
+// ErrHostDown: the host that holds the work does not answer.
+var ErrHostDown = errors.New("the host holding it does not answer")
+
+// forwardedRead is a GET one host asks another to answer, because the
+// other holds the work: GET /v1/messages/{id} and confirmations with their
+// long polls answer on any host.
+type forwardedRead struct {
+	Path  string `json:"path"`
+	Query string `json:"query,omitempty"`
+}
+
+type forwardedAnswer struct {
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body"`
+}
+
+func (c *Conn) readSubject(host string) string {
+	return c.cfg.Names.Subject + ".api." + host + ".read"
+}
+
+// ServeReads answers reads other hosts forward to this one with h (the
+// host's own API, without the fleet's forwarding, so a read is never
+// passed on twice) until ctx ends. Each read runs on its own goroutine:
+// a long poll must not hold up the others.
+func (c *Conn) ServeReads(ctx context.Context, h http.Handler) error {
+	sub, err := c.nc.Subscribe(c.readSubject(c.host), func(m *nats.Msg) {
+		var req forwardedRead
+		if err := json.Unmarshal(m.Data, &req); err != nil {
+			return
+		}
+		go func() {
+			r, err := http.NewRequestWithContext(ctx, http.MethodGet, (&url.URL{Path: req.Path, RawQuery: req.Query}).String(), nil)
+			if err != nil {
+				return
+			}
+			r.RemoteAddr = "fleet"
+			w := &answerWriter{header: http.Header{}, status: http.StatusOK}
+			h.ServeHTTP(w, r)
+			b, _ := json.Marshal(forwardedAnswer{Status: w.status, Body: w.body.Bytes()})
+			m.Respond(b)
+		}()
+	})
+	if err != nil {
+		return unavailable("serving forwarded reads", err)
+	}
+	<-ctx.Done()
+	return sub.Unsubscribe()
+}
+
+// Read asks host to answer a GET of path?query and returns its status and
+// JSON body. The context bounds it: give it the long poll's wait plus a
+// margin. ErrHostDown says nobody answered for host.
+func (c *Conn) Read(ctx context.Context, host, path, query string) (int, json.RawMessage, error) {
+	b, _ := json.Marshal(forwardedRead{Path: path, Query: query})
+	m, err := c.nc.RequestWithContext(ctx, c.readSubject(host), b)
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return 0, nil, fmt.Errorf("%s: %w", host, ErrHostDown)
+	case err != nil && ctx.Err() != nil:
+		return 0, nil, fmt.Errorf("%s: %w: %w", host, ErrHostDown, err)
+	case err != nil:
+		return 0, nil, unavailable("forwarding a read to "+host, err)
+	}
+	var a forwardedAnswer
+	if err := json.Unmarshal(m.Data, &a); err != nil {
+		return 0, nil, fmt.Errorf("fleet: answer from %s: %w", host, err)
+	}
+	return a.Status, a.Body, nil
+}
+
+// answerWriter keeps what a handler wrote, to send back as one answer.
+type answerWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *answerWriter) Header() http.Header         { return w.header }
+func (w *answerWriter) WriteHeader(status int)      { w.status = status }
+func (w *answerWriter) Write(b []byte) (int, error) { return w.body.Write(b) }

@@ -1,0 +1,66 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
+)
+
+func TestAReadIsAnsweredByTheHostHoldingTheWork(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx, cancel := context.WithCancel(t.Context())
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("wait") != "" {
+			<-release // a long poll held until the state changes
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"id":"` + r.PathValue("id") + `","state":"sent"}`))
+	})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.conn.ServeReads(ctx, mux) }()
+	// The subscription is in place once a request finds a responder.
+	eventually(t, "a serves reads", func() bool {
+		_, _, err := b.conn.Read(ctx, "a", "/v1/messages/msg_0", "")
+		return err == nil
+	})
+
+	status, body, err := b.conn.Read(ctx, "a", "/v1/messages/msg_1", "")
+	if err != nil || status != 200 || string(body) != `{"id":"msg_1","state":"sent"}` {
+		t.Fatalf("read: %d %s %v", status, body, err)
+	}
+	// A long poll forwarded waits on the holder, and other reads pass it.
+	polled := make(chan string)
+	go func() {
+		_, body, err := b.conn.Read(ctx, "a", "/v1/messages/msg_2", "wait=30s")
+		if err != nil {
+			polled <- err.Error()
+			return
+		}
+		polled <- string(body)
+	}()
+	if _, body, err := b.conn.Read(ctx, "a", "/v1/messages/msg_3", ""); err != nil || string(body) != `{"id":"msg_3","state":"sent"}` {
+		t.Fatalf("a read beside a long poll: %s %v", body, err)
+	}
+	close(release)
+	if got := <-polled; got != `{"id":"msg_2","state":"sent"}` {
+		t.Fatalf("long poll: %s", got)
+	}
+
+	short, stop := context.WithTimeout(ctx, 2*time.Second)
+	defer stop()
+	if _, _, err := a.conn.Read(short, "c", "/v1/messages/msg_1", ""); !errors.Is(err, ErrHostDown) {
+		t.Fatalf("read from a host that is not there: %v", err)
+	}
+	cancel()
+	wg.Wait()
+}
