@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -26,6 +27,9 @@ type Conn struct {
 	log  *slog.Logger
 	nc   *nats.Conn
 	js   jetstream.JetStream
+	m    *metrics
+
+	publisher atomic.Pointer[Publisher]
 
 	mu sync.Mutex
 	// contact is when the cluster last answered this host; the lease
@@ -41,6 +45,7 @@ func Dial(cfg config.Fleet, host string, log *slog.Logger) (*Conn, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Conn{cfg: cfg, host: host, log: log}
+	c.m = newMetrics(c)
 	opts, err := c.options()
 	if err != nil {
 		return nil, err

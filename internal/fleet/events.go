@@ -58,7 +58,9 @@ type Publisher struct {
 
 // EventPublisher returns the publisher of this host's log.
 func (c *Conn) EventPublisher(events EventLog, cursor Cursor) *Publisher {
-	return &Publisher{c: c, events: events, cursor: cursor, retry: time.Second}
+	p := &Publisher{c: c, events: events, cursor: cursor, retry: time.Second}
+	c.publisher.Store(p)
+	return p
 }
 
 // Lag is how many events the cluster has not stored yet.

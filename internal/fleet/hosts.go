@@ -71,6 +71,7 @@ func (c *Conn) Join(ctx context.Context, id string, started time.Time, state jso
 		rev, err := kv.Create(ctx, c.host, b)
 		if err == nil {
 			c.touch()
+			c.noteBeat(ctx, time.Now())
 			return rev, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
@@ -91,6 +92,7 @@ func (c *Conn) Join(ctx context.Context, id string, started time.Time, state jso
 		rev, err = kv.Update(ctx, c.host, b, e.Revision())
 		if err == nil {
 			c.touch()
+			c.noteBeat(ctx, time.Now())
 			return rev, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
@@ -135,6 +137,7 @@ func (c *Conn) beat(ctx context.Context, id string, started time.Time, rev uint6
 	next, err := kv.Update(ctx, c.host, b, rev)
 	if err == nil {
 		c.touch()
+		c.noteBeat(ctx, time.Now())
 		return next, nil
 	}
 	if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyNotFound) {

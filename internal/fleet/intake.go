@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -57,9 +58,11 @@ func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (Wor
 		}
 	}
 	body, _ := json.Marshal(w)
+	start := time.Now()
 	if _, err := c.js.Publish(ctx, c.workSubject(w), body, jetstream.WithMsgID(w.ID)); err != nil {
 		return w, false, unavailable("publishing "+w.ID, err)
 	}
+	c.m.publish.Observe(time.Since(start).Seconds())
 	c.touch()
 	return w, existed, nil
 }

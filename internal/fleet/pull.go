@@ -223,7 +223,8 @@ func (p *Puller) handle(ctx context.Context, m jetstream.Msg) bool {
 	rev, err := p.claims.Take(ctx, w)
 	if errors.Is(err, ErrClaimedElsewhere) {
 		// A redelivery of work another host took (this one was slow), or
-		// work released from a host and published again under a new id.
+		// work released from a host and published again.
+		p.c.m.claimsLost.Inc()
 		m.Ack()
 		return false
 	}
@@ -247,5 +248,6 @@ func (p *Puller) handle(ctx context.Context, m jetstream.Msg) bool {
 		// is idempotent, so the work is not doubled.
 		p.log.Warn("fleet: acking taken work", "id", w.ID, "err", err)
 	}
+	p.c.m.pulled.Inc()
 	return true
 }

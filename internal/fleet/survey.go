@@ -1,0 +1,142 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrHostAlive: release refused, the host may still send its work.
+var ErrHostAlive = errors.New("the host may still be sending")
+
+// HostView is one host as the fleet sees it: alive while its heartbeat
+// lives, and what unfinished work it holds.
+type HostView struct {
+	Host     string          `json:"host"`
+	Alive    bool            `json:"alive"`
+	Started  *time.Time      `json:"started,omitempty"`
+	LastBeat *time.Time      `json:"last_beat,omitempty"`
+	Taken    int             `json:"taken"`    // stored there, no part begun: releasable once it is dead
+	Sending  int             `json:"sending"`  // a part may have reached a modem: only that host can tell
+	Released int             `json:"released"` // handed back, not yet taken by another host
+	State    json.RawMessage `json:"state,omitempty"`
+}
+
+// lastBeatKey keeps a host's last heartbeat time after the heartbeat
+// itself expired: release waits a time counted from it.
+func lastBeatKey(host string) string { return "l." + host }
+
+func (c *Conn) noteBeat(ctx context.Context, at time.Time) {
+	kv, err := c.js.KeyValue(ctx, c.cfg.Names.ClaimsBucket)
+	if err != nil {
+		return
+	}
+	kv.Put(ctx, lastBeatKey(c.host), []byte(at.UTC().Format(time.RFC3339Nano)))
+}
+
+// Survey lists every host that beats or holds unfinished work, and sets
+// the stranded and pending gauges.
+func (c *Conn) Survey(ctx context.Context, claims *Claims) ([]HostView, error) {
+	beats, err := c.Hosts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	views := map[string]*HostView{}
+	for _, b := range beats {
+		views[b.Host] = &HostView{Host: b.Host, Alive: true, Started: &b.Started, LastBeat: &b.At, State: b.State}
+	}
+	kv, err := claims.bucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kv.ListKeysFiltered(ctx, "c.>")
+	if err != nil {
+		return nil, unavailable("listing claims", err)
+	}
+	for k := range keys.Keys() {
+		have, _, err := claims.Get(ctx, strings.TrimPrefix(k, "c."))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		v := views[have.Host]
+		if v == nil {
+			v = &HostView{Host: have.Host}
+			views[have.Host] = v
+		}
+		switch have.State {
+		case Taken:
+			v.Taken++
+		case Sending:
+			v.Sending++
+		case Released:
+			v.Released++
+		}
+	}
+	out := make([]HostView, 0, len(views))
+	c.m.stranded.Reset()
+	for _, v := range views {
+		if !v.Alive {
+			if at, err := c.lastBeat(ctx, v.Host); err == nil {
+				v.LastBeat = &at
+			}
+			c.m.stranded.WithLabelValues(v.Host, string(Taken)).Set(float64(v.Taken))
+			c.m.stranded.WithLabelValues(v.Host, string(Sending)).Set(float64(v.Sending))
+		}
+		out = append(out, *v)
+	}
+	slices.SortFunc(out, func(a, b HostView) int { return strings.Compare(a.Host, b.Host) })
+	if s, err := c.js.Stream(ctx, c.cfg.Names.WorkStream); err == nil {
+		if info, err := s.Info(ctx); err == nil {
+			c.m.pending.Set(float64(info.State.Msgs))
+		}
+	}
+	return out, nil
+}
+
+func (c *Conn) lastBeat(ctx context.Context, host string) (time.Time, error) {
+	kv, err := c.js.KeyValue(ctx, c.cfg.Names.ClaimsBucket)
+	if err != nil {
+		return time.Time{}, unavailable("opening the claims bucket", err)
+	}
+	e, err := kv.Get(ctx, lastBeatKey(host))
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Parse(time.RFC3339Nano, string(e.Value()))
+}
+
+// ReleaseHost hands back a dead host's taken work (POST
+// /v1/hosts/{host}/release). It refuses while the host's heartbeat lives,
+// and until twice the lease has passed since its last beat: a host cut off
+// from the cluster starts sends of taken work for one lease at most
+// (docs/fleet-plan.md §3), so by then none of it can reach a modem.
+func (c *Conn) ReleaseHost(ctx context.Context, claims *Claims, host string) ([]string, error) {
+	kv, err := c.js.KeyValue(ctx, c.cfg.Names.HostsBucket)
+	if err != nil {
+		return nil, unavailable("opening the hosts bucket", err)
+	}
+	if _, err := kv.Get(ctx, host); err == nil {
+		return nil, fmt.Errorf("%s: %w: its heartbeat lives", host, ErrHostAlive)
+	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, unavailable("reading the heartbeat of "+host, err)
+	}
+	wait := 2 * c.cfg.Lease
+	if at, err := c.lastBeat(ctx, host); err == nil {
+		if left := wait - time.Since(at); left > 0 {
+			return nil, fmt.Errorf("%s: %w: its last heartbeat was %s ago; release waits %s after it (twice fleet.lease), %s more",
+				host, ErrHostAlive, time.Since(at).Round(time.Second), wait, left.Round(time.Second))
+		}
+	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, unavailable("reading the last heartbeat of "+host, err)
+	}
+	return claims.Release(ctx, host)
+}

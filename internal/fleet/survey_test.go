@@ -1,0 +1,70 @@
+package fleet
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
+)
+
+func TestADeadHostsWorkIsStrandedUntilReleased(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	f.Lease = time.Hour
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx := t.Context()
+	reg := prometheus.NewPedanticRegistry()
+	if err := b.conn.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*host{a, b} {
+		if _, err := h.conn.Join(ctx, "id-"+h.conn.host, time.Now(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"msg_1", "msg_2", "msg_3"} {
+		if _, err := a.claims.Take(ctx, work(id, Route{})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.claims.StartSending(ctx, "msg_3"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.conn.ReleaseHost(ctx, b.claims, "a"); !errors.Is(err, ErrHostAlive) || !strings.Contains(err.Error(), "heartbeat lives") {
+		t.Fatalf("release of a live host: %v", err)
+	}
+
+	// a dies: its heartbeat expires.
+	kv, _ := b.conn.js.KeyValue(ctx, f.Names.HostsBucket)
+	if err := kv.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	views, err := b.conn.Survey(ctx, b.claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(views) != 2 || views[0].Host != "a" || views[0].Alive || views[0].Taken != 2 || views[0].Sending != 1 || views[0].LastBeat == nil || !views[1].Alive {
+		t.Fatalf("survey: %+v", views)
+	}
+	if got := testutil.ToFloat64(b.conn.m.stranded.WithLabelValues("a", "taken")); got != 2 {
+		t.Errorf("stranded taken = %v", got)
+	}
+	if _, err := b.conn.ReleaseHost(ctx, b.claims, "a"); !errors.Is(err, ErrHostAlive) || !strings.Contains(err.Error(), "twice fleet.lease") {
+		t.Fatalf("release within the lease: %v", err)
+	}
+	b.conn.cfg.Lease = time.Millisecond
+	released, err := b.conn.ReleaseHost(ctx, b.claims, "a")
+	slices.Sort(released)
+	if err != nil || !slices.Equal(released, []string{"msg_1", "msg_2"}) {
+		t.Fatalf("released %v, %v", released, err)
+	}
+	if n, err := testutil.GatherAndCount(reg); err != nil || n < 7 {
+		t.Fatalf("fleet series: %d, %v", n, err)
+	}
+}
