@@ -271,8 +271,9 @@ type Fleet struct {
 	// AckWait is how long a host may hold work it pulled before the cluster
 	// offers it to another host.
 	AckWait time.Duration `yaml:"ack_wait" min:"1s"`
-	// Lease is how long a host cut off from the cluster keeps starting sends
-	// of work it took; release of a dead host's work waits twice as long.
+	// Lease: release of a host's work waits twice this long after its last
+	// heartbeat, so a host that was only cut off for a while comes back to
+	// its own work. Safety does not rest on it (docs/fleet-plan.md §3).
 	Lease time.Duration `yaml:"lease" min:"15s"`
 	// EventsMaxAge is how long the fleet's event stream keeps events.
 	EventsMaxAge time.Duration `yaml:"events_max_age" min:"1h"`

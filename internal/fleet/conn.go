@@ -32,8 +32,7 @@ type Conn struct {
 	publisher atomic.Pointer[Publisher]
 
 	mu sync.Mutex
-	// contact is when the cluster last answered this host; the lease
-	// (docs/fleet-plan.md §3) counts from it on the monotonic clock.
+	// contact is when the cluster last answered this host.
 	contact time.Time
 }
 

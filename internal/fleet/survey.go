@@ -116,9 +116,10 @@ func (c *Conn) lastBeat(ctx context.Context, host string) (time.Time, error) {
 
 // ReleaseHost hands back a dead host's taken work (POST
 // /v1/hosts/{host}/release). It refuses while the host's heartbeat lives,
-// and until twice the lease has passed since its last beat: a host cut off
-// from the cluster starts sends of taken work for one lease at most
-// (docs/fleet-plan.md §3), so by then none of it can reach a modem.
+// and until twice the lease has passed since its last beat, so that a host
+// that was only cut off comes back to its own work. Safety does not rest
+// on the wait: a host sends nothing whose claim is still taken, and a
+// released claim fails its taken -> sending update (docs/fleet-plan.md §3).
 func (c *Conn) ReleaseHost(ctx context.Context, claims *Claims, host string) ([]string, error) {
 	kv, err := c.js.KeyValue(ctx, c.cfg.Names.HostsBucket)
 	if err != nil {
