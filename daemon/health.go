@@ -98,7 +98,7 @@ func modemChecks(modems []ModemStatus, storageWarnPercent int) []readyCheck {
 			ready++
 			checks = append(checks, readyCheck{name, checkOK, "ready"})
 		} else {
-			msg := m.State
+			msg := string(m.State)
 			if m.LastError != "" {
 				msg += ": " + m.LastError
 			}

@@ -45,7 +45,7 @@ func TestUnusableModemIsProbedWithinTheCommandBudget(t *testing.T) {
 		name     string
 		unusable func(*modemsim.Modem)
 		reason   string
-		state    string
+		state    ModemState
 	}{
 		{"SIM gives no IMSI", func(m *modemsim.Modem) {
 			m.HideICCID(modemsim.ICCIDRefused)
@@ -81,14 +81,14 @@ func TestUnusableModemIsProbedWithinTheCommandBudget(t *testing.T) {
 			}
 			// Between re-checks, that is; a set-up again shows probing.
 			var st ModemStatus
-			eventually(t, tc.state, func() bool {
+			eventually(t, string(tc.state), func() bool {
 				st = h.modemStatus(m.Path())
 				return st.State == tc.state
 			})
 			if !strings.Contains(st.LastError, tc.reason) {
 				t.Fatalf("modem held for %q, want for want of %s", st.LastError, tc.reason)
 			}
-			if types := h.eventTypes("modem", st.ID); strings.Count(strings.Join(types, " "), "modem."+tc.state) != 1 {
+			if types := h.eventTypes("modem", st.ID); strings.Count(strings.Join(types, " "), "modem."+string(tc.state)) != 1 {
 				t.Fatalf("modem events %v: %s announced other than once", types, tc.state)
 			}
 		})

@@ -44,11 +44,11 @@ var errRebooted = errors.New("modem rebooted")
 
 // condition is a state no reset cures.
 type condition struct {
-	state  string
+	state  ModemState
 	reason string
 }
 
-func (c *condition) Error() string { return c.state + ": " + c.reason }
+func (c *condition) Error() string { return string(c.state) + ": " + c.reason }
 
 // run keeps the modem in service until ctx ends.
 func (o *owner) run(ctx context.Context) {
@@ -369,7 +369,7 @@ func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.I
 	if o.heldFor != c.Error() {
 		o.log.Warn("modem cannot work until this is fixed", "state", c.state, "reason", c.reason)
 		o.heldFor = c.Error()
-		o.announce("modem." + c.state)
+		o.announce("modem." + string(c.state))
 	} else {
 		o.log.Debug("modem still cannot work", "state", c.state, "reason", c.reason)
 	}

@@ -113,7 +113,7 @@ func TestConfiguredPINIsTriedOnlyWithAllAttemptsLeft(t *testing.T) {
 	cases := []struct {
 		name       string
 		wrongFirst bool // someone else entered a wrong PIN before the daemon started
-		wantState  string
+		wantState  ModemState
 	}{
 		{"three attempts left", false, StateReady},
 		{"an attempt already used", true, StateSIMLocked},
@@ -131,7 +131,7 @@ func TestConfiguredPINIsTriedOnlyWithAllAttemptsLeft(t *testing.T) {
 				}
 			}, modemsim.Quectel)
 			m := h.modems[0]
-			eventually(t, tc.wantState, func() bool { return h.modemStatus(m.Path()).State == tc.wantState })
+			eventually(t, string(tc.wantState), func() bool { return h.modemStatus(m.Path()).State == tc.wantState })
 			if tc.wrongFirst {
 				// The daemon must not have spent another attempt. Ask the
 				// modem once the daemon has let go of the port.

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/ussd"
@@ -71,7 +72,7 @@ const scrapeTimeout = 4 * time.Second
 var (
 	ussdResults    = []string{"ok", "menu", "terminated", "not_supported", "network_timeout", "timeout", "refused", "busy", "error"}
 	webhookResults = []string{"delivered", "failed", "dead_letter"}
-	modemStates    = []string{StateProbing, StateReady, StateDegraded, StateResetting, StateGone, StateSIMMissing, StateSIMLocked, StateRegDenied, StateNoService}
+	modemStates    = api.ModemStates
 	registrations  = []string{"home", "roaming", "searching", "denied", "not_registered", "unknown"}
 	simStates      = []string{store.SIMActive, store.SIMSuspect}
 	messageStates  = []store.MessageState{store.Queued, store.Sending, store.Sent, store.Delivered, store.Undelivered, store.Failed, store.Expired, store.Unknown, store.Cancelled}
@@ -376,7 +377,7 @@ func (d *Daemon) collectModems(_ context.Context, e emitter) error {
 		l := []string{st.ID, st.ICCID, op}
 		e.gauge("modem_info", 1, st.ID, st.Name, st.Port, st.Manufacturer, st.Model, st.Revision)
 		for _, s := range modemStates {
-			e.gauge("modem_state", boolValue(st.State == s), st.ID, s)
+			e.gauge("modem_state", boolValue(st.State == s), st.ID, string(s))
 		}
 		e.timestamp("modem_state_since_timestamp_seconds", st.Since, st.ID)
 		if st.BitErrorRate != nil {

@@ -8,66 +8,35 @@ import (
 	"log/slog"
 	"maps"
 	"sync"
-	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/hw"
 )
 
-// Modem states as the API and metrics show them.
+// The modem vocabulary lives in api; these names stay until the features
+// that use them move out of daemon.
 const (
-	StateProbing    = "probing"
-	StateReady      = "ready"
-	StateDegraded   = "degraded"
-	StateResetting  = "resetting"
-	StateGone       = "gone"
-	StateSIMMissing = "sim_missing"
-	StateSIMLocked  = "sim_locked"
-	StateRegDenied  = "reg_denied"
-	StateNoService  = "no_service"
+	StateProbing    = api.ModemProbing
+	StateReady      = api.ModemReady
+	StateDegraded   = api.ModemDegraded
+	StateResetting  = api.ModemResetting
+	StateGone       = api.ModemGone
+	StateSIMMissing = api.ModemSIMMissing
+	StateSIMLocked  = api.ModemSIMLocked
+	StateRegDenied  = api.ModemRegDenied
+	StateNoService  = api.ModemNoService
 )
 
 // ModemStatus is the snapshot an owner keeps of its modem. Handlers and
 // scrapes read it and never talk to the port themselves.
-type ModemStatus struct {
-	ID           string         `json:"id"`
-	Name         string         `json:"name,omitempty"`
-	Port         string         `json:"port"`
-	State        string         `json:"state"`
-	Since        time.Time      `json:"state_since"`
-	Manufacturer string         `json:"manufacturer,omitempty"`
-	Model        string         `json:"model,omitempty"`
-	Revision     string         `json:"revision,omitempty"`
-	IMEI         string         `json:"imei,omitempty"`
-	ICCID        string         `json:"iccid,omitempty"` // the SIM's key, see store.SIM
-	SIMIDSource  string         `json:"sim_id_source,omitempty"`
-	IMSI         string         `json:"imsi,omitempty"`
-	MSISDN       string         `json:"msisdn,omitempty"`
-	Operator     Operator       `json:"operator"`
-	SignalDBm    *int           `json:"signal_dbm,omitempty"`
-	SignalBars   int            `json:"signal_bars"`
-	BitErrorRate *int           `json:"bit_error_rate,omitempty"` // RXQUAL 0-7 from AT+CSQ
-	Registration string         `json:"registration,omitempty"`
-	StorageUsed  int            `json:"storage_used"`
-	StorageTotal int            `json:"storage_total"`
-	SIMState     string         `json:"sim_state,omitempty"`
-	QueueDepth   int            `json:"queue_depth"` // messages only this modem may send
-	SentLastHour int            `json:"sent_last_hour"`
-	SentLastDay  int            `json:"sent_last_day"`
-	Limits       *SendLimits    `json:"limits,omitempty"`
-	Sent         uint64         `json:"sent"`
-	Received     uint64         `json:"received"`
-	SendFailures uint64         `json:"send_failures"`
-	Reconnects   uint64         `json:"reconnects"`
-	Resets       map[string]int `json:"resets"`
-	LastError    string         `json:"last_error,omitempty"`
-}
+type ModemStatus = api.Modem
 
 // Operator names a SIM's home network, from its IMSI.
-type Operator struct {
-	PLMN string `json:"plmn,omitempty"`
-	Name string `json:"name,omitempty"`
-}
+type Operator = api.Operator
+
+// ModemState is where a modem is in its life.
+type ModemState = api.ModemState
 
 // portOpener opens a modem's port; tests and the simulator use hw.Open too,
 // the seam exists so a test can count opens.
@@ -186,7 +155,7 @@ func (o *owner) announce(typ string) {
 	}
 }
 
-func (o *owner) setState(state, lastErr string) {
+func (o *owner) setState(state ModemState, lastErr string) {
 	o.update(func(s *ModemStatus) {
 		s.State = state
 		if lastErr != "" {

@@ -6,17 +6,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
-// SendLimits are a SIM's send budgets; zero or negative means unlimited.
-// Operators block personal SIMs that send too fast, so the scheduler holds
-// messages rather than break these.
-type SendLimits struct {
-	PerMinute int `json:"per_minute"`
-	PerHour   int `json:"per_hour"`
-	PerDay    int `json:"per_day"`
-}
+// SendLimits are a SIM's send budgets.
+type SendLimits = api.SendLimits
 
 // lane is one SIM ready to take work through its modem's owner.
 type lane struct {
@@ -380,14 +375,8 @@ func (l *lane) limitWait(now time.Time, parts int) time.Duration {
 	return wait
 }
 
-// LaneLoad is what the modems API shows of a lane: the messages waiting
-// that only it may send, and its sends against its limits.
-type LaneLoad struct {
-	Queued       int        `json:"queue_depth"`
-	SentLastDay  int        `json:"sent_last_day"`
-	SentLastHour int        `json:"sent_last_hour"`
-	Limits       SendLimits `json:"limits"`
-}
+// LaneLoad is what the modems API shows of a lane.
+type LaneLoad = api.LaneLoad
 
 // Loads reports each lane's load, by modem id, from one pass over the queue.
 func (s *Scheduler) Loads() map[string]LaneLoad {

@@ -117,26 +117,26 @@ type statusSnapshot struct {
 }
 
 type statusModem struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name,omitempty"`
-	Port         string    `json:"port"`
-	State        string    `json:"state"`
-	Since        time.Time `json:"state_since"`
-	Manufacturer string    `json:"manufacturer,omitempty"`
-	Model        string    `json:"model,omitempty"`
-	ICCID        string    `json:"iccid,omitempty"`
-	MSISDN       string    `json:"msisdn,omitempty"`
-	Operator     Operator  `json:"operator"`
-	SignalDBm    *int      `json:"signal_dbm,omitempty"`
-	SignalBars   int       `json:"signal_bars"`
-	Registration string    `json:"registration,omitempty"`
-	StorageUsed  int       `json:"storage_used"`
-	StorageTotal int       `json:"storage_total"`
-	Sent         uint64    `json:"sent"`
-	Received     uint64    `json:"received"`
-	SendFailures uint64    `json:"send_failures"`
-	Reconnects   uint64    `json:"reconnects"`
-	LastError    string    `json:"last_error,omitempty"`
+	ID           string     `json:"id"`
+	Name         string     `json:"name,omitempty"`
+	Port         string     `json:"port"`
+	State        ModemState `json:"state"`
+	Since        time.Time  `json:"state_since"`
+	Manufacturer string     `json:"manufacturer,omitempty"`
+	Model        string     `json:"model,omitempty"`
+	ICCID        string     `json:"iccid,omitempty"`
+	MSISDN       string     `json:"msisdn,omitempty"`
+	Operator     Operator   `json:"operator"`
+	SignalDBm    *int       `json:"signal_dbm,omitempty"`
+	SignalBars   int        `json:"signal_bars"`
+	Registration string     `json:"registration,omitempty"`
+	StorageUsed  int        `json:"storage_used"`
+	StorageTotal int        `json:"storage_total"`
+	Sent         uint64     `json:"sent"`
+	Received     uint64     `json:"received"`
+	SendFailures uint64     `json:"send_failures"`
+	Reconnects   uint64     `json:"reconnects"`
+	LastError    string     `json:"last_error,omitempty"`
 }
 
 type statusSIM struct {
