@@ -384,9 +384,14 @@ func appendEvent(t *Tx, typ, kind, objectID string, seq int, object any) error {
 	if err != nil {
 		return fmt.Errorf("event %s: %w", typ, err)
 	}
-	_, err = t.exec("INSERT INTO events (type, kind, object_id, object_seq, payload, created_at, actor) VALUES (?,?,?,?,?,?,?)",
-		typ, kind, objectID, seq, string(payload), ms(t.now), t.actor)
-	return err
+	var id int64
+	err = t.queryRow("INSERT INTO events (type, kind, object_id, object_seq, payload, created_at, actor) VALUES (?,?,?,?,?,?,?) RETURNING id",
+		typ, kind, objectID, seq, string(payload), ms(t.now), t.actor).Scan(&id)
+	if err != nil {
+		return err
+	}
+	t.lastEvent = max(t.lastEvent, id)
+	return nil
 }
 
 func ms(t time.Time) int64 {

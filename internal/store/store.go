@@ -69,6 +69,8 @@ type Store struct {
 	health        Health
 	healthChanged chan struct{}
 	latched       error // a fault no later write can cure (ErrReplaced, ErrCorrupt)
+
+	end *LogEnd
 }
 
 // WriterStats tells whether the writer makes progress (the systemd watchdog
@@ -108,6 +110,9 @@ type Tx struct {
 	stmts *stmtCache
 	now   time.Time
 	actor string // of the write running now, for the events it appends
+	// lastEvent is the id of the newest event the running op appended:
+	// a rolled-back op's ids are reused, so only kept ops' ids count.
+	lastEvent int64
 }
 
 // Statements run through statements prepared once on the writer's single
@@ -266,6 +271,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	var last sql.NullInt64
+	if err := wdb.QueryRow("SELECT max(id) FROM events").Scan(&last); err != nil {
+		rdb.Close()
+		wdb.Close()
+		lock.Close()
+		return nil, fmt.Errorf("store: read the event log's end: %w", err)
+	}
 	s := &Store{
 		path:          path,
 		fileID:        id,
@@ -281,6 +293,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		closing:       make(chan struct{}),
 		done:          make(chan struct{}),
 		maxBatch:      opts.MaxBatch,
+		end:           newLogEnd(last.Int64),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -382,6 +395,9 @@ func (s *Store) WriteAsync(fn func(*Tx) error) <-chan error {
 	return op.done
 }
 
+// LogEnd announces the event log's growth once it is durable.
+func (s *Store) LogEnd() *LogEnd { return s.end }
+
 // Stats reports the writer's progress.
 func (s *Store) Stats() WriterStats {
 	s.statsMu.Lock()
@@ -438,9 +454,9 @@ func (s *Store) commit(batch []*writeOp) {
 	if err == nil {
 		err = s.checkFile()
 	}
-	wrote := false
+	wrote, end := false, int64(0)
 	if err == nil {
-		wrote, err = s.runBatch(batch, results)
+		wrote, end, err = s.runBatch(batch, results)
 	}
 	s.wstmts.prepareSeen()
 	err = classify(err)
@@ -470,6 +486,11 @@ func (s *Store) commit(batch []*writeOp) {
 		s.stats.LastCommit = s.now()
 	}
 	s.statsMu.Unlock()
+	if err == nil {
+		// Before the callers hear of their writes: what they learned is
+		// committed must already be announced.
+		s.end.advance(end)
+	}
 	for i, op := range batch {
 		if err != nil {
 			op.done <- fmt.Errorf("store: commit: %w", err)
@@ -479,44 +500,47 @@ func (s *Store) commit(batch []*writeOp) {
 	}
 }
 
-// runBatch reports whether the committed batch changed any row.
-func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, err error) {
+// runBatch reports whether the committed batch changed any row, and the id
+// of the newest event it appended (0 if none).
+func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, end int64, err error) {
 	tx, err := s.wdb.Begin()
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	t := &Tx{tx: tx, stmts: s.wstmts, now: s.now()}
 	for i, op := range batch {
 		if _, err := tx.Exec("SAVEPOINT op"); err != nil {
 			tx.Rollback()
-			return false, err
+			return false, 0, err
 		}
-		t.actor = op.actor
+		t.actor, t.lastEvent = op.actor, 0
 		if results[i] = runOp(op.fn, t); results[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO op"); err != nil {
 				tx.Rollback()
-				return false, err
+				return false, 0, err
 			}
+		} else {
+			end = max(end, t.lastEvent)
 		}
 		if _, err := tx.Exec("RELEASE op"); err != nil {
 			tx.Rollback()
-			return false, err
+			return false, 0, err
 		}
 	}
 	var changes int64
 	if err := tx.QueryRow("SELECT total_changes()").Scan(&changes); err != nil {
 		tx.Rollback()
-		return false, err
+		return false, 0, err
 	}
 	if err := tx.Commit(); err != nil {
 		// SQLite may or may not have rolled back a commit that failed on
 		// a full disk or an I/O error; a transaction left open would make
 		// every later BEGIN fail, so end it (an error here means it was).
 		s.wdb.Exec("ROLLBACK")
-		return false, err
+		return false, 0, err
 	}
 	wrote, s.changes = changes != s.changes, changes
-	return wrote, nil
+	return wrote, end, nil
 }
 
 func runOp(fn func(*Tx) error, t *Tx) (err error) {
