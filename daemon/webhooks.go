@@ -29,60 +29,12 @@ import (
 // letter and the walk goes on. One endpoint's failures never delay another.
 
 const (
-	// logPollInterval is how often the log's end is checked for new events:
-	// the store has no notification of its own, and max(id) is an index
-	// lookup.
-	logPollInterval = 200 * time.Millisecond
 	// webhookPage is how many events an endpoint reads from the log at once.
 	webhookPage = 100
 	// webhookMaxConns bounds the connections per endpoint: descriptors must
 	// stay below 1024 for the serial library.
 	webhookMaxConns = 2
 )
-
-// logWatch tells waiting endpoints that the event log grew.
-type logWatch struct {
-	mu   sync.Mutex
-	last int64
-	grew chan struct{}
-}
-
-func newLogWatch() *logWatch { return &logWatch{grew: make(chan struct{})} }
-
-// changed returns a channel closed at the next growth of the log. Take it
-// before reading the log, so growth in between is not missed.
-func (w *logWatch) changed() <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.grew
-}
-
-func (w *logWatch) observe(last int64) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if last > w.last {
-		w.last = last
-		close(w.grew)
-		w.grew = make(chan struct{})
-	}
-}
-
-func (w *logWatch) run(ctx context.Context, st *store.Store, log func(string, ...any)) {
-	t := time.NewTicker(logPollInterval)
-	defer t.Stop()
-	for {
-		last, err := st.LastEventID(ctx)
-		if err != nil && ctx.Err() == nil {
-			log("watch event log", "err", err)
-		}
-		w.observe(last)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
 
 // webhookTransport is shared by a daemon's endpoints; its owner closes its
 // idle connections when delivery stops.
@@ -192,23 +144,21 @@ func (d *Daemon) runWebhooks(ctx context.Context) {
 	}
 	rt := webhookTransport()
 	defer rt.CloseIdleConnections()
-	watch := newLogWatch()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); watch.run(ctx, d.store, d.log.Error) }()
 	for i, cfg := range d.cfg.Webhooks {
 		ep := newWebhookEndpoint(cfg, rt)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.deliver(ctx, ep, watch, d.log.With("webhook", i, "url", displayURL(cfg.URL)))
+			d.deliver(ctx, ep, d.log.With("webhook", i, "url", displayURL(cfg.URL)))
 		}()
 	}
 	wg.Wait()
 }
 
-// deliver walks the log for one endpoint until ctx ends.
-func (d *Daemon) deliver(ctx context.Context, ep *webhookEndpoint, watch *logWatch, log *slog.Logger) {
+// deliver walks the log for one endpoint until ctx ends, woken by the
+// store when the log grows.
+func (d *Daemon) deliver(ctx context.Context, ep *webhookEndpoint, log *slog.Logger) {
 	var c store.WebhookCursor
 	for {
 		var err error
@@ -221,12 +171,8 @@ func (d *Daemon) deliver(ctx context.Context, ep *webhookEndpoint, watch *logWat
 		}
 	}
 	for ctx.Err() == nil {
-		grew := watch.changed()
-		upto, err := d.store.LastEventID(ctx)
-		var page []store.Event
-		if err == nil {
-			page, err = d.store.Events(ctx, store.EventFilter{After: c.Cursor, Upto: upto, Types: ep.types, Limit: webhookPage})
-		}
+		upto, grew := d.store.LogEnd().Changed()
+		page, err := d.store.Events(ctx, store.EventFilter{After: c.Cursor, Upto: upto, Types: ep.types, Limit: webhookPage})
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("read event log", "err", err)
