@@ -86,14 +86,9 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	poll := time.NewTicker(logPollInterval)
-	defer poll.Stop()
 	for {
-		upto, err := d.store.LastEventID(r.Context())
-		if err != nil {
-			writeError(w, err)
-			return
-		}
+		// Taken before the read, so growth in between wakes the wait.
+		upto, grew := d.store.LogEnd().Changed()
 		list, err := d.store.Events(r.Context(), store.EventFilter{After: after, Upto: upto, Types: types, Limit: limit})
 		if err != nil {
 			writeError(w, err)
@@ -118,7 +113,7 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-deadline.C:
 			wait = 0
-		case <-poll.C:
+		case <-grew:
 		}
 	}
 }
