@@ -25,10 +25,6 @@ var confirmationRoutes = []route{
 }
 
 const (
-	// longPollEvery is how often a long poll looks at the store: changes
-	// are made inside other writers' transactions (a modem owner storing a
-	// reply), so the store is the one place that sees them all.
-	longPollEvery = 200 * time.Millisecond
 	// confirmationTick is how often runConfirmations looks for decisions and
 	// deadlines; it bounds how late an expiry or a scheduler wake-up comes.
 	confirmationTick = time.Second
@@ -201,27 +197,32 @@ func (d *Daemon) getConfirmation(w http.ResponseWriter, r *http.Request) {
 }
 
 // awaitConfirmation returns the confirmation once its version differs from
-// known, or as it stands when wait ran out or the client left.
+// known, or as it stands when wait ran out or the client left. Every new
+// version is written with its event, in other writers' transactions too (a
+// modem owner storing a reply), so the log's growth is the one wake-up that
+// sees them all.
 func (d *Daemon) awaitConfirmation(ctx context.Context, id string, known int, wait time.Duration) (*store.Confirmation, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	tick := time.NewTicker(longPollEvery)
-	defer tick.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return d.store.GetConfirmation(context.WithoutCancel(ctx), id)
-		case <-tick.C:
-		}
+		// Taken before the read: a version written in between wakes the
+		// wait instead of being missed until the next one.
+		_, grew := d.store.LogEnd().Changed()
 		c, err := d.store.GetConfirmation(ctx, id)
 		if err != nil {
 			if ctx.Err() != nil {
-				continue // the deadline, not the store: answer as it stands
+				// The deadline, not the store: answer as it stands.
+				return d.store.GetConfirmation(context.WithoutCancel(ctx), id)
 			}
 			return nil, err
 		}
 		if c.Version != known {
 			return c, nil
+		}
+		select {
+		case <-ctx.Done():
+			return d.store.GetConfirmation(context.WithoutCancel(ctx), id)
+		case <-grew:
 		}
 	}
 }
