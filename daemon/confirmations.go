@@ -324,37 +324,77 @@ func (d *Daemon) confirmationViews(list ...*store.Confirmation) []confirmationVi
 // It also wakes the scheduler when a confirmation is decided: a decision
 // frees the customer's SIM for their next confirmation, and it is often made
 // where the scheduler cannot be told (a reply stored by a modem owner).
+//
+// Both wake on the store: the log's growth for decisions, a timer set to the
+// next deadline for expiry. While a confirmation is past its deadline but
+// not ended (in its grace, its SIM out, its SMS still queued) the deadline
+// rule is asked again every confirmationTick, since what it waits for (a
+// modem reading the SIM, the scheduler expiring the SMS) is not in the log.
 func (d *Daemon) runConfirmations(ctx context.Context) {
-	cursor, _, err := d.store.ConfirmationsDecidedSince(ctx, 0)
-	if err != nil && ctx.Err() == nil {
-		d.log.Error("confirmations: read the event log", "err", err)
-	}
+	cursor, grew := d.store.LogEnd().Changed()
 	d.sched.Poke()
-	onTicks(ctx, confirmationTick, func() {
-		next, decided, err := d.store.ConfirmationsDecidedSince(ctx, cursor)
-		if err != nil {
-			if ctx.Err() == nil {
-				d.log.Error("confirmations: read the event log", "err", err)
-			}
+	expiry := time.NewTimer(0)
+	defer expiry.Stop()
+	armed := d.now() // when expiry fires; zero while stopped
+	arm := func(at time.Time) {
+		if !armed.IsZero() && !at.Before(armed) {
 			return
 		}
-		if decided {
-			d.observeReplies(ctx, cursor, next)
+		expiry.Reset(max(at.Sub(d.now()), 0))
+		armed = at
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-grew:
+			_, grew = d.store.LogEnd().Changed()
+			next, decided, err := d.store.ConfirmationsDecidedSince(ctx, cursor)
+			if err != nil {
+				if ctx.Err() == nil {
+					d.log.Error("confirmations: read the event log", "err", err)
+				}
+				continue
+			}
+			if decided {
+				d.observeReplies(ctx, cursor, next)
+				d.sched.Poke()
+			}
+			cursor = next
+			// A confirmation created now may be due before the timer.
+			if at, ok, err := d.store.NextConfirmationDue(ctx); err != nil {
+				if ctx.Err() == nil {
+					d.log.Error("confirmations: find the next deadline", "err", err)
+				}
+			} else if ok {
+				arm(at)
+			}
+			continue
+		case <-expiry.C:
+			armed = time.Time{}
 		}
-		cursor = next
-		if d.expireConfirmations(ctx) {
-			decided = true
-		}
-		if decided {
+		changed, waiting := d.expireConfirmations(ctx)
+		if changed {
 			d.sched.Poke()
 		}
-	})
+		if waiting {
+			arm(d.now().Add(confirmationTick))
+		} else if at, ok, err := d.store.NextConfirmationDue(ctx); err != nil {
+			if ctx.Err() == nil {
+				d.log.Error("confirmations: find the next deadline", "err", err)
+			}
+			arm(d.now().Add(confirmationTick))
+		} else if ok {
+			arm(at)
+		}
+	}
 }
 
 // expireConfirmations applies the deadline rule (payment.AtDeadline) to
 // every due confirmation and reports whether it ended any, or found a queued
-// one whose SMS the scheduler must now expire.
-func (d *Daemon) expireConfirmations(ctx context.Context) (changed bool) {
+// one whose SMS the scheduler must now expire; waiting says whether a due
+// one is left for the rule to look at again.
+func (d *Daemon) expireConfirmations(ctx context.Context) (changed, waiting bool) {
 	now := d.now()
 	rules := payment.Deadlines{Grace: d.cfg.Confirmations.ExpiryGrace, LostAfter: d.cfg.Confirmations.SIMLostAfter}
 	due, err := d.store.ConfirmationsDue(ctx, now)
@@ -362,7 +402,7 @@ func (d *Daemon) expireConfirmations(ctx context.Context) (changed bool) {
 		if ctx.Err() == nil {
 			d.log.Error("confirmations: find due ones", "err", err)
 		}
-		return false
+		return false, true
 	}
 	var modems []ModemStatus
 	for _, c := range due {
@@ -374,9 +414,10 @@ func (d *Daemon) expireConfirmations(ctx context.Context) (changed bool) {
 		})
 		switch v.Action {
 		case payment.Wait:
+			waiting = true
 			continue
 		case payment.SMSExpires:
-			changed = true
+			changed, waiting = true, true
 			continue
 		case payment.Expire:
 			_, err = d.store.ExpireConfirmation(ctx, c.ID)
@@ -387,11 +428,12 @@ func (d *Daemon) expireConfirmations(ctx context.Context) (changed bool) {
 			if !errors.Is(err, store.ErrConflict) && ctx.Err() == nil {
 				d.log.Error("confirmations: end after the deadline", "confirmation", c.ID, "err", err)
 			}
+			waiting = waiting || !errors.Is(err, store.ErrConflict)
 			continue
 		}
 		changed = true
 	}
-	return changed
+	return changed, waiting
 }
 
 // simReadSince reports whether the SIM's modem is ready and has been since

@@ -513,6 +513,18 @@ func (s *Store) ConfirmationsDue(ctx context.Context, by time.Time) ([]*Confirma
 	return out, rows.Err()
 }
 
+// NextConfirmationDue is the earliest deadline of a confirmation still
+// queued or sent; ok is false when none is.
+func (s *Store) NextConfirmationDue(ctx context.Context) (at time.Time, ok bool, err error) {
+	var next sql.NullInt64
+	err = s.rdb.QueryRowContext(ctx, "SELECT min(expires_at) FROM confirmations WHERE state IN (?,?)",
+		payment.Queued, payment.Sent).Scan(&next)
+	if err != nil || !next.Valid {
+		return time.Time{}, false, err
+	}
+	return fromMS(next.Int64), true, nil
+}
+
 // PendingConfirmations counts the confirmations still queued or sent.
 func (s *Store) PendingConfirmations(ctx context.Context) (int, error) {
 	var n int

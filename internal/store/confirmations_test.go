@@ -599,3 +599,28 @@ func TestListAndDecisionWatch(t *testing.T) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 }
+
+// The expiry timer is set to the earliest deadline of what is still
+// pending; an ended confirmation no longer counts.
+func TestNextConfirmationDueIsTheEarliestPendingDeadline(t *testing.T) {
+	s, _ := openClocked(t)
+	ctx := context.Background()
+	if _, ok, err := s.NextConfirmationDue(ctx); ok || err != nil {
+		t.Fatalf("no confirmation: ok=%v err=%v", ok, err)
+	}
+	late, early := newConf("late"), newConf("early")
+	early.TTL = 10 * time.Minute
+	create(t, s, late)
+	ce, me := create(t, s, early)
+	if at, ok, err := s.NextConfirmationDue(ctx); !ok || err != nil || !at.Equal(ce.ExpiresAt) {
+		t.Fatalf("next due %v ok=%v err=%v, want %v", at, ok, err, ce.ExpiresAt)
+	}
+	s.Expire(ctx, me.ID)
+	cl, err := s.GetConfirmation(ctx, "late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at, ok, err := s.NextConfirmationDue(ctx); !ok || err != nil || !at.Equal(cl.ExpiresAt) {
+		t.Fatalf("after the early one failed: next due %v ok=%v err=%v, want %v", at, ok, err, cl.ExpiresAt)
+	}
+}
