@@ -37,7 +37,7 @@ func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (Wor
 			return w, false, unavailable("opening the intake bucket", err)
 		}
 		sum := sha256.Sum256([]byte(w.Kind + "\x00" + key))
-		k := hex.EncodeToString(sum[:])
+		k := "k." + hex.EncodeToString(sum[:])
 		rec, _ := json.Marshal(intakeRecord{Fingerprint: fingerprint, Work: w})
 		if _, err := kv.Create(ctx, k, rec); err != nil {
 			if !errors.Is(err, jetstream.ErrKeyExists) {
@@ -57,6 +57,17 @@ func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (Wor
 			w, existed = first.Work, true
 		}
 	}
+	if !existed {
+		// Any host can then say "queued" of work no host has taken yet.
+		kv, err := c.js.KeyValue(ctx, c.cfg.Names.IntakeBucket)
+		if err != nil {
+			return w, false, unavailable("opening the intake bucket", err)
+		}
+		b, _ := json.Marshal(w)
+		if _, err := kv.Put(ctx, acceptedKey(w.ID), b); err != nil {
+			return w, false, unavailable("recording "+w.ID, err)
+		}
+	}
 	body, _ := json.Marshal(w)
 	start := time.Now()
 	if _, err := c.js.Publish(ctx, c.workSubject(w), body, jetstream.WithMsgID(w.ID)); err != nil {
@@ -65,4 +76,29 @@ func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (Wor
 	c.m.publish.Observe(time.Since(start).Seconds())
 	c.touch()
 	return w, existed, nil
+}
+
+// acceptedKey holds work as accepted, for lookups until a host takes it.
+func acceptedKey(id string) string { return "i." + id }
+
+// Accepted returns work the fleet accepted under id, whether or not a host
+// took it since; jetstream.ErrKeyNotFound when it knows no such id (or it
+// was accepted longer ago than IdempotencyWindow).
+func (c *Conn) Accepted(ctx context.Context, id string) (Work, error) {
+	kv, err := c.js.KeyValue(ctx, c.cfg.Names.IntakeBucket)
+	if err != nil {
+		return Work{}, unavailable("opening the intake bucket", err)
+	}
+	e, err := kv.Get(ctx, acceptedKey(id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return Work{}, err
+	}
+	if err != nil {
+		return Work{}, unavailable("looking up "+id, err)
+	}
+	var w Work
+	if err := json.Unmarshal(e.Value(), &w); err != nil {
+		return Work{}, fmt.Errorf("fleet: accepted work %s: %w", id, err)
+	}
+	return w, nil
 }

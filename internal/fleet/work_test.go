@@ -103,6 +103,12 @@ func TestSubmitWithAKeyIsOneMessageOnEveryHost(t *testing.T) {
 	if n := streamMsgs(t, a.conn); n != 1 {
 		t.Fatalf("work stream holds %d messages, want 1", n)
 	}
+	if w, err := b.conn.Accepted(ctx, first.ID); err != nil || w.ID != first.ID || w.AcceptedBy != "a" {
+		t.Fatalf("accepted %s on another host: %+v, %v", first.ID, w, err)
+	}
+	if _, err := b.conn.Accepted(ctx, "msg_2"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("the retry's own id is not work: %v", err)
+	}
 }
 
 func TestSubmitWithoutTheClusterIsUnavailable(t *testing.T) {
