@@ -1,0 +1,164 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gsmbridge/gsmbridge/internal/config"
+)
+
+// Local is what the fleet needs from this host's service.
+type Local interface {
+	Taker
+	// Room is what this host can start now; RoomChanged fires when it may
+	// have grown.
+	Room() Room
+	RoomChanged() <-chan struct{}
+	// State describes the host for the fleet's listings: its modems and
+	// SIMs, as the API shows them.
+	State() json.RawMessage
+}
+
+// Options are what a Node is built from.
+type Options struct {
+	DataDir    string
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Local      Local
+	Events     EventLog
+	Cursor     Cursor
+	// Reads answers the reads other hosts forward here: the host's own API.
+	Reads http.Handler
+}
+
+// Node is this host's membership of the fleet and the loops that keep it.
+type Node struct {
+	Conn   *Conn
+	Claims *Claims
+	o      Options
+	id     string
+	start  time.Time
+}
+
+// HostName is the fleet.host setting, or the machine's host name up to
+// its first dot.
+func HostName(cfg config.Fleet) (string, error) {
+	if cfg.Host != "" {
+		return cfg.Host, nil
+	}
+	h, err := os.Hostname()
+	if err != nil {
+		return "", fmt.Errorf("fleet.host is not set and the host name is unknown: %w", err)
+	}
+	h, _, _ = strings.Cut(h, ".")
+	if !plainToken.MatchString(h) {
+		return "", fmt.Errorf("fleet.host is not set and this machine's name %q cannot stand in a NATS subject; set fleet.host", h)
+	}
+	return h, nil
+}
+
+// Join connects to the fleet and takes this host's name. A name another
+// live host holds is an error (the daemon does not start); an unreachable
+// cluster is not: Run keeps trying while the host serves what it holds.
+func Join(ctx context.Context, cfg config.Fleet, o Options) (*Node, error) {
+	host, err := HostName(cfg)
+	if err != nil {
+		return nil, err
+	}
+	id, err := HostID(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	c, err := Dial(cfg, host, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if o.Registerer != nil {
+		if err := c.Register(o.Registerer); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	n := &Node{Conn: c, Claims: c.Claims(id), o: o, id: id, start: time.Now()}
+	if _, err := n.join(ctx); errors.Is(err, ErrHostTaken) {
+		c.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// join makes sure the fleet's streams exist and takes the host's name; it
+// returns the heartbeat's revision.
+func (n *Node) join(ctx context.Context) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.Conn.cfg.PublishTimeout)
+	defer cancel()
+	if err := n.Conn.Ensure(ctx); err != nil {
+		return 0, err
+	}
+	return n.Conn.Join(ctx, n.id, n.start, n.o.Local.State())
+}
+
+// Run keeps this host in the fleet until ctx ends: joining when the
+// cluster is reachable, beating, pulling work, publishing events, serving
+// forwarded reads and surveying the fleet for the metrics.
+func (n *Node) Run(ctx context.Context) {
+	defer n.Conn.Close()
+	var rev uint64
+	for {
+		var err error
+		if rev, err = n.join(ctx); err == nil {
+			break
+		}
+		n.o.Logger.Warn("fleet: cannot join yet; serving what this host holds", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+	var wg sync.WaitGroup
+	run := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	run(func() { n.Conn.Heartbeat(ctx, n.id, n.start, rev, n.o.Local.State) })
+	run(func() { n.Conn.Puller(n.Claims, n.o.Local).Run(ctx, n.o.Local.Room, n.o.Local.RoomChanged()) })
+	if n.o.Events != nil {
+		run(func() { n.Conn.EventPublisher(n.o.Events, n.o.Cursor).Run(ctx) })
+	}
+	if n.o.Reads != nil {
+		run(func() {
+			if err := n.Conn.ServeReads(ctx, n.o.Reads); err != nil {
+				n.o.Logger.Warn("fleet: serving forwarded reads", "err", err)
+			}
+		})
+	}
+	run(func() {
+		t := time.NewTicker(HeartbeatTTL / 3)
+		defer t.Stop()
+		for {
+			if _, err := n.Conn.Survey(ctx, n.Claims); err != nil && ctx.Err() == nil {
+				n.o.Logger.Debug("fleet: survey", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	wg.Wait()
+}

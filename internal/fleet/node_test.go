@@ -1,0 +1,81 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
+)
+
+// fakeLocal is a host's service as the fleet sees it: free lanes, a store.
+type fakeLocal struct {
+	host
+	free    int
+	changed chan struct{}
+}
+
+func (l *fakeLocal) Room() Room {
+	n := l.free - len(l.taken())
+	return Room{n, []Capacity{{Route{}, n}}}
+}
+func (l *fakeLocal) RoomChanged() <-chan struct{} { return l.changed }
+func (l *fakeLocal) State() json.RawMessage       { return json.RawMessage(`{"modems":1}`) }
+
+func TestNodesJoinTakeWorkAndAnswerForIt(t *testing.T) {
+	nats := fleettest.Start(t, 3)
+	f := fleetConfig(nats.URLs(), 3)
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	locals := map[string]*fakeLocal{}
+	var nodes []*Node
+	for _, name := range []string{"a", "b"} {
+		f.Host = name
+		l := &fakeLocal{free: 5, changed: make(chan struct{})}
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /v1/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(`{"host":"` + name + `"}`))
+		})
+		n, err := Join(ctx, f, Options{DataDir: t.TempDir(), Local: l, Reads: mux, Registerer: prometheus.NewRegistry()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		locals[name], nodes = l, append(nodes, n)
+		wg.Add(1)
+		go func() { defer wg.Done(); n.Run(ctx) }()
+	}
+	// A second machine named "a" is refused.
+	f.Host = "a"
+	if _, err := Join(ctx, f, Options{DataDir: t.TempDir(), Local: &fakeLocal{}}); !errors.Is(err, ErrHostTaken) {
+		t.Fatalf("a second a: %v", err)
+	}
+	for _, id := range []string{"msg_1", "msg_2", "msg_3", "msg_4"} {
+		if _, _, err := nodes[0].Conn.Submit(ctx, work(id, Route{}), "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "all four taken", func() bool { return len(locals["a"].taken())+len(locals["b"].taken()) == 4 })
+	for name, l := range locals {
+		for _, id := range l.taken() {
+			holder, _, err := nodes[1].Claims.Holder(ctx, id)
+			if err != nil || holder != name {
+				t.Fatalf("%s taken by %s, claim says %q, %v", id, name, holder, err)
+			}
+			eventually(t, "reads served", func() bool {
+				_, body, err := nodes[1].Conn.Read(ctx, holder, "/v1/messages/"+id, "")
+				return err == nil && string(body) == `{"host":"`+name+`"}`
+			})
+		}
+	}
+	views, err := nodes[0].Conn.Survey(ctx, nodes[0].Claims)
+	if err != nil || len(views) != 2 || !views[0].Alive || string(views[0].State) != `{"modems":1}` {
+		t.Fatalf("survey %+v, %v", views, err)
+	}
+	cancel()
+	wg.Wait()
+}
