@@ -41,6 +41,9 @@ type Scheduler struct {
 	vetoed map[string][]string
 	wake   chan struct{}
 	pings  chan chan struct{}
+	// roomChanged is closed and replaced after each dispatch: lanes may
+	// have come free for work from the fleet.
+	roomChanged chan struct{}
 }
 
 // Ping returns once the dispatch loop itself has answered: proof for the
@@ -68,7 +71,7 @@ func NewScheduler(now func() time.Time, eligible func(m *store.Message, iccid st
 	if eligible == nil {
 		eligible = func(*store.Message, string) bool { return true }
 	}
-	return &Scheduler{now: now, eligible: eligible, expire: expire, lanes: map[string]*lane{}, vetoed: map[string][]string{}, wake: make(chan struct{}, 1), pings: make(chan chan struct{})}
+	return &Scheduler{now: now, eligible: eligible, expire: expire, lanes: map[string]*lane{}, vetoed: map[string][]string{}, wake: make(chan struct{}, 1), pings: make(chan chan struct{}), roomChanged: make(chan struct{})}
 }
 
 // Poke makes the scheduler look at its queue again (a confirmation became
@@ -259,6 +262,11 @@ func (s *Scheduler) dispatch() time.Duration {
 		l.trim(now)
 		if l.idle && l.usable() {
 			idle++
+			// A lane held back by its limits comes free for the fleet's
+			// work then, with nothing queued here to wake the loop.
+			if lw := l.limitWait(now, 1); lw > 0 {
+				wait = min(wait, lw)
+			}
 		}
 	}
 	w := &weighing{now: now, vetoed: func(m *store.Message, iccid string) bool {
@@ -302,6 +310,8 @@ func (s *Scheduler) dispatch() time.Duration {
 	}
 	clear(s.queue[len(kept):])
 	s.queue = kept
+	close(s.roomChanged)
+	s.roomChanged = make(chan struct{})
 	s.mu.Unlock()
 	for _, id := range expired {
 		s.expire(id)

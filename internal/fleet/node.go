@@ -20,8 +20,8 @@ import (
 // Local is what the fleet needs from this host's service.
 type Local interface {
 	Taker
-	// Room is what this host can start now; RoomChanged fires when it may
-	// have grown.
+	// Room is what this host can start now; the channel RoomChanged
+	// returns is closed when it may have grown.
 	Room() Room
 	RoomChanged() <-chan struct{}
 	// State describes the host for the fleet's listings: its modems and
@@ -135,7 +135,7 @@ func (n *Node) Run(ctx context.Context) {
 		go func() { defer wg.Done(); f() }()
 	}
 	run(func() { n.Conn.Heartbeat(ctx, n.id, n.start, rev, n.o.Local.State) })
-	run(func() { n.Conn.Puller(n.Claims, n.o.Local).Run(ctx, n.o.Local.Room, n.o.Local.RoomChanged()) })
+	run(func() { n.Conn.Puller(n.Claims, n.o.Local).Run(ctx, n.o.Local.Room, n.o.Local.RoomChanged) })
 	if n.o.Events != nil {
 		run(func() { n.Conn.EventPublisher(n.o.Events, n.o.Cursor).Run(ctx) })
 	}

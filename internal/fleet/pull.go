@@ -57,17 +57,21 @@ func (c *Conn) Puller(claims *Claims, take Taker) *Puller {
 		cons: map[string]jetstream.Consumer{}, pulls: map[string]bool{}}
 }
 
-// Run pulls until ctx ends. room is read again whenever changed fires
-// and whenever a pull ends. Pulls never ask for more lanes in all than the
+// Run pulls until ctx ends. room is read again whenever the channel that
+// changed returns is closed, and whenever a pull ends. Pulls never ask for more lanes in all than the
 // host has free: work that is waiting gets lanes first, pinned routes
 // before wider ones (only this host, or few, can take theirs); routes with
 // nothing waiting get one lane each for a long poll while lanes are left,
 // so new work reaches a free lane at once.
-func (p *Puller) Run(ctx context.Context, room func() Room, changed <-chan struct{}) {
+func (p *Puller) Run(ctx context.Context, room func() Room, changed func() <-chan struct{}) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	ended := make(chan struct{}, 1)
 	for {
+		var grew <-chan struct{}
+		if changed != nil {
+			grew = changed() // before room(): a change after it still wakes
+		}
 		for _, pl := range p.plan(ctx, room()) {
 			wg.Add(1)
 			go func() {
@@ -93,7 +97,7 @@ func (p *Puller) Run(ctx context.Context, room func() Room, changed <-chan struc
 		select {
 		case <-ctx.Done():
 			return
-		case <-changed:
+		case <-grew:
 		case <-ended:
 		}
 	}
