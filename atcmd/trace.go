@@ -124,18 +124,3 @@ func maskQuoted(line string) string {
 		return fmt.Sprintf(`"<%d chars>"`, len(q)-2)
 	})
 }
-
-var numberRe = regexp.MustCompile(`\+?[0-9]{7,}`)
-
-// MaskNumbers hides the middle of every run of 7 or more digits (phone
-// numbers, also IMSI/ICCID): "+79161234567" becomes "+7916***67".
-func MaskNumbers(s string) string {
-	return numberRe.ReplaceAllStringFunc(s, func(m string) string {
-		plus := ""
-		if m[0] == '+' {
-			plus, m = "+", m[1:]
-		}
-		lead := min(4, len(m)-5)
-		return plus + m[:lead] + "***" + m[len(m)-2:]
-	})
-}

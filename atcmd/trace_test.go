@@ -15,13 +15,13 @@ import (
 
 func TestMaskNumbers(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"+79161234567", "+7916***67"},
-		{`+CMT: "+79161234567","","24/11/25,10:00:00+12"`, `+CMT: "+7916***67","","24/11/25,10:00:00+12"`},
-		{"ATD89161234567;", "ATD8916***67;"},
-		{"1234567", "12***67"},
+		{"+79161234567", "+7916****67"},
+		{`+CMT: "+79161234567","","24/11/25,10:00:00+12"`, `+CMT: "+7916****67","","24/11/25,10:00:00+12"`},
+		{"ATD89161234567;", "ATD8916****67;"},
+		{"1234567", "1****67"},
 		{"123456", "123456"},
 		{"+CSQ: 17,99", "+CSQ: 17,99"},
-		{"250011234567890", "2500***90"},
+		{"250011234567890", "2500****90"},
 	}
 	for _, tt := range tests {
 		if got := MaskNumbers(tt.in); got != tt.want {
@@ -65,7 +65,7 @@ func TestTraceMasksSecrets(t *testing.T) {
 		}
 	}
 	for _, want := range []string{`line="+CMT: \"\",24"`, `line="<payload 40 chars>"`, `+CUSD: 0,\"<37 chars>\",15`,
-		`line="<payload 48 chars>^Z"`, `line="+CMGS: 12"`, `+CLIP: \"+7916***67\",145`,
+		`line="<payload 48 chars>^Z"`, `line="+CMGS: 12"`, `+CLIP: \"+7916****67\",145`,
 		`line="<payload 16 chars>"`, `line=^RSSI:15`, `line="<payload 24 chars>"`,
 		`dir=> line="AT+CMGS=23"`, `dir=> line="<data 48 bytes>^Z"`, `dir=> line=<ESC>`, `AT+CUSD=1,\"<5 chars>\",15`, "dir=> line=AT+CSCS?\n"} {
 		if !strings.Contains(out, want) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/sms"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
@@ -42,15 +43,8 @@ func (d *Daemon) checkBalanceSoon(iccid string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := d.store.ScheduleBalanceCheck(ctx, iccid, d.now()); err != nil {
-		d.log.Error("schedule balance check", "iccid", maskICCID(iccid), "err", err)
+		d.log.Error("schedule balance check", "iccid", sms.MaskDigits(iccid), "err", err)
 	}
-}
-
-func maskICCID(iccid string) string {
-	if len(iccid) <= 6 {
-		return iccid
-	}
-	return iccid[:4] + "***" + iccid[len(iccid)-2:]
 }
 
 // scheduleBalances checks each SIM's balance at its operator's interval.
@@ -195,10 +189,10 @@ func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus, every time.Du
 		return nil, err
 	}
 	if crossed {
-		d.log.Warn("SIM balance is low", "modem", st.ID, "iccid", maskICCID(st.ICCID), "balance", b.Amount, "threshold", threshold)
+		d.log.Warn("SIM balance is low", "modem", st.ID, "iccid", sms.MaskDigits(st.ICCID), "balance", b.Amount, "threshold", threshold)
 	}
 	if !b.Parsed {
-		d.log.Warn("balance reply not understood; raw text kept", "modem", st.ID, "iccid", maskICCID(st.ICCID))
+		d.log.Warn("balance reply not understood; raw text kept", "modem", st.ID, "iccid", sms.MaskDigits(st.ICCID))
 	}
 	return &b, nil
 }
@@ -210,7 +204,7 @@ func (d *Daemon) rescheduleBalance(ctx context.Context, iccid string, next time.
 		return
 	}
 	if err := d.store.ScheduleBalanceCheck(ctx, iccid, next); err != nil {
-		d.log.Error("schedule balance check", "iccid", maskICCID(iccid), "err", err)
+		d.log.Error("schedule balance check", "iccid", sms.MaskDigits(iccid), "err", err)
 	}
 }
 

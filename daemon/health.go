@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/sms"
 )
 
 // readyTimeout bounds /readyz: a load balancer polls it every few seconds
@@ -134,7 +135,7 @@ func (d *Daemon) simChecks(ctx context.Context) []readyCheck {
 		if !inService[s.ICCID] {
 			continue // a SIM taken out long ago is nobody's concern
 		}
-		name := "sim " + maskICCID(s.ICCID)
+		name := "sim " + sms.MaskDigits(s.ICCID)
 		if s.ReceiveStalled {
 			checks = append(checks, readyCheck{name + " receiving", checkWarn, "sends but has received nothing for too long: receiving may have stopped"})
 		}

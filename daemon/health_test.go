@@ -10,6 +10,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/modemsim"
+	"github.com/gsmbridge/gsmbridge/sms"
 )
 
 func TestModemChecks(t *testing.T) {
@@ -110,7 +111,7 @@ func TestReadyzWarnsButStaysReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, rd, body := getReadyz(t, h.d.Handler())
-	name := "sim " + maskICCID(iccid)
+	name := "sim " + sms.MaskDigits(iccid)
 	if code != http.StatusOK || rd.Status != checkWarn || checkStatus(rd, name) != checkWarn || checkStatus(rd, name+" receiving") != checkWarn {
 		t.Errorf("suspect and stalled SIM: %d %s, want 200 warn with both warnings", code, body)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/sms"
 )
 
 // Hold reasons: why a queued message is not going. The API shows them as
@@ -113,7 +114,7 @@ func (s *Scheduler) holdOf(m *store.Message, w *weighing) (Hold, bool) {
 	case HoldOperatorPinned:
 		h.Detail = fmt.Sprintf("no SIM of pinned operator %s is in a ready modem", m.PinOperator)
 	case HoldSIMUnavailable:
-		h.Detail = "its first parts went out through SIM " + maskICCID(m.ICCID) + ", which is not in a ready modem"
+		h.Detail = "its first parts went out through SIM " + sms.MaskDigits(m.ICCID) + ", which is not in a ready modem"
 	}
 	return h, true
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/sms"
 )
 
 // A modem's life, as its owner runs it:
@@ -309,7 +310,7 @@ func (o *owner) sendOutcome(ctx context.Context, id string, sim store.SIM, to st
 		o.failStreak = updated.FailStreak
 	}
 	if suspect {
-		o.log.Warn("SIM turned suspect: it takes no work until a cool-down check or a resume", "iccid", maskICCID(sim.ICCID))
+		o.log.Warn("SIM turned suspect: it takes no work until a cool-down check or a resume", "iccid", sms.MaskDigits(sim.ICCID))
 		o.d.sched.Pause(id, "suspect")
 		o.setSIMState(store.SIMSuspect)
 		cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
@@ -656,10 +657,10 @@ func (o *owner) init(ctx context.Context) (string, store.SIM, error) {
 		return "", store.SIM{}, err
 	}
 	if previous != "" && previous != sim.ICCID {
-		o.log.Warn("the SIM in this modem was swapped", "modem", id, "previous", maskICCID(previous), "iccid", maskICCID(sim.ICCID))
+		o.log.Warn("the SIM in this modem was swapped", "modem", id, "previous", sms.MaskDigits(previous), "iccid", sms.MaskDigits(sim.ICCID))
 	}
 	if sim.IDSource == store.IDSourceIMSI {
-		o.log.Info("the modem does not give the SIM's ICCID; the SIM is known by its IMSI until it does", "modem", id, "sim", maskICCID(sim.ICCID))
+		o.log.Info("the modem does not give the SIM's ICCID; the SIM is known by its IMSI until it does", "modem", id, "sim", sms.MaskDigits(sim.ICCID))
 	}
 	o.update(func(s *ModemStatus) {
 		s.ICCID, s.SIMIDSource = sim.ICCID, sim.IDSource

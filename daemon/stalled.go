@@ -21,7 +21,7 @@ func (d *Daemon) runStalledCheck(ctx context.Context) {
 		}
 		for _, iccid := range stalled {
 			if !slices.Contains(flagged, iccid) {
-				d.log.Warn("SIM sends but has received nothing for too long: receiving may have stopped", "iccid", maskICCID(iccid), "after", d.cfg.Receive.StalledAfter)
+				d.log.Warn("SIM sends but has received nothing for too long: receiving may have stopped", "iccid", sms.MaskDigits(iccid), "after", d.cfg.Receive.StalledAfter)
 			}
 			d.store.SetReceiveStalled(ctx, iccid, true)
 		}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"regexp"
 	"slices"
 	"time"
 
@@ -200,11 +199,11 @@ func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
 		snap.Modems = append(snap.Modems, statusModem{
 			ID: m.ID, Name: m.Name, Port: m.Port, State: m.State, Since: m.Since,
 			Manufacturer: m.Manufacturer, Model: m.Model,
-			ICCID: maskICCID(m.ICCID), MSISDN: maskNumber(m.MSISDN), Operator: m.Operator,
+			ICCID: sms.MaskDigits(m.ICCID), MSISDN: sms.MaskNumber(m.MSISDN), Operator: m.Operator,
 			SignalDBm: m.SignalDBm, SignalBars: m.SignalBars, Registration: m.Registration,
 			StorageUsed: m.StorageUsed, StorageTotal: m.StorageTotal,
 			Sent: m.Sent, Received: m.Received, SendFailures: m.SendFailures, Reconnects: m.Reconnects,
-			LastError: maskNumbersIn(m.LastError),
+			LastError: sms.MaskNumbersIn(m.LastError),
 		})
 	}
 
@@ -249,9 +248,9 @@ func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
 		limits := d.limitsFor(s)
 		settings, _ := d.simSettings(s.ICCID, s.IMSI)
 		st := statusSIM{
-			ICCID: maskICCID(s.ICCID), Name: settings.Name, MSISDN: maskNumber(s.MSISDN),
+			ICCID: sms.MaskDigits(s.ICCID), Name: settings.Name, MSISDN: sms.MaskNumber(s.MSISDN),
 			Operator: Operator{PLMN: s.PLMN}, Modem: s.ModemID, Present: inModem,
-			State: s.State, StateReason: maskNumbersIn(s.StateReason), ReceivingStalled: s.ReceiveStalled,
+			State: s.State, StateReason: sms.MaskNumbersIn(s.StateReason), ReceivingStalled: s.ReceiveStalled,
 			SentLastHour: lastHour[s.ICCID], SentLastDay: lastDay[s.ICCID],
 			Limits:     statusLimits{PerMinute: max(limits.PerMinute, 0), PerHour: max(limits.PerHour, 0), PerDay: max(limits.PerDay, 0)},
 			LastSentAt: s.LastSentAt, LastReceivedAt: s.LastReceivedAt,
@@ -274,28 +273,12 @@ func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
 		return nil, fmt.Errorf("recent messages: %w", err)
 	}
 	for _, m := range recent {
-		sm := statusMessage{ID: m.ID, To: maskNumber(m.To), State: string(m.State), Parts: m.Parts, Modem: m.ModemID,
+		sm := statusMessage{ID: m.ID, To: sms.MaskNumber(m.To), State: string(m.State), Parts: m.Parts, Modem: m.ModemID,
 			CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
 		if m.Error != nil {
-			sm.ErrorCode, sm.Error = m.Error.Code, maskNumbersIn(m.Error.Message)
+			sm.ErrorCode, sm.Error = m.Error.Code, sms.MaskNumbersIn(m.Error.Message)
 		}
 		snap.RecentMessages = append(snap.RecentMessages, sm)
 	}
 	return snap, nil
-}
-
-func maskNumber(n string) string {
-	if n == "" {
-		return ""
-	}
-	return sms.MaskNumber(n)
-}
-
-// numberRun finds what may be a phone number inside free text: error texts
-// come from modems, the network and other features, and any of them may
-// quote a recipient.
-var numberRun = regexp.MustCompile(`\+?\d{7,}`)
-
-func maskNumbersIn(text string) string {
-	return numberRun.ReplaceAllStringFunc(text, sms.MaskNumber)
 }

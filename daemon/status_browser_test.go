@@ -172,14 +172,14 @@ func TestStatusPageSaysWhenTheDaemonIsUnreachable(t *testing.T) {
 	snap := statusSnapshot{GeneratedAt: now, Host: "rack-7", QueueDepth: 3,
 		Modems: []statusModem{
 			{ID: "861234567890123", Name: "rack-A", State: StateReady, Since: now.Add(-3 * time.Hour), Operator: Operator{PLMN: "25001", Name: "MTS"},
-				SignalDBm: &dbm, SignalBars: 3, Registration: "home", MSISDN: "+7916*****67", ICCID: "8970***23"},
+				SignalDBm: &dbm, SignalBars: 3, Registration: "home", MSISDN: "+7916****67", ICCID: "8970****23"},
 			{ID: "port:ttyUSB6", Name: "rack-B", State: StateGone, Since: now.Add(-2 * time.Minute), LastError: "read /dev/ttyUSB6: input/output error"},
 		},
-		SIMs: []statusSIM{{ICCID: "8970***23", MSISDN: "+7916*****67", Operator: Operator{PLMN: "25001", Name: "MTS"},
+		SIMs: []statusSIM{{ICCID: "8970****23", MSISDN: "+7916****67", Operator: Operator{PLMN: "25001", Name: "MTS"},
 			Modem: "861234567890123", Present: true, State: store.SIMSuspect, StateReason: "3 consecutive sends to different recipients failed",
 			SentLastHour: 9, SentLastDay: 140, Limits: statusLimits{PerMinute: 5, PerHour: 10, PerDay: 150},
 			Balance: &statusBalance{Amount: "12.00", Currency: "RUB", CheckedAt: now.Add(-time.Hour), Low: true, Threshold: "50.00"}}},
-		RecentMessages: []statusMessage{{ID: "msg_x", To: "+7916*****67", State: "failed", Parts: 1, Modem: "861234567890123",
+		RecentMessages: []statusMessage{{ID: "msg_x", To: "+7916****67", State: "failed", Parts: 1, Modem: "861234567890123",
 			CreatedAt: now.Add(-5 * time.Minute), UpdatedAt: now.Add(-4 * time.Minute), ErrorCode: "CMS 38", Error: "network out of order"}},
 	}
 	body, err := json.Marshal(snap)

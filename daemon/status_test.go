@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -277,40 +276,4 @@ func TestStatusAccessRule(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestMaskNumbersInFreeText(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"+CMS ERROR: 38", "+CMS ERROR: 38"},
-		{"recipient +79161234567 unreachable", "recipient +7916*****67 unreachable"},
-		{"79161234567 failed", "7916*****67 failed"},
-		{"call 900 or 0611", "call 900 or 0611"},
-		{"", ""},
-	}
-	for _, c := range cases {
-		if got := maskNumbersIn(c.in); got != c.want {
-			t.Errorf("maskNumbersIn(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
-}
-
-// Whatever an error text holds, what the page shows of it has no run of
-// digits long enough to be a whole phone number.
-func FuzzMaskNumbersIn(f *testing.F) {
-	for _, seed := range []string{
-		"+CMS ERROR: 38",
-		"recipient +79161234567 unreachable",
-		"read /dev/ttyUSB2: input/output error",
-		"3 consecutive sends to different recipients failed",
-		"+CMGS: 17 to 89161234567,+79161234567",
-		"IMEI 861234567890123 already used by another modem",
-	} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, text string) {
-		got := maskNumbersIn(text)
-		if run := regexp.MustCompile(`\d{7,}`).FindString(got); run != "" {
-			t.Fatalf("maskNumbersIn(%q) = %q still shows %q", text, got, run)
-		}
-	})
 }

@@ -168,11 +168,3 @@ func (n *Network) SendFromPhone(from, to, text string) error {
 	})
 	return nil
 }
-
-// maskNumber keeps a phone number recognisable in logs without revealing it.
-func maskNumber(number string) string {
-	if len(number) <= 4 {
-		return "****"
-	}
-	return strings.Repeat("*", len(number)-4) + number[len(number)-4:]
-}

@@ -100,46 +100,6 @@ func russianNational(digits []byte) (string, error) {
 	return "", fmt.Errorf("%w: %d digits without '+' is not a Russian number; give other countries as +<country code>", ErrInvalidNumber, n)
 }
 
-// MaskNumber hides the subscriber part of a number for logs.
-//
-// E.164 numbers keep "+", the country code and 3 more digits, and the last 2
-// ("+79161234567" → "+7916*****67"), but never show fewer than 4 stars.
-// Digit strings of up to 6 digits are service short codes ("900", "0611")
-// and stay as they are, as do alphanumeric sender names of up to 11
-// characters with at most 4 digits ("MTS", "Tele2"): both name a service,
-// not a person. Longer
-// digit strings keep at most 4 leading and 2 trailing digits; anything else
-// becomes "***".
-func MaskNumber(s string) string {
-	switch {
-	case s == "":
-		return ""
-	case s[0] == '+' && allDigits(s[1:]) && len(s) > 1:
-		digits := s[1:]
-		return "+" + maskDigits(digits, countryCodeLen(digits)+3)
-	case allDigits(s):
-		if len(s) <= 6 {
-			return s
-		}
-		return maskDigits(s, 4)
-	case isSenderName(s):
-		return s
-	}
-	return "***"
-}
-
-const minMasked = 4
-
-func maskDigits(digits string, keepFront int) string {
-	const keepBack = 2
-	n := len(digits)
-	keepFront = min(keepFront, n-keepBack-minMasked)
-	if keepFront < 0 {
-		return strings.Repeat("*", n)
-	}
-	return digits[:keepFront] + strings.Repeat("*", n-keepFront-keepBack) + digits[n-keepBack:]
-}
-
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
@@ -147,48 +107,6 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// isSenderName reports whether s looks like an alphanumeric originator: at
-// most 11 characters (the 23.040 limit for TON 5 addresses), at least one
-// letter, and too few digits to hide a phone number.
-func isSenderName(s string) bool {
-	letters, digits, n := 0, 0, 0
-	for _, r := range s {
-		n++
-		switch {
-		case unicode.IsLetter(r):
-			letters++
-		case unicode.IsDigit(r):
-			digits++
-		}
-	}
-	return n <= 11 && letters > 0 && digits < 5
-}
-
-// countryCodeLen gives the length of the E.164 country code that digits start
-// with: 1 and 7 are one digit, the ITU's two-digit codes are listed, all
-// others are three digits.
-func countryCodeLen(digits string) int {
-	if digits == "" {
-		return 0
-	}
-	switch digits[0] {
-	case '1', '7':
-		return 1
-	}
-	if len(digits) < 2 {
-		return 1
-	}
-	switch digits[:2] {
-	case "20", "27", "30", "31", "32", "33", "34", "36", "39",
-		"40", "41", "43", "44", "45", "46", "47", "48", "49",
-		"51", "52", "53", "54", "55", "56", "57", "58",
-		"60", "61", "62", "63", "64", "65", "66",
-		"81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98":
-		return 2
-	}
-	return 3
 }
 
 // addressText renders an originating or recipient address: international

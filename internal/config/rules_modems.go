@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gsmbridge/gsmbridge/sms"
 )
 
 func (v *validator) top() {
@@ -191,18 +193,8 @@ func iccidProblem(s string) string {
 
 func (v *validator) phone(path, number string) {
 	if number != "" && !phonePattern.MatchString(number) {
-		v.add(path, "must be + and 8 to 15 digits (international form), got %s", maskNumber(number))
+		v.add(path, "must be + and 8 to 15 digits (international form), got %q", sms.MaskNumber(number))
 	}
-}
-
-// maskNumber keeps enough of a phone number to find it in the file without
-// putting the whole number into logs.
-func maskNumber(s string) string {
-	r := []rune(s)
-	if len(r) <= 6 {
-		return fmt.Sprintf("%d characters", len(r))
-	}
-	return strconv.Quote(string(r[:3]) + strings.Repeat("*", len(r)-5) + string(r[len(r)-2:]))
 }
 
 func (v *validator) send() {
