@@ -183,7 +183,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 		return err
 	}
 	o.modem.Quiet(ctx)
-	rs, err := o.setupReceive(ctx, eng)
+	rs, err := o.setupReceive(ctx)
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 			o.announce("modem.down")
 		}
 	}()
-	o.log.Info("modem ready", "modem", id, "operator", sim.PLMN, "storage", rs.mem, "indications", rs.cnmi)
+	o.log.Info("modem ready", "modem", id, "operator", sim.PLMN, "storage", rs.Mem, "indications", rs.CNMI)
 
 	poll := time.NewTicker(o.d.cfg.Receive.PollInterval)
 	defer poll.Stop()
@@ -266,7 +266,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 				continue
 			}
 			o.retryUnstored(ctx)
-			if err := o.healthCheck(ctx, eng, id, rs.cnmiReport); err != nil {
+			if err := o.healthCheck(ctx, id, rs.CNMIReport); err != nil {
 				return err
 			}
 			health.Reset(idleCheck)
@@ -464,8 +464,8 @@ func (o *owner) conditionCleared(ctx context.Context, c *condition) (bool, error
 // still in place (a modem that reset without announcing it has forgotten
 // them, and receiving would stop without a word), that the modem is still
 // registered, and refreshes the signal.
-func (o *owner) healthCheck(ctx context.Context, eng *atcmd.Engine, id, want string) error {
-	got, err := readCNMI(ctx, eng)
+func (o *owner) healthCheck(ctx context.Context, id, want string) error {
+	got, err := o.modem.Indications(ctx)
 	switch {
 	case errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung):
 		return err

@@ -4,143 +4,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
+	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
-// receiveSetup is how a modem was told to hand over incoming SMS and status
-// reports.
-type receiveSetup struct {
-	mem        string // storage for received messages: "ME" or "SM"
-	cnmi       string // the AT+CNMI command that was accepted
-	cnmiReport string // what AT+CNMI? answered right after; some modems report other values than they took
-	reportMem  string // "SR" where the modem keeps status reports apart (announced as +CDSI: "SR",<idx>)
-	direct     bool   // +CMT delivery (no storage worked)
-	needsAck   bool   // direct delivery under AT+CSMS=1: every +CMT/+CDS needs AT+CNMA
-	storeTotal int
-	storeUsed  int
-}
-
-// cnmiPreferences lists the +CNMI settings tried in order: store-and-notify
-// with stored status reports first (a stored report survives our own crash),
-// then reports pushed as +CDS, then no reports; mode 2 buffers indications
-// while a command runs, mode 1 drops them, so 2 comes first.
-var cnmiPreferences = [][5]int{
-	{2, 1, 0, 2, 0}, {2, 1, 0, 1, 0}, {1, 1, 0, 2, 0}, {1, 1, 0, 1, 0},
-	{2, 1, 0, 0, 0}, {1, 1, 0, 0, 0},
-}
-
-// directPreferences are used only when no storage can be used.
-var directPreferences = [][5]int{{2, 2, 0, 1, 0}, {1, 2, 0, 1, 0}, {2, 2, 0, 0, 0}, {1, 2, 0, 0, 0}}
-
-// setupReceive picks the storage (the modem's own memory when it has any,
-// since SIM storage is small and fills up) and the +CNMI variant the modem
-// accepts, probing AT+CNMI=? first and falling back through the list.
-func (o *owner) setupReceive(ctx context.Context, eng *atcmd.Engine) (receiveSetup, error) {
-	var rs receiveSetup
+// setupReceive has the modem hand over incoming SMS and status reports
+// (see gsm.Modem.SetupReceive), with the modem's receive counters made to
+// exist from now on.
+func (o *owner) setupReceive(ctx context.Context) (gsm.ReceiveSetup, error) {
 	o.d.metrics.receiving(o.snapshot().ID)
-	candidates := []string{"SM"}
-	if lines, err := eng.Exec(ctx, "AT+CPMS=?"); err == nil && len(lines) > 0 {
-		if ranges, err := atcmd.ParseCPMSRange(lines[0]); err == nil && len(ranges) >= 3 {
-			if slices.Contains(ranges[0], "ME") && slices.Contains(ranges[1], "ME") && slices.Contains(ranges[2], "ME") {
-				candidates = []string{"ME", "SM"}
-			}
-			if slices.Contains(ranges[0], "SR") {
-				rs.reportMem = "SR"
-			}
-		}
-	}
-	for _, mem := range candidates {
-		lines, err := eng.Exec(ctx, fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, mem, mem, mem))
-		if err != nil {
-			continue
-		}
-		if len(lines) > 0 {
-			if st, err := atcmd.ParseCPMS(lines[0]); err == nil && len(st) > 0 {
-				if st[0].Total == 0 {
-					continue
-				}
-				rs.storeUsed, rs.storeTotal = st[0].Used, st[0].Total
-			}
-		}
-		rs.mem = mem
-		break
-	}
-
-	var allowed [][]int
-	if lines, err := eng.Exec(ctx, "AT+CNMI=?"); err == nil && len(lines) > 0 {
-		allowed, _ = atcmd.ParseCNMIRange(lines[0])
-	}
-	fits := func(p [5]int) bool {
-		if len(allowed) < 4 {
-			return true // unknown: let the modem say no
-		}
-		for i := 0; i < len(allowed) && i < 5; i++ {
-			if len(allowed[i]) > 0 && !slices.Contains(allowed[i], p[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	try := func(prefs [][5]int) bool {
-		for _, p := range prefs {
-			if !fits(p) {
-				continue
-			}
-			cmd := fmt.Sprintf("AT+CNMI=%d,%d,%d,%d,%d", p[0], p[1], p[2], p[3], p[4])
-			if _, err := eng.Exec(ctx, cmd); err == nil {
-				rs.cnmi = cmd
-				rs.cnmiReport = strings.TrimPrefix(cmd, "AT+CNMI=")
-				if got, err := readCNMI(ctx, eng); err == nil && got != "" {
-					rs.cnmiReport = got
-				}
-				return true
-			}
-		}
-		return false
-	}
-	// Phase 2 (AT+CSMS=0) needs no acknowledgement. A modem left in phase
-	// 2+ (by other software, or by its firmware) wants AT+CNMA for every
-	// +CMT and for every status report pushed as +CDS, even in store mode,
-	// and silently stops indicating without it.
-	phase2Plus, phaseUnknown := false, false
-	if _, err := eng.Exec(ctx, "AT+CSMS=0"); err != nil {
-		lines, qerr := eng.Exec(ctx, "AT+CSMS?")
-		if qerr != nil || len(lines) == 0 {
-			phaseUnknown = true
-		} else {
-			phase2Plus = strings.HasPrefix(strings.TrimSpace(strings.TrimPrefix(lines[0], "+CSMS:")), "1")
-		}
-	}
-	rs.needsAck = phase2Plus
-	if rs.mem != "" && try(cnmiPreferences) {
-		return rs, nil
-	}
-	// No storage works: direct delivery, where an unacknowledged +CMT is a
-	// lost reply, so an unknown phase counts as one that wants it.
-	rs.needsAck = phase2Plus || phaseUnknown
-	if try(directPreferences) {
-		rs.direct = true
-		return rs, nil
-	}
-	return rs, errors.New("the modem accepts no +CNMI setting gsmbridge can use")
+	return o.modem.SetupReceive(ctx)
 }
 
 // sweep reads everything in the modem's storage: messages that arrived while
 // nobody listened, or whose indication was lost; and the status reports of
 // a modem that keeps them apart.
-func (o *owner) sweep(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup) error {
+func (o *owner) sweep(ctx context.Context, eng *atcmd.Engine, rs *gsm.ReceiveSetup) error {
 	if err := o.sweepMem(ctx, eng); err != nil {
 		return err
 	}
-	if rs.reportMem != "" && rs.mem != "" && rs.reportMem != rs.mem {
-		if err := o.inMem(ctx, eng, rs, rs.reportMem, func() error { return o.sweepMem(ctx, eng) }); err != nil {
+	if rs.ReportMem != "" && rs.Mem != "" && rs.ReportMem != rs.Mem {
+		if err := o.inMem(ctx, eng, rs, rs.ReportMem, func() error { return o.sweepMem(ctx, eng) }); err != nil {
 			return err
 		}
 	}
@@ -170,7 +60,7 @@ func (o *owner) sweepMem(ctx context.Context, eng *atcmd.Engine) error {
 // (reports in "SR", a class 2 message in "SM") or keeps reports there; read
 // from the chosen memory instead, the slot would be empty or another
 // message, and the report would stay there for good.
-func (o *owner) inMem(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup, mem string, fn func() error) error {
+func (o *owner) inMem(ctx context.Context, eng *atcmd.Engine, rs *gsm.ReceiveSetup, mem string, fn func() error) error {
 	if _, err := eng.Exec(ctx, fmt.Sprintf(`AT+CPMS="%s"`, mem)); err != nil {
 		return fmt.Errorf("select memory %s: %w", mem, err)
 	}
@@ -180,10 +70,10 @@ func (o *owner) inMem(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup, 
 	// +CMTI's slot from the wrong place.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, rerr := eng.Exec(rctx, fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, rs.mem, rs.mem, rs.mem)); rerr != nil {
-		o.log.Error("could not select the message memory again; the next sweep tries", "memory", rs.mem, "err", rerr)
+	if _, rerr := eng.Exec(rctx, fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, rs.Mem, rs.Mem, rs.Mem)); rerr != nil {
+		o.log.Error("could not select the message memory again; the next sweep tries", "memory", rs.Mem, "err", rerr)
 		if err == nil {
-			err = fmt.Errorf("select memory %s again: %w", rs.mem, rerr)
+			err = fmt.Errorf("select memory %s again: %w", rs.Mem, rerr)
 		}
 	}
 	return err
@@ -315,7 +205,7 @@ func (d *Daemon) recordReport(ctx context.Context, iccid string, r *sms.StatusRe
 
 // indication handles one unsolicited line. It returns an error only when the
 // session must start over.
-func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup, ind atcmd.Indication) error {
+func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *gsm.ReceiveSetup, ind atcmd.Indication) error {
 	switch strings.ToUpper(ind.Name) {
 	case "+CMTI", "+CDSI":
 		parse := atcmd.ParseCMTI
@@ -328,7 +218,7 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSe
 			return nil
 		}
 		read := func() error { return o.readStored(ctx, eng, ref.Index) }
-		if mem := strings.ToUpper(ref.Mem); mem != "" && mem != rs.mem && rs.mem != "" && validMem(mem) {
+		if mem := strings.ToUpper(ref.Mem); mem != "" && mem != rs.Mem && rs.Mem != "" && validMem(mem) {
 			err = o.inMem(ctx, eng, rs, mem, read)
 		} else {
 			err = read()
@@ -338,23 +228,11 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSe
 		}
 	case "+CMT", "+CDS":
 		// Acknowledge first, within the modem's window, keeping the PDU in
-		// memory until it is stored.
+		// memory until it is stored; settings the modem turned out to have
+		// lost are applied again once it is.
 		var reapply bool
-		if rs.needsAck {
-			// A failed acknowledgement is tried once more while the modem's
-			// window is still open: an unacknowledged +CMT makes it switch
-			// indications off, which only an idle health check would notice.
-			// 340 means it expected none (its settings are not ours); what
-			// still fails re-applies the settings once this PDU is safe.
-			_, err := eng.Exec(ctx, "AT+CNMA")
-			var cms *atcmd.CMSError
-			if err != nil && !(errors.As(err, &cms) && cms.Code == 340) {
-				_, err = eng.Exec(ctx, "AT+CNMA")
-			}
-			// A modem that refuses AT+CNMA outright would be set up again
-			// at every message; 340 and a timeout are what say the settings
-			// are not what we think.
-			reapply = errors.As(err, &cms) && cms.Code == 340 || errors.Is(err, atcmd.ErrTimeout)
+		if rs.NeedsAck {
+			reapply, _ = o.modem.Ack(ctx)
 		}
 		st := o.snapshot()
 		if _, err := o.handlePDUFrom(ctx, ind.PDU, st.ICCID, st.ID); err != nil {
@@ -366,7 +244,7 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSe
 			}
 		}
 		if reapply {
-			return o.reapplyIndications(ctx, eng, rs)
+			return o.reapplyIndications(ctx, rs)
 		}
 	case "^SMMEMFULL":
 		if err := o.sweep(ctx, eng, rs); err != nil {
@@ -376,23 +254,13 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *receiveSe
 	return nil
 }
 
-func (o *owner) reapplyIndications(ctx context.Context, eng *atcmd.Engine, rs *receiveSetup) error {
-	n, err := o.setupReceive(ctx, eng)
+func (o *owner) reapplyIndications(ctx context.Context, rs *gsm.ReceiveSetup) error {
+	n, err := o.setupReceive(ctx)
 	if err != nil {
 		return err
 	}
 	*rs = n
 	return nil
-}
-
-// readCNMI asks the modem for its new-message indication settings, as
-// "2,1,0,2,0".
-func readCNMI(ctx context.Context, eng *atcmd.Engine) (string, error) {
-	lines, err := eng.Exec(ctx, "AT+CNMI?")
-	if err != nil || len(lines) == 0 {
-		return "", err
-	}
-	return strings.ReplaceAll(strings.TrimSpace(strings.TrimPrefix(lines[0], "+CNMI:")), " ", ""), nil
 }
 
 // validMem holds a memory name from the modem to what may go into a
