@@ -187,7 +187,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 	if err != nil {
 		return err
 	}
-	if err := o.sweep(ctx, eng, &rs); err != nil {
+	if err := o.sweep(ctx, &rs); err != nil {
 		o.log.Warn("start-up sweep of the modem's storage", "err", err)
 	}
 	jobs := o.d.sched.AddLane(id, sim.ICCID, sim.PLMN, o.d.limitsFor(sim), o.d.recentSends(ctx, sim.ICCID))
@@ -272,7 +272,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 			health.Reset(idleCheck)
 		case <-poll.C:
 			o.retryUnstored(ctx)
-			if err := o.sweep(ctx, eng, &rs); err != nil {
+			if err := o.sweep(ctx, &rs); err != nil {
 				o.log.Warn("storage poll", "err", err)
 				if !o.stillAnswers(ctx, id) {
 					return errUnresponsive
@@ -290,7 +290,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 			if c := registrationCondition(ind); c != nil {
 				return o.simOr(ctx, c)
 			}
-			if err := o.indication(ctx, eng, &rs, ind); err != nil {
+			if err := o.indication(ctx, &rs, ind); err != nil {
 				return err
 			}
 		}

@@ -2,11 +2,8 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/gsm"
@@ -22,101 +19,34 @@ func (o *owner) setupReceive(ctx context.Context) (gsm.ReceiveSetup, error) {
 	return o.modem.SetupReceive(ctx)
 }
 
-// sweep reads everything in the modem's storage: messages that arrived while
-// nobody listened, or whose indication was lost; and the status reports of
-// a modem that keeps them apart.
-func (o *owner) sweep(ctx context.Context, eng *atcmd.Engine, rs *gsm.ReceiveSetup) error {
-	if err := o.sweepMem(ctx, eng); err != nil {
-		return err
-	}
-	if rs.ReportMem != "" && rs.Mem != "" && rs.ReportMem != rs.Mem {
-		if err := o.inMem(ctx, eng, rs, rs.ReportMem, func() error { return o.sweepMem(ctx, eng) }); err != nil {
-			return err
-		}
-	}
-	return o.refreshStorage(ctx, eng)
-}
-
-// sweepMem takes every PDU in the memory AT+CMGL reads now.
-func (o *owner) sweepMem(ctx context.Context, eng *atcmd.Engine) error {
-	lines, err := eng.Exec(ctx, "AT+CMGL=4")
-	if err != nil {
-		return fmt.Errorf("list stored messages: %w", err)
-	}
-	msgs, err := atcmd.ParseCMGL(lines)
+// sweep takes everything in the modem's storage: messages that arrived
+// while nobody listened, or whose indication was lost; and the status
+// reports of a modem that keeps them apart.
+func (o *owner) sweep(ctx context.Context, rs *gsm.ReceiveSetup) error {
+	err := o.modem.Stored(ctx, *rs, func(p gsm.StoredPDU) error { return o.takeStored(ctx, p.Slot.Index, p.PDU) })
 	if err != nil {
 		return err
 	}
-	for _, m := range msgs {
-		if err := o.takeStored(ctx, eng, m.Index, m.PDU); err != nil {
-			return err
-		}
-	}
-	return nil
+	return o.refreshStorage(ctx)
 }
 
-// inMem runs fn with mem as the memory messages are read from and deleted
-// in, then goes back to the chosen one. A modem named mem in an indication
-// (reports in "SR", a class 2 message in "SM") or keeps reports there; read
-// from the chosen memory instead, the slot would be empty or another
-// message, and the report would stay there for good.
-func (o *owner) inMem(ctx context.Context, eng *atcmd.Engine, rs *gsm.ReceiveSetup, mem string, fn func() error) error {
-	if _, err := eng.Exec(ctx, fmt.Sprintf(`AT+CPMS="%s"`, mem)); err != nil {
-		return fmt.Errorf("select memory %s: %w", mem, err)
-	}
-	err := fn()
-	// Back to the chosen memory even when fn failed or ctx ended, naming all
-	// three: a modem left reading another memory would take the next
-	// +CMTI's slot from the wrong place.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if _, rerr := eng.Exec(rctx, fmt.Sprintf(`AT+CPMS="%s","%s","%s"`, rs.Mem, rs.Mem, rs.Mem)); rerr != nil {
-		o.log.Error("could not select the message memory again; the next sweep tries", "memory", rs.Mem, "err", rerr)
-		if err == nil {
-			err = fmt.Errorf("select memory %s again: %w", rs.Mem, rerr)
-		}
-	}
-	return err
-}
-
-func (o *owner) refreshStorage(ctx context.Context, eng *atcmd.Engine) error {
-	lines, err := eng.Exec(ctx, "AT+CPMS?")
-	if err != nil || len(lines) == 0 {
+func (o *owner) refreshStorage(ctx context.Context) error {
+	use, err := o.modem.Storage(ctx)
+	if err != nil || !use.Known {
 		return err
 	}
-	st, err := atcmd.ParseCPMS(lines[0])
-	if err != nil || len(st) == 0 {
-		return err
-	}
-	o.update(func(s *ModemStatus) { s.StorageUsed, s.StorageTotal = st[0].Used, st[0].Total })
+	o.update(func(s *ModemStatus) { s.StorageUsed, s.StorageTotal = use.Used, use.Total })
 	return nil
 }
 
 // readStored handles a +CMTI or +CDSI: read the slot, store, then delete.
-func (o *owner) readStored(ctx context.Context, eng *atcmd.Engine, idx int) error {
-	pdu, err := o.readSlot(ctx, eng, idx)
+// The slot's memory is selected already.
+func (o *owner) readStored(ctx context.Context, idx int) error {
+	pdu, err := o.modem.Read(ctx, idx)
 	if err != nil || pdu == "" {
 		return err
 	}
-	return o.takeStored(ctx, eng, idx, pdu)
-}
-
-// readSlot reads the PDU in slot idx of the current memory; "" for an empty
-// slot (taken by an earlier sweep).
-func (o *owner) readSlot(ctx context.Context, eng *atcmd.Engine, idx int) (string, error) {
-	lines, err := eng.Exec(ctx, "AT+CMGR="+strconv.Itoa(idx))
-	if err != nil {
-		var cms *atcmd.CMSError
-		if errors.As(err, &cms) && cms.Code == 321 {
-			return "", nil
-		}
-		return "", fmt.Errorf("read slot %d: %w", idx, err)
-	}
-	m, found, err := atcmd.ParseCMGR(lines)
-	if err != nil || !found {
-		return "", err
-	}
-	return m.PDU, nil
+	return o.takeStored(ctx, idx, pdu)
 }
 
 // takeStored stores one PDU from the modem's storage durably and only then
@@ -124,13 +54,13 @@ func (o *owner) readSlot(ctx context.Context, eng *atcmd.Engine, idx int) (strin
 // status line or line noise may have garbled it on the way, and the next
 // sweep comes minutes later, too late for a payment reply. One that still
 // cannot be decoded is left in place rather than lost, and reported.
-func (o *owner) takeStored(ctx context.Context, eng *atcmd.Engine, idx int, pdu string) error {
+func (o *owner) takeStored(ctx context.Context, idx int, pdu string) error {
 	if pdu == "" {
 		return nil
 	}
 	v, err := sms.DecodeAny(pdu)
 	if err != nil {
-		if pdu, err = o.readSlot(ctx, eng, idx); err != nil || pdu == "" {
+		if pdu, err = o.modem.Read(ctx, idx); err != nil || pdu == "" {
 			return err
 		}
 		if v, err = sms.DecodeAny(pdu); err != nil {
@@ -147,10 +77,7 @@ func (o *owner) takeStored(ctx context.Context, eng *atcmd.Engine, idx int, pdu 
 	if !handled {
 		return nil
 	}
-	if _, err := eng.Exec(ctx, "AT+CMGD="+strconv.Itoa(idx)); err != nil {
-		return fmt.Errorf("delete slot %d: %w", idx, err)
-	}
-	return nil
+	return o.modem.Delete(ctx, idx)
 }
 
 // handlePDUFrom stores a directly delivered SMS or applies a status report
@@ -205,7 +132,7 @@ func (d *Daemon) recordReport(ctx context.Context, iccid string, r *sms.StatusRe
 
 // indication handles one unsolicited line. It returns an error only when the
 // session must start over.
-func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *gsm.ReceiveSetup, ind atcmd.Indication) error {
+func (o *owner) indication(ctx context.Context, rs *gsm.ReceiveSetup, ind atcmd.Indication) error {
 	switch strings.ToUpper(ind.Name) {
 	case "+CMTI", "+CDSI":
 		parse := atcmd.ParseCMTI
@@ -217,12 +144,7 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *gsm.Recei
 			o.log.Warn("unreadable indication", "name", ind.Name, "err", err)
 			return nil
 		}
-		read := func() error { return o.readStored(ctx, eng, ref.Index) }
-		if mem := strings.ToUpper(ref.Mem); mem != "" && mem != rs.Mem && rs.Mem != "" && validMem(mem) {
-			err = o.inMem(ctx, eng, rs, mem, read)
-		} else {
-			err = read()
-		}
+		err = o.modem.InMemory(ctx, *rs, strings.ToUpper(ref.Mem), func() error { return o.readStored(ctx, ref.Index) })
 		if err != nil {
 			o.log.Warn("reading a new message failed; the next sweep takes it", "err", err)
 		}
@@ -247,7 +169,7 @@ func (o *owner) indication(ctx context.Context, eng *atcmd.Engine, rs *gsm.Recei
 			return o.reapplyIndications(ctx, rs)
 		}
 	case "^SMMEMFULL":
-		if err := o.sweep(ctx, eng, rs); err != nil {
+		if err := o.sweep(ctx, rs); err != nil {
 			o.log.Warn("emptying full storage", "err", err)
 		}
 	}
@@ -261,12 +183,6 @@ func (o *owner) reapplyIndications(ctx context.Context, rs *gsm.ReceiveSetup) er
 	}
 	*rs = n
 	return nil
-}
-
-// validMem holds a memory name from the modem to what may go into a
-// command line: two letters, as 27.005 names them.
-func validMem(mem string) bool {
-	return len(mem) == 2 && mem[0] >= 'A' && mem[0] <= 'Z' && mem[1] >= 'A' && mem[1] <= 'Z'
 }
 
 // unstoredPDUs are PDUs a modem handed over directly (+CMT, +CDS) and that
