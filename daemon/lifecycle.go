@@ -282,15 +282,16 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 			if !ok {
 				return eng.Err()
 			}
-			if ind.IsReboot() {
-				o.log.Warn("modem rebooted by itself; setting it up again", "line", ind.Line)
+			ev := gsm.ParseIndication(ind)
+			if r, ok := ev.(gsm.Rebooted); ok {
+				o.log.Warn("modem rebooted by itself; setting it up again", "line", r.Line)
 				return errRebooted
 			}
 			lastTraffic = o.d.now()
-			if c := registrationCondition(ind); c != nil {
+			if c := registrationCondition(ev); c != nil {
 				return o.simOr(ctx, c)
 			}
-			if err := o.indication(ctx, &rs, ind); err != nil {
+			if err := o.indication(ctx, &rs, ev); err != nil {
 				return err
 			}
 		}
@@ -334,14 +335,14 @@ func (o *owner) stillAnswers(ctx context.Context, id string) bool {
 	return false
 }
 
-// registrationCondition turns an unsolicited +CREG report of a denied or lost
-// registration into the condition it means.
-func registrationCondition(ind atcmd.Indication) *condition {
-	reg, ok := gsm.RegistrationReport(ind)
-	if !ok {
+// registrationCondition turns a report of a denied or lost registration
+// into the condition it means.
+func registrationCondition(ev gsm.Event) *condition {
+	r, ok := ev.(gsm.RegistrationChanged)
+	if !ok || !r.Readable {
 		return nil
 	}
-	switch reg.Stat {
+	switch r.Registration.Stat {
 	case 3:
 		return &condition{StateRegDenied, "the network denied registration (SIM blocked or not provisioned)"}
 	case 0:
@@ -389,14 +390,16 @@ func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.I
 			if !ok {
 				return eng.Err()
 			}
-			if ind.IsReboot() {
+			ev := gsm.ParseIndication(ind)
+			if _, ok := ev.(gsm.Rebooted); ok {
 				return errRebooted
 			}
-			// +CREG/+CPIN reports may say the problem cleared. A storm of
-			// them costs no more than the budget: over it, the re-check
-			// waits until the budget allows.
-			if strings.EqualFold(ind.Name, "+CREG") || strings.EqualFold(ind.Name, "+CPIN") {
-				if wait := o.overBudget(); wait > 0 && !registeredNow(ind, c) {
+			// Registration and SIM reports may say the problem cleared. A
+			// storm of them costs no more than the budget: over it, the
+			// re-check waits until the budget allows.
+			switch ev.(type) {
+			case gsm.RegistrationChanged, gsm.SIMChanged:
+				if wait := o.overBudget(); wait > 0 && !registeredNow(ev, c) {
 					recheck.Reset(wait)
 					continue
 				}
@@ -425,15 +428,15 @@ func (o *owner) recheckWait() time.Duration {
 	return o.probes.wait(o.d.now(), h.IdleCheckAfter, o.d.budgetWindow, h.CommandsPerMinute)
 }
 
-// registeredNow reports a +CREG report of a registration that clears the
+// registeredNow reports a report of a registration that clears the
 // registration condition c: the modem's own word, worth a re-check at once
 // whatever the budget.
-func registeredNow(ind atcmd.Indication, c *condition) bool {
+func registeredNow(ev gsm.Event, c *condition) bool {
 	if c.state != StateRegDenied && c.state != StateNoService {
 		return false
 	}
-	reg, ok := gsm.RegistrationReport(ind)
-	return ok && (reg.Stat == 1 || reg.Stat == 5)
+	r, ok := ev.(gsm.RegistrationChanged)
+	return ok && r.Readable && (r.Registration.Stat == 1 || r.Registration.Stat == 5)
 }
 
 // overBudget is how long until the commands a held modem cost fit the

@@ -3,9 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"strings"
 
-	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
@@ -130,25 +128,18 @@ func (d *Daemon) recordReport(ctx context.Context, iccid string, r *sms.StatusRe
 	return err
 }
 
-// indication handles one unsolicited line. It returns an error only when the
-// session must start over.
-func (o *owner) indication(ctx context.Context, rs *gsm.ReceiveSetup, ind atcmd.Indication) error {
-	switch strings.ToUpper(ind.Name) {
-	case "+CMTI", "+CDSI":
-		parse := atcmd.ParseCMTI
-		if strings.EqualFold(ind.Name, "+CDSI") {
-			parse = atcmd.ParseCDSI
-		}
-		ref, err := parse(ind.Line)
-		if err != nil {
-			o.log.Warn("unreadable indication", "name", ind.Name, "err", err)
-			return nil
-		}
-		err = o.modem.InMemory(ctx, *rs, strings.ToUpper(ref.Mem), func() error { return o.readStored(ctx, ref.Index) })
+// indication handles one unsolicited line from the modem. It returns an
+// error only when the session must start over.
+func (o *owner) indication(ctx context.Context, rs *gsm.ReceiveSetup, ev gsm.Event) error {
+	switch e := ev.(type) {
+	case gsm.Unreadable:
+		o.log.Warn("unreadable indication", "name", e.Name, "err", e.Err)
+	case gsm.NewStored:
+		err := o.modem.InMemory(ctx, *rs, e.Slot.Mem, func() error { return o.readStored(ctx, e.Slot.Index) })
 		if err != nil {
 			o.log.Warn("reading a new message failed; the next sweep takes it", "err", err)
 		}
-	case "+CMT", "+CDS":
+	case gsm.Delivered:
 		// Acknowledge first, within the modem's window, keeping the PDU in
 		// memory until it is stored; settings the modem turned out to have
 		// lost are applied again once it is.
@@ -157,9 +148,9 @@ func (o *owner) indication(ctx context.Context, rs *gsm.ReceiveSetup, ind atcmd.
 			reapply, _ = o.modem.Ack(ctx)
 		}
 		st := o.snapshot()
-		if _, err := o.handlePDUFrom(ctx, ind.PDU, st.ICCID, st.ID); err != nil {
+		if _, err := o.handlePDUFrom(ctx, e.PDU, st.ICCID, st.ID); err != nil {
 			// Acknowledged: the network will not send it again.
-			if !o.unstored.add(unstoredPDU{pdu: ind.PDU, iccid: st.ICCID, modemID: st.ID}) {
+			if !o.unstored.add(unstoredPDU{pdu: e.PDU, iccid: st.ICCID, modemID: st.ID}) {
 				o.log.Error("could not store a directly delivered SMS, and too many wait in memory already: it is lost", "err", err)
 			} else {
 				o.log.Error("could not store a directly delivered SMS; kept in memory and retried", "err", err, "waiting", o.unstored.len())
@@ -168,7 +159,7 @@ func (o *owner) indication(ctx context.Context, rs *gsm.ReceiveSetup, ind atcmd.
 		if reapply {
 			return o.reapplyIndications(ctx, rs)
 		}
-	case "^SMMEMFULL":
+	case gsm.StorageFull:
 		if err := o.sweep(ctx, rs); err != nil {
 			o.log.Warn("emptying full storage", "err", err)
 		}

@@ -109,14 +109,3 @@ func registration(ctx context.Context, c commander) (atcmd.Registration, error) 
 	}
 	return reg, nil
 }
-
-// RegistrationReport reads an unsolicited +CREG report, which AT+CREG=1
-// (Prepare) makes the modem send when its registration changes. ok is
-// false for any other indication and for a report that cannot be read.
-func RegistrationReport(ind atcmd.Indication) (reg atcmd.Registration, ok bool) {
-	if !strings.EqualFold(ind.Name, "+CREG") {
-		return atcmd.Registration{}, false
-	}
-	reg, err := atcmd.ParseRegistration(ind.Line)
-	return reg, err == nil
-}
