@@ -230,7 +230,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 		case <-eng.Done():
 			return eng.Err()
 		case m := <-jobs:
-			sent, failed, err := o.send(ctx, eng, id, sim, m)
+			sent, failed, err := o.send(ctx, id, sim, m)
 			o.d.sched.Done(id, sent)
 			lastTraffic = o.d.now()
 			if len(sent) > 0 || failed {
@@ -240,7 +240,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 				return errUnresponsive
 			}
 		case <-cooldown.C:
-			if o.registered(ctx, eng) {
+			if o.registered(ctx) {
 				if _, err := o.d.store.ResumeSIM(context.WithoutCancel(ctx), sim.ICCID, "cool-down passed and the SIM is registered"); err != nil {
 					o.log.Error("resume SIM", "err", err)
 				} else {

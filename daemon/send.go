@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/atcmd"
+	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
@@ -16,7 +15,7 @@ import (
 // returns when each part went out (for the SIM's send-limit windows),
 // whether the send failed, and the AT error when the modem may have stopped
 // answering.
-func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim store.SIM, m *store.Message) (sentAt []time.Time, failed bool, atErr error) {
+func (o *owner) send(ctx context.Context, modemID string, sim store.SIM, m *store.Message) (sentAt []time.Time, failed bool, atErr error) {
 	log := o.log.With("message", m.ID, "to", sms.MaskNumber(m.To))
 	// The scheduler's copy is what the store said when it was queued; the
 	// store re-checks its state in BeginPart. Only a message loaded at
@@ -70,13 +69,9 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 		// A stop of the daemon must not cut a PDU off mid-send: that would
 		// make its outcome unknown. The send runs to its own deadline.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.d.cfg.Send.CommandTimeout)
-		lines, err := eng.SendData(sctx, "AT+CMGS="+strconv.Itoa(p.TPDULen), p.PDU)
+		mr, err := o.modem.SendPDU(sctx, p)
 		cancel()
 		if err == nil {
-			mr, perr := parseCMGS(lines)
-			if perr != nil {
-				mr = -1
-			}
 			sentAt = append(sentAt, o.d.now())
 			// Not waited for here: the next BeginPart on this modem commits
 			// after it (often in the same fsync), and a crash before that
@@ -112,8 +107,9 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 			continue
 		}
 		o.update(func(s *ModemStatus) { s.SendFailures++; s.LastError = err.Error() })
-		info := errorInfo(err)
-		if errors.Is(err, atcmd.ErrOutcomeUnknown) {
+		f := gsm.Classify(err)
+		info := store.ErrorInfo{Code: f.Code, Message: f.Message}
+		if f.OutcomeUnknown {
 			log.Warn("send outcome unknown; not retrying", "err", err)
 			id, seq, atLeastOnce := m.ID, p.Seq, o.d.cfg.Send.AtLeastOnce
 			unknown := func(ctx context.Context) error {
@@ -129,7 +125,7 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 			return sentAt, true, err
 		}
 		retryAt := time.Time{}
-		if !permanent(err) && full.Attempts+1 < o.d.cfg.Send.MaxAttempts {
+		if !f.Permanent && full.Attempts+1 < o.d.cfg.Send.MaxAttempts {
 			retryAt = o.d.now().Add(backoff(o.d.cfg.Send.RetryBackoff, o.d.cfg.Send.RetryBackoffMax, full.Attempts))
 		}
 		log.Info("send failed before the message went out", "err", err, "retry", !retryAt.IsZero())
@@ -144,7 +140,7 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 		if err := notSent(context.WithoutCancel(ctx)); errors.Is(err, store.ErrUnavailable) {
 			o.d.settleLater("part not sent", notSent)
 		}
-		if errors.Is(err, atcmd.ErrTimeout) {
+		if errors.Is(err, gsm.ErrTimeout) {
 			return sentAt, true, err
 		}
 		return sentAt, true, nil
@@ -153,12 +149,8 @@ func (o *owner) send(ctx context.Context, eng *atcmd.Engine, modemID string, sim
 }
 
 // registered asks the modem whether it is on a network (home or roaming).
-func (o *owner) registered(ctx context.Context, eng *atcmd.Engine) bool {
-	lines, err := eng.Exec(ctx, "AT+CREG?")
-	if err != nil || len(lines) == 0 {
-		return false
-	}
-	reg, err := atcmd.ParseRegistration(lines[0])
+func (o *owner) registered(ctx context.Context) bool {
+	reg, err := o.modem.Registration(ctx)
 	return err == nil && (reg.Stat == 1 || reg.Stat == 5)
 }
 
@@ -183,41 +175,11 @@ func (o *owner) requeueLater(ctx context.Context, id string, states ...store.Mes
 	}
 }
 
-func parseCMGS(lines []string) (int, error) {
-	for _, l := range lines {
-		if mr, err := atcmd.ParseCMGS(l); err == nil {
-			return mr, nil
-		}
-	}
-	return -1, errors.New("no +CMGS line")
-}
-
-// permanent tells failures that no retry can cure for this message.
-func permanent(err error) bool {
-	var cms *atcmd.CMSError
-	if errors.As(err, &cms) {
-		return cms.Permanent()
-	}
-	return false
-}
-
-// errorInfo keeps the modem's own code visible to the API user.
+// errorInfo keeps the modem's own code visible to the API user
+// (gsm.Classify).
 func errorInfo(err error) store.ErrorInfo {
-	var cms *atcmd.CMSError
-	var cme *atcmd.CMEError
-	switch {
-	case errors.Is(err, atcmd.ErrOutcomeUnknown):
-		return store.ErrorInfo{Code: "outcome_unknown", Message: err.Error()}
-	case errors.As(err, &cms):
-		return store.ErrorInfo{Code: "CMS " + strconv.Itoa(cms.Code), Message: cms.Error()}
-	case errors.As(err, &cme):
-		return store.ErrorInfo{Code: "CME " + strconv.Itoa(cme.Code), Message: cme.Error()}
-	case errors.Is(err, atcmd.ErrTimeout):
-		return store.ErrorInfo{Code: "timeout", Message: err.Error()}
-	case errors.Is(err, atcmd.ErrPortLost), errors.Is(err, atcmd.ErrHung):
-		return store.ErrorInfo{Code: "port_lost", Message: err.Error()}
-	}
-	return store.ErrorInfo{Code: "error", Message: err.Error()}
+	f := gsm.Classify(err)
+	return store.ErrorInfo{Code: f.Code, Message: f.Message}
 }
 
 func backoff(first, max time.Duration, attempt int) time.Duration {

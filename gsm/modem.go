@@ -11,6 +11,7 @@ import (
 // Engine is what gsm needs from the AT engine; *atcmd.Engine has it.
 type Engine interface {
 	Exec(ctx context.Context, cmd string) ([]string, error)
+	SendData(ctx context.Context, cmd, data string) ([]string, error)
 	Subscribe() (<-chan atcmd.Indication, func())
 }
 

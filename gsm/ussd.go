@@ -58,6 +58,13 @@ func (e *USSDError) Error() string {
 	return "ussd: " + e.Code + " (" + e.Meaning + ")"
 }
 
+// subscriber is what the USSD exchange needs from the engine: answers come
+// as indications.
+type subscriber interface {
+	commander
+	Subscribe() (<-chan atcmd.Indication, func())
+}
+
 // exchangeUSSD sends one USSD string (a service code, or a menu answer
 // inside an open session) with AT+CUSD=1 and waits for the network's answer.
 // The subscription starts before the request, so an answer that races the OK
@@ -65,7 +72,7 @@ func (e *USSDError) Error() string {
 // network session open: answer it with another exchange or end it with
 // endUSSD. When the wait ends without an answer (timeout, ctx) the pending
 // request is cancelled with AT+CUSD=2.
-func exchangeUSSD(ctx context.Context, eng Engine, s string, opt USSDOptions) (ussd.Reply, error) {
+func exchangeUSSD(ctx context.Context, eng subscriber, s string, opt USSDOptions) (ussd.Reply, error) {
 	arg, dcs, err := ussd.EncodeRequest(s, opt.Dialect)
 	if err != nil {
 		return ussd.Reply{}, err
