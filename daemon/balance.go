@@ -229,14 +229,14 @@ func (d *Daemon) lowThreshold(iccid, imsi string, b ussd.Balance) (string, bool)
 	return limit.String(), b.Parsed && b.Amount.Kopecks() < limit.Kopecks()
 }
 
-// awaitBalanceSMS polls the inbox: the receive path is the owner's, and the
-// store is where its results land.
+// awaitBalanceSMS waits for the operator's service SMS: the receive path is
+// the owner's, and the store, where every received SMS lands with its event,
+// is where it is seen; so it reads the inbox again each time the log grows.
 func (d *Daemon) awaitBalanceSMS(ctx context.Context, iccid string, senders []string, since time.Time) (*store.InboxMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.USSD.ReplyTimeout)
 	defer cancel()
-	t := time.NewTicker(200 * time.Millisecond)
-	defer t.Stop()
 	for {
+		_, grew := d.store.LogEnd().Changed()
 		m, err := d.store.ServiceSMSSince(ctx, iccid, senders, since.Add(-time.Second))
 		if err == nil {
 			return m, nil
@@ -247,7 +247,7 @@ func (d *Daemon) awaitBalanceSMS(ctx context.Context, iccid string, senders []st
 		select {
 		case <-ctx.Done():
 			return nil, errBalanceSMSLate
-		case <-t.C:
+		case <-grew:
 		}
 	}
 }
