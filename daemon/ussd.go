@@ -72,39 +72,72 @@ func ussdTick(sessionTimeout time.Duration) time.Duration {
 // keeps each lane's pause in line with the store: paused while the modem has
 // a live API session (an owner that reconnected adds its lane back as
 // usable), sending again once it has none. Deriving the pause from the
-// store each tick undoes a pause set from a list read just before a
+// store at each look undoes a pause set from a list read just before a
 // session closed, which would otherwise hold the lane for good.
+//
+// It looks every tick while an API session lives or a lane is paused, and
+// otherwise sleeps until one is claimed (wake).
 func (d *Daemon) reapUSSD(ctx context.Context, tick time.Duration) {
-	onTicks(ctx, tick, func() {
-		// Paused lanes are noted before the store is read: a session
-		// claimed after the read pauses its lane after this note, and only
-		// noted lanes are resumed.
-		pausedBefore := d.sched.InSession()
-		live, err := d.store.LiveUSSDSessions(ctx)
-		if err != nil {
-			d.log.Error("list USSD sessions", "err", err)
+	t := time.NewTimer(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
 			return
+		case <-t.C:
+		case <-d.ussdClaimed:
 		}
-		inSession := map[string]bool{}
-		for _, u := range live {
-			if u.Purpose != purposeAPI {
-				continue
-			}
-			if u.State == store.USSDOpen && !d.now().Before(u.ExpiresAt) {
-				d.closeSession(ctx, u, store.USSDOpen, "timeout")
-				continue
-			}
-			inSession[u.ModemID] = true
+		if d.lookAtUSSD(ctx) {
+			t.Reset(tick)
 		}
-		for _, id := range pausedBefore {
-			if !inSession[id] {
-				d.sched.SetUsable(id, true)
-			}
+	}
+}
+
+// wakeReaper tells the reaper a session was claimed.
+func (d *Daemon) wakeReaper() {
+	select {
+	case d.ussdClaimed <- struct{}{}:
+	default:
+	}
+}
+
+// lookAtUSSD closes API sessions past their cap and pauses or resumes lanes;
+// it reports whether there is something to look at again.
+func (d *Daemon) lookAtUSSD(ctx context.Context) (again bool) {
+	// Paused lanes are noted before the store is read: a session
+	// claimed after the read pauses its lane after this note, and only
+	// noted lanes are resumed.
+	pausedBefore := d.sched.InSession()
+	live, err := d.store.LiveUSSDSessions(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Error("list USSD sessions", "err", err)
 		}
-		for id := range inSession {
-			d.sched.SetUsable(id, false)
+		return true
+	}
+	inSession := map[string]bool{}
+	for _, u := range live {
+		if u.Purpose != purposeAPI {
+			continue
 		}
-	})
+		// Looked at again even when closed now: a close that failed
+		// is retried at the next look.
+		again = true
+		if u.State == store.USSDOpen && !d.now().Before(u.ExpiresAt) {
+			d.closeSession(ctx, u, store.USSDOpen, "timeout")
+			continue
+		}
+		inSession[u.ModemID] = true
+	}
+	for _, id := range pausedBefore {
+		if !inSession[id] {
+			d.sched.SetUsable(id, true)
+		}
+	}
+	for id := range inSession {
+		d.sched.SetUsable(id, false)
+	}
+	return again || len(pausedBefore) > 0
 }
 
 // closeSession ends a live session: the record first (so no answer slips in),
@@ -230,6 +263,7 @@ func (d *Daemon) startUSSD(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.sched.SetUsable(st.ID, false)
+	d.wakeReaper()
 	d.exchangeInSession(w, r, st, u, req.Code)
 }
 
