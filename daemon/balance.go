@@ -45,6 +45,7 @@ func (d *Daemon) checkBalanceSoon(iccid string) {
 	if err := d.store.ScheduleBalanceCheck(ctx, iccid, d.now()); err != nil {
 		d.log.Error("schedule balance check", "iccid", sms.MaskDigits(iccid), "err", err)
 	}
+	d.wakeBalances()
 }
 
 // scheduleBalances checks each SIM's balance at its operator's interval.
@@ -52,41 +53,96 @@ func (d *Daemon) checkBalanceSoon(iccid string) {
 // derived from its ICCID, so a rack does not dial all at once and a SIM
 // keeps its slot; slots live in the store, so restarts move nothing. A due
 // SIM whose modem holds a session is checked at a later look.
+//
+// It looks when the next check is due, when a modem turns ready or a check
+// is asked for (wakeBalances), and every tick while a due SIM sits in a
+// ready modem; a due SIM without one waits for its modem.
 func (d *Daemon) scheduleBalances(ctx context.Context, tick time.Duration) {
 	watched := map[string]bool{}
-	onTicks(ctx, tick, func() {
-		for _, m := range d.Modems() {
-			if m.State != StateReady || m.ICCID == "" || watched[m.ICCID] {
-				continue
-			}
-			if p, ok := d.profiles.ForIMSI(m.IMSI); !ok || p.BalanceCode == "" {
-				continue
-			}
-			if err := d.store.WatchBalance(ctx, m.ICCID, d.now().Add(staggerOffset(m.ICCID, d.cfg.Balance.Stagger))); err != nil {
-				d.log.Error("schedule first balance check", "err", err)
-				continue
-			}
-			watched[m.ICCID] = true
+	t := time.NewTimer(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-d.balanceWake:
 		}
-		due, err := d.store.BalanceChecksDue(ctx, d.now())
-		if err != nil {
-			d.log.Error("balance schedule", "err", err)
+		next := d.lookAtBalances(ctx, watched)
+		if ctx.Err() != nil {
 			return
 		}
-		for _, iccid := range due {
-			if ctx.Err() != nil {
-				return
-			}
-			st, ok := d.modemOfSIM(iccid)
-			if !ok {
-				continue // checked when its SIM is back in a ready modem
-			}
-			_, err := d.checkBalance(ctx, st, d.balanceInterval(st.IMSI))
-			if err != nil && !errors.As(err, new(*store.USSDBusyError)) {
-				d.log.Warn("scheduled balance check", "modem", st.ID, "err", err)
-			}
+		t.Stop()
+		if !next.IsZero() {
+			t.Reset(max(min(next.Sub(d.now()), balanceLookMax), tick))
 		}
-	})
+	}
+}
+
+// balanceLookMax bounds the sleep between looks, so a clock step (suspend,
+// NTP) delays a check by at most this.
+const balanceLookMax = time.Hour
+
+// wakeBalances makes the balance scheduler look now.
+func (d *Daemon) wakeBalances() {
+	select {
+	case d.balanceWake <- struct{}{}:
+	default:
+	}
+}
+
+// lookAtBalances runs the checks due now and returns when to look next,
+// zero for when woken.
+func (d *Daemon) lookAtBalances(ctx context.Context, watched map[string]bool) time.Time {
+	for _, m := range d.Modems() {
+		if m.State != StateReady || m.ICCID == "" || watched[m.ICCID] {
+			continue
+		}
+		if p, ok := d.profiles.ForIMSI(m.IMSI); !ok || p.BalanceCode == "" {
+			continue
+		}
+		if err := d.store.WatchBalance(ctx, m.ICCID, d.now().Add(staggerOffset(m.ICCID, d.cfg.Balance.Stagger))); err != nil {
+			d.log.Error("schedule first balance check", "err", err)
+			continue
+		}
+		watched[m.ICCID] = true
+	}
+	due, err := d.store.BalanceChecksDue(ctx, d.now())
+	if err != nil {
+		d.log.Error("balance schedule", "err", err)
+		return d.now()
+	}
+	for _, iccid := range due {
+		if ctx.Err() != nil {
+			return time.Time{}
+		}
+		st, ok := d.modemOfSIM(iccid)
+		if !ok {
+			continue // checked when its SIM is back in a ready modem
+		}
+		_, err := d.checkBalance(ctx, st, d.balanceInterval(st.IMSI))
+		if err != nil && !errors.As(err, new(*store.USSDBusyError)) {
+			d.log.Warn("scheduled balance check", "modem", st.ID, "err", err)
+		}
+	}
+	now := d.now()
+	if due, err = d.store.BalanceChecksDue(ctx, now); err != nil {
+		return now
+	}
+	for _, iccid := range due {
+		if _, ok := d.modemOfSIM(iccid); ok {
+			return now // its modem was busy: look again at the next tick
+		}
+	}
+	next, ok, err := d.store.NextBalanceCheck(ctx, now)
+	if err != nil {
+		d.log.Error("balance schedule", "err", err)
+		return now
+	}
+	if !ok {
+		return time.Time{}
+	}
+	return next
 }
 
 func staggerOffset(iccid string, window time.Duration) time.Duration {

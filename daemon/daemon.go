@@ -58,6 +58,7 @@ type Daemon struct {
 	longPolls            chan struct{} // one token per long poll waiting
 	settles              *settles      // send bookkeeping waiting for the store
 	ussdClaimed          chan struct{} // an API session was claimed: the reaper looks
+	balanceWake          chan struct{} // a modem turned ready or a check was asked for
 	storeRetry           time.Duration
 
 	mu      sync.Mutex
@@ -72,7 +73,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, wrap: opts.Wrap, observe: opts.Observe, ids: map[string]*owner{}, retired: map[string]ModemStatus{},
 		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second, atTimeout: opts.atTimeout,
 		budgetWindow: time.Minute, settles: newSettles(), storeRetry: storeRetry,
-		ussdClaimed: make(chan struct{}, 1)}
+		ussdClaimed: make(chan struct{}, 1), balanceWake: make(chan struct{}, 1)}
 	if d.atTimeout == 0 {
 		d.atTimeout = 5 * time.Second
 	}

@@ -144,6 +144,9 @@ func (o *owner) update(f func(*ModemStatus)) {
 	f(&o.status)
 	if o.status.State != prev {
 		o.status.Since = o.d.now()
+		if o.status.State == StateReady {
+			o.d.wakeBalances() // its SIM may be due, or new
+		}
 	}
 }
 

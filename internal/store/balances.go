@@ -194,6 +194,17 @@ func (s *Store) ScheduleBalanceCheck(ctx context.Context, iccid string, at time.
 	})
 }
 
+// NextBalanceCheck is the earliest check scheduled after now; ok is false
+// when none is.
+func (s *Store) NextBalanceCheck(ctx context.Context, now time.Time) (at time.Time, ok bool, err error) {
+	var next sql.NullInt64
+	err = s.rdb.QueryRowContext(ctx, "SELECT min(next_check) FROM balance_state WHERE next_check > ?", ms(now)).Scan(&next)
+	if err != nil || !next.Valid {
+		return time.Time{}, false, err
+	}
+	return fromMS(next.Int64), true, nil
+}
+
 // BalanceChecksDue lists the SIMs whose check is due at now, earliest first.
 func (s *Store) BalanceChecksDue(ctx context.Context, now time.Time) ([]string, error) {
 	rows, err := s.rdb.QueryContext(ctx, "SELECT iccid FROM balance_state WHERE next_check > 0 AND next_check <= ? ORDER BY next_check, iccid", ms(now))

@@ -125,11 +125,19 @@ func TestBalanceScheduleSurvivesWatchAgain(t *testing.T) {
 	if due, _ := s.BalanceChecksDue(ctx, t0.Add(time.Minute)); len(due) != 0 {
 		t.Fatalf("due %v before its slot", due)
 	}
+	// The scheduler sleeps until the slot.
+	if at, ok, err := s.NextBalanceCheck(ctx, t0); !ok || err != nil || !at.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("next check %v ok=%v err=%v, want %v", at, ok, err, t0.Add(time.Hour))
+	}
 	if err := s.ScheduleBalanceCheck(ctx, testICCID, t0); err != nil {
 		t.Fatal(err)
 	}
 	if due, _ := s.BalanceChecksDue(ctx, t0); len(due) != 1 || due[0] != testICCID {
 		t.Fatalf("due %v after scheduling now", due)
+	}
+	// A check due now is not one to sleep until.
+	if at, ok, err := s.NextBalanceCheck(ctx, t0); ok || err != nil {
+		t.Fatalf("next check after a due one: %v ok=%v err=%v", at, ok, err)
 	}
 }
 
