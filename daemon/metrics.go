@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -480,23 +479,14 @@ func (d *Daemon) collectBalances(ctx context.Context, e emitter) error {
 	return nil
 }
 
-// collectStates counts messages and confirmations by state. The store has
-// no counting call, so this reads through a read-only connection of its
-// own, opened per scrape (as Store.Backup does): two GROUP BY queries over
-// the state indexes.
+// collectStates counts messages and confirmations by state: two GROUP BY
+// queries over the state indexes, on the store's reader pool.
 func (d *Daemon) collectStates(ctx context.Context, e emitter) error {
-	dsn := "file:" + (&url.URL{Path: filepath.Join(d.store.Dir(), "gsmbridge.db")}).EscapedPath() +
-		"?mode=ro&_pragma=busy_timeout(2000)&_pragma=query_only(1)"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return fmt.Errorf("open the database read-only: %w", err)
-	}
-	defer db.Close()
-	messages, err := countByState(ctx, db, "messages")
+	messages, err := d.store.MessagesByState(ctx)
 	if err != nil {
 		return err
 	}
-	confirmations, err := countByState(ctx, db, "confirmations")
+	confirmations, err := d.store.ConfirmationsByState(ctx)
 	if err != nil {
 		return err
 	}
@@ -507,25 +497,6 @@ func (d *Daemon) collectStates(ctx context.Context, e emitter) error {
 		e.gauge("confirmations", float64(confirmations[string(s)]), string(s))
 	}
 	return nil
-}
-
-// countByState runs on a fixed table name, never on input.
-func countByState(ctx context.Context, db *sql.DB, table string) (map[string]int64, error) {
-	rows, err := db.QueryContext(ctx, "SELECT state, count(*) FROM "+table+" GROUP BY state")
-	if err != nil {
-		return nil, fmt.Errorf("count %s by state: %w", table, err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var state string
-		var n int64
-		if err := rows.Scan(&state, &n); err != nil {
-			return nil, fmt.Errorf("count %s by state: %w", table, err)
-		}
-		out[state] = n
-	}
-	return out, rows.Err()
 }
 
 func (d *Daemon) collectWebhooks(ctx context.Context, e emitter) error {

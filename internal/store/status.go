@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -65,6 +66,37 @@ func (s *Store) BalanceSummaries(ctx context.Context) (map[string]BalanceSummary
 		}
 		b.CheckedAt = fromMS(at)
 		out[iccid] = b
+	}
+	return out, rows.Err()
+}
+
+// MessagesByState counts messages by state; states without one are absent.
+func (s *Store) MessagesByState(ctx context.Context) (map[string]int64, error) {
+	return s.countByState(ctx, "messages")
+}
+
+// ConfirmationsByState counts confirmations by state; states without one are
+// absent.
+func (s *Store) ConfirmationsByState(ctx context.Context) (map[string]int64, error) {
+	return s.countByState(ctx, "confirmations")
+}
+
+// countByState runs on a fixed table name, never on input: a GROUP BY over
+// the table's state index, on the reader pool.
+func (s *Store) countByState(ctx context.Context, table string) (map[string]int64, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT state, count(*) FROM "+table+" GROUP BY state")
+	if err != nil {
+		return nil, fmt.Errorf("count %s by state: %w", table, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var state string
+		var n int64
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("count %s by state: %w", table, err)
+		}
+		out[state] = n
 	}
 	return out, rows.Err()
 }
