@@ -349,18 +349,21 @@ func (d *Daemon) runConfirmations(ctx context.Context) {
 			return
 		case <-grew:
 			_, grew = d.store.LogEnd().Changed()
-			next, decided, err := d.store.ConfirmationsDecidedSince(ctx, cursor)
+			ch, err := d.store.ConfirmationsChangedSince(ctx, cursor)
 			if err != nil {
 				if ctx.Err() == nil {
 					d.log.Error("confirmations: read the event log", "err", err)
 				}
 				continue
 			}
-			if decided {
-				d.observeReplies(ctx, cursor, next)
+			if ch.Decided {
+				d.observeReplies(ctx, cursor, ch.Last)
 				d.sched.Poke()
 			}
-			cursor = next
+			cursor = ch.Last
+			if !ch.Changed {
+				continue
+			}
 			// A confirmation created now may be due before the timer.
 			if at, ok, err := d.store.NextConfirmationDue(ctx); err != nil {
 				if ctx.Err() == nil {

@@ -517,7 +517,7 @@ func (s *Store) ConfirmationsDue(ctx context.Context, by time.Time) ([]*Confirma
 // queued or sent; ok is false when none is.
 func (s *Store) NextConfirmationDue(ctx context.Context) (at time.Time, ok bool, err error) {
 	var next sql.NullInt64
-	err = s.rdb.QueryRowContext(ctx, "SELECT min(expires_at) FROM confirmations WHERE state IN (?,?)",
+	err = s.reader(ctx).QueryRow("SELECT min(expires_at) FROM confirmations WHERE state IN (?,?)",
 		payment.Queued, payment.Sent).Scan(&next)
 	if err != nil || !next.Valid {
 		return time.Time{}, false, err
@@ -599,15 +599,25 @@ func (s *Store) ListConfirmations(ctx context.Context, f ConfirmationFilter) (li
 // ErrBadCursor is returned for a paging cursor this store never handed out.
 var ErrBadCursor = errors.New("invalid cursor")
 
-// ConfirmationsDecidedSince reports whether any confirmation became final in
-// an event after event id after, and the id to pass next time. Watching the
-// log this way sees decisions made inside other writers' transactions (a
-// reply stored by a modem owner, a failed send).
-func (s *Store) ConfirmationsDecidedSince(ctx context.Context, after int64) (last int64, decided bool, err error) {
-	var n int
-	err = s.rdb.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), ?), COUNT(CASE WHEN kind='confirmation' AND type IN (?,?,?,?) THEN 1 END)
+// ConfirmationChanges is what the event log says happened to confirmations
+// after an event id.
+type ConfirmationChanges struct {
+	Last    int64 // the id to pass next time
+	Changed bool  // a confirmation was created or moved
+	Decided bool  // one became final
+}
+
+// ConfirmationsChangedSince reads the event log after event id after.
+// Watching the log this way sees changes made inside other writers'
+// transactions (a reply stored by a modem owner, a failed send).
+func (s *Store) ConfirmationsChangedSince(ctx context.Context, after int64) (ConfirmationChanges, error) {
+	var n, decided int
+	c := ConfirmationChanges{}
+	err := s.reader(ctx).QueryRow(`SELECT COALESCE(MAX(id), ?), COUNT(CASE WHEN kind='confirmation' THEN 1 END),
+		COUNT(CASE WHEN kind='confirmation' AND type IN (?,?,?,?) THEN 1 END)
 		FROM events WHERE id > ?`, after,
 		"confirmation."+payment.Confirmed, "confirmation."+payment.Cancelled,
-		"confirmation."+payment.Expired, "confirmation."+payment.Failed, after).Scan(&last, &n)
-	return last, n > 0, err
+		"confirmation."+payment.Expired, "confirmation."+payment.Failed, after).Scan(&c.Last, &n, &decided)
+	c.Changed, c.Decided = n > 0, decided > 0
+	return c, err
 }

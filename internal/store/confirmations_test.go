@@ -566,21 +566,24 @@ func TestPaymentUsageCountsPendingAndConfirmedInTheirWindows(t *testing.T) {
 func TestListAndDecisionWatch(t *testing.T) {
 	s, _ := openClocked(t)
 	ctx := context.Background()
-	last, decided, err := s.ConfirmationsDecidedSince(ctx, 0)
-	if err != nil || decided {
-		t.Fatalf("empty log: %v %v", decided, err)
+	ch, err := s.ConfirmationsChangedSince(ctx, 0)
+	if err != nil || ch.Decided || ch.Changed {
+		t.Fatalf("empty log: %+v %v", ch, err)
 	}
 	var msgs []*Message
 	for _, id := range []string{"a", "b", "c"} {
 		_, m := create(t, s, newConf(id))
 		msgs = append(msgs, m)
 	}
-	last, decided, _ = s.ConfirmationsDecidedSince(ctx, last)
-	if decided {
-		t.Fatal("creating confirmations decided one")
+	ch, _ = s.ConfirmationsChangedSince(ctx, ch.Last)
+	if ch.Decided || !ch.Changed {
+		t.Fatalf("creating confirmations: %+v, want changed, none decided", ch)
+	}
+	if later, _ := s.ConfirmationsChangedSince(ctx, ch.Last); later.Changed || later.Last != ch.Last {
+		t.Fatalf("nothing happened: %+v after %+v", later, ch)
 	}
 	s.Expire(ctx, msgs[1].ID)
-	if _, decided, _ = s.ConfirmationsDecidedSince(ctx, last); !decided {
+	if later, _ := s.ConfirmationsChangedSince(ctx, ch.Last); !later.Decided || !later.Changed {
 		t.Fatal("a failed confirmation was not seen as decided")
 	}
 	page, next, err := s.ListConfirmations(ctx, ConfirmationFilter{Limit: 2})
