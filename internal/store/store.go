@@ -509,26 +509,26 @@ func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, end int
 	}
 	t := &Tx{tx: tx, stmts: s.wstmts, now: s.now()}
 	for i, op := range batch {
-		if _, err := tx.Exec("SAVEPOINT op"); err != nil {
+		if _, err := t.exec("SAVEPOINT op"); err != nil {
 			tx.Rollback()
 			return false, 0, err
 		}
 		t.actor, t.lastEvent = op.actor, 0
 		if results[i] = runOp(op.fn, t); results[i] != nil {
-			if _, err := tx.Exec("ROLLBACK TO op"); err != nil {
+			if _, err := t.exec("ROLLBACK TO op"); err != nil {
 				tx.Rollback()
 				return false, 0, err
 			}
 		} else {
 			end = max(end, t.lastEvent)
 		}
-		if _, err := tx.Exec("RELEASE op"); err != nil {
+		if _, err := t.exec("RELEASE op"); err != nil {
 			tx.Rollback()
 			return false, 0, err
 		}
 	}
 	var changes int64
-	if err := tx.QueryRow("SELECT total_changes()").Scan(&changes); err != nil {
+	if err := t.queryRow("SELECT total_changes()").Scan(&changes); err != nil {
 		tx.Rollback()
 		return false, 0, err
 	}
