@@ -76,15 +76,13 @@ func (o *owner) send(ctx context.Context, modemID string, sim store.SIM, m *stor
 			// Not waited for here: the next BeginPart on this modem commits
 			// after it (often in the same fsync), and a crash before that
 			// leaves the part "sending", i.e. unknown, never resent.
-			wait := o.d.store.PartSentAsync(m.ID, p.Seq, mr)
 			recorded := func(upd *store.Message) {
 				if upd.State == store.Sent {
 					o.d.metrics.sendLatency(o.d.now().Sub(upd.CreatedAt))
 				}
 			}
 			id, seq := m.ID, p.Seq
-			go func() {
-				upd, err := wait()
+			o.d.store.PartSentAsync(id, seq, mr, func(upd *store.Message, err error) {
 				switch {
 				case err == nil:
 					recorded(upd)
@@ -102,7 +100,7 @@ func (o *owner) send(ctx context.Context, modemID string, sim store.SIM, m *stor
 				default:
 					log.Error("record sent part", "err", err)
 				}
-			}()
+			})
 			o.update(func(s *ModemStatus) { s.Sent++ })
 			continue
 		}

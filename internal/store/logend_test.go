@@ -151,3 +151,35 @@ func TestLogEndStartsAtTheLogOnDisk(t *testing.T) {
 		t.Fatalf("Wait after the end with a cancelled context: %v", err)
 	}
 }
+
+// An asynchronous write's outcome comes after the commit, like a waiting
+// write's: the event it appended is announced and readable by then.
+func TestWriteAsyncReportsAfterTheCommitIsAnnounced(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	type outcome struct {
+		end int64
+		err error
+	}
+	got := make(chan outcome, 1)
+	s.WriteAsync(func(t *Tx) error {
+		return appendEvent(t, "test.async", "test", "a", 1, nil)
+	}, func(err error) {
+		if err == nil {
+			_, err = s.GetEvent(context.Background(), 1)
+		}
+		got <- outcome{s.LogEnd().Last(), err}
+	})
+	select {
+	case o := <-got:
+		if o.err != nil || o.end != 1 {
+			t.Fatalf("then saw end %d, err %v; want 1 and the event readable", o.end, o.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("then never ran")
+	}
+	s.Close()
+	s.WriteAsync(func(*Tx) error { return nil }, func(err error) { got <- outcome{err: err} })
+	if o := <-got; !errors.Is(o.err, ErrClosed) {
+		t.Fatalf("after Close: %v, want ErrClosed", o.err)
+	}
+}

@@ -79,19 +79,15 @@ func (s *Store) PartSent(ctx context.Context, id string, seq, mr int) (*Message,
 	return m, err
 }
 
-// PartSentAsync is PartSent without waiting for the commit; wait returns
-// its outcome.
-func (s *Store) PartSentAsync(id string, seq, mr int) (wait func() (*Message, error)) {
+// PartSentAsync is PartSent without waiting for the commit: the writer
+// calls then with its outcome, under WriteAsync's rules.
+func (s *Store) PartSentAsync(id string, seq, mr int, then func(*Message, error)) {
 	var m *Message
-	done := s.WriteAsync(func(t *Tx) error {
+	s.WriteAsync(func(t *Tx) error {
 		var err error
 		m, err = partSent(t, id, seq, mr)
 		return err
-	})
-	return func() (*Message, error) {
-		err := <-done
-		return m, err
-	}
+	}, func(err error) { then(m, err) })
 }
 
 func partSent(t *Tx, id string, seq, mr int) (*Message, error) {

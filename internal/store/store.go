@@ -84,7 +84,8 @@ type WriterStats struct {
 
 type writeOp struct {
 	fn    func(*Tx) error
-	done  chan error
+	done  chan error  // gets the outcome, unless then is set
+	then  func(error) // run by the writer with the outcome
 	actor string
 }
 
@@ -378,21 +379,23 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	return <-op.done
 }
 
-// WriteAsync queues fn like Write but does not wait: the returned channel
-// gets the outcome once the transaction is durable. Writes are committed in
-// the order they are queued, so a later Write that returns proves an earlier
+// WriteAsync queues fn like Write but does not wait: the writer calls then
+// with the outcome once the transaction is durable (or failed), so then must
+// be quick and must not write to the store. Writes are committed in the
+// order they are queued, so a later Write that returns proves an earlier
 // WriteAsync from the same goroutine durable too: the send path uses this to
-// record one SMS as sent in the same fsync as the next one's start.
-func (s *Store) WriteAsync(fn func(*Tx) error) <-chan error {
-	op := &writeOp{fn: fn, done: make(chan error, 1)}
+// record one SMS as sent in the same fsync as the next one's start, with no
+// goroutine waiting per SMS.
+func (s *Store) WriteAsync(fn func(*Tx) error, then func(error)) {
+	op := &writeOp{fn: fn, then: then}
 	s.closeMu.Lock()
-	defer s.closeMu.Unlock()
 	if s.closed {
-		op.done <- ErrClosed
-		return op.done
+		s.closeMu.Unlock()
+		then(ErrClosed)
+		return
 	}
 	s.writes <- op
-	return op.done
+	s.closeMu.Unlock()
 }
 
 // LogEnd announces the event log's growth once it is durable.
@@ -492,11 +495,15 @@ func (s *Store) commit(batch []*writeOp) {
 		s.end.advance(end)
 	}
 	for i, op := range batch {
+		res := results[i]
 		if err != nil {
-			op.done <- fmt.Errorf("store: commit: %w", err)
+			res = fmt.Errorf("store: commit: %w", err)
+		}
+		if op.then != nil {
+			op.then(res)
 			continue
 		}
-		op.done <- results[i]
+		op.done <- res
 	}
 }
 
