@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
@@ -50,7 +51,7 @@ func storedMessages(t *testing.T, d *Daemon) int {
 type answer struct {
 	status int
 	body   struct {
-		Error apiError `json:"error"`
+		Error httpapi.Error `json:"error"`
 	}
 	raw string
 }
@@ -260,22 +261,8 @@ func TestNoActorWithoutTokens(t *testing.T) {
 	}
 }
 
-// The scheme's name is case-insensitive (RFC 9110, section 11.1).
+// A lower-case scheme name passes the token check (RFC 9110, section 11.1).
 func TestBearerAnyCase(t *testing.T) {
-	tests := []struct{ header, want string }{
-		{"Bearer tok", "tok"},
-		{"bearer tok", "tok"},
-		{"BEARER tok", "tok"},
-		{"Bearer  tok", "tok"},
-		{"Basic dG9rOg==", ""},
-		{"Bearertok", ""},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := bearerToken(tt.header); got != tt.want {
-			t.Errorf("bearerToken(%q) = %q, want %q", tt.header, got, tt.want)
-		}
-	}
 	_, srv := serveDaemon(t, func(c *config.Config) {
 		c.Auth.Tokens = []config.Token{{Name: "core", Hash: config.HashToken("tok"), Scopes: []string{"read"}}}
 	})
@@ -289,20 +276,20 @@ func TestBearerAnyCase(t *testing.T) {
 func TestEveryRouteHasAScope(t *testing.T) {
 	admin := []string{"POST /v1/backup", "GET /v1/webhooks/dead-letters", "POST /v1/webhooks/dead-letters/{id}/retry", "POST /v1/sims/{iccid}/resume"}
 	public := []string{"GET /", "GET /healthz", "GET /metrics", "GET /readyz", "GET /v1/status"}
-	for _, rt := range allRoutes() {
-		key := rt.method + " " + rt.pattern
+	for _, rt := range bareDaemon(t).api.Routes() {
+		key := rt.Method + " " + rt.Pattern
 		switch {
-		case rt.scope == scopePublic:
+		case rt.Open:
 			if !slices.Contains(public, key) {
 				t.Errorf("%s is served without a token", key)
 			}
-		case !slices.Contains(config.Scopes, rt.scope):
-			t.Errorf("%s asks for the unknown scope %q", key, rt.scope)
-		case rt.method != "GET" && rt.scope == scopeRead:
+		case !slices.Contains(config.Scopes, rt.Scope):
+			t.Errorf("%s asks for the unknown scope %q", key, rt.Scope)
+		case rt.Method != "GET" && rt.Scope == config.ScopeRead:
 			t.Errorf("%s writes with the read scope", key)
 		}
-		if slices.Contains(admin, key) && rt.scope != scopeAdmin {
-			t.Errorf("%s needs %s, want admin", key, rt.scope)
+		if slices.Contains(admin, key) && rt.Scope != config.ScopeAdmin {
+			t.Errorf("%s needs %s, want admin", key, rt.Scope)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 	"github.com/gsmbridge/gsmbridge/ussd"
@@ -319,7 +320,7 @@ func (d *Daemon) modemBalance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st.ICCID == "" {
-		writeError(w, &apiError{Status: http.StatusNotFound, Code: "no_sim", Message: "modem " + st.ID + " has no SIM"})
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusNotFound, Code: "no_sim", Message: "modem " + st.ID + " has no SIM"})
 		return
 	}
 	d.serveBalance(w, r, st.ICCID)
@@ -328,7 +329,7 @@ func (d *Daemon) modemBalance(w http.ResponseWriter, r *http.Request) {
 func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid string) {
 	sim, err := d.store.GetSIM(r.Context(), iccid)
 	if err != nil {
-		writeError(w, fmt.Errorf("SIM %s: %w", iccid, err))
+		httpapi.WriteError(w, fmt.Errorf("SIM %s: %w", iccid, err))
 		return
 	}
 	switch r.URL.Query().Get("refresh") {
@@ -336,23 +337,23 @@ func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid stri
 	case "true", "1":
 		st, ok := d.modemOfSIM(iccid)
 		if !ok {
-			writeError(w, &apiError{Status: http.StatusServiceUnavailable, Code: "modem_not_ready", Message: "the SIM is not in a ready modem"})
+			httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "modem_not_ready", Message: "the SIM is not in a ready modem"})
 			return
 		}
 		if _, err := d.checkBalance(r.Context(), st, 0); err != nil {
 			if errors.Is(err, errNoBalanceCode) {
-				writeError(w, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_balance_code", Message: err.Error()})
+				httpapi.WriteError(w, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "no_balance_code", Message: err.Error()})
 				return
 			}
 			if errors.Is(err, errBalanceSMSLate) {
-				writeError(w, &apiError{Status: http.StatusGatewayTimeout, Code: "balance_sms_late", Message: err.Error()})
+				httpapi.WriteError(w, &httpapi.Error{Status: http.StatusGatewayTimeout, Code: "balance_sms_late", Message: err.Error()})
 				return
 			}
 			writeUSSDError(w, err)
 			return
 		}
 	default:
-		writeError(w, badField("refresh", "must be true or false"))
+		httpapi.WriteError(w, httpapi.BadField("refresh", "must be true or false"))
 		return
 	}
 	v := balanceView{ICCID: iccid, Modem: sim.ModemID, MSISDN: sim.MSISDN, Operator: Operator{PLMN: sim.PLMN}}
@@ -365,12 +366,12 @@ func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid stri
 		}
 	}
 	if v.LastCheck, v.Balance, err = d.store.LatestBalances(r.Context(), iccid); err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	if v.State, err = d.store.GetBalanceState(r.Context(), iccid); err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpapi.WriteJSON(w, http.StatusOK, v)
 }

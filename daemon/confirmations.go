@@ -10,18 +10,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
 // confirmationRoutes serve /v1/confirmations and /v1/quote.
-var confirmationRoutes = []route{
-	{"POST", "/v1/confirmations", (*Daemon).postConfirmation, scopeConfirm},
-	{"GET", "/v1/confirmations", (*Daemon).listConfirmations, scopeRead},
-	{"GET", "/v1/confirmations/{id}", (*Daemon).getConfirmation, scopeRead},
-	{"DELETE", "/v1/confirmations/{id}", (*Daemon).deleteConfirmation, scopeConfirm},
-	{"POST", "/v1/quote", (*Daemon).postQuote, scopeConfirm},
+func (d *Daemon) confirmationRoutes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: "POST", Pattern: "/v1/confirmations", Scope: config.ScopeConfirm, Handler: d.postConfirmation},
+		{Method: "GET", Pattern: "/v1/confirmations", Scope: config.ScopeRead, Handler: d.listConfirmations},
+		{Method: "GET", Pattern: "/v1/confirmations/{id}", Scope: config.ScopeRead, Handler: d.getConfirmation},
+		{Method: "DELETE", Pattern: "/v1/confirmations/{id}", Scope: config.ScopeConfirm, Handler: d.deleteConfirmation},
+		{Method: "POST", Pattern: "/v1/quote", Scope: config.ScopeConfirm, Handler: d.postQuote},
+	}
 }
 
 const (
@@ -54,27 +58,27 @@ var (
 
 func (d *Daemon) postConfirmation(w http.ResponseWriter, r *http.Request) {
 	var req confirmationRequest
-	if err := decodeTextBody(r, &req); err != nil {
-		writeError(w, err)
+	if err := httpapi.DecodeText(r, &req); err != nil {
+		httpapi.WriteError(w, err)
 		return
 	}
 	n, err := d.validateConfirmation(req)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	c, m, existed, err := d.store.CreateConfirmation(r.Context(), n)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	if existed {
-		writeJSON(w, http.StatusOK, d.confirmationViews(c)[0])
+		httpapi.WriteJSON(w, http.StatusOK, d.confirmationViews(c)[0])
 		return
 	}
 	d.sched.Enqueue(m)
 	w.Header().Set("Location", "/v1/confirmations/"+c.ID)
-	writeJSON(w, http.StatusAccepted, d.confirmationViews(c)[0])
+	httpapi.WriteJSON(w, http.StatusAccepted, d.confirmationViews(c)[0])
 }
 
 // validateConfirmation checks every field and normalises the request, so
@@ -82,34 +86,34 @@ func (d *Daemon) postConfirmation(w http.ResponseWriter, r *http.Request) {
 func (d *Daemon) validateConfirmation(req confirmationRequest) (store.NewConfirmation, error) {
 	var n store.NewConfirmation
 	if !confirmationIDPattern.MatchString(req.ID) {
-		return n, badField("id", "must be 1 to 128 letters, digits or . _ : -")
+		return n, httpapi.BadField("id", "must be 1 to 128 letters, digits or . _ : -")
 	}
 	if req.Phone == "" {
-		return n, badField("phone", "is required")
+		return n, httpapi.BadField("phone", "is required")
 	}
 	phone, err := sms.Normalize(req.Phone)
 	if err != nil {
-		return n, badField("phone", "%v", err)
+		return n, httpapi.BadField("phone", "%v", err)
 	}
 	if !txnPattern.MatchString(req.Txn) {
-		return n, badField("txn", "must be 1 to 12 letters, digits or dashes")
+		return n, httpapi.BadField("txn", "must be 1 to 12 letters, digits or dashes")
 	}
 	amount, err := payment.ParseAmount(req.Amount)
 	if err != nil {
 		return n, fieldError(err)
 	}
 	if req.Currency != "RUB" {
-		return n, badField("currency", "must be \"RUB\"")
+		return n, httpapi.BadField("currency", "must be \"RUB\"")
 	}
 	cc := d.cfg.Confirmations
 	ttl := cc.DefaultTTL
 	if req.TTL != "" {
 		ttl, err = time.ParseDuration(req.TTL)
 		if err != nil || ttl <= 0 {
-			return n, badField("ttl", "must be a positive duration such as \"30m\"")
+			return n, httpapi.BadField("ttl", "must be a positive duration such as \"30m\"")
 		}
 		if ttl > d.cfg.Send.MaxTTL {
-			return n, badField("ttl", "must be at most %s", d.cfg.Send.MaxTTL)
+			return n, httpapi.BadField("ttl", "must be at most %s", d.cfg.Send.MaxTTL)
 		}
 	}
 	if req.CustomerOperator != "" {
@@ -127,7 +131,7 @@ func (d *Daemon) validateConfirmation(req confirmationRequest) (store.NewConfirm
 	text := payment.FillTemplate(template, req.Txn, amount)
 	parts, enc := sms.Split(text)
 	if parts != 1 {
-		return n, badField("text", "takes %d SMS with this txn and amount; a confirmation must fit one, or the customer may read half of it", parts)
+		return n, httpapi.BadField("text", "takes %d SMS with this txn and amount; a confirmation must fit one, or the customer may read half of it", parts)
 	}
 	askedTTL := time.Duration(0)
 	if req.TTL != "" {
@@ -151,7 +155,7 @@ func (d *Daemon) validateConfirmation(req confirmationRequest) (store.NewConfirm
 func fieldError(err error) error {
 	var fe *payment.FieldError
 	if errors.As(err, &fe) {
-		return badField(fe.Field, "%s", fe.Message)
+		return httpapi.BadField(fe.Field, "%s", fe.Message)
 	}
 	return err
 }
@@ -159,41 +163,41 @@ func fieldError(err error) error {
 func (d *Daemon) getConfirmation(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	q := r.URL.Query()
-	wait, err := parseWait(q.Get("wait"))
+	wait, err := httpapi.ParseWait(q.Get("wait"))
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	known := -1
 	if s := q.Get("version"); s != "" {
 		v, err := strconv.Atoi(s)
 		if err != nil || v < 1 {
-			writeError(w, badField("version", "must be the version of an earlier answer"))
+			httpapi.WriteError(w, httpapi.BadField("version", "must be the version of an earlier answer"))
 			return
 		}
 		known = v
 	}
 	c, err := d.store.GetConfirmation(r.Context(), id)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	if known < 0 {
 		known = c.Version // wait for any change from now on
 	}
 	if wait > 0 && c.Version == known && !c.State.Final() {
-		release, ok := d.longPoll()
+		release, ok := d.longPolls.Take()
 		if !ok {
-			writeError(w, errTooManyLongPolls)
+			httpapi.WriteError(w, httpapi.ErrTooManyLongPolls)
 			return
 		}
 		defer release()
 		if c, err = d.awaitConfirmation(r.Context(), id, known, wait); err != nil {
-			writeError(w, err)
+			httpapi.WriteError(w, err)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, d.confirmationViews(c)[0])
+	httpapi.WriteJSON(w, http.StatusOK, d.confirmationViews(c)[0])
 }
 
 // awaitConfirmation returns the confirmation once its version differs from
@@ -235,7 +239,7 @@ func (d *Daemon) deleteConfirmation(w http.ResponseWriter, r *http.Request) {
 		// pending is decided by the store's transaction, not by this read.
 		c, err := d.store.GetConfirmation(r.Context(), id)
 		if err != nil {
-			writeError(w, err)
+			httpapi.WriteError(w, err)
 			return
 		}
 		text := strings.ReplaceAll(cc.CancelNoticeText, "{txn}", c.Txn)
@@ -245,11 +249,11 @@ func (d *Daemon) deleteConfirmation(w http.ResponseWriter, r *http.Request) {
 	c, unsent, noticeMsg, err := d.store.CancelConfirmation(r.Context(), id, notice)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) && c != nil {
-			writeJSON(w, http.StatusConflict, map[string]any{"error": apiError{Code: "conflict",
+			httpapi.WriteJSON(w, http.StatusConflict, map[string]any{"error": httpapi.Error{Code: "conflict",
 				Message: "confirmation is " + string(c.State) + "; only a pending one can be cancelled"}, "confirmation": c})
 			return
 		}
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	if unsent != nil {
@@ -259,7 +263,7 @@ func (d *Daemon) deleteConfirmation(w http.ResponseWriter, r *http.Request) {
 		d.sched.Enqueue(noticeMsg)
 	}
 	d.sched.Poke() // the customer's SIM may take their next confirmation now
-	writeJSON(w, http.StatusOK, c)
+	httpapi.WriteJSON(w, http.StatusOK, c)
 }
 
 func (d *Daemon) listConfirmations(w http.ResponseWriter, r *http.Request) {
@@ -268,25 +272,25 @@ func (d *Daemon) listConfirmations(w http.ResponseWriter, r *http.Request) {
 	switch f.State {
 	case "", payment.Queued, payment.Sent, payment.Confirmed, payment.Cancelled, payment.Expired, payment.Failed:
 	default:
-		writeError(w, badField("state", "must be one of queued, sent, confirmed, cancelled, expired, failed"))
+		httpapi.WriteError(w, httpapi.BadField("state", "must be one of queued, sent, confirmed, cancelled, expired, failed"))
 		return
 	}
-	since, limit, err := pageParams(q, f.Limit)
+	since, limit, err := httpapi.PageParams(q, f.Limit)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	f.Since, f.Limit = since, limit
 	list, next, err := d.store.ListConfirmations(r.Context(), f)
 	if errors.Is(err, store.ErrBadCursor) {
-		writeError(w, badField("cursor", "must be the next_cursor of a previous page"))
+		httpapi.WriteError(w, httpapi.BadField("cursor", "must be the next_cursor of a previous page"))
 		return
 	}
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"confirmations": d.confirmationViews(list...), "next_cursor": next})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"confirmations": d.confirmationViews(list...), "next_cursor": next})
 }
 
 // confirmationView is a confirmation as the API shows it: while queued, with

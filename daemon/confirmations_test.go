@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -483,7 +484,7 @@ func TestQuoteNamesCommissionAndBrokenLimits(t *testing.T) {
 		{strings.Repeat("m", 41), "invalid_field"},
 	}
 	for _, c := range refused {
-		var e struct{ Error apiError }
+		var e struct{ Error httpapi.Error }
 		if code := r.do("POST", "/v1/quote", map[string]any{"customer_operator": c.operator, "amount": "1"}, &e); code/100 != 4 || e.Error.Field != "customer_operator" || e.Error.Code != c.code {
 			t.Errorf("customer_operator %q: %d %+v, want %s on the field", c.operator, code, e, c.code)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
@@ -46,16 +47,15 @@ type Daemon struct {
 	store    *store.Store
 	sched    *Scheduler
 	profiles *ussd.Profiles
-	openAPI  []byte
-	wrap     func(http.Handler) http.Handler
+	api      *httpapi.API
 	observe  func(http.Handler) http.Handler
 	metrics  *metrics
-	tls      *tlsFiles // nil: plain HTTP
+	tls      *httpapi.TLSFiles // nil: plain HTTP
 
 	reopenMin, reopenMax time.Duration
 	atTimeout            time.Duration // default deadline of an AT command
 	budgetWindow         time.Duration // the minute of health.commands_per_minute; tests shorten it
-	longPolls            chan struct{} // one token per long poll waiting
+	longPolls            *httpapi.LongPolls
 	settles              *settles      // send bookkeeping waiting for the store
 	ussdClaimed          chan struct{} // an API session was claimed: the reaper looks
 	balanceWake          chan struct{} // a modem turned ready or a check was asked for
@@ -70,7 +70,7 @@ type Daemon struct {
 
 // New opens the store and prepares the owners; Run starts them.
 func New(cfg *config.Config, opts Options) (*Daemon, error) {
-	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, wrap: opts.Wrap, observe: opts.Observe, ids: map[string]*owner{}, retired: map[string]ModemStatus{},
+	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, observe: opts.Observe, ids: map[string]*owner{}, retired: map[string]ModemStatus{},
 		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second, atTimeout: opts.atTimeout,
 		budgetWindow: time.Minute, settles: newSettles(), storeRetry: storeRetry,
 		ussdClaimed: make(chan struct{}, 1), balanceWake: make(chan struct{}, 1)}
@@ -87,19 +87,23 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		d.open = openHW
 	}
 	if cfg.TLS.Enabled() {
-		f, err := newTLSFiles(cfg.TLS)
+		f, err := httpapi.LoadTLS(cfg.TLS)
 		if err != nil {
 			return nil, err
 		}
 		d.tls = f
 	}
-	doc, err := OpenAPI()
+	frags, err := openAPIFragmentList()
 	if err != nil {
 		return nil, err
 	}
-	d.openAPI = doc
+	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
+		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})
+	if err != nil {
+		return nil, err
+	}
 	d.metrics = newMetrics(d)
-	d.longPolls = make(chan struct{}, max(1, cfg.LimitsHTTP.MaxLongPolls))
+	d.longPolls = httpapi.NewLongPolls(cfg.LimitsHTTP.MaxLongPolls)
 	merged, err := mergeProfiles(ussd.DefaultProfiles(), cfg.Operators)
 	if err != nil {
 		return nil, err
@@ -136,28 +140,6 @@ func (d *Daemon) newOwner(port, name, pin string, pc hw.PortConfig) *owner {
 	return o
 }
 
-// serverWriteTimeout bounds how long one answer may take to write; long
-// polls stay well inside it (maxLongPoll).
-const serverWriteTimeout = 90 * time.Second
-
-// maxHeaderBytes caps a request's header: no client of the API needs more,
-// and Go's default of 1 MB let 250 requests take 110 MB of memory. Past it
-// the server answers 431.
-const maxHeaderBytes = 64 << 10
-
-// newHTTPServer sets the server's limits; lim must be the listener served.
-func newHTTPServer(handler http.Handler, lim *limitListener) *http.Server {
-	return &http.Server{
-		Handler:           lim.serve(handler),
-		ConnContext:       lim.connContext,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      serverWriteTimeout,
-		IdleTimeout:       2 * time.Minute,
-	}
-}
-
 // Run serves on ln until ctx ends, then stops taking work, lets commands in
 // flight finish and closes the store.
 func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
@@ -177,8 +159,8 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		d.sched.Enqueue(m)
 	}
 
-	limited := newLimitListener(ln, d.cfg.LimitsHTTP.MaxConnections)
-	srv := newHTTPServer(d.Handler(), limited)
+	limited := httpapi.NewLimitListener(ln, d.cfg.LimitsHTTP.MaxConnections)
+	srv := httpapi.NewServer(d.Handler(), limited)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -198,7 +180,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	serveErr := make(chan error, 1)
 	go func() {
 		if d.tls != nil {
-			srv.TLSConfig = d.tls.config()
+			srv.TLSConfig = d.tls.Config()
 			serveErr <- srv.ServeTLS(limited, "", "")
 			return
 		}

@@ -11,17 +11,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
 // eventRoutes serve the event log, webhook state and the data lifecycle.
-var eventRoutes = []route{
-	{"GET", "/v1/events", (*Daemon).listEvents, scopeRead},
-	{"GET", "/v1/webhooks", (*Daemon).listWebhooks, scopeRead},
-	{"GET", "/v1/webhooks/dead-letters", (*Daemon).listDeadLetters, scopeAdmin},
-	{"POST", "/v1/webhooks/dead-letters/{id}/retry", (*Daemon).retryDeadLetter, scopeAdmin},
-	{"GET", "/v1/storage", (*Daemon).storage, scopeRead},
-	{"POST", "/v1/backup", (*Daemon).backup, scopeAdmin},
+func (d *Daemon) eventRoutes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: "GET", Pattern: "/v1/events", Scope: config.ScopeRead, Handler: d.listEvents},
+		{Method: "GET", Pattern: "/v1/webhooks", Scope: config.ScopeRead, Handler: d.listWebhooks},
+		{Method: "GET", Pattern: "/v1/webhooks/dead-letters", Scope: config.ScopeAdmin, Handler: d.listDeadLetters},
+		{Method: "POST", Pattern: "/v1/webhooks/dead-letters/{id}/retry", Scope: config.ScopeAdmin, Handler: d.retryDeadLetter},
+		{Method: "GET", Pattern: "/v1/storage", Scope: config.ScopeRead, Handler: d.storage},
+		{Method: "POST", Pattern: "/v1/backup", Scope: config.ScopeAdmin, Handler: d.backup},
+	}
 }
 
 // eventTypePattern is what the configuration accepts in webhooks[].events.
@@ -32,7 +36,7 @@ func parseEventTypes(values []string) (store.EventTypes, error) {
 	for _, v := range values {
 		for _, p := range strings.Split(v, ",") {
 			if !eventTypePattern.MatchString(p) {
-				return nil, badField("type", "must be an event type such as message.sent or a prefix such as message.*")
+				return nil, httpapi.BadField("type", "must be an event type such as message.sent or a prefix such as message.*")
 			}
 			out = append(out, p)
 		}
@@ -46,7 +50,7 @@ func parseAfter(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return 0, badField("after", "must be an event id (a number of 0 or more)")
+		return 0, httpapi.BadField("after", "must be an event id (a number of 0 or more)")
 	}
 	return n, nil
 }
@@ -58,28 +62,28 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	after, err := parseAfter(q.Get("after"))
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
-	limit, err := parseLimit(q.Get("limit"), 100)
+	limit, err := httpapi.ParseLimit(q.Get("limit"), 100)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	types, err := parseEventTypes(q["type"])
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
-	wait, err := parseWait(q.Get("wait"))
+	wait, err := httpapi.ParseWait(q.Get("wait"))
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	if wait > 0 {
-		release, ok := d.longPoll()
+		release, ok := d.longPolls.Take()
 		if !ok {
-			writeError(w, errTooManyLongPolls)
+			httpapi.WriteError(w, httpapi.ErrTooManyLongPolls)
 			return
 		}
 		defer release()
@@ -91,7 +95,7 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 		upto, grew := d.store.LogEnd().Changed()
 		list, err := d.store.Events(r.Context(), store.EventFilter{After: after, Upto: upto, Types: types, Limit: limit})
 		if err != nil {
-			writeError(w, err)
+			httpapi.WriteError(w, err)
 			return
 		}
 		next := after
@@ -104,7 +108,7 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 			if list == nil {
 				list = []store.Event{}
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"events": list, "next_after": next, "more": len(list) == limit})
+			httpapi.WriteJSON(w, http.StatusOK, map[string]any{"events": list, "next_after": next, "more": len(list) == limit})
 			return
 		}
 		after = next
@@ -139,17 +143,17 @@ func (d *Daemon) listWebhooks(w http.ResponseWriter, r *http.Request) {
 	for i, cfg := range d.cfg.Webhooks {
 		c, err := d.store.GetWebhookCursor(r.Context(), cfg.URL)
 		if err != nil {
-			writeError(w, err)
+			httpapi.WriteError(w, err)
 			return
 		}
 		backlog, err := d.store.CountEvents(r.Context(), c.Cursor, store.EventTypes(cfg.Events))
 		if err != nil {
-			writeError(w, err)
+			httpapi.WriteError(w, err)
 			return
 		}
 		dead, err := d.store.CountDeadLetters(r.Context(), cfg.URL)
 		if err != nil {
-			writeError(w, err)
+			httpapi.WriteError(w, err)
 			return
 		}
 		events := cfg.Events
@@ -162,7 +166,7 @@ func (d *Daemon) listWebhooks(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, st)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"webhooks": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"webhooks": out})
 }
 
 // deadLetterView adds which endpoint a dead letter belongs to.
@@ -193,33 +197,33 @@ func (d *Daemon) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	after, err := parseAfter(q.Get("after"))
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
-	limit, err := parseLimit(q.Get("limit"), 100)
+	limit, err := httpapi.ParseLimit(q.Get("limit"), 100)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	endpoint := ""
 	if s := q.Get("webhook"); s != "" {
 		i, err := strconv.Atoi(s)
 		if err != nil || i < 0 || i >= len(d.cfg.Webhooks) {
-			writeError(w, badField("webhook", "must be the index of a configured webhook (0 to %d)", len(d.cfg.Webhooks)-1))
+			httpapi.WriteError(w, httpapi.BadField("webhook", "must be the index of a configured webhook (0 to %d)", len(d.cfg.Webhooks)-1))
 			return
 		}
 		endpoint = d.cfg.Webhooks[i].URL
 	}
 	list, err := d.store.DeadLetters(r.Context(), endpoint, after, limit)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	out := make([]deadLetterView, 0, len(list))
 	for _, l := range list {
 		out = append(out, d.viewDeadLetter(l))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"dead_letters": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"dead_letters": out})
 }
 
 // retryDeadLetter re-delivers one dead letter now, once, outside the
@@ -229,23 +233,23 @@ func (d *Daemon) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 func (d *Daemon) retryDeadLetter(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		writeError(w, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no dead letter " + strconv.Quote(r.PathValue("id"))})
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no dead letter " + strconv.Quote(r.PathValue("id"))})
 		return
 	}
 	l, err := d.store.GetDeadLetter(r.Context(), id)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	i := d.webhookIndex(l.Endpoint)
 	if i < 0 {
-		writeError(w, &apiError{Status: http.StatusConflict, Code: "webhook_not_configured",
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusConflict, Code: "webhook_not_configured",
 			Message: "the dead letter's webhook is no longer configured, so there is no secret to sign it with"})
 		return
 	}
 	ev, err := d.store.GetEvent(r.Context(), l.EventID)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	rt := webhookTransport()
@@ -256,24 +260,24 @@ func (d *Daemon) retryDeadLetter(w http.ResponseWriter, r *http.Request) {
 		lastError = postErr.Error()
 	}
 	if err := d.store.DeadLetterRetried(r.Context(), id, postErr == nil, lastError); err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	if postErr != nil {
-		writeError(w, &apiError{Status: http.StatusBadGateway, Code: "webhook_failed", Message: "re-delivery failed: " + lastError})
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusBadGateway, Code: "webhook_failed", Message: "re-delivery failed: " + lastError})
 		return
 	}
 	l.Attempts++
-	writeJSON(w, http.StatusOK, map[string]any{"delivered": true, "dead_letter": d.viewDeadLetter(l)})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"delivered": true, "dead_letter": d.viewDeadLetter(l)})
 }
 
 func (d *Daemon) storage(w http.ResponseWriter, r *http.Request) {
 	u, err := d.store.Usage(r.Context())
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, u)
+	httpapi.WriteJSON(w, http.StatusOK, u)
 }
 
 // backupPrefix names the temporary copies a backup streams from; retention
@@ -288,23 +292,23 @@ const backupPrefix = "backup-"
 func (d *Daemon) backup(w http.ResponseWriter, r *http.Request) {
 	u, err := d.store.Usage(r.Context())
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	if need := u.DatabaseBytes + u.WALBytes; u.FreeBytes < need {
-		writeError(w, &apiError{Status: http.StatusInsufficientStorage, Code: "insufficient_storage",
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusInsufficientStorage, Code: "insufficient_storage",
 			Message: fmt.Sprintf("the data directory has %d bytes free; a copy needs up to %d", u.FreeBytes, need)})
 		return
 	}
 	tmp := filepath.Join(d.store.Dir(), backupPrefix+store.NewID("", d.now())+".db.tmp")
 	defer os.Remove(tmp)
 	if err := d.store.Backup(r.Context(), tmp); err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	f, err := os.Open(tmp)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	defer f.Close()
@@ -314,7 +318,7 @@ func (d *Daemon) backup(w http.ResponseWriter, r *http.Request) {
 	os.Remove(tmp)
 	fi, err := f.Stat()
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	// A large copy may take longer than the server's write timeout.

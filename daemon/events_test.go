@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
@@ -290,7 +291,7 @@ func TestWebhookFiltersDeadLettersAndASlowEndpointBlocksNoOther(t *testing.T) {
 		t.Fatalf("dead letter %+v", letter)
 	}
 	retry := fmt.Sprintf("/v1/webhooks/dead-letters/%d/retry", letter.ID)
-	var e struct{ Error apiError }
+	var e struct{ Error httpapi.Error }
 	if code := h.do("POST", retry, nil, &e); code != http.StatusBadGateway || e.Error.Code != "webhook_failed" {
 		t.Fatalf("retry while failing: %d %+v", code, e)
 	}
@@ -366,7 +367,7 @@ func TestEventsAPIPagesFiltersWaitsAndNamesBadFields(t *testing.T) {
 		{"after=-1", "after"}, {"after=x", "after"}, {"limit=0", "limit"}, {"limit=1001", "limit"},
 		{"type=Message", "type"}, {"type=a..b", "type"}, {"wait=-1s", "wait"}, {"wait=soon", "wait"},
 	} {
-		var e struct{ Error apiError }
+		var e struct{ Error httpapi.Error }
 		if code := h.do("GET", "/v1/events?"+c.query, nil, &e); code != 400 || e.Error.Field != c.field {
 			t.Errorf("%s: %d field %q, want 400 %q", c.query, code, e.Error.Field, c.field)
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
@@ -46,7 +47,7 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	if rd.Status == checkFail {
 		status = http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, rd)
+	httpapi.WriteJSON(w, status, rd)
 }
 
 func (d *Daemon) readiness(ctx context.Context) readiness {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -130,14 +131,14 @@ func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
 
 // postRaw sends body bytes as they are: json.Marshal would already have
 // replaced invalid UTF-8.
-func postRaw(t *testing.T, h *harness, path, body string) (int, apiError) {
+func postRaw(t *testing.T, h *harness, path, body string) (int, httpapi.Error) {
 	t.Helper()
 	resp, err := http.Post(h.url+path, "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var e struct{ Error apiError }
+	var e struct{ Error httpapi.Error }
 	json.NewDecoder(resp.Body).Decode(&e)
 	return resp.StatusCode, e.Error
 }
@@ -186,35 +187,6 @@ func TestLongAndInvalidTextsAreRefusedAndNothingStored(t *testing.T) {
 	h.do("GET", "/v1/confirmations", nil, &confs)
 	if len(list.Messages) != 0 || len(confs.Confirmations) != 0 || len(h.modems[0].Sent()) != 0 {
 		t.Fatalf("refused requests left %d messages, %d confirmations, %d sends", len(list.Messages), len(confs.Confirmations), len(h.modems[0].Sent()))
-	}
-}
-
-func TestValidJSONText(t *testing.T) {
-	tests := []struct {
-		in   string
-		want bool
-	}{
-		{`{"text":"plain"}`, true},
-		{`{"text":"Платёж"}`, true},
-		{`{"text":"\ud83d\ude00 pair"}`, true},
-		{`{"text":"\\ud800 is escaped text, not an escape"}`, true},
-		{`{"text":"\u00e9\n\"q\""}`, true},
-		{"{\"text\":\"\xff\"}", false},
-		{`{"text":"\ud83d"}`, false},
-		{`{"text":"\ud83d\u0041"}`, false},
-		{`{"text":"\ude00"}`, false},
-		{`{"text":"\uD800\uDC00"}`, true},
-	}
-	for _, tc := range tests {
-		if got := validJSONText([]byte(tc.in)); got != tc.want {
-			t.Errorf("validJSONText(%s) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestInvalidTextIsNamedByItsField(t *testing.T) {
-	if f := invalidField([]byte("{\"to\":\"+7\",\"reference\":\"\xff\",\"text\":\"ok\"}")); f != "reference" {
-		t.Fatalf("field %q, want reference", f)
 	}
 }
 

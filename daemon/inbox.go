@@ -4,12 +4,16 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
-var inboxRoutes = []route{
-	{"GET", "/v1/inbox", (*Daemon).listInbox, scopeRead},
-	{"GET", "/v1/inbox/{id}", (*Daemon).getInbox, scopeRead},
+func (d *Daemon) inboxRoutes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: "GET", Pattern: "/v1/inbox", Scope: config.ScopeRead, Handler: d.listInbox},
+		{Method: "GET", Pattern: "/v1/inbox/{id}", Scope: config.ScopeRead, Handler: d.getInbox},
+	}
 }
 
 func (d *Daemon) listInbox(w http.ResponseWriter, r *http.Request) {
@@ -18,19 +22,19 @@ func (d *Daemon) listInbox(w http.ResponseWriter, r *http.Request) {
 	if c := q.Get("cursor"); c != "" {
 		n, err := strconv.ParseInt(c, 10, 64)
 		if err != nil || n < 0 {
-			writeError(w, badField("cursor", "must be the next_cursor of a previous page"))
+			httpapi.WriteError(w, httpapi.BadField("cursor", "must be the next_cursor of a previous page"))
 			return
 		}
 		after = n
 	}
-	since, limit, err := pageParams(q, 100)
+	since, limit, err := httpapi.PageParams(q, 100)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	list, err := d.store.Inbox(r.Context(), after, since, limit+1)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	next := ""
@@ -41,19 +45,19 @@ func (d *Daemon) listInbox(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []*store.InboxMessage{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": list, "next_cursor": next})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"messages": list, "next_cursor": next})
 }
 
 func (d *Daemon) getInbox(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		writeError(w, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no inbox message " + strconv.Quote(r.PathValue("id"))})
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no inbox message " + strconv.Quote(r.PathValue("id"))})
 		return
 	}
 	m, err := d.store.GetInbox(r.Context(), id)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, m)
+	httpapi.WriteJSON(w, http.StatusOK, m)
 }

@@ -10,15 +10,19 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
-var messageRoutes = []route{
-	{"POST", "/v1/messages", (*Daemon).postMessage, scopeSend},
-	{"GET", "/v1/messages", (*Daemon).listMessages, scopeRead},
-	{"GET", "/v1/messages/{id}", (*Daemon).getMessage, scopeRead},
-	{"DELETE", "/v1/messages/{id}", (*Daemon).deleteMessage, scopeSend},
+func (d *Daemon) messageRoutes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: "POST", Pattern: "/v1/messages", Scope: config.ScopeSend, Handler: d.postMessage},
+		{Method: "GET", Pattern: "/v1/messages", Scope: config.ScopeRead, Handler: d.listMessages},
+		{Method: "GET", Pattern: "/v1/messages/{id}", Scope: config.ScopeRead, Handler: d.getMessage},
+		{Method: "DELETE", Pattern: "/v1/messages/{id}", Scope: config.ScopeSend, Handler: d.deleteMessage},
+	}
 }
 
 type messageRequest struct {
@@ -33,18 +37,18 @@ type messageRequest struct {
 
 func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
 	var req messageRequest
-	if err := decodeTextBody(r, &req); err != nil {
-		writeError(w, err)
+	if err := httpapi.DecodeText(r, &req); err != nil {
+		httpapi.WriteError(w, err)
 		return
 	}
 	n, err := d.validateMessage(req)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if len(key) > 200 {
-			writeError(w, badField("Idempotency-Key", "must be at most 200 characters"))
+			httpapi.WriteError(w, httpapi.BadField("Idempotency-Key", "must be at most 200 characters"))
 			return
 		}
 		fp, _ := json.Marshal(req)
@@ -53,16 +57,16 @@ func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	m, existed, err := d.store.Accept(r.Context(), n)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	if existed {
-		writeJSON(w, http.StatusOK, d.view(m))
+		httpapi.WriteJSON(w, http.StatusOK, d.view(m))
 		return
 	}
 	d.sched.Enqueue(m)
 	w.Header().Set("Location", "/v1/messages/"+m.ID)
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": m.ID, "state": m.State, "parts": m.Parts, "expires_at": m.ExpiresAt})
+	httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"id": m.ID, "state": m.State, "parts": m.Parts, "expires_at": m.ExpiresAt})
 }
 
 // validateMessage checks every field and normalises the request so that two
@@ -70,14 +74,14 @@ func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
 func (d *Daemon) validateMessage(req messageRequest) (store.NewMessage, error) {
 	var n store.NewMessage
 	if req.To == "" {
-		return n, badField("to", "is required")
+		return n, httpapi.BadField("to", "is required")
 	}
 	to, err := sms.Normalize(req.To)
 	if err != nil {
-		return n, badField("to", "%v", err)
+		return n, httpapi.BadField("to", "%v", err)
 	}
 	if req.Text == "" {
-		return n, badField("text", "is required")
+		return n, httpapi.BadField("text", "is required")
 	}
 	parts, enc := sms.Split(req.Text)
 	if err := d.checkParts(parts); err != nil {
@@ -87,28 +91,28 @@ func (d *Daemon) validateMessage(req messageRequest) (store.NewMessage, error) {
 	if req.TTL != "" {
 		ttl, err = time.ParseDuration(req.TTL)
 		if err != nil || ttl <= 0 {
-			return n, badField("ttl", "must be a positive duration such as \"10m\" or \"2h\"")
+			return n, httpapi.BadField("ttl", "must be a positive duration such as \"10m\" or \"2h\"")
 		}
 		if ttl > d.cfg.Send.MaxTTL {
-			return n, badField("ttl", "must be at most %s", d.cfg.Send.MaxTTL)
+			return n, httpapi.BadField("ttl", "must be at most %s", d.cfg.Send.MaxTTL)
 		}
 	}
 	if req.Modem != "" && !d.hasModem(req.Modem) {
-		return n, &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_modem", Field: "modem", Message: "modem: no modem " + strconv.Quote(req.Modem)}
+		return n, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_modem", Field: "modem", Message: "modem: no modem " + strconv.Quote(req.Modem)}
 	}
 	if req.Operator != "" {
 		if !isDigits(req.Operator) || len(req.Operator) < 5 || len(req.Operator) > 6 {
-			return n, badField("operator", "must be a PLMN: MCC and MNC digits such as \"25001\"")
+			return n, httpapi.BadField("operator", "must be a PLMN: MCC and MNC digits such as \"25001\"")
 		}
 		if !d.sched.ServesOperator(req.Operator) {
-			return n, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_sim_for_operator", Field: "operator", Message: "operator: no SIM of operator " + req.Operator + " is known"}
+			return n, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "no_sim_for_operator", Field: "operator", Message: "operator: no SIM of operator " + req.Operator + " is known"}
 		}
 	}
 	if len(req.Reference) > 200 {
-		return n, badField("reference", "must be at most 200 characters")
+		return n, httpapi.BadField("reference", "must be at most 200 characters")
 	}
 	if store.ReservedReference(req.Reference) {
-		return n, badField("reference", `must not start with "confirmation:" or "cancel-notice:": gsmbridge marks its own messages so`)
+		return n, httpapi.BadField("reference", `must not start with "confirmation:" or "cancel-notice:": gsmbridge marks its own messages so`)
 	}
 	return store.NewMessage{To: to, Text: req.Text, Encoding: string(enc), Parts: parts, Reference: req.Reference,
 		PinModem: req.Modem, PinOperator: req.Operator, Report: req.Report, TTL: ttl}, nil
@@ -119,7 +123,7 @@ func (d *Daemon) validateMessage(req messageRequest) (store.NewMessage, error) {
 // hours.
 func (d *Daemon) checkParts(parts int) error {
 	if limit := d.cfg.Send.MaxParts; parts > limit {
-		return &apiError{Status: http.StatusBadRequest, Code: "too_many_parts", Field: "text",
+		return &httpapi.Error{Status: http.StatusBadRequest, Code: "too_many_parts", Field: "text",
 			Message: fmt.Sprintf("text: needs %d SMS parts; send.max_parts allows %d", parts, limit)}
 	}
 	return nil
@@ -139,10 +143,10 @@ func (d *Daemon) hasModem(id string) bool { return d.ownerOf(id) != nil }
 func (d *Daemon) getMessage(w http.ResponseWriter, r *http.Request) {
 	m, err := d.store.GetMessage(r.Context(), r.PathValue("id"))
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d.view(m))
+	httpapi.WriteJSON(w, http.StatusOK, d.view(m))
 }
 
 func (d *Daemon) deleteMessage(w http.ResponseWriter, r *http.Request) {
@@ -150,32 +154,32 @@ func (d *Daemon) deleteMessage(w http.ResponseWriter, r *http.Request) {
 	m, err := d.store.Cancel(r.Context(), id)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) && m != nil {
-			writeJSON(w, http.StatusConflict, map[string]any{"error": apiError{Code: "conflict",
+			httpapi.WriteJSON(w, http.StatusConflict, map[string]any{"error": httpapi.Error{Code: "conflict",
 				Message: "message is " + string(m.State) + "; only queued messages can be cancelled"}, "message": m})
 			return
 		}
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	d.sched.Remove(id)
-	writeJSON(w, http.StatusOK, m)
+	httpapi.WriteJSON(w, http.StatusOK, m)
 }
 
 func (d *Daemon) listMessages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.MessageFilter{State: store.MessageState(q.Get("state")), After: q.Get("cursor"), Limit: 100}
-	since, limit, err := pageParams(q, f.Limit)
+	since, limit, err := httpapi.PageParams(q, f.Limit)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	f.Since, f.Limit = since, limit
 	list, next, err := d.store.ListMessages(r.Context(), f)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": d.views(list), "next_cursor": next})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"messages": d.views(list), "next_cursor": next})
 }
 
 // messageView is a message as the API shows it: as stored, with what is

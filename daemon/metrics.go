@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gsmbridge/gsmbridge/api"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/ussd"
@@ -23,9 +24,11 @@ import (
 
 // metricsRoutes serve /metrics and /readyz. Both are open: a scraper or a
 // load balancer has no token, and neither shows a phone number or a text.
-var metricsRoutes = []route{
-	{"GET", "/metrics", (*Daemon).serveMetrics, scopePublic},
-	{"GET", "/readyz", (*Daemon).readyz, scopePublic},
+func (d *Daemon) metricsRoutes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: "GET", Pattern: "/metrics", Open: true, Handler: d.serveMetrics},
+		{Method: "GET", Pattern: "/readyz", Open: true, Handler: d.readyz},
+	}
 }
 
 const namespace = "gsmbridge"

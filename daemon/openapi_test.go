@@ -30,8 +30,8 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		}
 	}
 	served := map[string]bool{}
-	for _, rt := range allRoutes() {
-		served[rt.method+" "+rt.pattern] = true
+	for _, rt := range bareDaemon(t).api.Routes() {
+		served[rt.Method+" "+rt.Pattern] = true
 	}
 	var missing, extra []string
 	for r := range served {
@@ -75,10 +75,10 @@ func TestOpenAPIOperationsMatchTheirRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := map[string]string{}
-	for _, rt := range allRoutes() {
-		name := rt.method + " " + rt.pattern
+	for _, rt := range bareDaemon(t).api.Routes() {
+		name := rt.Method + " " + rt.Pattern
 		var op operation
-		if err := json.Unmarshal(doc.Paths[rt.pattern][strings.ToLower(rt.method)], &op); err != nil {
+		if err := json.Unmarshal(doc.Paths[rt.Pattern][strings.ToLower(rt.Method)], &op); err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
@@ -96,7 +96,7 @@ func TestOpenAPIOperationsMatchTheirRoutes(t *testing.T) {
 			Ref string `json:"$ref"`
 		}
 		json.Unmarshal(op.Responses["401"], &unauthorized)
-		open := rt.scope == scopePublic
+		open := rt.Open
 		switch {
 		case open && !anonymous:
 			t.Errorf("%s is served without a token but the document asks for one", name)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/sms"
 	"github.com/gsmbridge/gsmbridge/ussd"
@@ -50,23 +51,23 @@ type usage struct {
 
 func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 	var req quoteRequest
-	if err := decodeBody(r, &req); err != nil {
-		writeError(w, err)
+	if err := httpapi.Decode(r, &req); err != nil {
+		httpapi.WriteError(w, err)
 		return
 	}
 	amount, err := payment.ParseAmount(req.Amount)
 	if err != nil {
-		writeError(w, fieldError(err))
+		httpapi.WriteError(w, fieldError(err))
 		return
 	}
 	p, err := d.customerOperator(req.CustomerOperator)
 	if err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	q := quote{CustomerOperator: req.CustomerOperator, OperatorName: p.Name, Amount: amount, CommissionPercent: p.Commission, Breaks: []payment.LimitBreak{}}
 	if q.Commission, err = payment.Commission(amount, p.Commission); err != nil {
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 		return
 	}
 	q.Total = ussd.AmountFromKopecks(amount.Kopecks() + q.Commission.Kopecks())
@@ -75,18 +76,18 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 	if req.Phone != "" {
 		phone, err := sms.Normalize(req.Phone)
 		if err != nil {
-			writeError(w, badField("phone", "%v", err))
+			httpapi.WriteError(w, httpapi.BadField("phone", "%v", err))
 			return
 		}
 		day, month := payment.Windows(d.now())
 		if u, err = d.store.PaymentUsage(r.Context(), phone, day, month); err != nil {
-			writeError(w, err)
+			httpapi.WriteError(w, err)
 			return
 		}
 		q.Usage = &usage{Day: u.Day, Month: u.Month, DayPayments: u.DayPayments}
 	}
 	q.Breaks = append(q.Breaks, payment.LimitBreaks(p.PaymentLimits, amount, u)...)
-	writeJSON(w, http.StatusOK, q)
+	httpapi.WriteJSON(w, http.StatusOK, q)
 }
 
 // operatorProfiles are the built-in operators with the configured ones laid
@@ -124,7 +125,7 @@ func (d *Daemon) customerOperator(s string) (ussd.Profile, error) {
 		return p, nil
 	}
 	if len(s) > 40 {
-		return ussd.Profile{}, badField("customer_operator", "must be a PLMN such as \"25020\" or an operator's name such as \"mts\"")
+		return ussd.Profile{}, httpapi.BadField("customer_operator", "must be a PLMN such as \"25020\" or an operator's name such as \"mts\"")
 	}
 	var found []ussd.Profile
 	var names []string
@@ -140,14 +141,14 @@ func (d *Daemon) customerOperator(s string) (ussd.Profile, error) {
 	case 1:
 		return found[0], nil
 	case 0:
-		return ussd.Profile{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_operator", Field: "customer_operator",
+		return ussd.Profile{}, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_operator", Field: "customer_operator",
 			Message: fmt.Sprintf("customer_operator: no operator is named %q; the names known are %s, or give the PLMN", s, strings.Join(names, ", "))}
 	}
 	var plmns []string
 	for _, p := range found {
 		plmns = append(plmns, p.PLMN...)
 	}
-	return ussd.Profile{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "ambiguous_operator", Field: "customer_operator",
+	return ussd.Profile{}, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "ambiguous_operator", Field: "customer_operator",
 		Message: fmt.Sprintf("customer_operator: %d operators are named %q; give the PLMN (%s)", len(found), s, strings.Join(plmns, ", "))}
 }
 
@@ -161,8 +162,8 @@ func limitsOf(l ussd.PaymentLimits) paymentLimits {
 	return paymentLimits{PerPayment: opt(l.PerPayment), PerDay: opt(l.PerDay), PerMonth: opt(l.PerMonth), PaymentsPerDay: l.PaymentsPerDay}
 }
 
-func unknownOperator(plmn string) *apiError {
-	return &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_operator", Field: "customer_operator",
+func unknownOperator(plmn string) *httpapi.Error {
+	return &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_operator", Field: "customer_operator",
 		Message: "customer_operator: no operator profile for PLMN " + plmn}
 }
 
@@ -187,17 +188,17 @@ func (d *Daemon) admitPayment(plmn string, amount ussd.Amount) (func(payment.Usa
 		for i, b := range breaks {
 			msgs[i] = b.String()
 		}
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: "payment_limit", Field: "amount",
+		return &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "payment_limit", Field: "amount",
 			Message: "amount: " + p.Name + " " + strings.Join(msgs, "; ")}
 	}, nil
 }
 
 func validPLMN(s string) error {
 	if s == "" {
-		return badField("customer_operator", "is required")
+		return httpapi.BadField("customer_operator", "is required")
 	}
 	if !isDigits(s) || len(s) < 5 || len(s) > 6 {
-		return badField("customer_operator", "must be a PLMN: MCC and MNC digits such as \"25020\"")
+		return httpapi.BadField("customer_operator", "must be a PLMN: MCC and MNC digits such as \"25020\"")
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
@@ -20,9 +22,11 @@ import (
 // in the route table and check access themselves (statusAllowed): a browser
 // cannot send an Authorization header when it first loads a page, and a wall
 // screen next to the rack should need no token at all.
-var statusRoutes = []route{
-	{"GET", "/", (*Daemon).serveStatusPage, scopePublic},
-	{"GET", "/v1/status", (*Daemon).serveStatus, scopePublic},
+func (d *Daemon) statusRoutes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: "GET", Pattern: "/", Open: true, Handler: d.serveStatusPage},
+		{Method: "GET", Pattern: "/v1/status", Open: true, Handler: d.serveStatus},
+	}
 }
 
 // statusPage is the whole page: HTML, CSS and script in one file, so the
@@ -49,7 +53,7 @@ func (d *Daemon) statusAllowed(r *http.Request, token string) bool {
 		return true
 	}
 	i, ok := d.cfg.Auth.Check(token)
-	return ok && d.cfg.Auth.Tokens[i].Allows(scopeRead)
+	return ok && d.cfg.Auth.Tokens[i].Allows(config.ScopeRead)
 }
 
 // fromLoopback reports whether the request comes from this machine. A
@@ -85,20 +89,20 @@ func (d *Daemon) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
-	if !d.statusAllowed(r, bearerToken(r.Header.Get("Authorization"))) {
+	if !d.statusAllowed(r, httpapi.BearerToken(r.Header.Get("Authorization"))) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="gsmbridge"`)
-		writeError(w, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid bearer token is required from another machine"})
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid bearer token is required from another machine"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	snap, err := d.statusSnapshot(ctx)
 	if err != nil {
-		writeError(w, fmt.Errorf("status snapshot: %w", err))
+		httpapi.WriteError(w, fmt.Errorf("status snapshot: %w", err))
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, snap)
+	httpapi.WriteJSON(w, http.StatusOK, snap)
 }
 
 // statusSnapshot is what GET /v1/status returns: one consistent look at the

@@ -2,14 +2,8 @@ package daemon
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -18,70 +12,8 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi/tlstest"
 )
-
-// testCA signs certificates made up for one test.
-type testCA struct {
-	t    *testing.T
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{t: t, cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a certificate and key in PEM for 127.0.0.1 (server) or a
-// client, with serial as its serial number.
-func (ca *testCA) issue(serial int64, client bool) (certPEM, keyPEM []byte) {
-	ca.t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		ca.t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: "gsmbridge test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	if client {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-		tmpl.IPAddresses = nil
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		ca.t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		ca.t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-}
 
 func writeFile(t *testing.T, path string, data []byte) {
 	t.Helper()
@@ -144,11 +76,11 @@ func handshake(t *testing.T, url string, roots *x509.CertPool, client *tls.Certi
 
 func TestTLSServesAndReloadsItsCertificate(t *testing.T) {
 	dir := t.TempDir()
-	ca := newTestCA(t, "test CA")
+	ca := tlstest.NewCA(t, "test CA")
 	roots := x509.NewCertPool()
-	roots.AddCert(ca.cert)
+	roots.AddCert(ca.Cert)
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	c, k := ca.issue(100, false)
+	c, k := ca.Issue(100, false)
 	writeFile(t, certFile, c)
 	writeFile(t, keyFile, k)
 	d, url := serveTLS(t, config.TLS{CertFile: certFile, KeyFile: keyFile})
@@ -165,7 +97,7 @@ func TestTLSServesAndReloadsItsCertificate(t *testing.T) {
 	}
 
 	// A renewed certificate is picked up on reload.
-	c, k = ca.issue(200, false)
+	c, k = ca.Issue(200, false)
 	writeFile(t, certFile, c)
 	writeFile(t, keyFile, k)
 	if err := d.ReloadTLS(); err != nil {
@@ -187,18 +119,18 @@ func TestTLSServesAndReloadsItsCertificate(t *testing.T) {
 
 func TestTLSRequiresClientCertificates(t *testing.T) {
 	dir := t.TempDir()
-	serverCA, clientCA, strangerCA := newTestCA(t, "server CA"), newTestCA(t, "client CA"), newTestCA(t, "stranger CA")
+	serverCA, clientCA, strangerCA := tlstest.NewCA(t, "server CA"), tlstest.NewCA(t, "client CA"), tlstest.NewCA(t, "stranger CA")
 	roots := x509.NewCertPool()
-	roots.AddCert(serverCA.cert)
+	roots.AddCert(serverCA.Cert)
 	certFile, keyFile, caFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "clients.pem")
-	c, k := serverCA.issue(1, false)
+	c, k := serverCA.Issue(1, false)
 	writeFile(t, certFile, c)
 	writeFile(t, keyFile, k)
-	writeFile(t, caFile, clientCA.pem)
+	writeFile(t, caFile, clientCA.PEM)
 	d, url := serveTLS(t, config.TLS{CertFile: certFile, KeyFile: keyFile, ClientCAFile: caFile})
 
-	pair := func(ca *testCA) *tls.Certificate {
-		c, k := ca.issue(7, true)
+	pair := func(ca *tlstest.CA) *tls.Certificate {
+		c, k := ca.Issue(7, true)
 		cert, err := tls.X509KeyPair(c, k)
 		if err != nil {
 			t.Fatal(err)

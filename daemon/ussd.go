@@ -11,17 +11,21 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/gsm"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
 // ussdRoutes serve USSD sessions and SIM balances.
-var ussdRoutes = []route{
-	{"POST", "/v1/modems/{id}/ussd", (*Daemon).startUSSD, scopeUSSD},
-	{"POST", "/v1/ussd/{session_id}/reply", (*Daemon).replyUSSD, scopeUSSD},
-	{"DELETE", "/v1/ussd/{session_id}", (*Daemon).endUSSD, scopeUSSD},
-	{"GET", "/v1/sims/{iccid}/balance", (*Daemon).simBalance, scopeUSSD},
-	{"GET", "/v1/modems/{id}/balance", (*Daemon).modemBalance, scopeUSSD},
+func (d *Daemon) ussdRoutes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: "POST", Pattern: "/v1/modems/{id}/ussd", Scope: config.ScopeUSSD, Handler: d.startUSSD},
+		{Method: "POST", Pattern: "/v1/ussd/{session_id}/reply", Scope: config.ScopeUSSD, Handler: d.replyUSSD},
+		{Method: "DELETE", Pattern: "/v1/ussd/{session_id}", Scope: config.ScopeUSSD, Handler: d.endUSSD},
+		{Method: "GET", Pattern: "/v1/sims/{iccid}/balance", Scope: config.ScopeUSSD, Handler: d.simBalance},
+		{Method: "GET", Pattern: "/v1/modems/{id}/balance", Scope: config.ScopeUSSD, Handler: d.modemBalance},
+	}
 }
 
 // Session purposes: an interactive session through the API, or a balance
@@ -238,12 +242,12 @@ func (d *Daemon) startUSSD(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Code string `json:"code"`
 	}
-	if err := decodeBody(r, &req); err != nil {
-		writeError(w, err)
+	if err := httpapi.Decode(r, &req); err != nil {
+		httpapi.WriteError(w, err)
 		return
 	}
 	if err := ussd.ValidCode(req.Code); err != nil {
-		writeError(w, badField("code", "%v", err))
+		httpapi.WriteError(w, httpapi.BadField("code", "%v", err))
 		return
 	}
 	st, err := d.modemStatus(r.PathValue("id"))
@@ -252,7 +256,7 @@ func (d *Daemon) startUSSD(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !d.profiles.Allowed(st.IMSI, req.Code, d.cfg.USSD.Allow) {
-		writeError(w, &apiError{Status: http.StatusForbidden, Code: "ussd_not_allowed",
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusForbidden, Code: "ussd_not_allowed",
 			Message: "this code is not an operator's balance or own-number code and not in ussd.allow", Field: "code"})
 		return
 	}
@@ -271,12 +275,12 @@ func (d *Daemon) replyUSSD(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Text string `json:"text"`
 	}
-	if err := decodeBody(r, &req); err != nil {
-		writeError(w, err)
+	if err := httpapi.Decode(r, &req); err != nil {
+		httpapi.WriteError(w, err)
 		return
 	}
 	if err := ussd.ValidCode(req.Text); err != nil {
-		writeError(w, badField("text", "%v", err))
+		httpapi.WriteError(w, httpapi.BadField("text", "%v", err))
 		return
 	}
 	// A menu answer is a choice ("1", "00") or a lone navigation key ("*",
@@ -284,7 +288,7 @@ func (d *Daemon) replyUSSD(w http.ResponseWriter, r *http.Request) {
 	// request when the network has dropped the menu meanwhile, so it must
 	// be a code this caller could have started with.
 	if len(req.Text) > 1 && strings.ContainsAny(req.Text, "*#") && !d.ussdAllowedInSession(r.Context(), r.PathValue("session_id"), req.Text) {
-		writeError(w, &apiError{Status: http.StatusForbidden, Code: "ussd_not_allowed",
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusForbidden, Code: "ussd_not_allowed",
 			Message: "a menu answer with * or # is sent as a new request if the menu has ended, so it must be an allowed code", Field: "text"})
 		return
 	}
@@ -334,7 +338,7 @@ func (d *Daemon) exchangeInSession(w http.ResponseWriter, r *http.Request, st Mo
 			return
 		}
 		ans.Open, ans.ExpiresAt = true, u.ExpiresAt
-		writeJSON(w, http.StatusOK, ans)
+		httpapi.WriteJSON(w, http.StatusOK, ans)
 		return
 	}
 	reason := "done"
@@ -344,7 +348,7 @@ func (d *Daemon) exchangeInSession(w http.ResponseWriter, r *http.Request, st Mo
 		reason = "timeout"
 	}
 	d.closeSession(ctx, u, store.USSDRunning, reason)
-	writeJSON(w, http.StatusOK, ans)
+	httpapi.WriteJSON(w, http.StatusOK, ans)
 }
 
 func (d *Daemon) endUSSD(w http.ResponseWriter, r *http.Request) {
@@ -355,10 +359,10 @@ func (d *Daemon) endUSSD(w http.ResponseWriter, r *http.Request) {
 	}
 	switch u.State {
 	case store.USSDClosed:
-		writeJSON(w, http.StatusOK, u)
+		httpapi.WriteJSON(w, http.StatusOK, u)
 		return
 	case store.USSDRunning:
-		writeError(w, &apiError{Status: http.StatusConflict, Code: "ussd_running",
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusConflict, Code: "ussd_running",
 			Message: "a request of this session is waiting for the network; end it after the answer"})
 		return
 	}
@@ -367,7 +371,7 @@ func (d *Daemon) endUSSD(w http.ResponseWriter, r *http.Request) {
 		writeUSSDError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, closed)
+	httpapi.WriteJSON(w, http.StatusOK, closed)
 }
 
 // writeUSSDError answers with the modem's own codes kept: a busy modem names
@@ -378,7 +382,7 @@ func writeUSSDError(w http.ResponseWriter, err error) {
 	var ue *gsm.USSDError
 	switch {
 	case errors.As(err, &busy):
-		writeJSON(w, http.StatusConflict, map[string]any{"error": map[string]any{
+		httpapi.WriteJSON(w, http.StatusConflict, map[string]any{"error": map[string]any{
 			"code": "modem_busy", "message": busy.Error(),
 			"session_id": busy.Holder.ID, "since": busy.Holder.StartedAt, "purpose": busy.Holder.Purpose}})
 	case errors.As(err, &ue):
@@ -386,22 +390,22 @@ func writeUSSDError(w http.ResponseWriter, err error) {
 		if ue.Kind == gsm.USSDNoAnswer {
 			status = http.StatusGatewayTimeout
 		}
-		writeJSON(w, status, map[string]any{"error": map[string]any{
+		httpapi.WriteJSON(w, status, map[string]any{"error": map[string]any{
 			"code": "ussd_" + ue.Kind, "message": ue.Error(), "modem_code": ue.Code, "meaning": ue.Meaning,
 			"text": ue.Text, "raw": ue.Raw}})
 	case errors.Is(err, errNoModem):
-		writeError(w, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()})
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()})
 	case errors.Is(err, ErrModemNotReady):
-		writeError(w, &apiError{Status: http.StatusServiceUnavailable, Code: "modem_not_ready", Message: err.Error()})
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "modem_not_ready", Message: err.Error()})
 	case errors.Is(err, store.ErrConflict):
-		writeError(w, &apiError{Status: http.StatusConflict, Code: "ussd_session_not_open", Message: err.Error()})
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusConflict, Code: "ussd_session_not_open", Message: err.Error()})
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, atcmd.ErrTimeout):
-		writeError(w, &apiError{Status: http.StatusGatewayTimeout, Code: "timeout", Message: err.Error()})
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusGatewayTimeout, Code: "timeout", Message: err.Error()})
 	case modemRefused(err):
 		info := errorInfo(err)
-		writeError(w, &apiError{Status: http.StatusBadGateway, Code: "modem_error", Message: info.Code + ": " + info.Message})
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusBadGateway, Code: "modem_error", Message: info.Code + ": " + info.Message})
 	default:
-		writeError(w, err)
+		httpapi.WriteError(w, err)
 	}
 }
 

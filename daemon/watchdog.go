@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
@@ -290,7 +291,7 @@ func (d *Daemon) httpServerAnswers(timeout time.Duration) func(context.Context) 
 		}
 		resp, err := client.Do(req)
 		if err != nil {
-			if refusedForLackOfCertificate(err) {
+			if httpapi.RefusedForLackOfCertificate(err) {
 				return nil
 			}
 			return err

@@ -1,4 +1,4 @@
-package daemon
+package httpapi
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// limitListener caps open connections. The serial library panics on file
+// LimitListener caps open connections. The serial library panics on file
 // descriptors of 1024 and above and the process keeps its limit at 1024, so
 // an HTTP client storm must never be allowed to use the descriptors the
 // modems need.
@@ -24,7 +24,7 @@ import (
 // request does a newcomer get an immediate 429 and close, rather than wait
 // in the kernel's backlog. A per-address cap alone would not do: the payment
 // core and a misbehaving local tool often share 127.0.0.1.
-type limitListener struct {
+type LimitListener struct {
 	net.Listener
 	max int
 	now func() time.Time
@@ -33,11 +33,12 @@ type limitListener struct {
 	conns map[*limitedConn]struct{} // the places taken
 }
 
-func newLimitListener(l net.Listener, max int) *limitListener {
-	return &limitListener{Listener: l, max: max, now: time.Now, conns: map[*limitedConn]struct{}{}}
+// NewLimitListener caps l at max connections.
+func NewLimitListener(l net.Listener, max int) *LimitListener {
+	return &LimitListener{Listener: l, max: max, now: time.Now, conns: map[*limitedConn]struct{}{}}
 }
 
-func (l *limitListener) Accept() (net.Conn, error) {
+func (l *LimitListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
@@ -68,7 +69,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 
 // evictable picks the connection to close for a newcomer, or nil when every
 // place serves a request. Called with l.mu held.
-func (l *limitListener) evictable() *limitedConn {
+func (l *LimitListener) evictable() *limitedConn {
 	perHost := map[string]int{}
 	for c := range l.conns {
 		if c.waiting() {
@@ -90,11 +91,33 @@ func (l *limitListener) evictable() *limitedConn {
 	return victim
 }
 
+// ServerWriteTimeout bounds how long one answer may take to write; long
+// polls stay well inside it (MaxLongPoll).
+const ServerWriteTimeout = 90 * time.Second
+
+// MaxHeaderBytes caps a request's header: no client of the API needs more,
+// and Go's default of 1 MB let 250 requests take 110 MB of memory. Past it
+// the server answers 431.
+const MaxHeaderBytes = 64 << 10
+
+// NewServer sets the server's limits; lim must be the listener served.
+func NewServer(handler http.Handler, lim *LimitListener) *http.Server {
+	return &http.Server{
+		Handler:           lim.serve(handler),
+		ConnContext:       lim.connContext,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      ServerWriteTimeout,
+		IdleTimeout:       2 * time.Minute,
+	}
+}
+
 type connKey struct{}
 
 // connContext is the server's ConnContext hook: it lets serve find the
 // connection a request came on.
-func (l *limitListener) connContext(ctx context.Context, c net.Conn) context.Context {
+func (l *LimitListener) connContext(ctx context.Context, c net.Conn) context.Context {
 	if tc, ok := c.(*tls.Conn); ok {
 		// ServeTLS wraps the listener's connections.
 		c = tc.NetConn()
@@ -105,7 +128,7 @@ func (l *limitListener) connContext(ctx context.Context, c net.Conn) context.Con
 // serve marks a connection as in a request while the handler runs. The
 // server's own ConnState cannot tell: a connection counts as active from
 // the first byte of a header that may never end.
-func (l *limitListener) serve(next http.Handler) http.Handler {
+func (l *LimitListener) serve(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lc, ok := r.Context().Value(connKey{}).(*limitedConn)
 		if !ok {
@@ -118,13 +141,13 @@ func (l *limitListener) serve(next http.Handler) http.Handler {
 	})
 }
 
-func (l *limitListener) mark(c *limitedConn, serving bool) {
+func (l *LimitListener) mark(c *limitedConn, serving bool) {
 	l.mu.Lock()
 	c.serving, c.since = serving, l.now()
 	l.mu.Unlock()
 }
 
-func (l *limitListener) release(c *limitedConn) {
+func (l *LimitListener) release(c *limitedConn) {
 	l.mu.Lock()
 	delete(l.conns, c)
 	l.mu.Unlock()
@@ -151,7 +174,7 @@ func refuse(c net.Conn) {
 
 type limitedConn struct {
 	net.Conn
-	l    *limitListener
+	l    *LimitListener
 	host string
 	once sync.Once
 	// serving (a handler runs for it) and since (when it was accepted or
@@ -168,20 +191,4 @@ func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() { c.l.release(c) })
 	return err
-}
-
-// errTooManyLongPolls answers a long poll past limits_http.max_long_polls.
-var errTooManyLongPolls = &apiError{Status: http.StatusTooManyRequests, Code: "too_many_long_polls",
-	Message: "too many requests are waiting already; retry shortly or poll without wait"}
-
-// longPoll takes one of the long-poll places. Each waiting request holds a
-// connection and a descriptor, so their number is capped apart from the
-// connection cap: short requests must still get through.
-func (d *Daemon) longPoll() (release func(), ok bool) {
-	select {
-	case d.longPolls <- struct{}{}:
-		return func() { <-d.longPolls }, true
-	default:
-		return nil, false
-	}
 }

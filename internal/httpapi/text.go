@@ -1,4 +1,4 @@
-package daemon
+package httpapi
 
 import (
 	"bytes"
@@ -10,14 +10,14 @@ import (
 	"unicode/utf8"
 )
 
-// decodeTextBody decodes a request body as decodeBody does, once every
+// DecodeText decodes a request body as Decode does, once every
 // string in it is valid Unicode. encoding/json turns invalid UTF-8 and
 // unpaired surrogate escapes ("\ud800") into U+FFFD without a word, so after
 // decoding it is too late to tell: the customer would read "�" where the
 // caller's text had something else.
-func decodeTextBody(r *http.Request, v any) error {
+func DecodeText(r *http.Request, v any) error {
 	raw, err := io.ReadAll(r.Body)
-	// decodeBody reads what was read and then the read's error, so a body
+	// Decode reads what was read and then the read's error, so a body
 	// over the size limit is still answered 413.
 	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{err}))
 	if err == nil && !validJSONText(raw) {
@@ -26,9 +26,9 @@ func decodeTextBody(r *http.Request, v any) error {
 		if field != "" {
 			msg = field + ": must be valid UTF-8 (invalid bytes or an unpaired surrogate escape)"
 		}
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_utf8", Field: field, Message: msg}
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_utf8", Field: field, Message: msg}
 	}
-	return decodeBody(r, v)
+	return Decode(r, v)
 }
 
 type errReader struct{ err error }
