@@ -99,7 +99,7 @@ func (d *Daemon) lookAtBalances(ctx context.Context, watched map[string]bool) ti
 		if m.State != StateReady || m.ICCID == "" || watched[m.ICCID] {
 			continue
 		}
-		if p, ok := d.profiles.ForIMSI(m.IMSI); !ok || p.BalanceCode == "" {
+		if p, ok := d.operators.ForIMSI(m.IMSI); !ok || p.BalanceCode == "" {
 			continue
 		}
 		if err := d.store.WatchBalance(ctx, m.ICCID, d.now().Add(staggerOffset(m.ICCID, d.cfg.Balance.Stagger))); err != nil {
@@ -197,7 +197,7 @@ func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus, every time.Du
 		return d.now().Add(every)
 	}
 	wctx := context.WithoutCancel(ctx)
-	p, ok := d.profiles.ForIMSI(st.IMSI)
+	p, ok := d.operators.ForIMSI(st.IMSI)
 	if !ok || p.BalanceCode == "" {
 		d.rescheduleBalance(wctx, st.ICCID, next())
 		return nil, errNoBalanceCode
@@ -275,7 +275,7 @@ func reasonIf(err error, ok string) string {
 // lowThreshold returns the SIM's configured threshold and whether a parsed
 // balance is under it.
 func (d *Daemon) lowThreshold(iccid, imsi string, b ussd.Balance) (string, bool) {
-	s, ok := d.simSettings(iccid, imsi)
+	s, ok := d.operators.SIM(iccid, imsi)
 	if !ok || s.BalanceLow == "" {
 		return "", false
 	}
@@ -357,10 +357,10 @@ func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid stri
 		return
 	}
 	v := balanceView{ICCID: iccid, Modem: sim.ModemID, MSISDN: sim.MSISDN, Operator: Operator{PLMN: sim.PLMN}}
-	if p, ok := d.profiles.ForIMSI(sim.IMSI); ok {
+	if p, ok := d.operators.ForIMSI(sim.IMSI); ok {
 		v.Operator.Name = p.Name
 	}
-	if s, ok := d.simSettings(iccid, sim.IMSI); ok && s.BalanceLow != "" {
+	if s, ok := d.operators.SIM(iccid, sim.IMSI); ok && s.BalanceLow != "" {
 		if a, err := ussd.ParseAmount(s.BalanceLow); err == nil {
 			v.Threshold = a.String()
 		}

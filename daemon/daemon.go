@@ -17,8 +17,8 @@ import (
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
+	"github.com/gsmbridge/gsmbridge/internal/operators"
 	"github.com/gsmbridge/gsmbridge/internal/store"
-	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
 // Options are what the daemon needs beyond its configuration.
@@ -40,17 +40,17 @@ type Options struct {
 
 // Daemon is one running gsmbridge service.
 type Daemon struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	now      func() time.Time
-	open     portOpener
-	store    *store.Store
-	sched    *Scheduler
-	profiles *ussd.Profiles
-	api      *httpapi.API
-	observe  func(http.Handler) http.Handler
-	metrics  *metrics
-	tls      *httpapi.TLSFiles // nil: plain HTTP
+	cfg       *config.Config
+	log       *slog.Logger
+	now       func() time.Time
+	open      portOpener
+	store     *store.Store
+	sched     *Scheduler
+	operators *operators.Operators
+	api       *httpapi.API
+	observe   func(http.Handler) http.Handler
+	metrics   *metrics
+	tls       *httpapi.TLSFiles // nil: plain HTTP
 
 	reopenMin, reopenMax time.Duration
 	atTimeout            time.Duration // default deadline of an AT command
@@ -104,15 +104,9 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	}
 	d.metrics = newMetrics(d)
 	d.longPolls = httpapi.NewLongPolls(cfg.LimitsHTTP.MaxLongPolls)
-	merged, err := mergeProfiles(ussd.DefaultProfiles(), cfg.Operators)
-	if err != nil {
+	if d.operators, err = operators.New(cfg.Operators, cfg.SIMs); err != nil {
 		return nil, err
 	}
-	profiles, err := ussd.NewProfiles(merged)
-	if err != nil {
-		return nil, err
-	}
-	d.profiles = profiles
 	st, err := store.Open(cfg.DataDir, store.Options{Now: d.now})
 	if err != nil {
 		return nil, err
@@ -238,24 +232,6 @@ func (d *Daemon) claimModemID(o *owner, imei, port string) string {
 		o.inherit(prev)
 	}
 	return id
-}
-
-func (d *Daemon) limitsFor(sim store.SIM) SendLimits {
-	var l SendLimits
-	if p, ok := d.profiles.ForIMSI(sim.IMSI); ok {
-		l = SendLimits{PerMinute: p.Limits.PerMinute, PerHour: p.Limits.PerHour, PerDay: p.Limits.PerDay}
-	}
-	if ov, ok := d.simSettings(sim.ICCID, sim.IMSI); ok {
-		for _, f := range []struct {
-			v   int
-			dst *int
-		}{{ov.Limits.PerMinute, &l.PerMinute}, {ov.Limits.PerHour, &l.PerHour}, {ov.Limits.PerDay, &l.PerDay}} {
-			if f.v != 0 {
-				*f.dst = f.v
-			}
-		}
-	}
-	return l
 }
 
 func (d *Daemon) recentSends(ctx context.Context, iccid string) []time.Time {

@@ -190,7 +190,7 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 	if err := o.sweep(ctx, &rs); err != nil {
 		o.log.Warn("start-up sweep of the modem's storage", "err", err)
 	}
-	jobs := o.d.sched.AddLane(id, sim.ICCID, sim.PLMN, o.d.limitsFor(sim), o.d.recentSends(ctx, sim.ICCID))
+	jobs := o.d.sched.AddLane(id, sim.ICCID, sim.PLMN, o.d.operators.SendLimits(sim.ICCID, sim.IMSI), o.d.recentSends(ctx, sim.ICCID))
 	defer o.d.sched.RemoveLane(id)
 	cooldown := time.NewTimer(time.Hour)
 	cooldown.Stop()
@@ -636,7 +636,7 @@ func (o *owner) init(ctx context.Context) (string, store.SIM, error) {
 		return "", store.SIM{}, c
 	}
 	plmn, opName := "", ""
-	if p, ok := o.d.profiles.ForIMSI(ident.IMSI); ok {
+	if p, ok := o.d.operators.ForIMSI(ident.IMSI); ok {
 		plmn, opName = p.PLMN[0], p.Name
 		for _, candidate := range p.PLMN {
 			if strings.HasPrefix(ident.IMSI, candidate) {
@@ -646,7 +646,7 @@ func (o *owner) init(ctx context.Context) (string, store.SIM, error) {
 	}
 	msisdn := ident.OwnNumber
 	smsc := ident.SMSC
-	if ov, ok := o.d.simSettings(key, ident.IMSI); ok {
+	if ov, ok := o.d.operators.SIM(key, ident.IMSI); ok {
 		if ov.MSISDN != "" {
 			msisdn = ov.MSISDN
 		}

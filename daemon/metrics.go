@@ -364,7 +364,7 @@ func collectBuild(_ context.Context, e emitter) error {
 // operatorLabel names a SIM's network as the modem snapshot does (profile
 // name, else PLMN), so modem and SIM series join on it.
 func (d *Daemon) operatorLabel(sim store.SIM) string {
-	if p, ok := d.profiles.ForIMSI(sim.IMSI); ok && p.Name != "" {
+	if p, ok := d.operators.ForIMSI(sim.IMSI); ok && p.Name != "" {
 		return p.Name
 	}
 	return sim.PLMN
@@ -431,7 +431,7 @@ func (d *Daemon) collectSIMs(ctx context.Context, e emitter) error {
 			return fmt.Errorf("count sends of a SIM: %w", err)
 		}
 		e.gauge("sim_sent_parts_last_day", float64(len(sent)), l...)
-		limits := d.limitsFor(sim)
+		limits := d.operators.SendLimits(sim.ICCID, sim.IMSI)
 		for _, w := range []struct {
 			window string
 			limit  int
@@ -473,7 +473,7 @@ func (d *Daemon) collectBalances(ctx context.Context, e emitter) error {
 		e.gauge("sim_balance_low", boolValue(st.Low), l...)
 		e.counter("sim_balance_parse_failures_total", float64(st.ParseFailures), l...)
 		e.counter("sim_balance_check_failures_total", float64(st.CheckFailures), l...)
-		if ov, ok := d.simSettings(sim.ICCID, sim.IMSI); ok && ov.BalanceLow != "" {
+		if ov, ok := d.operators.SIM(sim.ICCID, sim.IMSI); ok && ov.BalanceLow != "" {
 			if a, err := ussd.ParseAmount(ov.BalanceLow); err == nil {
 				e.gauge("sim_balance_low_threshold_rub", float64(a.Kopecks())/100, l...)
 			}

@@ -3,7 +3,6 @@ package daemon
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
@@ -90,26 +89,6 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, q)
 }
 
-// operatorProfiles are the built-in operators with the configured ones laid
-// over them.
-func (d *Daemon) operatorProfiles() []ussd.Profile {
-	merged, err := mergeProfiles(ussd.DefaultProfiles(), d.cfg.Operators)
-	if err != nil {
-		return nil // New refused such a configuration already
-	}
-	return merged
-}
-
-// operatorProfile finds the profile of a PLMN.
-func (d *Daemon) operatorProfile(plmn string) (ussd.Profile, bool) {
-	merged := d.operatorProfiles()
-	i := slices.IndexFunc(merged, func(p ussd.Profile) bool { return slices.Contains(p.PLMN, plmn) })
-	if i < 0 {
-		return ussd.Profile{}, false
-	}
-	return merged[i], true
-}
-
 // customerOperator reads a quote's customer_operator: a PLMN, or, for a
 // caller who knows the brand rather than the network code, the operator's
 // name in any case ("mts", "Beeline").
@@ -118,7 +97,7 @@ func (d *Daemon) customerOperator(s string) (ussd.Profile, error) {
 		if err := validPLMN(s); err != nil {
 			return ussd.Profile{}, err
 		}
-		p, ok := d.operatorProfile(s)
+		p, ok := d.operators.ByPLMN(s)
 		if !ok {
 			return ussd.Profile{}, unknownOperator(s)
 		}
@@ -129,7 +108,7 @@ func (d *Daemon) customerOperator(s string) (ussd.Profile, error) {
 	}
 	var found []ussd.Profile
 	var names []string
-	for _, p := range d.operatorProfiles() {
+	for _, p := range d.operators.All() {
 		if strings.EqualFold(p.Name, s) {
 			found = append(found, p)
 		}
@@ -175,7 +154,7 @@ func (d *Daemon) admitPayment(plmn string, amount ussd.Amount) (func(payment.Usa
 	if !d.cfg.Confirmations.EnforceLimits || plmn == "" {
 		return nil, nil
 	}
-	p, ok := d.operatorProfile(plmn)
+	p, ok := d.operators.ByPLMN(plmn)
 	if !ok {
 		return nil, unknownOperator(plmn)
 	}

@@ -249,8 +249,8 @@ func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
 	})
 	for _, s := range sims {
 		_, inModem := present(s)
-		limits := d.limitsFor(s)
-		settings, _ := d.simSettings(s.ICCID, s.IMSI)
+		limits := d.operators.SendLimits(s.ICCID, s.IMSI)
+		settings, _ := d.operators.SIM(s.ICCID, s.IMSI)
 		st := statusSIM{
 			ICCID: sms.MaskDigits(s.ICCID), Name: settings.Name, MSISDN: sms.MaskNumber(s.MSISDN),
 			Operator: Operator{PLMN: s.PLMN}, Modem: s.ModemID, Present: inModem,
@@ -259,7 +259,7 @@ func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
 			Limits:     statusLimits{PerMinute: max(limits.PerMinute, 0), PerHour: max(limits.PerHour, 0), PerDay: max(limits.PerDay, 0)},
 			LastSentAt: s.LastSentAt, LastReceivedAt: s.LastReceivedAt,
 		}
-		if p, ok := d.profiles.ForIMSI(s.IMSI); ok {
+		if p, ok := d.operators.ForIMSI(s.IMSI); ok {
 			st.Operator.Name = p.Name
 		}
 		if b, ok := balances[s.ICCID]; ok {

@@ -255,7 +255,7 @@ func (d *Daemon) startUSSD(w http.ResponseWriter, r *http.Request) {
 		writeUSSDError(w, err)
 		return
 	}
-	if !d.profiles.Allowed(st.IMSI, req.Code, d.cfg.USSD.Allow) {
+	if !d.operators.Allowed(st.IMSI, req.Code, d.cfg.USSD.Allow) {
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusForbidden, Code: "ussd_not_allowed",
 			Message: "this code is not an operator's balance or own-number code and not in ussd.allow", Field: "code"})
 		return
@@ -315,7 +315,7 @@ func (d *Daemon) ussdAllowedInSession(ctx context.Context, sessionID, code strin
 			imsi = st.IMSI
 		}
 	}
-	return d.profiles.Allowed(imsi, code, d.cfg.USSD.Allow)
+	return d.operators.Allowed(imsi, code, d.cfg.USSD.Allow)
 }
 
 // exchangeInSession runs one exchange of a running session and leaves the

@@ -1,4 +1,4 @@
-package daemon
+package operators
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
-// mergeProfiles lays the configured operators over the built-in profiles: an
+// Merge lays the configured operators over the built-in profiles: an
 // entry sharing a PLMN with a built-in profile overrides the fields it sets,
 // any other entry adds an operator.
-func mergeProfiles(builtin []ussd.Profile, ops []config.Operator) ([]ussd.Profile, error) {
+func Merge(builtin []ussd.Profile, ops []config.Operator) ([]ussd.Profile, error) {
 	out := slices.Clone(builtin)
 	for i, op := range ops {
 		at := slices.IndexFunc(out, func(p ussd.Profile) bool {
@@ -33,6 +33,7 @@ func mergeProfiles(builtin []ussd.Profile, ops []config.Operator) ([]ussd.Profil
 	return out, nil
 }
 
+// overlay sets what op configures on p.
 func overlay(p *ussd.Profile, op config.Operator) error {
 	if len(op.PLMN) > 0 {
 		for _, plmn := range op.PLMN {
