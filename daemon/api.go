@@ -12,7 +12,7 @@ import (
 
 // allRoutes gathers every feature's routes.
 func (d *Daemon) allRoutes() []httpapi.Route {
-	return slices.Concat(d.coreRoutes(), d.messageRoutes(), d.modemRoutes(), d.inboxRoutes(), d.eventRoutes(), d.ussdRoutes(), d.confirmationRoutes(), d.statusRoutes(), d.metricsRoutes())
+	return slices.Concat(d.coreRoutes(), d.messageRoutes(), d.modemRoutes(), d.inboxRoutes(), d.eventRoutes(), d.ussdRoutes(), d.confirmationRoutes(), d.statusRoutes(), d.metricsRoutes(), d.retention.Routes())
 }
 
 func (d *Daemon) modemRoutes() []httpapi.Route {

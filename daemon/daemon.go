@@ -18,6 +18,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/operators"
+	"github.com/gsmbridge/gsmbridge/internal/retention"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
@@ -47,6 +48,7 @@ type Daemon struct {
 	store     *store.Store
 	sched     *Scheduler
 	operators *operators.Operators
+	retention *retention.Retention
 	api       *httpapi.API
 	observe   func(http.Handler) http.Handler
 	metrics   *metrics
@@ -97,11 +99,6 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
-		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})
-	if err != nil {
-		return nil, err
-	}
 	d.metrics = newMetrics(d)
 	d.longPolls = httpapi.NewLongPolls(cfg.LimitsHTTP.MaxLongPolls)
 	if d.operators, err = operators.New(cfg.Operators, cfg.SIMs); err != nil {
@@ -112,6 +109,17 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.store = st
+	var webhooks []string
+	for _, w := range cfg.Webhooks {
+		webhooks = append(webhooks, w.URL)
+	}
+	d.retention = retention.New(st, retention.Options{Config: cfg.Retention, Webhooks: webhooks, Logger: d.log, Now: d.now})
+	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
+		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	d.sched = NewScheduler(d.now, d.confirmationEligible, func(id string) {
 		if _, err := st.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
 			d.log.Error("expire message", "message", id, "err", err)
@@ -159,7 +167,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.runWebhooks, d.runRetention, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runIncompleteFlush, d.runWatchdog, d.runStoreHealth} {
+	for _, task := range []func(context.Context){d.runWebhooks, d.retention.Run, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runIncompleteFlush, d.runWatchdog, d.runStoreHealth} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}

@@ -1,11 +1,7 @@
 package daemon
 
 import (
-	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,8 +19,6 @@ func (d *Daemon) eventRoutes() []httpapi.Route {
 		{Method: "GET", Pattern: "/v1/webhooks", Scope: config.ScopeRead, Handler: d.listWebhooks},
 		{Method: "GET", Pattern: "/v1/webhooks/dead-letters", Scope: config.ScopeAdmin, Handler: d.listDeadLetters},
 		{Method: "POST", Pattern: "/v1/webhooks/dead-letters/{id}/retry", Scope: config.ScopeAdmin, Handler: d.retryDeadLetter},
-		{Method: "GET", Pattern: "/v1/storage", Scope: config.ScopeRead, Handler: d.storage},
-		{Method: "POST", Pattern: "/v1/backup", Scope: config.ScopeAdmin, Handler: d.backup},
 	}
 }
 
@@ -269,65 +263,4 @@ func (d *Daemon) retryDeadLetter(w http.ResponseWriter, r *http.Request) {
 	}
 	l.Attempts++
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"delivered": true, "dead_letter": d.viewDeadLetter(l)})
-}
-
-func (d *Daemon) storage(w http.ResponseWriter, r *http.Request) {
-	u, err := d.store.Usage(r.Context())
-	if err != nil {
-		httpapi.WriteError(w, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusOK, u)
-}
-
-// backupPrefix names the temporary copies a backup streams from; retention
-// removes any a crash left behind.
-const backupPrefix = "backup-"
-
-// backup streams a consistent copy of the database. The copy is made by the
-// daemon (VACUUM INTO a temporary file in the data directory) rather than by
-// a client opening the files: the data directory is private to the service
-// user, a WAL database cannot be read safely without write access to its
-// -shm file, and this way a backup works from any host with a token.
-func (d *Daemon) backup(w http.ResponseWriter, r *http.Request) {
-	u, err := d.store.Usage(r.Context())
-	if err != nil {
-		httpapi.WriteError(w, err)
-		return
-	}
-	if need := u.DatabaseBytes + u.WALBytes; u.FreeBytes < need {
-		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusInsufficientStorage, Code: "insufficient_storage",
-			Message: fmt.Sprintf("the data directory has %d bytes free; a copy needs up to %d", u.FreeBytes, need)})
-		return
-	}
-	tmp := filepath.Join(d.store.Dir(), backupPrefix+store.NewID("", d.now())+".db.tmp")
-	defer os.Remove(tmp)
-	if err := d.store.Backup(r.Context(), tmp); err != nil {
-		httpapi.WriteError(w, err)
-		return
-	}
-	f, err := os.Open(tmp)
-	if err != nil {
-		httpapi.WriteError(w, err)
-		return
-	}
-	defer f.Close()
-	// The open file stays readable once unlinked: the copy leaves the data
-	// directory now, not when the client has read it all (a slow or
-	// abandoned download would otherwise hold the space and the name).
-	os.Remove(tmp)
-	fi, err := f.Stat()
-	if err != nil {
-		httpapi.WriteError(w, err)
-		return
-	}
-	// A large copy may take longer than the server's write timeout.
-	http.NewResponseController(w).SetWriteDeadline(time.Time{})
-	w.Header().Set("Content-Type", "application/vnd.sqlite3")
-	w.Header().Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
-	w.Header().Set("Content-Disposition", `attachment; filename="gsmbridge-`+d.now().UTC().Format("20060102-150405")+`.db"`)
-	w.WriteHeader(http.StatusOK)
-	if _, err := io.Copy(w, f); err != nil {
-		d.log.Warn("backup download interrupted", "err", err)
-	}
 }

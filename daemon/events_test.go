@@ -3,15 +3,12 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -396,42 +393,4 @@ func TestRetentionBlanksReceivedTextsOnSchedule(t *testing.T) {
 		evs := allEvents(h, "&type=sms.received")
 		return len(evs) == 1 && !bytes.Contains(evs[0].Data, []byte("Да")) && bytes.Contains(evs[0].Data, []byte(`"text_blanked":true`))
 	})
-}
-
-func TestStorageAndBackupWhileRunning(t *testing.T) {
-	h, d := startEventHarness(t, func(*config.Config) {})
-	appendEvents(t, d, 25, "test.kept")
-	var u store.Usage
-	if code := h.do("GET", "/v1/storage", nil, &u); code != 200 || u.DatabaseBytes == 0 || u.FreeBytes == 0 {
-		t.Fatalf("storage: %d %+v", code, u)
-	}
-	resp, err := http.Post(h.url+"/v1/backup", "application/json", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/vnd.sqlite3" {
-		t.Fatalf("backup: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	path := filepath.Join(t.TempDir(), "copy.db")
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow("SELECT count(*) FROM events WHERE type = 'test.kept'").Scan(&n); err != nil || n != 25 {
-		t.Fatalf("copy has %d events (%v), want 25", n, err)
-	}
-	leftovers, _ := filepath.Glob(filepath.Join(d.store.Dir(), backupPrefix+"*"))
-	if len(leftovers) != 0 {
-		t.Fatalf("backup left %v in the data directory", leftovers)
-	}
 }

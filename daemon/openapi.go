@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
+	"github.com/gsmbridge/gsmbridge/internal/retention"
 )
 
 // The OpenAPI document is kept as one fragment per feature (openapi/*.json),
@@ -15,7 +16,7 @@ import (
 var openAPIFragments embed.FS
 
 // OpenAPI returns the API document the daemon serves: httpapi's frame with
-// the fragments merged in.
+// the daemon's fragments and those of the features it serves merged in.
 func OpenAPI() ([]byte, error) {
 	frags, err := openAPIFragmentList()
 	if err != nil {
@@ -38,5 +39,5 @@ func openAPIFragmentList() ([]httpapi.Fragment, error) {
 		}
 		frags = append(frags, httpapi.Fragment{Name: name, JSON: raw})
 	}
-	return frags, nil
+	return append(frags, retention.OpenAPI()), nil
 }
