@@ -12,7 +12,7 @@ import (
 
 // allRoutes gathers every feature's routes.
 func (d *Daemon) allRoutes() []httpapi.Route {
-	return slices.Concat(d.coreRoutes(), d.messageRoutes(), d.modemRoutes(), d.inboxRoutes(), d.eventRoutes(), d.ussdRoutes(), d.confirmationRoutes(), d.statusRoutes(), d.metricsRoutes(), d.retention.Routes())
+	return slices.Concat(d.messageRoutes(), d.modemRoutes(), d.inboxRoutes(), d.eventRoutes(), d.ussdRoutes(), d.confirmationRoutes(), d.statusRoutes(), d.metricsRoutes(), d.retention.Routes(), d.health.Routes())
 }
 
 func (d *Daemon) modemRoutes() []httpapi.Route {
@@ -24,22 +24,12 @@ func (d *Daemon) modemRoutes() []httpapi.Route {
 	}
 }
 
-func (d *Daemon) coreRoutes() []httpapi.Route {
-	return []httpapi.Route{
-		{Method: "GET", Pattern: "/healthz", Open: true, Handler: d.healthz},
-	}
-}
-
 // Handler is the daemon's whole HTTP surface.
 func (d *Daemon) Handler() http.Handler {
 	if d.observe != nil {
 		return d.observe(d.api)
 	}
 	return d.api
-}
-
-func (d *Daemon) healthz(w http.ResponseWriter, r *http.Request) {
-	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (d *Daemon) listModems(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/operators"
 	"github.com/gsmbridge/gsmbridge/internal/retention"
@@ -49,6 +50,7 @@ type Daemon struct {
 	sched     *Scheduler
 	operators *operators.Operators
 	retention *retention.Retention
+	health    *health.Health
 	api       *httpapi.API
 	observe   func(http.Handler) http.Handler
 	metrics   *metrics
@@ -114,6 +116,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		webhooks = append(webhooks, w.URL)
 	}
 	d.retention = retention.New(st, retention.Options{Config: cfg.Retention, Webhooks: webhooks, Logger: d.log, Now: d.now})
+	d.health = health.New(st, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent})
 	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})
 	if err != nil {

@@ -22,12 +22,11 @@ import (
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
-// metricsRoutes serve /metrics and /readyz. Both are open: a scraper or a
-// load balancer has no token, and neither shows a phone number or a text.
+// metricsRoutes serve /metrics. It is open: a scraper has no token, and
+// it shows no phone number or text.
 func (d *Daemon) metricsRoutes() []httpapi.Route {
 	return []httpapi.Route{
 		{Method: "GET", Pattern: "/metrics", Open: true, Handler: d.serveMetrics},
-		{Method: "GET", Pattern: "/readyz", Open: true, Handler: d.readyz},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
@@ -53,7 +54,7 @@ func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
 		"StatusSnapshot": statusSnapshot{}, "StatusModem": statusModem{}, "StatusSIM": statusSIM{},
 		"StatusLimits": statusLimits{}, "StatusBalance": statusBalance{}, "StatusMessage": statusMessage{},
 		"USSDAnswer": ussdAnswer{}, "USSDSession": store.USSDSession{}, "SIMBalance": balanceView{},
-		"Readiness": readiness{}, "Event": store.Event{}, "BalanceReading": store.Balance{},
+		"Readiness": health.Readiness{}, "Event": store.Event{}, "BalanceReading": store.Balance{},
 	}
 	raw, err := OpenAPI()
 	if err != nil {

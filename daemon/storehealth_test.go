@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/internal/testtool"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -30,8 +31,8 @@ func TestFullDiskMidSendIsSeenAndSurvived(t *testing.T) {
 	if code := h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "another"}, &e); code != http.StatusInsufficientStorage || e.Error.Code != "insufficient_storage" {
 		t.Fatalf("POST on a full disk: %d %+v, want 507 insufficient_storage", code, e)
 	}
-	var rd readiness
-	if code := h.do("GET", "/readyz", nil, &rd); code != http.StatusServiceUnavailable || storeCheck(rd).Status != checkFail {
+	var rd health.Readiness
+	if code := h.do("GET", "/readyz", nil, &rd); code != http.StatusServiceUnavailable || storeCheck(rd).Status != health.Fail {
 		t.Fatalf("/readyz on a full disk: %d %+v", code, rd)
 	}
 	if msg := storeCheck(rd).Message; !strings.Contains(msg, "full") {
@@ -140,13 +141,13 @@ func TestStopOnAFullDiskLeavesThePartUnknownNeverResent(t *testing.T) {
 	}
 }
 
-func storeCheck(rd readiness) readyCheck {
+func storeCheck(rd health.Readiness) health.Check {
 	for _, c := range rd.Checks {
 		if c.Name == "store" {
 			return c
 		}
 	}
-	return readyCheck{}
+	return health.Check{}
 }
 
 // A database deleted under the running daemon: nothing more is accepted
@@ -166,7 +167,7 @@ func TestDeletedDatabaseStopsAccepting(t *testing.T) {
 	if !strings.Contains(e.Error.Message, "no longer exists") {
 		t.Fatalf("error %q does not say what happened", e.Error.Message)
 	}
-	var rd readiness
+	var rd health.Readiness
 	if code := h.do("GET", "/readyz", nil, &rd); code != http.StatusServiceUnavailable || !strings.Contains(storeCheck(rd).Message, "no longer exists") {
 		t.Fatalf("/readyz: %d %+v", code, rd)
 	}

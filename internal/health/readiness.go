@@ -1,4 +1,4 @@
-package daemon
+package health
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
@@ -15,48 +16,48 @@ import (
 // and must get an answer even when the store's writer is wedged.
 const readyTimeout = 2 * time.Second
 
-// Readiness check statuses. Only "fail" makes /readyz answer 503: a warning
+// Readiness check statuses. Only Fail makes /readyz answer 503: a warning
 // is something a person should look at while the daemon still works.
 const (
-	checkOK   = "ok"
-	checkWarn = "warn"
-	checkFail = "fail"
+	OK   = "ok"
+	Warn = "warn"
+	Fail = "fail"
 )
 
-// readyCheck is one line of the /readyz answer.
-type readyCheck struct {
+// Check is one line of the /readyz answer.
+type Check struct {
 	Name    string `json:"name"`
 	Status  string `json:"status"`
 	Message string `json:"message"`
 }
 
-// readiness is the /readyz answer. Status is the worst check's status.
-type readiness struct {
-	Status string       `json:"status"`
-	Checks []readyCheck `json:"checks"`
+// Readiness is the /readyz answer. Status is the worst check's status.
+type Readiness struct {
+	Status string  `json:"status"`
+	Checks []Check `json:"checks"`
 }
 
 // readyz answers 200 when the daemon can take and send messages (the store
 // commits and at least one SIM is ready) and 503 otherwise. It reads
 // snapshots and never talks to a modem.
-func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
+func (h *Health) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
-	rd := d.readiness(ctx)
+	rd := h.readiness(ctx)
 	status := http.StatusOK
-	if rd.Status == checkFail {
+	if rd.Status == Fail {
 		status = http.StatusServiceUnavailable
 	}
 	httpapi.WriteJSON(w, status, rd)
 }
 
-func (d *Daemon) readiness(ctx context.Context) readiness {
-	checks := []readyCheck{d.checkStoreWritable(ctx)}
-	checks = append(checks, modemChecks(d.Modems(), d.cfg.Receive.StorageWarnPercent)...)
-	checks = append(checks, d.simChecks(ctx)...)
-	rd := readiness{Status: checkOK, Checks: checks}
+func (h *Health) readiness(ctx context.Context) Readiness {
+	checks := []Check{h.checkStoreWritable(ctx)}
+	checks = append(checks, modemChecks(h.modems.Modems(), h.storageWarnPercent)...)
+	checks = append(checks, h.simChecks(ctx)...)
+	rd := Readiness{Status: OK, Checks: checks}
 	for _, c := range checks {
-		if c.Status == checkFail || (c.Status == checkWarn && rd.Status == checkOK) {
+		if c.Status == Fail || (c.Status == Warn && rd.Status == OK) {
 			rd.Status = c.Status
 		}
 	}
@@ -70,20 +71,20 @@ func (d *Daemon) readiness(ctx context.Context) readiness {
 // wrote nothing and stayed green on a full disk. Store.Write waits for a
 // queued write past its context, so it runs aside and the check gives up
 // at ctx's deadline; the write still ends when the writer gets to it.
-func (d *Daemon) checkStoreWritable(ctx context.Context) readyCheck {
-	c := readyCheck{Name: "store", Status: checkOK, Message: "a probe write committed"}
+func (h *Health) checkStoreWritable(ctx context.Context) Check {
+	c := Check{Name: "store", Status: OK, Message: "a probe write committed"}
 	done := make(chan error, 1)
-	go func() { done <- d.store.Probe(ctx) }()
+	go func() { done <- h.store.Probe(ctx) }()
 	select {
 	case err := <-done:
 		if err != nil {
-			c.Status, c.Message = checkFail, fmt.Sprintf("the store cannot write (probe write failed): %v", err)
-			if h := d.store.Health(); h.Err != nil {
-				c.Message += fmt.Sprintf("; failing since %s", h.Since.UTC().Format(time.RFC3339))
+			c.Status, c.Message = Fail, fmt.Sprintf("the store cannot write (probe write failed): %v", err)
+			if sh := h.store.Health(); sh.Err != nil {
+				c.Message += fmt.Sprintf("; failing since %s", sh.Since.UTC().Format(time.RFC3339))
 			}
 		}
 	case <-ctx.Done():
-		c.Status, c.Message = checkFail, fmt.Sprintf("the store's writer did not commit within %s", readyTimeout)
+		c.Status, c.Message = Fail, fmt.Sprintf("the store's writer did not commit within %s", readyTimeout)
 	}
 	return c
 }
@@ -91,61 +92,61 @@ func (d *Daemon) checkStoreWritable(ctx context.Context) readyCheck {
 // modemChecks fails when no modem is ready (nothing can be sent), warns for
 // each modem that is not, and warns when a modem's SMS storage fills up:
 // a full storage stops new-message indications without a word.
-func modemChecks(modems []ModemStatus, storageWarnPercent int) []readyCheck {
+func modemChecks(modems []api.Modem, storageWarnPercent int) []Check {
 	ready := 0
-	var checks []readyCheck
+	var checks []Check
 	for _, m := range modems {
 		name := "modem " + m.ID
-		if m.State == StateReady {
+		if m.State == api.ModemReady {
 			ready++
-			checks = append(checks, readyCheck{name, checkOK, "ready"})
+			checks = append(checks, Check{name, OK, "ready"})
 		} else {
 			msg := string(m.State)
 			if m.LastError != "" {
 				msg += ": " + m.LastError
 			}
-			checks = append(checks, readyCheck{name, checkWarn, msg})
+			checks = append(checks, Check{name, Warn, msg})
 		}
 		if m.StorageTotal > 0 && m.StorageUsed*100 >= m.StorageTotal*storageWarnPercent {
-			checks = append(checks, readyCheck{"storage " + m.ID, checkWarn,
+			checks = append(checks, Check{"storage " + m.ID, Warn,
 				fmt.Sprintf("SMS storage %d of %d used (warning at %d%%)", m.StorageUsed, m.StorageTotal, storageWarnPercent)})
 		}
 	}
-	sims := readyCheck{"sims", checkOK, fmt.Sprintf("%d of %d modems ready", ready, len(modems))}
+	sims := Check{"sims", OK, fmt.Sprintf("%d of %d modems ready", ready, len(modems))}
 	if ready == 0 {
-		sims.Status = checkFail
+		sims.Status = Fail
 	}
-	return append([]readyCheck{sims}, checks...)
+	return append([]Check{sims}, checks...)
 }
 
 // simChecks warns for SIMs that stopped receiving or turned suspect. This
 // endpoint needs no token, so ICCIDs are masked.
-func (d *Daemon) simChecks(ctx context.Context) []readyCheck {
-	sims, err := d.store.SIMs(ctx)
+func (h *Health) simChecks(ctx context.Context) []Check {
+	sims, err := h.store.SIMs(ctx)
 	if err != nil {
-		return []readyCheck{{"sims state", checkWarn, fmt.Sprintf("cannot read SIMs: %v", err)}}
+		return []Check{{"sims state", Warn, fmt.Sprintf("cannot read SIMs: %v", err)}}
 	}
 	inService := map[string]bool{}
-	for _, m := range d.Modems() {
-		if m.ICCID != "" && m.State != StateGone {
+	for _, m := range h.modems.Modems() {
+		if m.ICCID != "" && m.State != api.ModemGone {
 			inService[m.ICCID] = true
 		}
 	}
-	var checks []readyCheck
+	var checks []Check
 	for _, s := range sims {
 		if !inService[s.ICCID] {
 			continue // a SIM taken out long ago is nobody's concern
 		}
 		name := "sim " + sms.MaskDigits(s.ICCID)
 		if s.ReceiveStalled {
-			checks = append(checks, readyCheck{name + " receiving", checkWarn, "sends but has received nothing for too long: receiving may have stopped"})
+			checks = append(checks, Check{name + " receiving", Warn, "sends but has received nothing for too long: receiving may have stopped"})
 		}
 		if s.State == store.SIMSuspect {
 			msg := "suspect: takes no work"
 			if s.StateReason != "" {
 				msg += " (" + s.StateReason + ")"
 			}
-			checks = append(checks, readyCheck{name, checkWarn, msg})
+			checks = append(checks, Check{name, Warn, msg})
 		}
 	}
 	return checks
