@@ -154,47 +154,13 @@ func (s *Store) Accept(ctx context.Context, n NewMessage) (m *Message, existed b
 				return err
 			}
 		}
-		now := t.now
-		m = &Message{
-			ID:          NewID("msg_", now),
-			Reference:   n.Reference,
-			To:          n.To,
-			Text:        n.Text,
-			Encoding:    n.Encoding,
-			Parts:       n.Parts,
-			PinModem:    n.PinModem,
-			PinOperator: n.PinOperator,
-			Report:      n.Report,
-			State:       Queued,
-			Seq:         1,
-			CreatedAt:   now,
-			ExpiresAt:   now.Add(n.TTL),
-			UpdatedAt:   now,
-		}
-		if n.Parts > 1 {
-			ref, err := nextConcatRef(t)
-			if err != nil {
-				return err
-			}
-			m.ConcatRef = ref
-		}
-		_, err := t.exec(`INSERT INTO messages (id, reference, to_number, body, encoding, parts, pin_modem,
-			pin_operator, report, concat_ref, state, seq, created_at, expires_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			m.ID, m.Reference, m.To, m.Text, m.Encoding, m.Parts, m.PinModem, m.PinOperator,
-			boolInt(m.Report), m.ConcatRef, m.State, m.Seq, ms(m.CreatedAt), ms(m.ExpiresAt), ms(m.UpdatedAt))
+		m, err = insertMessage(t, NewID("msg_", t.now), n)
 		if err != nil {
 			return err
 		}
-		for i := 1; i <= n.Parts; i++ {
-			if _, err := t.exec("INSERT INTO message_parts (message_id, seq) VALUES (?, ?)", m.ID, i); err != nil {
-				return err
-			}
-			m.PartList = append(m.PartList, Part{Seq: i, State: "pending"})
-		}
 		if n.IdempotencyKey != "" {
 			if _, err := t.exec("INSERT INTO idempotency (key, request, message_id, created_at) VALUES (?,?,?,?)",
-				n.IdempotencyKey, n.IdempotencyFingerprint, m.ID, ms(now)); err != nil {
+				n.IdempotencyKey, n.IdempotencyFingerprint, m.ID, ms(t.now)); err != nil {
 				return err
 			}
 		}
@@ -204,6 +170,72 @@ func (s *Store) Accept(ctx context.Context, n NewMessage) (m *Message, existed b
 		return nil, false, err
 	}
 	return m, existed, nil
+}
+
+// AcceptAs stores a message another host accepted for the fleet under id.
+// The same id again returns the stored message with existed=true, so a host
+// that took the work, stopped before acknowledging it and is given it
+// again keeps one message.
+func (s *Store) AcceptAs(ctx context.Context, id string, n NewMessage) (m *Message, existed bool, err error) {
+	err = s.Write(ctx, func(t *Tx) error {
+		m, err = getMessage(t, id)
+		if err == nil {
+			existed = true
+			return nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		m, err = insertMessage(t, id, n)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return m, existed, nil
+}
+
+// insertMessage writes a new queued message and its parts.
+func insertMessage(t *Tx, id string, n NewMessage) (*Message, error) {
+	now := t.now
+	m := &Message{
+		ID:          id,
+		Reference:   n.Reference,
+		To:          n.To,
+		Text:        n.Text,
+		Encoding:    n.Encoding,
+		Parts:       n.Parts,
+		PinModem:    n.PinModem,
+		PinOperator: n.PinOperator,
+		Report:      n.Report,
+		State:       Queued,
+		Seq:         1,
+		CreatedAt:   now,
+		ExpiresAt:   now.Add(n.TTL),
+		UpdatedAt:   now,
+	}
+	if n.Parts > 1 {
+		ref, err := nextConcatRef(t)
+		if err != nil {
+			return nil, err
+		}
+		m.ConcatRef = ref
+	}
+	_, err := t.exec(`INSERT INTO messages (id, reference, to_number, body, encoding, parts, pin_modem,
+		pin_operator, report, concat_ref, state, seq, created_at, expires_at, updated_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		m.ID, m.Reference, m.To, m.Text, m.Encoding, m.Parts, m.PinModem, m.PinOperator,
+		boolInt(m.Report), m.ConcatRef, m.State, m.Seq, ms(m.CreatedAt), ms(m.ExpiresAt), ms(m.UpdatedAt))
+	if err != nil {
+		return nil, err
+	}
+	for i := 1; i <= n.Parts; i++ {
+		if _, err := t.exec("INSERT INTO message_parts (message_id, seq) VALUES (?, ?)", m.ID, i); err != nil {
+			return nil, err
+		}
+		m.PartList = append(m.PartList, Part{Seq: i, State: "pending"})
+	}
+	return m, nil
 }
 
 // nextConcatRef hands out concatenation references from a counter kept in the

@@ -96,6 +96,26 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 }
 
+// Work taken from the fleet keeps the id it was accepted under, and taking
+// it again (the host stopped before its acknowledgement) keeps one row.
+func TestAcceptAsKeepsOneMessagePerID(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	n := NewMessage{To: "+79161234567", Text: "Платёж 7", Encoding: "ucs2", Parts: 2, TTL: time.Hour}
+	first, existed, err := s.AcceptAs(ctx, "msg_fleet1", n)
+	if err != nil || existed || first.ID != "msg_fleet1" || len(first.PartList) != 2 || first.ConcatRef == 0 {
+		t.Fatalf("first: %+v existed=%v, %v", first, existed, err)
+	}
+	again, existed, err := s.AcceptAs(ctx, "msg_fleet1", n)
+	if err != nil || !existed || again.ConcatRef != first.ConcatRef {
+		t.Fatalf("again: %+v existed=%v, %v", again, existed, err)
+	}
+	list, _, err := s.ListMessages(ctx, MessageFilter{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("messages: %d, %v", len(list), err)
+	}
+}
+
 func TestConcatReferencesAreFreshAcrossRestarts(t *testing.T) {
 	dir := t.TempDir()
 	seen := map[int]bool{}
