@@ -489,3 +489,22 @@ func TestIDsSortInCreationOrder(t *testing.T) {
 		prev = id
 	}
 }
+
+func TestFollowerCursorsAreKeptAndNeverGoBack(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if c, err := s.FollowerCursor(ctx, "fleet"); c != 0 || err != nil {
+		t.Fatalf("new follower: %d, %v", c, err)
+	}
+	s.SaveFollowerCursor(ctx, "fleet", 42)
+	s.SaveFollowerCursor(ctx, "fleet", 40) // a stale save
+	s.Close()
+	s = openTest(t, dir)
+	if c, err := s.FollowerCursor(ctx, "fleet"); c != 42 || err != nil {
+		t.Fatalf("after reopen: %d, %v", c, err)
+	}
+}

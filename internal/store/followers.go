@@ -1,0 +1,23 @@
+package store
+
+import (
+	"context"
+)
+
+// Followers read the event log in order and keep, durably, how far they
+// got: webhooks do, and so do the fleet's publisher and claim finisher. A
+// follower's cursor shares the webhooks' table under "follower:<name>", so
+// that it never moves backwards either.
+
+// FollowerCursor returns the id of the last event the named follower
+// handled, 0 for a follower never seen.
+func (s *Store) FollowerCursor(ctx context.Context, name string) (int64, error) {
+	c, err := s.GetWebhookCursor(ctx, "follower:"+name)
+	return c.Cursor, err
+}
+
+// SaveFollowerCursor records that the named follower handled every event
+// up to id.
+func (s *Store) SaveFollowerCursor(ctx context.Context, name string, id int64) error {
+	return s.SaveWebhookCursor(ctx, WebhookCursor{Endpoint: "follower:" + name, Cursor: id})
+}
