@@ -16,6 +16,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/fleet"
 	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/operators"
@@ -55,6 +56,7 @@ type Daemon struct {
 	observe   func(http.Handler) http.Handler
 	metrics   *metrics
 	tls       *httpapi.TLSFiles // nil: plain HTTP
+	fleet     *fleet.Node       // nil: this host works alone
 
 	reopenMin, reopenMax time.Duration
 	atTimeout            time.Duration // default deadline of an AT command
@@ -164,6 +166,10 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		d.sched.Enqueue(m)
 	}
 
+	if d.fleet, err = d.joinFleet(ctx); err != nil {
+		return err
+	}
+
 	limited := httpapi.NewLimitListener(ln, d.cfg.LimitsHTTP.MaxConnections)
 	srv := httpapi.NewServer(d.Handler(), limited)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -181,6 +187,11 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	if d.auto != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); d.runHotplug(workCtx) }()
+	}
+	if d.fleet != nil {
+		wg.Add(2)
+		go func() { defer wg.Done(); d.fleet.Run(workCtx) }()
+		go func() { defer wg.Done(); d.runFleetFinisher(workCtx) }()
 	}
 	serveErr := make(chan error, 1)
 	go func() {

@@ -55,6 +55,10 @@ func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
 		sum := sha256.Sum256(fp)
 		n.IdempotencyKey, n.IdempotencyFingerprint = key, hex.EncodeToString(sum[:])
 	}
+	if d.fleet != nil {
+		d.postToFleet(w, r, n)
+		return
+	}
 	m, existed, err := d.store.Accept(r.Context(), n)
 	if err != nil {
 		httpapi.WriteError(w, err)

@@ -47,6 +47,14 @@ func (o *owner) send(ctx context.Context, modemID string, sim store.SIM, m *stor
 			// through the same SIM.
 			return sentAt, false, nil
 		}
+		if o.d.fleet != nil && full.State == store.Queued && p.Seq == parts[0].Seq {
+			if send, wait := o.d.fleetClaimSending(ctx, m.ID); !send {
+				if wait {
+					o.requeueLater(ctx, m.ID, store.Queued)
+				}
+				return sentAt, false, nil
+			}
+		}
 		if _, err := o.d.store.BeginPart(ctx, m.ID, p.Seq, sim.ICCID, modemID); err != nil {
 			switch {
 			case errors.Is(err, store.ErrExpired):

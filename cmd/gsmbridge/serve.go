@@ -66,11 +66,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		if c.Fleet.Enabled() {
-			// Running alone while the file asks for a fleet would accept work
-			// the other hosts never see.
-			return fmt.Errorf("%s: fleet.servers is set, but this build cannot join a fleet yet (docs/fleet-plan.md); remove the fleet section to run this host alone", *configPath)
-		}
 		cfg = c
 		listenFrom = "listen in " + *configPath
 	} else {

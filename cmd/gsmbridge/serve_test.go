@@ -150,21 +150,6 @@ func TestServeRefusesAnOpenListenerWithoutTokens(t *testing.T) {
 	}
 }
 
-// Until this build can join a fleet, a file that asks for one is refused:
-// alone, the host would accept work that the other hosts never see.
-func TestServeRefusesAFleetItCannotJoin(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\nfleet:\n  servers: [\"nats://127.0.0.1:4222\"]\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	code := run(context.Background(), []string{"serve", "--config", cfg, "--listen", "127.0.0.1:0"}, io.Discard, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "fleet.servers is set, but this build cannot join a fleet yet") {
-		t.Fatalf("exit %d, stderr %q", code, stderr.String())
-	}
-}
-
 // A taken port is the commonest start-up failure: the message names the
 // address, that it is taken, and the setting that chose it.
 func TestServeNamesTheListenSettingWhenTheAddressIsTaken(t *testing.T) {

@@ -29,6 +29,8 @@ const (
 var (
 	// ErrClaimedElsewhere: another host owns this work.
 	ErrClaimedElsewhere = errors.New("another host owns this work")
+	// ErrNoClaim: no host claimed this work (yet, or any more).
+	ErrNoClaim = errors.New("no host claimed this work")
 	// ErrReleased: this host's claim was released while it was away; its
 	// copy must not be sent.
 	ErrReleased = errors.New("the work was released to the fleet while this host was away")
@@ -88,7 +90,7 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 			return 0, unavailable("claiming "+w.ID, err)
 		}
 		have, rev, err := cl.Get(ctx, w.ID)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
+		if errors.Is(err, ErrNoClaim) {
 			continue
 		}
 		if err != nil {
@@ -120,7 +122,7 @@ func (cl *Claims) Get(ctx context.Context, id string) (Claim, uint64, error) {
 	e, err := kv.Get(ctx, claimKey(id))
 	if err != nil {
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return Claim{}, 0, err
+			return Claim{}, 0, fmt.Errorf("%s: %w", id, ErrNoClaim)
 		}
 		return Claim{}, 0, unavailable("reading the claim on "+id, err)
 	}
@@ -211,7 +213,7 @@ func (cl *Claims) Holder(ctx context.Context, id string) (string, ClaimState, er
 	if err == nil {
 		return have.Host, have.State, nil
 	}
-	if !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if !errors.Is(err, ErrNoClaim) {
 		return "", "", err
 	}
 	kv, err := cl.bucket(ctx)
@@ -243,7 +245,7 @@ func (cl *Claims) OnHost(ctx context.Context, host string) ([]Claim, error) {
 	var out []Claim
 	for k := range keys.Keys() {
 		have, _, err := cl.Get(ctx, k[len("c."):])
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
+		if errors.Is(err, ErrNoClaim) {
 			continue
 		}
 		if err != nil {

@@ -132,3 +132,6 @@ func (c *Conn) SinceContact() time.Duration {
 func unavailable(op string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
 }
+
+// Host is this host's name in the fleet.
+func (c *Conn) Host() string { return c.host }

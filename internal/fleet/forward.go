@@ -28,16 +28,23 @@ type forwardedAnswer struct {
 	Body   json.RawMessage `json:"body"`
 }
 
-func (c *Conn) readSubject(host string) string {
-	return c.cfg.Names.Subject + ".api." + host + ".read"
+// Forwarder passes reads to the host that holds the work, and answers
+// those passed to this host.
+type Forwarder struct{ c *Conn }
+
+// Forward returns this host's forwarder.
+func (c *Conn) Forward() *Forwarder { return &Forwarder{c} }
+
+func (f *Forwarder) subject(host string) string {
+	return f.c.cfg.Names.Subject + ".api." + host + ".read"
 }
 
-// ServeReads answers reads other hosts forward to this one with h (the
+// Serve answers reads other hosts forward to this one with h (the
 // host's own API, without the fleet's forwarding, so a read is never
 // passed on twice) until ctx ends. Each read runs on its own goroutine:
 // a long poll must not hold up the others.
-func (c *Conn) ServeReads(ctx context.Context, h http.Handler) error {
-	sub, err := c.nc.Subscribe(c.readSubject(c.host), func(m *nats.Msg) {
+func (f *Forwarder) Serve(ctx context.Context, h http.Handler) error {
+	sub, err := f.c.nc.Subscribe(f.subject(f.c.host), func(m *nats.Msg) {
 		var req forwardedRead
 		if err := json.Unmarshal(m.Data, &req); err != nil {
 			return
@@ -64,9 +71,9 @@ func (c *Conn) ServeReads(ctx context.Context, h http.Handler) error {
 // Read asks host to answer a GET of path?query and returns its status and
 // JSON body. The context bounds it: give it the long poll's wait plus a
 // margin. ErrHostDown says nobody answered for host.
-func (c *Conn) Read(ctx context.Context, host, path, query string) (int, json.RawMessage, error) {
+func (f *Forwarder) Read(ctx context.Context, host, path, query string) (int, json.RawMessage, error) {
 	b, _ := json.Marshal(forwardedRead{Path: path, Query: query})
-	m, err := c.nc.RequestWithContext(ctx, c.readSubject(host), b)
+	m, err := f.c.nc.RequestWithContext(ctx, f.subject(host), b)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
 		return 0, nil, fmt.Errorf("%s: %w", host, ErrHostDown)

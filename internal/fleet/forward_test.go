@@ -27,28 +27,28 @@ func TestAReadIsAnsweredByTheHostHoldingTheWork(t *testing.T) {
 	})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); a.conn.ServeReads(ctx, mux) }()
+	go func() { defer wg.Done(); a.conn.Forward().Serve(ctx, mux) }()
 	// The subscription is in place once a request finds a responder.
 	eventually(t, "a serves reads", func() bool {
-		_, _, err := b.conn.Read(ctx, "a", "/v1/messages/msg_0", "")
+		_, _, err := b.conn.Forward().Read(ctx, "a", "/v1/messages/msg_0", "")
 		return err == nil
 	})
 
-	status, body, err := b.conn.Read(ctx, "a", "/v1/messages/msg_1", "")
+	status, body, err := b.conn.Forward().Read(ctx, "a", "/v1/messages/msg_1", "")
 	if err != nil || status != 200 || string(body) != `{"id":"msg_1","state":"sent"}` {
 		t.Fatalf("read: %d %s %v", status, body, err)
 	}
 	// A long poll forwarded waits on the holder, and other reads pass it.
 	polled := make(chan string)
 	go func() {
-		_, body, err := b.conn.Read(ctx, "a", "/v1/messages/msg_2", "wait=30s")
+		_, body, err := b.conn.Forward().Read(ctx, "a", "/v1/messages/msg_2", "wait=30s")
 		if err != nil {
 			polled <- err.Error()
 			return
 		}
 		polled <- string(body)
 	}()
-	if _, body, err := b.conn.Read(ctx, "a", "/v1/messages/msg_3", ""); err != nil || string(body) != `{"id":"msg_3","state":"sent"}` {
+	if _, body, err := b.conn.Forward().Read(ctx, "a", "/v1/messages/msg_3", ""); err != nil || string(body) != `{"id":"msg_3","state":"sent"}` {
 		t.Fatalf("a read beside a long poll: %s %v", body, err)
 	}
 	close(release)
@@ -58,7 +58,7 @@ func TestAReadIsAnsweredByTheHostHoldingTheWork(t *testing.T) {
 
 	short, stop := context.WithTimeout(ctx, 2*time.Second)
 	defer stop()
-	if _, _, err := a.conn.Read(short, "c", "/v1/messages/msg_1", ""); !errors.Is(err, ErrHostDown) {
+	if _, _, err := a.conn.Forward().Read(short, "c", "/v1/messages/msg_1", ""); !errors.Is(err, ErrHostDown) {
 		t.Fatalf("read from a host that is not there: %v", err)
 	}
 	cancel()

@@ -81,9 +81,12 @@ func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (Wor
 // acceptedKey holds work as accepted, for lookups until a host takes it.
 func acceptedKey(id string) string { return "i." + id }
 
+// ErrNotAccepted: the fleet knows no work of this id (or it was accepted
+// longer ago than IdempotencyWindow).
+var ErrNotAccepted = errors.New("the fleet accepted no work of this id")
+
 // Accepted returns work the fleet accepted under id, whether or not a host
-// took it since; jetstream.ErrKeyNotFound when it knows no such id (or it
-// was accepted longer ago than IdempotencyWindow).
+// took it since.
 func (c *Conn) Accepted(ctx context.Context, id string) (Work, error) {
 	kv, err := c.js.KeyValue(ctx, c.cfg.Names.IntakeBucket)
 	if err != nil {
@@ -91,7 +94,7 @@ func (c *Conn) Accepted(ctx context.Context, id string) (Work, error) {
 	}
 	e, err := kv.Get(ctx, acceptedKey(id))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return Work{}, err
+		return Work{}, fmt.Errorf("%s: %w", id, ErrNotAccepted)
 	}
 	if err != nil {
 		return Work{}, unavailable("looking up "+id, err)

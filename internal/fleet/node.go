@@ -141,7 +141,7 @@ func (n *Node) Run(ctx context.Context) {
 	}
 	if n.o.Reads != nil {
 		run(func() {
-			if err := n.Conn.ServeReads(ctx, n.o.Reads); err != nil {
+			if err := n.Conn.Forward().Serve(ctx, n.o.Reads); err != nil {
 				n.o.Logger.Warn("fleet: serving forwarded reads", "err", err)
 			}
 		})

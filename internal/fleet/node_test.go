@@ -67,7 +67,7 @@ func TestNodesJoinTakeWorkAndAnswerForIt(t *testing.T) {
 				t.Fatalf("%s taken by %s, claim says %q, %v", id, name, holder, err)
 			}
 			eventually(t, "reads served", func() bool {
-				_, body, err := nodes[1].Conn.Read(ctx, holder, "/v1/messages/"+id, "")
+				_, body, err := nodes[1].Conn.Forward().Read(ctx, holder, "/v1/messages/"+id, "")
 				return err == nil && string(body) == `{"host":"`+name+`"}`
 			})
 		}

@@ -61,7 +61,7 @@ func (c *Conn) Survey(ctx context.Context, claims *Claims) ([]HostView, error) {
 	}
 	for k := range keys.Keys() {
 		have, _, err := claims.Get(ctx, strings.TrimPrefix(k, "c."))
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
+		if errors.Is(err, ErrNoClaim) {
 			continue
 		}
 		if err != nil {

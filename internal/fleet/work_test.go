@@ -106,7 +106,7 @@ func TestSubmitWithAKeyIsOneMessageOnEveryHost(t *testing.T) {
 	if w, err := b.conn.Accepted(ctx, first.ID); err != nil || w.ID != first.ID || w.AcceptedBy != "a" {
 		t.Fatalf("accepted %s on another host: %+v, %v", first.ID, w, err)
 	}
-	if _, err := b.conn.Accepted(ctx, "msg_2"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if _, err := b.conn.Accepted(ctx, "msg_2"); !errors.Is(err, ErrNotAccepted) {
 		t.Fatalf("the retry's own id is not work: %v", err)
 	}
 }

@@ -508,3 +508,22 @@ func TestFollowerCursorsAreKeptAndNeverGoBack(t *testing.T) {
 		t.Fatalf("after reopen: %d, %v", c, err)
 	}
 }
+
+func TestDropQueuedLeavesWhatBeganSending(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	queued := accept(t, s, NewMessage{})
+	begun := accept(t, s, NewMessage{})
+	if _, err := s.BeginPart(ctx, begun.ID, 1, "8970100000000000001", "m1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DropQueued(ctx, queued.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetMessage(ctx, queued.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("dropped message still there: %v", err)
+	}
+	if err := s.DropQueued(ctx, begun.ID); !errors.Is(err, ErrConflict) {
+		t.Fatalf("dropping a message that began sending: %v", err)
+	}
+}

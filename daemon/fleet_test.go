@@ -1,0 +1,94 @@
+package daemon
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
+	"github.com/gsmbridge/gsmbridge/modemsim"
+)
+
+// startFleetHost runs a daemon on its own simulated modems, joined to the
+// fleet on servers as host.
+func startFleetHost(t *testing.T, servers []string, host string) *harness {
+	t.Helper()
+	return startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = servers, host, 1
+		c.Fleet.PublishTimeout = time.Second
+		// The operators' built-in send limits would hold most of the
+		// messages for minutes: no lane, no pull.
+		unlimited := config.Limits{PerMinute: -1, PerHour: -1, PerDay: -1}
+		c.Operators = []config.Operator{{PLMN: []string{"25001"}, Limits: unlimited}, {PLMN: []string{"25002"}, Limits: unlimited}}
+	}, modemsim.Huawei, modemsim.Quectel)
+}
+
+// Messages posted to either host of a two-host fleet are each sent once,
+// by one host, whichever took them: the two simulated networks' own
+// records of what reached the customer hold every text exactly once.
+func TestAFleetOfTwoSendsEachMessageOnce(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a, b := startFleetHost(t, nats.URLs(), "a"), startFleetHost(t, nats.URLs(), "b")
+	a.waitReady(2)
+	b.waitReady(2)
+	customer := "+79161234567"
+	a.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	b.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	var want []string
+	for i := range 20 {
+		h := []*harness{a, b}[i%2]
+		text := fmt.Sprintf("Платёж %d", i)
+		var acc struct{ ID, State string }
+		if code := h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": text}, &acc); code != 202 || acc.State != "queued" {
+			t.Fatalf("POST to host %d: %d %+v", i%2, code, acc)
+		}
+		want = append(want, text)
+	}
+	received := func() []string {
+		var got []string
+		for _, h := range []*harness{a, b} {
+			for _, m := range h.net.PhoneInbox(customer) {
+				got = append(got, m.Text)
+			}
+		}
+		slices.Sort(got)
+		return got
+	}
+	eventually(t, "twenty messages received", func() bool { return len(received()) >= len(want) })
+	slices.Sort(want)
+	if got := received(); !slices.Equal(got, want) {
+		t.Fatalf("the customer got %d texts:\n%q\nwant each of %d once", len(got), got, len(want))
+	}
+	// Finished work leaves the claims: neither host holds anything in flight.
+	eventually(t, "claims finished", func() bool {
+		views, err := a.d.fleet.Conn.Survey(t.Context(), a.d.fleet.Claims)
+		if err != nil {
+			return false
+		}
+		for _, v := range views {
+			if v.Taken+v.Sending > 0 {
+				return false
+			}
+		}
+		return len(views) == 2
+	})
+}
+
+// With the cluster gone, new work is refused with the cause, never
+// accepted: it would not be durable anywhere but here.
+func TestAFleetHostRefusesWorkWhileTheClusterIsDown(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startFleetHost(t, nats.URLs(), "a")
+	a.waitReady(2)
+	nats.Kill(0)
+	var e struct{ Error struct{ Code, Message string } }
+	if code := a.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Платёж 1"}, &e); code != 503 || e.Error.Code != "fleet_unavailable" {
+		t.Fatalf("POST with the cluster down: %d %+v", code, e)
+	}
+	var list struct{ Messages []any }
+	if a.do("GET", "/v1/messages", nil, &list); len(list.Messages) != 0 {
+		t.Fatalf("%d messages stored while the cluster was down", len(list.Messages))
+	}
+}

@@ -1,0 +1,32 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// DropQueued deletes a message none of whose parts began, without an
+// event: a host's copy of work that went to another host (the fleet
+// released it while this host was away) must not show up as this host's
+// cancel. A message that began sending stays, ErrConflict.
+func (s *Store) DropQueued(ctx context.Context, id string) error {
+	return s.Write(ctx, func(t *Tx) error {
+		m, err := getMessage(t, id)
+		if err != nil {
+			return err
+		}
+		if m.State != Queued {
+			return fmt.Errorf("%w: message %s is %s", ErrConflict, id, m.State)
+		}
+		for _, p := range m.PartList {
+			if p.State != "pending" {
+				return fmt.Errorf("%w: message %s has part %d %s", ErrConflict, id, p.Seq, p.State)
+			}
+		}
+		if _, err := t.exec("DELETE FROM message_parts WHERE message_id = ?", id); err != nil {
+			return err
+		}
+		_, err = t.exec("DELETE FROM messages WHERE id = ?", id)
+		return err
+	})
+}
