@@ -83,7 +83,9 @@ func TestAFleetHostRefusesWorkWhileTheClusterIsDown(t *testing.T) {
 	a := startFleetHost(t, nats.URLs(), "a")
 	a.waitReady(2)
 	nats.Kill(0)
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if code := a.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Платёж 1"}, &e); code != 503 || e.Error.Code != "fleet_unavailable" {
 		t.Fatalf("POST with the cluster down: %d %+v", code, e)
 	}
