@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -223,7 +224,7 @@ func TestTokenScopes(t *testing.T) {
 	if a := request(t, "DELETE", srv.URL+"/v1/messages/"+old, "", bearer("old-token"), ""); a.status != 200 {
 		t.Fatalf("cancel: %d %s", a.status, a.raw)
 	}
-	var page struct{ Events []store.Event }
+	var page struct{ Events []api.Event }
 	a := request(t, "GET", srv.URL+"/v1/events", "", bearer("tester-token"), "")
 	if err := json.Unmarshal([]byte(a.raw), &page); err != nil {
 		t.Fatalf("events: %v: %s", err, a.raw)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -33,7 +34,7 @@ func (d *Daemon) Handler() http.Handler {
 }
 
 func (d *Daemon) listModems(w http.ResponseWriter, r *http.Request) {
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"modems": d.Modems()})
+	httpapi.WriteJSON(w, http.StatusOK, api.ModemList{Modems: d.Modems()})
 }
 
 func (d *Daemon) getModem(w http.ResponseWriter, r *http.Request) {
@@ -53,10 +54,11 @@ func (d *Daemon) listSIMs(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	if sims == nil {
-		sims = []store.SIM{}
+	out := api.SIMList{SIMs: make([]api.SIM, len(sims))}
+	for i := range sims {
+		out.SIMs[i] = store.SIMView(&sims[i])
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"sims": sims})
+	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
 // resumeSIM puts a suspect SIM back to work at the operator's word.
@@ -72,5 +74,5 @@ func (d *Daemon) resumeSIM(w http.ResponseWriter, r *http.Request) {
 			d.resumeLane(m.ID)
 		}
 	}
-	httpapi.WriteJSON(w, http.StatusOK, sim)
+	httpapi.WriteJSON(w, http.StatusOK, store.SIMView(&sim))
 }

@@ -10,25 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
-
-// balanceView is what the balance endpoints return.
-type balanceView struct {
-	ICCID    string   `json:"iccid"`
-	Modem    string   `json:"modem,omitempty"`
-	MSISDN   string   `json:"msisdn,omitempty"`
-	Operator Operator `json:"operator"`
-	// Balance is the newest reading whose amount was read with certainty;
-	// LastCheck the newest reading of any kind, with the operator's text.
-	Balance   *store.Balance     `json:"balance"`
-	LastCheck *store.Balance     `json:"last_check"`
-	Threshold string             `json:"threshold,omitempty"`
-	State     store.BalanceState `json:"state"`
-}
 
 // errNoBalanceCode: the SIM's operator has no known balance code.
 var errNoBalanceCode = errors.New("no balance code is known for this SIM's operator")
@@ -356,7 +343,7 @@ func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid stri
 		httpapi.WriteError(w, httpapi.BadField("refresh", "must be true or false"))
 		return
 	}
-	v := balanceView{ICCID: iccid, Modem: sim.ModemID, MSISDN: sim.MSISDN, Operator: Operator{PLMN: sim.PLMN}}
+	v := api.BalanceView{ICCID: iccid, Modem: sim.ModemID, MSISDN: sim.MSISDN, Operator: Operator{PLMN: sim.PLMN}}
 	if p, ok := d.operators.ForIMSI(sim.IMSI); ok {
 		v.Operator.Name = p.Name
 	}
@@ -365,13 +352,17 @@ func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid stri
 			v.Threshold = a.String()
 		}
 	}
-	if v.LastCheck, v.Balance, err = d.store.LatestBalances(r.Context(), iccid); err != nil {
+	last, parsed, err := d.store.LatestBalances(r.Context(), iccid)
+	if err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
-	if v.State, err = d.store.GetBalanceState(r.Context(), iccid); err != nil {
+	v.LastCheck, v.Balance = store.BalanceView(last), store.BalanceView(parsed)
+	state, err := d.store.GetBalanceState(r.Context(), iccid)
+	if err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
+	v.State = store.BalanceStateView(state)
 	httpapi.WriteJSON(w, http.StatusOK, v)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
@@ -38,17 +39,6 @@ const (
 	vetoTimeout = 250 * time.Millisecond
 )
 
-type confirmationRequest struct {
-	ID               string `json:"id"`
-	Phone            string `json:"phone"`
-	Txn              string `json:"txn"`
-	Amount           string `json:"amount"`
-	Currency         string `json:"currency"`
-	TTL              string `json:"ttl,omitempty"`
-	Text             string `json:"text,omitempty"`
-	CustomerOperator string `json:"customer_operator,omitempty"`
-}
-
 var (
 	confirmationIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 	// txnPattern: what fits the template check (12 characters) and reads
@@ -57,7 +47,7 @@ var (
 )
 
 func (d *Daemon) postConfirmation(w http.ResponseWriter, r *http.Request) {
-	var req confirmationRequest
+	var req api.NewConfirmation
 	if err := httpapi.DecodeText(r, &req); err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -83,7 +73,7 @@ func (d *Daemon) postConfirmation(w http.ResponseWriter, r *http.Request) {
 
 // validateConfirmation checks every field and normalises the request, so
 // that two spellings of one payment compare equal when its id is repeated.
-func (d *Daemon) validateConfirmation(req confirmationRequest) (store.NewConfirmation, error) {
+func (d *Daemon) validateConfirmation(req api.NewConfirmation) (store.NewConfirmation, error) {
 	var n store.NewConfirmation
 	if !confirmationIDPattern.MatchString(req.ID) {
 		return n, httpapi.BadField("id", "must be 1 to 128 letters, digits or . _ : -")
@@ -250,7 +240,7 @@ func (d *Daemon) deleteConfirmation(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) && c != nil {
 			httpapi.WriteJSON(w, http.StatusConflict, map[string]any{"error": httpapi.Error{Code: "conflict",
-				Message: "confirmation is " + string(c.State) + "; only a pending one can be cancelled"}, "confirmation": c})
+				Message: "confirmation is " + string(c.State) + "; only a pending one can be cancelled"}, "confirmation": store.ConfirmationView(c)})
 			return
 		}
 		httpapi.WriteError(w, err)
@@ -263,7 +253,7 @@ func (d *Daemon) deleteConfirmation(w http.ResponseWriter, r *http.Request) {
 		d.sched.Enqueue(noticeMsg)
 	}
 	d.sched.Poke() // the customer's SIM may take their next confirmation now
-	httpapi.WriteJSON(w, http.StatusOK, c)
+	httpapi.WriteJSON(w, http.StatusOK, store.ConfirmationView(c))
 }
 
 func (d *Daemon) listConfirmations(w http.ResponseWriter, r *http.Request) {
@@ -290,17 +280,12 @@ func (d *Daemon) listConfirmations(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"confirmations": d.confirmationViews(list...), "next_cursor": next})
+	httpapi.WriteJSON(w, http.StatusOK, api.ConfirmationList{Confirmations: d.confirmationViews(list...), NextCursor: next})
 }
 
-// confirmationView is a confirmation as the API shows it: while queued, with
-// what holds its SMS.
-type confirmationView struct {
-	*store.Confirmation
-	Hold *Hold `json:"hold,omitempty"`
-}
-
-func (d *Daemon) confirmationViews(list ...*store.Confirmation) []confirmationView {
+// confirmationViews are confirmations as the API shows them: while queued,
+// with what holds their SMS.
+func (d *Daemon) confirmationViews(list ...*store.Confirmation) []api.Confirmation {
 	var queued []string
 	for _, c := range list {
 		if c.State == payment.Queued {
@@ -311,9 +296,9 @@ func (d *Daemon) confirmationViews(list ...*store.Confirmation) []confirmationVi
 	if len(queued) > 0 {
 		holds = d.sched.Holds(queued...)
 	}
-	out := make([]confirmationView, len(list))
+	out := make([]api.Confirmation, len(list))
 	for i, c := range list {
-		out[i].Confirmation = c
+		out[i] = store.ConfirmationView(c)
 		if h, ok := holds[c.MessageID]; ok && c.State == payment.Queued {
 			out[i].Hold = &h
 		}

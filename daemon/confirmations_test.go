@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
-	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
@@ -88,27 +88,27 @@ func (r *confirmRig) start() {
 	t.Cleanup(r.stopDaemon)
 }
 
-func (r *confirmRig) confirm(body map[string]any) store.Confirmation {
+func (r *confirmRig) confirm(body map[string]any) api.Confirmation {
 	r.t.Helper()
-	var c store.Confirmation
+	var c api.Confirmation
 	if code := r.do("POST", "/v1/confirmations", body, &c); code != http.StatusAccepted {
 		r.t.Fatalf("POST /v1/confirmations: %d", code)
 	}
 	return c
 }
 
-func (r *confirmRig) get(id string) store.Confirmation {
+func (r *confirmRig) get(id string) api.Confirmation {
 	r.t.Helper()
-	var c store.Confirmation
+	var c api.Confirmation
 	if code := r.do("GET", "/v1/confirmations/"+id, nil, &c); code != http.StatusOK {
 		r.t.Fatalf("GET confirmation %s: %d", id, code)
 	}
 	return c
 }
 
-func (r *confirmRig) waitState(id string, want payment.State) store.Confirmation {
+func (r *confirmRig) waitState(id string, want payment.State) api.Confirmation {
 	r.t.Helper()
-	var c store.Confirmation
+	var c api.Confirmation
 	eventually(r.t, fmt.Sprintf("confirmation %s %s", id, want), func() bool {
 		c = r.get(id)
 		if c.State.Final() && c.State != want {
@@ -204,7 +204,7 @@ func TestRepliesFromOthersAndLateRepliesChangeNothing(t *testing.T) {
 	}
 	var conflict struct {
 		Error        struct{ Code string }
-		Confirmation store.Confirmation
+		Confirmation api.Confirmation
 	}
 	if code := r.do("DELETE", "/v1/confirmations/"+c.ID, nil, &conflict); code != http.StatusConflict ||
 		conflict.Confirmation.State != payment.Cancelled {
@@ -260,7 +260,7 @@ func TestReplyWaitingOnTheSIMWhileTheDaemonIsDownCounts(t *testing.T) {
 	<-time.After(time.Until(c.ExpiresAt.Add(500 * time.Millisecond)))
 	r.start()
 	got := r.waitState(c.ID, payment.Confirmed)
-	if got.ReplyID == 0 {
+	if got.ReplyInboxID == 0 {
 		t.Fatalf("confirmed without its reply: %+v", got)
 	}
 }
@@ -301,10 +301,10 @@ func TestReplyFollowsTheSIMIntoAnotherModem(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := r.waitState(c.ID, payment.Confirmed)
-	var reply store.InboxMessage
-	r.do("GET", fmt.Sprintf("/v1/inbox/%d", got.ReplyID), nil, &reply)
-	if reply.ICCID != moved.ICCID || reply.ModemID == sentBy {
-		t.Fatalf("the deciding reply came in on SIM %s in modem %s; the SMS went out from modem %s", reply.ICCID, reply.ModemID, sentBy)
+	var reply api.InboxMessage
+	r.do("GET", fmt.Sprintf("/v1/inbox/%d", got.ReplyInboxID), nil, &reply)
+	if reply.ICCID != moved.ICCID || reply.Modem == sentBy {
+		t.Fatalf("the deciding reply came in on SIM %s in modem %s; the SMS went out from modem %s", reply.ICCID, reply.Modem, sentBy)
 	}
 }
 
@@ -367,7 +367,7 @@ func TestConfirmationRequests(t *testing.T) {
 			t.Errorf("%v: %d field %q (%s), want %d field %q", b.change, code, e.Error.Field, e.Error.Message, b.code, b.field)
 		}
 	}
-	var list struct{ Confirmations []store.Confirmation }
+	var list struct{ Confirmations []api.Confirmation }
 	r.do("GET", "/v1/confirmations", nil, &list)
 	if len(list.Confirmations) != 0 || len(r.modems[0].Sent()) != 0 {
 		t.Fatalf("bad requests stored %d confirmations", len(list.Confirmations))
@@ -375,7 +375,7 @@ func TestConfirmationRequests(t *testing.T) {
 
 	first := r.confirm(map[string]any{"id": "pay-1", "phone": "+79167777777", "txn": "X-1", "amount": "1500", "currency": "RUB",
 		"ttl": "30m", "customer_operator": "25001"})
-	var again store.Confirmation
+	var again api.Confirmation
 	if code := r.do("POST", "/v1/confirmations", map[string]any{"id": "pay-1", "phone": "89167777777", "txn": "X-1",
 		"amount": "1500.00", "currency": "RUB", "ttl": "1800s", "customer_operator": "25001"}, &again); code != http.StatusOK || again.MessageID != first.MessageID {
 		t.Fatalf("the same payment spelled differently: %d %+v", code, again)
@@ -387,13 +387,13 @@ func TestConfirmationRequests(t *testing.T) {
 	// A long poll answers when the version moves on, not at its deadline.
 	sent := r.waitState(first.ID, payment.Sent)
 	start := time.Now()
-	polled := make(chan store.Confirmation, 1)
+	polled := make(chan api.Confirmation, 1)
 	go func() {
-		var c store.Confirmation
+		var c api.Confirmation
 		r.do("GET", fmt.Sprintf("/v1/confirmations/%s?wait=30s&version=%d", first.ID, sent.Version), nil, &c)
 		polled <- c
 	}()
-	var cancelled store.Confirmation
+	var cancelled api.Confirmation
 	if code := r.do("DELETE", "/v1/confirmations/"+first.ID, nil, &cancelled); code != http.StatusOK || cancelled.Reason != payment.ReasonAPICancelled {
 		t.Fatalf("DELETE: %d %+v", code, cancelled)
 	}
@@ -421,7 +421,7 @@ func TestRetryAfterAConfigChangeIsTheSamePayment(t *testing.T) {
 	r.cfg.Confirmations.DefaultTTL = 45 * time.Minute
 	r.start()
 	r.waitReady(1)
-	var again store.Confirmation
+	var again api.Confirmation
 	if code := r.do("POST", "/v1/confirmations", body, &again); code != http.StatusOK || again.MessageID != first.MessageID || again.Text != first.Text {
 		t.Fatalf("the same body after a config change: %d %+v", code, again)
 	}
@@ -457,7 +457,7 @@ func TestQuoteNamesCommissionAndBrokenLimits(t *testing.T) {
 		{map[string]any{"customer_operator": "megafon", "amount": "100"}, "", "", nil},
 	}
 	for _, c := range cases {
-		var q quote
+		var q api.Quote
 		if code := r.do("POST", "/v1/quote", c.body, &q); code != http.StatusOK {
 			t.Fatalf("%v: %d", c.body, code)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -227,7 +228,7 @@ func TestCyrillicLongSMSReachesTheCustomerExactly(t *testing.T) {
 			if acc.Parts != 5 || acc.State != "queued" {
 				t.Fatalf("accepted %+v, want 5 parts queued", acc)
 			}
-			var m store.Message
+			var m api.Message
 			eventually(t, "message sent", func() bool {
 				h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 				return m.State == store.Sent
@@ -270,7 +271,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 			t.Errorf("%v: %d field %q (%s), want %d field %q", c.body, code, e.Error.Field, e.Error.Message, c.code, c.field)
 		}
 	}
-	var list struct{ Messages []store.Message }
+	var list struct{ Messages []api.Message }
 	h.do("GET", "/v1/messages", nil, &list)
 	if len(list.Messages) != 0 {
 		t.Fatalf("bad requests stored %d messages", len(list.Messages))
@@ -288,7 +289,7 @@ func TestDeliveryReportMarksMessageDelivered(t *testing.T) {
 			h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 			var acc struct{ ID string }
 			h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Код 1234", "report": true}, &acc)
-			var m store.Message
+			var m api.Message
 			eventually(t, "message delivered", func() bool {
 				h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 				return m.State == store.Delivered
@@ -301,7 +302,7 @@ func TestDeliveryReportMarksMessageDelivered(t *testing.T) {
 }
 
 type inboxPage struct {
-	Messages []store.InboxMessage
+	Messages []api.InboxMessage
 }
 
 func TestRepliesReachTheInboxAlsoAfterAModemReboot(t *testing.T) {
@@ -318,7 +319,7 @@ func TestRepliesReachTheInboxAlsoAfterAModemReboot(t *testing.T) {
 				h.do("GET", "/v1/inbox", nil, &page)
 				return len(page.Messages) == 1
 			})
-			if got := page.Messages[0]; got.Sender != "+79161234567" || got.Text != "Да" || !got.Complete {
+			if got := page.Messages[0]; got.From != "+79161234567" || got.Text != "Да" || !got.Complete {
 				t.Fatalf("inbox: %+v", got)
 			}
 			// A reboot drops +CNMI; the next reply must still arrive.
@@ -346,7 +347,7 @@ func TestStopLetsAnInFlightSendFinish(t *testing.T) {
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Платёж 42"}, &acc)
 	eventually(t, "send under way", func() bool {
-		var m store.Message
+		var m api.Message
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 		return m.State == store.Sending
 	})
@@ -393,16 +394,16 @@ func TestFailingSIMTurnsSuspectAndWorkMovesToAnother(t *testing.T) {
 		var acc struct{ ID string }
 		h.do("POST", "/v1/messages", map[string]any{"to": to, "text": "x", "modem": badID}, &acc)
 		eventually(t, "pinned send fails", func() bool {
-			var m store.Message
+			var m api.Message
 			h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 			return m.State == store.Failed
 		})
 	}
-	var sims struct{ SIMs []store.SIM }
+	var sims struct{ SIMs []api.SIM }
 	eventually(t, "SIM suspect", func() bool {
 		h.do("GET", "/v1/sims", nil, &sims)
 		for _, s := range sims.SIMs {
-			if s.ModemID == badID && s.State == store.SIMSuspect {
+			if s.Modem == badID && s.State == store.SIMSuspect {
 				return true
 			}
 		}
@@ -411,21 +412,21 @@ func TestFailingSIMTurnsSuspectAndWorkMovesToAnother(t *testing.T) {
 	before := len(bad.Sent())
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79160000003", "text": "y"}, &acc)
-	var m store.Message
+	var m api.Message
 	eventually(t, "unpinned message sent through the healthy SIM", func() bool {
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 		return m.State == store.Sent
 	})
-	if m.ModemID == badID || len(bad.Sent()) != before {
-		t.Fatalf("message went through the suspect SIM (%s)", m.ModemID)
+	if m.Modem == badID || len(bad.Sent()) != before {
+		t.Fatalf("message went through the suspect SIM (%s)", m.Modem)
 	}
 	var iccid string
 	for _, s := range sims.SIMs {
-		if s.ModemID == badID {
+		if s.Modem == badID {
 			iccid = s.ICCID
 		}
 	}
-	var resumed store.SIM
+	var resumed api.SIM
 	if code := h.do("POST", "/v1/sims/"+iccid+"/resume", nil, &resumed); code != 200 || resumed.State != store.SIMActive {
 		t.Fatalf("resume: %d %+v", code, resumed)
 	}
@@ -446,11 +447,11 @@ func TestSIMSwapIsDetectedAndAnnounced(t *testing.T) {
 	old := h.modems[0].Config().ICCID
 	h.modems[0].InsertSIM("8970120000000000042", "250200000000042", "+79520000042")
 	h.modems[0].Reboot()
-	var sims struct{ SIMs []store.SIM }
+	var sims struct{ SIMs []api.SIM }
 	eventually(t, "new SIM seen in the modem", func() bool {
 		h.do("GET", "/v1/sims", nil, &sims)
 		for _, s := range sims.SIMs {
-			if s.ICCID == "8970120000000000042" && s.ModemID != "" {
+			if s.ICCID == "8970120000000000042" && s.Modem != "" {
 				return true
 			}
 		}
@@ -474,7 +475,7 @@ func TestMissingDeliveryReportIsFlaggedAfterTheWait(t *testing.T) {
 	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "x", "report": true}, &acc)
-	var m store.Message
+	var m api.Message
 	eventually(t, "report overdue", func() bool {
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 		return m.ReportOverdue

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -99,10 +100,11 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 			next = upto
 		}
 		if len(list) > 0 || wait == 0 {
-			if list == nil {
-				list = []store.Event{}
+			page := api.EventPage{Events: make([]api.Event, len(list)), NextAfter: next, More: len(list) == limit}
+			for i := range list {
+				page.Events[i] = store.EventView(&list[i])
 			}
-			httpapi.WriteJSON(w, http.StatusOK, map[string]any{"events": list, "next_after": next, "more": len(list) == limit})
+			httpapi.WriteJSON(w, http.StatusOK, page)
 			return
 		}
 		after = next
@@ -116,24 +118,8 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// webhookStatus is one endpoint as GET /v1/webhooks shows it; its secrets are
-// never shown.
-type webhookStatus struct {
-	Index       int       `json:"index"`
-	URL         string    `json:"url"`
-	Events      []string  `json:"events"`
-	Cursor      int64     `json:"cursor"`
-	Backlog     int64     `json:"backlog"`
-	HeadEvent   int64     `json:"head_event,omitempty"`
-	Attempts    int       `json:"attempts"`
-	FirstTry    time.Time `json:"first_try_at,omitzero"`
-	NextAttempt time.Time `json:"next_attempt_at,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
-	DeadLetters int64     `json:"dead_letters"`
-}
-
 func (d *Daemon) listWebhooks(w http.ResponseWriter, r *http.Request) {
-	out := []webhookStatus{}
+	out := []api.Webhook{}
 	for i, cfg := range d.cfg.Webhooks {
 		c, err := d.store.GetWebhookCursor(r.Context(), cfg.URL)
 		if err != nil {
@@ -154,24 +140,19 @@ func (d *Daemon) listWebhooks(w http.ResponseWriter, r *http.Request) {
 		if events == nil {
 			events = []string{}
 		}
-		st := webhookStatus{Index: i, URL: displayURL(cfg.URL), Events: events, Cursor: c.Cursor, Backlog: backlog, DeadLetters: dead}
+		st := api.Webhook{Index: i, URL: displayURL(cfg.URL), Events: events, Cursor: c.Cursor, Backlog: backlog, DeadLetters: dead}
 		if c.Attempts > 0 {
 			st.HeadEvent, st.Attempts, st.FirstTry, st.NextAttempt, st.LastError = c.HeadEvent, c.Attempts, c.FirstTry, c.NextAt, c.LastError
 		}
 		out = append(out, st)
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"webhooks": out})
+	httpapi.WriteJSON(w, http.StatusOK, api.WebhookList{Webhooks: out})
 }
 
-// deadLetterView adds which endpoint a dead letter belongs to.
-type deadLetterView struct {
-	store.DeadLetter
-	Webhook *int   `json:"webhook,omitempty"` // index in the configuration; absent when no longer configured
-	URL     string `json:"url"`
-}
-
-func (d *Daemon) viewDeadLetter(l store.DeadLetter) deadLetterView {
-	v := deadLetterView{DeadLetter: l, URL: displayURL(l.Endpoint)}
+// viewDeadLetter adds which endpoint a dead letter belongs to.
+func (d *Daemon) viewDeadLetter(l store.DeadLetter) api.DeadLetter {
+	v := store.DeadLetterView(&l)
+	v.URL = displayURL(l.Endpoint)
 	if i := d.webhookIndex(l.Endpoint); i >= 0 {
 		v.Webhook = &i
 	}
@@ -213,11 +194,11 @@ func (d *Daemon) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	out := make([]deadLetterView, 0, len(list))
+	out := make([]api.DeadLetter, 0, len(list))
 	for _, l := range list {
 		out = append(out, d.viewDeadLetter(l))
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"dead_letters": out})
+	httpapi.WriteJSON(w, http.StatusOK, api.DeadLetterList{DeadLetters: out})
 }
 
 // retryDeadLetter re-delivers one dead letter now, once, outside the
@@ -262,5 +243,5 @@ func (d *Daemon) retryDeadLetter(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l.Attempts++
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"delivered": true, "dead_letter": d.viewDeadLetter(l)})
+	httpapi.WriteJSON(w, http.StatusOK, api.Retried{Delivered: true, DeadLetter: d.viewDeadLetter(l)})
 }

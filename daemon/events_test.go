@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -40,7 +41,7 @@ type receiver struct {
 	mu       sync.Mutex
 	status   int // answer to give; 2xx accepts
 	attempts int
-	got      []store.Event
+	got      []api.Event
 	ids      map[int64]int // deliveries accepted per event id
 }
 
@@ -58,7 +59,7 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
-	var ev store.Event
+	var ev api.Event
 	if err := json.Unmarshal(body, &ev); err != nil {
 		rc.t.Errorf("delivery body %q: %v", body, err)
 	}
@@ -82,20 +83,20 @@ func (rc *receiver) setStatus(code int) {
 	rc.status = code
 }
 
-func (rc *receiver) snapshot() (attempts int, got []store.Event, ids map[int64]int) {
+func (rc *receiver) snapshot() (attempts int, got []api.Event, ids map[int64]int) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return rc.attempts, slices.Clone(rc.got), maps.Clone(rc.ids)
 }
 
 type eventPage struct {
-	Events    []store.Event `json:"events"`
-	NextAfter int64         `json:"next_after"`
-	More      bool          `json:"more"`
+	Events    []api.Event `json:"events"`
+	NextAfter int64       `json:"next_after"`
+	More      bool        `json:"more"`
 }
 
-func allEvents(h *harness, query string) []store.Event {
-	var all []store.Event
+func allEvents(h *harness, query string) []api.Event {
+	var all []api.Event
 	after := int64(0)
 	for {
 		var p eventPage
@@ -120,7 +121,7 @@ func appendEvents(t *testing.T, d *Daemon, n int, typ string) {
 }
 
 type webhooksPage struct {
-	Webhooks []webhookStatus `json:"webhooks"`
+	Webhooks []api.Webhook `json:"webhooks"`
 }
 
 func TestWebhookOutageThenEveryEventOnceInOrderSignedWithTheFirstSecret(t *testing.T) {
@@ -155,7 +156,7 @@ func TestWebhookOutageThenEveryEventOnceInOrderSignedWithTheFirstSecret(t *testi
 	}
 	eventually(t, "every message delivered", func() bool {
 		for _, id := range ids {
-			var m store.Message
+			var m api.Message
 			h.do("GET", "/v1/messages/"+id, nil, &m)
 			if m.State != store.Delivered {
 				return false
@@ -256,7 +257,7 @@ func TestWebhookFiltersDeadLettersAndASlowEndpointBlocksNoOther(t *testing.T) {
 	}
 	eventually(t, "two dead letters for the failing endpoint", func() bool {
 		var dl struct {
-			DeadLetters []deadLetterView `json:"dead_letters"`
+			DeadLetters []api.DeadLetter `json:"dead_letters"`
 		}
 		h.do("GET", "/v1/webhooks/dead-letters?webhook=2", nil, &dl)
 		return len(dl.DeadLetters) == 2
@@ -272,14 +273,14 @@ func TestWebhookFiltersDeadLettersAndASlowEndpointBlocksNoOther(t *testing.T) {
 	// The stuck endpoint times out on every event and gives each up in turn.
 	eventually(t, "the stuck endpoint's first dead letter", func() bool {
 		var dl struct {
-			DeadLetters []deadLetterView `json:"dead_letters"`
+			DeadLetters []api.DeadLetter `json:"dead_letters"`
 		}
 		h.do("GET", "/v1/webhooks/dead-letters?webhook=1", nil, &dl)
 		return len(dl.DeadLetters) > 0 && strings.HasPrefix(dl.DeadLetters[0].LastError, "no answer within 100ms")
 	})
 
 	var dl struct {
-		DeadLetters []deadLetterView `json:"dead_letters"`
+		DeadLetters []api.DeadLetter `json:"dead_letters"`
 	}
 	h.do("GET", "/v1/webhooks/dead-letters?webhook=2", nil, &dl)
 	letter := dl.DeadLetters[0]

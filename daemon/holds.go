@@ -6,46 +6,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
-// Hold reasons: why a queued message is not going. The API shows them as
-// they are; the OpenAPI enum and docs/sending.md list the same set.
+// Hold reasons: why a queued message is not going. api holds the list; the
+// OpenAPI enum and docs/sending.md name the same set.
 const (
-	// HoldNoReadyModem: no modem is ready to send at all.
-	HoldNoReadyModem = "no_ready_modem"
-	// HoldPinnedModemUnavailable: the message may only use its pinned modem,
-	// and that modem is not ready.
-	HoldPinnedModemUnavailable = "pinned_modem_unavailable"
-	// HoldOperatorPinned: the message may only use SIMs of its pinned
-	// operator, and none of them is in a ready modem.
-	HoldOperatorPinned = "operator_pinned"
-	// HoldSIMUnavailable: the first parts went out through one SIM, so the
-	// rest must too, and that SIM is not in a ready modem.
-	HoldSIMUnavailable = "sim_unavailable"
-	// HoldSIMLimit: the SIM's per-minute, per-hour or per-day send limit is
-	// reached; until says when the window lets the message's parts through.
-	HoldSIMLimit = "sim_limit"
-	// HoldModemBusy: the modem is sending another message (or one ahead in
-	// the queue took it); the message goes when it is done.
-	HoldModemBusy = "modem_busy"
-	// HoldConfirmationPending: a confirmation SMS whose customer still has an
-	// open confirmation on this SIM; a reply must never be ambiguous.
-	HoldConfirmationPending = "confirmation_pending"
-	// HoldUSSDSession: the modem is in a USSD session.
-	HoldUSSDSession = "ussd_session"
-	// HoldModemDegraded: the modem stopped answering and is being probed.
-	HoldModemDegraded = "modem_degraded"
-	// HoldSIMSuspect: the SIM failed several sends in a row and rests until
-	// its cool-down check or a resume.
-	HoldSIMSuspect = "sim_suspect"
-	// HoldRetryBackoff: a send failed before the message went out; until is
-	// the next attempt.
-	HoldRetryBackoff = "retry_backoff"
-	// HoldModemPaused: the modem takes no work for a reason of its own
-	// that has no name above; named so that no pause is ever missed.
-	HoldModemPaused = "modem_paused"
+	HoldNoReadyModem           = api.HoldNoReadyModem
+	HoldPinnedModemUnavailable = api.HoldPinnedModemUnavailable
+	HoldOperatorPinned         = api.HoldOperatorPinned
+	HoldSIMUnavailable         = api.HoldSIMUnavailable
+	HoldSIMLimit               = api.HoldSIMLimit
+	HoldModemBusy              = api.HoldModemBusy
+	HoldConfirmationPending    = api.HoldConfirmationPending
+	HoldUSSDSession            = api.HoldUSSDSession
+	HoldModemDegraded          = api.HoldModemDegraded
+	HoldSIMSuspect             = api.HoldSIMSuspect
+	HoldRetryBackoff           = api.HoldRetryBackoff
+	HoldModemPaused            = api.HoldModemPaused
 )
 
 // pauseHolds names the hold of each Pause reason.
@@ -59,14 +39,7 @@ var holdRank = map[string]int{HoldModemBusy: 0, HoldSIMLimit: 1, HoldConfirmatio
 // Hold is what keeps a queued message from going. It is worked out from the
 // scheduler's own state when asked, under its lock and without I/O: the
 // veto's store lookup is not repeated, its last answer in dispatch is used.
-type Hold struct {
-	Reason string `json:"reason"`
-	// Until is the earliest time the message can go, when it is known (a
-	// limit's window, a retry); zero when it depends on something else (a
-	// modem coming back). A time after expires_at means it will expire.
-	Until  time.Time `json:"until,omitzero"`
-	Detail string    `json:"detail"`
-}
+type Hold = api.Hold
 
 // Holds says what holds each of the given messages that is waiting in the
 // queue. A message missing from the answer is not held: not queued here,

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
@@ -16,7 +17,7 @@ import (
 
 // heldMessage is a message as GET /v1/messages shows it, with its hold.
 type heldMessage struct {
-	store.Message
+	api.Message
 	Hold *Hold `json:"hold"`
 }
 
@@ -39,7 +40,7 @@ func TestHeldMessageShowsItsHoldInTheAPI(t *testing.T) {
 	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	var first, second struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "первое"}, &first)
-	var sent store.Message
+	var sent api.Message
 	eventually(t, "first message sent", func() bool {
 		h.do("GET", "/v1/messages/"+first.ID, nil, &sent)
 		return sent.State == store.Sent
@@ -96,7 +97,7 @@ func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
 		}
 		plain = append(plain, acc.ID)
 	}
-	var c store.Confirmation
+	var c api.Confirmation
 	if code := h.do("POST", "/v1/confirmations", paymentBody("pay-1", payer, "T1"), &c); code != http.StatusAccepted {
 		t.Fatalf("POST confirmation: %d", code)
 	}
@@ -109,7 +110,7 @@ func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
 		t.Fatalf("hold %+v, want no_ready_modem without a time", m.Hold)
 	}
 	var held struct {
-		store.Confirmation
+		api.Confirmation
 		Hold *Hold `json:"hold"`
 	}
 	h.do("GET", "/v1/confirmations/"+c.ID, nil, &held)
@@ -181,9 +182,9 @@ func TestLongAndInvalidTextsAreRefusedAndNothingStored(t *testing.T) {
 			}
 		})
 	}
-	var list struct{ Messages []store.Message }
+	var list struct{ Messages []api.Message }
 	h.do("GET", "/v1/messages", nil, &list)
-	var confs struct{ Confirmations []store.Confirmation }
+	var confs struct{ Confirmations []api.Confirmation }
 	h.do("GET", "/v1/confirmations", nil, &confs)
 	if len(list.Messages) != 0 || len(confs.Confirmations) != 0 || len(h.modems[0].Sent()) != 0 {
 		t.Fatalf("refused requests left %d messages, %d confirmations, %d sends", len(list.Messages), len(confs.Confirmations), len(h.modems[0].Sent()))
@@ -202,7 +203,7 @@ func TestReservedReferencesAreRefused(t *testing.T) {
 	if code, _ := postRaw(t, h, "/v1/messages", `{"to":"+79161234567","text":"hi","reference":"order:confirmation:1"}`); code != http.StatusAccepted {
 		t.Fatalf("a reference that only contains the word: %d, want 202", code)
 	}
-	var list struct{ Messages []store.Message }
+	var list struct{ Messages []api.Message }
 	h.do("GET", "/v1/messages", nil, &list)
 	if len(list.Messages) != 1 {
 		t.Fatalf("%d messages stored, want only the allowed one", len(list.Messages))

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -27,7 +28,7 @@ func TestReplugUnderANewTTYKeepsTheModemsIDAndCounters(t *testing.T) {
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "до"}, &acc)
 	eventually(t, "sent", func() bool {
-		var msg store.Message
+		var msg api.Message
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &msg)
 		return msg.State == store.Sent
 	})

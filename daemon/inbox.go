@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -42,10 +43,11 @@ func (d *Daemon) listInbox(w http.ResponseWriter, r *http.Request) {
 		list = list[:limit]
 		next = strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
-	if list == nil {
-		list = []*store.InboxMessage{}
+	out := api.InboxList{Messages: make([]api.InboxMessage, len(list)), NextCursor: next}
+	for i, m := range list {
+		out.Messages[i] = store.InboxView(m)
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"messages": list, "next_cursor": next})
+	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
 func (d *Daemon) getInbox(w http.ResponseWriter, r *http.Request) {
@@ -59,5 +61,5 @@ func (d *Daemon) getInbox(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, m)
+	httpapi.WriteJSON(w, http.StatusOK, store.InboxView(m))
 }

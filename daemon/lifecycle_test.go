@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -39,7 +40,7 @@ func TestHungModemIsHealedWhileTrafficMovesToOthers(t *testing.T) {
 	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "пока модем висит"}, &acc)
-	var m store.Message
+	var m api.Message
 	eventually(t, "sent through the healthy modem", func() bool {
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 		return m.State == store.Sent
@@ -78,11 +79,11 @@ func TestDeniedRegistrationIsReportedWithoutResets(t *testing.T) {
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "x"}, &acc)
 	m.SetRegistration(1)
 	eventually(t, "back to ready", func() bool { return h.modemStatus(m.Path()).State == StateReady })
-	var msg store.Message
+	var msg api.Message
 	eventually(t, "queued message sent once registered", func() bool {
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &msg)
 		if msg.State != store.Queued && msg.State != store.Sending && msg.State != store.Sent {
-			t.Fatalf("message %s: %+v", msg.State, msg.Error)
+			t.Fatalf("message %s: %+v", msg.State, msg.LastError)
 		}
 		return msg.State == store.Sent
 	})

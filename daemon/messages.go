@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -25,18 +26,8 @@ func (d *Daemon) messageRoutes() []httpapi.Route {
 	}
 }
 
-type messageRequest struct {
-	To        string `json:"to"`
-	Text      string `json:"text"`
-	Modem     string `json:"modem,omitempty"`
-	Operator  string `json:"operator,omitempty"`
-	Report    bool   `json:"report,omitempty"`
-	TTL       string `json:"ttl,omitempty"`
-	Reference string `json:"reference,omitempty"`
-}
-
 func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
-	var req messageRequest
+	var req api.NewMessage
 	if err := httpapi.DecodeText(r, &req); err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -70,12 +61,12 @@ func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	d.sched.Enqueue(m)
 	w.Header().Set("Location", "/v1/messages/"+m.ID)
-	httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"id": m.ID, "state": m.State, "parts": m.Parts, "expires_at": m.ExpiresAt})
+	httpapi.WriteJSON(w, http.StatusAccepted, api.Accepted{ID: m.ID, State: m.State, Parts: m.Parts, ExpiresAt: m.ExpiresAt})
 }
 
 // validateMessage checks every field and normalises the request so that two
 // spellings of one request compare equal for idempotency.
-func (d *Daemon) validateMessage(req messageRequest) (store.NewMessage, error) {
+func (d *Daemon) validateMessage(req api.NewMessage) (store.NewMessage, error) {
 	var n store.NewMessage
 	if req.To == "" {
 		return n, httpapi.BadField("to", "is required")
@@ -159,14 +150,14 @@ func (d *Daemon) deleteMessage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) && m != nil {
 			httpapi.WriteJSON(w, http.StatusConflict, map[string]any{"error": httpapi.Error{Code: "conflict",
-				Message: "message is " + string(m.State) + "; only queued messages can be cancelled"}, "message": m})
+				Message: "message is " + string(m.State) + "; only queued messages can be cancelled"}, "message": store.MessageView(m)})
 			return
 		}
 		httpapi.WriteError(w, err)
 		return
 	}
 	d.sched.Remove(id)
-	httpapi.WriteJSON(w, http.StatusOK, m)
+	httpapi.WriteJSON(w, http.StatusOK, store.MessageView(m))
 }
 
 func (d *Daemon) listMessages(w http.ResponseWriter, r *http.Request) {
@@ -183,21 +174,13 @@ func (d *Daemon) listMessages(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"messages": d.views(list), "next_cursor": next})
+	httpapi.WriteJSON(w, http.StatusOK, api.MessageList{Messages: d.views(list), NextCursor: next})
 }
 
-// messageView is a message as the API shows it: as stored, with what is
-// worked out when it is read.
-type messageView struct {
-	*store.Message
-	// Hold says what keeps a queued message from going.
-	Hold *Hold `json:"hold,omitempty"`
-}
-
-func (d *Daemon) view(m *store.Message) messageView { return d.views([]*store.Message{m})[0] }
+func (d *Daemon) view(m *store.Message) api.Message { return d.views([]*store.Message{m})[0] }
 
 // views asks the scheduler about every queued message of a page at once.
-func (d *Daemon) views(list []*store.Message) []messageView {
+func (d *Daemon) views(list []*store.Message) []api.Message {
 	var queued []string
 	for _, m := range list {
 		d.markOverdue(m)
@@ -209,9 +192,9 @@ func (d *Daemon) views(list []*store.Message) []messageView {
 	if len(queued) > 0 {
 		holds = d.sched.Holds(queued...)
 	}
-	out := make([]messageView, len(list))
+	out := make([]api.Message, len(list))
 	for i, m := range list {
-		out[i].Message = m
+		out[i] = store.MessageView(m)
 		if h, ok := holds[m.ID]; ok {
 			out[i].Hold = &h
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -106,7 +107,7 @@ func TestMetricsExpositionOfARunningDaemon(t *testing.T) {
 		t.Fatalf("POST /v1/messages: %d", code)
 	}
 	eventually(t, "message sent", func() bool {
-		var m store.Message
+		var m api.Message
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 		return m.State == store.Sent
 	})

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gsmbridge/gsmbridge/internal/health"
-	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/api"
 )
 
 // jsonFields lists the JSON names of t's fields and whether encoding/json
@@ -48,13 +47,13 @@ func jsonFields(t reflect.Type) map[string]bool {
 // (apitest) catches a field that goes missing as well as one that appears.
 func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
 	types := map[string]any{
-		"Modem": ModemStatus{}, "SIM": store.SIM{}, "Message": messageView{}, "Part": store.Part{}, "Hold": Hold{},
-		"Confirmation": confirmationView{}, "Quote": quote{}, "InboxMessage": store.InboxMessage{},
-		"DeadLetter": deadLetterView{}, "Webhook": webhookStatus{}, "Storage": store.Usage{},
+		"Modem": api.Modem{}, "SIM": api.SIM{}, "Message": api.Message{}, "Part": api.Part{}, "Hold": api.Hold{},
+		"Confirmation": api.Confirmation{}, "Quote": api.Quote{}, "InboxMessage": api.InboxMessage{},
+		"DeadLetter": api.DeadLetter{}, "Webhook": api.Webhook{}, "Storage": api.Storage{},
 		"StatusSnapshot": statusSnapshot{}, "StatusModem": statusModem{}, "StatusSIM": statusSIM{},
 		"StatusLimits": statusLimits{}, "StatusBalance": statusBalance{}, "StatusMessage": statusMessage{},
-		"USSDAnswer": ussdAnswer{}, "USSDSession": store.USSDSession{}, "SIMBalance": balanceView{},
-		"Readiness": health.Readiness{}, "Event": store.Event{}, "BalanceReading": store.Balance{},
+		"USSDAnswer": api.USSDAnswer{}, "USSDSession": api.USSDSession{}, "SIMBalance": api.BalanceView{},
+		"Readiness": api.Readiness{}, "Event": api.Event{}, "BalanceReading": api.Balance{},
 	}
 	raw, err := OpenAPI()
 	if err != nil {

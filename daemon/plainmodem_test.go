@@ -6,14 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
-func (h *harness) sims() []store.SIM {
-	var out struct{ SIMs []store.SIM }
+func (h *harness) sims() []api.SIM {
+	var out struct{ SIMs []api.SIM }
 	h.do("GET", "/v1/sims", nil, &out)
 	return out.SIMs
 }
@@ -50,9 +51,9 @@ func testSIMWithoutICCID(t *testing.T, hiding modemsim.ICCIDHiding) {
 	}
 
 	h.net.AddPhone(customer, modemsim.PhoneRule{Reply: "Да", After: 50 * time.Millisecond})
-	var acc store.Message
+	var acc api.Message
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "без ICCID"}, &acc)
-	var c store.Confirmation
+	var c api.Confirmation
 	if code := h.do("POST", "/v1/confirmations", map[string]any{"id": "pay-1", "phone": customer, "txn": "P-1", "amount": "1500.00", "currency": "RUB"}, &c); code != http.StatusAccepted {
 		t.Fatalf("POST /v1/confirmations: %d", code)
 	}
@@ -72,7 +73,7 @@ func testSIMWithoutICCID(t *testing.T, hiding modemsim.ICCIDHiding) {
 		t.Fatalf("limits of the SIM: sent %d, limits %+v; want 2 of 7 an hour", st.SentLastHour, st.Limits)
 	}
 	m.SetBalance("40.00")
-	var bal balanceView
+	var bal api.BalanceView
 	if code := h.do("GET", "/v1/sims/"+key+"/balance?refresh=true", nil, &bal); code != http.StatusOK || bal.Balance == nil ||
 		bal.Balance.Amount != "40.00" || !bal.State.Low || bal.Threshold != "50.00" {
 		t.Fatalf("balance by IMSI key: %d %+v", code, bal)
@@ -97,7 +98,7 @@ func testSIMWithoutICCID(t *testing.T, hiding modemsim.ICCIDHiding) {
 	if acc.ICCID != iccid || c.ICCID != iccid || c.State != payment.Confirmed {
 		t.Fatalf("history not moved: message on %q, confirmation on %q (%s)", acc.ICCID, c.ICCID, c.State)
 	}
-	bal = balanceView{}
+	bal = api.BalanceView{}
 	if code := h.do("GET", "/v1/sims/"+iccid+"/balance", nil, &bal); code != http.StatusOK || bal.Balance == nil ||
 		bal.Balance.Amount != "40.00" || !bal.State.Low {
 		t.Fatalf("balance under the ICCID: %d %+v", code, bal)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/sms"
@@ -16,40 +17,8 @@ import (
 // confirmations this bridge has seen for that customer. Operators count
 // days and months in Moscow time.
 
-type quoteRequest struct {
-	CustomerOperator string `json:"customer_operator"`
-	Amount           string `json:"amount"`
-	Phone            string `json:"phone,omitempty"`
-}
-
-// quote is the answer of POST /v1/quote.
-type quote struct {
-	CustomerOperator  string               `json:"customer_operator"`
-	OperatorName      string               `json:"operator_name"`
-	Amount            ussd.Amount          `json:"amount"`
-	CommissionPercent string               `json:"commission_percent"`
-	Commission        ussd.Amount          `json:"commission"`
-	Total             ussd.Amount          `json:"total"`
-	Limits            paymentLimits        `json:"limits"`
-	Usage             *usage               `json:"usage,omitempty"`
-	Breaks            []payment.LimitBreak `json:"breaks"`
-}
-
-type paymentLimits struct {
-	PerPayment     *ussd.Amount `json:"per_payment,omitempty"`
-	PerDay         *ussd.Amount `json:"per_day,omitempty"`
-	PerMonth       *ussd.Amount `json:"per_month,omitempty"`
-	PaymentsPerDay int          `json:"payments_per_day,omitempty"`
-}
-
-type usage struct {
-	Day         ussd.Amount `json:"day"`
-	Month       ussd.Amount `json:"month"`
-	DayPayments int         `json:"day_payments"`
-}
-
 func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
-	var req quoteRequest
+	var req api.QuoteRequest
 	if err := httpapi.Decode(r, &req); err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -64,7 +33,7 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	q := quote{CustomerOperator: req.CustomerOperator, OperatorName: p.Name, Amount: amount, CommissionPercent: p.Commission, Breaks: []payment.LimitBreak{}}
+	q := api.Quote{CustomerOperator: req.CustomerOperator, OperatorName: p.Name, Amount: amount, CommissionPercent: p.Commission, Breaks: []api.LimitBreak{}}
 	if q.Commission, err = payment.Commission(amount, p.Commission); err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -83,9 +52,11 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 			httpapi.WriteError(w, err)
 			return
 		}
-		q.Usage = &usage{Day: u.Day, Month: u.Month, DayPayments: u.DayPayments}
+		q.Usage = &api.QuoteUsage{Day: u.Day, Month: u.Month, DayPayments: u.DayPayments}
 	}
-	q.Breaks = append(q.Breaks, payment.LimitBreaks(p.PaymentLimits, amount, u)...)
+	for _, b := range payment.LimitBreaks(p.PaymentLimits, amount, u) {
+		q.Breaks = append(q.Breaks, api.LimitBreak{Limit: b.Limit, Allowed: b.Allowed, After: b.After})
+	}
 	httpapi.WriteJSON(w, http.StatusOK, q)
 }
 
@@ -131,14 +102,14 @@ func (d *Daemon) customerOperator(s string) (ussd.Profile, error) {
 		Message: fmt.Sprintf("customer_operator: %d operators are named %q; give the PLMN (%s)", len(found), s, strings.Join(plmns, ", "))}
 }
 
-func limitsOf(l ussd.PaymentLimits) paymentLimits {
+func limitsOf(l ussd.PaymentLimits) api.PaymentLimits {
 	opt := func(a ussd.Amount) *ussd.Amount {
 		if a.IsZero() {
 			return nil
 		}
 		return &a
 	}
-	return paymentLimits{PerPayment: opt(l.PerPayment), PerDay: opt(l.PerDay), PerMonth: opt(l.PerMonth), PaymentsPerDay: l.PaymentsPerDay}
+	return api.PaymentLimits{PerPayment: opt(l.PerPayment), PerDay: opt(l.PerDay), PerMonth: opt(l.PerMonth), PaymentsPerDay: l.PaymentsPerDay}
 }
 
 func unknownOperator(plmn string) *httpapi.Error {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -166,7 +167,7 @@ func TestStatusReportsOfAModemLeftInPhase2PlusDoNotStopReceiving(t *testing.T) {
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "Платёж 5", "report": true}, &acc)
 	eventually(t, "delivered", func() bool {
-		var msg store.Message
+		var msg api.Message
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &msg)
 		return msg.State == store.Delivered
 	})
@@ -213,7 +214,7 @@ func TestStatusReportsKeptInTheirOwnMemoryAreRead(t *testing.T) {
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "Платёж 6", "report": true}, &acc)
 	eventually(t, "delivered and the reply in", func() bool {
-		var msg store.Message
+		var msg api.Message
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &msg)
 		return msg.State == store.Delivered && len(h.inbox()) == 1
 	})

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -31,7 +32,7 @@ func TestSilentReceivingIsAnnouncedOnceAndClearsWhenSMSArrive(t *testing.T) {
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "ping"}, &acc)
 	eventually(t, "send", func() bool {
-		var msg store.Message
+		var msg api.Message
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &msg)
 		return msg.State == store.Sent
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -62,13 +63,13 @@ func startStatusRack(t *testing.T) *statusRack {
 			t.Fatalf("POST /v1/messages: %d", code)
 		}
 		eventually(t, "message sent", func() bool {
-			var m store.Message
+			var m api.Message
 			r.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 			return m.State == store.Sent
 		})
 	}
 	// A payment waiting for the customer, who never answers.
-	var c store.Confirmation
+	var c api.Confirmation
 	if code := r.do("POST", "/v1/confirmations", map[string]any{"id": "pay-status", "phone": statusCustomer, "txn": "4711",
 		"amount": "1500.00", "currency": "RUB"}, &c); code != http.StatusAccepted {
 		t.Fatalf("POST /v1/confirmations: %d", code)

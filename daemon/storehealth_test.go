@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -41,7 +42,7 @@ func TestFullDiskMidSendIsSeenAndSurvived(t *testing.T) {
 	waitSentRecordKept(t, h)
 
 	free()
-	var m store.Message
+	var m api.Message
 	eventually(t, "message sent after the disk has room", func() bool {
 		h.do("GET", "/v1/messages/"+id, nil, &m)
 		return m.State == store.Sent
@@ -90,7 +91,7 @@ func startSendOnFullDisk(t *testing.T) (h *harness, id, text, dataDir string) {
 		t.Fatalf("POST: %d", code)
 	}
 	eventually(t, "part 1 on the wire", func() bool {
-		var m store.Message
+		var m api.Message
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 		return m.State == store.Sending
 	})

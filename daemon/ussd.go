@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/config"
@@ -34,19 +35,6 @@ const (
 	purposeAPI     = "api"
 	purposeBalance = "balance"
 )
-
-// ussdAnswer is what the sessions API returns for each exchange.
-type ussdAnswer struct {
-	SessionID string    `json:"session_id"`
-	Modem     string    `json:"modem"`
-	Status    string    `json:"status"`
-	Text      string    `json:"text"`
-	Raw       string    `json:"raw"`
-	DCS       int       `json:"dcs"`
-	Decoding  string    `json:"decoding,omitempty"`
-	Open      bool      `json:"open"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-}
 
 // runBalances runs the scheduled, staggered balance checks and closes
 // abandoned USSD sessions until ctx ends. Sessions left live by a previous
@@ -239,9 +227,7 @@ func (d *Daemon) modemStatus(id string) (ModemStatus, error) {
 }
 
 func (d *Daemon) startUSSD(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Code string `json:"code"`
-	}
+	var req api.USSDRequest
 	if err := httpapi.Decode(r, &req); err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -272,9 +258,7 @@ func (d *Daemon) startUSSD(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) replyUSSD(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Text string `json:"text"`
-	}
+	var req api.USSDReply
 	if err := httpapi.Decode(r, &req); err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -330,7 +314,7 @@ func (d *Daemon) exchangeInSession(w http.ResponseWriter, r *http.Request, st Mo
 		writeUSSDError(w, err)
 		return
 	}
-	ans := ussdAnswer{SessionID: u.ID, Modem: st.ID, Status: reply.Status.String(), Text: reply.Text, Raw: reply.Raw,
+	ans := api.USSDAnswer{SessionID: u.ID, Modem: st.ID, Status: reply.Status.String(), Text: reply.Text, Raw: reply.Raw,
 		DCS: reply.DCS, Decoding: reply.Decoding}
 	if reply.Status == ussd.StatusActionRequired && d.now().Before(u.ExpiresAt) {
 		if _, err := d.store.MoveUSSD(ctx, u.ID, store.USSDRunning, store.USSDOpen, ""); err != nil {
@@ -359,7 +343,7 @@ func (d *Daemon) endUSSD(w http.ResponseWriter, r *http.Request) {
 	}
 	switch u.State {
 	case store.USSDClosed:
-		httpapi.WriteJSON(w, http.StatusOK, u)
+		httpapi.WriteJSON(w, http.StatusOK, store.USSDSessionView(&u))
 		return
 	case store.USSDRunning:
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusConflict, Code: "ussd_running",
@@ -371,7 +355,7 @@ func (d *Daemon) endUSSD(w http.ResponseWriter, r *http.Request) {
 		writeUSSDError(w, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, closed)
+	httpapi.WriteJSON(w, http.StatusOK, store.USSDSessionView(&closed))
 }
 
 // writeUSSDError answers with the modem's own codes kept: a busy modem names

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -135,7 +136,7 @@ func TestBalanceOfEveryOperatorThroughTheAPI(t *testing.T) {
 	}
 	for i, m := range h.modems {
 		t.Run(string(specs[i].dialect), func(t *testing.T) {
-			var v balanceView
+			var v api.BalanceView
 			iccid := m.Config().ICCID
 			if code := h.do("GET", "/v1/sims/"+iccid+"/balance?refresh=true", nil, &v); code != http.StatusOK {
 				t.Fatalf("refresh: %d", code)
@@ -147,7 +148,7 @@ func TestBalanceOfEveryOperatorThroughTheAPI(t *testing.T) {
 				t.Fatalf("raw reply not kept: %+v", v.Balance)
 			}
 			// The modem endpoint shows the stored reading without asking again.
-			var again balanceView
+			var again api.BalanceView
 			h.do("GET", "/v1/modems/"+h.modemID(m)+"/balance", nil, &again)
 			if again.Balance == nil || again.Balance.Amount != want[i].amount || again.State.Checks != 1 {
 				t.Fatalf("stored reading %+v state %+v", again.Balance, again.State)
@@ -170,14 +171,14 @@ func TestTwoStepMenuInEveryDialect(t *testing.T) {
 	wantBalance := []string{"151,25", "1 234,56", "92,40", "-12.30"}
 	for i, m := range h.modems {
 		t.Run(string(specs[i].dialect), func(t *testing.T) {
-			var first ussdAnswer
+			var first api.USSDAnswer
 			if code := h.do("POST", "/v1/modems/"+h.modemID(m)+"/ussd", map[string]string{"code": "*111#"}, &first); code != http.StatusOK {
 				t.Fatalf("open: %d", code)
 			}
 			if !first.Open || first.Text != "1. Balance\n2. Tariff" || first.Status != "action-required" || first.SessionID == "" {
 				t.Fatalf("menu answer %+v", first)
 			}
-			var second ussdAnswer
+			var second api.USSDAnswer
 			if code := h.do("POST", "/v1/ussd/"+first.SessionID+"/reply", map[string]string{"text": "1"}, &second); code != http.StatusOK {
 				t.Fatalf("reply: %d", code)
 			}
@@ -229,7 +230,7 @@ func TestBusyModemNamesTheSessionHoldingIt(t *testing.T) {
 	h := startUSSDHarness(t, nil, simSpec{modemsim.Generic, "25001"})
 	m := h.modems[0]
 	id := h.modemID(m)
-	var open ussdAnswer
+	var open api.USSDAnswer
 	h.do("POST", "/v1/modems/"+id+"/ussd", map[string]string{"code": "*111#"}, &open)
 	if !open.Open {
 		t.Fatalf("menu not open: %+v", open)
@@ -242,14 +243,14 @@ func TestBusyModemNamesTheSessionHoldingIt(t *testing.T) {
 	if code := h.do("GET", "/v1/sims/"+m.Config().ICCID+"/balance?refresh=true", nil, &e); code != http.StatusConflict || e.Error.SessionID != open.SessionID {
 		t.Fatalf("balance check during a session: %d %+v", code, e)
 	}
-	var closed store.USSDSession
+	var closed api.USSDSession
 	if code := h.do("DELETE", "/v1/ussd/"+open.SessionID, nil, &closed); code != http.StatusOK || closed.State != store.USSDClosed {
 		t.Fatalf("end: %d %+v", code, closed)
 	}
 	if !strings.HasSuffix(strings.TrimRight(h.sentCommands(m), "\r\n"), "AT+CUSD=2") {
 		t.Fatalf("ending did not send AT+CUSD=2:\n%s", h.sentCommands(m))
 	}
-	var v balanceView
+	var v api.BalanceView
 	if code := h.do("GET", "/v1/sims/"+m.Config().ICCID+"/balance?refresh=true", nil, &v); code != http.StatusOK || v.Balance == nil {
 		t.Fatalf("balance after the session: %d %+v", code, v)
 	}
@@ -274,7 +275,7 @@ func TestUSSDFailureShapes(t *testing.T) {
 				m.FailUSSD(c.fault)
 				before := len(h.sentCommands(m))
 				var e ussdErrorBody
-				var ans ussdAnswer
+				var ans api.USSDAnswer
 				var out any = &e
 				if c.status == http.StatusOK {
 					out = &ans
@@ -293,7 +294,7 @@ func TestUSSDFailureShapes(t *testing.T) {
 					t.Fatal("an unanswered request was not cancelled with AT+CUSD=2")
 				}
 				// The modem is free again.
-				var ok ussdAnswer
+				var ok api.USSDAnswer
 				if code := h.do("POST", "/v1/modems/"+h.modemID(m)+"/ussd", map[string]string{"code": "*100#"}, &ok); code != http.StatusOK || ok.Open {
 					t.Fatalf("request after the failure: %d %+v", code, ok)
 				}
@@ -308,7 +309,7 @@ func TestAbandonedSessionIsClosedAtItsTimeout(t *testing.T) {
 	h := startUSSDHarness(t, func(cfg *config.Config, _ []*modemsim.Modem) { cfg.USSD.SessionTimeout = 700 * time.Millisecond },
 		simSpec{modemsim.SIMCom, "25001"})
 	m := h.modems[0]
-	var open ussdAnswer
+	var open api.USSDAnswer
 	h.do("POST", "/v1/modems/"+h.modemID(m)+"/ussd", map[string]string{"code": "*111#"}, &open)
 	if !open.Open {
 		t.Fatalf("menu not open: %+v", open)
@@ -336,7 +337,7 @@ func TestSendsAvoidAModemInASession(t *testing.T) {
 	}, simSpec{modemsim.Generic, "25001"}, simSpec{modemsim.Generic, "25002"})
 	busy, free := h.modems[0], h.modems[1]
 	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
-	var open ussdAnswer
+	var open api.USSDAnswer
 	h.do("POST", "/v1/modems/"+h.modemID(busy)+"/ussd", map[string]string{"code": "*111#"}, &open)
 	if !open.Open {
 		t.Fatalf("menu not open: %+v", open)
@@ -350,7 +351,7 @@ func TestSendsAvoidAModemInASession(t *testing.T) {
 		}
 	}
 	eventually(t, "four sends through the free modem", func() bool { return len(free.Sent()) == 4 })
-	var m store.Message
+	var m api.Message
 	h.do("GET", "/v1/messages/"+pinned.ID, nil, &m)
 	if m.State != store.Queued || len(busy.Sent()) != 0 {
 		t.Fatalf("pinned message is %s, busy modem sent %d during the session", m.State, len(busy.Sent()))
@@ -372,7 +373,7 @@ func TestBalanceLowFollowsEachCrossing(t *testing.T) {
 	var lowSince []time.Time
 	for _, s := range steps {
 		m.SetBalance(s.amount)
-		var v balanceView
+		var v api.BalanceView
 		if code := h.do("GET", "/v1/sims/"+iccid+"/balance?refresh=true", nil, &v); code != http.StatusOK {
 			t.Fatalf("refresh: %d", code)
 		}
@@ -389,7 +390,7 @@ func TestBalanceLowFollowsEachCrossing(t *testing.T) {
 	m.FailUSSD(modemsim.USSDNetworkTimeout)
 	var e ussdErrorBody
 	h.do("GET", "/v1/sims/"+iccid+"/balance?refresh=true", nil, &e)
-	var v balanceView
+	var v api.BalanceView
 	h.do("GET", "/v1/sims/"+iccid+"/balance", nil, &v)
 	if !v.State.Low || v.State.CheckFailures != 1 || v.Balance.Amount != "-5.00" {
 		t.Fatalf("after a failed check: %+v %+v", v.State, v.Balance)
@@ -402,8 +403,8 @@ func TestScheduledAndEarlyBalanceChecks(t *testing.T) {
 	h := startUSSDHarness(t, func(cfg *config.Config, _ []*modemsim.Modem) { cfg.Balance.Stagger = 0 }, simSpec{modemsim.Huawei, "25001"})
 	m := h.modems[0]
 	iccid := m.Config().ICCID
-	get := func() balanceView {
-		var v balanceView
+	get := func() api.BalanceView {
+		var v api.BalanceView
 		h.do("GET", "/v1/sims/"+iccid+"/balance", nil, &v)
 		return v
 	}
@@ -423,7 +424,7 @@ func TestLaneOfAnEndedSessionSendsAgain(t *testing.T) {
 	h := startUSSDHarness(t, nil, simSpec{modemsim.Generic, "25001"})
 	m := h.modems[0]
 	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
-	var open ussdAnswer
+	var open api.USSDAnswer
 	h.do("POST", "/v1/modems/"+h.modemID(m)+"/ussd", map[string]string{"code": "*111#"}, &open)
 	if !open.Open {
 		t.Fatalf("menu not open: %+v", open)
@@ -448,7 +449,7 @@ func TestBalanceThatComesBySMS(t *testing.T) {
 	m := h.modems[0]
 	type result struct {
 		code int
-		v    balanceView
+		v    api.BalanceView
 	}
 	done := make(chan result, 1)
 	go func() {

@@ -71,7 +71,7 @@ func eventBody(ev store.Event) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ev); err != nil {
+	if err := enc.Encode(store.EventView(&ev)); err != nil {
 		return nil, fmt.Errorf("event %d: %w", ev.ID, err)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil

@@ -25,17 +25,10 @@ const (
 )
 
 // Check is one line of the /readyz answer.
-type Check struct {
-	Name    string `json:"name"`
-	Status  string `json:"status"`
-	Message string `json:"message"`
-}
+type Check = api.Check
 
 // Readiness is the /readyz answer. Status is the worst check's status.
-type Readiness struct {
-	Status string  `json:"status"`
-	Checks []Check `json:"checks"`
-}
+type Readiness = api.Readiness
 
 // readyz answers 200 when the daemon can take and send messages (the store
 // commits and at least one SIM is ready) and 503 otherwise. It reads
@@ -99,20 +92,20 @@ func modemChecks(modems []api.Modem, storageWarnPercent int) []Check {
 		name := "modem " + m.ID
 		if m.State == api.ModemReady {
 			ready++
-			checks = append(checks, Check{name, OK, "ready"})
+			checks = append(checks, Check{Name: name, Status: OK, Message: "ready"})
 		} else {
 			msg := string(m.State)
 			if m.LastError != "" {
 				msg += ": " + m.LastError
 			}
-			checks = append(checks, Check{name, Warn, msg})
+			checks = append(checks, Check{Name: name, Status: Warn, Message: msg})
 		}
 		if m.StorageTotal > 0 && m.StorageUsed*100 >= m.StorageTotal*storageWarnPercent {
-			checks = append(checks, Check{"storage " + m.ID, Warn,
-				fmt.Sprintf("SMS storage %d of %d used (warning at %d%%)", m.StorageUsed, m.StorageTotal, storageWarnPercent)})
+			checks = append(checks, Check{Name: "storage " + m.ID, Status: Warn,
+				Message: fmt.Sprintf("SMS storage %d of %d used (warning at %d%%)", m.StorageUsed, m.StorageTotal, storageWarnPercent)})
 		}
 	}
-	sims := Check{"sims", OK, fmt.Sprintf("%d of %d modems ready", ready, len(modems))}
+	sims := Check{Name: "sims", Status: OK, Message: fmt.Sprintf("%d of %d modems ready", ready, len(modems))}
 	if ready == 0 {
 		sims.Status = Fail
 	}
@@ -124,7 +117,7 @@ func modemChecks(modems []api.Modem, storageWarnPercent int) []Check {
 func (h *Health) simChecks(ctx context.Context) []Check {
 	sims, err := h.store.SIMs(ctx)
 	if err != nil {
-		return []Check{{"sims state", Warn, fmt.Sprintf("cannot read SIMs: %v", err)}}
+		return []Check{{Name: "sims state", Status: Warn, Message: fmt.Sprintf("cannot read SIMs: %v", err)}}
 	}
 	inService := map[string]bool{}
 	for _, m := range h.modems.Modems() {
@@ -139,14 +132,14 @@ func (h *Health) simChecks(ctx context.Context) []Check {
 		}
 		name := "sim " + sms.MaskDigits(s.ICCID)
 		if s.ReceiveStalled {
-			checks = append(checks, Check{name + " receiving", Warn, "sends but has received nothing for too long: receiving may have stopped"})
+			checks = append(checks, Check{Name: name + " receiving", Status: Warn, Message: "sends but has received nothing for too long: receiving may have stopped"})
 		}
 		if s.State == store.SIMSuspect {
 			msg := "suspect: takes no work"
 			if s.StateReason != "" {
 				msg += " (" + s.StateReason + ")"
 			}
-			checks = append(checks, Check{name, Warn, msg})
+			checks = append(checks, Check{Name: name, Status: Warn, Message: msg})
 		}
 	}
 	return checks

@@ -3,36 +3,24 @@ package payment
 import (
 	"errors"
 	"fmt"
+
+	"github.com/gsmbridge/gsmbridge/api"
 )
 
-// State is a payment confirmation's state as the API shows it.
-type State string
+// State is a payment confirmation's state; api names the states.
+type State = api.ConfirmationState
 
 const (
-	Queued    State = "queued"
-	Sent      State = "sent"
-	Confirmed State = "confirmed"
-	Cancelled State = "cancelled"
-	Expired   State = "expired"
-	Failed    State = "failed"
+	Queued    = api.ConfirmationQueued
+	Sent      = api.ConfirmationSent
+	Confirmed = api.ConfirmationConfirmed
+	Cancelled = api.ConfirmationCancelled
+	Expired   = api.ConfirmationExpired
+	Failed    = api.ConfirmationFailed
 )
 
 // States lists every state in the order the API documents them.
-var States = []State{Queued, Sent, Confirmed, Cancelled, Expired, Failed}
-
-// Final reports whether the confirmation is decided; a final state never
-// changes again.
-func (s State) Final() bool {
-	switch s {
-	case Confirmed, Cancelled, Expired, Failed:
-		return true
-	}
-	return false
-}
-
-// Pending reports whether the confirmation still waits for its SMS or for the
-// customer.
-func (s State) Pending() bool { return s == Queued || s == Sent }
+var States = api.ConfirmationStates
 
 // transitions is the one place that says which state may follow which. Every
 // final state is reachable only from a pending one, so the first final state

@@ -19,7 +19,7 @@ func (r *Retention) storage(w http.ResponseWriter, req *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, u)
+	httpapi.WriteJSON(w, http.StatusOK, store.UsageView(u))
 }
 
 // backupPrefix names the temporary copies a backup streams from; Run

@@ -7,43 +7,38 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/api"
 )
 
-// Balance is one balance reading as stored and as the API shows it. Amount
+// Balance is one balance reading as stored (BalanceView makes the API's). Amount
 // is a decimal string ("151.25", "-12.30"), never a float; it is "" when the
 // reply could not be read with certainty, and Text and Raw keep the reply
 // whatever happened.
 type Balance struct {
-	ICCID     string    `json:"iccid"`
-	ModemID   string    `json:"modem,omitempty"`
-	Amount    string    `json:"amount,omitempty"`
-	Currency  string    `json:"currency,omitempty"`
-	Parsed    bool      `json:"parsed"`
-	Text      string    `json:"text"`
-	Raw       string    `json:"raw"`
-	Source    string    `json:"source"` // "ussd" or "sms"
-	CheckedAt time.Time `json:"checked_at"`
+	ICCID     string
+	ModemID   string
+	Amount    string
+	Currency  string
+	Parsed    bool
+	Text      string
+	Raw       string
+	Source    string // "ussd" or "sms"
+	CheckedAt time.Time
 }
 
 // BalanceState is what the daemon remembers about a SIM's balance checks:
 // the low-balance hysteresis, the next scheduled check and the counters an
 // operator watches.
 type BalanceState struct {
-	Low           bool      `json:"low"`
-	LowSince      time.Time `json:"low_since,omitzero"`
-	NextCheck     time.Time `json:"next_check,omitzero"`
-	Checks        int       `json:"checks"`
-	ParseFailures int       `json:"parse_failures"`
-	CheckFailures int       `json:"check_failures"`
-	LastError     string    `json:"last_error,omitempty"`
-	LastErrorAt   time.Time `json:"last_error_at,omitzero"`
-}
-
-// BalanceLow is the payload of a balance.low event.
-type BalanceLow struct {
-	SIM       SIM     `json:"sim"`
-	Balance   Balance `json:"balance"`
-	Threshold string  `json:"threshold"`
+	Low           bool
+	LowSince      time.Time
+	NextCheck     time.Time
+	Checks        int
+	ParseFailures int
+	CheckFailures int
+	LastError     string
+	LastErrorAt   time.Time
 }
 
 // RecordBalance stores a reading and updates the SIM's low-balance state.
@@ -97,7 +92,7 @@ func (s *Store) RecordBalance(ctx context.Context, b Balance, threshold string, 
 				return err
 			}
 			crossed = true
-			return appendEvent(t, "balance.low", "sim", b.ICCID, seq, BalanceLow{SIM: sim, Balance: b, Threshold: threshold})
+			return appendEvent(t, "balance.low", "sim", b.ICCID, seq, api.BalanceLow{SIM: SIMView(&sim), Balance: *BalanceView(&b), Threshold: threshold})
 		case !nowLow:
 			_, err := t.exec(`UPDATE balance_state SET checks=checks+1, low=0, low_since=0 WHERE iccid=?`, b.ICCID)
 			return err
@@ -274,15 +269,15 @@ const (
 
 // USSDSession is a USSD exchange or interactive session holding a modem.
 type USSDSession struct {
-	ID          string    `json:"session_id"`
-	ModemID     string    `json:"modem"`
-	ICCID       string    `json:"iccid,omitempty"`
-	Purpose     string    `json:"purpose"` // "api" or "balance"
-	State       string    `json:"state"`
-	StartedAt   time.Time `json:"started_at"`
-	ExpiresAt   time.Time `json:"expires_at"`
-	ClosedAt    time.Time `json:"closed_at,omitzero"`
-	CloseReason string    `json:"close_reason,omitempty"`
+	ID          string
+	ModemID     string
+	ICCID       string
+	Purpose     string // "api" or "balance"
+	State       string
+	StartedAt   time.Time
+	ExpiresAt   time.Time
+	ClosedAt    time.Time
+	CloseReason string
 }
 
 // USSDBusyError is returned when a modem already has a live session.

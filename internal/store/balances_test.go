@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/api"
 )
 
 const testICCID = "8970101234567890123"
@@ -53,7 +55,7 @@ func TestBalanceLowIsAnnouncedOncePerCrossing(t *testing.T) {
 	if err := s.rdb.QueryRow("SELECT payload FROM events WHERE object_id=? ORDER BY id LIMIT 1", testICCID).Scan(&payload); err != nil {
 		t.Fatal(err)
 	}
-	var ev BalanceLow
+	var ev api.BalanceLow
 	if err := json.Unmarshal([]byte(payload), &ev); err != nil {
 		t.Fatal(err)
 	}

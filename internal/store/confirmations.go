@@ -24,28 +24,29 @@ const confirmationRefPrefix = "confirmation:"
 // the confirmation's id.
 const cancelNoticeRefPrefix = "cancel-notice:"
 
-// Confirmation is a payment confirmation as stored and as the API shows it.
+// Confirmation is a payment confirmation as stored; ConfirmationView makes
+// what the API shows of it.
 type Confirmation struct {
-	ID               string        `json:"id"`
-	Phone            string        `json:"phone"`
-	Txn              string        `json:"txn"`
-	Amount           ussd.Amount   `json:"amount"`
-	Currency         string        `json:"currency"`
-	CustomerOperator string        `json:"customer_operator,omitempty"`
-	Text             string        `json:"text"`
-	CancelWords      []string      `json:"-"`
-	State            payment.State `json:"state"`
-	Version          int           `json:"version"`
-	Reason           string        `json:"reason,omitempty"`
-	MessageID        string        `json:"message_id"`
-	ICCID            string        `json:"iccid,omitempty"`
-	ReplyID          int64         `json:"reply_inbox_id,omitempty"`
-	Parts            int           `json:"parts"`
-	CreatedAt        time.Time     `json:"created_at"`
-	ExpiresAt        time.Time     `json:"expires_at"`
-	SentAt           time.Time     `json:"sent_at,omitzero"`
-	FinalAt          time.Time     `json:"final_at,omitzero"`
-	UpdatedAt        time.Time     `json:"updated_at"`
+	ID               string
+	Phone            string
+	Txn              string
+	Amount           ussd.Amount
+	Currency         string
+	CustomerOperator string
+	Text             string
+	CancelWords      []string
+	State            payment.State
+	Version          int
+	Reason           string
+	MessageID        string
+	ICCID            string
+	ReplyID          int64
+	Parts            int
+	CreatedAt        time.Time
+	ExpiresAt        time.Time
+	SentAt           time.Time
+	FinalAt          time.Time
+	UpdatedAt        time.Time
 
 	rowID int64
 }
@@ -137,7 +138,7 @@ func (s *Store) CreateConfirmation(ctx context.Context, n NewConfirmation) (c *C
 			return err
 		}
 		c.rowID, _ = res.LastInsertId()
-		return appendEvent(t, "confirmation."+string(c.State), "confirmation", c.ID, c.Version, c)
+		return appendEvent(t, "confirmation."+string(c.State), "confirmation", c.ID, c.Version, ConfirmationView(c))
 	})
 	if err != nil {
 		return nil, nil, false, err
@@ -231,7 +232,7 @@ func transitionConfirmation(t *Tx, c *Confirmation, to payment.State, set func(c
 	if err != nil {
 		return err
 	}
-	return appendEvent(t, "confirmation."+string(to), "confirmation", c.ID, c.Version, c)
+	return appendEvent(t, "confirmation."+string(to), "confirmation", c.ID, c.Version, ConfirmationView(c))
 }
 
 // confirmationOnMessage runs inside the transaction that changed a message's

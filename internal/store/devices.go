@@ -10,41 +10,41 @@ import (
 // Modem is a modem as remembered across replugs: its id stays with it
 // whatever tty it comes back on.
 type Modem struct {
-	ID           string    `json:"id"`
-	IMEI         string    `json:"imei,omitempty"`
-	USBPath      string    `json:"usb_path,omitempty"`
-	Port         string    `json:"port"`
-	Name         string    `json:"name,omitempty"`
-	Manufacturer string    `json:"manufacturer,omitempty"`
-	Model        string    `json:"model,omitempty"`
-	Revision     string    `json:"revision,omitempty"`
-	ICCID        string    `json:"iccid,omitempty"`
-	FirstSeen    time.Time `json:"first_seen"`
-	LastSeen     time.Time `json:"last_seen"`
+	ID           string
+	IMEI         string
+	USBPath      string
+	Port         string
+	Name         string
+	Manufacturer string
+	Model        string
+	Revision     string
+	ICCID        string
+	FirstSeen    time.Time
+	LastSeen     time.Time
 }
 
 // SIM is a SIM card by ICCID, wherever it is plugged.
 type SIM struct {
 	// ICCID is the SIM's key: its ICCID, or "imsi:<IMSI>" when the modem
 	// cannot read the ICCID (IDSource says which).
-	ICCID          string    `json:"iccid"`
-	IDSource       string    `json:"id_source"`
-	IMSI           string    `json:"imsi,omitempty"`
-	MSISDN         string    `json:"msisdn,omitempty"`
-	PLMN           string    `json:"plmn,omitempty"`
-	SMSC           string    `json:"smsc,omitempty"`
-	ModemID        string    `json:"modem,omitempty"`
-	State          string    `json:"state"`
-	StateReason    string    `json:"state_reason,omitempty"`
-	StateSince     time.Time `json:"state_since,omitzero"`
-	FailStreak     int       `json:"consecutive_failures"`
-	Seq            int       `json:"version"`
-	ReceiveStalled bool      `json:"receiving_stalled"`
+	ICCID          string
+	IDSource       string
+	IMSI           string
+	MSISDN         string
+	PLMN           string
+	SMSC           string
+	ModemID        string
+	State          string
+	StateReason    string
+	StateSince     time.Time
+	FailStreak     int
+	Seq            int
+	ReceiveStalled bool
 	failRecipients string
-	LastSentAt     time.Time `json:"last_sent_at,omitzero"`
-	LastReceivedAt time.Time `json:"last_received_at,omitzero"`
-	FirstSeen      time.Time `json:"first_seen"`
-	LastSeen       time.Time `json:"last_seen"`
+	LastSentAt     time.Time
+	LastReceivedAt time.Time
+	FirstSeen      time.Time
+	LastSeen       time.Time
 }
 
 // SaveModem inserts or updates a modem record, keeping its first_seen. The

@@ -16,24 +16,25 @@ func (s *Store) AppendEvent(ctx context.Context, typ, kind, objectID string, seq
 	return s.Write(ctx, func(t *Tx) error { return appendEvent(t, typ, kind, objectID, seq, object) })
 }
 
-// Event is one entry of the event log as the API and webhooks show it.
+// Event is one entry of the event log; EventView makes what the API and
+// webhooks show of it.
 type Event struct {
-	ID        int64       `json:"id"`
-	Type      string      `json:"type"`
-	Object    EventObject `json:"object"`
-	CreatedAt time.Time   `json:"created_at"`
+	ID        int64
+	Type      string
+	Object    EventObject
+	CreatedAt time.Time
 	// Actor names the API token whose request caused the event; empty
 	// for what the daemon did on its own or a request without a token.
-	Actor string          `json:"actor,omitempty"`
-	Data  json.RawMessage `json:"data"`
+	Actor string
+	Data  json.RawMessage
 }
 
 // EventObject names what an event is about; Seq orders the events of one
 // object.
 type EventObject struct {
-	Kind string `json:"kind"`
-	ID   string `json:"id"`
-	Seq  int    `json:"seq"`
+	Kind string
+	ID   string
+	Seq  int
 }
 
 // EventTypes selects events by type: each pattern is an exact type
@@ -208,14 +209,14 @@ func saveCursor(t *Tx, c WebhookCursor) error {
 
 // DeadLetter is an event an endpoint gave up on.
 type DeadLetter struct {
-	ID        int64     `json:"id"`
-	Endpoint  string    `json:"-"`
-	EventID   int64     `json:"event_id"`
-	EventType string    `json:"event_type"`
-	Attempts  int       `json:"attempts"`
-	FirstTry  time.Time `json:"first_try_at"`
-	LastError string    `json:"last_error"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        int64
+	Endpoint  string
+	EventID   int64
+	EventType string
+	Attempts  int
+	FirstTry  time.Time
+	LastError string
+	CreatedAt time.Time
 }
 
 // GiveUp moves an endpoint's head event to the dead letters and advances its

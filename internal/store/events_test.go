@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/api"
 )
 
 func eventTypes(es []Event) []string {
@@ -37,7 +39,7 @@ func TestEventsPageByIDAndFilterByType(t *testing.T) {
 	if got, want := eventTypes(all), []string{"message.cancelled", "sms.received", "modem.down"}; !slices.Equal(got, want) {
 		t.Fatalf("log %v, want %v", got, want)
 	}
-	var msg Message
+	var msg api.Message
 	if err := json.Unmarshal(all[0].Data, &msg); err != nil || msg.ID != m.ID || msg.State != Cancelled {
 		t.Fatalf("message.cancelled payload %s (%v)", all[0].Data, err)
 	}

@@ -11,32 +11,24 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/api"
 )
 
-// MessageState is an outgoing message's state as the API shows it.
-type MessageState string
+// MessageState is an outgoing message's state; api names the states.
+type MessageState = api.MessageState
 
 const (
-	Queued      MessageState = "queued"
-	Sending     MessageState = "sending"
-	Sent        MessageState = "sent"
-	Delivered   MessageState = "delivered"
-	Undelivered MessageState = "undelivered"
-	Failed      MessageState = "failed"
-	Expired     MessageState = "expired"
-	Unknown     MessageState = "unknown"
-	Cancelled   MessageState = "cancelled"
+	Queued      = api.MessageQueued
+	Sending     = api.MessageSending
+	Sent        = api.MessageSent
+	Delivered   = api.MessageDelivered
+	Undelivered = api.MessageUndelivered
+	Failed      = api.MessageFailed
+	Expired     = api.MessageExpired
+	Unknown     = api.MessageUnknown
+	Cancelled   = api.MessageCancelled
 )
-
-// Final reports whether nothing more will happen to the message's sending.
-// sent and unknown are not final: a delivery report may still come.
-func (s MessageState) Final() bool {
-	switch s {
-	case Delivered, Undelivered, Failed, Expired, Cancelled:
-		return true
-	}
-	return false
-}
 
 // messageTransitions is the one place that says which state may follow
 // which. Everything that changes a message's state goes through
@@ -64,49 +56,50 @@ var ErrConflict = errors.New("conflict")
 
 // Part is one SMS of a message.
 type Part struct {
-	Seq          int       `json:"seq"`
-	State        string    `json:"state"`
-	MR           *int      `json:"message_reference,omitempty"`
-	SentAt       time.Time `json:"sent_at,omitzero"`
-	ReportAt     time.Time `json:"report_at,omitzero"`
-	ReportStatus *int      `json:"report_status,omitempty"`
+	Seq          int
+	State        string
+	MR           *int
+	SentAt       time.Time
+	ReportAt     time.Time
+	ReportStatus *int
 }
 
-// Message is an outgoing SMS as stored and as the API shows it.
+// Message is an outgoing SMS as stored; MessageView makes what the API shows
+// of it.
 type Message struct {
-	ID          string       `json:"id"`
-	Reference   string       `json:"reference,omitempty"`
-	To          string       `json:"to"`
-	Text        string       `json:"text"`
-	TextBlanked bool         `json:"text_blanked,omitempty"`
-	Encoding    string       `json:"encoding"`
-	Parts       int          `json:"parts"`
-	PinModem    string       `json:"pinned_modem,omitempty"`
-	PinOperator string       `json:"pinned_operator,omitempty"`
-	Report      bool         `json:"report"`
-	ConcatRef   int          `json:"-"`
-	State       MessageState `json:"state"`
-	Seq         int          `json:"version"`
-	ICCID       string       `json:"iccid,omitempty"`
-	ModemID     string       `json:"modem,omitempty"`
-	Attempts    int          `json:"attempts"`
-	NextAttempt time.Time    `json:"next_attempt_at,omitzero"`
-	CreatedAt   time.Time    `json:"created_at"`
-	ExpiresAt   time.Time    `json:"expires_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
-	SentAt      time.Time    `json:"sent_at,omitzero"`
-	FinalAt     time.Time    `json:"final_at,omitzero"`
-	Error       *ErrorInfo   `json:"last_error,omitempty"`
+	ID          string
+	Reference   string
+	To          string
+	Text        string
+	TextBlanked bool
+	Encoding    string
+	Parts       int
+	PinModem    string
+	PinOperator string
+	Report      bool
+	ConcatRef   int
+	State       MessageState
+	Seq         int
+	ICCID       string
+	ModemID     string
+	Attempts    int
+	NextAttempt time.Time
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	UpdatedAt   time.Time
+	SentAt      time.Time
+	FinalAt     time.Time
+	Error       *ErrorInfo
 	// ReportOverdue says a requested delivery report has not come within
 	// the configured wait; it is worked out when the message is read.
-	ReportOverdue bool   `json:"report_overdue,omitempty"`
-	PartList      []Part `json:"part_list"`
+	ReportOverdue bool
+	PartList      []Part
 }
 
 // ErrorInfo is the last error a message met, with the modem's own code.
 type ErrorInfo struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    string
+	Message string
 }
 
 // NewID returns a time-ordered random id with the given prefix, e.g.
@@ -402,7 +395,7 @@ func transitionMessage(t *Tx, id string, to MessageState, set func(m *Message)) 
 	if err != nil {
 		return nil, err
 	}
-	if err := appendEvent(t, "message."+string(to), "message", m.ID, m.Seq, m); err != nil {
+	if err := appendEvent(t, "message."+string(to), "message", m.ID, m.Seq, MessageView(m)); err != nil {
 		return nil, err
 	}
 	if err := confirmationOnMessage(t, m); err != nil {

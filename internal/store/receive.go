@@ -130,18 +130,18 @@ type Received struct {
 
 // InboxMessage is a received SMS as stored and shown by the API.
 type InboxMessage struct {
-	ID         int64     `json:"id"`
-	ICCID      string    `json:"iccid"`
-	ModemID    string    `json:"modem"`
-	Sender     string    `json:"from"`
-	Text       string    `json:"text"`
-	Blanked    bool      `json:"text_blanked,omitempty"`
-	Encoding   string    `json:"encoding"`
-	Plain      bool      `json:"plain_text"`
-	Complete   bool      `json:"complete"`
-	Parts      int       `json:"parts"`
-	SCTS       time.Time `json:"network_time"`
-	ReceivedAt time.Time `json:"received_at"`
+	ID         int64
+	ICCID      string
+	ModemID    string
+	Sender     string
+	Text       string
+	Blanked    bool
+	Encoding   string
+	Plain      bool
+	Complete   bool
+	Parts      int
+	SCTS       time.Time
+	ReceivedAt time.Time
 }
 
 func dedupKey(parts ...string) string {
@@ -371,7 +371,7 @@ func insertInbox(t *Tx, r Received, text string, complete bool, parts int, dedup
 	if _, err := t.exec("UPDATE sims SET last_received_at=? WHERE iccid=?", ms(t.now), r.ICCID); err != nil {
 		return nil, err
 	}
-	if err := appendEvent(t, "sms.received", "sms", fmt.Sprint(id), 1, m); err != nil {
+	if err := appendEvent(t, "sms.received", "sms", fmt.Sprint(id), 1, InboxView(m)); err != nil {
 		return nil, err
 	}
 	return m, confirmationOnReceived(t, m, partsKey)

@@ -180,10 +180,10 @@ func (s *Store) vacuum(ctx context.Context) (int64, error) {
 
 // Usage is what the database occupies and what is left on its file system.
 type Usage struct {
-	DatabaseBytes    int64 `json:"database_bytes"`
-	WALBytes         int64 `json:"wal_bytes"`
-	ReclaimableBytes int64 `json:"reclaimable_bytes"`
-	FreeBytes        int64 `json:"free_bytes"`
+	DatabaseBytes    int64
+	WALBytes         int64
+	ReclaimableBytes int64
+	FreeBytes        int64
 }
 
 // Usage measures the database files and the free space of the data directory.

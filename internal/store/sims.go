@@ -93,7 +93,7 @@ func simEvent(t *Tx, iccid, typ string, out *SIM) error {
 		return err
 	}
 	*out = sim
-	return appendEvent(t, typ, "sim", iccid, sim.Seq, sim)
+	return appendEvent(t, typ, "sim", iccid, sim.Seq, SIMView(&sim))
 }
 
 // StalledSIMs returns the SIMs whose receiving looks stalled at now: they
