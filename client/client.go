@@ -21,6 +21,9 @@ import (
 // pointing at something that streams forever cannot eat the memory.
 const maxAnswerBytes = 64 << 20
 
+// ErrAddress is returned by New for an address it cannot use.
+var ErrAddress = errors.New("address")
+
 // Client talks to one daemon. It is safe for concurrent use. Its fields
 // are the API's areas: c.Confirmations.Create, c.Messages.Send, ...
 type Client struct {
@@ -103,16 +106,16 @@ func New(base string, opts ...Option) (*Client, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.err != nil {
-		return nil, o.err
-	}
 	addr := base
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
 	}
 	u, err := url.Parse(addr)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, fmt.Errorf("address %q: want http://host:port or https://host:port", base)
+		return nil, fmt.Errorf("%w %q: want http://host:port or https://host:port", ErrAddress, base)
+	}
+	if o.err != nil {
+		return nil, o.err
 	}
 	if o.timeout <= 0 {
 		return nil, errors.New("the timeout must be positive")

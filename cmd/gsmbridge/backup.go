@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"net/url"
 	"os"
-	"time"
 
 	_ "modernc.org/sqlite" // checks the downloaded copy
+
+	"github.com/gsmbridge/gsmbridge/client"
 )
 
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -74,44 +74,20 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // bounds the wait for the answer to start, not the whole transfer: a large
 // database takes as long as it takes.
 func downloadBackup(ctx context.Context, c *apiClient, path string) (int64, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	u := *c.base
-	u.Path = "/v1/backup"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
-	if err != nil {
-		return 0, err
-	}
-	// The daemon refuses a write that does not say JSON, body or not.
-	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	headerDeadline := time.AfterFunc(c.timeout, cancel)
-	resp, err := c.http.Do(req)
-	stopped := headerDeadline.Stop()
-	if err != nil {
-		if !stopped {
-			return 0, fmt.Errorf("no answer from %s within %s (--timeout)", c.base, c.timeout)
-		}
-		return 0, c.transportError(ctx, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-		return 0, c.answerError(resp, data)
-	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return 0, err
 	}
-	n, err := io.Copy(f, resp.Body)
-	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
-		err = fmt.Errorf("the daemon announced %d bytes but sent %d", resp.ContentLength, n)
+	n, err := c.Ops.Backup(ctx, f)
+	if err != nil {
+		f.Close()
+		var e *client.Error
+		if errors.As(err, &e) || n == 0 {
+			return 0, c.explain(err)
+		}
+		return n, fmt.Errorf("download backup: %w", err)
 	}
-	if err == nil {
-		err = f.Sync()
-	}
+	err = f.Sync()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -1,40 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
-
-// balanceReading and simBalance are GET /v1/sims/{iccid}/balance.
-type balanceReading struct {
-	Amount    string    `json:"amount"`
-	Currency  string    `json:"currency"`
-	Parsed    bool      `json:"parsed"`
-	Text      string    `json:"text"`
-	Source    string    `json:"source"`
-	CheckedAt time.Time `json:"checked_at"`
-}
-
-type simBalance struct {
-	ICCID    string `json:"iccid"`
-	Modem    string `json:"modem"`
-	MSISDN   string `json:"msisdn"`
-	Operator struct {
-		PLMN string `json:"plmn"`
-		Name string `json:"name"`
-	} `json:"operator"`
-	Balance   *balanceReading `json:"balance"`
-	LastCheck *balanceReading `json:"last_check"`
-	State     struct {
-		Low bool `json:"low"`
-	} `json:"state"`
-}
 
 func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("balance", stdout, help{
@@ -68,7 +46,7 @@ func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		if cf.json { // the daemon's shape, so that scripts read both alike
-			return writeJSONLine(stdout, map[string]any{"balances": []simBalance{b}})
+			return writeJSONLine(stdout, map[string]any{"balances": []api.BalanceView{b}})
 		}
 		addBalanceRow(t, b)
 		return t.write(stdout)
@@ -79,11 +57,9 @@ func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer c.Close()
 	if *refresh {
-		c.timeout = max(c.timeout, 2*time.Minute)
+		c.atLeast(2 * time.Minute)
 	}
-	var sims struct {
-		SIMs []simRecord `json:"sims"`
-	}
+	var sims api.SIMList
 	if _, err := c.get(ctx, "/v1/sims", nil, &sims); err != nil {
 		return err
 	}
@@ -91,11 +67,12 @@ func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *refresh {
 		query = url.Values{"refresh": {"true"}}
 	}
-	all := []simBalance{}
+	all := []json.RawMessage{} // the daemon's answers as they came
 	var failed []error
 	for _, s := range sims.SIMs {
-		var b simBalance
-		if _, err := c.get(ctx, "/v1/sims/"+url.PathEscape(s.ICCID)+"/balance", query, &b); err != nil {
+		var b api.BalanceView
+		raw, err := c.get(ctx, "/v1/sims/"+url.PathEscape(s.ICCID)+"/balance", query, &b)
+		if err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
@@ -103,7 +80,7 @@ func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			t.add(s.ICCID, "", s.MSISDN, "", "", "", "error: "+err.Error())
 			continue
 		}
-		all = append(all, b)
+		all = append(all, bytes.TrimSpace(raw))
 		addBalanceRow(t, b)
 	}
 	if cf.json {
@@ -116,7 +93,7 @@ func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return errors.Join(failed...)
 }
 
-func addBalanceRow(t *table, b simBalance) {
+func addBalanceRow(t *table, b api.BalanceView) {
 	amount, when, text, low := "", "", "", ""
 	if b.Balance != nil {
 		amount = b.Balance.Amount + " " + b.Balance.Currency
@@ -135,13 +112,13 @@ func addBalanceRow(t *table, b simBalance) {
 }
 
 // directBalance asks a modem for its SIM's balance with no daemon running.
-func directBalance(ctx context.Context, port, procRoot, dialect string, reply time.Duration, stderr io.Writer) (simBalance, error) {
+func directBalance(ctx context.Context, port, procRoot, dialect string, reply time.Duration, stderr io.Writer) (api.BalanceView, error) {
 	m, err := openDirect(ctx, port, procRoot, dialect, reply, stderr)
 	if err != nil {
-		return simBalance{}, err
+		return api.BalanceView{}, err
 	}
 	defer m.Close()
-	var b simBalance
+	var b api.BalanceView
 	b.ICCID, b.MSISDN = m.ident.ICCID, m.ident.OwnNumber
 	b.Operator.Name = m.operatorName()
 	if !m.known || m.profile.BalanceCode == "" {
@@ -157,7 +134,7 @@ func directBalance(ctx context.Context, port, procRoot, dialect string, reply ti
 	if err != nil {
 		return b, err
 	}
-	reading := &balanceReading{Text: r.text, Source: "ussd", CheckedAt: time.Now()}
+	reading := &api.Balance{ICCID: b.ICCID, Text: r.text, Source: "ussd", CheckedAt: time.Now()}
 	if m.profile.BalanceComesBySMS(r.text) {
 		fmt.Fprintln(stderr, "the operator sends the balance by SMS; read it with the daemon running (gsmbridge inbox)")
 	}

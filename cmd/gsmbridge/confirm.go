@@ -12,35 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/api"
+	"github.com/gsmbridge/gsmbridge/client"
 )
 
-// confirmation is what the CLI reads of the daemon's confirmation object.
-type confirmation struct {
-	ID        string    `json:"id"`
-	Phone     string    `json:"phone"`
-	Txn       string    `json:"txn"`
-	Amount    string    `json:"amount"`
-	Currency  string    `json:"currency"`
-	State     string    `json:"state"`
-	Version   int       `json:"version"`
-	Reason    string    `json:"reason"`
-	ICCID     string    `json:"iccid"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
-type confirmRequest struct {
-	ID               string `json:"id"`
-	Phone            string `json:"phone"`
-	Txn              string `json:"txn"`
-	Amount           string `json:"amount"`
-	Currency         string `json:"currency"`
-	TTL              string `json:"ttl,omitempty"`
-	Text             string `json:"text,omitempty"`
-	CustomerOperator string `json:"customer_operator,omitempty"`
-}
-
-var confirmationStates = []string{"queued", "sent", "confirmed", "cancelled", "expired", "failed"}
+// confirmationStates are the states --state takes.
+var confirmationStates = stateNames(api.ConfirmationStates)
 
 // confirmLongPoll is what one long poll asks the daemon to hold; the daemon
 // caps it at 60 s, and the request timeout must outlast it.
@@ -57,7 +35,7 @@ func runConfirm(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			"gsmbridge confirm +79161110001 --txn 12346 --amount 99.90 --id pay-8812 --ttl 10m --json",
 		},
 	})
-	var req confirmRequest
+	var req api.NewConfirmation
 	fs.StringVar(&req.Txn, "txn", "", "the transaction number the SMS shows (1-12 letters, digits, dashes)")
 	fs.StringVar(&req.Amount, "amount", "", "the amount in roubles, such as 1500.00")
 	fs.StringVar(&req.ID, "id", "", "the payment's id; repeating the command with it returns the first confirmation (default: a new random id)")
@@ -87,14 +65,11 @@ func runConfirm(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer c.Close()
-	if *wait {
-		c.timeout = max(c.timeout, confirmLongPoll+10*time.Second)
-	}
 	follow := waitForConfirmation
 	if !*wait {
 		follow = nil
 	}
-	conf, err := postAndFollow(ctx, c, request{method: http.MethodPost, path: "/v1/confirmations", body: req},
+	conf, err := postAndFollow(ctx, c, client.Request{Method: http.MethodPost, Path: "/v1/confirmations", Body: req},
 		cf.json, stdout, describeConfirmation, follow)
 	if err != nil || !*wait {
 		return err
@@ -107,14 +82,15 @@ func runConfirm(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // waitForConfirmation long-polls until the confirmation is final, calling
 // changed for every new version.
-func waitForConfirmation(ctx context.Context, c *apiClient, conf confirmation, changed func(confirmation)) (confirmation, []byte, error) {
+func waitForConfirmation(ctx context.Context, c *apiClient, conf api.Confirmation, changed func(api.Confirmation)) (api.Confirmation, []byte, error) {
 	path := "/v1/confirmations/" + url.PathEscape(conf.ID)
 	var data []byte
-	for data == nil || !finalConfirmation(conf.State) {
+	for data == nil || !conf.State.Final() {
 		q := url.Values{"wait": {confirmLongPoll.String()}, "version": {strconv.Itoa(conf.Version)}}
-		var next confirmation
+		var next api.Confirmation
 		var err error
-		if data, err = c.get(ctx, path, q, &next); err != nil {
+		r := client.Request{Method: http.MethodGet, Path: path, Query: q, Wait: confirmLongPoll}
+		if data, err = c.doJSON(ctx, r, &next); err != nil {
 			if errors.Is(err, context.Canceled) {
 				return conf, nil, fmt.Errorf("stopped waiting; confirmation %s is %s", conf.ID, conf.State)
 			}
@@ -128,27 +104,19 @@ func waitForConfirmation(ctx context.Context, c *apiClient, conf confirmation, c
 	return conf, data, nil
 }
 
-func finalConfirmation(state string) bool {
-	switch state {
-	case "confirmed", "cancelled", "expired", "failed":
-		return true
-	}
-	return false
-}
-
-func describeConfirmation(c confirmation) string {
+func describeConfirmation(c api.Confirmation) string {
 	s := fmt.Sprintf("confirmation %s: %s", c.ID, withReason(c))
-	if !finalConfirmation(c.State) && !c.ExpiresAt.IsZero() {
+	if !c.State.Final() && !c.ExpiresAt.IsZero() {
 		s += ", answer due by " + timeCell(c.ExpiresAt)
 	}
 	return s
 }
 
-func withReason(c confirmation) string {
+func withReason(c api.Confirmation) string {
 	if c.Reason != "" {
-		return c.State + " (" + c.Reason + ")"
+		return string(c.State) + " (" + c.Reason + ")"
 	}
-	return c.State
+	return string(c.State)
 }
 
 func runConfirmations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -177,10 +145,7 @@ func runConfirmations(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	defer c.Close()
-	var page struct {
-		Confirmations []confirmation `json:"confirmations"`
-		NextCursor    string         `json:"next_cursor"`
-	}
+	var page api.ConfirmationList
 	data, err := c.get(ctx, "/v1/confirmations", q, &page)
 	if err != nil {
 		return err
@@ -192,7 +157,7 @@ func runConfirmations(ctx context.Context, args []string, stdout, stderr io.Writ
 	t := newTable(column{"ID", 0}, column{"STATE", 0}, column{"PHONE", 0}, column{"TXN", 0}, column{"AMOUNT", 0},
 		column{"CREATED", 0}, column{"EXPIRES", 0}, column{"REASON", 40})
 	for _, c := range page.Confirmations {
-		t.add(c.ID, c.State, c.Phone, c.Txn, c.Amount+" "+c.Currency, timeCell(c.CreatedAt), timeCell(c.ExpiresAt), c.Reason)
+		t.add(c.ID, string(c.State), c.Phone, c.Txn, c.Amount.String()+" "+c.Currency, timeCell(c.CreatedAt), timeCell(c.ExpiresAt), c.Reason)
 	}
 	if err := t.write(stdout); err != nil {
 		return err

@@ -2,34 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/api"
 )
-
-// logEvent is an event as GET /v1/events shows it.
-type logEvent struct {
-	ID     int64  `json:"id"`
-	Type   string `json:"type"`
-	Object struct {
-		Kind string `json:"kind"`
-		ID   string `json:"id"`
-		Seq  int    `json:"seq"`
-	} `json:"object"`
-	CreatedAt time.Time       `json:"created_at"`
-	Data      json.RawMessage `json:"data"`
-}
-
-// eventsPage is one answer of GET /v1/events.
-type eventsPage struct {
-	Events    []logEvent `json:"events"`
-	NextAfter int64      `json:"next_after"`
-	More      bool       `json:"more"`
-}
 
 // longPoll is how long one --follow request waits for new events at the
 // daemon; it must end well before the request's own timeout.
@@ -80,7 +61,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	for {
-		var page eventsPage
+		var page api.EventPage
 		_, err := c.get(ctx, "/v1/events", q, &page)
 		if *follow && errors.Is(err, context.Canceled) {
 			return nil // Ctrl-C is how --follow ends
@@ -102,7 +83,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 }
 
-func printEvents(w io.Writer, tb *table, asJSON bool, events []logEvent) error {
+func printEvents(w io.Writer, tb *table, asJSON bool, events []api.Event) error {
 	if !asJSON {
 		for _, ev := range events {
 			tb.add(strconv.FormatInt(ev.ID, 10), timeCell(ev.CreatedAt), ev.Type,

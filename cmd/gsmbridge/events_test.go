@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/daemon"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -103,7 +104,7 @@ func TestEventsVerbPrintsTheLogAndFilters(t *testing.T) {
 			if line == "" {
 				continue
 			}
-			var ev logEvent
+			var ev api.Event
 			if err := json.Unmarshal([]byte(line), &ev); err != nil {
 				t.Fatalf("%v: line %q: %v", c.args, line, err)
 			}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/api"
 )
 
 // With no modem at all a message waits, and both the list and send --wait
@@ -35,12 +37,12 @@ func TestQueuedMessageShowsWhatItWaitsFor(t *testing.T) {
 func TestHoldCell(t *testing.T) {
 	until := time.Date(2026, 11, 25, 12, 0, 10, 0, time.UTC)
 	tests := []struct {
-		hold *messageHold
+		hold *api.Hold
 		want string
 	}{
 		{nil, ""},
-		{&messageHold{Reason: "sim_suspect"}, "sim_suspect"},
-		{&messageHold{Reason: "sim_limit", Until: until}, "sim_limit until " + until.Local().Format("2006-01-02 15:04:05")},
+		{&api.Hold{Reason: "sim_suspect"}, "sim_suspect"},
+		{&api.Hold{Reason: "sim_limit", Until: until}, "sim_limit until " + until.Local().Format("2006-01-02 15:04:05")},
 	}
 	for _, tc := range tests {
 		if got := holdCell(tc.hold); got != tc.want {

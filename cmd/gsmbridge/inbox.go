@@ -9,19 +9,9 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-)
 
-// inboxMessage is a received SMS as GET /v1/inbox shows it, reduced to what
-// the table prints.
-type inboxMessage struct {
-	ID         int64     `json:"id"`
-	Modem      string    `json:"modem"`
-	From       string    `json:"from"`
-	Text       string    `json:"text"`
-	Blanked    bool      `json:"text_blanked"`
-	Complete   bool      `json:"complete"`
-	ReceivedAt time.Time `json:"received_at"`
-}
+	"github.com/gsmbridge/gsmbridge/api"
+)
 
 // followInterval is how often inbox --follow asks for new messages: replies
 // are read by people, a second late is not noticed.
@@ -96,7 +86,7 @@ func fetchInbox(ctx context.Context, c *apiClient, q url.Values, out *inboxPrint
 		if err != nil {
 			return err
 		}
-		msgs := make([]inboxMessage, len(page.Messages))
+		msgs := make([]api.InboxMessage, len(page.Messages))
 		for i, r := range page.Messages {
 			if err := json.Unmarshal(r, &msgs[i]); err != nil {
 				return fmt.Errorf("GET /v1/inbox: the daemon's answer is not the JSON expected: %w", err)
@@ -139,7 +129,7 @@ func (p *inboxPrinter) header() error {
 	return p.table.writeFixed(p.w, true)
 }
 
-func (p *inboxPrinter) page(body []byte, raw []json.RawMessage, msgs []inboxMessage) error {
+func (p *inboxPrinter) page(body []byte, raw []json.RawMessage, msgs []api.InboxMessage) error {
 	p.pages++
 	if p.json {
 		if !p.follow {

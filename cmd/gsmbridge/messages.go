@@ -7,11 +7,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/gsmbridge/gsmbridge/api"
 )
 
 // messageStates are the states GET /v1/messages filters on; checked here so
 // that a typo is a usage error rather than an empty list.
-var messageStates = []string{"queued", "sending", "sent", "delivered", "undelivered", "failed", "expired", "unknown", "cancelled"}
+var messageStates = stateNames(api.MessageStates)
 
 func runMessages(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("messages", stdout, help{
@@ -44,7 +46,7 @@ func runMessages(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer c.Close()
 
-	var list []message
+	var list []api.Message
 	var raw []json.RawMessage
 	var pageBody []byte
 	more := ""
@@ -57,7 +59,7 @@ func runMessages(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		for _, r := range page.Messages {
-			var m message
+			var m api.Message
 			if err := json.Unmarshal(r, &m); err != nil {
 				return fmt.Errorf("GET /v1/messages: the daemon's answer is not the JSON expected: %w", err)
 			}
@@ -85,7 +87,7 @@ func runMessages(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if m.LastError != nil {
 			errText = m.LastError.Code + ": " + m.LastError.Message
 		}
-		t.add(m.ID, m.State, m.To, strconv.Itoa(m.Parts), m.Modem, timeCell(m.CreatedAt), holdCell(m.Hold), errText, m.Text)
+		t.add(m.ID, string(m.State), m.To, strconv.Itoa(m.Parts), m.Modem, timeCell(m.CreatedAt), holdCell(m.Hold), errText, m.Text)
 	}
 	if err := t.write(stdout); err != nil {
 		return err
@@ -102,6 +104,15 @@ func writeJSONLine(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// stateNames are the names of an API state list, for flags that take one.
+func stateNames[S ~string](states []S) []string {
+	out := make([]string, len(states))
+	for i, s := range states {
+		out[i] = string(s)
+	}
+	return out
 }
 
 // nonNil makes an empty list print as [] rather than null.

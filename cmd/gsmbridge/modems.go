@@ -8,34 +8,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
-)
 
-// modemStatus is a modem as GET /v1/modems shows it, reduced to what the
-// table prints.
-type modemStatus struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
-	State        string    `json:"state"`
-	Since        time.Time `json:"state_since"`
-	Manufacturer string    `json:"manufacturer"`
-	Model        string    `json:"model"`
-	ICCID        string    `json:"iccid"`
-	MSISDN       string    `json:"msisdn"`
-	Operator     struct {
-		PLMN string `json:"plmn"`
-		Name string `json:"name"`
-	} `json:"operator"`
-	SignalDBm    *int   `json:"signal_dbm"`
-	SignalBars   int    `json:"signal_bars"`
-	StorageUsed  int    `json:"storage_used"`
-	StorageTotal int    `json:"storage_total"`
-	QueueDepth   int    `json:"queue_depth"`
-	Sent         uint64 `json:"sent"`
-	Received     uint64 `json:"received"`
-	SendFailures uint64 `json:"send_failures"`
-	LastError    string `json:"last_error"`
-}
+	"github.com/gsmbridge/gsmbridge/api"
+	"github.com/gsmbridge/gsmbridge/client"
+)
 
 func runModems(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("modems", stdout, help{
@@ -44,9 +20,7 @@ func runModems(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"NAME is what --modem of send and ussd takes.",
 		examples: []string{"gsmbridge modems", "gsmbridge modems --json | jq '.modems[] | {id, name, state}'"},
 	})
-	var answer struct {
-		Modems []modemStatus `json:"modems"`
-	}
+	var answer api.ModemList
 	if printed, err := fetchView(ctx, fs, args, stdout, "/v1/modems", &answer); printed || err != nil {
 		return err
 	}
@@ -54,21 +28,21 @@ func runModems(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		column{"SIGNAL", 0}, column{"MSISDN", 0}, column{"ICCID", 0}, column{"MODEL", 24}, column{"STORAGE", 0},
 		column{"QUEUE", 0}, column{"SENT", 0}, column{"RECEIVED", 0}, column{"FAILED", 0}, column{"LAST ERROR", 40})
 	for _, m := range answer.Modems {
-		t.add(m.ID, m.Name, m.State, timeCell(m.Since), joinNonEmpty(m.Operator.Name, m.Operator.PLMN), signalCell(m),
+		t.add(m.ID, m.Name, string(m.State), timeCell(m.Since), joinNonEmpty(m.Operator.Name, m.Operator.PLMN), signalCell(m),
 			m.MSISDN, m.ICCID, joinNonEmpty(m.Manufacturer, m.Model), storageCell(m), strconv.Itoa(m.QueueDepth),
 			strconv.FormatUint(m.Sent, 10), strconv.FormatUint(m.Received, 10), strconv.FormatUint(m.SendFailures, 10), m.LastError)
 	}
 	return t.write(stdout)
 }
 
-func signalCell(m modemStatus) string {
+func signalCell(m api.Modem) string {
 	if m.SignalDBm == nil {
 		return ""
 	}
 	return fmt.Sprintf("%d dBm %d/4", *m.SignalDBm, m.SignalBars)
 }
 
-func storageCell(m modemStatus) string {
+func storageCell(m api.Modem) string {
 	if m.StorageTotal == 0 {
 		return ""
 	}
@@ -95,11 +69,9 @@ func joinNonEmpty(parts ...string) string {
 // may send but not read the modem list leaves the value as it is: the
 // daemon then judges it as an id.
 func resolveModem(ctx context.Context, c *apiClient, given string) (string, error) {
-	var answer struct {
-		Modems []modemStatus `json:"modems"`
-	}
+	var answer api.ModemList
 	if _, err := c.get(ctx, "/v1/modems", nil, &answer); err != nil {
-		var ae *apiError
+		var ae *client.Error
 		if errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden) {
 			return given, nil
 		}

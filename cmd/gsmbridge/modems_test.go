@@ -3,10 +3,11 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/client"
 )
 
 func TestResolveModemTakesTheIDOrTheName(t *testing.T) {
@@ -27,8 +28,11 @@ func TestResolveModemTakesTheIDOrTheName(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	base, _ := url.Parse(srv.URL)
-	c := &apiClient{base: base, timeout: 5 * time.Second, http: srv.Client()}
+	cc, err := client.New(srv.URL, client.WithTimeout(5*time.Second), client.WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &apiClient{Client: cc}
 	defer c.Close()
 
 	tests := []struct{ given, want, wantErr string }{

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/api"
 )
 
 // tourCommands are the gsmbridge lines of the README's tour, as written.
@@ -47,7 +49,7 @@ func TestREADMETourRunsAsWritten(t *testing.T) {
 	bin := buildGsmbridge(t)
 	base := startServeSim(t)
 	waitFor(t, "four simulated modems ready", func() bool {
-		var answer struct{ Modems []modemStatus }
+		var answer struct{ Modems []api.Modem }
 		getJSON(t, base+"/v1/modems", &answer)
 		ready := 0
 		for _, m := range answer.Modems {
@@ -95,7 +97,7 @@ func TestREADMETourRunsAsWritten(t *testing.T) {
 	}
 
 	// send's --modem takes the name too, and the message is pinned to it.
-	var modems struct{ Modems []modemStatus }
+	var modems struct{ Modems []api.Modem }
 	getJSON(t, base+"/v1/modems", &modems)
 	ids := map[string]string{}
 	for _, m := range modems.Modems {

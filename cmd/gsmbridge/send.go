@@ -9,38 +9,13 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/api"
+	"github.com/gsmbridge/gsmbridge/client"
 )
 
-// message is an outgoing message as the API shows it, reduced to what the
-// CLI prints.
-type message struct {
-	ID        string    `json:"id"`
-	Reference string    `json:"reference"`
-	To        string    `json:"to"`
-	Text      string    `json:"text"`
-	Parts     int       `json:"parts"`
-	State     string    `json:"state"`
-	Modem     string    `json:"modem"`
-	Attempts  int       `json:"attempts"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-	LastError *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"last_error"`
-	Hold *messageHold `json:"hold"`
-}
-
-// messageHold is what keeps a queued message from going, as the daemon's
-// scheduler last saw it.
-type messageHold struct {
-	Reason string    `json:"reason"`
-	Until  time.Time `json:"until"`
-	Detail string    `json:"detail"`
-}
-
 // holdCell says what a queued message waits for, and until when if known.
-func holdCell(h *messageHold) string {
+func holdCell(h *api.Hold) string {
 	if h == nil {
 		return ""
 	}
@@ -48,17 +23,6 @@ func holdCell(h *messageHold) string {
 		return h.Reason
 	}
 	return h.Reason + " until " + timeCell(h.Until)
-}
-
-// sendRequest is the body of POST /v1/messages.
-type sendRequest struct {
-	To        string `json:"to"`
-	Text      string `json:"text"`
-	Modem     string `json:"modem,omitempty"`
-	Operator  string `json:"operator,omitempty"`
-	Report    bool   `json:"report,omitempty"`
-	TTL       string `json:"ttl,omitempty"`
-	Reference string `json:"reference,omitempty"`
 }
 
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -72,7 +36,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			"gsmbridge send +79031110003 --json -- '-5 RUB returned'   # a text that starts with -",
 		},
 	})
-	var req sendRequest
+	var req api.NewMessage
 	wait := fs.Bool("wait", false, "wait until the message is sent (with --report: delivered); exit 1 if it fails")
 	fs.StringVar(&req.Modem, "modem", "", "send only through this modem (its id or name, as `gsmbridge modems` shows them)")
 	fs.StringVar(&req.Operator, "operator", "", "send only through a SIM of this operator (PLMN such as 25001)")
@@ -100,11 +64,11 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 
-	r := request{method: http.MethodPost, path: "/v1/messages", body: req}
+	r := client.Request{Method: http.MethodPost, Path: "/v1/messages", Body: req}
 	if *idemKey != "" {
-		r.header = http.Header{"Idempotency-Key": {*idemKey}}
+		r.Header = http.Header{"Idempotency-Key": {*idemKey}}
 	}
-	follow := func(ctx context.Context, c *apiClient, m message, changed func(message)) (message, []byte, error) {
+	follow := func(ctx context.Context, c *apiClient, m api.Message, changed func(api.Message)) (api.Message, []byte, error) {
 		return waitForMessage(ctx, c, m, req.Report, changed)
 	}
 	if !*wait {
@@ -120,7 +84,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // postAndFollow posts r and prints the object the daemon answers, one line
 // per state for people or its JSON. With follow it then follows the object
 // until follow returns, printing each change; JSON shows the last answer.
-func postAndFollow[T any](ctx context.Context, c *apiClient, r request, asJSON bool, stdout io.Writer, describe func(T) string,
+func postAndFollow[T any](ctx context.Context, c *apiClient, r client.Request, asJSON bool, stdout io.Writer, describe func(T) string,
 	follow func(context.Context, *apiClient, T, func(T)) (T, []byte, error)) (T, error) {
 	var v T
 	data, err := c.doJSON(ctx, r, &v)
@@ -144,8 +108,8 @@ func postAndFollow[T any](ctx context.Context, c *apiClient, r request, asJSON b
 	return v, err
 }
 
-func describeMessage(m message) string {
-	s := m.ID + " " + m.State
+func describeMessage(m api.Message) string {
+	s := m.ID + " " + string(m.State)
 	if m.Parts > 1 {
 		s += fmt.Sprintf(" (%d parts)", m.Parts)
 	}
@@ -161,7 +125,7 @@ func describeMessage(m message) string {
 // waitForMessage polls the message until the wait is over (see waitOver),
 // calling changed for every new state seen. It polls quickly at first, as a
 // message usually leaves within a second, then backs off to spare the daemon.
-func waitForMessage(ctx context.Context, c *apiClient, m message, report bool, changed func(message)) (message, []byte, error) {
+func waitForMessage(ctx context.Context, c *apiClient, m api.Message, report bool, changed func(api.Message)) (api.Message, []byte, error) {
 	path := "/v1/messages/" + url.PathEscape(m.ID)
 	interval := 100 * time.Millisecond
 	var data []byte
@@ -174,7 +138,7 @@ func waitForMessage(ctx context.Context, c *apiClient, m message, report bool, c
 			}
 			interval = min(2*interval, 2*time.Second)
 		}
-		var next message
+		var next api.Message
 		var err error
 		if data, err = c.get(ctx, path, nil, &next); err != nil {
 			if errors.Is(err, context.Canceled) {
@@ -194,14 +158,14 @@ func waitForMessage(ctx context.Context, c *apiClient, m message, report bool, c
 
 // stoppedWaiting is the error of a wait cut short by Ctrl-C: the message
 // goes on without us.
-func stoppedWaiting(m message) error {
+func stoppedWaiting(m api.Message) error {
 	return fmt.Errorf("stopped waiting; message %s is %s (gsmbridge messages shows how it goes on)", m.ID, m.State)
 }
 
 // waitOver reports whether --wait has an answer: the message reached the
 // state asked for, or one it cannot come back from. unknown ends the wait
 // too: the daemon itself cannot tell whether the modem sent it.
-func waitOver(state string, report bool) bool {
+func waitOver(state api.MessageState, report bool) bool {
 	switch state {
 	case "failed", "expired", "cancelled", "undelivered", "unknown", "delivered":
 		return true
@@ -213,7 +177,7 @@ func waitOver(state string, report bool) bool {
 
 // outcomeError turns a message that did not get where --wait wanted into an
 // error that says why, with the modem's own code.
-func outcomeError(m message, report bool) error {
+func outcomeError(m api.Message, report bool) error {
 	switch m.State {
 	case "delivered":
 		return nil

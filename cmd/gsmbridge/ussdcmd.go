@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
+	"github.com/gsmbridge/gsmbridge/client"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
@@ -88,7 +89,7 @@ func ussdCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	// A USSD answer takes up to a minute; the shared --timeout default is
 	// for quick reads.
-	c.timeout = max(c.timeout, 2*time.Minute)
+	c.atLeast(2 * time.Minute)
 	return converse(ctx, &daemonConversation{c: c, modem: id, json: cf.json}, code, lines, stdout, stderr)
 }
 
@@ -212,24 +213,15 @@ type daemonConversation struct {
 	json    bool
 }
 
-type ussdAnswer struct {
-	SessionID string `json:"session_id"`
-	Text      string `json:"text"`
-	Open      bool   `json:"open"`
-}
-
 func (d *daemonConversation) send(ctx context.Context, s string) (ussdTurn, error) {
-	path, body := "/v1/modems/"+url.PathEscape(d.modem)+"/ussd", any(map[string]string{"code": s})
+	path, body := "/v1/modems/"+url.PathEscape(d.modem)+"/ussd", any(api.USSDRequest{Code: s})
 	if d.session != "" {
-		path, body = "/v1/ussd/"+url.PathEscape(d.session)+"/reply", map[string]string{"text": s}
+		path, body = "/v1/ussd/"+url.PathEscape(d.session)+"/reply", api.USSDReply{Text: s}
 	}
-	data, err := d.c.do(ctx, request{method: http.MethodPost, path: path, body: body})
+	var a api.USSDAnswer
+	data, err := d.c.doJSON(ctx, client.Request{Method: http.MethodPost, Path: path, Body: body}, &a)
 	if err != nil {
 		return ussdTurn{}, err
-	}
-	var a ussdAnswer
-	if err := json.Unmarshal(data, &a); err != nil {
-		return ussdTurn{}, fmt.Errorf("POST %s: the daemon's answer is not the JSON expected: %w", path, err)
 	}
 	d.session = a.SessionID
 	turn := ussdTurn{text: a.Text, open: a.Open}
@@ -243,6 +235,6 @@ func (d *daemonConversation) end(ctx context.Context) error {
 	if d.session == "" {
 		return nil
 	}
-	_, err := d.c.do(ctx, request{method: http.MethodDelete, path: "/v1/ussd/" + url.PathEscape(d.session)})
+	_, err := d.c.do(ctx, client.Request{Method: http.MethodDelete, Path: "/v1/ussd/" + url.PathEscape(d.session)})
 	return err
 }
