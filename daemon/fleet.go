@@ -97,7 +97,7 @@ func (l fleetLog) EventsAfter(ctx context.Context, after int64, limit int) ([]fl
 	}
 	out := make([]fleet.LoggedEvent, 0, len(events))
 	for _, e := range events {
-		body, err := json.Marshal(e)
+		body, err := json.Marshal(store.EventView(&e))
 		if err != nil {
 			return nil, err
 		}

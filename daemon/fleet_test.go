@@ -1,10 +1,14 @@
 package daemon
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
@@ -61,6 +65,28 @@ func TestAFleetOfTwoSendsEachMessageOnce(t *testing.T) {
 	if got := received(); !slices.Equal(got, want) {
 		t.Fatalf("the customer got %d texts:\n%q\nwant each of %d once", len(got), got, len(want))
 	}
+	// Each host's events reach the fleet's stream as the API shows them.
+	nc, err := natsgo.Connect(nats.URLs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	stream, err := js.Stream(t.Context(), "GSMBRIDGE_EVENTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "host a's message.sent in the fleet stream", func() bool {
+		m, err := stream.GetLastMsgForSubject(t.Context(), "gsmbridge.events.a.message.sent")
+		if err != nil {
+			return false
+		}
+		var e struct {
+			Type   string
+			Object struct{ Kind, ID string }
+		}
+		return json.Unmarshal(m.Data, &e) == nil && e.Type == "message.sent" && e.Object.Kind == "message" && m.Header.Get("Nats-Msg-Id") != ""
+	})
 	// Finished work leaves the claims: neither host holds anything in flight.
 	eventually(t, "claims finished", func() bool {
 		views, err := a.d.fleet.Conn.Survey(t.Context(), a.d.fleet.Claims)
