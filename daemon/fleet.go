@@ -119,6 +119,7 @@ func (d *Daemon) joinFleet(ctx context.Context) (*fleet.Node, error) {
 		Local:      fleetLocal{d},
 		Events:     fleetLog{d.store},
 		Cursor:     fleetCursor{d.store, "fleet-events"},
+		Reads:      d.forwardedReads(),
 	})
 }
 
@@ -222,4 +223,67 @@ func (d *Daemon) runFleetFinisher(ctx context.Context) {
 		}
 		after = next
 	}
+}
+
+// answerFromFleet answers a read of a message or confirmation this host
+// does not hold: the host that took it answers, forwarded over the fleet;
+// work no host took yet is queued. It reports false when the fleet knows
+// no such id either (the caller answers 404).
+func (d *Daemon) answerFromFleet(w http.ResponseWriter, r *http.Request, id string) bool {
+	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
+		return false
+	}
+	ctx := r.Context()
+	holder, state, err := d.fleet.Claims.Holder(ctx, id)
+	if err != nil {
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+		return true
+	}
+	if holder == "" {
+		work, err := d.fleet.Conn.Accepted(ctx, id)
+		if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != fleet.KindMessage {
+			return false
+		}
+		if err != nil {
+			httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+			return true
+		}
+		var fm fleetMessage
+		json.Unmarshal(work.Request, &fm)
+		httpapi.WriteJSON(w, http.StatusOK, store.MessageView(&store.Message{ID: work.ID, Reference: fm.Reference, To: fm.To, Text: fm.Text,
+			Encoding: fm.Encoding, Parts: fm.Parts, PinModem: fm.PinModem, PinOperator: fm.PinOperator, Report: fm.Report,
+			State: store.Queued, Seq: 1, CreatedAt: work.AcceptedAt, ExpiresAt: fm.ExpiresAt, UpdatedAt: work.AcceptedAt,
+			PartList: pendingParts(fm.Parts)}))
+		return true
+	}
+	if holder == d.fleet.Conn.Host() {
+		return false
+	}
+	status, body, err := d.fleet.Conn.Forward().Read(ctx, holder, r.URL.Path, r.URL.RawQuery)
+	if err != nil {
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "host_unavailable",
+			Message: fmt.Sprintf("%s is held by host %s, which does not answer (%v); its claim says %s", id, holder, err, state)})
+		return true
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+	return true
+}
+
+func pendingParts(n int) []store.Part {
+	parts := make([]store.Part, n)
+	for i := range parts {
+		parts[i] = store.Part{Seq: i + 1, State: "pending"}
+	}
+	return parts
+}
+
+// forwardedReads is what this host answers for reads other hosts pass
+// here: its own rows only. The asking host checked the caller's token.
+func (d *Daemon) forwardedReads() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/messages/{id}", d.getMessage)
+	mux.HandleFunc("GET /v1/confirmations/{id}", d.getConfirmation)
+	return mux
 }

@@ -40,7 +40,7 @@ func TestAFleetOfTwoSendsEachMessageOnce(t *testing.T) {
 	customer := "+79161234567"
 	a.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
 	b.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
-	var want []string
+	var want, ids []string
 	for i := range 20 {
 		h := []*harness{a, b}[i%2]
 		text := fmt.Sprintf("Платёж %d", i)
@@ -49,6 +49,7 @@ func TestAFleetOfTwoSendsEachMessageOnce(t *testing.T) {
 			t.Fatalf("POST to host %d: %d %+v", i%2, code, acc)
 		}
 		want = append(want, text)
+		ids = append(ids, acc.ID)
 	}
 	received := func() []string {
 		var got []string
@@ -64,6 +65,18 @@ func TestAFleetOfTwoSendsEachMessageOnce(t *testing.T) {
 	slices.Sort(want)
 	if got := received(); !slices.Equal(got, want) {
 		t.Fatalf("the customer got %d texts:\n%q\nwant each of %d once", len(got), got, len(want))
+	}
+	// Either host answers for every message, whichever host sent it.
+	for i, id := range ids {
+		for _, h := range []*harness{a, b} {
+			var m struct{ ID, State, Text string }
+			if code := h.do("GET", "/v1/messages/"+id, nil, &m); code != 200 || m.ID != id || m.State != "sent" || m.Text != fmt.Sprintf("Платёж %d", i) {
+				t.Fatalf("GET %s: %d %+v", id, code, m)
+			}
+		}
+	}
+	if code := a.do("GET", "/v1/messages/msg_nosuch", nil, nil); code != 404 {
+		t.Fatalf("GET of an id no host knows: %d", code)
 	}
 	// Each host's events reach the fleet's stream as the API shows them.
 	nc, err := natsgo.Connect(nats.URLs()[0])
@@ -118,5 +131,24 @@ func TestAFleetHostRefusesWorkWhileTheClusterIsDown(t *testing.T) {
 	var list struct{ Messages []any }
 	if a.do("GET", "/v1/messages", nil, &list); len(list.Messages) != 0 {
 		t.Fatalf("%d messages stored while the cluster was down", len(list.Messages))
+	}
+}
+
+// Work no host could take yet (no modem anywhere) is queued on every host.
+func TestWorkNoHostTookIsQueuedOnEveryHost(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	var acc struct{ ID string }
+	if code := a.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Платёж 9"}, &acc); code != 202 {
+		t.Fatalf("POST: %d", code)
+	}
+	var m struct {
+		ID, State, Text string
+		PartList        []struct{ State string } `json:"part_list"`
+	}
+	if code := a.do("GET", "/v1/messages/"+acc.ID, nil, &m); code != 200 || m.State != "queued" || m.Text != "Платёж 9" || len(m.PartList) != 1 {
+		t.Fatalf("GET: %d %+v", code, m)
 	}
 }

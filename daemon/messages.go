@@ -137,6 +137,9 @@ func (d *Daemon) hasModem(id string) bool { return d.ownerOf(id) != nil }
 
 func (d *Daemon) getMessage(w http.ResponseWriter, r *http.Request) {
 	m, err := d.store.GetMessage(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) && d.answerFromFleet(w, r, r.PathValue("id")) {
+		return
+	}
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return

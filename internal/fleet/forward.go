@@ -12,6 +12,10 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
+// ForwardedHeader marks a read another host passed here: it is answered
+// from this host's own store, never passed on again.
+const ForwardedHeader = "Gsmbridge-Forwarded-By"
+
 // ErrHostDown: the host that holds the work does not answer.
 var ErrHostDown = errors.New("the host holding it does not answer")
 
@@ -55,6 +59,7 @@ func (f *Forwarder) Serve(ctx context.Context, h http.Handler) error {
 				return
 			}
 			r.RemoteAddr = "fleet"
+			r.Header.Set(ForwardedHeader, f.c.host)
 			w := &answerWriter{header: http.Header{}, status: http.StatusOK}
 			h.ServeHTTP(w, r)
 			b, _ := json.Marshal(forwardedAnswer{Status: w.status, Body: w.body.Bytes()})
