@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/fleet"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -286,4 +287,45 @@ func (d *Daemon) forwardedReads() http.Handler {
 	mux.HandleFunc("GET /v1/messages/{id}", d.getMessage)
 	mux.HandleFunc("GET /v1/confirmations/{id}", d.getConfirmation)
 	return mux
+}
+
+func (d *Daemon) fleetRoutes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: "GET", Pattern: "/v1/hosts", Scope: config.ScopeRead, Handler: d.listHosts},
+		{Method: "POST", Pattern: "/v1/hosts/{host}/release", Scope: config.ScopeAdmin, Handler: d.releaseHost},
+	}
+}
+
+var errNotInFleet = &httpapi.Error{Status: http.StatusNotFound, Code: "not_in_fleet", Message: "this host works alone: its configuration has no fleet.servers"}
+
+func (d *Daemon) listHosts(w http.ResponseWriter, r *http.Request) {
+	if d.fleet == nil {
+		httpapi.WriteError(w, errNotInFleet)
+		return
+	}
+	views, err := d.fleet.Conn.Survey(r.Context(), d.fleet.Claims)
+	if err != nil {
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"hosts": views})
+}
+
+func (d *Daemon) releaseHost(w http.ResponseWriter, r *http.Request) {
+	if d.fleet == nil {
+		httpapi.WriteError(w, errNotInFleet)
+		return
+	}
+	released, err := d.fleet.Conn.ReleaseHost(r.Context(), d.fleet.Claims, r.PathValue("host"))
+	switch {
+	case errors.Is(err, fleet.ErrHostAlive):
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusConflict, Code: "host_alive", Field: "host", Message: err.Error()})
+	case err != nil:
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+	default:
+		if released == nil {
+			released = []string{}
+		}
+		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"released": released})
+	}
 }

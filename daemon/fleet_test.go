@@ -78,6 +78,20 @@ func TestAFleetOfTwoSendsEachMessageOnce(t *testing.T) {
 	if code := a.do("GET", "/v1/messages/msg_nosuch", nil, nil); code != 404 {
 		t.Fatalf("GET of an id no host knows: %d", code)
 	}
+	var hosts struct {
+		Hosts []struct {
+			Host  string
+			Alive bool
+			State struct{ Modems []any }
+		}
+	}
+	if code := b.do("GET", "/v1/hosts", nil, &hosts); code != 200 || len(hosts.Hosts) != 2 || !hosts.Hosts[0].Alive || hosts.Hosts[1].Host != "b" || len(hosts.Hosts[1].State.Modems) != 2 {
+		t.Fatalf("GET /v1/hosts: %d %+v", code, hosts)
+	}
+	var e struct{ Error struct{ Code string } }
+	if code := b.do("POST", "/v1/hosts/a/release", map[string]any{}, &e); code != 409 || e.Error.Code != "host_alive" {
+		t.Fatalf("release of a live host: %d %+v", code, e)
+	}
 	// Each host's events reach the fleet's stream as the API shows them.
 	nc, err := natsgo.Connect(nats.URLs()[0])
 	if err != nil {
@@ -150,5 +164,13 @@ func TestWorkNoHostTookIsQueuedOnEveryHost(t *testing.T) {
 	}
 	if code := a.do("GET", "/v1/messages/"+acc.ID, nil, &m); code != 200 || m.State != "queued" || m.Text != "Платёж 9" || len(m.PartList) != 1 {
 		t.Fatalf("GET: %d %+v", code, m)
+	}
+}
+
+func TestAHostAloneHasNoFleetToList(t *testing.T) {
+	h := startHarnessWith(t, nil)
+	var e struct{ Error struct{ Code string } }
+	if code := h.do("GET", "/v1/hosts", nil, &e); code != 404 || e.Error.Code != "not_in_fleet" {
+		t.Fatalf("GET /v1/hosts alone: %d %+v", code, e)
 	}
 }
