@@ -21,6 +21,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/gsmbridge/gsmbridge/internal/bench"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
@@ -113,10 +114,10 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	r.create(d, "pay-h", caught, "H-1", "30m")
 	crashWait(t, "pay-h's PDU on a modem's wire", func() bool { return r.sentTimes("H-1") == 1 })
 
-	if err := syscall.Kill(d.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(d.PID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := d.wait(10 * time.Second); !ok {
+	if _, ok := d.Wait(10 * time.Second); !ok {
 		t.Fatal("daemon still running after SIGKILL")
 	}
 	if left := time.Until(f.ExpiresAt); left < time.Second {
@@ -132,7 +133,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	// here the test waits for the clock itself.
 	<-time.After(time.Until(g.ExpiresAt.Add(300 * time.Millisecond)))
 	d = r.start()
-	defer d.stop(15 * time.Second)
+	defer d.Stop(15 * time.Second)
 
 	r.waitState(d, "pay-f", "confirmed")
 	r.waitState(d, "pay-g", "expired")
@@ -140,7 +141,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	// may well have read it: a reply still counts.
 	h := r.waitState(d, "pay-h", "sent")
 	var hm struct{ State string }
-	if r.client.do("GET", d.url+"/v1/messages/"+h.MessageID, nil, &hm); hm.State != "unknown" {
+	if r.client.do("GET", d.URL+"/v1/messages/"+h.MessageID, nil, &hm); hm.State != "unknown" {
 		t.Errorf("pay-h's SMS is %q after the kill, want unknown", hm.State)
 	}
 	if err := r.network.SendFromPhone(caught, r.msisdn(h.ICCID), "да"); err != nil {
@@ -176,7 +177,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 		t.Errorf("pay-e3 went out through %s, not the SIM pay-e1 freed (%s)", e3.ICCID, e1.ICCID)
 	}
 	var cancelled confirmationView
-	if code := r.client.do("DELETE", d.url+"/v1/confirmations/pay-e2", nil, &cancelled); code != 200 || cancelled.State != "cancelled" {
+	if code := r.client.do("DELETE", d.URL+"/v1/confirmations/pay-e2", nil, &cancelled); code != 200 || cancelled.State != "cancelled" {
 		t.Errorf("DELETE pay-e2: %d %+v", code, cancelled)
 	}
 	crashWait(t, "the cancel notice on the customer's phone", func() bool {
@@ -203,7 +204,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 		{"89161000009", "cli-no", "payment cli-no not confirmed: cancelled", 1},
 	} {
 		cmd := exec.Command(r.bin, "confirm", tc.phone, "--txn", "CLI-1", "--amount", "99.90", "--id", tc.id, "--wait")
-		cmd.Env = append(os.Environ(), "GSMBRIDGE_ADDR="+d.url)
+		cmd.Env = append(os.Environ(), "GSMBRIDGE_ADDR="+d.URL)
 		out, err := cmd.CombinedOutput()
 		if code := cmd.ProcessState.ExitCode(); code != tc.wantExit || !strings.Contains(string(out), tc.wantOut) {
 			t.Errorf("gsmbridge confirm %s: exit %d (%v), want %d; output:\n%s", tc.phone, code, err, tc.wantExit, out)
@@ -285,30 +286,30 @@ func newConfirmBinaryRig(t *testing.T, bin string) *confirmBinaryRig {
 			"events": []string{"confirmation.*"}, "timeout": "5s"}},
 		"webhook_defaults": map[string]string{"retry_initial": "50ms", "retry_max": "200ms"},
 	}
-	if err := writeBenchConfig(r.cfgPath, filepath.Join(r.dir, "data"), ports, r.modems, extra); err != nil {
+	if err := bench.WriteConfig(r.cfgPath, filepath.Join(r.dir, "data"), ports, r.modems, extra); err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
-func (r *confirmBinaryRig) start() *childDaemon {
+func (r *confirmBinaryRig) start() *bench.Daemon {
 	cr := crashRig{t: r.t, bin: r.bin, dir: r.dir, cfgPath: r.cfgPath, modems: r.modems}
 	return cr.start()
 }
 
-func (r *confirmBinaryRig) create(d *childDaemon, id, phone, txn, ttl string) {
+func (r *confirmBinaryRig) create(d *bench.Daemon, id, phone, txn, ttl string) {
 	r.t.Helper()
 	body := map[string]string{"id": id, "phone": phone, "txn": txn, "amount": "1500.00", "currency": "RUB", "ttl": ttl}
 	var c confirmationView
-	if code := r.client.do("POST", d.url+"/v1/confirmations", body, &c); code != http.StatusAccepted || c.State != "queued" {
+	if code := r.client.do("POST", d.URL+"/v1/confirmations", body, &c); code != http.StatusAccepted || c.State != "queued" {
 		r.t.Fatalf("POST confirmation %s: %d %+v", id, code, c)
 	}
 }
 
-func (r *confirmBinaryRig) get(d *childDaemon, id string) confirmationView {
+func (r *confirmBinaryRig) get(d *bench.Daemon, id string) confirmationView {
 	r.t.Helper()
 	var c confirmationView
-	if code := r.client.do("GET", d.url+"/v1/confirmations/"+id, nil, &c); code != http.StatusOK {
+	if code := r.client.do("GET", d.URL+"/v1/confirmations/"+id, nil, &c); code != http.StatusOK {
 		r.t.Fatalf("GET confirmation %s: %d", id, code)
 	}
 	return c
@@ -316,13 +317,13 @@ func (r *confirmBinaryRig) get(d *childDaemon, id string) confirmationView {
 
 // waitState waits for confirmation id to reach state, failing at once if
 // it ends in another final state.
-func (r *confirmBinaryRig) waitState(d *childDaemon, id, state string) confirmationView {
+func (r *confirmBinaryRig) waitState(d *bench.Daemon, id, state string) confirmationView {
 	r.t.Helper()
 	var c confirmationView
 	crashWait(r.t, id+" "+state, func() bool {
 		c = r.get(d, id)
 		if c.State != state && !slices.Contains([]string{"queued", "sent"}, c.State) {
-			r.t.Fatalf("%s became %s (%s), want %s\n%s", id, c.State, c.Reason, state, d.logTail())
+			r.t.Fatalf("%s became %s (%s), want %s\n%s", id, c.State, c.Reason, state, d.LogTail())
 		}
 		return c.State == state
 	})
@@ -330,13 +331,13 @@ func (r *confirmBinaryRig) waitState(d *childDaemon, id, state string) confirmat
 }
 
 // waitInbox waits until the daemon has stored an SMS from phone with text.
-func (r *confirmBinaryRig) waitInbox(d *childDaemon, phone, text string) {
+func (r *confirmBinaryRig) waitInbox(d *bench.Daemon, phone, text string) {
 	r.t.Helper()
 	crashWait(r.t, "an SMS from "+phone+" in the inbox", func() bool {
 		var page struct {
 			Messages []struct{ From, Text string }
 		}
-		r.client.do("GET", d.url+"/v1/inbox?limit=1000", nil, &page)
+		r.client.do("GET", d.URL+"/v1/inbox?limit=1000", nil, &page)
 		for _, m := range page.Messages {
 			if m.From == phone && m.Text == text {
 				return true
@@ -372,7 +373,7 @@ func (r *confirmBinaryRig) msisdn(iccid string) string {
 }
 
 // eventLog reads the confirmation transitions from GET /v1/events.
-func (r *confirmBinaryRig) eventLog(d *childDaemon) map[string][]string {
+func (r *confirmBinaryRig) eventLog(d *bench.Daemon) map[string][]string {
 	r.t.Helper()
 	var all []webhookEvent
 	for after := int64(0); ; {
@@ -381,7 +382,7 @@ func (r *confirmBinaryRig) eventLog(d *childDaemon) map[string][]string {
 			NextAfter int64 `json:"next_after"`
 			More      bool
 		}
-		if code := r.client.do("GET", fmt.Sprintf("%s/v1/events?type=confirmation.*&limit=1000&after=%d", d.url, after), nil, &page); code != 200 {
+		if code := r.client.do("GET", fmt.Sprintf("%s/v1/events?type=confirmation.*&limit=1000&after=%d", d.URL, after), nil, &page); code != 200 {
 			r.t.Fatalf("GET /v1/events: %d", code)
 		}
 		all = append(all, page.Events...)

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/gsmbridge/gsmbridge/internal/bench"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
@@ -48,10 +49,10 @@ func testKillNine(t *testing.T, bin string) {
 		// still seconds away, at a random moment after that.
 		crashWait(t, "a PDU on the slow modem", func() bool { return len(trap.Sent()) > before })
 		<-time.After(rand.N(100 * time.Millisecond))
-		if err := syscall.Kill(d.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		if err := syscall.Kill(d.PID(), syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := d.wait(10 * time.Second); !ok {
+		if _, ok := d.Wait(10 * time.Second); !ok {
 			t.Fatal("daemon still running after SIGKILL")
 		}
 		got := posted()
@@ -67,7 +68,7 @@ func testKillNine(t *testing.T, bin string) {
 	// The last run drains the queue; the trap modem no longer stalls.
 	trap.SetLatency("AT+CMGS", 20*time.Millisecond)
 	d := cr.start()
-	defer d.stop(15 * time.Second)
+	defer d.Stop(15 * time.Second)
 	cr.waitDrained(d)
 
 	sentTimes := cr.sentCounts()
@@ -135,16 +136,16 @@ func testSIGTERM(t *testing.T, bin string) {
 	}
 	crashWait(t, "sends in flight", func() bool { return cr.totalSent() >= 2 })
 	stopped := time.Now()
-	if err := d.signal(syscall.SIGTERM); err != nil {
+	if err := d.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err, ok := d.wait(15 * time.Second)
+	err, ok := d.Wait(15 * time.Second)
 	if !ok {
-		d.kill()
+		d.Kill()
 		t.Fatal("daemon still running 15s after SIGTERM")
 	}
 	if err != nil {
-		t.Fatalf("daemon exit after SIGTERM: %v\n%s", err, d.logTail())
+		t.Fatalf("daemon exit after SIGTERM: %v\n%s", err, d.LogTail())
 	}
 	took := time.Since(stopped)
 	if took > 5*time.Second {
@@ -153,7 +154,7 @@ func testSIGTERM(t *testing.T, bin string) {
 	sentAtStop := cr.totalSent()
 
 	d = cr.start()
-	defer d.stop(15 * time.Second)
+	defer d.Stop(15 * time.Second)
 	cr.waitDrained(d)
 	counts := cr.sentCounts()
 	for i, id := range ids {
@@ -208,30 +209,30 @@ func newCrashRig(t *testing.T, bin string, latencies []time.Duration) *crashRig 
 		ports = append(ports, m.Path())
 	}
 	cr.cfgPath = filepath.Join(cr.dir, "gsmbridge.yaml")
-	if err := writeBenchConfig(cr.cfgPath, filepath.Join(cr.dir, "data"), ports, cr.modems, nil); err != nil {
+	if err := bench.WriteConfig(cr.cfgPath, filepath.Join(cr.dir, "data"), ports, cr.modems, nil); err != nil {
 		t.Fatal(err)
 	}
 	return cr
 }
 
 // start runs the daemon and waits until every modem is ready.
-func (cr *crashRig) start() *childDaemon {
+func (cr *crashRig) start() *bench.Daemon {
 	cr.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	d, err := startChildDaemon(ctx, cr.bin, cr.cfgPath, filepath.Join(cr.dir, "data"), filepath.Join(cr.dir, "daemon.log"))
+	d, err := bench.StartDaemon(ctx, cr.bin, cr.cfgPath, filepath.Join(cr.dir, "data"), filepath.Join(cr.dir, "daemon.log"))
 	if err != nil {
 		cr.t.Fatal(err)
 	}
-	if err := d.waitReady(ctx, len(cr.modems)); err != nil {
-		d.kill()
+	if err := d.WaitReady(ctx, len(cr.modems)); err != nil {
+		d.Kill()
 		cr.t.Fatal(err)
 	}
 	return d
 }
 
 // modemID is the daemon's id for a simulated modem, found by its port.
-func (cr *crashRig) modemID(d *childDaemon, m *modemsim.Modem) string {
+func (cr *crashRig) modemID(d *bench.Daemon, m *modemsim.Modem) string {
 	cr.t.Helper()
 	var out struct{ Modems []struct{ ID, Port string } }
 	cr.get(d, "/v1/modems", &out)
@@ -247,7 +248,7 @@ func (cr *crashRig) modemID(d *childDaemon, m *modemsim.Modem) string {
 // postUntilStopped posts unique texts from a few clients until the daemon
 // stops answering; every fourth message is pinned to pin. The returned
 // function waits for the clients and gives the ids that got a 202.
-func (cr *crashRig) postUntilStopped(d *childDaemon, tag, pin string) func() map[string]string {
+func (cr *crashRig) postUntilStopped(d *bench.Daemon, tag, pin string) func() map[string]string {
 	var mu sync.Mutex
 	accepted := map[string]string{}
 	var wg sync.WaitGroup
@@ -280,7 +281,7 @@ func (cr *crashRig) postUntilStopped(d *childDaemon, tag, pin string) func() map
 }
 
 // waitDrained waits until no message is queued or sending.
-func (cr *crashRig) waitDrained(d *childDaemon) {
+func (cr *crashRig) waitDrained(d *bench.Daemon) {
 	cr.t.Helper()
 	crashWait(cr.t, "the queue drained", func() bool {
 		for _, state := range []string{"queued", "sending"} {
@@ -312,12 +313,12 @@ func (cr *crashRig) totalSent() int {
 	return n
 }
 
-func (cr *crashRig) post(d *childDaemon, body any, out any) int {
-	return cr.client.do("POST", d.url+"/v1/messages", body, out)
+func (cr *crashRig) post(d *bench.Daemon, body any, out any) int {
+	return cr.client.do("POST", d.URL+"/v1/messages", body, out)
 }
 
-func (cr *crashRig) get(d *childDaemon, path string, out any) int {
-	return cr.client.do("GET", d.url+path, nil, out)
+func (cr *crashRig) get(d *bench.Daemon, path string, out any) int {
+	return cr.client.do("GET", d.URL+path, nil, out)
 }
 
 // crashWait polls cond until it holds or 30 s pass.
