@@ -117,7 +117,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	for _, w := range cfg.Webhooks {
 		webhooks = append(webhooks, w.URL)
 	}
-	d.retention = retention.New(st, retention.Options{Config: cfg.Retention, Webhooks: webhooks, Logger: d.log, Now: d.now})
+	d.retention = retention.New(st.Upkeep, retention.Options{Config: cfg.Retention, Webhooks: webhooks, Logger: d.log, Now: d.now})
 	d.health = health.New(st, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent})
 	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})

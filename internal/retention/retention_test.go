@@ -42,7 +42,7 @@ func TestStorageAndBackupWhileRunning(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srv := serve(t, New(st, Options{}))
+	srv := serve(t, New(st.Upkeep, Options{}))
 
 	resp, err := http.Get(srv.URL + "/v1/storage")
 	if err != nil {

@@ -198,7 +198,7 @@ func TestFilesAre0600WhateverTheUmask(t *testing.T) {
 	s = openTest(t, dir)
 	accept(t, s, NewMessage{})
 
-	if err := s.Backup(context.Background(), filepath.Join(dir, "copy.db")); err != nil {
+	if err := s.Upkeep.Backup(context.Background(), filepath.Join(dir, "copy.db")); err != nil {
 		t.Fatal(err)
 	}
 	fresh := t.TempDir()

@@ -11,6 +11,12 @@ import (
 	"time"
 )
 
+// Upkeep is the store's housekeeping: retention, disk usage and backups.
+type Upkeep struct{ s *Store }
+
+// Dir is the data directory, where the database and its backups live.
+func (up Upkeep) Dir() string { return up.s.dir }
+
 // Retention says how long stored data lives; a zero duration means forever.
 type Retention struct {
 	// BlankTextAfter empties the texts of messages, received SMS and event
@@ -51,7 +57,8 @@ const settledMessage = `(state IN ('delivered','undelivered','failed','expired',
 	OR (state IN ('sent','unknown') AND updated_at < ?))`
 
 // Purge applies the retention policy with the store's clock.
-func (s *Store) Purge(ctx context.Context, r Retention) (PurgeResult, error) {
+func (up Upkeep) Purge(ctx context.Context, r Retention) (PurgeResult, error) {
+	s := up.s
 	now := s.now()
 	settledBefore := ms(now.Add(-reportMatchWindow))
 	var res PurgeResult
@@ -187,7 +194,8 @@ type Usage struct {
 }
 
 // Usage measures the database files and the free space of the data directory.
-func (s *Store) Usage(ctx context.Context) (Usage, error) {
+func (up Upkeep) Usage(ctx context.Context) (Usage, error) {
+	s := up.s
 	var u Usage
 	path := filepath.Join(s.dir, dbFile)
 	fi, err := os.Stat(path)
@@ -218,7 +226,8 @@ func (s *Store) Usage(ctx context.Context) (Usage, error) {
 // exist yet. It reads through its own read-only connection inside one read
 // transaction (VACUUM INTO), so the writer keeps committing meanwhile and the
 // copy is compact and self-contained (no WAL beside it).
-func (s *Store) Backup(ctx context.Context, path string) error {
+func (up Upkeep) Backup(ctx context.Context, path string) error {
+	s := up.s
 	// Created empty and 0600 first (VACUUM INTO takes an empty file): the
 	// copy holds every text, and SQLite would create it 0644.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)

@@ -57,7 +57,7 @@ func TestPurgeBlanksThenDeletesOnlySettledData(t *testing.T) {
 	policy := Retention{BlankTextAfter: 10 * day, DeleteAfter: 20 * day}
 
 	// Nothing is old enough yet.
-	res, err := s.Purge(ctx, policy)
+	res, err := s.Upkeep.Purge(ctx, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestPurgeBlanksThenDeletesOnlySettledData(t *testing.T) {
 	}
 
 	clock.advance(11 * day)
-	res, err = s.Purge(ctx, policy)
+	res, err = s.Upkeep.Purge(ctx, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestPurgeBlanksThenDeletesOnlySettledData(t *testing.T) {
 	}
 
 	clock.advance(10 * day)
-	if _, err := s.Purge(ctx, policy); err != nil {
+	if _, err := s.Upkeep.Purge(ctx, policy); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetMessage(ctx, cancelled.ID); err == nil {
@@ -153,7 +153,7 @@ func TestPurgeKeepsEventsAWebhookHasNotPassed(t *testing.T) {
 		t.Fatal(err)
 	}
 	policy := Retention{EventsAfter: 14 * day, Webhooks: []string{slow, fast}}
-	res, err := s.Purge(ctx, policy)
+	res, err := s.Upkeep.Purge(ctx, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestPurgeKeepsEventsAWebhookHasNotPassed(t *testing.T) {
 	// Dead letters expire with the events; then their events may go too.
 	clock.advance(15 * day)
 	save(WebhookCursor{Endpoint: slow, Cursor: ev[4].ID})
-	res, err = s.Purge(ctx, policy)
+	res, err = s.Upkeep.Purge(ctx, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestPurgeKeepsEventsAWebhookHasNotPassed(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.advance(1000 * day)
-	if res, err := s.Purge(ctx, Retention{}); err != nil || res.EventsDeleted != 0 || res.RowsDeleted != 0 {
+	if res, err := s.Upkeep.Purge(ctx, Retention{}); err != nil || res.EventsDeleted != 0 || res.RowsDeleted != 0 {
 		t.Fatalf("purge with nothing configured: %+v %v", res, err)
 	}
 }
@@ -204,7 +204,7 @@ func TestPurgeGivesSpaceBackToTheFileSystem(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.advance(2 * time.Hour)
-	res, err := s.Purge(ctx, Retention{EventsAfter: time.Hour})
+	res, err := s.Upkeep.Purge(ctx, Retention{EventsAfter: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestPurgeGivesSpaceBackToTheFileSystem(t *testing.T) {
 	if res.PagesFreed < 500 {
 		t.Fatalf("freed %d pages, want the ~1000 the events took", res.PagesFreed)
 	}
-	u, err := s.Usage(ctx)
+	u, err := s.Upkeep.Usage(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestBackupIsAConsistentCopyWhileWritesGoOn(t *testing.T) {
 		}
 	}()
 	path := filepath.Join(t.TempDir(), "copy.db")
-	err := s.Backup(ctx, path)
+	err := s.Upkeep.Backup(ctx, path)
 	close(stop)
 	wg.Wait()
 	if err != nil {
@@ -281,7 +281,7 @@ func TestBackupIsAConsistentCopyWhileWritesGoOn(t *testing.T) {
 	if err := db.QueryRow("SELECT count(*) FROM messages").Scan(&n); err != nil || n != 50 {
 		t.Fatalf("copy holds %d messages (%v), want 50", n, err)
 	}
-	if err := s.Backup(ctx, path); err == nil {
+	if err := s.Upkeep.Backup(ctx, path); err == nil {
 		t.Fatal("backup overwrote an existing file")
 	}
 	if _, err := os.Stat(path); err != nil {

@@ -71,6 +71,9 @@ type Store struct {
 	latched       error // a fault no later write can cure (ErrReplaced, ErrCorrupt)
 
 	end *LogEnd
+
+	// Facades, each the part of the store one feature uses.
+	Upkeep Upkeep
 }
 
 // WriterStats tells whether the writer makes progress (the systemd watchdog
@@ -296,6 +299,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		maxBatch:      opts.MaxBatch,
 		end:           newLogEnd(last.Int64),
 	}
+	s.Upkeep = Upkeep{s}
 	if s.now == nil {
 		s.now = time.Now
 	}
