@@ -30,7 +30,7 @@ var errBalanceSMSLate = errors.New("the operator announced the balance by SMS, a
 func (d *Daemon) checkBalanceSoon(iccid string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := d.store.ScheduleBalanceCheck(ctx, iccid, d.now()); err != nil {
+	if err := d.store.Balances.ScheduleBalanceCheck(ctx, iccid, d.now()); err != nil {
 		d.log.Error("schedule balance check", "iccid", sms.MaskDigits(iccid), "err", err)
 	}
 	d.wakeBalances()
@@ -89,13 +89,13 @@ func (d *Daemon) lookAtBalances(ctx context.Context, watched map[string]bool) ti
 		if p, ok := d.operators.ForIMSI(m.IMSI); !ok || p.BalanceCode == "" {
 			continue
 		}
-		if err := d.store.WatchBalance(ctx, m.ICCID, d.now().Add(staggerOffset(m.ICCID, d.cfg.Balance.Stagger))); err != nil {
+		if err := d.store.Balances.WatchBalance(ctx, m.ICCID, d.now().Add(staggerOffset(m.ICCID, d.cfg.Balance.Stagger))); err != nil {
 			d.log.Error("schedule first balance check", "err", err)
 			continue
 		}
 		watched[m.ICCID] = true
 	}
-	due, err := d.store.BalanceChecksDue(ctx, d.now())
+	due, err := d.store.Balances.BalanceChecksDue(ctx, d.now())
 	if err != nil {
 		d.log.Error("balance schedule", "err", err)
 		return d.now()
@@ -114,7 +114,7 @@ func (d *Daemon) lookAtBalances(ctx context.Context, watched map[string]bool) ti
 		}
 	}
 	now := d.now()
-	if due, err = d.store.BalanceChecksDue(ctx, now); err != nil {
+	if due, err = d.store.Balances.BalanceChecksDue(ctx, now); err != nil {
 		return now
 	}
 	for _, iccid := range due {
@@ -122,7 +122,7 @@ func (d *Daemon) lookAtBalances(ctx context.Context, watched map[string]bool) ti
 			return now // its modem was busy: look again at the next tick
 		}
 	}
-	next, ok, err := d.store.NextBalanceCheck(ctx, now)
+	next, ok, err := d.store.Balances.NextBalanceCheck(ctx, now)
 	if err != nil {
 		d.log.Error("balance schedule", "err", err)
 		return now
@@ -207,7 +207,7 @@ func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus, every time.Du
 		d.log.Error("close balance session", "err", cerr)
 	}
 	if err != nil {
-		if nerr := d.store.NoteBalanceFailure(wctx, st.ICCID, err.Error(), next()); nerr != nil {
+		if nerr := d.store.Balances.NoteBalanceFailure(wctx, st.ICCID, err.Error(), next()); nerr != nil {
 			d.log.Error("count balance failure", "err", nerr)
 		}
 		return nil, err
@@ -216,7 +216,7 @@ func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus, every time.Du
 	if p.BalanceComesBySMS(reply.Text) {
 		m, err := d.awaitBalanceSMS(ctx, st.ICCID, p.ServiceSenders, asked)
 		if err != nil {
-			if nerr := d.store.NoteBalanceFailure(wctx, st.ICCID, err.Error(), next()); nerr != nil {
+			if nerr := d.store.Balances.NoteBalanceFailure(wctx, st.ICCID, err.Error(), next()); nerr != nil {
 				d.log.Error("count balance failure", "err", nerr)
 			}
 			return nil, err
@@ -228,7 +228,7 @@ func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus, every time.Du
 	if parsed.Parsed {
 		b.Parsed, b.Amount, b.Currency = true, parsed.Amount.String(), parsed.Currency
 	}
-	crossed, err := d.store.RecordBalance(wctx, b, threshold, low, next())
+	crossed, err := d.store.Balances.RecordBalance(wctx, b, threshold, low, next())
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func (d *Daemon) rescheduleBalance(ctx context.Context, iccid string, next time.
 	if next.IsZero() {
 		return
 	}
-	if err := d.store.ScheduleBalanceCheck(ctx, iccid, next); err != nil {
+	if err := d.store.Balances.ScheduleBalanceCheck(ctx, iccid, next); err != nil {
 		d.log.Error("schedule balance check", "iccid", sms.MaskDigits(iccid), "err", err)
 	}
 }
@@ -352,13 +352,13 @@ func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid stri
 			v.Threshold = a.String()
 		}
 	}
-	last, parsed, err := d.store.LatestBalances(r.Context(), iccid)
+	last, parsed, err := d.store.Balances.LatestBalances(r.Context(), iccid)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
 	v.LastCheck, v.Balance = store.BalanceView(last), store.BalanceView(parsed)
-	state, err := d.store.GetBalanceState(r.Context(), iccid)
+	state, err := d.store.Balances.GetBalanceState(r.Context(), iccid)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return

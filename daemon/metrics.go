@@ -452,7 +452,7 @@ func (d *Daemon) collectBalances(ctx context.Context, e emitter) error {
 	}
 	for _, sim := range sims {
 		l := []string{sim.ICCID, d.operatorLabel(sim), sim.ModemID}
-		last, parsed, err := d.store.LatestBalances(ctx, sim.ICCID)
+		last, parsed, err := d.store.Balances.LatestBalances(ctx, sim.ICCID)
 		if err != nil {
 			return fmt.Errorf("read balances: %w", err)
 		}
@@ -465,7 +465,7 @@ func (d *Daemon) collectBalances(ctx context.Context, e emitter) error {
 				e.timestamp("sim_balance_updated_timestamp_seconds", parsed.CheckedAt, l...)
 			}
 		}
-		st, err := d.store.GetBalanceState(ctx, sim.ICCID)
+		st, err := d.store.Balances.GetBalanceState(ctx, sim.ICCID)
 		if err != nil {
 			return fmt.Errorf("read balance state: %w", err)
 		}

@@ -223,7 +223,7 @@ func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sends in the last day: %w", err)
 	}
-	balances, err := d.store.BalanceSummaries(ctx)
+	balances, err := d.store.Balances.BalanceSummaries(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("balances: %w", err)
 	}

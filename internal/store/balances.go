@@ -41,6 +41,10 @@ type BalanceState struct {
 	LastErrorAt   time.Time
 }
 
+// Balances are the SIMs' balance readings, their low state and the schedule
+// of balance checks.
+type Balances struct{ s *Store }
+
 // RecordBalance stores a reading and updates the SIM's low-balance state.
 // low says whether the reading is under the SIM's threshold (the caller
 // compares the amounts); it only counts for a parsed reading with a
@@ -50,7 +54,8 @@ type BalanceState struct {
 // reports whether the event was appended. A non-zero next is the SIM's next
 // scheduled check, written in the same transaction: a reader never sees the
 // new reading beside the schedule of the check that produced it.
-func (s *Store) RecordBalance(ctx context.Context, b Balance, threshold string, low bool, next time.Time) (crossed bool, err error) {
+func (bs Balances) RecordBalance(ctx context.Context, b Balance, threshold string, low bool, next time.Time) (crossed bool, err error) {
+	s := bs.s
 	err = s.Write(ctx, func(t *Tx) error {
 		crossed = false
 		if b.CheckedAt.IsZero() {
@@ -106,7 +111,8 @@ func (s *Store) RecordBalance(ctx context.Context, b Balance, threshold string, 
 // NoteBalanceFailure counts a check that got no reading at all (no answer,
 // a refusal); it leaves the low state alone. A non-zero next is the SIM's
 // next scheduled check, written in the same transaction.
-func (s *Store) NoteBalanceFailure(ctx context.Context, iccid, reason string, next time.Time) error {
+func (bs Balances) NoteBalanceFailure(ctx context.Context, iccid, reason string, next time.Time) error {
+	s := bs.s
 	return s.Write(ctx, func(t *Tx) error {
 		if _, err := t.exec(`INSERT INTO balance_state (iccid, check_failures, last_error, last_error_at) VALUES (?,1,?,?)
 			ON CONFLICT(iccid) DO UPDATE SET check_failures=check_failures+1, last_error=excluded.last_error,
@@ -129,7 +135,8 @@ func scheduleCheck(t *Tx, iccid string, next time.Time) error {
 
 // LatestBalances returns a SIM's newest reading and its newest parsed one;
 // either is nil when there is none.
-func (s *Store) LatestBalances(ctx context.Context, iccid string) (last, lastParsed *Balance, err error) {
+func (bs Balances) LatestBalances(ctx context.Context, iccid string) (last, lastParsed *Balance, err error) {
+	s := bs.s
 	const cols = "iccid, modem_id, amount, currency, parsed, raw, body, source, checked_at"
 	if last, err = scanBalance(s.rdb.QueryRowContext(ctx, "SELECT "+cols+" FROM balances WHERE iccid=? ORDER BY checked_at DESC, id DESC LIMIT 1", iccid)); err != nil {
 		return nil, nil, err
@@ -157,7 +164,8 @@ func scanBalance(r scanner) (*Balance, error) {
 
 // GetBalanceState returns a SIM's balance state; the zero state when the SIM
 // was never checked.
-func (s *Store) GetBalanceState(ctx context.Context, iccid string) (BalanceState, error) {
+func (bs Balances) GetBalanceState(ctx context.Context, iccid string) (BalanceState, error) {
+	s := bs.s
 	var st BalanceState
 	var low int
 	var since, next, errAt int64
@@ -172,7 +180,8 @@ func (s *Store) GetBalanceState(ctx context.Context, iccid string) (BalanceState
 
 // WatchBalance schedules a SIM's first check at first, unless the SIM
 // already has a schedule: a restart must neither skip nor repeat checks.
-func (s *Store) WatchBalance(ctx context.Context, iccid string, first time.Time) error {
+func (bs Balances) WatchBalance(ctx context.Context, iccid string, first time.Time) error {
+	s := bs.s
 	return s.Write(ctx, func(t *Tx) error {
 		_, err := t.exec(`INSERT INTO balance_state (iccid, next_check) VALUES (?,?)
 			ON CONFLICT(iccid) DO UPDATE SET next_check=excluded.next_check WHERE balance_state.next_check=0`, iccid, ms(first))
@@ -181,7 +190,8 @@ func (s *Store) WatchBalance(ctx context.Context, iccid string, first time.Time)
 }
 
 // ScheduleBalanceCheck sets when a SIM's balance is checked next.
-func (s *Store) ScheduleBalanceCheck(ctx context.Context, iccid string, at time.Time) error {
+func (bs Balances) ScheduleBalanceCheck(ctx context.Context, iccid string, at time.Time) error {
+	s := bs.s
 	return s.Write(ctx, func(t *Tx) error {
 		_, err := t.exec(`INSERT INTO balance_state (iccid, next_check) VALUES (?,?)
 			ON CONFLICT(iccid) DO UPDATE SET next_check=excluded.next_check`, iccid, ms(at))
@@ -191,7 +201,8 @@ func (s *Store) ScheduleBalanceCheck(ctx context.Context, iccid string, at time.
 
 // NextBalanceCheck is the earliest check scheduled after now; ok is false
 // when none is.
-func (s *Store) NextBalanceCheck(ctx context.Context, now time.Time) (at time.Time, ok bool, err error) {
+func (bs Balances) NextBalanceCheck(ctx context.Context, now time.Time) (at time.Time, ok bool, err error) {
+	s := bs.s
 	var next sql.NullInt64
 	err = s.rdb.QueryRowContext(ctx, "SELECT min(next_check) FROM balance_state WHERE next_check > ?", ms(now)).Scan(&next)
 	if err != nil || !next.Valid {
@@ -201,7 +212,8 @@ func (s *Store) NextBalanceCheck(ctx context.Context, now time.Time) (at time.Ti
 }
 
 // BalanceChecksDue lists the SIMs whose check is due at now, earliest first.
-func (s *Store) BalanceChecksDue(ctx context.Context, now time.Time) ([]string, error) {
+func (bs Balances) BalanceChecksDue(ctx context.Context, now time.Time) ([]string, error) {
+	s := bs.s
 	rows, err := s.rdb.QueryContext(ctx, "SELECT iccid FROM balance_state WHERE next_check > 0 AND next_check <= ? ORDER BY next_check, iccid", ms(now))
 	if err != nil {
 		return nil, err
@@ -239,149 +251,4 @@ func (s *Store) ServiceSMSSince(ctx context.Context, iccid string, senders []str
 		return nil, fmt.Errorf("service SMS: %w", ErrNotFound)
 	}
 	return m, err
-}
-
-// USSDDialect returns the dialect learned for a modem model and firmware.
-func (s *Store) USSDDialect(ctx context.Context, modelFirmware string) (string, error) {
-	var d string
-	err := s.rdb.QueryRowContext(ctx, "SELECT dialect FROM ussd_dialects WHERE model_firmware=?", modelFirmware).Scan(&d)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("ussd dialect: %w", ErrNotFound)
-	}
-	return d, err
-}
-
-// SaveUSSDDialect remembers the dialect a modem model and firmware showed.
-func (s *Store) SaveUSSDDialect(ctx context.Context, modelFirmware, dialect string) error {
-	return s.Write(ctx, func(t *Tx) error {
-		_, err := t.exec(`INSERT INTO ussd_dialects (model_firmware, dialect, learned_at) VALUES (?,?,?)
-			ON CONFLICT(model_firmware) DO UPDATE SET dialect=excluded.dialect, learned_at=excluded.learned_at`, modelFirmware, dialect, ms(t.now))
-		return err
-	})
-}
-
-// USSD session states. A live session holds its modem.
-const (
-	USSDRunning = "running" // a request is on the air
-	USSDOpen    = "open"    // the network waits for the user's answer
-	USSDClosed  = "closed"
-)
-
-// USSDSession is a USSD exchange or interactive session holding a modem.
-type USSDSession struct {
-	ID          string
-	ModemID     string
-	ICCID       string
-	Purpose     string // "api" or "balance"
-	State       string
-	StartedAt   time.Time
-	ExpiresAt   time.Time
-	ClosedAt    time.Time
-	CloseReason string
-}
-
-// USSDBusyError is returned when a modem already has a live session.
-type USSDBusyError struct{ Holder USSDSession }
-
-func (e *USSDBusyError) Error() string {
-	return fmt.Sprintf("modem %s is in USSD session %s since %s", e.Holder.ModemID, e.Holder.ID, e.Holder.StartedAt.Format(time.RFC3339))
-}
-
-const ussdColumns = "id, modem_id, iccid, purpose, state, started_at, expires_at, closed_at, close_reason"
-
-func scanUSSD(r scanner) (USSDSession, error) {
-	var u USSDSession
-	var started, expires, closed int64
-	err := r.Scan(&u.ID, &u.ModemID, &u.ICCID, &u.Purpose, &u.State, &started, &expires, &closed, &u.CloseReason)
-	u.StartedAt, u.ExpiresAt, u.ClosedAt = fromMS(started), fromMS(expires), fromMS(closed)
-	return u, err
-}
-
-// ClaimUSSD makes u the live session of its modem, in state running. If the
-// modem has a live session already, the error is a *USSDBusyError naming it.
-func (s *Store) ClaimUSSD(ctx context.Context, u USSDSession) (USSDSession, error) {
-	err := s.Write(ctx, func(t *Tx) error {
-		holder, err := scanUSSD(t.queryRow("SELECT "+ussdColumns+" FROM ussd_sessions WHERE modem_id=? AND state IN (?,?)", u.ModemID, USSDRunning, USSDOpen))
-		if err == nil {
-			return &USSDBusyError{Holder: holder}
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		u.State, u.StartedAt = USSDRunning, fromMS(ms(t.now))
-		_, err = t.exec("INSERT INTO ussd_sessions ("+ussdColumns+") VALUES (?,?,?,?,?,?,?,0,'')",
-			u.ID, u.ModemID, u.ICCID, u.Purpose, u.State, ms(u.StartedAt), ms(u.ExpiresAt))
-		return err
-	})
-	return u, err
-}
-
-// GetUSSDSession returns one session, live or closed.
-func (s *Store) GetUSSDSession(ctx context.Context, id string) (USSDSession, error) {
-	u, err := scanUSSD(s.rdb.QueryRowContext(ctx, "SELECT "+ussdColumns+" FROM ussd_sessions WHERE id=?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return u, fmt.Errorf("ussd session %s: %w", id, ErrNotFound)
-	}
-	return u, err
-}
-
-// MoveUSSD changes a live session's state from one to another; ErrConflict
-// when it is not in from (an answer racing another, or the session ended).
-// Moving to USSDClosed records reason and the time.
-func (s *Store) MoveUSSD(ctx context.Context, id, from, to, reason string) (USSDSession, error) {
-	var u USSDSession
-	err := s.Write(ctx, func(t *Tx) error {
-		var err error
-		u, err = scanUSSD(t.queryRow("SELECT "+ussdColumns+" FROM ussd_sessions WHERE id=?", id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("ussd session %s: %w", id, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		if u.State != from {
-			return fmt.Errorf("ussd session %s is %s, not %s: %w", id, u.State, from, ErrConflict)
-		}
-		u.State = to
-		if to == USSDClosed {
-			u.ClosedAt, u.CloseReason = t.now, reason
-		}
-		_, err = t.exec("UPDATE ussd_sessions SET state=?, closed_at=?, close_reason=? WHERE id=?", u.State, ms(u.ClosedAt), u.CloseReason, id)
-		return err
-	})
-	return u, err
-}
-
-// LiveUSSDSessions lists the sessions holding a modem.
-func (s *Store) LiveUSSDSessions(ctx context.Context) ([]USSDSession, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT "+ussdColumns+" FROM ussd_sessions WHERE state IN (?,?) ORDER BY started_at", USSDRunning, USSDOpen)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []USSDSession
-	for rows.Next() {
-		u, err := scanUSSD(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
-}
-
-// CloseStaleUSSD closes every session started before a daemon start: the
-// process that ran it is gone, and with it any wait for the network.
-func (s *Store) CloseStaleUSSD(ctx context.Context, before time.Time) (int, error) {
-	var n int64
-	err := s.Write(ctx, func(t *Tx) error {
-		res, err := t.exec("UPDATE ussd_sessions SET state=?, closed_at=?, close_reason='daemon restarted' WHERE state IN (?,?) AND started_at<?",
-			USSDClosed, ms(t.now), USSDRunning, USSDOpen, ms(before))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
 }

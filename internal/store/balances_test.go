@@ -33,11 +33,11 @@ func TestBalanceLowIsAnnouncedOncePerCrossing(t *testing.T) {
 		{"10.00", true, true, true, true}, // a new crossing
 	}
 	for i, st := range steps {
-		crossed, err := s.RecordBalance(ctx, Balance{ICCID: testICCID, Amount: st.amount, Parsed: st.parsed, Text: "Баланс " + st.amount, Raw: "x", Source: "ussd"}, "50.00", st.low, time.Time{})
+		crossed, err := s.Balances.RecordBalance(ctx, Balance{ICCID: testICCID, Amount: st.amount, Parsed: st.parsed, Text: "Баланс " + st.amount, Raw: "x", Source: "ussd"}, "50.00", st.low, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		state, err := s.GetBalanceState(ctx, testICCID)
+		state, err := s.Balances.GetBalanceState(ctx, testICCID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +45,7 @@ func TestBalanceLowIsAnnouncedOncePerCrossing(t *testing.T) {
 			t.Fatalf("step %d (%s): crossed %v low %v, want %v %v", i, st.amount, crossed, state.Low, st.wantCross, st.wantLowNow)
 		}
 	}
-	if err := s.NoteBalanceFailure(ctx, testICCID, "no answer", time.Time{}); err != nil {
+	if err := s.Balances.NoteBalanceFailure(ctx, testICCID, "no answer", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := eventsOf(t, s, testICCID); len(got) != 2 || got[0] != "balance.low/1" || got[1] != "balance.low/2" {
@@ -62,11 +62,11 @@ func TestBalanceLowIsAnnouncedOncePerCrossing(t *testing.T) {
 	if ev.SIM.PLMN != "25001" || ev.Balance.Amount != "40.00" || ev.Threshold != "50.00" {
 		t.Fatalf("payload %s", payload)
 	}
-	state, _ := s.GetBalanceState(ctx, testICCID)
+	state, _ := s.Balances.GetBalanceState(ctx, testICCID)
 	if state.Checks != 6 || state.ParseFailures != 1 || state.CheckFailures != 1 || state.LastError != "no answer" {
 		t.Fatalf("counters %+v", state)
 	}
-	last, parsed, err := s.LatestBalances(ctx, testICCID)
+	last, parsed, err := s.Balances.LatestBalances(ctx, testICCID)
 	if err != nil || last.Amount != "10.00" || parsed.Amount != "10.00" {
 		t.Fatalf("latest %+v %+v %v", last, parsed, err)
 	}
@@ -117,28 +117,28 @@ func TestBalanceScheduleSurvivesWatchAgain(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	t0 := time.Now().Truncate(time.Millisecond)
-	if err := s.WatchBalance(ctx, testICCID, t0.Add(time.Hour)); err != nil {
+	if err := s.Balances.WatchBalance(ctx, testICCID, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	// The daemon restarts and sees the SIM again: its slot must not move.
-	if err := s.WatchBalance(ctx, testICCID, t0); err != nil {
+	if err := s.Balances.WatchBalance(ctx, testICCID, t0); err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := s.BalanceChecksDue(ctx, t0.Add(time.Minute)); len(due) != 0 {
+	if due, _ := s.Balances.BalanceChecksDue(ctx, t0.Add(time.Minute)); len(due) != 0 {
 		t.Fatalf("due %v before its slot", due)
 	}
 	// The scheduler sleeps until the slot.
-	if at, ok, err := s.NextBalanceCheck(ctx, t0); !ok || err != nil || !at.Equal(t0.Add(time.Hour)) {
+	if at, ok, err := s.Balances.NextBalanceCheck(ctx, t0); !ok || err != nil || !at.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("next check %v ok=%v err=%v, want %v", at, ok, err, t0.Add(time.Hour))
 	}
-	if err := s.ScheduleBalanceCheck(ctx, testICCID, t0); err != nil {
+	if err := s.Balances.ScheduleBalanceCheck(ctx, testICCID, t0); err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := s.BalanceChecksDue(ctx, t0); len(due) != 1 || due[0] != testICCID {
+	if due, _ := s.Balances.BalanceChecksDue(ctx, t0); len(due) != 1 || due[0] != testICCID {
 		t.Fatalf("due %v after scheduling now", due)
 	}
 	// A check due now is not one to sleep until.
-	if at, ok, err := s.NextBalanceCheck(ctx, t0); ok || err != nil {
+	if at, ok, err := s.Balances.NextBalanceCheck(ctx, t0); ok || err != nil {
 		t.Fatalf("next check after a due one: %v ok=%v err=%v", at, ok, err)
 	}
 }
@@ -151,13 +151,13 @@ func TestBalanceOutcomeCarriesTheNextCheck(t *testing.T) {
 	t0 := time.Now().Truncate(time.Millisecond)
 	next := func() time.Time {
 		t.Helper()
-		st, err := s.GetBalanceState(ctx, testICCID)
+		st, err := s.Balances.GetBalanceState(ctx, testICCID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return st.NextCheck
 	}
-	if err := s.WatchBalance(ctx, testICCID, t0); err != nil {
+	if err := s.Balances.WatchBalance(ctx, testICCID, t0); err != nil {
 		t.Fatal(err)
 	}
 	for i, step := range []struct {
@@ -166,20 +166,20 @@ func TestBalanceOutcomeCarriesTheNextCheck(t *testing.T) {
 		want  time.Time
 	}{
 		{func(at time.Time) error {
-			_, err := s.RecordBalance(ctx, Balance{ICCID: testICCID, Amount: "10.00", Parsed: true, Source: "ussd"}, "", false, at)
+			_, err := s.Balances.RecordBalance(ctx, Balance{ICCID: testICCID, Amount: "10.00", Parsed: true, Source: "ussd"}, "", false, at)
 			return err
 		}, t0.Add(time.Hour), t0.Add(time.Hour)},
 		{func(at time.Time) error {
-			_, err := s.RecordBalance(ctx, Balance{ICCID: testICCID, Text: "??", Source: "ussd"}, "", false, at)
+			_, err := s.Balances.RecordBalance(ctx, Balance{ICCID: testICCID, Text: "??", Source: "ussd"}, "", false, at)
 			return err
 		}, t0.Add(2 * time.Hour), t0.Add(2 * time.Hour)},
-		{func(at time.Time) error { return s.NoteBalanceFailure(ctx, testICCID, "no answer", at) }, t0.Add(3 * time.Hour), t0.Add(3 * time.Hour)},
+		{func(at time.Time) error { return s.Balances.NoteBalanceFailure(ctx, testICCID, "no answer", at) }, t0.Add(3 * time.Hour), t0.Add(3 * time.Hour)},
 		// A refresh asked through the API leaves the schedule alone.
 		{func(at time.Time) error {
-			_, err := s.RecordBalance(ctx, Balance{ICCID: testICCID, Amount: "9.00", Parsed: true, Source: "ussd"}, "", false, at)
+			_, err := s.Balances.RecordBalance(ctx, Balance{ICCID: testICCID, Amount: "9.00", Parsed: true, Source: "ussd"}, "", false, at)
 			return err
 		}, time.Time{}, t0.Add(3 * time.Hour)},
-		{func(at time.Time) error { return s.NoteBalanceFailure(ctx, testICCID, "no answer", at) }, time.Time{}, t0.Add(3 * time.Hour)},
+		{func(at time.Time) error { return s.Balances.NoteBalanceFailure(ctx, testICCID, "no answer", at) }, time.Time{}, t0.Add(3 * time.Hour)},
 	} {
 		if err := step.write(step.at); err != nil {
 			t.Fatal(err)

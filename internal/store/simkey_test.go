@@ -21,7 +21,7 @@ func TestSIMKnownByIMSIMovesToItsICCIDWithItsHistory(t *testing.T) {
 	}
 	_, m := create(t, s, newConf("pay-1"))
 	sendThrough(t, s, m, key, 7)
-	if _, err := s.RecordBalance(ctx, Balance{ICCID: key, Amount: "40.00", Parsed: true, Text: "Баланс 40,00", Raw: "x", Source: "ussd"}, "50.00", true, time.Time{}); err != nil {
+	if _, err := s.Balances.RecordBalance(ctx, Balance{ICCID: key, Amount: "40.00", Parsed: true, Text: "Баланс 40,00", Raw: "x", Source: "ussd"}, "50.00", true, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, to := range []string{"+79160000001", "+79160000002"} {
@@ -48,11 +48,11 @@ func TestSIMKnownByIMSIMovesToItsICCIDWithItsHistory(t *testing.T) {
 	if c := getConf(t, s, "pay-1"); c.ICCID != simA {
 		t.Fatalf("confirmation under %q", c.ICCID)
 	}
-	last, _, err := s.LatestBalances(ctx, simA)
+	last, _, err := s.Balances.LatestBalances(ctx, simA)
 	if err != nil || last == nil || last.Amount != "40.00" {
 		t.Fatalf("balance under the ICCID: %+v %v", last, err)
 	}
-	if st, err := s.GetBalanceState(ctx, simA); err != nil || !st.Low {
+	if st, err := s.Balances.GetBalanceState(ctx, simA); err != nil || !st.Low {
 		t.Fatalf("balance state under the ICCID: %+v %v", st, err)
 	}
 	evs, err := s.Events(ctx, EventFilter{Limit: 1000})

@@ -48,7 +48,8 @@ type BalanceSummary struct {
 
 // BalanceSummaries returns, by ICCID, each SIM's newest parsed balance. A
 // reading that could not be parsed never hides the last good amount.
-func (s *Store) BalanceSummaries(ctx context.Context) (map[string]BalanceSummary, error) {
+func (bs Balances) BalanceSummaries(ctx context.Context) (map[string]BalanceSummary, error) {
+	s := bs.s
 	rows, err := s.rdb.QueryContext(ctx, `SELECT b.iccid, b.amount, b.currency, b.checked_at, COALESCE(st.low, 0)
 		FROM balances b LEFT JOIN balance_state st ON st.iccid = b.iccid
 		WHERE b.id = (SELECT id FROM balances WHERE iccid = b.iccid AND parsed = 1 ORDER BY checked_at DESC, id DESC LIMIT 1)`)

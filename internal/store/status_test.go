@@ -123,12 +123,12 @@ func TestBalanceSummaryKeepsTheLastReadableAmount(t *testing.T) {
 	}
 	for _, r := range readings {
 		clock.Add(time.Minute)
-		if _, err := s.RecordBalance(ctx, Balance{ICCID: r.iccid, Amount: r.amount, Currency: "RUB", Parsed: r.parsed,
+		if _, err := s.Balances.RecordBalance(ctx, Balance{ICCID: r.iccid, Amount: r.amount, Currency: "RUB", Parsed: r.parsed,
 			Text: "Баланс", Raw: "x", Source: "ussd"}, "50.00", r.low, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.BalanceSummaries(ctx)
+	got, err := s.Balances.BalanceSummaries(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

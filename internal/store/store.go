@@ -73,7 +73,8 @@ type Store struct {
 	end *LogEnd
 
 	// Facades, each the part of the store one feature uses.
-	Upkeep Upkeep
+	Upkeep   Upkeep
+	Balances Balances
 }
 
 // WriterStats tells whether the writer makes progress (the systemd watchdog
@@ -299,7 +300,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		maxBatch:      opts.MaxBatch,
 		end:           newLogEnd(last.Int64),
 	}
-	s.Upkeep = Upkeep{s}
+	s.Upkeep, s.Balances = Upkeep{s}, Balances{s}
 	if s.now == nil {
 		s.now = time.Now
 	}
