@@ -189,7 +189,7 @@ func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus, every time.Du
 		d.rescheduleBalance(wctx, st.ICCID, next())
 		return nil, errNoBalanceCode
 	}
-	u, err := d.store.ClaimUSSD(ctx, store.USSDSession{ID: store.NewID("ussd_", d.now()), ModemID: st.ID, ICCID: st.ICCID,
+	u, err := d.store.USSD.ClaimUSSD(ctx, store.USSDSession{ID: store.NewID("ussd_", d.now()), ModemID: st.ID, ICCID: st.ICCID,
 		Purpose: purposeBalance, ExpiresAt: d.now().Add(d.exchangeTimeout())})
 	if err != nil {
 		if !errors.As(err, new(*store.USSDBusyError)) {

@@ -40,7 +40,7 @@ const (
 // abandoned USSD sessions until ctx ends. Sessions left live by a previous
 // run are closed first: the waits they stood for died with that process.
 func (d *Daemon) runBalances(ctx context.Context) {
-	if n, err := d.store.CloseStaleUSSD(ctx, d.now()); err != nil {
+	if n, err := d.store.USSD.CloseStaleUSSD(ctx, d.now()); err != nil {
 		d.log.Error("close USSD sessions of the previous run", "err", err)
 	} else if n > 0 {
 		d.log.Warn("closed USSD sessions left open by the previous run", "count", n)
@@ -100,7 +100,7 @@ func (d *Daemon) lookAtUSSD(ctx context.Context) (again bool) {
 	// claimed after the read pauses its lane after this note, and only
 	// noted lanes are resumed.
 	pausedBefore := d.sched.InSession()
-	live, err := d.store.LiveUSSDSessions(ctx)
+	live, err := d.store.USSD.LiveUSSDSessions(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Error("list USSD sessions", "err", err)
@@ -136,7 +136,7 @@ func (d *Daemon) lookAtUSSD(ctx context.Context) (again bool) {
 // then the network session unless the network ended it itself ("done"),
 // then the lane goes back to sending.
 func (d *Daemon) closeSession(ctx context.Context, u store.USSDSession, from, reason string) (store.USSDSession, error) {
-	closed, err := d.store.MoveUSSD(ctx, u.ID, from, store.USSDClosed, reason)
+	closed, err := d.store.USSD.MoveUSSD(ctx, u.ID, from, store.USSDClosed, reason)
 	if err != nil {
 		return u, err
 	}
@@ -177,7 +177,7 @@ func (d *Daemon) ussdOnModem(ctx context.Context, st ModemStatus, text string) (
 // dialect a real reply showed, per model and firmware.
 func (d *Daemon) runUSSD(ctx context.Context, m *gsm.Modem, st ModemStatus, text string) (ussd.Reply, error) {
 	key := strings.ToLower(strings.Join(strings.Fields(st.Model+" "+st.Revision), " "))
-	learned, err := d.store.USSDDialect(ctx, key)
+	learned, err := d.store.USSD.USSDDialect(ctx, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return ussd.Reply{}, err
 	}
@@ -194,7 +194,7 @@ func (d *Daemon) runUSSD(ctx context.Context, m *gsm.Modem, st ModemStatus, text
 		return reply, err
 	}
 	if seen, ok := ussd.Learn(dialect, reply); ok && (source == gsm.DialectFromIdentity || seen != dialect) {
-		if err := d.store.SaveUSSDDialect(context.WithoutCancel(ctx), key, string(seen)); err != nil {
+		if err := d.store.USSD.SaveUSSDDialect(context.WithoutCancel(ctx), key, string(seen)); err != nil {
 			d.log.Error("remember USSD dialect", "model", key, "err", err)
 		} else {
 			d.log.Info("learned USSD dialect", "model", key, "dialect", seen, "was", dialect)
@@ -246,7 +246,7 @@ func (d *Daemon) startUSSD(w http.ResponseWriter, r *http.Request) {
 			Message: "this code is not an operator's balance or own-number code and not in ussd.allow", Field: "code"})
 		return
 	}
-	u, err := d.store.ClaimUSSD(r.Context(), store.USSDSession{ID: store.NewID("ussd_", d.now()), ModemID: st.ID,
+	u, err := d.store.USSD.ClaimUSSD(r.Context(), store.USSDSession{ID: store.NewID("ussd_", d.now()), ModemID: st.ID,
 		ICCID: st.ICCID, Purpose: purposeAPI, ExpiresAt: d.now().Add(d.cfg.USSD.SessionTimeout)})
 	if err != nil {
 		writeUSSDError(w, err)
@@ -276,7 +276,7 @@ func (d *Daemon) replyUSSD(w http.ResponseWriter, r *http.Request) {
 			Message: "a menu answer with * or # is sent as a new request if the menu has ended, so it must be an allowed code", Field: "text"})
 		return
 	}
-	u, err := d.store.MoveUSSD(r.Context(), r.PathValue("session_id"), store.USSDOpen, store.USSDRunning, "")
+	u, err := d.store.USSD.MoveUSSD(r.Context(), r.PathValue("session_id"), store.USSDOpen, store.USSDRunning, "")
 	if err != nil {
 		writeUSSDError(w, err)
 		return
@@ -294,7 +294,7 @@ func (d *Daemon) replyUSSD(w http.ResponseWriter, r *http.Request) {
 // session's modem; an unknown session allows only the configured codes.
 func (d *Daemon) ussdAllowedInSession(ctx context.Context, sessionID, code string) bool {
 	imsi := ""
-	if u, err := d.store.GetUSSDSession(ctx, sessionID); err == nil {
+	if u, err := d.store.USSD.GetUSSDSession(ctx, sessionID); err == nil {
 		if st, err := d.modemStatus(u.ModemID); err == nil {
 			imsi = st.IMSI
 		}
@@ -317,7 +317,7 @@ func (d *Daemon) exchangeInSession(w http.ResponseWriter, r *http.Request, st Mo
 	ans := api.USSDAnswer{SessionID: u.ID, Modem: st.ID, Status: reply.Status.String(), Text: reply.Text, Raw: reply.Raw,
 		DCS: reply.DCS, Decoding: reply.Decoding}
 	if reply.Status == ussd.StatusActionRequired && d.now().Before(u.ExpiresAt) {
-		if _, err := d.store.MoveUSSD(ctx, u.ID, store.USSDRunning, store.USSDOpen, ""); err != nil {
+		if _, err := d.store.USSD.MoveUSSD(ctx, u.ID, store.USSDRunning, store.USSDOpen, ""); err != nil {
 			writeUSSDError(w, err)
 			return
 		}
@@ -336,7 +336,7 @@ func (d *Daemon) exchangeInSession(w http.ResponseWriter, r *http.Request, st Mo
 }
 
 func (d *Daemon) endUSSD(w http.ResponseWriter, r *http.Request) {
-	u, err := d.store.GetUSSDSession(r.Context(), r.PathValue("session_id"))
+	u, err := d.store.USSD.GetUSSDSession(r.Context(), r.PathValue("session_id"))
 	if err != nil {
 		writeUSSDError(w, err)
 		return

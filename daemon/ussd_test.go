@@ -431,7 +431,7 @@ func TestLaneOfAnEndedSessionSendsAgain(t *testing.T) {
 	}
 	// The session ends in the store only, as when closeSession lost the
 	// race with the reaper; the lane stays paused.
-	if _, err := h.d.store.MoveUSSD(context.Background(), open.SessionID, store.USSDOpen, store.USSDClosed, "test"); err != nil {
+	if _, err := h.d.store.USSD.MoveUSSD(context.Background(), open.SessionID, store.USSDOpen, store.USSDClosed, "test"); err != nil {
 		t.Fatal(err)
 	}
 	h.d.sched.SetUsable(h.modemID(m), false)

@@ -76,39 +76,39 @@ func TestUSSDClaimHoldsTheModem(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	exp := time.Now().Add(time.Minute)
-	first, err := s.ClaimUSSD(ctx, USSDSession{ID: "u1", ModemID: "m1", Purpose: "api", ExpiresAt: exp})
+	first, err := s.USSD.ClaimUSSD(ctx, USSDSession{ID: "u1", ModemID: "m1", Purpose: "api", ExpiresAt: exp})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.ClaimUSSD(ctx, USSDSession{ID: "u2", ModemID: "m1", Purpose: "balance", ExpiresAt: exp})
+	_, err = s.USSD.ClaimUSSD(ctx, USSDSession{ID: "u2", ModemID: "m1", Purpose: "balance", ExpiresAt: exp})
 	var busy *USSDBusyError
 	if !errors.As(err, &busy) || busy.Holder.ID != "u1" || !busy.Holder.StartedAt.Equal(first.StartedAt) {
 		t.Fatalf("second claim: %v", err)
 	}
-	if _, err := s.ClaimUSSD(ctx, USSDSession{ID: "u3", ModemID: "m2", Purpose: "api", ExpiresAt: exp}); err != nil {
+	if _, err := s.USSD.ClaimUSSD(ctx, USSDSession{ID: "u3", ModemID: "m2", Purpose: "api", ExpiresAt: exp}); err != nil {
 		t.Fatalf("another modem: %v", err)
 	}
-	if _, err := s.MoveUSSD(ctx, "u1", USSDOpen, USSDRunning, ""); !errors.Is(err, ErrConflict) {
+	if _, err := s.USSD.MoveUSSD(ctx, "u1", USSDOpen, USSDRunning, ""); !errors.Is(err, ErrConflict) {
 		t.Fatalf("move from the wrong state: %v", err)
 	}
-	if _, err := s.MoveUSSD(ctx, "u1", USSDRunning, USSDOpen, ""); err != nil {
+	if _, err := s.USSD.MoveUSSD(ctx, "u1", USSDRunning, USSDOpen, ""); err != nil {
 		t.Fatal(err)
 	}
-	closed, err := s.MoveUSSD(ctx, "u1", USSDOpen, USSDClosed, "timeout")
+	closed, err := s.USSD.MoveUSSD(ctx, "u1", USSDOpen, USSDClosed, "timeout")
 	if err != nil || closed.CloseReason != "timeout" || closed.ClosedAt.IsZero() {
 		t.Fatalf("close: %+v %v", closed, err)
 	}
-	if _, err := s.ClaimUSSD(ctx, USSDSession{ID: "u4", ModemID: "m1", Purpose: "api", ExpiresAt: exp}); err != nil {
+	if _, err := s.USSD.ClaimUSSD(ctx, USSDSession{ID: "u4", ModemID: "m1", Purpose: "api", ExpiresAt: exp}); err != nil {
 		t.Fatalf("claim after close: %v", err)
 	}
-	n, err := s.CloseStaleUSSD(ctx, time.Now().Add(time.Second))
+	n, err := s.USSD.CloseStaleUSSD(ctx, time.Now().Add(time.Second))
 	if err != nil || n != 2 {
 		t.Fatalf("stale: %d %v", n, err)
 	}
-	if live, _ := s.LiveUSSDSessions(ctx); len(live) != 0 {
+	if live, _ := s.USSD.LiveUSSDSessions(ctx); len(live) != 0 {
 		t.Fatalf("live after restart cleanup: %v", live)
 	}
-	if _, err := s.GetUSSDSession(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.USSD.GetUSSDSession(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown session: %v", err)
 	}
 }

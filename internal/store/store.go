@@ -75,6 +75,7 @@ type Store struct {
 	// Facades, each the part of the store one feature uses.
 	Upkeep   Upkeep
 	Balances Balances
+	USSD     USSD
 }
 
 // WriterStats tells whether the writer makes progress (the systemd watchdog
@@ -300,7 +301,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		maxBatch:      opts.MaxBatch,
 		end:           newLogEnd(last.Int64),
 	}
-	s.Upkeep, s.Balances = Upkeep{s}, Balances{s}
+	s.Upkeep, s.Balances, s.USSD = Upkeep{s}, Balances{s}, USSD{s}
 	if s.now == nil {
 		s.now = time.Now
 	}

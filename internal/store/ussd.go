@@ -8,8 +8,13 @@ import (
 	"time"
 )
 
+// USSD keeps the USSD sessions (which modem is held by which exchange) and
+// the dialect learned per modem model and firmware.
+type USSD struct{ s *Store }
+
 // USSDDialect returns the dialect learned for a modem model and firmware.
-func (s *Store) USSDDialect(ctx context.Context, modelFirmware string) (string, error) {
+func (us USSD) USSDDialect(ctx context.Context, modelFirmware string) (string, error) {
+	s := us.s
 	var d string
 	err := s.rdb.QueryRowContext(ctx, "SELECT dialect FROM ussd_dialects WHERE model_firmware=?", modelFirmware).Scan(&d)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -19,7 +24,8 @@ func (s *Store) USSDDialect(ctx context.Context, modelFirmware string) (string, 
 }
 
 // SaveUSSDDialect remembers the dialect a modem model and firmware showed.
-func (s *Store) SaveUSSDDialect(ctx context.Context, modelFirmware, dialect string) error {
+func (us USSD) SaveUSSDDialect(ctx context.Context, modelFirmware, dialect string) error {
+	s := us.s
 	return s.Write(ctx, func(t *Tx) error {
 		_, err := t.exec(`INSERT INTO ussd_dialects (model_firmware, dialect, learned_at) VALUES (?,?,?)
 			ON CONFLICT(model_firmware) DO UPDATE SET dialect=excluded.dialect, learned_at=excluded.learned_at`, modelFirmware, dialect, ms(t.now))
@@ -66,7 +72,8 @@ func scanUSSD(r scanner) (USSDSession, error) {
 
 // ClaimUSSD makes u the live session of its modem, in state running. If the
 // modem has a live session already, the error is a *USSDBusyError naming it.
-func (s *Store) ClaimUSSD(ctx context.Context, u USSDSession) (USSDSession, error) {
+func (us USSD) ClaimUSSD(ctx context.Context, u USSDSession) (USSDSession, error) {
+	s := us.s
 	err := s.Write(ctx, func(t *Tx) error {
 		holder, err := scanUSSD(t.queryRow("SELECT "+ussdColumns+" FROM ussd_sessions WHERE modem_id=? AND state IN (?,?)", u.ModemID, USSDRunning, USSDOpen))
 		if err == nil {
@@ -84,7 +91,8 @@ func (s *Store) ClaimUSSD(ctx context.Context, u USSDSession) (USSDSession, erro
 }
 
 // GetUSSDSession returns one session, live or closed.
-func (s *Store) GetUSSDSession(ctx context.Context, id string) (USSDSession, error) {
+func (us USSD) GetUSSDSession(ctx context.Context, id string) (USSDSession, error) {
+	s := us.s
 	u, err := scanUSSD(s.rdb.QueryRowContext(ctx, "SELECT "+ussdColumns+" FROM ussd_sessions WHERE id=?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, fmt.Errorf("ussd session %s: %w", id, ErrNotFound)
@@ -95,7 +103,8 @@ func (s *Store) GetUSSDSession(ctx context.Context, id string) (USSDSession, err
 // MoveUSSD changes a live session's state from one to another; ErrConflict
 // when it is not in from (an answer racing another, or the session ended).
 // Moving to USSDClosed records reason and the time.
-func (s *Store) MoveUSSD(ctx context.Context, id, from, to, reason string) (USSDSession, error) {
+func (us USSD) MoveUSSD(ctx context.Context, id, from, to, reason string) (USSDSession, error) {
+	s := us.s
 	var u USSDSession
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
@@ -120,7 +129,8 @@ func (s *Store) MoveUSSD(ctx context.Context, id, from, to, reason string) (USSD
 }
 
 // LiveUSSDSessions lists the sessions holding a modem.
-func (s *Store) LiveUSSDSessions(ctx context.Context) ([]USSDSession, error) {
+func (us USSD) LiveUSSDSessions(ctx context.Context) ([]USSDSession, error) {
+	s := us.s
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+ussdColumns+" FROM ussd_sessions WHERE state IN (?,?) ORDER BY started_at", USSDRunning, USSDOpen)
 	if err != nil {
 		return nil, err
@@ -139,7 +149,8 @@ func (s *Store) LiveUSSDSessions(ctx context.Context) ([]USSDSession, error) {
 
 // CloseStaleUSSD closes every session started before a daemon start: the
 // process that ran it is gone, and with it any wait for the network.
-func (s *Store) CloseStaleUSSD(ctx context.Context, before time.Time) (int, error) {
+func (us USSD) CloseStaleUSSD(ctx context.Context, before time.Time) (int, error) {
+	s := us.s
 	var n int64
 	err := s.Write(ctx, func(t *Tx) error {
 		res, err := t.exec("UPDATE ussd_sessions SET state=?, closed_at=?, close_reason='daemon restarted' WHERE state IN (?,?) AND started_at<?",
