@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
@@ -228,27 +226,4 @@ func (bs Balances) BalanceChecksDue(ctx context.Context, now time.Time) ([]strin
 		out = append(out, iccid)
 	}
 	return out, rows.Err()
-}
-
-// ServiceSMSSince returns the first complete SMS a SIM received at or after
-// since from one of senders, or ErrNotFound. It finds the operator's balance
-// SMS after a USSD reply announced one. Senders compare without case and
-// without a leading '+': some modems and networks show short codes as
-// international numbers ("+611").
-func (s *Store) ServiceSMSSince(ctx context.Context, iccid string, senders []string, since time.Time) (*InboxMessage, error) {
-	if len(senders) == 0 {
-		return nil, fmt.Errorf("service SMS: %w", ErrNotFound)
-	}
-	args := []any{iccid, ms(since)}
-	marks := make([]string, len(senders))
-	for i, snd := range senders {
-		marks[i] = "?"
-		args = append(args, strings.TrimLeft(strings.ToLower(snd), "+"))
-	}
-	m, err := scanInbox(s.rdb.QueryRowContext(ctx, `SELECT id, iccid, modem_id, sender, body, body_blanked, encoding, plain, complete, parts, scts, received_at
-		FROM inbox WHERE iccid=? AND received_at>=? AND complete=1 AND ltrim(lower(sender), '+') IN (`+strings.Join(marks, ",")+`) ORDER BY id LIMIT 1`, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("service SMS: %w", ErrNotFound)
-	}
-	return m, err
 }

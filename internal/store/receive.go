@@ -376,36 +376,3 @@ func insertInbox(t *Tx, r Received, text string, complete bool, parts int, dedup
 	}
 	return m, confirmationOnReceived(t, m, partsKey)
 }
-
-// Inbox pages through received messages in id order.
-func (s *Store) Inbox(ctx context.Context, after int64, since time.Time, limit int) ([]*InboxMessage, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT "+inboxColumns+" FROM inbox WHERE id > ? AND received_at >= ? ORDER BY id LIMIT ?",
-		after, ms(since), limit)
-	return collect(rows, err, scanInbox)
-}
-
-const inboxColumns = "id, iccid, modem_id, sender, body, body_blanked, encoding, plain, complete, parts, scts, received_at"
-
-// GetInbox returns one received message.
-func (s *Store) GetInbox(ctx context.Context, id int64) (*InboxMessage, error) {
-	m, err := scanInbox(s.rdb.QueryRowContext(ctx, "SELECT "+inboxColumns+" FROM inbox WHERE id=?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("inbox message %d: %w", id, ErrNotFound)
-	}
-	return m, err
-}
-
-func scanInbox(r scanner) (*InboxMessage, error) {
-	var m InboxMessage
-	var blanked, plain, complete int
-	var scts, recv int64
-	if err := r.Scan(&m.ID, &m.ICCID, &m.ModemID, &m.Sender, &m.Text, &blanked, &m.Encoding, &plain, &complete, &m.Parts, &scts, &recv); err != nil {
-		return nil, err
-	}
-	m.Blanked, m.Plain, m.Complete = blanked != 0, plain != 0, complete != 0
-	m.SCTS, m.ReceivedAt = fromMS(scts), fromMS(recv)
-	return &m, nil
-}
