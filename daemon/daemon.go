@@ -176,7 +176,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.runWebhooks, d.retention.Run, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runIncompleteFlush, d.runWatchdog, d.runStoreHealth} {
+	for _, task := range []func(context.Context){d.runWebhooks, d.retention.Run, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runIncompleteFlush, d.watchdog().Run, d.runStoreHealth} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}
@@ -202,13 +202,13 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		}
 		serveErr <- srv.Serve(limited)
 	}()
-	d.notifyReady()
+	health.NotifyReady(d.log, d.cfg.Listen)
 
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
 	}
-	d.notifyStopping()
+	health.NotifyStopping(d.log)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	srv.Shutdown(shutdownCtx)
@@ -218,6 +218,12 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// watchdog pets systemd's watchdog while the scheduler, the store's writer
+// and the HTTP server answer.
+func (d *Daemon) watchdog() health.Watchdog {
+	return health.Watchdog{Scheduler: d.sched, Store: d.store, Listen: d.cfg.Listen, TLS: d.tls != nil, Logger: d.log}
 }
 
 // claimModemID gives a modem its id: its IMEI when valid and not taken by

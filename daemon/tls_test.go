@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi/tlstest"
 )
 
@@ -148,7 +149,7 @@ func TestTLSRequiresClientCertificates(t *testing.T) {
 	}
 	// The watchdog's self-check has no client certificate; a refused
 	// handshake still proves the listener answers.
-	if err := d.httpServerAnswers(5 * time.Second)(context.Background()); err != nil {
+	if err := health.ServerAnswers(d.cfg.Listen, true, 5*time.Second)(context.Background()); err != nil {
 		t.Fatalf("self-check over TLS with client certificates: %v", err)
 	}
 }

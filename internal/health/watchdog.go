@@ -1,4 +1,4 @@
-package daemon
+package health
 
 import (
 	"context"
@@ -28,7 +28,7 @@ type sdNotifier struct {
 }
 
 // notifierFromEnv returns the notifier for NOTIFY_SOCKET, or nil when the
-// daemon does not run under systemd. A name starting with '@' is an abstract
+// service does not run under systemd. A name starting with '@' is an abstract
 // socket; Go's net package maps the '@' to the leading NUL the kernel wants.
 func notifierFromEnv(getenv func(string) string) (*sdNotifier, error) {
 	name := getenv("NOTIFY_SOCKET")
@@ -77,50 +77,77 @@ func watchdogPeriod(getenv func(string) string, pid int) (period time.Duration, 
 	return time.Duration(n) * time.Microsecond, true, nil
 }
 
-// notifyReady tells systemd (Type=notify) the daemon is up: the store is open
-// and the API listens.
-func (d *Daemon) notifyReady() {
+// NotifyReady tells systemd (Type=notify) the service is up: the store is
+// open and the API listens on listen.
+func NotifyReady(log *slog.Logger, listen string) {
 	n, err := notifierFromEnv(os.Getenv)
 	if err != nil {
-		d.log.Warn("not telling systemd we are ready", "err", err)
+		log.Warn("not telling systemd we are ready", "err", err)
 		return
 	}
-	if err := n.notify("READY=1", "STATUS=serving the API on "+d.cfg.Listen); err != nil {
-		d.log.Warn("telling systemd we are ready", "err", err)
+	if err := n.notify("READY=1", "STATUS=serving the API on "+listen); err != nil {
+		log.Warn("telling systemd we are ready", "err", err)
 	}
 }
 
-// notifyStopping tells systemd the daemon is shutting down on purpose, so the
-// silence of the watchdog that follows is not taken for a hang.
-func (d *Daemon) notifyStopping() {
+// NotifyStopping tells systemd the service is shutting down on purpose, so
+// the silence of the watchdog that follows is not taken for a hang.
+func NotifyStopping(log *slog.Logger) {
 	n, err := notifierFromEnv(os.Getenv)
 	if err == nil {
 		err = n.notify("STOPPING=1", "STATUS=stopping: finishing sends in flight")
 	}
 	if err != nil {
-		d.log.Warn("telling systemd we are stopping", "err", err)
+		log.Warn("telling systemd we are stopping", "err", err)
 	}
 }
 
-// runWatchdog pets the systemd watchdog only while the scheduler, the store
+// Pinger is a loop that answers Ping only while it runs.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Writer is the store's single writer as the watchdog sees it.
+type Writer interface {
+	Stats() store.WriterStats
+	Write(ctx context.Context, fn func(*store.Tx) error) error
+}
+
+// Watchdog pets the systemd watchdog only while the scheduler, the store
 // writer and the HTTP server all make progress, never tied to one modem: a
-// dead modem is the owner's business, a wedged daemon is systemd's.
-func (d *Daemon) runWatchdog(ctx context.Context) {
+// dead modem is the owner's business, a wedged service is systemd's.
+type Watchdog struct {
+	Scheduler Pinger
+	Store     Writer
+	// Listen is the API's address and TLS whether it serves TLS: the
+	// watchdog asks GET /healthz there.
+	Listen string
+	TLS    bool
+	Logger *slog.Logger
+}
+
+// Run pets the watchdog until ctx ends, when it tells systemd the service
+// stops. Without systemd it does nothing.
+func (wd Watchdog) Run(ctx context.Context) {
+	log := wd.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	n, err := notifierFromEnv(os.Getenv)
 	if err != nil {
-		d.log.Warn("systemd notifications off", "err", err)
+		log.Warn("systemd notifications off", "err", err)
 		return
 	}
 	if n == nil {
 		return
 	}
-	// Shutdown cancels ctx only once the HTTP server has stopped; Run may
-	// call notifyStopping earlier, and systemd takes a second STOPPING=1
-	// as the same news.
-	defer d.notifyStopping()
+	// Shutdown cancels ctx only once the HTTP server has stopped; the
+	// service may call NotifyStopping earlier, and systemd takes a second
+	// STOPPING=1 as the same news.
+	defer NotifyStopping(log)
 	period, ok, err := watchdogPeriod(os.Getenv, os.Getpid())
 	if err != nil {
-		d.log.Warn("systemd watchdog off", "err", err)
+		log.Warn("systemd watchdog off", "err", err)
 	}
 	if !ok {
 		<-ctx.Done()
@@ -132,18 +159,18 @@ func (d *Daemon) runWatchdog(ctx context.Context) {
 	defer ticker.Stop()
 	w := &watchdog{
 		notifier: n,
-		log:      d.log,
+		log:      log,
 		wait:     period / 4,
 		probes: []*probe{
-			{name: "scheduler", check: d.schedulerAnswers},
-			{name: "store writer", check: d.storeWriterProgress()},
-			{name: "http server", check: d.httpServerAnswers(period)},
+			{name: "scheduler", check: wd.Scheduler.Ping},
+			{name: "store writer", check: writerProgress(wd.Store)},
+			{name: "http server", check: ServerAnswers(wd.Listen, wd.TLS, period)},
 		},
 	}
 	w.run(ctx, ticker.C)
 }
 
-// watchdog decides, tick by tick, whether the daemon as a whole still works.
+// watchdog decides, tick by tick, whether the service as a whole still works.
 // Only its run goroutine touches its fields.
 type watchdog struct {
 	notifier *sdNotifier
@@ -156,7 +183,7 @@ type watchdog struct {
 	checks  sync.WaitGroup
 }
 
-// probe asks one part of the daemon to show that it still moves. check
+// probe asks one part of the service to show that it still moves. check
 // blocks until the part answered; at most one check per probe is out at a
 // time, so a wedged part costs one goroutine, not one per tick.
 type probe struct {
@@ -240,26 +267,20 @@ func (w *watchdog) tick(ctx context.Context) {
 	}
 }
 
-// schedulerAnswers asks the dispatch loop itself, so a loop that died or got
-// stuck keeps this from returning.
-func (d *Daemon) schedulerAnswers(ctx context.Context) error {
-	return d.sched.Ping(ctx)
-}
-
-// storeWriterProgress counts a commit since the previous check as progress;
+// writerProgress counts a commit since the previous check as progress;
 // only when nothing committed does it make one, an empty transaction, which
 // reaches the writer goroutine like any write and changes no row. A write
 // refused for a store fault counts too: only a writer that does not answer
 // is a hang.
-func (d *Daemon) storeWriterProgress() func(context.Context) error {
+func writerProgress(st Writer) func(context.Context) error {
 	var seen uint64
 	return func(ctx context.Context) error {
-		if c := d.store.Stats().Commits; c != seen {
+		if c := st.Stats().Commits; c != seen {
 			seen = c
 			return nil
 		}
-		err := d.store.Write(ctx, func(*store.Tx) error { return nil })
-		seen = d.store.Stats().Commits
+		err := st.Write(ctx, func(*store.Tx) error { return nil })
+		seen = st.Stats().Commits
 		if errors.Is(err, store.ErrUnavailable) {
 			// The writer answered; the disk or the file failed. A restart
 			// cures neither, and would start afresh on a deleted database
@@ -270,10 +291,10 @@ func (d *Daemon) storeWriterProgress() func(context.Context) error {
 	}
 }
 
-// httpServerAnswers GETs /healthz on loopback, through the same listener
+// ServerAnswers GETs /healthz on loopback, through the same listener
 // clients use. A 429 counts as an answer: the connection cap is a busy
 // server, not a hung one.
-func (d *Daemon) httpServerAnswers(timeout time.Duration) func(context.Context) error {
+func ServerAnswers(listen string, overTLS bool, timeout time.Duration) func(context.Context) error {
 	client := &http.Client{
 		Timeout: timeout,
 		// Over TLS the check asks whether the listener answers, not who
@@ -281,7 +302,7 @@ func (d *Daemon) httpServerAnswers(timeout time.Duration) func(context.Context) 
 		Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
 	}
 	return func(ctx context.Context) error {
-		url, err := healthzURL(d.cfg.Listen, d.tls != nil)
+		url, err := healthzURL(listen, overTLS)
 		if err != nil {
 			return err
 		}
