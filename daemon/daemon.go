@@ -52,6 +52,7 @@ type Daemon struct {
 	operators *operators.Operators
 	retention *retention.Retention
 	health    *health.Health
+	status    *health.Status
 	api       *httpapi.API
 	observe   func(http.Handler) http.Handler
 	metrics   *metrics
@@ -119,17 +120,18 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	}
 	d.retention = retention.New(st.Upkeep, retention.Options{Config: cfg.Retention, Webhooks: webhooks, Logger: d.log, Now: d.now})
 	d.health = health.New(st, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent})
+	d.sched = NewScheduler(d.now, d.confirmationEligible, func(id string) {
+		if _, err := st.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
+			d.log.Error("expire message", "message", id, "err", err)
+		}
+	})
+	d.status = health.NewStatus(statusStore{st}, health.StatusOptions{Modems: d, Queue: d.sched, Operators: d.operators, Auth: &cfg.Auth, Now: d.now})
 	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	d.sched = NewScheduler(d.now, d.confirmationEligible, func(id string) {
-		if _, err := st.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
-			d.log.Error("expire message", "message", id, "err", err)
-		}
-	})
 	for _, m := range cfg.Modems {
 		if m.Auto {
 			d.auto = &m
@@ -291,4 +293,12 @@ func (d *Daemon) ownersNow() []*owner {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return slices.Clone(d.owners)
+}
+
+// statusStore is the store as the status page reads it: balances come
+// from their own facade.
+type statusStore struct{ *store.Store }
+
+func (s statusStore) BalanceSummaries(ctx context.Context) (map[string]store.BalanceSummary, error) {
+	return s.Store.Balances.BalanceSummaries(ctx)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gsmbridge/gsmbridge/api"
+	"github.com/gsmbridge/gsmbridge/internal/health"
 )
 
 // jsonFields lists the JSON names of t's fields and whether encoding/json
@@ -50,8 +51,8 @@ func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
 		"Modem": api.Modem{}, "SIM": api.SIM{}, "Message": api.Message{}, "Part": api.Part{}, "Hold": api.Hold{},
 		"Confirmation": api.Confirmation{}, "Quote": api.Quote{}, "InboxMessage": api.InboxMessage{},
 		"DeadLetter": api.DeadLetter{}, "Webhook": api.Webhook{}, "Storage": api.Storage{},
-		"StatusSnapshot": statusSnapshot{}, "StatusModem": statusModem{}, "StatusSIM": statusSIM{},
-		"StatusLimits": statusLimits{}, "StatusBalance": statusBalance{}, "StatusMessage": statusMessage{},
+		"StatusSnapshot": health.StatusSnapshot{}, "StatusModem": health.StatusModem{}, "StatusSIM": health.StatusSIM{},
+		"StatusLimits": health.StatusLimits{}, "StatusBalance": health.StatusBalance{}, "StatusMessage": health.StatusMessage{},
 		"USSDAnswer": api.USSDAnswer{}, "USSDSession": api.USSDSession{}, "SIMBalance": api.BalanceView{},
 		"Readiness": api.Readiness{}, "Event": api.Event{}, "BalanceReading": api.Balance{},
 	}

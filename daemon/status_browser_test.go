@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/internal/testtool"
 	"github.com/gsmbridge/gsmbridge/sms"
@@ -169,17 +170,17 @@ func TestStatusPageSaysWhenTheDaemonIsUnreachable(t *testing.T) {
 	d := bareDaemon(t)
 	now := time.Now().UTC()
 	dbm := -71
-	snap := statusSnapshot{GeneratedAt: now, Host: "rack-7", QueueDepth: 3,
-		Modems: []statusModem{
+	snap := health.StatusSnapshot{GeneratedAt: now, Host: "rack-7", QueueDepth: 3,
+		Modems: []health.StatusModem{
 			{ID: "861234567890123", Name: "rack-A", State: StateReady, Since: now.Add(-3 * time.Hour), Operator: Operator{PLMN: "25001", Name: "MTS"},
 				SignalDBm: &dbm, SignalBars: 3, Registration: "home", MSISDN: "+7916****67", ICCID: "8970****23"},
 			{ID: "port:ttyUSB6", Name: "rack-B", State: StateGone, Since: now.Add(-2 * time.Minute), LastError: "read /dev/ttyUSB6: input/output error"},
 		},
-		SIMs: []statusSIM{{ICCID: "8970****23", MSISDN: "+7916****67", Operator: Operator{PLMN: "25001", Name: "MTS"},
+		SIMs: []health.StatusSIM{{ICCID: "8970****23", MSISDN: "+7916****67", Operator: Operator{PLMN: "25001", Name: "MTS"},
 			Modem: "861234567890123", Present: true, State: store.SIMSuspect, StateReason: "3 consecutive sends to different recipients failed",
-			SentLastHour: 9, SentLastDay: 140, Limits: statusLimits{PerMinute: 5, PerHour: 10, PerDay: 150},
-			Balance: &statusBalance{Amount: "12.00", Currency: "RUB", CheckedAt: now.Add(-time.Hour), Low: true, Threshold: "50.00"}}},
-		RecentMessages: []statusMessage{{ID: "msg_x", To: "+7916****67", State: "failed", Parts: 1, Modem: "861234567890123",
+			SentLastHour: 9, SentLastDay: 140, Limits: health.StatusLimits{PerMinute: 5, PerHour: 10, PerDay: 150},
+			Balance: &health.StatusBalance{Amount: "12.00", Currency: "RUB", CheckedAt: now.Add(-time.Hour), Low: true, Threshold: "50.00"}}},
+		RecentMessages: []health.StatusMessage{{ID: "msg_x", To: "+7916****67", State: "failed", Parts: 1, Modem: "861234567890123",
 			CreatedAt: now.Add(-5 * time.Minute), UpdatedAt: now.Add(-4 * time.Minute), ErrorCode: "CMS 38", Error: "network out of order"}},
 	}
 	body, err := json.Marshal(snap)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -97,9 +98,9 @@ func startStatusRack(t *testing.T) *statusRack {
 	return r
 }
 
-func (r *statusRack) status() statusSnapshot {
+func (r *statusRack) status() health.StatusSnapshot {
 	r.t.Helper()
-	var s statusSnapshot
+	var s health.StatusSnapshot
 	if code := r.do("GET", "/v1/status", nil, &s); code != http.StatusOK {
 		r.t.Fatalf("GET /v1/status: %d", code)
 	}
@@ -131,7 +132,7 @@ func TestStatusShowsTheRackWithoutNumbersOrTexts(t *testing.T) {
 	if leaked := r.leaks(string(raw)); len(leaked) > 0 {
 		t.Fatalf("/v1/status shows %q in full:\n%s", leaked, raw)
 	}
-	var s statusSnapshot
+	var s health.StatusSnapshot
 	if err := json.Unmarshal(raw, &s); err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +271,7 @@ func TestStatusAccessRule(t *testing.T) {
 					t.Fatalf("page without a content security policy: %q", csp)
 				}
 			case rec.Code == 200:
-				var s statusSnapshot
+				var s health.StatusSnapshot
 				if err := json.Unmarshal(rec.Body.Bytes(), &s); err != nil || s.Modems == nil || s.SIMs == nil || s.RecentMessages == nil {
 					t.Fatalf("status body %s (%v): want empty lists, not nulls", rec.Body, err)
 				}

@@ -1,4 +1,4 @@
-package daemon
+package health
 
 import (
 	"cmp"
@@ -12,20 +12,66 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
+	"github.com/gsmbridge/gsmbridge/internal/operators"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
-// statusRoutes serve the status page at / and what it reads. Both are open
-// in the route table and check access themselves (statusAllowed): a browser
-// cannot send an Authorization header when it first loads a page, and a wall
+// StatusStore is what the status snapshot reads of the store.
+type StatusStore interface {
+	SIMs(ctx context.Context) ([]store.SIM, error)
+	SentPerSIM(ctx context.Context, since time.Time) (map[string]int, error)
+	BalanceSummaries(ctx context.Context) (map[string]store.BalanceSummary, error)
+	PendingConfirmations(ctx context.Context) (int, error)
+	RecentMessages(ctx context.Context, n int) ([]*store.Message, error)
+}
+
+// Queue tells how many messages wait for a SIM.
+type Queue interface {
+	QueueDepth() int
+}
+
+// StatusOptions are what the status page needs beyond the store.
+type StatusOptions struct {
+	Modems    ModemView
+	Queue     Queue
+	Operators *operators.Operators
+	// Auth decides who may see the page from another machine.
+	Auth *config.Auth
+	Now  func() time.Time
+}
+
+// Status serves the status page and GET /v1/status. Safe for concurrent
+// use.
+type Status struct {
+	store     StatusStore
+	modems    ModemView
+	queue     Queue
+	operators *operators.Operators
+	auth      *config.Auth
+	now       func() time.Time
+}
+
+// NewStatus reads st and the options' sources at each request.
+func NewStatus(st StatusStore, o StatusOptions) *Status {
+	s := &Status{store: st, modems: o.Modems, queue: o.Queue, operators: o.Operators, auth: o.Auth, now: o.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Routes serve the status page at / and what it reads. Both are open in
+// the route table and check access themselves (allowed): a browser cannot
+// send an Authorization header when it first loads a page, and a wall
 // screen next to the rack should need no token at all.
-func (d *Daemon) statusRoutes() []httpapi.Route {
+func (s *Status) Routes() []httpapi.Route {
 	return []httpapi.Route{
-		{Method: "GET", Pattern: "/", Open: true, Handler: d.serveStatusPage},
-		{Method: "GET", Pattern: "/v1/status", Open: true, Handler: d.serveStatus},
+		{Method: "GET", Pattern: "/", Open: true, Handler: s.servePage},
+		{Method: "GET", Pattern: "/v1/status", Open: true, Handler: s.serveStatus},
 	}
 }
 
@@ -45,15 +91,15 @@ const statusPageCSP = "default-src 'none'; script-src 'unsafe-inline'; style-src
 // recentMessageCount is how many of the newest messages the page lists.
 const recentMessageCount = 20
 
-// statusAllowed applies the page's access rule: with no tokens configured
+// allowed applies the page's access rule: with no tokens configured
 // the whole API is open, so the page is too; otherwise a loopback client
 // needs nothing and anyone else needs a valid token with the read scope.
-func (d *Daemon) statusAllowed(r *http.Request, token string) bool {
-	if len(d.cfg.Auth.Tokens) == 0 || fromLoopback(r) {
+func (s *Status) allowed(r *http.Request, token string) bool {
+	if s.auth == nil || len(s.auth.Tokens) == 0 || fromLoopback(r) {
 		return true
 	}
-	i, ok := d.cfg.Auth.Check(token)
-	return ok && d.cfg.Auth.Tokens[i].Allows(config.ScopeRead)
+	i, ok := s.auth.Check(token)
+	return ok && s.auth.Tokens[i].Allows(config.ScopeRead)
 }
 
 // fromLoopback reports whether the request comes from this machine. A
@@ -71,13 +117,13 @@ func fromLoopback(r *http.Request) bool {
 	return err == nil && addr.Unmap().IsLoopback()
 }
 
-func (d *Daemon) serveStatusPage(w http.ResponseWriter, r *http.Request) {
+func (s *Status) servePage(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	// The token may sit in the page's address; it must not travel on.
 	h.Set("Referrer-Policy", "no-referrer")
-	if !d.statusAllowed(r, r.URL.Query().Get("token")) {
+	if !s.allowed(r, r.URL.Query().Get("token")) {
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprintln(w, "gsmbridge: from another machine this page needs an API token: open it as /?token=<token>")
@@ -88,15 +134,15 @@ func (d *Daemon) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 	w.Write(statusPage)
 }
 
-func (d *Daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
-	if !d.statusAllowed(r, httpapi.BearerToken(r.Header.Get("Authorization"))) {
+func (s *Status) serveStatus(w http.ResponseWriter, r *http.Request) {
+	if !s.allowed(r, httpapi.BearerToken(r.Header.Get("Authorization"))) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="gsmbridge"`)
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid bearer token is required from another machine"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	snap, err := d.statusSnapshot(ctx)
+	snap, err := s.snapshot(ctx)
 	if err != nil {
 		httpapi.WriteError(w, fmt.Errorf("status snapshot: %w", err))
 		return
@@ -105,49 +151,49 @@ func (d *Daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, snap)
 }
 
-// statusSnapshot is what GET /v1/status returns: one consistent look at the
+// StatusSnapshot is what GET /v1/status returns: one consistent look at the
 // rack for people. Phone numbers are masked, ICCIDs shortened and message
 // texts left out, because the page is open to every loopback client and
 // ends up on wall screens and in screenshots.
-type statusSnapshot struct {
+type StatusSnapshot struct {
 	GeneratedAt          time.Time       `json:"generated_at"`
 	Host                 string          `json:"host,omitempty"`
 	QueueDepth           int             `json:"queue_depth"`
 	ConfirmationsPending int             `json:"confirmations_pending"` // queued or sent
-	Modems               []statusModem   `json:"modems"`
-	SIMs                 []statusSIM     `json:"sims"`
-	RecentMessages       []statusMessage `json:"recent_messages"`
+	Modems               []StatusModem   `json:"modems"`
+	SIMs                 []StatusSIM     `json:"sims"`
+	RecentMessages       []StatusMessage `json:"recent_messages"`
 }
 
-type statusModem struct {
-	ID           string     `json:"id"`
-	Name         string     `json:"name,omitempty"`
-	Port         string     `json:"port"`
-	State        ModemState `json:"state"`
-	Since        time.Time  `json:"state_since"`
-	Manufacturer string     `json:"manufacturer,omitempty"`
-	Model        string     `json:"model,omitempty"`
-	ICCID        string     `json:"iccid,omitempty"`
-	MSISDN       string     `json:"msisdn,omitempty"`
-	Operator     Operator   `json:"operator"`
-	SignalDBm    *int       `json:"signal_dbm,omitempty"`
-	SignalBars   int        `json:"signal_bars"`
-	Registration string     `json:"registration,omitempty"`
-	StorageUsed  int        `json:"storage_used"`
-	StorageTotal int        `json:"storage_total"`
-	Sent         uint64     `json:"sent"`
-	Received     uint64     `json:"received"`
-	SendFailures uint64     `json:"send_failures"`
-	Reconnects   uint64     `json:"reconnects"`
-	LastError    string     `json:"last_error,omitempty"`
+type StatusModem struct {
+	ID           string         `json:"id"`
+	Name         string         `json:"name,omitempty"`
+	Port         string         `json:"port"`
+	State        api.ModemState `json:"state"`
+	Since        time.Time      `json:"state_since"`
+	Manufacturer string         `json:"manufacturer,omitempty"`
+	Model        string         `json:"model,omitempty"`
+	ICCID        string         `json:"iccid,omitempty"`
+	MSISDN       string         `json:"msisdn,omitempty"`
+	Operator     api.Operator   `json:"operator"`
+	SignalDBm    *int           `json:"signal_dbm,omitempty"`
+	SignalBars   int            `json:"signal_bars"`
+	Registration string         `json:"registration,omitempty"`
+	StorageUsed  int            `json:"storage_used"`
+	StorageTotal int            `json:"storage_total"`
+	Sent         uint64         `json:"sent"`
+	Received     uint64         `json:"received"`
+	SendFailures uint64         `json:"send_failures"`
+	Reconnects   uint64         `json:"reconnects"`
+	LastError    string         `json:"last_error,omitempty"`
 }
 
-type statusSIM struct {
-	ICCID    string   `json:"iccid"`
-	Name     string   `json:"name,omitempty"`
-	MSISDN   string   `json:"msisdn,omitempty"`
-	Operator Operator `json:"operator"`
-	Modem    string   `json:"modem,omitempty"`
+type StatusSIM struct {
+	ICCID    string       `json:"iccid"`
+	Name     string       `json:"name,omitempty"`
+	MSISDN   string       `json:"msisdn,omitempty"`
+	Operator api.Operator `json:"operator"`
+	Modem    string       `json:"modem,omitempty"`
 	// Present says the modem named in Modem holds the SIM right now.
 	Present          bool           `json:"present"`
 	State            string         `json:"state"`
@@ -155,21 +201,21 @@ type statusSIM struct {
 	ReceivingStalled bool           `json:"receiving_stalled"`
 	SentLastHour     int            `json:"sent_last_hour"`
 	SentLastDay      int            `json:"sent_last_day"`
-	Limits           statusLimits   `json:"limits"`
+	Limits           StatusLimits   `json:"limits"`
 	LastSentAt       time.Time      `json:"last_sent_at,omitzero"`
 	LastReceivedAt   time.Time      `json:"last_received_at,omitzero"`
-	Balance          *statusBalance `json:"balance,omitempty"`
+	Balance          *StatusBalance `json:"balance,omitempty"`
 }
 
-// statusLimits are a SIM's send budgets; 0 means unlimited (the
+// StatusLimits are a SIM's send budgets; 0 means unlimited (the
 // configuration's -1 included).
-type statusLimits struct {
+type StatusLimits struct {
 	PerMinute int `json:"per_minute"`
 	PerHour   int `json:"per_hour"`
 	PerDay    int `json:"per_day"`
 }
 
-type statusBalance struct {
+type StatusBalance struct {
 	Amount    string    `json:"amount"`
 	Currency  string    `json:"currency,omitempty"`
 	CheckedAt time.Time `json:"checked_at"`
@@ -177,7 +223,7 @@ type statusBalance struct {
 	Threshold string    `json:"threshold,omitempty"`
 }
 
-type statusMessage struct {
+type StatusMessage struct {
 	ID        string    `json:"id"`
 	To        string    `json:"to"`
 	State     string    `json:"state"`
@@ -189,18 +235,18 @@ type statusMessage struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
-	now := d.now()
-	snap := &statusSnapshot{GeneratedAt: now, QueueDepth: d.sched.QueueDepth(),
-		Modems: []statusModem{}, SIMs: []statusSIM{}, RecentMessages: []statusMessage{}}
+func (s *Status) snapshot(ctx context.Context) (*StatusSnapshot, error) {
+	now := s.now()
+	snap := &StatusSnapshot{GeneratedAt: now, QueueDepth: s.queue.QueueDepth(),
+		Modems: []StatusModem{}, SIMs: []StatusSIM{}, RecentMessages: []StatusMessage{}}
 	snap.Host, _ = os.Hostname()
 
 	holder := map[string]int{} // ICCID → row of the modem holding it now
-	for i, m := range d.Modems() {
+	for i, m := range s.modems.Modems() {
 		if m.ICCID != "" {
 			holder[m.ICCID] = i
 		}
-		snap.Modems = append(snap.Modems, statusModem{
+		snap.Modems = append(snap.Modems, StatusModem{
 			ID: m.ID, Name: m.Name, Port: m.Port, State: m.State, Since: m.Since,
 			Manufacturer: m.Manufacturer, Model: m.Model,
 			ICCID: sms.MaskDigits(m.ICCID), MSISDN: sms.MaskNumber(m.MSISDN), Operator: m.Operator,
@@ -211,27 +257,27 @@ func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
 		})
 	}
 
-	sims, err := d.store.SIMs(ctx)
+	sims, err := s.store.SIMs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("SIMs: %w", err)
 	}
-	lastHour, err := d.store.SentPerSIM(ctx, now.Add(-time.Hour))
+	lastHour, err := s.store.SentPerSIM(ctx, now.Add(-time.Hour))
 	if err != nil {
 		return nil, fmt.Errorf("sends in the last hour: %w", err)
 	}
-	lastDay, err := d.store.SentPerSIM(ctx, now.Add(-24*time.Hour))
+	lastDay, err := s.store.SentPerSIM(ctx, now.Add(-24*time.Hour))
 	if err != nil {
 		return nil, fmt.Errorf("sends in the last day: %w", err)
 	}
-	balances, err := d.store.Balances.BalanceSummaries(ctx)
+	balances, err := s.store.BalanceSummaries(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("balances: %w", err)
 	}
 	// SIMs in a modem first, in the order of the modems table; the others
 	// most recently seen first.
-	present := func(s store.SIM) (int, bool) {
-		row, ok := holder[s.ICCID]
-		return row, ok && s.ModemID != "" && snap.Modems[row].ID == s.ModemID
+	present := func(sim store.SIM) (int, bool) {
+		row, ok := holder[sim.ICCID]
+		return row, ok && sim.ModemID != "" && snap.Modems[row].ID == sim.ModemID
 	}
 	slices.SortStableFunc(sims, func(a, b store.SIM) int {
 		ra, pa := present(a)
@@ -247,37 +293,37 @@ func (d *Daemon) statusSnapshot(ctx context.Context) (*statusSnapshot, error) {
 		}
 		return b.LastSeen.Compare(a.LastSeen)
 	})
-	for _, s := range sims {
-		_, inModem := present(s)
-		limits := d.operators.SendLimits(s.ICCID, s.IMSI)
-		settings, _ := d.operators.SIM(s.ICCID, s.IMSI)
-		st := statusSIM{
-			ICCID: sms.MaskDigits(s.ICCID), Name: settings.Name, MSISDN: sms.MaskNumber(s.MSISDN),
-			Operator: Operator{PLMN: s.PLMN}, Modem: s.ModemID, Present: inModem,
-			State: s.State, StateReason: sms.MaskNumbersIn(s.StateReason), ReceivingStalled: s.ReceiveStalled,
-			SentLastHour: lastHour[s.ICCID], SentLastDay: lastDay[s.ICCID],
-			Limits:     statusLimits{PerMinute: max(limits.PerMinute, 0), PerHour: max(limits.PerHour, 0), PerDay: max(limits.PerDay, 0)},
-			LastSentAt: s.LastSentAt, LastReceivedAt: s.LastReceivedAt,
+	for _, sim := range sims {
+		_, inModem := present(sim)
+		limits := s.operators.SendLimits(sim.ICCID, sim.IMSI)
+		settings, _ := s.operators.SIM(sim.ICCID, sim.IMSI)
+		st := StatusSIM{
+			ICCID: sms.MaskDigits(sim.ICCID), Name: settings.Name, MSISDN: sms.MaskNumber(sim.MSISDN),
+			Operator: api.Operator{PLMN: sim.PLMN}, Modem: sim.ModemID, Present: inModem,
+			State: sim.State, StateReason: sms.MaskNumbersIn(sim.StateReason), ReceivingStalled: sim.ReceiveStalled,
+			SentLastHour: lastHour[sim.ICCID], SentLastDay: lastDay[sim.ICCID],
+			Limits:     StatusLimits{PerMinute: max(limits.PerMinute, 0), PerHour: max(limits.PerHour, 0), PerDay: max(limits.PerDay, 0)},
+			LastSentAt: sim.LastSentAt, LastReceivedAt: sim.LastReceivedAt,
 		}
-		if p, ok := d.operators.ForIMSI(s.IMSI); ok {
+		if p, ok := s.operators.ForIMSI(sim.IMSI); ok {
 			st.Operator.Name = p.Name
 		}
-		if b, ok := balances[s.ICCID]; ok {
-			st.Balance = &statusBalance{Amount: b.Amount, Currency: b.Currency, CheckedAt: b.CheckedAt, Low: b.Low,
+		if b, ok := balances[sim.ICCID]; ok {
+			st.Balance = &StatusBalance{Amount: b.Amount, Currency: b.Currency, CheckedAt: b.CheckedAt, Low: b.Low,
 				Threshold: settings.BalanceLow}
 		}
 		snap.SIMs = append(snap.SIMs, st)
 	}
 
-	if snap.ConfirmationsPending, err = d.store.PendingConfirmations(ctx); err != nil {
+	if snap.ConfirmationsPending, err = s.store.PendingConfirmations(ctx); err != nil {
 		return nil, fmt.Errorf("pending confirmations: %w", err)
 	}
-	recent, err := d.store.RecentMessages(ctx, recentMessageCount)
+	recent, err := s.store.RecentMessages(ctx, recentMessageCount)
 	if err != nil {
 		return nil, fmt.Errorf("recent messages: %w", err)
 	}
 	for _, m := range recent {
-		sm := statusMessage{ID: m.ID, To: sms.MaskNumber(m.To), State: string(m.State), Parts: m.Parts, Modem: m.ModemID,
+		sm := StatusMessage{ID: m.ID, To: sms.MaskNumber(m.To), State: string(m.State), Parts: m.Parts, Modem: m.ModemID,
 			CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
 		if m.Error != nil {
 			sm.ErrorCode, sm.Error = m.Error.Code, sms.MaskNumbersIn(m.Error.Message)
