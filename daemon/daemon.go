@@ -16,6 +16,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/events"
 	"github.com/gsmbridge/gsmbridge/internal/fleet"
 	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
@@ -51,6 +52,7 @@ type Daemon struct {
 	sched     *Scheduler
 	operators *operators.Operators
 	retention *retention.Retention
+	events    *events.Events
 	health    *health.Health
 	status    *health.Status
 	api       *httpapi.API
@@ -119,6 +121,11 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		webhooks = append(webhooks, w.URL)
 	}
 	d.retention = retention.New(st.Upkeep, retention.Options{Config: cfg.Retention, Webhooks: webhooks, Logger: d.log, Now: d.now})
+	if d.events, err = events.New(st, events.Options{Webhooks: cfg.Webhooks, Policy: cfg.WebhookDefaults, LongPolls: d.longPolls,
+		Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
+		st.Close()
+		return nil, err
+	}
 	d.health = health.New(st, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent})
 	d.sched = NewScheduler(d.now, d.confirmationEligible, func(id string) {
 		if _, err := st.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
@@ -178,7 +185,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.runWebhooks, d.retention.Run, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runIncompleteFlush, d.watchdog().Run, d.runStoreHealth} {
+	for _, task := range []func(context.Context){d.events.Run, d.retention.Run, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runIncompleteFlush, d.watchdog().Run, d.runStoreHealth} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}

@@ -71,13 +71,12 @@ const scrapeTimeout = 4 * time.Second
 // Result vocabularies of the counters other features feed. Values outside
 // them are counted as "other": a label must never grow with its input.
 var (
-	ussdResults    = []string{"ok", "menu", "terminated", "not_supported", "network_timeout", "timeout", "refused", "busy", "error"}
-	webhookResults = []string{"delivered", "failed", "dead_letter"}
-	modemStates    = api.ModemStates
-	registrations  = []string{"home", "roaming", "searching", "denied", "not_registered", "unknown"}
-	simStates      = []string{store.SIMActive, store.SIMSuspect}
-	messageStates  = []store.MessageState{store.Queued, store.Sending, store.Sent, store.Delivered, store.Undelivered, store.Failed, store.Expired, store.Unknown, store.Cancelled}
-	confirmStates  = payment.States
+	ussdResults   = []string{"ok", "menu", "terminated", "not_supported", "network_timeout", "timeout", "refused", "busy", "error"}
+	modemStates   = api.ModemStates
+	registrations = []string{"home", "roaming", "searching", "denied", "not_registered", "unknown"}
+	simStates     = []string{store.SIMActive, store.SIMSuspect}
+	messageStates = []store.MessageState{store.Queued, store.Sending, store.Sent, store.Delivered, store.Undelivered, store.Failed, store.Expired, store.Unknown, store.Cancelled}
+	confirmStates = payment.States
 )
 
 // metrics holds the daemon's Prometheus metrics in its own registry. Owners
@@ -94,7 +93,6 @@ type metrics struct {
 	ussdRequests *prometheus.CounterVec
 	ussdDuration prometheus.Histogram
 	replyLatency prometheus.Histogram
-	webhooks     *prometheus.CounterVec
 	undecodable  *prometheus.CounterVec
 }
 
@@ -129,20 +127,15 @@ func newMetrics(d *Daemon) *metrics {
 			Help:    "Time from a confirmation SMS being sent to the customer's reply.",
 			Buckets: []float64{10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
 		}),
-		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "webhook_deliveries_total",
-			Help: "Webhook delivery attempts by result (delivered, failed, dead_letter).",
-		}, []string{"result"}),
 		undecodable: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "modem_undecodable_pdus_total",
 			Help: "PDUs left in a modem's storage because two reads could not decode them; each waits for a person.",
 		}, []string{"modem"}),
 	}
 	bornAtZero(m.ussdRequests, ussdResults)
-	bornAtZero(m.webhooks, webhookResults)
 	m.reg.MustRegister(
 		m.atCommands, m.atDuration, m.acceptToSent,
-		m.ussdRequests, m.ussdDuration, m.replyLatency, m.webhooks, m.undecodable,
+		m.ussdRequests, m.ussdDuration, m.replyLatency, m.undecodable,
 		newSnapshotCollector(d),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: namespace}),
@@ -188,12 +181,6 @@ func (m *metrics) ussdRequest(result string, took time.Duration) {
 // confirmationReply observes the time from a confirmation SMS being sent to
 // the customer's reply.
 func (m *metrics) confirmationReply(took time.Duration) { m.replyLatency.Observe(took.Seconds()) }
-
-// webhookDelivery counts one delivery attempt by result (delivered, failed,
-// dead_letter).
-func (m *metrics) webhookDelivery(result string) {
-	m.webhooks.WithLabelValues(oneOf(result, webhookResults)).Inc()
-}
 
 // bornAtZero makes the child of a counter labelled by one fixed vocabulary
 // for each of its values (see "Counters exist at 0" above).

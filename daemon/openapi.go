@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"sort"
 
+	"github.com/gsmbridge/gsmbridge/internal/events"
 	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/retention"
@@ -40,5 +41,5 @@ func openAPIFragmentList() ([]httpapi.Fragment, error) {
 		}
 		frags = append(frags, httpapi.Fragment{Name: name, JSON: raw})
 	}
-	return append(frags, retention.OpenAPI(), health.OpenAPI()), nil
+	return append(frags, events.OpenAPI(), retention.OpenAPI(), health.OpenAPI()), nil
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/internal/events"
 )
 
 // The block between the markers is the reference receiver's verification
@@ -73,7 +75,7 @@ func TestVerifierAcceptsOnlyFreshSignaturesUnderAKnownSecret(t *testing.T) {
 		ts := strconv.FormatInt(at.Unix(), 10)
 		h := http.Header{}
 		h.Set("X-Gsmbridge-Timestamp", ts)
-		h.Set("X-Gsmbridge-Signature", webhookSignature(secret, ts, b))
+		h.Set("X-Gsmbridge-Signature", events.Signature(secret, ts, b))
 		return h
 	}
 	cases := []struct {

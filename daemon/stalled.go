@@ -49,3 +49,17 @@ func (d *Daemon) runIncompleteFlush(ctx context.Context) {
 		}
 	})
 }
+
+// onTicks runs fn every d, the first time after d, until ctx ends.
+func onTicks(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
+}

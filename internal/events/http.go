@@ -1,4 +1,4 @@
-package daemon
+package events
 
 import (
 	"net/http"
@@ -13,13 +13,13 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
-// eventRoutes serve the event log, webhook state and the data lifecycle.
-func (d *Daemon) eventRoutes() []httpapi.Route {
+// Routes serve the event log and the webhooks' state.
+func (e *Events) Routes() []httpapi.Route {
 	return []httpapi.Route{
-		{Method: "GET", Pattern: "/v1/events", Scope: config.ScopeRead, Handler: d.listEvents},
-		{Method: "GET", Pattern: "/v1/webhooks", Scope: config.ScopeRead, Handler: d.listWebhooks},
-		{Method: "GET", Pattern: "/v1/webhooks/dead-letters", Scope: config.ScopeAdmin, Handler: d.listDeadLetters},
-		{Method: "POST", Pattern: "/v1/webhooks/dead-letters/{id}/retry", Scope: config.ScopeAdmin, Handler: d.retryDeadLetter},
+		{Method: "GET", Pattern: "/v1/events", Scope: config.ScopeRead, Handler: e.listEvents},
+		{Method: "GET", Pattern: "/v1/webhooks", Scope: config.ScopeRead, Handler: e.listWebhooks},
+		{Method: "GET", Pattern: "/v1/webhooks/dead-letters", Scope: config.ScopeAdmin, Handler: e.listDeadLetters},
+		{Method: "POST", Pattern: "/v1/webhooks/dead-letters/{id}/retry", Scope: config.ScopeAdmin, Handler: e.retryDeadLetter},
 	}
 }
 
@@ -53,7 +53,7 @@ func parseAfter(s string) (int64, error) {
 // listEvents pages through the log. next_after is the cursor for the next
 // call: past the last event shown, or past the end of what was scanned when
 // the filter skipped the rest, so a follower never rescans.
-func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
+func (e *Events) listEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	after, err := parseAfter(q.Get("after"))
 	if err != nil {
@@ -76,7 +76,7 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wait > 0 {
-		release, ok := d.longPolls.Take()
+		release, ok := e.longPolls.Take()
 		if !ok {
 			httpapi.WriteError(w, httpapi.ErrTooManyLongPolls)
 			return
@@ -87,8 +87,8 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 	defer deadline.Stop()
 	for {
 		// Taken before the read, so growth in between wakes the wait.
-		upto, grew := d.store.LogEnd().Changed()
-		list, err := d.store.Events(r.Context(), store.EventFilter{After: after, Upto: upto, Types: types, Limit: limit})
+		upto, grew := e.store.LogEnd().Changed()
+		list, err := e.store.Events(r.Context(), store.EventFilter{After: after, Upto: upto, Types: types, Limit: limit})
 		if err != nil {
 			httpapi.WriteError(w, err)
 			return
@@ -118,20 +118,20 @@ func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (d *Daemon) listWebhooks(w http.ResponseWriter, r *http.Request) {
+func (e *Events) listWebhooks(w http.ResponseWriter, r *http.Request) {
 	out := []api.Webhook{}
-	for i, cfg := range d.cfg.Webhooks {
-		c, err := d.store.GetWebhookCursor(r.Context(), cfg.URL)
+	for i, cfg := range e.webhooks {
+		c, err := e.store.GetWebhookCursor(r.Context(), cfg.URL)
 		if err != nil {
 			httpapi.WriteError(w, err)
 			return
 		}
-		backlog, err := d.store.CountEvents(r.Context(), c.Cursor, store.EventTypes(cfg.Events))
+		backlog, err := e.store.CountEvents(r.Context(), c.Cursor, store.EventTypes(cfg.Events))
 		if err != nil {
 			httpapi.WriteError(w, err)
 			return
 		}
-		dead, err := d.store.CountDeadLetters(r.Context(), cfg.URL)
+		dead, err := e.store.CountDeadLetters(r.Context(), cfg.URL)
 		if err != nil {
 			httpapi.WriteError(w, err)
 			return
@@ -150,17 +150,17 @@ func (d *Daemon) listWebhooks(w http.ResponseWriter, r *http.Request) {
 }
 
 // viewDeadLetter adds which endpoint a dead letter belongs to.
-func (d *Daemon) viewDeadLetter(l store.DeadLetter) api.DeadLetter {
+func (e *Events) viewDeadLetter(l store.DeadLetter) api.DeadLetter {
 	v := store.DeadLetterView(&l)
 	v.URL = displayURL(l.Endpoint)
-	if i := d.webhookIndex(l.Endpoint); i >= 0 {
+	if i := e.webhookIndex(l.Endpoint); i >= 0 {
 		v.Webhook = &i
 	}
 	return v
 }
 
-func (d *Daemon) webhookIndex(url string) int {
-	for i, cfg := range d.cfg.Webhooks {
+func (e *Events) webhookIndex(url string) int {
+	for i, cfg := range e.webhooks {
 		if cfg.URL == url {
 			return i
 		}
@@ -168,7 +168,7 @@ func (d *Daemon) webhookIndex(url string) int {
 	return -1
 }
 
-func (d *Daemon) listDeadLetters(w http.ResponseWriter, r *http.Request) {
+func (e *Events) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	after, err := parseAfter(q.Get("after"))
 	if err != nil {
@@ -183,20 +183,20 @@ func (d *Daemon) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 	endpoint := ""
 	if s := q.Get("webhook"); s != "" {
 		i, err := strconv.Atoi(s)
-		if err != nil || i < 0 || i >= len(d.cfg.Webhooks) {
-			httpapi.WriteError(w, httpapi.BadField("webhook", "must be the index of a configured webhook (0 to %d)", len(d.cfg.Webhooks)-1))
+		if err != nil || i < 0 || i >= len(e.webhooks) {
+			httpapi.WriteError(w, httpapi.BadField("webhook", "must be the index of a configured webhook (0 to %d)", len(e.webhooks)-1))
 			return
 		}
-		endpoint = d.cfg.Webhooks[i].URL
+		endpoint = e.webhooks[i].URL
 	}
-	list, err := d.store.DeadLetters(r.Context(), endpoint, after, limit)
+	list, err := e.store.DeadLetters(r.Context(), endpoint, after, limit)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
 	out := make([]api.DeadLetter, 0, len(list))
 	for _, l := range list {
-		out = append(out, d.viewDeadLetter(l))
+		out = append(out, e.viewDeadLetter(l))
 	}
 	httpapi.WriteJSON(w, http.StatusOK, api.DeadLetterList{DeadLetters: out})
 }
@@ -205,36 +205,36 @@ func (d *Daemon) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 // endpoint's stream: the stream keeps its order and the operator sees the
 // outcome in the answer. A delivered letter is removed; a failed one stays
 // with the new error.
-func (d *Daemon) retryDeadLetter(w http.ResponseWriter, r *http.Request) {
+func (e *Events) retryDeadLetter(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no dead letter " + strconv.Quote(r.PathValue("id"))})
 		return
 	}
-	l, err := d.store.GetDeadLetter(r.Context(), id)
+	l, err := e.store.GetDeadLetter(r.Context(), id)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
-	i := d.webhookIndex(l.Endpoint)
+	i := e.webhookIndex(l.Endpoint)
 	if i < 0 {
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusConflict, Code: "webhook_not_configured",
 			Message: "the dead letter's webhook is no longer configured, so there is no secret to sign it with"})
 		return
 	}
-	ev, err := d.store.GetEvent(r.Context(), l.EventID)
+	ev, err := e.store.GetEvent(r.Context(), l.EventID)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
 	rt := webhookTransport()
 	defer rt.CloseIdleConnections()
-	postErr := newWebhookEndpoint(d.cfg.Webhooks[i], rt).post(r.Context(), ev, d.now())
+	postErr := newWebhookEndpoint(e.webhooks[i], rt).post(r.Context(), ev, e.now())
 	lastError := ""
 	if postErr != nil {
 		lastError = postErr.Error()
 	}
-	if err := d.store.DeadLetterRetried(r.Context(), id, postErr == nil, lastError); err != nil {
+	if err := e.store.DeadLetterRetried(r.Context(), id, postErr == nil, lastError); err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
@@ -243,5 +243,5 @@ func (d *Daemon) retryDeadLetter(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l.Attempts++
-	httpapi.WriteJSON(w, http.StatusOK, api.Retried{Delivered: true, DeadLetter: d.viewDeadLetter(l)})
+	httpapi.WriteJSON(w, http.StatusOK, api.Retried{Delivered: true, DeadLetter: e.viewDeadLetter(l)})
 }

@@ -1,4 +1,4 @@
-package daemon
+package events
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ const (
 	webhookMaxConns = 2
 )
 
-// webhookTransport is shared by a daemon's endpoints; its owner closes its
+// webhookTransport is shared by the endpoints; its owner closes its
 // idle connections when delivery stops.
 func webhookTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
@@ -77,8 +77,8 @@ func eventBody(ev store.Event) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// webhookSignature is hex HMAC-SHA256 over timestamp "." body.
-func webhookSignature(secret, timestamp string, body []byte) string {
+// Signature is hex HMAC-SHA256 over timestamp "." body.
+func Signature(secret, timestamp string, body []byte) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(timestamp))
 	mac.Write([]byte("."))
@@ -103,7 +103,7 @@ func (ep *webhookEndpoint) post(ctx context.Context, ev store.Event, now time.Ti
 	req.Header.Set("X-Gsmbridge-Event", ev.Type)
 	req.Header.Set("X-Gsmbridge-Id", strconv.FormatInt(ev.ID, 10))
 	req.Header.Set("X-Gsmbridge-Timestamp", ts)
-	req.Header.Set("X-Gsmbridge-Signature", webhookSignature(ep.cfg.Secrets[0], ts, body))
+	req.Header.Set("X-Gsmbridge-Signature", Signature(ep.cfg.Secrets[0], ts, body))
 	resp, err := ep.client.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -136,21 +136,20 @@ func webhookBackoff(n int, initial, max time.Duration) time.Duration {
 	return d - rand.N(d/2+1)
 }
 
-// runWebhooks pushes the event log to every configured endpoint until ctx
-// ends.
-func (d *Daemon) runWebhooks(ctx context.Context) {
-	if len(d.cfg.Webhooks) == 0 {
+// Run pushes the event log to every configured endpoint until ctx ends.
+func (e *Events) Run(ctx context.Context) {
+	if len(e.webhooks) == 0 {
 		return
 	}
 	rt := webhookTransport()
 	defer rt.CloseIdleConnections()
 	var wg sync.WaitGroup
-	for i, cfg := range d.cfg.Webhooks {
+	for i, cfg := range e.webhooks {
 		ep := newWebhookEndpoint(cfg, rt)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.deliver(ctx, ep, d.log.With("webhook", i, "url", displayURL(cfg.URL)))
+			e.deliver(ctx, ep, e.log.With("webhook", i, "url", displayURL(cfg.URL)))
 		}()
 	}
 	wg.Wait()
@@ -158,37 +157,37 @@ func (d *Daemon) runWebhooks(ctx context.Context) {
 
 // deliver walks the log for one endpoint until ctx ends, woken by the
 // store when the log grows.
-func (d *Daemon) deliver(ctx context.Context, ep *webhookEndpoint, log *slog.Logger) {
+func (e *Events) deliver(ctx context.Context, ep *webhookEndpoint, log *slog.Logger) {
 	var c store.WebhookCursor
 	for {
 		var err error
-		if c, err = d.store.GetWebhookCursor(ctx, ep.cfg.URL); err == nil {
+		if c, err = e.store.GetWebhookCursor(ctx, ep.cfg.URL); err == nil {
 			break
 		}
 		log.Error("read webhook cursor", "err", err)
-		if !sleepCtx(ctx, d.cfg.WebhookDefaults.RetryMax) {
+		if !sleepCtx(ctx, e.policy.RetryMax) {
 			return
 		}
 	}
 	for ctx.Err() == nil {
-		upto, grew := d.store.LogEnd().Changed()
-		page, err := d.store.Events(ctx, store.EventFilter{After: c.Cursor, Upto: upto, Types: ep.types, Limit: webhookPage})
+		upto, grew := e.store.LogEnd().Changed()
+		page, err := e.store.Events(ctx, store.EventFilter{After: c.Cursor, Upto: upto, Types: ep.types, Limit: webhookPage})
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("read event log", "err", err)
-				sleepCtx(ctx, d.cfg.WebhookDefaults.RetryInitial)
+				sleepCtx(ctx, e.policy.RetryInitial)
 			}
 			continue
 		}
 		for _, ev := range page {
-			if c, err = d.deliverOne(ctx, ep, c, ev, log); err != nil {
+			if c, err = e.deliverOne(ctx, ep, c, ev, log); err != nil {
 				break
 			}
 		}
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("record webhook delivery", "err", err)
-				sleepCtx(ctx, d.cfg.WebhookDefaults.RetryInitial)
+				sleepCtx(ctx, e.policy.RetryInitial)
 			}
 			continue
 		}
@@ -196,7 +195,7 @@ func (d *Daemon) deliver(ctx context.Context, ep *webhookEndpoint, log *slog.Log
 			// Everything up to upto was delivered or not wanted: move past
 			// it so retention need not keep events this endpoint filters out.
 			c = store.WebhookCursor{Endpoint: ep.cfg.URL, Cursor: upto}
-			if err := d.store.SaveWebhookCursor(ctx, c); err != nil && ctx.Err() == nil {
+			if err := e.store.SaveWebhookCursor(ctx, c); err != nil && ctx.Err() == nil {
 				log.Error("save webhook cursor", "err", err)
 			}
 			continue
@@ -214,70 +213,56 @@ func (d *Daemon) deliver(ctx context.Context, ep *webhookEndpoint, log *slog.Log
 // deliverOne retries one event until it is delivered or given up on, and
 // returns the cursor past it. An error means ctx ended or the store failed;
 // the event stays the head.
-func (d *Daemon) deliverOne(ctx context.Context, ep *webhookEndpoint, c store.WebhookCursor, ev store.Event, log *slog.Logger) (store.WebhookCursor, error) {
+func (e *Events) deliverOne(ctx context.Context, ep *webhookEndpoint, c store.WebhookCursor, ev store.Event, log *slog.Logger) (store.WebhookCursor, error) {
 	if c.HeadEvent != ev.ID {
 		c = store.WebhookCursor{Endpoint: ep.cfg.URL, Cursor: c.Cursor, HeadEvent: ev.ID}
 	}
-	policy := d.cfg.WebhookDefaults
+	policy := e.policy
 	for {
-		if wait := c.NextAt.Sub(d.now()); wait > 0 && !sleepCtx(ctx, wait) {
+		if wait := c.NextAt.Sub(e.now()); wait > 0 && !sleepCtx(ctx, wait) {
 			return c, ctx.Err()
 		}
 		if c.FirstTry.IsZero() {
-			c.FirstTry = d.now()
+			c.FirstTry = e.now()
 		}
-		err := ep.post(ctx, ev, d.now())
+		err := ep.post(ctx, ev, e.now())
 		if ctx.Err() != nil {
 			return c, ctx.Err()
 		}
 		if err == nil {
-			d.metrics.webhookDelivery("delivered")
+			e.metrics.delivery("delivered")
 		} else {
-			d.metrics.webhookDelivery("failed")
+			e.metrics.delivery("failed")
 		}
 		if err == nil {
 			next := store.WebhookCursor{Endpoint: ep.cfg.URL, Cursor: ev.ID}
-			if err := d.store.SaveWebhookCursor(ctx, next); err != nil {
+			if err := e.store.SaveWebhookCursor(ctx, next); err != nil {
 				return c, err
 			}
 			return next, nil
 		}
 		c.Attempts++
 		c.LastError = err.Error()
-		if d.now().Sub(c.FirstTry) >= policy.GiveUpAfter {
+		if e.now().Sub(c.FirstTry) >= policy.GiveUpAfter {
 			log.Warn("webhook gave up on an event; it is now a dead letter", "event", ev.ID, "type", ev.Type,
 				"attempts", c.Attempts, "err", c.LastError)
-			if err := d.store.GiveUp(ctx, c); err != nil {
+			if err := e.store.GiveUp(ctx, c); err != nil {
 				return c, err
 			}
-			d.metrics.webhookDelivery("dead_letter")
+			e.metrics.delivery("dead_letter")
 			return store.WebhookCursor{Endpoint: ep.cfg.URL, Cursor: ev.ID}, nil
 		}
-		c.NextAt = d.now().Add(webhookBackoff(c.Attempts, policy.RetryInitial, policy.RetryMax))
+		c.NextAt = e.now().Add(webhookBackoff(c.Attempts, policy.RetryInitial, policy.RetryMax))
 		if c.Attempts == 1 || c.Attempts%10 == 0 {
 			log.Warn("webhook delivery failed; retrying", "event", ev.ID, "type", ev.Type, "attempts", c.Attempts, "err", c.LastError)
 		}
-		if err := d.store.SaveWebhookCursor(ctx, c); err != nil {
+		if err := e.store.SaveWebhookCursor(ctx, c); err != nil {
 			return c, err
 		}
 	}
 }
 
 // sleepCtx waits for d or until ctx ends; it reports whether d passed.
-// onTicks runs fn every d, the first time after d, until ctx ends.
-func onTicks(ctx context.Context, d time.Duration, fn func()) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			fn()
-		}
-	}
-}
-
 func sleepCtx(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
