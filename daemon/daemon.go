@@ -58,6 +58,7 @@ type Daemon struct {
 	api       *httpapi.API
 	observe   func(http.Handler) http.Handler
 	metrics   *metrics
+	registry  *health.Metrics
 	tls       *httpapi.TLSFiles // nil: plain HTTP
 	fleet     *fleet.Node       // nil: this host works alone
 
@@ -106,7 +107,8 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.metrics = newMetrics(d)
+	d.registry = health.NewMetrics()
+	d.metrics = newMetrics(d, d.registry.Registry())
 	d.longPolls = httpapi.NewLongPolls(cfg.LimitsHTTP.MaxLongPolls)
 	if d.operators, err = operators.New(cfg.Operators, cfg.SIMs); err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,30 +11,15 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gsmbridge/gsmbridge/api"
-	"github.com/gsmbridge/gsmbridge/internal/httpapi"
+	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
-// metricsRoutes serve /metrics. It is open: a scraper has no token, and
-// it shows no phone number or text.
-func (d *Daemon) metricsRoutes() []httpapi.Route {
-	return []httpapi.Route{
-		{Method: "GET", Pattern: "/metrics", Open: true, Handler: d.serveMetrics},
-	}
-}
-
 const namespace = "gsmbridge"
-
-// scrapeTimeout bounds the store reads of one scrape, under Prometheus'
-// default scrape timeout of 10 s so a slow disk shows up as failed
-// collectors rather than as a failed scrape.
-const scrapeTimeout = 4 * time.Second
 
 // Counters exist at 0 from the moment what they count for is known.
 //
@@ -79,13 +63,12 @@ var (
 	confirmStates = payment.States
 )
 
-// metrics holds the daemon's Prometheus metrics in its own registry. Owners
+// metrics holds the daemon's Prometheus metrics, in health's registry. Owners
 // and features report events into it; everything else is read from
 // snapshots (owner status, the store) when scraped, and a scrape never
 // sends an AT command. Safe for concurrent use.
 type metrics struct {
-	reg     *prometheus.Registry
-	handler http.Handler
+	reg *prometheus.Registry
 
 	atCommands   *prometheus.CounterVec
 	atDuration   *prometheus.HistogramVec
@@ -96,9 +79,9 @@ type metrics struct {
 	undecodable  *prometheus.CounterVec
 }
 
-func newMetrics(d *Daemon) *metrics {
+func newMetrics(d *Daemon, reg *prometheus.Registry) *metrics {
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		reg: reg,
 		atCommands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "at_commands_total",
 			Help: "AT commands run on a modem, by command name (arguments never shown) and result.",
@@ -137,20 +120,8 @@ func newMetrics(d *Daemon) *metrics {
 		m.atCommands, m.atDuration, m.acceptToSent,
 		m.ussdRequests, m.ussdDuration, m.replyLatency, m.undecodable,
 		newSnapshotCollector(d),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: namespace}),
 	)
-	m.handler = promhttp.InstrumentMetricHandler(m.reg, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
-		ErrorHandling:       promhttp.ContinueOnError,
-		Registry:            m.reg,
-		MaxRequestsInFlight: 2,
-		Timeout:             scrapeTimeout + 2*time.Second,
-	}))
 	return m
-}
-
-func (d *Daemon) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	d.metrics.handler.ServeHTTP(w, r)
 }
 
 // atCommand counts one AT command by its fixed command name and result (see
@@ -317,7 +288,7 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), health.ScrapeTimeout)
 	defer cancel()
 	e := emitter{ch: ch, desc: c.desc}
 	for _, p := range c.parts {
