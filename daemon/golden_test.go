@@ -64,7 +64,7 @@ func TestGoldenTour(t *testing.T) {
 	var conf struct{ ID string }
 	g.call("confirmation accepted", "POST", "/v1/confirmations", `{"id":"pay-1","phone":"`+phone+`","txn":"12345","amount":"1500.00","currency":"RUB"}`, &conf)
 	eventually(t, "confirmation confirmed", func() bool { return g.state("/v1/confirmations/"+conf.ID) == "confirmed" })
-	g.get("confirmation confirmed", "/v1/confirmations/"+conf.ID+"?wait=1s&known=1")
+	g.get("confirmation confirmed", "/v1/confirmations/"+conf.ID+"?wait=1s&version=2")
 	g.call("confirmation cancel refused", "DELETE", "/v1/confirmations/"+conf.ID, "", nil)
 	g.get("confirmations", "/v1/confirmations")
 	g.call("quote", "POST", "/v1/quote", `{"customer_operator":"25001","amount":"1500.00","phone":"`+phone+`"}`, nil)
