@@ -21,15 +21,16 @@ func (o *owner) setupReceive(ctx context.Context) (gsm.ReceiveSetup, error) {
 // while nobody listened, or whose indication was lost; and the status
 // reports of a modem that keeps them apart.
 func (o *owner) sweep(ctx context.Context, rs *gsm.ReceiveSetup) error {
-	err := o.modem.Stored(ctx, *rs, func(p gsm.StoredPDU) error { return o.takeStored(ctx, p.Slot.Index, p.PDU) })
+	mem := o.modem.Memory(*rs)
+	err := mem.Stored(ctx, func(p gsm.StoredPDU) error { return o.takeStored(ctx, mem, p.Slot.Index, p.PDU) })
 	if err != nil {
 		return err
 	}
-	return o.refreshStorage(ctx)
+	return o.refreshStorage(ctx, mem)
 }
 
-func (o *owner) refreshStorage(ctx context.Context) error {
-	use, err := o.modem.Storage(ctx)
+func (o *owner) refreshStorage(ctx context.Context, mem gsm.Memory) error {
+	use, err := mem.Use(ctx)
 	if err != nil || !use.Known {
 		return err
 	}
@@ -39,12 +40,12 @@ func (o *owner) refreshStorage(ctx context.Context) error {
 
 // readStored handles a +CMTI or +CDSI: read the slot, store, then delete.
 // The slot's memory is selected already.
-func (o *owner) readStored(ctx context.Context, idx int) error {
-	pdu, err := o.modem.Read(ctx, idx)
+func (o *owner) readStored(ctx context.Context, mem gsm.Memory, idx int) error {
+	pdu, err := mem.Read(ctx, idx)
 	if err != nil || pdu == "" {
 		return err
 	}
-	return o.takeStored(ctx, idx, pdu)
+	return o.takeStored(ctx, mem, idx, pdu)
 }
 
 // takeStored stores one PDU from the modem's storage durably and only then
@@ -52,13 +53,13 @@ func (o *owner) readStored(ctx context.Context, idx int) error {
 // status line or line noise may have garbled it on the way, and the next
 // sweep comes minutes later, too late for a payment reply. One that still
 // cannot be decoded is left in place rather than lost, and reported.
-func (o *owner) takeStored(ctx context.Context, idx int, pdu string) error {
+func (o *owner) takeStored(ctx context.Context, mem gsm.Memory, idx int, pdu string) error {
 	if pdu == "" {
 		return nil
 	}
 	v, err := sms.DecodeAny(pdu)
 	if err != nil {
-		if pdu, err = o.modem.Read(ctx, idx); err != nil || pdu == "" {
+		if pdu, err = mem.Read(ctx, idx); err != nil || pdu == "" {
 			return err
 		}
 		if v, err = sms.DecodeAny(pdu); err != nil {
@@ -75,7 +76,7 @@ func (o *owner) takeStored(ctx context.Context, idx int, pdu string) error {
 	if !handled {
 		return nil
 	}
-	return o.modem.Delete(ctx, idx)
+	return mem.Delete(ctx, idx)
 }
 
 // handlePDUFrom stores a directly delivered SMS or applies a status report
@@ -135,7 +136,8 @@ func (o *owner) indication(ctx context.Context, rs *gsm.ReceiveSetup, ev gsm.Eve
 	case gsm.Unreadable:
 		o.log.Warn("unreadable indication", "name", e.Name, "err", e.Err)
 	case gsm.NewStored:
-		err := o.modem.InMemory(ctx, *rs, e.Slot.Mem, func() error { return o.readStored(ctx, e.Slot.Index) })
+		mem := o.modem.Memory(*rs)
+		err := mem.In(ctx, e.Slot.Mem, func() error { return o.readStored(ctx, mem, e.Slot.Index) })
 		if err != nil {
 			o.log.Warn("reading a new message failed; the next sweep takes it", "err", err)
 		}

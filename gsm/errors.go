@@ -38,7 +38,15 @@ type Failure struct {
 	Permanent bool
 	// OutcomeUnknown: the message may or may not have gone out.
 	OutcomeUnknown bool
+	// ModemFault: the modem itself failed the command: it answered with an
+	// error (ERROR, CMS, CME, a vendor's final result), restarted, or went
+	// away. Not a deadline: a modem that is only slow is not at fault yet.
+	ModemFault bool
 }
+
+// CMEError is the engine's +CME ERROR (a SIM or equipment refusal), under
+// gsm's name: the same type, so errors.As works with either.
+type CMEError = atcmd.CMEError
 
 // Classify reads an error from this package or the engine. nil is no
 // failure (the zero Failure).
@@ -46,6 +54,16 @@ func Classify(err error) Failure {
 	if err == nil {
 		return Failure{}
 	}
+	f := classify(err)
+	var re *atcmd.ResultError
+	var cms *atcmd.CMSError
+	var cme *atcmd.CMEError
+	f.ModemFault = errors.As(err, &re) || errors.As(err, &cms) || errors.As(err, &cme) ||
+		errors.Is(err, ErrPortLost) || errors.Is(err, ErrReboot) || errors.Is(err, ErrHung)
+	return f
+}
+
+func classify(err error) Failure {
 	var cms *atcmd.CMSError
 	var cme *atcmd.CMEError
 	switch {

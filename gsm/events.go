@@ -2,6 +2,7 @@ package gsm
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
 )
@@ -13,7 +14,7 @@ type Event interface{ event() }
 
 // NewStored: a message (+CMTI) or a status report (+CDSI) was stored at
 // Slot. Slot.Mem may name another memory than the chosen one (reports in
-// "SR", a class 2 message in "SM"): read it through InMemory.
+// "SR", a class 2 message in "SM"): read it through Memory.In.
 type NewStored struct {
 	Slot   Slot
 	Report bool // +CDSI
@@ -75,6 +76,37 @@ func (SIMChanged) event()          {}
 func (Rebooted) event()            {}
 func (Unreadable) event()          {}
 func (Other) event()               {}
+
+// Events subscribes to the modem's unsolicited lines, read as events
+// (ParseIndication), in the order they came. The first subscription also
+// gets the lines that came before it (atcmd keeps them until then), so the
+// owner subscribes once per session, before the set-up. The channel closes
+// when the engine stops; stop ends the subscription and waits for its
+// goroutine.
+func (m *Modem) Events() (events <-chan Event, stop func()) {
+	inds, unsubscribe := m.eng.Subscribe()
+	out := make(chan Event)
+	quit, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		defer close(out)
+		for ind := range inds {
+			select {
+			case out <- ParseIndication(ind):
+			case <-quit:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return out, func() {
+		once.Do(func() {
+			close(quit)
+			unsubscribe()
+			<-exited
+		})
+	}
+}
 
 // ParseIndication reads one unsolicited line from the engine. Names are
 // matched in any case, as firmware spells them.

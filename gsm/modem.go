@@ -2,7 +2,9 @@ package gsm
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/ussd"
@@ -23,15 +25,64 @@ type Options struct {
 	// Vendor picks the family's commands before Identity has been read
 	// (Identity sets it from the maker's name).
 	Vendor Vendor
+	// Timeout bounds a command whose ctx has no deadline (Open only;
+	// atcmd's default when 0).
+	Timeout time.Duration
+	// Observe is told of every command the engine ran (Open only; see
+	// atcmd.Options.Observe).
+	Observe func(cmd, result string, took time.Duration)
 }
 
 // Modem speaks to one modem over its engine. It is not safe for concurrent
-// use: its owner's goroutine holds it, as it holds the engine. It starts no
-// goroutine and closes nothing: the engine and the port stay its owner's.
+// use: its owner's goroutine holds it. A Modem from New starts no goroutine
+// and closes nothing: the engine stays its owner's. A Modem from Open owns
+// the engine it started (Close stops it); the port stays its opener's.
 type Modem struct {
 	eng    Engine
 	vendor Vendor
 	log    *slog.Logger
+	own    *atcmd.Engine // the engine Open started; nil from New
+}
+
+// Open starts an AT engine over rw and wraps it. A modem left at the "> "
+// prompt (its last host died mid-send) would take the first command as
+// message text, so ESC goes out first to abort that. rw is not closed by
+// the Modem, not even by Close: a driver does not own its bus; closing the
+// port is what ends the engine's reader.
+func Open(rw io.ReadWriter, o Options) *Modem {
+	rw.Write([]byte("\x1b\r"))
+	eng := atcmd.New(rw, atcmd.Options{Logger: o.Logger, CommandTimeout: o.Timeout, Observe: o.Observe})
+	m := New(eng, o)
+	m.own = eng
+	return m
+}
+
+// Done is closed when the engine Open started stops: Close, the port lost,
+// or a hung write. nil (never closed) for a Modem from New.
+func (m *Modem) Done() <-chan struct{} {
+	if m.own == nil {
+		return nil
+	}
+	return m.own.Done()
+}
+
+// Err says why the engine stopped (ErrClosed, ErrPortLost wrapping the
+// read error, ErrHung); nil while it runs, and for a Modem from New.
+func (m *Modem) Err() error {
+	if m.own == nil {
+		return nil
+	}
+	return m.own.Err()
+}
+
+// Close stops the engine Open started and waits for its goroutines, except
+// the reader, which ends when the port's owner closes the port. A Modem
+// from New has nothing to stop.
+func (m *Modem) Close() error {
+	if m.own == nil {
+		return nil
+	}
+	return m.own.Close()
 }
 
 // New wraps an engine.
@@ -44,9 +95,6 @@ func New(eng Engine, o Options) *Modem {
 	}
 	return &Modem{eng: eng, vendor: o.Vendor, log: o.Logger}
 }
-
-// Vendor is the modem's family as far as gsm knows it.
-func (m *Modem) Vendor() Vendor { return m.vendor }
 
 // Hello turns echo off and errors numeric (ATE0, AT+CMEE=1), the first
 // refusal returned naming its command: all a short session (the CLI's

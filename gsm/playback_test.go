@@ -415,8 +415,8 @@ func TestModemLearnsItsVendor(t *testing.T) {
 	if _, err := m.Identity(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if m.Vendor() != VendorHuawei {
-		t.Fatalf("vendor %s, want huawei", m.Vendor())
+	if m.vendor != VendorHuawei {
+		t.Fatalf("vendor %s, want huawei", m.vendor)
 	}
 	m.Quiet(t.Context())
 	r, err := m.USSD(t.Context(), "*100#", USSDOptions{Dialect: ussd.DialectText})

@@ -10,10 +10,22 @@ import (
 	"github.com/gsmbridge/gsmbridge/atcmd"
 )
 
+// Memory is the modem's message storage as SetupReceive chose it: listing,
+// reading, deleting, switching memories and how full it is. Make one per
+// ReceiveSetup (Modem.Memory); like the Modem, it belongs to the owner's
+// goroutine.
+type Memory struct {
+	m  *Modem
+	rs ReceiveSetup
+}
+
+// Memory is the storage dialogue for the memories rs names.
+func (m *Modem) Memory(rs ReceiveSetup) Memory { return Memory{m: m, rs: rs} }
+
 // Slot is where the modem keeps a message: a memory ("SM", "ME", "SR")
 // and an index in it. Read and Delete reach the index in the memory
-// selected now; Stored and InMemory select the slot's memory around the
-// work on it.
+// selected now; Stored and In select the slot's memory around the work on
+// it.
 type Slot struct {
 	Mem   string
 	Index int
@@ -37,12 +49,13 @@ type StorageUse struct {
 // selected, so Read and Delete of its index reach that slot. The first
 // error, the modem's or take's, ends the listing and is returned; the
 // chosen memory is selected again in any case.
-func (m *Modem) Stored(ctx context.Context, rs ReceiveSetup, take func(StoredPDU) error) error {
-	if err := list(ctx, m.eng, rs.Mem, take); err != nil {
+func (s Memory) Stored(ctx context.Context, take func(StoredPDU) error) error {
+	rs := s.rs
+	if err := list(ctx, s.m.eng, rs.Mem, take); err != nil {
 		return err
 	}
 	if rs.ReportMem != "" && rs.Mem != "" && rs.ReportMem != rs.Mem {
-		return m.InMemory(ctx, rs, rs.ReportMem, func() error { return list(ctx, m.eng, rs.ReportMem, take) })
+		return s.In(ctx, rs.ReportMem, func() error { return list(ctx, s.m.eng, rs.ReportMem, take) })
 	}
 	return nil
 }
@@ -66,14 +79,15 @@ func list(ctx context.Context, c commander, mem string, take func(StoredPDU) err
 	return nil
 }
 
-// InMemory runs fn with mem as the memory messages are read from and
+// In runs fn with mem as the memory messages are read from and
 // deleted in, then selects the chosen one again. A modem names another
 // memory in an indication (reports in "SR", a class 2 message in "SM") or
 // keeps reports there; read from the chosen memory instead, the slot would
 // be empty or another message, and the report would stay there for good.
 // fn runs in place when there is nothing to switch: mem is the chosen one,
 // none was chosen (direct delivery), or mem is no memory name.
-func (m *Modem) InMemory(ctx context.Context, rs ReceiveSetup, mem string, fn func() error) error {
+func (s Memory) In(ctx context.Context, mem string, fn func() error) error {
+	m, rs := s.m, s.rs
 	if mem == "" || mem == rs.Mem || rs.Mem == "" || !validMem(mem) {
 		return fn()
 	}
@@ -97,8 +111,8 @@ func (m *Modem) InMemory(ctx context.Context, rs ReceiveSetup, mem string, fn fu
 
 // Read reads the PDU at index in the memory selected now (AT+CMGR): "" for
 // an empty slot, which firmware says with CMS 321 or a bare OK (Huawei).
-func (m *Modem) Read(ctx context.Context, index int) (pdu string, err error) {
-	lines, err := m.eng.Exec(ctx, "AT+CMGR="+strconv.Itoa(index))
+func (s Memory) Read(ctx context.Context, index int) (pdu string, err error) {
+	lines, err := s.m.eng.Exec(ctx, "AT+CMGR="+strconv.Itoa(index))
 	if err != nil {
 		var cms *atcmd.CMSError
 		if errors.As(err, &cms) && cms.Code == 321 {
@@ -106,29 +120,29 @@ func (m *Modem) Read(ctx context.Context, index int) (pdu string, err error) {
 		}
 		return "", fmt.Errorf("read slot %d: %w", index, err)
 	}
-	s, found, err := atcmd.ParseCMGR(lines)
+	msg, found, err := atcmd.ParseCMGR(lines)
 	if err != nil {
 		return "", fmt.Errorf("read slot %d: %w: %w", index, ErrUnreadable, err)
 	}
 	if !found {
 		return "", nil
 	}
-	return s.PDU, nil
+	return msg.PDU, nil
 }
 
 // Delete frees the slot at index in the memory selected now (AT+CMGD).
-func (m *Modem) Delete(ctx context.Context, index int) error {
-	if _, err := m.eng.Exec(ctx, "AT+CMGD="+strconv.Itoa(index)); err != nil {
+func (s Memory) Delete(ctx context.Context, index int) error {
+	if _, err := s.m.eng.Exec(ctx, "AT+CMGD="+strconv.Itoa(index)); err != nil {
 		return fmt.Errorf("delete slot %d: %w", index, err)
 	}
 	return nil
 }
 
-// Storage reads how full the memory selected now is (AT+CPMS?). A line it
+// Use reads how full the memory selected now is (AT+CPMS?). A line it
 // cannot read is ErrUnreadable; no line at all is not an error, only not
 // Known.
-func (m *Modem) Storage(ctx context.Context) (StorageUse, error) {
-	lines, err := m.eng.Exec(ctx, "AT+CPMS?")
+func (s Memory) Use(ctx context.Context) (StorageUse, error) {
+	lines, err := s.m.eng.Exec(ctx, "AT+CPMS?")
 	if err != nil || len(lines) == 0 {
 		return StorageUse{}, err
 	}

@@ -37,9 +37,9 @@ func TestStoredPlayback(t *testing.T) {
 > AT+CPMS="ME","ME","ME"
 < +CPMS: 0,255,0,255,0,255
 < OK`)
-	m := New(eng, Options{})
+	m := New(eng, Options{}).Memory(ReceiveSetup{Mem: "ME", ReportMem: "SR"})
 	var got []StoredPDU
-	err := m.Stored(t.Context(), ReceiveSetup{Mem: "ME", ReportMem: "SR"}, func(p StoredPDU) error {
+	err := m.Stored(t.Context(), func(p StoredPDU) error {
 		got = append(got, p)
 		return m.Delete(t.Context(), p.Slot.Index)
 	})
@@ -65,7 +65,7 @@ func TestStoredCutLinePlayback(t *testing.T) {
 < `+pduReport+`
 < OK`)
 	var got []StoredPDU
-	err := New(eng, Options{}).Stored(t.Context(), ReceiveSetup{Mem: "SM", ReportMem: "SM"}, func(p StoredPDU) error {
+	err := New(eng, Options{}).Memory(ReceiveSetup{Mem: "SM", ReportMem: "SM"}).Stored(t.Context(), func(p StoredPDU) error {
 		got = append(got, p)
 		return nil
 	})
@@ -93,24 +93,23 @@ func TestStoredFailuresPlayback(t *testing.T) {
 < OK
 > AT+CPMS="ME","ME","ME"
 < OK`)
-	m := New(eng, Options{})
-	rs := ReceiveSetup{Mem: "ME", ReportMem: "SR"}
+	m := New(eng, Options{}).Memory(ReceiveSetup{Mem: "ME", ReportMem: "SR"})
 	var re *atcmd.ResultError
-	if err := m.Stored(t.Context(), rs, func(StoredPDU) error { return nil }); !errors.As(err, &re) ||
+	if err := m.Stored(t.Context(), func(StoredPDU) error { return nil }); !errors.As(err, &re) ||
 		!strings.HasPrefix(err.Error(), "list stored messages") {
 		t.Fatalf("err %v, want the refused listing", err)
 	}
 	refused := errors.New("store refused")
 	calls := 0
-	err := m.Stored(t.Context(), rs, func(StoredPDU) error { calls++; return refused })
+	err := m.Stored(t.Context(), func(StoredPDU) error { calls++; return refused })
 	done()
 	if !errors.Is(err, refused) || calls != 1 {
 		t.Fatalf("err %v after %d calls, want the first refusal after one", err, calls)
 	}
 }
 
-// InMemory switches only when there is a memory to switch to.
-func TestInMemoryPlayback(t *testing.T) {
+// In switches only when there is a memory to switch to.
+func TestMemoryInPlayback(t *testing.T) {
 	eng, done := replay(t, `> AT+CPMS="SR"
 < +CPMS: 1,100,0,255,0,255
 < OK
@@ -126,10 +125,11 @@ func TestInMemoryPlayback(t *testing.T) {
 < OK
 > AT+CPMS="ME","ME","ME"
 < ERROR`)
-	m := New(eng, Options{})
+	modem := New(eng, Options{})
 	rs := ReceiveSetup{Mem: "ME", ReportMem: "SR"}
+	m := modem.Memory(rs)
 	var pdu string
-	if err := m.InMemory(t.Context(), rs, "SR", func() (err error) {
+	if err := m.In(t.Context(), "SR", func() (err error) {
 		pdu, err = m.Read(t.Context(), 2)
 		return err
 	}); err != nil || pdu != pduReport {
@@ -138,10 +138,10 @@ func TestInMemoryPlayback(t *testing.T) {
 	ran := 0
 	fn := func() error { ran++; return nil }
 	var cms *atcmd.CMSError
-	if err := m.InMemory(t.Context(), rs, "MT", fn); !errors.As(err, &cms) || ran != 0 {
+	if err := m.In(t.Context(), "MT", fn); !errors.As(err, &cms) || ran != 0 {
 		t.Fatalf("err %v, ran %d; want the refused selection, fn not run", err, ran)
 	}
-	if err := m.InMemory(t.Context(), rs, "SR", fn); err == nil || !strings.Contains(err.Error(), "select memory ME again") || ran != 1 {
+	if err := m.In(t.Context(), "SR", fn); err == nil || !strings.Contains(err.Error(), "select memory ME again") || ran != 1 {
 		t.Fatalf("err %v, ran %d; want the failed return reported after fn ran", err, ran)
 	}
 	// Nothing to switch: fn runs in place, with no command.
@@ -151,7 +151,7 @@ func TestInMemoryPlayback(t *testing.T) {
 	}{
 		{rs, ""}, {rs, "ME"}, {ReceiveSetup{Direct: true}, "SM"}, {rs, `S"`}, {rs, "sm"},
 	} {
-		if err := m.InMemory(t.Context(), c.rs, c.mem, fn); err != nil {
+		if err := modem.Memory(c.rs).In(t.Context(), c.mem, fn); err != nil {
 			t.Fatalf("memory %q: %v", c.mem, err)
 		}
 	}
@@ -179,7 +179,7 @@ func TestReadPlayback(t *testing.T) {
 > AT+CMGR=6
 < +CMGR: x
 < OK`)
-	m := New(eng, Options{})
+	m := New(eng, Options{}).Memory(ReceiveSetup{})
 	if pdu, err := m.Read(t.Context(), 1); err != nil || pdu != pduDeliver {
 		t.Fatalf("%q, %v; want the cut line joined", pdu, err)
 	}
@@ -200,7 +200,7 @@ func TestReadPlayback(t *testing.T) {
 
 func TestDeletePlayback(t *testing.T) {
 	eng, done := replay(t, "> AT+CMGD=4\n< OK\n> AT+CMGD=5\n< +CMS ERROR: 321")
-	m := New(eng, Options{})
+	m := New(eng, Options{}).Memory(ReceiveSetup{})
 	if err := m.Delete(t.Context(), 4); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestDeletePlayback(t *testing.T) {
 	done()
 }
 
-func TestStoragePlayback(t *testing.T) {
+func TestMemoryUsePlayback(t *testing.T) {
 	eng, done := replay(t, `> AT+CPMS?
 < +CPMS: "SM",3,20,"SM",3,20,"SM",3,20
 < OK
@@ -222,18 +222,18 @@ func TestStoragePlayback(t *testing.T) {
 < OK
 > AT+CPMS?
 < +CME ERROR: 10`)
-	m := New(eng, Options{})
-	if u, err := m.Storage(t.Context()); err != nil || u != (StorageUse{Used: 3, Total: 20, Known: true}) {
+	m := New(eng, Options{}).Memory(ReceiveSetup{})
+	if u, err := m.Use(t.Context()); err != nil || u != (StorageUse{Used: 3, Total: 20, Known: true}) {
 		t.Fatalf("%+v, %v; want 3 of 20", u, err)
 	}
-	if u, err := m.Storage(t.Context()); err != nil || u.Known {
+	if u, err := m.Use(t.Context()); err != nil || u.Known {
 		t.Fatalf("%+v, %v; want not known, no error", u, err)
 	}
-	if _, err := m.Storage(t.Context()); !errors.Is(err, ErrUnreadable) {
+	if _, err := m.Use(t.Context()); !errors.Is(err, ErrUnreadable) {
 		t.Fatalf("err %v, want ErrUnreadable", err)
 	}
 	var cme *atcmd.CMEError
-	if _, err := m.Storage(t.Context()); !errors.As(err, &cme) {
+	if _, err := m.Use(t.Context()); !errors.As(err, &cme) {
 		t.Fatalf("err %v, want CME 10 passed on", err)
 	}
 	done()
