@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
@@ -110,32 +109,30 @@ func (o *owner) session(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", o.port, err)
 	}
-	// A modem left at the "> " prompt (its last host died mid-send) would
-	// take our first command as message text: ESC aborts that first.
-	port.Write([]byte("\x1b\r"))
-	eng := atcmd.New(port, atcmd.Options{Logger: o.log, CommandTimeout: o.d.atTimeout,
+	o.modem = gsm.Open(port, gsm.Options{Logger: o.log, Timeout: o.d.atTimeout,
 		Observe: func(cmd, result string, took time.Duration) {
 			o.probes.sent.Add(1)
 			o.d.metrics.atCommand(o.snapshot().ID, cmd, result, took)
 		}})
-	o.modem = gsm.New(eng, gsm.Options{Logger: o.log})
-	defer func() {
+	defer func(m *gsm.Modem) {
 		o.modem = nil
-		eng.Close()
+		m.Close()
 		port.Close()
-	}()
-	inds, unsubscribe := eng.Subscribe()
+	}(o.modem)
+	// Subscribed once for the session: what the modem said during set-up
+	// or while held is read by whichever of serve and hold runs next.
+	events, unsubscribe := o.modem.Events()
 	defer unsubscribe()
 	for {
-		err := o.serve(ctx, eng, inds)
+		err := o.serve(ctx, events)
 		var cond *condition
 		if errors.As(err, &cond) {
-			err = o.hold(ctx, eng, inds, cond)
+			err = o.hold(ctx, events, cond)
 		}
 		switch {
 		case errors.Is(err, errRebooted):
 			o.setState(StateProbing, "")
-		case errors.Is(err, errUnresponsive) || errors.Is(err, atcmd.ErrTimeout):
+		case errors.Is(err, errUnresponsive) || errors.Is(err, gsm.ErrTimeout):
 			if o.escalation > 0 {
 				// Set-up, and a radio restart where the modem still took
 				// one, did not help: the port goes.
@@ -177,7 +174,7 @@ func (o *owner) radioOn(ctx context.Context) {
 // serve initialises the modem and serves it until the engine stops, ctx
 // ends, the modem reboots, stops answering, or meets a *condition (returned
 // after its lane is gone, so no work waits on a modem that cannot do it).
-func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.Indication) error {
+func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 	id, sim, err := o.init(ctx)
 	if err != nil {
 		return err
@@ -227,8 +224,8 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-eng.Done():
-			return eng.Err()
+		case <-o.modem.Done():
+			return o.modem.Err()
 		case m := <-jobs:
 			sent, failed, err := o.send(ctx, id, sim, m)
 			o.d.sched.Done(id, sent)
@@ -278,11 +275,10 @@ func (o *owner) serve(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.
 					return errUnresponsive
 				}
 			}
-		case ind, ok := <-inds:
+		case ev, ok := <-events:
 			if !ok {
-				return eng.Err()
+				return o.modem.Err()
 			}
-			ev := gsm.ParseIndication(ind)
 			if r, ok := ev.(gsm.Rebooted); ok {
 				o.log.Warn("modem rebooted by itself; setting it up again", "line", r.Line)
 				return errRebooted
@@ -364,7 +360,7 @@ func (o *owner) simOr(ctx context.Context, lost *condition) error {
 // hold keeps a modem whose problem no reset can cure out of work, re-checking
 // it within the idle command budget until the problem clears (serve then
 // starts over) or the modem goes away. It never escalates.
-func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.Indication, c *condition) error {
+func (o *owner) hold(ctx context.Context, events <-chan gsm.Event, c *condition) error {
 	// A re-check that passes can end in the same condition again (the
 	// SIM answers AT+CPIN? but not AT+CIMI): said once, not at every turn.
 	o.setState(c.state, c.reason)
@@ -382,15 +378,14 @@ func (o *owner) hold(ctx context.Context, eng *atcmd.Engine, inds <-chan atcmd.I
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-eng.Done():
-			return eng.Err()
+		case <-o.modem.Done():
+			return o.modem.Err()
 		case c := <-o.calls:
 			c.done <- fmt.Errorf("modem is %s: %w", o.snapshot().State, ErrModemNotReady)
-		case ind, ok := <-inds:
+		case ev, ok := <-events:
 			if !ok {
-				return eng.Err()
+				return o.modem.Err()
 			}
-			ev := gsm.ParseIndication(ind)
 			if _, ok := ev.(gsm.Rebooted); ok {
 				return errRebooted
 			}
@@ -470,9 +465,9 @@ func (o *owner) conditionCleared(ctx context.Context, c *condition) (bool, error
 func (o *owner) healthCheck(ctx context.Context, id, want string) error {
 	got, err := o.modem.Indications(ctx)
 	switch {
-	case errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung):
+	case errors.Is(err, gsm.ErrPortLost) || errors.Is(err, gsm.ErrHung):
 		return err
-	case errors.Is(err, atcmd.ErrTimeout) && !o.stillAnswers(ctx, id):
+	case errors.Is(err, gsm.ErrTimeout) && !o.stillAnswers(ctx, id):
 		return errUnresponsive
 	case err != nil || got == "":
 		// The modem cannot tell; registration is still worth checking.
@@ -499,8 +494,8 @@ func (o *owner) settle(ctx context.Context) error {
 		if err = o.modem.Prepare(ctx); err == nil {
 			return nil
 		}
-		if errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrHung) || errors.Is(err, atcmd.ErrClosed) ||
-			errors.Is(err, atcmd.ErrTimeout) {
+		if errors.Is(err, gsm.ErrPortLost) || errors.Is(err, gsm.ErrHung) || errors.Is(err, gsm.ErrClosed) ||
+			errors.Is(err, gsm.ErrTimeout) {
 			return err
 		}
 		select {
@@ -567,7 +562,7 @@ func (o *owner) checkRegistration(ctx context.Context) (*condition, error) {
 	for {
 		reg, err := o.modem.Registration(ctx)
 		if err != nil {
-			var cme *atcmd.CMEError
+			var cme *gsm.CMEError
 			if errors.As(err, &cme) || errors.Is(err, gsm.ErrUnreadable) {
 				return nil, nil // the modem cannot say; sends will tell
 			}

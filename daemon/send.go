@@ -181,13 +181,6 @@ func (o *owner) requeueLater(ctx context.Context, id string, states ...store.Mes
 	}
 }
 
-// errorInfo keeps the modem's own code visible to the API user
-// (gsm.Classify).
-func errorInfo(err error) store.ErrorInfo {
-	f := gsm.Classify(err)
-	return store.ErrorInfo{Code: f.Code, Message: f.Message}
-}
-
 func backoff(first, max time.Duration, attempt int) time.Duration {
 	d := first
 	for i := 0; i < attempt && d < max; i++ {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
-	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
@@ -364,6 +363,7 @@ func (d *Daemon) endUSSD(w http.ResponseWriter, r *http.Request) {
 func writeUSSDError(w http.ResponseWriter, err error) {
 	var busy *store.USSDBusyError
 	var ue *gsm.USSDError
+	f := gsm.Classify(err)
 	switch {
 	case errors.As(err, &busy):
 		httpapi.WriteJSON(w, http.StatusConflict, map[string]any{"error": map[string]any{
@@ -383,22 +383,13 @@ func writeUSSDError(w http.ResponseWriter, err error) {
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "modem_not_ready", Message: err.Error()})
 	case errors.Is(err, store.ErrConflict):
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusConflict, Code: "ussd_session_not_open", Message: err.Error()})
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, atcmd.ErrTimeout):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, gsm.ErrTimeout):
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusGatewayTimeout, Code: "timeout", Message: err.Error()})
-	case modemRefused(err):
-		info := errorInfo(err)
-		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusBadGateway, Code: "modem_error", Message: info.Code + ": " + info.Message})
+	case f.ModemFault:
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusBadGateway, Code: "modem_error", Message: f.Code + ": " + f.Message})
 	default:
 		httpapi.WriteError(w, err)
 	}
-}
-
-func modemRefused(err error) bool {
-	var re *atcmd.ResultError
-	var cme *atcmd.CMEError
-	var cms *atcmd.CMSError
-	return errors.As(err, &re) || errors.As(err, &cme) || errors.As(err, &cms) ||
-		errors.Is(err, atcmd.ErrPortLost) || errors.Is(err, atcmd.ErrReboot) || errors.Is(err, atcmd.ErrHung)
 }
 
 // ussdResult names an exchange's outcome from the metrics' fixed set.
