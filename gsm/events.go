@@ -38,7 +38,7 @@ type StorageFull struct {
 // Prepare's AT+CREG=1 asks for). Readable is false when the report could
 // not be read: something changed, the modem did not say what legibly.
 type RegistrationChanged struct {
-	Registration atcmd.Registration
+	Registration Registration
 	Readable     bool
 }
 

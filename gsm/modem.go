@@ -125,7 +125,7 @@ func (m *Modem) PINAttemptsLeft(ctx context.Context) int { return pinAttemptsLef
 func (m *Modem) EnterPIN(ctx context.Context, pin string) error { return enterPIN(ctx, m.eng, pin) }
 
 // Registration reads the network registration (AT+CREG?).
-func (m *Modem) Registration(ctx context.Context) (atcmd.Registration, error) {
+func (m *Modem) Registration(ctx context.Context) (Registration, error) {
 	return registration(ctx, m.eng)
 }
 

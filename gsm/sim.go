@@ -95,6 +95,11 @@ func enterPIN(ctx context.Context, c commander, pin string) error {
 	return err
 }
 
+// Registration is the network registration as +CREG reports it (Stat 1
+// home, 5 roaming, 2 searching, 3 denied, 0 not searching), under gsm's
+// name: the engine's type.
+type Registration = atcmd.Registration
+
 // registration reads the modem's network registration (AT+CREG?). A
 // modem that answers without a readable +CREG line gives ErrUnreadable; a
 // refusal (CME) is the engine's error, as is a lost port.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/ussd"
@@ -19,7 +18,6 @@ import (
 type directModem struct {
 	path    string
 	port    io.Closer
-	eng     *atcmd.Engine
 	modem   *gsm.Modem
 	ident   gsm.Identity
 	profile ussd.Profile
@@ -41,8 +39,7 @@ func openDirect(ctx context.Context, path, procRoot, dialect string, replyTimeou
 	if err != nil {
 		return nil, err
 	}
-	m := &directModem{path: path, port: p, eng: atcmd.New(p, atcmd.Options{})}
-	m.modem = gsm.New(m.eng, gsm.Options{})
+	m := &directModem{path: path, port: p, modem: gsm.Open(p, gsm.Options{})}
 	if err := m.modem.Hello(ctx); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -96,7 +93,7 @@ func holderName(h hw.Holder) string {
 
 // Close stops the engine, then closes the port, which ends the engine's reader.
 func (m *directModem) Close() {
-	m.eng.Close()
+	m.modem.Close()
 	m.port.Close()
 }
 

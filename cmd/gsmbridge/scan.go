@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/ussd"
@@ -161,12 +160,11 @@ func probePort(ctx context.Context, r *scanRow, path, procRoot string) {
 		r.Hints = append(r.Hints, "cannot open "+path+": "+err.Error())
 		return
 	}
-	eng := atcmd.New(p, atcmd.Options{})
+	m := gsm.Open(p, gsm.Options{})
 	defer func() {
-		eng.Close()
+		m.Close()
 		p.Close()
 	}()
-	m := gsm.New(eng, gsm.Options{})
 	m.Hello(ctx) // a modem that refuses these may still tell who it is
 	ident, err := m.Identity(ctx)
 	if err != nil {
@@ -213,7 +211,7 @@ func simHint(ctx context.Context, m *gsm.Modem) string {
 	return ""
 }
 
-func registrationName(r atcmd.Registration) string {
+func registrationName(r gsm.Registration) string {
 	switch {
 	case r.Roaming():
 		return "roaming"
