@@ -50,6 +50,8 @@ type Daemon struct {
 	open      portOpener
 	store     *store.Store
 	sched     *Scheduler
+	work      Work    // the owners' send work: sendWork over sched
+	inbound   Inbound // where owners hand what modems received
 	operators *operators.Operators
 	retention *retention.Retention
 	events    *events.Events
@@ -134,6 +136,8 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 			d.log.Error("expire message", "message", id, "err", err)
 		}
 	})
+	d.work = newSendWork(d)
+	d.inbound = newInbound(d)
 	d.status = health.NewStatus(statusStore{st}, health.StatusOptions{Modems: d, Queue: d.sched, Operators: d.operators, Auth: &cfg.Auth, Now: d.now})
 	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})

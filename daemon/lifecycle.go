@@ -187,14 +187,15 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 	if err := o.sweep(ctx, &rs); err != nil {
 		o.log.Warn("start-up sweep of the modem's storage", "err", err)
 	}
-	jobs := o.d.sched.AddLane(id, sim.ICCID, sim.PLMN, o.d.operators.SendLimits(sim.ICCID, sim.IMSI), o.d.recentSends(ctx, sim.ICCID))
-	defer o.d.sched.RemoveLane(id)
+	jobs, err := o.d.work.Open(ctx, Lane{Modem: id, SIM: sim, Log: o.log})
+	if err != nil {
+		return err
+	}
+	defer o.d.work.Close(id)
 	cooldown := time.NewTimer(time.Hour)
 	cooldown.Stop()
 	defer cooldown.Stop()
-	o.failStreak = sim.FailStreak
 	if sim.State == store.SIMSuspect {
-		o.d.sched.Pause(id, "suspect")
 		cooldown.Reset(max(0, o.d.cfg.Send.SuspectCooldown-o.d.now().Sub(sim.StateSince)))
 	}
 	o.setState(StateReady, "")
@@ -226,14 +227,21 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 			return ctx.Err()
 		case <-o.modem.Done():
 			return o.modem.Err()
-		case m := <-jobs:
-			sent, failed, err := o.send(ctx, id, sim, m)
-			o.d.sched.Done(id, sent)
+		case job := <-jobs:
+			r := job.Run(ctx, o.modem)
 			lastTraffic = o.d.now()
-			if len(sent) > 0 || failed {
-				o.sendOutcome(ctx, id, sim, m.To, failed, cooldown)
+			o.update(func(s *ModemStatus) {
+				s.Sent += uint64(r.Parts)
+				if r.Failure != nil {
+					s.SendFailures++
+					s.LastError = r.Failure.Error()
+				}
+			})
+			if r.Suspect {
+				o.setSIMState(store.SIMSuspect)
+				cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
 			}
-			if err != nil && !o.stillAnswers(ctx, id) {
+			if r.Err != nil && !o.stillAnswers(ctx, id) {
 				return errUnresponsive
 			}
 		case <-cooldown.C:
@@ -241,7 +249,8 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 				if _, err := o.d.store.ResumeSIM(context.WithoutCancel(ctx), sim.ICCID, "cool-down passed and the SIM is registered"); err != nil {
 					o.log.Error("resume SIM", "err", err)
 				} else {
-					o.d.resumeLane(id)
+					o.setSIMState(store.SIMActive)
+					o.d.work.Hold(id, "suspect", false)
 				}
 			} else {
 				cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
@@ -294,34 +303,12 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 	}
 }
 
-// sendOutcome feeds the SIM's failure streak and pauses a SIM that turned
-// suspect.
-func (o *owner) sendOutcome(ctx context.Context, id string, sim store.SIM, to string, failed bool, cooldown *time.Timer) {
-	if !failed && o.failStreak == 0 {
-		return // nothing to reset: spare the store a round trip per SMS
-	}
-	updated, suspect, err := o.d.store.SendOutcome(context.WithoutCancel(ctx), sim.ICCID, to, failed, o.d.cfg.Send.SuspectAfter)
-	if err != nil {
-		o.log.Error("record send outcome", "err", err)
-	} else {
-		o.failStreak = updated.FailStreak
-	}
-	if suspect {
-		o.log.Warn("SIM turned suspect: it takes no work until a cool-down check or a resume", "iccid", sms.MaskDigits(sim.ICCID))
-		o.d.sched.Pause(id, "suspect")
-		o.setSIMState(store.SIMSuspect)
-		cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
-		// A SIM that ran out of money fails every send too: look now.
-		o.d.checkBalanceSoon(sim.ICCID)
-	}
-}
-
 // stillAnswers probes a modem after a command went unanswered. While it
 // probes, the modem is degraded and takes no work.
 func (o *owner) stillAnswers(ctx context.Context, id string) bool {
 	o.setState(StateDegraded, "")
-	o.d.sched.Pause(id, "degraded")
-	defer o.d.sched.Unpause(id, "degraded")
+	o.d.work.Hold(id, "degraded", true)
+	defer o.d.work.Hold(id, "degraded", false)
 	for try := 0; try < 2; try++ {
 		if err := o.modem.Ping(ctx); err == nil {
 			o.setState(StateReady, "")

@@ -59,15 +59,12 @@ type owner struct {
 	pin     string
 
 	// Only accessed from the owner's goroutine.
-	escalation int          // escalation steps reached since the modem last worked: 0 none, i+1 up to escalationSteps[i]
-	failures   int          // failed tries since the modem last worked, for backoff
-	pinTried   bool         // the configured PIN was tried for the SIM in the modem
-	failStreak int          // the SIM's consecutive send failures, as the store last said
-	unstored   unstoredPDUs // acknowledged direct deliveries the store refused
-	undecoded  leftPDUs     // undecodable PDUs left in storage and reported
-	probes     probeBudget  // commands spent on a modem that cannot work
-	heldFor    string       // the condition last announced, until the modem works again
-	modem      *gsm.Modem   // the open session's dialogue; nil between sessions
+	escalation int         // escalation steps reached since the modem last worked: 0 none, i+1 up to escalationSteps[i]
+	failures   int         // failed tries since the modem last worked, for backoff
+	pinTried   bool        // the configured PIN was tried for the SIM in the modem
+	probes     probeBudget // commands spent on a modem that cannot work
+	heldFor    string      // the condition last announced, until the modem works again
+	modem      *gsm.Modem  // the open session's dialogue; nil between sessions
 
 	mu     sync.Mutex
 	status ModemStatus

@@ -2,11 +2,8 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gsmbridge/gsmbridge/gsm"
-	"github.com/gsmbridge/gsmbridge/internal/store"
-	"github.com/gsmbridge/gsmbridge/sms"
 )
 
 // setupReceive has the modem hand over incoming SMS and status reports
@@ -57,76 +54,45 @@ func (o *owner) takeStored(ctx context.Context, mem gsm.Memory, idx int, pdu str
 	if pdu == "" {
 		return nil
 	}
-	v, err := sms.DecodeAny(pdu)
-	if err != nil {
+	src := o.source()
+	t, err := o.d.inbound.Take(ctx, src, pdu)
+	if err == nil && t.Undecodable != nil {
 		if pdu, err = mem.Read(ctx, idx); err != nil || pdu == "" {
 			return err
 		}
-		if v, err = sms.DecodeAny(pdu); err != nil {
-			o.leaveUndecodable(ctx, idx, pdu, err)
+		if t, err = o.d.inbound.Take(ctx, src, pdu); err == nil && t.Undecodable != nil {
+			o.d.inbound.Left(ctx, src, gsm.Slot{Index: idx}, pdu, t.Undecodable)
 			return nil
 		}
-		o.log.Info("a stored PDU that read garbled read well the second time", "index", idx)
+		if err == nil {
+			o.log.Info("a stored PDU that read garbled read well the second time", "index", idx)
+		}
 	}
-	st := o.snapshot()
-	handled, err := o.handleDecoded(ctx, v, st.ICCID, st.ID)
-	if err != nil {
+	o.received(t)
+	if err != nil || !t.Handled() {
 		return err
-	}
-	if !handled {
-		return nil
 	}
 	return mem.Delete(ctx, idx)
 }
 
-// handlePDUFrom stores a directly delivered SMS or applies a status report
-// that arrived through SIM iccid in modem modemID, which may no longer be
-// the ones in the slot. handled is false for PDUs gsmbridge does not take.
-func (o *owner) handlePDUFrom(ctx context.Context, pdu, iccid, modemID string) (handled bool, err error) {
-	v, err := sms.DecodeAny(pdu)
-	if err != nil {
-		o.log.Warn("dropped an undecodable PDU the modem delivered directly", "err", err)
-		return false, nil
-	}
-	return o.handleDecoded(ctx, v, iccid, modemID)
+// source is where the owner's PDUs come from now.
+func (o *owner) source() Source {
+	st := o.snapshot()
+	return Source{Modem: st.ID, ICCID: st.ICCID, Log: o.log}
 }
 
-// handleDecoded stores a received SMS or applies a status report. handled is
-// false for what gsmbridge does not take (a SUBMIT someone left in storage).
-func (o *owner) handleDecoded(ctx context.Context, v any, iccid, modemID string) (handled bool, err error) {
-	switch x := v.(type) {
-	case *sms.Deliver:
-		r := store.Received{ICCID: iccid, ModemID: modemID, Sender: x.From, Text: x.Text, Encoding: string(x.Encoding),
-			Plain: x.PlainText, SCTS: x.SCTS}
-		if x.Concat != nil {
-			r.ConcatKey, r.Seq, r.Total = sms.ConcatKey(x), x.Concat.Seq, x.Concat.Total
-		}
-		if _, err := o.d.store.StoreReceived(context.WithoutCancel(ctx), r); err != nil {
-			return false, fmt.Errorf("store received SMS: %w", err)
-		}
+// retryUnstored stores what the store refused before.
+func (o *owner) retryUnstored(ctx context.Context) {
+	if n := o.d.inbound.RetryUnstored(ctx, o.source()); n > 0 {
+		o.update(func(s *ModemStatus) { s.Received += uint64(n) })
+	}
+}
+
+// received counts a received SMS the store took.
+func (o *owner) received(t Taken) {
+	if t.Message {
 		o.update(func(s *ModemStatus) { s.Received++ })
-		return true, nil
-	case *sms.StatusReport:
-		return true, o.d.recordReport(ctx, iccid, x)
 	}
-	return false, nil
-}
-
-func (d *Daemon) recordReport(ctx context.Context, iccid string, r *sms.StatusReport) error {
-	outcome := store.ReportDelivered
-	switch r.Outcome() {
-	case sms.Pending:
-		outcome = store.ReportPending
-	case sms.Failed:
-		outcome = store.ReportFailed
-	}
-	recipient := r.Recipient
-	if n, err := sms.Normalize(recipient); err == nil {
-		recipient = n
-	}
-	_, err := d.store.RecordStatusReport(context.WithoutCancel(ctx), store.StatusReport{ICCID: iccid, MR: int(r.MR),
-		Recipient: recipient, Status: int(r.Status), Outcome: outcome, Meaning: r.Meaning(), SCTS: r.SCTS, Discharge: r.Discharge})
-	return err
 }
 
 // indication handles one unsolicited line from the modem. It returns an
@@ -149,15 +115,16 @@ func (o *owner) indication(ctx context.Context, rs *gsm.ReceiveSetup, ev gsm.Eve
 		if rs.NeedsAck {
 			reapply, _ = o.modem.Ack(ctx)
 		}
-		st := o.snapshot()
-		if _, err := o.handlePDUFrom(ctx, e.PDU, st.ICCID, st.ID); err != nil {
+		src := o.source()
+		t, err := o.d.inbound.Take(ctx, src, e.PDU)
+		switch {
+		case err != nil:
 			// Acknowledged: the network will not send it again.
-			if !o.unstored.add(unstoredPDU{pdu: e.PDU, iccid: st.ICCID, modemID: st.ID}) {
-				o.log.Error("could not store a directly delivered SMS, and too many wait in memory already: it is lost", "err", err)
-			} else {
-				o.log.Error("could not store a directly delivered SMS; kept in memory and retried", "err", err, "waiting", o.unstored.len())
-			}
+			o.d.inbound.Keep(src, e.PDU, err)
+		case t.Undecodable != nil:
+			o.log.Warn("dropped an undecodable PDU the modem delivered directly", "err", t.Undecodable)
 		}
+		o.received(t)
 		if reapply {
 			return o.reapplyIndications(ctx, rs)
 		}
@@ -176,57 +143,4 @@ func (o *owner) reapplyIndications(ctx context.Context, rs *gsm.ReceiveSetup) er
 	}
 	*rs = n
 	return nil
-}
-
-// unstoredPDUs are PDUs a modem handed over directly (+CMT, +CDS) and that
-// were acknowledged, but that the store refused: the network will not send
-// them again, so the owner keeps them and retries until they are stored.
-type unstoredPDUs struct{ pdus []unstoredPDU }
-
-// unstoredPDU remembers the SIM a PDU came through: by the retry another
-// SIM may be in the slot.
-type unstoredPDU struct{ pdu, iccid, modemID string }
-
-// maxUnstored bounds the memory a store that stays broken can take.
-const maxUnstored = 1000
-
-// add keeps pdu; false when too many wait already.
-func (u *unstoredPDUs) add(pdu unstoredPDU) bool {
-	if len(u.pdus) >= maxUnstored {
-		return false
-	}
-	u.pdus = append(u.pdus, pdu)
-	return true
-}
-
-func (u *unstoredPDUs) len() int { return len(u.pdus) }
-
-// retry hands the PDUs to store in arrival order, stopping at the first
-// that fails (the store is likely still broken), and keeps the rest.
-func (u *unstoredPDUs) retry(store func(pdu unstoredPDU) error) error {
-	for len(u.pdus) > 0 {
-		if err := store(u.pdus[0]); err != nil {
-			return err
-		}
-		u.pdus[0] = unstoredPDU{}
-		u.pdus = u.pdus[1:]
-	}
-	u.pdus = nil
-	return nil
-}
-
-// retryUnstored stores what the store refused before.
-func (o *owner) retryUnstored(ctx context.Context) {
-	if o.unstored.len() == 0 {
-		return
-	}
-	err := o.unstored.retry(func(u unstoredPDU) error {
-		_, err := o.handlePDUFrom(ctx, u.pdu, u.iccid, u.modemID)
-		return err
-	})
-	if err != nil {
-		o.log.Error("directly delivered SMS still not stored", "err", err, "waiting", o.unstored.len())
-		return
-	}
-	o.log.Info("directly delivered SMS stored at last")
 }

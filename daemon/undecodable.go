@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"strconv"
+
+	"github.com/gsmbridge/gsmbridge/gsm"
 )
 
 // pduLeft is the payload of the modem.sms_undecodable event: which slot of
@@ -18,7 +20,7 @@ type pduLeft struct {
 
 // leftPDUs remembers the undecodable PDUs already reported, so that one
 // left in storage raises its event and counts once, not at every sweep.
-// Only accessed from the owner's goroutine.
+// Only accessed from the modem's owner goroutine.
 type leftPDUs map[string]struct{}
 
 // maxLeftPDUs bounds the memory; storage holds a few dozen messages, so
@@ -38,19 +40,19 @@ func (l *leftPDUs) first(idx int, pdu string) bool {
 	return true
 }
 
-// leaveUndecodable leaves a PDU in the modem's storage that two reads could
-// not decode, and tells operations: an event and a counter, once per PDU. A
+// Left leaves a PDU in the modem's storage that two reads could not
+// decode, and tells operations: an event and a counter, once per PDU. A
 // reply in it is not lost (the modem keeps it) but waits for a person.
-func (o *owner) leaveUndecodable(ctx context.Context, idx int, pdu string, cause error) {
-	if !o.undecoded.first(idx, pdu) {
-		o.log.Debug("an undecodable PDU reported before is still in the modem's storage", "index", idx)
+func (in *inbound) Left(ctx context.Context, src Source, at gsm.Slot, pdu string, cause error) {
+	idx := at.Index
+	if !in.of(src.Modem).undecoded.first(idx, pdu) {
+		src.Log.Debug("an undecodable PDU reported before is still in the modem's storage", "index", idx)
 		return
 	}
-	st := o.snapshot()
-	o.log.Warn("left an undecodable PDU in the modem's storage after reading it twice", "index", idx, "err", cause)
-	o.d.metrics.undecodablePDU(st.ID)
-	ev := pduLeft{Modem: st.ID, ICCID: st.ICCID, Index: idx, Chars: len(pdu), Reason: cause.Error()}
-	if err := o.d.store.ModemEvent(context.WithoutCancel(ctx), st.ID, "modem.sms_undecodable", ev); err != nil {
-		o.log.Error("record modem event", "event", "modem.sms_undecodable", "err", err)
+	src.Log.Warn("left an undecodable PDU in the modem's storage after reading it twice", "index", idx, "err", cause)
+	in.d.metrics.undecodablePDU(src.Modem)
+	ev := pduLeft{Modem: src.Modem, ICCID: src.ICCID, Index: idx, Chars: len(pdu), Reason: cause.Error()}
+	if err := in.d.store.ModemEvent(context.WithoutCancel(ctx), src.Modem, "modem.sms_undecodable", ev); err != nil {
+		src.Log.Error("record modem event", "event", "modem.sms_undecodable", "err", err)
 	}
 }
