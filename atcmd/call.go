@@ -106,16 +106,16 @@ func (c *call) isEcho(line string) bool {
 	return c.dataWritten && strings.Trim(line, "\x1a\x1b ") == c.req.data
 }
 
-func (e *Engine) start(r *request) {
+func (o *owner) start(r *request) {
 	c := newCall(r)
-	e.cur = c
+	o.cur = c
 	switch {
 	case r.ctx.Err() != nil:
-		e.finish(c, nil, ctxError(r.ctx))
-	case e.needResync:
-		e.beginResync(c)
+		o.finish(c, nil, ctxError(r.ctx))
+	case o.needResync:
+		o.beginResync(c)
 	default:
-		e.sendCommand(c)
+		o.sendCommand(c)
 	}
 }
 
@@ -123,106 +123,106 @@ func (e *Engine) start(r *request) {
 // taken for the next command's answer: ESC first (a modem left at the "> "
 // prompt would take the marker for message text), then a marker command, and
 // everything up to the marker's final result is discarded.
-func (e *Engine) beginResync(c *call) {
-	m := markers[e.markerTurn%len(markers)]
-	e.markerTurn++
-	if strings.EqualFold(m.prefix, e.lostPrefix) {
-		m = markers[e.markerTurn%len(markers)]
-		e.markerTurn++
+func (o *owner) beginResync(c *call) {
+	m := markers[o.markerTurn%len(markers)]
+	o.markerTurn++
+	if strings.EqualFold(m.prefix, o.lostPrefix) {
+		m = markers[o.markerTurn%len(markers)]
+		o.markerTurn++
 	}
 	c.syncing, c.marker = true, m
-	c.armAlarm(e.opts.ResyncTimeout)
-	e.log.Debug("atcmd resynchronising", "marker", m.cmd, "before", c.label)
-	if e.writeOrStop(c, []byte{0x1b}) {
-		e.writeOrStop(c, []byte(m.cmd+"\r"))
+	c.armAlarm(o.opts.ResyncTimeout)
+	o.log.Debug("atcmd resynchronising", "marker", m.cmd, "before", c.label)
+	if o.writeOrStop(c, []byte{0x1b}) {
+		o.writeOrStop(c, []byte(m.cmd+"\r"))
 	}
 }
 
-func (e *Engine) sendCommand(c *call) {
+func (o *owner) sendCommand(c *call) {
 	c.syncing = false
 	c.stopAlarm()
-	e.writeOrStop(c, []byte(c.req.cmd+"\r"))
+	o.writeOrStop(c, []byte(c.req.cmd+"\r"))
 }
 
-func (e *Engine) handleToken(tok token, at time.Time) {
-	if p := e.pendingPDU; p != nil {
-		e.pendingPDU = nil
+func (o *owner) handleToken(tok token, at time.Time) {
+	if p := o.pendingPDU; p != nil {
+		o.pendingPDU = nil
 		if !tok.prompt {
 			p.PDU = tok.line
-			e.dispatch(*p)
+			o.dispatch(*p)
 			return
 		}
-		e.dispatch(*p)
+		o.dispatch(*p)
 	}
 	if tok.prompt {
-		e.onPrompt()
+		o.onPrompt()
 		return
 	}
 	if strings.Trim(tok.line, "\x1a\x1b ") == "" {
 		return
 	}
-	if c := e.cur; c != nil && !c.syncing {
-		e.handleAnswer(c, tok.line, at)
+	if c := o.cur; c != nil && !c.syncing {
+		o.handleAnswer(c, tok.line, at)
 		return
 	}
-	e.handleUnowned(tok.line, at)
+	o.handleUnowned(tok.line, at)
 }
 
 // handleUnowned takes a line that no command can own: the engine is idle or
 // resynchronising.
-func (e *Engine) handleUnowned(line string, at time.Time) {
+func (o *owner) handleUnowned(line string, at time.Time) {
 	name := lineName(line)
-	if c := e.cur; c != nil {
+	if c := o.cur; c != nil {
 		if strings.EqualFold(name, c.marker.prefix) {
 			c.markerSeen = true
 			return
 		}
-		if final, _, _ := e.finalResult(c, line); final {
+		if final, _, _ := o.finalResult(c, line); final {
 			if c.markerSeen {
-				e.needResync, e.lostPrefix = false, ""
-				e.sendCommand(c)
+				o.needResync, o.lostPrefix = false, ""
+				o.sendCommand(c)
 			}
 			return
 		}
 	}
-	if e.needResync && (!isURCName(name, e.opts.URCNames) || strings.EqualFold(name, e.lostPrefix)) {
+	if o.needResync && (!isURCName(name, o.opts.URCNames) || strings.EqualFold(name, o.lostPrefix)) {
 		// Most likely the late answer of the command that timed out.
-		e.log.Debug("atcmd discarding stray line", "len", len(line))
+		o.log.Debug("atcmd discarding stray line", "len", len(line))
 		return
 	}
-	e.indicate(line, name, at)
+	o.indicate(line, name, at)
 }
 
-func (e *Engine) handleAnswer(c *call, line string, at time.Time) {
+func (o *owner) handleAnswer(c *call, line string, at time.Time) {
 	if c.isEcho(line) {
 		return
 	}
-	if final, err, data := e.finalResult(c, line); final {
+	if final, err, data := o.finalResult(c, line); final {
 		if data != "" {
 			c.info = append(c.info, data)
 		}
-		e.finish(c, c.info, err)
+		o.finish(c, c.info, err)
 		return
 	}
 	name := lineName(line)
-	urc := isURCName(name, e.opts.URCNames) || (!c.dial && callProgress[strings.ToUpper(line)])
+	urc := isURCName(name, o.opts.URCNames) || (!c.dial && callProgress[strings.ToUpper(line)])
 	own := c.prefix != "" && strings.EqualFold(name, c.prefix)
 	// A set command's own prefix is unsolicited when the prefix is a URC
 	// known by name (AT+CUSD=1 → +CUSD, AT+CREG=2 → +CREG); a read, test or
 	// action command's own prefix is its answer (AT+CREG? → +CREG: 0,1).
 	switch {
-	case own && !(c.setForm && isNamedURC(name, e.opts.URCNames)):
+	case own && !(c.setForm && isNamedURC(name, o.opts.URCNames)):
 		c.info = append(c.info, line)
-		if c.query && e.opts.MissingFinalGrace > 0 {
+		if c.query && o.opts.MissingFinalGrace > 0 {
 			c.answered = true
-			c.armAlarm(e.opts.MissingFinalGrace)
+			c.armAlarm(o.opts.MissingFinalGrace)
 		}
 	case urc:
-		e.indicate(line, name, at)
+		o.indicate(line, name, at)
 	default:
 		c.info = append(c.info, line)
 		if c.answered {
-			c.armAlarm(e.opts.MissingFinalGrace)
+			c.armAlarm(o.opts.MissingFinalGrace)
 		}
 	}
 }
@@ -230,7 +230,7 @@ func (e *Engine) handleAnswer(c *call, line string, at time.Time) {
 // finalResult reports whether line ends the command c, the error it carries
 // (nil for OK), and information that shared the line with ERROR (some Huawei
 // firmware: "+CNUM: ...ERROR" or "ERROR+CNUM: ...").
-func (e *Engine) finalResult(c *call, line string) (final bool, err error, data string) {
+func (o *owner) finalResult(c *call, line string) (final bool, err error, data string) {
 	u := strings.ToUpper(line)
 	switch {
 	case u == "OK":
@@ -241,7 +241,7 @@ func (e *Engine) finalResult(c *call, line string) (final bool, err error, data 
 	case hasPrefixFold(line, "+CME ERROR"), hasPrefixFold(line, "+CMS ERROR"):
 		return true, parseFinalError(line), ""
 	}
-	for _, f := range e.opts.FinalResults {
+	for _, f := range o.opts.FinalResults {
 		if strings.EqualFold(f, line) {
 			return true, &ResultError{Result: line}, ""
 		}
@@ -265,78 +265,78 @@ func (e *Engine) finalResult(c *call, line string) (final bool, err error, data 
 	return false, nil, ""
 }
 
-func (e *Engine) onPrompt() {
-	c := e.cur
+func (o *owner) onPrompt() {
+	c := o.cur
 	switch {
 	case c == nil || c.syncing:
 		// The resync's ESC takes care of a modem waiting for data.
-		e.log.Debug("atcmd ignoring data prompt while idle")
+		o.log.Debug("atcmd ignoring data prompt while idle")
 	case !c.req.twoStep:
-		e.needResync = true
-		if e.writeOrStop(c, []byte{0x1b}) {
-			e.finish(c, nil, fmt.Errorf("modem prompts for data, use SendData: %w", ErrInvalidCommand))
+		o.needResync = true
+		if o.writeOrStop(c, []byte{0x1b}) {
+			o.finish(c, nil, fmt.Errorf("modem prompts for data, use SendData: %w", ErrInvalidCommand))
 		}
 	case c.prompted:
 		// Text mode prompts again after each line of the data.
 	case c.req.ctx.Err() != nil:
-		e.needResync = true
-		if e.writeOrStop(c, []byte{0x1b}) {
-			e.finish(c, nil, ctxError(c.req.ctx))
+		o.needResync = true
+		if o.writeOrStop(c, []byte{0x1b}) {
+			o.finish(c, nil, ctxError(c.req.ctx))
 		}
 	default:
 		c.prompted = true
 		c.dataWritten = true
-		e.writeOrStop(c, []byte(c.req.data+"\x1a"))
+		o.writeOrStop(c, []byte(c.req.data+"\x1a"))
 	}
 }
 
-func (e *Engine) onDeadline() {
-	c := e.cur
+func (o *owner) onDeadline() {
+	c := o.cur
 	if c.syncing {
-		e.finish(c, nil, fmt.Errorf("resynchronising: %w", ctxError(c.req.ctx)))
+		o.finish(c, nil, fmt.Errorf("resynchronising: %w", ctxError(c.req.ctx)))
 		return
 	}
-	e.needResync, e.lostPrefix = true, c.prefix
-	e.finish(c, nil, ctxError(c.req.ctx))
+	o.needResync, o.lostPrefix = true, c.prefix
+	o.finish(c, nil, ctxError(c.req.ctx))
 }
 
-func (e *Engine) onAlarm() {
-	c := e.cur
+func (o *owner) onAlarm() {
+	c := o.cur
 	if c.syncing {
-		e.finish(c, nil, fmt.Errorf("resynchronising: no answer to %s within %v: %w", c.marker.cmd, e.opts.ResyncTimeout, ErrTimeout))
+		o.finish(c, nil, fmt.Errorf("resynchronising: no answer to %s within %v: %w", c.marker.cmd, o.opts.ResyncTimeout, ErrTimeout))
 		return
 	}
 	// The answer came but no final result: take the answer, and resync in
 	// case the final result is merely late.
-	e.needResync, e.lostPrefix = true, ""
-	e.finish(c, c.info, nil)
+	o.needResync, o.lostPrefix = true, ""
+	o.finish(c, c.info, nil)
 }
 
-func (e *Engine) indicate(line, name string, at time.Time) {
+func (o *owner) indicate(line, name string, at time.Time) {
 	ind := Indication{Name: name, Line: line, At: at}
-	if c := e.cur; c != nil && ind.IsReboot() {
+	if c := o.cur; c != nil && ind.IsReboot() {
 		// AT+CFUN announces its own "+CFUN: 1"; anything else in flight is lost.
 		if !(strings.EqualFold(c.prefix, "+CFUN") && strings.EqualFold(name, "+CFUN")) {
 			// Like every command that ends without its final result, the
 			// next one resyncs: the rest of the boot burst must not end it.
-			e.needResync, e.lostPrefix = true, c.prefix
-			e.finish(c, nil, ErrReboot)
+			o.needResync, o.lostPrefix = true, c.prefix
+			o.finish(c, nil, ErrReboot)
 		}
 	}
 	if takesPDULine(name) {
-		e.pendingPDU = &ind
+		o.pendingPDU = &ind
 		return
 	}
-	e.dispatch(ind)
+	o.dispatch(ind)
 }
 
 // finish completes c once; a missing final result after SendData wrote data
 // becomes ErrOutcomeUnknown.
-func (e *Engine) finish(c *call, lines []string, err error) {
-	if e.cur != c {
+func (o *owner) finish(c *call, lines []string, err error) {
+	if o.cur != c {
 		return
 	}
-	e.cur = nil
+	o.cur = nil
 	c.stopAlarm()
 	if err != nil {
 		if c.req.twoStep && c.dataWritten && !isModemFinal(err) {

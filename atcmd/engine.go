@@ -83,14 +83,6 @@ type Engine struct {
 	subscribed  bool // Subscribe was called once; guarded by subMu
 	backlog     []Indication
 	dispatchers sync.WaitGroup
-
-	// Only accessed from the owner goroutine.
-	cur        *call
-	needResync bool   // a late answer may still be on its way
-	lostPrefix string // prefix of the command whose answer was lost
-	markerTurn int
-	pendingPDU *Indication // +CMT/+CDS waiting for its second line
-	stopped    bool
 }
 
 // New starts the engine over rw: one owner goroutine serialising commands,
@@ -116,7 +108,7 @@ func New(rw io.ReadWriter, opts Options) *Engine {
 	}
 	go e.readLoop()
 	go e.writeLoop()
-	go e.run()
+	go (&owner{Engine: e}).run()
 	return e
 }
 

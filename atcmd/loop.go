@@ -100,43 +100,58 @@ func (e *Engine) writeLoop() {
 
 // write runs on the owner goroutine. It returns ErrHung when the watchdog
 // fired, after which the engine must stop.
-func (e *Engine) write(p []byte) error {
-	e.writes <- p
-	t := time.NewTimer(e.opts.WriteTimeout)
+func (o *owner) write(p []byte) error {
+	o.writes <- p
+	t := time.NewTimer(o.opts.WriteTimeout)
 	defer t.Stop()
 	select {
-	case err := <-e.writeRes:
+	case err := <-o.writeRes:
 		if err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
 		return nil
 	case <-t.C:
 		return ErrHung
-	case <-e.quit:
+	case <-o.quit:
 		return ErrClosed
 	}
 }
 
-func (e *Engine) run() {
-	defer close(e.ownerDone)
-	for !e.stopped {
+// owner is the owner goroutine's side of the engine: the running call and
+// the line's resync state. The Engine keeps no reference to it, so nothing
+// but run and what run calls can touch these fields; the embedded Engine
+// gives it the channels, options and subscribers it serves.
+type owner struct {
+	*Engine
+
+	cur        *call
+	needResync bool   // a late answer may still be on its way
+	lostPrefix string // prefix of the command whose answer was lost
+	markerTurn int
+	pendingPDU *Indication // +CMT/+CDS waiting for its second line
+	stopped    bool
+}
+
+func (o *owner) run() {
+	defer close(o.ownerDone)
+	for !o.stopped {
 		// Lines that arrived while idle are handled as idle before the next
 		// command is accepted. While a command runs the select below takes
 		// input, so that a flooding modem cannot starve its deadline.
-		if e.cur == nil && e.in.pending() {
+		if o.cur == nil && o.in.pending() {
 			select {
-			case <-e.quit:
-				e.stop(ErrClosed)
+			case <-o.quit:
+				o.stop(ErrClosed)
 			default:
-				e.handleInput()
+				o.handleInput()
 			}
 			continue
 		}
 		var reqs chan *request
 		var ctxDone <-chan struct{}
 		var alarm <-chan time.Time
-		if c := e.cur; c == nil {
-			reqs = e.reqs
+		if c := o.cur; c == nil {
+			reqs = o.reqs
 		} else {
 			ctxDone = c.req.ctx.Done()
 			if c.alarm != nil {
@@ -145,69 +160,69 @@ func (e *Engine) run() {
 		}
 		select {
 		case r := <-reqs:
-			e.start(r)
-		case <-e.in.wake:
-			e.handleInput()
+			o.start(r)
+		case <-o.in.wake:
+			o.handleInput()
 		case <-ctxDone:
-			e.onDeadline()
+			o.onDeadline()
 		case <-alarm:
-			e.onAlarm()
-		case <-e.quit:
-			e.stop(ErrClosed)
+			o.onAlarm()
+		case <-o.quit:
+			o.stop(ErrClosed)
 		}
 	}
 }
 
-func (e *Engine) handleInput() {
-	for _, ev := range e.in.take() {
-		if e.stopped {
+func (o *owner) handleInput() {
+	for _, ev := range o.in.take() {
+		if o.stopped {
 			return
 		}
 		if ev.err != nil {
-			e.stop(fmt.Errorf("%w: %w", ErrPortLost, ev.err))
+			o.stop(fmt.Errorf("%w: %w", ErrPortLost, ev.err))
 			return
 		}
-		e.handleToken(ev.tok, ev.at)
+		o.handleToken(ev.tok, ev.at)
 	}
 }
 
 // stop ends the engine: the running command fails with cause, subscribers
 // get what is queued, and Done closes.
-func (e *Engine) stop(cause error) {
-	if e.stopped {
+func (o *owner) stop(cause error) {
+	if o.stopped {
 		return
 	}
-	e.stopped = true
-	if c := e.cur; c != nil {
-		e.finish(c, nil, cause)
+	o.stopped = true
+	if c := o.cur; c != nil {
+		o.finish(c, nil, cause)
 	}
-	if p := e.pendingPDU; p != nil {
-		e.pendingPDU = nil
-		e.dispatch(*p)
+	if p := o.pendingPDU; p != nil {
+		o.pendingPDU = nil
+		o.dispatch(*p)
 	}
-	e.in.stop()
-	e.err = cause
-	close(e.done)
+	o.in.stop()
+	o.err = cause
+	close(o.done)
 	if errors.Is(cause, ErrClosed) {
-		e.log.Debug("atcmd engine closed")
+		o.log.Debug("atcmd engine closed")
 	} else {
-		e.log.Warn("atcmd engine stopped", "err", cause)
+		o.log.Warn("atcmd engine stopped", "err", cause)
 	}
 }
 
 // writeOrStop writes p; on failure it fails c (and stops the engine when
 // the port is hung or the engine closed) and returns false.
-func (e *Engine) writeOrStop(c *call, p []byte) bool {
-	err := e.write(p)
+func (o *owner) writeOrStop(c *call, p []byte) bool {
+	err := o.write(p)
 	switch {
 	case err == nil:
 		return true
 	case errors.Is(err, ErrHung), errors.Is(err, ErrClosed):
-		e.stop(err)
+		o.stop(err)
 	default:
 		// A failed write may have left half a line in the modem.
-		e.needResync = true
-		e.finish(c, nil, err)
+		o.needResync = true
+		o.finish(c, nil, err)
 	}
 	return false
 }
