@@ -141,7 +141,7 @@ func TestCustomerAnswersDecideTheConfirmation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r.t = t
 			phone := fmt.Sprintf("+7916000000%d", i)
-			r.net.AddPhone(phone, tc.rule)
+			r.net.Phones().Add(phone, tc.rule)
 			req := paymentBody(fmt.Sprintf("pay-%d", i), "8"+phone[2:], "12345")
 			if tc.ttl != "" {
 				req["ttl"] = tc.ttl
@@ -154,7 +154,7 @@ func TestCustomerAnswersDecideTheConfirmation(t *testing.T) {
 			if got.Reason != tc.reason {
 				t.Fatalf("reason %q, want %q", got.Reason, tc.reason)
 			}
-			inbox := r.net.PhoneInbox(phone)
+			inbox := r.net.Phones().Inbox(phone)
 			want := "Платёж 12345: 1 500,00 руб. Любой ответ - да, 0 - отмена"
 			if len(inbox) != 1 || inbox[0].Text != want {
 				t.Fatalf("the customer read %+v, want %q", inbox, want)
@@ -175,11 +175,11 @@ func TestCustomerAnswersDecideTheConfirmation(t *testing.T) {
 func TestRepliesFromOthersAndLateRepliesChangeNothing(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
 	customer, stranger := "+79161111111", "+79162222222"
-	r.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	r.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	c := r.confirm(paymentBody("pay-1", customer, "A-1"))
 	r.waitState(c.ID, payment.Sent)
 	own := r.modems[0].Config().MSISDN
-	if err := r.net.SendFromPhone(stranger, own, "Да"); err != nil {
+	if err := r.net.Phones().Send(stranger, own, "Да"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the stranger's SMS in the inbox", func() bool {
@@ -191,9 +191,9 @@ func TestRepliesFromOthersAndLateRepliesChangeNothing(t *testing.T) {
 		t.Fatalf("a stranger's reply changed the confirmation: %+v", got)
 	}
 	// Now the customer: the first answer decides, a second changes nothing.
-	r.net.SendFromPhone(customer, own, "0")
+	r.net.Phones().Send(customer, own, "0")
 	r.waitState(c.ID, payment.Cancelled)
-	r.net.SendFromPhone(customer, own, "Да, всё-таки да")
+	r.net.Phones().Send(customer, own, "Да, всё-таки да")
 	eventually(t, "three SMS in the inbox", func() bool {
 		var page inboxPage
 		r.do("GET", "/v1/inbox", nil, &page)
@@ -215,8 +215,8 @@ func TestRepliesFromOthersAndLateRepliesChangeNothing(t *testing.T) {
 func TestTwoPaymentsOfOneCustomerResolveIndependently(t *testing.T) {
 	r := startConfirmRig(t, nil, 2)
 	customer := "+79163333333"
-	r.net.AddPhone(customer, modemsim.PhoneRule{Match: "T-1", Reply: "Да", After: 300 * time.Millisecond})
-	r.net.AddPhone(customer, modemsim.PhoneRule{Match: "T-2", Reply: "0", After: 300 * time.Millisecond})
+	r.net.Phones().Add(customer, modemsim.PhoneRule{Match: "T-1", Reply: "Да", After: 300 * time.Millisecond})
+	r.net.Phones().Add(customer, modemsim.PhoneRule{Match: "T-2", Reply: "0", After: 300 * time.Millisecond})
 	first := r.confirm(paymentBody("pay-1", customer, "T-1"))
 	second := r.confirm(paymentBody("pay-2", customer, "T-2"))
 	a := r.waitState(first.ID, payment.Confirmed)
@@ -229,18 +229,18 @@ func TestTwoPaymentsOfOneCustomerResolveIndependently(t *testing.T) {
 func TestSecondPaymentWaitsForTheOnlySIM(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
 	customer := "+79164444444"
-	r.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	r.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	first := r.confirm(paymentBody("pay-1", customer, "W-1"))
 	r.waitState(first.ID, payment.Sent)
 	second := r.confirm(paymentBody("pay-2", customer, "W-2"))
 	// A third payment to someone else is not held back by the veto.
-	r.net.AddPhone("+79165555555", modemsim.PhoneRule{Never: true})
+	r.net.Phones().Add("+79165555555", modemsim.PhoneRule{Never: true})
 	other := r.confirm(paymentBody("pay-3", "+79165555555", "W-3"))
 	r.waitState(other.ID, payment.Sent)
 	if got := r.get(second.ID); got.State != payment.Queued {
 		t.Fatalf("second payment is %s while the first is pending on the only SIM", got.State)
 	}
-	r.net.SendFromPhone(customer, r.modems[0].Config().MSISDN, "Да")
+	r.net.Phones().Send(customer, r.modems[0].Config().MSISDN, "Да")
 	r.waitState(first.ID, payment.Confirmed)
 	r.waitState(second.ID, payment.Sent)
 }
@@ -248,11 +248,11 @@ func TestSecondPaymentWaitsForTheOnlySIM(t *testing.T) {
 func TestReplyWaitingOnTheSIMWhileTheDaemonIsDownCounts(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
 	customer := "+79166666666"
-	r.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	r.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": "R-1", "amount": "10.5", "currency": "RUB", "ttl": "2s"})
 	r.waitState(c.ID, payment.Sent)
 	r.stopDaemon()
-	if err := r.net.SendFromPhone(customer, r.modems[0].Config().MSISDN, "да"); err != nil {
+	if err := r.net.Phones().Send(customer, r.modems[0].Config().MSISDN, "да"); err != nil {
 		t.Fatal(err)
 	}
 	// The deadline passing while nobody reads the SIM is the point of the
@@ -268,7 +268,7 @@ func TestReplyWaitingOnTheSIMWhileTheDaemonIsDownCounts(t *testing.T) {
 func TestReplyFollowsTheSIMIntoAnotherModem(t *testing.T) {
 	r := startConfirmRig(t, nil, 2)
 	customer := "+79168888888"
-	r.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	r.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	c := r.confirm(paymentBody("pay-1", customer, "M-1"))
 	c = r.waitState(c.ID, payment.Sent)
 	from, to := r.modems[0], r.modems[1]
@@ -297,7 +297,7 @@ func TestReplyFollowsTheSIMIntoAnotherModem(t *testing.T) {
 		}
 		return ready && missing
 	})
-	if err := r.net.SendFromPhone(customer, moved.MSISDN, "Да"); err != nil {
+	if err := r.net.Phones().Send(customer, moved.MSISDN, "Да"); err != nil {
 		t.Fatal(err)
 	}
 	got := r.waitState(c.ID, payment.Confirmed)
@@ -311,7 +311,7 @@ func TestReplyFollowsTheSIMIntoAnotherModem(t *testing.T) {
 func TestConfirmationOfALostSIMFailsInTheEnd(t *testing.T) {
 	r := startConfirmRig(t, func(c *config.Config) { c.Confirmations.SIMLostAfter = 1500 * time.Millisecond }, 1)
 	customer := "+79167777777"
-	r.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	r.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": "L-1", "amount": "10", "currency": "RUB", "ttl": "1s"})
 	r.waitState(c.ID, payment.Sent)
 	r.modems[0].RemoveSIM()
@@ -329,7 +329,7 @@ func TestConfirmationOfALostSIMFailsInTheEnd(t *testing.T) {
 
 func TestConfirmationRequests(t *testing.T) {
 	r := startConfirmRig(t, func(c *config.Config) { c.Confirmations.EnforceLimits = true }, 1)
-	r.net.AddPhone("+79167777777", modemsim.PhoneRule{Never: true})
+	r.net.Phones().Add("+79167777777", modemsim.PhoneRule{Never: true})
 	bad := []struct {
 		change map[string]any
 		code   int
@@ -413,7 +413,7 @@ func TestConfirmationRequests(t *testing.T) {
 // in between (template, default ttl) must not turn that into a conflict.
 func TestRetryAfterAConfigChangeIsTheSamePayment(t *testing.T) {
 	r := startConfirmRig(t, nil, 1)
-	r.net.AddPhone("+79160101010", modemsim.PhoneRule{Never: true})
+	r.net.Phones().Add("+79160101010", modemsim.PhoneRule{Never: true})
 	body := paymentBody("pay-1", "+79160101010", "K-1")
 	first := r.confirm(body)
 	r.stopDaemon()
@@ -436,7 +436,7 @@ func TestQuoteNamesCommissionAndBrokenLimits(t *testing.T) {
 		// A second operator of the same name makes the name ambiguous.
 		c.Operators = append(c.Operators, config.Operator{PLMN: []string{"40177"}, Name: "Tele2", BalanceCode: "*100#"})
 	}, 1)
-	r.net.AddPhone("+79168888888", modemsim.PhoneRule{Never: true})
+	r.net.Phones().Add("+79168888888", modemsim.PhoneRule{Never: true})
 	for i := 0; i < 5; i++ {
 		r.confirm(paymentBody(fmt.Sprintf("mts-%d", i), "+79168888888", "Q"))
 	}

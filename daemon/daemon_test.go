@@ -211,7 +211,7 @@ func TestCyrillicLongSMSReachesTheCustomerExactly(t *testing.T) {
 			h := startHarness(t, d)
 			h.waitReady(1)
 			customer := "+79161234567"
-			h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+			h.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 			text := strings.Repeat("Съешь же ещё этих мягких французских булок. ", 7)[:0]
 			for len([]rune(text)) < 300 {
 				text += "Съешь же ещё этих мягких французских булок, да выпей чаю. "
@@ -233,8 +233,8 @@ func TestCyrillicLongSMSReachesTheCustomerExactly(t *testing.T) {
 				h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 				return m.State == store.Sent
 			})
-			eventually(t, "customer got the message", func() bool { return len(h.net.PhoneInbox(customer)) == 1 })
-			got := h.net.PhoneInbox(customer)[0]
+			eventually(t, "customer got the message", func() bool { return len(h.net.Phones().Inbox(customer)) == 1 })
+			got := h.net.Phones().Inbox(customer)[0]
 			if got.Text != text {
 				t.Fatalf("customer got %q\nwant %q", got.Text, text)
 			}
@@ -286,7 +286,7 @@ func TestDeliveryReportMarksMessageDelivered(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			h := startHarness(t, d)
 			h.waitReady(1)
-			h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
+			h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 			var acc struct{ ID string }
 			h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Код 1234", "report": true}, &acc)
 			var m api.Message
@@ -311,7 +311,7 @@ func TestRepliesReachTheInboxAlsoAfterAModemReboot(t *testing.T) {
 			h := startHarness(t, d)
 			h.waitReady(1)
 			own := h.modems[0].Config().MSISDN
-			if err := h.net.SendFromPhone("+79161234567", own, "Да"); err != nil {
+			if err := h.net.Phones().Send("+79161234567", own, "Да"); err != nil {
 				t.Fatal(err)
 			}
 			var page inboxPage
@@ -325,7 +325,7 @@ func TestRepliesReachTheInboxAlsoAfterAModemReboot(t *testing.T) {
 			// A reboot drops +CNMI; the next reply must still arrive.
 			h.modems[0].Reboot()
 			long := strings.Repeat("Подтверждаю платёж. ", 10)
-			if err := h.net.SendFromPhone("+79161234567", own, long); err != nil {
+			if err := h.net.Phones().Send("+79161234567", own, long); err != nil {
 				t.Fatal(err)
 			}
 			eventually(t, "second reply after reboot", func() bool {
@@ -342,7 +342,7 @@ func TestRepliesReachTheInboxAlsoAfterAModemReboot(t *testing.T) {
 func TestStopLetsAnInFlightSendFinish(t *testing.T) {
 	h := startHarness(t, modemsim.Generic)
 	h.waitReady(1)
-	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	h.modems[0].SetLatency("AT+CMGS", 400*time.Millisecond)
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Платёж 42"}, &acc)
@@ -379,9 +379,9 @@ func TestFailingSIMTurnsSuspectAndWorkMovesToAnother(t *testing.T) {
 	h.waitReady(2)
 	bad := h.modems[0]
 	bad.FailSends(100, 38)
-	h.net.AddPhone("+79160000001", modemsim.PhoneRule{Never: true})
-	h.net.AddPhone("+79160000002", modemsim.PhoneRule{Never: true})
-	h.net.AddPhone("+79160000003", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79160000001", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79160000002", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79160000003", modemsim.PhoneRule{Never: true})
 	badID := ""
 	var modems struct{ Modems []ModemStatus }
 	h.do("GET", "/v1/modems", nil, &modems)
@@ -472,7 +472,7 @@ func TestMissingDeliveryReportIsFlaggedAfterTheWait(t *testing.T) {
 	h := startHarnessNet(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: time.Hour},
 		func(c *config.Config) { c.Send.ReportWait = 50 * time.Millisecond }, modemsim.Generic)
 	h.waitReady(1)
-	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "x", "report": true}, &acc)
 	var m api.Message

@@ -132,7 +132,7 @@ func TestWebhookOutageThenEveryEventOnceInOrderSignedWithTheFirstSecret(t *testi
 		c.WebhookDefaults = config.WebhookDefaults{RetryInitial: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, GiveUpAfter: time.Hour}
 	}, modemsim.Generic)
 	h.waitReady(1)
-	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	var ids []string
 	// One message: the operator profile's per-minute limit would hold a
 	// second one back for a minute.
@@ -378,7 +378,7 @@ func TestRetentionBlanksReceivedTextsOnSchedule(t *testing.T) {
 		c.Receive.PollInterval = time.Hour
 	}, modemsim.Generic)
 	h.waitReady(1)
-	if err := h.net.SendFromPhone("+79161234567", h.modems[0].Config().MSISDN, "Да"); err != nil {
+	if err := h.net.Phones().Send("+79161234567", h.modems[0].Config().MSISDN, "Да"); err != nil {
 		t.Fatal(err)
 	}
 	var page inboxPage

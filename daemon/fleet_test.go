@@ -38,8 +38,8 @@ func TestAFleetOfTwoSendsEachMessageOnce(t *testing.T) {
 	a.waitReady(2)
 	b.waitReady(2)
 	customer := "+79161234567"
-	a.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
-	b.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	a.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
+	b.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	var want, ids []string
 	for i := range 20 {
 		h := []*harness{a, b}[i%2]
@@ -54,7 +54,7 @@ func TestAFleetOfTwoSendsEachMessageOnce(t *testing.T) {
 	received := func() []string {
 		var got []string
 		for _, h := range []*harness{a, b} {
-			for _, m := range h.net.PhoneInbox(customer) {
+			for _, m := range h.net.Phones().Inbox(customer) {
 				got = append(got, m.Text)
 			}
 		}

@@ -36,8 +36,8 @@ func TestGoldenTour(t *testing.T) {
 			Events: []string{"sms.received"}, Timeout: time.Second}}
 		cfg.WebhookDefaults = config.WebhookDefaults{RetryInitial: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond, GiveUpAfter: 300 * time.Millisecond}
 	}, simSpec{modemsim.Generic, "25001"})
-	h.net.AddPhone(phone, modemsim.PhoneRule{Reply: "Да"})
-	h.net.AddPhone(quiet, modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add(phone, modemsim.PhoneRule{Reply: "Да"})
+	h.net.Phones().Add(quiet, modemsim.PhoneRule{Never: true})
 	m := h.modems[0]
 	modem, iccid := h.modemID(m), m.Config().ICCID
 	g := &golden{t: t, h: h}

@@ -37,7 +37,7 @@ func TestHeldMessageShowsItsHoldInTheAPI(t *testing.T) {
 	h := limitedHarness(t, 1, nil)
 	h.waitReady(1)
 	customer := "+79161234567"
-	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	var first, second struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "первое"}, &first)
 	var sent api.Message
@@ -87,8 +87,8 @@ func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
 		return len(out.Modems) == 1 && out.Modems[0].State == StateNoService
 	})
 	customer, payer := "+79161234567", "+79169876543"
-	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
-	h.net.AddPhone(payer, modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add(payer, modemsim.PhoneRule{Never: true})
 	var plain []string
 	for _, text := range []string{"plain one", "plain two", "plain three"} {
 		var acc struct{ ID string }

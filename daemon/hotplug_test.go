@@ -24,7 +24,7 @@ func TestReplugUnderANewTTYKeepsTheModemsIDAndCounters(t *testing.T) {
 	if first.Port != m.Path() {
 		t.Fatalf("discovered port %s, want %s", first.Port, m.Path())
 	}
-	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "до"}, &acc)
 	eventually(t, "sent", func() bool {

@@ -37,7 +37,7 @@ func TestHungModemIsHealedWhileTrafficMovesToOthers(t *testing.T) {
 		st := h.modemStatus(hung.Path()).State
 		return st != StateReady
 	})
-	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "пока модем висит"}, &acc)
 	var m api.Message
@@ -75,7 +75,7 @@ func TestDeniedRegistrationIsReportedWithoutResets(t *testing.T) {
 		t.Fatalf("denied modem: state %s resets %v reconnects %d", st.State, st.Resets, st.Reconnects)
 	}
 	var acc struct{ ID string }
-	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "x"}, &acc)
 	m.SetRegistration(1)
 	eventually(t, "back to ready", func() bool { return h.modemStatus(m.Path()).State == StateReady })

@@ -100,7 +100,7 @@ func TestMetricsExpositionOfARunningDaemon(t *testing.T) {
 	}, modemsim.Generic, modemsim.Huawei)
 	h.waitReady(2)
 	customer := "+79161234567"
-	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	text := "Код подтверждения 4821"
 	var acc struct{ ID string }
 	if code := h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": text}, &acc); code != http.StatusAccepted {

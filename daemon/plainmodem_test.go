@@ -50,7 +50,7 @@ func testSIMWithoutICCID(t *testing.T, hiding modemsim.ICCIDHiding) {
 		t.Fatalf("modem shows SIM %q (%s)", st.ICCID, st.SIMIDSource)
 	}
 
-	h.net.AddPhone(customer, modemsim.PhoneRule{Reply: "Да", After: 50 * time.Millisecond})
+	h.net.Phones().Add(customer, modemsim.PhoneRule{Reply: "Да", After: 50 * time.Millisecond})
 	var acc api.Message
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "без ICCID"}, &acc)
 	var c api.Confirmation

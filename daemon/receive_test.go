@@ -31,7 +31,7 @@ func TestSMSWaitingAtStartUpIsTaken(t *testing.T) {
 	for _, d := range allDialects {
 		t.Run(string(d), func(t *testing.T) {
 			h := startHarnessPrepared(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond}, func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
-				if err := n.SendFromPhone("+79161234567", ms[0].Config().MSISDN, "пришло, пока никто не слушал"); err != nil {
+				if err := n.Phones().Send("+79161234567", ms[0].Config().MSISDN, "пришло, пока никто не слушал"); err != nil {
 					t.Fatal(err)
 				}
 				// Wait until the modem holds it, as a modem does that was
@@ -61,7 +61,7 @@ func TestLongReplyWithPartsReversedIsAssembledOnce(t *testing.T) {
 			h := startHarnessNet(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond, ReverseParts: true}, nil, d)
 			h.waitReady(1)
 			text := strings.Repeat("Подтверждаю оплату заказа номер 12345. ", 6)
-			h.net.SendFromPhone("+79161234567", h.modems[0].Config().MSISDN, text)
+			h.net.Phones().Send("+79161234567", h.modems[0].Config().MSISDN, text)
 			eventually(t, "assembled", func() bool { return len(h.inbox()) == 1 })
 			got := h.inbox()[0]
 			if got.Text != text || !got.Complete || got.Parts < 3 {
@@ -78,7 +78,7 @@ func TestFullStorageIsEmptiedAndTheNextReplyArrives(t *testing.T) {
 				func(c *config.Config) { c.Receive.PollInterval = 300 * time.Millisecond }, d)
 			h.waitReady(1)
 			h.modems[0].FillStorage()
-			h.net.SendFromPhone("+79161234567", h.modems[0].Config().MSISDN, "ответ после переполнения")
+			h.net.Phones().Send("+79161234567", h.modems[0].Config().MSISDN, "ответ после переполнения")
 			eventually(t, "the reply", func() bool {
 				for _, m := range h.inbox() {
 					if m.Text == "ответ после переполнения" {
@@ -96,7 +96,7 @@ func TestMessageTheModemFailedToDeleteIsStoredOnce(t *testing.T) {
 	h.waitReady(1)
 	m := h.modems[0]
 	m.FailCommand("AT+CMGD", 3, "ERROR")
-	h.net.SendFromPhone("+79161234567", m.Config().MSISDN, "один раз")
+	h.net.Phones().Send("+79161234567", m.Config().MSISDN, "один раз")
 	eventually(t, "deleted at last", func() bool {
 		return len(h.inbox()) == 1 && h.modemStatus(m.Path()).StorageUsed == 0
 	})
@@ -130,11 +130,11 @@ func TestMissedAcknowledgementInDirectModeDoesNotStopReceiving(t *testing.T) {
 	// The first acknowledgement fails, and so does its retry: the modem
 	// turns indications off when its window closes.
 	m.FailCommand("AT+CNMA", 2, "ERROR")
-	h.net.SendFromPhone("+79161234567", m.Config().MSISDN, "первый")
+	h.net.Phones().Send("+79161234567", m.Config().MSISDN, "первый")
 	eventually(t, "first reply", func() bool { return len(h.inbox()) >= 1 })
 	for i := 2; i <= 3; i++ {
 		text := fmt.Sprintf("ответ %d", i)
-		h.net.SendFromPhone("+79161234567", m.Config().MSISDN, text)
+		h.net.Phones().Send("+79161234567", m.Config().MSISDN, text)
 		eventually(t, text, func() bool {
 			for _, r := range h.inbox() {
 				if r.Text == text {
@@ -163,7 +163,7 @@ func TestStatusReportsOfAModemLeftInPhase2PlusDoNotStopReceiving(t *testing.T) {
 	h.waitReady(1)
 	m := h.modems[0]
 	customer := "+79161234567"
-	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "Платёж 5", "report": true}, &acc)
 	eventually(t, "delivered", func() bool {
@@ -171,7 +171,7 @@ func TestStatusReportsOfAModemLeftInPhase2PlusDoNotStopReceiving(t *testing.T) {
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &msg)
 		return msg.State == store.Delivered
 	})
-	h.net.SendFromPhone(customer, m.Config().MSISDN, "да")
+	h.net.Phones().Send(customer, m.Config().MSISDN, "да")
 	eventually(t, "the reply after the report", func() bool { return len(h.inbox()) == 1 })
 }
 
@@ -189,10 +189,10 @@ func TestFailedAcknowledgementIsRetriedInTheWindow(t *testing.T) {
 	h.waitReady(1)
 	m := h.modems[0]
 	m.FailCommand("AT+CNMA", 1, "ERROR")
-	h.net.SendFromPhone("+79161234567", m.Config().MSISDN, "первый")
+	h.net.Phones().Send("+79161234567", m.Config().MSISDN, "первый")
 	eventually(t, "first reply", func() bool { return len(h.inbox()) == 1 })
 	acks := m.Commands("AT+CNMA")
-	h.net.SendFromPhone("+79161234567", m.Config().MSISDN, "второй")
+	h.net.Phones().Send("+79161234567", m.Config().MSISDN, "второй")
 	eventually(t, "second reply", func() bool { return len(h.inbox()) == 2 })
 	if acks != 2 || m.Commands("AT+CNMA") != 3 {
 		t.Fatalf("acknowledgements: %d for the first reply, %d in all; want 2 and 3", acks, m.Commands("AT+CNMA"))
@@ -210,7 +210,7 @@ func TestStatusReportsKeptInTheirOwnMemoryAreRead(t *testing.T) {
 	h.waitReady(1)
 	m := h.modems[0]
 	customer := "+79161234567"
-	h.net.AddPhone(customer, modemsim.PhoneRule{Reply: "да"})
+	h.net.Phones().Add(customer, modemsim.PhoneRule{Reply: "да"})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": "Платёж 6", "report": true}, &acc)
 	eventually(t, "delivered and the reply in", func() bool {

@@ -21,8 +21,8 @@ func TestSilentReceivingIsAnnouncedOnceAndClearsWhenSMSArrive(t *testing.T) {
 	h.waitReady(1)
 	m := h.modems[0]
 	own := m.Config().MSISDN
-	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
-	h.net.SendFromPhone("+79161234567", own, "первое")
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Send("+79161234567", own, "первое")
 	var page inboxPage
 	eventually(t, "first SMS received", func() bool {
 		h.do("GET", "/v1/inbox", nil, &page)
@@ -40,7 +40,7 @@ func TestSilentReceivingIsAnnouncedOnceAndClearsWhenSMSArrive(t *testing.T) {
 	eventually(t, "receiving.stalled", func() bool {
 		return slices.Contains(h.eventTypes("sim", iccid), "receiving.stalled")
 	})
-	h.net.SendFromPhone("+79161234567", own, "второе")
+	h.net.Phones().Send("+79161234567", own, "второе")
 	eventually(t, "receiving.resumed", func() bool {
 		return slices.Contains(h.eventTypes("sim", iccid), "receiving.resumed")
 	})

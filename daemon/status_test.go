@@ -56,7 +56,7 @@ func startStatusRack(t *testing.T) *statusRack {
 		}, mcs...)
 	n := r.net
 	r.waitReady(4)
-	n.AddPhone(statusCustomer, modemsim.PhoneRule{Never: true})
+	n.Phones().Add(statusCustomer, modemsim.PhoneRule{Never: true})
 	for _, text := range []string{"Платёж 4711 подтверждён", "Код 93817"} {
 		r.secrets = append(r.secrets, text)
 		var acc struct{ ID string }
@@ -81,7 +81,7 @@ func startStatusRack(t *testing.T) *statusRack {
 	})
 	reply := "Да, это я"
 	r.secrets = append(r.secrets, reply)
-	if err := n.SendFromPhone(statusCustomer, r.ownNumbers[1], reply); err != nil {
+	if err := n.Phones().Send(statusCustomer, r.ownNumbers[1], reply); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "reply and every balance on the status", func() bool {

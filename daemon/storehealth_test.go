@@ -55,8 +55,8 @@ func TestFullDiskMidSendIsSeenAndSurvived(t *testing.T) {
 	if n := len(h.modems[0].Sent()); n != 2 {
 		t.Fatalf("modem took %d PDUs, want 2 (each part once)", n)
 	}
-	eventually(t, "customer got the text", func() bool { return len(h.net.PhoneInbox(customer)) == 1 })
-	if got := h.net.PhoneInbox(customer)[0].Text; got != text {
+	eventually(t, "customer got the text", func() bool { return len(h.net.Phones().Inbox(customer)) == 1 })
+	if got := h.net.Phones().Inbox(customer)[0].Text; got != text {
 		t.Fatalf("customer got %q", got)
 	}
 	eventually(t, "store.failed and store.recovered logged", func() bool {
@@ -83,7 +83,7 @@ func startSendOnFullDisk(t *testing.T) (h *harness, id, text, dataDir string) {
 	}, modemsim.Generic)
 	h.waitReady(1)
 	customer := "+79161234567"
-	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	h.modems[0].SetLatency("AT+CMGS", 400*time.Millisecond)
 	text = strings.Repeat("Payment 42 received, thank you. ", 7) // 224 GSM 7-bit characters: 2 parts
 	var acc struct{ ID string }

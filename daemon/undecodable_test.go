@@ -38,7 +38,7 @@ func TestReplyWithAStatusLineCutIntoItsPDUArrivesAtOnce(t *testing.T) {
 		}
 		reads := m.Commands("AT+CMGR=")
 		m.CutPDULines(1, at)
-		if err := h.net.SendFromPhone(customer, m.Config().MSISDN, text); err != nil {
+		if err := h.net.Phones().Send(customer, m.Config().MSISDN, text); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "reply "+text, func() bool {
@@ -62,7 +62,7 @@ func TestGarbledReadIsReadAgainAtOnce(t *testing.T) {
 	h.waitReady(1)
 	m := h.modems[0]
 	m.GarblePDULines(1)
-	if err := h.net.SendFromPhone(customer, m.Config().MSISDN, "Да"); err != nil {
+	if err := h.net.Phones().Send(customer, m.Config().MSISDN, "Да"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the reply", func() bool { got := h.inbox(); return len(got) == 1 && got[0].Text == "Да" })
@@ -91,7 +91,7 @@ func TestPDUCorruptOnBothReadsIsLeftReportedOnceAndTakenLater(t *testing.T) {
 	m := h.modems[0]
 	id := h.d.Modems()[0].ID
 	m.GarblePDULines(1 << 20)
-	if err := h.net.SendFromPhone(customer, m.Config().MSISDN, "Да, оплату подтверждаю"); err != nil {
+	if err := h.net.Phones().Send(customer, m.Config().MSISDN, "Да, оплату подтверждаю"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the event", func() bool { return len(allEvents(h, "&type=modem.sms_undecodable")) == 1 })

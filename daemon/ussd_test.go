@@ -322,7 +322,7 @@ func TestAbandonedSessionIsClosedAtItsTimeout(t *testing.T) {
 	if code := h.do("POST", "/v1/ussd/"+open.SessionID+"/reply", map[string]string{"text": "1"}, &e); code != http.StatusConflict {
 		t.Fatalf("reply after the timeout: %d %+v", code, e)
 	}
-	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "после сессии"}, &acc)
 	eventually(t, "send after the session", func() bool { return len(m.Sent()) == 1 })
@@ -336,7 +336,7 @@ func TestSendsAvoidAModemInASession(t *testing.T) {
 		cfg.Operators = []config.Operator{{PLMN: []string{"25001"}, Limits: unlimited}, {PLMN: []string{"25002"}, Limits: unlimited}}
 	}, simSpec{modemsim.Generic, "25001"}, simSpec{modemsim.Generic, "25002"})
 	busy, free := h.modems[0], h.modems[1]
-	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	var open api.USSDAnswer
 	h.do("POST", "/v1/modems/"+h.modemID(busy)+"/ussd", map[string]string{"code": "*111#"}, &open)
 	if !open.Open {
@@ -423,7 +423,7 @@ func TestScheduledAndEarlyBalanceChecks(t *testing.T) {
 func TestLaneOfAnEndedSessionSendsAgain(t *testing.T) {
 	h := startUSSDHarness(t, nil, simSpec{modemsim.Generic, "25001"})
 	m := h.modems[0]
-	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	var open api.USSDAnswer
 	h.do("POST", "/v1/modems/"+h.modemID(m)+"/ussd", map[string]string{"code": "*111#"}, &open)
 	if !open.Open {
@@ -457,7 +457,7 @@ func TestBalanceThatComesBySMS(t *testing.T) {
 		r.code = h.do("GET", "/v1/sims/"+m.Config().ICCID+"/balance?refresh=true", nil, &r.v)
 		done <- r
 	}()
-	if err := h.net.SendFromPhone("611", m.Config().MSISDN, "Balans 77,00 r."); err != nil {
+	if err := h.net.Phones().Send("611", m.Config().MSISDN, "Balans 77,00 r."); err != nil {
 		t.Fatal(err)
 	}
 	r := <-done

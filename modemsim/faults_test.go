@@ -68,7 +68,7 @@ func TestHang(t *testing.T) {
 
 func TestCommandFaults(t *testing.T) {
 	n := newTestNetwork(t, NetworkOptions{})
-	n.AddPhone("+79991234567", PhoneRule{Never: true})
+	n.Phones().Add("+79991234567", PhoneRule{Never: true})
 	m := addModem(t, n, ModemConfig{})
 	c := ready(t, m)
 	m.FailCommand("AT+CSQ", 1, "+CME ERROR: 14")
@@ -129,7 +129,7 @@ func TestSIMSwap(t *testing.T) {
 	if got := c.mustOK("AT+CRSM=176,12258,0,0,10"); !slices.Equal(got, []string{`+CRSM: 144,0,"980722000000000010F7"`}) {
 		t.Errorf("got %q", got)
 	}
-	if err := n.SendFromPhone("+79991112233", "+79040000001", "to the new SIM"); err != nil {
+	if err := n.Phones().Send("+79991112233", "+79040000001", "to the new SIM"); err != nil {
 		t.Error(err)
 	}
 }
@@ -145,7 +145,7 @@ func TestPDULineFaults(t *testing.T) {
 			c := ready(t, m)
 			c.mustOK("AT+CMGF=0")
 			c.mustOK("AT^CURC=0") // the fault applies whatever the firmware was told
-			if err := n.SendFromPhone("+79990000001", m.Config().MSISDN, "cut me"); err != nil {
+			if err := n.Phones().Send("+79990000001", m.Config().MSISDN, "cut me"); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, "stored", func() bool { return m.Stored("SM") == 1 })

@@ -31,11 +31,10 @@ func (n *Network) DefaultFleet() ([]*Modem, error) {
 func (n *Network) AddFleet(count int) ([]*Modem, error) {
 	n.mu.Lock()
 	start := n.seq
-	addPhones := len(n.phones) == 0
 	n.mu.Unlock()
-	if addPhones {
+	if len(n.phones.Numbers()) == 0 {
 		for _, p := range fleetPhones {
-			n.AddPhone(p.number, p.rule)
+			n.phones.Add(p.number, p.rule)
 		}
 	}
 	var modems []*Modem

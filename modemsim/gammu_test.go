@@ -68,7 +68,7 @@ func TestGammu(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, tt := range tests {
 		n := newTestNetwork(t, NetworkOptions{Clock: ScaledClock(time.Now(), 10)})
-		n.AddPhone("+79161110001", PhoneRule{Never: true})
+		n.Phones().Add("+79161110001", PhoneRule{Never: true})
 		// gammu works in real time and waits for a quiet line before each
 		// command, so Huawei's noise keeps a real pace here: a burst of
 		// status lines every 5 s, as a real E173 sends them. At the
@@ -123,10 +123,10 @@ func gammuSession(dir, gammu string, n *Network, m *Modem, code, balance, long s
 		errs = append(errs, fmt.Errorf("modem accepted %d parts reading %q", len(m.Sent()), joined))
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for len(n.PhoneInbox("+79161110001")) == 0 && time.Now().Before(deadline) {
+	for len(n.Phones().Inbox("+79161110001")) == 0 && time.Now().Before(deadline) {
 		<-time.After(10 * time.Millisecond)
 	}
-	if inbox := n.PhoneInbox("+79161110001"); len(inbox) != 1 || inbox[0].Text != long {
+	if inbox := n.Phones().Inbox("+79161110001"); len(inbox) != 1 || inbox[0].Text != long {
 		errs = append(errs, fmt.Errorf("phone inbox %+v", inbox))
 	}
 	return errors.Join(errs...)

@@ -50,7 +50,7 @@ type Network struct {
 	mu      sync.Mutex
 	closed  bool
 	modems  []*Modem
-	phones  map[string]*phone
+	phones  *Phones
 	pending []delivery
 	held    map[concatKey][]delivery // parts kept back for ReverseParts, by seq
 	encoder *sms.Encoder             // one encoder, so concatenation references advance
@@ -96,11 +96,11 @@ func NewNetwork(opts NetworkOptions) (*Network, error) {
 		root:    opts.Root,
 		done:    make(chan struct{}),
 		kick:    make(chan struct{}, 1),
-		phones:  map[string]*phone{},
 		held:    map[concatKey][]delivery{},
 		encoder: sms.NewEncoder(sms.AsDeliver),
 		usbPort: 1,
 	}
+	n.phones = &Phones{n: n, phones: map[string]*phone{}}
 	if n.root == "" {
 		dir, err := os.MkdirTemp("", "gsmbridge-sim-")
 		if err != nil {
@@ -276,7 +276,7 @@ func (n *Network) submit(from string, t *tpdu.TPDU, mr byte) {
 		switch {
 		case n.modemByNumber(to) != nil:
 			n.deliverSubmit(from, to, t)
-		case n.phoneReceives(from, to, t):
+		case n.phones.receive(from, to, t):
 		default:
 			// 23.040 9.2.3.15: permanent error, incompatible destination.
 			status = 0x41

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/warthog618/sms"
@@ -31,6 +32,15 @@ type Message struct {
 	Time     time.Time
 }
 
+// Phones are the customer phones of a network: numbers without a simulated
+// SIM that receive what the modems send and answer by rule. All methods are
+// safe for concurrent use.
+type Phones struct {
+	n      *Network
+	mu     sync.Mutex
+	phones map[string]*phone // by normalised number
+}
+
 type phone struct {
 	number string
 	rules  []PhoneRule
@@ -38,50 +48,54 @@ type phone struct {
 	parts  map[concatKey][]*tpdu.TPDU
 }
 
-// AddPhone puts a customer phone into the network. Calling it again for the
+// Phones returns the network's customer phones.
+func (n *Network) Phones() *Phones { return n.phones }
+
+// Add puts a customer phone into the network. Calling it again for the
 // same number adds another rule; the first rule that matches answers.
-func (n *Network) AddPhone(msisdn string, rule PhoneRule) {
+func (ps *Phones) Add(msisdn string, rule PhoneRule) {
 	key := normalise(msisdn)
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	p := n.phones[key]
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	p := ps.phones[key]
 	if p == nil {
 		p = &phone{number: "+" + key, parts: map[concatKey][]*tpdu.TPDU{}}
-		n.phones[key] = p
+		ps.phones[key] = p
 	}
 	p.rules = append(p.rules, rule)
 }
 
-// PhoneInbox returns what a phone has received so far, oldest first.
-func (n *Network) PhoneInbox(msisdn string) []Message {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	p := n.phones[normalise(msisdn)]
+// Inbox returns what a phone has received so far, oldest first.
+func (ps *Phones) Inbox(msisdn string) []Message {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	p := ps.phones[normalise(msisdn)]
 	if p == nil {
 		return nil
 	}
 	return append([]Message(nil), p.inbox...)
 }
 
-// Phones lists the customer phones in the network, sorted.
-func (n *Network) Phones() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := make([]string, 0, len(n.phones))
-	for _, p := range n.phones {
+// Numbers lists the customer phones, sorted.
+func (ps *Phones) Numbers() []string {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	out := make([]string, 0, len(ps.phones))
+	for _, p := range ps.phones {
 		out = append(out, p.number)
 	}
 	sort.Strings(out)
 	return out
 }
 
-// phoneReceives files one part of an SMS for a phone; false when no such
-// phone exists. A complete message lands in the inbox and may be answered.
-func (n *Network) phoneReceives(from, to string, t *tpdu.TPDU) bool {
-	n.mu.Lock()
-	p := n.phones[to]
+// receive files one part of an SMS for a phone; false when no such phone
+// exists. A complete message lands in the inbox and may be answered.
+func (ps *Phones) receive(from, to string, t *tpdu.TPDU) bool {
+	n := ps.n
+	ps.mu.Lock()
+	p := ps.phones[to]
 	if p == nil {
-		n.mu.Unlock()
+		ps.mu.Unlock()
 		return false
 	}
 	segments := []*tpdu.TPDU{t}
@@ -90,14 +104,14 @@ func (n *Network) phoneReceives(from, to string, t *tpdu.TPDU) bool {
 		parts := p.parts[key]
 		for _, q := range parts {
 			if _, s, _, _ := q.ConcatInfo(); s == seq {
-				n.mu.Unlock()
+				ps.mu.Unlock()
 				return true // a duplicate part: handsets drop it
 			}
 		}
 		parts = append(parts, t)
 		if len(parts) < total {
 			p.parts[key] = parts
-			n.mu.Unlock()
+			ps.mu.Unlock()
 			return true
 		}
 		delete(p.parts, key)
@@ -122,10 +136,10 @@ func (n *Network) phoneReceives(from, to string, t *tpdu.TPDU) bool {
 			break
 		}
 	}
-	n.mu.Unlock()
+	ps.mu.Unlock()
 	if reply != nil && !reply.Never && reply.Reply != "" {
 		n.after(reply.After, func() {
-			if err := n.SendFromPhone(p.number, from, reply.Reply); err != nil {
+			if err := ps.Send(p.number, from, reply.Reply); err != nil {
 				n.log.Warn("sim: phone reply not sent", "err", err)
 			}
 		})
@@ -133,9 +147,10 @@ func (n *Network) phoneReceives(from, to string, t *tpdu.TPDU) bool {
 	return true
 }
 
-// SendFromPhone sends an SMS from any number to a simulated SIM; long texts
-// go as concatenated parts, GSM 7-bit when the text allows, else UCS-2.
-func (n *Network) SendFromPhone(from, to, text string) error {
+// Send sends an SMS from any number to a simulated SIM; long texts go as
+// concatenated parts, GSM 7-bit when the text allows, else UCS-2.
+func (ps *Phones) Send(from, to, text string) error {
+	n := ps.n
 	if n.modemByNumber(to) == nil {
 		return fmt.Errorf("sim: no SIM with number %s", maskNumber(to))
 	}

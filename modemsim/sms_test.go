@@ -110,7 +110,7 @@ func TestSendToPhone(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newTestNetwork(t, NetworkOptions{ReverseParts: true})
 			m := addModem(t, n, ModemConfig{})
-			n.AddPhone("+79991234567", PhoneRule{Reply: "Да", After: 2 * time.Second})
+			n.Phones().Add("+79991234567", PhoneRule{Reply: "Да", After: 2 * time.Second})
 			c := ready(t, m)
 			c.mustOK("AT+CNMI=2,1,0,0,0")
 			c.sendText("+79991234567", tt.text, false)
@@ -128,8 +128,8 @@ func TestSendToPhone(t *testing.T) {
 			if joined != tt.text {
 				t.Errorf("parts join to %q", joined)
 			}
-			waitFor(t, "the phone's inbox", func() bool { return len(n.PhoneInbox("89991234567")) == 1 })
-			if got := n.PhoneInbox("+79991234567")[0]; got.Text != tt.text || got.From != m.Config().MSISDN || got.Parts != tt.parts {
+			waitFor(t, "the phone's inbox", func() bool { return len(n.Phones().Inbox("89991234567")) == 1 })
+			if got := n.Phones().Inbox("+79991234567")[0]; got.Text != tt.text || got.From != m.Config().MSISDN || got.Parts != tt.parts {
 				t.Errorf("inbox: %+v", got)
 			}
 			c.expect(`+CMTI: "SM",1`)
@@ -248,7 +248,7 @@ func TestIndicationsOff(t *testing.T) {
 	m := addModem(t, n, ModemConfig{Dialect: SIMCom})
 	c := ready(t, m)
 	c.mustOK("AT+CNMI=0,0,0,0,0")
-	if err := n.SendFromPhone("+79990000001", m.Config().MSISDN, "silent"); err != nil {
+	if err := n.Phones().Send("+79990000001", m.Config().MSISDN, "silent"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "silent storage", func() bool { return len(c.mustOK("AT+CMGL=4")) == 2 })
@@ -266,7 +266,7 @@ func TestDirectDeliveryNeedsAck(t *testing.T) {
 	if got := c.cmd("AT+CNMA"); got != "\r\n+CMS ERROR: 340\r\n" {
 		t.Fatalf("unexpected ack: got %q", got)
 	}
-	if err := n.SendFromPhone("+79990000001", m.Config().MSISDN, "first"); err != nil {
+	if err := n.Phones().Send("+79990000001", m.Config().MSISDN, "first"); err != nil {
 		t.Fatal(err)
 	}
 	c.expect("\r\n+CMT: \"\",")
@@ -276,7 +276,7 @@ func TestDirectDeliveryNeedsAck(t *testing.T) {
 		t.Fatalf("+CMT%s carried %q", line, got)
 	}
 	c.mustOK("AT+CNMA")
-	if err := n.SendFromPhone("+79990000001", m.Config().MSISDN, "second"); err != nil {
+	if err := n.Phones().Send("+79990000001", m.Config().MSISDN, "second"); err != nil {
 		t.Fatal(err)
 	}
 	c.expect("\r\n+CMT: ")
@@ -302,7 +302,7 @@ func TestStatusReports(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newTestNetwork(t, NetworkOptions{})
-			n.AddPhone("+79991234567", PhoneRule{Never: true})
+			n.Phones().Add("+79991234567", PhoneRule{Never: true})
 			m := addModem(t, n, ModemConfig{Dialect: tt.dialect, NoisePeriod: -1})
 			c := ready(t, m)
 			c.mustOK(tt.cnmi)
@@ -354,7 +354,7 @@ func TestStorageFull(t *testing.T) {
 			c := ready(t, m)
 			c.mustOK("AT+CNMI=2,1,0,0,0")
 			m.FillStorage()
-			if err := n.SendFromPhone("+79990000001", m.Config().MSISDN, "waiting"); err != nil {
+			if err := n.Phones().Send("+79990000001", m.Config().MSISDN, "waiting"); err != nil {
 				t.Fatal(err)
 			}
 			if tt.urc != "" {

@@ -48,11 +48,11 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	cancels := "+79161000002"
 	silent := "+79161000003"
 	twice := "+79161000004"
-	r.network.AddPhone(answers, modemsim.PhoneRule{Reply: "Да, подтверждаю", After: 200 * time.Millisecond})
-	r.network.AddPhone(cancels, modemsim.PhoneRule{Reply: " 0 ", After: 200 * time.Millisecond})
-	r.network.AddPhone(silent, modemsim.PhoneRule{Never: true})
-	r.network.AddPhone(twice, modemsim.PhoneRule{Match: "D-1", Reply: "ok", After: 300 * time.Millisecond})
-	r.network.AddPhone(twice, modemsim.PhoneRule{Match: "D-2", Reply: "0", After: 300 * time.Millisecond})
+	r.network.Phones().Add(answers, modemsim.PhoneRule{Reply: "Да, подтверждаю", After: 200 * time.Millisecond})
+	r.network.Phones().Add(cancels, modemsim.PhoneRule{Reply: " 0 ", After: 200 * time.Millisecond})
+	r.network.Phones().Add(silent, modemsim.PhoneRule{Never: true})
+	r.network.Phones().Add(twice, modemsim.PhoneRule{Match: "D-1", Reply: "ok", After: 300 * time.Millisecond})
+	r.network.Phones().Add(twice, modemsim.PhoneRule{Match: "D-2", Reply: "0", After: 300 * time.Millisecond})
 	r.create(d, "pay-a", answers, "A-1", "30m")
 	r.create(d, "pay-b", cancels, "B-1", "30m")
 	r.create(d, "pay-c", silent, "C-1", "3s")
@@ -70,7 +70,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 		{answers, "Платёж A-1: 1 500,00 руб. Любой ответ - да, 0 - отмена"},
 		{silent, "Платёж C-1: 1 500,00 руб. Любой ответ - да, 0 - отмена"},
 	} {
-		if got := r.network.PhoneInbox(want.phone); len(got) != 1 || got[0].Text != want.text {
+		if got := r.network.Phones().Inbox(want.phone); len(got) != 1 || got[0].Text != want.text {
 			t.Errorf("%s got %+v, want one SMS %q", want.phone, got, want.text)
 		}
 	}
@@ -83,7 +83,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	repliesWhileDown := "+79161000006"
 	deadlineWhileDown := "+79161000007"
 	for _, p := range []string{waits, repliesWhileDown, deadlineWhileDown} {
-		r.network.AddPhone(p, modemsim.PhoneRule{Never: true})
+		r.network.Phones().Add(p, modemsim.PhoneRule{Never: true})
 	}
 	r.create(d, "pay-e1", waits, "E-1", "30m")
 	r.create(d, "pay-e2", waits, "E-2", "30m")
@@ -107,7 +107,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	}
 	// And one caught between its PDU and the modem's answer.
 	caught := "+79161000010"
-	r.network.AddPhone(caught, modemsim.PhoneRule{Never: true})
+	r.network.Phones().Add(caught, modemsim.PhoneRule{Never: true})
 	for _, m := range r.modems {
 		m.SetLatency("AT+CMGS", 3*time.Second)
 	}
@@ -126,7 +126,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	for _, m := range r.modems {
 		m.SetLatency("AT+CMGS", 0)
 	}
-	if err := r.network.SendFromPhone(repliesWhileDown, r.msisdn(f.ICCID), "да"); err != nil {
+	if err := r.network.Phones().Send(repliesWhileDown, r.msisdn(f.ICCID), "да"); err != nil {
 		t.Fatal(err)
 	}
 	// Both deadlines passing while nobody reads the SIMs is the point, so
@@ -144,7 +144,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	if r.client.do("GET", d.URL+"/v1/messages/"+h.MessageID, nil, &hm); hm.State != "unknown" {
 		t.Errorf("pay-h's SMS is %q after the kill, want unknown", hm.State)
 	}
-	if err := r.network.SendFromPhone(caught, r.msisdn(h.ICCID), "да"); err != nil {
+	if err := r.network.Phones().Send(caught, r.msisdn(h.ICCID), "да"); err != nil {
 		t.Fatal(err)
 	}
 	r.waitState(d, "pay-h", "confirmed")
@@ -155,10 +155,10 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	// with a pending one are kept and change nothing.
 	e1 := before["pay-e1"]
 	stranger := "+79169999999"
-	if err := r.network.SendFromPhone(answers, r.msisdn(before["pay-a"].ICCID), "0"); err != nil {
+	if err := r.network.Phones().Send(answers, r.msisdn(before["pay-a"].ICCID), "0"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.network.SendFromPhone(stranger, r.msisdn(e1.ICCID), "0"); err != nil {
+	if err := r.network.Phones().Send(stranger, r.msisdn(e1.ICCID), "0"); err != nil {
 		t.Fatal(err)
 	}
 	r.waitInbox(d, answers, "0")
@@ -169,7 +169,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 		}
 	}
 	// The queued one goes out through the first SIM its customer frees.
-	if err := r.network.SendFromPhone(waits, r.msisdn(e1.ICCID), "ок"); err != nil {
+	if err := r.network.Phones().Send(waits, r.msisdn(e1.ICCID), "ок"); err != nil {
 		t.Fatal(err)
 	}
 	r.waitState(d, "pay-e1", "confirmed")
@@ -181,21 +181,21 @@ func testConfirmationFlow(t *testing.T, bin string) {
 		t.Errorf("DELETE pay-e2: %d %+v", code, cancelled)
 	}
 	crashWait(t, "the cancel notice on the customer's phone", func() bool {
-		for _, m := range r.network.PhoneInbox(waits) {
+		for _, m := range r.network.Phones().Inbox(waits) {
 			if m.Text == "Платёж E-2 отменён." && m.From == r.msisdn(cancelled.ICCID) {
 				return true
 			}
 		}
 		return false
 	})
-	if err := r.network.SendFromPhone(waits, r.msisdn(e1.ICCID), "0"); err != nil {
+	if err := r.network.Phones().Send(waits, r.msisdn(e1.ICCID), "0"); err != nil {
 		t.Fatal(err)
 	}
 	r.waitState(d, "pay-e3", "cancelled")
 
 	// The testers' verb waits for the answer and says it with its exit code.
-	r.network.AddPhone("+79161000008", modemsim.PhoneRule{Reply: "да", After: 100 * time.Millisecond})
-	r.network.AddPhone("+79161000009", modemsim.PhoneRule{Reply: "0", After: 100 * time.Millisecond})
+	r.network.Phones().Add("+79161000008", modemsim.PhoneRule{Reply: "да", After: 100 * time.Millisecond})
+	r.network.Phones().Add("+79161000009", modemsim.PhoneRule{Reply: "0", After: 100 * time.Millisecond})
 	for _, tc := range []struct {
 		phone, id, wantOut string
 		wantExit           int

@@ -108,9 +108,9 @@ func testKillNine(t *testing.T, bin string) {
 		t.Error("no message caught between its PDU and the answer ended unknown")
 	}
 	// What the modems took is what the customer's phone got, once each.
-	crashWait(t, "the phone got every SMS", func() bool { return len(cr.network.PhoneInbox(crashPhone)) == cr.totalSent() })
+	crashWait(t, "the phone got every SMS", func() bool { return len(cr.network.Phones().Inbox(crashPhone)) == cr.totalSent() })
 	inbox := map[string]int{}
-	for _, msg := range cr.network.PhoneInbox(crashPhone) {
+	for _, msg := range cr.network.Phones().Inbox(crashPhone) {
 		inbox[msg.Text]++
 	}
 	for text, n := range inbox {
@@ -195,7 +195,7 @@ func newCrashRig(t *testing.T, bin string, latencies []time.Duration) *crashRig 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { network.Close() })
-	network.AddPhone(crashPhone, modemsim.PhoneRule{Never: true})
+	network.Phones().Add(crashPhone, modemsim.PhoneRule{Never: true})
 	cr := &crashRig{t: t, bin: bin, dir: t.TempDir(), network: network, client: newCrashClient()}
 	t.Cleanup(cr.client.close)
 	var ports []string

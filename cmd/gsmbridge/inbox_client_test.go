@@ -29,7 +29,7 @@ func TestInboxFollowSeesRepliesUntilCancelled(t *testing.T) {
 		{long, string([]rune(long)[:59]) + "…"}, // cut to the column
 	}
 	for _, r := range replies {
-		if err := h.net.SendFromPhone(customer, own, r.sent); err != nil {
+		if err := h.net.Phones().Send(customer, own, r.sent); err != nil {
 			t.Fatal(err)
 		}
 		pollUntil(t, "the reply printed", func() bool { return strings.Contains(out.String(), r.shown) })
@@ -74,7 +74,7 @@ func TestInboxFollowSeesRepliesUntilCancelled(t *testing.T) {
 func TestInboxFollowJSONLines(t *testing.T) {
 	h := startClientDaemon(t, "", modemsim.Generic)
 	own := h.modems[0].Config().MSISDN
-	if err := h.net.SendFromPhone("+79161234567", own, "старое"); err != nil {
+	if err := h.net.Phones().Send("+79161234567", own, "старое"); err != nil {
 		t.Fatal(err)
 	}
 	pollUntil(t, "the first reply stored", func() bool {
@@ -87,7 +87,7 @@ func TestInboxFollowJSONLines(t *testing.T) {
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"inbox", "--follow", "--json", "--addr", h.addr}, &out, &errOut) }()
 	pollUntil(t, "the stored reply printed", func() bool { return strings.Contains(out.String(), "старое") })
-	if err := h.net.SendFromPhone("+79161234567", own, "новое <&>"); err != nil {
+	if err := h.net.Phones().Send("+79161234567", own, "новое <&>"); err != nil {
 		t.Fatal(err)
 	}
 	pollUntil(t, "the new reply printed", func() bool { return strings.Contains(out.String(), "новое <&>") })

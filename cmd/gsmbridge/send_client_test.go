@@ -14,7 +14,7 @@ import (
 func TestSendWaitDeliversCyrillicExactly(t *testing.T) {
 	h := startClientDaemon(t, "", modemsim.Generic)
 	customer := "+79161234567"
-	h.net.AddPhone(customer, modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	text := "Оплата 1 250,00 ₽ получена. Спасибо, что выбрали нас! Ёлки-палки, это длинное сообщение на две части."
 
 	code, out, errOut := h.cli("send", "8 916 123-45-67", text, "--wait")
@@ -32,15 +32,15 @@ func TestSendWaitDeliversCyrillicExactly(t *testing.T) {
 	if last := got[len(got)-1]; !regexp.MustCompile(`^` + id + ` sent \(2 parts\) via \S+$`).MatchString(last) {
 		t.Fatalf("last line %q, want %s sent via its modem; output:\n%s", last, id, out)
 	}
-	pollUntil(t, "the customer's phone got it", func() bool { return len(h.net.PhoneInbox(customer)) == 1 })
-	if m := h.net.PhoneInbox(customer)[0]; m.Text != text || m.Parts != 2 {
+	pollUntil(t, "the customer's phone got it", func() bool { return len(h.net.Phones().Inbox(customer)) == 1 })
+	if m := h.net.Phones().Inbox(customer)[0]; m.Text != text || m.Parts != 2 {
 		t.Fatalf("phone got %q in %d parts, want %q in 2", m.Text, m.Parts, text)
 	}
 }
 
 func TestSendWaitReportJSON(t *testing.T) {
 	h := startClientDaemon(t, "", modemsim.SIMCom)
-	h.net.AddPhone("+79161234567", modemsim.PhoneRule{Never: true})
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	code, out, errOut := h.cli("send", "--report", "--wait", "--json", "--ref", "order-17", "+79161234567", "Код 4711")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)

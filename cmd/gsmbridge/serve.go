@@ -118,7 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if cfg.SIMs == nil {
 			cfg.SIMs = map[string]config.SIM{}
 		}
-		started.Simulated = &simulatedFleet{Phones: simnet.Phones()}
+		started.Simulated = &simulatedFleet{Phones: simnet.Phones().Numbers()}
 		for _, m := range modems {
 			cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200, Name: m.Config().Name})
 			// Real SIMs rarely store their own number; operators write it
@@ -128,7 +128,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			started.Simulated.Modems = append(started.Simulated.Modems,
 				simulatedModem{Name: m.Config().Name, Port: m.Path(), Operator: op, MSISDN: m.Config().MSISDN})
 		}
-		wrap = func(h http.Handler) http.Handler { return simPhones(simnet, h) }
+		wrap = func(h http.Handler) http.Handler { return simPhones(simnet.Phones(), h) }
 	}
 
 	// With port 0 the kernel picked one; the watchdog's self-check needs it.

@@ -11,7 +11,7 @@ import (
 // API, so a person trying gsmbridge can see what a customer received and
 // answer as one: GET /sim/phones, GET /sim/phones/{number}/inbox,
 // POST /sim/phones/{number}/send {"to": "<SIM number>", "text": "..."}.
-func simPhones(n *modemsim.Network, next http.Handler) http.Handler {
+func simPhones(phones *modemsim.Phones, next http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", next)
 	reply := func(w http.ResponseWriter, status int, v any) {
@@ -20,10 +20,10 @@ func simPhones(n *modemsim.Network, next http.Handler) http.Handler {
 		json.NewEncoder(w).Encode(v)
 	}
 	mux.HandleFunc("GET /sim/phones", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, http.StatusOK, map[string]any{"phones": n.Phones()})
+		reply(w, http.StatusOK, map[string]any{"phones": phones.Numbers()})
 	})
 	mux.HandleFunc("GET /sim/phones/{number}/inbox", func(w http.ResponseWriter, r *http.Request) {
-		msgs := n.PhoneInbox(r.PathValue("number"))
+		msgs := phones.Inbox(r.PathValue("number"))
 		if msgs == nil {
 			msgs = []modemsim.Message{}
 		}
@@ -35,7 +35,7 @@ func simPhones(n *modemsim.Network, next http.Handler) http.Handler {
 			reply(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"code": "invalid_json", "message": `want {"to": "<SIM number>", "text": "..."}`}})
 			return
 		}
-		if err := n.SendFromPhone(r.PathValue("number"), req.To, req.Text); err != nil {
+		if err := phones.Send(r.PathValue("number"), req.To, req.Text); err != nil {
 			reply(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{"code": "not_sent", "message": err.Error()}})
 			return
 		}
