@@ -343,7 +343,7 @@ func TestStopLetsAnInFlightSendFinish(t *testing.T) {
 	h := startHarness(t, modemsim.Generic)
 	h.waitReady(1)
 	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
-	h.modems[0].SetLatency("AT+CMGS", 400*time.Millisecond)
+	h.modems[0].Faults().SetLatency("AT+CMGS", 400*time.Millisecond)
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "Платёж 42"}, &acc)
 	eventually(t, "send under way", func() bool {
@@ -378,7 +378,7 @@ func TestFailingSIMTurnsSuspectAndWorkMovesToAnother(t *testing.T) {
 	}, modemsim.Generic, modemsim.Generic)
 	h.waitReady(2)
 	bad := h.modems[0]
-	bad.FailSends(100, 38)
+	bad.Faults().FailSends(100, 38)
 	h.net.Phones().Add("+79160000001", modemsim.PhoneRule{Never: true})
 	h.net.Phones().Add("+79160000002", modemsim.PhoneRule{Never: true})
 	h.net.Phones().Add("+79160000003", modemsim.PhoneRule{Never: true})

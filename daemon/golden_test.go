@@ -55,7 +55,7 @@ func TestGoldenTour(t *testing.T) {
 	g.call("message cancel refused", "DELETE", "/v1/messages/"+acc.ID, "", nil)
 
 	// The network refuses one for good: the modem's code is kept.
-	m.FailCommand("AT+CMGS", 1, "+CMS ERROR: 21")
+	m.Faults().FailCommand("AT+CMGS", 1, "+CMS ERROR: 21")
 	g.call("message refused accepted", "POST", "/v1/messages", `{"to":"`+quiet+`","text":"Refused"}`, &acc)
 	eventually(t, "message failed", func() bool { return g.state("/v1/messages/"+acc.ID) == "failed" })
 	g.get("message failed", "/v1/messages/"+acc.ID)

@@ -48,8 +48,8 @@ func TestUnusableModemIsProbedWithinTheCommandBudget(t *testing.T) {
 		state    ModemState
 	}{
 		{"SIM gives no IMSI", func(m *modemsim.Modem) {
-			m.HideICCID(modemsim.ICCIDRefused)
-			m.FailCommand("AT+CIMI", 1<<30, "ERROR")
+			m.Faults().HideICCID(modemsim.ICCIDRefused)
+			m.Faults().FailCommand("AT+CIMI", 1<<30, "ERROR")
 		}, "IMSI", StateSIMMissing},
 		{"no SIM", (*modemsim.Modem).RemoveSIM, "CME", StateSIMMissing},
 		{"no coverage", func(m *modemsim.Modem) { m.SetRegistration(2) }, "not registered", StateNoService},

@@ -32,7 +32,7 @@ func TestHungModemIsHealedWhileTrafficMovesToOthers(t *testing.T) {
 	h.waitReady(2)
 	hung := h.modems[0]
 	healthy := h.modems[1]
-	hung.Hang(8 * time.Second)
+	hung.Faults().Hang(8 * time.Second)
 	eventually(t, "hang noticed", func() bool {
 		st := h.modemStatus(hung.Path()).State
 		return st != StateReady
@@ -151,7 +151,7 @@ func TestHealthCheckTellsASilentResetFromOddReporting(t *testing.T) {
 	h := startHarnessPrepared(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond},
 		func(c *config.Config, _ *modemsim.Network, modems []*modemsim.Modem) {
 			c.Health.IdleCheckAfter = 50 * time.Millisecond
-			modems[0].ShowCNMI("+CNMI: 1,1,0,2,0")
+			modems[0].Faults().ShowCNMI("+CNMI: 1,1,0,2,0")
 		}, modemsim.Generic)
 	h.waitReady(1)
 	m := h.modems[0]
@@ -165,7 +165,7 @@ func TestHealthCheckTellsASilentResetFromOddReporting(t *testing.T) {
 	}
 
 	// The same modem, reset without a word, now reports its defaults.
-	m.ShowCNMI("+CNMI: 0,0,0,0,0")
+	m.Faults().ShowCNMI("+CNMI: 0,0,0,0,0")
 	eventually(t, "set up again", func() bool { return m.Commands("AT+CNMI=2") == 2 })
 	eventually(t, "down and up again in the event log", func() bool {
 		return fmt.Sprint(h.eventTypes("modem", id)) == "[modem.up modem.down modem.up]"
@@ -178,7 +178,7 @@ func TestHealthCheckTellsASilentResetFromOddReporting(t *testing.T) {
 
 	// A modem that cannot say is no reason to start over, and its
 	// registration is still checked.
-	m.FailCommand("AT+CNMI?", 1000, "ERROR")
+	m.Faults().FailCommand("AT+CNMI?", 1000, "ERROR")
 	regChecks := m.Commands("AT+CREG?")
 	checks = m.Commands("AT+CNMI?")
 	eventually(t, "three health checks without an answer", func() bool {
@@ -210,7 +210,7 @@ func TestModemThatNeverRecoversNeedsAPersonOnce(t *testing.T) {
 	if got := alertSteps(); got != "0" {
 		t.Fatalf("alert steps of a healthy modem: %s, want 0", got)
 	}
-	m.Hang(time.Hour)
+	m.Faults().Hang(time.Hour)
 	// Each try costs an AT timeout, and the alert waits for the back-off
 	// to reach its longest.
 	eventuallyWithin(t, time.Minute, "the alert step", func() bool { return h.modemStatus(m.Path()).Resets[stepAlert] > 0 })

@@ -80,7 +80,7 @@ func testSIMWithoutICCID(t *testing.T, hiding modemsim.ICCIDHiding) {
 	}
 
 	// The ICCID becomes readable; a reset makes the daemon read it.
-	m.HideICCID(modemsim.ICCIDShown)
+	m.Faults().HideICCID(modemsim.ICCIDShown)
 	m.Reboot()
 	eventually(t, "SIM moved to its ICCID", func() bool {
 		s := h.sims()

@@ -43,7 +43,7 @@ func TestPeriodicReportsAreTurnedOffAtSetUpAndAfterAReset(t *testing.T) {
 // Huawei whose firmware refuses AT^CURC is served all the same.
 func TestQuietingIsOnlyTriedAndNeverFailsSetUp(t *testing.T) {
 	h := startHarnessPrepared(t, modemsim.NetworkOptions{}, func(_ *config.Config, _ *modemsim.Network, ms []*modemsim.Modem) {
-		ms[1].FailCommand("AT^CURC", 1000, "COMMAND NOT SUPPORT")
+		ms[1].Faults().FailCommand("AT^CURC", 1000, "COMMAND NOT SUPPORT")
 	}, modemsim.Generic, modemsim.Huawei)
 	h.waitReady(2)
 	generic, huawei := h.modems[0], h.modems[1]

@@ -77,7 +77,7 @@ func TestFullStorageIsEmptiedAndTheNextReplyArrives(t *testing.T) {
 			h := startHarnessNet(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond, RetryInterval: 100 * time.Millisecond},
 				func(c *config.Config) { c.Receive.PollInterval = 300 * time.Millisecond }, d)
 			h.waitReady(1)
-			h.modems[0].FillStorage()
+			h.modems[0].Faults().FillStorage()
 			h.net.Phones().Send("+79161234567", h.modems[0].Config().MSISDN, "ответ после переполнения")
 			eventually(t, "the reply", func() bool {
 				for _, m := range h.inbox() {
@@ -95,7 +95,7 @@ func TestMessageTheModemFailedToDeleteIsStoredOnce(t *testing.T) {
 	h := startHarnessWith(t, func(c *config.Config) { c.Receive.PollInterval = 100 * time.Millisecond }, modemsim.Generic)
 	h.waitReady(1)
 	m := h.modems[0]
-	m.FailCommand("AT+CMGD", 3, "ERROR")
+	m.Faults().FailCommand("AT+CMGD", 3, "ERROR")
 	h.net.Phones().Send("+79161234567", m.Config().MSISDN, "один раз")
 	eventually(t, "deleted at last", func() bool {
 		return len(h.inbox()) == 1 && h.modemStatus(m.Path()).StorageUsed == 0
@@ -114,8 +114,8 @@ func forceDirectDelivery(t *testing.T, m *modemsim.Modem) {
 	if out := atCommand(t, m.Path(), "AT+CSMS=1"); !strings.Contains(out, "OK") {
 		t.Fatalf("AT+CSMS=1: %q", out)
 	}
-	m.FailCommand("AT+CPMS", 1000, "ERROR")
-	m.FailCommand("AT+CSMS=0", 1000, "ERROR")
+	m.Faults().FailCommand("AT+CPMS", 1000, "ERROR")
+	m.Faults().FailCommand("AT+CSMS=0", 1000, "ERROR")
 }
 
 func TestMissedAcknowledgementInDirectModeDoesNotStopReceiving(t *testing.T) {
@@ -129,7 +129,7 @@ func TestMissedAcknowledgementInDirectModeDoesNotStopReceiving(t *testing.T) {
 	m := h.modems[0]
 	// The first acknowledgement fails, and so does its retry: the modem
 	// turns indications off when its window closes.
-	m.FailCommand("AT+CNMA", 2, "ERROR")
+	m.Faults().FailCommand("AT+CNMA", 2, "ERROR")
 	h.net.Phones().Send("+79161234567", m.Config().MSISDN, "первый")
 	eventually(t, "first reply", func() bool { return len(h.inbox()) >= 1 })
 	for i := 2; i <= 3; i++ {
@@ -188,7 +188,7 @@ func TestFailedAcknowledgementIsRetriedInTheWindow(t *testing.T) {
 		}, modemsim.ModemConfig{Dialect: modemsim.Generic, AckWindow: time.Second})
 	h.waitReady(1)
 	m := h.modems[0]
-	m.FailCommand("AT+CNMA", 1, "ERROR")
+	m.Faults().FailCommand("AT+CNMA", 1, "ERROR")
 	h.net.Phones().Send("+79161234567", m.Config().MSISDN, "первый")
 	eventually(t, "first reply", func() bool { return len(h.inbox()) == 1 })
 	acks := m.Commands("AT+CNMA")

@@ -84,7 +84,7 @@ func startSendOnFullDisk(t *testing.T) (h *harness, id, text, dataDir string) {
 	h.waitReady(1)
 	customer := "+79161234567"
 	h.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
-	h.modems[0].SetLatency("AT+CMGS", 400*time.Millisecond)
+	h.modems[0].Faults().SetLatency("AT+CMGS", 400*time.Millisecond)
 	text = strings.Repeat("Payment 42 received, thank you. ", 7) // 224 GSM 7-bit characters: 2 parts
 	var acc struct{ ID string }
 	if code := h.do("POST", "/v1/messages", map[string]any{"to": customer, "text": text}, &acc); code != http.StatusAccepted {

@@ -37,7 +37,7 @@ func TestReplyWithAStatusLineCutIntoItsPDUArrivesAtOnce(t *testing.T) {
 			at = 1 << 20 // the simulator cuts before the last digit
 		}
 		reads := m.Commands("AT+CMGR=")
-		m.CutPDULines(1, at)
+		m.Faults().CutPDULines(1, at)
 		if err := h.net.Phones().Send(customer, m.Config().MSISDN, text); err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestGarbledReadIsReadAgainAtOnce(t *testing.T) {
 	h := startHarnessNet(t, modemsim.NetworkOptions{DeliveryDelay: time.Millisecond}, nil, modemsim.Huawei)
 	h.waitReady(1)
 	m := h.modems[0]
-	m.GarblePDULines(1)
+	m.Faults().GarblePDULines(1)
 	if err := h.net.Phones().Send(customer, m.Config().MSISDN, "Да"); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestPDUCorruptOnBothReadsIsLeftReportedOnceAndTakenLater(t *testing.T) {
 	h.waitReady(1)
 	m := h.modems[0]
 	id := h.d.Modems()[0].ID
-	m.GarblePDULines(1 << 20)
+	m.Faults().GarblePDULines(1 << 20)
 	if err := h.net.Phones().Send(customer, m.Config().MSISDN, "Да, оплату подтверждаю"); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestPDUCorruptOnBothReadsIsLeftReportedOnceAndTakenLater(t *testing.T) {
 		t.Fatalf("stored %d, inbox %+v: the PDU must stay in the modem", m.Stored("SM"), h.inbox())
 	}
 
-	m.GarblePDULines(0)
+	m.Faults().GarblePDULines(0)
 	eventually(t, "taken by a sweep", func() bool {
 		got := h.inbox()
 		return len(got) == 1 && got[0].Text == "Да, оплату подтверждаю" && m.Stored("SM") == 0

@@ -272,7 +272,7 @@ func TestUSSDFailureShapes(t *testing.T) {
 	for _, m := range h.modems {
 		for _, c := range cases {
 			t.Run(m.Config().Model+"/"+c.code, func(t *testing.T) {
-				m.FailUSSD(c.fault)
+				m.Faults().FailUSSD(c.fault)
 				before := len(h.sentCommands(m))
 				var e ussdErrorBody
 				var ans api.USSDAnswer
@@ -387,7 +387,7 @@ func TestBalanceLowFollowsEachCrossing(t *testing.T) {
 		t.Fatalf("low_since %v", lowSince)
 	}
 	// A failed check leaves the state alone.
-	m.FailUSSD(modemsim.USSDNetworkTimeout)
+	m.Faults().FailUSSD(modemsim.USSDNetworkTimeout)
 	var e ussdErrorBody
 	h.do("GET", "/v1/sims/"+iccid+"/balance?refresh=true", nil, &e)
 	var v api.BalanceView

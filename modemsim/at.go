@@ -55,7 +55,7 @@ func (m *Modem) readLoop(p *port, done <-chan struct{}) {
 		if err != nil {
 			return // the port was closed: vanish, replug or Close
 		}
-		if wait := m.hangLeft(); wait > 0 {
+		if wait := m.faults.hangLeft(); wait > 0 {
 			// A hung modem loses what it is sent and reads nothing more, so
 			// the host's writes block once the pty buffer is full.
 			select {
@@ -69,12 +69,6 @@ func (m *Modem) readLoop(p *port, done <-chan struct{}) {
 		}
 		m.input(p, buf[:nr])
 	}
-}
-
-func (m *Modem) hangLeft() time.Duration {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.hungTill.Sub(m.n.clock.Now())
 }
 
 // input runs the bytes through the line editor, echoing and executing.
@@ -177,7 +171,7 @@ func (m *Modem) send(p *port, b []byte) {
 // Called with m.mu held.
 func (m *Modem) urc(lines ...string) {
 	p := m.port
-	if p == nil || m.hungTill.After(m.n.clock.Now()) {
+	if p == nil || m.faults.hungTill.After(m.n.clock.Now()) {
 		return
 	}
 	select {

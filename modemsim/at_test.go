@@ -200,10 +200,10 @@ func TestHiddenICCID(t *testing.T) {
 			if got := c.mustOK("AT+CIMI"); !slices.Equal(got, []string{m.Config().IMSI}) {
 				t.Errorf("AT+CIMI: %q", got)
 			}
-			m.HideICCID(ICCIDIgnored)
+			m.Faults().HideICCID(ICCIDIgnored)
 			c.send("AT+CRSM=176,12258,0,0,10\r")
 			c.quiet(50 * time.Millisecond)
-			m.HideICCID(ICCIDShown)
+			m.Faults().HideICCID(ICCIDShown)
 			answered := 0
 			for _, cmd := range cmds {
 				if got := c.cmd(cmd); strings.HasSuffix(got, "\r\nOK\r\n") {

@@ -1,7 +1,6 @@
 package modemsim
 
 import (
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -9,23 +8,6 @@ import (
 
 // Fault injection and state changes driven by tests. All are safe for
 // concurrent use with the host talking to the modem.
-
-// SetLatency delays the answer of commands starting with cmdPrefix ("" =
-// all, "AT+CMGS" = sends, measured after the PDU) by d of virtual time.
-// The longest matching prefix wins.
-func (m *Modem) SetLatency(cmdPrefix string, d time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.latency[cmdPrefix] = d
-}
-
-// ShowCNMI makes AT+CNMI? answer line whatever was set, as firmware that
-// reports its own normalised values does; "" restores the true answer.
-func (m *Modem) ShowCNMI(line string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cnmiShow = line
-}
 
 // Stored counts the messages in memory mem ("SM", "ME", "SR"); -1 when
 // the modem has no such memory.
@@ -66,86 +48,11 @@ func (m *Modem) CommandTimes(prefix string) []time.Time {
 	return out
 }
 
-// HideICCID makes the ICCID unreadable (ICCIDRefused, ICCIDIgnored) or
-// readable again (ICCIDShown); see ModemConfig.HideICCID.
-func (m *Modem) HideICCID(how ICCIDHiding) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cfg.HideICCID = how
-}
-
-// FailSends makes the next n AT+CMGS answer "+CMS ERROR: cms".
-func (m *Modem) FailSends(n int, cms int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.failSend.n, m.failSend.cms = n, cms
-}
-
-// CutPDULines makes the next n PDU lines that +CMGR and +CMGL show arrive
-// cut in two after at hex digits by one of the dialect's status lines
-// (Huawei: ^RSSI), as firmware does when a periodic report falls due in the
-// middle of an answer. It applies whatever AT^CURC says, so tests can cut a
-// line deterministically.
-func (m *Modem) CutPDULines(n, at int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cutPDU.n, m.cutPDU.at = n, at
-}
-
-// GarblePDULines makes the next n PDU lines that +CMGR and +CMGL show lose
-// one hex digit in the middle, as an overrun UART loses a byte: no host can
-// decode them. The stored message is intact.
-func (m *Modem) GarblePDULines(n int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.garbled = n
-}
-
-// pduLine shows a stored message's PDU as +CMGR and +CMGL do, with the
-// faults asked for. Called with m.mu held.
-func (m *Modem) pduLine(msg *storedMsg) string {
-	line := strings.ToUpper(hex.EncodeToString(msg.pdu))
-	if m.garbled > 0 && len(line) > 2 {
-		m.garbled--
-		mid := len(line) / 2
-		line = line[:mid] + line[mid+1:]
-	}
-	if m.cutPDU.n > 0 && len(line) > 1 {
-		m.cutPDU.n--
-		at := min(max(m.cutPDU.at, 1), len(line)-1)
-		line = line[:at] + "\r\n" + m.noiseLine(0) + "\r\n" + line[at:]
-	}
-	return line
-}
-
-// FailCommand makes the next n commands starting with prefix answer final
-// verbatim ("+CME ERROR: 14", "ERROR", "COMMAND NOT SUPPORT").
-func (m *Modem) FailCommand(prefix string, n int, final string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.failCmds = append(m.failCmds, commandFault{prefix: prefix, n: n, final: final})
-}
-
-// FailUSSD makes the next USSD requests fail in the given shapes, in order.
-func (m *Modem) FailUSSD(faults ...USSDFault) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.ussdFail = append(m.ussdFail, faults...)
-}
-
 // SetBalance sets the amount text the balance code answers ("151,25").
 func (m *Modem) SetBalance(amount string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.balance = amount
-}
-
-// Hang stops the modem reading and answering for d of virtual time; the
-// host's writes block once the pty buffer fills.
-func (m *Modem) Hang(d time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.hungTill = m.n.clock.Now().Add(d)
 }
 
 // Reboot loses all settings (echo on, CNMI, CMGF, CSCS, CMEE back to
@@ -156,7 +63,7 @@ func (m *Modem) Reboot() {
 	m.radioOn = true
 	m.ussdMenu = false
 	m.ack = nil
-	m.hungTill = time.Time{}
+	m.faults.hungTill = time.Time{}
 	m.line, m.pdu = nil, nil
 	m.boot()
 	m.mu.Unlock()
@@ -261,20 +168,6 @@ func (m *Modem) SetPIN(pin string) {
 	}
 	m.sim.pin, m.sim.state, m.sim.attempts = pin, simPIN, 3
 	m.regChanged()
-}
-
-// FillStorage fills every SMS memory with read messages, so new messages
-// cannot be stored until the host deletes some.
-func (m *Modem) FillStorage() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	filler := m.fillerMessage()
-	if m.sim != nil {
-		m.sim.sm.fill(filler)
-	}
-	if m.me != nil {
-		m.me.fill(filler)
-	}
 }
 
 // noiseLoop sends the periodic status lines some firmware never stops

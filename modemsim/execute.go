@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // A command line from the host: split into commands, each run through the
@@ -37,9 +36,9 @@ func (m *Modem) execute(line string) *response {
 		// AT+CMGS's latency is the network's answer to the PDU: it is
 		// applied after the data, not to the prompt.
 		if !strings.EqualFold(c.name, "+CMGS") {
-			r.delay = max(r.delay, m.latencyFor("AT"+c.text))
+			r.delay = max(r.delay, m.faults.latencyFor("AT"+c.text))
 		}
-		if final, ok := m.takeFault("AT" + c.text); ok {
+		if final, ok := m.faults.takeFault("AT" + c.text); ok {
 			r.final = final
 			return r
 		}
@@ -186,29 +185,6 @@ func (c *command) numOr(i, def int) (int, bool) {
 		return def, true
 	}
 	return c.num(i)
-}
-
-func (m *Modem) latencyFor(cmd string) time.Duration {
-	best, bestLen := time.Duration(0), -1
-	upper := strings.ToUpper(cmd)
-	for prefix, d := range m.latency {
-		if strings.HasPrefix(upper, strings.ToUpper(prefix)) && len(prefix) > bestLen {
-			best, bestLen = d, len(prefix)
-		}
-	}
-	return best
-}
-
-func (m *Modem) takeFault(cmd string) (string, bool) {
-	upper := strings.ToUpper(cmd)
-	for i := range m.failCmds {
-		f := &m.failCmds[i]
-		if f.n > 0 && strings.HasPrefix(upper, strings.ToUpper(f.prefix)) {
-			f.n--
-			return f.final, true
-		}
-	}
-	return "", false
 }
 
 // Texts for AT+CMEE=2 (27.007 9.2, 27.005 3.2.5).

@@ -51,7 +51,7 @@ func TestHang(t *testing.T) {
 	n := newTestNetwork(t, NetworkOptions{})
 	m := addModem(t, n, ModemConfig{})
 	c := ready(t, m)
-	m.Hang(5 * time.Second)
+	m.Faults().Hang(5 * time.Second)
 	c.send("AT+CSQ\r")
 	c.quiet(20 * time.Millisecond)
 	// After the hang the modem reads again; what it got meanwhile is lost.
@@ -71,8 +71,8 @@ func TestCommandFaults(t *testing.T) {
 	n.Phones().Add("+79991234567", PhoneRule{Never: true})
 	m := addModem(t, n, ModemConfig{})
 	c := ready(t, m)
-	m.FailCommand("AT+CSQ", 1, "+CME ERROR: 14")
-	m.FailSends(2, 38)
+	m.Faults().FailCommand("AT+CSQ", 1, "+CME ERROR: 14")
+	m.Faults().FailSends(2, 38)
 	hexes, lengths := submitPDUs(t, "+79991234567", "hi", false)
 	steps := []struct{ name, got, want string }{
 		{"failed CSQ", c.cmd("AT+CSQ"), "\r\n+CME ERROR: 14\r\n"},
@@ -95,7 +95,7 @@ func TestLatency(t *testing.T) {
 	n := newTestNetwork(t, NetworkOptions{})
 	m := addModem(t, n, ModemConfig{})
 	c := ready(t, m)
-	m.SetLatency("AT+CSQ", 10*time.Second) // 100 ms of real time on the test clock
+	m.Faults().SetLatency("AT+CSQ", 10*time.Second) // 100 ms of real time on the test clock
 	start := time.Now()
 	c.mustOK("AT+CSQ")
 	if d := time.Since(start); d < 90*time.Millisecond {
@@ -156,12 +156,12 @@ func TestPDULineFaults(t *testing.T) {
 			}
 			pdu := whole[1]
 
-			m.CutPDULines(1, 10)
+			m.Faults().CutPDULines(1, 10)
 			want := "\r\n" + whole[0] + "\r\n" + pdu[:10] + "\r\n^RSSI:17\r\n" + pdu[10:] + "\r\n\r\nOK\r\n"
 			if got := c.cmd(cmd); got != want {
 				t.Errorf("cut: got %q, want %q", got, want)
 			}
-			m.GarblePDULines(1)
+			m.Faults().GarblePDULines(1)
 			mid := len(pdu) / 2
 			if got := c.mustOK(cmd); !slices.Equal(got, []string{whole[0], pdu[:mid] + pdu[mid+1:]}) {
 				t.Errorf("garbled: got %q", got)

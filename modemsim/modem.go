@@ -104,16 +104,8 @@ type Modem struct {
 	cpms     [3]string
 	mr       int
 	sent     []SentSMS
-	latency  map[string]time.Duration
 	commands map[string]int  // every command line received, as typed
 	cmdLog   []loggedCommand // when each command came, for rate tests
-	cnmiShow string          // AT+CNMI? answer regardless of the setting; "" = the setting
-	failSend struct{ n, cms int }
-	cutPDU   struct{ n, at int } // PDU lines to cut by a status line, and where
-	garbled  int                 // PDU lines to show with a digit lost
-	failCmds []commandFault
-	ussdFail []USSDFault
-	hungTill time.Time
 	balance  string
 	ussdMenu bool
 	ack      *pendingAck
@@ -122,6 +114,7 @@ type Modem struct {
 	pdu      *pduEntry
 	seq      int // order of creation, for sysfs device numbers
 	plugs    int // times plugged in
+	faults   Faults
 }
 
 // loggedCommand is a command line and the (virtual) time it arrived.

@@ -40,7 +40,6 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 		radioOn:  true,
 		regStat:  1,
 		rssi:     17,
-		latency:  map[string]time.Duration{},
 		commands: map[string]int{},
 		balance:  cfg.Balance,
 		cpms:     [3]string{"SM", "SM", "SM"},
@@ -55,6 +54,7 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 	if info.reportsInSR {
 		m.sr = newStore("SR", 10, info.firstIndex)
 	}
+	m.faults = Faults{m: m, latency: map[string]time.Duration{}}
 	m.seq = seq
 	m.st = m.defaultSettings()
 	m.mu.Lock()

@@ -113,8 +113,8 @@ func (m *Modem) cmdCPMS(c command) response {
 func (m *Modem) cmdCNMI(c command) response {
 	switch c.op {
 	case '?':
-		if m.cnmiShow != "" {
-			return ok(m.cnmiShow)
+		if m.faults.cnmiShow != "" {
+			return ok(m.faults.cnmiShow)
 		}
 		v := m.st.cnmi
 		return ok(fmt.Sprintf("+CNMI: %d,%d,%d,%d,%d", v[0], v[1], v[2], v[3], v[4]))
@@ -164,10 +164,10 @@ func (m *Modem) cmdCMGS(c command) response {
 
 // submitPDU handles the PDU typed after the AT+CMGS prompt.
 func (m *Modem) submitPDU(e *pduEntry) *response {
-	r := &response{delay: m.latencyFor("AT" + e.cmd)}
-	if m.failSend.n > 0 {
-		m.failSend.n--
-		r.final = m.cms(m.failSend.cms)
+	r := &response{delay: m.faults.latencyFor("AT" + e.cmd)}
+	if m.faults.failSend.n > 0 {
+		m.faults.failSend.n--
+		r.final = m.cms(m.faults.failSend.cms)
 		return r
 	}
 	text := strings.Map(func(r rune) rune {

@@ -32,7 +32,7 @@ func (m *Modem) cmdCMGR(c command) response {
 		}
 		return fail(m.cms(321))
 	}
-	lines := []string{fmt.Sprintf("+CMGR: %d,,%d", msg.stat, msg.tpduLen), m.pduLine(msg)}
+	lines := []string{fmt.Sprintf("+CMGR: %d,,%d", msg.stat, msg.tpduLen), m.faults.pduLine(msg)}
 	if msg.stat == statRecUnread {
 		msg.stat = statRecRead
 	}
@@ -56,7 +56,7 @@ func (m *Modem) cmdCMGL(c command) response {
 		if msg == nil || (want != 4 && msg.stat != want) {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("+CMGL: %d,%d,,%d", i+s.first, msg.stat, msg.tpduLen), m.pduLine(msg))
+		lines = append(lines, fmt.Sprintf("+CMGL: %d,%d,,%d", i+s.first, msg.stat, msg.tpduLen), m.faults.pduLine(msg))
 		if msg.stat == statRecUnread {
 			msg.stat = statRecRead
 		}
@@ -116,7 +116,7 @@ func (m *Modem) cmdCNMA(c command) response {
 func (m *Modem) receive(d delivery) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.port == nil || m.hungTill.After(m.n.clock.Now()) || !m.registered() {
+	if m.port == nil || m.faults.hungTill.After(m.n.clock.Now()) || !m.registered() {
 		return false
 	}
 	smsc := pdumode.SMSCAddress{Address: tpdu.NewAddress(tpdu.FromNumber(m.cfg.SMSC))}

@@ -353,7 +353,7 @@ func TestStorageFull(t *testing.T) {
 			m := addModem(t, n, ModemConfig{Dialect: tt.dialect, SIMCapacity: 3, NoisePeriod: -1})
 			c := ready(t, m)
 			c.mustOK("AT+CNMI=2,1,0,0,0")
-			m.FillStorage()
+			m.Faults().FillStorage()
 			if err := n.Phones().Send("+79990000001", m.Config().MSISDN, "waiting"); err != nil {
 				t.Fatal(err)
 			}

@@ -61,9 +61,9 @@ func (m *Modem) cmdCUSD(c command) response {
 	} else {
 		lines = append(lines, []string{m.cusdLine(mode, text)})
 	}
-	if len(m.ussdFail) > 0 {
-		f := m.ussdFail[0]
-		m.ussdFail = m.ussdFail[1:]
+	if len(m.faults.ussdFail) > 0 {
+		f := m.faults.ussdFail[0]
+		m.faults.ussdFail = m.faults.ussdFail[1:]
 		switch f {
 		case USSDErrorAfterOK:
 			lines = [][]string{{"+CME ERROR: 258"}}

@@ -126,7 +126,7 @@ func TestUSSDFaults(t *testing.T) {
 	n := newTestNetwork(t, NetworkOptions{})
 	m := addModem(t, n, ModemConfig{PLMN: "25020"})
 	c := ready(t, m)
-	m.FailUSSD(USSDErrorAfterOK, USSDNetworkTimeout, USSDTerminatedFirst, USSDSilent)
+	m.Faults().FailUSSD(USSDErrorAfterOK, USSDNetworkTimeout, USSDTerminatedFirst, USSDSilent)
 	c.mustOK(`AT+CUSD=1,"*105#",15`)
 	c.expect("\r\n+CME ERROR: 258\r\n")
 	if mode, _, _ := c.ussd(`AT+CUSD=1,"*105#",15`); mode != 5 {

@@ -109,7 +109,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 	caught := "+79161000010"
 	r.network.Phones().Add(caught, modemsim.PhoneRule{Never: true})
 	for _, m := range r.modems {
-		m.SetLatency("AT+CMGS", 3*time.Second)
+		m.Faults().SetLatency("AT+CMGS", 3*time.Second)
 	}
 	r.create(d, "pay-h", caught, "H-1", "30m")
 	crashWait(t, "pay-h's PDU on a modem's wire", func() bool { return r.sentTimes("H-1") == 1 })
@@ -124,7 +124,7 @@ func testConfirmationFlow(t *testing.T, bin string) {
 		t.Fatalf("the daemon died only %v before pay-f's deadline; the test needs time for a reply while it is down", left)
 	}
 	for _, m := range r.modems {
-		m.SetLatency("AT+CMGS", 0)
+		m.Faults().SetLatency("AT+CMGS", 0)
 	}
 	if err := r.network.Phones().Send(repliesWhileDown, r.msisdn(f.ICCID), "да"); err != nil {
 		t.Fatal(err)

@@ -66,7 +66,7 @@ func testKillNine(t *testing.T, bin string) {
 	}
 
 	// The last run drains the queue; the trap modem no longer stalls.
-	trap.SetLatency("AT+CMGS", 20*time.Millisecond)
+	trap.Faults().SetLatency("AT+CMGS", 20*time.Millisecond)
 	d := cr.start()
 	defer d.Stop(15 * time.Second)
 	cr.waitDrained(d)
@@ -204,7 +204,7 @@ func newCrashRig(t *testing.T, bin string, latencies []time.Duration) *crashRig 
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.SetLatency("AT+CMGS", l)
+		m.Faults().SetLatency("AT+CMGS", l)
 		cr.modems = append(cr.modems, m)
 		ports = append(ports, m.Path())
 	}

@@ -59,7 +59,7 @@ func TestSendWaitReportJSON(t *testing.T) {
 
 func TestSendFailuresExitNonZeroWithTheReason(t *testing.T) {
 	h := startClientDaemon(t, "", modemsim.Generic)
-	h.modems[0].FailSends(1, 21) // transfer rejected: no retry can cure it
+	h.modems[0].Faults().FailSends(1, 21) // transfer rejected: no retry can cure it
 
 	tests := []struct {
 		name      string
@@ -121,7 +121,7 @@ func TestSendIdempotencyKeyReturnsTheFirstMessage(t *testing.T) {
 
 func TestSendWaitInterruptedSaysWhereTheMessageIs(t *testing.T) {
 	h := startClientDaemon(t, "", modemsim.Generic)
-	h.modems[0].SetLatency("AT+CMGS", time.Second) // holds the message in sending
+	h.modems[0].Faults().SetLatency("AT+CMGS", time.Second) // holds the message in sending
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errOut lockedBuffer

@@ -57,7 +57,7 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 		// The simulator answers the PDU after latency; the prompt comes at once.
-		m.SetLatency("AT+CMGS", sc.Latency)
+		m.Faults().SetLatency("AT+CMGS", sc.Latency)
 		modems = append(modems, m)
 		port := m.Path()
 		if sc.Capture {
