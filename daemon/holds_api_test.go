@@ -80,7 +80,7 @@ func TestHeldMessageShowsItsHoldInTheAPI(t *testing.T) {
 // A confirmation posted after a backlog of plain SMS is the first thing the
 // modem sends once it can.
 func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
-	h := limitedHarness(t, -1, func(_ *modemsim.Network, ms []*modemsim.Modem) { ms[0].SetRegistration(0) })
+	h := limitedHarness(t, -1, func(_ *modemsim.Network, ms []*modemsim.Modem) { ms[0].Radio().SetRegistration(0) })
 	eventually(t, "modem held for no service", func() bool {
 		var out struct{ Modems []ModemStatus }
 		h.do("GET", "/v1/modems", nil, &out)
@@ -117,7 +117,7 @@ func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
 	if held.State != payment.Queued || held.Hold == nil || held.Hold.Reason != HoldNoReadyModem {
 		t.Fatalf("confirmation %s hold %+v, want queued with no_ready_modem", held.State, held.Hold)
 	}
-	h.modems[0].SetRegistration(1)
+	h.modems[0].Radio().SetRegistration(1)
 	eventually(t, "all four sent", func() bool { return len(h.modems[0].Sent()) == 4 })
 	first := h.modems[0].Sent()[0]
 	if first.To != payer || first.Text != c.Text {

@@ -52,7 +52,7 @@ func TestUnusableModemIsProbedWithinTheCommandBudget(t *testing.T) {
 			m.Faults().FailCommand("AT+CIMI", 1<<30, "ERROR")
 		}, "IMSI", StateSIMMissing},
 		{"no SIM", (*modemsim.Modem).RemoveSIM, "CME", StateSIMMissing},
-		{"no coverage", func(m *modemsim.Modem) { m.SetRegistration(2) }, "not registered", StateNoService},
+		{"no coverage", func(m *modemsim.Modem) { m.Radio().SetRegistration(2) }, "not registered", StateNoService},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -63,7 +63,7 @@ func TestDeniedRegistrationIsReportedWithoutResets(t *testing.T) {
 	}, modemsim.Generic)
 	h.waitReady(1)
 	m := h.modems[0]
-	m.SetRegistration(3)
+	m.Radio().SetRegistration(3)
 	eventually(t, "reg_denied", func() bool { return h.modemStatus(m.Path()).State == StateRegDenied })
 	id := h.modemStatus(m.Path()).ID
 	// Many re-checks later: still denied, never reset, never reopened.
@@ -77,7 +77,7 @@ func TestDeniedRegistrationIsReportedWithoutResets(t *testing.T) {
 	var acc struct{ ID string }
 	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "x"}, &acc)
-	m.SetRegistration(1)
+	m.Radio().SetRegistration(1)
 	eventually(t, "back to ready", func() bool { return h.modemStatus(m.Path()).State == StateReady })
 	var msg api.Message
 	eventually(t, "queued message sent once registered", func() bool {

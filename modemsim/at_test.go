@@ -142,12 +142,12 @@ func TestRegistrationAndOperator(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	c.mustOK("AT+CREG=2")
-	m.SetRegistration(2)
+	m.Radio().SetRegistration(2)
 	c.expect("\r\n+CREG: 2\r\n")
 	if got := c.mustOK("AT+COPS?"); !slices.Equal(got, []string{"+COPS: 0"}) {
 		t.Fatalf("unregistered: got %q", got)
 	}
-	m.SetRegistration(5)
+	m.Radio().SetRegistration(5)
 	c.expect("\r\n+CREG: 5,\"00C3\",\"B2F1\"\r\n")
 	if got := c.mustOK("AT+CREG?"); !slices.Equal(got, []string{`+CREG: 2,5,"00C3","B2F1"`}) {
 		t.Fatalf("got %q", got)

@@ -2,7 +2,6 @@ package modemsim
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -12,61 +11,20 @@ import (
 func (m *Modem) cmdCSQ(c command) response {
 	switch c.op {
 	case 0:
-		if !m.radioOn {
+		if !m.radio.radioOn {
 			return ok("+CSQ: 99,99")
 		}
-		return ok(fmt.Sprintf("+CSQ: %d,99", m.rssi))
+		return ok(fmt.Sprintf("+CSQ: %d,99", m.radio.rssi))
 	case 't':
 		return ok("+CSQ: (0-31,99),(0-7,99)")
 	}
 	return fail("ERROR")
 }
 
-// regStatus is the registration state the modem reports: no radio, no SIM
-// or a locked SIM means not registered.
-func (m *Modem) regStatus() int {
-	switch {
-	case !m.radioOn || m.sim == nil || m.sim.state != simReady:
-		return 0
-	case m.operator() == nil:
-		return 3
-	}
-	return m.regStat
-}
-
-func (m *Modem) registered() bool {
-	s := m.regStatus()
-	return s == 1 || s == 5
-}
-
-// regSetting points at the presentation setting of +CREG, +CGREG or +CEREG.
-func (m *Modem) regSetting(name string) *int {
-	switch name {
-	case "+CGREG":
-		return &m.st.cgreg
-	case "+CEREG":
-		return &m.st.cereg
-	}
-	return &m.st.creg
-}
-
-func (m *Modem) regLine(name string, withN bool) string {
-	n := *m.regSetting(name)
-	s := fmt.Sprintf("%s: ", name)
-	if withN {
-		s += strconv.Itoa(n) + ","
-	}
-	s += strconv.Itoa(m.regStatus())
-	if n == 2 && m.registered() {
-		s += `,"00C3","B2F1"`
-	}
-	return s
-}
-
 func (m *Modem) cmdReg(c command) response {
 	switch c.op {
 	case '?':
-		return ok(m.regLine(c.name, true))
+		return ok(m.radio.line(c.name, true))
 	case 't':
 		return ok(c.name + ": (0-2)")
 	case '=':
@@ -74,25 +32,16 @@ func (m *Modem) cmdReg(c command) response {
 		if !good || v < 0 || v > 2 {
 			return fail(m.cme(50))
 		}
-		*m.regSetting(c.name) = v
+		*m.radio.setting(c.name) = v
 		return ok()
 	}
 	return fail("ERROR")
 }
 
-// regChanged announces a registration change to hosts that asked for it.
-func (m *Modem) regChanged() {
-	for _, name := range []string{"+CREG", "+CGREG", "+CEREG"} {
-		if *m.regSetting(name) > 0 {
-			m.urc(m.regLine(name, false))
-		}
-	}
-}
-
 func (m *Modem) cmdCGATT(c command) response {
 	switch c.op {
 	case '?':
-		if m.registered() {
+		if m.radio.registered() {
 			return ok("+CGATT: 1")
 		}
 		return ok("+CGATT: 0")
@@ -108,7 +57,7 @@ func (m *Modem) cmdCOPS(c command) response {
 	op := m.operator()
 	switch c.op {
 	case '?':
-		if !m.registered() || op == nil {
+		if !m.radio.registered() || op == nil {
 			return ok("+COPS: 0")
 		}
 		name := [3]string{op.long, op.short, op.plmn}[m.st.copsFormat]
@@ -143,7 +92,7 @@ func (m *Modem) cmdCOPS(c command) response {
 func (m *Modem) cmdCFUN(c command) response {
 	switch c.op {
 	case '?':
-		if m.radioOn {
+		if m.radio.radioOn {
 			return ok("+CFUN: 1")
 		}
 		return ok("+CFUN: 0")
@@ -160,12 +109,12 @@ func (m *Modem) cmdCFUN(c command) response {
 			r.after = append(r.after, m.Reboot)
 			return r
 		}
-		was := m.registered()
-		m.radioOn = fun == 1
-		if was != m.registered() {
-			m.regChanged()
+		was := m.radio.registered()
+		m.radio.radioOn = fun == 1
+		if was != m.radio.registered() {
+			m.radio.changed()
 		}
-		if m.radioOn {
+		if m.radio.radioOn {
 			m.n.retrySoon()
 		}
 		return ok()

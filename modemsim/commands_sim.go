@@ -137,7 +137,7 @@ func (m *Modem) enterPIN(code, newPIN string) response {
 
 // afterUnlock registers once the SIM opens and lets waiting SMS in.
 func (m *Modem) afterUnlock() {
-	m.regChanged()
+	m.radio.changed()
 	m.n.retrySoon()
 }
 

@@ -60,7 +60,7 @@ func (m *Modem) SetBalance(amount string) {
 func (m *Modem) Reboot() {
 	m.mu.Lock()
 	m.st = m.defaultSettings()
-	m.radioOn = true
+	m.radio.radioOn = true
 	m.ussdMenu = false
 	m.ack = nil
 	m.faults.hungTill = time.Time{}
@@ -103,44 +103,21 @@ func (m *Modem) Return(newTTY string) error {
 		return err
 	}
 	m.st = m.defaultSettings()
-	m.radioOn = true
+	m.radio.radioOn = true
 	m.ack = nil
 	m.boot()
 	m.n.retrySoon()
 	return nil
 }
 
-// SetRegistration sets the network registration state (0 not registered,
-// 1 home, 2 searching, 3 denied, 5 roaming) and sends +CREG URCs to hosts
-// that enabled them.
-func (m *Modem) SetRegistration(stat int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	was := m.regStatus()
-	m.regStat = stat
-	if m.regStatus() != was {
-		m.regChanged()
-	}
-	if m.registered() {
-		m.n.retrySoon()
-	}
-}
-
-// SetSignal sets the +CSQ rssi (0..31, 99 unknown).
-func (m *Modem) SetSignal(rssi int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.rssi = rssi
-}
-
 // RemoveSIM takes the SIM out; its SMS storage goes with it.
 func (m *Modem) RemoveSIM() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	was := m.regStatus()
+	was := m.radio.status()
 	m.sim = nil
-	if was != m.regStatus() {
-		m.regChanged()
+	if was != m.radio.status() {
+		m.radio.changed()
 	}
 }
 
@@ -154,7 +131,7 @@ func (m *Modem) InsertSIM(iccid, imsi, msisdn string) {
 	if op := m.operator(); op != nil {
 		m.cfg.PLMN, m.cfg.SMSC = op.plmn, op.smsc
 	}
-	m.regChanged()
+	m.radio.changed()
 	m.n.retrySoon()
 }
 
@@ -167,35 +144,5 @@ func (m *Modem) SetPIN(pin string) {
 		return
 	}
 	m.sim.pin, m.sim.state, m.sim.attempts = pin, simPIN, 3
-	m.regChanged()
-}
-
-// noiseLoop sends the periodic status lines some firmware never stops
-// sending.
-func (m *Modem) noiseLoop(done <-chan struct{}, period time.Duration) {
-	for i := 0; ; i++ {
-		select {
-		case <-done:
-			return
-		case <-m.n.clock.After(period):
-		}
-		m.mu.Lock()
-		if m.st.reports == 1 {
-			m.urc(m.noiseLine(i))
-		}
-		m.mu.Unlock()
-	}
-}
-
-func (m *Modem) noiseLine(i int) string {
-	switch m.cfg.Dialect {
-	case Huawei:
-		lines := []string{fmt.Sprintf("^RSSI:%d", m.rssi), "^MODE:5,4", "^SRVST:2", `^HCSQ:"WCDMA",43,39,57`}
-		return lines[i%len(lines)]
-	case Quectel:
-		return fmt.Sprintf(`+QIND: "csq",%d,99`, m.rssi)
-	case SIMCom:
-		return fmt.Sprintf("+CSQN: %d,99", m.rssi)
-	}
-	return fmt.Sprintf("+CIEV: 2,%d", min(5, m.rssi/6))
+	m.radio.changed()
 }

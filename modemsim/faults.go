@@ -98,7 +98,7 @@ func (f *Faults) pduLine(msg *storedMsg) string {
 	if f.cutPDU.n > 0 && len(line) > 1 {
 		f.cutPDU.n--
 		at := min(max(f.cutPDU.at, 1), len(line)-1)
-		line = line[:at] + "\r\n" + m.noiseLine(0) + "\r\n" + line[at:]
+		line = line[:at] + "\r\n" + m.radio.noiseLine(0) + "\r\n" + line[at:]
 	}
 	return line
 }
@@ -165,10 +165,10 @@ func (f *Faults) latencyFor(cmd string) time.Duration {
 func (f *Faults) takeFault(cmd string) (string, bool) {
 	upper := strings.ToUpper(cmd)
 	for i := range f.failCmds {
-		f := &f.failCmds[i]
-		if f.n > 0 && strings.HasPrefix(upper, strings.ToUpper(f.prefix)) {
-			f.n--
-			return f.final, true
+		c := &f.failCmds[i]
+		if c.n > 0 && strings.HasPrefix(upper, strings.ToUpper(c.prefix)) {
+			c.n--
+			return c.final, true
 		}
 	}
 	return "", false

@@ -95,9 +95,6 @@ type Modem struct {
 	silent   []*port // the stick's other ttys, which never answer
 	sysPaths []string
 	st       settings
-	radioOn  bool
-	regStat  int
-	rssi     int
 	sim      *simCard
 	me       *store
 	sr       *store // status reports, on modems that keep them apart
@@ -115,6 +112,7 @@ type Modem struct {
 	seq      int // order of creation, for sysfs device numbers
 	plugs    int // times plugged in
 	faults   Faults
+	radio    Radio
 }
 
 // loggedCommand is a command line and the (virtual) time it arrived.

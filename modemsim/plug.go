@@ -37,9 +37,6 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 		info:     info,
 		log:      n.log.With("modem", cfg.Name),
 		cfg:      cfg,
-		radioOn:  true,
-		regStat:  1,
-		rssi:     17,
 		commands: map[string]int{},
 		balance:  cfg.Balance,
 		cpms:     [3]string{"SM", "SM", "SM"},
@@ -55,6 +52,7 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 		m.sr = newStore("SR", 10, info.firstIndex)
 	}
 	m.faults = Faults{m: m, latency: map[string]time.Duration{}}
+	m.radio = Radio{m: m, radioOn: true, regStat: 1, rssi: 17}
 	m.seq = seq
 	m.st = m.defaultSettings()
 	m.mu.Lock()
@@ -66,8 +64,8 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 	n.mu.Lock()
 	n.modems = append(n.modems, m)
 	n.mu.Unlock()
-	if p := m.noisePeriod(); p > 0 {
-		n.spawn(func(done <-chan struct{}) { m.noiseLoop(done, p) })
+	if p := m.radio.noisePeriod(); p > 0 {
+		n.spawn(func(done <-chan struct{}) { m.radio.noiseLoop(done, p) })
 	}
 	return m, nil
 }
@@ -125,18 +123,6 @@ func (n *Network) fillDefaults(cfg *ModemConfig, info dialectInfo, seq int) erro
 		cfg.AckWindow = 15 * time.Second
 	}
 	return nil
-}
-
-func (m *Modem) noisePeriod() time.Duration {
-	switch {
-	case m.cfg.NoisePeriod < 0:
-		return 0
-	case m.cfg.NoisePeriod > 0:
-		return m.cfg.NoisePeriod
-	case m.cfg.Dialect == Huawei:
-		return 10 * time.Second
-	}
-	return 0
 }
 
 // plug opens the ptys, builds the sysfs entries and starts the reader.

@@ -182,7 +182,7 @@ func (m *Modem) submitPDU(e *pduEntry) *response {
 		r.final = m.cms(304)
 		return r
 	}
-	if !m.registered() {
+	if !m.radio.registered() {
 		r.final = m.cms(331)
 		return r
 	}

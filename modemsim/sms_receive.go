@@ -116,7 +116,7 @@ func (m *Modem) cmdCNMA(c command) response {
 func (m *Modem) receive(d delivery) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.port == nil || m.faults.hungTill.After(m.n.clock.Now()) || !m.registered() {
+	if m.port == nil || m.faults.hungTill.After(m.n.clock.Now()) || !m.radio.registered() {
 		return false
 	}
 	smsc := pdumode.SMSCAddress{Address: tpdu.NewAddress(tpdu.FromNumber(m.cfg.SMSC))}

@@ -184,7 +184,7 @@ func TestSubmitRejected(t *testing.T) {
 	if len(m.Sent()) != 0 {
 		t.Errorf("rejected PDUs counted as sent: %+v", m.Sent())
 	}
-	m.SetRegistration(0)
+	m.Radio().SetRegistration(0)
 	if got := c.sendPDU(hexes[0], lengths[0]); got != "\r\n+CMS ERROR: 331\r\n" {
 		t.Errorf("unregistered: got %q", got)
 	}

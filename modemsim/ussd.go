@@ -50,7 +50,7 @@ func (m *Modem) cmdCUSD(c command) response {
 	if final, blocked := m.simBlocked(false); blocked {
 		return fail(final)
 	}
-	if !m.registered() {
+	if !m.radio.registered() {
 		return fail(m.cme(30))
 	}
 	code := m.ussdRequest(c.str(1))
