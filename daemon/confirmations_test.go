@@ -285,8 +285,8 @@ func TestReplyFollowsTheSIMIntoAnotherModem(t *testing.T) {
 		}
 	}
 	// The field tester moves the SIM into the other modem.
-	from.RemoveSIM()
-	to.InsertSIM(moved.ICCID, moved.IMSI, moved.MSISDN)
+	from.SIM().Remove()
+	to.SIM().Insert(moved.ICCID, moved.IMSI, moved.MSISDN)
 	to.Reboot()
 	eventually(t, "the SIM ready in the other modem and the first one without a SIM", func() bool {
 		r.do("GET", "/v1/modems", nil, &modems)
@@ -314,7 +314,7 @@ func TestConfirmationOfALostSIMFailsInTheEnd(t *testing.T) {
 	r.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
 	c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": "L-1", "amount": "10", "currency": "RUB", "ttl": "1s"})
 	r.waitState(c.ID, payment.Sent)
-	r.modems[0].RemoveSIM()
+	r.modems[0].SIM().Remove()
 	got := r.waitState(c.ID, payment.Failed)
 	if !strings.HasPrefix(got.Reason, "SIM failure: its SIM was not read within 1.5s after the deadline") {
 		t.Errorf("reason %q", got.Reason)

@@ -445,7 +445,7 @@ func TestSIMSwapIsDetectedAndAnnounced(t *testing.T) {
 	h := startHarness(t, modemsim.Quectel)
 	h.waitReady(1)
 	old := h.modems[0].Config().ICCID
-	h.modems[0].InsertSIM("8970120000000000042", "250200000000042", "+79520000042")
+	h.modems[0].SIM().Insert("8970120000000000042", "250200000000042", "+79520000042")
 	h.modems[0].Reboot()
 	var sims struct{ SIMs []api.SIM }
 	eventually(t, "new SIM seen in the modem", func() bool {

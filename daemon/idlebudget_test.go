@@ -51,7 +51,7 @@ func TestUnusableModemIsProbedWithinTheCommandBudget(t *testing.T) {
 			m.Faults().HideICCID(modemsim.ICCIDRefused)
 			m.Faults().FailCommand("AT+CIMI", 1<<30, "ERROR")
 		}, "IMSI", StateSIMMissing},
-		{"no SIM", (*modemsim.Modem).RemoveSIM, "CME", StateSIMMissing},
+		{"no SIM", func(m *modemsim.Modem) { m.SIM().Remove() }, "CME", StateSIMMissing},
 		{"no coverage", func(m *modemsim.Modem) { m.Radio().SetRegistration(2) }, "not registered", StateNoService},
 	}
 	for _, tc := range cases {

@@ -124,7 +124,7 @@ func TestConfiguredPINIsTriedOnlyWithAllAttemptsLeft(t *testing.T) {
 			h := startHarnessPrepared(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
 				c.Modems[0].PIN = "4321"
 				c.Health.IdleCheckAfter = 100 * time.Millisecond
-				ms[0].SetPIN("4321")
+				ms[0].SIM().SetPIN("4321")
 				if tc.wrongFirst {
 					if out := atCommand(t, ms[0].Path(), `AT+CPIN="0000"`); !strings.Contains(out, "ERROR") {
 						t.Fatalf("wrong PIN accepted: %q", out)

@@ -115,7 +115,7 @@ func luhnValid(s string) bool {
 func TestErrorFormats(t *testing.T) {
 	n := newTestNetwork(t, NetworkOptions{})
 	m := addModem(t, n, ModemConfig{})
-	m.RemoveSIM()
+	m.SIM().Remove()
 	c := dial(t, m.Path())
 	c.mustOK("ATE0")
 	for _, tt := range []struct{ cmee, want string }{
@@ -157,7 +157,7 @@ func TestRegistrationAndOperator(t *testing.T) {
 func TestPIN(t *testing.T) {
 	n := newTestNetwork(t, NetworkOptions{})
 	m := addModem(t, n, ModemConfig{})
-	m.SetPIN("4321")
+	m.SIM().SetPIN("4321")
 	c := ready(t, m)
 	steps := []struct{ cmd, want string }{
 		{"AT+CPIN?", "\r\n+CPIN: SIM PIN\r\n\r\nOK\r\n"},
@@ -171,7 +171,7 @@ func TestPIN(t *testing.T) {
 			t.Fatalf("%s: got %q, want %q", s.cmd, got, s.want)
 		}
 	}
-	m.SetPIN("1111")
+	m.SIM().SetPIN("1111")
 	for range 2 {
 		c.cmd(`AT+CPIN="9999"`)
 	}

@@ -7,38 +7,17 @@ import (
 
 // Commands about the card: its identity (IMSI, own number, SMSC, ICCID
 // in each vendor's form, AT+CRSM), PIN and PUK. A missing or locked SIM
-// answers as real modems do (simBlocked).
-
-// simBlocked returns the error final result when the SIM cannot be used:
-// absent, or waiting for PIN or PUK.
-func (m *Modem) simBlocked(forSMS bool) (string, bool) {
-	code := 0
-	switch {
-	case m.sim == nil:
-		code = 10
-	case m.sim.state == simPIN:
-		code = 11
-	case m.sim.state == simPUK:
-		code = 12
-	default:
-		return "", false
-	}
-	if forSMS {
-		// 27.005 3.2.5: 310 not inserted, 311 PIN, 316 PUK.
-		return m.cms(map[int]int{10: 310, 11: 311, 12: 316}[code]), true
-	}
-	return m.cme(code), true
-}
+// answers as real modems do (SIMSlot.blocked).
 
 func (m *Modem) cmdIMSI(c command) response {
-	if final, blocked := m.simBlocked(false); blocked {
+	if final, blocked := m.slot.blocked(false); blocked {
 		return fail(final)
 	}
 	return identity(c, m.sim.imsi)
 }
 
 func (m *Modem) cmdCNUM(c command) response {
-	if final, blocked := m.simBlocked(false); blocked {
+	if final, blocked := m.slot.blocked(false); blocked {
 		return fail(final)
 	}
 	if c.op == 't' || !m.cfg.StoreHasOwnNumber {
@@ -48,7 +27,7 @@ func (m *Modem) cmdCNUM(c command) response {
 }
 
 func (m *Modem) cmdCSCA(c command) response {
-	if final, blocked := m.simBlocked(false); blocked {
+	if final, blocked := m.slot.blocked(false); blocked {
 		return fail(final)
 	}
 	switch c.op {
@@ -77,7 +56,7 @@ func (m *Modem) cmdCPIN(c command) response {
 	case 't':
 		return ok()
 	case '=':
-		return m.enterPIN(c.str(0), c.str(1))
+		return m.slot.enterPIN(c.str(0), c.str(1))
 	}
 	return fail("ERROR")
 }
@@ -107,40 +86,6 @@ func (m *Modem) cmdCPINR(c command) response {
 	return ok(lines...)
 }
 
-func (m *Modem) enterPIN(code, newPIN string) response {
-	s := m.sim
-	switch s.state {
-	case simReady:
-		return fail(m.cme(3))
-	case simPIN:
-		if code == s.pin {
-			s.state, s.attempts = simReady, 3
-			m.afterUnlock()
-			return ok()
-		}
-		s.attempts--
-		if s.attempts <= 0 {
-			s.state, s.attempts = simPUK, 10
-			return fail(m.cme(12))
-		}
-		return fail(m.cme(16))
-	default:
-		if code == defaultPUK && newPIN != "" {
-			s.pin, s.state, s.attempts = newPIN, simReady, 3
-			m.afterUnlock()
-			return ok()
-		}
-		s.attempts--
-		return fail(m.cme(16))
-	}
-}
-
-// afterUnlock registers once the SIM opens and lets waiting SMS in.
-func (m *Modem) afterUnlock() {
-	m.radio.changed()
-	m.n.retrySoon()
-}
-
 // cmdICCID answers the vendor ICCID command of the modem's own dialect only.
 func (m *Modem) cmdICCID(c command) response {
 	want := map[Dialect]string{Huawei: "^ICCID", SIMCom: "+CCID", Quectel: "+QCCID"}[m.cfg.Dialect]
@@ -153,7 +98,7 @@ func (m *Modem) cmdICCID(c command) response {
 	if c.op == 't' {
 		return ok()
 	}
-	if final, blocked := m.simBlocked(false); blocked {
+	if final, blocked := m.slot.blocked(false); blocked {
 		return fail(final)
 	}
 	switch m.cfg.Dialect {
@@ -174,7 +119,7 @@ func (m *Modem) cmdCRSM(c command) response {
 	if c.op == 't' {
 		return ok()
 	}
-	if final, blocked := m.simBlocked(false); blocked {
+	if final, blocked := m.slot.blocked(false); blocked {
 		return fail(final)
 	}
 	cmd, good := c.num(0)

@@ -112,14 +112,14 @@ func TestSIMSwap(t *testing.T) {
 	n := newTestNetwork(t, NetworkOptions{})
 	m := addModem(t, n, ModemConfig{PLMN: "25001"})
 	c := ready(t, m)
-	m.RemoveSIM()
+	m.SIM().Remove()
 	if got := c.cmd("AT+CIMI"); got != "\r\n+CME ERROR: 10\r\n" {
 		t.Errorf("no SIM: %q", got)
 	}
 	if got := c.mustOK("AT+CREG?"); !slices.Equal(got, []string{"+CREG: 0,0"}) {
 		t.Errorf("no SIM: %q", got)
 	}
-	m.InsertSIM("8970220000000000017", "250201111111111", "+79040000001")
+	m.SIM().Insert("8970220000000000017", "250201111111111", "+79040000001")
 	if got := c.mustOK("AT+CIMI"); !slices.Equal(got, []string{"250201111111111"}) {
 		t.Errorf("got %q", got)
 	}

@@ -113,6 +113,7 @@ type Modem struct {
 	plugs    int // times plugged in
 	faults   Faults
 	radio    Radio
+	slot     SIMSlot
 }
 
 // loggedCommand is a command line and the (virtual) time it arrived.

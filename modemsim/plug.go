@@ -53,6 +53,7 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 	}
 	m.faults = Faults{m: m, latency: map[string]time.Duration{}}
 	m.radio = Radio{m: m, radioOn: true, regStat: 1, rssi: 17}
+	m.slot = SIMSlot{m: m}
 	m.seq = seq
 	m.st = m.defaultSettings()
 	m.mu.Lock()

@@ -65,7 +65,7 @@ func (m *Modem) storeNamed(name string) *store {
 }
 
 func (m *Modem) cmdCPMS(c command) response {
-	if final, blocked := m.simBlocked(true); blocked {
+	if final, blocked := m.slot.blocked(true); blocked {
 		return fail(final)
 	}
 	mems := `"SM"`
@@ -151,7 +151,7 @@ func (m *Modem) cmdCMGS(c command) response {
 	default:
 		return fail("ERROR")
 	}
-	if final, blocked := m.simBlocked(true); blocked {
+	if final, blocked := m.slot.blocked(true); blocked {
 		return fail(final)
 	}
 	n, good := c.num(0)

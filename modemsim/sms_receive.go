@@ -17,7 +17,7 @@ func (m *Modem) cmdCMGR(c command) response {
 	if c.op == 't' {
 		return ok()
 	}
-	if final, blocked := m.simBlocked(true); blocked {
+	if final, blocked := m.slot.blocked(true); blocked {
 		return fail(final)
 	}
 	idx, good := c.num(0)
@@ -43,7 +43,7 @@ func (m *Modem) cmdCMGL(c command) response {
 	if c.op == 't' {
 		return ok("+CMGL: (0-4)")
 	}
-	if final, blocked := m.simBlocked(true); blocked {
+	if final, blocked := m.slot.blocked(true); blocked {
 		return fail(final)
 	}
 	want, good := c.numOr(0, statRecUnread)
@@ -65,7 +65,7 @@ func (m *Modem) cmdCMGL(c command) response {
 }
 
 func (m *Modem) cmdCMGD(c command) response {
-	if final, blocked := m.simBlocked(true); blocked {
+	if final, blocked := m.slot.blocked(true); blocked {
 		return fail(final)
 	}
 	s := m.storeNamed(m.cpms[0])

@@ -47,7 +47,7 @@ func (m *Modem) cmdCUSD(c command) response {
 	if len(c.args) < 2 {
 		return ok() // only switches result code presentation
 	}
-	if final, blocked := m.simBlocked(false); blocked {
+	if final, blocked := m.slot.blocked(false); blocked {
 		return fail(final)
 	}
 	if !m.radio.registered() {
