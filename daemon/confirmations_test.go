@@ -165,7 +165,7 @@ func TestCustomerAnswersDecideTheConfirmation(t *testing.T) {
 	eventually(t, "three answers timed in the metrics", func() bool {
 		return strings.Contains(r.scrape(), "\ngsmbridge_confirmation_reply_seconds_count 3\n")
 	})
-	for _, s := range r.modems[0].Sent() {
+	for _, s := range r.modems[0].Record().Sent() {
 		if !s.SRR {
 			t.Fatalf("a confirmation SMS went out without a delivery report request: %+v", s)
 		}
@@ -369,7 +369,7 @@ func TestConfirmationRequests(t *testing.T) {
 	}
 	var list struct{ Confirmations []api.Confirmation }
 	r.do("GET", "/v1/confirmations", nil, &list)
-	if len(list.Confirmations) != 0 || len(r.modems[0].Sent()) != 0 {
+	if len(list.Confirmations) != 0 || len(r.modems[0].Record().Sent()) != 0 {
 		t.Fatalf("bad requests stored %d confirmations", len(list.Confirmations))
 	}
 

@@ -238,7 +238,7 @@ func TestCyrillicLongSMSReachesTheCustomerExactly(t *testing.T) {
 			if got.Text != text {
 				t.Fatalf("customer got %q\nwant %q", got.Text, text)
 			}
-			if sent := h.modems[0].Sent(); len(sent) != 5 {
+			if sent := h.modems[0].Record().Sent(); len(sent) != 5 {
 				t.Fatalf("modem accepted %d PDUs, want 5", len(sent))
 			}
 		})
@@ -276,7 +276,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 	if len(list.Messages) != 0 {
 		t.Fatalf("bad requests stored %d messages", len(list.Messages))
 	}
-	if n := len(h.modems[0].Sent()); n != 0 {
+	if n := len(h.modems[0].Record().Sent()); n != 0 {
 		t.Fatalf("bad requests reached the modem: %d sends", n)
 	}
 }
@@ -365,7 +365,7 @@ func TestStopLetsAnInFlightSendFinish(t *testing.T) {
 	if m.State != store.Sent {
 		t.Fatalf("after a graceful stop the message is %s, want sent (a deploy must create no unknown messages)", m.State)
 	}
-	if n := len(h.modems[0].Sent()); n != 1 {
+	if n := len(h.modems[0].Record().Sent()); n != 1 {
 		t.Fatalf("modem took %d PDUs, want 1", n)
 	}
 }
@@ -409,7 +409,7 @@ func TestFailingSIMTurnsSuspectAndWorkMovesToAnother(t *testing.T) {
 		}
 		return false
 	})
-	before := len(bad.Sent())
+	before := len(bad.Record().Sent())
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79160000003", "text": "y"}, &acc)
 	var m api.Message
@@ -417,7 +417,7 @@ func TestFailingSIMTurnsSuspectAndWorkMovesToAnother(t *testing.T) {
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 		return m.State == store.Sent
 	})
-	if m.Modem == badID || len(bad.Sent()) != before {
+	if m.Modem == badID || len(bad.Record().Sent()) != before {
 		t.Fatalf("message went through the suspect SIM (%s)", m.Modem)
 	}
 	var iccid string

@@ -118,8 +118,8 @@ func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
 		t.Fatalf("confirmation %s hold %+v, want queued with no_ready_modem", held.State, held.Hold)
 	}
 	h.modems[0].Radio().SetRegistration(1)
-	eventually(t, "all four sent", func() bool { return len(h.modems[0].Sent()) == 4 })
-	first := h.modems[0].Sent()[0]
+	eventually(t, "all four sent", func() bool { return len(h.modems[0].Record().Sent()) == 4 })
+	first := h.modems[0].Record().Sent()[0]
 	if first.To != payer || first.Text != c.Text {
 		t.Fatalf("first PDU went to %s with %q, want the confirmation to %s", first.To, first.Text, payer)
 	}
@@ -186,8 +186,8 @@ func TestLongAndInvalidTextsAreRefusedAndNothingStored(t *testing.T) {
 	h.do("GET", "/v1/messages", nil, &list)
 	var confs struct{ Confirmations []api.Confirmation }
 	h.do("GET", "/v1/confirmations", nil, &confs)
-	if len(list.Messages) != 0 || len(confs.Confirmations) != 0 || len(h.modems[0].Sent()) != 0 {
-		t.Fatalf("refused requests left %d messages, %d confirmations, %d sends", len(list.Messages), len(confs.Confirmations), len(h.modems[0].Sent()))
+	if len(list.Messages) != 0 || len(confs.Confirmations) != 0 || len(h.modems[0].Record().Sent()) != 0 {
+		t.Fatalf("refused requests left %d messages, %d confirmations, %d sends", len(list.Messages), len(confs.Confirmations), len(h.modems[0].Record().Sent()))
 	}
 }
 

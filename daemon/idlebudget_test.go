@@ -18,8 +18,8 @@ func TestIdleCheckRunsAtThePeriodConfigured(t *testing.T) {
 	h.waitReady(1)
 	m := h.modems[0]
 	// The first AT+CNMI? is set-up's; the health checks follow.
-	eventually(t, "seven health checks", func() bool { return m.Commands("AT+CNMI?") >= 8 })
-	at := m.CommandTimes("AT+CNMI?")[1:8]
+	eventually(t, "seven health checks", func() bool { return m.Record().Commands("AT+CNMI?") >= 8 })
+	at := m.Record().CommandTimes("AT+CNMI?")[1:8]
 	var gaps []time.Duration
 	for i := 1; i < len(at); i++ {
 		gaps = append(gaps, at[i].Sub(at[i-1]))
@@ -63,10 +63,10 @@ func TestUnusableModemIsProbedWithinTheCommandBudget(t *testing.T) {
 			}, modemsim.Generic)
 			m := h.modems[0]
 			eventually(t, "thirty budget windows of probing", func() bool {
-				at := m.CommandTimes("")
+				at := m.Record().CommandTimes("")
 				return len(at) > 0 && at[len(at)-1].Sub(at[0]) >= 30*period
 			})
-			at := m.CommandTimes("")
+			at := m.Record().CommandTimes("")
 			span := at[len(at)-1].Sub(at[0])
 			// The budget is paid after it is spent: one set-up's burst
 			// (about 20 commands) may come before the windows that cover it.
@@ -76,7 +76,7 @@ func TestUnusableModemIsProbedWithinTheCommandBudget(t *testing.T) {
 			if len(at) > allowed {
 				t.Fatalf("%d commands in %v (%.1f budget windows), want at most %d", len(at), span, windows, allowed)
 			}
-			if n := m.Commands("AT+CPIN?") + m.Commands("AT+CREG?"); n < 2 {
+			if n := m.Record().Commands("AT+CPIN?") + m.Record().Commands("AT+CREG?"); n < 2 {
 				t.Fatalf("re-checked %d times in %v", n, span)
 			}
 			// Between re-checks, that is; a set-up again shows probing.

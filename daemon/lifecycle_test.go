@@ -45,8 +45,8 @@ func TestHungModemIsHealedWhileTrafficMovesToOthers(t *testing.T) {
 		h.do("GET", "/v1/messages/"+acc.ID, nil, &m)
 		return m.State == store.Sent
 	})
-	if len(healthy.Sent()) != 1 {
-		t.Fatalf("healthy modem sent %d", len(healthy.Sent()))
+	if len(healthy.Record().Sent()) != 1 {
+		t.Fatalf("healthy modem sent %d", len(healthy.Record().Sent()))
 	}
 	eventually(t, "hung modem back to ready", func() bool {
 		return h.modemStatus(hung.Path()).State == StateReady
@@ -156,8 +156,8 @@ func TestHealthCheckTellsASilentResetFromOddReporting(t *testing.T) {
 	h.waitReady(1)
 	m := h.modems[0]
 	id := h.d.Modems()[0].ID
-	eventually(t, "five health checks", func() bool { return m.Commands("AT+CNMI?") >= 6 })
-	if n := m.Commands("AT+CNMI=2"); n != 1 {
+	eventually(t, "five health checks", func() bool { return m.Record().Commands("AT+CNMI?") >= 6 })
+	if n := m.Record().Commands("AT+CNMI=2"); n != 1 {
 		t.Fatalf("indications set %d times; the modem never lost them", n)
 	}
 	if types := h.eventTypes("modem", id); fmt.Sprint(types) != "[modem.up]" {
@@ -166,25 +166,25 @@ func TestHealthCheckTellsASilentResetFromOddReporting(t *testing.T) {
 
 	// The same modem, reset without a word, now reports its defaults.
 	m.Faults().ShowCNMI("+CNMI: 0,0,0,0,0")
-	eventually(t, "set up again", func() bool { return m.Commands("AT+CNMI=2") == 2 })
+	eventually(t, "set up again", func() bool { return m.Record().Commands("AT+CNMI=2") == 2 })
 	eventually(t, "down and up again in the event log", func() bool {
 		return fmt.Sprint(h.eventTypes("modem", id)) == "[modem.up modem.down modem.up]"
 	})
-	checks := m.Commands("AT+CNMI?")
-	eventually(t, "three more health checks", func() bool { return m.Commands("AT+CNMI?") >= checks+3 })
-	if n := m.Commands("AT+CNMI=2"); n != 2 {
+	checks := m.Record().Commands("AT+CNMI?")
+	eventually(t, "three more health checks", func() bool { return m.Record().Commands("AT+CNMI?") >= checks+3 })
+	if n := m.Record().Commands("AT+CNMI=2"); n != 2 {
 		t.Fatalf("indications set %d times; want once more after the reset", n)
 	}
 
 	// A modem that cannot say is no reason to start over, and its
 	// registration is still checked.
 	m.Faults().FailCommand("AT+CNMI?", 1000, "ERROR")
-	regChecks := m.Commands("AT+CREG?")
-	checks = m.Commands("AT+CNMI?")
+	regChecks := m.Record().Commands("AT+CREG?")
+	checks = m.Record().Commands("AT+CNMI?")
 	eventually(t, "three health checks without an answer", func() bool {
-		return m.Commands("AT+CNMI?") >= checks+3 && m.Commands("AT+CREG?") >= regChecks+3
+		return m.Record().Commands("AT+CNMI?") >= checks+3 && m.Record().Commands("AT+CREG?") >= regChecks+3
 	})
-	if n := m.Commands("AT+CNMI=2"); n != 2 {
+	if n := m.Record().Commands("AT+CNMI=2"); n != 2 {
 		t.Fatalf("indications set %d times after checks the modem could not answer", n)
 	}
 }

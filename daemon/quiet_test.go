@@ -26,14 +26,14 @@ func TestPeriodicReportsAreTurnedOffAtSetUpAndAfterAReset(t *testing.T) {
 			h := startHarness(t, tt.dialect)
 			h.waitReady(1)
 			m := h.modems[0]
-			if n := m.Commands(tt.quiet); n != 1 {
+			if n := m.Record().Commands(tt.quiet); n != 1 {
 				t.Fatalf("%s received %d times at set-up, want 1", tt.quiet, n)
 			}
 			if !tt.reboot {
 				return
 			}
 			m.Reboot()
-			eventually(t, tt.quiet+" again after the reset", func() bool { return m.Commands(tt.quiet) == 2 })
+			eventually(t, tt.quiet+" again after the reset", func() bool { return m.Record().Commands(tt.quiet) == 2 })
 			h.waitReady(1)
 		})
 	}
@@ -48,11 +48,11 @@ func TestQuietingIsOnlyTriedAndNeverFailsSetUp(t *testing.T) {
 	h.waitReady(2)
 	generic, huawei := h.modems[0], h.modems[1]
 	for _, prefix := range []string{"AT^", "AT+QINDCFG", "AT+AUTOCSQ", "AT+CNSMOD"} {
-		if n := generic.Commands(prefix); n != 0 {
+		if n := generic.Record().Commands(prefix); n != 0 {
 			t.Errorf("the generic modem received %d commands starting %s", n, prefix)
 		}
 	}
-	if n := huawei.Commands("AT^CURC=0"); n != 1 {
+	if n := huawei.Record().Commands("AT^CURC=0"); n != 1 {
 		t.Errorf("AT^CURC=0 sent %d times, want 1 (refused, not retried)", n)
 	}
 }

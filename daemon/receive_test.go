@@ -191,11 +191,11 @@ func TestFailedAcknowledgementIsRetriedInTheWindow(t *testing.T) {
 	m.Faults().FailCommand("AT+CNMA", 1, "ERROR")
 	h.net.Phones().Send("+79161234567", m.Config().MSISDN, "первый")
 	eventually(t, "first reply", func() bool { return len(h.inbox()) == 1 })
-	acks := m.Commands("AT+CNMA")
+	acks := m.Record().Commands("AT+CNMA")
 	h.net.Phones().Send("+79161234567", m.Config().MSISDN, "второй")
 	eventually(t, "second reply", func() bool { return len(h.inbox()) == 2 })
-	if acks != 2 || m.Commands("AT+CNMA") != 3 {
-		t.Fatalf("acknowledgements: %d for the first reply, %d in all; want 2 and 3", acks, m.Commands("AT+CNMA"))
+	if acks != 2 || m.Record().Commands("AT+CNMA") != 3 {
+		t.Fatalf("acknowledgements: %d for the first reply, %d in all; want 2 and 3", acks, m.Record().Commands("AT+CNMA"))
 	}
 }
 
@@ -219,7 +219,7 @@ func TestStatusReportsKeptInTheirOwnMemoryAreRead(t *testing.T) {
 		return msg.State == store.Delivered && len(h.inbox()) == 1
 	})
 	// Deleted once stored, which comes just after.
-	eventually(t, "the report memory emptied", func() bool { return m.Stored("SR") == 0 })
+	eventually(t, "the report memory emptied", func() bool { return m.Record().Stored("SR") == 0 })
 }
 
 func TestUnstoredDirectDeliveriesAreRetriedInOrder(t *testing.T) {

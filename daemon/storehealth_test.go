@@ -52,7 +52,7 @@ func TestFullDiskMidSendIsSeenAndSurvived(t *testing.T) {
 			t.Fatalf("part %+v, want sent with its reference", p)
 		}
 	}
-	if n := len(h.modems[0].Sent()); n != 2 {
+	if n := len(h.modems[0].Record().Sent()); n != 2 {
 		t.Fatalf("modem took %d PDUs, want 2 (each part once)", n)
 	}
 	eventually(t, "customer got the text", func() bool { return len(h.net.Phones().Inbox(customer)) == 1 })
@@ -137,7 +137,7 @@ func TestStopOnAFullDiskLeavesThePartUnknownNeverResent(t *testing.T) {
 	if m.State != store.Unknown {
 		t.Fatalf("after a stop on a full disk the message is %s, want unknown", m.State)
 	}
-	if n := len(h.modems[0].Sent()); n != 1 {
+	if n := len(h.modems[0].Record().Sent()); n != 1 {
 		t.Fatalf("modem took %d PDUs, want 1", n)
 	}
 }

@@ -36,7 +36,7 @@ func TestReplyWithAStatusLineCutIntoItsPDUArrivesAtOnce(t *testing.T) {
 		if at < 0 {
 			at = 1 << 20 // the simulator cuts before the last digit
 		}
-		reads := m.Commands("AT+CMGR=")
+		reads := m.Record().Commands("AT+CMGR=")
 		m.Faults().CutPDULines(1, at)
 		if err := h.net.Phones().Send(customer, m.Config().MSISDN, text); err != nil {
 			t.Fatal(err)
@@ -45,8 +45,8 @@ func TestReplyWithAStatusLineCutIntoItsPDUArrivesAtOnce(t *testing.T) {
 			got := h.inbox()
 			return len(got) == i+1 && got[i].Text == text && got[i].Sender == customer
 		})
-		eventually(t, "deleted from the modem", func() bool { return m.Stored("SM") == 0 })
-		if n := m.Commands("AT+CMGR=") - reads; n != 1 {
+		eventually(t, "deleted from the modem", func() bool { return m.Record().Stored("SM") == 0 })
+		if n := m.Record().Commands("AT+CMGR=") - reads; n != 1 {
 			t.Errorf("cut at %d: %d reads, want 1 (the cut line joined, not read again)", at, n)
 		}
 	}
@@ -66,8 +66,8 @@ func TestGarbledReadIsReadAgainAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the reply", func() bool { got := h.inbox(); return len(got) == 1 && got[0].Text == "Да" })
-	eventually(t, "deleted from the modem", func() bool { return m.Stored("SM") == 0 })
-	if n := m.Commands("AT+CMGR="); n != 2 {
+	eventually(t, "deleted from the modem", func() bool { return m.Record().Stored("SM") == 0 })
+	if n := m.Record().Commands("AT+CMGR="); n != 2 {
 		t.Errorf("%d reads, want 2", n)
 	}
 	id := h.d.Modems()[0].ID
@@ -95,8 +95,8 @@ func TestPDUCorruptOnBothReadsIsLeftReportedOnceAndTakenLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the event", func() bool { return len(allEvents(h, "&type=modem.sms_undecodable")) == 1 })
-	sweeps := m.Commands("AT+CMGL")
-	eventually(t, "three more sweeps", func() bool { return m.Commands("AT+CMGL") >= sweeps+3 })
+	sweeps := m.Record().Commands("AT+CMGL")
+	eventually(t, "three more sweeps", func() bool { return m.Record().Commands("AT+CMGL") >= sweeps+3 })
 
 	events := allEvents(h, "&type=modem.sms_undecodable")
 	if len(events) != 1 || events[0].Object.Kind != "modem" || events[0].Object.ID != id {
@@ -115,13 +115,13 @@ func TestPDUCorruptOnBothReadsIsLeftReportedOnceAndTakenLater(t *testing.T) {
 	if got := h.undecodableCount(id); got != "1" {
 		t.Errorf("undecodable counter = %s, want 1", got)
 	}
-	if m.Stored("SM") != 1 || len(h.inbox()) != 0 {
-		t.Fatalf("stored %d, inbox %+v: the PDU must stay in the modem", m.Stored("SM"), h.inbox())
+	if m.Record().Stored("SM") != 1 || len(h.inbox()) != 0 {
+		t.Fatalf("stored %d, inbox %+v: the PDU must stay in the modem", m.Record().Stored("SM"), h.inbox())
 	}
 
 	m.Faults().GarblePDULines(0)
 	eventually(t, "taken by a sweep", func() bool {
 		got := h.inbox()
-		return len(got) == 1 && got[0].Text == "Да, оплату подтверждаю" && m.Stored("SM") == 0
+		return len(got) == 1 && got[0].Text == "Да, оплату подтверждаю" && m.Record().Stored("SM") == 0
 	})
 }

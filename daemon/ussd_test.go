@@ -325,7 +325,7 @@ func TestAbandonedSessionIsClosedAtItsTimeout(t *testing.T) {
 	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
 	var acc struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "после сессии"}, &acc)
-	eventually(t, "send after the session", func() bool { return len(m.Sent()) == 1 })
+	eventually(t, "send after the session", func() bool { return len(m.Record().Sent()) == 1 })
 }
 
 // While a session is open, unpinned messages go through the other modem
@@ -350,14 +350,14 @@ func TestSendsAvoidAModemInASession(t *testing.T) {
 			t.Fatalf("accept: %d", code)
 		}
 	}
-	eventually(t, "four sends through the free modem", func() bool { return len(free.Sent()) == 4 })
+	eventually(t, "four sends through the free modem", func() bool { return len(free.Record().Sent()) == 4 })
 	var m api.Message
 	h.do("GET", "/v1/messages/"+pinned.ID, nil, &m)
-	if m.State != store.Queued || len(busy.Sent()) != 0 {
-		t.Fatalf("pinned message is %s, busy modem sent %d during the session", m.State, len(busy.Sent()))
+	if m.State != store.Queued || len(busy.Record().Sent()) != 0 {
+		t.Fatalf("pinned message is %s, busy modem sent %d during the session", m.State, len(busy.Record().Sent()))
 	}
 	h.do("DELETE", "/v1/ussd/"+open.SessionID, nil, nil)
-	eventually(t, "pinned message sent after the session", func() bool { return len(busy.Sent()) == 1 })
+	eventually(t, "pinned message sent after the session", func() bool { return len(busy.Record().Sent()) == 1 })
 }
 
 func TestBalanceLowFollowsEachCrossing(t *testing.T) {
@@ -437,7 +437,7 @@ func TestLaneOfAnEndedSessionSendsAgain(t *testing.T) {
 	h.d.sched.SetUsable(h.modemID(m), false)
 	var pinned struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "после сессии", "modem": h.modemID(m)}, &pinned)
-	eventually(t, "the pinned message sent", func() bool { return len(m.Sent()) == 1 })
+	eventually(t, "the pinned message sent", func() bool { return len(m.Record().Sent()) == 1 })
 }
 
 // An operator that answers "the balance comes by SMS": the next SMS from its

@@ -217,7 +217,7 @@ func TestHiddenICCID(t *testing.T) {
 			if answered != want {
 				t.Errorf("%d ICCID commands answered once shown, want %d", answered, want)
 			}
-			if got := len(m.CommandTimes("AT+CRSM")); got != 3 {
+			if got := len(m.Record().CommandTimes("AT+CRSM")); got != 3 {
 				t.Errorf("%d AT+CRSM logged, want 3", got)
 			}
 		})

@@ -2,51 +2,11 @@ package modemsim
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
 // Fault injection and state changes driven by tests. All are safe for
 // concurrent use with the host talking to the modem.
-
-// Stored counts the messages in memory mem ("SM", "ME", "SR"); -1 when
-// the modem has no such memory.
-func (m *Modem) Stored(mem string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s := m.storeNamed(mem)
-	if s == nil {
-		return -1
-	}
-	return s.used()
-}
-
-// Commands counts the command lines received that start with prefix.
-func (m *Modem) Commands(prefix string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for line, c := range m.commands {
-		if strings.HasPrefix(line, prefix) {
-			n += c
-		}
-	}
-	return n
-}
-
-// CommandTimes returns when each command line starting with prefix ("" =
-// every command) arrived, in virtual time, oldest first.
-func (m *Modem) CommandTimes(prefix string) []time.Time {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []time.Time
-	for _, c := range m.cmdLog {
-		if strings.HasPrefix(c.line, prefix) {
-			out = append(out, c.at)
-		}
-	}
-	return out
-}
 
 // SetBalance sets the amount text the balance code answers ("151,25").
 func (m *Modem) SetBalance(amount string) {

@@ -20,13 +20,13 @@ func (m *Modem) execute(line string) *response {
 	if len(s) < 2 || !strings.EqualFold(s[:2], "AT") {
 		return nil
 	}
-	m.commands[s]++
-	if len(m.cmdLog) == maxCommandLog {
+	m.record.commands[s]++
+	if len(m.record.cmdLog) == maxCommandLog {
 		// A fleet served for days must not grow without end; tests look
 		// at recent windows only.
-		m.cmdLog = append(m.cmdLog[:0], m.cmdLog[maxCommandLog/2:]...)
+		m.record.cmdLog = append(m.record.cmdLog[:0], m.record.cmdLog[maxCommandLog/2:]...)
 	}
-	m.cmdLog = append(m.cmdLog, loggedCommand{s, m.n.clock.Now()})
+	m.record.cmdLog = append(m.record.cmdLog, loggedCommand{s, m.n.clock.Now()})
 	cmds, err := splitCommands(s[2:])
 	if err != nil {
 		return &response{final: "ERROR"}

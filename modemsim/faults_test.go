@@ -86,8 +86,8 @@ func TestCommandFaults(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", s.name, s.got, s.want)
 		}
 	}
-	if len(m.Sent()) != 1 {
-		t.Errorf("Sent() = %d, want only the accepted one", len(m.Sent()))
+	if len(m.Record().Sent()) != 1 {
+		t.Errorf("Sent() = %d, want only the accepted one", len(m.Record().Sent()))
 	}
 }
 
@@ -148,7 +148,7 @@ func TestPDULineFaults(t *testing.T) {
 			if err := n.Phones().Send("+79990000001", m.Config().MSISDN, "cut me"); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "stored", func() bool { return m.Stored("SM") == 1 })
+			waitFor(t, "stored", func() bool { return m.Record().Stored("SM") == 1 })
 			c.mustOK(cmd) // marks it read, as its header shows from now on
 			whole := c.mustOK(cmd)
 			if len(whole) != 2 {

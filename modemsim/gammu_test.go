@@ -116,11 +116,11 @@ func gammuSession(dir, gammu string, n *Network, m *Modem, code, balance, long s
 		return errors.Join(append(errs, err)...)
 	}
 	var joined string
-	for _, s := range m.Sent() {
+	for _, s := range m.Record().Sent() {
 		joined += s.Text
 	}
-	if joined != long || len(m.Sent()) != 5 {
-		errs = append(errs, fmt.Errorf("modem accepted %d parts reading %q", len(m.Sent()), joined))
+	if joined != long || len(m.Record().Sent()) != 5 {
+		errs = append(errs, fmt.Errorf("modem accepted %d parts reading %q", len(m.Record().Sent()), joined))
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for len(n.Phones().Inbox("+79161110001")) == 0 && time.Now().Before(deadline) {

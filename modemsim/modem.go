@@ -100,9 +100,6 @@ type Modem struct {
 	sr       *store // status reports, on modems that keep them apart
 	cpms     [3]string
 	mr       int
-	sent     []SentSMS
-	commands map[string]int  // every command line received, as typed
-	cmdLog   []loggedCommand // when each command came, for rate tests
 	balance  string
 	ussdMenu bool
 	ack      *pendingAck
@@ -114,6 +111,7 @@ type Modem struct {
 	faults   Faults
 	radio    Radio
 	slot     SIMSlot
+	record   Record
 }
 
 // loggedCommand is a command line and the (virtual) time it arrived.
@@ -212,11 +210,4 @@ func (m *Modem) msisdn() string {
 		return ""
 	}
 	return m.sim.msisdn
-}
-
-// Sent returns every SMS-SUBMIT the modem accepted, in order.
-func (m *Modem) Sent() []SentSMS {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]SentSMS(nil), m.sent...)
 }

@@ -33,14 +33,13 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 		return nil, err
 	}
 	m := &Modem{
-		n:        n,
-		info:     info,
-		log:      n.log.With("modem", cfg.Name),
-		cfg:      cfg,
-		commands: map[string]int{},
-		balance:  cfg.Balance,
-		cpms:     [3]string{"SM", "SM", "SM"},
-		sim:      newSIM(cfg.ICCID, cfg.IMSI, cfg.MSISDN, cfg.SIMCapacity, info.firstIndex),
+		n:       n,
+		info:    info,
+		log:     n.log.With("modem", cfg.Name),
+		cfg:     cfg,
+		balance: cfg.Balance,
+		cpms:    [3]string{"SM", "SM", "SM"},
+		sim:     newSIM(cfg.ICCID, cfg.IMSI, cfg.MSISDN, cfg.SIMCapacity, info.firstIndex),
 	}
 	if m.balance == "" {
 		m.balance = op.balance
@@ -54,6 +53,7 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 	m.faults = Faults{m: m, latency: map[string]time.Duration{}}
 	m.radio = Radio{m: m, radioOn: true, regStat: 1, rssi: 17}
 	m.slot = SIMSlot{m: m}
+	m.record = Record{m: m, commands: map[string]int{}}
 	m.seq = seq
 	m.st = m.defaultSettings()
 	m.mu.Lock()

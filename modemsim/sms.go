@@ -189,7 +189,7 @@ func (m *Modem) submitPDU(e *pduEntry) *response {
 	mr := byte(m.mr)
 	m.mr = (m.mr + 1) % 256
 	t.MR = mr
-	m.sent = append(m.sent, sentFrom(t, strings.ToUpper(text), m.n.clock.Now()))
+	m.record.sent = append(m.record.sent, sentFrom(t, strings.ToUpper(text), m.n.clock.Now()))
 	from := m.sim.msisdn
 	r.lines = []string{fmt.Sprintf("+CMGS: %d", mr)}
 	r.final = "OK"

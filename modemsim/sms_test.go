@@ -114,7 +114,7 @@ func TestSendToPhone(t *testing.T) {
 			c := ready(t, m)
 			c.mustOK("AT+CNMI=2,1,0,0,0")
 			c.sendText("+79991234567", tt.text, false)
-			sent := m.Sent()
+			sent := m.Record().Sent()
 			if len(sent) != tt.parts {
 				t.Fatalf("Sent() has %d PDUs, want %d", len(sent), tt.parts)
 			}
@@ -181,8 +181,8 @@ func TestSubmitRejected(t *testing.T) {
 	c.expect("> ")
 	c.send("0011\x1b")
 	c.expect("\r\nOK\r\n")
-	if len(m.Sent()) != 0 {
-		t.Errorf("rejected PDUs counted as sent: %+v", m.Sent())
+	if len(m.Record().Sent()) != 0 {
+		t.Errorf("rejected PDUs counted as sent: %+v", m.Record().Sent())
 	}
 	m.Radio().SetRegistration(0)
 	if got := c.sendPDU(hexes[0], lengths[0]); got != "\r\n+CMS ERROR: 331\r\n" {
@@ -307,7 +307,7 @@ func TestStatusReports(t *testing.T) {
 			c := ready(t, m)
 			c.mustOK(tt.cnmi)
 			mr := c.sendText(tt.to, "with report", true)[0]
-			if !m.Sent()[0].SRR {
+			if !m.Record().Sent()[0].SRR {
 				t.Error("SRR not recorded")
 			}
 			var pdu string

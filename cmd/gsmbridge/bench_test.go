@@ -163,7 +163,7 @@ func benchSendPath(b *testing.B, modems int) {
 	defer client.CloseIdleConnections()
 	sentBefore := 0
 	for _, m := range sims {
-		sentBefore += len(m.Sent())
+		sentBefore += len(m.Record().Sent())
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -196,7 +196,7 @@ func benchSendPath(b *testing.B, modems int) {
 	for {
 		sent := -sentBefore
 		for _, m := range sims {
-			sent += len(m.Sent())
+			sent += len(m.Record().Sent())
 		}
 		if sent >= b.N {
 			break

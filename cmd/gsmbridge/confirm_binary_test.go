@@ -351,7 +351,7 @@ func (r *confirmBinaryRig) waitInbox(d *bench.Daemon, phone, text string) {
 func (r *confirmBinaryRig) sentTimes(txn string) int {
 	n := 0
 	for _, m := range r.modems {
-		for _, s := range m.Sent() {
+		for _, s := range m.Record().Sent() {
 			if strings.Contains(s.Text, "Платёж "+txn+":") {
 				n++
 			}

@@ -43,11 +43,11 @@ func testKillNine(t *testing.T, bin string) {
 		d := cr.start()
 		t.Logf("round %d: ready after %v", round, time.Since(began).Round(time.Millisecond))
 		trapModem := cr.modemID(d, trap)
-		before := len(trap.Sent())
+		before := len(trap.Record().Sent())
 		posted := cr.postUntilStopped(d, fmt.Sprintf("r%d", round), trapModem)
 		// Kill once a PDU is on the trap modem's wire and its answer is
 		// still seconds away, at a random moment after that.
-		crashWait(t, "a PDU on the slow modem", func() bool { return len(trap.Sent()) > before })
+		crashWait(t, "a PDU on the slow modem", func() bool { return len(trap.Record().Sent()) > before })
 		<-time.After(rand.N(100 * time.Millisecond))
 		if err := syscall.Kill(d.PID(), syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -298,7 +298,7 @@ func (cr *crashRig) waitDrained(d *bench.Daemon) {
 func (cr *crashRig) sentCounts() map[string]int {
 	counts := map[string]int{}
 	for _, m := range cr.modems {
-		for _, s := range m.Sent() {
+		for _, s := range m.Record().Sent() {
 			counts[s.Text]++
 		}
 	}
@@ -308,7 +308,7 @@ func (cr *crashRig) sentCounts() map[string]int {
 func (cr *crashRig) totalSent() int {
 	n := 0
 	for _, m := range cr.modems {
-		n += len(m.Sent())
+		n += len(m.Record().Sent())
 	}
 	return n
 }

@@ -213,7 +213,7 @@ func waitDrained(ctx context.Context, d *Daemon, modems []*modemsim.Modem, want 
 		sends := make([][]modemsim.SentSMS, len(modems))
 		got := 0
 		for i, m := range modems {
-			sends[i] = m.Sent()
+			sends[i] = m.Record().Sent()
 			got += len(sends[i])
 		}
 		if got >= want {
