@@ -1,12 +1,8 @@
 package modemsim
 
 import (
-	"encoding/hex"
 	"fmt"
 	"strings"
-
-	"github.com/warthog618/sms/encoding/gsm7"
-	"github.com/warthog618/sms/encoding/ucs2"
 )
 
 type handler func(m *Modem, c command) response
@@ -105,7 +101,7 @@ func (m *Modem) cmdCSCS(c command) response {
 				return ok()
 			}
 		}
-		return fail(m.cme(4))
+		return fail(m.st.cme(4))
 	}
 	return fail("ERROR")
 }
@@ -119,45 +115,10 @@ func (m *Modem) cmdCMEE(c command) response {
 	case '=':
 		v, good := c.numOr(0, 0)
 		if !good || v < 0 || v > 2 {
-			return fail(m.cme(50))
+			return fail(m.st.cme(50))
 		}
 		m.st.cmee = v
 		return ok()
 	}
 	return fail("ERROR")
-}
-
-func (m *Modem) encodeText(s string) string {
-	switch m.st.cscs {
-	case "UCS2":
-		return strings.ToUpper(hex.EncodeToString(ucs2.Encode([]rune(s))))
-	case "HEX":
-		septets, err := gsm7.Encode([]byte(s))
-		if err != nil {
-			return strings.ToUpper(hex.EncodeToString([]byte(s)))
-		}
-		return strings.ToUpper(hex.EncodeToString(septets))
-	}
-	return s
-}
-
-// decodeText reads a string parameter typed in the current charset.
-func (m *Modem) decodeText(s string) (string, error) {
-	switch m.st.cscs {
-	case "UCS2":
-		b, err := hex.DecodeString(s)
-		if err != nil {
-			return "", err
-		}
-		r, err := ucs2.Decode(b)
-		return string(r), err
-	case "HEX":
-		b, err := hex.DecodeString(s)
-		if err != nil {
-			return "", err
-		}
-		t, err := gsm7.Decode(b)
-		return string(t), err
-	}
-	return s, nil
 }

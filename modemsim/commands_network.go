@@ -30,7 +30,7 @@ func (m *Modem) cmdReg(c command) response {
 	case '=':
 		v, good := c.numOr(0, 0)
 		if !good || v < 0 || v > 2 {
-			return fail(m.cme(50))
+			return fail(m.st.cme(50))
 		}
 		*m.radio.setting(c.name) = v
 		return ok()
@@ -75,12 +75,12 @@ func (m *Modem) cmdCOPS(c command) response {
 	case '=':
 		mode, good := c.num(0)
 		if !good {
-			return fail(m.cme(50))
+			return fail(m.st.cme(50))
 		}
 		if mode == 3 {
 			f, good := c.num(1)
 			if !good || f < 0 || f > 2 {
-				return fail(m.cme(50))
+				return fail(m.st.cme(50))
 			}
 			m.st.copsFormat = f
 		}
@@ -102,7 +102,7 @@ func (m *Modem) cmdCFUN(c command) response {
 		fun, good := c.num(0)
 		rst, good2 := c.numOr(1, 0)
 		if !good || !good2 || (fun != 0 && fun != 1 && fun != 4) {
-			return fail(m.cme(50))
+			return fail(m.st.cme(50))
 		}
 		if rst == 1 {
 			r := ok()

@@ -23,7 +23,7 @@ func (m *Modem) cmdCNUM(c command) response {
 	if c.op == 't' || !m.cfg.StoreHasOwnNumber {
 		return ok()
 	}
-	return ok(fmt.Sprintf(`+CNUM: "","%s",145`, m.encodeText(m.sim.msisdn)))
+	return ok(fmt.Sprintf(`+CNUM: "","%s",145`, m.st.encodeText(m.sim.msisdn)))
 }
 
 func (m *Modem) cmdCSCA(c command) response {
@@ -32,11 +32,11 @@ func (m *Modem) cmdCSCA(c command) response {
 	}
 	switch c.op {
 	case '?':
-		return ok(fmt.Sprintf(`+CSCA: "%s",145`, m.encodeText(m.cfg.SMSC)))
+		return ok(fmt.Sprintf(`+CSCA: "%s",145`, m.st.encodeText(m.cfg.SMSC)))
 	case '=':
-		number, err := m.decodeText(c.str(0))
+		number, err := m.st.decodeText(c.str(0))
 		if err != nil || number == "" {
-			return fail(m.cme(50))
+			return fail(m.st.cme(50))
 		}
 		m.cfg.SMSC = number
 		return ok()
@@ -48,7 +48,7 @@ func (m *Modem) cmdCSCA(c command) response {
 
 func (m *Modem) cmdCPIN(c command) response {
 	if m.sim == nil {
-		return fail(m.cme(10))
+		return fail(m.st.cme(10))
 	}
 	switch c.op {
 	case '?':
@@ -65,7 +65,7 @@ func (m *Modem) cmdCPIN(c command) response {
 // host can tell whether trying a PIN is safe.
 func (m *Modem) cmdCPINR(c command) response {
 	if m.sim == nil {
-		return fail(m.cme(10))
+		return fail(m.st.cme(10))
 	}
 	pin, puk := 3, 10
 	switch m.sim.state {
@@ -125,7 +125,7 @@ func (m *Modem) cmdCRSM(c command) response {
 	cmd, good := c.num(0)
 	file, good2 := c.num(1)
 	if c.op != '=' || !good || !good2 {
-		return fail(m.cme(50))
+		return fail(m.st.cme(50))
 	}
 	if cmd == 176 && file == 12258 {
 		return ok(fmt.Sprintf(`+CRSM: 144,0,"%s"`, swapNibbles(m.sim.iccid)))

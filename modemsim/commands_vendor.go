@@ -23,7 +23,7 @@ func (m *Modem) cmdQINDCFG(c command) response {
 	}
 	typ := strings.ToLower(c.str(0))
 	if c.op != '=' || typ == "" {
-		return fail(m.cme(50))
+		return fail(m.st.cme(50))
 	}
 	v := new(int)
 	if typ == "csq" {
@@ -34,7 +34,7 @@ func (m *Modem) cmdQINDCFG(c command) response {
 	}
 	n, good := c.num(1)
 	if !good || n < 0 || n > 1 {
-		return fail(m.cme(50))
+		return fail(m.st.cme(50))
 	}
 	*v = n
 	return ok()
@@ -62,7 +62,7 @@ func (m *Modem) huaweiSwitch(c command, name string, v *int) response {
 	case '=':
 		n, good := c.num(0)
 		if !good || n < 0 || n > 1 {
-			return fail(m.cme(50))
+			return fail(m.st.cme(50))
 		}
 		*v = n
 		return ok()

@@ -186,35 +186,3 @@ func (c *command) numOr(i, def int) (int, bool) {
 	}
 	return c.num(i)
 }
-
-// Texts for AT+CMEE=2 (27.007 9.2, 27.005 3.2.5).
-var cmeText = map[int]string{
-	3: "operation not allowed", 4: "operation not supported", 10: "SIM not inserted",
-	11: "SIM PIN required", 12: "SIM PUK required", 13: "SIM failure", 14: "SIM busy",
-	16: "incorrect password", 21: "invalid index", 30: "no network service", 50: "Incorrect parameters",
-	100: "unknown", 258: "USSD response timed out",
-}
-
-var cmsText = map[int]string{
-	300: "ME failure", 302: "operation not allowed", 303: "operation not supported",
-	304: "invalid PDU mode parameter", 310: "SIM not inserted", 311: "SIM PIN required",
-	313: "SIM failure", 314: "SIM busy", 321: "invalid memory index", 322: "memory full",
-	330: "SMSC address unknown", 331: "no network service", 340: "no +CNMA acknowledgement expected",
-	500: "unknown error",
-}
-
-// cme and cms render an error final result in the AT+CMEE format.
-func (m *Modem) cme(code int) string { return m.errorResult("+CME ERROR: ", code, cmeText) }
-func (m *Modem) cms(code int) string { return m.errorResult("+CMS ERROR: ", code, cmsText) }
-
-func (m *Modem) errorResult(prefix string, code int, texts map[int]string) string {
-	switch m.st.cmee {
-	case 0:
-		return "ERROR"
-	case 2:
-		if t, ok := texts[code]; ok {
-			return prefix + t
-		}
-	}
-	return prefix + strconv.Itoa(code)
-}

@@ -138,22 +138,6 @@ type pduEntry struct {
 	hex    []byte
 }
 
-// settings are what ATZ, AT+CFUN=1,1 and a power cycle reset.
-type settings struct {
-	echo       bool
-	cmee       int
-	cscs       string
-	csms       int
-	cnmi       [5]int
-	creg       int
-	cgreg      int
-	cereg      int
-	copsFormat int
-	reports    int // periodic status lines: Huawei AT^CURC, Quectel AT+QINDCFG="csq"
-	ussdMode   int
-	portSel    int
-}
-
 func (m *Modem) defaultSettings() settings {
 	s := settings{echo: true, cscs: "GSM", reports: 1}
 	if m.cfg.Dialect == SIMCom || m.cfg.Dialect == Quectel {

@@ -69,9 +69,9 @@ func (s *SIMSlot) blocked(forSMS bool) (string, bool) {
 	}
 	if forSMS {
 		// 27.005 3.2.5: 310 not inserted, 311 PIN, 316 PUK.
-		return m.cms(map[int]int{10: 310, 11: 311, 12: 316}[code]), true
+		return m.st.cms(map[int]int{10: 310, 11: 311, 12: 316}[code]), true
 	}
-	return m.cme(code), true
+	return m.st.cme(code), true
 }
 
 func (s *SIMSlot) enterPIN(code, newPIN string) response {
@@ -79,7 +79,7 @@ func (s *SIMSlot) enterPIN(code, newPIN string) response {
 	card := m.sim
 	switch card.state {
 	case simReady:
-		return fail(m.cme(3))
+		return fail(m.st.cme(3))
 	case simPIN:
 		if code == card.pin {
 			card.state, card.attempts = simReady, 3
@@ -89,9 +89,9 @@ func (s *SIMSlot) enterPIN(code, newPIN string) response {
 		card.attempts--
 		if card.attempts <= 0 {
 			card.state, card.attempts = simPUK, 10
-			return fail(m.cme(12))
+			return fail(m.st.cme(12))
 		}
-		return fail(m.cme(16))
+		return fail(m.st.cme(16))
 	default:
 		if code == defaultPUK && newPIN != "" {
 			card.pin, card.state, card.attempts = newPIN, simReady, 3
@@ -99,7 +99,7 @@ func (s *SIMSlot) enterPIN(code, newPIN string) response {
 			return ok()
 		}
 		card.attempts--
-		return fail(m.cme(16))
+		return fail(m.st.cme(16))
 	}
 }
 

@@ -24,7 +24,7 @@ func (m *Modem) cmdCMGF(c command) response {
 		if v, good := c.numOr(0, 0); good && v == 0 {
 			return ok()
 		}
-		return fail(m.cms(303))
+		return fail(m.st.cms(303))
 	}
 	return fail("ERROR")
 }
@@ -38,7 +38,7 @@ func (m *Modem) cmdCSMS(c command) response {
 	case '=':
 		v, good := c.num(0)
 		if !good || v < 0 || v > 1 {
-			return fail(m.cms(302))
+			return fail(m.st.cms(302))
 		}
 		m.st.csms = v
 		return ok("+CSMS: 1,1,1")
@@ -89,13 +89,13 @@ func (m *Modem) cmdCPMS(c command) response {
 		return ok(fmt.Sprintf("+CPMS: (%s),(%s),(%s)", mem1, mems, mems))
 	case '=':
 		if len(c.args) == 0 || len(c.args) > 3 {
-			return fail(m.cms(302))
+			return fail(m.st.cms(302))
 		}
 		next := m.cpms
 		for i := range c.args {
 			name := strings.ToUpper(c.str(i))
 			if m.storeNamed(name) == nil || name == "SR" && i > 0 {
-				return fail(m.cms(302))
+				return fail(m.st.cms(302))
 			}
 			next[i] = name
 		}
@@ -124,17 +124,17 @@ func (m *Modem) cmdCNMI(c command) response {
 		limits := [5]int{3, 3, 3, 2, 1}
 		var v [5]int
 		if len(c.args) > 5 {
-			return fail(m.cms(302))
+			return fail(m.st.cms(302))
 		}
 		for i := range c.args {
 			x, good := c.numOr(i, 0)
 			if !good || x < 0 || x > limits[i] {
-				return fail(m.cms(302))
+				return fail(m.st.cms(302))
 			}
 			v[i] = x
 		}
 		if v[3] == 1 && m.info.refuseDS1 {
-			return fail(m.cms(303))
+			return fail(m.st.cms(303))
 		}
 		m.st.cnmi = v
 		m.n.retrySoon()
@@ -156,7 +156,7 @@ func (m *Modem) cmdCMGS(c command) response {
 	}
 	n, good := c.num(0)
 	if !good || n < 1 || n > 164 {
-		return fail(m.cms(304))
+		return fail(m.st.cms(304))
 	}
 	m.pdu = &pduEntry{cmd: c.text, length: n}
 	return response{prompt: true}
@@ -167,7 +167,7 @@ func (m *Modem) submitPDU(e *pduEntry) *response {
 	r := &response{delay: m.faults.latencyFor("AT" + e.cmd)}
 	if m.faults.failSend.n > 0 {
 		m.faults.failSend.n--
-		r.final = m.cms(m.faults.failSend.cms)
+		r.final = m.st.cms(m.faults.failSend.cms)
 		return r
 	}
 	text := strings.Map(func(r rune) rune {
@@ -179,11 +179,11 @@ func (m *Modem) submitPDU(e *pduEntry) *response {
 	t, err := decodeSubmit(text, e.length)
 	if err != nil {
 		m.log.Debug("sim: PDU rejected", "err", err)
-		r.final = m.cms(304)
+		r.final = m.st.cms(304)
 		return r
 	}
 	if !m.radio.registered() {
-		r.final = m.cms(331)
+		r.final = m.st.cms(331)
 		return r
 	}
 	mr := byte(m.mr)

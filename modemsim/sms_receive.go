@@ -23,14 +23,14 @@ func (m *Modem) cmdCMGR(c command) response {
 	idx, good := c.num(0)
 	s := m.storeNamed(m.cpms[0])
 	if c.op != '=' || !good || !s.valid(idx) {
-		return fail(m.cms(321))
+		return fail(m.st.cms(321))
 	}
 	msg := s.get(idx)
 	if msg == nil {
 		if m.cfg.Dialect == Huawei {
 			return ok()
 		}
-		return fail(m.cms(321))
+		return fail(m.st.cms(321))
 	}
 	lines := []string{fmt.Sprintf("+CMGR: %d,,%d", msg.stat, msg.tpduLen), m.faults.pduLine(msg)}
 	if msg.stat == statRecUnread {
@@ -48,7 +48,7 @@ func (m *Modem) cmdCMGL(c command) response {
 	}
 	want, good := c.numOr(0, statRecUnread)
 	if !good || want < 0 || want > 4 {
-		return fail(m.cms(302))
+		return fail(m.st.cms(302))
 	}
 	s := m.storeNamed(m.cpms[0])
 	var lines []string
@@ -81,11 +81,11 @@ func (m *Modem) cmdCMGD(c command) response {
 	idx, good := c.num(0)
 	flag, good2 := c.numOr(1, 0)
 	if c.op != '=' || !good2 || flag < 0 || flag > 4 {
-		return fail(m.cms(302))
+		return fail(m.st.cms(302))
 	}
 	if flag == 0 {
 		if !good || !s.valid(idx) {
-			return fail(m.cms(321))
+			return fail(m.st.cms(321))
 		}
 		s.del(idx)
 	}
@@ -104,7 +104,7 @@ func (m *Modem) cmdCNMA(c command) response {
 		return ok("+CNMA: (0-2)")
 	}
 	if m.ack == nil {
-		return fail(m.cms(340))
+		return fail(m.st.cms(340))
 	}
 	m.ack = nil
 	m.n.retrySoon()

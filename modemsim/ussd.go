@@ -38,7 +38,7 @@ func (m *Modem) cmdCUSD(c command) response {
 	}
 	n, good := c.numOr(0, 0)
 	if !good || n < 0 || n > 2 {
-		return fail(m.cme(50))
+		return fail(m.st.cme(50))
 	}
 	if n == 2 {
 		m.ussdMenu = false
@@ -51,7 +51,7 @@ func (m *Modem) cmdCUSD(c command) response {
 		return fail(final)
 	}
 	if !m.radio.registered() {
-		return fail(m.cme(30))
+		return fail(m.st.cme(30))
 	}
 	code := m.ussdRequest(c.str(1))
 	text, mode := m.ussdAnswer(code)
@@ -102,7 +102,7 @@ func (m *Modem) ussdRequest(s string) string {
 			}
 		}
 	}
-	if t, err := m.decodeText(s); err == nil {
+	if t, err := m.st.decodeText(s); err == nil {
 		return t
 	}
 	return s
