@@ -72,7 +72,7 @@ func testSIMWithoutICCID(t *testing.T, hiding modemsim.ICCIDHiding) {
 	if st.SentLastHour != 2 || st.Limits == nil || st.Limits.PerHour != 7 {
 		t.Fatalf("limits of the SIM: sent %d, limits %+v; want 2 of 7 an hour", st.SentLastHour, st.Limits)
 	}
-	m.SetBalance("40.00")
+	m.USSD().SetBalance("40.00")
 	var bal api.BalanceView
 	if code := h.do("GET", "/v1/sims/"+key+"/balance?refresh=true", nil, &bal); code != http.StatusOK || bal.Balance == nil ||
 		bal.Balance.Amount != "40.00" || !bal.State.Low || bal.Threshold != "50.00" {

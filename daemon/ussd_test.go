@@ -372,7 +372,7 @@ func TestBalanceLowFollowsEachCrossing(t *testing.T) {
 	}{{"100.00", false}, {"40.00", true}, {"30.00", true}, {"80.00", false}, {"-5.00", true}}
 	var lowSince []time.Time
 	for _, s := range steps {
-		m.SetBalance(s.amount)
+		m.USSD().SetBalance(s.amount)
 		var v api.BalanceView
 		if code := h.do("GET", "/v1/sims/"+iccid+"/balance?refresh=true", nil, &v); code != http.StatusOK {
 			t.Fatalf("refresh: %d", code)
@@ -412,7 +412,7 @@ func TestScheduledAndEarlyBalanceChecks(t *testing.T) {
 	if next := get().State.NextCheck; next.Before(time.Now().Add(999 * time.Hour)) {
 		t.Fatalf("next check at %v, want balance.interval later", next)
 	}
-	m.SetBalance("7,50")
+	m.USSD().SetBalance("7,50")
 	h.d.checkBalanceSoon(iccid)
 	eventually(t, "the early check", func() bool { v := get(); return v.Balance != nil && v.Balance.Amount == "7.50" })
 }

@@ -62,7 +62,7 @@ func (m *Modem) cmdVerbose(c command) response {
 
 func (m *Modem) cmdReset(command) response {
 	m.st = m.defaultSettings()
-	m.ussdMenu = false
+	m.ussd.ussdMenu = false
 	m.ack = nil
 	return ok()
 }

@@ -8,20 +8,13 @@ import (
 // Fault injection and state changes driven by tests. All are safe for
 // concurrent use with the host talking to the modem.
 
-// SetBalance sets the amount text the balance code answers ("151,25").
-func (m *Modem) SetBalance(amount string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.balance = amount
-}
-
 // Reboot loses all settings (echo on, CNMI, CMGF, CSCS, CMEE back to
 // defaults) and sends the dialect's boot lines.
 func (m *Modem) Reboot() {
 	m.mu.Lock()
 	m.st = m.defaultSettings()
 	m.radio.radioOn = true
-	m.ussdMenu = false
+	m.ussd.ussdMenu = false
 	m.ack = nil
 	m.faults.hungTill = time.Time{}
 	m.line, m.pdu = nil, nil

@@ -100,8 +100,6 @@ type Modem struct {
 	sr       *store // status reports, on modems that keep them apart
 	cpms     [3]string
 	mr       int
-	balance  string
-	ussdMenu bool
 	ack      *pendingAck
 	ackSeq   int
 	line     []byte
@@ -112,6 +110,7 @@ type Modem struct {
 	radio    Radio
 	slot     SIMSlot
 	record   Record
+	ussd     USSD
 }
 
 // loggedCommand is a command line and the (virtual) time it arrived.

@@ -33,16 +33,16 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 		return nil, err
 	}
 	m := &Modem{
-		n:       n,
-		info:    info,
-		log:     n.log.With("modem", cfg.Name),
-		cfg:     cfg,
-		balance: cfg.Balance,
-		cpms:    [3]string{"SM", "SM", "SM"},
-		sim:     newSIM(cfg.ICCID, cfg.IMSI, cfg.MSISDN, cfg.SIMCapacity, info.firstIndex),
+		n:    n,
+		info: info,
+		log:  n.log.With("modem", cfg.Name),
+		cfg:  cfg,
+		cpms: [3]string{"SM", "SM", "SM"},
+		sim:  newSIM(cfg.ICCID, cfg.IMSI, cfg.MSISDN, cfg.SIMCapacity, info.firstIndex),
 	}
-	if m.balance == "" {
-		m.balance = op.balance
+	m.ussd = USSD{m: m, balance: cfg.Balance}
+	if m.ussd.balance == "" {
+		m.ussd.balance = op.balance
 	}
 	if cfg.MECapacity > 0 {
 		m.me = newStore("ME", cfg.MECapacity, info.firstIndex)

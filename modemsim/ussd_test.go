@@ -97,7 +97,7 @@ func TestUSSDMenuAndCodes(t *testing.T) {
 	n := newTestNetwork(t, NetworkOptions{})
 	m := addModem(t, n, ModemConfig{PLMN: "25020"})
 	c := ready(t, m)
-	m.SetBalance("0.00")
+	m.USSD().SetBalance("0.00")
 	steps := []struct {
 		request  string
 		mode     int
