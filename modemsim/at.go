@@ -48,7 +48,19 @@ func (r *response) bytes() []byte {
 	return []byte(b.String())
 }
 
-func (m *Modem) readLoop(p *port, done <-chan struct{}) {
+// atEngine is a modem's AT interface: the reader and writer goroutines of
+// its pty, the line editor (a command line, or the PDU after AT+CMGS) and
+// the queue of answers and unsolicited lines. Its state is guarded by the
+// modem's mutex.
+type atEngine struct {
+	m *Modem
+
+	line []byte
+	pdu  *pduEntry
+}
+
+func (a *atEngine) readLoop(p *port, done <-chan struct{}) {
+	m := a.m
 	buf := make([]byte, 512)
 	for {
 		nr, err := p.master.Read(buf)
@@ -67,12 +79,13 @@ func (m *Modem) readLoop(p *port, done <-chan struct{}) {
 			}
 			continue
 		}
-		m.input(p, buf[:nr])
+		a.input(p, buf[:nr])
 	}
 }
 
 // input runs the bytes through the line editor, echoing and executing.
-func (m *Modem) input(p *port, data []byte) {
+func (a *atEngine) input(p *port, data []byte) {
+	m := a.m
 	var echo []byte
 	for _, b := range data {
 		m.mu.Lock()
@@ -83,55 +96,56 @@ func (m *Modem) input(p *port, data []byte) {
 		if m.st.echo && b != esc && b != ctrlZ {
 			echo = append(echo, b)
 		}
-		run := m.feed(b)
+		run := a.feed(b)
 		m.mu.Unlock()
 		if run == nil {
 			continue
 		}
 		if len(echo) > 0 {
-			m.send(p, echo)
+			a.send(p, echo)
 			echo = nil
 		}
-		m.finish(p, run)
+		a.finish(p, run)
 	}
 	if len(echo) > 0 {
-		m.send(p, echo)
+		a.send(p, echo)
 	}
 }
 
 // feed takes one byte; it returns a response once a command line (or a PDU)
 // is complete. Called with m.mu held.
-func (m *Modem) feed(b byte) *response {
-	if m.pdu != nil {
+func (a *atEngine) feed(b byte) *response {
+	m := a.m
+	if a.pdu != nil {
 		switch b {
 		case ctrlZ:
-			e := m.pdu
-			m.pdu = nil
+			e := a.pdu
+			a.pdu = nil
 			return m.submitPDU(e)
 		case esc:
-			m.pdu = nil
+			a.pdu = nil
 			return &response{final: "OK"}
 		}
-		if len(m.pdu.hex) < maxLine {
-			m.pdu.hex = append(m.pdu.hex, b)
+		if len(a.pdu.hex) < maxLine {
+			a.pdu.hex = append(a.pdu.hex, b)
 		}
 		return nil
 	}
 	switch b {
 	case esc:
-		m.line = m.line[:0]
+		a.line = a.line[:0]
 	case '\r':
-		line := string(m.line)
-		m.line = m.line[:0]
+		line := string(a.line)
+		a.line = a.line[:0]
 		return m.execute(line)
 	case '\n':
 	case 0x08, 0x7f:
-		if len(m.line) > 0 {
-			m.line = m.line[:len(m.line)-1]
+		if len(a.line) > 0 {
+			a.line = a.line[:len(a.line)-1]
 		}
 	default:
-		if len(m.line) < maxLine {
-			m.line = append(m.line, b)
+		if len(a.line) < maxLine {
+			a.line = append(a.line, b)
 		}
 	}
 	return nil
@@ -139,7 +153,8 @@ func (m *Modem) feed(b byte) *response {
 
 // finish waits out the command's latency, sends the response and runs what
 // the command scheduled to happen afterwards.
-func (m *Modem) finish(p *port, r *response) {
+func (a *atEngine) finish(p *port, r *response) {
+	m := a.m
 	if r.delay > 0 {
 		select {
 		case <-m.n.clock.After(r.delay):
@@ -150,7 +165,7 @@ func (m *Modem) finish(p *port, r *response) {
 		}
 	}
 	if out := r.bytes(); len(out) > 0 {
-		m.send(p, out)
+		a.send(p, out)
 	}
 	for _, f := range r.after {
 		f()
@@ -159,7 +174,7 @@ func (m *Modem) finish(p *port, r *response) {
 
 // send queues bytes for the host in order; it blocks only while the
 // queue is full, like a modem whose output buffer waits for the host.
-func (m *Modem) send(p *port, b []byte) {
+func (a *atEngine) send(p *port, b []byte) {
 	select {
 	case p.out <- b:
 	case <-p.closed:
@@ -169,7 +184,8 @@ func (m *Modem) send(p *port, b []byte) {
 // urc queues unsolicited lines unless the modem is hung or unplugged; a
 // host that has not drained the queue loses them, as on a real line.
 // Called with m.mu held.
-func (m *Modem) urc(lines ...string) {
+func (a *atEngine) urc(lines ...string) {
+	m := a.m
 	p := m.port
 	if p == nil || m.faults.hungTill.After(m.n.clock.Now()) {
 		return
@@ -182,11 +198,11 @@ func (m *Modem) urc(lines ...string) {
 }
 
 // writeLoop owns the pty's output side.
-func (m *Modem) writeLoop(p *port, done <-chan struct{}) {
+func (a *atEngine) writeLoop(p *port, done <-chan struct{}) {
 	for {
 		select {
 		case b := <-p.out:
-			m.write(p, b)
+			a.write(p, b)
 		case <-p.closed:
 			return
 		case <-done:
@@ -196,7 +212,8 @@ func (m *Modem) writeLoop(p *port, done <-chan struct{}) {
 }
 
 // write puts bytes on the wire, paced at the configured baud rate.
-func (m *Modem) write(p *port, b []byte) {
+func (a *atEngine) write(p *port, b []byte) {
+	m := a.m
 	if p.baud <= 0 {
 		if err := p.write(b, writeTimeout); err != nil {
 			m.log.Debug("sim: output dropped", "err", err)

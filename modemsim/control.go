@@ -17,7 +17,7 @@ func (m *Modem) Reboot() {
 	m.ussd.ussdMenu = false
 	m.ack = nil
 	m.faults.hungTill = time.Time{}
-	m.line, m.pdu = nil, nil
+	m.at.line, m.at.pdu = nil, nil
 	m.boot()
 	m.mu.Unlock()
 	m.n.retrySoon()
@@ -26,7 +26,7 @@ func (m *Modem) Reboot() {
 // boot sends the power-up lines. Called with m.mu held.
 func (m *Modem) boot() {
 	for _, l := range m.info.bootLines {
-		m.urc(l)
+		m.at.urc(l)
 	}
 }
 

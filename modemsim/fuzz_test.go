@@ -60,7 +60,7 @@ func FuzzCommandLine(f *testing.F) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		r := m.execute(line)
-		m.pdu = nil
+		m.at.pdu = nil
 		if r == nil {
 			return
 		}

@@ -102,8 +102,6 @@ type Modem struct {
 	mr       int
 	ack      *pendingAck
 	ackSeq   int
-	line     []byte
-	pdu      *pduEntry
 	seq      int // order of creation, for sysfs device numbers
 	plugs    int // times plugged in
 	faults   Faults
@@ -111,6 +109,7 @@ type Modem struct {
 	slot     SIMSlot
 	record   Record
 	ussd     USSD
+	at       atEngine
 }
 
 // loggedCommand is a command line and the (virtual) time it arrived.

@@ -54,6 +54,7 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 	m.radio = Radio{m: m, radioOn: true, regStat: 1, rssi: 17}
 	m.slot = SIMSlot{m: m}
 	m.record = Record{m: m, commands: map[string]int{}}
+	m.at = atEngine{m: m}
 	m.seq = seq
 	m.st = m.defaultSettings()
 	m.mu.Lock()
@@ -155,9 +156,9 @@ func (m *Modem) plug() error {
 		return err
 	}
 	m.port, m.silent, m.sysPaths = p, silent, paths
-	m.line, m.pdu = nil, nil
-	m.n.spawn(func(done <-chan struct{}) { m.readLoop(p, done) })
-	m.n.spawn(func(done <-chan struct{}) { m.writeLoop(p, done) })
+	m.at.line, m.at.pdu = nil, nil
+	m.n.spawn(func(done <-chan struct{}) { m.at.readLoop(p, done) })
+	m.n.spawn(func(done <-chan struct{}) { m.at.writeLoop(p, done) })
 	return nil
 }
 

@@ -70,7 +70,7 @@ func (r *Radio) changed() {
 	m := r.m
 	for _, name := range []string{"+CREG", "+CGREG", "+CEREG"} {
 		if *r.setting(name) > 0 {
-			m.urc(r.line(name, false))
+			m.at.urc(r.line(name, false))
 		}
 	}
 }
@@ -112,7 +112,7 @@ func (r *Radio) noiseLoop(done <-chan struct{}, period time.Duration) {
 		}
 		m.mu.Lock()
 		if m.st.reports == 1 {
-			m.urc(r.noiseLine(i))
+			m.at.urc(r.noiseLine(i))
 		}
 		m.mu.Unlock()
 	}

@@ -158,7 +158,7 @@ func (m *Modem) cmdCMGS(c command) response {
 	if !good || n < 1 || n > 164 {
 		return fail(m.st.cms(304))
 	}
-	m.pdu = &pduEntry{cmd: c.text, length: n}
+	m.at.pdu = &pduEntry{cmd: c.text, length: n}
 	return response{prompt: true}
 }
 

@@ -136,7 +136,7 @@ func (m *Modem) receive(d delivery) bool {
 			if m.ack != nil {
 				return false
 			}
-			m.urc(fmt.Sprintf("+CDS: %d", len(d.tpdu)), pduHex)
+			m.at.urc(fmt.Sprintf("+CDS: %d", len(d.tpdu)), pduHex)
 			m.expectAck(d)
 			return true
 		}
@@ -144,7 +144,7 @@ func (m *Modem) receive(d delivery) bool {
 		if m.ack != nil {
 			return false
 		}
-		m.urc(fmt.Sprintf("+CMT: %s,%d", m.info.cmtPrefix, len(d.tpdu)), pduHex)
+		m.at.urc(fmt.Sprintf("+CMT: %s,%d", m.info.cmtPrefix, len(d.tpdu)), pduHex)
 		m.expectAck(d)
 		return true
 	}
@@ -159,15 +159,15 @@ func (m *Modem) receive(d delivery) bool {
 	idx, stored := s.put(&storedMsg{stat: statRecUnread, pdu: pdu, tpduLen: len(d.tpdu)})
 	if !stored {
 		if m.cfg.Dialect == Huawei {
-			m.urc(`^SMMEMFULL: "` + mem + `"`)
+			m.at.urc(`^SMMEMFULL: "` + mem + `"`)
 		}
 		return false
 	}
 	switch {
 	case d.report:
-		m.urc(fmt.Sprintf(`+CDSI: "%s",%d`, mem, idx))
+		m.at.urc(fmt.Sprintf(`+CDSI: "%s",%d`, mem, idx))
 	case mt == 1:
-		m.urc(fmt.Sprintf(`+CMTI: "%s",%d`, mem, idx))
+		m.at.urc(fmt.Sprintf(`+CMTI: "%s",%d`, mem, idx))
 	}
 	return true
 }

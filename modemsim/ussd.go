@@ -79,7 +79,7 @@ func (m *Modem) cmdCUSD(c command) response {
 			m.mu.Lock()
 			defer m.mu.Unlock()
 			for _, l := range lines {
-				m.urc(l...)
+				m.at.urc(l...)
 			}
 		})
 	}}
