@@ -63,7 +63,7 @@ func (m *Modem) cmdVerbose(c command) response {
 func (m *Modem) cmdReset(command) response {
 	m.st = m.defaultSettings()
 	m.ussd.ussdMenu = false
-	m.ack = nil
+	m.rx.ack = nil
 	return ok()
 }
 

@@ -15,7 +15,7 @@ func (m *Modem) Reboot() {
 	m.st = m.defaultSettings()
 	m.radio.radioOn = true
 	m.ussd.ussdMenu = false
-	m.ack = nil
+	m.rx.ack = nil
 	m.faults.hungTill = time.Time{}
 	m.at.line, m.at.pdu = nil, nil
 	m.boot()
@@ -57,7 +57,7 @@ func (m *Modem) Return(newTTY string) error {
 	}
 	m.st = m.defaultSettings()
 	m.radio.radioOn = true
-	m.ack = nil
+	m.rx.ack = nil
 	m.boot()
 	m.n.retrySoon()
 	return nil

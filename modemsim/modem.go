@@ -100,8 +100,6 @@ type Modem struct {
 	sr       *store // status reports, on modems that keep them apart
 	cpms     [3]string
 	mr       int
-	ack      *pendingAck
-	ackSeq   int
 	seq      int // order of creation, for sysfs device numbers
 	plugs    int // times plugged in
 	faults   Faults
@@ -110,6 +108,7 @@ type Modem struct {
 	record   Record
 	ussd     USSD
 	at       atEngine
+	rx       smsReceiver
 }
 
 // loggedCommand is a command line and the (virtual) time it arrived.

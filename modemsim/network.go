@@ -247,7 +247,7 @@ func (n *Network) modemByNumber(number string) *Modem {
 func (n *Network) deliver(d delivery) {
 	kicks := n.kicks.Load()
 	m := n.modemByNumber(d.to)
-	if m != nil && m.receive(d) {
+	if m != nil && m.rx.receive(d) {
 		return
 	}
 	n.requeue(d)

@@ -55,6 +55,7 @@ func (n *Network) AddModem(cfg ModemConfig) (*Modem, error) {
 	m.slot = SIMSlot{m: m}
 	m.record = Record{m: m, commands: map[string]int{}}
 	m.at = atEngine{m: m}
+	m.rx = smsReceiver{m: m}
 	m.seq = seq
 	m.st = m.defaultSettings()
 	m.mu.Lock()

@@ -103,17 +103,45 @@ func (m *Modem) cmdCNMA(c command) response {
 	if c.op == 't' {
 		return ok("+CNMA: (0-2)")
 	}
-	if m.ack == nil {
+	if m.rx.ack == nil {
 		return fail(m.st.cms(340))
 	}
-	m.ack = nil
+	m.rx.ack = nil
 	m.n.retrySoon()
 	return ok()
 }
 
+// fillerMessage is the old, read SMS FillStorage stuffs the memories with.
+// Called with m.mu held.
+func (m *Modem) fillerMessage() *storedMsg {
+	d, _ := tpdu.NewDeliver()
+	d.OA = internationalAddress("+79000000000")
+	d.SCTS = tpdu.Timestamp{Time: m.n.moscowNow()}
+	d.UD = tpdu.UserData("old message") // plain ASCII letters are valid GSM 7-bit septets
+	b, err := d.MarshalBinary()
+	if err != nil {
+		m.log.Error("sim: filler SMS", "err", err)
+	}
+	smsc := pdumode.SMSCAddress{Address: tpdu.NewAddress(tpdu.FromNumber(m.cfg.SMSC))}
+	sc, _ := smsc.MarshalBinary()
+	return &storedMsg{stat: statRecRead, pdu: append(sc, b...), tpduLen: len(b)}
+}
+
+// smsReceiver takes what the network delivers to a modem: an SMS or a
+// status report goes to the host directly (+CMT, +CDS) with the AT+CNMA
+// window of AT+CSMS=1, or into storage with a +CMTI/+CDSI indication.
+// Its state is guarded by the modem's mutex.
+type smsReceiver struct {
+	m *Modem
+
+	ack    *pendingAck
+	ackSeq int
+}
+
 // receive is the network handing the modem an SMS-DELIVER or a status
 // report; false means "not now", and the network keeps it for later.
-func (m *Modem) receive(d delivery) bool {
+func (rx *smsReceiver) receive(d delivery) bool {
+	m := rx.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.port == nil || m.faults.hungTill.After(m.n.clock.Now()) || !m.radio.registered() {
@@ -133,19 +161,19 @@ func (m *Modem) receive(d delivery) bool {
 		case 0:
 			return true // 27.005: reports are not routed to the TE; the modem drops them
 		case 1:
-			if m.ack != nil {
+			if rx.ack != nil {
 				return false
 			}
 			m.at.urc(fmt.Sprintf("+CDS: %d", len(d.tpdu)), pduHex)
-			m.expectAck(d)
+			rx.expectAck(d)
 			return true
 		}
 	} else if mt == 2 || mt == 3 {
-		if m.ack != nil {
+		if rx.ack != nil {
 			return false
 		}
 		m.at.urc(fmt.Sprintf("+CMT: %s,%d", m.info.cmtPrefix, len(d.tpdu)), pduHex)
-		m.expectAck(d)
+		rx.expectAck(d)
 		return true
 	}
 	mem := m.cpms[2]
@@ -173,45 +201,31 @@ func (m *Modem) receive(d delivery) bool {
 }
 
 // expectAck arms the AT+CNMA window of AT+CSMS=1.
-func (m *Modem) expectAck(d delivery) {
+func (rx *smsReceiver) expectAck(d delivery) {
+	m := rx.m
 	if m.st.csms != 1 {
 		return
 	}
-	m.ackSeq++
-	id := m.ackSeq
-	m.ack = &pendingAck{id: id, d: d}
-	m.n.after(m.cfg.AckWindow, func() { m.ackExpired(id) })
+	rx.ackSeq++
+	id := rx.ackSeq
+	rx.ack = &pendingAck{id: id, d: d}
+	m.n.after(m.cfg.AckWindow, func() { rx.ackExpired(id) })
 }
 
 // ackExpired: 27.005 3.4.1 has the ME switch indications off (mt and ds
 // to 0) when the TE does not acknowledge in time, silently. The SMSC got
 // no acknowledgement, so it delivers the message again later.
-func (m *Modem) ackExpired(id int) {
+func (rx *smsReceiver) ackExpired(id int) {
+	m := rx.m
 	m.mu.Lock()
-	a := m.ack
+	a := rx.ack
 	if a == nil || a.id != id {
 		m.mu.Unlock()
 		return
 	}
-	m.ack = nil
+	rx.ack = nil
 	m.st.cnmi[1], m.st.cnmi[3] = 0, 0
 	m.mu.Unlock()
 	m.n.requeue(a.d)
 	m.n.retrySoon()
-}
-
-// fillerMessage is the old, read SMS FillStorage stuffs the memories with.
-// Called with m.mu held.
-func (m *Modem) fillerMessage() *storedMsg {
-	d, _ := tpdu.NewDeliver()
-	d.OA = internationalAddress("+79000000000")
-	d.SCTS = tpdu.Timestamp{Time: m.n.moscowNow()}
-	d.UD = tpdu.UserData("old message") // plain ASCII letters are valid GSM 7-bit septets
-	b, err := d.MarshalBinary()
-	if err != nil {
-		m.log.Error("sim: filler SMS", "err", err)
-	}
-	smsc := pdumode.SMSCAddress{Address: tpdu.NewAddress(tpdu.FromNumber(m.cfg.SMSC))}
-	sc, _ := smsc.MarshalBinary()
-	return &storedMsg{stat: statRecRead, pdu: append(sc, b...), tpduLen: len(b)}
 }
