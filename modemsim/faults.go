@@ -4,6 +4,9 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+
+	"github.com/warthog618/sms/encoding/pdumode"
+	"github.com/warthog618/sms/encoding/tpdu"
 )
 
 // Faults are a modem's fault injection knobs, for tests: failing commands
@@ -135,7 +138,7 @@ func (f *Faults) FillStorage() {
 	m := f.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	filler := m.fillerMessage()
+	filler := f.filler()
 	if m.sim != nil {
 		m.sim.sm.fill(filler)
 	}
@@ -172,4 +175,21 @@ func (f *Faults) takeFault(cmd string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// filler is the old, read SMS FillStorage stuffs the memories with.
+// Called with m.mu held.
+func (f *Faults) filler() *storedMsg {
+	m := f.m
+	d, _ := tpdu.NewDeliver()
+	d.OA = internationalAddress("+79000000000")
+	d.SCTS = tpdu.Timestamp{Time: m.n.moscowNow()}
+	d.UD = tpdu.UserData("old message") // plain ASCII letters are valid GSM 7-bit septets
+	b, err := d.MarshalBinary()
+	if err != nil {
+		m.log.Error("sim: filler SMS", "err", err)
+	}
+	smsc := pdumode.SMSCAddress{Address: tpdu.NewAddress(tpdu.FromNumber(m.cfg.SMSC))}
+	sc, _ := smsc.MarshalBinary()
+	return &storedMsg{stat: statRecRead, pdu: append(sc, b...), tpduLen: len(b)}
 }

@@ -111,22 +111,6 @@ func (m *Modem) cmdCNMA(c command) response {
 	return ok()
 }
 
-// fillerMessage is the old, read SMS FillStorage stuffs the memories with.
-// Called with m.mu held.
-func (m *Modem) fillerMessage() *storedMsg {
-	d, _ := tpdu.NewDeliver()
-	d.OA = internationalAddress("+79000000000")
-	d.SCTS = tpdu.Timestamp{Time: m.n.moscowNow()}
-	d.UD = tpdu.UserData("old message") // plain ASCII letters are valid GSM 7-bit septets
-	b, err := d.MarshalBinary()
-	if err != nil {
-		m.log.Error("sim: filler SMS", "err", err)
-	}
-	smsc := pdumode.SMSCAddress{Address: tpdu.NewAddress(tpdu.FromNumber(m.cfg.SMSC))}
-	sc, _ := smsc.MarshalBinary()
-	return &storedMsg{stat: statRecRead, pdu: append(sc, b...), tpduLen: len(b)}
-}
-
 // smsReceiver takes what the network delivers to a modem: an SMS or a
 // status report goes to the host directly (+CMT, +CDS) with the AT+CNMA
 // window of AT+CSMS=1, or into storage with a +CMTI/+CDSI indication.
