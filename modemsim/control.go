@@ -5,8 +5,10 @@ import (
 	"time"
 )
 
-// Fault injection and state changes driven by tests. All are safe for
-// concurrent use with the host talking to the modem.
+// Power and USB events driven by tests: a reboot, unplugging and plugging
+// back in. All are safe for concurrent use with the host talking to the
+// modem; the other knobs are grouped by job behind Faults, Radio, SIM,
+// USSD and Record.
 
 // Reboot loses all settings (echo on, CNMI, CMGF, CSCS, CMEE back to
 // defaults) and sends the dialect's boot lines.
