@@ -281,7 +281,7 @@ func (d *Daemon) awaitBalanceSMS(ctx context.Context, iccid string, senders []st
 	defer cancel()
 	for {
 		_, grew := d.store.LogEnd().Changed()
-		m, err := d.store.ServiceSMSSince(ctx, iccid, senders, since.Add(-time.Second))
+		m, err := d.store.Inbox.ServiceSMSSince(ctx, iccid, senders, since.Add(-time.Second))
 		if err == nil {
 			return m, nil
 		}

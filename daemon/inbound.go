@@ -55,7 +55,7 @@ func (in *inbound) Take(ctx context.Context, src Source, pdu string) (Taken, err
 		if x.Concat != nil {
 			r.ConcatKey, r.Seq, r.Total = sms.ConcatKey(x), x.Concat.Seq, x.Concat.Total
 		}
-		if _, err := in.d.store.StoreReceived(context.WithoutCancel(ctx), r); err != nil {
+		if _, err := in.d.store.Inbox.StoreReceived(context.WithoutCancel(ctx), r); err != nil {
 			return Taken{}, fmt.Errorf("store received SMS: %w", err)
 		}
 		return Taken{Message: true}, nil
@@ -77,7 +77,7 @@ func (d *Daemon) recordReport(ctx context.Context, iccid string, r *sms.StatusRe
 	if n, err := sms.Normalize(recipient); err == nil {
 		recipient = n
 	}
-	_, err := d.store.RecordStatusReport(context.WithoutCancel(ctx), store.StatusReport{ICCID: iccid, MR: int(r.MR),
+	_, err := d.store.Inbox.RecordStatusReport(context.WithoutCancel(ctx), store.StatusReport{ICCID: iccid, MR: int(r.MR),
 		Recipient: recipient, Status: int(r.Status), Outcome: outcome, Meaning: r.Meaning(), SCTS: r.SCTS, Discharge: r.Discharge})
 	return err
 }

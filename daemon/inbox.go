@@ -33,7 +33,7 @@ func (d *Daemon) listInbox(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	list, err := d.store.Inbox(r.Context(), after, since, limit+1)
+	list, err := d.store.Inbox.Inbox(r.Context(), after, since, limit+1)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -56,7 +56,7 @@ func (d *Daemon) getInbox(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no inbox message " + strconv.Quote(r.PathValue("id"))})
 		return
 	}
-	m, err := d.store.GetInbox(r.Context(), id)
+	m, err := d.store.Inbox.GetInbox(r.Context(), id)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return

@@ -39,7 +39,7 @@ func (d *Daemon) runStalledCheck(ctx context.Context) {
 // lost.
 func (d *Daemon) runIncompleteFlush(ctx context.Context) {
 	onTicks(ctx, min(d.cfg.Receive.IncompleteAfter/4, time.Minute), func() {
-		msgs, err := d.store.FlushIncomplete(ctx, d.now().Add(-d.cfg.Receive.IncompleteAfter))
+		msgs, err := d.store.Inbox.FlushIncomplete(ctx, d.now().Add(-d.cfg.Receive.IncompleteAfter))
 		if err != nil {
 			d.log.Error("flush incomplete messages", "err", err)
 			return

@@ -198,26 +198,26 @@ func TestServiceSMSSinceFindsTheOperatorsMessage(t *testing.T) {
 		{ICCID: testICCID, ModemID: "m1", Sender: "+79161234567", Text: "Да", Encoding: "ucs2", Plain: true, SCTS: time.Now()},
 		{ICCID: testICCID, ModemID: "m1", Sender: "MTSinfo", Text: "Баланс 12,00 р.", Encoding: "ucs2", Plain: true, SCTS: time.Now()},
 	} {
-		if _, err := s.StoreReceived(ctx, r); err != nil {
+		if _, err := s.Inbox.StoreReceived(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	m, err := s.ServiceSMSSince(ctx, testICCID, []string{"mtsinfo", "111"}, before)
+	m, err := s.Inbox.ServiceSMSSince(ctx, testICCID, []string{"mtsinfo", "111"}, before)
 	if err != nil || m.Text != "Баланс 12,00 р." {
 		t.Fatalf("got %+v %v", m, err)
 	}
-	if _, err := s.StoreReceived(ctx, Received{ICCID: testICCID, ModemID: "m1", Sender: "+611", Text: "Balance 5 r.", Encoding: "gsm7", Plain: true, SCTS: time.Now().Add(time.Minute)}); err != nil {
+	if _, err := s.Inbox.StoreReceived(ctx, Received{ICCID: testICCID, ModemID: "m1", Sender: "+611", Text: "Balance 5 r.", Encoding: "gsm7", Plain: true, SCTS: time.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	m, err = s.ServiceSMSSince(ctx, testICCID, []string{"611"}, before)
+	m, err = s.Inbox.ServiceSMSSince(ctx, testICCID, []string{"611"}, before)
 	if err != nil || m.Text != "Balance 5 r." {
 		t.Fatalf("short code shown as +611: %+v %v", m, err)
 	}
-	m, err = s.ServiceSMSSince(ctx, testICCID, []string{"MTSinfo"}, before)
+	m, err = s.Inbox.ServiceSMSSince(ctx, testICCID, []string{"MTSinfo"}, before)
 	if err != nil || m.Text != "Баланс 12,00 р." {
 		t.Fatalf("got %+v %v", m, err)
 	}
-	if _, err := s.ServiceSMSSince(ctx, testICCID, []string{"mtsinfo"}, time.Now().Add(time.Hour)); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Inbox.ServiceSMSSince(ctx, testICCID, []string{"mtsinfo"}, time.Now().Add(time.Hour)); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("later window: %v", err)
 	}
 }

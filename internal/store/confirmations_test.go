@@ -143,14 +143,14 @@ func TestConfirmationFollowsItsSMS(t *testing.T) {
 		}, payment.Failed, payment.ReasonExpiredUnsent, ""},
 		{"not deliverable", func(t *testing.T, s *Store, m *Message) {
 			sendThrough(t, s, m, simA, 9)
-			if _, err := s.RecordStatusReport(context.Background(), StatusReport{ICCID: simA, MR: 9, Recipient: customer,
+			if _, err := s.Inbox.RecordStatusReport(context.Background(), StatusReport{ICCID: simA, MR: 9, Recipient: customer,
 				Status: 0x41, Outcome: ReportFailed, Meaning: "incompatible destination"}); err != nil {
 				t.Fatal(err)
 			}
 		}, payment.Failed, "not deliverable (report 0x41)", simA},
 		{"delivered stays sent", func(t *testing.T, s *Store, m *Message) {
 			sendThrough(t, s, m, simB, 3)
-			s.RecordStatusReport(context.Background(), StatusReport{ICCID: simB, MR: 3, Recipient: customer, Outcome: ReportDelivered})
+			s.Inbox.RecordStatusReport(context.Background(), StatusReport{ICCID: simB, MR: 3, Recipient: customer, Outcome: ReportDelivered})
 		}, payment.Sent, "", simB},
 		{"SMS cancelled through the messages API", func(t *testing.T, s *Store, m *Message) {
 			if _, err := s.Cancel(context.Background(), m.ID); err != nil {
@@ -205,7 +205,7 @@ func TestRepliesDecideOnlyTheirOwnConfirmation(t *testing.T) {
 			c, m := create(t, s, newConf("pay"))
 			sendThrough(t, s, m, simA, 1)
 			clk.Advance(2 * time.Hour) // the reply is read long after it was written
-			in, err := s.StoreReceived(context.Background(), Received{ICCID: tc.iccid, ModemID: "m", Sender: tc.from, Text: tc.text,
+			in, err := s.Inbox.StoreReceived(context.Background(), Received{ICCID: tc.iccid, ModemID: "m", Sender: tc.from, Text: tc.text,
 				Encoding: "ucs2", Plain: tc.plain, SCTS: tc.scts})
 			if err != nil {
 				t.Fatal(err)
@@ -248,7 +248,7 @@ func TestFirstPartOfALongReplyDecides(t *testing.T) {
 			clk.Advance(2 * time.Minute)
 			var assembled *InboxMessage
 			for _, p := range tc.parts {
-				in, err := s.StoreReceived(ctx, p)
+				in, err := s.Inbox.StoreReceived(ctx, p)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -265,7 +265,7 @@ func TestFirstPartOfALongReplyDecides(t *testing.T) {
 					t.Fatalf("reply_inbox_id %d before the reply was assembled", got.ReplyID)
 				}
 				clk.Advance(time.Hour)
-				flushed, err := s.FlushIncomplete(ctx, clk.Now())
+				flushed, err := s.Inbox.FlushIncomplete(ctx, clk.Now())
 				if err != nil || len(flushed) != 1 {
 					t.Fatalf("flush: %v %v", flushed, err)
 				}
@@ -303,7 +303,7 @@ func TestTheRestOfALongReplyDecidesNothingMore(t *testing.T) {
 				return Received{ICCID: simA, ModemID: "m", Sender: customer, Text: text, Encoding: "ucs2", Plain: true,
 					SCTS: clk.Now(), ConcatKey: customer + "|9", Seq: seq, Total: 2}
 			}
-			if _, err := s.StoreReceived(ctx, part(1, "Да, подтверждаю ")); err != nil {
+			if _, err := s.Inbox.StoreReceived(ctx, part(1, "Да, подтверждаю ")); err != nil {
 				t.Fatal(err)
 			}
 			clk.Advance(5 * time.Second)
@@ -313,14 +313,14 @@ func TestTheRestOfALongReplyDecidesNothingMore(t *testing.T) {
 			var whole *InboxMessage
 			if lost {
 				clk.Advance(time.Hour)
-				flushed, err := s.FlushIncomplete(ctx, clk.Now())
+				flushed, err := s.Inbox.FlushIncomplete(ctx, clk.Now())
 				if err != nil || len(flushed) != 1 {
 					t.Fatalf("flush: %v %v", flushed, err)
 				}
 				whole = flushed[0]
 			} else {
 				var err error
-				if whole, err = s.StoreReceived(ctx, part(2, "оплату")); err != nil || whole == nil {
+				if whole, err = s.Inbox.StoreReceived(ctx, part(2, "оплату")); err != nil || whole == nil {
 					t.Fatalf("second part: %v %v", whole, err)
 				}
 			}
@@ -346,15 +346,15 @@ func TestAFirstPartSentAgainDecidesNothing(t *testing.T) {
 			SCTS: clk.Now(), ConcatKey: customer + "|5", Seq: seq, Total: 2}
 	}
 	clk.Advance(time.Minute)
-	s.StoreReceived(ctx, part(1, "Да, подтверждаю "))
-	s.StoreReceived(ctx, part(2, "оплату"))
+	s.Inbox.StoreReceived(ctx, part(1, "Да, подтверждаю "))
+	s.Inbox.StoreReceived(ctx, part(2, "оплату"))
 	if got := getConf(t, s, first.ID); got.State != payment.Confirmed {
 		t.Fatalf("first payment %s", got.State)
 	}
 	second, m2 := create(t, s, newConf("pay-2"))
 	sendThrough(t, s, m2, simA, 2)
 	clk.Advance(20 * time.Second)
-	if _, err := s.StoreReceived(ctx, part(1, "Да, подтверждаю ")); err != nil {
+	if _, err := s.Inbox.StoreReceived(ctx, part(1, "Да, подтверждаю ")); err != nil {
 		t.Fatal(err)
 	}
 	if got := getConf(t, s, second.ID); got.State != payment.Sent {
@@ -369,7 +369,7 @@ func TestFirstFinalStateWins(t *testing.T) {
 	sendThrough(t, s, m, simA, 1)
 	reply := func(text string) {
 		clk.Advance(time.Second)
-		if _, err := s.StoreReceived(ctx, Received{ICCID: simA, Sender: customer, Text: text, Plain: true, SCTS: clk.Now()}); err != nil {
+		if _, err := s.Inbox.StoreReceived(ctx, Received{ICCID: simA, Sender: customer, Text: text, Plain: true, SCTS: clk.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -385,7 +385,7 @@ func TestFirstFinalStateWins(t *testing.T) {
 	if !errors.Is(err, ErrConflict) || got == nil || got.State != payment.Confirmed {
 		t.Fatalf("cancel after confirmation: %v %+v", err, got)
 	}
-	s.RecordStatusReport(ctx, StatusReport{ICCID: simA, MR: 1, Recipient: customer, Status: 0x41, Outcome: ReportFailed})
+	s.Inbox.RecordStatusReport(ctx, StatusReport{ICCID: simA, MR: 1, Recipient: customer, Status: 0x41, Outcome: ReportFailed})
 	final := getConf(t, s, c.ID)
 	if final.State != payment.Confirmed || final.Version != 3 {
 		t.Fatalf("after late events: %s v%d, want confirmed v3", final.State, final.Version)
@@ -521,7 +521,7 @@ func TestPendingOnSIMCoversQueuedBoundAndSent(t *testing.T) {
 	if !pending(simA, "") {
 		t.Fatal("a sent confirmation must block its SIM")
 	}
-	s.StoreReceived(ctx, Received{ICCID: simA, Sender: customer, Text: "ok", Plain: true, SCTS: time.Date(2026, 3, 10, 9, 1, 0, 0, time.UTC)})
+	s.Inbox.StoreReceived(ctx, Received{ICCID: simA, Sender: customer, Text: "ok", Plain: true, SCTS: time.Date(2026, 3, 10, 9, 1, 0, 0, time.UTC)})
 	if pending(simA, "") {
 		t.Fatal("a confirmed confirmation still blocks its SIM")
 	}

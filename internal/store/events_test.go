@@ -26,7 +26,7 @@ func TestEventsPageByIDAndFilterByType(t *testing.T) {
 	if _, err := s.Cancel(ctx, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.StoreReceived(ctx, Received{ICCID: "8970101", ModemID: "a", Sender: "+79160000001", Text: "Да", Encoding: "gsm7", Plain: true, SCTS: time.Unix(1764000000, 0)}); err != nil {
+	if _, err := s.Inbox.StoreReceived(ctx, Received{ICCID: "8970101", ModemID: "a", Sender: "+79160000001", Text: "Да", Encoding: "gsm7", Plain: true, SCTS: time.Unix(1764000000, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.AppendEvent(ctx, "modem.down", "modem", "imei-1", 3, map[string]string{"state": "down"}); err != nil {

@@ -9,8 +9,13 @@ import (
 	"time"
 )
 
+// Inbox is received SMS and delivery reports: receive.go takes them in,
+// this file reads them.
+type Inbox struct{ s *Store }
+
 // Inbox pages through received messages in id order.
-func (s *Store) Inbox(ctx context.Context, after int64, since time.Time, limit int) ([]*InboxMessage, error) {
+func (in Inbox) Inbox(ctx context.Context, after int64, since time.Time, limit int) ([]*InboxMessage, error) {
+	s := in.s
 	if limit <= 0 {
 		limit = 100
 	}
@@ -22,7 +27,8 @@ func (s *Store) Inbox(ctx context.Context, after int64, since time.Time, limit i
 const inboxColumns = "id, iccid, modem_id, sender, body, body_blanked, encoding, plain, complete, parts, scts, received_at"
 
 // GetInbox returns one received message.
-func (s *Store) GetInbox(ctx context.Context, id int64) (*InboxMessage, error) {
+func (in Inbox) GetInbox(ctx context.Context, id int64) (*InboxMessage, error) {
+	s := in.s
 	m, err := scanInbox(s.rdb.QueryRowContext(ctx, "SELECT "+inboxColumns+" FROM inbox WHERE id=?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("inbox message %d: %w", id, ErrNotFound)
@@ -47,7 +53,8 @@ func scanInbox(r scanner) (*InboxMessage, error) {
 // SMS after a USSD reply announced one. Senders compare without case and
 // without a leading '+': some modems and networks show short codes as
 // international numbers ("+611").
-func (s *Store) ServiceSMSSince(ctx context.Context, iccid string, senders []string, since time.Time) (*InboxMessage, error) {
+func (in Inbox) ServiceSMSSince(ctx context.Context, iccid string, senders []string, since time.Time) (*InboxMessage, error) {
+	s := in.s
 	if len(senders) == 0 {
 		return nil, fmt.Errorf("service SMS: %w", ErrNotFound)
 	}

@@ -41,7 +41,8 @@ const reportMatchWindow = 72 * time.Hour
 // applies it to the newest matching part: same SIM, same message reference,
 // same recipient, sent within the match window. It returns the message it
 // changed, or nil when the report matched nothing or changed nothing.
-func (s *Store) RecordStatusReport(ctx context.Context, r StatusReport) (*Message, error) {
+func (in Inbox) RecordStatusReport(ctx context.Context, r StatusReport) (*Message, error) {
+	s := in.s
 	var changed *Message
 	err := s.Write(ctx, func(t *Tx) error {
 		dedup := strings.Join([]string{r.ICCID, fmt.Sprint(r.MR), r.Recipient, fmt.Sprint(ms(r.SCTS)),
@@ -109,7 +110,8 @@ func (s *Store) RecordStatusReport(ctx context.Context, r StatusReport) (*Messag
 }
 
 // UnmatchedReports counts status reports that matched no part.
-func (s *Store) UnmatchedReports(ctx context.Context) (int, error) {
+func (in Inbox) UnmatchedReports(ctx context.Context) (int, error) {
+	s := in.s
 	var n int
 	err := s.rdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM status_reports WHERE message_id=''").Scan(&n)
 	return n, err
@@ -154,7 +156,8 @@ func dedupKey(parts ...string) string {
 // part of a long message waits in inbox_parts until its siblings arrive; the
 // complete message is returned when this part completed it, else nil.
 // Once StoreReceived returns, the caller may delete the PDU from the modem.
-func (s *Store) StoreReceived(ctx context.Context, r Received) (*InboxMessage, error) {
+func (in Inbox) StoreReceived(ctx context.Context, r Received) (*InboxMessage, error) {
+	s := in.s
 	var out *InboxMessage
 	err := s.Write(ctx, func(t *Tx) error {
 		key := dedupKey(r.ICCID, r.Sender, r.ConcatKey, fmt.Sprint(r.Seq), fmt.Sprint(ms(r.SCTS)), r.Text)
@@ -230,7 +233,8 @@ func assembledLately(t *Tx, ck string, seq int, text string) (bool, error) {
 
 // FlushIncomplete stores, marked incomplete, every long message whose first
 // part arrived before olderThan and whose other parts never came.
-func (s *Store) FlushIncomplete(ctx context.Context, olderThan time.Time) ([]*InboxMessage, error) {
+func (in Inbox) FlushIncomplete(ctx context.Context, olderThan time.Time) ([]*InboxMessage, error) {
+	s := in.s
 	var out []*InboxMessage
 	err := s.Write(ctx, func(t *Tx) error {
 		rows, err := t.query("SELECT concat_key FROM inbox_parts GROUP BY concat_key HAVING MIN(received_at) < ?", ms(olderThan))

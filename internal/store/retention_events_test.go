@@ -51,7 +51,7 @@ func TestPurgeBlanksThenDeletesOnlySettledData(t *testing.T) {
 	}
 	sentNoReport := sentMessage(t, s, "+79161234567", 1, 9)
 	queued := accept(t, s, NewMessage{Text: "Платёж 3"})
-	if _, err := s.StoreReceived(ctx, Received{ICCID: "8970101", ModemID: "a", Sender: "+79160000001", Text: "Да", Encoding: "gsm7", Plain: true, SCTS: clock.now()}); err != nil {
+	if _, err := s.Inbox.StoreReceived(ctx, Received{ICCID: "8970101", ModemID: "a", Sender: "+79160000001", Text: "Да", Encoding: "gsm7", Plain: true, SCTS: clock.now()}); err != nil {
 		t.Fatal(err)
 	}
 	policy := Retention{BlankTextAfter: 10 * day, DeleteAfter: 20 * day}
@@ -87,7 +87,7 @@ func TestPurgeBlanksThenDeletesOnlySettledData(t *testing.T) {
 			t.Errorf("message %s (%s): text %q blanked %v, want blanked %v", c.id, m.State, m.Text, m.TextBlanked, c.blanked)
 		}
 	}
-	inbox, _ := s.Inbox(ctx, 0, time.Time{}, 10)
+	inbox, _ := s.Inbox.Inbox(ctx, 0, time.Time{}, 10)
 	if len(inbox) != 1 || inbox[0].Text != "" || !inbox[0].Blanked {
 		t.Fatalf("inbox after blanking: %+v", inbox[0])
 	}

@@ -76,6 +76,7 @@ type Store struct {
 	Upkeep   Upkeep
 	Balances Balances
 	USSD     USSD
+	Inbox    Inbox
 }
 
 // WriterStats tells whether the writer makes progress (the systemd watchdog
@@ -301,7 +302,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		maxBatch:      opts.MaxBatch,
 		end:           newLogEnd(last.Int64),
 	}
-	s.Upkeep, s.Balances, s.USSD = Upkeep{s}, Balances{s}, USSD{s}
+	s.Upkeep, s.Balances, s.USSD, s.Inbox = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}
 	if s.now == nil {
 		s.now = time.Now
 	}
