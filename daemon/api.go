@@ -49,7 +49,7 @@ func (d *Daemon) getModem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) listSIMs(w http.ResponseWriter, r *http.Request) {
-	sims, err := d.store.SIMs(r.Context())
+	sims, err := d.store.Devices.SIMs(r.Context())
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -64,7 +64,7 @@ func (d *Daemon) listSIMs(w http.ResponseWriter, r *http.Request) {
 // resumeSIM puts a suspect SIM back to work at the operator's word.
 func (d *Daemon) resumeSIM(w http.ResponseWriter, r *http.Request) {
 	iccid := r.PathValue("iccid")
-	sim, err := d.store.ResumeSIM(r.Context(), iccid, "resumed through the API")
+	sim, err := d.store.Devices.ResumeSIM(r.Context(), iccid, "resumed through the API")
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return

@@ -314,7 +314,7 @@ func (d *Daemon) modemBalance(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid string) {
-	sim, err := d.store.GetSIM(r.Context(), iccid)
+	sim, err := d.store.Devices.GetSIM(r.Context(), iccid)
 	if err != nil {
 		httpapi.WriteError(w, fmt.Errorf("SIM %s: %w", iccid, err))
 		return

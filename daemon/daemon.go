@@ -130,7 +130,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		st.Close()
 		return nil, err
 	}
-	d.health = health.New(st, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent})
+	d.health = health.New(st, st.Devices, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent})
 	d.sched = NewScheduler(d.now, d.confirmationEligible, func(id string) {
 		if _, err := st.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
 			d.log.Error("expire message", "message", id, "err", err)
@@ -278,7 +278,7 @@ func (d *Daemon) claimModemID(o *owner, imei, port string) string {
 }
 
 func (d *Daemon) recentSends(ctx context.Context, iccid string) []time.Time {
-	ts, err := d.store.SentSince(ctx, iccid, d.now().Add(-24*time.Hour))
+	ts, err := d.store.Devices.SentSince(ctx, iccid, d.now().Add(-24*time.Hour))
 	if err != nil {
 		d.log.Error("load recent sends", "err", err)
 	}
@@ -308,10 +308,16 @@ func (d *Daemon) ownersNow() []*owner {
 	return slices.Clone(d.owners)
 }
 
-// statusStore is the store as the status page reads it: balances come
-// from their own facade.
+// statusStore is the store as the status page reads it: balances, SIMs and
+// sent counts come from their facades.
 type statusStore struct{ *store.Store }
 
 func (s statusStore) BalanceSummaries(ctx context.Context) (map[string]store.BalanceSummary, error) {
 	return s.Store.Balances.BalanceSummaries(ctx)
+}
+
+func (s statusStore) SIMs(ctx context.Context) ([]store.SIM, error) { return s.Store.Devices.SIMs(ctx) }
+
+func (s statusStore) SentPerSIM(ctx context.Context, since time.Time) (map[string]int, error) {
+	return s.Store.Devices.SentPerSIM(ctx, since)
 }

@@ -45,10 +45,10 @@ func TestReadyzWarnsButStaysReady(t *testing.T) {
 
 	iccid := h.d.Modems()[0].ICCID
 	ctx := context.Background()
-	if _, _, err := h.d.store.SendOutcome(ctx, iccid, "+79160000001", true, 1); err != nil {
+	if _, _, err := h.d.store.Devices.SendOutcome(ctx, iccid, "+79160000001", true, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.d.store.SetReceiveStalled(ctx, iccid, true); err != nil {
+	if err := h.d.store.Devices.SetReceiveStalled(ctx, iccid, true); err != nil {
 		t.Fatal(err)
 	}
 	code, rd, body := getReadyz(t, h.d.Handler())

@@ -246,7 +246,7 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 			}
 		case <-cooldown.C:
 			if o.registered(ctx) {
-				if _, err := o.d.store.ResumeSIM(context.WithoutCancel(ctx), sim.ICCID, "cool-down passed and the SIM is registered"); err != nil {
+				if _, err := o.d.store.Devices.ResumeSIM(context.WithoutCancel(ctx), sim.ICCID, "cool-down passed and the SIM is registered"); err != nil {
 					o.log.Error("resume SIM", "err", err)
 				} else {
 					o.setSIMState(store.SIMActive)
@@ -636,7 +636,7 @@ func (o *owner) init(ctx context.Context) (string, store.SIM, error) {
 			smsc = ov.SMSC
 		}
 	}
-	sim, previous, err := o.d.store.SaveSIM(ctx, store.SIM{ICCID: key, IMSI: ident.IMSI, MSISDN: msisdn,
+	sim, previous, err := o.d.store.Devices.SaveSIM(ctx, store.SIM{ICCID: key, IMSI: ident.IMSI, MSISDN: msisdn,
 		PLMN: plmn, SMSC: smsc, ModemID: id})
 	if err != nil {
 		return "", store.SIM{}, err
@@ -698,7 +698,7 @@ func (o *owner) recordModem(ctx context.Context, ident gsm.Identity) (string, er
 		s.IMEI, s.ICCID, s.IMSI, s.MSISDN = ident.IMEI, ident.ICCID, ident.IMSI, ident.OwnNumber
 		s.SIMIDSource = ""
 	})
-	_, err := o.d.store.SaveModem(ctx, store.Modem{ID: id, IMEI: ident.IMEI, Port: o.port, Name: o.name,
+	_, err := o.d.store.Devices.SaveModem(ctx, store.Modem{ID: id, IMEI: ident.IMEI, Port: o.port, Name: o.name,
 		Manufacturer: ident.Manufacturer, Model: ident.Model, Revision: ident.Revision, ICCID: ident.ICCID})
 	return id, err
 }

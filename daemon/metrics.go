@@ -368,7 +368,7 @@ func (d *Daemon) collectModems(_ context.Context, e emitter) error {
 }
 
 func (d *Daemon) collectSIMs(ctx context.Context, e emitter) error {
-	sims, err := d.store.SIMs(ctx)
+	sims, err := d.store.Devices.SIMs(ctx)
 	if err != nil {
 		return fmt.Errorf("list SIMs: %w", err)
 	}
@@ -383,7 +383,7 @@ func (d *Daemon) collectSIMs(ctx context.Context, e emitter) error {
 		e.timestamp("sim_last_sent_timestamp_seconds", sim.LastSentAt, l...)
 		e.timestamp("sim_last_received_timestamp_seconds", sim.LastReceivedAt, l...)
 		e.timestamp("sim_first_seen_timestamp_seconds", sim.FirstSeen, l...)
-		sent, err := d.store.SentSince(ctx, sim.ICCID, since)
+		sent, err := d.store.Devices.SentSince(ctx, sim.ICCID, since)
 		if err != nil {
 			return fmt.Errorf("count sends of a SIM: %w", err)
 		}
@@ -404,7 +404,7 @@ func (d *Daemon) collectSIMs(ctx context.Context, e emitter) error {
 // collectBalances exports only amounts the daemon understood: a raw reply
 // it could not parse counts as a parse failure, never as a number.
 func (d *Daemon) collectBalances(ctx context.Context, e emitter) error {
-	sims, err := d.store.SIMs(ctx)
+	sims, err := d.store.Devices.SIMs(ctx)
 	if err != nil {
 		return fmt.Errorf("list SIMs: %w", err)
 	}

@@ -150,7 +150,7 @@ func (o *owner) update(f func(*ModemStatus)) {
 // announce records a modem event carrying the modem's current status.
 func (o *owner) announce(typ string) {
 	st := o.snapshot()
-	if err := o.d.store.ModemEvent(context.Background(), st.ID, typ, st); err != nil {
+	if err := o.d.store.Devices.ModemEvent(context.Background(), st.ID, typ, st); err != nil {
 		o.log.Error("record modem event", "event", typ, "err", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // no error ever reports.
 func (d *Daemon) runStalledCheck(ctx context.Context) {
 	onTicks(ctx, min(d.cfg.Receive.StalledAfter/4, time.Minute), func() {
-		stalled, flagged, err := d.store.StalledSIMs(ctx, d.now(), d.cfg.Receive.StalledAfter)
+		stalled, flagged, err := d.store.Devices.StalledSIMs(ctx, d.now(), d.cfg.Receive.StalledAfter)
 		if err != nil {
 			d.log.Error("stalled-receiving check", "err", err)
 			return
@@ -23,11 +23,11 @@ func (d *Daemon) runStalledCheck(ctx context.Context) {
 			if !slices.Contains(flagged, iccid) {
 				d.log.Warn("SIM sends but has received nothing for too long: receiving may have stopped", "iccid", sms.MaskDigits(iccid), "after", d.cfg.Receive.StalledAfter)
 			}
-			d.store.SetReceiveStalled(ctx, iccid, true)
+			d.store.Devices.SetReceiveStalled(ctx, iccid, true)
 		}
 		for _, iccid := range flagged {
 			if !slices.Contains(stalled, iccid) {
-				d.store.SetReceiveStalled(ctx, iccid, false)
+				d.store.Devices.SetReceiveStalled(ctx, iccid, false)
 			}
 		}
 	})

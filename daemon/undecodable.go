@@ -52,7 +52,7 @@ func (in *inbound) Left(ctx context.Context, src Source, at gsm.Slot, pdu string
 	src.Log.Warn("left an undecodable PDU in the modem's storage after reading it twice", "index", idx, "err", cause)
 	in.d.metrics.undecodablePDU(src.Modem)
 	ev := pduLeft{Modem: src.Modem, ICCID: src.ICCID, Index: idx, Chars: len(pdu), Reason: cause.Error()}
-	if err := in.d.store.ModemEvent(context.WithoutCancel(ctx), src.Modem, "modem.sms_undecodable", ev); err != nil {
+	if err := in.d.store.Devices.ModemEvent(context.WithoutCancel(ctx), src.Modem, "modem.sms_undecodable", ev); err != nil {
 		src.Log.Error("record modem event", "event", "modem.sms_undecodable", "err", err)
 	}
 }

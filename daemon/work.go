@@ -112,7 +112,7 @@ func (l *sendLane) outcome(ctx context.Context, to string, failed bool) (suspect
 		return false // nothing to reset: spare the store a round trip per SMS
 	}
 	d := l.w.d
-	updated, suspect, err := d.store.SendOutcome(context.WithoutCancel(ctx), l.SIM.ICCID, to, failed, d.cfg.Send.SuspectAfter)
+	updated, suspect, err := d.store.Devices.SendOutcome(context.WithoutCancel(ctx), l.SIM.ICCID, to, failed, d.cfg.Send.SuspectAfter)
 	if err != nil {
 		l.Log.Error("record send outcome", "err", err)
 	} else {

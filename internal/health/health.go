@@ -13,11 +13,15 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
-// Store is what the checks read of the store.
+// Store is what the checks read of the store's writer.
 type Store interface {
 	// Probe makes a real write through the store's writer.
 	Probe(ctx context.Context) error
 	Health() store.Health
+}
+
+// SIMs lists the SIMs the store knows (store.Devices).
+type SIMs interface {
 	SIMs(ctx context.Context) ([]store.SIM, error)
 }
 
@@ -36,13 +40,14 @@ type Options struct {
 // Health serves the health endpoints. Safe for concurrent use.
 type Health struct {
 	store              Store
+	sims               SIMs
 	modems             ModemView
 	storageWarnPercent int
 }
 
-// New reads st and modems at each request.
-func New(st Store, modems ModemView, o Options) *Health {
-	return &Health{store: st, modems: modems, storageWarnPercent: o.StorageWarnPercent}
+// New reads st, sims and modems at each request.
+func New(st Store, sims SIMs, modems ModemView, o Options) *Health {
+	return &Health{store: st, sims: sims, modems: modems, storageWarnPercent: o.StorageWarnPercent}
 }
 
 //go:embed openapi.json

@@ -115,7 +115,7 @@ func modemChecks(modems []api.Modem, storageWarnPercent int) []Check {
 // simChecks warns for SIMs that stopped receiving or turned suspect. This
 // endpoint needs no token, so ICCIDs are masked.
 func (h *Health) simChecks(ctx context.Context) []Check {
-	sims, err := h.store.SIMs(ctx)
+	sims, err := h.sims.SIMs(ctx)
 	if err != nil {
 		return []Check{{Name: "sims state", Status: Warn, Message: fmt.Sprintf("cannot read SIMs: %v", err)}}
 	}

@@ -82,7 +82,7 @@ func TestReadyzFailsWithoutSIMOrStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(st, modems(nil), Options{StorageWarnPercent: 80})
+	h := New(st, st.Devices, modems(nil), Options{StorageWarnPercent: 80})
 	code, rd, _ := getReadyz(t, h)
 	if code != http.StatusServiceUnavailable || rd.Status != Fail || checkStatus(rd, "store") != OK || checkStatus(rd, "sims") != Fail {
 		t.Errorf("no modems: %d %+v, want 503 with store ok and sims failing", code, rd)
@@ -105,17 +105,17 @@ func TestReadyzWarnsAboutSIMsInService(t *testing.T) {
 	ctx := context.Background()
 	const inModem, away = "89701010000000000001", "89701010000000000002"
 	for _, iccid := range []string{inModem, away} {
-		if _, _, err := st.SaveSIM(ctx, store.SIM{ICCID: iccid, IMSI: "25001" + iccid[10:], ModemID: "m-" + iccid}); err != nil {
+		if _, _, err := st.Devices.SaveSIM(ctx, store.SIM{ICCID: iccid, IMSI: "25001" + iccid[10:], ModemID: "m-" + iccid}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := st.SendOutcome(ctx, iccid, "+79160000001", true, 1); err != nil {
+		if _, _, err := st.Devices.SendOutcome(ctx, iccid, "+79160000001", true, 1); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.SetReceiveStalled(ctx, iccid, true); err != nil {
+		if err := st.Devices.SetReceiveStalled(ctx, iccid, true); err != nil {
 			t.Fatal(err)
 		}
 	}
-	h := New(st, modems{{ID: "m1", State: api.ModemReady, ICCID: inModem}, {ID: "m2", State: api.ModemGone, ICCID: away}}, Options{StorageWarnPercent: 80})
+	h := New(st, st.Devices, modems{{ID: "m1", State: api.ModemReady, ICCID: inModem}, {ID: "m2", State: api.ModemGone, ICCID: away}}, Options{StorageWarnPercent: 80})
 	code, rd, body := getReadyz(t, h)
 	name := "sim " + sms.MaskDigits(inModem)
 	if code != http.StatusOK || rd.Status != Warn || checkStatus(rd, name) != Warn || checkStatus(rd, name+" receiving") != Warn {

@@ -15,7 +15,7 @@ const testICCID = "8970101234567890123"
 func TestBalanceLowIsAnnouncedOncePerCrossing(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
-	if _, _, err := s.SaveSIM(ctx, SIM{ICCID: testICCID, IMSI: "250011234567890", PLMN: "25001"}); err != nil {
+	if _, _, err := s.Devices.SaveSIM(ctx, SIM{ICCID: testICCID, IMSI: "250011234567890", PLMN: "25001"}); err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {

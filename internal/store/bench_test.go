@@ -66,7 +66,7 @@ func BenchmarkAcceptParallel(b *testing.B) {
 func BenchmarkBeginPartSent(b *testing.B) {
 	s := openBench(b)
 	ctx := context.Background()
-	if _, _, err := s.SaveSIM(ctx, SIM{ICCID: "89701010000000000001", IMSI: "250010000000001", PLMN: "25001", ModemID: "bench"}); err != nil {
+	if _, _, err := s.Devices.SaveSIM(ctx, SIM{ICCID: "89701010000000000001", IMSI: "250010000000001", PLMN: "25001", ModemID: "bench"}); err != nil {
 		b.Fatal(err)
 	}
 	const batch = 256

@@ -47,9 +47,14 @@ type SIM struct {
 	LastSeen       time.Time
 }
 
+// Devices are the modems and SIMs the daemon has seen: identities, swaps,
+// send outcomes and suspicion, receive stalls and sent counts.
+type Devices struct{ s *Store }
+
 // SaveModem inserts or updates a modem record, keeping its first_seen. The
 // SIM a known modem holds changes only through SaveSIM, which tells a swap.
-func (s *Store) SaveModem(ctx context.Context, m Modem) (Modem, error) {
+func (dv Devices) SaveModem(ctx context.Context, m Modem) (Modem, error) {
+	s := dv.s
 	err := s.Write(ctx, func(t *Tx) error {
 		now := ms(t.now)
 		_, err := t.exec(`INSERT INTO modems (id, imei, usb_path, port, name, manufacturer, model, revision, iccid, first_seen, last_seen)
@@ -72,7 +77,8 @@ func (s *Store) SaveModem(ctx context.Context, m Modem) (Modem, error) {
 }
 
 // FindModemByIMEI returns the remembered modem with that IMEI.
-func (s *Store) FindModemByIMEI(ctx context.Context, imei string) (Modem, error) {
+func (dv Devices) FindModemByIMEI(ctx context.Context, imei string) (Modem, error) {
+	s := dv.s
 	var m Modem
 	var first, last int64
 	err := s.rdb.QueryRowContext(ctx, `SELECT id, imei, usb_path, port, name, manufacturer, model, revision, iccid, first_seen, last_seen
@@ -91,7 +97,8 @@ func (s *Store) FindModemByIMEI(ctx context.Context, imei string) (Modem, error)
 // now by its IMSI key and now read with its ICCID moves to the ICCID with
 // all its history, and a sim.identified event says so, in the same
 // transaction.
-func (s *Store) SaveSIM(ctx context.Context, sim SIM) (saved SIM, previousInModem string, err error) {
+func (dv Devices) SaveSIM(ctx context.Context, sim SIM) (saved SIM, previousInModem string, err error) {
+	s := dv.s
 	err = s.Write(ctx, func(t *Tx) error {
 		now := ms(t.now)
 		identified := false
@@ -151,12 +158,14 @@ func (s *Store) SaveSIM(ctx context.Context, sim SIM) (saved SIM, previousInMode
 }
 
 // GetSIM returns one SIM.
-func (s *Store) GetSIM(ctx context.Context, iccid string) (SIM, error) {
+func (dv Devices) GetSIM(ctx context.Context, iccid string) (SIM, error) {
+	s := dv.s
 	return getSIM(s.reader(ctx), iccid)
 }
 
 // SIMs lists every SIM ever seen.
-func (s *Store) SIMs(ctx context.Context) ([]SIM, error) {
+func (dv Devices) SIMs(ctx context.Context) ([]SIM, error) {
+	s := dv.s
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+simColumns+" FROM sims ORDER BY iccid")
 	return collect(rows, err, scanSIM)
 }
@@ -185,7 +194,8 @@ func getSIM(q querier, iccid string) (SIM, error) {
 
 // SentSince counts the parts a SIM sent since t; the scheduler seeds its
 // send-limit windows from it at start-up.
-func (s *Store) SentSince(ctx context.Context, iccid string, t time.Time) ([]time.Time, error) {
+func (dv Devices) SentSince(ctx context.Context, iccid string, t time.Time) ([]time.Time, error) {
+	s := dv.s
 	rows, err := s.rdb.QueryContext(ctx, "SELECT sent_at FROM message_parts WHERE iccid=? AND sent_at>=? ORDER BY sent_at", iccid, ms(t))
 	if err != nil {
 		return nil, err
@@ -204,7 +214,8 @@ func (s *Store) SentSince(ctx context.Context, iccid string, t time.Time) ([]tim
 
 // ModemEvent appends an event about a modem (modem.up, modem.down) with the
 // modem's current status as its payload, numbered per modem.
-func (s *Store) ModemEvent(ctx context.Context, id, typ string, status any) error {
+func (dv Devices) ModemEvent(ctx context.Context, id, typ string, status any) error {
+	s := dv.s
 	return s.Write(ctx, func(t *Tx) error {
 		if _, err := t.exec("UPDATE modems SET seq=seq+1 WHERE id=?", id); err != nil {
 			return err

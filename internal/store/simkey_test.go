@@ -14,8 +14,8 @@ func TestSIMKnownByIMSIMovesToItsICCIDWithItsHistory(t *testing.T) {
 	ctx := context.Background()
 	const imsi = "250011234567890"
 	key := IMSIKey(imsi)
-	s.SaveModem(ctx, Modem{ID: "imei-1", Port: "/dev/ttyUSB2"})
-	sim, _, err := s.SaveSIM(ctx, SIM{ICCID: key, IMSI: imsi, PLMN: "25001", ModemID: "imei-1"})
+	s.Devices.SaveModem(ctx, Modem{ID: "imei-1", Port: "/dev/ttyUSB2"})
+	sim, _, err := s.Devices.SaveSIM(ctx, SIM{ICCID: key, IMSI: imsi, PLMN: "25001", ModemID: "imei-1"})
 	if err != nil || sim.ICCID != key || sim.IDSource != IDSourceIMSI {
 		t.Fatalf("saved %+v err %v", sim, err)
 	}
@@ -25,23 +25,23 @@ func TestSIMKnownByIMSIMovesToItsICCIDWithItsHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, to := range []string{"+79160000001", "+79160000002"} {
-		if _, _, err := s.SendOutcome(ctx, key, to, true, 2); err != nil {
+		if _, _, err := s.Devices.SendOutcome(ctx, key, to, true, 2); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clk.Advance(time.Minute)
 
-	sim, prev, err := s.SaveSIM(ctx, SIM{ICCID: simA, IMSI: imsi, PLMN: "25001", ModemID: "imei-1"})
+	sim, prev, err := s.Devices.SaveSIM(ctx, SIM{ICCID: simA, IMSI: imsi, PLMN: "25001", ModemID: "imei-1"})
 	if err != nil || prev != simA {
 		t.Fatalf("identified: prev %q err %v", prev, err)
 	}
 	if sim.ICCID != simA || sim.IDSource != IDSourceICCID || sim.State != SIMSuspect || sim.FirstSeen.Equal(sim.LastSeen) {
 		t.Fatalf("SIM after identification: %+v", sim)
 	}
-	if _, err := s.GetSIM(ctx, key); err != ErrNotFound {
+	if _, err := s.Devices.GetSIM(ctx, key); err != ErrNotFound {
 		t.Fatalf("IMSI key still there: %v", err)
 	}
-	sent, err := s.SentSince(ctx, simA, time.Time{})
+	sent, err := s.Devices.SentSince(ctx, simA, time.Time{})
 	if err != nil || len(sent) != 1 {
 		t.Fatalf("sent history under the ICCID: %v %v", sent, err)
 	}
@@ -70,7 +70,7 @@ func TestSIMKnownByIMSIMovesToItsICCIDWithItsHistory(t *testing.T) {
 	}
 
 	// The same SIM in a modem that cannot read the ICCID stays under it.
-	again, _, err := s.SaveSIM(ctx, SIM{ICCID: key, IMSI: imsi, ModemID: "imei-1"})
+	again, _, err := s.Devices.SaveSIM(ctx, SIM{ICCID: key, IMSI: imsi, ModemID: "imei-1"})
 	if err != nil || again.ICCID != simA {
 		t.Fatalf("known SIM read without its ICCID: %+v %v", again, err)
 	}

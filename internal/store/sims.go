@@ -21,7 +21,8 @@ const (
 // threshold consecutive failures to *different* recipients turn the SIM
 // suspect (a bad number failing again and again says nothing about the SIM).
 // becameSuspect is true on the transition.
-func (s *Store) SendOutcome(ctx context.Context, iccid, recipient string, failed bool, threshold int) (sim SIM, becameSuspect bool, err error) {
+func (dv Devices) SendOutcome(ctx context.Context, iccid, recipient string, failed bool, threshold int) (sim SIM, becameSuspect bool, err error) {
+	s := dv.s
 	err = s.Write(ctx, func(t *Tx) error {
 		cur, err := getSIM(t, iccid)
 		if err != nil {
@@ -63,7 +64,8 @@ func (s *Store) SendOutcome(ctx context.Context, iccid, recipient string, failed
 }
 
 // ResumeSIM puts a suspect SIM back to work.
-func (s *Store) ResumeSIM(ctx context.Context, iccid, reason string) (SIM, error) {
+func (dv Devices) ResumeSIM(ctx context.Context, iccid, reason string) (SIM, error) {
+	s := dv.s
 	var sim SIM
 	err := s.Write(ctx, func(t *Tx) error {
 		cur, err := getSIM(t, iccid)
@@ -100,7 +102,8 @@ func simEvent(t *Tx, iccid, typ string, out *SIM) error {
 // have received before, nothing for longer than after, and sent successfully
 // since their last received SMS. Such silence is the classic sign of
 // indications switched off or storage full.
-func (s *Store) StalledSIMs(ctx context.Context, now time.Time, after time.Duration) (stalled, flagged []string, err error) {
+func (dv Devices) StalledSIMs(ctx context.Context, now time.Time, after time.Duration) (stalled, flagged []string, err error) {
+	s := dv.s
 	rows, err := s.rdb.QueryContext(ctx, `SELECT iccid, receive_stalled,
 		(last_received_at > 0 AND last_received_at < ? AND last_sent_at > last_received_at) FROM sims`, ms(now.Add(-after)))
 	if err != nil {
@@ -125,7 +128,8 @@ func (s *Store) StalledSIMs(ctx context.Context, now time.Time, after time.Durat
 
 // SetReceiveStalled records the stalled flag of a SIM, announcing a change as
 // receiving.stalled or receiving.resumed (once per change).
-func (s *Store) SetReceiveStalled(ctx context.Context, iccid string, stalled bool) error {
+func (dv Devices) SetReceiveStalled(ctx context.Context, iccid string, stalled bool) error {
+	s := dv.s
 	return s.Write(ctx, func(t *Tx) error {
 		res, err := t.exec("UPDATE sims SET receive_stalled=? WHERE iccid=? AND receive_stalled!=?", boolInt(stalled), iccid, boolInt(stalled))
 		if err != nil {

@@ -19,7 +19,8 @@ func (s *Store) RecentMessages(ctx context.Context, n int) ([]*Message, error) {
 
 // SentPerSIM counts the parts each SIM sent at or after since, by ICCID;
 // SIMs that sent nothing are absent.
-func (s *Store) SentPerSIM(ctx context.Context, since time.Time) (map[string]int, error) {
+func (dv Devices) SentPerSIM(ctx context.Context, since time.Time) (map[string]int, error) {
+	s := dv.s
 	rows, err := s.rdb.QueryContext(ctx, "SELECT iccid, COUNT(*) FROM message_parts WHERE sent_at>=? AND iccid!='' GROUP BY iccid", ms(since))
 	if err != nil {
 		return nil, err

@@ -93,7 +93,7 @@ func TestSentPerSIMCountsPartsInTheWindow(t *testing.T) {
 		{clock.Now().Add(-time.Hour), "map[89701:1 89702:3]"},
 		{clock.Now().Add(time.Minute), "map[]"},
 	} {
-		got, err := s.SentPerSIM(ctx, c.since)
+		got, err := s.Devices.SentPerSIM(ctx, c.since)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -77,6 +77,7 @@ type Store struct {
 	Balances Balances
 	USSD     USSD
 	Inbox    Inbox
+	Devices  Devices
 }
 
 // WriterStats tells whether the writer makes progress (the systemd watchdog
@@ -302,7 +303,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		maxBatch:      opts.MaxBatch,
 		end:           newLogEnd(last.Int64),
 	}
-	s.Upkeep, s.Balances, s.USSD, s.Inbox = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}
+	s.Upkeep, s.Balances, s.USSD, s.Inbox, s.Devices = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}, Devices{s}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -419,16 +419,16 @@ func TestListMessagesCarriesParts(t *testing.T) {
 func TestSIMKeepsItsHistoryAcrossModems(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
-	s.SaveModem(ctx, Modem{ID: "imei-1", Port: "/dev/ttyUSB2"})
-	s.SaveModem(ctx, Modem{ID: "imei-2", Port: "/dev/ttyUSB5"})
-	if _, prev, err := s.SaveSIM(ctx, SIM{ICCID: "8970101", MSISDN: "+79160000001", ModemID: "imei-1"}); err != nil || prev != "" {
+	s.Devices.SaveModem(ctx, Modem{ID: "imei-1", Port: "/dev/ttyUSB2"})
+	s.Devices.SaveModem(ctx, Modem{ID: "imei-2", Port: "/dev/ttyUSB5"})
+	if _, prev, err := s.Devices.SaveSIM(ctx, SIM{ICCID: "8970101", MSISDN: "+79160000001", ModemID: "imei-1"}); err != nil || prev != "" {
 		t.Fatalf("first sighting: prev %q err %v", prev, err)
 	}
-	saved, prev, err := s.SaveSIM(ctx, SIM{ICCID: "8970101", ModemID: "imei-2"})
+	saved, prev, err := s.Devices.SaveSIM(ctx, SIM{ICCID: "8970101", ModemID: "imei-2"})
 	if err != nil || prev != "" || saved.MSISDN != "+79160000001" || saved.ModemID != "imei-2" {
 		t.Fatalf("moved SIM: %+v prev %q err %v", saved, prev, err)
 	}
-	_, prev, _ = s.SaveSIM(ctx, SIM{ICCID: "8970202", ModemID: "imei-2"})
+	_, prev, _ = s.Devices.SaveSIM(ctx, SIM{ICCID: "8970202", ModemID: "imei-2"})
 	if prev != "8970101" {
 		t.Fatalf("swap in imei-2: previous %q, want 8970101", prev)
 	}
@@ -437,9 +437,9 @@ func TestSIMKeepsItsHistoryAcrossModems(t *testing.T) {
 func TestSIMTurnsSuspectAfterFailuresToDifferentRecipients(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
-	s.SaveSIM(ctx, SIM{ICCID: "8970101", ModemID: "m"})
+	s.Devices.SaveSIM(ctx, SIM{ICCID: "8970101", ModemID: "m"})
 	fail := func(to string) (SIM, bool) {
-		sim, became, err := s.SendOutcome(ctx, "8970101", to, true, 3)
+		sim, became, err := s.Devices.SendOutcome(ctx, "8970101", to, true, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -451,7 +451,7 @@ func TestSIMTurnsSuspectAfterFailuresToDifferentRecipients(t *testing.T) {
 		t.Fatalf("after two recipients: %+v became=%v", sim, became)
 	}
 	// A success resets the streak.
-	s.SendOutcome(ctx, "8970101", "+79160000009", false, 3)
+	s.Devices.SendOutcome(ctx, "8970101", "+79160000009", false, 3)
 	fail("+79160000003")
 	fail("+79160000004")
 	sim, became := fail("+79160000005")
@@ -461,7 +461,7 @@ func TestSIMTurnsSuspectAfterFailuresToDifferentRecipients(t *testing.T) {
 	if _, became := fail("+79160000006"); became {
 		t.Fatal("a suspect SIM became suspect again")
 	}
-	sim, err := s.ResumeSIM(ctx, "8970101", "resumed through the API")
+	sim, err := s.Devices.ResumeSIM(ctx, "8970101", "resumed through the API")
 	if err != nil || sim.State != SIMActive || sim.FailStreak != 0 {
 		t.Fatalf("resume: %+v %v", sim, err)
 	}
