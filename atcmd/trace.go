@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/gsmbridge/gsmbridge/sms"
 )
 
 // NewTrace wraps rw so that every line in both directions is logged at debug
@@ -114,7 +116,7 @@ func (d *traceDir) mask(tok token) string {
 	if name == "+CUSD" || strings.HasPrefix(upper, "AT+CUSD") {
 		line = maskQuoted(line)
 	}
-	return MaskNumbers(line)
+	return sms.MaskNumbersIn(line)
 }
 
 var quotedRe = regexp.MustCompile(`"[^"]*"`)

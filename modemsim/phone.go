@@ -9,6 +9,8 @@ import (
 
 	"github.com/warthog618/sms"
 	"github.com/warthog618/sms/encoding/tpdu"
+
+	gsmsms "github.com/gsmbridge/gsmbridge/sms"
 )
 
 // PhoneRule is how a customer's phone answers an SMS it receives.
@@ -152,13 +154,13 @@ func (ps *Phones) receive(from, to string, t *tpdu.TPDU) bool {
 func (ps *Phones) Send(from, to, text string) error {
 	n := ps.n
 	if n.modemByNumber(to) == nil {
-		return fmt.Errorf("sim: no SIM with number %s", maskNumber(to))
+		return fmt.Errorf("sim: no SIM with number %s", gsmsms.MaskNumber(to))
 	}
 	n.mu.Lock()
 	pdus, err := n.encoder.Encode([]byte(text), sms.From("+"+normalise(from)))
 	n.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("sim: encoding SMS from %s: %w", maskNumber(from), err)
+		return fmt.Errorf("sim: encoding SMS from %s: %w", gsmsms.MaskNumber(from), err)
 	}
 	key := normalise(to)
 	n.after(n.opts.DeliveryDelay, func() {

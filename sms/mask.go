@@ -13,9 +13,8 @@ import (
 // too, and at least 4 digits are always hidden, so a short run keeps fewer
 // leading digits, down to none.
 //
-// atcmd (MaskNumbers) and modemsim keep private copies of this rule so that
-// they stay leaves; TestMaskRulesAgree holds all three to the table in
-// testdata/mask_rules.txt.
+// It is the one rule: atcmd's wire traces and modemsim's errors call it too,
+// and TestMaskRulesAgree holds it to testdata/mask_rules.txt.
 
 const (
 	hidden        = "****"
