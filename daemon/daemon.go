@@ -21,6 +21,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/operators"
+	"github.com/gsmbridge/gsmbridge/internal/receiving"
 	"github.com/gsmbridge/gsmbridge/internal/retention"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
@@ -51,7 +52,8 @@ type Daemon struct {
 	store     *store.Store
 	sched     *Scheduler
 	work      Work    // the owners' send work: sendWork over sched
-	inbound   Inbound // where owners hand what modems received
+	inbound   Inbound // where owners hand what modems received: receiving
+	receiving *receiving.Receiving
 	operators *operators.Operators
 	retention *retention.Retention
 	events    *events.Events
@@ -125,6 +127,8 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		webhooks = append(webhooks, w.URL)
 	}
 	d.retention = retention.New(st.Upkeep, retention.Options{Config: cfg.Retention, Webhooks: webhooks, Logger: d.log, Now: d.now})
+	d.receiving = receiving.New(st.Inbox, st.Devices, receiving.Options{Config: cfg.Receive, Logger: d.log, Now: d.now, Registerer: d.metrics.reg})
+	d.inbound = inbound{d.receiving}
 	if d.events, err = events.New(st, events.Options{Webhooks: cfg.Webhooks, Policy: cfg.WebhookDefaults, LongPolls: d.longPolls,
 		Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
 		st.Close()
@@ -137,7 +141,6 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		}
 	})
 	d.work = newSendWork(d)
-	d.inbound = newInbound(d)
 	d.status = health.NewStatus(statusStore{st}, health.StatusOptions{Modems: d, Queue: d.sched, Operators: d.operators, Auth: &cfg.Auth, Now: d.now})
 	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})
@@ -191,7 +194,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.events.Run, d.retention.Run, d.runConfirmations, d.runBalances, d.runStalledCheck, d.runIncompleteFlush, d.watchdog().Run, d.runStoreHealth} {
+	for _, task := range []func(context.Context){d.events.Run, d.retention.Run, d.runConfirmations, d.runBalances, d.receiving.Run, d.watchdog().Run, d.runStoreHealth} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}

@@ -39,8 +39,8 @@ const namespace = "gsmbridge"
 //   - per webhook: emitted by collectWebhooks for every configured endpoint;
 //   - per modem, counted by a feature as events come: a CounterVec whose
 //     child the feature makes at 0 when the modem becomes known to it
-//     (modem_undecodable_pdus_total: receiving, when the modem starts
-//     taking messages);
+//     (modem_undecodable_pdus_total: internal/receiving, registered on
+//     this registry, when the modem starts taking messages);
 //   - labelled only by a fixed vocabulary: a CounterVec whose children
 //     bornAtZero makes in newMetrics.
 //
@@ -76,7 +76,6 @@ type metrics struct {
 	ussdRequests *prometheus.CounterVec
 	ussdDuration prometheus.Histogram
 	replyLatency prometheus.Histogram
-	undecodable  *prometheus.CounterVec
 }
 
 func newMetrics(d *Daemon, reg *prometheus.Registry) *metrics {
@@ -110,15 +109,11 @@ func newMetrics(d *Daemon, reg *prometheus.Registry) *metrics {
 			Help:    "Time from a confirmation SMS being sent to the customer's reply.",
 			Buckets: []float64{10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
 		}),
-		undecodable: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "modem_undecodable_pdus_total",
-			Help: "PDUs left in a modem's storage because two reads could not decode them; each waits for a person.",
-		}, []string{"modem"}),
 	}
 	bornAtZero(m.ussdRequests, ussdResults)
 	m.reg.MustRegister(
 		m.atCommands, m.atDuration, m.acceptToSent,
-		m.ussdRequests, m.ussdDuration, m.replyLatency, m.undecodable,
+		m.ussdRequests, m.ussdDuration, m.replyLatency,
 		newSnapshotCollector(d),
 	)
 	return m
@@ -133,13 +128,6 @@ func (m *metrics) atCommand(modem, cmd, result string, took time.Duration) {
 
 // sendLatency observes accept → sent of one message.
 func (m *metrics) sendLatency(took time.Duration) { m.acceptToSent.Observe(took.Seconds()) }
-
-// undecodablePDU counts a PDU left undecodable in a modem's storage.
-func (m *metrics) undecodablePDU(modem string) { m.undecodable.WithLabelValues(modem).Inc() }
-
-// receiving makes modem's receive counters exist at 0 from the moment it
-// takes messages, so the first PDU left undecodable is an increase.
-func (m *metrics) receiving(modem string) { m.undecodable.WithLabelValues(modem) }
 
 // ussdRequest counts one USSD request by result (ok, menu, terminated,
 // not_supported, network_timeout, timeout, refused, busy, error) and

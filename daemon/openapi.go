@@ -8,6 +8,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/events"
 	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
+	"github.com/gsmbridge/gsmbridge/internal/receiving"
 	"github.com/gsmbridge/gsmbridge/internal/retention"
 )
 
@@ -41,5 +42,5 @@ func openAPIFragmentList() ([]httpapi.Fragment, error) {
 		}
 		frags = append(frags, httpapi.Fragment{Name: name, JSON: raw})
 	}
-	return append(frags, events.OpenAPI(), retention.OpenAPI(), health.OpenAPI()), nil
+	return append(frags, events.OpenAPI(), retention.OpenAPI(), health.OpenAPI(), receiving.OpenAPI()), nil
 }

@@ -10,7 +10,7 @@ import (
 // (see gsm.Modem.SetupReceive), with the modem's receive counters made to
 // exist from now on.
 func (o *owner) setupReceive(ctx context.Context) (gsm.ReceiveSetup, error) {
-	o.d.metrics.receiving(o.snapshot().ID)
+	o.d.inbound.Watch(o.snapshot().ID)
 	return o.modem.SetupReceive(ctx)
 }
 

@@ -221,34 +221,3 @@ func TestStatusReportsKeptInTheirOwnMemoryAreRead(t *testing.T) {
 	// Deleted once stored, which comes just after.
 	eventually(t, "the report memory emptied", func() bool { return m.Record().Stored("SR") == 0 })
 }
-
-func TestUnstoredDirectDeliveriesAreRetriedInOrder(t *testing.T) {
-	var u unstoredPDUs
-	for _, p := range []string{"A", "B", "C"} {
-		if !u.add(unstoredPDU{pdu: p, iccid: "8970-" + p}) {
-			t.Fatalf("add %s refused", p)
-		}
-	}
-	var stored []string
-	broken := true
-	store := func(p unstoredPDU) error {
-		if broken && p.pdu == "B" {
-			return fmt.Errorf("disk I/O error")
-		}
-		stored = append(stored, p.pdu+"@"+p.iccid)
-		return nil
-	}
-	if err := u.retry(store); err == nil || u.len() != 2 || fmt.Sprint(stored) != "[A@8970-A]" {
-		t.Fatalf("first retry: %v, %d left, stored %v", err, u.len(), stored)
-	}
-	broken = false
-	if err := u.retry(store); err != nil || u.len() != 0 || fmt.Sprint(stored) != "[A@8970-A B@8970-B C@8970-C]" {
-		t.Fatalf("second retry: %v, %d left, stored %v", err, u.len(), stored)
-	}
-	for i := 0; i < maxUnstored; i++ {
-		u.add(unstoredPDU{pdu: "x"})
-	}
-	if u.add(unstoredPDU{pdu: "one too many"}) {
-		t.Fatal("the memory for unstored PDUs is unbounded")
-	}
-}

@@ -11,8 +11,8 @@ import (
 // The modem owner's seams (plan §1.3): the owner takes send work through
 // Work and hands what the modem received to Inbound, and calls neither the
 // scheduler nor the store's receive path itself. The send side (sendWork)
-// and the receive side (inbound) are today's code behind them; they are
-// what internal/sending and internal/receiving will own.
+// is today's code over the scheduler, what internal/sending will own; the
+// receive side is internal/receiving.
 
 // Work is where an owner takes send work from.
 type Work interface {
@@ -51,6 +51,9 @@ type Result struct {
 
 // Inbound takes what a modem received.
 type Inbound interface {
+	// Watch says the modem takes messages from now on (its receive
+	// counters exist at 0).
+	Watch(modemID string)
 	// Take decodes pdu and stores the message or applies the status
 	// report. A PDU that cannot be decoded stores nothing and says why in
 	// Taken.Undecodable; the error is the store's.

@@ -102,7 +102,12 @@ func TestPDUCorruptOnBothReadsIsLeftReportedOnceAndTakenLater(t *testing.T) {
 	if len(events) != 1 || events[0].Object.Kind != "modem" || events[0].Object.ID != id {
 		t.Fatalf("events: %+v", events)
 	}
-	var left pduLeft
+	var left struct {
+		Modem  string `json:"modem"`
+		Index  int    `json:"index"`
+		Chars  int    `json:"pdu_chars"`
+		Reason string `json:"reason"`
+	}
 	if err := json.Unmarshal(events[0].Data, &left); err != nil {
 		t.Fatal(err)
 	}

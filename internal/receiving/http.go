@@ -1,6 +1,7 @@
-package daemon
+package receiving
 
 import (
+	_ "embed"
 	"net/http"
 	"strconv"
 
@@ -10,14 +11,23 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
-func (d *Daemon) inboxRoutes() []httpapi.Route {
+//go:embed openapi.json
+var fragment []byte
+
+// OpenAPI is the part of the API document that describes Routes.
+func OpenAPI() httpapi.Fragment {
+	return httpapi.Fragment{Name: "internal/receiving/openapi.json", JSON: fragment}
+}
+
+// Routes are the endpoints receiving serves.
+func (rc *Receiving) Routes() []httpapi.Route {
 	return []httpapi.Route{
-		{Method: "GET", Pattern: "/v1/inbox", Scope: config.ScopeRead, Handler: d.listInbox},
-		{Method: "GET", Pattern: "/v1/inbox/{id}", Scope: config.ScopeRead, Handler: d.getInbox},
+		{Method: "GET", Pattern: "/v1/inbox", Scope: config.ScopeRead, Handler: rc.listInbox},
+		{Method: "GET", Pattern: "/v1/inbox/{id}", Scope: config.ScopeRead, Handler: rc.getInbox},
 	}
 }
 
-func (d *Daemon) listInbox(w http.ResponseWriter, r *http.Request) {
+func (rc *Receiving) listInbox(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var after int64
 	if c := q.Get("cursor"); c != "" {
@@ -33,7 +43,7 @@ func (d *Daemon) listInbox(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	list, err := d.store.Inbox.Inbox(r.Context(), after, since, limit+1)
+	list, err := rc.inbox.Inbox(r.Context(), after, since, limit+1)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -50,13 +60,13 @@ func (d *Daemon) listInbox(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
-func (d *Daemon) getInbox(w http.ResponseWriter, r *http.Request) {
+func (rc *Receiving) getInbox(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no inbox message " + strconv.Quote(r.PathValue("id"))})
 		return
 	}
-	m, err := d.store.Inbox.GetInbox(r.Context(), id)
+	m, err := rc.inbox.GetInbox(r.Context(), id)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return

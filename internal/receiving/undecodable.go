@@ -1,10 +1,8 @@
-package daemon
+package receiving
 
 import (
 	"context"
 	"strconv"
-
-	"github.com/gsmbridge/gsmbridge/gsm"
 )
 
 // pduLeft is the payload of the modem.sms_undecodable event: which slot of
@@ -20,7 +18,7 @@ type pduLeft struct {
 
 // leftPDUs remembers the undecodable PDUs already reported, so that one
 // left in storage raises its event and counts once, not at every sweep.
-// Only accessed from the modem's owner goroutine.
+// Only touched from the modem's owner goroutine.
 type leftPDUs map[string]struct{}
 
 // maxLeftPDUs bounds the memory; storage holds a few dozen messages, so
@@ -40,19 +38,20 @@ func (l *leftPDUs) first(idx int, pdu string) bool {
 	return true
 }
 
-// Left leaves a PDU in the modem's storage that two reads could not
-// decode, and tells operations: an event and a counter, once per PDU. A
-// reply in it is not lost (the modem keeps it) but waits for a person.
-func (in *inbound) Left(ctx context.Context, src Source, at gsm.Slot, pdu string, cause error) {
-	idx := at.Index
-	if !in.of(src.Modem).undecoded.first(idx, pdu) {
-		src.Log.Debug("an undecodable PDU reported before is still in the modem's storage", "index", idx)
+// Left notes a PDU left in slot idx of the modem's storage because two
+// reads could not decode it, and tells operations: an event and a counter,
+// once per PDU. A reply in it is not lost (the modem keeps it) but waits
+// for a person.
+func (r *Receiving) Left(ctx context.Context, src Source, idx int, pdu string, cause error) {
+	log := r.logOf(src)
+	if !r.of(src.Modem).undecoded.first(idx, pdu) {
+		log.Debug("an undecodable PDU reported before is still in the modem's storage", "index", idx)
 		return
 	}
-	src.Log.Warn("left an undecodable PDU in the modem's storage after reading it twice", "index", idx, "err", cause)
-	in.d.metrics.undecodablePDU(src.Modem)
+	log.Warn("left an undecodable PDU in the modem's storage after reading it twice", "index", idx, "err", cause)
+	r.metrics.undecodablePDU(src.Modem)
 	ev := pduLeft{Modem: src.Modem, ICCID: src.ICCID, Index: idx, Chars: len(pdu), Reason: cause.Error()}
-	if err := in.d.store.Devices.ModemEvent(context.WithoutCancel(ctx), src.Modem, "modem.sms_undecodable", ev); err != nil {
-		src.Log.Error("record modem event", "event", "modem.sms_undecodable", "err", err)
+	if err := r.devices.ModemEvent(context.WithoutCancel(ctx), src.Modem, "modem.sms_undecodable", ev); err != nil {
+		log.Error("record modem event", "event", "modem.sms_undecodable", "err", err)
 	}
 }
