@@ -192,12 +192,6 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 		return err
 	}
 	defer o.d.work.Close(id)
-	cooldown := time.NewTimer(time.Hour)
-	cooldown.Stop()
-	defer cooldown.Stop()
-	if sim.State == store.SIMSuspect {
-		cooldown.Reset(max(0, o.d.cfg.Send.SuspectCooldown-o.d.now().Sub(sim.StateSince)))
-	}
 	o.setState(StateReady, "")
 	o.escalation, o.failures = 0, 0
 	o.probes.restart(o.d.now())
@@ -237,23 +231,11 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 					s.LastError = r.Failure.Error()
 				}
 			})
-			if r.Suspect {
-				o.setSIMState(store.SIMSuspect)
-				cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
+			if r.SIMState != "" {
+				o.setSIMState(r.SIMState)
 			}
 			if r.Err != nil && !o.stillAnswers(ctx, id) {
 				return errUnresponsive
-			}
-		case <-cooldown.C:
-			if o.registered(ctx) {
-				if _, err := o.d.store.Devices.ResumeSIM(context.WithoutCancel(ctx), sim.ICCID, "cool-down passed and the SIM is registered"); err != nil {
-					o.log.Error("resume SIM", "err", err)
-				} else {
-					o.setSIMState(store.SIMActive)
-					o.d.work.Hold(id, "suspect", false)
-				}
-			} else {
-				cooldown.Reset(o.d.cfg.Send.SuspectCooldown)
 			}
 		case c := <-o.calls:
 			// The work ends with the caller's context or the owner's,

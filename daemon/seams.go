@@ -45,8 +45,11 @@ type Job interface {
 type Result struct {
 	Parts   int   // parts that went out
 	Failure error // the part the modem refused or lost; nil when none
-	Suspect bool  // the SIM turned suspect: its lane is held until a cool-down check or a resume
-	Err     error // the modem may have stopped answering: probe it
+	// SIMState is the SIM's new state when the job changed it: "suspect"
+	// (its lane is held until a cool-down check or a resume) or "active"
+	// again after a cool-down check; "" when unchanged.
+	SIMState string
+	Err      error // the modem may have stopped answering: probe it
 }
 
 // Inbound takes what a modem received.

@@ -153,12 +153,6 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 	return sentAt, nil, nil
 }
 
-// registered asks the modem whether it is on a network (home or roaming).
-func (o *owner) registered(ctx context.Context) bool {
-	reg, err := o.modem.Registration(ctx)
-	return err == nil && (reg.Stat == 1 || reg.Stat == 5)
-}
-
 func (o *owner) setSIMState(state string) {
 	o.update(func(s *ModemStatus) { s.SIMState = state })
 }

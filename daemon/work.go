@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/store"
@@ -27,7 +28,8 @@ func newSendWork(d *Daemon) *sendWork { return &sendWork{d: d, lanes: map[string
 type sendLane struct {
 	Lane
 	w          *sendWork
-	failStreak int // the SIM's consecutive send failures, as the store last said
+	failStreak int         // the SIM's consecutive send failures, as the store last said
+	cooldown   *time.Timer // a suspect SIM's next check; stopped while the SIM is not suspect
 	stop       chan struct{}
 	exited     chan struct{}
 }
@@ -37,10 +39,13 @@ type sendLane struct {
 func (w *sendWork) Open(ctx context.Context, l Lane) (<-chan Job, error) {
 	d := w.d
 	msgs := d.sched.AddLane(l.Modem, l.SIM.ICCID, l.SIM.PLMN, d.operators.SendLimits(l.SIM.ICCID, l.SIM.IMSI), d.recentSends(ctx, l.SIM.ICCID))
+	sl := &sendLane{Lane: l, w: w, failStreak: l.SIM.FailStreak, cooldown: time.NewTimer(time.Hour),
+		stop: make(chan struct{}), exited: make(chan struct{})}
+	sl.cooldown.Stop()
 	if l.SIM.State == store.SIMSuspect {
 		d.sched.Pause(l.Modem, "suspect")
+		sl.cooldown.Reset(max(0, d.cfg.Send.SuspectCooldown-d.now().Sub(l.SIM.StateSince)))
 	}
-	sl := &sendLane{Lane: l, w: w, failStreak: l.SIM.FailStreak, stop: make(chan struct{}), exited: make(chan struct{})}
 	jobs := make(chan Job)
 	go sl.forward(msgs, jobs)
 	w.mu.Lock()
@@ -49,21 +54,28 @@ func (w *sendWork) Open(ctx context.Context, l Lane) (<-chan Job, error) {
 	return jobs, nil
 }
 
-// forward hands the scheduler's messages to the owner as jobs. A message
-// taken from the lane but not by the owner when the lane closes goes back
-// to the queue, as one left in the lane does.
+// forward hands the scheduler's messages to the owner as jobs, and a
+// suspect SIM's cool-down check when it is due. A message taken from the
+// lane but not by the owner when the lane closes goes back to the queue, as
+// one left in the lane does.
 func (l *sendLane) forward(msgs <-chan *store.Message, jobs chan<- Job) {
 	defer close(l.exited)
 	for {
+		var job Job
 		select {
 		case m := <-msgs:
-			select {
-			case jobs <- &sendJob{lane: l, m: m}:
-			case <-l.stop:
-				l.w.d.sched.Enqueue(m)
-				return
-			}
+			job = &sendJob{lane: l, m: m}
+		case <-l.cooldown.C:
+			job = cooldownCheck{l}
 		case <-l.stop:
+			return
+		}
+		select {
+		case jobs <- job:
+		case <-l.stop:
+			if j, ok := job.(*sendJob); ok {
+				l.w.d.sched.Enqueue(j.m)
+			}
 			return
 		}
 	}
@@ -78,6 +90,7 @@ func (w *sendWork) Close(modemID string) {
 	if sl != nil {
 		close(sl.stop)
 		<-sl.exited
+		sl.cooldown.Stop()
 	}
 }
 
@@ -100,9 +113,29 @@ func (j *sendJob) Run(ctx context.Context, modem *gsm.Modem) Result {
 	j.lane.w.d.sched.Done(j.lane.Modem, sent)
 	r := Result{Parts: len(sent), Failure: failure, Err: err}
 	if len(sent) > 0 || failure != nil {
-		r.Suspect = j.lane.outcome(ctx, j.m.To, failure != nil)
+		if j.lane.outcome(ctx, j.m.To, failure != nil) {
+			r.SIMState = store.SIMSuspect
+		}
 	}
 	return r
+}
+
+// cooldownCheck resumes a suspect SIM once its cool-down has passed, if
+// the modem is registered; otherwise it waits another cool-down.
+type cooldownCheck struct{ lane *sendLane }
+
+func (c cooldownCheck) Run(ctx context.Context, m *gsm.Modem) Result {
+	l, d := c.lane, c.lane.w.d
+	if reg, err := m.Registration(ctx); err != nil || (reg.Stat != 1 && reg.Stat != 5) {
+		l.cooldown.Reset(d.cfg.Send.SuspectCooldown)
+		return Result{}
+	}
+	if _, err := d.store.Devices.ResumeSIM(context.WithoutCancel(ctx), l.SIM.ICCID, "cool-down passed and the SIM is registered"); err != nil {
+		l.Log.Error("resume SIM", "err", err)
+		return Result{}
+	}
+	d.sched.Unpause(l.Modem, "suspect")
+	return Result{SIMState: store.SIMActive}
 }
 
 // outcome feeds the SIM's failure streak and holds a SIM that turned
@@ -121,6 +154,7 @@ func (l *sendLane) outcome(ctx context.Context, to string, failed bool) (suspect
 	if suspect {
 		l.Log.Warn("SIM turned suspect: it takes no work until a cool-down check or a resume", "iccid", sms.MaskDigits(l.SIM.ICCID))
 		d.sched.Pause(l.Modem, "suspect")
+		l.cooldown.Reset(d.cfg.Send.SuspectCooldown)
 		// A SIM that ran out of money fails every send too: look now.
 		d.checkBalanceSoon(l.SIM.ICCID)
 	}
