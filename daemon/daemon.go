@@ -24,6 +24,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/receiving"
 	"github.com/gsmbridge/gsmbridge/internal/retention"
 	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/internal/ussdsvc"
 )
 
 // Options are what the daemon needs beyond its configuration.
@@ -58,6 +59,7 @@ type Daemon struct {
 	retention *retention.Retention
 	events    *events.Events
 	health    *health.Health
+	ussd      *ussdsvc.Service
 	status    *health.Status
 	api       *httpapi.API
 	observe   func(http.Handler) http.Handler
@@ -70,9 +72,7 @@ type Daemon struct {
 	atTimeout            time.Duration // default deadline of an AT command
 	budgetWindow         time.Duration // the minute of health.commands_per_minute; tests shorten it
 	longPolls            *httpapi.LongPolls
-	settles              *settles      // send bookkeeping waiting for the store
-	ussdClaimed          chan struct{} // an API session was claimed: the reaper looks
-	balanceWake          chan struct{} // a modem turned ready or a check was asked for
+	settles              *settles // send bookkeeping waiting for the store
 	storeRetry           time.Duration
 
 	mu      sync.Mutex
@@ -86,8 +86,7 @@ type Daemon struct {
 func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, observe: opts.Observe, ids: map[string]*owner{}, retired: map[string]ModemStatus{},
 		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second, atTimeout: opts.atTimeout,
-		budgetWindow: time.Minute, settles: newSettles(), storeRetry: storeRetry,
-		ussdClaimed: make(chan struct{}, 1), balanceWake: make(chan struct{}, 1)}
+		budgetWindow: time.Minute, settles: newSettles(), storeRetry: storeRetry}
 	if d.atTimeout == 0 {
 		d.atTimeout = 5 * time.Second
 	}
@@ -140,6 +139,12 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 			d.log.Error("expire message", "message", id, "err", err)
 		}
 	})
+	if d.ussd, err = ussdsvc.New(ussdsvc.Deps{Modems: ussdModems{d}, Lanes: d.sched, Sessions: st.USSD, Balances: st.Balances, Inbox: st.Inbox, SIMs: st.Devices,
+		LogEnd: st.LogEnd(), Operators: d.operators},
+		ussdsvc.Options{USSD: cfg.USSD, Balance: cfg.Balance, Modems: cfg.Modems, Operators: cfg.Operators, Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
+		st.Close()
+		return nil, err
+	}
 	d.work = newSendWork(d)
 	d.status = health.NewStatus(statusStore{st}, health.StatusOptions{Modems: d, Queue: d.sched, Operators: d.operators, Auth: &cfg.Auth, Now: d.now})
 	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
@@ -194,7 +199,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.events.Run, d.retention.Run, d.runConfirmations, d.runBalances, d.receiving.Run, d.watchdog().Run, d.runStoreHealth} {
+	for _, task := range []func(context.Context){d.events.Run, d.retention.Run, d.runConfirmations, d.ussd.Run, d.receiving.Run, d.watchdog().Run, d.runStoreHealth} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}

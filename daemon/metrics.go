@@ -42,7 +42,7 @@ const namespace = "gsmbridge"
 //     (modem_undecodable_pdus_total: internal/receiving, registered on
 //     this registry, when the modem starts taking messages);
 //   - labelled only by a fixed vocabulary: a CounterVec whose children
-//     bornAtZero makes in newMetrics.
+//     the feature's newMetrics makes (internal/ussdsvc, internal/events).
 //
 // A CounterVec child nobody made beforehand is born at its first Inc: too
 // late. The one exception is at_commands_total (and
@@ -55,7 +55,6 @@ const namespace = "gsmbridge"
 // Result vocabularies of the counters other features feed. Values outside
 // them are counted as "other": a label must never grow with its input.
 var (
-	ussdResults   = []string{"ok", "menu", "terminated", "not_supported", "network_timeout", "timeout", "refused", "busy", "error"}
 	modemStates   = api.ModemStates
 	registrations = []string{"home", "roaming", "searching", "denied", "not_registered", "unknown"}
 	simStates     = []string{store.SIMActive, store.SIMSuspect}
@@ -73,8 +72,6 @@ type metrics struct {
 	atCommands   *prometheus.CounterVec
 	atDuration   *prometheus.HistogramVec
 	acceptToSent prometheus.Histogram
-	ussdRequests *prometheus.CounterVec
-	ussdDuration prometheus.Histogram
 	replyLatency prometheus.Histogram
 }
 
@@ -95,25 +92,15 @@ func newMetrics(d *Daemon, reg *prometheus.Registry) *metrics {
 			Help:    "Time from a message being accepted by the API to its last part being sent.",
 			Buckets: []float64{.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600},
 		}),
-		ussdRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "ussd_requests_total",
-			Help: "USSD requests by result.",
-		}, []string{"result"}),
-		ussdDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "ussd_request_duration_seconds",
-			Help:    "Time from sending a USSD request to its final answer or failure.",
-			Buckets: []float64{1, 2, 5, 10, 15, 20, 30, 45, 60, 90},
-		}),
 		replyLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "confirmation_reply_seconds",
 			Help:    "Time from a confirmation SMS being sent to the customer's reply.",
 			Buckets: []float64{10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
 		}),
 	}
-	bornAtZero(m.ussdRequests, ussdResults)
 	m.reg.MustRegister(
 		m.atCommands, m.atDuration, m.acceptToSent,
-		m.ussdRequests, m.ussdDuration, m.replyLatency,
+		m.replyLatency,
 		newSnapshotCollector(d),
 	)
 	return m
@@ -129,34 +116,9 @@ func (m *metrics) atCommand(modem, cmd, result string, took time.Duration) {
 // sendLatency observes accept → sent of one message.
 func (m *metrics) sendLatency(took time.Duration) { m.acceptToSent.Observe(took.Seconds()) }
 
-// ussdRequest counts one USSD request by result (ok, menu, terminated,
-// not_supported, network_timeout, timeout, refused, busy, error) and
-// observes how long it took.
-func (m *metrics) ussdRequest(result string, took time.Duration) {
-	m.ussdRequests.WithLabelValues(oneOf(result, ussdResults)).Inc()
-	m.ussdDuration.Observe(took.Seconds())
-}
-
 // confirmationReply observes the time from a confirmation SMS being sent to
 // the customer's reply.
 func (m *metrics) confirmationReply(took time.Duration) { m.replyLatency.Observe(took.Seconds()) }
-
-// bornAtZero makes the child of a counter labelled by one fixed vocabulary
-// for each of its values (see "Counters exist at 0" above).
-func bornAtZero(c *prometheus.CounterVec, values []string) {
-	for _, v := range values {
-		c.WithLabelValues(v)
-	}
-}
-
-func oneOf(v string, allowed []string) string {
-	for _, a := range allowed {
-		if v == a {
-			return v
-		}
-	}
-	return "other"
-}
 
 // snapshotCollector reads what the daemon already knows at scrape time. Like
 // node_exporter's collectors, each part that fails is reported through

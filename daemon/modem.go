@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/hw"
+	"github.com/gsmbridge/gsmbridge/internal/ussdsvc"
 )
 
 // The modem vocabulary lives in api; these names stay until the features
@@ -78,8 +78,9 @@ type call struct {
 	done chan error
 }
 
-// ErrModemNotReady is returned for work on a modem that cannot take it now.
-var ErrModemNotReady = errors.New("modem is not ready")
+// ErrModemNotReady is returned for work on a modem that cannot take it now;
+// it is the error USSD's Modems.Do promises.
+var ErrModemNotReady = ussdsvc.ErrModemNotReady
 
 // OnModem runs fn on the owner of modem id, with its modem, once the owner
 // is between other work. fn must not block beyond ctx. While fn runs no SMS
@@ -101,7 +102,7 @@ func (d *Daemon) OnModem(ctx context.Context, id string, fn func(ctx context.Con
 	return <-c.done
 }
 
-var errNoModem = errors.New("no such modem")
+var errNoModem = ussdsvc.ErrNoModem
 
 func (d *Daemon) ownerOf(id string) *owner {
 	for _, o := range d.ownersNow() {
@@ -142,7 +143,7 @@ func (o *owner) update(f func(*ModemStatus)) {
 	if o.status.State != prev {
 		o.status.Since = o.d.now()
 		if o.status.State == StateReady {
-			o.d.wakeBalances() // its SIM may be due, or new
+			o.d.ussd.Wake() // its SIM may be due, or new
 		}
 	}
 }

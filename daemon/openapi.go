@@ -10,6 +10,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/receiving"
 	"github.com/gsmbridge/gsmbridge/internal/retention"
+	"github.com/gsmbridge/gsmbridge/internal/ussdsvc"
 )
 
 // The OpenAPI document is kept as one fragment per feature (openapi/*.json),
@@ -42,5 +43,5 @@ func openAPIFragmentList() ([]httpapi.Fragment, error) {
 		}
 		frags = append(frags, httpapi.Fragment{Name: name, JSON: raw})
 	}
-	return append(frags, events.OpenAPI(), retention.OpenAPI(), health.OpenAPI(), receiving.OpenAPI()), nil
+	return append(frags, events.OpenAPI(), retention.OpenAPI(), health.OpenAPI(), receiving.OpenAPI(), ussdsvc.OpenAPI()), nil
 }

@@ -397,7 +397,7 @@ func TestBalanceLowFollowsEachCrossing(t *testing.T) {
 	}
 }
 
-// Scheduled checks run by themselves, and checkBalanceSoon brings one
+// Scheduled checks run by themselves, and CheckSoon brings one
 // forward.
 func TestScheduledAndEarlyBalanceChecks(t *testing.T) {
 	h := startUSSDHarness(t, func(cfg *config.Config, _ []*modemsim.Modem) { cfg.Balance.Stagger = 0 }, simSpec{modemsim.Huawei, "25001"})
@@ -413,7 +413,7 @@ func TestScheduledAndEarlyBalanceChecks(t *testing.T) {
 		t.Fatalf("next check at %v, want balance.interval later", next)
 	}
 	m.USSD().SetBalance("7,50")
-	h.d.checkBalanceSoon(iccid)
+	h.d.ussd.CheckSoon(iccid)
 	eventually(t, "the early check", func() bool { v := get(); return v.Balance != nil && v.Balance.Amount == "7.50" })
 }
 

@@ -156,7 +156,7 @@ func (l *sendLane) outcome(ctx context.Context, to string, failed bool) (suspect
 		d.sched.Pause(l.Modem, "suspect")
 		l.cooldown.Reset(d.cfg.Send.SuspectCooldown)
 		// A SIM that ran out of money fails every send too: look now.
-		d.checkBalanceSoon(l.SIM.ICCID)
+		d.ussd.CheckSoon(l.SIM.ICCID)
 	}
 	return suspect
 }

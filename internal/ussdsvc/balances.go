@@ -1,4 +1,4 @@
-package daemon
+package ussdsvc
 
 import (
 	"context"
@@ -24,28 +24,26 @@ var errNoBalanceCode = errors.New("no balance code is known for this SIM's opera
 // came within the wait.
 var errBalanceSMSLate = errors.New("the operator announced the balance by SMS, and none arrived in time")
 
-// checkBalanceSoon makes the balance scheduler check a SIM at its next look,
-// out of turn (a SIM turned suspect may simply have run out of money). It
-// writes to the store: do not call it from inside a store write.
-func (d *Daemon) checkBalanceSoon(iccid string) {
+// checkSoon is Service.CheckSoon.
+func (bs *balances) checkSoon(iccid string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := d.store.Balances.ScheduleBalanceCheck(ctx, iccid, d.now()); err != nil {
-		d.log.Error("schedule balance check", "iccid", sms.MaskDigits(iccid), "err", err)
+	if err := bs.balanceStore.ScheduleBalanceCheck(ctx, iccid, bs.now()); err != nil {
+		bs.log.Error("schedule balance check", "iccid", sms.MaskDigits(iccid), "err", err)
 	}
-	d.wakeBalances()
+	bs.poke()
 }
 
-// scheduleBalances checks each SIM's balance at its operator's interval.
+// schedule checks each SIM's balance at its operator's interval.
 // A SIM seen for the first time gets a slot inside the stagger window
 // derived from its ICCID, so a rack does not dial all at once and a SIM
 // keeps its slot; slots live in the store, so restarts move nothing. A due
 // SIM whose modem holds a session is checked at a later look.
 //
 // It looks when the next check is due, when a modem turns ready or a check
-// is asked for (wakeBalances), and every tick while a due SIM sits in a
+// is asked for (poke), and every tick while a due SIM sits in a
 // ready modem; a due SIM without one waits for its modem.
-func (d *Daemon) scheduleBalances(ctx context.Context, tick time.Duration) {
+func (bs *balances) schedule(ctx context.Context, tick time.Duration) {
 	watched := map[string]bool{}
 	t := time.NewTimer(tick)
 	defer t.Stop()
@@ -54,15 +52,15 @@ func (d *Daemon) scheduleBalances(ctx context.Context, tick time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-d.balanceWake:
+		case <-bs.wake:
 		}
-		next := d.lookAtBalances(ctx, watched)
+		next := bs.lookAtBalances(ctx, watched)
 		if ctx.Err() != nil {
 			return
 		}
 		t.Stop()
 		if !next.IsZero() {
-			t.Reset(max(min(next.Sub(d.now()), balanceLookMax), tick))
+			t.Reset(max(min(next.Sub(bs.now()), balanceLookMax), tick))
 		}
 	}
 }
@@ -71,60 +69,60 @@ func (d *Daemon) scheduleBalances(ctx context.Context, tick time.Duration) {
 // NTP) delays a check by at most this.
 const balanceLookMax = time.Hour
 
-// wakeBalances makes the balance scheduler look now.
-func (d *Daemon) wakeBalances() {
+// poke makes the scheduler look now.
+func (bs *balances) poke() {
 	select {
-	case d.balanceWake <- struct{}{}:
+	case bs.wake <- struct{}{}:
 	default:
 	}
 }
 
 // lookAtBalances runs the checks due now and returns when to look next,
 // zero for when woken.
-func (d *Daemon) lookAtBalances(ctx context.Context, watched map[string]bool) time.Time {
-	for _, m := range d.Modems() {
-		if m.State != StateReady || m.ICCID == "" || watched[m.ICCID] {
+func (bs *balances) lookAtBalances(ctx context.Context, watched map[string]bool) time.Time {
+	for _, m := range bs.modems.Snapshots() {
+		if m.State != api.ModemReady || m.ICCID == "" || watched[m.ICCID] {
 			continue
 		}
-		if p, ok := d.operators.ForIMSI(m.IMSI); !ok || p.BalanceCode == "" {
+		if p, ok := bs.operators.ForIMSI(m.IMSI); !ok || p.BalanceCode == "" {
 			continue
 		}
-		if err := d.store.Balances.WatchBalance(ctx, m.ICCID, d.now().Add(staggerOffset(m.ICCID, d.cfg.Balance.Stagger))); err != nil {
-			d.log.Error("schedule first balance check", "err", err)
+		if err := bs.balanceStore.WatchBalance(ctx, m.ICCID, bs.now().Add(staggerOffset(m.ICCID, bs.o.Balance.Stagger))); err != nil {
+			bs.log.Error("schedule first balance check", "err", err)
 			continue
 		}
 		watched[m.ICCID] = true
 	}
-	due, err := d.store.Balances.BalanceChecksDue(ctx, d.now())
+	due, err := bs.balanceStore.BalanceChecksDue(ctx, bs.now())
 	if err != nil {
-		d.log.Error("balance schedule", "err", err)
-		return d.now()
+		bs.log.Error("balance schedule", "err", err)
+		return bs.now()
 	}
 	for _, iccid := range due {
 		if ctx.Err() != nil {
 			return time.Time{}
 		}
-		st, ok := d.modemOfSIM(iccid)
+		st, ok := bs.modemOfSIM(iccid)
 		if !ok {
 			continue // checked when its SIM is back in a ready modem
 		}
-		_, err := d.checkBalance(ctx, st, d.balanceInterval(st.IMSI))
+		_, err := bs.checkBalance(ctx, st, bs.balanceInterval(st.IMSI))
 		if err != nil && !errors.As(err, new(*store.USSDBusyError)) {
-			d.log.Warn("scheduled balance check", "modem", st.ID, "err", err)
+			bs.log.Warn("scheduled balance check", "modem", st.ID, "err", err)
 		}
 	}
-	now := d.now()
-	if due, err = d.store.Balances.BalanceChecksDue(ctx, now); err != nil {
+	now := bs.now()
+	if due, err = bs.balanceStore.BalanceChecksDue(ctx, now); err != nil {
 		return now
 	}
 	for _, iccid := range due {
-		if _, ok := d.modemOfSIM(iccid); ok {
+		if _, ok := bs.modemOfSIM(iccid); ok {
 			return now // its modem was busy: look again at the next tick
 		}
 	}
-	next, ok, err := d.store.Balances.NextBalanceCheck(ctx, now)
+	next, ok, err := bs.balanceStore.NextBalanceCheck(ctx, now)
 	if err != nil {
-		d.log.Error("balance schedule", "err", err)
+		bs.log.Error("balance schedule", "err", err)
 		return now
 	}
 	if !ok {
@@ -146,23 +144,23 @@ func staggerOffset(iccid string, window time.Duration) time.Duration {
 
 // balanceInterval is the operator's balance_interval when configured, else
 // balance.interval.
-func (d *Daemon) balanceInterval(imsi string) time.Duration {
-	for _, op := range d.cfg.Operators {
+func (bs *balances) balanceInterval(imsi string) time.Duration {
+	for _, op := range bs.o.Operators {
 		if op.BalanceInterval > 0 && slices.ContainsFunc(op.PLMN, func(plmn string) bool { return strings.HasPrefix(imsi, plmn) }) {
 			return op.BalanceInterval
 		}
 	}
-	return d.cfg.Balance.Interval
+	return bs.o.Balance.Interval
 }
 
 // modemOfSIM finds the ready modem a SIM is in now.
-func (d *Daemon) modemOfSIM(iccid string) (ModemStatus, bool) {
-	for _, m := range d.Modems() {
-		if m.ICCID == iccid && m.State == StateReady {
+func (bs *balances) modemOfSIM(iccid string) (api.Modem, bool) {
+	for _, m := range bs.modems.Snapshots() {
+		if m.ICCID == iccid && m.State == api.ModemReady {
 			return m, true
 		}
 	}
-	return ModemStatus{}, false
+	return api.Modem{}, false
 }
 
 // checkBalance asks the network for a SIM's balance through the modem it is
@@ -176,79 +174,79 @@ func (d *Daemon) modemOfSIM(iccid string) (ModemStatus, bool) {
 // every later, in the same store transaction as the reading or the failure.
 // A check that finds the modem busy in a USSD session leaves the schedule
 // alone, so the SIM is checked at a later look.
-func (d *Daemon) checkBalance(ctx context.Context, st ModemStatus, every time.Duration) (*store.Balance, error) {
+func (bs *balances) checkBalance(ctx context.Context, st api.Modem, every time.Duration) (*store.Balance, error) {
 	next := func() time.Time {
 		if every <= 0 {
 			return time.Time{}
 		}
-		return d.now().Add(every)
+		return bs.now().Add(every)
 	}
 	wctx := context.WithoutCancel(ctx)
-	p, ok := d.operators.ForIMSI(st.IMSI)
+	p, ok := bs.operators.ForIMSI(st.IMSI)
 	if !ok || p.BalanceCode == "" {
-		d.rescheduleBalance(wctx, st.ICCID, next())
+		bs.rescheduleBalance(wctx, st.ICCID, next())
 		return nil, errNoBalanceCode
 	}
-	u, err := d.store.USSD.ClaimUSSD(ctx, store.USSDSession{ID: store.NewID("ussd_", d.now()), ModemID: st.ID, ICCID: st.ICCID,
-		Purpose: purposeBalance, ExpiresAt: d.now().Add(d.exchangeTimeout())})
+	u, err := bs.ussdStore.ClaimUSSD(ctx, store.USSDSession{ID: store.NewID("ussd_", bs.now()), ModemID: st.ID, ICCID: st.ICCID,
+		Purpose: purposeBalance, ExpiresAt: bs.now().Add(bs.sessions.exchangeTimeout())})
 	if err != nil {
 		if !errors.As(err, new(*store.USSDBusyError)) {
-			d.rescheduleBalance(wctx, st.ICCID, next())
+			bs.rescheduleBalance(wctx, st.ICCID, next())
 		}
 		return nil, err
 	}
-	asked := d.now()
-	reply, err := d.ussdOnModem(ctx, st, p.BalanceCode)
+	asked := bs.now()
+	reply, err := bs.sessions.ussdOnModem(ctx, st, p.BalanceCode)
 	reason := "done"
 	if err == nil && reply.Status == ussd.StatusActionRequired {
 		reason = "balance code opened a menu" // the network waits: end it
 	}
-	if _, cerr := d.closeSession(wctx, u, store.USSDRunning, reasonIf(err, reason)); cerr != nil {
-		d.log.Error("close balance session", "err", cerr)
+	if _, cerr := bs.sessions.closeSession(wctx, u, store.USSDRunning, reasonIf(err, reason)); cerr != nil {
+		bs.log.Error("close balance session", "err", cerr)
 	}
 	if err != nil {
-		if nerr := d.store.Balances.NoteBalanceFailure(wctx, st.ICCID, err.Error(), next()); nerr != nil {
-			d.log.Error("count balance failure", "err", nerr)
+		if nerr := bs.balanceStore.NoteBalanceFailure(wctx, st.ICCID, err.Error(), next()); nerr != nil {
+			bs.log.Error("count balance failure", "err", nerr)
 		}
 		return nil, err
 	}
 	b := store.Balance{ICCID: st.ICCID, ModemID: st.ID, Text: reply.Text, Raw: reply.Raw, Source: "ussd"}
 	if p.BalanceComesBySMS(reply.Text) {
-		m, err := d.awaitBalanceSMS(ctx, st.ICCID, p.ServiceSenders, asked)
+		m, err := bs.awaitBalanceSMS(ctx, st.ICCID, p.ServiceSenders, asked)
 		if err != nil {
-			if nerr := d.store.Balances.NoteBalanceFailure(wctx, st.ICCID, err.Error(), next()); nerr != nil {
-				d.log.Error("count balance failure", "err", nerr)
+			if nerr := bs.balanceStore.NoteBalanceFailure(wctx, st.ICCID, err.Error(), next()); nerr != nil {
+				bs.log.Error("count balance failure", "err", nerr)
 			}
 			return nil, err
 		}
 		b.Text, b.Raw, b.Source = m.Text, m.Text, "sms"
 	}
 	parsed := p.ParseBalance(b.Text)
-	threshold, low := d.lowThreshold(st.ICCID, st.IMSI, parsed)
+	threshold, low := bs.lowThreshold(st.ICCID, st.IMSI, parsed)
 	if parsed.Parsed {
 		b.Parsed, b.Amount, b.Currency = true, parsed.Amount.String(), parsed.Currency
 	}
-	crossed, err := d.store.Balances.RecordBalance(wctx, b, threshold, low, next())
+	crossed, err := bs.balanceStore.RecordBalance(wctx, b, threshold, low, next())
 	if err != nil {
 		return nil, err
 	}
 	if crossed {
-		d.log.Warn("SIM balance is low", "modem", st.ID, "iccid", sms.MaskDigits(st.ICCID), "balance", b.Amount, "threshold", threshold)
+		bs.log.Warn("SIM balance is low", "modem", st.ID, "iccid", sms.MaskDigits(st.ICCID), "balance", b.Amount, "threshold", threshold)
 	}
 	if !b.Parsed {
-		d.log.Warn("balance reply not understood; raw text kept", "modem", st.ID, "iccid", sms.MaskDigits(st.ICCID))
+		bs.log.Warn("balance reply not understood; raw text kept", "modem", st.ID, "iccid", sms.MaskDigits(st.ICCID))
 	}
 	return &b, nil
 }
 
 // rescheduleBalance sets a SIM's next check when a check ended before it
 // could record anything; a zero next leaves the schedule alone.
-func (d *Daemon) rescheduleBalance(ctx context.Context, iccid string, next time.Time) {
+func (bs *balances) rescheduleBalance(ctx context.Context, iccid string, next time.Time) {
 	if next.IsZero() {
 		return
 	}
-	if err := d.store.Balances.ScheduleBalanceCheck(ctx, iccid, next); err != nil {
-		d.log.Error("schedule balance check", "iccid", sms.MaskDigits(iccid), "err", err)
+	if err := bs.balanceStore.ScheduleBalanceCheck(ctx, iccid, next); err != nil {
+		bs.log.Error("schedule balance check", "iccid", sms.MaskDigits(iccid), "err", err)
 	}
 }
 
@@ -261,12 +259,12 @@ func reasonIf(err error, ok string) string {
 
 // lowThreshold returns the SIM's configured threshold and whether a parsed
 // balance is under it.
-func (d *Daemon) lowThreshold(iccid, imsi string, b ussd.Balance) (string, bool) {
-	s, ok := d.operators.SIM(iccid, imsi)
-	if !ok || s.BalanceLow == "" {
+func (bs *balances) lowThreshold(iccid, imsi string, b ussd.Balance) (string, bool) {
+	ov, ok := bs.operators.SIM(iccid, imsi)
+	if !ok || ov.BalanceLow == "" {
 		return "", false
 	}
-	limit, err := ussd.ParseAmount(s.BalanceLow)
+	limit, err := ussd.ParseAmount(ov.BalanceLow)
 	if err != nil {
 		return "", false // config validation accepts only amounts
 	}
@@ -276,12 +274,12 @@ func (d *Daemon) lowThreshold(iccid, imsi string, b ussd.Balance) (string, bool)
 // awaitBalanceSMS waits for the operator's service SMS: the receive path is
 // the owner's, and the store, where every received SMS lands with its event,
 // is where it is seen; so it reads the inbox again each time the log grows.
-func (d *Daemon) awaitBalanceSMS(ctx context.Context, iccid string, senders []string, since time.Time) (*store.InboxMessage, error) {
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.USSD.ReplyTimeout)
+func (bs *balances) awaitBalanceSMS(ctx context.Context, iccid string, senders []string, since time.Time) (*store.InboxMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, bs.o.USSD.ReplyTimeout)
 	defer cancel()
 	for {
-		_, grew := d.store.LogEnd().Changed()
-		m, err := d.store.Inbox.ServiceSMSSince(ctx, iccid, senders, since.Add(-time.Second))
+		_, grew := bs.logEnd.Changed()
+		m, err := bs.inbox.ServiceSMSSince(ctx, iccid, senders, since.Add(-time.Second))
 		if err == nil {
 			return m, nil
 		}
@@ -296,12 +294,12 @@ func (d *Daemon) awaitBalanceSMS(ctx context.Context, iccid string, senders []st
 	}
 }
 
-func (d *Daemon) simBalance(w http.ResponseWriter, r *http.Request) {
-	d.serveBalance(w, r, r.PathValue("iccid"))
+func (bs *balances) simBalance(w http.ResponseWriter, r *http.Request) {
+	bs.serveBalance(w, r, r.PathValue("iccid"))
 }
 
-func (d *Daemon) modemBalance(w http.ResponseWriter, r *http.Request) {
-	st, err := d.modemStatus(r.PathValue("id"))
+func (bs *balances) modemBalance(w http.ResponseWriter, r *http.Request) {
+	st, err := bs.sessions.modemStatus(r.PathValue("id"))
 	if err != nil {
 		writeUSSDError(w, err)
 		return
@@ -310,11 +308,11 @@ func (d *Daemon) modemBalance(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusNotFound, Code: "no_sim", Message: "modem " + st.ID + " has no SIM"})
 		return
 	}
-	d.serveBalance(w, r, st.ICCID)
+	bs.serveBalance(w, r, st.ICCID)
 }
 
-func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid string) {
-	sim, err := d.store.Devices.GetSIM(r.Context(), iccid)
+func (bs *balances) serveBalance(w http.ResponseWriter, r *http.Request, iccid string) {
+	sim, err := bs.sims.GetSIM(r.Context(), iccid)
 	if err != nil {
 		httpapi.WriteError(w, fmt.Errorf("SIM %s: %w", iccid, err))
 		return
@@ -322,12 +320,12 @@ func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid stri
 	switch r.URL.Query().Get("refresh") {
 	case "", "false", "0":
 	case "true", "1":
-		st, ok := d.modemOfSIM(iccid)
+		st, ok := bs.modemOfSIM(iccid)
 		if !ok {
 			httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "modem_not_ready", Message: "the SIM is not in a ready modem"})
 			return
 		}
-		if _, err := d.checkBalance(r.Context(), st, 0); err != nil {
+		if _, err := bs.checkBalance(r.Context(), st, 0); err != nil {
 			if errors.Is(err, errNoBalanceCode) {
 				httpapi.WriteError(w, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "no_balance_code", Message: err.Error()})
 				return
@@ -343,22 +341,22 @@ func (d *Daemon) serveBalance(w http.ResponseWriter, r *http.Request, iccid stri
 		httpapi.WriteError(w, httpapi.BadField("refresh", "must be true or false"))
 		return
 	}
-	v := api.BalanceView{ICCID: iccid, Modem: sim.ModemID, MSISDN: sim.MSISDN, Operator: Operator{PLMN: sim.PLMN}}
-	if p, ok := d.operators.ForIMSI(sim.IMSI); ok {
+	v := api.BalanceView{ICCID: iccid, Modem: sim.ModemID, MSISDN: sim.MSISDN, Operator: api.Operator{PLMN: sim.PLMN}}
+	if p, ok := bs.operators.ForIMSI(sim.IMSI); ok {
 		v.Operator.Name = p.Name
 	}
-	if s, ok := d.operators.SIM(iccid, sim.IMSI); ok && s.BalanceLow != "" {
-		if a, err := ussd.ParseAmount(s.BalanceLow); err == nil {
+	if ov, ok := bs.operators.SIM(iccid, sim.IMSI); ok && ov.BalanceLow != "" {
+		if a, err := ussd.ParseAmount(ov.BalanceLow); err == nil {
 			v.Threshold = a.String()
 		}
 	}
-	last, parsed, err := d.store.Balances.LatestBalances(r.Context(), iccid)
+	last, parsed, err := bs.balanceStore.LatestBalances(r.Context(), iccid)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
 	v.LastCheck, v.Balance = store.BalanceView(last), store.BalanceView(parsed)
-	state, err := d.store.Balances.GetBalanceState(r.Context(), iccid)
+	state, err := bs.balanceStore.GetBalanceState(r.Context(), iccid)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
