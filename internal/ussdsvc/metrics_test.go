@@ -1,6 +1,8 @@
 package ussdsvc
 
 import (
+	"context"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -8,6 +10,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gsmbridge/gsmbridge/gsm"
+	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
 // Every result is there at 0 from the start, and a result outside the
@@ -37,5 +42,30 @@ func TestRequestLabelsStayInTheirVocabulary(t *testing.T) {
 	}
 	if strings.Contains(body, "Баланс") {
 		t.Error("/metrics shows the network's text")
+	}
+}
+
+// An exchange's outcome is named from the counter's fixed set.
+func TestRequestResultNamesTheOutcome(t *testing.T) {
+	tests := []struct {
+		name  string
+		reply ussd.Reply
+		err   error
+		want  string
+	}{
+		{"answer", ussd.Reply{Status: ussd.StatusDone}, nil, "ok"},
+		{"menu", ussd.Reply{Status: ussd.StatusActionRequired}, nil, "menu"},
+		{"+CUSD: 2", ussd.Reply{}, &gsm.USSDError{Kind: gsm.USSDTerminated}, "terminated"},
+		{"+CUSD: 4", ussd.Reply{}, &gsm.USSDError{Kind: gsm.USSDNotSupported}, "not_supported"},
+		{"+CUSD: 5", ussd.Reply{}, fmt.Errorf("ussd: %w", &gsm.USSDError{Kind: gsm.USSDNetworkTimeout}), "network_timeout"},
+		{"no answer", ussd.Reply{}, &gsm.USSDError{Kind: gsm.USSDNoAnswer}, "timeout"},
+		{"+CUSD: 3", ussd.Reply{}, &gsm.USSDError{Kind: gsm.USSDOtherClient}, "error"},
+		{"deadline", ussd.Reply{}, context.DeadlineExceeded, "timeout"},
+		{"port lost", ussd.Reply{}, gsm.ErrPortLost, "error"},
+	}
+	for _, tt := range tests {
+		if got := ussdResult(tt.reply, tt.err); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }
