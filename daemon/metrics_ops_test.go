@@ -199,6 +199,8 @@ var mayBeAbsent = map[string]string{
 	"gsmbridge_modem_sms_storage_capacity_messages":   "the modem did not report its SMS storage yet",
 	"gsmbridge_sim_send_limit_parts":                  "the SIM's operator and configuration set no send limit",
 	"gsmbridge_modem_registration":                    "the modem has not reported its registration yet (probing)",
+	"gsmbridge_fleet_connected":                       "the host works alone: no fleet section",
+	"gsmbridge_fleet_stranded":                        "the host works alone, or no host of its fleet is dead",
 }
 
 // Every alert rule that uses a metric of mayBeAbsent says, in a comment in

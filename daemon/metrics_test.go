@@ -18,6 +18,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/fleet"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/internal/testtool"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -341,6 +342,7 @@ func TestAlertsAndDashboardQueryDeclaredMetrics(t *testing.T) {
 	// their descriptors are the declaration.
 	descs := make(chan *prometheus.Desc, 100)
 	newSnapshotCollector(d).Describe(descs)
+	fleet.Describe(descs) // a host in a fleet adds these
 	close(descs)
 	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
 	for desc := range descs {

@@ -60,3 +60,11 @@ func (c *Conn) Register(reg prometheus.Registerer) error {
 	}
 	return nil
 }
+
+// Describe sends the descriptors of the fleet's series, which a host
+// exposes only in a fleet: tests of the alert rules check against them.
+func Describe(ch chan<- *prometheus.Desc) {
+	for _, col := range newMetrics(&Conn{}).collectors {
+		col.Describe(ch)
+	}
+}
