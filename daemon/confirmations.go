@@ -57,7 +57,7 @@ func (d *Daemon) postConfirmation(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	c, m, existed, err := d.store.CreateConfirmation(r.Context(), n)
+	c, m, existed, err := d.store.Confirmations.CreateConfirmation(r.Context(), n)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -167,7 +167,7 @@ func (d *Daemon) getConfirmation(w http.ResponseWriter, r *http.Request) {
 		}
 		known = v
 	}
-	c, err := d.store.GetConfirmation(r.Context(), id)
+	c, err := d.store.Confirmations.GetConfirmation(r.Context(), id)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -202,11 +202,11 @@ func (d *Daemon) awaitConfirmation(ctx context.Context, id string, known int, wa
 		// Taken before the read: a version written in between wakes the
 		// wait instead of being missed until the next one.
 		_, grew := d.store.LogEnd().Changed()
-		c, err := d.store.GetConfirmation(ctx, id)
+		c, err := d.store.Confirmations.GetConfirmation(ctx, id)
 		if err != nil {
 			if ctx.Err() != nil {
 				// The deadline, not the store: answer as it stands.
-				return d.store.GetConfirmation(context.WithoutCancel(ctx), id)
+				return d.store.Confirmations.GetConfirmation(context.WithoutCancel(ctx), id)
 			}
 			return nil, err
 		}
@@ -215,7 +215,7 @@ func (d *Daemon) awaitConfirmation(ctx context.Context, id string, known int, wa
 		}
 		select {
 		case <-ctx.Done():
-			return d.store.GetConfirmation(context.WithoutCancel(ctx), id)
+			return d.store.Confirmations.GetConfirmation(context.WithoutCancel(ctx), id)
 		case <-grew:
 		}
 	}
@@ -227,7 +227,7 @@ func (d *Daemon) deleteConfirmation(w http.ResponseWriter, r *http.Request) {
 	if cc := d.cfg.Confirmations; cc.CancelNotice {
 		// The notice names the txn; whether the confirmation is still
 		// pending is decided by the store's transaction, not by this read.
-		c, err := d.store.GetConfirmation(r.Context(), id)
+		c, err := d.store.Confirmations.GetConfirmation(r.Context(), id)
 		if err != nil {
 			httpapi.WriteError(w, err)
 			return
@@ -236,7 +236,7 @@ func (d *Daemon) deleteConfirmation(w http.ResponseWriter, r *http.Request) {
 		_, enc := sms.Split(text)
 		notice = &store.CancelNotice{Text: text, Encoding: string(enc), TTL: d.cfg.Send.DefaultTTL}
 	}
-	c, unsent, noticeMsg, err := d.store.CancelConfirmation(r.Context(), id, notice)
+	c, unsent, noticeMsg, err := d.store.Confirmations.CancelConfirmation(r.Context(), id, notice)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) && c != nil {
 			httpapi.WriteJSON(w, http.StatusConflict, map[string]any{"error": httpapi.Error{Code: "conflict",
@@ -271,7 +271,7 @@ func (d *Daemon) listConfirmations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Since, f.Limit = since, limit
-	list, next, err := d.store.ListConfirmations(r.Context(), f)
+	list, next, err := d.store.Confirmations.ListConfirmations(r.Context(), f)
 	if errors.Is(err, store.ErrBadCursor) {
 		httpapi.WriteError(w, httpapi.BadField("cursor", "must be the next_cursor of a previous page"))
 		return
@@ -338,7 +338,7 @@ func (d *Daemon) runConfirmations(ctx context.Context) {
 			return
 		case <-grew:
 			_, grew = d.store.LogEnd().Changed()
-			ch, err := d.store.ConfirmationsChangedSince(ctx, cursor)
+			ch, err := d.store.Confirmations.ConfirmationsChangedSince(ctx, cursor)
 			if err != nil {
 				if ctx.Err() == nil {
 					d.log.Error("confirmations: read the event log", "err", err)
@@ -354,7 +354,7 @@ func (d *Daemon) runConfirmations(ctx context.Context) {
 				continue
 			}
 			// A confirmation created now may be due before the timer.
-			if at, ok, err := d.store.NextConfirmationDue(ctx); err != nil {
+			if at, ok, err := d.store.Confirmations.NextConfirmationDue(ctx); err != nil {
 				if ctx.Err() == nil {
 					d.log.Error("confirmations: find the next deadline", "err", err)
 				}
@@ -371,7 +371,7 @@ func (d *Daemon) runConfirmations(ctx context.Context) {
 		}
 		if waiting {
 			arm(d.now().Add(confirmationTick))
-		} else if at, ok, err := d.store.NextConfirmationDue(ctx); err != nil {
+		} else if at, ok, err := d.store.Confirmations.NextConfirmationDue(ctx); err != nil {
 			if ctx.Err() == nil {
 				d.log.Error("confirmations: find the next deadline", "err", err)
 			}
@@ -389,7 +389,7 @@ func (d *Daemon) runConfirmations(ctx context.Context) {
 func (d *Daemon) expireConfirmations(ctx context.Context) (changed, waiting bool) {
 	now := d.now()
 	rules := payment.Deadlines{Grace: d.cfg.Confirmations.ExpiryGrace, LostAfter: d.cfg.Confirmations.SIMLostAfter}
-	due, err := d.store.ConfirmationsDue(ctx, now)
+	due, err := d.store.Confirmations.ConfirmationsDue(ctx, now)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Error("confirmations: find due ones", "err", err)
@@ -412,9 +412,9 @@ func (d *Daemon) expireConfirmations(ctx context.Context) (changed, waiting bool
 			changed, waiting = true, true
 			continue
 		case payment.Expire:
-			_, err = d.store.ExpireConfirmation(ctx, c.ID)
+			_, err = d.store.Confirmations.ExpireConfirmation(ctx, c.ID)
 		case payment.Fail:
-			_, err = d.store.FailConfirmation(ctx, c.ID, v.Reason)
+			_, err = d.store.Confirmations.FailConfirmation(ctx, c.ID, v.Reason)
 		}
 		if err != nil {
 			if !errors.Is(err, store.ErrConflict) && ctx.Err() == nil {
@@ -453,7 +453,7 @@ func (d *Daemon) confirmationEligible(m *store.Message, iccid string) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), vetoTimeout)
 	defer cancel()
-	busy, err := d.store.PendingOnSIM(ctx, m.To, iccid, m.ID)
+	busy, err := d.store.Confirmations.PendingOnSIM(ctx, m.To, iccid, m.ID)
 	if err != nil {
 		d.log.Error("confirmations: check the customer's pending confirmations", "message", m.ID, "err", err)
 		return false

@@ -316,9 +316,13 @@ func (d *Daemon) ownersNow() []*owner {
 	return slices.Clone(d.owners)
 }
 
-// statusStore is the store as the status page reads it: balances, SIMs and
-// sent counts come from their facades.
+// statusStore is the store as the status page reads it: balances, SIMs,
+// sent counts and pending confirmations come from their facades.
 type statusStore struct{ *store.Store }
+
+func (s statusStore) PendingConfirmations(ctx context.Context) (int, error) {
+	return s.Store.Confirmations.PendingConfirmations(ctx)
+}
 
 func (s statusStore) BalanceSummaries(ctx context.Context) (map[string]store.BalanceSummary, error) {
 	return s.Store.Balances.BalanceSummaries(ctx)

@@ -396,7 +396,7 @@ func (d *Daemon) collectStates(ctx context.Context, e emitter) error {
 	if err != nil {
 		return err
 	}
-	confirmations, err := d.store.ConfirmationsByState(ctx)
+	confirmations, err := d.store.Confirmations.ConfirmationsByState(ctx)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		day, month := payment.Windows(d.now())
-		if u, err = d.store.PaymentUsage(r.Context(), phone, day, month); err != nil {
+		if u, err = d.store.Confirmations.PaymentUsage(r.Context(), phone, day, month); err != nil {
 			httpapi.WriteError(w, err)
 			return
 		}

@@ -82,11 +82,16 @@ type NewConfirmation struct {
 	Admit                func(payment.Usage) error
 }
 
+// Confirmations are payment confirmations: created with their SMS, decided by
+// a reply, a cancel or the deadline rule, and counted for quotes and limits.
+type Confirmations struct{ s *Store }
+
 // CreateConfirmation stores a confirmation and its outgoing SMS (delivery
 // report requested) in one transaction. With an id already seen it returns
 // the stored confirmation and existed=true, or ErrConflict when the id came
 // with another request. m is nil when the confirmation existed.
-func (s *Store) CreateConfirmation(ctx context.Context, n NewConfirmation) (c *Confirmation, m *Message, existed bool, err error) {
+func (cs Confirmations) CreateConfirmation(ctx context.Context, n NewConfirmation) (c *Confirmation, m *Message, existed bool, err error) {
+	s := cs.s
 	words, err := json.Marshal(n.CancelWords)
 	if err != nil {
 		return nil, nil, false, err
@@ -206,7 +211,8 @@ func getConfirmation(q querier, id string) (*Confirmation, error) {
 }
 
 // GetConfirmation returns one confirmation.
-func (s *Store) GetConfirmation(ctx context.Context, id string) (*Confirmation, error) {
+func (cs Confirmations) GetConfirmation(ctx context.Context, id string) (*Confirmation, error) {
+	s := cs.s
 	return getConfirmation(s.reader(ctx), id)
 }
 
@@ -428,7 +434,8 @@ type CancelNotice struct {
 // reply counts any more. notice, when given, is queued for a confirmation
 // the customer may have read, its SMS sent or on its way, through the same
 // SIM. A final confirmation gives ErrConflict with c set.
-func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *CancelNotice) (c *Confirmation, unsent *Message, noticeMsg *Message, err error) {
+func (cs Confirmations) CancelConfirmation(ctx context.Context, id string, notice *CancelNotice) (c *Confirmation, unsent *Message, noticeMsg *Message, err error) {
+	s := cs.s
 	err = s.Write(ctx, func(t *Tx) error {
 		var err error
 		c, err = getConfirmation(t, id)
@@ -472,17 +479,18 @@ func (s *Store) CancelConfirmation(ctx context.Context, id string, notice *Cance
 
 // ExpireConfirmation marks a sent confirmation whose customer did not answer
 // in time. It is ErrConflict once the confirmation is final.
-func (s *Store) ExpireConfirmation(ctx context.Context, id string) (*Confirmation, error) {
-	return s.endConfirmation(ctx, id, payment.Expired, "")
+func (cs Confirmations) ExpireConfirmation(ctx context.Context, id string) (*Confirmation, error) {
+	return cs.endConfirmation(ctx, id, payment.Expired, "")
 }
 
 // FailConfirmation gives up on a pending confirmation for reason. It is
 // ErrConflict once the confirmation is final.
-func (s *Store) FailConfirmation(ctx context.Context, id, reason string) (*Confirmation, error) {
-	return s.endConfirmation(ctx, id, payment.Failed, reason)
+func (cs Confirmations) FailConfirmation(ctx context.Context, id, reason string) (*Confirmation, error) {
+	return cs.endConfirmation(ctx, id, payment.Failed, reason)
 }
 
-func (s *Store) endConfirmation(ctx context.Context, id string, to payment.State, reason string) (*Confirmation, error) {
+func (cs Confirmations) endConfirmation(ctx context.Context, id string, to payment.State, reason string) (*Confirmation, error) {
+	s := cs.s
 	var c *Confirmation
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
@@ -496,7 +504,8 @@ func (s *Store) endConfirmation(ctx context.Context, id string, to payment.State
 
 // ConfirmationsDue returns the confirmations whose deadline is at or before
 // by and that are still pending, soonest first.
-func (s *Store) ConfirmationsDue(ctx context.Context, by time.Time) ([]*Confirmation, error) {
+func (cs Confirmations) ConfirmationsDue(ctx context.Context, by time.Time) ([]*Confirmation, error) {
+	s := cs.s
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+confirmationColumns+` FROM confirmations
 		WHERE state IN (?,?) AND expires_at<=? ORDER BY expires_at`, payment.Queued, payment.Sent, ms(by))
 	if err != nil {
@@ -516,7 +525,8 @@ func (s *Store) ConfirmationsDue(ctx context.Context, by time.Time) ([]*Confirma
 
 // NextConfirmationDue is the earliest deadline of a confirmation still
 // queued or sent; ok is false when none is.
-func (s *Store) NextConfirmationDue(ctx context.Context) (at time.Time, ok bool, err error) {
+func (cs Confirmations) NextConfirmationDue(ctx context.Context) (at time.Time, ok bool, err error) {
+	s := cs.s
 	var next sql.NullInt64
 	err = s.reader(ctx).QueryRow("SELECT min(expires_at) FROM confirmations WHERE state IN (?,?)",
 		payment.Queued, payment.Sent).Scan(&next)
@@ -527,7 +537,8 @@ func (s *Store) NextConfirmationDue(ctx context.Context) (at time.Time, ok bool,
 }
 
 // PendingConfirmations counts the confirmations still queued or sent.
-func (s *Store) PendingConfirmations(ctx context.Context) (int, error) {
+func (cs Confirmations) PendingConfirmations(ctx context.Context) (int, error) {
+	s := cs.s
 	var n int
 	err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM confirmations WHERE state IN (?,?)",
 		payment.Queued, payment.Sent).Scan(&n)
@@ -537,7 +548,8 @@ func (s *Store) PendingConfirmations(ctx context.Context) (int, error) {
 // PendingOnSIM reports whether the customer has a pending confirmation other
 // than the one of message except that is bound to SIM iccid: sent through
 // it, or queued with its SMS tied to it.
-func (s *Store) PendingOnSIM(ctx context.Context, phone, iccid, except string) (bool, error) {
+func (cs Confirmations) PendingOnSIM(ctx context.Context, phone, iccid, except string) (bool, error) {
+	s := cs.s
 	var one int
 	err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM confirmations WHERE phone=? AND state IN (?,?) AND iccid=? AND message_id<>? LIMIT 1`,
 		phone, payment.Queued, payment.Sent, iccid, except).Scan(&one)
@@ -550,7 +562,8 @@ func (s *Store) PendingOnSIM(ctx context.Context, phone, iccid, except string) (
 // PaymentUsage sums a customer's confirmed and still pending confirmations
 // created since dayStart and monthStart (the day lies within the month): a
 // pending one may still be paid, so it counts against a limit until it fails.
-func (s *Store) PaymentUsage(ctx context.Context, phone string, dayStart, monthStart time.Time) (payment.Usage, error) {
+func (cs Confirmations) PaymentUsage(ctx context.Context, phone string, dayStart, monthStart time.Time) (payment.Usage, error) {
+	s := cs.s
 	return paymentUsage(s.reader(ctx), phone, dayStart, monthStart)
 }
 
@@ -579,7 +592,8 @@ type ConfirmationFilter struct {
 
 // ListConfirmations pages through confirmations in the order they were
 // created. next is the cursor of the following page, "" at the end.
-func (s *Store) ListConfirmations(ctx context.Context, f ConfirmationFilter) (list []*Confirmation, next string, err error) {
+func (cs Confirmations) ListConfirmations(ctx context.Context, f ConfirmationFilter) (list []*Confirmation, next string, err error) {
+	s := cs.s
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
@@ -611,7 +625,8 @@ type ConfirmationChanges struct {
 // ConfirmationsChangedSince reads the event log after event id after.
 // Watching the log this way sees changes made inside other writers'
 // transactions (a reply stored by a modem owner, a failed send).
-func (s *Store) ConfirmationsChangedSince(ctx context.Context, after int64) (ConfirmationChanges, error) {
+func (cs Confirmations) ConfirmationsChangedSince(ctx context.Context, after int64) (ConfirmationChanges, error) {
+	s := cs.s
 	var n, decided int
 	c := ConfirmationChanges{}
 	err := s.reader(ctx).QueryRow(`SELECT COALESCE(MAX(id), ?), COUNT(CASE WHEN kind='confirmation' THEN 1 END),

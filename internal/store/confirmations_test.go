@@ -55,7 +55,7 @@ func newConf(id string) NewConfirmation {
 
 func create(t *testing.T, s *Store, n NewConfirmation) (*Confirmation, *Message) {
 	t.Helper()
-	c, m, existed, err := s.CreateConfirmation(context.Background(), n)
+	c, m, existed, err := s.Confirmations.CreateConfirmation(context.Background(), n)
 	if err != nil || existed {
 		t.Fatalf("create %s: existed=%v err=%v", n.ID, existed, err)
 	}
@@ -76,7 +76,7 @@ func sendThrough(t *testing.T, s *Store, m *Message, iccid string, mr int) {
 
 func getConf(t *testing.T, s *Store, id string) *Confirmation {
 	t.Helper()
-	c, err := s.GetConfirmation(context.Background(), id)
+	c, err := s.Confirmations.GetConfirmation(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,13 +100,13 @@ func TestConfirmationIsStoredWithItsSMSAndIsIdempotentOnID(t *testing.T) {
 	if !stored.ExpiresAt.Equal(c.ExpiresAt) {
 		t.Fatalf("SMS expires %v, confirmation %v", stored.ExpiresAt, c.ExpiresAt)
 	}
-	again, msg, existed, err := s.CreateConfirmation(ctx, newConf("pay-1"))
+	again, msg, existed, err := s.Confirmations.CreateConfirmation(ctx, newConf("pay-1"))
 	if err != nil || !existed || msg != nil || again.MessageID != m.ID {
 		t.Fatalf("repeat: existed=%v msg=%v err=%v", existed, msg, err)
 	}
 	other := newConf("pay-1")
 	other.Fingerprint = "another request"
-	if _, _, _, err := s.CreateConfirmation(ctx, other); !errors.Is(err, ErrConflict) {
+	if _, _, _, err := s.Confirmations.CreateConfirmation(ctx, other); !errors.Is(err, ErrConflict) {
 		t.Fatalf("same id, other request: %v, want ErrConflict", err)
 	}
 	queue, _ := s.Queue(ctx)
@@ -375,13 +375,13 @@ func TestFirstFinalStateWins(t *testing.T) {
 	}
 	reply("Да")
 	reply("0")
-	if _, err := s.ExpireConfirmation(ctx, c.ID); !errors.Is(err, ErrConflict) {
+	if _, err := s.Confirmations.ExpireConfirmation(ctx, c.ID); !errors.Is(err, ErrConflict) {
 		t.Fatalf("expire after confirmation: %v, want ErrConflict", err)
 	}
-	if _, err := s.FailConfirmation(ctx, c.ID, "SIM lost"); !errors.Is(err, ErrConflict) {
+	if _, err := s.Confirmations.FailConfirmation(ctx, c.ID, "SIM lost"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("fail after confirmation: %v, want ErrConflict", err)
 	}
-	got, _, _, err := s.CancelConfirmation(ctx, c.ID, nil)
+	got, _, _, err := s.Confirmations.CancelConfirmation(ctx, c.ID, nil)
 	if !errors.Is(err, ErrConflict) || got == nil || got.State != payment.Confirmed {
 		t.Fatalf("cancel after confirmation: %v %+v", err, got)
 	}
@@ -419,7 +419,7 @@ func TestCancelThroughTheAPI(t *testing.T) {
 	t.Run("queued: its SMS is cancelled, no notice", func(t *testing.T) {
 		s, _ := openClocked(t)
 		c, m := create(t, s, newConf("pay"))
-		got, unsent, noticeMsg, err := s.CancelConfirmation(ctx, c.ID, notice)
+		got, unsent, noticeMsg, err := s.Confirmations.CancelConfirmation(ctx, c.ID, notice)
 		if err != nil || got.State != payment.Cancelled || got.Reason != payment.ReasonAPICancelled {
 			t.Fatalf("cancel: %v %+v", err, got)
 		}
@@ -434,7 +434,7 @@ func TestCancelThroughTheAPI(t *testing.T) {
 		s, _ := openClocked(t)
 		c, m := create(t, s, newConf("pay"))
 		sendThrough(t, s, m, simB, 4)
-		_, unsent, noticeMsg, err := s.CancelConfirmation(ctx, c.ID, notice)
+		_, unsent, noticeMsg, err := s.Confirmations.CancelConfirmation(ctx, c.ID, notice)
 		if err != nil || unsent != nil || noticeMsg == nil {
 			t.Fatalf("cancel: %v unsent=%v notice=%v", err, unsent, noticeMsg)
 		}
@@ -457,7 +457,7 @@ func TestCancelThroughTheAPI(t *testing.T) {
 				if _, err := s.BeginPart(ctx, m.ID, 1, simA, "modem-1"); err != nil {
 					t.Fatal(err)
 				}
-				got, unsent, noticeMsg, err := s.CancelConfirmation(ctx, c.ID, notice)
+				got, unsent, noticeMsg, err := s.Confirmations.CancelConfirmation(ctx, c.ID, notice)
 				if err != nil || got.State != payment.Cancelled || unsent != nil || noticeMsg == nil || noticeMsg.ICCID != simA {
 					t.Fatalf("cancel: %v %+v unsent=%v notice=%+v", err, got, unsent, noticeMsg)
 				}
@@ -490,7 +490,7 @@ func TestCancelThroughTheAPI(t *testing.T) {
 	})
 	t.Run("unknown id", func(t *testing.T) {
 		s, _ := openClocked(t)
-		if _, _, _, err := s.CancelConfirmation(ctx, "nope", nil); !errors.Is(err, ErrNotFound) {
+		if _, _, _, err := s.Confirmations.CancelConfirmation(ctx, "nope", nil); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("%v, want ErrNotFound", err)
 		}
 	})
@@ -501,7 +501,7 @@ func TestPendingOnSIMCoversQueuedBoundAndSent(t *testing.T) {
 	ctx := context.Background()
 	pending := func(iccid, except string) bool {
 		t.Helper()
-		ok, err := s.PendingOnSIM(ctx, customer, iccid, except)
+		ok, err := s.Confirmations.PendingOnSIM(ctx, customer, iccid, except)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -539,7 +539,7 @@ func TestPaymentUsageCountsPendingAndConfirmedInTheirWindows(t *testing.T) {
 	n := newConf("today")
 	n.Amount = ussd.AmountFromKopecks(25050)
 	create(t, s, n)
-	u, err := s.PaymentUsage(ctx, customer, dayStart, monthStart)
+	u, err := s.Confirmations.PaymentUsage(ctx, customer, dayStart, monthStart)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,10 +555,10 @@ func TestPaymentUsageCountsPendingAndConfirmedInTheirWindows(t *testing.T) {
 		}
 		return nil
 	}
-	if _, _, _, err := s.CreateConfirmation(ctx, over); !errors.Is(err, refused) {
+	if _, _, _, err := s.Confirmations.CreateConfirmation(ctx, over); !errors.Is(err, refused) {
 		t.Fatalf("admit refused, create said %v", err)
 	}
-	if _, err := s.GetConfirmation(ctx, "too much"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Confirmations.GetConfirmation(ctx, "too much"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a refused confirmation was stored: %v", err)
 	}
 }
@@ -566,7 +566,7 @@ func TestPaymentUsageCountsPendingAndConfirmedInTheirWindows(t *testing.T) {
 func TestListAndDecisionWatch(t *testing.T) {
 	s, _ := openClocked(t)
 	ctx := context.Background()
-	ch, err := s.ConfirmationsChangedSince(ctx, 0)
+	ch, err := s.Confirmations.ConfirmationsChangedSince(ctx, 0)
 	if err != nil || ch.Decided || ch.Changed {
 		t.Fatalf("empty log: %+v %v", ch, err)
 	}
@@ -575,30 +575,30 @@ func TestListAndDecisionWatch(t *testing.T) {
 		_, m := create(t, s, newConf(id))
 		msgs = append(msgs, m)
 	}
-	ch, _ = s.ConfirmationsChangedSince(ctx, ch.Last)
+	ch, _ = s.Confirmations.ConfirmationsChangedSince(ctx, ch.Last)
 	if ch.Decided || !ch.Changed {
 		t.Fatalf("creating confirmations: %+v, want changed, none decided", ch)
 	}
-	if later, _ := s.ConfirmationsChangedSince(ctx, ch.Last); later.Changed || later.Last != ch.Last {
+	if later, _ := s.Confirmations.ConfirmationsChangedSince(ctx, ch.Last); later.Changed || later.Last != ch.Last {
 		t.Fatalf("nothing happened: %+v after %+v", later, ch)
 	}
 	s.Expire(ctx, msgs[1].ID)
-	if later, _ := s.ConfirmationsChangedSince(ctx, ch.Last); !later.Decided || !later.Changed {
+	if later, _ := s.Confirmations.ConfirmationsChangedSince(ctx, ch.Last); !later.Decided || !later.Changed {
 		t.Fatal("a failed confirmation was not seen as decided")
 	}
-	page, next, err := s.ListConfirmations(ctx, ConfirmationFilter{Limit: 2})
+	page, next, err := s.Confirmations.ListConfirmations(ctx, ConfirmationFilter{Limit: 2})
 	if err != nil || len(page) != 2 || page[0].ID != "a" || next == "" {
 		t.Fatalf("page 1: %v %d %q", err, len(page), next)
 	}
-	page, next, _ = s.ListConfirmations(ctx, ConfirmationFilter{Limit: 2, After: next})
+	page, next, _ = s.Confirmations.ListConfirmations(ctx, ConfirmationFilter{Limit: 2, After: next})
 	if len(page) != 1 || page[0].ID != "c" || next != "" {
 		t.Fatalf("page 2: %d %q", len(page), next)
 	}
-	failed, _, _ := s.ListConfirmations(ctx, ConfirmationFilter{State: payment.Failed})
+	failed, _, _ := s.Confirmations.ListConfirmations(ctx, ConfirmationFilter{State: payment.Failed})
 	if len(failed) != 1 || failed[0].ID != "b" {
 		t.Fatalf("failed filter: %+v", failed)
 	}
-	if _, _, err := s.ListConfirmations(ctx, ConfirmationFilter{After: "x"}); !errors.Is(err, ErrBadCursor) {
+	if _, _, err := s.Confirmations.ListConfirmations(ctx, ConfirmationFilter{After: "x"}); !errors.Is(err, ErrBadCursor) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 }
@@ -608,22 +608,22 @@ func TestListAndDecisionWatch(t *testing.T) {
 func TestNextConfirmationDueIsTheEarliestPendingDeadline(t *testing.T) {
 	s, _ := openClocked(t)
 	ctx := context.Background()
-	if _, ok, err := s.NextConfirmationDue(ctx); ok || err != nil {
+	if _, ok, err := s.Confirmations.NextConfirmationDue(ctx); ok || err != nil {
 		t.Fatalf("no confirmation: ok=%v err=%v", ok, err)
 	}
 	late, early := newConf("late"), newConf("early")
 	early.TTL = 10 * time.Minute
 	create(t, s, late)
 	ce, me := create(t, s, early)
-	if at, ok, err := s.NextConfirmationDue(ctx); !ok || err != nil || !at.Equal(ce.ExpiresAt) {
+	if at, ok, err := s.Confirmations.NextConfirmationDue(ctx); !ok || err != nil || !at.Equal(ce.ExpiresAt) {
 		t.Fatalf("next due %v ok=%v err=%v, want %v", at, ok, err, ce.ExpiresAt)
 	}
 	s.Expire(ctx, me.ID)
-	cl, err := s.GetConfirmation(ctx, "late")
+	cl, err := s.Confirmations.GetConfirmation(ctx, "late")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if at, ok, err := s.NextConfirmationDue(ctx); !ok || err != nil || !at.Equal(cl.ExpiresAt) {
+	if at, ok, err := s.Confirmations.NextConfirmationDue(ctx); !ok || err != nil || !at.Equal(cl.ExpiresAt) {
 		t.Fatalf("after the early one failed: next due %v ok=%v err=%v, want %v", at, ok, err, cl.ExpiresAt)
 	}
 }

@@ -79,7 +79,8 @@ func (s *Store) MessagesByState(ctx context.Context) (map[string]int64, error) {
 
 // ConfirmationsByState counts confirmations by state; states without one are
 // absent.
-func (s *Store) ConfirmationsByState(ctx context.Context) (map[string]int64, error) {
+func (cs Confirmations) ConfirmationsByState(ctx context.Context) (map[string]int64, error) {
+	s := cs.s
 	return s.countByState(ctx, "confirmations")
 }
 

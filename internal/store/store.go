@@ -73,11 +73,12 @@ type Store struct {
 	end *LogEnd
 
 	// Facades, each the part of the store one feature uses.
-	Upkeep   Upkeep
-	Balances Balances
-	USSD     USSD
-	Inbox    Inbox
-	Devices  Devices
+	Upkeep        Upkeep
+	Balances      Balances
+	USSD          USSD
+	Inbox         Inbox
+	Devices       Devices
+	Confirmations Confirmations
 }
 
 // WriterStats tells whether the writer makes progress (the systemd watchdog
@@ -303,7 +304,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		maxBatch:      opts.MaxBatch,
 		end:           newLogEnd(last.Int64),
 	}
-	s.Upkeep, s.Balances, s.USSD, s.Inbox, s.Devices = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}, Devices{s}
+	s.Upkeep, s.Balances, s.USSD, s.Inbox, s.Devices, s.Confirmations = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}, Devices{s}, Confirmations{s}
 	if s.now == nil {
 		s.now = time.Now
 	}
