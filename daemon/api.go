@@ -13,7 +13,7 @@ import (
 
 // allRoutes gathers every feature's routes.
 func (d *Daemon) allRoutes() []httpapi.Route {
-	return slices.Concat(d.messageRoutes(), d.modemRoutes(), d.receiving.Routes(), d.events.Routes(), d.ussd.Routes(), d.confirmationRoutes(), d.registry.Routes(), d.retention.Routes(), d.health.Routes(), d.status.Routes(), d.fleetRoutes())
+	return slices.Concat(d.messageRoutes(), d.modemRoutes(), d.receiving.Routes(), d.events.Routes(), d.ussd.Routes(), d.confirm.Routes(), d.registry.Routes(), d.retention.Routes(), d.health.Routes(), d.status.Routes(), d.fleetRoutes())
 }
 
 func (d *Daemon) modemRoutes() []httpapi.Route {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/confirm"
 	"github.com/gsmbridge/gsmbridge/internal/events"
 	"github.com/gsmbridge/gsmbridge/internal/fleet"
 	"github.com/gsmbridge/gsmbridge/internal/health"
@@ -58,6 +59,7 @@ type Daemon struct {
 	operators *operators.Operators
 	retention *retention.Retention
 	events    *events.Events
+	confirm   *confirm.Confirmations
 	health    *health.Health
 	ussd      *ussdsvc.Service
 	status    *health.Status
@@ -134,7 +136,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.health = health.New(st, st.Devices, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent})
-	d.sched = NewScheduler(d.now, d.confirmationEligible, func(id string) {
+	d.sched = NewScheduler(d.now, func(m *store.Message, iccid string) bool { return d.confirm.Eligible(m, iccid) }, func(id string) {
 		if _, err := st.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
 			d.log.Error("expire message", "message", id, "err", err)
 		}
@@ -142,6 +144,11 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if d.ussd, err = ussdsvc.New(ussdsvc.Deps{Modems: ussdModems{d}, Lanes: d.sched, Sessions: st.USSD, Balances: st.Balances, Inbox: st.Inbox, SIMs: st.Devices,
 		LogEnd: st.LogEnd(), Operators: d.operators},
 		ussdsvc.Options{USSD: cfg.USSD, Balance: cfg.Balance, Modems: cfg.Modems, Operators: cfg.Operators, Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if d.confirm, err = confirm.New(st.Confirmations, st, d.sched, d, confirm.Options{Config: cfg.Confirmations, MaxTTL: cfg.Send.MaxTTL, NoticeTTL: cfg.Send.DefaultTTL,
+		Operators: d.operators, LongPolls: d.longPolls, Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -199,7 +206,7 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.events.Run, d.retention.Run, d.runConfirmations, d.ussd.Run, d.receiving.Run, d.watchdog().Run, d.runStoreHealth} {
+	for _, task := range []func(context.Context){d.events.Run, d.retention.Run, d.confirm.Run, d.ussd.Run, d.receiving.Run, d.watchdog().Run, d.runStoreHealth} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}

@@ -285,7 +285,7 @@ func pendingParts(n int) []store.Part {
 func (d *Daemon) forwardedReads() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/messages/{id}", d.getMessage)
-	mux.HandleFunc("GET /v1/confirmations/{id}", d.getConfirmation)
+	mux.HandleFunc("GET /v1/confirmations/{id}", d.confirm.Get)
 	return mux
 }
 

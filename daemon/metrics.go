@@ -72,7 +72,6 @@ type metrics struct {
 	atCommands   *prometheus.CounterVec
 	atDuration   *prometheus.HistogramVec
 	acceptToSent prometheus.Histogram
-	replyLatency prometheus.Histogram
 }
 
 func newMetrics(d *Daemon, reg *prometheus.Registry) *metrics {
@@ -92,15 +91,9 @@ func newMetrics(d *Daemon, reg *prometheus.Registry) *metrics {
 			Help:    "Time from a message being accepted by the API to its last part being sent.",
 			Buckets: []float64{.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600},
 		}),
-		replyLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "confirmation_reply_seconds",
-			Help:    "Time from a confirmation SMS being sent to the customer's reply.",
-			Buckets: []float64{10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
-		}),
 	}
 	m.reg.MustRegister(
 		m.atCommands, m.atDuration, m.acceptToSent,
-		m.replyLatency,
 		newSnapshotCollector(d),
 	)
 	return m
@@ -115,10 +108,6 @@ func (m *metrics) atCommand(modem, cmd, result string, took time.Duration) {
 
 // sendLatency observes accept → sent of one message.
 func (m *metrics) sendLatency(took time.Duration) { m.acceptToSent.Observe(took.Seconds()) }
-
-// confirmationReply observes the time from a confirmation SMS being sent to
-// the customer's reply.
-func (m *metrics) confirmationReply(took time.Duration) { m.replyLatency.Observe(took.Seconds()) }
 
 // snapshotCollector reads what the daemon already knows at scrape time. Like
 // node_exporter's collectors, each part that fails is reported through

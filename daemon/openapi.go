@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"sort"
 
+	"github.com/gsmbridge/gsmbridge/internal/confirm"
 	"github.com/gsmbridge/gsmbridge/internal/events"
 	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
@@ -43,5 +44,5 @@ func openAPIFragmentList() ([]httpapi.Fragment, error) {
 		}
 		frags = append(frags, httpapi.Fragment{Name: name, JSON: raw})
 	}
-	return append(frags, events.OpenAPI(), retention.OpenAPI(), health.OpenAPI(), receiving.OpenAPI(), ussdsvc.OpenAPI()), nil
+	return append(frags, events.OpenAPI(), retention.OpenAPI(), health.OpenAPI(), receiving.OpenAPI(), ussdsvc.OpenAPI(), confirm.OpenAPI()), nil
 }

@@ -117,7 +117,7 @@ func TestOpenAPIOperationsMatchTheirRoutes(t *testing.T) {
 func TestFragmentsReferOnlyToTheirOwnOrSharedComponents(t *testing.T) {
 	// Hold is messages.json's and confirmations.json uses it: it is to
 	// become a shared schema of the api package (plan §4).
-	known := map[string]bool{"openapi/confirmations.json -> #/components/schemas/Hold": true}
+	known := map[string]bool{"internal/confirm/openapi.json -> #/components/schemas/Hold": true}
 	defined := func(raw []byte) map[string]bool {
 		var doc struct {
 			Components map[string]map[string]json.RawMessage `json:"components"`

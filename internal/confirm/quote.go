@@ -1,4 +1,4 @@
-package daemon
+package confirm
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ import (
 // confirmations this bridge has seen for that customer. Operators count
 // days and months in Moscow time.
 
-func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
+func (s *Confirmations) quote(w http.ResponseWriter, r *http.Request) {
 	var req api.QuoteRequest
 	if err := httpapi.Decode(r, &req); err != nil {
 		httpapi.WriteError(w, err)
@@ -28,7 +28,7 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, fieldError(err))
 		return
 	}
-	p, err := d.customerOperator(req.CustomerOperator)
+	p, err := s.customerOperator(req.CustomerOperator)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -47,8 +47,8 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 			httpapi.WriteError(w, httpapi.BadField("phone", "%v", err))
 			return
 		}
-		day, month := payment.Windows(d.now())
-		if u, err = d.store.Confirmations.PaymentUsage(r.Context(), phone, day, month); err != nil {
+		day, month := payment.Windows(s.now())
+		if u, err = s.store.PaymentUsage(r.Context(), phone, day, month); err != nil {
 			httpapi.WriteError(w, err)
 			return
 		}
@@ -63,24 +63,24 @@ func (d *Daemon) postQuote(w http.ResponseWriter, r *http.Request) {
 // customerOperator reads a quote's customer_operator: a PLMN, or, for a
 // caller who knows the brand rather than the network code, the operator's
 // name in any case ("mts", "Beeline").
-func (d *Daemon) customerOperator(s string) (ussd.Profile, error) {
-	if s == "" || isDigits(s) {
-		if err := validPLMN(s); err != nil {
+func (s *Confirmations) customerOperator(name string) (ussd.Profile, error) {
+	if name == "" || isDigits(name) {
+		if err := validPLMN(name); err != nil {
 			return ussd.Profile{}, err
 		}
-		p, ok := d.operators.ByPLMN(s)
+		p, ok := s.operators.ByPLMN(name)
 		if !ok {
-			return ussd.Profile{}, unknownOperator(s)
+			return ussd.Profile{}, unknownOperator(name)
 		}
 		return p, nil
 	}
-	if len(s) > 40 {
+	if len(name) > 40 {
 		return ussd.Profile{}, httpapi.BadField("customer_operator", "must be a PLMN such as \"25020\" or an operator's name such as \"mts\"")
 	}
 	var found []ussd.Profile
 	var names []string
-	for _, p := range d.operators.All() {
-		if strings.EqualFold(p.Name, s) {
+	for _, p := range s.operators.All() {
+		if strings.EqualFold(p.Name, name) {
 			found = append(found, p)
 		}
 		if p.Name != "" {
@@ -92,14 +92,14 @@ func (d *Daemon) customerOperator(s string) (ussd.Profile, error) {
 		return found[0], nil
 	case 0:
 		return ussd.Profile{}, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_operator", Field: "customer_operator",
-			Message: fmt.Sprintf("customer_operator: no operator is named %q; the names known are %s, or give the PLMN", s, strings.Join(names, ", "))}
+			Message: fmt.Sprintf("customer_operator: no operator is named %q; the names known are %s, or give the PLMN", name, strings.Join(names, ", "))}
 	}
 	var plmns []string
 	for _, p := range found {
 		plmns = append(plmns, p.PLMN...)
 	}
 	return ussd.Profile{}, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "ambiguous_operator", Field: "customer_operator",
-		Message: fmt.Sprintf("customer_operator: %d operators are named %q; give the PLMN (%s)", len(found), s, strings.Join(plmns, ", "))}
+		Message: fmt.Sprintf("customer_operator: %d operators are named %q; give the PLMN (%s)", len(found), name, strings.Join(plmns, ", "))}
 }
 
 func limitsOf(l ussd.PaymentLimits) api.PaymentLimits {
@@ -121,11 +121,11 @@ func unknownOperator(plmn string) *httpapi.Error {
 // break a limit of the customer's operator; the check it returns runs inside
 // the store's creating transaction with the customer's usage. An operator
 // without a profile is refused at once: its limits cannot be enforced.
-func (d *Daemon) admitPayment(plmn string, amount ussd.Amount) (func(payment.Usage) error, error) {
-	if !d.cfg.Confirmations.EnforceLimits || plmn == "" {
+func (s *Confirmations) admitPayment(plmn string, amount ussd.Amount) (func(payment.Usage) error, error) {
+	if !s.cfg.EnforceLimits || plmn == "" {
 		return nil, nil
 	}
-	p, ok := d.operators.ByPLMN(plmn)
+	p, ok := s.operators.ByPLMN(plmn)
 	if !ok {
 		return nil, unknownOperator(plmn)
 	}
@@ -151,4 +151,13 @@ func validPLMN(s string) error {
 		return httpapi.BadField("customer_operator", "must be a PLMN: MCC and MNC digits such as \"25020\"")
 	}
 	return nil
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
