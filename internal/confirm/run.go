@@ -12,8 +12,9 @@ import (
 )
 
 const (
-	// confirmationTick is how often Run looks for decisions and
-	// deadlines; it bounds how late an expiry or a scheduler wake-up comes.
+	// confirmationTick is how often Run asks the deadline rule again about a
+	// due confirmation that waits for what the log does not show; it bounds
+	// how late such an expiry, or the scheduler's wake-up for it, comes.
 	confirmationTick = time.Second
 	// vetoTimeout bounds the store lookup the scheduler's veto makes under
 	// its lock; a lookup that cannot finish in time vetoes, and the message
@@ -21,8 +22,8 @@ const (
 	vetoTimeout = 250 * time.Millisecond
 )
 
-// Run keeps confirmation timers (expiry after the SIM was read
-// again past the deadline) until ctx ends. All its state is in the store, so
+// Run keeps confirmation timers (expiry after the SIM was read again past
+// the deadline) until ctx ends. All its state is in the store, so
 // after a restart the timers are simply found again.
 //
 // It also wakes the scheduler when a confirmation is decided: a decision
