@@ -29,6 +29,9 @@ const (
 var (
 	// ErrClaimedElsewhere: another host owns this work.
 	ErrClaimedElsewhere = errors.New("another host owns this work")
+	// ErrFinished: the work's sending ended on some host; a late copy of
+	// it must be dropped.
+	ErrFinished = errors.New("the work already finished on a host")
 	// ErrNoClaim: no host claimed this work (yet, or any more).
 	ErrNoClaim = errors.New("no host claimed this work")
 	// ErrReleased: this host's claim was released while it was away; its
@@ -83,6 +86,14 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 	for {
 		rev, err := kv.Create(ctx, claimKey(w.ID), b)
 		if err == nil {
+			// Finish writes w.<id> before it deletes the claim, so a copy
+			// that arrives after the claim went finds the note here.
+			if _, err := kv.Get(ctx, whereKey(w.ID)); err == nil {
+				kv.Delete(ctx, claimKey(w.ID), jetstream.LastRevision(rev))
+				return 0, fmt.Errorf("%s: %w", w.ID, ErrFinished)
+			} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+				return 0, unavailable("claiming "+w.ID, err)
+			}
 			cl.c.touch()
 			return rev, nil
 		}

@@ -225,11 +225,17 @@ func (p *Puller) handle(ctx context.Context, m jetstream.Msg) bool {
 		return false
 	}
 	rev, err := p.claims.Take(ctx, w)
-	if errors.Is(err, ErrClaimedElsewhere) {
-		// A redelivery of work another host took (this one was slow), or
-		// work released from a host and published again.
-		p.c.m.claimsLost.Inc()
+	if errors.Is(err, ErrFinished) {
 		m.Ack()
+		return false
+	}
+	if errors.Is(err, ErrClaimedElsewhere) {
+		// Another host claimed it and did not acknowledge: it is slow or
+		// paused (its late ack ends this), or it died between its claim and
+		// its store (only it can take the work back, when it returns). Put
+		// back for a while, never dropped: dropping would lose the work.
+		p.c.m.claimsLost.Inc()
+		m.NakWithDelay(p.c.cfg.AckWait)
 		return false
 	}
 	if err != nil {

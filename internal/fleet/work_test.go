@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
@@ -202,8 +203,9 @@ func TestAPullerTakesNoMoreThanItsFreeLanes(t *testing.T) {
 }
 
 // A host that claimed and stored work but stopped before its ack (SIGSTOP
-// past the ack wait) keeps it: the redelivered copy is dropped by the host
-// that gets it, so the work is still taken once.
+// past the ack wait) keeps it: the host that gets the redelivery puts it
+// back instead of taking it (or dropping it: the owner may have died
+// before storing it), and the owner's next look acknowledges it.
 func TestARedeliveryAfterTheAckWaitIsNotTakenTwice(t *testing.T) {
 	nats := fleettest.Start(t, 1)
 	f := fleetConfig(nats.URLs(), 1)
@@ -214,7 +216,7 @@ func TestARedeliveryAfterTheAckWaitIsNotTakenTwice(t *testing.T) {
 	if _, _, err := a.conn.Submit(ctx, work("msg_1", Route{}), "", ""); err != nil {
 		t.Fatal(err)
 	}
-	// Host a: pulled, claimed, stored; then frozen before the ack.
+	// Host a: pulled and claimed; then frozen before it stored or acked.
 	pa := a.conn.Puller(a.claims, a)
 	cons, err := pa.consumer(ctx, Route{})
 	if err != nil {
@@ -230,24 +232,46 @@ func TestARedeliveryAfterTheAckWaitIsNotTakenTwice(t *testing.T) {
 	if _, err := a.claims.Take(ctx, w); err != nil {
 		t.Fatal(err)
 	}
-	a.Take(ctx, w)
-	// Host b pulls the redelivery once the ack wait ran out.
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		b.conn.Puller(b.claims, b).Run(ctx, func() Room { return Room{1, []Capacity{{Route{}, 1}}} }, nil)
-	}()
-	eventually(t, "the redelivery consumed", func() bool { return streamMsgs(t, a.conn) == 0 })
+	// Host b gets the redelivery once the ack wait ran out, and puts it back.
+	var wg sync.WaitGroup
+	run := func(h *host) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.conn.Puller(h.claims, h).Run(ctx, func() Room { return Room{1, []Capacity{{Route{}, 1}}} }, nil)
+		}()
+	}
+	run(b)
+	eventually(t, "b saw a's claim", func() bool { return testutil.ToFloat64(b.conn.m.claimsLost) >= 1 })
+	// Host a resumes: the work comes back to it and it takes it, once.
+	run(a)
+	eventually(t, "a took it", func() bool { return len(a.taken()) == 1 })
+	eventually(t, "the stream emptied", func() bool { return streamMsgs(t, a.conn) == 0 })
 	cancel()
-	<-done
+	wg.Wait()
 	if got := b.taken(); len(got) != 0 {
 		t.Fatalf("host b took %v, which host a holds", got)
 	}
-	if m.Ack() == nil {
-		// a's late ack may or may not be accepted; either way the work is a's.
+}
+
+// Work that finished on its host is not taken again from a late copy.
+func TestALateCopyOfFinishedWorkIsDropped(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx := t.Context()
+	w := work("msg_1", Route{})
+	if _, err := a.claims.Take(ctx, w); err != nil {
+		t.Fatal(err)
 	}
-	if h, st, err := a.claims.Holder(t.Context(), "msg_1"); h != "a" || st != Taken || err != nil {
-		t.Fatalf("holder %q %s, %v", h, st, err)
+	if err := a.claims.Finish(ctx, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.claims.Take(ctx, w); !errors.Is(err, ErrFinished) {
+		t.Fatalf("taking finished work: %v", err)
+	}
+	if h, st, err := b.claims.Holder(ctx, w.ID); h != "a" || st != Done || err != nil {
+		t.Fatalf("holder after the late copy: %q %s %v", h, st, err)
 	}
 }
 
