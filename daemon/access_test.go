@@ -42,7 +42,7 @@ func serveDaemon(t *testing.T, adjust func(*config.Config)) (*Daemon, *httptest.
 
 func storedMessages(t *testing.T, d *Daemon) int {
 	t.Helper()
-	list, _, err := d.store.ListMessages(context.Background(), store.MessageFilter{Limit: 100})
+	list, _, err := d.store.Messages.ListMessages(context.Background(), store.MessageFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

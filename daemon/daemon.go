@@ -137,7 +137,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	}
 	d.health = health.New(st, st.Devices, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent})
 	d.sched = NewScheduler(d.now, func(m *store.Message, iccid string) bool { return d.confirm.Eligible(m, iccid) }, func(id string) {
-		if _, err := st.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
+		if _, err := st.Messages.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
 			d.log.Error("expire message", "message", id, "err", err)
 		}
 	})
@@ -181,14 +181,14 @@ func (d *Daemon) newOwner(port, name, pin string, pc hw.PortConfig) *owner {
 // flight finish and closes the store.
 func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	defer d.store.Close()
-	unknown, err := d.store.RecoverInFlight(ctx, d.cfg.Send.AtLeastOnce)
+	unknown, err := d.store.Messages.RecoverInFlight(ctx, d.cfg.Send.AtLeastOnce)
 	if err != nil {
 		return fmt.Errorf("recover in-flight sends: %w", err)
 	}
 	if unknown > 0 {
 		d.log.Warn("messages caught mid-send by the last stop are now unknown", "count", unknown)
 	}
-	queue, err := d.store.Queue(ctx)
+	queue, err := d.store.Messages.Queue(ctx)
 	if err != nil {
 		return err
 	}
@@ -324,7 +324,8 @@ func (d *Daemon) ownersNow() []*owner {
 }
 
 // statusStore is the store as the status page reads it: balances, SIMs,
-// sent counts and pending confirmations come from their facades.
+// sent counts, recent messages and pending confirmations come from their
+// facades.
 type statusStore struct{ *store.Store }
 
 func (s statusStore) PendingConfirmations(ctx context.Context) (int, error) {
@@ -333,6 +334,10 @@ func (s statusStore) PendingConfirmations(ctx context.Context) (int, error) {
 
 func (s statusStore) BalanceSummaries(ctx context.Context) (map[string]store.BalanceSummary, error) {
 	return s.Store.Balances.BalanceSummaries(ctx)
+}
+
+func (s statusStore) RecentMessages(ctx context.Context, n int) ([]*store.Message, error) {
+	return s.Store.Messages.RecentMessages(ctx, n)
 }
 
 func (s statusStore) SIMs(ctx context.Context) ([]store.SIM, error) { return s.Store.Devices.SIMs(ctx) }

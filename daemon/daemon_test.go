@@ -358,7 +358,7 @@ func TestStopLetsAnInFlightSendFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	m, err := st.GetMessage(context.Background(), acc.ID)
+	m, err := st.Messages.GetMessage(context.Background(), acc.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

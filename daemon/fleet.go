@@ -64,7 +64,7 @@ func (l fleetLocal) Take(ctx context.Context, w fleet.Work) error {
 	// Time spent in the fleet counts: a message whose time ran out there
 	// is stored with the least TTL and expires here at once.
 	ttl := max(fm.ExpiresAt.Sub(l.d.now()), time.Millisecond)
-	m, existed, err := l.d.store.AcceptAs(ctx, w.ID, store.NewMessage{To: fm.To, Text: fm.Text, Encoding: fm.Encoding, Parts: fm.Parts,
+	m, existed, err := l.d.store.Messages.AcceptAs(ctx, w.ID, store.NewMessage{To: fm.To, Text: fm.Text, Encoding: fm.Encoding, Parts: fm.Parts,
 		Reference: fm.Reference, PinModem: fm.PinModem, PinOperator: fm.PinOperator, Report: fm.Report, TTL: ttl})
 	if err != nil {
 		return err
@@ -162,7 +162,7 @@ func (d *Daemon) fleetClaimSending(ctx context.Context, id string) (send, wait b
 		return true, false
 	case errors.Is(err, fleet.ErrReleased), errors.Is(err, fleet.ErrClaimedElsewhere), errors.Is(err, fleet.ErrNoClaim):
 		d.log.Warn("fleet: this host's copy of a message belongs to another host now; dropping it unsent", "message", id, "err", err)
-		if derr := d.store.DropQueued(ctx, id); derr != nil {
+		if derr := d.store.Messages.DropQueued(ctx, id); derr != nil {
 			d.log.Error("fleet: dropping a message another host holds", "message", id, "err", derr)
 		}
 		return false, false

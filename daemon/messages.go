@@ -50,7 +50,7 @@ func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
 		d.postToFleet(w, r, n)
 		return
 	}
-	m, existed, err := d.store.Accept(r.Context(), n)
+	m, existed, err := d.store.Messages.Accept(r.Context(), n)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -136,7 +136,7 @@ func isDigits(s string) bool {
 func (d *Daemon) hasModem(id string) bool { return d.ownerOf(id) != nil }
 
 func (d *Daemon) getMessage(w http.ResponseWriter, r *http.Request) {
-	m, err := d.store.GetMessage(r.Context(), r.PathValue("id"))
+	m, err := d.store.Messages.GetMessage(r.Context(), r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) && d.answerFromFleet(w, r, r.PathValue("id")) {
 		return
 	}
@@ -149,7 +149,7 @@ func (d *Daemon) getMessage(w http.ResponseWriter, r *http.Request) {
 
 func (d *Daemon) deleteMessage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	m, err := d.store.Cancel(r.Context(), id)
+	m, err := d.store.Messages.Cancel(r.Context(), id)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) && m != nil {
 			httpapi.WriteJSON(w, http.StatusConflict, map[string]any{"error": httpapi.Error{Code: "conflict",
@@ -172,7 +172,7 @@ func (d *Daemon) listMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Since, f.Limit = since, limit
-	list, next, err := d.store.ListMessages(r.Context(), f)
+	list, next, err := d.store.Messages.ListMessages(r.Context(), f)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return

@@ -381,7 +381,7 @@ func (d *Daemon) collectBalances(ctx context.Context, e emitter) error {
 // collectStates counts messages and confirmations by state: two GROUP BY
 // queries over the state indexes, on the store's reader pool.
 func (d *Daemon) collectStates(ctx context.Context, e emitter) error {
-	messages, err := d.store.MessagesByState(ctx)
+	messages, err := d.store.Messages.MessagesByState(ctx)
 	if err != nil {
 		return err
 	}

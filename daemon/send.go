@@ -24,7 +24,7 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 	full := m
 	if len(m.PartList) != m.Parts {
 		var err error
-		if full, err = d.store.GetMessage(ctx, m.ID); err != nil {
+		if full, err = d.store.Messages.GetMessage(ctx, m.ID); err != nil {
 			log.Error("load queued message", "err", err)
 			return nil, nil, nil
 		}
@@ -36,7 +36,7 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 		ConcatRef:    uint16(full.ConcatRef),
 	})
 	if err != nil {
-		d.store.PartNotSent(ctx, m.ID, 1, store.ErrorInfo{Code: "encode", Message: err.Error()}, time.Time{})
+		d.store.Messages.PartNotSent(ctx, m.ID, 1, store.ErrorInfo{Code: "encode", Message: err.Error()}, time.Time{})
 		return nil, nil, nil
 	}
 	for _, p := range parts {
@@ -56,10 +56,10 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 				return sentAt, nil, nil
 			}
 		}
-		if _, err := d.store.BeginPart(ctx, m.ID, p.Seq, sim.ICCID, modemID); err != nil {
+		if _, err := d.store.Messages.BeginPart(ctx, m.ID, p.Seq, sim.ICCID, modemID); err != nil {
 			switch {
 			case errors.Is(err, store.ErrExpired):
-				d.store.Expire(ctx, m.ID)
+				d.store.Messages.Expire(ctx, m.ID)
 			case errors.Is(err, store.ErrConflict):
 				// Changed in the store since it was queued here (a cancel
 				// notice called off with its payment's SMS, say): the store
@@ -91,7 +91,7 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 				}
 			}
 			id, seq := m.ID, p.Seq
-			d.store.PartSentAsync(id, seq, mr, func(upd *store.Message, err error) {
+			d.store.Messages.PartSentAsync(id, seq, mr, func(upd *store.Message, err error) {
 				switch {
 				case err == nil:
 					recorded(upd)
@@ -100,7 +100,7 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 					// once the store takes writes, never dropped.
 					log.Error("record sent part; kept until the store recovers", "err", err)
 					d.settleLater("part sent", func(ctx context.Context) error {
-						upd, err := d.store.PartSent(ctx, id, seq, mr)
+						upd, err := d.store.Messages.PartSent(ctx, id, seq, mr)
 						if err == nil {
 							recorded(upd)
 						}
@@ -118,7 +118,7 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 			log.Warn("send outcome unknown; not retrying", "err", err)
 			id, seq, atLeastOnce := m.ID, p.Seq, d.cfg.Send.AtLeastOnce
 			unknown := func(ctx context.Context) error {
-				upd, err := d.store.PartUnknown(ctx, id, seq, info, atLeastOnce)
+				upd, err := d.store.Messages.PartUnknown(ctx, id, seq, info, atLeastOnce)
 				if err == nil && upd.State == store.Queued {
 					d.sched.Enqueue(upd)
 				}
@@ -136,7 +136,7 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 		log.Info("send failed before the message went out", "err", err, "retry", !retryAt.IsZero())
 		id, seq := m.ID, p.Seq
 		notSent := func(ctx context.Context) error {
-			upd, err := d.store.PartNotSent(ctx, id, seq, info, retryAt)
+			upd, err := d.store.Messages.PartNotSent(ctx, id, seq, info, retryAt)
 			if err == nil && upd.State == store.Queued {
 				d.sched.Enqueue(upd)
 			}
@@ -168,7 +168,7 @@ func (d *Daemon) resumeLane(modemID string) {
 // requeueLater hands a message back to the scheduler if the store has it in
 // one of states.
 func (d *Daemon) requeueLater(ctx context.Context, id string, states ...store.MessageState) {
-	if m, err := d.store.GetMessage(ctx, id); err == nil && slices.Contains(states, m.State) {
+	if m, err := d.store.Messages.GetMessage(ctx, id); err == nil && slices.Contains(states, m.State) {
 		m.NextAttempt = d.now().Add(d.cfg.Send.RetryBackoff)
 		d.sched.Enqueue(m)
 	}

@@ -127,10 +127,10 @@ func TestStopOnAFullDiskLeavesThePartUnknownNeverResent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.RecoverInFlight(t.Context(), false); err != nil {
+	if _, err := st.Messages.RecoverInFlight(t.Context(), false); err != nil {
 		t.Fatal(err)
 	}
-	m, err := st.GetMessage(t.Context(), id)
+	m, err := st.Messages.GetMessage(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func BenchmarkAccept(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, _, err := s.Accept(ctx, benchMessage(i)); err != nil {
+		if _, _, err := s.Messages.Accept(ctx, benchMessage(i)); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -51,7 +51,7 @@ func BenchmarkAcceptParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, _, err := s.Accept(ctx, benchMessage(i)); err != nil {
+			if _, _, err := s.Messages.Accept(ctx, benchMessage(i)); err != nil {
 				b.Error(err)
 				return
 			}
@@ -77,7 +77,7 @@ func BenchmarkBeginPartSent(b *testing.B) {
 		if len(ids) == 0 {
 			b.StopTimer()
 			for j := range batch {
-				m, _, err := s.Accept(ctx, benchMessage(i+j))
+				m, _, err := s.Messages.Accept(ctx, benchMessage(i+j))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -87,10 +87,10 @@ func BenchmarkBeginPartSent(b *testing.B) {
 		}
 		id := ids[0]
 		ids = ids[1:]
-		if _, err := s.BeginPart(ctx, id, 1, "89701010000000000001", "bench"); err != nil {
+		if _, err := s.Messages.BeginPart(ctx, id, 1, "89701010000000000001", "bench"); err != nil {
 			b.Fatal(err)
 		}
-		if m, err := s.PartSent(ctx, id, 1, i%256); err != nil || m.State != Sent {
+		if m, err := s.Messages.PartSent(ctx, id, 1, i%256); err != nil || m.State != Sent {
 			b.Fatalf("PartSent: %v, state %v", err, m)
 		}
 		i++

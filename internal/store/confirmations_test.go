@@ -66,10 +66,10 @@ func create(t *testing.T, s *Store, n NewConfirmation) (*Confirmation, *Message)
 func sendThrough(t *testing.T, s *Store, m *Message, iccid string, mr int) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := s.BeginPart(ctx, m.ID, 1, iccid, "modem-"+iccid[len(iccid)-1:]); err != nil {
+	if _, err := s.Messages.BeginPart(ctx, m.ID, 1, iccid, "modem-"+iccid[len(iccid)-1:]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PartSent(ctx, m.ID, 1, mr); err != nil {
+	if _, err := s.Messages.PartSent(ctx, m.ID, 1, mr); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -90,7 +90,7 @@ func TestConfirmationIsStoredWithItsSMSAndIsIdempotentOnID(t *testing.T) {
 	if c.State != payment.Queued || c.Version != 1 || c.MessageID != m.ID {
 		t.Fatalf("created %+v", c)
 	}
-	stored, err := s.GetMessage(ctx, m.ID)
+	stored, err := s.Messages.GetMessage(ctx, m.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestConfirmationIsStoredWithItsSMSAndIsIdempotentOnID(t *testing.T) {
 	if _, _, _, err := s.Confirmations.CreateConfirmation(ctx, other); !errors.Is(err, ErrConflict) {
 		t.Fatalf("same id, other request: %v, want ErrConflict", err)
 	}
-	queue, _ := s.Queue(ctx)
+	queue, _ := s.Messages.Queue(ctx)
 	if len(queue) != 1 {
 		t.Fatalf("%d messages queued, want the one SMS", len(queue))
 	}
@@ -125,19 +125,19 @@ func TestConfirmationFollowsItsSMS(t *testing.T) {
 	}{
 		{"sent", func(t *testing.T, s *Store, m *Message) { sendThrough(t, s, m, simA, 7) }, payment.Sent, "", simA},
 		{"outcome unknown: a reply may still come", func(t *testing.T, s *Store, m *Message) {
-			s.BeginPart(context.Background(), m.ID, 1, simA, "m")
-			if _, err := s.PartUnknown(context.Background(), m.ID, 1, ErrorInfo{Code: "outcome_unknown"}, false); err != nil {
+			s.Messages.BeginPart(context.Background(), m.ID, 1, simA, "m")
+			if _, err := s.Messages.PartUnknown(context.Background(), m.ID, 1, ErrorInfo{Code: "outcome_unknown"}, false); err != nil {
 				t.Fatal(err)
 			}
 		}, payment.Sent, "", simA},
 		{"SIM failure", func(t *testing.T, s *Store, m *Message) {
-			s.BeginPart(context.Background(), m.ID, 1, simA, "m")
-			if _, err := s.PartNotSent(context.Background(), m.ID, 1, ErrorInfo{Code: "CMS 310", Message: "SIM not inserted"}, time.Time{}); err != nil {
+			s.Messages.BeginPart(context.Background(), m.ID, 1, simA, "m")
+			if _, err := s.Messages.PartNotSent(context.Background(), m.ID, 1, ErrorInfo{Code: "CMS 310", Message: "SIM not inserted"}, time.Time{}); err != nil {
 				t.Fatal(err)
 			}
 		}, payment.Failed, "SIM failure: the SMS could not be sent (CMS 310)", simA},
 		{"expired unsent", func(t *testing.T, s *Store, m *Message) {
-			if _, err := s.Expire(context.Background(), m.ID); err != nil {
+			if _, err := s.Messages.Expire(context.Background(), m.ID); err != nil {
 				t.Fatal(err)
 			}
 		}, payment.Failed, payment.ReasonExpiredUnsent, ""},
@@ -153,7 +153,7 @@ func TestConfirmationFollowsItsSMS(t *testing.T) {
 			s.Inbox.RecordStatusReport(context.Background(), StatusReport{ICCID: simB, MR: 3, Recipient: customer, Outcome: ReportDelivered})
 		}, payment.Sent, "", simB},
 		{"SMS cancelled through the messages API", func(t *testing.T, s *Store, m *Message) {
-			if _, err := s.Cancel(context.Background(), m.ID); err != nil {
+			if _, err := s.Messages.Cancel(context.Background(), m.ID); err != nil {
 				t.Fatal(err)
 			}
 		}, payment.Cancelled, payment.ReasonMessageCancelled, ""},
@@ -441,7 +441,7 @@ func TestCancelThroughTheAPI(t *testing.T) {
 		if noticeMsg.To != customer || noticeMsg.ICCID != simB || noticeMsg.Text != notice.Text || IsConfirmationMessage(noticeMsg) {
 			t.Fatalf("notice %+v", noticeMsg)
 		}
-		queue, _ := s.Queue(ctx)
+		queue, _ := s.Messages.Queue(ctx)
 		if len(queue) != 1 || queue[0].ID != noticeMsg.ID || queue[0].ICCID != simB {
 			t.Fatalf("queue %+v", queue)
 		}
@@ -454,7 +454,7 @@ func TestCancelThroughTheAPI(t *testing.T) {
 			t.Run(how, func(t *testing.T) {
 				s, clk := openClocked(t)
 				c, m := create(t, s, newConf("pay"))
-				if _, err := s.BeginPart(ctx, m.ID, 1, simA, "modem-1"); err != nil {
+				if _, err := s.Messages.BeginPart(ctx, m.ID, 1, simA, "modem-1"); err != nil {
 					t.Fatal(err)
 				}
 				got, unsent, noticeMsg, err := s.Confirmations.CancelConfirmation(ctx, c.ID, notice)
@@ -463,19 +463,19 @@ func TestCancelThroughTheAPI(t *testing.T) {
 				}
 				var after *Message
 				if how == "send failed before the PDU" {
-					after, err = s.PartNotSent(ctx, m.ID, 1, ErrorInfo{Code: "CMS 38", Message: "network out of order"}, clk.Now().Add(time.Minute))
+					after, err = s.Messages.PartNotSent(ctx, m.ID, 1, ErrorInfo{Code: "CMS 38", Message: "network out of order"}, clk.Now().Add(time.Minute))
 				} else {
-					_, err = s.RecoverInFlight(ctx, true)
+					_, err = s.Messages.RecoverInFlight(ctx, true)
 					if err == nil {
-						after, err = s.GetMessage(ctx, m.ID)
+						after, err = s.Messages.GetMessage(ctx, m.ID)
 					}
 				}
 				if err != nil || after.State != want || after.Error == nil || want == Failed && after.Error.Code != "confirmation_cancelled" {
 					t.Fatalf("the SMS of a cancelled payment after its send: %v %+v, want %s", err, after, want)
 				}
 				// The notice goes only if the SMS may have reached the customer.
-				queue, _ := s.Queue(ctx)
-				notice, _ := s.GetMessage(ctx, noticeMsg.ID)
+				queue, _ := s.Messages.Queue(ctx)
+				notice, _ := s.Messages.GetMessage(ctx, noticeMsg.ID)
 				if want == Failed && (len(queue) != 0 || notice.State != Cancelled) {
 					t.Fatalf("queue %+v, notice %s; want the notice cancelled", queue, notice.State)
 				}
@@ -511,13 +511,13 @@ func TestPendingOnSIMCoversQueuedBoundAndSent(t *testing.T) {
 	if pending(simA, "") {
 		t.Fatal("an unbound queued confirmation blocks a SIM")
 	}
-	if _, err := s.BeginPart(ctx, m1.ID, 1, simA, "m"); err != nil {
+	if _, err := s.Messages.BeginPart(ctx, m1.ID, 1, simA, "m"); err != nil {
 		t.Fatal(err)
 	}
 	if !pending(simA, "") || pending(simB, "") || pending(simA, m1.ID) {
 		t.Fatal("a confirmation being sent through A must block A only, and not itself")
 	}
-	s.PartSent(ctx, m1.ID, 1, 1)
+	s.Messages.PartSent(ctx, m1.ID, 1, 1)
 	if !pending(simA, "") {
 		t.Fatal("a sent confirmation must block its SIM")
 	}
@@ -532,7 +532,7 @@ func TestPaymentUsageCountsPendingAndConfirmedInTheirWindows(t *testing.T) {
 	ctx := context.Background()
 	monthStart := clk.Now().Add(-48 * time.Hour)
 	_, m := create(t, s, newConf("yesterday")) // 1500.00, will fail
-	s.Expire(ctx, m.ID)
+	s.Messages.Expire(ctx, m.ID)
 	create(t, s, newConf("older")) // 1500.00 pending, counted for the month
 	clk.Advance(24 * time.Hour)
 	dayStart := clk.Now().Add(-time.Minute)
@@ -582,7 +582,7 @@ func TestListAndDecisionWatch(t *testing.T) {
 	if later, _ := s.Confirmations.ConfirmationsChangedSince(ctx, ch.Last); later.Changed || later.Last != ch.Last {
 		t.Fatalf("nothing happened: %+v after %+v", later, ch)
 	}
-	s.Expire(ctx, msgs[1].ID)
+	s.Messages.Expire(ctx, msgs[1].ID)
 	if later, _ := s.Confirmations.ConfirmationsChangedSince(ctx, ch.Last); !later.Decided || !later.Changed {
 		t.Fatal("a failed confirmation was not seen as decided")
 	}
@@ -618,7 +618,7 @@ func TestNextConfirmationDueIsTheEarliestPendingDeadline(t *testing.T) {
 	if at, ok, err := s.Confirmations.NextConfirmationDue(ctx); !ok || err != nil || !at.Equal(ce.ExpiresAt) {
 		t.Fatalf("next due %v ok=%v err=%v, want %v", at, ok, err, ce.ExpiresAt)
 	}
-	s.Expire(ctx, me.ID)
+	s.Messages.Expire(ctx, me.ID)
 	cl, err := s.Confirmations.GetConfirmation(ctx, "late")
 	if err != nil {
 		t.Fatal(err)

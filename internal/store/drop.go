@@ -9,7 +9,8 @@ import (
 // event: a host's copy of work that went to another host (the fleet
 // released it while this host was away) must not show up as this host's
 // cancel. A message that began sending stays, ErrConflict.
-func (s *Store) DropQueued(ctx context.Context, id string) error {
+func (mg Messages) DropQueued(ctx context.Context, id string) error {
+	s := mg.s
 	return s.Write(ctx, func(t *Tx) error {
 		m, err := getMessage(t, id)
 		if err != nil {

@@ -23,7 +23,7 @@ func TestEventsPageByIDAndFilterByType(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	m := accept(t, s, NewMessage{Text: "Код 1"}) // accepting appends no event
-	if _, err := s.Cancel(ctx, m.ID); err != nil {
+	if _, err := s.Messages.Cancel(ctx, m.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Inbox.StoreReceived(ctx, Received{ICCID: "8970101", ModemID: "a", Sender: "+79160000001", Text: "Да", Encoding: "gsm7", Plain: true, SCTS: time.Unix(1764000000, 0)}); err != nil {

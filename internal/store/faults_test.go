@@ -27,7 +27,7 @@ func TestFullDiskFailsWritesAsFullAndRecovers(t *testing.T) {
 	var accepted []string
 	for i := 0; i < 200 && err == nil; i++ {
 		var m *Message
-		m, _, err = s.Accept(ctx, NewMessage{To: "+79161234567", Text: strings.Repeat("x", 1000), Parts: 7, Encoding: "gsm7", TTL: time.Hour})
+		m, _, err = s.Messages.Accept(ctx, NewMessage{To: "+79161234567", Text: strings.Repeat("x", 1000), Parts: 7, Encoding: "gsm7", TTL: time.Hour})
 		if err == nil {
 			accepted = append(accepted, m.ID)
 		}
@@ -59,11 +59,11 @@ func TestFullDiskFailsWritesAsFullAndRecovers(t *testing.T) {
 	m := accept(t, s, NewMessage{})
 	// Everything answered as accepted is there; nothing else is.
 	for _, id := range append(accepted, kept.ID, m.ID) {
-		if _, err := s.GetMessage(ctx, id); err != nil {
+		if _, err := s.Messages.GetMessage(ctx, id); err != nil {
 			t.Fatalf("accepted message %s: %v", id, err)
 		}
 	}
-	page, _, err := s.ListMessages(ctx, MessageFilter{Limit: 1000})
+	page, _, err := s.Messages.ListMessages(ctx, MessageFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestDeletedOrReplacedDatabaseStopsWrites(t *testing.T) {
 			if err := tc.do(filepath.Join(dir, dbFile)); err != nil {
 				t.Fatal(err)
 			}
-			_, _, err := s.Accept(context.Background(), NewMessage{To: "+79161234567", Text: "x", Parts: 1, Encoding: "gsm7", TTL: time.Hour})
+			_, _, err := s.Messages.Accept(context.Background(), NewMessage{To: "+79161234567", Text: "x", Parts: 1, Encoding: "gsm7", TTL: time.Hour})
 			if !errors.Is(err, ErrReplaced) || !strings.Contains(err.Error(), dbFile) {
 				t.Fatalf("write after the file was %s: %v, want ErrReplaced naming the file", tc.name, err)
 			}

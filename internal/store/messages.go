@@ -127,10 +127,15 @@ type NewMessage struct {
 	IdempotencyFingerprint string // the normalised request, compared on reuse
 }
 
+// Messages are outgoing SMS: accepted, queued, sent part by part and read
+// back; sending.go holds the transitions of a message being sent.
+type Messages struct{ s *Store }
+
 // Accept stores a new message durably. With an idempotency key already seen
 // it returns the stored message and existed=true, or ErrConflict when the
 // key came with another request.
-func (s *Store) Accept(ctx context.Context, n NewMessage) (m *Message, existed bool, err error) {
+func (mg Messages) Accept(ctx context.Context, n NewMessage) (m *Message, existed bool, err error) {
+	s := mg.s
 	err = s.Write(ctx, func(t *Tx) error {
 		if n.IdempotencyKey != "" {
 			var fp, id string
@@ -169,7 +174,8 @@ func (s *Store) Accept(ctx context.Context, n NewMessage) (m *Message, existed b
 // The same id again returns the stored message with existed=true, so a host
 // that took the work, stopped before acknowledging it and is given it
 // again keeps one message.
-func (s *Store) AcceptAs(ctx context.Context, id string, n NewMessage) (m *Message, existed bool, err error) {
+func (mg Messages) AcceptAs(ctx context.Context, id string, n NewMessage) (m *Message, existed bool, err error) {
+	s := mg.s
 	err = s.Write(ctx, func(t *Tx) error {
 		m, err = getMessage(t, id)
 		if err == nil {
@@ -246,7 +252,8 @@ func nextConcatRef(t *Tx) (int, error) {
 }
 
 // GetMessage returns one message with its parts.
-func (s *Store) GetMessage(ctx context.Context, id string) (*Message, error) {
+func (mg Messages) GetMessage(ctx context.Context, id string) (*Message, error) {
+	s := mg.s
 	return getMessage(s.reader(ctx), id)
 }
 
@@ -451,7 +458,8 @@ type MessageFilter struct {
 // ListMessages pages through messages in id order (ids are time-ordered).
 // Parts are not included. next is the cursor for the following page, "" at
 // the end.
-func (s *Store) ListMessages(ctx context.Context, f MessageFilter) (list []*Message, next string, err error) {
+func (mg Messages) ListMessages(ctx context.Context, f MessageFilter) (list []*Message, next string, err error) {
+	s := mg.s
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}

@@ -11,10 +11,10 @@ func sentMessage(t *testing.T, s *Store, to string, parts int, mrs ...int) *Mess
 	ctx := context.Background()
 	m := accept(t, s, NewMessage{To: to, Parts: parts, Report: true})
 	for i := 1; i <= parts; i++ {
-		if _, err := s.BeginPart(ctx, m.ID, i, "8970101", "modem-a"); err != nil {
+		if _, err := s.Messages.BeginPart(ctx, m.ID, i, "8970101", "modem-a"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PartSent(ctx, m.ID, i, mrs[i-1]); err != nil {
+		if _, err := s.Messages.PartSent(ctx, m.ID, i, mrs[i-1]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -46,7 +46,7 @@ func TestPurgeBlanksThenDeletesOnlySettledData(t *testing.T) {
 	ctx := context.Background()
 
 	cancelled := accept(t, s, NewMessage{Text: "Платёж 1", IdempotencyKey: "k1", IdempotencyFingerprint: "f1"})
-	if _, err := s.Cancel(ctx, cancelled.ID); err != nil {
+	if _, err := s.Messages.Cancel(ctx, cancelled.ID); err != nil {
 		t.Fatal(err)
 	}
 	sentNoReport := sentMessage(t, s, "+79161234567", 1, 9)
@@ -79,7 +79,7 @@ func TestPurgeBlanksThenDeletesOnlySettledData(t *testing.T) {
 		id      string
 		blanked bool
 	}{{cancelled.ID, true}, {sentNoReport.ID, true}, {queued.ID, false}} {
-		m, err := s.GetMessage(ctx, c.id)
+		m, err := s.Messages.GetMessage(ctx, c.id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,13 +110,13 @@ func TestPurgeBlanksThenDeletesOnlySettledData(t *testing.T) {
 	if _, err := s.Upkeep.Purge(ctx, policy); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetMessage(ctx, cancelled.ID); err == nil {
+	if _, err := s.Messages.GetMessage(ctx, cancelled.ID); err == nil {
 		t.Error("cancelled message outlived DeleteAfter")
 	}
-	if _, err := s.GetMessage(ctx, sentNoReport.ID); err == nil {
+	if _, err := s.Messages.GetMessage(ctx, sentNoReport.ID); err == nil {
 		t.Error("sent message past the report window outlived DeleteAfter")
 	}
-	if m, err := s.GetMessage(ctx, queued.ID); err != nil || m.Text != "Платёж 3" {
+	if m, err := s.Messages.GetMessage(ctx, queued.ID); err != nil || m.Text != "Платёж 3" {
 		t.Errorf("queued message touched: %v %v", m, err)
 	}
 	for table, want := range map[string]int{"message_parts": 1, "idempotency": 0, "inbox": 0, "inbox_seen": 0} {

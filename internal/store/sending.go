@@ -15,7 +15,8 @@ import (
 // BeginPart records that part seq of message id is about to be written to a
 // modem through SIM iccid. The first part moves the message to sending and
 // counts an attempt. Call it, and wait for it, before the PDU goes out.
-func (s *Store) BeginPart(ctx context.Context, id string, seq int, iccid, modemID string) (*Message, error) {
+func (mg Messages) BeginPart(ctx context.Context, id string, seq int, iccid, modemID string) (*Message, error) {
+	s := mg.s
 	var m *Message
 	err := s.Write(ctx, func(t *Tx) error {
 		cur, err := getMessage(t, id)
@@ -69,7 +70,8 @@ func anyPartLeft(m *Message) bool {
 
 // PartSent records the modem's message reference for a part; the message is
 // sent once every part is.
-func (s *Store) PartSent(ctx context.Context, id string, seq, mr int) (*Message, error) {
+func (mg Messages) PartSent(ctx context.Context, id string, seq, mr int) (*Message, error) {
+	s := mg.s
 	var m *Message
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
@@ -81,7 +83,8 @@ func (s *Store) PartSent(ctx context.Context, id string, seq, mr int) (*Message,
 
 // PartSentAsync is PartSent without waiting for the commit: the writer
 // calls then with its outcome, under WriteAsync's rules.
-func (s *Store) PartSentAsync(id string, seq, mr int, then func(*Message, error)) {
+func (mg Messages) PartSentAsync(id string, seq, mr int, then func(*Message, error)) {
+	s := mg.s
 	var m *Message
 	s.WriteAsync(func(t *Tx) error {
 		var err error
@@ -114,7 +117,8 @@ func partSent(t *Tx, id string, seq, mr int) (*Message, error) {
 
 // PartNotSent records a failure that happened before the PDU reached the
 // modem, so nothing went out. retryAt zero means give up: the message fails.
-func (s *Store) PartNotSent(ctx context.Context, id string, seq int, cause ErrorInfo, retryAt time.Time) (*Message, error) {
+func (mg Messages) PartNotSent(ctx context.Context, id string, seq int, cause ErrorInfo, retryAt time.Time) (*Message, error) {
+	s := mg.s
 	var m *Message
 	err := s.Write(ctx, func(t *Tx) error {
 		if _, err := t.exec("UPDATE message_parts SET state='pending' WHERE message_id=? AND seq=? AND state='sending'", id, seq); err != nil {
@@ -145,7 +149,8 @@ func (s *Store) PartNotSent(ctx context.Context, id string, seq int, cause Error
 // PartUnknown records a part whose PDU was written but whose result never
 // came. The message becomes unknown and is not sent again; with atLeastOnce
 // it goes back to the queue instead, accepting a possible duplicate.
-func (s *Store) PartUnknown(ctx context.Context, id string, seq int, cause ErrorInfo, atLeastOnce bool) (*Message, error) {
+func (mg Messages) PartUnknown(ctx context.Context, id string, seq int, cause ErrorInfo, atLeastOnce bool) (*Message, error) {
+	s := mg.s
 	var m *Message
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
@@ -179,7 +184,8 @@ func markUnknown(t *Tx, id string, seq int, cause ErrorInfo, atLeastOnce bool) (
 // "sending" by a crash may have gone out, so its message becomes unknown (or
 // is requeued under at-least-once). Messages caught between parts go back to
 // the queue bound to their SIM. It returns how many became unknown.
-func (s *Store) RecoverInFlight(ctx context.Context, atLeastOnce bool) (int, error) {
+func (mg Messages) RecoverInFlight(ctx context.Context, atLeastOnce bool) (int, error) {
+	s := mg.s
 	var n int
 	err := s.Write(ctx, func(t *Tx) error {
 		rows, err := t.query("SELECT message_id, seq FROM message_parts WHERE state='sending'")
@@ -233,7 +239,8 @@ func (s *Store) RecoverInFlight(ctx context.Context, atLeastOnce bool) (int, err
 
 // Cancel stops a queued message. Once sending started it is ErrConflict: the
 // SMS may be on its way and cannot be called back.
-func (s *Store) Cancel(ctx context.Context, id string) (*Message, error) {
+func (mg Messages) Cancel(ctx context.Context, id string) (*Message, error) {
+	s := mg.s
 	var m *Message
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
@@ -244,7 +251,8 @@ func (s *Store) Cancel(ctx context.Context, id string) (*Message, error) {
 }
 
 // Expire marks a queued message whose time ran out before it could be sent.
-func (s *Store) Expire(ctx context.Context, id string) (*Message, error) {
+func (mg Messages) Expire(ctx context.Context, id string) (*Message, error) {
+	s := mg.s
 	var m *Message
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
@@ -262,7 +270,8 @@ func (s *Store) Expire(ctx context.Context, id string) (*Message, error) {
 // Texts are left out: the scheduler routes on the other fields, and the owner
 // reads the whole message when it sends one, so a long queue stays small in
 // memory.
-func (s *Store) Queue(ctx context.Context) ([]*Message, error) {
+func (mg Messages) Queue(ctx context.Context) ([]*Message, error) {
+	s := mg.s
 	cols := strings.Replace(messageColumns, "body,", "'' AS body,", 1)
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+cols+" FROM messages WHERE state IN ('queued','sending') ORDER BY created_at, id")
 	return collect(rows, err, scanMessage)

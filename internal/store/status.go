@@ -12,7 +12,8 @@ import (
 // RecentMessages returns the n newest messages, newest first, without parts.
 // It orders by created_at, not by id: NewID's lower-case base32 puts the
 // digits 2-7 before the letters, so ids do not sort in time order.
-func (s *Store) RecentMessages(ctx context.Context, n int) ([]*Message, error) {
+func (mg Messages) RecentMessages(ctx context.Context, n int) ([]*Message, error) {
+	s := mg.s
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+messageColumns+" FROM messages ORDER BY created_at DESC, id DESC LIMIT ?", n)
 	return collect(rows, err, scanMessage)
 }
@@ -73,7 +74,8 @@ func (bs Balances) BalanceSummaries(ctx context.Context) (map[string]BalanceSumm
 }
 
 // MessagesByState counts messages by state; states without one are absent.
-func (s *Store) MessagesByState(ctx context.Context) (map[string]int64, error) {
+func (mg Messages) MessagesByState(ctx context.Context) (map[string]int64, error) {
+	s := mg.s
 	return s.countByState(ctx, "messages")
 }
 

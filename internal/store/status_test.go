@@ -46,7 +46,7 @@ func TestRecentMessagesAreTheNewestFirst(t *testing.T) {
 		{10, []string{ids[4], ids[3], ids[2], ids[1], ids[0]}},
 		{0, nil},
 	} {
-		got, err := s.RecentMessages(context.Background(), c.n)
+		got, err := s.Messages.RecentMessages(context.Background(), c.n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,10 +72,10 @@ func TestSentPerSIMCountsPartsInTheWindow(t *testing.T) {
 		t.Helper()
 		m := accept(t, s, NewMessage{Parts: parts})
 		for seq := 1; seq <= parts; seq++ {
-			if _, err := s.BeginPart(ctx, m.ID, seq, iccid, "modem-"+iccid); err != nil {
+			if _, err := s.Messages.BeginPart(ctx, m.ID, seq, iccid, "modem-"+iccid); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.PartSent(ctx, m.ID, seq, seq); err != nil {
+			if _, err := s.Messages.PartSent(ctx, m.ID, seq, seq); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -73,6 +73,7 @@ type Store struct {
 	end *LogEnd
 
 	// Facades, each the part of the store one feature uses.
+	Messages      Messages
 	Upkeep        Upkeep
 	Balances      Balances
 	USSD          USSD
@@ -304,6 +305,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		maxBatch:      opts.MaxBatch,
 		end:           newLogEnd(last.Int64),
 	}
+	s.Messages = Messages{s}
 	s.Upkeep, s.Balances, s.USSD, s.Inbox, s.Devices, s.Confirmations = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}, Devices{s}, Confirmations{s}
 	if s.now == nil {
 		s.now = time.Now

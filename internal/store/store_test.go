@@ -41,7 +41,7 @@ func accept(t *testing.T, s *Store, n NewMessage) *Message {
 	if n.TTL == 0 {
 		n.TTL = time.Hour
 	}
-	m, _, err := s.Accept(context.Background(), n)
+	m, _, err := s.Messages.Accept(context.Background(), n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestAcceptedMessageSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = openTest(t, dir)
-	got, err := s.GetMessage(context.Background(), m.ID)
+	got, err := s.Messages.GetMessage(context.Background(), m.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,16 +82,16 @@ func TestIdempotencyKey(t *testing.T) {
 	ctx := context.Background()
 	n := NewMessage{To: "+79161234567", Text: "a", Encoding: "gsm7", Parts: 1, TTL: time.Hour,
 		IdempotencyKey: "k1", IdempotencyFingerprint: "fp-a"}
-	first, existed, err := s.Accept(ctx, n)
+	first, existed, err := s.Messages.Accept(ctx, n)
 	if err != nil || existed {
 		t.Fatalf("first: %v existed=%v", err, existed)
 	}
-	again, existed, err := s.Accept(ctx, n)
+	again, existed, err := s.Messages.Accept(ctx, n)
 	if err != nil || !existed || again.ID != first.ID {
 		t.Fatalf("same request: id %s existed=%v err=%v, want %s", again.ID, existed, err, first.ID)
 	}
 	n.IdempotencyFingerprint = "fp-b"
-	if _, _, err := s.Accept(ctx, n); !errors.Is(err, ErrConflict) {
+	if _, _, err := s.Messages.Accept(ctx, n); !errors.Is(err, ErrConflict) {
 		t.Fatalf("other request with same key: %v, want ErrConflict", err)
 	}
 }
@@ -102,15 +102,15 @@ func TestAcceptAsKeepsOneMessagePerID(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	n := NewMessage{To: "+79161234567", Text: "Платёж 7", Encoding: "ucs2", Parts: 2, TTL: time.Hour}
-	first, existed, err := s.AcceptAs(ctx, "msg_fleet1", n)
+	first, existed, err := s.Messages.AcceptAs(ctx, "msg_fleet1", n)
 	if err != nil || existed || first.ID != "msg_fleet1" || len(first.PartList) != 2 || first.ConcatRef == 0 {
 		t.Fatalf("first: %+v existed=%v, %v", first, existed, err)
 	}
-	again, existed, err := s.AcceptAs(ctx, "msg_fleet1", n)
+	again, existed, err := s.Messages.AcceptAs(ctx, "msg_fleet1", n)
 	if err != nil || !existed || again.ConcatRef != first.ConcatRef {
 		t.Fatalf("again: %+v existed=%v, %v", again, existed, err)
 	}
-	list, _, err := s.ListMessages(ctx, MessageFilter{})
+	list, _, err := s.Messages.ListMessages(ctx, MessageFilter{})
 	if err != nil || len(list) != 1 {
 		t.Fatalf("messages: %d, %v", len(list), err)
 	}
@@ -139,21 +139,21 @@ func TestSendPathStatesAndEvents(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	m := accept(t, s, NewMessage{Parts: 2})
-	if _, err := s.BeginPart(ctx, m.ID, 1, "89701", "modem-a"); err != nil {
+	if _, err := s.Messages.BeginPart(ctx, m.ID, 1, "89701", "modem-a"); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := s.PartSent(ctx, m.ID, 1, 17)
+	got, _ := s.Messages.PartSent(ctx, m.ID, 1, 17)
 	if got.State != Sending {
 		t.Fatalf("after one of two parts: %s, want sending", got.State)
 	}
 	// The second part must go through the same SIM.
-	if _, err := s.BeginPart(ctx, m.ID, 2, "89702", "modem-b"); !errors.Is(err, ErrConflict) {
+	if _, err := s.Messages.BeginPart(ctx, m.ID, 2, "89702", "modem-b"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("part 2 on another SIM: %v, want ErrConflict", err)
 	}
-	if _, err := s.BeginPart(ctx, m.ID, 2, "89701", "modem-a"); err != nil {
+	if _, err := s.Messages.BeginPart(ctx, m.ID, 2, "89701", "modem-a"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.PartSent(ctx, m.ID, 2, 18)
+	got, err := s.Messages.PartSent(ctx, m.ID, 2, 18)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,20 +191,20 @@ func TestFailureBeforeDataRequeuesAndFreesTheSIM(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	m := accept(t, s, NewMessage{})
-	s.BeginPart(ctx, m.ID, 1, "89701", "modem-a")
+	s.Messages.BeginPart(ctx, m.ID, 1, "89701", "modem-a")
 	retry := time.Now().Add(time.Minute)
-	got, err := s.PartNotSent(ctx, m.ID, 1, ErrorInfo{Code: "CMS 38", Message: "network out of order (CMS 38)"}, retry)
+	got, err := s.Messages.PartNotSent(ctx, m.ID, 1, ErrorInfo{Code: "CMS 38", Message: "network out of order (CMS 38)"}, retry)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.State != Queued || got.ICCID != "" || got.Error.Code != "CMS 38" || got.NextAttempt.IsZero() {
 		t.Fatalf("after transient failure: %+v", got)
 	}
-	got, _ = s.BeginPart(ctx, m.ID, 1, "89702", "modem-b")
+	got, _ = s.Messages.BeginPart(ctx, m.ID, 1, "89702", "modem-b")
 	if got.Attempts != 2 || got.ICCID != "89702" {
 		t.Fatalf("retry on another SIM: %+v", got)
 	}
-	got, _ = s.PartNotSent(ctx, m.ID, 1, ErrorInfo{Code: "CMS 1", Message: "unassigned number (CMS 1)"}, time.Time{})
+	got, _ = s.Messages.PartNotSent(ctx, m.ID, 1, ErrorInfo{Code: "CMS 1", Message: "unassigned number (CMS 1)"}, time.Time{})
 	if got.State != Failed || got.FinalAt.IsZero() {
 		t.Fatalf("after permanent failure: %+v", got)
 	}
@@ -214,12 +214,12 @@ func TestUnknownOutcomeIsNeverRequeuedByDefault(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	m := accept(t, s, NewMessage{})
-	s.BeginPart(ctx, m.ID, 1, "89701", "modem-a")
-	got, _ := s.PartUnknown(ctx, m.ID, 1, ErrorInfo{Code: "timeout", Message: "no answer to AT+CMGS"}, false)
+	s.Messages.BeginPart(ctx, m.ID, 1, "89701", "modem-a")
+	got, _ := s.Messages.PartUnknown(ctx, m.ID, 1, ErrorInfo{Code: "timeout", Message: "no answer to AT+CMGS"}, false)
 	if got.State != Unknown || got.PartList[0].State != "unknown" {
 		t.Fatalf("%+v", got)
 	}
-	q, _ := s.Queue(ctx)
+	q, _ := s.Messages.Queue(ctx)
 	if len(q) != 0 {
 		t.Fatalf("unknown message is in the send queue: %v", q)
 	}
@@ -232,23 +232,23 @@ func TestRecoverInFlightAfterCrash(t *testing.T) {
 	caught := accept(t, s, NewMessage{})
 	between := accept(t, s, NewMessage{Parts: 2})
 	waiting := accept(t, s, NewMessage{})
-	s.BeginPart(ctx, caught.ID, 1, "89701", "m")
-	s.BeginPart(ctx, between.ID, 1, "89701", "m")
-	s.PartSent(ctx, between.ID, 1, 5)
+	s.Messages.BeginPart(ctx, caught.ID, 1, "89701", "m")
+	s.Messages.BeginPart(ctx, between.ID, 1, "89701", "m")
+	s.Messages.PartSent(ctx, between.ID, 1, 5)
 	s.Close() // what a kill -9 leaves is the same rows
 
 	s = openTest(t, dir)
-	n, err := s.RecoverInFlight(ctx, false)
+	n, err := s.Messages.RecoverInFlight(ctx, false)
 	if err != nil || n != 1 {
 		t.Fatalf("recovered %d, %v; want 1", n, err)
 	}
 	for id, want := range map[string]MessageState{caught.ID: Unknown, between.ID: Queued, waiting.ID: Queued} {
-		got, _ := s.GetMessage(ctx, id)
+		got, _ := s.Messages.GetMessage(ctx, id)
 		if got.State != want {
 			t.Errorf("%s: %s, want %s", id, got.State, want)
 		}
 	}
-	b, _ := s.GetMessage(ctx, between.ID)
+	b, _ := s.Messages.GetMessage(ctx, between.ID)
 	if b.ICCID != "89701" {
 		t.Errorf("half-sent message lost its SIM binding: %q", b.ICCID)
 	}
@@ -258,12 +258,12 @@ func TestCancelOnlyWhileQueued(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	a := accept(t, s, NewMessage{})
-	if got, err := s.Cancel(ctx, a.ID); err != nil || got.State != Cancelled {
+	if got, err := s.Messages.Cancel(ctx, a.ID); err != nil || got.State != Cancelled {
 		t.Fatalf("cancel queued: %v %v", got, err)
 	}
 	b := accept(t, s, NewMessage{})
-	s.BeginPart(ctx, b.ID, 1, "89701", "m")
-	if _, err := s.Cancel(ctx, b.ID); !errors.Is(err, ErrConflict) {
+	s.Messages.BeginPart(ctx, b.ID, 1, "89701", "m")
+	if _, err := s.Messages.Cancel(ctx, b.ID); !errors.Is(err, ErrConflict) {
 		t.Fatalf("cancel while sending: %v, want ErrConflict", err)
 	}
 }
@@ -278,7 +278,7 @@ func TestExpiredMessageIsNotStarted(t *testing.T) {
 	defer s.Close()
 	m := accept(t, s, NewMessage{TTL: time.Minute})
 	now = now.Add(time.Minute)
-	if _, err := s.BeginPart(context.Background(), m.ID, 1, "89701", "m"); !errors.Is(err, ErrExpired) {
+	if _, err := s.Messages.BeginPart(context.Background(), m.ID, 1, "89701", "m"); !errors.Is(err, ErrExpired) {
 		t.Fatalf("BeginPart after expiry: %v, want ErrExpired", err)
 	}
 }
@@ -292,7 +292,7 @@ func TestConcurrentWritesShareCommits(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m, _, err := s.Accept(context.Background(), NewMessage{To: "+79161234567", Text: "x", Encoding: "gsm7", Parts: 1, TTL: time.Hour})
+			m, _, err := s.Messages.Accept(context.Background(), NewMessage{To: "+79161234567", Text: "x", Encoding: "gsm7", Parts: 1, TTL: time.Hour})
 			if err != nil {
 				t.Error(err)
 				return
@@ -362,7 +362,7 @@ func TestListMessagesPages(t *testing.T) {
 	var got []string
 	after := ""
 	for page := 0; page < 5; page++ {
-		list, next, err := s.ListMessages(ctx, MessageFilter{After: after, Limit: 2})
+		list, next, err := s.Messages.ListMessages(ctx, MessageFilter{After: after, Limit: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -394,7 +394,7 @@ func TestListMessagesCarriesParts(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	ids := []string{accept(t, s, NewMessage{Parts: 3}).ID, accept(t, s, NewMessage{}).ID}
-	list, _, err := s.ListMessages(ctx, MessageFilter{Limit: 10})
+	list, _, err := s.Messages.ListMessages(ctx, MessageFilter{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func TestListMessagesCarriesParts(t *testing.T) {
 		t.Fatalf("listed %d messages, want %d", len(list), len(ids))
 	}
 	for _, m := range list {
-		one, err := s.GetMessage(ctx, m.ID)
+		one, err := s.Messages.GetMessage(ctx, m.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -410,7 +410,7 @@ func TestListMessagesCarriesParts(t *testing.T) {
 			t.Errorf("%s: listed parts %+v, read alone %+v (parts %d)", m.ID, m.PartList, one.PartList, m.Parts)
 		}
 	}
-	empty, _, err := s.ListMessages(ctx, MessageFilter{After: list[len(list)-1].ID, Limit: 10})
+	empty, _, err := s.Messages.ListMessages(ctx, MessageFilter{After: list[len(list)-1].ID, Limit: 10})
 	if err != nil || len(empty) != 0 {
 		t.Fatalf("past the last message: %v, %v", empty, err)
 	}
@@ -514,16 +514,16 @@ func TestDropQueuedLeavesWhatBeganSending(t *testing.T) {
 	ctx := context.Background()
 	queued := accept(t, s, NewMessage{})
 	begun := accept(t, s, NewMessage{})
-	if _, err := s.BeginPart(ctx, begun.ID, 1, "8970100000000000001", "m1"); err != nil {
+	if _, err := s.Messages.BeginPart(ctx, begun.ID, 1, "8970100000000000001", "m1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DropQueued(ctx, queued.ID); err != nil {
+	if err := s.Messages.DropQueued(ctx, queued.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetMessage(ctx, queued.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Messages.GetMessage(ctx, queued.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("dropped message still there: %v", err)
 	}
-	if err := s.DropQueued(ctx, begun.ID); !errors.Is(err, ErrConflict) {
+	if err := s.Messages.DropQueued(ctx, begun.ID); !errors.Is(err, ErrConflict) {
 		t.Fatalf("dropping a message that began sending: %v", err)
 	}
 }
