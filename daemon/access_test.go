@@ -256,7 +256,7 @@ func TestNoActorWithoutTokens(t *testing.T) {
 	if a := request(t, "DELETE", srv.URL+"/v1/messages/"+acc.ID, "", map[string]string{"Content-Type": "application/json"}, ""); a.status != 200 {
 		t.Fatalf("cancel: %d %s", a.status, a.raw)
 	}
-	events, err := d.store.Events(context.Background(), store.EventFilter{})
+	events, err := d.store.Events.Events(context.Background(), store.EventFilter{})
 	if err != nil || len(events) != 1 || events[0].Actor != "" {
 		t.Fatalf("events %+v, %v; want one without actor", events, err)
 	}

@@ -130,7 +130,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d.retention = retention.New(st.Upkeep, retention.Options{Config: cfg.Retention, Webhooks: webhooks, Logger: d.log, Now: d.now})
 	d.receiving = receiving.New(st.Inbox, st.Devices, receiving.Options{Config: cfg.Receive, Logger: d.log, Now: d.now, Registerer: d.metrics.reg})
 	d.inbound = inbound{d.receiving}
-	if d.events, err = events.New(st, events.Options{Webhooks: cfg.Webhooks, Policy: cfg.WebhookDefaults, LongPolls: d.longPolls,
+	if d.events, err = events.New(st.Events, st, events.Options{Webhooks: cfg.Webhooks, Policy: cfg.WebhookDefaults, LongPolls: d.longPolls,
 		Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
 		st.Close()
 		return nil, err
@@ -147,7 +147,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		st.Close()
 		return nil, err
 	}
-	if d.confirm, err = confirm.New(st.Confirmations, st, d.sched, d, confirm.Options{Config: cfg.Confirmations, MaxTTL: cfg.Send.MaxTTL, NoticeTTL: cfg.Send.DefaultTTL,
+	if d.confirm, err = confirm.New(st.Confirmations, st.Events, d.sched, d, confirm.Options{Config: cfg.Confirmations, MaxTTL: cfg.Send.MaxTTL, NoticeTTL: cfg.Send.DefaultTTL,
 		Operators: d.operators, LongPolls: d.longPolls, Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
 		st.Close()
 		return nil, err

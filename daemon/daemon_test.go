@@ -434,7 +434,7 @@ func TestFailingSIMTurnsSuspectAndWorkMovesToAnother(t *testing.T) {
 
 // eventTypes lists the types of the events logged about one object.
 func (h *harness) eventTypes(kind, id string) []string {
-	rows, err := h.d.store.EventTypes(context.Background(), kind, id)
+	rows, err := h.d.store.Events.EventTypes(context.Background(), kind, id)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -114,7 +114,7 @@ func allEvents(h *harness, query string) []api.Event {
 func appendEvents(t *testing.T, d *Daemon, n int, typ string) {
 	t.Helper()
 	for i := range n {
-		if err := d.store.AppendEvent(context.Background(), typ, "test", "obj-"+typ, i+1, map[string]int{"n": i}); err != nil {
+		if err := d.store.Events.AppendEvent(context.Background(), typ, "test", "obj-"+typ, i+1, map[string]int{"n": i}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -92,7 +92,7 @@ type fleetLog struct{ s *store.Store }
 func (l fleetLog) Changed() (int64, <-chan struct{}) { return l.s.LogEnd().Changed() }
 
 func (l fleetLog) EventsAfter(ctx context.Context, after int64, limit int) ([]fleet.LoggedEvent, error) {
-	events, err := l.s.Events(ctx, store.EventFilter{After: after, Limit: limit})
+	events, err := l.s.Events.Events(ctx, store.EventFilter{After: after, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func (d *Daemon) runFleetFinisher(ctx context.Context) {
 			}
 			continue
 		}
-		events, err := d.store.Events(ctx, store.EventFilter{After: after, Upto: last, Types: doneMessageEvents, Limit: 256})
+		events, err := d.store.Events.Events(ctx, store.EventFilter{After: after, Upto: last, Types: doneMessageEvents, Limit: 256})
 		if err == nil {
 			for _, e := range events {
 				// No claim: a confirmation's SMS, made here. Another host's:

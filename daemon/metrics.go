@@ -405,7 +405,7 @@ func (d *Daemon) collectWebhooks(ctx context.Context, e emitter) error {
 		if err != nil {
 			return err
 		}
-		backlog, err := d.store.CountEvents(ctx, c.Cursor, store.EventTypes(wh.Events))
+		backlog, err := d.store.Events.CountEvents(ctx, c.Cursor, store.EventTypes(wh.Events))
 		if err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ func startEventsDaemon(t *testing.T, types ...string) (addr string, cancelMessag
 		t.Fatal(err)
 	}
 	for i, typ := range types {
-		if err := st.AppendEvent(context.Background(), typ, "test", fmt.Sprintf("obj-%d", i), 1, map[string]int{"n": i}); err != nil {
+		if err := st.Events.AppendEvent(context.Background(), typ, "test", fmt.Sprintf("obj-%d", i), 1, map[string]int{"n": i}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -17,13 +17,18 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
-// Store is what events needs of the store: the log, the webhook cursors and
-// the dead letters.
-type Store interface {
+// Log is the event log as this package reads it: pages for the API and the
+// webhooks, and its end to wait on.
+type Log interface {
 	LogEnd() *store.LogEnd
 	Events(ctx context.Context, f store.EventFilter) ([]store.Event, error)
 	GetEvent(ctx context.Context, id int64) (store.Event, error)
 	CountEvents(ctx context.Context, after int64, types store.EventTypes) (int64, error)
+}
+
+// Deliveries is where each webhook has got to in the log, and what it gave
+// up on.
+type Deliveries interface {
 	GetWebhookCursor(ctx context.Context, endpoint string) (store.WebhookCursor, error)
 	SaveWebhookCursor(ctx context.Context, c store.WebhookCursor) error
 	GiveUp(ctx context.Context, c store.WebhookCursor) error
@@ -49,22 +54,23 @@ type Options struct {
 
 // Events serves the log and delivers it. Safe for concurrent use.
 type Events struct {
-	store     Store
-	webhooks  []config.Webhook
-	policy    config.WebhookDefaults
-	longPolls *httpapi.LongPolls
-	metrics   *metrics
-	log       *slog.Logger
-	now       func() time.Time
+	eventLog   Log
+	deliveries Deliveries
+	webhooks   []config.Webhook
+	policy     config.WebhookDefaults
+	longPolls  *httpapi.LongPolls
+	metrics    *metrics
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // New registers the delivery counter; Run delivers.
-func New(st Store, o Options) (*Events, error) {
+func New(eventLog Log, deliveries Deliveries, o Options) (*Events, error) {
 	m, err := newMetrics(o.Registerer)
 	if err != nil {
 		return nil, err
 	}
-	e := &Events{store: st, webhooks: o.Webhooks, policy: o.Policy, longPolls: o.LongPolls, metrics: m, log: o.Logger, now: o.Now}
+	e := &Events{eventLog: eventLog, deliveries: deliveries, webhooks: o.Webhooks, policy: o.Policy, longPolls: o.LongPolls, metrics: m, log: o.Logger, now: o.Now}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

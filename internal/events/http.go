@@ -87,8 +87,8 @@ func (e *Events) listEvents(w http.ResponseWriter, r *http.Request) {
 	defer deadline.Stop()
 	for {
 		// Taken before the read, so growth in between wakes the wait.
-		upto, grew := e.store.LogEnd().Changed()
-		list, err := e.store.Events(r.Context(), store.EventFilter{After: after, Upto: upto, Types: types, Limit: limit})
+		upto, grew := e.eventLog.LogEnd().Changed()
+		list, err := e.eventLog.Events(r.Context(), store.EventFilter{After: after, Upto: upto, Types: types, Limit: limit})
 		if err != nil {
 			httpapi.WriteError(w, err)
 			return
@@ -121,17 +121,17 @@ func (e *Events) listEvents(w http.ResponseWriter, r *http.Request) {
 func (e *Events) listWebhooks(w http.ResponseWriter, r *http.Request) {
 	out := []api.Webhook{}
 	for i, cfg := range e.webhooks {
-		c, err := e.store.GetWebhookCursor(r.Context(), cfg.URL)
+		c, err := e.deliveries.GetWebhookCursor(r.Context(), cfg.URL)
 		if err != nil {
 			httpapi.WriteError(w, err)
 			return
 		}
-		backlog, err := e.store.CountEvents(r.Context(), c.Cursor, store.EventTypes(cfg.Events))
+		backlog, err := e.eventLog.CountEvents(r.Context(), c.Cursor, store.EventTypes(cfg.Events))
 		if err != nil {
 			httpapi.WriteError(w, err)
 			return
 		}
-		dead, err := e.store.CountDeadLetters(r.Context(), cfg.URL)
+		dead, err := e.deliveries.CountDeadLetters(r.Context(), cfg.URL)
 		if err != nil {
 			httpapi.WriteError(w, err)
 			return
@@ -189,7 +189,7 @@ func (e *Events) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 		}
 		endpoint = e.webhooks[i].URL
 	}
-	list, err := e.store.DeadLetters(r.Context(), endpoint, after, limit)
+	list, err := e.deliveries.DeadLetters(r.Context(), endpoint, after, limit)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -211,7 +211,7 @@ func (e *Events) retryDeadLetter(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no dead letter " + strconv.Quote(r.PathValue("id"))})
 		return
 	}
-	l, err := e.store.GetDeadLetter(r.Context(), id)
+	l, err := e.deliveries.GetDeadLetter(r.Context(), id)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -222,7 +222,7 @@ func (e *Events) retryDeadLetter(w http.ResponseWriter, r *http.Request) {
 			Message: "the dead letter's webhook is no longer configured, so there is no secret to sign it with"})
 		return
 	}
-	ev, err := e.store.GetEvent(r.Context(), l.EventID)
+	ev, err := e.eventLog.GetEvent(r.Context(), l.EventID)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -234,7 +234,7 @@ func (e *Events) retryDeadLetter(w http.ResponseWriter, r *http.Request) {
 	if postErr != nil {
 		lastError = postErr.Error()
 	}
-	if err := e.store.DeadLetterRetried(r.Context(), id, postErr == nil, lastError); err != nil {
+	if err := e.deliveries.DeadLetterRetried(r.Context(), id, postErr == nil, lastError); err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}

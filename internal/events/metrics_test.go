@@ -14,7 +14,7 @@ import (
 // label.
 func TestDeliveryLabelsStayInTheirVocabulary(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	e, err := New(nil, Options{Registerer: reg})
+	e, err := New(nil, nil, Options{Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -161,7 +161,7 @@ func (e *Events) deliver(ctx context.Context, ep *webhookEndpoint, log *slog.Log
 	var c store.WebhookCursor
 	for {
 		var err error
-		if c, err = e.store.GetWebhookCursor(ctx, ep.cfg.URL); err == nil {
+		if c, err = e.deliveries.GetWebhookCursor(ctx, ep.cfg.URL); err == nil {
 			break
 		}
 		log.Error("read webhook cursor", "err", err)
@@ -170,8 +170,8 @@ func (e *Events) deliver(ctx context.Context, ep *webhookEndpoint, log *slog.Log
 		}
 	}
 	for ctx.Err() == nil {
-		upto, grew := e.store.LogEnd().Changed()
-		page, err := e.store.Events(ctx, store.EventFilter{After: c.Cursor, Upto: upto, Types: ep.types, Limit: webhookPage})
+		upto, grew := e.eventLog.LogEnd().Changed()
+		page, err := e.eventLog.Events(ctx, store.EventFilter{After: c.Cursor, Upto: upto, Types: ep.types, Limit: webhookPage})
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("read event log", "err", err)
@@ -195,7 +195,7 @@ func (e *Events) deliver(ctx context.Context, ep *webhookEndpoint, log *slog.Log
 			// Everything up to upto was delivered or not wanted: move past
 			// it so retention need not keep events this endpoint filters out.
 			c = store.WebhookCursor{Endpoint: ep.cfg.URL, Cursor: upto}
-			if err := e.store.SaveWebhookCursor(ctx, c); err != nil && ctx.Err() == nil {
+			if err := e.deliveries.SaveWebhookCursor(ctx, c); err != nil && ctx.Err() == nil {
 				log.Error("save webhook cursor", "err", err)
 			}
 			continue
@@ -236,7 +236,7 @@ func (e *Events) deliverOne(ctx context.Context, ep *webhookEndpoint, c store.We
 		}
 		if err == nil {
 			next := store.WebhookCursor{Endpoint: ep.cfg.URL, Cursor: ev.ID}
-			if err := e.store.SaveWebhookCursor(ctx, next); err != nil {
+			if err := e.deliveries.SaveWebhookCursor(ctx, next); err != nil {
 				return c, err
 			}
 			return next, nil
@@ -246,7 +246,7 @@ func (e *Events) deliverOne(ctx context.Context, ep *webhookEndpoint, c store.We
 		if e.now().Sub(c.FirstTry) >= policy.GiveUpAfter {
 			log.Warn("webhook gave up on an event; it is now a dead letter", "event", ev.ID, "type", ev.Type,
 				"attempts", c.Attempts, "err", c.LastError)
-			if err := e.store.GiveUp(ctx, c); err != nil {
+			if err := e.deliveries.GiveUp(ctx, c); err != nil {
 				return c, err
 			}
 			e.metrics.delivery("dead_letter")
@@ -256,7 +256,7 @@ func (e *Events) deliverOne(ctx context.Context, ep *webhookEndpoint, c store.We
 		if c.Attempts == 1 || c.Attempts%10 == 0 {
 			log.Warn("webhook delivery failed; retrying", "event", ev.ID, "type", ev.Type, "attempts", c.Attempts, "err", c.LastError)
 		}
-		if err := e.store.SaveWebhookCursor(ctx, c); err != nil {
+		if err := e.deliveries.SaveWebhookCursor(ctx, c); err != nil {
 			return c, err
 		}
 	}

@@ -39,12 +39,12 @@ func TestRunDeliversSelectedEventsSignedAndMovesTheCursor(t *testing.T) {
 	defer close(release)
 	ctx := context.Background()
 	for _, typ := range []string{"message.sent", "sms.received", "message.failed"} {
-		if err := st.AppendEvent(ctx, typ, "test", "obj", 1, map[string]string{"t": typ}); err != nil {
+		if err := st.Events.AppendEvent(ctx, typ, "test", "obj", 1, map[string]string{"t": typ}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	hook := config.Webhook{URL: recv.URL + "/hook", Secrets: []string{"first-secret-0123456789", "old-secret-0123456789"}, Events: []string{"message.*"}, Timeout: 5 * time.Second}
-	e, err := New(st, Options{Webhooks: []config.Webhook{hook}, Policy: config.WebhookDefaults{RetryInitial: time.Millisecond, RetryMax: time.Millisecond, GiveUpAfter: time.Hour}})
+	e, err := New(st.Events, st, Options{Webhooks: []config.Webhook{hook}, Policy: config.WebhookDefaults{RetryInitial: time.Millisecond, RetryMax: time.Millisecond, GiveUpAfter: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestRunDeliversSelectedEventsSignedAndMovesTheCursor(t *testing.T) {
 	}
 	// The cursor is saved before the next event goes out: while event 4 is
 	// being delivered, the cursor stands past event 3.
-	if err := st.AppendEvent(ctx, "message.queued", "test", "obj", 2, map[string]string{}); err != nil {
+	if err := st.Events.AppendEvent(ctx, "message.queued", "test", "obj", 2, map[string]string{}); err != nil {
 		t.Fatal(err)
 	}
 	if d := <-got; d.id != "4" {

@@ -38,7 +38,7 @@ func TestStorageAndBackupWhileRunning(t *testing.T) {
 	}
 	defer st.Close()
 	for i := range 25 {
-		if err := st.AppendEvent(context.Background(), "test.kept", "test", "obj", i+1, map[string]int{"n": i}); err != nil {
+		if err := st.Events.AppendEvent(context.Background(), "test.kept", "test", "obj", i+1, map[string]int{"n": i}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -20,13 +20,13 @@ func TestEventsRecordTheActorOfTheirWrite(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.AppendEvent(WithActor(ctx, a), "test.actor", "test", a, i, nil); err != nil {
+			if err := s.Events.AppendEvent(WithActor(ctx, a), "test.actor", "test", a, i, nil); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	events, err := s.Events(ctx, EventFilter{})
+	events, err := s.Events.Events(ctx, EventFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestEventsRecordTheActorOfTheirWrite(t *testing.T) {
 	if want := []string{"", "", "ops", "payment-core"}; !slices.Equal(got, want) {
 		t.Fatalf("actors %q, want %q", got, want)
 	}
-	if e, err := s.GetEvent(ctx, events[0].ID); err != nil || e.Actor != events[0].Actor {
+	if e, err := s.Events.GetEvent(ctx, events[0].ID); err != nil || e.Actor != events[0].Actor {
 		t.Fatalf("GetEvent: %+v, %v", e, err)
 	}
 }
@@ -61,7 +61,7 @@ func TestMigrationAddsTheActor(t *testing.T) {
 	}
 	db.Close()
 	s := openTest(t, dir)
-	events, err := s.Events(context.Background(), EventFilter{})
+	events, err := s.Events.Events(context.Background(), EventFilter{})
 	if err != nil || len(events) != 1 || events[0].Type != "modem.down" || events[0].Actor != "" {
 		t.Fatalf("events after migration: %+v, %v", events, err)
 	}

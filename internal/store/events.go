@@ -10,9 +10,17 @@ import (
 	"time"
 )
 
+// Events is the event log: every change of a message, confirmation, modem or
+// SIM, in order, for the events API, webhooks and followers.
+type Events struct{ s *Store }
+
+// LogEnd is the end of this log, to wait on for what comes next.
+func (ev Events) LogEnd() *LogEnd { return ev.s.end }
+
 // AppendEvent adds an event about an object that is not stored in its own
 // table (a modem going down, a SIM swap), with the object as its payload.
-func (s *Store) AppendEvent(ctx context.Context, typ, kind, objectID string, seq int, object any) error {
+func (ev Events) AppendEvent(ctx context.Context, typ, kind, objectID string, seq int, object any) error {
+	s := ev.s
 	return s.Write(ctx, func(t *Tx) error { return appendEvent(t, typ, kind, objectID, seq, object) })
 }
 
@@ -87,7 +95,8 @@ type EventFilter struct {
 }
 
 // Events pages through the event log in id order.
-func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
+func (ev Events) Events(ctx context.Context, f EventFilter) ([]Event, error) {
+	s := ev.s
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
@@ -117,7 +126,8 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 }
 
 // GetEvent returns one event.
-func (s *Store) GetEvent(ctx context.Context, id int64) (Event, error) {
+func (ev Events) GetEvent(ctx context.Context, id int64) (Event, error) {
+	s := ev.s
 	e, err := scanEvent(s.rdb.QueryRowContext(ctx,
 		"SELECT id, type, kind, object_id, object_seq, payload, created_at, actor FROM events WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -139,7 +149,8 @@ func scanEvent(r scanner) (Event, error) {
 }
 
 // LastEventID is the id of the newest event, 0 when the log is empty.
-func (s *Store) LastEventID(ctx context.Context) (int64, error) {
+func (ev Events) LastEventID(ctx context.Context) (int64, error) {
+	s := ev.s
 	var id sql.NullInt64
 	if err := s.rdb.QueryRowContext(ctx, "SELECT max(id) FROM events").Scan(&id); err != nil {
 		return 0, fmt.Errorf("store: read last event id: %w", err)
@@ -148,7 +159,8 @@ func (s *Store) LastEventID(ctx context.Context) (int64, error) {
 }
 
 // CountEvents counts the events after an id that the types select.
-func (s *Store) CountEvents(ctx context.Context, after int64, types EventTypes) (int64, error) {
+func (ev Events) CountEvents(ctx context.Context, after int64, types EventTypes) (int64, error) {
+	s := ev.s
 	cond, args := types.sql()
 	var n int64
 	err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE id > ?"+cond, append([]any{after}, args...)...).Scan(&n)
@@ -309,7 +321,8 @@ func (s *Store) DeadLetterRetried(ctx context.Context, id int64, delivered bool,
 }
 
 // EventTypes lists, in order, the types of the events about one object.
-func (s *Store) EventTypes(ctx context.Context, kind, objectID string) ([]string, error) {
+func (ev Events) EventTypes(ctx context.Context, kind, objectID string) ([]string, error) {
+	s := ev.s
 	rows, err := s.rdb.QueryContext(ctx, "SELECT type FROM events WHERE kind=? AND object_id=? ORDER BY id", kind, objectID)
 	if err != nil {
 		return nil, err

@@ -29,10 +29,10 @@ func TestEventsPageByIDAndFilterByType(t *testing.T) {
 	if _, err := s.Inbox.StoreReceived(ctx, Received{ICCID: "8970101", ModemID: "a", Sender: "+79160000001", Text: "Да", Encoding: "gsm7", Plain: true, SCTS: time.Unix(1764000000, 0)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AppendEvent(ctx, "modem.down", "modem", "imei-1", 3, map[string]string{"state": "down"}); err != nil {
+	if err := s.Events.AppendEvent(ctx, "modem.down", "modem", "imei-1", 3, map[string]string{"state": "down"}); err != nil {
 		t.Fatal(err)
 	}
-	all, err := s.Events(ctx, EventFilter{})
+	all, err := s.Events.Events(ctx, EventFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestEventsPageByIDAndFilterByType(t *testing.T) {
 	if o := all[0].Object; o.Kind != "message" || o.ID != m.ID || o.Seq != 2 {
 		t.Fatalf("object %+v", o)
 	}
-	last, err := s.LastEventID(ctx)
+	last, err := s.Events.LastEventID(ctx)
 	if err != nil || last != all[2].ID {
 		t.Fatalf("LastEventID %d %v, want %d", last, err, all[2].ID)
 	}
@@ -67,7 +67,7 @@ func TestEventsPageByIDAndFilterByType(t *testing.T) {
 		{"type is not a prefix", EventFilter{Types: EventTypes{"message"}}, nil},
 	}
 	for _, c := range cases {
-		got, err := s.Events(ctx, c.f)
+		got, err := s.Events.Events(ctx, c.f)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -79,7 +79,7 @@ func TestEventsPageByIDAndFilterByType(t *testing.T) {
 				t.Errorf("%s: Match(%q) disagrees with the query", c.name, typ)
 			}
 		}
-		n, err := s.CountEvents(ctx, c.f.After, c.f.Types)
+		n, err := s.Events.CountEvents(ctx, c.f.After, c.f.Types)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func TestEventsPageByIDAndFilterByType(t *testing.T) {
 			t.Errorf("%s: CountEvents %d, want %d", c.name, n, len(c.want))
 		}
 	}
-	if _, err := s.GetEvent(ctx, last+1); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Events.GetEvent(ctx, last+1); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("GetEvent of a missing id: %v", err)
 	}
 }
@@ -111,10 +111,10 @@ func TestWebhookCursorNeverMovesBackAndGiveUpKeepsTheEvent(t *testing.T) {
 	if c.Cursor != 5 || c.Attempts != 4 || !c.FirstTry.Equal(first) || c.LastError != "HTTP 502" {
 		t.Fatalf("after a stale save: %+v", c)
 	}
-	if err := s.AppendEvent(ctx, "modem.down", "modem", "m", 1, map[string]int{}); err != nil {
+	if err := s.Events.AppendEvent(ctx, "modem.down", "modem", "m", 1, map[string]int{}); err != nil {
 		t.Fatal(err)
 	}
-	ev, _ := s.Events(ctx, EventFilter{})
+	ev, _ := s.Events.Events(ctx, EventFilter{})
 	c.HeadEvent = ev[0].ID
 	if err := s.GiveUp(ctx, c); err != nil {
 		t.Fatal(err)

@@ -36,7 +36,7 @@ func TestLogEndWakesEveryWaiterOnlyForCommittedEvents(t *testing.T) {
 					errs <- fmt.Errorf("waiter %d woken with %d after %d", w, last, seen)
 					return
 				}
-				if _, err := s.GetEvent(ctx, last); err != nil {
+				if _, err := s.Events.GetEvent(ctx, last); err != nil {
 					errs <- fmt.Errorf("waiter %d woken with %d before it was committed: %w", w, last, err)
 					return
 				}
@@ -76,7 +76,7 @@ func TestLogEndWakesEveryWaiterOnlyForCommittedEvents(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if last, err := s.LastEventID(ctx); err != nil || last != final || s.LogEnd().Last() != final {
+	if last, err := s.Events.LastEventID(ctx); err != nil || last != final || s.LogEnd().Last() != final {
 		t.Fatalf("LastEventID %d (%v), LogEnd %d, want %d", last, err, s.LogEnd().Last(), final)
 	}
 }
@@ -86,7 +86,7 @@ func TestLogEndWakesEveryWaiterOnlyForCommittedEvents(t *testing.T) {
 func TestLogEndIgnoresRolledBackEvents(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
-	if err := s.AppendEvent(ctx, "test.kept", "test", "a", 1, nil); err != nil {
+	if err := s.Events.AppendEvent(ctx, "test.kept", "test", "a", 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, grew := s.LogEnd().Changed()
@@ -108,7 +108,7 @@ func TestLogEndIgnoresRolledBackEvents(t *testing.T) {
 		t.Fatal("woken by a rolled-back event")
 	default:
 	}
-	if err := s.AppendEvent(ctx, "test.kept", "test", "c", 1, nil); err != nil {
+	if err := s.Events.AppendEvent(ctx, "test.kept", "test", "c", 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -131,7 +131,7 @@ func TestLogEndStartsAtTheLogOnDisk(t *testing.T) {
 	}
 	ctx := context.Background()
 	for i := range 3 {
-		if err := s.AppendEvent(ctx, "test.kept", "test", "a", i, nil); err != nil {
+		if err := s.Events.AppendEvent(ctx, "test.kept", "test", "a", i, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -165,7 +165,7 @@ func TestWriteAsyncReportsAfterTheCommitIsAnnounced(t *testing.T) {
 		return appendEvent(t, "test.async", "test", "a", 1, nil)
 	}, func(err error) {
 		if err == nil {
-			_, err = s.GetEvent(context.Background(), 1)
+			_, err = s.Events.GetEvent(context.Background(), 1)
 		}
 		got <- outcome{s.LogEnd().Last(), err}
 	})

@@ -91,7 +91,7 @@ func TestPurgeBlanksThenDeletesOnlySettledData(t *testing.T) {
 	if len(inbox) != 1 || inbox[0].Text != "" || !inbox[0].Blanked {
 		t.Fatalf("inbox after blanking: %+v", inbox[0])
 	}
-	events, _ := s.Events(ctx, EventFilter{})
+	events, _ := s.Events.Events(ctx, EventFilter{})
 	for _, e := range events {
 		if strings.Contains(string(e.Data), "Платёж") || strings.Contains(string(e.Data), `"Да"`) {
 			t.Errorf("event %s still carries the text: %s", e.Type, e.Data)
@@ -133,11 +133,11 @@ func TestPurgeKeepsEventsAWebhookHasNotPassed(t *testing.T) {
 	s := openAt(t, clock)
 	ctx := context.Background()
 	for i := range 5 {
-		if err := s.AppendEvent(ctx, "modem.down", "modem", "m", i+1, map[string]int{"n": i}); err != nil {
+		if err := s.Events.AppendEvent(ctx, "modem.down", "modem", "m", i+1, map[string]int{"n": i}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ev, _ := s.Events(ctx, EventFilter{})
+	ev, _ := s.Events.Events(ctx, EventFilter{})
 	const slow, fast, gone = "https://slow.example/", "https://fast.example/", "https://removed.example/"
 	save := func(c WebhookCursor) {
 		if err := s.SaveWebhookCursor(ctx, c); err != nil {
@@ -162,7 +162,7 @@ func TestPurgeKeepsEventsAWebhookHasNotPassed(t *testing.T) {
 	if res.EventsDeleted != 2 || !res.EventsHeld {
 		t.Fatalf("purge %+v, want 2 events deleted and some held", res)
 	}
-	left, _ := s.Events(ctx, EventFilter{})
+	left, _ := s.Events.Events(ctx, EventFilter{})
 	if len(left) != 3 || left[0].ID != ev[2].ID {
 		t.Fatalf("left %v", eventTypes(left))
 	}
@@ -177,7 +177,7 @@ func TestPurgeKeepsEventsAWebhookHasNotPassed(t *testing.T) {
 		t.Fatalf("second purge %+v", res)
 	}
 	// Zero durations mean never.
-	if err := s.AppendEvent(ctx, "modem.up", "modem", "m", 6, map[string]int{}); err != nil {
+	if err := s.Events.AppendEvent(ctx, "modem.up", "modem", "m", 6, map[string]int{}); err != nil {
 		t.Fatal(err)
 	}
 	clock.advance(1000 * day)
@@ -252,7 +252,7 @@ func TestBackupIsAConsistentCopyWhileWritesGoOn(t *testing.T) {
 				return
 			default:
 			}
-			if err := s.AppendEvent(ctx, "modem.noise", "modem", "m", 1, map[string]int{}); err != nil {
+			if err := s.Events.AppendEvent(ctx, "modem.noise", "modem", "m", 1, map[string]int{}); err != nil {
 				t.Error(err)
 				return
 			}

@@ -55,7 +55,7 @@ func TestSIMKnownByIMSIMovesToItsICCIDWithItsHistory(t *testing.T) {
 	if st, err := s.Balances.GetBalanceState(ctx, simA); err != nil || !st.Low {
 		t.Fatalf("balance state under the ICCID: %+v %v", st, err)
 	}
-	evs, err := s.Events(ctx, EventFilter{Limit: 1000})
+	evs, err := s.Events.Events(ctx, EventFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,7 @@ type Store struct {
 
 	// Facades, each the part of the store one feature uses.
 	Messages      Messages
+	Events        Events
 	Upkeep        Upkeep
 	Balances      Balances
 	USSD          USSD
@@ -305,7 +306,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		maxBatch:      opts.MaxBatch,
 		end:           newLogEnd(last.Int64),
 	}
-	s.Messages = Messages{s}
+	s.Messages, s.Events = Messages{s}, Events{s}
 	s.Upkeep, s.Balances, s.USSD, s.Inbox, s.Devices, s.Confirmations = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}, Devices{s}, Confirmations{s}
 	if s.now == nil {
 		s.now = time.Now
