@@ -130,7 +130,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d.retention = retention.New(st.Upkeep, retention.Options{Config: cfg.Retention, Webhooks: webhooks, Logger: d.log, Now: d.now})
 	d.receiving = receiving.New(st.Inbox, st.Devices, receiving.Options{Config: cfg.Receive, Logger: d.log, Now: d.now, Registerer: d.metrics.reg})
 	d.inbound = inbound{d.receiving}
-	if d.events, err = events.New(st.Events, st, events.Options{Webhooks: cfg.Webhooks, Policy: cfg.WebhookDefaults, LongPolls: d.longPolls,
+	if d.events, err = events.New(st.Events, st.Deliveries, events.Options{Webhooks: cfg.Webhooks, Policy: cfg.WebhookDefaults, LongPolls: d.longPolls,
 		Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
 		st.Close()
 		return nil, err

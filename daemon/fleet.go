@@ -81,9 +81,11 @@ type fleetCursor struct {
 	name string
 }
 
-func (c fleetCursor) Load(ctx context.Context) (int64, error) { return c.s.FollowerCursor(ctx, c.name) }
+func (c fleetCursor) Load(ctx context.Context) (int64, error) {
+	return c.s.Deliveries.FollowerCursor(ctx, c.name)
+}
 func (c fleetCursor) Save(ctx context.Context, id int64) error {
-	return c.s.SaveFollowerCursor(ctx, c.name, id)
+	return c.s.Deliveries.SaveFollowerCursor(ctx, c.name, id)
 }
 
 // fleetLog is the event log as the fleet's publisher reads it.

@@ -401,7 +401,7 @@ func (d *Daemon) collectStates(ctx context.Context, e emitter) error {
 func (d *Daemon) collectWebhooks(ctx context.Context, e emitter) error {
 	for _, wh := range d.cfg.Webhooks {
 		ep := endpointLabel(wh.URL)
-		c, err := d.store.GetWebhookCursor(ctx, wh.URL)
+		c, err := d.store.Deliveries.GetWebhookCursor(ctx, wh.URL)
 		if err != nil {
 			return err
 		}
@@ -409,7 +409,7 @@ func (d *Daemon) collectWebhooks(ctx context.Context, e emitter) error {
 		if err != nil {
 			return err
 		}
-		dead, err := d.store.CountDeadLetters(ctx, wh.URL)
+		dead, err := d.store.Deliveries.CountDeadLetters(ctx, wh.URL)
 		if err != nil {
 			return err
 		}

@@ -44,7 +44,7 @@ func TestRunDeliversSelectedEventsSignedAndMovesTheCursor(t *testing.T) {
 		}
 	}
 	hook := config.Webhook{URL: recv.URL + "/hook", Secrets: []string{"first-secret-0123456789", "old-secret-0123456789"}, Events: []string{"message.*"}, Timeout: 5 * time.Second}
-	e, err := New(st.Events, st, Options{Webhooks: []config.Webhook{hook}, Policy: config.WebhookDefaults{RetryInitial: time.Millisecond, RetryMax: time.Millisecond, GiveUpAfter: time.Hour}})
+	e, err := New(st.Events, st.Deliveries, Options{Webhooks: []config.Webhook{hook}, Policy: config.WebhookDefaults{RetryInitial: time.Millisecond, RetryMax: time.Millisecond, GiveUpAfter: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestRunDeliversSelectedEventsSignedAndMovesTheCursor(t *testing.T) {
 	if d := <-got; d.id != "4" {
 		t.Fatalf("delivered %s, want 4", d.id)
 	}
-	if c, err := st.GetWebhookCursor(ctx, hook.URL); err != nil || c.Cursor != 3 {
+	if c, err := st.Deliveries.GetWebhookCursor(ctx, hook.URL); err != nil || c.Cursor != 3 {
 		t.Fatalf("cursor %+v (%v), want past event 3", c, err)
 	}
 }

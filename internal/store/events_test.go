@@ -96,18 +96,18 @@ func TestWebhookCursorNeverMovesBackAndGiveUpKeepsTheEvent(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	const ep = "https://pay.example/hook"
-	c, err := s.GetWebhookCursor(ctx, ep)
+	c, err := s.Deliveries.GetWebhookCursor(ctx, ep)
 	if err != nil || c.Cursor != 0 || c.Attempts != 0 {
 		t.Fatalf("new endpoint: %+v %v", c, err)
 	}
 	first := time.UnixMilli(1764000000000).UTC()
-	if err := s.SaveWebhookCursor(ctx, WebhookCursor{Endpoint: ep, Cursor: 5, HeadEvent: 6, Attempts: 3, FirstTry: first, LastError: "HTTP 503"}); err != nil {
+	if err := s.Deliveries.SaveWebhookCursor(ctx, WebhookCursor{Endpoint: ep, Cursor: 5, HeadEvent: 6, Attempts: 3, FirstTry: first, LastError: "HTTP 503"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveWebhookCursor(ctx, WebhookCursor{Endpoint: ep, Cursor: 2, HeadEvent: 6, Attempts: 4, FirstTry: first, LastError: "HTTP 502"}); err != nil {
+	if err := s.Deliveries.SaveWebhookCursor(ctx, WebhookCursor{Endpoint: ep, Cursor: 2, HeadEvent: 6, Attempts: 4, FirstTry: first, LastError: "HTTP 502"}); err != nil {
 		t.Fatal(err)
 	}
-	c, _ = s.GetWebhookCursor(ctx, ep)
+	c, _ = s.Deliveries.GetWebhookCursor(ctx, ep)
 	if c.Cursor != 5 || c.Attempts != 4 || !c.FirstTry.Equal(first) || c.LastError != "HTTP 502" {
 		t.Fatalf("after a stale save: %+v", c)
 	}
@@ -116,36 +116,36 @@ func TestWebhookCursorNeverMovesBackAndGiveUpKeepsTheEvent(t *testing.T) {
 	}
 	ev, _ := s.Events.Events(ctx, EventFilter{})
 	c.HeadEvent = ev[0].ID
-	if err := s.GiveUp(ctx, c); err != nil {
+	if err := s.Deliveries.GiveUp(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := s.GetWebhookCursor(ctx, ep)
+	after, _ := s.Deliveries.GetWebhookCursor(ctx, ep)
 	if after.Cursor != max(5, ev[0].ID) || after.Attempts != 0 || after.LastError != "" {
 		t.Fatalf("after giving up: %+v", after)
 	}
-	dl, err := s.DeadLetters(ctx, ep, 0, 10)
+	dl, err := s.Deliveries.DeadLetters(ctx, ep, 0, 10)
 	if err != nil || len(dl) != 1 {
 		t.Fatalf("dead letters %v %v", dl, err)
 	}
 	if d := dl[0]; d.EventID != ev[0].ID || d.EventType != "modem.down" || d.Attempts != 4 || d.LastError != "HTTP 502" {
 		t.Fatalf("dead letter %+v", d)
 	}
-	if n, _ := s.CountDeadLetters(ctx, ep); n != 1 {
+	if n, _ := s.Deliveries.CountDeadLetters(ctx, ep); n != 1 {
 		t.Fatalf("count %d", n)
 	}
-	if err := s.DeadLetterRetried(ctx, dl[0].ID, false, "HTTP 500"); err != nil {
+	if err := s.Deliveries.DeadLetterRetried(ctx, dl[0].ID, false, "HTTP 500"); err != nil {
 		t.Fatal(err)
 	}
-	if d, _ := s.GetDeadLetter(ctx, dl[0].ID); d.Attempts != 5 || d.LastError != "HTTP 500" {
+	if d, _ := s.Deliveries.GetDeadLetter(ctx, dl[0].ID); d.Attempts != 5 || d.LastError != "HTTP 500" {
 		t.Fatalf("after a failed retry: %+v", d)
 	}
-	if err := s.DeadLetterRetried(ctx, dl[0].ID, true, ""); err != nil {
+	if err := s.Deliveries.DeadLetterRetried(ctx, dl[0].ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetDeadLetter(ctx, dl[0].ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Deliveries.GetDeadLetter(ctx, dl[0].ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("delivered letter still there: %v", err)
 	}
-	if err := s.DeadLetterRetried(ctx, dl[0].ID, true, ""); !errors.Is(err, ErrNotFound) {
+	if err := s.Deliveries.DeadLetterRetried(ctx, dl[0].ID, true, ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("retry of a missing letter: %v", err)
 	}
 }

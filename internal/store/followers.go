@@ -11,13 +11,13 @@ import (
 
 // FollowerCursor returns the id of the last event the named follower
 // handled, 0 for a follower never seen.
-func (s *Store) FollowerCursor(ctx context.Context, name string) (int64, error) {
-	c, err := s.GetWebhookCursor(ctx, "follower:"+name)
+func (dl Deliveries) FollowerCursor(ctx context.Context, name string) (int64, error) {
+	c, err := dl.GetWebhookCursor(ctx, "follower:"+name)
 	return c.Cursor, err
 }
 
 // SaveFollowerCursor records that the named follower handled every event
 // up to id.
-func (s *Store) SaveFollowerCursor(ctx context.Context, name string, id int64) error {
-	return s.SaveWebhookCursor(ctx, WebhookCursor{Endpoint: "follower:" + name, Cursor: id})
+func (dl Deliveries) SaveFollowerCursor(ctx context.Context, name string, id int64) error {
+	return dl.SaveWebhookCursor(ctx, WebhookCursor{Endpoint: "follower:" + name, Cursor: id})
 }

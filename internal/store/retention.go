@@ -148,7 +148,7 @@ func (up Upkeep) Purge(ctx context.Context, r Retention) (PurgeResult, error) {
 func (s *Store) eventsHeldFrom(ctx context.Context, endpoints []string) (int64, error) {
 	held := int64(1<<63 - 1)
 	for _, e := range endpoints {
-		c, err := s.GetWebhookCursor(ctx, e)
+		c, err := s.Deliveries.GetWebhookCursor(ctx, e)
 		if err != nil {
 			return 0, err
 		}

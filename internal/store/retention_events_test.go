@@ -140,7 +140,7 @@ func TestPurgeKeepsEventsAWebhookHasNotPassed(t *testing.T) {
 	ev, _ := s.Events.Events(ctx, EventFilter{})
 	const slow, fast, gone = "https://slow.example/", "https://fast.example/", "https://removed.example/"
 	save := func(c WebhookCursor) {
-		if err := s.SaveWebhookCursor(ctx, c); err != nil {
+		if err := s.Deliveries.SaveWebhookCursor(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -149,7 +149,7 @@ func TestPurgeKeepsEventsAWebhookHasNotPassed(t *testing.T) {
 	save(WebhookCursor{Endpoint: gone, Cursor: 0})
 	clock.advance(15 * day)
 	// The slow endpoint gave up on event 3: its dead letter pins that event.
-	if err := s.GiveUp(ctx, WebhookCursor{Endpoint: slow, HeadEvent: ev[2].ID, Attempts: 9, LastError: "HTTP 503"}); err != nil {
+	if err := s.Deliveries.GiveUp(ctx, WebhookCursor{Endpoint: slow, HeadEvent: ev[2].ID, Attempts: 9, LastError: "HTTP 503"}); err != nil {
 		t.Fatal(err)
 	}
 	policy := Retention{EventsAfter: 14 * day, Webhooks: []string{slow, fast}}

@@ -75,6 +75,7 @@ type Store struct {
 	// Facades, each the part of the store one feature uses.
 	Messages      Messages
 	Events        Events
+	Deliveries    Deliveries
 	Upkeep        Upkeep
 	Balances      Balances
 	USSD          USSD
@@ -306,7 +307,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		maxBatch:      opts.MaxBatch,
 		end:           newLogEnd(last.Int64),
 	}
-	s.Messages, s.Events = Messages{s}, Events{s}
+	s.Messages, s.Events, s.Deliveries = Messages{s}, Events{s}, Deliveries{s}
 	s.Upkeep, s.Balances, s.USSD, s.Inbox, s.Devices, s.Confirmations = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}, Devices{s}, Confirmations{s}
 	if s.now == nil {
 		s.now = time.Now

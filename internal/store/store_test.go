@@ -497,14 +497,14 @@ func TestFollowerCursorsAreKeptAndNeverGoBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if c, err := s.FollowerCursor(ctx, "fleet"); c != 0 || err != nil {
+	if c, err := s.Deliveries.FollowerCursor(ctx, "fleet"); c != 0 || err != nil {
 		t.Fatalf("new follower: %d, %v", c, err)
 	}
-	s.SaveFollowerCursor(ctx, "fleet", 42)
-	s.SaveFollowerCursor(ctx, "fleet", 40) // a stale save
+	s.Deliveries.SaveFollowerCursor(ctx, "fleet", 42)
+	s.Deliveries.SaveFollowerCursor(ctx, "fleet", 40) // a stale save
 	s.Close()
 	s = openTest(t, dir)
-	if c, err := s.FollowerCursor(ctx, "fleet"); c != 42 || err != nil {
+	if c, err := s.Deliveries.FollowerCursor(ctx, "fleet"); c != 42 || err != nil {
 		t.Fatalf("after reopen: %d, %v", c, err)
 	}
 }
