@@ -1,0 +1,271 @@
+package store
+
+// The writer: one goroutine owns the write connection and commits the
+// writes that Write and WriteAsync queue to it, in batches.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// WriterStats tells whether the writer makes progress (the systemd watchdog
+// and /metrics read it).
+type WriterStats struct {
+	Commits     uint64
+	Writes      uint64
+	LastCommit  time.Time
+	LastFailure error
+}
+
+type writeOp struct {
+	fn    func(*Tx) error
+	done  chan error  // gets the outcome, unless then is set
+	then  func(error) // run by the writer with the outcome
+	actor string
+}
+
+// Tx is a write transaction handed to functions passed to Write. It exposes
+// only what the store's own methods need; callers outside the package use the
+// typed methods.
+type Tx struct {
+	tx    *sql.Tx
+	stmts *stmtCache
+	now   time.Time
+	actor string // of the write running now, for the events it appends
+	// lastEvent is the id of the newest event the running op appended:
+	// a rolled-back op's ids are reused, so only kept ops' ids count.
+	lastEvent int64
+}
+
+// Statements run through statements prepared once on the writer's single
+// connection: parsing SQL was a third of the daemon's CPU under load. A
+// statement seen for the first time runs unprepared and is prepared by the
+// writer between transactions: preparing on the pool inside a transaction
+// would wait for the one connection the transaction holds.
+func (t *Tx) exec(q string, args ...any) (sql.Result, error) {
+	if st := t.stmts.lookup(q); st != nil {
+		return t.tx.Stmt(st).Exec(args...)
+	}
+	return t.tx.Exec(q, args...)
+}
+
+func (t *Tx) queryRow(q string, args ...any) *sql.Row {
+	if st := t.stmts.lookup(q); st != nil {
+		return t.tx.Stmt(st).QueryRow(args...)
+	}
+	return t.tx.QueryRow(q, args...)
+}
+
+func (t *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmts.lookup(q); st != nil {
+		return t.tx.Stmt(st).Query(args...)
+	}
+	return t.tx.Query(q, args...)
+}
+
+// QueryRow and Query let the store's read helpers run inside a write.
+func (t *Tx) QueryRow(q string, args ...any) *sql.Row        { return t.queryRow(q, args...) }
+func (t *Tx) Query(q string, args ...any) (*sql.Rows, error) { return t.query(q, args...) }
+
+// Write runs fn in the writer's next transaction and returns once that
+// transaction is durable (or failed). fn must not block on anything but the
+// database; its changes are rolled back alone if it returns an error.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	op := &writeOp{fn: fn, done: make(chan error, 1), actor: ActorOf(ctx)}
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return ErrClosed
+	}
+	select {
+	case s.writes <- op:
+	case <-ctx.Done():
+		s.closeMu.Unlock()
+		return ctx.Err()
+	}
+	s.closeMu.Unlock()
+	// Once queued the write will be committed or fail; waiting for it even
+	// past ctx keeps callers from reporting "not done" for something that
+	// then lands.
+	return <-op.done
+}
+
+// WriteAsync queues fn like Write but does not wait: the writer calls then
+// with the outcome once the transaction is durable (or failed), so then must
+// be quick and must not write to the store. Writes are committed in the
+// order they are queued, so a later Write that returns proves an earlier
+// WriteAsync from the same goroutine durable too: the send path uses this to
+// record one SMS as sent in the same fsync as the next one's start, with no
+// goroutine waiting per SMS.
+func (s *Store) WriteAsync(fn func(*Tx) error, then func(error)) {
+	op := &writeOp{fn: fn, then: then}
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		then(ErrClosed)
+		return
+	}
+	s.writes <- op
+	s.closeMu.Unlock()
+}
+
+// Stats reports the writer's progress.
+func (s *Store) Stats() WriterStats {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return s.stats
+}
+
+func (s *Store) writer() {
+	defer close(s.done)
+	batch := make([]*writeOp, 0, s.maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case op := <-s.writes:
+			batch = append(batch, op)
+		case <-s.closing:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case op := <-s.writes:
+					batch = append(batch, op)
+					if len(batch) == s.maxBatch {
+						s.commit(batch)
+						batch = batch[:0]
+					}
+					continue
+				default:
+				}
+				break
+			}
+			if len(batch) > 0 {
+				s.commit(batch)
+			}
+			return
+		}
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case op := <-s.writes:
+				batch = append(batch, op)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs the batch in one transaction, each op inside its own savepoint
+// so that one failing op is rolled back without taking the others with it.
+func (s *Store) commit(batch []*writeOp) {
+	results := make([]error, len(batch))
+	err := s.latchedFault()
+	if err == nil {
+		err = s.checkFile()
+	}
+	wrote, end := false, int64(0)
+	if err == nil {
+		wrote, end, err = s.runBatch(batch, results)
+	}
+	s.wstmts.prepareSeen()
+	err = classify(err)
+	fault, failed := err, len(batch)
+	if err == nil {
+		failed = 0
+		for i := range results {
+			if results[i] = classify(results[i]); errors.Is(results[i], ErrUnavailable) {
+				failed++
+				if fault == nil {
+					fault = results[i]
+				}
+			}
+		}
+	}
+	if fault != nil || wrote {
+		// A batch that changed no row wrote nothing and proves nothing:
+		// it commits on a full disk too.
+		s.noteHealth(fault, failed)
+	}
+	s.statsMu.Lock()
+	if err != nil {
+		s.stats.LastFailure = err
+	} else {
+		s.stats.Commits++
+		s.stats.Writes += uint64(len(batch))
+		s.stats.LastCommit = s.now()
+	}
+	s.statsMu.Unlock()
+	if err == nil {
+		// Before the callers hear of their writes: what they learned is
+		// committed must already be announced.
+		s.end.advance(end)
+	}
+	for i, op := range batch {
+		res := results[i]
+		if err != nil {
+			res = fmt.Errorf("store: commit: %w", err)
+		}
+		if op.then != nil {
+			op.then(res)
+			continue
+		}
+		op.done <- res
+	}
+}
+
+// runBatch reports whether the committed batch changed any row, and the id
+// of the newest event it appended (0 if none).
+func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, end int64, err error) {
+	tx, err := s.wdb.Begin()
+	if err != nil {
+		return false, 0, err
+	}
+	t := &Tx{tx: tx, stmts: s.wstmts, now: s.now()}
+	for i, op := range batch {
+		if _, err := t.exec("SAVEPOINT op"); err != nil {
+			tx.Rollback()
+			return false, 0, err
+		}
+		t.actor, t.lastEvent = op.actor, 0
+		if results[i] = runOp(op.fn, t); results[i] != nil {
+			if _, err := t.exec("ROLLBACK TO op"); err != nil {
+				tx.Rollback()
+				return false, 0, err
+			}
+		} else {
+			end = max(end, t.lastEvent)
+		}
+		if _, err := t.exec("RELEASE op"); err != nil {
+			tx.Rollback()
+			return false, 0, err
+		}
+	}
+	var changes int64
+	if err := t.queryRow("SELECT total_changes()").Scan(&changes); err != nil {
+		tx.Rollback()
+		return false, 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		// SQLite may or may not have rolled back a commit that failed on
+		// a full disk or an I/O error; a transaction left open would make
+		// every later BEGIN fail, so end it (an error here means it was).
+		s.wdb.Exec("ROLLBACK")
+		return false, 0, err
+	}
+	wrote, s.changes = changes != s.changes, changes
+	return wrote, end, nil
+}
+
+func runOp(fn func(*Tx) error, t *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: write panicked: %v", r)
+		}
+	}()
+	return fn(t)
+}
