@@ -1,8 +1,5 @@
 package store
 
-// What changes of messages and received SMS do to their confirmations, run
-// inside the transaction that makes the change.
-
 import (
 	"database/sql"
 	"errors"
@@ -11,6 +8,9 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
+
+// What changes of messages and received SMS do to their confirmations, run
+// inside the transaction that makes the change.
 
 // confirmationOnMessage runs inside the transaction that changed a message's
 // state, so a confirmation's state follows its SMS atomically.

@@ -1,8 +1,5 @@
 package store
 
-// Reads of confirmations: one, a page, the due and the pending, a customer's
-// usage, and what the event log says changed.
-
 import (
 	"context"
 	"database/sql"
@@ -15,6 +12,9 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
+
+// Reads of confirmations: one, a page, the due and the pending, a customer's
+// usage, and what the event log says changed.
 
 const confirmationColumns = `rowid, id, phone, txn, amount, currency, customer_operator, body, cancel_words, state,
 	version, reason, message_id, iccid, reply_inbox_id, parts, created_at, expires_at, sent_at, final_at, updated_at`

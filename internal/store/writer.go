@@ -1,8 +1,5 @@
 package store
 
-// The writer: one goroutine owns the write connection and commits the
-// writes that Write and WriteAsync queue to it, in batches.
-
 import (
 	"context"
 	"database/sql"
@@ -10,6 +7,9 @@ import (
 	"fmt"
 	"time"
 )
+
+// The writer: one goroutine owns the write connection and commits the
+// writes that Write and WriteAsync queue to it, in batches.
 
 // WriterStats tells whether the writer makes progress (the systemd watchdog
 // and /metrics read it).
