@@ -56,6 +56,26 @@ func TestEnsureCreatesOnceAndRefusesAForeignStream(t *testing.T) {
 		t.Errorf("hosts bucket TTL %s", st.TTL())
 	}
 
+	// Every bucket is read from its leader, also one made with direct
+	// reads (by a host of an earlier version, or by hand).
+	if _, err := c.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "gsmbridge_intake_old"}); err != nil {
+		t.Fatal(err)
+	}
+	old := fleetConfig(nats.URLs(), 1)
+	old.Names.IntakeBucket = "gsmbridge_intake_old"
+	if err := dial(t, old, "a").Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"gsmbridge_claims", "gsmbridge_hosts", "gsmbridge_intake", "gsmbridge_intake_old"} {
+		s, err := c.js.Stream(ctx, "KV_"+b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.CachedInfo().Config.AllowDirect {
+			t.Errorf("bucket %s answers reads from any replica, which may lag", b)
+		}
+	}
+
 	// A stream of the same name made for something else is not taken over.
 	other := fleetConfig(nats.URLs(), 1)
 	other.Names.WorkStream, other.Names.Subject = "ORDERS", "orders"

@@ -62,11 +62,42 @@ func (c *Conn) Ensure(ctx context.Context) error {
 		{Bucket: n.IntakeBucket, Description: "gsmbridge: Idempotency-Keys of accepted work", History: 1, TTL: IdempotencyWindow, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage},
 	}
 	for _, want := range buckets {
-		if _, err := c.js.CreateKeyValue(ctx, want); err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
-			return unavailable("creating bucket "+want.Bucket, err)
+		if err := c.ensureBucket(ctx, want); err != nil {
+			return err
 		}
 	}
 	c.touch()
+	return nil
+}
+
+// ensureBucket creates a bucket, or takes the one another host created,
+// and makes every read of it go to its stream's leader. A KV bucket lets
+// any replica answer a read by default, and a replica that lags answers
+// with an older value or none: a host that read "no claim" for work it had
+// just claimed dropped its copy, and the work was lost. The fleet's
+// decisions read a claim, then write at the revision read, so its reads
+// must see the last write. (Creating an existing bucket would turn direct
+// reads back on, so an existing one is only patched.)
+func (c *Conn) ensureBucket(ctx context.Context, want jetstream.KeyValueConfig) error {
+	name := "KV_" + want.Bucket
+	s, err := c.js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if _, err := c.js.CreateKeyValue(ctx, want); err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
+			return unavailable("creating bucket "+want.Bucket, err)
+		}
+		s, err = c.js.Stream(ctx, name)
+	}
+	if err != nil {
+		return unavailable("reading bucket "+want.Bucket, err)
+	}
+	cfg := s.CachedInfo().Config
+	if !cfg.AllowDirect {
+		return nil
+	}
+	cfg.AllowDirect = false
+	if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
+		return unavailable("making reads of bucket "+want.Bucket+" go to its leader", err)
+	}
 	return nil
 }
 
