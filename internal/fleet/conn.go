@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +31,11 @@ type Conn struct {
 	m    *metrics
 
 	publisher atomic.Pointer[Publisher]
+
+	bucketsMu sync.Mutex
+	// buckets are bound once: binding reads the bucket's stream, a round
+	// trip each claim, take and lookup would pay again.
+	buckets map[string]jetstream.KeyValue
 
 	mu sync.Mutex
 	// contact is when the cluster last answered this host.
@@ -135,3 +141,29 @@ func unavailable(op string, err error) error {
 
 // Host is this host's name in the fleet.
 func (c *Conn) Host() string { return c.host }
+
+// bucket returns the named bucket, bound at its first use.
+func (c *Conn) bucket(ctx context.Context, name string) (jetstream.KeyValue, error) {
+	c.bucketsMu.Lock()
+	defer c.bucketsMu.Unlock()
+	if kv, ok := c.buckets[name]; ok {
+		return kv, nil
+	}
+	kv, err := c.js.KeyValue(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if c.buckets == nil {
+		c.buckets = map[string]jetstream.KeyValue{}
+	}
+	c.buckets[name] = kv
+	return kv, nil
+}
+
+// forgetBuckets makes the next use of each bucket bind it again, after
+// Ensure changed how it is read.
+func (c *Conn) forgetBuckets() {
+	c.bucketsMu.Lock()
+	c.buckets = nil
+	c.bucketsMu.Unlock()
+}

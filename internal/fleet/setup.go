@@ -66,6 +66,7 @@ func (c *Conn) Ensure(ctx context.Context) error {
 			return err
 		}
 	}
+	c.forgetBuckets()
 	c.touch()
 	return nil
 }
