@@ -24,6 +24,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/operators"
 	"github.com/gsmbridge/gsmbridge/internal/receiving"
 	"github.com/gsmbridge/gsmbridge/internal/retention"
+	"github.com/gsmbridge/gsmbridge/internal/sending"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/internal/ussdsvc"
 )
@@ -52,7 +53,7 @@ type Daemon struct {
 	now       func() time.Time
 	open      portOpener
 	store     *store.Store
-	sched     *Scheduler
+	sched     *sending.Scheduler
 	work      Work    // the owners' send work: sendWork over sched
 	inbound   Inbound // where owners hand what modems received: receiving
 	receiving *receiving.Receiving
@@ -136,7 +137,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.health = health.New(st, st.Devices, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent})
-	d.sched = NewScheduler(d.now, func(m *store.Message, iccid string) bool { return d.confirm.Eligible(m, iccid) }, func(id string) {
+	d.sched = sending.NewScheduler(d.now, func(m *store.Message, iccid string) bool { return d.confirm.Eligible(m, iccid) }, func(id string) {
 		if _, err := st.Messages.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
 			d.log.Error("expire message", "message", id, "err", err)
 		}

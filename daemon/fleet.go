@@ -44,8 +44,17 @@ func messageWork(id, host string, n store.NewMessage, now time.Time) fleet.Work 
 // fleetLocal is this host as the fleet sees it.
 type fleetLocal struct{ d *Daemon }
 
-func (l fleetLocal) Room() fleet.Room             { return l.d.sched.Room() }
 func (l fleetLocal) RoomChanged() <-chan struct{} { return l.d.sched.RoomChanged() }
+
+// Room says in the fleet's words what the scheduler's lanes can start now.
+func (l fleetLocal) Room() fleet.Room {
+	r := l.d.sched.Room()
+	out := fleet.Room{Free: r.Free}
+	for _, c := range r.Routes {
+		out.Routes = append(out.Routes, fleet.Capacity{Route: fleet.Route{SIM: c.Route.SIM, Modem: c.Route.Modem, Operator: c.Route.Operator}, Free: c.Free})
+	}
+	return out
+}
 func (l fleetLocal) State() json.RawMessage {
 	b, _ := json.Marshal(map[string]any{"modems": l.d.Modems()})
 	return b

@@ -3,6 +3,8 @@ package daemon
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +20,7 @@ import (
 // heldMessage is a message as GET /v1/messages shows it, with its hold.
 type heldMessage struct {
 	api.Message
-	Hold *Hold `json:"hold"`
+	Hold *api.Hold `json:"hold"`
 }
 
 // limitedHarness runs one MTS modem whose SIMs may send perMinute SMS a
@@ -51,7 +53,7 @@ func TestHeldMessageShowsItsHoldInTheAPI(t *testing.T) {
 		h.do("GET", "/v1/messages/"+second.ID, nil, &m)
 		return m.Hold != nil
 	})
-	if m.State != store.Queued || m.Attempts != 0 || m.Hold.Reason != HoldSIMLimit {
+	if m.State != store.Queued || m.Attempts != 0 || m.Hold.Reason != api.HoldSIMLimit {
 		t.Fatalf("message %s attempts %d hold %+v, want queued, 0, sim_limit", m.State, m.Attempts, m.Hold)
 	}
 	// The window frees when the first part is a minute old.
@@ -63,7 +65,7 @@ func TestHeldMessageShowsItsHoldInTheAPI(t *testing.T) {
 	}
 	var list struct{ Messages []heldMessage }
 	h.do("GET", "/v1/messages?state=queued", nil, &list)
-	if len(list.Messages) != 1 || list.Messages[0].Hold == nil || list.Messages[0].Hold.Reason != HoldSIMLimit {
+	if len(list.Messages) != 1 || list.Messages[0].Hold == nil || list.Messages[0].Hold.Reason != api.HoldSIMLimit {
 		t.Fatalf("list shows %+v, want the held message with its hold", list.Messages)
 	}
 	var cancelled heldMessage
@@ -106,15 +108,15 @@ func TestConfirmationSMSGoesBeforeThePlainBacklog(t *testing.T) {
 		h.do("GET", "/v1/messages/"+plain[0], nil, &m)
 		return m.Hold != nil
 	})
-	if m.Hold.Reason != HoldNoReadyModem || !m.Hold.Until.IsZero() {
+	if m.Hold.Reason != api.HoldNoReadyModem || !m.Hold.Until.IsZero() {
 		t.Fatalf("hold %+v, want no_ready_modem without a time", m.Hold)
 	}
 	var held struct {
 		api.Confirmation
-		Hold *Hold `json:"hold"`
+		Hold *api.Hold `json:"hold"`
 	}
 	h.do("GET", "/v1/confirmations/"+c.ID, nil, &held)
-	if held.State != payment.Queued || held.Hold == nil || held.Hold.Reason != HoldNoReadyModem {
+	if held.State != payment.Queued || held.Hold == nil || held.Hold.Reason != api.HoldNoReadyModem {
 		t.Fatalf("confirmation %s hold %+v, want queued with no_ready_modem", held.State, held.Hold)
 	}
 	h.modems[0].Radio().SetRegistration(1)
@@ -207,5 +209,44 @@ func TestReservedReferencesAreRefused(t *testing.T) {
 	h.do("GET", "/v1/messages", nil, &list)
 	if len(list.Messages) != 1 {
 		t.Fatalf("%d messages stored, want only the allowed one", len(list.Messages))
+	}
+}
+
+// The reasons the scheduler gives are the ones the API document and
+// docs/sending.md list, no more and no fewer.
+func TestHoldReasonsAreDocumented(t *testing.T) {
+	reasons := []string{api.HoldNoReadyModem, api.HoldPinnedModemUnavailable, api.HoldOperatorPinned, api.HoldSIMUnavailable,
+		api.HoldSIMLimit, api.HoldModemBusy, api.HoldConfirmationPending, api.HoldUSSDSession, api.HoldModemDegraded, api.HoldModemPaused,
+		api.HoldSIMSuspect, api.HoldRetryBackoff}
+	raw, err := openAPIFragments.ReadFile("openapi/messages.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Hold struct {
+					Properties struct {
+						Reason struct{ Enum []string }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	enum := doc.Components.Schemas.Hold.Properties.Reason.Enum
+	if !slices.Equal(slices.Sorted(slices.Values(enum)), slices.Sorted(slices.Values(reasons))) {
+		t.Errorf("OpenAPI Hold.reason enum %v, want %v", enum, reasons)
+	}
+	docs, err := os.ReadFile("../docs/sending.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reasons {
+		if !strings.Contains(string(docs), "| `"+r+"` |") {
+			t.Errorf("docs/sending.md has no row for %s", r)
+		}
 	}
 }

@@ -191,7 +191,7 @@ func (d *Daemon) views(list []*store.Message) []api.Message {
 			queued = append(queued, m.ID)
 		}
 	}
-	var holds map[string]Hold
+	var holds map[string]api.Hold
 	if len(queued) > 0 {
 		holds = d.sched.Holds(queued...)
 	}

@@ -26,8 +26,8 @@ func TestClosedLaneGivesBackWorkTheOwnerDidNotTake(t *testing.T) {
 	if _, err := d.work.Open(t.Context(), lane); err != nil {
 		t.Fatal(err)
 	}
-	d.sched.Enqueue(msg("untaken", now))
-	d.sched.dispatch()
+	d.sched.Enqueue(&store.Message{ID: "untaken", Parts: 1, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	d.sched.Dispatch()
 	if d.sched.QueueDepth() != 0 {
 		t.Fatal("the message was not handed to the lane")
 	}
@@ -40,7 +40,7 @@ func TestClosedLaneGivesBackWorkTheOwnerDidNotTake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.sched.dispatch()
+	d.sched.Dispatch()
 	job := <-jobs
 	if j, ok := job.(*sendJob); !ok || j.m.ID != "untaken" {
 		t.Fatalf("job %#v, want the message given back", job)

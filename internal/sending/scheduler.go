@@ -1,4 +1,4 @@
-package daemon
+package sending
 
 import (
 	"context"
@@ -6,24 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
-
-// SendLimits are a SIM's send budgets.
-type SendLimits = api.SendLimits
-
-// lane is one SIM ready to take work through its modem's owner.
-type lane struct {
-	modemID string
-	iccid   string
-	plmn    string
-	limits  SendLimits
-	jobs    chan *store.Message // capacity 1: the owner takes one job at a time
-	idle    bool
-	paused  map[string]bool // why the lane takes no work now: "session", "suspect"
-	sent    []time.Time     // part send times within the last day
-}
 
 // Scheduler hands queued messages to modem owners. It keeps the queue in
 // memory (loaded from the store at start-up); the store stays the truth for
@@ -122,96 +106,8 @@ func (s *Scheduler) QueueDepth() int {
 	return len(s.queue)
 }
 
-// AddLane registers a SIM that can send; jobs arrive on the returned channel.
-// sent seeds the limit windows with what the SIM sent recently.
-func (s *Scheduler) AddLane(modemID, iccid, plmn string, limits SendLimits, sent []time.Time) <-chan *store.Message {
-	l := &lane{modemID: modemID, iccid: iccid, plmn: plmn, limits: limits, jobs: make(chan *store.Message, 1), idle: true, paused: map[string]bool{}, sent: sent}
-	s.mu.Lock()
-	s.lanes[modemID] = l
-	s.mu.Unlock()
-	s.poke()
-	return l.jobs
-}
-
-// RemoveLane stops giving work to a modem. A job the owner already took
-// stays with it, and it finishes or requeues it; one still waiting in the
-// lane goes back to the queue.
-func (s *Scheduler) RemoveLane(modemID string) {
-	s.mu.Lock()
-	l := s.lanes[modemID]
-	delete(s.lanes, modemID)
-	s.mu.Unlock()
-	if l != nil {
-		// A job handed over but not yet taken goes back to the queue.
-		select {
-		case m := <-l.jobs:
-			s.Enqueue(m)
-		default:
-		}
-	}
-	s.poke()
-}
-
-// Pause stops giving work to a lane for a reason, without forgetting the
-// lane; the lane works again once every reason is lifted with Unpause.
-// Reasons are independent: a USSD session ending does not resume a SIM that
-// is suspect.
-func (s *Scheduler) Pause(modemID, reason string) {
-	s.mu.Lock()
-	if l := s.lanes[modemID]; l != nil {
-		l.paused[reason] = true
-	}
-	s.mu.Unlock()
-}
-
-// Unpause lifts one reason set by Pause.
-func (s *Scheduler) Unpause(modemID, reason string) {
-	s.mu.Lock()
-	if l := s.lanes[modemID]; l != nil {
-		delete(l.paused, reason)
-	}
-	s.mu.Unlock()
-	s.poke()
-}
-
-// SetUsable pauses (false) or resumes (true) a lane for a USSD session.
-func (s *Scheduler) SetUsable(modemID string, usable bool) {
-	if usable {
-		s.Unpause(modemID, "session")
-	} else {
-		s.Pause(modemID, "session")
-	}
-}
-
-// InSession lists the modems whose lanes SetUsable paused.
-func (s *Scheduler) InSession() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ids []string
-	for id, l := range s.lanes {
-		if l.paused["session"] {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
-func (l *lane) usable() bool { return len(l.paused) == 0 }
-
-// Done tells the scheduler a lane finished its job and sent parts at the
-// given times.
-func (s *Scheduler) Done(modemID string, partsSent []time.Time) {
-	s.mu.Lock()
-	if l := s.lanes[modemID]; l != nil {
-		l.idle = true
-		l.sent = append(l.sent, partsSent...)
-	}
-	s.mu.Unlock()
-	s.poke()
-}
-
-// HasLane reports whether a modem is known and able to take work, and
-// whether any lane serves plmn; the API uses it to refuse impossible pins.
+// ServesOperator reports whether any lane serves plmn; the API uses it to
+// refuse impossible pins.
 func (s *Scheduler) ServesOperator(plmn string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -247,6 +143,10 @@ func (s *Scheduler) Run(ctx context.Context) {
 		}
 	}
 }
+
+// Dispatch runs one dispatch round now, as Run does on each wake, for a
+// caller that drives the scheduler without Run.
+func (s *Scheduler) Dispatch() { s.dispatch() }
 
 // dispatch hands out what it can and returns how long until something held
 // may change on its own: a backoff or a send limit running out, or a queued
@@ -317,97 +217,4 @@ func (s *Scheduler) dispatch() time.Duration {
 		s.expire(id)
 	}
 	return wait
-}
-
-func (l *lane) trim(now time.Time) {
-	cut := now.Add(-24 * time.Hour)
-	i := 0
-	for i < len(l.sent) && l.sent[i].Before(cut) {
-		i++
-	}
-	l.sent = l.sent[i:]
-}
-
-type window struct {
-	name  string
-	limit int
-	span  time.Duration
-}
-
-func (l *lane) windows() [3]window {
-	return [3]window{{"per_minute", l.limits.PerMinute, time.Minute}, {"per_hour", l.limits.PerHour, time.Hour}, {"per_day", l.limits.PerDay, 24 * time.Hour}}
-}
-
-// sentWithin counts the parts sent in the span before now.
-func (l *lane) sentWithin(now time.Time, span time.Duration) int {
-	from := now.Add(-span)
-	n := 0
-	for _, t := range l.sent {
-		if t.After(from) {
-			n++
-		}
-	}
-	return n
-}
-
-// limitWait returns how long until parts more sends fit every window.
-func (l *lane) limitWait(now time.Time, parts int) time.Duration {
-	var wait time.Duration
-	for _, w := range l.windows() {
-		if w.limit <= 0 {
-			continue
-		}
-		from := now.Add(-w.span)
-		var in []time.Time
-		for _, t := range l.sent {
-			if t.After(from) {
-				in = append(in, t)
-			}
-		}
-		if len(in)+parts <= w.limit {
-			continue
-		}
-		// The window frees a slot when its oldest sends age out.
-		over := len(in) + parts - w.limit
-		if over > len(in) {
-			// Even an empty window could not take this many parts at
-			// once; let it go when the window is empty.
-			over = len(in)
-		}
-		if over == 0 {
-			continue
-		}
-		d := in[over-1].Add(w.span).Sub(now)
-		if d > wait {
-			wait = d
-		}
-	}
-	return wait
-}
-
-// LaneLoad is what the modems API shows of a lane.
-type LaneLoad = api.LaneLoad
-
-// Loads reports each lane's load, by modem id, from one pass over the queue.
-func (s *Scheduler) Loads() map[string]LaneLoad {
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]LaneLoad, len(s.lanes))
-	byICCID := map[string]string{}
-	for id, l := range s.lanes {
-		out[id] = LaneLoad{SentLastDay: l.sentWithin(now, 24*time.Hour), SentLastHour: l.sentWithin(now, time.Hour), Limits: l.limits}
-		byICCID[l.iccid] = id
-	}
-	for _, m := range s.queue {
-		id := m.PinModem
-		if id == "" && m.ICCID != "" {
-			id = byICCID[m.ICCID]
-		}
-		if ll, ok := out[id]; ok {
-			ll.Queued++
-			out[id] = ll
-		}
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package daemon
+package sending
 
 import (
 	"slices"
@@ -21,7 +21,7 @@ func TestRoomOffersTheFleetOnlyLanesThatCanSendNow(t *testing.T) {
 	r := s.Room()
 	var routes []string
 	for _, c := range r.Routes {
-		routes = append(routes, c.Route.Subject()+"="+strconv.Itoa(c.Free))
+		routes = append(routes, routeName(c.Route)+"="+strconv.Itoa(c.Free))
 	}
 	slices.Sort(routes)
 	want := []string{"any=2", "modem.mA=1", "modem.mC=1", "op.25001=1", "op.25020=1", "sim.iccA=1", "sim.iccC=1"}
@@ -45,4 +45,16 @@ func TestRoomOffersTheFleetOnlyLanesThatCanSendNow(t *testing.T) {
 	if r := s.Room(); r.Free != 2 {
 		t.Fatalf("room after mB's minute: %+v", r)
 	}
+}
+
+func routeName(r Route) string {
+	switch {
+	case r.SIM != "":
+		return "sim." + r.SIM
+	case r.Modem != "":
+		return "modem." + r.Modem
+	case r.Operator != "":
+		return "op." + r.Operator
+	}
+	return "any"
 }
