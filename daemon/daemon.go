@@ -5,7 +5,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -54,7 +53,8 @@ type Daemon struct {
 	open      portOpener
 	store     *store.Store
 	sched     *sending.Scheduler
-	work      Work    // the owners' send work: sendWork over sched
+	sending   *sending.Sending
+	work      Work    // the owners' send work: sending's, over sched
 	inbound   Inbound // where owners hand what modems received: receiving
 	receiving *receiving.Receiving
 	operators *operators.Operators
@@ -153,7 +153,12 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		st.Close()
 		return nil, err
 	}
-	d.work = newSendWork(d)
+	if d.sending, err = sending.New(st.Messages, st.Devices, sendModems{d}, d.sched, sending.Options{Config: cfg.Send, Limits: d.operators,
+		Later: d.settleLater, Suspect: d.ussd.CheckSoon, Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	d.work = d.sending.Work()
 	d.status = health.NewStatus(statusStore{st}, health.StatusOptions{Modems: d, Queue: d.sched, Operators: d.operators, Auth: &cfg.Auth, Now: d.now})
 	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})
@@ -182,23 +187,15 @@ func (d *Daemon) newOwner(port, name, pin string, pc hw.PortConfig) *owner {
 // flight finish and closes the store.
 func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	defer d.store.Close()
-	unknown, err := d.store.Messages.RecoverInFlight(ctx, d.cfg.Send.AtLeastOnce)
-	if err != nil {
-		return fmt.Errorf("recover in-flight sends: %w", err)
-	}
-	if unknown > 0 {
-		d.log.Warn("messages caught mid-send by the last stop are now unknown", "count", unknown)
-	}
-	queue, err := d.store.Messages.Queue(ctx)
-	if err != nil {
+	if err := d.sending.Recover(ctx); err != nil {
 		return err
 	}
-	for _, m := range queue {
-		d.sched.Enqueue(m)
-	}
-
+	var err error
 	if d.fleet, err = d.joinFleet(ctx); err != nil {
 		return err
+	}
+	if d.fleet != nil {
+		d.sending.JoinFleet(fleetSending{d})
 	}
 
 	limited := httpapi.NewLimitListener(ln, d.cfg.LimitsHTTP.MaxConnections)
@@ -293,14 +290,6 @@ func (d *Daemon) claimModemID(o *owner, imei, port string) string {
 	return id
 }
 
-func (d *Daemon) recentSends(ctx context.Context, iccid string) []time.Time {
-	ts, err := d.store.Devices.SentSince(ctx, iccid, d.now().Add(-24*time.Hour))
-	if err != nil {
-		d.log.Error("load recent sends", "err", err)
-	}
-	return ts
-}
-
 // Modems returns every modem's snapshot.
 func (d *Daemon) Modems() []ModemStatus {
 	owners := d.ownersNow()
@@ -322,6 +311,17 @@ func (d *Daemon) ownersNow() []*owner {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return slices.Clone(d.owners)
+}
+
+// sendModems are the owners as sending meets them.
+type sendModems struct{ d *Daemon }
+
+func (m sendModems) Has(id string) bool    { return m.d.ownerOf(id) != nil }
+func (m sendModems) Modems() []ModemStatus { return m.d.Modems() }
+func (m sendModems) SetSIMState(id, s string) {
+	if o := m.d.ownerOf(id); o != nil {
+		o.setSIMState(s)
+	}
 }
 
 // statusStore is the store as the status page reads it: balances, SIMs,

@@ -135,6 +135,20 @@ func (d *Daemon) joinFleet(ctx context.Context) (*fleet.Node, error) {
 	})
 }
 
+// fleetSending is the fleet as sending meets it: new messages go through
+// it, and each message's claim is checked before its first part.
+type fleetSending struct{ d *Daemon }
+
+func (f fleetSending) Submit(w http.ResponseWriter, r *http.Request, n store.NewMessage) {
+	f.d.postToFleet(w, r, n)
+}
+func (f fleetSending) ClaimSending(ctx context.Context, id string) (send, wait bool) {
+	return f.d.fleetClaimSending(ctx, id)
+}
+func (f fleetSending) Answer(w http.ResponseWriter, r *http.Request, id string) bool {
+	return f.d.answerFromFleet(w, r, id)
+}
+
 // postToFleet makes an accepted message durable in the fleet and answers
 // only after the cluster stored it (docs/fleet-plan.md §2): 503 names the
 // cause when it could not, so nothing is accepted that is not durable.
@@ -295,7 +309,7 @@ func pendingParts(n int) []store.Part {
 // here: its own rows only. The asking host checked the caller's token.
 func (d *Daemon) forwardedReads() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/messages/{id}", d.getMessage)
+	mux.HandleFunc("GET /v1/messages/{id}", d.sending.Get)
 	mux.HandleFunc("GET /v1/confirmations/{id}", d.confirm.Get)
 	return mux
 }

@@ -3,8 +3,6 @@ package daemon
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -209,44 +207,5 @@ func TestReservedReferencesAreRefused(t *testing.T) {
 	h.do("GET", "/v1/messages", nil, &list)
 	if len(list.Messages) != 1 {
 		t.Fatalf("%d messages stored, want only the allowed one", len(list.Messages))
-	}
-}
-
-// The reasons the scheduler gives are the ones the API document and
-// docs/sending.md list, no more and no fewer.
-func TestHoldReasonsAreDocumented(t *testing.T) {
-	reasons := []string{api.HoldNoReadyModem, api.HoldPinnedModemUnavailable, api.HoldOperatorPinned, api.HoldSIMUnavailable,
-		api.HoldSIMLimit, api.HoldModemBusy, api.HoldConfirmationPending, api.HoldUSSDSession, api.HoldModemDegraded, api.HoldModemPaused,
-		api.HoldSIMSuspect, api.HoldRetryBackoff}
-	raw, err := openAPIFragments.ReadFile("openapi/messages.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Components struct {
-			Schemas struct {
-				Hold struct {
-					Properties struct {
-						Reason struct{ Enum []string }
-					}
-				}
-			}
-		}
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	enum := doc.Components.Schemas.Hold.Properties.Reason.Enum
-	if !slices.Equal(slices.Sorted(slices.Values(enum)), slices.Sorted(slices.Values(reasons))) {
-		t.Errorf("OpenAPI Hold.reason enum %v, want %v", enum, reasons)
-	}
-	docs, err := os.ReadFile("../docs/sending.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range reasons {
-		if !strings.Contains(string(docs), "| `"+r+"` |") {
-			t.Errorf("docs/sending.md has no row for %s", r)
-		}
 	}
 }

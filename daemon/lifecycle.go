@@ -10,6 +10,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/internal/work"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
@@ -187,7 +188,7 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 	if err := o.sweep(ctx, &rs); err != nil {
 		o.log.Warn("start-up sweep of the modem's storage", "err", err)
 	}
-	jobs, err := o.d.work.Open(ctx, Lane{Modem: id, SIM: sim, Log: o.log})
+	jobs, err := o.d.work.Open(ctx, work.Lane{Modem: id, SIM: sim, Log: o.log})
 	if err != nil {
 		return err
 	}

@@ -69,9 +69,8 @@ var (
 type metrics struct {
 	reg *prometheus.Registry
 
-	atCommands   *prometheus.CounterVec
-	atDuration   *prometheus.HistogramVec
-	acceptToSent prometheus.Histogram
+	atCommands *prometheus.CounterVec
+	atDuration *prometheus.HistogramVec
 }
 
 func newMetrics(d *Daemon, reg *prometheus.Registry) *metrics {
@@ -86,14 +85,9 @@ func newMetrics(d *Daemon, reg *prometheus.Registry) *metrics {
 			Help:    "Time from asking for an AT command to its answer, by command name.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}, []string{"command"}),
-		acceptToSent: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "send_latency_seconds",
-			Help:    "Time from a message being accepted by the API to its last part being sent.",
-			Buckets: []float64{.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600},
-		}),
 	}
 	m.reg.MustRegister(
-		m.atCommands, m.atDuration, m.acceptToSent,
+		m.atCommands, m.atDuration,
 		newSnapshotCollector(d),
 	)
 	return m
@@ -105,9 +99,6 @@ func (m *metrics) atCommand(modem, cmd, result string, took time.Duration) {
 	m.atCommands.WithLabelValues(modem, cmd, result).Inc()
 	m.atDuration.WithLabelValues(cmd).Observe(took.Seconds())
 }
-
-// sendLatency observes accept → sent of one message.
-func (m *metrics) sendLatency(took time.Duration) { m.acceptToSent.Observe(took.Seconds()) }
 
 // snapshotCollector reads what the daemon already knows at scrape time. Like
 // node_exporter's collectors, each part that fails is reported through

@@ -156,6 +156,10 @@ func (o *owner) announce(typ string) {
 	}
 }
 
+func (o *owner) setSIMState(state string) {
+	o.update(func(s *ModemStatus) { s.SIMState = state })
+}
+
 func (o *owner) setState(state ModemState, lastErr string) {
 	o.update(func(s *ModemStatus) {
 		s.State = state

@@ -11,6 +11,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/receiving"
 	"github.com/gsmbridge/gsmbridge/internal/retention"
+	"github.com/gsmbridge/gsmbridge/internal/sending"
 	"github.com/gsmbridge/gsmbridge/internal/ussdsvc"
 )
 
@@ -44,5 +45,5 @@ func openAPIFragmentList() ([]httpapi.Fragment, error) {
 		}
 		frags = append(frags, httpapi.Fragment{Name: name, JSON: raw})
 	}
-	return append(frags, events.OpenAPI(), retention.OpenAPI(), health.OpenAPI(), receiving.OpenAPI(), ussdsvc.OpenAPI(), confirm.OpenAPI()), nil
+	return append(frags, events.OpenAPI(), retention.OpenAPI(), health.OpenAPI(), receiving.OpenAPI(), ussdsvc.OpenAPI(), confirm.OpenAPI(), sending.OpenAPI()), nil
 }

@@ -5,51 +5,25 @@ import (
 	"log/slog"
 
 	"github.com/gsmbridge/gsmbridge/gsm"
-	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/internal/work"
 )
 
 // The modem owner's seams (plan §1.3): the owner takes send work through
 // Work and hands what the modem received to Inbound, and calls neither the
-// scheduler nor the store's receive path itself. The send side (sendWork)
-// is today's code over the scheduler, what internal/sending will own; the
-// receive side is internal/receiving.
+// scheduler nor the store's receive path itself. The send side is
+// internal/sending's Work, the receive side internal/receiving.
 
 // Work is where an owner takes send work from.
 type Work interface {
 	// Open gives the modem a lane for its SIM; jobs arrive on the channel
 	// one at a time, until Close.
-	Open(ctx context.Context, l Lane) (<-chan Job, error)
+	Open(ctx context.Context, l work.Lane) (<-chan work.Job, error)
 	// Close ends the lane. A job handed over but not taken goes back to
 	// the queue; one taken stays with the owner, which finishes it.
 	Close(modemID string)
 	// Hold keeps the lane from taking work for why ("degraded",
 	// "suspect") while on; reasons are lifted one by one.
 	Hold(modemID, why string, on bool)
-}
-
-// Lane is a modem ready to send through its SIM.
-type Lane struct {
-	Modem string
-	SIM   store.SIM
-	Log   *slog.Logger // the owner's
-}
-
-// Job is one piece of send work, run on the owner's goroutine with its
-// modem.
-type Job interface {
-	Run(ctx context.Context, m *gsm.Modem) Result
-}
-
-// Result is what a job tells the owner, which keeps the modem's counters
-// and decides about the modem.
-type Result struct {
-	Parts   int   // parts that went out
-	Failure error // the part the modem refused or lost; nil when none
-	// SIMState is the SIM's new state when the job changed it: "suspect"
-	// (its lane is held until a cool-down check or a resume) or "active"
-	// again after a cool-down check; "" when unchanged.
-	SIMState string
-	Err      error // the modem may have stopped answering: probe it
 }
 
 // Inbound takes what a modem received.

@@ -1,4 +1,5 @@
-// Package sending sends the queued messages: the Scheduler that hands them
-// to modem lanes within each SIM's send limits, and what holds a message
-// that waits. README.md is its spec.
+// Package sending sends the queued messages: /v1/messages and /v1/sims, the
+// Scheduler that hands messages to modem lanes within each SIM's send
+// limits, what holds a message that waits, and the Work modem owners take:
+// the send job and suspect SIMs. README.md is its spec.
 package sending

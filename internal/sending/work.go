@@ -1,4 +1,4 @@
-package daemon
+package sending
 
 import (
 	"context"
@@ -7,27 +7,27 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/internal/work"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
-// sendWork is Work over the scheduler: a lane per modem, the send job, and
-// the SIM's failure streak that turns it suspect.
-type sendWork struct {
-	d *Daemon
+// Work is what modem owners take from the scheduler: a lane per modem,
+// the send job, and the SIM's failure streak that turns it suspect.
+type Work struct {
+	s *Sending
 
 	mu    sync.Mutex
 	lanes map[string]*sendLane // by modem id
 }
 
-var _ Work = (*sendWork)(nil)
-
-func newSendWork(d *Daemon) *sendWork { return &sendWork{d: d, lanes: map[string]*sendLane{}} }
+// Work returns the owners' side of the scheduler.
+func (s *Sending) Work() *Work { return &Work{s: s, lanes: map[string]*sendLane{}} }
 
 // sendLane is an open lane. Its jobs run one at a time on the owner's
 // goroutine, which is the only one touching failStreak.
 type sendLane struct {
-	Lane
-	w          *sendWork
+	work.Lane
+	s          *Sending
 	failStreak int         // the SIM's consecutive send failures, as the store last said
 	cooldown   *time.Timer // a suspect SIM's next check; stopped while the SIM is not suspect
 	stop       chan struct{}
@@ -36,17 +36,17 @@ type sendLane struct {
 
 // Open adds the lane to the scheduler; a SIM that was suspect stays held
 // until its cool-down check or a resume.
-func (w *sendWork) Open(ctx context.Context, l Lane) (<-chan Job, error) {
-	d := w.d
-	msgs := d.sched.AddLane(l.Modem, l.SIM.ICCID, l.SIM.PLMN, d.operators.SendLimits(l.SIM.ICCID, l.SIM.IMSI), d.recentSends(ctx, l.SIM.ICCID))
-	sl := &sendLane{Lane: l, w: w, failStreak: l.SIM.FailStreak, cooldown: time.NewTimer(time.Hour),
+func (w *Work) Open(ctx context.Context, l work.Lane) (<-chan work.Job, error) {
+	s := w.s
+	msgs := s.sched.AddLane(l.Modem, l.SIM.ICCID, l.SIM.PLMN, s.limits.SendLimits(l.SIM.ICCID, l.SIM.IMSI), s.recentSends(ctx, l.SIM.ICCID))
+	sl := &sendLane{Lane: l, s: s, failStreak: l.SIM.FailStreak, cooldown: time.NewTimer(time.Hour),
 		stop: make(chan struct{}), exited: make(chan struct{})}
 	sl.cooldown.Stop()
 	if l.SIM.State == store.SIMSuspect {
-		d.sched.Pause(l.Modem, "suspect")
-		sl.cooldown.Reset(max(0, d.cfg.Send.SuspectCooldown-d.now().Sub(l.SIM.StateSince)))
+		s.sched.Pause(l.Modem, "suspect")
+		sl.cooldown.Reset(max(0, s.cfg.SuspectCooldown-s.now().Sub(l.SIM.StateSince)))
 	}
-	jobs := make(chan Job)
+	jobs := make(chan work.Job)
 	go sl.forward(msgs, jobs)
 	w.mu.Lock()
 	w.lanes[l.Modem] = sl
@@ -54,14 +54,22 @@ func (w *sendWork) Open(ctx context.Context, l Lane) (<-chan Job, error) {
 	return jobs, nil
 }
 
+func (s *Sending) recentSends(ctx context.Context, iccid string) []time.Time {
+	ts, err := s.sims.SentSince(ctx, iccid, s.now().Add(-24*time.Hour))
+	if err != nil {
+		s.log.Error("load recent sends", "err", err)
+	}
+	return ts
+}
+
 // forward hands the scheduler's messages to the owner as jobs, and a
 // suspect SIM's cool-down check when it is due. A message taken from the
 // lane but not by the owner when the lane closes goes back to the queue, as
 // one left in the lane does.
-func (l *sendLane) forward(msgs <-chan *store.Message, jobs chan<- Job) {
+func (l *sendLane) forward(msgs <-chan *store.Message, jobs chan<- work.Job) {
 	defer close(l.exited)
 	for {
-		var job Job
+		var job work.Job
 		select {
 		case m := <-msgs:
 			job = &sendJob{lane: l, m: m}
@@ -74,19 +82,21 @@ func (l *sendLane) forward(msgs <-chan *store.Message, jobs chan<- Job) {
 		case jobs <- job:
 		case <-l.stop:
 			if j, ok := job.(*sendJob); ok {
-				l.w.d.sched.Enqueue(j.m)
+				l.s.sched.Enqueue(j.m)
 			}
 			return
 		}
 	}
 }
 
-func (w *sendWork) Close(modemID string) {
+// Close ends the lane. A job handed over but not taken goes back to the
+// queue; one taken stays with the owner, which finishes it.
+func (w *Work) Close(modemID string) {
 	w.mu.Lock()
 	sl := w.lanes[modemID]
 	delete(w.lanes, modemID)
 	w.mu.Unlock()
-	w.d.sched.RemoveLane(modemID)
+	w.s.sched.RemoveLane(modemID)
 	if sl != nil {
 		close(sl.stop)
 		<-sl.exited
@@ -94,11 +104,12 @@ func (w *sendWork) Close(modemID string) {
 	}
 }
 
-func (w *sendWork) Hold(modemID, why string, on bool) {
+// Hold keeps the lane from taking work for why while on.
+func (w *Work) Hold(modemID, why string, on bool) {
 	if on {
-		w.d.sched.Pause(modemID, why)
+		w.s.sched.Pause(modemID, why)
 	} else {
-		w.d.sched.Unpause(modemID, why)
+		w.s.sched.Unpause(modemID, why)
 	}
 }
 
@@ -108,10 +119,10 @@ type sendJob struct {
 	m    *store.Message
 }
 
-func (j *sendJob) Run(ctx context.Context, modem *gsm.Modem) Result {
+func (j *sendJob) Run(ctx context.Context, modem *gsm.Modem) work.Result {
 	sent, failure, err := j.send(ctx, modem)
-	j.lane.w.d.sched.Done(j.lane.Modem, sent)
-	r := Result{Parts: len(sent), Failure: failure, Err: err}
+	j.lane.s.sched.Done(j.lane.Modem, sent)
+	r := work.Result{Parts: len(sent), Failure: failure, Err: err}
 	if len(sent) > 0 || failure != nil {
 		if j.lane.outcome(ctx, j.m.To, failure != nil) {
 			r.SIMState = store.SIMSuspect
@@ -124,18 +135,18 @@ func (j *sendJob) Run(ctx context.Context, modem *gsm.Modem) Result {
 // the modem is registered; otherwise it waits another cool-down.
 type cooldownCheck struct{ lane *sendLane }
 
-func (c cooldownCheck) Run(ctx context.Context, m *gsm.Modem) Result {
-	l, d := c.lane, c.lane.w.d
+func (c cooldownCheck) Run(ctx context.Context, m *gsm.Modem) work.Result {
+	l, s := c.lane, c.lane.s
 	if reg, err := m.Registration(ctx); err != nil || (reg.Stat != 1 && reg.Stat != 5) {
-		l.cooldown.Reset(d.cfg.Send.SuspectCooldown)
-		return Result{}
+		l.cooldown.Reset(s.cfg.SuspectCooldown)
+		return work.Result{}
 	}
-	if _, err := d.store.Devices.ResumeSIM(context.WithoutCancel(ctx), l.SIM.ICCID, "cool-down passed and the SIM is registered"); err != nil {
+	if _, err := s.sims.ResumeSIM(context.WithoutCancel(ctx), l.SIM.ICCID, "cool-down passed and the SIM is registered"); err != nil {
 		l.Log.Error("resume SIM", "err", err)
-		return Result{}
+		return work.Result{}
 	}
-	d.sched.Unpause(l.Modem, "suspect")
-	return Result{SIMState: store.SIMActive}
+	s.sched.Unpause(l.Modem, "suspect")
+	return work.Result{SIMState: store.SIMActive}
 }
 
 // outcome feeds the SIM's failure streak and holds a SIM that turned
@@ -144,8 +155,8 @@ func (l *sendLane) outcome(ctx context.Context, to string, failed bool) (suspect
 	if !failed && l.failStreak == 0 {
 		return false // nothing to reset: spare the store a round trip per SMS
 	}
-	d := l.w.d
-	updated, suspect, err := d.store.Devices.SendOutcome(context.WithoutCancel(ctx), l.SIM.ICCID, to, failed, d.cfg.Send.SuspectAfter)
+	s := l.s
+	updated, suspect, err := s.sims.SendOutcome(context.WithoutCancel(ctx), l.SIM.ICCID, to, failed, s.cfg.SuspectAfter)
 	if err != nil {
 		l.Log.Error("record send outcome", "err", err)
 	} else {
@@ -153,10 +164,10 @@ func (l *sendLane) outcome(ctx context.Context, to string, failed bool) (suspect
 	}
 	if suspect {
 		l.Log.Warn("SIM turned suspect: it takes no work until a cool-down check or a resume", "iccid", sms.MaskDigits(l.SIM.ICCID))
-		d.sched.Pause(l.Modem, "suspect")
-		l.cooldown.Reset(d.cfg.Send.SuspectCooldown)
+		s.sched.Pause(l.Modem, "suspect")
+		l.cooldown.Reset(s.cfg.SuspectCooldown)
 		// A SIM that ran out of money fails every send too: look now.
-		d.ussd.CheckSoon(l.SIM.ICCID)
+		s.suspect(l.SIM.ICCID)
 	}
 	return suspect
 }

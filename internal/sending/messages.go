@@ -1,4 +1,4 @@
-package daemon
+package sending
 
 import (
 	"crypto/sha256"
@@ -11,28 +11,18 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
-	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
-func (d *Daemon) messageRoutes() []httpapi.Route {
-	return []httpapi.Route{
-		{Method: "POST", Pattern: "/v1/messages", Scope: config.ScopeSend, Handler: d.postMessage},
-		{Method: "GET", Pattern: "/v1/messages", Scope: config.ScopeRead, Handler: d.listMessages},
-		{Method: "GET", Pattern: "/v1/messages/{id}", Scope: config.ScopeRead, Handler: d.getMessage},
-		{Method: "DELETE", Pattern: "/v1/messages/{id}", Scope: config.ScopeSend, Handler: d.deleteMessage},
-	}
-}
-
-func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
+func (s *Sending) post(w http.ResponseWriter, r *http.Request) {
 	var req api.NewMessage
 	if err := httpapi.DecodeText(r, &req); err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
-	n, err := d.validateMessage(req)
+	n, err := s.validate(req)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -46,27 +36,27 @@ func (d *Daemon) postMessage(w http.ResponseWriter, r *http.Request) {
 		sum := sha256.Sum256(fp)
 		n.IdempotencyKey, n.IdempotencyFingerprint = key, hex.EncodeToString(sum[:])
 	}
-	if d.fleet != nil {
-		d.postToFleet(w, r, n)
+	if s.fleet != nil {
+		s.fleet.Submit(w, r, n)
 		return
 	}
-	m, existed, err := d.store.Messages.Accept(r.Context(), n)
+	m, existed, err := s.messages.Accept(r.Context(), n)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
 	if existed {
-		httpapi.WriteJSON(w, http.StatusOK, d.view(m))
+		httpapi.WriteJSON(w, http.StatusOK, s.view(m))
 		return
 	}
-	d.sched.Enqueue(m)
+	s.sched.Enqueue(m)
 	w.Header().Set("Location", "/v1/messages/"+m.ID)
 	httpapi.WriteJSON(w, http.StatusAccepted, api.Accepted{ID: m.ID, State: m.State, Parts: m.Parts, ExpiresAt: m.ExpiresAt})
 }
 
-// validateMessage checks every field and normalises the request so that two
+// validate checks every field and normalises the request so that two
 // spellings of one request compare equal for idempotency.
-func (d *Daemon) validateMessage(req api.NewMessage) (store.NewMessage, error) {
+func (s *Sending) validate(req api.NewMessage) (store.NewMessage, error) {
 	var n store.NewMessage
 	if req.To == "" {
 		return n, httpapi.BadField("to", "is required")
@@ -79,27 +69,27 @@ func (d *Daemon) validateMessage(req api.NewMessage) (store.NewMessage, error) {
 		return n, httpapi.BadField("text", "is required")
 	}
 	parts, enc := sms.Split(req.Text)
-	if err := d.checkParts(parts); err != nil {
+	if err := s.checkParts(parts); err != nil {
 		return n, err
 	}
-	ttl := d.cfg.Send.DefaultTTL
+	ttl := s.cfg.DefaultTTL
 	if req.TTL != "" {
 		ttl, err = time.ParseDuration(req.TTL)
 		if err != nil || ttl <= 0 {
 			return n, httpapi.BadField("ttl", "must be a positive duration such as \"10m\" or \"2h\"")
 		}
-		if ttl > d.cfg.Send.MaxTTL {
-			return n, httpapi.BadField("ttl", "must be at most %s", d.cfg.Send.MaxTTL)
+		if ttl > s.cfg.MaxTTL {
+			return n, httpapi.BadField("ttl", "must be at most %s", s.cfg.MaxTTL)
 		}
 	}
-	if req.Modem != "" && !d.hasModem(req.Modem) {
+	if req.Modem != "" && !s.modems.Has(req.Modem) {
 		return n, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_modem", Field: "modem", Message: "modem: no modem " + strconv.Quote(req.Modem)}
 	}
 	if req.Operator != "" {
 		if !isDigits(req.Operator) || len(req.Operator) < 5 || len(req.Operator) > 6 {
 			return n, httpapi.BadField("operator", "must be a PLMN: MCC and MNC digits such as \"25001\"")
 		}
-		if !d.sched.ServesOperator(req.Operator) {
+		if !s.sched.ServesOperator(req.Operator) {
 			return n, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "no_sim_for_operator", Field: "operator", Message: "operator: no SIM of operator " + req.Operator + " is known"}
 		}
 	}
@@ -116,8 +106,8 @@ func (d *Daemon) validateMessage(req api.NewMessage) (store.NewMessage, error) {
 // checkParts refuses a text longer than send.max_parts: a text pasted by
 // mistake would otherwise be accepted and hold its SIM's send limits for
 // hours.
-func (d *Daemon) checkParts(parts int) error {
-	if limit := d.cfg.Send.MaxParts; parts > limit {
+func (s *Sending) checkParts(parts int) error {
+	if limit := s.cfg.MaxParts; parts > limit {
 		return &httpapi.Error{Status: http.StatusBadRequest, Code: "too_many_parts", Field: "text",
 			Message: fmt.Sprintf("text: needs %d SMS parts; send.max_parts allows %d", parts, limit)}
 	}
@@ -133,23 +123,23 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-func (d *Daemon) hasModem(id string) bool { return d.ownerOf(id) != nil }
-
-func (d *Daemon) getMessage(w http.ResponseWriter, r *http.Request) {
-	m, err := d.store.Messages.GetMessage(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) && d.answerFromFleet(w, r, r.PathValue("id")) {
+// Get answers GET /v1/messages/{id}; the fleet also asks it for the reads
+// other hosts forward here.
+func (s *Sending) Get(w http.ResponseWriter, r *http.Request) {
+	m, err := s.messages.GetMessage(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) && s.fleet != nil && s.fleet.Answer(w, r, r.PathValue("id")) {
 		return
 	}
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, d.view(m))
+	httpapi.WriteJSON(w, http.StatusOK, s.view(m))
 }
 
-func (d *Daemon) deleteMessage(w http.ResponseWriter, r *http.Request) {
+func (s *Sending) delete(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	m, err := d.store.Messages.Cancel(r.Context(), id)
+	m, err := s.messages.Cancel(r.Context(), id)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) && m != nil {
 			httpapi.WriteJSON(w, http.StatusConflict, map[string]any{"error": httpapi.Error{Code: "conflict",
@@ -159,11 +149,11 @@ func (d *Daemon) deleteMessage(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	d.sched.Remove(id)
+	s.sched.Remove(id)
 	httpapi.WriteJSON(w, http.StatusOK, store.MessageView(m))
 }
 
-func (d *Daemon) listMessages(w http.ResponseWriter, r *http.Request) {
+func (s *Sending) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.MessageFilter{State: store.MessageState(q.Get("state")), After: q.Get("cursor"), Limit: 100}
 	since, limit, err := httpapi.PageParams(q, f.Limit)
@@ -172,28 +162,28 @@ func (d *Daemon) listMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Since, f.Limit = since, limit
-	list, next, err := d.store.Messages.ListMessages(r.Context(), f)
+	list, next, err := s.messages.ListMessages(r.Context(), f)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, api.MessageList{Messages: d.views(list), NextCursor: next})
+	httpapi.WriteJSON(w, http.StatusOK, api.MessageList{Messages: s.views(list), NextCursor: next})
 }
 
-func (d *Daemon) view(m *store.Message) api.Message { return d.views([]*store.Message{m})[0] }
+func (s *Sending) view(m *store.Message) api.Message { return s.views([]*store.Message{m})[0] }
 
 // views asks the scheduler about every queued message of a page at once.
-func (d *Daemon) views(list []*store.Message) []api.Message {
+func (s *Sending) views(list []*store.Message) []api.Message {
 	var queued []string
 	for _, m := range list {
-		d.markOverdue(m)
+		s.markOverdue(m)
 		if m.State == store.Queued {
 			queued = append(queued, m.ID)
 		}
 	}
 	var holds map[string]api.Hold
 	if len(queued) > 0 {
-		holds = d.sched.Holds(queued...)
+		holds = s.sched.Holds(queued...)
 	}
 	out := make([]api.Message, len(list))
 	for i, m := range list {
@@ -207,7 +197,7 @@ func (d *Daemon) views(list []*store.Message) []api.Message {
 
 // markOverdue flags a sent message whose delivery report should have come by
 // now, so a caller can tell "not yet" from "probably never".
-func (d *Daemon) markOverdue(m *store.Message) {
+func (s *Sending) markOverdue(m *store.Message) {
 	m.ReportOverdue = m.Report && (m.State == store.Sent || m.State == store.Unknown) &&
-		!m.SentAt.IsZero() && d.now().Sub(m.SentAt) > d.cfg.Send.ReportWait
+		!m.SentAt.IsZero() && s.now().Sub(m.SentAt) > s.cfg.ReportWait
 }
