@@ -18,6 +18,18 @@ const (
 	ModemNoService  ModemState = "no_service"
 )
 
+// The escalation steps of a modem that stopped answering, in order: the
+// keys of Modem.Resets and the step label of gsmbridge_modem_resets_total.
+const (
+	StepReinit = "reinit"
+	StepCFUN   = "cfun"
+	StepReopen = "reopen"
+	StepAlert  = "alert"
+)
+
+// EscalationSteps lists the steps in the order they are taken.
+var EscalationSteps = []string{StepReinit, StepCFUN, StepReopen, StepAlert}
+
 // ModemStates lists every modem state, in the order the metrics show them.
 var ModemStates = []ModemState{ModemProbing, ModemReady, ModemDegraded, ModemResetting, ModemGone,
 	ModemSIMMissing, ModemSIMLocked, ModemRegDenied, ModemNoService}

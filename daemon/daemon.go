@@ -1,15 +1,15 @@
-// Package daemon runs gsmbridge's service: one owner per modem, the scheduler
-// that hands them messages, the store, and the HTTP API.
+// Package daemon runs gsmbridge's service: it opens the store and composes
+// the features (the modem owners, sending, receiving, USSD, confirmations,
+// events, retention, health, the fleet) behind one HTTP API.
 package daemon
 
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
@@ -20,6 +20,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/fleet"
 	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
+	"github.com/gsmbridge/gsmbridge/internal/modem"
 	"github.com/gsmbridge/gsmbridge/internal/operators"
 	"github.com/gsmbridge/gsmbridge/internal/receiving"
 	"github.com/gsmbridge/gsmbridge/internal/retention"
@@ -40,9 +41,11 @@ type Options struct {
 	// document).
 	Observe func(http.Handler) http.Handler
 	// open replaces hw.Open in tests.
-	open portOpener
-	// atTimeout shortens AT command deadlines in tests.
-	atTimeout time.Duration
+	open func(path string, cfg hw.PortConfig) (io.ReadWriteCloser, error)
+	// atTimeout shortens AT command deadlines in tests, reopenMin and
+	// reopenMax the waits between tries on a failing modem, budgetWindow
+	// the minute of health.commands_per_minute.
+	atTimeout, reopenMin, reopenMax, budgetWindow time.Duration
 }
 
 // Daemon is one running gsmbridge service.
@@ -50,12 +53,10 @@ type Daemon struct {
 	cfg       *config.Config
 	log       *slog.Logger
 	now       func() time.Time
-	open      portOpener
 	store     *store.Store
 	sched     *sending.Scheduler
 	sending   *sending.Sending
-	work      Work    // the owners' send work: sending's, over sched
-	inbound   Inbound // where owners hand what modems received: receiving
+	modems    *modem.Pool
 	receiving *receiving.Receiving
 	operators *operators.Operators
 	retention *retention.Retention
@@ -71,36 +72,19 @@ type Daemon struct {
 	tls       *httpapi.TLSFiles // nil: plain HTTP
 	fleet     *fleet.Node       // nil: this host works alone
 
-	reopenMin, reopenMax time.Duration
-	atTimeout            time.Duration // default deadline of an AT command
-	budgetWindow         time.Duration // the minute of health.commands_per_minute; tests shorten it
-	longPolls            *httpapi.LongPolls
-	settles              *settles // send bookkeeping waiting for the store
-	storeRetry           time.Duration
-
-	mu      sync.Mutex
-	owners  []*owner
-	ids     map[string]*owner      // claimed modem ids
-	retired map[string]ModemStatus // last status of modems unplugged, by id: counters survive a replug
-	auto    *config.Modem          // the `auto: true` entry, when USB discovery is on
+	longPolls  *httpapi.LongPolls
+	settles    *settles // send bookkeeping waiting for the store
+	storeRetry time.Duration
 }
 
 // New opens the store and prepares the owners; Run starts them.
 func New(cfg *config.Config, opts Options) (*Daemon, error) {
-	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, open: opts.open, observe: opts.Observe, ids: map[string]*owner{}, retired: map[string]ModemStatus{},
-		reopenMin: 500 * time.Millisecond, reopenMax: 30 * time.Second, atTimeout: opts.atTimeout,
-		budgetWindow: time.Minute, settles: newSettles(), storeRetry: storeRetry}
-	if d.atTimeout == 0 {
-		d.atTimeout = 5 * time.Second
-	}
+	d := &Daemon{cfg: cfg, log: opts.Logger, now: opts.Now, observe: opts.Observe, settles: newSettles(), storeRetry: storeRetry}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
 	if d.now == nil {
 		d.now = time.Now
-	}
-	if d.open == nil {
-		d.open = openHW
 	}
 	if cfg.TLS.Enabled() {
 		f, err := httpapi.LoadTLS(cfg.TLS)
@@ -130,7 +114,6 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	}
 	d.retention = retention.New(st.Upkeep, retention.Options{Config: cfg.Retention, Webhooks: webhooks, Logger: d.log, Now: d.now})
 	d.receiving = receiving.New(st.Inbox, st.Devices, receiving.Options{Config: cfg.Receive, Logger: d.log, Now: d.now, Registerer: d.metrics.reg})
-	d.inbound = inbound{d.receiving}
 	if d.events, err = events.New(st.Events, st.Deliveries, events.Options{Webhooks: cfg.Webhooks, Policy: cfg.WebhookDefaults, LongPolls: d.longPolls,
 		Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
 		st.Close()
@@ -158,7 +141,10 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		st.Close()
 		return nil, err
 	}
-	d.work = d.sending.Work()
+	d.modems = modem.New(d.sending.Work(), inbound{d.receiving}, st.Devices, d.operators, d.sched, modem.Options{Modems: cfg.Modems,
+		Health: cfg.Health, Receive: cfg.Receive, Logger: d.log, Now: d.now, Open: opts.open, ATTimeout: opts.atTimeout,
+		ReopenMin: opts.reopenMin, ReopenMax: opts.reopenMax, BudgetWindow: opts.budgetWindow,
+		ObserveAT: d.metrics.atCommand, Ready: func() { d.ussd.Wake() }})
 	d.status = health.NewStatus(statusStore{st}, health.StatusOptions{Modems: d, Queue: d.sched, Operators: d.operators, Auth: &cfg.Auth, Now: d.now})
 	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})
@@ -166,21 +152,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		st.Close()
 		return nil, err
 	}
-	for _, m := range cfg.Modems {
-		if m.Auto {
-			d.auto = &m
-			continue
-		}
-		d.owners = append(d.owners, d.newOwner(m.Port, m.Name, m.PIN, hw.PortConfig{Baud: m.Baud, DTR: m.DTR, RTS: m.RTS}))
-	}
 	return d, nil
-}
-
-func (d *Daemon) newOwner(port, name, pin string, pc hw.PortConfig) *owner {
-	o := &owner{d: d, port: port, name: name, pin: pin, calls: make(chan call), cfg: pc}
-	o.log = d.log.With("port", port)
-	o.status = ModemStatus{ID: "port:" + filepath.Base(port), Name: name, Port: port, State: StateProbing, Since: d.now(), Resets: map[string]int{}}
-	return o
 }
 
 // Run serves on ln until ctx ends, then stops taking work, lets commands in
@@ -204,17 +176,9 @@ func (d *Daemon) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.events.Run, d.retention.Run, d.confirm.Run, d.ussd.Run, d.receiving.Run, d.watchdog().Run, d.runStoreHealth} {
+	for _, task := range []func(context.Context){d.events.Run, d.retention.Run, d.confirm.Run, d.ussd.Run, d.receiving.Run, d.watchdog().Run, d.runStoreHealth, d.modems.Run} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
-	}
-	for _, o := range d.ownersNow() {
-		wg.Add(1)
-		go func() { defer wg.Done(); o.run(workCtx) }()
-	}
-	if d.auto != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); d.runHotplug(workCtx) }()
 	}
 	if d.fleet != nil {
 		wg.Add(2)
@@ -254,75 +218,16 @@ func (d *Daemon) watchdog() health.Watchdog {
 	return health.Watchdog{Scheduler: d.sched, Store: d.store, Listen: d.cfg.Listen, TLS: d.tls != nil, Logger: d.log}
 }
 
-// claimModemID gives a modem its id: its IMEI when valid and not taken by
-// another modem (clone sticks share junk IMEIs), else its port.
-func (d *Daemon) claimModemID(o *owner, imei, port string) string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for id, holder := range d.ids {
-		if holder == o {
-			delete(d.ids, id)
-		}
-	}
-	if imei != "" {
-		if holder, taken := d.ids[imei]; !taken || holder == o {
-			d.ids[imei] = o
-			if prev, ok := d.retired[imei]; ok {
-				delete(d.retired, imei)
-				o.inherit(prev)
-			}
-			return imei
-		}
-		d.log.Warn("IMEI already used by another modem; identifying this one by its port", "port", port)
-	} else {
-		d.log.Warn("modem has no valid IMEI; identifying it by its port", "port", port)
-	}
-	id := "port:" + filepath.Base(port)
-	if o.usbPath != "" {
-		// The USB socket survives re-enumeration; the tty name does not.
-		id = "usb:" + o.usbPath
-	}
-	d.ids[id] = o
-	if prev, ok := d.retired[id]; ok {
-		delete(d.retired, id)
-		o.inherit(prev)
-	}
-	return id
-}
-
 // Modems returns every modem's snapshot.
-func (d *Daemon) Modems() []ModemStatus {
-	owners := d.ownersNow()
-	loads := d.sched.Loads()
-	out := make([]ModemStatus, 0, len(owners))
-	for _, o := range owners {
-		st := o.snapshot()
-		if l, ok := loads[st.ID]; ok {
-			st.QueueDepth, st.SentLastHour, st.SentLastDay = l.Queued, l.SentLastHour, l.SentLastDay
-			st.Limits = &l.Limits
-		}
-		out = append(out, st)
-	}
-	return out
-}
+func (d *Daemon) Modems() []ModemStatus { return d.modems.Modems() }
 
-// ownersNow is the set of owners at this moment (hotplug changes it).
-func (d *Daemon) ownersNow() []*owner {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return slices.Clone(d.owners)
-}
-
-// sendModems are the owners as sending meets them.
+// sendModems are the owners as sending meets them: sending is built
+// before the pool, which takes its Work.
 type sendModems struct{ d *Daemon }
 
-func (m sendModems) Has(id string) bool    { return m.d.ownerOf(id) != nil }
-func (m sendModems) Modems() []ModemStatus { return m.d.Modems() }
-func (m sendModems) SetSIMState(id, s string) {
-	if o := m.d.ownerOf(id); o != nil {
-		o.setSIMState(s)
-	}
-}
+func (m sendModems) Has(id string) bool           { return m.d.modems.Has(id) }
+func (m sendModems) Modems() []ModemStatus        { return m.d.modems.Modems() }
+func (m sendModems) SetSIMState(id, state string) { m.d.modems.SetSIMState(id, state) }
 
 // statusStore is the store as the status page reads it: balances, SIMs,
 // sent counts, recent messages and pending confirmations come from their

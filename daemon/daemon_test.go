@@ -105,15 +105,14 @@ func startHarnessModems(t *testing.T, opts modemsim.NetworkOptions, prepare func
 	if prepare != nil {
 		prepare(cfg, n, h.modems)
 	}
-	d, err := New(cfg, Options{atTimeout: time.Second, Logger: testLogger(), Observe: checkAnswers(t)})
+	// The idle check comes once a "minute" of the command budget, as with
+	// the defaults (60s and 6 a minute).
+	d, err := New(cfg, Options{atTimeout: time.Second, reopenMin: 50 * time.Millisecond, reopenMax: 500 * time.Millisecond,
+		budgetWindow: cfg.Health.IdleCheckAfter, Logger: testLogger(), Observe: checkAnswers(t)})
 	if err != nil {
 		n.Close()
 		t.Fatal(err)
 	}
-	d.reopenMin, d.reopenMax = 50*time.Millisecond, 500*time.Millisecond
-	// The idle check comes once a "minute" of the command budget, as with
-	// the defaults (60s and 6 a minute).
-	d.budgetWindow = cfg.Health.IdleCheckAfter
 	h.d = d
 	h.serve(d, n)
 	return h

@@ -54,7 +54,7 @@ func TestReplugUnderANewTTYKeepsTheModemsIDAndCounters(t *testing.T) {
 	if back.ID != first.ID || back.Sent != 1 {
 		t.Fatalf("after replug: id %s sent %d, want id %s sent 1", back.ID, back.Sent, first.ID)
 	}
-	if back.Resets[stepAlert] != 0 {
+	if back.Resets[api.StepAlert] != 0 {
 		t.Fatalf("unplugging a discovered modem called for a person: resets %v", back.Resets)
 	}
 	var types []string

@@ -52,7 +52,7 @@ func TestHungModemIsHealedWhileTrafficMovesToOthers(t *testing.T) {
 		return h.modemStatus(hung.Path()).State == StateReady
 	})
 	st := h.modemStatus(hung.Path())
-	if st.Resets[stepReinit] == 0 && st.Resets[stepReopen] == 0 {
+	if st.Resets[api.StepReinit] == 0 && st.Resets[api.StepReopen] == 0 {
 		t.Fatalf("recovered without any escalation step: %+v", st.Resets)
 	}
 }
@@ -201,7 +201,7 @@ func TestModemThatNeverRecoversNeedsAPersonOnce(t *testing.T) {
 	id := h.modemStatus(m.Path()).ID
 	alertSteps := func() string {
 		t.Helper()
-		s, ok := find(parseExposition(t, h.scrape()), "gsmbridge_modem_resets_total", map[string]string{"modem": id, "step": stepAlert})
+		s, ok := find(parseExposition(t, h.scrape()), "gsmbridge_modem_resets_total", map[string]string{"modem": id, "step": api.StepAlert})
 		if !ok {
 			t.Fatalf("no gsmbridge_modem_resets_total for modem %s, step alert", id)
 		}
@@ -213,9 +213,9 @@ func TestModemThatNeverRecoversNeedsAPersonOnce(t *testing.T) {
 	m.Faults().Hang(time.Hour)
 	// Each try costs an AT timeout, and the alert waits for the back-off
 	// to reach its longest.
-	eventuallyWithin(t, time.Minute, "the alert step", func() bool { return h.modemStatus(m.Path()).Resets[stepAlert] > 0 })
-	reopens := h.modemStatus(m.Path()).Resets[stepReopen]
-	eventuallyWithin(t, time.Minute, "another reopen", func() bool { return h.modemStatus(m.Path()).Resets[stepReopen] > reopens })
+	eventuallyWithin(t, time.Minute, "the alert step", func() bool { return h.modemStatus(m.Path()).Resets[api.StepAlert] > 0 })
+	reopens := h.modemStatus(m.Path()).Resets[api.StepReopen]
+	eventuallyWithin(t, time.Minute, "another reopen", func() bool { return h.modemStatus(m.Path()).Resets[api.StepReopen] > reopens })
 	if got := alertSteps(); got != "1" {
 		t.Errorf("alert steps after another failed reopen: %s, want 1", got)
 	}

@@ -288,7 +288,7 @@ func (d *Daemon) collectModems(_ context.Context, e emitter) error {
 		e.counter("modem_sent_parts_total", float64(st.Sent), l...)
 		e.counter("modem_send_failures_total", float64(st.SendFailures), l...)
 		e.counter("modem_received_messages_total", float64(st.Received), l...)
-		for _, step := range escalationSteps {
+		for _, step := range api.EscalationSteps {
 			e.counter("modem_resets_total", float64(st.Resets[step]), st.ID, step)
 		}
 		e.counter("modem_reconnects_total", float64(st.Reconnects), st.ID)

@@ -286,7 +286,7 @@ func TestScrapeAnswersWhileTheModemIsBusy(t *testing.T) {
 	held := make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {
-		errc <- h.d.OnModem(context.Background(), modemID, func(ctx context.Context, _ *gsm.Modem) error {
+		errc <- h.d.modems.Do(context.Background(), modemID, func(ctx context.Context, _ *gsm.Modem) error {
 			close(held)
 			<-release
 			return nil

@@ -9,6 +9,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/events"
 	"github.com/gsmbridge/gsmbridge/internal/health"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
+	"github.com/gsmbridge/gsmbridge/internal/modem"
 	"github.com/gsmbridge/gsmbridge/internal/receiving"
 	"github.com/gsmbridge/gsmbridge/internal/retention"
 	"github.com/gsmbridge/gsmbridge/internal/sending"
@@ -45,5 +46,5 @@ func openAPIFragmentList() ([]httpapi.Fragment, error) {
 		}
 		frags = append(frags, httpapi.Fragment{Name: name, JSON: raw})
 	}
-	return append(frags, events.OpenAPI(), retention.OpenAPI(), health.OpenAPI(), receiving.OpenAPI(), ussdsvc.OpenAPI(), confirm.OpenAPI(), sending.OpenAPI()), nil
+	return append(frags, events.OpenAPI(), retention.OpenAPI(), health.OpenAPI(), receiving.OpenAPI(), ussdsvc.OpenAPI(), confirm.OpenAPI(), sending.OpenAPI(), modem.OpenAPI()), nil
 }

@@ -1,10 +1,11 @@
-package daemon
+package modem
 
 import (
 	"context"
 	"sync"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/hw"
 )
 
@@ -13,8 +14,8 @@ import (
 // appeared and stops the owners of ports that left. A modem that comes back,
 // on whatever tty, gets its id back from its IMEI, and with it its history
 // and counters.
-func (d *Daemon) runHotplug(ctx context.Context) {
-	roots := hw.Roots{Sys: d.auto.SysRoot, Dev: d.auto.DevRoot}
+func (p *Pool) runHotplug(ctx context.Context) {
+	roots := hw.Roots{Sys: p.auto.SysRoot, Dev: p.auto.DevRoot}
 	if roots.Sys == "" {
 		roots.Sys = hw.DefaultRoots().Sys
 	}
@@ -33,7 +34,7 @@ func (d *Daemon) runHotplug(ctx context.Context) {
 	stop := func(path string, r *running) {
 		r.stop()
 		<-r.done
-		d.retire(r.o)
+		p.retire(r.o)
 		delete(live, path)
 	}
 	defer func() {
@@ -43,15 +44,15 @@ func (d *Daemon) runHotplug(ctx context.Context) {
 			delete(live, path)
 		}
 	}()
-	tick := time.NewTicker(d.auto.ScanInterval)
+	tick := time.NewTicker(p.auto.ScanInterval)
 	defer tick.Stop()
 	for {
 		devs, problems, err := hw.Discover(roots, models)
 		if err != nil {
-			d.log.Warn("USB scan", "err", err)
+			p.log.Warn("USB scan", "err", err)
 		}
-		for _, p := range problems {
-			d.log.Debug("USB device not usable", "path", p.Path, "hint", p.Hint)
+		for _, pr := range problems {
+			p.log.Debug("USB device not usable", "path", pr.Path, "hint", pr.Hint)
 		}
 		seen := map[string]bool{}
 		for _, dev := range devs {
@@ -62,15 +63,15 @@ func (d *Daemon) runHotplug(ctx context.Context) {
 			if live[dev.DevPath] != nil {
 				continue
 			}
-			d.log.Info("modem plugged in", "port", dev.DevPath, "usb", dev.USBPath, "vid", dev.VID, "pid", dev.PID)
-			o := d.newOwner(dev.DevPath, "", d.auto.PIN, hw.PortConfig{Baud: d.auto.Baud})
+			p.log.Info("modem plugged in", "port", dev.DevPath, "usb", dev.USBPath, "vid", dev.VID, "pid", dev.PID)
+			o := p.newOwner(dev.DevPath, "", p.auto.PIN, hw.PortConfig{Baud: p.auto.Baud})
 			o.usbPath = dev.USBPath
 			octx, cancel := context.WithCancel(ctx)
 			r := &running{o: o, stop: cancel, done: make(chan struct{})}
 			live[dev.DevPath] = r
-			d.mu.Lock()
-			d.owners = append(d.owners, o)
-			d.mu.Unlock()
+			p.mu.Lock()
+			p.owners = append(p.owners, o)
+			p.mu.Unlock()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -80,7 +81,7 @@ func (d *Daemon) runHotplug(ctx context.Context) {
 		}
 		for path, r := range live {
 			if !seen[path] {
-				d.log.Info("modem unplugged", "port", path, "modem", r.o.snapshot().ID)
+				p.log.Info("modem unplugged", "port", path, "modem", r.o.snapshot().ID)
 				stop(path, r)
 			}
 		}
@@ -94,23 +95,23 @@ func (d *Daemon) runHotplug(ctx context.Context) {
 
 // retire forgets an unplugged modem's owner, keeping its counters for when
 // it comes back.
-func (d *Daemon) retire(o *owner) {
+func (p *Pool) retire(o *owner) {
 	st := o.snapshot()
-	if st.State != StateGone {
+	if st.State != api.ModemGone {
 		o.announce("modem.down")
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for i, x := range d.owners {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, x := range p.owners {
 		if x == o {
-			d.owners = append(d.owners[:i], d.owners[i+1:]...)
+			p.owners = append(p.owners[:i], p.owners[i+1:]...)
 			break
 		}
 	}
-	for id, holder := range d.ids {
+	for id, holder := range p.ids {
 		if holder == o {
-			delete(d.ids, id)
-			d.retired[id] = st
+			delete(p.ids, id)
+			p.retired[id] = st
 		}
 	}
 }
