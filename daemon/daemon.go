@@ -98,7 +98,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.registry = health.NewMetrics()
-	d.metrics = newMetrics(d, d.registry.Registry())
+	d.metrics = newMetrics(d.registry.Registry())
 	d.longPolls = httpapi.NewLongPolls(cfg.LimitsHTTP.MaxLongPolls)
 	if d.operators, err = operators.New(cfg.Operators, cfg.SIMs); err != nil {
 		return nil, err
@@ -145,6 +145,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		Health: cfg.Health, Receive: cfg.Receive, Logger: d.log, Now: d.now, Open: opts.open, ATTimeout: opts.atTimeout,
 		ReopenMin: opts.reopenMin, ReopenMax: opts.reopenMax, BudgetWindow: opts.budgetWindow,
 		ObserveAT: d.metrics.atCommand, Ready: func() { d.ussd.Wake() }})
+	d.registry.Registry().MustRegister(newSnapshotCollector(d))
 	d.status = health.NewStatus(statusStore{st}, health.StatusOptions{Modems: d, Queue: d.sched, Operators: d.operators, Auth: &cfg.Auth, Now: d.now})
 	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})
