@@ -81,9 +81,17 @@ func (f fakeSIMs) ResumeSIM(_ context.Context, iccid, _ string) (store.SIM, erro
 	return *f.sim, nil
 }
 
-type fakeModems struct{ ids []string }
+// fakeModems are modems with those ids, all holding the SIM iccid; they
+// remember the SIM state they are told to show.
+type fakeModems struct {
+	ids   []string
+	iccid string
 
-func (f fakeModems) Has(id string) bool {
+	mu       sync.Mutex
+	simState map[string]string
+}
+
+func (f *fakeModems) Has(id string) bool {
 	for _, m := range f.ids {
 		if m == id {
 			return true
@@ -91,8 +99,22 @@ func (f fakeModems) Has(id string) bool {
 	}
 	return false
 }
-func (f fakeModems) Modems() []api.Modem        { return nil }
-func (f fakeModems) SetSIMState(string, string) {}
+func (f *fakeModems) Modems() []api.Modem {
+	var out []api.Modem
+	for _, id := range f.ids {
+		out = append(out, api.Modem{ID: id, ICCID: f.iccid})
+	}
+	return out
+}
+
+func (f *fakeModems) SetSIMState(id, state string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.simState == nil {
+		f.simState = map[string]string{}
+	}
+	f.simState[id] = state
+}
 
 type noLimits struct{}
 
@@ -105,7 +127,7 @@ func newTestSending(t *testing.T, modems ...string) (*Sending, *fakeMessages, *S
 	clock := &fakeClock{t: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
 	sched := NewScheduler(clock.now, nil, func(string) {})
 	msgs := &fakeMessages{byID: map[string]*store.Message{}}
-	s, err := New(msgs, fakeSIMs{}, fakeModems{modems}, sched, Options{Config: config.Default().Send, Limits: noLimits{}, Now: clock.now})
+	s, err := New(msgs, fakeSIMs{}, &fakeModems{ids: modems}, sched, Options{Config: config.Default().Send, Limits: noLimits{}, Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
