@@ -141,10 +141,13 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		st.Close()
 		return nil, err
 	}
-	d.modems = modem.New(d.sending.Work(), inbound{d.receiving}, st.Devices, d.operators, d.sched, modem.Options{Modems: cfg.Modems,
+	if d.modems, err = modem.New(d.sending.Work(), inbound{d.receiving}, st.Devices, d.operators, d.sched, modem.Options{Modems: cfg.Modems,
 		Health: cfg.Health, Receive: cfg.Receive, Logger: d.log, Now: d.now, Open: opts.open, ATTimeout: opts.atTimeout,
 		ReopenMin: opts.reopenMin, ReopenMax: opts.reopenMax, BudgetWindow: opts.budgetWindow,
-		ObserveAT: d.metrics.atCommand, Ready: func() { d.ussd.Wake() }})
+		Registerer: d.metrics.reg, Ready: func() { d.ussd.Wake() }}); err != nil {
+		st.Close()
+		return nil, err
+	}
 	d.registry.Registry().MustRegister(newSnapshotCollector(d))
 	d.status = health.NewStatus(statusStore{st}, health.StatusOptions{Modems: d, Queue: d.sched, Operators: d.operators, Auth: &cfg.Auth, Now: d.now})
 	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,

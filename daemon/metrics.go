@@ -38,47 +38,21 @@ const namespace = "gsmbridge"
 //
 // A CounterVec child nobody made beforehand is born at its first Inc: too
 // late. The one exception is at_commands_total (and
-// at_command_duration_seconds): a child per modem, command and result would
+// at_command_duration_seconds, internal/modem): a child per modem, command and result would
 // be hundreds of series of zeros, and the dashboard only shows their rate.
 // TestFreshDaemonExposesEveryMetricOpsUses scrapes a fresh daemon and fails
 // on any metric ops/ uses that it lacks; the gauges that may be absent
 // until known are listed there with why.
 
-// metrics holds the daemon's own Prometheus metrics, in health's registry:
-// the owners report each AT command into it. Everything else is read from
-// snapshots (owner status, the store) when scraped, by the snapshot
-// collector, and a scrape never sends an AT command. Safe for concurrent
-// use.
+// metrics is the registry the features register their series on (health's).
+// What the daemon itself exposes is read from snapshots (owner status, the
+// store) when scraped, by the snapshot collector, and a scrape never sends
+// an AT command.
 type metrics struct {
 	reg *prometheus.Registry
-
-	atCommands *prometheus.CounterVec
-	atDuration *prometheus.HistogramVec
 }
 
-func newMetrics(reg *prometheus.Registry) *metrics {
-	m := &metrics{
-		reg: reg,
-		atCommands: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "at_commands_total",
-			Help: "AT commands run on a modem, by command name (arguments never shown) and result.",
-		}, []string{"modem", "command", "result"}),
-		atDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "at_command_duration_seconds",
-			Help:    "Time from asking for an AT command to its answer, by command name.",
-			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
-		}, []string{"command"}),
-	}
-	m.reg.MustRegister(m.atCommands, m.atDuration)
-	return m
-}
-
-// atCommand counts one AT command by its fixed command name and result (see
-// atcmd.CommandName and atcmd.Outcome).
-func (m *metrics) atCommand(modem, cmd, result string, took time.Duration) {
-	m.atCommands.WithLabelValues(modem, cmd, result).Inc()
-	m.atDuration.WithLabelValues(cmd).Observe(took.Seconds())
-}
+func newMetrics(reg *prometheus.Registry) *metrics { return &metrics{reg: reg} }
 
 // snapshotCollector reads what the daemon already knows at scrape time. Like
 // node_exporter's collectors, each part that fails is reported through

@@ -19,6 +19,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/gsm"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/fleet"
+	"github.com/gsmbridge/gsmbridge/internal/modem"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/internal/testtool"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -325,8 +326,6 @@ func TestAlertsAndDashboardQueryDeclaredMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.store.Close()
-	// Vectors declare their name once they have a child.
-	d.metrics.atCommand("m", "CSQ", "ok", time.Millisecond)
 	declared := map[string]bool{}
 	families, err := d.metrics.reg.Gather()
 	if err != nil {
@@ -340,6 +339,7 @@ func TestAlertsAndDashboardQueryDeclaredMetrics(t *testing.T) {
 	descs := make(chan *prometheus.Desc, 100)
 	newSnapshotCollector(d).Describe(descs)
 	fleet.Describe(descs) // a host in a fleet adds these
+	modem.Describe(descs) // AT command series, once a command ran
 	close(descs)
 	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
 	for desc := range descs {

@@ -103,7 +103,7 @@ func (o *owner) session(ctx context.Context) error {
 	o.modem = gsm.Open(port, gsm.Options{Logger: o.log, Timeout: o.p.atTimeout,
 		Observe: func(cmd, result string, took time.Duration) {
 			o.probes.sent.Add(1)
-			o.p.observeAT(o.snapshot().ID, cmd, result, took)
+			o.p.metrics.atCommand(o.snapshot().ID, cmd, result, took)
 		}})
 	defer func(m *gsm.Modem) {
 		o.modem = nil

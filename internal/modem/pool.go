@@ -18,6 +18,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/ussd"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Devices is what the owners need of the store's devices facade
@@ -59,9 +60,8 @@ type Options struct {
 	// BudgetWindow is the minute of health.commands_per_minute (0: a
 	// minute); tests shorten it.
 	BudgetWindow time.Duration
-	// ObserveAT hears of every AT command: its fixed name, result and
-	// time taken.
-	ObserveAT func(modem, cmd, result string, took time.Duration)
+	// Registerer takes the AT command series.
+	Registerer prometheus.Registerer
 	// Ready hears of a modem that became ready (its SIM may be due for a
 	// balance check, or new).
 	Ready func()
@@ -78,7 +78,7 @@ type Pool struct {
 	log       *slog.Logger
 	now       func() time.Time
 	open      func(path string, cfg hw.PortConfig) (io.ReadWriteCloser, error)
-	observeAT func(modem, cmd, result string, took time.Duration)
+	metrics   *metrics
 	ready     func()
 
 	health               config.Health
@@ -94,10 +94,15 @@ type Pool struct {
 	auto    *config.Modem        // the `auto: true` entry, when USB discovery is on
 }
 
-// New prepares an owner for each configured modem; Run starts them.
-func New(w Work, in Inbound, devices Devices, ops Operators, loads Loads, o Options) *Pool {
+// New registers the AT command series and prepares an owner for each
+// configured modem; Run starts them.
+func New(w Work, in Inbound, devices Devices, ops Operators, loads Loads, o Options) (*Pool, error) {
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	p := &Pool{work: w, inbound: in, devices: devices, operators: ops, loads: loads, log: o.Logger, now: o.Now, open: o.Open,
-		observeAT: o.ObserveAT, ready: o.Ready, health: o.Health, pollInterval: o.Receive.PollInterval, atTimeout: o.ATTimeout,
+		metrics: m, ready: o.Ready, health: o.Health, pollInterval: o.Receive.PollInterval, atTimeout: o.ATTimeout,
 		reopenMin: o.ReopenMin, reopenMax: o.ReopenMax, budgetWindow: o.BudgetWindow,
 		ids: map[string]*owner{}, retired: map[string]api.Modem{}}
 	if p.log == nil {
@@ -108,9 +113,6 @@ func New(w Work, in Inbound, devices Devices, ops Operators, loads Loads, o Opti
 	}
 	if p.open == nil {
 		p.open = func(path string, cfg hw.PortConfig) (io.ReadWriteCloser, error) { return hw.Open(path, cfg) }
-	}
-	if p.observeAT == nil {
-		p.observeAT = func(string, string, string, time.Duration) {}
 	}
 	if p.ready == nil {
 		p.ready = func() {}
@@ -134,7 +136,7 @@ func New(w Work, in Inbound, devices Devices, ops Operators, loads Loads, o Opti
 		}
 		p.owners = append(p.owners, p.newOwner(m.Port, m.Name, m.PIN, hw.PortConfig{Baud: m.Baud, DTR: m.DTR, RTS: m.RTS}))
 	}
-	return p
+	return p, nil
 }
 
 func (p *Pool) newOwner(port, name, pin string, pc hw.PortConfig) *owner {

@@ -125,8 +125,11 @@ func TestPoolServesASimulatedModem(t *testing.T) {
 	in, devices := &fakeInbound{}, &fakeDevices{}
 	h := config.Default().Health
 	h.IdleCheckAfter = time.Hour
-	p := New(w, in, devices, noOperators{}, noLoads{}, Options{Modems: []config.Modem{{Port: sim.Path(), Baud: 115200}},
+	p, err := New(w, in, devices, noOperators{}, noLoads{}, Options{Modems: []config.Modem{{Port: sim.Path(), Baud: 115200}},
 		Health: h, Receive: config.Receive{PollInterval: time.Hour}, Logger: slog.New(slog.DiscardHandler), ATTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); p.Run(ctx) }()
