@@ -67,7 +67,7 @@ type Claims struct {
 func (c *Conn) Claims(hostID string) *Claims { return &Claims{c: c, hostID: hostID} }
 
 func (cl *Claims) bucket(ctx context.Context) (jetstream.KeyValue, error) {
-	kv, err := cl.c.bucket(ctx, cl.c.cfg.Names.ClaimsBucket)
+	kv, err := cl.c.buckets.get(ctx, cl.c.js, cl.c.cfg.Names.ClaimsBucket)
 	if err != nil {
 		return nil, unavailable("opening the claims bucket", err)
 	}

@@ -32,10 +32,7 @@ type Conn struct {
 
 	publisher atomic.Pointer[Publisher]
 
-	bucketsMu sync.Mutex
-	// buckets are bound once: binding reads the bucket's stream, a round
-	// trip each claim, take and lookup would pay again.
-	buckets map[string]jetstream.KeyValue
+	buckets buckets
 
 	mu sync.Mutex
 	// contact is when the cluster last answered this host.
@@ -142,28 +139,35 @@ func unavailable(op string, err error) error {
 // Host is this host's name in the fleet.
 func (c *Conn) Host() string { return c.host }
 
-// bucket returns the named bucket, bound at its first use.
-func (c *Conn) bucket(ctx context.Context, name string) (jetstream.KeyValue, error) {
-	c.bucketsMu.Lock()
-	defer c.bucketsMu.Unlock()
-	if kv, ok := c.buckets[name]; ok {
+// buckets binds each bucket once: binding reads the bucket's stream, a
+// round trip each claim, take and lookup would pay again.
+type buckets struct {
+	mu    sync.Mutex
+	bound map[string]jetstream.KeyValue
+}
+
+// get returns the named bucket, bound at its first use.
+func (b *buckets) get(ctx context.Context, js jetstream.JetStream, name string) (jetstream.KeyValue, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if kv, ok := b.bound[name]; ok {
 		return kv, nil
 	}
-	kv, err := c.js.KeyValue(ctx, name)
+	kv, err := js.KeyValue(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	if c.buckets == nil {
-		c.buckets = map[string]jetstream.KeyValue{}
+	if b.bound == nil {
+		b.bound = map[string]jetstream.KeyValue{}
 	}
-	c.buckets[name] = kv
+	b.bound[name] = kv
 	return kv, nil
 }
 
-// forgetBuckets makes the next use of each bucket bind it again, after
-// Ensure changed how it is read.
-func (c *Conn) forgetBuckets() {
-	c.bucketsMu.Lock()
-	c.buckets = nil
-	c.bucketsMu.Unlock()
+// forget makes the next use of each bucket bind it again, after Ensure
+// changed how it is read.
+func (b *buckets) forget() {
+	b.mu.Lock()
+	b.bound = nil
+	b.mu.Unlock()
 }

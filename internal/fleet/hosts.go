@@ -62,7 +62,7 @@ type Beat struct {
 // Join takes this host's name in the fleet, refusing it while a live
 // heartbeat under the name comes from another host.
 func (c *Conn) Join(ctx context.Context, id string, started time.Time, state json.RawMessage) (uint64, error) {
-	kv, err := c.bucket(ctx, c.cfg.Names.HostsBucket)
+	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.HostsBucket)
 	if err != nil {
 		return 0, unavailable("opening the hosts bucket", err)
 	}
@@ -129,7 +129,7 @@ func (c *Conn) Heartbeat(ctx context.Context, id string, started time.Time, rev 
 func (c *Conn) beat(ctx context.Context, id string, started time.Time, rev uint64, state json.RawMessage) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, HeartbeatTTL/3)
 	defer cancel()
-	kv, err := c.bucket(ctx, c.cfg.Names.HostsBucket)
+	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.HostsBucket)
 	if err != nil {
 		return rev, unavailable("heartbeat", err)
 	}
@@ -150,7 +150,7 @@ func (c *Conn) beat(ctx context.Context, id string, started time.Time, rev uint6
 
 // Hosts lists the hosts whose heartbeat lives.
 func (c *Conn) Hosts(ctx context.Context) ([]Beat, error) {
-	kv, err := c.bucket(ctx, c.cfg.Names.HostsBucket)
+	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.HostsBucket)
 	if err != nil {
 		return nil, unavailable("listing hosts", err)
 	}

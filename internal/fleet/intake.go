@@ -32,7 +32,7 @@ func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (Wor
 	defer cancel()
 	existed := false
 	if key != "" {
-		kv, err := c.bucket(ctx, c.cfg.Names.IntakeBucket)
+		kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.IntakeBucket)
 		if err != nil {
 			return w, false, unavailable("opening the intake bucket", err)
 		}
@@ -59,7 +59,7 @@ func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (Wor
 	}
 	if !existed {
 		// Any host can then say "queued" of work no host has taken yet.
-		kv, err := c.bucket(ctx, c.cfg.Names.IntakeBucket)
+		kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.IntakeBucket)
 		if err != nil {
 			return w, false, unavailable("opening the intake bucket", err)
 		}
@@ -88,7 +88,7 @@ var ErrNotAccepted = errors.New("the fleet accepted no work of this id")
 // Accepted returns work the fleet accepted under id, whether or not a host
 // took it since.
 func (c *Conn) Accepted(ctx context.Context, id string) (Work, error) {
-	kv, err := c.bucket(ctx, c.cfg.Names.IntakeBucket)
+	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.IntakeBucket)
 	if err != nil {
 		return Work{}, unavailable("opening the intake bucket", err)
 	}

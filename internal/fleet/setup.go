@@ -66,7 +66,7 @@ func (c *Conn) Ensure(ctx context.Context) error {
 			return err
 		}
 	}
-	c.forgetBuckets()
+	c.buckets.forget()
 	c.touch()
 	return nil
 }

@@ -33,7 +33,7 @@ type HostView struct {
 func lastBeatKey(host string) string { return "l." + host }
 
 func (c *Conn) noteBeat(ctx context.Context, at time.Time) {
-	kv, err := c.bucket(ctx, c.cfg.Names.ClaimsBucket)
+	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.ClaimsBucket)
 	if err != nil {
 		return
 	}
@@ -103,7 +103,7 @@ func (c *Conn) Survey(ctx context.Context, claims *Claims) ([]HostView, error) {
 }
 
 func (c *Conn) lastBeat(ctx context.Context, host string) (time.Time, error) {
-	kv, err := c.bucket(ctx, c.cfg.Names.ClaimsBucket)
+	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.ClaimsBucket)
 	if err != nil {
 		return time.Time{}, unavailable("opening the claims bucket", err)
 	}
@@ -121,7 +121,7 @@ func (c *Conn) lastBeat(ctx context.Context, host string) (time.Time, error) {
 // on the wait: a host sends nothing whose claim is still taken, and a
 // released claim fails its taken -> sending update (docs/fleet-plan.md §3).
 func (c *Conn) ReleaseHost(ctx context.Context, claims *Claims, host string) ([]string, error) {
-	kv, err := c.bucket(ctx, c.cfg.Names.HostsBucket)
+	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.HostsBucket)
 	if err != nil {
 		return nil, unavailable("opening the hosts bucket", err)
 	}
