@@ -37,7 +37,9 @@ var (
 	composers = []string{"internal/service", "daemon"}
 	// testSupport may be imported by the tests of any package: tools for
 	// tests, with nothing of the service in them.
-	testSupport = []string{"internal/testtool", "internal/testreport"}
+	// internal/fleet/fleettest is the embedded JetStream cluster: the CLI's
+	// fleet tests start one as they start simulated modems.
+	testSupport = []string{"internal/testtool", "internal/testreport", "internal/fleet/fleettest"}
 )
 
 // dialogueOwners may write AT dialogue: the modem layers, the simulator and
