@@ -68,6 +68,11 @@ type Modem struct {
 	Reconnects   uint64         `json:"reconnects"`
 	Resets       map[string]int `json:"resets"`
 	LastError    string         `json:"last_error,omitempty"`
+	// Host and HostDown are set in fleet listings (?fleet=true) only: the
+	// host that runs the modem, and whether it stopped beating, so that
+	// what is shown is its last known state.
+	Host     string `json:"host,omitempty"`
+	HostDown bool   `json:"host_down,omitempty"`
 }
 
 // Operator names a SIM's home network, from its IMSI.

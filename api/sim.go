@@ -30,6 +30,11 @@ type SIM struct {
 	LastReceivedAt time.Time `json:"last_received_at,omitzero"`
 	FirstSeen      time.Time `json:"first_seen"`
 	LastSeen       time.Time `json:"last_seen"`
+	// Host and HostDown are set in fleet listings (?fleet=true) only: the
+	// host that has seen the SIM, and whether it stopped beating, so that
+	// what is shown is its last known state.
+	Host     string `json:"host,omitempty"`
+	HostDown bool   `json:"host_down,omitempty"`
 }
 
 // SIMList is GET /v1/sims.

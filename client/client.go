@@ -35,6 +35,7 @@ type Client struct {
 	SIMs          SIMs
 	USSD          USSD
 	Ops           Ops
+	Hosts         Hosts
 
 	base    *url.URL
 	token   string
@@ -141,7 +142,7 @@ func New(base string, opts ...Option) (*Client, error) {
 		c.http, c.own = &http.Client{Transport: tr}, true
 	}
 	c.Messages, c.Confirmations, c.Inbox, c.Events = Messages{c}, Confirmations{c}, Inbox{c}, Events{c}
-	c.Modems, c.SIMs, c.USSD, c.Ops = Modems{c}, SIMs{c}, USSD{c}, Ops{c}
+	c.Modems, c.SIMs, c.USSD, c.Ops, c.Hosts = Modems{c}, SIMs{c}, USSD{c}, Ops{c}, Hosts{c}
 	return c, nil
 }
 
@@ -163,6 +164,8 @@ type (
 	USSD struct{ c *Client }
 	// Ops is the operator's: storage, readiness, backups.
 	Ops struct{ c *Client }
+	// Hosts lists a fleet's hosts and releases a dead one's work.
+	Hosts struct{ c *Client }
 )
 
 // Base is the daemon's address as the client uses it.

@@ -195,6 +195,17 @@ func (s Modems) List(ctx context.Context) ([]api.Modem, error) {
 	return out.Modems, err
 }
 
+// ListFleet lists the modems of every host of the daemon's fleet, each
+// with its host (GET /v1/modems?fleet=true). A daemon without a fleet
+// answers a 404 *Error with Code "not_in_fleet".
+func (s Modems) ListFleet(ctx context.Context) ([]api.Modem, error) {
+	var out api.ModemList
+	_, err := s.c.Get(ctx, "/v1/modems", fleetQuery(), &out)
+	return out.Modems, err
+}
+
+func fleetQuery() url.Values { return url.Values{"fleet": {"true"}} }
+
 // Get reads one modem by id.
 func (s Modems) Get(ctx context.Context, id string) (api.Modem, error) {
 	var out api.Modem
@@ -207,6 +218,33 @@ func (s SIMs) List(ctx context.Context) ([]api.SIM, error) {
 	var out api.SIMList
 	_, err := s.c.Get(ctx, "/v1/sims", nil, &out)
 	return out.SIMs, err
+}
+
+// ListFleet lists the SIMs every host of the daemon's fleet has seen, each
+// with its host (GET /v1/sims?fleet=true).
+func (s SIMs) ListFleet(ctx context.Context) ([]api.SIM, error) {
+	var out api.SIMList
+	_, err := s.c.Get(ctx, "/v1/sims", fleetQuery(), &out)
+	return out.SIMs, err
+}
+
+// List lists the hosts of the daemon's fleet, alive or holding unfinished
+// work. A daemon without a fleet answers a 404 *Error with Code
+// "not_in_fleet".
+func (s Hosts) List(ctx context.Context) ([]api.Host, error) {
+	var out api.HostList
+	_, err := s.c.Get(ctx, "/v1/hosts", nil, &out)
+	return out.Hosts, err
+}
+
+// Release hands a dead host's taken work back to the fleet and returns the
+// ids handed back; a host that may still send is a 409 *Error (host_alive).
+func (s Hosts) Release(ctx context.Context, host string) ([]string, error) {
+	var out struct {
+		Released []string `json:"released"`
+	}
+	err := s.c.call(ctx, http.MethodPost, "/v1/hosts/"+url.PathEscape(host)+"/release", struct{}{}, &out)
+	return out.Released, err
 }
 
 // Resume puts a suspect SIM back to work.

@@ -9,7 +9,7 @@ import (
 
 // allRoutes gathers every feature's routes.
 func (d *Daemon) allRoutes() []httpapi.Route {
-	return slices.Concat(d.sending.Routes(), d.modems.Routes(), d.receiving.Routes(), d.events.Routes(), d.ussd.Routes(), d.confirm.Routes(), d.registry.Routes(), d.retention.Routes(), d.health.Routes(), d.status.Routes(), d.fleetRoutes())
+	return fleetView{d}.withListings(slices.Concat(d.sending.Routes(), d.modems.Routes(), d.receiving.Routes(), d.events.Routes(), d.ussd.Routes(), d.confirm.Routes(), d.registry.Routes(), d.retention.Routes(), d.health.Routes(), d.status.Routes(), d.fleetRoutes()))
 }
 
 // Handler is the daemon's whole HTTP surface.

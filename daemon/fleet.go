@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/fleet"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
@@ -55,10 +56,7 @@ func (l fleetLocal) Room() fleet.Room {
 	}
 	return out
 }
-func (l fleetLocal) State() json.RawMessage {
-	b, _ := json.Marshal(map[string]any{"modems": l.d.Modems()})
-	return b
-}
+func (l fleetLocal) State(ctx context.Context) json.RawMessage { return fleetView{l.d}.state(ctx) }
 
 // Take stores work this host claimed and queues it; the same id twice is
 // one message.
@@ -328,12 +326,12 @@ func (d *Daemon) listHosts(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, errNotInFleet)
 		return
 	}
-	views, err := d.fleet.Conn.Survey(r.Context(), d.fleet.Claims)
+	hosts, err := fleetView{d}.hosts(r.Context())
 	if err != nil {
-		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+		httpapi.WriteError(w, fleetUnavailable(err))
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"hosts": views})
+	httpapi.WriteJSON(w, http.StatusOK, api.HostList{Hosts: hosts})
 }
 
 func (d *Daemon) releaseHost(w http.ResponseWriter, r *http.Request) {

@@ -172,7 +172,16 @@ func TestWorkNoHostTookIsQueuedOnEveryHost(t *testing.T) {
 func TestAHostAloneHasNoFleetToList(t *testing.T) {
 	h := startHarnessWith(t, nil)
 	var e struct{ Error struct{ Code string } }
-	if code := h.do("GET", "/v1/hosts", nil, &e); code != 404 || e.Error.Code != "not_in_fleet" {
-		t.Fatalf("GET /v1/hosts alone: %d %+v", code, e)
+	for _, path := range []string{"/v1/hosts", "/v1/modems?fleet=true", "/v1/sims?fleet=true"} {
+		if code := h.do("GET", path, nil, &e); code != 404 || e.Error.Code != "not_in_fleet" {
+			t.Fatalf("GET %s alone: %d %+v", path, code, e)
+		}
+	}
+	if code := h.do("GET", "/v1/modems?fleet=maybe", nil, &e); code != 400 || e.Error.Code != "invalid_field" {
+		t.Fatalf("GET /v1/modems?fleet=maybe: %d %+v", code, e)
+	}
+	var list struct{ Modems []any }
+	if code := h.do("GET", "/v1/modems?fleet=false", nil, &list); code != 200 || list.Modems == nil {
+		t.Fatalf("GET /v1/modems?fleet=false: %d %+v", code, list)
 	}
 }

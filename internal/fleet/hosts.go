@@ -71,7 +71,7 @@ func (c *Conn) Join(ctx context.Context, id string, started time.Time, state jso
 		rev, err := kv.Create(ctx, c.host, b)
 		if err == nil {
 			c.touch()
-			c.noteBeat(ctx, time.Now())
+			c.noteBeat(ctx, b)
 			return rev, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
@@ -92,7 +92,7 @@ func (c *Conn) Join(ctx context.Context, id string, started time.Time, state jso
 		rev, err = kv.Update(ctx, c.host, b, e.Revision())
 		if err == nil {
 			c.touch()
-			c.noteBeat(ctx, time.Now())
+			c.noteBeat(ctx, b)
 			return rev, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
@@ -105,7 +105,7 @@ func (c *Conn) Join(ctx context.Context, id string, started time.Time, state jso
 // from the revision Join returned. A beat that finds the name taken by
 // another host (after this one was cut off for longer than the TTL) is
 // logged and the host rejoins when the name is free again.
-func (c *Conn) Heartbeat(ctx context.Context, id string, started time.Time, rev uint64, state func() json.RawMessage) {
+func (c *Conn) Heartbeat(ctx context.Context, id string, started time.Time, rev uint64, state func(context.Context) json.RawMessage) {
 	t := time.NewTicker(HeartbeatTTL / 3)
 	defer t.Stop()
 	for {
@@ -114,7 +114,7 @@ func (c *Conn) Heartbeat(ctx context.Context, id string, started time.Time, rev 
 			return
 		case <-t.C:
 		}
-		next, err := c.beat(ctx, id, started, rev, state())
+		next, err := c.beat(ctx, id, started, rev, state(ctx))
 		switch {
 		case err == nil:
 			rev = next
@@ -137,7 +137,7 @@ func (c *Conn) beat(ctx context.Context, id string, started time.Time, rev uint6
 	next, err := kv.Update(ctx, c.host, b, rev)
 	if err == nil {
 		c.touch()
-		c.noteBeat(ctx, time.Now())
+		c.noteBeat(ctx, b)
 		return next, nil
 	}
 	if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyNotFound) {

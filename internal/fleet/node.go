@@ -26,7 +26,7 @@ type Local interface {
 	RoomChanged() <-chan struct{}
 	// State describes the host for the fleet's listings: its modems and
 	// SIMs, as the API shows them.
-	State() json.RawMessage
+	State(ctx context.Context) json.RawMessage
 }
 
 // Options are what a Node is built from.
@@ -108,7 +108,7 @@ func (n *Node) join(ctx context.Context) (uint64, error) {
 	if err := n.Conn.Ensure(ctx); err != nil {
 		return 0, err
 	}
-	return n.Conn.Join(ctx, n.id, n.start, n.o.Local.State())
+	return n.Conn.Join(ctx, n.id, n.start, n.o.Local.State(ctx))
 }
 
 // Run keeps this host in the fleet until ctx ends: joining when the

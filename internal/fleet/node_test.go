@@ -24,8 +24,8 @@ func (l *fakeLocal) Room() Room {
 	n := l.free - len(l.taken())
 	return Room{n, []Capacity{{Route{}, n}}}
 }
-func (l *fakeLocal) RoomChanged() <-chan struct{} { return l.changed }
-func (l *fakeLocal) State() json.RawMessage       { return json.RawMessage(`{"modems":1}`) }
+func (l *fakeLocal) RoomChanged() <-chan struct{}          { return l.changed }
+func (l *fakeLocal) State(context.Context) json.RawMessage { return json.RawMessage(`{"modems":1}`) }
 
 func TestNodesJoinTakeWorkAndAnswerForIt(t *testing.T) {
 	nats := fleettest.Start(t, 3)

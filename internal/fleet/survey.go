@@ -28,20 +28,22 @@ type HostView struct {
 	State    json.RawMessage `json:"state,omitempty"`
 }
 
-// lastBeatKey keeps a host's last heartbeat time after the heartbeat
-// itself expired: release waits a time counted from it.
+// lastBeatKey keeps a host's last heartbeat after the heartbeat itself
+// expired: release waits a time counted from it, and the listings show a
+// dead host's modems and SIMs as it last described them.
 func lastBeatKey(host string) string { return "l." + host }
 
-func (c *Conn) noteBeat(ctx context.Context, at time.Time) {
+func (c *Conn) noteBeat(ctx context.Context, beat []byte) {
 	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.ClaimsBucket)
 	if err != nil {
 		return
 	}
-	kv.Put(ctx, lastBeatKey(c.host), []byte(at.UTC().Format(time.RFC3339Nano)))
+	kv.Put(ctx, lastBeatKey(c.host), beat)
 }
 
 // Survey lists every host that beats or holds unfinished work, and sets
-// the stranded and pending gauges.
+// the stranded and pending gauges. A host that stopped beating comes with
+// its last heartbeat's time and state.
 func (c *Conn) Survey(ctx context.Context, claims *Claims) ([]HostView, error) {
 	beats, err := c.Hosts(ctx)
 	if err != nil {
@@ -85,8 +87,8 @@ func (c *Conn) Survey(ctx context.Context, claims *Claims) ([]HostView, error) {
 	c.m.stranded.Reset()
 	for _, v := range views {
 		if !v.Alive {
-			if at, err := c.lastBeat(ctx, v.Host); err == nil {
-				v.LastBeat = &at
+			if b, err := c.lastBeat(ctx, v.Host); err == nil {
+				v.Started, v.LastBeat, v.State = &b.Started, &b.At, b.State
 			}
 			c.m.stranded.WithLabelValues(v.Host, string(Taken)).Set(float64(v.Taken))
 			c.m.stranded.WithLabelValues(v.Host, string(Sending)).Set(float64(v.Sending))
@@ -102,16 +104,20 @@ func (c *Conn) Survey(ctx context.Context, claims *Claims) ([]HostView, error) {
 	return out, nil
 }
 
-func (c *Conn) lastBeat(ctx context.Context, host string) (time.Time, error) {
+func (c *Conn) lastBeat(ctx context.Context, host string) (Beat, error) {
 	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.ClaimsBucket)
 	if err != nil {
-		return time.Time{}, unavailable("opening the claims bucket", err)
+		return Beat{}, unavailable("opening the claims bucket", err)
 	}
 	e, err := kv.Get(ctx, lastBeatKey(host))
 	if err != nil {
-		return time.Time{}, err
+		return Beat{}, err
 	}
-	return time.Parse(time.RFC3339Nano, string(e.Value()))
+	var b Beat
+	if err := json.Unmarshal(e.Value(), &b); err != nil {
+		return Beat{}, fmt.Errorf("fleet: the last heartbeat of %s: %w", host, err)
+	}
+	return b, nil
 }
 
 // ReleaseHost hands back a dead host's taken work (POST
@@ -131,10 +137,10 @@ func (c *Conn) ReleaseHost(ctx context.Context, claims *Claims, host string) ([]
 		return nil, unavailable("reading the heartbeat of "+host, err)
 	}
 	wait := 2 * c.cfg.Lease
-	if at, err := c.lastBeat(ctx, host); err == nil {
-		if left := wait - time.Since(at); left > 0 {
+	if b, err := c.lastBeat(ctx, host); err == nil {
+		if left := wait - time.Since(b.At); left > 0 {
 			return nil, fmt.Errorf("%s: %w: its last heartbeat was %s ago; release waits %s after it (twice fleet.lease), %s more",
-				host, ErrHostAlive, time.Since(at).Round(time.Second), wait, left.Round(time.Second))
+				host, ErrHostAlive, time.Since(b.At).Round(time.Second), wait, left.Round(time.Second))
 		}
 	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, unavailable("reading the last heartbeat of "+host, err)

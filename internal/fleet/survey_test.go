@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -23,8 +24,9 @@ func TestADeadHostsWorkIsStrandedUntilReleased(t *testing.T) {
 	if err := b.conn.Register(reg); err != nil {
 		t.Fatal(err)
 	}
+	lastState := json.RawMessage(`{"modems":[{"id":"352145041000008"}]}`)
 	for _, h := range []*host{a, b} {
-		if _, err := h.conn.Join(ctx, "id-"+h.conn.host, time.Now(), nil); err != nil {
+		if _, err := h.conn.Join(ctx, "id-"+h.conn.host, time.Now(), lastState); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,6 +53,10 @@ func TestADeadHostsWorkIsStrandedUntilReleased(t *testing.T) {
 	}
 	if len(views) != 2 || views[0].Host != "a" || views[0].Alive || views[0].Taken != 2 || views[0].Sending != 1 || views[0].LastBeat == nil || !views[1].Alive {
 		t.Fatalf("survey: %+v", views)
+	}
+	// The dead host's modems stay in view as it last described them.
+	if string(views[0].State) != string(lastState) || views[0].Started == nil {
+		t.Errorf("a dead host's last state %s, started %v; want %s", views[0].State, views[0].Started, lastState)
 	}
 	if got := testutil.ToFloat64(b.conn.m.stranded.WithLabelValues("a", "taken")); got != 2 {
 		t.Errorf("stranded taken = %v", got)
