@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -140,5 +141,79 @@ func TestFleetListingsShowEveryHostsModemsAndSIMs(t *testing.T) {
 	hs, err := ca.Hosts.List(t.Context())
 	if err != nil || len(hs) != 2 || hs[1].Host != "b" || hs[1].Alive || hs[1].Taken != 1 || hs[1].State == nil || len(hs[1].State.SIMs) != 2 || hs[1].LastBeat.IsZero() {
 		t.Fatalf("hosts with b down: %+v, %v", hs, err)
+	}
+}
+
+// A message posted to host a and pinned to host b's modem, or to an
+// operator only b has a SIM of, is accepted by a and sent by b; a never
+// takes it. A pin no host serves is refused as on a host alone.
+func TestAPinToAnotherHostsModemIsSentByThatHost(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startFleetHost(t, nats.URLs(), "a")
+	b := startFleetHostModems(t, nats.URLs(), "b", hostBModems...)
+	a.waitReady(2)
+	b.waitReady(2)
+	customer := "+79161234567"
+	for _, h := range []*harness{a, b} {
+		h.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
+	}
+	ca := newTestClient(t, a)
+	eventually(t, "b's modems ready in a's fleet listing", func() bool {
+		ms, err := ca.Modems.ListFleet(t.Context())
+		return err == nil && len(ms) == 4 && !slices.ContainsFunc(ms, func(m api.Modem) bool { return m.State != api.ModemReady })
+	})
+	pinned := []api.NewMessage{
+		{To: customer, Text: "Платёж через модем b", Modem: hostBModems[0].IMEI},
+		{To: customer, Text: "Платёж через Билайн", Operator: "25099"},
+	}
+	ids := map[string]string{}
+	for _, m := range pinned {
+		got, err := ca.Messages.Send(t.Context(), m, "")
+		if err != nil || got.State != api.MessageQueued {
+			t.Fatalf("POST %+v to a: %+v, %v", m, got, err)
+		}
+		ids[got.ID] = m.Text
+	}
+	for _, tc := range []struct {
+		m          api.NewMessage
+		code, want string
+	}{
+		{api.NewMessage{To: customer, Text: "x", Modem: "352145049999993"}, "unknown_modem", "modem: no modem \"352145049999993\""},
+		{api.NewMessage{To: customer, Text: "x", Operator: "25020"}, "no_sim_for_operator", "operator: no SIM of operator 25020 is known"},
+	} {
+		_, err := ca.Messages.Send(t.Context(), tc.m, "")
+		var e *client.Error
+		if !errors.As(err, &e) || e.Status != 422 || e.Code != tc.code || e.Message != tc.want {
+			t.Errorf("a pin no host serves (%+v): %v; want 422 %s", tc.m, err, tc.code)
+		}
+	}
+	texts := func(h *harness) []string {
+		var got []string
+		for _, m := range h.net.Phones().Inbox(customer) {
+			got = append(got, m.Text)
+		}
+		slices.Sort(got)
+		return got
+	}
+	eventually(t, "b sent both", func() bool { return len(texts(b)) >= 2 })
+	want := []string{pinned[1].Text, pinned[0].Text}
+	slices.Sort(want)
+	if got := texts(b); !slices.Equal(got, want) {
+		t.Fatalf("b's network delivered %q; want %q", got, want)
+	}
+	if got := texts(a); len(got) != 0 {
+		t.Fatalf("a's modems sent %q", got)
+	}
+	if local, err := newTestClient(t, a).Messages.List(t.Context(), client.Page{}); err != nil || len(local.Messages) != 0 {
+		t.Fatalf("a stored %d messages (%v); b holds them", len(local.Messages), err)
+	}
+	for id, text := range ids {
+		m, err := ca.Messages.Get(t.Context(), id)
+		if err != nil || m.State != api.MessageSent || m.Text != text {
+			t.Fatalf("GET %s on a: %+v, %v", id, m, err)
+		}
+		if m.PinnedModem != "" && m.Modem != hostBModems[0].IMEI || m.PinnedOperator != "" && m.Modem != hostBModems[1].IMEI {
+			t.Errorf("%s went through %s", id, m.Modem)
+		}
 	}
 }

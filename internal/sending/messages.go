@@ -1,6 +1,7 @@
 package sending
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,7 +23,7 @@ func (s *Sending) post(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	n, err := s.validate(req)
+	n, err := s.validate(r.Context(), req)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -56,7 +57,7 @@ func (s *Sending) post(w http.ResponseWriter, r *http.Request) {
 
 // validate checks every field and normalises the request so that two
 // spellings of one request compare equal for idempotency.
-func (s *Sending) validate(req api.NewMessage) (store.NewMessage, error) {
+func (s *Sending) validate(ctx context.Context, req api.NewMessage) (store.NewMessage, error) {
 	var n store.NewMessage
 	if req.To == "" {
 		return n, httpapi.BadField("to", "is required")
@@ -83,14 +84,18 @@ func (s *Sending) validate(req api.NewMessage) (store.NewMessage, error) {
 		}
 	}
 	if req.Modem != "" && !s.modems.Has(req.Modem) {
-		return n, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_modem", Field: "modem", Message: "modem: no modem " + strconv.Quote(req.Modem)}
+		if err := s.pinnedElsewhere(ctx, Pin{Modem: req.Modem}, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_modem", Field: "modem", Message: "modem: no modem " + strconv.Quote(req.Modem)}); err != nil {
+			return n, err
+		}
 	}
 	if req.Operator != "" {
 		if !isDigits(req.Operator) || len(req.Operator) < 5 || len(req.Operator) > 6 {
 			return n, httpapi.BadField("operator", "must be a PLMN: MCC and MNC digits such as \"25001\"")
 		}
 		if !s.sched.ServesOperator(req.Operator) {
-			return n, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "no_sim_for_operator", Field: "operator", Message: "operator: no SIM of operator " + req.Operator + " is known"}
+			if err := s.pinnedElsewhere(ctx, Pin{Operator: req.Operator}, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "no_sim_for_operator", Field: "operator", Message: "operator: no SIM of operator " + req.Operator + " is known"}); err != nil {
+				return n, err
+			}
 		}
 	}
 	if len(req.Reference) > 200 {
@@ -101,6 +106,23 @@ func (s *Sending) validate(req api.NewMessage) (store.NewMessage, error) {
 	}
 	return store.NewMessage{To: to, Text: req.Text, Encoding: string(enc), Parts: parts, Reference: req.Reference,
 		PinModem: req.Modem, PinOperator: req.Operator, Report: req.Report, TTL: ttl}, nil
+}
+
+// pinnedElsewhere answers for a pin this host does not serve: in a fleet,
+// another live host may (docs/fleet.md), and the message goes to it;
+// otherwise the pin is refused as refused says.
+func (s *Sending) pinnedElsewhere(ctx context.Context, p Pin, refused error) error {
+	if s.fleet == nil {
+		return refused
+	}
+	ok, err := s.fleet.Serves(ctx, p)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return refused
+	}
+	return nil
 }
 
 // checkParts refuses a text longer than send.max_parts: a text pasted by
