@@ -149,7 +149,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.registry.Registry().MustRegister(newSnapshotCollector(d))
-	d.status = health.NewStatus(statusStore{st}, health.StatusOptions{Modems: d, Queue: d.sched, Operators: d.operators, Auth: &cfg.Auth, Now: d.now})
+	d.status = health.NewStatus(statusStore{st}, health.StatusOptions{Modems: d, Queue: d.sched, Operators: d.operators, Auth: &cfg.Auth, Now: d.now, Fleet: fleetStatusView(d)})
 	d.api, err = httpapi.New(d.allRoutes(), frags, httpapi.Options{Auth: &cfg.Auth, AllowedHosts: cfg.HTTP.AllowedHosts,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxBodyBytes: cfg.LimitsHTTP.MaxBodyBytes, Logger: d.log, Wrap: opts.Wrap})
 	if err != nil {

@@ -55,7 +55,7 @@ func TestOpenAPISchemasMatchTheTypes(t *testing.T) {
 		"StatusLimits": health.StatusLimits{}, "StatusBalance": health.StatusBalance{}, "StatusMessage": health.StatusMessage{},
 		"USSDAnswer": api.USSDAnswer{}, "USSDSession": api.USSDSession{}, "SIMBalance": api.BalanceView{},
 		"Readiness": api.Readiness{}, "Event": api.Event{}, "BalanceReading": api.Balance{},
-		"Host": api.Host{}, "HostList": api.HostList{}, "HostState": api.HostState{},
+		"Host": api.Host{}, "StatusFleet": health.StatusFleet{}, "StatusHost": health.StatusHost{}, "HostList": api.HostList{}, "HostState": api.HostState{},
 	}
 	raw, err := OpenAPI()
 	if err != nil {

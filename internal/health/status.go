@@ -42,6 +42,8 @@ type StatusOptions struct {
 	// Auth decides who may see the page from another machine.
 	Auth *config.Auth
 	Now  func() time.Time
+	// Fleet adds the fleet's hosts to the page; nil on a host alone.
+	Fleet FleetView
 }
 
 // Status serves the status page and GET /v1/status. Safe for concurrent
@@ -53,11 +55,12 @@ type Status struct {
 	operators *operators.Operators
 	auth      *config.Auth
 	now       func() time.Time
+	fleet     FleetView
 }
 
 // NewStatus reads st and the options' sources at each request.
 func NewStatus(st StatusStore, o StatusOptions) *Status {
-	s := &Status{store: st, modems: o.Modems, queue: o.Queue, operators: o.Operators, auth: o.Auth, now: o.Now}
+	s := &Status{store: st, modems: o.Modems, queue: o.Queue, operators: o.Operators, auth: o.Auth, now: o.Now, fleet: o.Fleet}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -163,6 +166,8 @@ type StatusSnapshot struct {
 	Modems               []StatusModem   `json:"modems"`
 	SIMs                 []StatusSIM     `json:"sims"`
 	RecentMessages       []StatusMessage `json:"recent_messages"`
+	// Fleet is there when the host is part of a fleet.
+	Fleet *StatusFleet `json:"fleet,omitempty"`
 }
 
 type StatusModem struct {
@@ -329,6 +334,9 @@ func (s *Status) snapshot(ctx context.Context) (*StatusSnapshot, error) {
 			sm.ErrorCode, sm.Error = m.Error.Code, sms.MaskNumbersIn(m.Error.Message)
 		}
 		snap.RecentMessages = append(snap.RecentMessages, sm)
+	}
+	if s.fleet != nil {
+		snap.Fleet = s.fleet.FleetStatus(ctx)
 	}
 	return snap, nil
 }
