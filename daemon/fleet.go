@@ -251,7 +251,8 @@ func (d *Daemon) runFleetFinisher(ctx context.Context) {
 
 // answerFromFleet answers a read of a message or confirmation this host
 // does not hold: the host that took it answers, forwarded over the fleet;
-// work no host took yet is queued. It reports false when the fleet knows
+// work no host took yet, or claimed and not yet stored, is queued. It
+// reports false when the fleet knows
 // no such id either (the caller answers 404).
 func (d *Daemon) answerFromFleet(w http.ResponseWriter, r *http.Request, id string) bool {
 	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
@@ -263,35 +264,40 @@ func (d *Daemon) answerFromFleet(w http.ResponseWriter, r *http.Request, id stri
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
 		return true
 	}
-	if holder == "" {
-		work, err := d.fleet.Conn.Accepted(ctx, id)
-		if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != fleet.KindMessage {
-			return false
-		}
+	switch {
+	case holder == d.fleet.Conn.Host() && state != fleet.Taken:
+		return false
+	case holder != "" && holder != d.fleet.Conn.Host():
+		status, body, err := d.fleet.Conn.Forward().Read(ctx, holder, r.URL.Path, r.URL.RawQuery)
 		if err != nil {
-			httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+			httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "host_unavailable",
+				Message: fmt.Sprintf("%s is held by host %s, which does not answer (%v); its claim says %s", id, holder, err, state)})
 			return true
 		}
-		var fm fleetMessage
-		json.Unmarshal(work.Request, &fm)
-		httpapi.WriteJSON(w, http.StatusOK, store.MessageView(&store.Message{ID: work.ID, Reference: fm.Reference, To: fm.To, Text: fm.Text,
-			Encoding: fm.Encoding, Parts: fm.Parts, PinModem: fm.PinModem, PinOperator: fm.PinOperator, Report: fm.Report,
-			State: store.Queued, Seq: 1, CreatedAt: work.AcceptedAt, ExpiresAt: fm.ExpiresAt, UpdatedAt: work.AcceptedAt,
-			PartList: pendingParts(fm.Parts)}))
-		return true
+		// A claim only just taken: the holder stores the message next and
+		// does not know it yet; it is still queued.
+		if status != http.StatusNotFound || state != fleet.Taken {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			w.Write(body)
+			return true
+		}
 	}
-	if holder == d.fleet.Conn.Host() {
+	// No host took it yet, or the one that claimed it has not stored it.
+	work, err := d.fleet.Conn.Accepted(ctx, id)
+	if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != fleet.KindMessage {
 		return false
 	}
-	status, body, err := d.fleet.Conn.Forward().Read(ctx, holder, r.URL.Path, r.URL.RawQuery)
 	if err != nil {
-		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "host_unavailable",
-			Message: fmt.Sprintf("%s is held by host %s, which does not answer (%v); its claim says %s", id, holder, err, state)})
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
 		return true
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(body)
+	var fm fleetMessage
+	json.Unmarshal(work.Request, &fm)
+	httpapi.WriteJSON(w, http.StatusOK, store.MessageView(&store.Message{ID: work.ID, Reference: fm.Reference, To: fm.To, Text: fm.Text,
+		Encoding: fm.Encoding, Parts: fm.Parts, PinModem: fm.PinModem, PinOperator: fm.PinOperator, Report: fm.Report,
+		State: store.Queued, Seq: 1, CreatedAt: work.AcceptedAt, ExpiresAt: fm.ExpiresAt, UpdatedAt: work.AcceptedAt,
+		PartList: pendingParts(fm.Parts)}))
 	return true
 }
 
