@@ -122,6 +122,12 @@ func (c *apiClient) explain(err error) error {
 // answer: it reads the flags, fetches path into answer, and with --json
 // prints the daemon's answer as it came (printed is then true).
 func fetchView(ctx context.Context, fs *verbFlags, args []string, stdout io.Writer, path string, answer any) (printed bool, err error) {
+	return fetchViewQuery(ctx, fs, args, stdout, path, nil, answer)
+}
+
+// fetchViewQuery is fetchView with a query built from the verb's own flags
+// once they are parsed; query may be nil.
+func fetchViewQuery(ctx context.Context, fs *verbFlags, args []string, stdout io.Writer, path string, query func() url.Values, answer any) (printed bool, err error) {
 	cf := addClientFlags(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -135,7 +141,11 @@ func fetchView(ctx context.Context, fs *verbFlags, args []string, stdout io.Writ
 		return false, err
 	}
 	defer c.Close()
-	data, err := c.get(ctx, path, nil, answer)
+	var q url.Values
+	if query != nil {
+		q = query()
+	}
+	data, err := c.get(ctx, path, q, answer)
 	if err != nil {
 		return false, err
 	}

@@ -12,6 +12,7 @@ func clientVerbs() map[string]verb {
 		"messages":   {"list outgoing messages and their states", runMessages},
 		"modems":     {"show the modems the daemon runs", runModems},
 		"sims":       {"show the SIMs the daemon has seen", runSIMs},
+		"hosts":      {"show the hosts of the daemon's fleet, alive or down with work", runHosts},
 		"inbox":      {"show received SMS; --follow waits for new ones", runInbox},
 		"hash-token": {"print the sha256: form of an API token for auth.tokens", runHashToken},
 	}

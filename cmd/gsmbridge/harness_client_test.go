@@ -34,6 +34,17 @@ type clientHarness struct {
 func startClientDaemon(t *testing.T, token string, dialects ...modemsim.Dialect) *clientHarness {
 	t.Helper()
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs last
+	var mcs []modemsim.ModemConfig
+	for _, d := range dialects {
+		mcs = append(mcs, modemsim.ModemConfig{Dialect: d})
+	}
+	return startClientDaemonWith(t, token, nil, mcs...)
+}
+
+// startClientDaemonWith starts a daemon on the given simulated modems, its
+// configuration adjusted; the caller checks for leaks.
+func startClientDaemonWith(t *testing.T, token string, adjust func(*config.Config), modems ...modemsim.ModemConfig) *clientHarness {
+	t.Helper()
 	// The verbs read these as defaults; the developer's own must not leak in.
 	t.Setenv("GSMBRIDGE_ADDR", "")
 	t.Setenv("GSMBRIDGE_TOKEN", "")
@@ -51,8 +62,8 @@ func startClientDaemon(t *testing.T, token string, dialects ...modemsim.Dialect)
 	if token != "" {
 		cfg.Auth.Tokens = []config.Token{{Hash: config.HashToken(token)}}
 	}
-	for _, d := range dialects {
-		m, err := n.AddModem(modemsim.ModemConfig{Dialect: d})
+	for _, mc := range modems {
+		m, err := n.AddModem(mc)
 		if err != nil {
 			n.Close()
 			t.Fatal(err)
@@ -61,6 +72,9 @@ func startClientDaemon(t *testing.T, token string, dialects ...modemsim.Dialect)
 		// The operators' default send limits would make the tests wait minutes.
 		cfg.SIMs[m.Config().ICCID] = config.SIM{Limits: config.Limits{PerMinute: -1, PerHour: -1, PerDay: -1}}
 		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200})
+	}
+	if adjust != nil {
+		adjust(cfg)
 	}
 	d, err := daemon.New(cfg, daemon.Options{Observe: checkAnswers(t)})
 	if err != nil {
@@ -83,7 +97,7 @@ func startClientDaemon(t *testing.T, token string, dialects ...modemsim.Dialect)
 		}
 		n.Close()
 	})
-	h.waitReady(len(dialects))
+	h.waitReady(len(modems))
 	return h
 }
 

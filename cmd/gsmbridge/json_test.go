@@ -13,13 +13,15 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // listKeys are the fields that hold lists in what the verbs print; a list
 // with nothing in it must print as [], which scripts can iterate, not null.
 var listKeys = map[string]bool{"modems": true, "messages": true, "sims": true, "balances": true, "problems": true,
-	"confirmations": true, "events": true, "phones": true}
+	"confirmations": true, "events": true, "phones": true, "hosts": true}
 
 // checkJSONOutput holds out to what --json promises: one or more lines, each
 // a JSON value, with no list printed as null.
@@ -131,6 +133,16 @@ func TestEveryVerbPrintsJSON(t *testing.T) {
 			return out.String()
 		}
 	}
+	// hosts needs a daemon in a fleet: one of a fleet of one, on no modems.
+	hostsOfAFleet := func(t *testing.T) string {
+		nats := fleettest.Start(t, 1)
+		h := startClientDaemonWith(t, "", func(c *config.Config) { c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1 })
+		code, out, errOut := h.cli("hosts", "--json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		return out
+	}
 	// Every verb of the dispatch table needs at least one case here.
 	cases := map[string][]func(t *testing.T) string{
 		"backup":        {client("backup", filepath.Join(dir, "copy.db"))},
@@ -140,6 +152,7 @@ func TestEveryVerbPrintsJSON(t *testing.T) {
 		"confirmations": {client("confirmations")},
 		"events":        {client("events")},
 		"hash-token":    {local(0, "hash-token", strings.Repeat("k", 32))},
+		"hosts":         {hostsOfAFleet},
 		"inbox":         {client("inbox")},
 		"messages":      {client("messages"), client("messages", "--all")},
 		"modems":        {client("modems")},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -18,19 +19,21 @@ func runModems(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		synopsis: "[flags]",
 		about: "Shows each modem the daemon runs: state, SIM, signal and counters. The ID or the\n" +
 			"NAME is what --modem of send and ussd takes.",
-		examples: []string{"gsmbridge modems", "gsmbridge modems --json | jq '.modems[] | {id, name, state}'"},
+		examples: []string{"gsmbridge modems", "gsmbridge modems --json | jq '.modems[] | {id, name, state}'",
+			"gsmbridge modems --fleet"},
 	})
+	fleet := addFleetFlag(fs, "modems")
 	var answer api.ModemList
-	if printed, err := fetchView(ctx, fs, args, stdout, "/v1/modems", &answer); printed || err != nil {
+	if printed, err := fetchViewQuery(ctx, fs, args, stdout, "/v1/modems", fleet.query, &answer); printed || err != nil {
 		return err
 	}
-	t := newTable(column{"ID", 0}, column{"NAME", 16}, column{"STATE", 0}, column{"SINCE", 0}, column{"OPERATOR", 24},
+	t := newTable(fleet.columns(column{"ID", 0}, column{"NAME", 16}, column{"STATE", 0}, column{"SINCE", 0}, column{"OPERATOR", 24},
 		column{"SIGNAL", 0}, column{"MSISDN", 0}, column{"ICCID", 0}, column{"MODEL", 24}, column{"STORAGE", 0},
-		column{"QUEUE", 0}, column{"SENT", 0}, column{"RECEIVED", 0}, column{"FAILED", 0}, column{"LAST ERROR", 40})
+		column{"QUEUE", 0}, column{"SENT", 0}, column{"RECEIVED", 0}, column{"FAILED", 0}, column{"LAST ERROR", 40})...)
 	for _, m := range answer.Modems {
-		t.add(m.ID, m.Name, string(m.State), timeCell(m.Since), joinNonEmpty(m.Operator.Name, m.Operator.PLMN), signalCell(m),
+		t.add(fleet.row(m.Host, m.HostDown, m.ID, m.Name, string(m.State), timeCell(m.Since), joinNonEmpty(m.Operator.Name, m.Operator.PLMN), signalCell(m),
 			m.MSISDN, m.ICCID, joinNonEmpty(m.Manufacturer, m.Model), storageCell(m), strconv.Itoa(m.QueueDepth),
-			strconv.FormatUint(m.Sent, 10), strconv.FormatUint(m.Received, 10), strconv.FormatUint(m.SendFailures, 10), m.LastError)
+			strconv.FormatUint(m.Sent, 10), strconv.FormatUint(m.Received, 10), strconv.FormatUint(m.SendFailures, 10), m.LastError)...)
 	}
 	return t.write(stdout)
 }
@@ -69,6 +72,18 @@ func joinNonEmpty(parts ...string) string {
 // may send but not read the modem list leaves the value as it is: the
 // daemon then judges it as an id.
 func resolveModem(ctx context.Context, c *apiClient, given string) (string, error) {
+	return resolveModemIn(ctx, c, given, false)
+}
+
+// resolvePin is resolveModem for a message's pin: a modem the daemon does
+// not run may run on another host of its fleet, and the daemon routes a
+// message pinned to it there. One modem of the fleet with that id or name
+// is taken.
+func resolvePin(ctx context.Context, c *apiClient, given string) (string, error) {
+	return resolveModemIn(ctx, c, given, true)
+}
+
+func resolveModemIn(ctx context.Context, c *apiClient, given string, fleetToo bool) (string, error) {
 	var answer api.ModemList
 	if _, err := c.get(ctx, "/v1/modems", nil, &answer); err != nil {
 		var ae *client.Error
@@ -77,22 +92,18 @@ func resolveModem(ctx context.Context, c *apiClient, given string) (string, erro
 		}
 		return "", err
 	}
-	var byName, byFolded []string
-	for _, m := range answer.Modems {
-		switch {
-		case m.ID == given:
-			return m.ID, nil
-		case m.Name == given:
-			byName = append(byName, m.ID)
-		case m.Name != "" && strings.EqualFold(m.Name, given):
-			byFolded = append(byFolded, m.ID)
-		}
-	}
-	if len(byName) == 0 {
-		byName = byFolded // "MTS-1" finds mts-1 when nothing is named exactly so
-	}
+	byName := matchModem(answer.Modems, given)
 	if len(byName) == 1 {
 		return byName[0], nil
+	}
+	if len(byName) == 0 && fleetToo {
+		// A daemon alone answers 404 not_in_fleet: the local answer stands.
+		var fleet api.ModemList
+		if _, err := c.get(ctx, "/v1/modems", url.Values{"fleet": {"true"}}, &fleet); err == nil {
+			if ids := matchModem(fleet.Modems, given); len(ids) == 1 {
+				return ids[0], nil
+			}
+		}
 	}
 	known := make([]string, 0, len(answer.Modems))
 	for _, m := range answer.Modems {
@@ -109,4 +120,24 @@ func resolveModem(ctx context.Context, c *apiClient, given string) (string, erro
 		return "", fmt.Errorf("--modem %q: the daemon runs no modem", given)
 	}
 	return "", fmt.Errorf("--modem %q: no modem has that id or name; the daemon runs %s", given, strings.Join(known, ", "))
+}
+
+// matchModem returns the ids of the modems given names: its own id, else
+// every modem of that name, else of that name in another case.
+func matchModem(modems []api.Modem, given string) []string {
+	var byName, byFolded []string
+	for _, m := range modems {
+		switch {
+		case m.ID == given:
+			return []string{m.ID}
+		case m.Name == given:
+			byName = append(byName, m.ID)
+		case m.Name != "" && strings.EqualFold(m.Name, given):
+			byFolded = append(byFolded, m.ID)
+		}
+	}
+	if len(byName) == 0 {
+		return byFolded // "MTS-1" finds mts-1 when nothing is named exactly so
+	}
+	return byName
 }

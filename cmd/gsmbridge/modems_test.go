@@ -14,12 +14,19 @@ func TestResolveModemTakesTheIDOrTheName(t *testing.T) {
 	list := `{"modems":[{"id":"352145041000008","name":"mts-1"},{"id":"862412031079191","name":"MegaFon"},` +
 		`{"id":"866815031158383","name":"megafon"},{"id":"/dev/ttyUSB7"}]}`
 	listStatus := http.StatusOK
+	// The daemon's fleet: its own modems and host b's.
+	fleetList := `{"modems":[{"id":"352145041000008","name":"mts-1","host":"a"},{"id":"866815039990027","name":"beeline-b","host":"b"},` +
+		`{"id":"866815039990035","name":"twin","host":"b"},{"id":"866815039990043","name":"twin","host":"c"}]}`
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/modems" {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("fleet") == "true" {
+			w.Write([]byte(fleetList))
+			return
+		}
 		w.WriteHeader(listStatus)
 		if listStatus == http.StatusOK {
 			w.Write([]byte(list))
@@ -56,6 +63,21 @@ func TestResolveModemTakesTheIDOrTheName(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%q: %q, %v; want %q", tt.given, got, err, tt.want)
 		}
+	}
+
+	// A message's pin may name a modem of another host of the fleet; a
+	// USSD code must go to one of the daemon's own.
+	if got, err := resolvePin(t.Context(), c, "beeline-b"); err != nil || got != "866815039990027" {
+		t.Errorf("pin to another host's modem: %q, %v", got, err)
+	}
+	if got, err := resolvePin(t.Context(), c, "mts-1"); err != nil || got != "352145041000008" {
+		t.Errorf("pin to a modem of the daemon: %q, %v", got, err)
+	}
+	if _, err := resolvePin(t.Context(), c, "twin"); err == nil || !strings.Contains(err.Error(), "no modem has that id or name") {
+		t.Errorf("a name two hosts' modems have: %v", err)
+	}
+	if _, err := resolveModem(t.Context(), c, "beeline-b"); err == nil || !strings.Contains(err.Error(), "no modem has that id or name") {
+		t.Errorf("resolveModem of another host's modem: %v", err)
 	}
 
 	list = `{"modems":[]}`

@@ -59,7 +59,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer c.Close()
 	if req.Modem != "" {
-		if req.Modem, err = resolveModem(ctx, c, req.Modem); err != nil {
+		if req.Modem, err = resolvePin(ctx, c, req.Modem); err != nil {
 			return err
 		}
 	}
