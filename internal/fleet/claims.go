@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,8 +55,20 @@ type Claim struct {
 // Keys: "c.<id>" holds the claim on unfinished work, so listing the
 // claims of a dead host reads only work in flight; "w.<id>" remembers which
 // host finished a piece of work, for lookups from other hosts.
-func claimKey(id string) string { return "c." + id }
-func whereKey(id string) string { return "w." + id }
+func claimKey(id string) string { return "c." + keyToken(id) }
+func whereKey(id string) string { return "w." + keyToken(id) }
+
+// keyToken spells an id as one token of a KV key. Message ids are plain
+// already and stay as they are; a confirmation's id is the payment core's
+// and may hold ':' or dots, which a key refuses or reads as levels. The
+// spelled form starts with '=', which no plain id holds, so two ids never
+// share a key.
+func keyToken(id string) string {
+	if plainToken.MatchString(id) {
+		return id
+	}
+	return "=" + hex.EncodeToString([]byte(id))
+}
 
 // Claims decide which host owns each piece of work.
 type Claims struct {
@@ -126,11 +139,16 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 
 // Get reads the claim on id and its revision.
 func (cl *Claims) Get(ctx context.Context, id string) (Claim, uint64, error) {
+	return cl.get(ctx, claimKey(id), id)
+}
+
+// get reads the claim under key, the claim on id.
+func (cl *Claims) get(ctx context.Context, key, id string) (Claim, uint64, error) {
 	kv, err := cl.bucket(ctx)
 	if err != nil {
 		return Claim{}, 0, err
 	}
-	e, err := kv.Get(ctx, claimKey(id))
+	e, err := kv.Get(ctx, key)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return Claim{}, 0, fmt.Errorf("%s: %w", id, ErrNoClaim)
@@ -241,6 +259,31 @@ func (cl *Claims) Holder(ctx context.Context, id string) (string, ClaimState, er
 	return string(e.Value()), Done, nil
 }
 
+// AwaitHolder is Holder once a host claimed id or finished it, waiting
+// for that until ctx ends (then the host is ""): a long poll of work no
+// host took yet answers as soon as one does, woken by the bucket's watch.
+func (cl *Claims) AwaitHolder(ctx context.Context, id string) (string, ClaimState, error) {
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	w, err := kv.WatchFiltered(ctx, []string{claimKey(id), whereKey(id)}, jetstream.UpdatesOnly())
+	if err != nil {
+		return "", "", unavailable("watching the claim on "+id, err)
+	}
+	defer w.Stop()
+	// After the watch started: a claim made before it is read here.
+	if host, state, err := cl.Holder(ctx, id); err != nil || host != "" {
+		return host, state, err
+	}
+	select {
+	case <-ctx.Done():
+		return "", "", nil
+	case <-w.Updates():
+	}
+	return cl.Holder(ctx, id)
+}
+
 // OnHost lists the unfinished claims of one host (released ones
 // included until another host takes them): for a dead host, its stranded
 // work.
@@ -255,7 +298,7 @@ func (cl *Claims) OnHost(ctx context.Context, host string) ([]Claim, error) {
 	}
 	var out []Claim
 	for k := range keys.Keys() {
-		have, _, err := cl.Get(ctx, k[len("c."):])
+		have, _, err := cl.get(ctx, k, k)
 		if errors.Is(err, ErrNoClaim) {
 			continue
 		}

@@ -79,7 +79,7 @@ func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (Wor
 }
 
 // acceptedKey holds work as accepted, for lookups until a host takes it.
-func acceptedKey(id string) string { return "i." + id }
+func acceptedKey(id string) string { return "i." + keyToken(id) }
 
 // ErrNotAccepted: the fleet knows no work of this id (or it was accepted
 // longer ago than IdempotencyWindow).

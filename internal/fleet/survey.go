@@ -62,7 +62,7 @@ func (c *Conn) Survey(ctx context.Context, claims *Claims) ([]HostView, error) {
 		return nil, unavailable("listing claims", err)
 	}
 	for k := range keys.Keys() {
-		have, _, err := claims.Get(ctx, strings.TrimPrefix(k, "c."))
+		have, _, err := claims.get(ctx, k, k)
 		if errors.Is(err, ErrNoClaim) {
 			continue
 		}

@@ -346,3 +346,74 @@ func TestWorkAHostCannotStoreGoesToAnother(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A confirmation's id is the payment core's: ':' and dots, which a KV key
+// refuses or reads as levels, still name one claim, one finished note and
+// one accepted record, each its own.
+func TestIdsOfAnySpellingHaveTheirOwnClaims(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx := t.Context()
+	ids := []string{"pay:42", "pay.42", "..x", "=", "x7061793a3432"}
+	for _, id := range ids {
+		w := work(id, Route{})
+		w.Kind = KindConfirmation
+		if _, _, err := a.conn.Submit(ctx, w, id, "fp"); err != nil {
+			t.Fatalf("submit %q: %v", id, err)
+		}
+		if got, err := b.conn.Accepted(ctx, id); err != nil || got.ID != id || got.Kind != KindConfirmation {
+			t.Fatalf("accepted %q: %+v, %v", id, got, err)
+		}
+		if _, err := a.claims.Take(ctx, w); err != nil {
+			t.Fatalf("take %q: %v", id, err)
+		}
+		if err := a.claims.StartSending(ctx, id); err != nil {
+			t.Fatalf("sending %q: %v", id, err)
+		}
+	}
+	held, err := b.claims.OnHost(ctx, "a")
+	if err != nil || len(held) != len(ids) {
+		t.Fatalf("held by a: %d, %v; want %d", len(held), err, len(ids))
+	}
+	for _, id := range ids {
+		if err := a.claims.Finish(ctx, id); err != nil {
+			t.Fatalf("finish %q: %v", id, err)
+		}
+		if h, st, err := b.claims.Holder(ctx, id); h != "a" || st != Done || err != nil {
+			t.Fatalf("holder of %q: %q %s %v", id, h, st, err)
+		}
+	}
+}
+
+// A read of work no host took yet waits for the first host that takes it.
+func TestAwaitHolderWakesWhenAHostTakesTheWork(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx := t.Context()
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if h, _, err := b.claims.AwaitHolder(short, "pay:1"); h != "" || err != nil {
+		t.Fatalf("nobody took it: %q, %v", h, err)
+	}
+	type answer struct {
+		host  string
+		state ClaimState
+		err   error
+	}
+	got := make(chan answer, 1)
+	watching := make(chan struct{})
+	go func() {
+		close(watching)
+		h, st, err := b.claims.AwaitHolder(ctx, "pay:1")
+		got <- answer{h, st, err}
+	}()
+	<-watching
+	if _, err := a.claims.Take(ctx, work("pay:1", Route{})); err != nil {
+		t.Fatal(err)
+	}
+	if g := <-got; g.host != "a" || g.state != Taken || g.err != nil {
+		t.Fatalf("holder: %+v", g)
+	}
+}
