@@ -132,7 +132,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	if d.confirm, err = confirm.New(st.Confirmations, st.Events, d.sched, d, confirm.Options{Config: cfg.Confirmations, MaxTTL: cfg.Send.MaxTTL, NoticeTTL: cfg.Send.DefaultTTL,
-		Operators: d.operators, LongPolls: d.longPolls, Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
+		Operators: d.operators, LongPolls: d.longPolls, Registerer: d.metrics.reg, Fleet: fleetConfirm{d}, Logger: d.log, Now: d.now}); err != nil {
 		st.Close()
 		return nil, err
 	}

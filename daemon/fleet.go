@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
@@ -61,7 +62,11 @@ func (l fleetLocal) State(ctx context.Context) json.RawMessage { return fleetVie
 // Take stores work this host claimed and queues it; the same id twice is
 // one message.
 func (l fleetLocal) Take(ctx context.Context, w fleet.Work) error {
-	if w.Kind != fleet.KindMessage {
+	switch w.Kind {
+	case fleet.KindMessage:
+	case fleet.KindConfirmation:
+		return l.takeConfirmation(ctx, w)
+	default:
 		return fmt.Errorf("fleet work of kind %q is not handled by this host", w.Kind)
 	}
 	var fm fleetMessage
@@ -179,7 +184,17 @@ func (d *Daemon) postToFleet(w http.ResponseWriter, r *http.Request, n store.New
 // sending (docs/fleet-plan.md §3). A message the fleet released while this
 // host was away is dropped unsent instead: another host sends it.
 func (d *Daemon) fleetClaimSending(ctx context.Context, id string) (send, wait bool) {
-	err := d.fleet.Claims.StartSending(ctx, id)
+	claim, ok, err := d.claimOf(ctx, id)
+	switch {
+	case err != nil:
+		d.log.Warn("fleet: reading a message before its send; it waits", "message", id, "err", err)
+		return false, true
+	case !ok:
+		return true, false
+	case claim != id:
+		return d.fleetClaimConfirmation(ctx, id, claim)
+	}
+	err = d.fleet.Claims.StartSending(ctx, id)
 	switch {
 	case err == nil:
 		return true, false
@@ -200,8 +215,10 @@ func (d *Daemon) fleetClaimSending(ctx context.Context, id string) (send, wait b
 // do, and a host that dies after them strands nothing.
 var doneMessageEvents = store.EventTypes{"message.sent", "message.unknown", "message.delivered", "message.undelivered", "message.failed", "message.expired", "message.cancelled"}
 
+var doneEvents = slices.Concat(doneMessageEvents, doneConfirmationEvents)
+
 // runFleetFinisher follows the event log and finishes the fleet's claim on
-// each message whose sending ended here, so that the fleet lists
+// each message whose sending ended here, and on each confirmation decided here, so that the fleet lists
 // only work in flight as held by this host. Its cursor is durable: a
 // restart goes on where it stopped.
 func (d *Daemon) runFleetFinisher(ctx context.Context) {
@@ -221,11 +238,12 @@ func (d *Daemon) runFleetFinisher(ctx context.Context) {
 			}
 			continue
 		}
-		events, err := d.store.Events.Events(ctx, store.EventFilter{After: after, Upto: last, Types: doneMessageEvents, Limit: 256})
+		events, err := d.store.Events.Events(ctx, store.EventFilter{After: after, Upto: last, Types: doneEvents, Limit: 256})
 		if err == nil {
 			for _, e := range events {
-				// No claim: a confirmation's SMS, made here. Another host's:
-				// a copy this host dropped unsent.
+				// No claim: a confirmation's SMS, whose claim is its
+				// confirmation's. Another host's: a copy this host dropped
+				// unsent.
 				if err = d.fleet.Claims.Finish(ctx, e.Object.ID); err != nil && !errors.Is(err, fleet.ErrNoClaim) && !errors.Is(err, fleet.ErrClaimedElsewhere) {
 					break
 				}
@@ -247,75 +265,6 @@ func (d *Daemon) runFleetFinisher(ctx context.Context) {
 		}
 		after = next
 	}
-}
-
-// answerFromFleet answers a read of a message or confirmation this host
-// does not hold: the host that took it answers, forwarded over the fleet;
-// work no host took yet, or claimed and not yet stored, is queued. It
-// reports false when the fleet knows
-// no such id either (the caller answers 404).
-func (d *Daemon) answerFromFleet(w http.ResponseWriter, r *http.Request, id string) bool {
-	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
-		return false
-	}
-	ctx := r.Context()
-	holder, state, err := d.fleet.Claims.Holder(ctx, id)
-	if err != nil {
-		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
-		return true
-	}
-	switch {
-	case holder == d.fleet.Conn.Host() && state != fleet.Taken:
-		return false
-	case holder != "" && holder != d.fleet.Conn.Host():
-		status, body, err := d.fleet.Conn.Forward().Read(ctx, holder, r.URL.Path, r.URL.RawQuery)
-		if err != nil {
-			httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "host_unavailable",
-				Message: fmt.Sprintf("%s is held by host %s, which does not answer (%v); its claim says %s", id, holder, err, state)})
-			return true
-		}
-		// A claim only just taken: the holder stores the message next and
-		// does not know it yet; it is still queued.
-		if status != http.StatusNotFound || state != fleet.Taken {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			w.Write(body)
-			return true
-		}
-	}
-	// No host took it yet, or the one that claimed it has not stored it.
-	work, err := d.fleet.Conn.Accepted(ctx, id)
-	if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != fleet.KindMessage {
-		return false
-	}
-	if err != nil {
-		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
-		return true
-	}
-	var fm fleetMessage
-	json.Unmarshal(work.Request, &fm)
-	httpapi.WriteJSON(w, http.StatusOK, store.MessageView(&store.Message{ID: work.ID, Reference: fm.Reference, To: fm.To, Text: fm.Text,
-		Encoding: fm.Encoding, Parts: fm.Parts, PinModem: fm.PinModem, PinOperator: fm.PinOperator, Report: fm.Report,
-		State: store.Queued, Seq: 1, CreatedAt: work.AcceptedAt, ExpiresAt: fm.ExpiresAt, UpdatedAt: work.AcceptedAt,
-		PartList: pendingParts(fm.Parts)}))
-	return true
-}
-
-func pendingParts(n int) []store.Part {
-	parts := make([]store.Part, n)
-	for i := range parts {
-		parts[i] = store.Part{Seq: i + 1, State: "pending"}
-	}
-	return parts
-}
-
-// forwardedReads is what this host answers for reads other hosts pass
-// here: its own rows only. The asking host checked the caller's token.
-func (d *Daemon) forwardedReads() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/messages/{id}", d.sending.Get)
-	mux.HandleFunc("GET /v1/confirmations/{id}", d.confirm.Get)
-	return mux
 }
 
 func (d *Daemon) fleetRoutes() []httpapi.Route {

@@ -81,8 +81,11 @@ type Options struct {
 	LongPolls *httpapi.LongPolls
 	// Registerer takes the reply-latency histogram.
 	Registerer prometheus.Registerer
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Fleet, when joined, takes new confirmations and answers reads of
+	// those other hosts hold; nil for a host that works alone.
+	Fleet  Fleet
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Confirmations is the payment confirmation feature. Safe for concurrent use.
@@ -96,6 +99,7 @@ type Confirmations struct {
 	maxTTL    time.Duration
 	noticeTTL time.Duration
 	longPolls *httpapi.LongPolls
+	fleet     Fleet
 	metrics   *metrics
 	log       *slog.Logger
 	now       func() time.Time
@@ -108,7 +112,7 @@ func New(st Store, log EventLog, q Queue, modems ModemView, o Options) (*Confirm
 		return nil, err
 	}
 	c := &Confirmations{store: st, eventLog: log, queue: q, modems: modems, operators: o.Operators, cfg: o.Config,
-		maxTTL: o.MaxTTL, noticeTTL: o.NoticeTTL, longPolls: o.LongPolls, metrics: m, log: o.Logger, now: o.Now}
+		maxTTL: o.MaxTTL, noticeTTL: o.NoticeTTL, longPolls: o.LongPolls, fleet: o.Fleet, metrics: m, log: o.Logger, now: o.Now}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

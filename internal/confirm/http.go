@@ -34,6 +34,18 @@ func (s *Confirmations) post(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
+	if s.inFleet() {
+		// One this host holds is answered here, as on one host.
+		_, err := s.store.GetConfirmation(r.Context(), n.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			s.postToFleet(w, r, n)
+			return
+		case err != nil:
+			httpapi.WriteError(w, err)
+			return
+		}
+	}
 	c, m, existed, err := s.store.CreateConfirmation(r.Context(), n)
 	if err != nil {
 		httpapi.WriteError(w, err)
@@ -147,6 +159,9 @@ func (s *Confirmations) Get(w http.ResponseWriter, r *http.Request) {
 		known = v
 	}
 	c, err := s.store.GetConfirmation(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) && s.inFleet() && s.fleet.Read(w, r, id) {
+		return
+	}
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return

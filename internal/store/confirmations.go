@@ -61,6 +61,18 @@ func IsConfirmationMessage(m *Message) bool {
 	return strings.HasPrefix(m.Reference, confirmationRefPrefix)
 }
 
+// ConfirmationOf names the confirmation m was made for: m is its SMS, or
+// its cancel notice (notice true). ok is false for a caller's message.
+func ConfirmationOf(m *Message) (id string, notice, ok bool) {
+	if id, ok := strings.CutPrefix(m.Reference, confirmationRefPrefix); ok {
+		return id, false, true
+	}
+	if id, ok := strings.CutPrefix(m.Reference, cancelNoticeRefPrefix); ok {
+		return id, true, true
+	}
+	return "", false, false
+}
+
 // NewConfirmation is what the API accepted.
 type NewConfirmation struct {
 	ID, Phone, Txn   string
