@@ -126,15 +126,19 @@ var doneConfirmationEvents = store.EventTypes{"confirmation.confirmed", "confirm
 // fleetClaimConfirmation moves a confirmation's claim to sending before
 // the first part of its SMS, as fleetClaimSending does for a message. A
 // confirmation the fleet handed to another host while this one was away
-// is not sent from here: its copy leaves this host's queue unsent.
+// is not sent from here: its copy goes, unsent and without an event, so
+// that reads of it on this host ask its new holder.
 func (d *Daemon) fleetClaimConfirmation(ctx context.Context, msgID, confID string) (send, wait bool) {
 	err := d.fleet.Claims.StartSending(ctx, confID)
 	switch {
 	case err == nil:
 		return true, false
 	case errors.Is(err, fleet.ErrReleased), errors.Is(err, fleet.ErrClaimedElsewhere), errors.Is(err, fleet.ErrNoClaim):
-		d.log.Warn("fleet: this host's copy of a confirmation belongs to another host now; its SMS is not sent from here",
+		d.log.Warn("fleet: this host's copy of a confirmation belongs to another host now; dropping it unsent",
 			"confirmation", confID, "message", msgID, "err", err)
+		if derr := d.store.Confirmations.DropQueued(ctx, confID); derr != nil {
+			d.log.Error("fleet: dropping a confirmation another host holds", "confirmation", confID, "err", derr)
+		}
 		return false, false
 	default:
 		d.log.Warn("fleet: cannot mark the confirmation's claim sending; its SMS waits", "confirmation", confID, "message", msgID, "err", err)

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/fleet"
 	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
+	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
@@ -241,5 +243,42 @@ func TestAConfirmationOnADownHostIsUnavailable(t *testing.T) {
 	}
 	if code := a.do("GET", "/v1/confirmations/pay:gone?wait=1s", nil, &e); code != 503 || e.Error.Code != "host_unavailable" {
 		t.Fatalf("GET: %d %+v", code, e)
+	}
+}
+
+// A confirmation released from this host while it was away is dropped
+// unsent when it comes back: another host sends it now, and this host's
+// reads of it ask that host.
+func TestAReleasedConfirmationIsDroppedUnsent(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
+	ctx := t.Context()
+	n := fleetConfirmation{ID: "pay:released", Phone: "+79165550300", Txn: "T-3", Currency: "RUB", Text: "Платёж T-3",
+		Encoding: "ucs2", Parts: 1, Fingerprint: "fp", ExpiresAt: time.Now().Add(time.Hour)}
+	work := confirmationWork("a", n.newConfirmation(time.Now()), time.Now())
+	if _, err := a.d.fleet.Claims.Take(ctx, work); err != nil {
+		t.Fatal(err)
+	}
+	if err := (fleetLocal{a.d}).Take(ctx, work); err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.d.store.Confirmations.GetConfirmation(ctx, n.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.d.fleet.Claims.Release(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if send, wait := a.d.fleetClaimSending(ctx, c.MessageID); send || wait {
+		t.Fatalf("released confirmation: send %v wait %v", send, wait)
+	}
+	if _, err := a.d.store.Confirmations.GetConfirmation(ctx, n.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the copy is still here: %v", err)
+	}
+	if _, err := a.d.store.Messages.GetMessage(ctx, c.MessageID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("its SMS is still here: %v", err)
 	}
 }

@@ -627,3 +627,31 @@ func TestNextConfirmationDueIsTheEarliestPendingDeadline(t *testing.T) {
 		t.Fatalf("after the early one failed: next due %v ok=%v err=%v, want %v", at, ok, err, cl.ExpiresAt)
 	}
 }
+
+// A copy of a confirmation the fleet gave to another host goes without a
+// trace, but only while its SMS never began: then the copy is this host's.
+func TestDropQueuedConfirmationLeavesWhatBeganSending(t *testing.T) {
+	s, _ := openClocked(t)
+	ctx := context.Background()
+	queued, qm := create(t, s, newConf("pay-queued"))
+	_, bm := create(t, s, newConf("pay-begun"))
+	if _, err := s.Messages.BeginPart(ctx, bm.ID, 1, "8970100000000000001", "m1"); err != nil {
+		t.Fatal(err)
+	}
+	events, _ := s.Events.CountEvents(ctx, 0, nil)
+	if err := s.Confirmations.DropQueued(ctx, queued.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Confirmations.GetConfirmation(ctx, queued.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("dropped confirmation still there: %v", err)
+	}
+	if _, err := s.Messages.GetMessage(ctx, qm.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("its SMS still there: %v", err)
+	}
+	if after, _ := s.Events.CountEvents(ctx, 0, nil); after != events {
+		t.Fatalf("the drop logged %d events", after-events)
+	}
+	if err := s.Confirmations.DropQueued(ctx, "pay-begun"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("dropping one whose SMS began: %v", err)
+	}
+}
