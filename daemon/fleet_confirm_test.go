@@ -68,6 +68,26 @@ func TestAFleetOfTwoConfirmsEachPaymentOnce(t *testing.T) {
 			})
 		}
 	}
+	// The reply went to the SIM that sent the question, on the host that
+	// holds the confirmation.
+	for id := range want {
+		holder, _, err := a.d.fleet.Claims.Holder(t.Context(), id)
+		if err != nil || holder == "" {
+			t.Fatalf("holder of %s: %q, %v", id, holder, err)
+		}
+		h := map[string]*harness{"a": a, "b": b}[holder]
+		c, err := h.d.store.Confirmations.GetConfirmation(t.Context(), id)
+		if err != nil || c.ReplyID == 0 {
+			t.Fatalf("%s on its holder %s: %+v, %v", id, holder, c, err)
+		}
+		ours := false
+		for _, m := range h.d.Modems() {
+			ours = ours || m.ICCID == c.ICCID
+		}
+		if !ours {
+			t.Fatalf("%s was decided through SIM %s, not one of host %s", id, c.ICCID, holder)
+		}
+	}
 	// Each customer read one SMS, on whichever host's network sent it.
 	for i := range n {
 		phone := fmt.Sprintf("+7916555000%d", i)
