@@ -145,3 +145,87 @@ func (d *Daemon) fleetClaimConfirmation(ctx context.Context, msgID, confID strin
 		return false, true
 	}
 }
+
+// Cancel passes a DELETE to the confirmation's holder. One no host took
+// yet is taken here, not to be sent but cancelled at once by the caller:
+// the claim keeps other hosts off it, and the work left in the stream is
+// dropped by the host that pulls it once the claim is finished.
+func (f fleetConfirm) Cancel(w http.ResponseWriter, r *http.Request, id string) bool {
+	d := f.d
+	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
+		return false
+	}
+	ctx := r.Context()
+	holder, state, err := d.fleet.Claims.Holder(ctx, id)
+	if err != nil {
+		writeFleetUnavailable(w, err)
+		return true
+	}
+	if holder == "" {
+		work, err := d.fleet.Conn.Accepted(ctx, id)
+		if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != fleet.KindConfirmation {
+			return false
+		}
+		if err != nil {
+			writeFleetUnavailable(w, err)
+			return true
+		}
+		rev, err := d.fleet.Claims.Take(ctx, work)
+		switch {
+		case err == nil:
+			var fc fleetConfirmation
+			json.Unmarshal(work.Request, &fc)
+			if _, _, _, err := d.store.Confirmations.CreateConfirmation(ctx, fc.newConfirmation(d.now())); err != nil && !errors.Is(err, store.ErrConflict) {
+				d.fleet.Claims.Drop(ctx, id, rev)
+				httpapi.WriteError(w, err)
+				return true
+			}
+			return false
+		case errors.Is(err, fleet.ErrClaimedElsewhere), errors.Is(err, fleet.ErrFinished):
+			// Another host took it meanwhile: it cancels it.
+			if holder, state, err = d.fleet.Claims.Holder(ctx, id); err != nil {
+				writeFleetUnavailable(w, err)
+				return true
+			}
+		default:
+			writeFleetUnavailable(w, err)
+			return true
+		}
+	}
+	if holder == d.fleet.Conn.Host() {
+		return false
+	}
+	status, body, err := d.forwardTo(ctx, holder, http.MethodDelete, r.URL.Path, "", nil, forwardMargin)
+	if err != nil {
+		writeHostDown(w, id, holder, state, err)
+		return true
+	}
+	writeForwarded(w, status, body)
+	return true
+}
+
+// Repeat passes a POST of a confirmation id another host holds, or
+// finished, to that host, which compares it with the request it stored:
+// the fleet's memory of ids (the intake's 24 h) is shorter than a
+// host's, and a repeat later must not become a second confirmation.
+func (f fleetConfirm) Repeat(w http.ResponseWriter, r *http.Request, id string, body []byte) bool {
+	d := f.d
+	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
+		return false
+	}
+	holder, state, err := d.fleet.Claims.Holder(r.Context(), id)
+	switch {
+	case err != nil:
+		writeFleetUnavailable(w, err)
+		return true
+	case holder == "" || holder == d.fleet.Conn.Host():
+		return false
+	}
+	status, answer, err := d.forwardTo(r.Context(), holder, http.MethodPost, "/v1/confirmations", "", body, forwardMargin)
+	if err != nil {
+		writeHostDown(w, id, holder, state, err)
+		return true
+	}
+	writeForwarded(w, status, answer)
+	return true
+}

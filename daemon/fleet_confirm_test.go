@@ -302,3 +302,133 @@ func TestAReleasedConfirmationIsDroppedUnsent(t *testing.T) {
 		t.Fatalf("its SMS is still here: %v", err)
 	}
 }
+
+// Any host cancels a confirmation, or answers a repeat of it: the one
+// holding it, asked through the cluster; the claim is finished with it.
+func TestAnyHostCancelsAConfirmation(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a, b := startFleetHost(t, nats.URLs(), "a"), startFleetHost(t, nats.URLs(), "b")
+	a.waitReady(2)
+	b.waitReady(2)
+	phone := "+79165550400"
+	for _, h := range []*harness{a, b} {
+		h.net.Phones().Add(phone, modemsim.PhoneRule{Never: true})
+	}
+	if code := a.do("POST", "/v1/confirmations", paymentBody("pay:del", phone, "T-4"), nil); code != 202 {
+		t.Fatalf("POST: %d", code)
+	}
+	var holder string
+	eventually(t, "its SMS sent", func() bool {
+		var c api.Confirmation
+		if a.do("GET", "/v1/confirmations/pay:del", nil, &c) != 200 || c.State != payment.Sent {
+			return false
+		}
+		holder, _, _ = a.d.fleet.Claims.Holder(t.Context(), "pay:del")
+		return holder != ""
+	})
+	other := map[string]*harness{"a": b, "b": a}[holder]
+	// Past the intake's memory of ids, a repeat on the other host is still
+	// compared by the holder with what it stored.
+	forgetIntake(t, nats.URLs()[0])
+	var c api.Confirmation
+	if code := other.do("POST", "/v1/confirmations", paymentBody("pay:del", phone, "T-4"), &c); code != 200 || c.State != payment.Sent {
+		t.Fatalf("repeat on the host not holding it: %d %+v", code, c)
+	}
+	var e struct{ Error struct{ Code string } }
+	if code := other.do("POST", "/v1/confirmations", paymentBody("pay:del", phone, "T-other"), &e); code != 409 || e.Error.Code != "conflict" {
+		t.Fatalf("the id with another request: %d %+v", code, e)
+	}
+	if n := workPending(t, nats.URLs()[0]); n != 0 {
+		t.Fatalf("a repeat was published again: %d pieces of work", n)
+	}
+	if code := other.do("DELETE", "/v1/confirmations/pay:del", nil, &c); code != 200 || c.State != payment.Cancelled {
+		t.Fatalf("DELETE on the host not holding it: %d %+v", code, c)
+	}
+	if code := other.do("DELETE", "/v1/confirmations/pay:del", nil, &e); code != 409 || e.Error.Code != "conflict" {
+		t.Fatalf("DELETE again: %d %+v", code, e)
+	}
+	if code := other.do("DELETE", "/v1/confirmations/pay:none", nil, nil); code != 404 {
+		t.Fatalf("DELETE of an id no host knows: %d", code)
+	}
+	eventually(t, "its claim finished", func() bool {
+		_, state, err := a.d.fleet.Claims.Holder(t.Context(), "pay:del")
+		return err == nil && state == fleet.Done
+	})
+}
+
+// A confirmation no host took yet is cancelled by the host asked, which
+// takes it for that: no host sends it afterwards.
+func TestACancelBeforeAnyHostTookItTakesItToCancel(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	if code := a.do("POST", "/v1/confirmations", paymentBody("pay:early", "+79165550500", "T-5"), nil); code != 202 {
+		t.Fatalf("POST: %d", code)
+	}
+	var c api.Confirmation
+	if code := a.do("DELETE", "/v1/confirmations/pay:early", nil, &c); code != 200 || c.State != payment.Cancelled {
+		t.Fatalf("DELETE: %d %+v", code, c)
+	}
+	if code := a.do("GET", "/v1/confirmations/pay:early", nil, &c); code != 200 || c.State != payment.Cancelled {
+		t.Fatalf("GET: %d %+v", code, c)
+	}
+	eventually(t, "its claim finished", func() bool {
+		holder, state, err := a.d.fleet.Claims.Holder(t.Context(), "pay:early")
+		return err == nil && holder == "a" && state == fleet.Done
+	})
+	// A host that comes with a free lane drops the work left in the stream.
+	b := startFleetHost(t, nats.URLs(), "b")
+	b.waitReady(2)
+	eventually(t, "the work stream empty", func() bool {
+		views, err := a.d.fleet.Conn.Survey(t.Context(), a.d.fleet.Claims)
+		return err == nil && len(views) == 2 && workPending(t, nats.URLs()[0]) == 0
+	})
+	if got := len(b.net.Phones().Inbox("+79165550500")); got != 0 {
+		t.Fatalf("the cancelled confirmation's SMS reached the customer %d times", got)
+	}
+}
+
+func workPending(t *testing.T, url string) uint64 {
+	t.Helper()
+	nc, err := natsgo.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	s, err := js.Stream(t.Context(), "GSMBRIDGE_WORK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+// forgetIntake purges the fleet's record of accepted ids and keys, as its
+// age limit does after the idempotency window.
+func forgetIntake(t *testing.T, url string) {
+	t.Helper()
+	nc, err := natsgo.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	kv, err := js.KeyValue(t.Context(), "gsmbridge_intake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := kv.ListKeys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range keys.Keys() {
+		if err := kv.Purge(t.Context(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -49,7 +49,7 @@ func (d *Daemon) readFromFleet(w http.ResponseWriter, r *http.Request, id, kind 
 	deadline := time.Now().Add(wait)
 	holder, state, err := d.fleet.Claims.Holder(ctx, id)
 	if err != nil {
-		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+		writeFleetUnavailable(w, err)
 		return true
 	}
 	if holder == "" {
@@ -58,7 +58,7 @@ func (d *Daemon) readFromFleet(w http.ResponseWriter, r *http.Request, id, kind 
 			return false
 		}
 		if err != nil {
-			httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+			writeFleetUnavailable(w, err)
 			return true
 		}
 		// Accepted work is at its first version: a long poll for another
@@ -68,7 +68,7 @@ func (d *Daemon) readFromFleet(w http.ResponseWriter, r *http.Request, id, kind 
 			holder, state, err = d.fleet.Claims.AwaitHolder(wctx, id)
 			cancel()
 			if err != nil && ctx.Err() == nil && wctx.Err() == nil {
-				httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+				writeFleetUnavailable(w, err)
 				return true
 			}
 		}
@@ -85,12 +85,9 @@ func (d *Daemon) readFromFleet(w http.ResponseWriter, r *http.Request, id, kind 
 	if holder == d.fleet.Conn.Host() {
 		return false
 	}
-	fctx, cancel := context.WithTimeout(ctx, time.Until(deadline)+forwardMargin)
-	defer cancel()
-	status, body, err := d.fleet.Conn.Forward().Read(fctx, holder, r.URL.Path, query.Encode())
+	status, body, err := d.forwardTo(ctx, holder, http.MethodGet, r.URL.Path, query.Encode(), nil, time.Until(deadline)+forwardMargin)
 	if err != nil {
-		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "host_unavailable",
-			Message: fmt.Sprintf("%s is held by host %s, which does not answer (%v); its claim says %s", id, holder, err, state)})
+		writeHostDown(w, id, holder, state, err)
 		return true
 	}
 	if status == http.StatusNotFound && state == fleet.Taken {
@@ -100,10 +97,31 @@ func (d *Daemon) readFromFleet(w http.ResponseWriter, r *http.Request, id, kind 
 			return true
 		}
 	}
+	writeForwarded(w, status, body)
+	return true
+}
+
+// forwardTo passes a request to the host holding its work and returns
+// that host's answer; timeout bounds the round trip and the holder's wait.
+func (d *Daemon) forwardTo(ctx context.Context, holder, method, path, query string, body json.RawMessage, timeout time.Duration) (int, json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return d.fleet.Conn.Forward().Do(ctx, holder, method, path, query, body)
+}
+
+func writeFleetUnavailable(w http.ResponseWriter, err error) {
+	httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+}
+
+func writeHostDown(w http.ResponseWriter, id, holder string, state fleet.ClaimState, err error) {
+	httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "host_unavailable",
+		Message: fmt.Sprintf("%s is held by host %s, which does not answer (%v); its claim says %s", id, holder, err, state)})
+}
+
+func writeForwarded(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(body)
-	return true
 }
 
 func pendingParts(n int) []store.Part {
@@ -114,11 +132,14 @@ func pendingParts(n int) []store.Part {
 	return parts
 }
 
-// forwardedReads is what this host answers for reads other hosts pass
-// here: its own rows only. The asking host checked the caller's token.
+// forwardedReads is what this host answers for reads (and a
+// confirmation's cancel or repeat) other hosts pass here: its own rows
+// only. The asking host checked the caller's token.
 func (d *Daemon) forwardedReads() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/messages/{id}", d.sending.Get)
 	mux.HandleFunc("GET /v1/confirmations/{id}", d.confirm.Get)
+	mux.HandleFunc("DELETE /v1/confirmations/{id}", d.confirm.Delete)
+	mux.HandleFunc("POST /v1/confirmations", d.confirm.Post)
 	return mux
 }

@@ -136,10 +136,10 @@ func OpenAPI() httpapi.Fragment {
 // Routes serve /v1/confirmations and /v1/quote.
 func (s *Confirmations) Routes() []httpapi.Route {
 	return []httpapi.Route{
-		{Method: "POST", Pattern: "/v1/confirmations", Scope: config.ScopeConfirm, Handler: s.post},
+		{Method: "POST", Pattern: "/v1/confirmations", Scope: config.ScopeConfirm, Handler: s.Post},
 		{Method: "GET", Pattern: "/v1/confirmations", Scope: config.ScopeRead, Handler: s.list},
 		{Method: "GET", Pattern: "/v1/confirmations/{id}", Scope: config.ScopeRead, Handler: s.Get},
-		{Method: "DELETE", Pattern: "/v1/confirmations/{id}", Scope: config.ScopeConfirm, Handler: s.delete},
+		{Method: "DELETE", Pattern: "/v1/confirmations/{id}", Scope: config.ScopeConfirm, Handler: s.Delete},
 		{Method: "POST", Pattern: "/v1/quote", Scope: config.ScopeConfirm, Handler: s.quote},
 	}
 }

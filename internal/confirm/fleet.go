@@ -2,6 +2,7 @@ package confirm
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"time"
@@ -29,14 +30,33 @@ type Fleet interface {
 	// confirmation as accepted while no host took it yet. It reports
 	// false, writing nothing, when the fleet knows no such id either.
 	Read(w http.ResponseWriter, r *http.Request, id string) bool
+	// Cancel passes a DELETE of a confirmation this host does not hold to
+	// its holder and reports true. One no host took yet it stores here
+	// instead, claimed, its SMS not queued, and reports false: the caller
+	// cancels it as its own. False, writing nothing, also when the fleet
+	// knows no such id.
+	Cancel(w http.ResponseWriter, r *http.Request, id string) bool
+	// Repeat passes a POST (body: the request) of an id another host
+	// holds or finished to that host, which answers as one host does, and
+	// reports true; false, writing nothing, when no other host has it.
+	Repeat(w http.ResponseWriter, r *http.Request, id string, body []byte) bool
 }
 
 func (s *Confirmations) inFleet() bool { return s.fleet != nil && s.fleet.Joined() }
 
 // postToFleet accepts a validated confirmation into the fleet: 202 once the
-// cluster stored it, with the confirmation as accepted.
-func (s *Confirmations) postToFleet(w http.ResponseWriter, r *http.Request, n store.NewConfirmation) {
+// cluster stored it, with the confirmation as accepted. An id another host
+// holds is that host's to answer.
+func (s *Confirmations) postToFleet(w http.ResponseWriter, r *http.Request, req api.NewConfirmation, n store.NewConfirmation) {
 	ctx := r.Context()
+	body, err := json.Marshal(req)
+	if err != nil {
+		httpapi.WriteError(w, err)
+		return
+	}
+	if s.fleet.Repeat(w, r, n.ID, body) {
+		return
+	}
 	// Limits are checked here, against the confirmations this host holds:
 	// the host that takes it cannot refuse what was answered 202.
 	if n.Admit != nil {

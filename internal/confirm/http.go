@@ -23,7 +23,9 @@ var (
 	txnPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,12}$`)
 )
 
-func (s *Confirmations) post(w http.ResponseWriter, r *http.Request) {
+// Post answers POST /v1/confirmations; the fleet also asks it for repeats
+// of an id this host holds that reach other hosts.
+func (s *Confirmations) Post(w http.ResponseWriter, r *http.Request) {
 	var req api.NewConfirmation
 	if err := httpapi.DecodeText(r, &req); err != nil {
 		httpapi.WriteError(w, err)
@@ -39,7 +41,7 @@ func (s *Confirmations) post(w http.ResponseWriter, r *http.Request) {
 		_, err := s.store.GetConfirmation(r.Context(), n.ID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			s.postToFleet(w, r, n)
+			s.postToFleet(w, r, req, n)
 			return
 		case err != nil:
 			httpapi.WriteError(w, err)
@@ -215,9 +217,17 @@ func (s *Confirmations) await(ctx context.Context, id string, known int, wait ti
 	}
 }
 
-func (s *Confirmations) delete(w http.ResponseWriter, r *http.Request) {
+// Delete answers DELETE /v1/confirmations/{id}; the fleet also asks it
+// for the cancels other hosts forward here.
+func (s *Confirmations) Delete(w http.ResponseWriter, r *http.Request) {
 	var notice *store.CancelNotice
 	id := r.PathValue("id")
+	if s.inFleet() {
+		_, err := s.store.GetConfirmation(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) && s.fleet.Cancel(w, r, id) {
+			return
+		}
+	}
 	if cc := s.cfg; cc.CancelNotice {
 		// The notice names the txn; whether the confirmation is still
 		// pending is decided by the store's transaction, not by this read.

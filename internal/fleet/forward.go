@@ -19,12 +19,15 @@ const ForwardedHeader = "Gsmbridge-Forwarded-By"
 // ErrHostDown: the host that holds the work does not answer.
 var ErrHostDown = errors.New("the host holding it does not answer")
 
-// forwardedRead is a GET one host asks another to answer, because the
+// forwardedRead is a request one host asks another to answer, because the
 // other holds the work: GET /v1/messages/{id} and confirmations with their
-// long polls answer on any host.
+// long polls answer on any host, and a confirmation is cancelled where it
+// is, and a repeated POST of it answered there.
 type forwardedRead struct {
-	Path  string `json:"path"`
-	Query string `json:"query,omitempty"`
+	Method string          `json:"method,omitempty"` // "" is GET
+	Path   string          `json:"path"`
+	Query  string          `json:"query,omitempty"`
+	Body   json.RawMessage `json:"body,omitempty"`
 }
 
 type forwardedAnswer struct {
@@ -54,9 +57,16 @@ func (f *Forwarder) Serve(ctx context.Context, h http.Handler) error {
 			return
 		}
 		go func() {
-			r, err := http.NewRequestWithContext(ctx, http.MethodGet, (&url.URL{Path: req.Path, RawQuery: req.Query}).String(), nil)
+			method := req.Method
+			if method == "" {
+				method = http.MethodGet
+			}
+			r, err := http.NewRequestWithContext(ctx, method, (&url.URL{Path: req.Path, RawQuery: req.Query}).String(), bytes.NewReader(req.Body))
 			if err != nil {
 				return
+			}
+			if len(req.Body) > 0 {
+				r.Header.Set("Content-Type", "application/json")
 			}
 			r.RemoteAddr = "fleet"
 			r.Header.Set(ForwardedHeader, f.c.host)
@@ -77,7 +87,15 @@ func (f *Forwarder) Serve(ctx context.Context, h http.Handler) error {
 // JSON body. The context bounds it: give it the long poll's wait plus a
 // margin. ErrHostDown says nobody answered for host.
 func (f *Forwarder) Read(ctx context.Context, host, path, query string) (int, json.RawMessage, error) {
-	b, _ := json.Marshal(forwardedRead{Path: path, Query: query})
+	return f.Do(ctx, host, http.MethodGet, path, query, nil)
+}
+
+// Do is Read for a request of any method, with a JSON body or none.
+func (f *Forwarder) Do(ctx context.Context, host, method, path, query string, body json.RawMessage) (int, json.RawMessage, error) {
+	if method == http.MethodGet {
+		method = "" // as hosts that know only reads send it
+	}
+	b, _ := json.Marshal(forwardedRead{Method: method, Path: path, Query: query, Body: body})
 	m, err := f.c.nc.RequestWithContext(ctx, f.subject(host), b)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):

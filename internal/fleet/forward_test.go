@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -25,6 +26,14 @@ func TestAReadIsAnsweredByTheHostHoldingTheWork(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"id":"` + r.PathValue("id") + `","state":"sent"}`))
 	})
+	mux.HandleFunc("DELETE /v1/confirmations/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusConflict)
+		w.Write([]byte(`{"id":"` + r.PathValue("id") + `","state":"confirmed"}`))
+	})
+	mux.HandleFunc("POST /v1/confirmations", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write([]byte(`{"type":"` + r.Header.Get("Content-Type") + `","body":` + string(b) + `}`))
+	})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.conn.Forward().Serve(ctx, mux) }()
@@ -37,6 +46,14 @@ func TestAReadIsAnsweredByTheHostHoldingTheWork(t *testing.T) {
 	status, body, err := b.conn.Forward().Read(ctx, "a", "/v1/messages/msg_1", "")
 	if err != nil || status != 200 || string(body) != `{"id":"msg_1","state":"sent"}` {
 		t.Fatalf("read: %d %s %v", status, body, err)
+	}
+	status, body, err = b.conn.Forward().Do(ctx, "a", http.MethodDelete, "/v1/confirmations/pay:1", "", nil)
+	if err != nil || status != 409 || string(body) != `{"id":"pay:1","state":"confirmed"}` {
+		t.Fatalf("delete: %d %s %v", status, body, err)
+	}
+	status, body, err = b.conn.Forward().Do(ctx, "a", http.MethodPost, "/v1/confirmations", "", []byte(`{"id":"pay:1"}`))
+	if err != nil || status != 200 || string(body) != `{"type":"application/json","body":{"id":"pay:1"}}` {
+		t.Fatalf("post: %d %s %v", status, body, err)
 	}
 	// A long poll forwarded waits on the holder, and other reads pass it.
 	polled := make(chan string)
