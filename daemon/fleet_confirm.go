@@ -124,12 +124,23 @@ func (d *Daemon) claimOf(ctx context.Context, id string) (claim string, ok bool,
 var doneConfirmationEvents = store.EventTypes{"confirmation.confirmed", "confirmation.cancelled", "confirmation.expired", "confirmation.failed"}
 
 // fleetClaimConfirmation moves a confirmation's claim to sending before
-// the first part of its SMS, as fleetClaimSending does for a message. A
-// confirmation the fleet handed to another host while this one was away
-// is not sent from here: its copy goes, unsent and without an event, so
+// the first part of its SMS, as fleetClaimSending does for a message; one
+// the fleet never knew is sent unclaimed. A confirmation the fleet handed
+// to another host while this one was away is not sent from here: its copy goes, unsent and without an event, so
 // that reads of it on this host ask its new holder.
 func (d *Daemon) fleetClaimConfirmation(ctx context.Context, msgID, confID string) (send, wait bool) {
 	err := d.fleet.Claims.StartSending(ctx, confID)
+	if errors.Is(err, fleet.ErrNoClaim) {
+		// Never claimed and never finished anywhere: this host made it
+		// before it joined the fleet, and it is this host's alone.
+		holder, _, herr := d.fleet.Claims.Holder(ctx, confID)
+		switch {
+		case herr != nil:
+			err = herr
+		case holder == "":
+			return true, false
+		}
+	}
 	switch {
 	case err == nil:
 		return true, false

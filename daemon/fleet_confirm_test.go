@@ -432,3 +432,22 @@ func forgetIntake(t *testing.T, url string) {
 		}
 	}
 }
+
+// A confirmation this host made before it joined the fleet has no claim
+// anywhere: it is still this host's to send.
+func TestAConfirmationFromBeforeTheFleetIsSent(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
+	n := fleetConfirmation{ID: "pay:local", Phone: "+79165550600", Txn: "T-6", Currency: "RUB", Text: "Платёж T-6",
+		Encoding: "ucs2", Parts: 1, Fingerprint: "fp", ExpiresAt: time.Now().Add(time.Hour)}
+	_, m, _, err := a.d.store.Confirmations.CreateConfirmation(t.Context(), n.newConfirmation(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if send, wait := a.d.fleetClaimSending(t.Context(), m.ID); !send || wait {
+		t.Fatalf("send %v wait %v", send, wait)
+	}
+}
