@@ -83,21 +83,31 @@ func (d *Daemon) readFromFleet(w http.ResponseWriter, r *http.Request, id, kind 
 		}
 	}
 	if holder == d.fleet.Conn.Host() {
-		return false
+		return d.takenHere(r.Context(), w, id, kind, state, queued)
 	}
 	status, body, err := d.forwardTo(ctx, holder, http.MethodGet, r.URL.Path, query.Encode(), nil, time.Until(deadline)+forwardMargin)
 	if err != nil {
 		writeHostDown(w, id, holder, state, err)
 		return true
 	}
-	if status == http.StatusNotFound && state == fleet.Taken {
-		// Claimed a moment ago, not stored yet on its host: still queued.
-		if work, err := d.fleet.Conn.Accepted(ctx, id); err == nil && work.Kind == kind {
-			httpapi.WriteJSON(w, http.StatusOK, queued(work))
-			return true
-		}
+	if status == http.StatusNotFound && d.takenHere(ctx, w, id, kind, state, queued) {
+		return true
 	}
 	writeForwarded(w, status, body)
+	return true
+}
+
+// takenHere answers for work its holder claimed a moment ago and has not
+// stored yet: still queued. It reports false for work in any other state.
+func (d *Daemon) takenHere(ctx context.Context, w http.ResponseWriter, id, kind string, state fleet.ClaimState, queued func(fleet.Work) any) bool {
+	if state != fleet.Taken {
+		return false
+	}
+	work, err := d.fleet.Conn.Accepted(ctx, id)
+	if err != nil || work.Kind != kind {
+		return false
+	}
+	httpapi.WriteJSON(w, http.StatusOK, queued(work))
 	return true
 }
 
