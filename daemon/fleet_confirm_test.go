@@ -223,6 +223,21 @@ func TestAConfirmationNoHostTookIsQueuedEverywhere(t *testing.T) {
 	if code := a.do("POST", "/v1/confirmations", paymentBody("pay-q", "+79165550200", "T-1"), &c); code != 202 || c.State != payment.Queued {
 		t.Fatalf("POST: %d %+v", code, c)
 	}
+	// It waits in the work stream under its kind, with its id to drop a
+	// second publish of it.
+	nc, err := natsgo.Connect(nats.URLs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	stream, err := js.Stream(t.Context(), "GSMBRIDGE_WORK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := stream.GetLastMsgForSubject(t.Context(), "gsmbridge.work.conf.any"); err != nil || m.Header.Get("Nats-Msg-Id") != "pay-q" {
+		t.Fatalf("work stream: %+v, %v", m, err)
+	}
 	for _, q := range []string{"", "?wait=200ms&version=1", "?wait=200ms"} {
 		var got api.Confirmation
 		if code := a.do("GET", "/v1/confirmations/pay-q"+q, nil, &got); code != 200 || got.State != payment.Queued || got.Version != 1 || got.Txn != "T-1" || got.Amount != c.Amount {
