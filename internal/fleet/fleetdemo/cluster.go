@@ -1,0 +1,188 @@
+// Package fleetdemo runs a NATS JetStream cluster inside a process: for the
+// fleet's tests (through fleettest), the one-command demo and `bench --fleet`
+// of a gsmbridge built with the fleetdemo tag. The production binary never
+// links it: a host in a fleet points at a real cluster, and a single host
+// needs nothing but its SQLite file.
+package fleetdemo
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Cluster is a set of JetStream nodes on loopback. Ports and storage stay
+// the same across Kill and Restart, as they would for a real node. Its
+// methods are not safe for concurrent use.
+type Cluster struct {
+	nodes []*node
+}
+
+type node struct {
+	opts *server.Options
+	srv  *server.Server
+}
+
+// Start runs n nodes (1, or 3 for a cluster that survives one loss) with
+// their storage under dir and returns once JetStream answers on every node.
+// Close stops them.
+func Start(dir string, n int) (*Cluster, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("nats cluster of %d nodes", n)
+	}
+	clientPorts, err := freePorts(n)
+	if err != nil {
+		return nil, err
+	}
+	routePorts, err := freePorts(n)
+	if err != nil {
+		return nil, err
+	}
+	var routes []string
+	for _, p := range routePorts {
+		routes = append(routes, "nats-route://127.0.0.1:"+strconv.Itoa(p))
+	}
+	c := &Cluster{}
+	for i := range n {
+		name := fmt.Sprintf("n%d", i+1)
+		store := filepath.Join(dir, name)
+		if err := os.MkdirAll(store, 0o700); err != nil {
+			return nil, err
+		}
+		o := &server.Options{
+			ServerName: name,
+			Host:       "127.0.0.1",
+			Port:       clientPorts[i],
+			JetStream:  true,
+			StoreDir:   store,
+			NoLog:      true,
+			NoSigs:     true,
+			// A killed node's clients and routes must notice quickly.
+			PingInterval: 250 * time.Millisecond,
+		}
+		if n > 1 {
+			o.Cluster = server.ClusterOpts{Name: "gsmbridge-demo", Host: "127.0.0.1", Port: routePorts[i]}
+			o.Routes = server.RoutesFromStr(strings.Join(routes, ","))
+		}
+		c.nodes = append(c.nodes, &node{opts: o})
+	}
+	for i := range c.nodes {
+		if err := c.start(i); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	if err := c.waitJetStream(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Cluster) start(i int) error {
+	s, err := server.NewServer(c.nodes[i].opts)
+	if err != nil {
+		return fmt.Errorf("nats node %d: %w", i+1, err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(20 * time.Second) {
+		s.Shutdown()
+		return fmt.Errorf("nats node %d did not start within 20s", i+1)
+	}
+	c.nodes[i].srv = s
+	return nil
+}
+
+// waitJetStream returns when a meta leader is elected and every running
+// node has caught up with it: before that, creating a stream fails with
+// "JetStream system temporarily unavailable".
+func (c *Cluster) waitJetStream() error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		leader, current := false, true
+		for _, nd := range c.nodes {
+			if nd.srv == nil {
+				continue
+			}
+			if len(c.nodes) == 1 {
+				leader = nd.srv.JetStreamEnabled()
+				continue
+			}
+			leader = leader || nd.srv.JetStreamIsLeader()
+			current = current && nd.srv.JetStreamIsCurrent()
+		}
+		if leader && current {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the JetStream cluster elected no leader within 30s")
+		}
+		time.Sleep(20 * time.Millisecond) // the server offers no signal for this
+	}
+}
+
+// URLs are the client URLs of all nodes, running or not, as a fleet
+// configuration lists them.
+func (c *Cluster) URLs() []string {
+	var urls []string
+	for _, nd := range c.nodes {
+		urls = append(urls, "nats://127.0.0.1:"+strconv.Itoa(nd.opts.Port))
+	}
+	return urls
+}
+
+// Kill stops node i at once, as a crash would: clients connected to it
+// must move to another node.
+func (c *Cluster) Kill(i int) {
+	nd := c.nodes[i]
+	if nd.srv == nil {
+		return
+	}
+	nd.srv.Shutdown()
+	nd.srv.WaitForShutdown()
+	nd.srv = nil
+}
+
+// Restart starts a killed node i again on its port and storage, and waits
+// until it has caught up.
+func (c *Cluster) Restart(i int) error {
+	if err := c.start(i); err != nil {
+		return err
+	}
+	return c.waitJetStream()
+}
+
+// Close stops every running node and waits for it.
+func (c *Cluster) Close() {
+	for i := range c.nodes {
+		c.Kill(i)
+	}
+}
+
+// freePorts asks the kernel for n ports that are free now, holding all of
+// them until each is known so that no two are the same.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
