@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/internal/bench"
@@ -28,6 +29,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		examples: []string{
 			"gsmbridge bench --modems 4 --messages 1000 --concurrency 16",
 			"gsmbridge bench --modems 2 --duration 1m --rate 5 --json",
+			"gsmbridge bench --fleet 3 --modems 8 --latency 0 --messages 3000 --concurrency 24 --nats nats://n1:4222,nats://n2:4222,nats://n3:4222",
+			"go run -tags fleetdemo ./cmd/gsmbridge bench --fleet 3 --modems 8 --latency 0 --messages 3000   # an embedded cluster",
 		},
 	})
 	var sc bench.Scenario
@@ -43,6 +46,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&sc.Capture, "capture", true, "relay each modem through a pty that counts AT commands and busy time")
 	fs.StringVar(&sc.Binary, "daemon", "", "gsmbridge binary to run as the daemon (default: this one)")
 	fs.DurationVar(&timeout, "timeout", timeout, "give up after this long")
+	fs.IntVar(&sc.Hosts, "fleet", 0, "run this many hosts joined through NATS JetStream, each on --modems modems, then the same load per host on one host alone")
+	natsURLs := fs.String("nats", "", "with --fleet: comma-separated URLs of the JetStream cluster to use (default: a 3-node cluster in this process, in a build with -tags fleetdemo)")
 	asJSON := fs.Bool("json", false, "print the figures as JSON")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -68,6 +73,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"--rate must not be negative"}
 	case sc.QueueFirst && sc.Duration > 0:
 		return usageError{"--queue-first needs --messages, not --duration"}
+	case sc.Hosts < 0 || sc.Hosts > 9:
+		return usageError{"--fleet must be 1..9 hosts"}
+	case sc.Hosts > 0 && sc.QueueFirst:
+		return usageError{"--queue-first measures one host draining its own queue; leave it out with --fleet"}
+	case sc.Hosts == 0 && *natsURLs != "":
+		return usageError{"--nats needs --fleet"}
 	}
 	if sc.Duration > 0 {
 		sc.Messages = 0
@@ -81,7 +92,26 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rep, err := sc.Run(ctx)
+	run := sc.Run
+	if sc.Hosts > 0 {
+		if *natsURLs != "" {
+			sc.NATS = strings.Split(*natsURLs, ",")
+		} else {
+			dir, err := os.MkdirTemp("", "gsmbridge-bench-nats-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			urls, stop, err := startEmbeddedNATS(dir, 3)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			sc.NATS = urls
+		}
+		run = sc.RunFleet
+	}
+	rep, err := run(ctx)
 	if err != nil {
 		return err
 	}

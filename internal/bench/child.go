@@ -31,17 +31,20 @@ type Daemon struct {
 	waited  bool
 }
 
-// StartDaemon starts `bin serve` and waits until it listens. The child
-// is killed if this process dies, so a crashed bench leaves no daemon behind.
-func StartDaemon(ctx context.Context, bin, cfgPath, dataDir, logPath string) (*Daemon, error) {
+// StartDaemon starts `bin serve` (with extra flags after its own) and waits
+// until it listens. The child is killed if this process dies, so a crashed
+// bench leaves no daemon behind; it has its own process group, so that a
+// Ctrl-C at the terminal reaches this process alone, which stops its
+// children in order.
+func StartDaemon(ctx context.Context, bin, cfgPath, dataDir, logPath string, extra ...string) (*Daemon, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close()
-	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--data-dir", dataDir)
+	cmd := exec.Command(bin, append([]string{"serve", "--config", cfgPath, "--data-dir", dataDir}, extra...)...)
 	cmd.Stderr = logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -62,12 +62,18 @@ func (l *traffic) acceptSpan() time.Duration {
 }
 
 // post runs the clients until the count or the duration is reached.
-func (l *traffic) post(ctx context.Context, base string) error {
+// Message i goes to host i modulo the hosts.
+func (l *traffic) post(ctx context.Context, bases []string) error {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: l.sc.Concurrency}}
 	defer hc.CloseIdleConnections()
-	c, err := client.New(base, client.WithHTTPClient(hc), client.WithTimeout(30*time.Second))
-	if err != nil {
-		return err
+	var cs []*client.Client
+	for _, base := range bases {
+		c, err := client.New(base, client.WithHTTPClient(hc), client.WithTimeout(30*time.Second))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		cs = append(cs, c)
 	}
 	begin := time.Now()
 	var wg sync.WaitGroup
@@ -91,7 +97,7 @@ func (l *traffic) post(ctx context.Context, base string) error {
 						return
 					}
 				}
-				l.postOne(ctx, c, i)
+				l.postOne(ctx, cs[i%len(cs)], i)
 			}
 		}()
 	}

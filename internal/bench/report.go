@@ -58,6 +58,16 @@ type Report struct {
 	CPUPerSMSMS     float64 `json:"daemon_cpu_ms_per_sms"`
 	PeakRSSMB       float64 `json:"daemon_peak_rss_mb"`
 	LoadAvg         string  `json:"loadavg"`
+
+	// A fleet run (--fleet): Modems is per host, the daemon figures are
+	// the hosts' sums (peak RSS the largest), PerHost each host's share.
+	// Single is the same load per host on one host without a fleet, and
+	// CPUVsSingle the fleet's CPU per SMS over that host's.
+	Hosts       int           `json:"hosts,omitempty"`
+	NATSNodes   int           `json:"nats_nodes,omitempty"`
+	PerHost     []HostFigures `json:"per_host,omitempty"`
+	Single      *Report       `json:"single_host,omitempty"`
+	CPUVsSingle float64       `json:"cpu_per_sms_vs_single,omitempty"`
 }
 
 // summariseSends matches the PDUs the modems took with the POSTs.
@@ -122,7 +132,7 @@ func (sc Scenario) summariseSends(rep *Report, load *traffic, sends [][]modemsim
 		rep.SendSeconds = round(span.Seconds())
 		rep.SentPerS = round(float64(rep.SentParts) / span.Seconds())
 		if sc.Latency > 0 {
-			rep.IdealPerS = float64(sc.Modems) / sc.Latency.Seconds()
+			rep.IdealPerS = float64(len(sends)) / sc.Latency.Seconds()
 			rep.OfIdeal = round(rep.SentPerS / rep.IdealPerS)
 		}
 	}
@@ -160,8 +170,13 @@ func (r *Report) Print(w io.Writer) {
 	if r.QueueFirst {
 		mode = "all queued before sending"
 	}
-	fmt.Fprintf(w, "gsmbridge bench: %d modem(s), AT+CMGS answered in %gms, %d-part messages, %d client(s), %s\n",
-		r.Modems, r.LatencyMS, r.Parts, r.Concurrency, mode)
+	if r.Hosts > 0 {
+		fmt.Fprintf(w, "gsmbridge bench: a fleet of %d hosts × %d modem(s) on a %d-node NATS cluster, AT+CMGS answered in %gms, %d-part messages, %d client(s) posting to the hosts in turn\n",
+			r.Hosts, r.Modems, r.NATSNodes, r.LatencyMS, r.Parts, r.Concurrency)
+	} else {
+		fmt.Fprintf(w, "gsmbridge bench: %d modem(s), AT+CMGS answered in %gms, %d-part messages, %d client(s), %s\n",
+			r.Modems, r.LatencyMS, r.Parts, r.Concurrency, mode)
+	}
 	fmt.Fprintf(w, "  accepted         %d in %.2fs = %.1f/s (refused %d)\n", r.Accepted, r.AcceptSeconds, r.AcceptedPerS, r.Refused)
 	fmt.Fprintf(w, "  sent             %d SMS (%d messages) in %.2fs = %.2f SMS/s", r.SentParts, r.SentMessages, r.SendSeconds, r.SentPerS)
 	if r.IdealPerS > 0 {
@@ -198,7 +213,22 @@ func (r *Report) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  not per SMS      %s (the scheduled USSD balance check)\n", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(w, "  daemon           %.2fs CPU while sending (%.2fms per SMS), %.2fs in all; peak RSS %.1f MB\n",
-		r.CPUSeconds, r.CPUPerSMSMS, r.CPUTotalSeconds, r.PeakRSSMB)
+	who := "daemon          "
+	if r.Hosts > 0 {
+		who = "hosts together  "
+	}
+	fmt.Fprintf(w, "  %s %.2fs CPU while sending (%.2fms per SMS), %.2fs in all; peak RSS %.1f MB\n",
+		who, r.CPUSeconds, r.CPUPerSMSMS, r.CPUTotalSeconds, r.PeakRSSMB)
+	for _, h := range r.PerHost {
+		fmt.Fprintf(w, "    %-14s %d SMS, %.2fs CPU (%.2fms per SMS), peak RSS %.1f MB\n", h.Host, h.SentParts, h.CPUSeconds, h.CPUPerSMSMS, h.PeakRSSMB)
+	}
 	fmt.Fprintf(w, "  load average     %s\n", r.LoadAvg)
+	if s := r.Single; s != nil {
+		fmt.Fprintf(w, "  one host alone   the same load per host, no fleet: %d SMS in %.2fs = %.2f SMS/s", s.SentParts, s.SendSeconds, s.SentPerS)
+		if s.LatencyP50MS != nil {
+			fmt.Fprintf(w, ", accept→AT+CMGS p50 %.2fms p99 %.2fms", *s.LatencyP50MS, *s.LatencyP99MS)
+		}
+		fmt.Fprintf(w, ", %.2fms CPU per SMS (load %s)\n", s.CPUPerSMSMS, s.LoadAvg)
+		fmt.Fprintf(w, "  fleet vs alone   %.2f× the CPU per SMS\n", r.CPUVsSingle)
+	}
 }

@@ -14,7 +14,7 @@ import (
 // Scenario is one load run: simulated modems in this process, the
 // daemon as a child process so that its CPU time and memory are its own.
 type Scenario struct {
-	Modems      int
+	Modems      int           // per host
 	Latency     time.Duration // AT+CMGS answer time
 	Messages    int           // to accept; 0 with Duration
 	Duration    time.Duration // accept for this long instead of a count
@@ -24,25 +24,41 @@ type Scenario struct {
 	QueueFirst  bool   // accept all with no modem attached, then measure draining
 	Capture     bool   // relay each modem through a pty that counts AT commands and busy time
 	Binary      string // the gsmbridge binary that runs "serve"
+	// Hosts with NATS is a fleet: as many daemons, each on Modems modems of
+	// one simulated network, joined through the JetStream cluster at those
+	// URLs; the clients post to the hosts in turn.
+	Hosts int
+	NATS  []string
 }
 
-// Run brings up the modems and the daemon, applies the load and collects
+// Run brings up the modems and the daemons, applies the load and collects
 // the figures.
 func (sc Scenario) Run(ctx context.Context) (*Report, error) {
+	hosts := max(1, sc.Hosts)
+	if hosts > 1 && len(sc.NATS) == 0 {
+		return nil, fmt.Errorf("%d hosts need a NATS cluster to join", hosts)
+	}
+	if sc.QueueFirst && len(sc.NATS) > 0 {
+		return nil, fmt.Errorf("queue-first measures one host draining its own queue, not a fleet")
+	}
 	rep := &Report{Modems: sc.Modems, LatencyMS: ms(sc.Latency), Parts: sc.Parts, Concurrency: sc.Concurrency,
 		Rate: sc.Rate, QueueFirst: sc.QueueFirst}
+	if len(sc.NATS) > 0 {
+		rep.Hosts = hosts
+	}
 	tmp, err := os.MkdirTemp("", "gsmbridge-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	dataDir := filepath.Join(tmp, "data")
 
 	network, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}
 	defer network.Close()
+	// One network for every host: each modem, and so each SIM, is distinct
+	// across the fleet.
 	var modems []*modemsim.Modem
 	var ports []string
 	var taps []*wireTap
@@ -51,7 +67,7 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 			t.close()
 		}
 	}()
-	for range sc.Modems {
+	for range hosts * sc.Modems {
 		m, err := network.AddModem(modemsim.ModemConfig{Dialect: modemsim.Generic, NoisePeriod: -1})
 		if err != nil {
 			return nil, err
@@ -75,39 +91,26 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 	if sc.QueueFirst {
 		// Accepting needs no modem: the first daemon has none, so that
 		// every message is queued before any is sent.
-		if err := sc.acceptWithoutModems(ctx, tmp, dataDir, load); err != nil {
+		if err := sc.acceptWithoutModems(ctx, tmp, filepath.Join(tmp, "data"), load); err != nil {
 			return nil, err
 		}
-	}
-	cfgPath := filepath.Join(tmp, "gsmbridge.yaml")
-	if err := WriteConfig(cfgPath, dataDir, ports, modems, nil); err != nil {
-		return nil, err
-	}
-	if sc.QueueFirst {
 		// The queue drains from the moment the first modem is ready, so
 		// the wire is watched from the start, set-up commands included.
 		for _, t := range taps {
 			t.count(true)
 		}
 	}
-	d, err := StartDaemon(ctx, sc.Binary, cfgPath, dataDir, filepath.Join(tmp, "daemon.log"))
+	fleet, err := sc.startHosts(ctx, tmp, ports, modems)
 	if err != nil {
 		return nil, err
 	}
-	defer d.Kill()
-	if err := d.WaitReady(ctx, sc.Modems); err != nil {
-		return nil, err
-	}
-	// The daemon checks each SIM's balance by USSD soon after start-up; the
-	// session pauses the modem's sending, so the load waits for it.
-	var iccids []string
-	for _, m := range modems {
-		iccids = append(iccids, m.Config().ICCID)
-	}
-	var cpuStart time.Duration
+	defer fleet.kill()
+	var cpuStart []time.Duration
 	if !sc.QueueFirst {
-		d.waitBalanceChecks(ctx, iccids, 10*time.Second)
-		if cpuStart, _, err = d.usage(); err != nil {
+		// The daemon checks each SIM's balance by USSD soon after start-up;
+		// the session pauses the modem's sending, so the load waits for it.
+		fleet.waitBalanceChecks(ctx)
+		if cpuStart, _, err = fleet.usage(); err != nil {
 			return nil, err
 		}
 	}
@@ -118,11 +121,11 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 	if sc.QueueFirst {
 		windowStart = time.Time{} // from the first PDU: the modems were idle until the daemon loaded its queue
 	} else {
-		if err := load.post(ctx, d.URL); err != nil {
+		if err := load.post(ctx, fleet.urls()); err != nil {
 			return nil, err
 		}
 	}
-	sends, err := waitDrained(ctx, d, modems, load.acceptedCount()*sc.Parts, sc)
+	sends, err := waitDrained(ctx, fleet, modems, load.acceptedCount()*sc.Parts)
 	if err != nil {
 		return nil, err
 	}
@@ -131,14 +134,13 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 	for _, t := range taps {
 		t.count(false)
 	}
-	cpuEnd, hwm, err := d.usage()
+	cpuEnd, hwm, err := fleet.usage()
 	if err != nil {
 		return nil, err
 	}
-	if err := d.Stop(15 * time.Second); err != nil {
+	if err := fleet.stop(15 * time.Second); err != nil {
 		return nil, err
 	}
-	cpuAll, _ := d.lastUsage()
 
 	rep.Accepted, rep.Refused = load.acceptedCount(), int(load.refused.Load())
 	rep.AcceptSeconds = load.acceptSpan().Seconds()
@@ -174,12 +176,7 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 			rep.ATPerSMS = round(float64(total) / float64(rep.SentParts))
 		}
 	}
-	rep.CPUSeconds = round((cpuEnd - cpuStart).Seconds())
-	rep.CPUTotalSeconds = round(cpuAll.Seconds())
-	if rep.SentParts > 0 {
-		rep.CPUPerSMSMS = round(1000 * rep.CPUSeconds / float64(rep.SentParts))
-	}
-	rep.PeakRSSMB = round(float64(hwm) / 1024)
+	fleet.figures(rep, sends, cpuStart, cpuEnd, hwm)
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		rep.LoadAvg = strings.Join(strings.Fields(string(b))[:3], " ")
 	}
@@ -198,7 +195,7 @@ func (sc Scenario) acceptWithoutModems(ctx context.Context, tmp, dataDir string,
 		return err
 	}
 	defer d.Kill()
-	if err := load.post(ctx, d.URL); err != nil {
+	if err := load.post(ctx, []string{d.URL}); err != nil {
 		return err
 	}
 	return d.Stop(15 * time.Second)
@@ -206,7 +203,7 @@ func (sc Scenario) acceptWithoutModems(ctx context.Context, tmp, dataDir string,
 
 // waitDrained waits until the simulated modems have taken want PDUs and
 // returns what each took.
-func waitDrained(ctx context.Context, d *Daemon, modems []*modemsim.Modem, want int, sc Scenario) ([][]modemsim.SentSMS, error) {
+func waitDrained(ctx context.Context, hs *hostSet, modems []*modemsim.Modem, want int) ([][]modemsim.SentSMS, error) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -219,11 +216,12 @@ func waitDrained(ctx context.Context, d *Daemon, modems []*modemsim.Modem, want 
 		if got >= want {
 			return sends, nil
 		}
+		if err := hs.exited(); err != nil {
+			return nil, fmt.Errorf("%w with %d of %d SMS sent", err, got, want)
+		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%d of %d SMS sent when the bench gave up: %w", got, want, ctx.Err())
-		case err := <-d.exited:
-			return nil, fmt.Errorf("daemon exited with %d of %d SMS sent: %v\n%s", got, want, err, d.LogTail())
 		case <-tick.C:
 		}
 	}
