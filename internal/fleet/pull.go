@@ -6,7 +6,9 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -48,6 +50,7 @@ type Puller struct {
 	// drop until the work arrives, so two routes must not count one lane.
 	promised int
 	cons     map[string]jetstream.Consumer
+	work     jetstream.Stream
 	pulls    map[string]bool // routes with a goroutine pulling
 }
 
@@ -58,11 +61,8 @@ func (c *Conn) Puller(claims *Claims, take Taker) *Puller {
 }
 
 // Run pulls until ctx ends. room is read again whenever the channel that
-// changed returns is closed, and whenever a pull ends. Pulls never ask for more lanes in all than the
-// host has free: work that is waiting gets lanes first, pinned routes
-// before wider ones (only this host, or few, can take theirs); routes with
-// nothing waiting get one lane each for a long poll while lanes are left,
-// so new work reaches a free lane at once.
+// changed returns is closed, and whenever a pull ends. Pulls never ask for
+// more lanes in all than the host has free (plan says who gets them).
 func (p *Puller) Run(ctx context.Context, room func() Room, changed func() <-chan struct{}) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -110,23 +110,15 @@ type pull struct {
 }
 
 // plan hands the lanes no open pull was promised to the routes that are
-// not pulling now, and records the promises.
+// not pulling now, and records the promises. Work already waiting gets
+// lanes first, pinned routes before wider ones (only this host, or few,
+// can take theirs). Then each idle route gets one lane for a long poll,
+// widest first: most work names no modem, and a host with fewer lanes
+// than routes must still meet it at once.
 func (p *Puller) plan(ctx context.Context, rm Room) []pull {
 	routes := slices.Clone(rm.Routes)
 	slices.SortStableFunc(routes, func(a, b Capacity) int { return specificity(b.Route) - specificity(a.Route) })
-	pending := map[string]int{}
-	for _, c := range routes {
-		if c.Free <= 0 {
-			continue
-		}
-		cons, err := p.consumer(ctx, c.Route)
-		if err != nil {
-			continue
-		}
-		if info, err := cons.Info(ctx); err == nil {
-			pending[c.Route.Subject()] = int(info.NumPending)
-		}
-	}
+	pending := p.pending(ctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []pull
@@ -146,12 +138,56 @@ func (p *Puller) plan(ctx context.Context, rm Room) []pull {
 			take(c, pending[k], p.wait/10)
 		}
 	}
-	for _, c := range routes {
+	for _, c := range slices.Backward(routes) {
 		if k := c.Route.Subject(); !p.pulls[k] {
 			take(c, 1, p.wait)
 		}
 	}
 	return out
+}
+
+// pending counts the work waiting on each route this host could serve, by
+// route subject, in one request to the stream (a request per route's
+// consumer, with a route per modem and per SIM, cost the cluster more than
+// the work itself). Work delivered to a host and not yet acknowledged
+// still counts: a pull for it finds nothing and ends after its short wait.
+func (p *Puller) pending(ctx context.Context) map[string]int {
+	pending := map[string]int{}
+	stream, err := p.stream(ctx)
+	if err != nil {
+		return pending
+	}
+	prefix := p.c.cfg.Names.Subject + ".work."
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
+	if err != nil {
+		p.log.Warn("fleet: counting waiting work", "err", err)
+		return pending
+	}
+	for subj, n := range info.State.Subjects {
+		// <prefix><kind>.<route>
+		_, route, ok := strings.Cut(strings.TrimPrefix(subj, prefix), ".")
+		if ok {
+			pending[route] += int(n)
+		}
+	}
+	return pending
+}
+
+func (p *Puller) stream(ctx context.Context) (jetstream.Stream, error) {
+	p.mu.Lock()
+	s := p.work
+	p.mu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	s, err := p.c.js.Stream(ctx, p.c.cfg.Names.WorkStream)
+	if err != nil {
+		return nil, unavailable("opening the work stream", err)
+	}
+	p.mu.Lock()
+	p.work = s
+	p.mu.Unlock()
+	return s, nil
 }
 
 func specificity(r Route) int {
@@ -203,16 +239,25 @@ func (p *Puller) pullOnce(ctx context.Context, r Route, n int, wait time.Duratio
 	if err != nil {
 		return 0, unavailable("pulling", err)
 	}
-	took := 0
+	// Each piece is claimed, stored and acked on its own: the claims and
+	// acks of a batch overlap on the wire, and the store commits the
+	// pieces together. A batch is at most the lanes free, so few at once.
+	var took atomic.Int64
+	var wg sync.WaitGroup
 	for m := range batch.Messages() {
-		if p.handle(ctx, m) {
-			took++
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if p.handle(ctx, m) {
+				took.Add(1)
+			}
+		}()
 	}
+	wg.Wait()
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
-		return took, unavailable("pulling", err)
+		return int(took.Load()), unavailable("pulling", err)
 	}
-	return took, nil
+	return int(took.Load()), nil
 }
 
 // handle claims, stores and acks one piece of work (docs/fleet-plan.md §3).
