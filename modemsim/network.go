@@ -32,6 +32,10 @@ type NetworkOptions struct {
 	// ReverseParts delivers the parts of a concatenated SMS to a SIM last part
 	// first, as real networks sometimes do.
 	ReverseParts bool
+	// FirstModem numbers the modems from here; a modem's defaults (name
+	// simN, IMEI, IMSI, ICCID, MSISDN) follow from its number. The networks
+	// of a demo fleet's hosts start apart, so that no SIM is on two hosts.
+	FirstModem int
 }
 
 // Network is the virtual GSM network the simulated modems and phones live
@@ -99,6 +103,7 @@ func NewNetwork(opts NetworkOptions) (*Network, error) {
 		held:    map[concatKey][]delivery{},
 		encoder: sms.NewEncoder(sms.AsDeliver),
 		usbPort: 1,
+		seq:     opts.FirstModem,
 	}
 	n.phones = &Phones{n: n, phones: map[string]*phone{}}
 	if n.root == "" {

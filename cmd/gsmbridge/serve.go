@@ -41,6 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	configPath := fs.String("config", "", "configuration file (YAML)")
 	useSim := fs.Bool("modemsim", false, "run on simulated modems (four operators and customer phones); needs no config")
 	fs.BoolVar(useSim, "sim", false, "the old name of --modemsim, kept for one release")
+	simFrom := fs.Int("modemsim-from", 0, "with --modemsim: number the simulated modems from N (simN, ...) so that the hosts of a demo fleet hold different SIMs")
 	listen := fs.String("listen", "", "HTTP listen address (overrides the config's listen)")
 	dataDir := fs.String("data-dir", "", "data directory (overrides the config's data_dir)")
 	logFormat := fs.String("log-format", "", "text or json (overrides the config's log.format)")
@@ -54,6 +55,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *configPath == "" && !*useSim {
 		return usageError{"give --config FILE, or --modemsim to run on simulated modems"}
+	}
+	if *simFrom < 0 || *simFrom > 0 && !*useSim {
+		return usageError{"--modemsim-from takes a number from 0, with --modemsim"}
 	}
 	if err := hw.LimitOpenFiles(1024); err != nil {
 		return err
@@ -106,7 +110,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	started := serveStarted{Listen: scheme + ln.Addr().String()}
 	var wrap func(http.Handler) http.Handler
 	if *useSim {
-		simnet, err := modemsim.NewNetwork(modemsim.NetworkOptions{Logger: log.With("component", "sim")})
+		simnet, err := modemsim.NewNetwork(modemsim.NetworkOptions{Logger: log.With("component", "sim"), FirstModem: *simFrom})
 		if err != nil {
 			return err
 		}
