@@ -25,8 +25,9 @@ import (
 )
 
 // buildGsmbridge builds this command into a temporary directory, so that
-// tests run the daemon as the real binary in its own process.
-func buildGsmbridge(t *testing.T) string {
+// tests run the daemon as the real binary in its own process; tags name
+// build tags (fleetdemo for the binary with the embedded NATS server).
+func buildGsmbridge(t *testing.T, tags ...string) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -36,7 +37,11 @@ func buildGsmbridge(t *testing.T) string {
 	// -buildvcs=auto overrides a GOFLAGS=-buildvcs=false, so that the binary
 	// carries its commit where Go can read one (a .git directory, not a
 	// worktree's .git file).
-	out, err := exec.Command(goTool, "build", "-buildvcs=auto", "-o", bin, ".").CombinedOutput()
+	args := []string{"build", "-buildvcs=auto", "-o", bin}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	out, err := exec.Command(goTool, append(args, ".")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

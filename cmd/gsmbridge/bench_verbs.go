@@ -104,7 +104,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			defer os.RemoveAll(dir)
 			urls, stop, err := startEmbeddedNATS(dir, 3)
 			if err != nil {
-				return err
+				return fmt.Errorf("--fleet without --nats: %w; or give --nats with the URLs of a running JetStream cluster", err)
 			}
 			defer stop()
 			sc.NATS = urls

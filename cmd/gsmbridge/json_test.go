@@ -171,8 +171,11 @@ func TestEveryVerbPrintsJSON(t *testing.T) {
 	}
 	for _, name := range verbNames() {
 		t.Run(name, func(t *testing.T) {
-			if name == "bench" {
+			switch name {
+			case "bench":
 				t.Skip("TestRunBenchTinyScenario decodes bench --json; a bench run takes seconds of its own")
+			case "fleet-demo":
+				t.Skip("TestFleetDemoServesOneMessageAcrossHosts decodes fleet-demo --json from the -tags fleetdemo binary; this one carries no NATS server")
 			}
 			runs, ok := cases[name]
 			if !ok {

@@ -24,7 +24,7 @@ type verb struct {
 // verbs gathers the verb groups; each group lives in its own file.
 func verbs() map[string]verb {
 	all := map[string]verb{}
-	for _, group := range []map[string]verb{coreVerbs(), clientVerbs(), ussdVerbs(), eventVerbs(), confirmVerbs(), benchVerbs()} {
+	for _, group := range []map[string]verb{coreVerbs(), clientVerbs(), ussdVerbs(), eventVerbs(), confirmVerbs(), benchVerbs(), fleetVerbs()} {
 		for name, v := range group {
 			all[name] = v
 		}
