@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -81,14 +82,22 @@ func (hs *hostSet) urls() []string {
 	return urls
 }
 
+// waitBalanceChecks waits for every host's at once, so that hosts share
+// one bound.
 func (hs *hostSet) waitBalanceChecks(ctx context.Context) {
+	var wg sync.WaitGroup
 	for h, d := range hs.daemons {
 		var iccids []string
 		for _, m := range hs.modems[h] {
 			iccids = append(iccids, m.Config().ICCID)
 		}
-		d.waitBalanceChecks(ctx, iccids, 10*time.Second)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.waitBalanceChecks(ctx, iccids, 10*time.Second)
+		}()
 	}
+	wg.Wait()
 }
 
 // usage is each host's CPU time and peak resident set.
