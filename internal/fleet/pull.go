@@ -52,12 +52,16 @@ type Puller struct {
 	cons     map[string]jetstream.Consumer
 	work     jetstream.Stream
 	pulls    map[string]bool // routes with a goroutine pulling
+	// dry are routes whose waiting work a pull did not find at once (other
+	// hosts hold it unacknowledged, or it is put back for a while): their
+	// next pull waits a little for it.
+	dry map[string]bool
 }
 
 // Puller returns a puller that claims as this host and stores through take.
 func (c *Conn) Puller(claims *Claims, take Taker) *Puller {
 	return &Puller{c: c, claims: claims, take: take, log: c.log, wait: time.Second,
-		cons: map[string]jetstream.Consumer{}, pulls: map[string]bool{}}
+		cons: map[string]jetstream.Consumer{}, pulls: map[string]bool{}, dry: map[string]bool{}}
 }
 
 // Run pulls until ctx ends. room is read again whenever the channel that
@@ -76,7 +80,10 @@ func (p *Puller) Run(ctx context.Context, room func() Room, changed func() <-cha
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := p.pullOnce(ctx, pl.route, pl.n, pl.wait)
+				took, err := p.pullOnce(ctx, pl.route, pl.n, pl.wait)
+				p.mu.Lock()
+				p.dry[pl.route.Subject()] = took == 0 && pl.wait == 0
+				p.mu.Unlock()
 				if err != nil && ctx.Err() == nil {
 					p.log.Warn("fleet: pulling work", "route", pl.route.Subject(), "err", err)
 					select {
@@ -106,18 +113,23 @@ func (p *Puller) Run(ctx context.Context, room func() Room, changed func() <-cha
 type pull struct {
 	route Route
 	n     int
-	wait  time.Duration
+	wait  time.Duration // 0: take what waits now, without waiting
 }
 
 // plan hands the lanes no open pull was promised to the routes that are
 // not pulling now, and records the promises. Work already waiting gets
 // lanes first, pinned routes before wider ones (only this host, or few,
-// can take theirs). Then each idle route gets one lane for a long poll,
-// widest first: most work names no modem, and a host with fewer lanes
-// than routes must still meet it at once.
+// can take theirs), taken at once without waiting for more. Then each
+// idle route gets one lane for a long poll, widest first: most work names
+// no modem, and a host with fewer lanes than routes must still meet it at
+// once.
 func (p *Puller) plan(ctx context.Context, rm Room) []pull {
 	routes := slices.Clone(rm.Routes)
 	slices.SortStableFunc(routes, func(a, b Capacity) int { return specificity(b.Route) - specificity(a.Route) })
+	if !p.canPull(rm) {
+		// Every lane is promised or every route pulls: nothing to count.
+		return nil
+	}
 	pending := p.pending(ctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -135,7 +147,14 @@ func (p *Puller) plan(ctx context.Context, rm Room) []pull {
 	}
 	for _, c := range routes {
 		if k := c.Route.Subject(); !p.pulls[k] && pending[k] > 0 {
-			take(c, pending[k], p.wait/10)
+			wait := time.Duration(0)
+			if p.dry[k] {
+				// Short, so that hosts waiting for the same work ask
+				// at different moments, and one that holds it (waking
+				// from a pause) gets it back soon.
+				wait = p.wait / 10
+			}
+			take(c, pending[k], wait)
 		}
 	}
 	for _, c := range slices.Backward(routes) {
@@ -144,6 +163,21 @@ func (p *Puller) plan(ctx context.Context, rm Room) []pull {
 		}
 	}
 	return out
+}
+
+// canPull says whether a lane is left for a route that is not pulling.
+func (p *Puller) canPull(rm Room) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if rm.Free-p.promised <= 0 {
+		return false
+	}
+	for _, c := range rm.Routes {
+		if c.Free > 0 && !p.pulls[c.Route.Subject()] {
+			return true
+		}
+	}
+	return false
 }
 
 // pending counts the work waiting on each route this host could serve, by
@@ -235,7 +269,12 @@ func (p *Puller) pullOnce(ctx context.Context, r Route, n int, wait time.Duratio
 	if err != nil {
 		return 0, err
 	}
-	batch, err := cons.Fetch(n, jetstream.FetchMaxWait(wait))
+	var batch jetstream.MessageBatch
+	if wait == 0 {
+		batch, err = cons.FetchNoWait(n)
+	} else {
+		batch, err = cons.Fetch(n, jetstream.FetchMaxWait(wait))
+	}
 	if err != nil {
 		return 0, unavailable("pulling", err)
 	}
