@@ -186,3 +186,39 @@ func freePorts(n int) ([]int, error) {
 	}
 	return ports, nil
 }
+
+// Report describes the cluster as each running node sees it: its meta
+// leader and each stream's leader, messages and replicas. Tests log it when
+// the cluster stops answering, to tell a lost election from a slow one.
+func (c *Cluster) Report() string {
+	var b strings.Builder
+	for i, nd := range c.nodes {
+		if nd.srv == nil {
+			fmt.Fprintf(&b, "node %d: down\n", i+1)
+			continue
+		}
+		jsz, err := nd.srv.Jsz(&server.JSzOptions{Accounts: true, Streams: true})
+		if err != nil {
+			fmt.Fprintf(&b, "node %d (%s): %v\n", i+1, nd.srv.Name(), err)
+			continue
+		}
+		meta := ""
+		if jsz.Meta != nil {
+			meta = jsz.Meta.Leader
+		}
+		fmt.Fprintf(&b, "node %d (%s): meta leader %q\n", i+1, nd.srv.Name(), meta)
+		for _, acc := range jsz.AccountDetails {
+			for _, st := range acc.Streams {
+				fmt.Fprintf(&b, "  stream %s: %d msgs", st.Name, st.State.Msgs)
+				if st.Cluster != nil {
+					fmt.Fprintf(&b, ", leader %q", st.Cluster.Leader)
+					for _, r := range st.Cluster.Replicas {
+						fmt.Fprintf(&b, ", replica %s current=%v offline=%v lag=%d", r.Name, r.Current, r.Offline, r.Lag)
+					}
+				}
+				b.WriteString("\n")
+			}
+		}
+	}
+	return b.String()
+}
