@@ -129,33 +129,25 @@ func (v fleetView) withListings(routes []httpapi.Route) []httpapi.Route {
 // listModems answers GET /v1/modems?fleet=true: every host's modems,
 // each with its host. It reports whether it answered.
 func (v fleetView) listModems(w http.ResponseWriter, r *http.Request) bool {
-	want, done := v.wants(w, r)
-	if !want {
-		return done
-	}
-	hosts, err := v.hosts(r.Context())
-	if err != nil {
-		httpapi.WriteError(w, fleetUnavailable(err))
-		return true
-	}
-	out := api.ModemList{Modems: []api.Modem{}}
-	for _, h := range hosts {
-		if h.State == nil {
-			continue
-		}
-		for _, m := range h.State.Modems {
-			m.Host, m.HostDown = h.Host, !h.Alive
-			out.Modems = append(out.Modems, m)
-		}
-	}
-	httpapi.WriteJSON(w, http.StatusOK, out)
-	return true
+	return listFleet(v, w, r, func(st *api.HostState) []api.Modem { return st.Modems },
+		func(m *api.Modem, host string, down bool) { m.Host, m.HostDown = host, down },
+		func(rows []api.Modem) any { return api.ModemList{Modems: rows} })
 }
 
 // listSIMs answers GET /v1/sims?fleet=true: the SIMs every host has
 // seen, each with its host. A SIM moved from one host to another is listed
 // by both, each with what that host knows of it.
 func (v fleetView) listSIMs(w http.ResponseWriter, r *http.Request) bool {
+	return listFleet(v, w, r, func(st *api.HostState) []api.SIM { return st.SIMs },
+		func(s *api.SIM, host string, down bool) { s.Host, s.HostDown = host, down },
+		func(rows []api.SIM) any { return api.SIMList{SIMs: rows} })
+}
+
+// listFleet answers a ?fleet=true listing from the heartbeats: the rows
+// each host's state carries, each tagged with its host. It reports whether
+// it answered.
+func listFleet[T any](v fleetView, w http.ResponseWriter, r *http.Request,
+	rows func(*api.HostState) []T, tag func(row *T, host string, down bool), list func([]T) any) bool {
 	want, done := v.wants(w, r)
 	if !want {
 		return done
@@ -165,17 +157,17 @@ func (v fleetView) listSIMs(w http.ResponseWriter, r *http.Request) bool {
 		httpapi.WriteError(w, fleetUnavailable(err))
 		return true
 	}
-	out := api.SIMList{SIMs: []api.SIM{}}
+	out := []T{}
 	for _, h := range hosts {
 		if h.State == nil {
 			continue
 		}
-		for _, s := range h.State.SIMs {
-			s.Host, s.HostDown = h.Host, !h.Alive
-			out.SIMs = append(out.SIMs, s)
+		for _, row := range rows(h.State) {
+			tag(&row, h.Host, !h.Alive)
+			out = append(out, row)
 		}
 	}
-	httpapi.WriteJSON(w, http.StatusOK, out)
+	httpapi.WriteJSON(w, http.StatusOK, list(out))
 	return true
 }
 
