@@ -269,8 +269,13 @@ func TestAConfirmationOnADownHostIsUnavailable(t *testing.T) {
 	}
 	defer gone.Close()
 	work := fleet.Work{Kind: fleet.KindConfirmation, ID: "pay:gone", Request: json.RawMessage(`{}`)}
+	// a makes the fleet's buckets when it joins; the gone host claims after.
+	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
 	eventually(t, "the gone host's claim", func() bool {
 		_, err := gone.Claims("id-gone").Take(t.Context(), work)
+		if err != nil {
+			t.Logf("claiming as the gone host: %v", err)
+		}
 		return err == nil
 	})
 	var e struct {
