@@ -18,9 +18,9 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/gsmbridge/gsmbridge/daemon"
 	"github.com/gsmbridge/gsmbridge/internal/bench"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/service"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
@@ -133,7 +133,7 @@ func benchSendPath(b *testing.B, modems int) {
 		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200})
 		cfg.SIMs[m.Config().ICCID] = config.SIM{Limits: config.Limits{PerMinute: -1, PerHour: -1, PerDay: -1}}
 	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: slog.New(slog.DiscardHandler)})
+	d, err := service.New(cfg, service.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func benchSendPath(b *testing.B, modems int) {
 	for ready := 0; ready < modems; {
 		ready = 0
 		for _, st := range d.Modems() {
-			if st.State == daemon.StateReady {
+			if st.State == service.StateReady {
 				ready++
 			}
 		}

@@ -37,7 +37,7 @@ func TestDirectModeUsesGSMNotTheService(t *testing.T) {
 		}
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
-			if name != "serve.go" && (p == "github.com/gsmbridge/gsmbridge/daemon" || strings.HasPrefix(p, "github.com/gsmbridge/gsmbridge/internal/store")) {
+			if name != "serve.go" && (p == "github.com/gsmbridge/gsmbridge/internal/service" || strings.HasPrefix(p, "github.com/gsmbridge/gsmbridge/internal/store")) {
 				t.Errorf("%s imports %s: only serve.go may reach the service", name, p)
 			}
 		}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
-	"github.com/gsmbridge/gsmbridge/daemon"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/service"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
@@ -37,7 +37,7 @@ func startEventsDaemon(t *testing.T, types ...string) (addr string, cancelMessag
 	cfg := config.Default()
 	cfg.DataDir = dir
 	cfg.Auth.Tokens = nil
-	d, err := daemon.New(cfg, daemon.Options{Observe: checkAnswers(t)})
+	d, err := service.New(cfg, service.Options{Observe: checkAnswers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

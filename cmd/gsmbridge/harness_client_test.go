@@ -13,9 +13,9 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/gsmbridge/gsmbridge/daemon"
 	"github.com/gsmbridge/gsmbridge/internal/apitest"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/service"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
@@ -76,7 +76,7 @@ func startClientDaemonWith(t *testing.T, token string, adjust func(*config.Confi
 	if adjust != nil {
 		adjust(cfg)
 	}
-	d, err := daemon.New(cfg, daemon.Options{Observe: checkAnswers(t)})
+	d, err := service.New(cfg, service.Options{Observe: checkAnswers(t)})
 	if err != nil {
 		n.Close()
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func startClientDaemonWith(t *testing.T, token string, adjust func(*config.Confi
 	return h
 }
 
-// checkAnswers is daemon.Options.Wrap for tests: every answer the daemon
+// checkAnswers is service.Options.Wrap for tests: every answer the daemon
 // gives while t runs is checked against the OpenAPI document it serves, and
 // one that drifts from it fails t.
 func checkAnswers(t *testing.T) func(http.Handler) http.Handler {
@@ -115,7 +115,7 @@ func checkAnswers(t *testing.T) func(http.Handler) http.Handler {
 
 // answerChecker loads the document once for the whole test binary.
 var answerChecker = sync.OnceValues(func() (*apitest.Checker, error) {
-	doc, err := daemon.OpenAPI()
+	doc, err := service.OpenAPI()
 	if err != nil {
 		return nil, err
 	}

@@ -15,9 +15,9 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/gsmbridge/gsmbridge/daemon"
 	"github.com/gsmbridge/gsmbridge/hw"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/service"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
@@ -140,7 +140,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, w := range cfg.Warnings() {
 		log.Warn(w.Error())
 	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: log, Wrap: wrap})
+	d, err := service.New(cfg, service.Options{Logger: log, Wrap: wrap})
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func listenError(addr, from string, err error) error {
 // reloadOnHUP re-reads the TLS files on SIGHUP, so a renewed certificate
 // takes effect without dropping the daemon's work. The returned function
 // stops listening and waits for the goroutine.
-func reloadOnHUP(d *daemon.Daemon, log *slog.Logger) (stop func()) {
+func reloadOnHUP(d *service.Service, log *slog.Logger) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	done := make(chan struct{})

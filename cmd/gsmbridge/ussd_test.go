@@ -16,8 +16,8 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 
-	"github.com/gsmbridge/gsmbridge/daemon"
 	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/service"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
@@ -64,7 +64,7 @@ func startUSSDDaemon(t *testing.T, modems []*modemsim.Modem) string {
 	for _, m := range modems {
 		cfg.Modems = append(cfg.Modems, config.Modem{Port: m.Path(), Baud: 115200})
 	}
-	d, err := daemon.New(cfg, daemon.Options{Observe: checkAnswers(t)})
+	d, err := service.New(cfg, service.Options{Observe: checkAnswers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gsmbridge/gsmbridge/daemon"
 	"github.com/gsmbridge/gsmbridge/internal/apitest"
+	"github.com/gsmbridge/gsmbridge/internal/service"
 )
 
 // The checker passes answers the document allows and catches each kind of
 // drift, checked against the document the daemon serves.
 func TestCheckerCatchesDrift(t *testing.T) {
-	doc, err := daemon.OpenAPI()
+	doc, err := service.OpenAPI()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestCheckerCatchesDrift(t *testing.T) {
 // Wrapped round a handler, the checker reports a drifting answer and lets
 // the answer through unchanged.
 func TestWrapReportsAndPassesThrough(t *testing.T) {
-	doc, err := daemon.OpenAPI()
+	doc, err := service.OpenAPI()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,9 +32,8 @@ var (
 		"internal/eventlog", "internal/httpapi", "internal/work",
 	}
 	public = []string{"atcmd", "sms", "ussd", "gsm", "hw", "modemsim", "api", "client"}
-	// composers may import features: the composition root, and daemon
-	// until it has become internal/service.
-	composers = []string{"internal/service", "daemon"}
+	// composers may import features: the composition root.
+	composers = []string{"internal/service"}
 	// testSupport may be imported by the tests of any package: tools for
 	// tests, with nothing of the service in them.
 	// internal/fleet/fleettest is the embedded JetStream cluster: the CLI's
@@ -168,7 +167,7 @@ func importRule(from, path string, test bool) string {
 	case internal && under(from, public) != "":
 		return "public packages never import internal/..."
 	case toFeature != "" && fromFeature == "" && under(from, composers) == "":
-		return "only internal/service (and daemon while it exists) imports features"
+		return "only internal/service imports features"
 	case internal && under(from, []string{"internal/bench"}) != "" && under(to, []string{"internal/bench"}) == "":
 		return "internal/bench drives the binary through public packages only"
 	case !test && to == "atcmd" && under(from, []string{"gsm", "atcmd"}) == "":
@@ -470,7 +469,6 @@ func TestImportRule(t *testing.T) {
 		{"cmd/gsmbridge", module + "/internal/modem", false, false},
 		{"cmd/gsmbridge", module + "/internal/service", false, true},
 		{"internal/service", module + "/internal/modem", false, true},
-		{"daemon", module + "/internal/modem", false, true},
 		{"internal/servicetest", module + "/internal/service", true, true},
 		{"cmd/gsmbridge", module + "/atcmd", false, false},
 		{"cmd/gsmbridge", module + "/atcmd", true, true},

@@ -1,0 +1,321 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/api"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/fleet"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+)
+
+// The daemon's side of the fleet (docs/fleet-plan.md): what the puller may
+// take, how taken work is stored, which log the fleet's event stream
+// copies, and the claim each send checks first.
+
+// fleetMessage is a message on its way through the fleet: what the
+// accepting host validated, in the form the taking host stores. Its
+// expiry is absolute, so time spent in the fleet counts against its TTL.
+type fleetMessage struct {
+	To          string    `json:"to"`
+	Text        string    `json:"text"`
+	Encoding    string    `json:"encoding"`
+	Parts       int       `json:"parts"`
+	Reference   string    `json:"reference,omitempty"`
+	PinModem    string    `json:"pin_modem,omitempty"`
+	PinOperator string    `json:"pin_operator,omitempty"`
+	Report      bool      `json:"report,omitempty"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// messageWork wraps an accepted message for the fleet's work stream.
+func messageWork(id, host string, n store.NewMessage, now time.Time) fleet.Work {
+	req, _ := json.Marshal(fleetMessage{To: n.To, Text: n.Text, Encoding: n.Encoding, Parts: n.Parts, Reference: n.Reference,
+		PinModem: n.PinModem, PinOperator: n.PinOperator, Report: n.Report, ExpiresAt: now.Add(n.TTL)})
+	return fleet.Work{Kind: fleet.KindMessage, ID: id, Route: fleet.Route{Modem: n.PinModem, Operator: n.PinOperator},
+		Request: req, AcceptedBy: host, AcceptedAt: now}
+}
+
+// fleetLocal is this host as the fleet sees it.
+type fleetLocal struct{ d *Service }
+
+func (l fleetLocal) RoomChanged() <-chan struct{} { return l.d.sched.RoomChanged() }
+
+// Room says in the fleet's words what the scheduler's lanes can start now.
+func (l fleetLocal) Room() fleet.Room {
+	r := l.d.sched.Room()
+	out := fleet.Room{Free: r.Free}
+	for _, c := range r.Routes {
+		out.Routes = append(out.Routes, fleet.Capacity{Route: fleet.Route{SIM: c.Route.SIM, Modem: c.Route.Modem, Operator: c.Route.Operator}, Free: c.Free})
+	}
+	return out
+}
+func (l fleetLocal) State(ctx context.Context) json.RawMessage { return fleetView{l.d}.state(ctx) }
+
+// Take stores work this host claimed and queues it; the same id twice is
+// one message.
+func (l fleetLocal) Take(ctx context.Context, w fleet.Work) error {
+	switch w.Kind {
+	case fleet.KindMessage:
+	case fleet.KindConfirmation:
+		return l.takeConfirmation(ctx, w)
+	default:
+		return fmt.Errorf("fleet work of kind %q is not handled by this host", w.Kind)
+	}
+	var fm fleetMessage
+	if err := json.Unmarshal(w.Request, &fm); err != nil {
+		return fmt.Errorf("fleet message %s: %w", w.ID, err)
+	}
+	// Time spent in the fleet counts: a message whose time ran out there
+	// is stored with the least TTL and expires here at once.
+	ttl := max(fm.ExpiresAt.Sub(l.d.now()), time.Millisecond)
+	m, existed, err := l.d.store.Messages.AcceptAs(ctx, w.ID, store.NewMessage{To: fm.To, Text: fm.Text, Encoding: fm.Encoding, Parts: fm.Parts,
+		Reference: fm.Reference, PinModem: fm.PinModem, PinOperator: fm.PinOperator, Report: fm.Report, TTL: ttl})
+	if err != nil {
+		return err
+	}
+	if !existed {
+		l.d.sched.Enqueue(m)
+	}
+	return nil
+}
+
+// fleetCursor keeps a fleet follower's place in the store.
+type fleetCursor struct {
+	s    *store.Store
+	name string
+}
+
+func (c fleetCursor) Load(ctx context.Context) (int64, error) {
+	return c.s.Deliveries.FollowerCursor(ctx, c.name)
+}
+func (c fleetCursor) Save(ctx context.Context, id int64) error {
+	return c.s.Deliveries.SaveFollowerCursor(ctx, c.name, id)
+}
+
+// fleetLog is the event log as the fleet's publisher reads it.
+type fleetLog struct{ s *store.Store }
+
+func (l fleetLog) Changed() (int64, <-chan struct{}) { return l.s.LogEnd().Changed() }
+
+func (l fleetLog) EventsAfter(ctx context.Context, after int64, limit int) ([]fleet.LoggedEvent, error) {
+	events, err := l.s.Events.Events(ctx, store.EventFilter{After: after, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fleet.LoggedEvent, 0, len(events))
+	for _, e := range events {
+		body, err := json.Marshal(store.EventView(&e))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fleet.LoggedEvent{ID: e.ID, Type: e.Type, Body: body})
+	}
+	return out, nil
+}
+
+// joinFleet joins the fleet when the configuration asks for it. A name
+// another live host holds stops the start.
+func (d *Service) joinFleet(ctx context.Context) (*fleet.Node, error) {
+	if !d.cfg.Fleet.Enabled() {
+		return nil, nil
+	}
+	return fleet.Join(ctx, d.cfg.Fleet, fleet.Options{
+		DataDir:    d.cfg.DataDir,
+		Logger:     d.log.With("component", "fleet"),
+		Registerer: d.metrics.reg,
+		Local:      fleetLocal{d},
+		Events:     fleetLog{d.store},
+		Cursor:     fleetCursor{d.store, "fleet-events"},
+		Reads:      d.forwardedReads(),
+	})
+}
+
+// fleetSending is the fleet as sending meets it: new messages go through
+// it, and each message's claim is checked before its first part.
+type fleetSending struct{ d *Service }
+
+func (f fleetSending) Submit(w http.ResponseWriter, r *http.Request, n store.NewMessage) {
+	f.d.postToFleet(w, r, n)
+}
+func (f fleetSending) ClaimSending(ctx context.Context, id string) (send, wait bool) {
+	return f.d.fleetClaimSending(ctx, id)
+}
+func (f fleetSending) Answer(w http.ResponseWriter, r *http.Request, id string) bool {
+	return f.d.answerFromFleet(w, r, id)
+}
+
+// postToFleet makes an accepted message durable in the fleet and answers
+// only after the cluster stored it (docs/fleet-plan.md §2): 503 names the
+// cause when it could not, so nothing is accepted that is not durable.
+func (d *Service) postToFleet(w http.ResponseWriter, r *http.Request, n store.NewMessage) {
+	now := d.now()
+	work := messageWork(store.NewID("msg_", now), d.fleet.Conn.Host(), n, now)
+	got, existed, err := d.fleet.Conn.Submit(r.Context(), work, n.IdempotencyKey, n.IdempotencyFingerprint)
+	switch {
+	case errors.Is(err, fleet.ErrKeyReused):
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusConflict, Code: "conflict", Field: "Idempotency-Key", Message: err.Error()})
+		return
+	case err != nil:
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+		return
+	}
+	var fm fleetMessage
+	json.Unmarshal(got.Request, &fm)
+	status := http.StatusAccepted
+	if existed {
+		status = http.StatusOK
+	}
+	w.Header().Set("Location", "/v1/messages/"+got.ID)
+	httpapi.WriteJSON(w, status, map[string]any{"id": got.ID, "state": store.Queued, "parts": fm.Parts, "expires_at": fm.ExpiresAt})
+}
+
+// fleetClaimSending moves the fleet's claim on a message to sending, the
+// last step before a part may reach a modem, and reports whether the
+// message may go out. When not, wait says it stays queued here: this host
+// is cut off from the cluster, and nothing goes out whose claim cannot say
+// sending (docs/fleet-plan.md §3). A message the fleet released while this
+// host was away is dropped unsent instead: another host sends it.
+func (d *Service) fleetClaimSending(ctx context.Context, id string) (send, wait bool) {
+	claim, ok, err := d.claimOf(ctx, id)
+	switch {
+	case err != nil:
+		d.log.Warn("fleet: reading a message before its send; it waits", "message", id, "err", err)
+		return false, true
+	case !ok:
+		return true, false
+	case claim != id:
+		return d.fleetClaimConfirmation(ctx, id, claim)
+	}
+	err = d.fleet.Claims.StartSending(ctx, id)
+	switch {
+	case err == nil:
+		return true, false
+	case errors.Is(err, fleet.ErrReleased), errors.Is(err, fleet.ErrClaimedElsewhere), errors.Is(err, fleet.ErrNoClaim):
+		d.log.Warn("fleet: this host's copy of a message belongs to another host now; dropping it unsent", "message", id, "err", err)
+		if derr := d.store.Messages.DropQueued(ctx, id); derr != nil {
+			d.log.Error("fleet: dropping a message another host holds", "message", id, "err", derr)
+		}
+		return false, false
+	default:
+		d.log.Warn("fleet: cannot mark the claim sending; the message waits", "message", id, "err", err)
+		return false, true
+	}
+}
+
+// doneMessageEvents end a message's sending, and its fleet claim with it:
+// what follows (a delivery report) changes nothing another host could
+// do, and a host that dies after them strands nothing.
+var doneMessageEvents = store.EventTypes{"message.sent", "message.unknown", "message.delivered", "message.undelivered", "message.failed", "message.expired", "message.cancelled"}
+
+var doneEvents = slices.Concat(doneMessageEvents, doneConfirmationEvents)
+
+// runFleetFinisher follows the event log and finishes the fleet's claim on
+// each message whose sending ended here, and on each confirmation decided here, so that the fleet lists
+// only work in flight as held by this host. Its cursor is durable: a
+// restart goes on where it stopped.
+func (d *Service) runFleetFinisher(ctx context.Context) {
+	cur := fleetCursor{d.store, "fleet-claims"}
+	after, err := cur.Load(ctx)
+	for err != nil && ctx.Err() == nil {
+		d.log.Warn("fleet: loading the claim finisher's cursor", "err", err)
+		sleepCtx(ctx, time.Second)
+		after, err = cur.Load(ctx)
+	}
+	for ctx.Err() == nil {
+		last, grew := d.store.LogEnd().Changed()
+		if after >= last {
+			select {
+			case <-ctx.Done():
+			case <-grew:
+			}
+			continue
+		}
+		events, err := d.store.Events.Events(ctx, store.EventFilter{After: after, Upto: last, Types: doneEvents, Limit: 256})
+		if err == nil {
+			for _, e := range events {
+				// No claim: a confirmation's SMS, whose claim is its
+				// confirmation's. Another host's: a copy this host dropped
+				// unsent.
+				if err = d.fleet.Claims.Finish(ctx, e.Object.ID); err != nil && !errors.Is(err, fleet.ErrNoClaim) && !errors.Is(err, fleet.ErrClaimedElsewhere) {
+					break
+				}
+				err = nil
+			}
+		}
+		if err != nil {
+			d.log.Warn("fleet: finishing claims", "err", err)
+			sleepCtx(ctx, time.Second)
+			continue
+		}
+		// Nothing of interest up to last, or all of it finished.
+		next := last
+		if len(events) == 256 {
+			next = events[len(events)-1].ID
+		}
+		if err := cur.Save(ctx, next); err != nil {
+			d.log.Warn("fleet: saving the claim finisher's cursor", "err", err)
+		}
+		after = next
+	}
+}
+
+func (d *Service) fleetRoutes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: "GET", Pattern: "/v1/hosts", Scope: config.ScopeRead, Handler: d.listHosts},
+		{Method: "POST", Pattern: "/v1/hosts/{host}/release", Scope: config.ScopeAdmin, Handler: d.releaseHost},
+	}
+}
+
+var errNotInFleet = &httpapi.Error{Status: http.StatusNotFound, Code: "not_in_fleet", Message: "this host works alone: its configuration has no fleet.servers"}
+
+func (d *Service) listHosts(w http.ResponseWriter, r *http.Request) {
+	if d.fleet == nil {
+		httpapi.WriteError(w, errNotInFleet)
+		return
+	}
+	hosts, err := fleetView{d}.hosts(r.Context())
+	if err != nil {
+		httpapi.WriteError(w, fleetUnavailable(err))
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, api.HostList{Hosts: hosts})
+}
+
+func (d *Service) releaseHost(w http.ResponseWriter, r *http.Request) {
+	if d.fleet == nil {
+		httpapi.WriteError(w, errNotInFleet)
+		return
+	}
+	released, err := d.fleet.Conn.ReleaseHost(r.Context(), d.fleet.Claims, r.PathValue("host"))
+	switch {
+	case errors.Is(err, fleet.ErrHostAlive):
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusConflict, Code: "host_alive", Field: "host", Message: err.Error()})
+	case err != nil:
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+	default:
+		if released == nil {
+			released = []string{}
+		}
+		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"released": released})
+	}
+}
+
+// sleepCtx waits for d or until ctx ends; it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,473 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gsmbridge/gsmbridge/api"
+	"github.com/gsmbridge/gsmbridge/internal/config"
+	"github.com/gsmbridge/gsmbridge/internal/fleet"
+	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
+	"github.com/gsmbridge/gsmbridge/internal/payment"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
+)
+
+// Confirmations posted to either host of a two-host fleet each reach the
+// customer once, from the host that took them, whose SIM gets the reply
+// back and decides it; both hosts answer for every one of them, and the
+// fleet's event stream carries each change once.
+func TestAFleetOfTwoConfirmsEachPaymentOnce(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a, b := startFleetHost(t, nats.URLs(), "a"), startFleetHost(t, nats.URLs(), "b")
+	a.waitReady(2)
+	b.waitReady(2)
+	hosts := []*harness{a, b}
+	const n = 8
+	want := map[string]payment.State{}
+	for i := range n {
+		phone := fmt.Sprintf("+7916555000%d", i)
+		rule, final := modemsim.PhoneRule{Reply: "Да", After: 20 * time.Millisecond}, payment.Confirmed
+		if i%4 == 3 {
+			rule, final = modemsim.PhoneRule{Reply: "0"}, payment.Cancelled
+		}
+		// Each host's SIMs are on their own simulated network: the reply
+		// comes from the network whose SIM sent the question.
+		for _, h := range hosts {
+			h.net.Phones().Add(phone, rule)
+		}
+		id := fmt.Sprintf("pay:%d", i)
+		var c api.Confirmation
+		if code := hosts[i%2].do("POST", "/v1/confirmations", paymentBody(id, phone, fmt.Sprintf("T-%d", i)), &c); code != 202 || c.ID != id || c.State != payment.Queued || c.Version != 1 {
+			t.Fatalf("POST %s to host %d: %d %+v", id, i%2, code, c)
+		}
+		want[id] = final
+	}
+	// A retry on the other host is the same confirmation; the id with
+	// another request is refused there too.
+	var again api.Confirmation
+	if code := b.do("POST", "/v1/confirmations", paymentBody("pay:0", "+79165550000", "T-0"), &again); code != 200 || again.ID != "pay:0" {
+		t.Fatalf("retry on the other host: %d %+v", code, again)
+	}
+	var e struct{ Error struct{ Code string } }
+	if code := b.do("POST", "/v1/confirmations", paymentBody("pay:0", "+79165550000", "T-other"), &e); code != 409 || e.Error.Code != "conflict" {
+		t.Fatalf("the id with another request: %d %+v", code, e)
+	}
+	for id, final := range want {
+		for _, h := range hosts {
+			eventually(t, id+" final on every host", func() bool {
+				var c api.Confirmation
+				return h.do("GET", "/v1/confirmations/"+id, nil, &c) == 200 && c.State == final
+			})
+		}
+	}
+	// The reply went to the SIM that sent the question, on the host that
+	// holds the confirmation.
+	for id := range want {
+		holder, _, err := a.d.fleet.Claims.Holder(t.Context(), id)
+		if err != nil || holder == "" {
+			t.Fatalf("holder of %s: %q, %v", id, holder, err)
+		}
+		h := map[string]*harness{"a": a, "b": b}[holder]
+		c, err := h.d.store.Confirmations.GetConfirmation(t.Context(), id)
+		if err != nil || c.ReplyID == 0 {
+			t.Fatalf("%s on its holder %s: %+v, %v", id, holder, c, err)
+		}
+		ours := false
+		for _, m := range h.d.Modems() {
+			ours = ours || m.ICCID == c.ICCID
+		}
+		if !ours {
+			t.Fatalf("%s was decided through SIM %s, not one of host %s", id, c.ICCID, holder)
+		}
+	}
+	// Each customer read one SMS, on whichever host's network sent it.
+	for i := range n {
+		phone := fmt.Sprintf("+7916555000%d", i)
+		if got := len(a.net.Phones().Inbox(phone)) + len(b.net.Phones().Inbox(phone)); got != 1 {
+			t.Fatalf("%s read %d confirmation SMS, want 1", phone, got)
+		}
+	}
+	// Finished confirmations leave the claims.
+	eventually(t, "claims finished", func() bool {
+		views, err := a.d.fleet.Conn.Survey(t.Context(), a.d.fleet.Claims)
+		if err != nil {
+			return false
+		}
+		for _, v := range views {
+			if v.Taken+v.Sending > 0 {
+				return false
+			}
+		}
+		return len(views) == 2
+	})
+	// The fleet's stream holds each confirmation's changes once: queued,
+	// sent and its final state.
+	nc, err := natsgo.Connect(nats.URLs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	eventually(t, "every confirmation event in the stream once", func() bool {
+		seen, err := confirmationEvents(t.Context(), js)
+		if err != nil || len(seen) != 3*n {
+			return false
+		}
+		for id, final := range want {
+			for _, typ := range []string{"confirmation.queued", "confirmation.sent", "confirmation." + string(final)} {
+				if seen[id+" "+typ] != 1 {
+					t.Fatalf("%s %s is in the stream %d times", id, typ, seen[id+" "+typ])
+				}
+			}
+		}
+		return true
+	})
+}
+
+// confirmationEvents counts the fleet stream's confirmation events by
+// confirmation and type.
+func confirmationEvents(ctx context.Context, js jetstream.JetStream) (map[string]int, error) {
+	cons, err := js.OrderedConsumer(ctx, "GSMBRIDGE_EVENTS", jetstream.OrderedConsumerConfig{FilterSubjects: []string{"gsmbridge.events.*.confirmation.>"}})
+	if err != nil {
+		return nil, err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]int{}
+	for left := int(info.NumPending); left > 0; {
+		batch, err := cons.Fetch(left, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return nil, err
+		}
+		for m := range batch.Messages() {
+			var e struct {
+				Type   string
+				Object struct{ ID string }
+			}
+			if err := json.Unmarshal(m.Data(), &e); err != nil {
+				return nil, err
+			}
+			seen[e.Object.ID+" "+e.Type]++
+			left--
+		}
+		if err := batch.Error(); err != nil {
+			return nil, err
+		}
+	}
+	return seen, nil
+}
+
+// A long poll on the host that does not hold the confirmation waits for
+// its changes on the host that does.
+func TestALongPollFollowsAConfirmationHeldByAnotherHost(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a, b := startFleetHost(t, nats.URLs(), "a"), startFleetHost(t, nats.URLs(), "b")
+	a.waitReady(2)
+	b.waitReady(2)
+	phone := "+79165550100"
+	for _, h := range []*harness{a, b} {
+		h.net.Phones().Add(phone, modemsim.PhoneRule{Reply: "Да", After: 300 * time.Millisecond})
+	}
+	var c api.Confirmation
+	if code := a.do("POST", "/v1/confirmations", paymentBody("pay-lp", phone, "T-9"), &c); code != 202 {
+		t.Fatalf("POST: %d", code)
+	}
+	var holder string
+	eventually(t, "a host takes it", func() bool {
+		holder, _, _ = a.d.fleet.Claims.Holder(t.Context(), "pay-lp")
+		return holder != ""
+	})
+	other := map[string]*harness{"a": b, "b": a}[holder]
+	// Claimed first, then stored on its host.
+	eventually(t, "the holder stores it", func() bool {
+		_, err := map[string]*harness{"a": a, "b": b}[holder].d.store.Confirmations.GetConfirmation(t.Context(), "pay-lp")
+		return err == nil
+	})
+	for c.State != payment.Confirmed {
+		var next api.Confirmation
+		if code := other.do("GET", fmt.Sprintf("/v1/confirmations/pay-lp?wait=30s&version=%d", c.Version), nil, &next); code != 200 || next.Version <= c.Version {
+			t.Fatalf("long poll after version %d: %d %+v", c.Version, code, next)
+		}
+		c = next
+	}
+	if c.ICCID == "" || c.MessageID == "" {
+		t.Fatalf("confirmed without its SIM or SMS: %+v", c)
+	}
+}
+
+// Before any host took it, a confirmation is queued on every host, and a
+// long poll of it waits for a host to take it; with the cluster gone a
+// new one is refused with the cause and nothing is stored; a bad request
+// is the same 400 as on one host.
+func TestAConfirmationNoHostTookIsQueuedEverywhere(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+		c.Fleet.PublishTimeout = time.Second
+	})
+	var e struct{ Error struct{ Code, Field string } }
+	if code := a.do("POST", "/v1/confirmations", paymentBody("pay-bad", "12", "T-1"), &e); code != 400 || e.Error.Field != "phone" {
+		t.Fatalf("bad phone: %d %+v", code, e)
+	}
+	var c api.Confirmation
+	if code := a.do("POST", "/v1/confirmations", paymentBody("pay-q", "+79165550200", "T-1"), &c); code != 202 || c.State != payment.Queued {
+		t.Fatalf("POST: %d %+v", code, c)
+	}
+	// It waits in the work stream under its kind, with its id to drop a
+	// second publish of it.
+	nc, err := natsgo.Connect(nats.URLs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	stream, err := js.Stream(t.Context(), "GSMBRIDGE_WORK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := stream.GetLastMsgForSubject(t.Context(), "gsmbridge.work.conf.any"); err != nil || m.Header.Get("Nats-Msg-Id") != "pay-q" {
+		t.Fatalf("work stream: %+v, %v", m, err)
+	}
+	for _, q := range []string{"", "?wait=200ms&version=1", "?wait=200ms"} {
+		var got api.Confirmation
+		if code := a.do("GET", "/v1/confirmations/pay-q"+q, nil, &got); code != 200 || got.State != payment.Queued || got.Version != 1 || got.Txn != "T-1" || got.Amount != c.Amount {
+			t.Fatalf("GET%s: %d %+v", q, code, got)
+		}
+	}
+	if code := a.do("GET", "/v1/confirmations/pay-none", nil, &e); code != 404 {
+		t.Fatalf("GET of an id no host knows: %d", code)
+	}
+	nats.Kill(0)
+	if code := a.do("POST", "/v1/confirmations", paymentBody("pay-down", "+79165550201", "T-2"), &e); code != 503 || e.Error.Code != "fleet_unavailable" {
+		t.Fatalf("POST with the cluster down: %d %+v", code, e)
+	}
+	var list api.ConfirmationList
+	if a.do("GET", "/v1/confirmations", nil, &list); len(list.Confirmations) != 0 {
+		t.Fatalf("%d confirmations stored here: %+v", len(list.Confirmations), list.Confirmations)
+	}
+}
+
+// A confirmation held by a host that does not answer is 503 naming it.
+func TestAConfirmationOnADownHostIsUnavailable(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	gone, err := fleet.Dial(a.d.cfg.Fleet, "gone", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gone.Close()
+	work := fleet.Work{Kind: fleet.KindConfirmation, ID: "pay:gone", Request: json.RawMessage(`{}`)}
+	// a makes the fleet's buckets when it joins; the gone host claims after.
+	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
+	eventually(t, "the gone host's claim", func() bool {
+		_, err := gone.Claims("id-gone").Take(t.Context(), work)
+		if err != nil {
+			t.Logf("claiming as the gone host: %v", err)
+		}
+		return err == nil
+	})
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if code := a.do("GET", "/v1/confirmations/pay:gone?wait=1s", nil, &e); code != 503 || e.Error.Code != "host_unavailable" {
+		t.Fatalf("GET: %d %+v", code, e)
+	}
+}
+
+// A confirmation released from this host while it was away is dropped
+// unsent when it comes back: another host sends it now, and this host's
+// reads of it ask that host.
+func TestAReleasedConfirmationIsDroppedUnsent(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
+	ctx := t.Context()
+	n := fleetConfirmation{ID: "pay:released", Phone: "+79165550300", Txn: "T-3", Currency: "RUB", Text: "Платёж T-3",
+		Encoding: "ucs2", Parts: 1, Fingerprint: "fp", ExpiresAt: time.Now().Add(time.Hour)}
+	work := confirmationWork("a", n.newConfirmation(time.Now()), time.Now())
+	if _, err := a.d.fleet.Claims.Take(ctx, work); err != nil {
+		t.Fatal(err)
+	}
+	if err := (fleetLocal{a.d}).Take(ctx, work); err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.d.store.Confirmations.GetConfirmation(ctx, n.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.d.fleet.Claims.Release(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if send, wait := a.d.fleetClaimSending(ctx, c.MessageID); send || wait {
+		t.Fatalf("released confirmation: send %v wait %v", send, wait)
+	}
+	if _, err := a.d.store.Confirmations.GetConfirmation(ctx, n.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the copy is still here: %v", err)
+	}
+	if _, err := a.d.store.Messages.GetMessage(ctx, c.MessageID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("its SMS is still here: %v", err)
+	}
+}
+
+// Any host cancels a confirmation, or answers a repeat of it: the one
+// holding it, asked through the cluster; the claim is finished with it.
+func TestAnyHostCancelsAConfirmation(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a, b := startFleetHost(t, nats.URLs(), "a"), startFleetHost(t, nats.URLs(), "b")
+	a.waitReady(2)
+	b.waitReady(2)
+	phone := "+79165550400"
+	for _, h := range []*harness{a, b} {
+		h.net.Phones().Add(phone, modemsim.PhoneRule{Never: true})
+	}
+	if code := a.do("POST", "/v1/confirmations", paymentBody("pay:del", phone, "T-4"), nil); code != 202 {
+		t.Fatalf("POST: %d", code)
+	}
+	var holder string
+	eventually(t, "its SMS sent", func() bool {
+		var c api.Confirmation
+		if a.do("GET", "/v1/confirmations/pay:del", nil, &c) != 200 || c.State != payment.Sent {
+			return false
+		}
+		holder, _, _ = a.d.fleet.Claims.Holder(t.Context(), "pay:del")
+		return holder != ""
+	})
+	other := map[string]*harness{"a": b, "b": a}[holder]
+	// Past the intake's memory of ids, a repeat on the other host is still
+	// compared by the holder with what it stored.
+	forgetIntake(t, nats.URLs()[0])
+	var c api.Confirmation
+	if code := other.do("POST", "/v1/confirmations", paymentBody("pay:del", phone, "T-4"), &c); code != 200 || c.State != payment.Sent {
+		t.Fatalf("repeat on the host not holding it: %d %+v", code, c)
+	}
+	var e struct{ Error struct{ Code string } }
+	if code := other.do("POST", "/v1/confirmations", paymentBody("pay:del", phone, "T-other"), &e); code != 409 || e.Error.Code != "conflict" {
+		t.Fatalf("the id with another request: %d %+v", code, e)
+	}
+	if n := workPending(t, nats.URLs()[0]); n != 0 {
+		t.Fatalf("a repeat was published again: %d pieces of work", n)
+	}
+	if code := other.do("DELETE", "/v1/confirmations/pay:del", nil, &c); code != 200 || c.State != payment.Cancelled {
+		t.Fatalf("DELETE on the host not holding it: %d %+v", code, c)
+	}
+	if code := other.do("DELETE", "/v1/confirmations/pay:del", nil, &e); code != 409 || e.Error.Code != "conflict" {
+		t.Fatalf("DELETE again: %d %+v", code, e)
+	}
+	if code := other.do("DELETE", "/v1/confirmations/pay:none", nil, nil); code != 404 {
+		t.Fatalf("DELETE of an id no host knows: %d", code)
+	}
+	eventually(t, "its claim finished", func() bool {
+		_, state, err := a.d.fleet.Claims.Holder(t.Context(), "pay:del")
+		return err == nil && state == fleet.Done
+	})
+}
+
+// A confirmation no host took yet is cancelled by the host asked, which
+// takes it for that: no host sends it afterwards.
+func TestACancelBeforeAnyHostTookItTakesItToCancel(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	if code := a.do("POST", "/v1/confirmations", paymentBody("pay:early", "+79165550500", "T-5"), nil); code != 202 {
+		t.Fatalf("POST: %d", code)
+	}
+	var c api.Confirmation
+	if code := a.do("DELETE", "/v1/confirmations/pay:early", nil, &c); code != 200 || c.State != payment.Cancelled {
+		t.Fatalf("DELETE: %d %+v", code, c)
+	}
+	if code := a.do("GET", "/v1/confirmations/pay:early", nil, &c); code != 200 || c.State != payment.Cancelled {
+		t.Fatalf("GET: %d %+v", code, c)
+	}
+	eventually(t, "its claim finished", func() bool {
+		holder, state, err := a.d.fleet.Claims.Holder(t.Context(), "pay:early")
+		return err == nil && holder == "a" && state == fleet.Done
+	})
+	// A host that comes with a free lane drops the work left in the stream.
+	b := startFleetHost(t, nats.URLs(), "b")
+	b.waitReady(2)
+	eventually(t, "the work stream empty", func() bool {
+		views, err := a.d.fleet.Conn.Survey(t.Context(), a.d.fleet.Claims)
+		return err == nil && len(views) == 2 && workPending(t, nats.URLs()[0]) == 0
+	})
+	if got := len(b.net.Phones().Inbox("+79165550500")); got != 0 {
+		t.Fatalf("the cancelled confirmation's SMS reached the customer %d times", got)
+	}
+}
+
+func workPending(t *testing.T, url string) uint64 {
+	t.Helper()
+	nc, err := natsgo.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	s, err := js.Stream(t.Context(), "GSMBRIDGE_WORK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+// forgetIntake purges the fleet's record of accepted ids and keys, as its
+// age limit does after the idempotency window.
+func forgetIntake(t *testing.T, url string) {
+	t.Helper()
+	nc, err := natsgo.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	kv, err := js.KeyValue(t.Context(), "gsmbridge_intake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := kv.ListKeys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range keys.Keys() {
+		if err := kv.Purge(t.Context(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A confirmation this host made before it joined the fleet has no claim
+// anywhere: it is still this host's to send.
+func TestAConfirmationFromBeforeTheFleetIsSent(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
+	n := fleetConfirmation{ID: "pay:local", Phone: "+79165550600", Txn: "T-6", Currency: "RUB", Text: "Платёж T-6",
+		Encoding: "ucs2", Parts: 1, Fingerprint: "fp", ExpiresAt: time.Now().Add(time.Hour)}
+	_, m, _, err := a.d.store.Confirmations.CreateConfirmation(t.Context(), n.newConfirmation(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if send, wait := a.d.fleetClaimSending(t.Context(), m.ID); !send || wait {
+		t.Fatalf("send %v wait %v", send, wait)
+	}
+}

@@ -1,0 +1,155 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/internal/fleet"
+	"github.com/gsmbridge/gsmbridge/internal/httpapi"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+)
+
+// Reads of work any host of the fleet holds (docs/fleet-plan.md §5): the
+// holder answers through the cluster, long polls included.
+
+// answerFromFleet answers a read of a message this host does not hold,
+// from the fleet (readFromFleet). It reports false when the fleet knows no
+// such id either (the caller answers 404).
+func (d *Service) answerFromFleet(w http.ResponseWriter, r *http.Request, id string) bool {
+	return d.readFromFleet(w, r, id, fleet.KindMessage, func(work fleet.Work) any {
+		var fm fleetMessage
+		json.Unmarshal(work.Request, &fm)
+		return store.MessageView(&store.Message{ID: work.ID, Reference: fm.Reference, To: fm.To, Text: fm.Text,
+			Encoding: fm.Encoding, Parts: fm.Parts, PinModem: fm.PinModem, PinOperator: fm.PinOperator, Report: fm.Report,
+			State: store.Queued, Seq: 1, CreatedAt: work.AcceptedAt, ExpiresAt: fm.ExpiresAt, UpdatedAt: work.AcceptedAt,
+			PartList: pendingParts(fm.Parts)})
+	})
+}
+
+// forwardMargin is what a forwarded read may take beyond its long poll's
+// wait: the round trip through the cluster to the holder and back.
+const forwardMargin = 5 * time.Second
+
+// readFromFleet answers a read of work of kind this host does not hold:
+// the host that took it answers, forwarded over the fleet with the long
+// poll's wait; work no host took yet is queued (queued makes its view
+// from the work as accepted), and a long poll of it waits for a host to
+// take it first. It reports false when the fleet knows no such id either.
+func (d *Service) readFromFleet(w http.ResponseWriter, r *http.Request, id, kind string, queued func(fleet.Work) any) bool {
+	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
+		return false
+	}
+	ctx := r.Context()
+	query := r.URL.Query()
+	wait, _ := httpapi.ParseWait(query.Get("wait")) // the local handler refused a bad one already
+	deadline := time.Now().Add(wait)
+	holder, state, err := d.fleet.Claims.Holder(ctx, id)
+	if err != nil {
+		writeFleetUnavailable(w, err)
+		return true
+	}
+	if holder == "" {
+		work, err := d.fleet.Conn.Accepted(ctx, id)
+		if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != kind {
+			return false
+		}
+		if err != nil {
+			writeFleetUnavailable(w, err)
+			return true
+		}
+		// Accepted work is at its first version: a long poll for another
+		// answers at once, as on one host.
+		if v := query.Get("version"); wait > 0 && (v == "" || v == "1") {
+			wctx, cancel := context.WithDeadline(ctx, deadline)
+			holder, state, err = d.fleet.Claims.AwaitHolder(wctx, id)
+			cancel()
+			if err != nil && ctx.Err() == nil && wctx.Err() == nil {
+				writeFleetUnavailable(w, err)
+				return true
+			}
+		}
+		if holder == "" {
+			httpapi.WriteJSON(w, http.StatusOK, queued(work))
+			return true
+		}
+		// Taken while this read waited: the holder answers for the rest of
+		// the wait.
+		if wait > 0 {
+			query.Set("wait", max(time.Until(deadline), time.Millisecond).String())
+		}
+	}
+	if holder == d.fleet.Conn.Host() {
+		return d.takenHere(r.Context(), w, id, kind, state, queued)
+	}
+	status, body, err := d.forwardTo(ctx, holder, http.MethodGet, r.URL.Path, query.Encode(), nil, time.Until(deadline)+forwardMargin)
+	if err != nil {
+		writeHostDown(w, id, holder, state, err)
+		return true
+	}
+	if status == http.StatusNotFound && d.takenHere(ctx, w, id, kind, state, queued) {
+		return true
+	}
+	writeForwarded(w, status, body)
+	return true
+}
+
+// takenHere answers for work its holder claimed a moment ago and has not
+// stored yet: still queued. It reports false for work in any other state.
+func (d *Service) takenHere(ctx context.Context, w http.ResponseWriter, id, kind string, state fleet.ClaimState, queued func(fleet.Work) any) bool {
+	if state != fleet.Taken {
+		return false
+	}
+	work, err := d.fleet.Conn.Accepted(ctx, id)
+	if err != nil || work.Kind != kind {
+		return false
+	}
+	httpapi.WriteJSON(w, http.StatusOK, queued(work))
+	return true
+}
+
+// forwardTo passes a request to the host holding its work and returns
+// that host's answer; timeout bounds the round trip and the holder's wait.
+func (d *Service) forwardTo(ctx context.Context, holder, method, path, query string, body json.RawMessage, timeout time.Duration) (int, json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return d.fleet.Conn.Forward().Do(ctx, holder, method, path, query, body)
+}
+
+func writeFleetUnavailable(w http.ResponseWriter, err error) {
+	httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+}
+
+func writeHostDown(w http.ResponseWriter, id, holder string, state fleet.ClaimState, err error) {
+	httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "host_unavailable",
+		Message: fmt.Sprintf("%s is held by host %s, which does not answer (%v); its claim says %s", id, holder, err, state)})
+}
+
+func writeForwarded(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func pendingParts(n int) []store.Part {
+	parts := make([]store.Part, n)
+	for i := range parts {
+		parts[i] = store.Part{Seq: i + 1, State: "pending"}
+	}
+	return parts
+}
+
+// forwardedReads is what this host answers for reads (and a
+// confirmation's cancel or repeat) other hosts pass here: its own rows
+// only. The asking host checked the caller's token.
+func (d *Service) forwardedReads() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/messages/{id}", d.sending.Get)
+	mux.HandleFunc("GET /v1/confirmations/{id}", d.confirm.Get)
+	mux.HandleFunc("DELETE /v1/confirmations/{id}", d.confirm.Delete)
+	mux.HandleFunc("POST /v1/confirmations", d.confirm.Post)
+	return mux
+}
