@@ -349,7 +349,7 @@ func TestAlertsAndDashboardQueryDeclaredMetrics(t *testing.T) {
 	}
 
 	used := regexp.MustCompile(`gsmbridge_[a-z0-9_]+`)
-	for _, f := range []string{"../../ops/prometheus/alerts.yml", "../ops/grafana/gsmbridge.json"} {
+	for _, f := range []string{"../../ops/prometheus/alerts.yml", "../../ops/grafana/gsmbridge.json"} {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -57,7 +57,7 @@ func screenshot(t *testing.T, browser, url, name string) {
 	t.Helper()
 	dir := os.Getenv("GSMBRIDGE_ARTIFACTS")
 	if dir == "" {
-		dir = filepath.Join("..", "artifacts")
+		dir = filepath.Join("..", "..", "artifacts")
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
