@@ -9,12 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
+	"github.com/gsmbridge/gsmbridge/internal/scrape"
 )
-
-// ScrapeTimeout bounds the store reads of one scrape, under Prometheus'
-// default scrape timeout of 10 s so a slow disk shows up as failed
-// collectors rather than as a failed scrape.
-const ScrapeTimeout = 4 * time.Second
 
 // Metrics is the service's own Prometheus registry, never the global one,
 // and GET /metrics serving it. Features register on Registry. Safe for
@@ -36,7 +32,7 @@ func NewMetrics() *Metrics {
 		ErrorHandling:       promhttp.ContinueOnError,
 		Registry:            reg,
 		MaxRequestsInFlight: 2,
-		Timeout:             ScrapeTimeout + 2*time.Second,
+		Timeout:             scrape.Timeout + 2*time.Second,
 	}))}
 }
 

@@ -8,7 +8,7 @@ import (
 
 // metrics count the AT commands the owners run. The modems' gauges and
 // counters (state, signal, sent, resets, ...) are read from the snapshots
-// at scrape time, by the service's collector.
+// at scrape time, by ScrapeModems.
 type metrics struct {
 	atCommands *prometheus.CounterVec
 	atDuration *prometheus.HistogramVec

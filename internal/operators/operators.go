@@ -37,6 +37,16 @@ func New(ops []config.Operator, sims map[string]config.SIM) (*Operators, error) 
 // ussd.Profiles.ForIMSI).
 func (o *Operators) ForIMSI(imsi string) (ussd.Profile, bool) { return o.profiles.ForIMSI(imsi) }
 
+// NetworkName names a SIM's network as the modem snapshots do: its
+// operator profile's name, else its PLMN. Metrics of modems and SIMs join
+// on it.
+func (o *Operators) NetworkName(imsi, plmn string) string {
+	if p, ok := o.ForIMSI(imsi); ok && p.Name != "" {
+		return p.Name
+	}
+	return plmn
+}
+
 // Allowed reports whether a USSD code may be sent through the SIM with
 // imsi (see ussd.Profiles.Allowed).
 func (o *Operators) Allowed(imsi, code string, extra []string) bool {

@@ -82,3 +82,21 @@ func TestSIMSettingsAndSendLimits(t *testing.T) {
 		t.Error("ByPLMN found an operator for an unknown PLMN")
 	}
 }
+
+// A SIM's network is named by its operator profile, else by its PLMN, as
+// the modem snapshots name it.
+func TestNetworkName(t *testing.T) {
+	ops, err := New(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ imsi, plmn, want string }{
+		{"250011234567890", "25001", "MTS"},
+		{"999991234567890", "99999", "99999"}, // no profile
+		{"", "25099", "25099"},                // IMSI not read
+	} {
+		if got := ops.NetworkName(c.imsi, c.plmn); got != c.want {
+			t.Errorf("NetworkName(%q, %q) = %q, want %q", c.imsi, c.plmn, got, c.want)
+		}
+	}
+}

@@ -29,7 +29,7 @@ var (
 	}
 	infrastructure = []string{
 		"internal/config", "internal/store", "internal/payment", "internal/operators",
-		"internal/eventlog", "internal/httpapi", "internal/work",
+		"internal/eventlog", "internal/httpapi", "internal/work", "internal/scrape",
 	}
 	public = []string{"atcmd", "sms", "ussd", "gsm", "hw", "modemsim", "api", "client"}
 	// composers may import features: the composition root.
