@@ -73,13 +73,12 @@ type Service struct {
 	fleet     *fleet.Node       // nil: this host works alone
 
 	longPolls  *httpapi.LongPolls
-	settles    *settles // send bookkeeping waiting for the store
-	storeRetry time.Duration
+	storeWatch *health.StoreWatch // keeps send bookkeeping the store refused
 }
 
 // New opens the store and prepares the owners; Run starts them.
 func New(cfg *config.Config, opts Options) (*Service, error) {
-	d := &Service{cfg: cfg, log: opts.Logger, now: opts.Now, observe: opts.Observe, settles: newSettles(), storeRetry: storeRetry}
+	d := &Service{cfg: cfg, log: opts.Logger, now: opts.Now, observe: opts.Observe}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -108,6 +107,7 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 		return nil, err
 	}
 	d.store = st
+	d.storeWatch = health.NewStoreWatch(st, health.StoreWatchOptions{Logger: d.log, Now: d.now})
 	var webhooks []string
 	for _, w := range cfg.Webhooks {
 		webhooks = append(webhooks, w.URL)
@@ -137,7 +137,7 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 		return nil, err
 	}
 	if d.sending, err = sending.New(st.Messages, st.Devices, sendModems{d}, d.sched, sending.Options{Config: cfg.Send, Limits: d.operators,
-		Later: d.settleLater, Suspect: d.ussd.CheckSoon, Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
+		Later: d.storeWatch.Later, Suspect: d.ussd.CheckSoon, Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func (d *Service) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.sched.Run(workCtx) }()
-	for _, task := range []func(context.Context){d.events.Run, d.retention.Run, d.confirm.Run, d.ussd.Run, d.receiving.Run, d.watchdog().Run, d.runStoreHealth, d.modems.Run} {
+	for _, task := range []func(context.Context){d.events.Run, d.retention.Run, d.confirm.Run, d.ussd.Run, d.receiving.Run, d.watchdog().Run, d.storeWatch.Run, d.modems.Run} {
 		wg.Add(1)
 		go func() { defer wg.Done(); task(workCtx) }()
 	}

@@ -103,9 +103,7 @@ func startSendOnFullDisk(t *testing.T) (h *harness, id, text, dataDir string) {
 func waitSentRecordKept(t *testing.T, h *harness) {
 	t.Helper()
 	eventually(t, "part 1's sent record refused and kept", func() bool {
-		h.d.settles.mu.Lock()
-		defer h.d.settles.mu.Unlock()
-		return len(h.d.settles.pending) == 1
+		return h.d.storeWatch.Pending() == 1
 	})
 	if err := h.d.store.Health().Err; !errors.Is(err, store.ErrFull) {
 		t.Fatalf("store health %v, want failing with ErrFull", err)
