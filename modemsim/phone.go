@@ -47,6 +47,7 @@ type phone struct {
 	number string
 	rules  []PhoneRule
 	inbox  []Message
+	outbox []Message
 	parts  map[concatKey][]*tpdu.TPDU
 }
 
@@ -76,6 +77,19 @@ func (ps *Phones) Inbox(msisdn string) []Message {
 		return nil
 	}
 	return append([]Message(nil), p.inbox...)
+}
+
+// Outbox returns what a phone has sent so far (its replies and whatever
+// Send sent from its number), oldest first: the network's record of what
+// the customer answered, for tests that check the host's reading of it.
+func (ps *Phones) Outbox(msisdn string) []Message {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	p := ps.phones[normalise(msisdn)]
+	if p == nil {
+		return nil
+	}
+	return append([]Message(nil), p.outbox...)
 }
 
 // Numbers lists the customer phones, sorted.
@@ -163,6 +177,11 @@ func (ps *Phones) Send(from, to, text string) error {
 		return fmt.Errorf("sim: encoding SMS from %s: %w", gsmsms.MaskNumber(from), err)
 	}
 	key := normalise(to)
+	ps.mu.Lock()
+	if p := ps.phones[normalise(from)]; p != nil {
+		p.outbox = append(p.outbox, Message{From: p.number, To: "+" + key, Text: text, Parts: len(pdus), Time: n.clock.Now()})
+	}
+	ps.mu.Unlock()
 	n.after(n.opts.DeliveryDelay, func() {
 		order := make([]int, len(pdus))
 		for i := range order {

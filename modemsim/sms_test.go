@@ -144,6 +144,9 @@ func TestSendToPhone(t *testing.T) {
 			if zone := reply.SCTS.Format("-07:00"); zone != "+03:00" {
 				t.Errorf("SCTS zone %s, want Moscow", zone)
 			}
+			if out := n.Phones().Outbox("89991234567"); len(out) != 1 || out[0].Text != "Да" || out[0].From != "+79991234567" || out[0].To != m.Config().MSISDN || out[0].Parts != 1 {
+				t.Errorf("outbox: %+v", out)
+			}
 			if got := c.mustOK("AT+CMGR=1"); !strings.HasPrefix(got[0], "+CMGR: 1,,") {
 				t.Errorf("read message stays unread: %q", got)
 			}
@@ -322,6 +325,11 @@ func TestStatusReports(t *testing.T) {
 			r := decodePDU(t, pdu)
 			if r.SmsType() != tpdu.SmsStatusReport || int(r.MR) != mr || r.ST != tt.status || r.RA.Number() != tt.to {
 				t.Errorf("report %v mr %d st %#x ra %s; want mr %d st %#x", r.SmsType(), r.MR, r.ST, r.RA.Number(), mr, tt.status)
+			}
+			// The report comes after delivery: a customer who never answers
+			// has read it and sent nothing.
+			if out := n.Phones().Outbox(tt.to); len(out) != 0 {
+				t.Errorf("a phone that never answers sent %+v", out)
 			}
 		})
 	}
