@@ -188,7 +188,7 @@ func freePorts(n int) ([]int, error) {
 }
 
 // Report describes the cluster as each running node sees it: its meta
-// leader and each stream's leader, messages and replicas. Tests log it when
+// leader and API queue, and each stream's leader, messages and replicas. Tests log it when
 // the cluster stops answering, to tell a lost election from a slow one.
 func (c *Cluster) Report() string {
 	var b strings.Builder
@@ -202,11 +202,14 @@ func (c *Cluster) Report() string {
 			fmt.Fprintf(&b, "node %d (%s): %v\n", i+1, nd.srv.Name(), err)
 			continue
 		}
-		meta := ""
+		meta, pending, infos := "", 0, 0
 		if jsz.Meta != nil {
-			meta = jsz.Meta.Leader
+			meta, pending, infos = jsz.Meta.Leader, jsz.Meta.PendingRequests, jsz.Meta.PendingInfos
 		}
-		fmt.Fprintf(&b, "node %d (%s): meta leader %q\n", i+1, nd.srv.Name(), meta)
+		// Info requests (stream and consumer info) wait while any other
+		// API request is queued: a queue that never empties starves them.
+		fmt.Fprintf(&b, "node %d (%s): meta leader %q, API queue %d requests and %d infos, %d in flight of %d served\n",
+			i+1, nd.srv.Name(), meta, pending, infos, jsz.API.Inflight, jsz.API.Total)
 		for _, acc := range jsz.AccountDetails {
 			for _, st := range acc.Streams {
 				fmt.Fprintf(&b, "  stream %s: %d msgs", st.Name, st.State.Msgs)
