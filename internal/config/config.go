@@ -266,7 +266,9 @@ type Fleet struct {
 	Replicas  int       `yaml:"replicas" min:"1" max:"5"`
 	Names     FleetName `yaml:"names"`
 	// PublishTimeout bounds how long an API request waits for the cluster
-	// to store new work before it answers 503.
+	// to store new work before it answers 503, and how long the event
+	// publisher waits for an event's acknowledgement before it publishes
+	// the batch again.
 	PublishTimeout time.Duration `yaml:"publish_timeout" min:"1ns" max:"1m"`
 	// AckWait is how long a host may hold work it pulled before the cluster
 	// offers it to another host.

@@ -56,7 +56,11 @@ func Dial(cfg config.Fleet, host string, log *slog.Logger) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
-	js, err := jetstream.New(nc)
+	// An async publish whose acknowledgement never comes (the stream's
+	// leader dropped the proposal while leadership moved) must fail, so
+	// that the event publisher sends its batch again: without a timeout
+	// it waited forever and the host's events stopped reaching the stream.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(cfg.PublishTimeout))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("fleet: %w", err)

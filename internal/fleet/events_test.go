@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -143,4 +144,42 @@ func TestEventsReachTheStreamOnce(t *testing.T) {
 	eventually(t, "360 published after the restart", func() bool { return cur.get() == 360 })
 	stop()
 	checkOnce(t, eventIDs(t, c, "rack1"), 360)
+}
+
+// An event whose acknowledgement never comes (the stream's leader lost the
+// proposal when a node died, so the cluster answers nothing) is published
+// again after the publish timeout: before, the publisher waited for that
+// acknowledgement forever and the host's later events never reached the
+// stream, while its lag gauge kept the value it had when the wait began.
+func TestEventsWhoseAckNeverComesArePublishedAgain(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	f.PublishTimeout = 300 * time.Millisecond
+	c := newHost(t, f, "rack1").conn
+	ctx := t.Context()
+	// No stream, and a subscriber that takes the events and never
+	// answers: each publish is a request nobody acknowledges.
+	if err := c.js.DeleteStream(ctx, f.Names.EventStream); err != nil {
+		t.Fatal(err)
+	}
+	swallow, err := c.nc.SubscribeSync(f.Names.Subject + ".events.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, cur := newMemLog(), &memCursor{}
+	p := c.EventPublisher(log, cur)
+	p.retry = 50 * time.Millisecond
+	stop := runPublisher(ctx, p)
+	defer stop()
+	log.add(5)
+	if _, err := swallow.NextMsg(5 * time.Second); err != nil {
+		t.Fatalf("no event was published: %v", err)
+	}
+	swallow.Unsubscribe()
+	if err := c.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "5 published once the stream answers", func() bool { return cur.get() == 5 })
+	stop()
+	checkOnce(t, eventIDs(t, c, "rack1"), 5)
 }
