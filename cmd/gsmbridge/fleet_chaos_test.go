@@ -490,7 +490,11 @@ func (f *chaosFleet) checkConfirmations(w *chaosWork) {
 }
 
 // checkEventStream holds the fleet's event stream to the hosts' own logs:
-// every id of every host's log in it, each once, nothing else.
+// every id of every host's log in it, each once, nothing else. The hosts'
+// publishers may still be catching up, so the stream is read again from
+// where the last reading ended until it holds every host's log; when it
+// never does, the failure names the events that did not arrive, which
+// tells a publisher that stopped from a stream that cannot be read.
 func (f *chaosFleet) checkEventStream() {
 	t := f.t
 	want := map[string]bool{}
@@ -505,30 +509,31 @@ func (f *chaosFleet) checkEventStream() {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	// Read by sequence: with a node dead the cluster may still be moving
-	// the stream's leader, so each read is retried until the deadline. The
-	// publishers may still be catching up, so the stream is read again from
-	// where the last reading ended until it holds every host's log.
-	retry := func(what string, fn func(ctx context.Context) error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	report := func() string {
+		var b strings.Builder
+		for _, h := range f.hosts {
+			fmt.Fprintf(&b, "host %s: %s\n%s\n", h.name, fleetMetrics(f.httpc, h.daemon().URL), h.daemon().LogTail())
+		}
+		return b.String() + f.nats.Report()
+	}
+	// With a node dead the cluster may still be moving the stream's
+	// leader, so each read is retried; a request the cluster lost is asked
+	// again, not waited on.
+	read := func(what string, fn func(ctx context.Context) error) {
 		var errs []string
 		for {
-			// A request the cluster lost is asked again, not waited on.
-			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			err := fn(actx)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := fn(ctx)
 			cancel()
 			if err == nil {
 				return
 			}
-			if len(errs) == 0 || errs[len(errs)-1] != err.Error() {
+			if len(errs) == 0 || !strings.HasSuffix(errs[len(errs)-1], err.Error()) {
 				errs = append(errs, time.Now().Format("15:04:05.000")+" "+err.Error())
 			}
-			if ctx.Err() != nil {
-				for _, h := range f.hosts {
-					t.Logf("host %s: %s\n%s", h.name, fleetMetrics(f.httpc, h.daemon().URL), h.daemon().LogTail())
-				}
-				t.Fatalf("%s (connected to %s): %v\n%s", what, nc.ConnectedUrl(), errs, f.nats.Report())
+			if time.Now().After(deadline) {
+				t.Fatalf("reading %s (connected to %s): %v\n%s", what, nc.ConnectedUrl(), errs, report())
 			}
 			time.Sleep(50 * time.Millisecond) // the cluster elects a leader on its own time
 		}
@@ -538,7 +543,7 @@ func (f *chaosFleet) checkEventStream() {
 	for {
 		var stream jetstream.Stream
 		var state jetstream.StreamState
-		retry("the fleet's event stream", func(ctx context.Context) error {
+		read("the fleet's event stream", func(ctx context.Context) error {
 			var err error
 			if stream, err = js.Stream(ctx, "GSMBRIDGE_EVENTS"); err != nil {
 				return err
@@ -550,7 +555,7 @@ func (f *chaosFleet) checkEventStream() {
 			return err
 		})
 		for ; seq <= state.LastSeq && state.Msgs > 0; seq++ {
-			retry("event "+strconv.FormatUint(seq, 10), func(ctx context.Context) error {
+			read("event "+strconv.FormatUint(seq, 10), func(ctx context.Context) error {
 				m, err := stream.GetMsg(ctx, seq)
 				if err == nil {
 					seen[m.Header.Get("Nats-Msg-Id")]++
@@ -558,17 +563,26 @@ func (f *chaosFleet) checkEventStream() {
 				return err
 			})
 		}
-		missing := 0
+		missing := map[string][]int64{} // event ids by host
+		n := 0
 		for id := range want {
 			if seen[id] == 0 {
-				missing++
+				host, num, _ := strings.Cut(id, ":")
+				k, _ := strconv.ParseInt(num, 10, 64)
+				missing[host] = append(missing[host], k)
+				n++
 			}
 		}
-		if missing == 0 {
+		if n == 0 {
 			break
 		}
-		if ctx.Err() != nil {
-			t.Fatalf("%d of %d events of the hosts' logs never reached the fleet stream", missing, len(want))
+		if time.Now().After(deadline) {
+			var b strings.Builder
+			for host, ids := range missing {
+				slices.Sort(ids)
+				fmt.Fprintf(&b, "host %s: %d missing, from %d to %d\n", host, len(ids), ids[0], ids[len(ids)-1])
+			}
+			t.Fatalf("%d of %d events of the hosts' logs never reached the fleet stream (%d read):\n%s%s", n, len(want), len(seen), b.String(), report())
 		}
 		time.Sleep(200 * time.Millisecond) // the publishers catch up on their own time
 	}
@@ -580,7 +594,14 @@ func (f *chaosFleet) checkEventStream() {
 			t.Errorf("event %s is in the fleet stream but in no host's log", id)
 		}
 	}
-	t.Logf("%d events of 3 hosts in the fleet stream, each once", len(seen))
+	// How often a batch went again (after an outage, or an acknowledgement
+	// that never came) says how hard the faults pressed on the publishers.
+	var again []string
+	for _, h := range f.hosts {
+		b, _ := os.ReadFile(h.log)
+		again = append(again, fmt.Sprintf("%s %d", h.name, bytes.Count(b, []byte("fleet: publishing events; they wait"))))
+	}
+	t.Logf("%d events of 3 hosts in the fleet stream, each once; event batches published again by host: %s", len(seen), strings.Join(again, ", "))
 }
 
 // eventIDs pages through a host's event log and returns every id in it.
