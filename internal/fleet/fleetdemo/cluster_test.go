@@ -33,3 +33,20 @@ func TestStartListensAndCloseStops(t *testing.T) {
 		t.Fatal("node still listening after Close")
 	}
 }
+
+// Report names each running node's meta leader and API queue, and a
+// killed node as down: what a test logs when the cluster stops answering.
+func TestReportDescribesEachNode(t *testing.T) {
+	c, err := Start(t.TempDir(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Kill(2)
+	r := c.Report()
+	for _, want := range []string{"node 1 (n1): meta leader \"n", "node 2 (n2): meta leader \"n", "API queue 0 requests and 0 infos", "node 3: down"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("report lacks %q:\n%s", want, r)
+		}
+	}
+}
