@@ -599,7 +599,16 @@ func (f *chaosFleet) checkEventStream() {
 	var again []string
 	for _, h := range f.hosts {
 		b, _ := os.ReadFile(h.log)
-		again = append(again, fmt.Sprintf("%s %d", h.name, bytes.Count(b, []byte("fleet: publishing events; they wait"))))
+		n, lost := 0, 0
+		for line := range strings.Lines(string(b)) {
+			if strings.Contains(line, "fleet: publishing events; they wait") {
+				n++
+				if strings.Contains(line, "timeout waiting for ack") {
+					lost++
+				}
+			}
+		}
+		again = append(again, fmt.Sprintf("%s %d (%d for a lost ack)", h.name, n, lost))
 	}
 	t.Logf("%d events of 3 hosts in the fleet stream, each once; event batches published again by host: %s", len(seen), strings.Join(again, ", "))
 }
