@@ -149,3 +149,28 @@ func serve(t *testing.T, s *Sending, method, path, body string) *httptest.Respon
 	a.ServeHTTP(w, r)
 	return w
 }
+
+func (f *fakeMessages) Expire(_ context.Context, id string) (*store.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.byID[id]
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	m.State, m.Error = store.Expired, &store.ErrorInfo{Code: "expired"}
+	return m, nil
+}
+
+func (f *fakeMessages) PartNotSent(_ context.Context, id string, _ int, cause store.ErrorInfo, retryAt time.Time) (*store.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.byID[id]
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	m.State, m.Error = store.Queued, &cause
+	if retryAt.IsZero() {
+		m.State = store.Failed
+	}
+	return m, nil
+}

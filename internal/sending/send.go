@@ -30,6 +30,13 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 		}
 	}
 	remaining := full.ExpiresAt.Sub(s.now())
+	if remaining <= 0 {
+		// Its deadline passed while it waited for this modem: it expires,
+		// as BeginPart would say; a validity period of nothing cannot be
+		// encoded, and failing it here would blame the SIM.
+		s.messages.Expire(ctx, m.ID)
+		return nil, nil, nil
+	}
 	parts, err := sms.EncodeSubmit(full.To, full.Text, sms.SubmitOptions{
 		StatusReport: full.Report,
 		Validity:     remaining,
