@@ -40,12 +40,14 @@ func confirmationOnMessage(t *Tx, m *Message) error {
 		// unknown: the SMS may have reached the customer, so a reply may
 		// still come.
 		if c.State == payment.Queued {
-			return transitionConfirmation(t, c, payment.Sent, func(c *Confirmation) {
-				c.ICCID = m.ICCID
-				c.SentAt = m.SentAt
-				if c.SentAt.IsZero() {
-					c.SentAt = t.now
+			sentAt := m.SentAt
+			if sentAt.IsZero() {
+				if sentAt, err = mayHaveGoneOutAt(t, m.ID); err != nil {
+					return err
 				}
+			}
+			return transitionConfirmation(t, c, payment.Sent, func(c *Confirmation) {
+				c.ICCID, c.SentAt = m.ICCID, sentAt
 			})
 		}
 	case Undelivered:
@@ -191,4 +193,18 @@ func decideByReply(t *Tx, sender, iccid string, scts, receivedAt time.Time, text
 			c.Reason = payment.ReasonCustomerCancelled
 		}
 	})
+}
+
+// mayHaveGoneOutAt is the earliest moment an unknown SMS may have reached
+// its customer: its parts' sending times, not the recovery that found them
+// unknown, so that a reply written while the daemon was down still counts.
+func mayHaveGoneOutAt(t *Tx, messageID string) (time.Time, error) {
+	var first int64
+	if err := t.queryRow("SELECT COALESCE(MIN(sent_at), 0) FROM message_parts WHERE message_id=? AND sent_at>0", messageID).Scan(&first); err != nil {
+		return time.Time{}, err
+	}
+	if first == 0 {
+		return t.now, nil
+	}
+	return fromMS(first), nil
 }

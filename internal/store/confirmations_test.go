@@ -221,6 +221,53 @@ func TestRepliesDecideOnlyTheirOwnConfirmation(t *testing.T) {
 	}
 }
 
+// A daemon killed between a payment's PDU and the modem's answer finds the
+// SMS unknown at its restart; a customer who answered while it was down
+// must still be heard, although the restart came long after the reply was
+// written.
+func TestAReplyWrittenWhileTheDaemonWasDownDecidesAnUnknownSMS(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		down time.Duration // from the PDU to the restart
+		scts time.Duration // the reply's network time, after the PDU
+		want payment.State
+	}{
+		{"down ten minutes, answered after one", 10 * time.Minute, time.Minute, payment.Confirmed},
+		{"down briefly", 30 * time.Second, 10 * time.Second, payment.Confirmed},
+		{"answered before the SMS went out", 10 * time.Minute, -10 * time.Minute, payment.Sent},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, clk := openClocked(t)
+			c, m := create(t, s, newConf("pay"))
+			pdu := clk.Now()
+			if _, err := s.Messages.BeginPart(ctx, m.ID, 1, simA, "modem-1"); err != nil {
+				t.Fatal(err)
+			}
+			clk.Advance(tc.down)
+			if n, err := s.Messages.RecoverInFlight(ctx, false); err != nil || n != 1 {
+				t.Fatalf("recover: %d %v", n, err)
+			}
+			if got := getConf(t, s, c.ID); got.State != payment.Sent || !got.SentAt.Equal(pdu) {
+				t.Fatalf("after the restart: %s sent_at %s, want sent at the PDU %s", got.State, got.SentAt, pdu)
+			}
+			after, err := s.Messages.GetMessage(ctx, m.ID)
+			if err != nil || after.State != Unknown || !after.PartList[0].SentAt.Equal(pdu) {
+				t.Fatalf("the SMS after the restart: %v %+v", err, after)
+			}
+			clk.Advance(time.Minute)
+			if _, err := s.Inbox.StoreReceived(ctx, Received{ICCID: simA, ModemID: "modem-1", Sender: customer, Text: "Да",
+				Encoding: "ucs2", Plain: true, SCTS: pdu.Add(tc.scts)}); err != nil {
+				t.Fatal(err)
+			}
+			if got := getConf(t, s, c.ID); got.State != tc.want {
+				t.Fatalf("state %s, want %s", got.State, tc.want)
+			}
+		})
+	}
+}
+
 func TestFirstPartOfALongReplyDecides(t *testing.T) {
 	sent := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	part := func(seq int, text string, plain bool) Received {

@@ -173,8 +173,19 @@ func markUnknown(t *Tx, id string, seq int, cause ErrorInfo, atLeastOnce bool) (
 			state, to = "pending", Queued
 		}
 	}
+	// The part may have gone out any time since its message started
+	// sending, which a recovery long after the crash is not: the earliest
+	// moment is the one a reply or a delivery report is measured against.
+	cur, err := getMessage(t, id)
+	if err != nil {
+		return nil, err
+	}
+	since := cur.UpdatedAt
+	if cur.State != Sending || since.After(t.now) {
+		since = t.now
+	}
 	if _, err := t.exec("UPDATE message_parts SET state=?, sent_at=? WHERE message_id=? AND seq=? AND state='sending'",
-		state, ms(t.now), id, seq); err != nil {
+		state, ms(since), id, seq); err != nil {
 		return nil, err
 	}
 	return transitionMessage(t, id, to, func(m *Message) { m.Error = &cause })
