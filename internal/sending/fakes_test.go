@@ -35,7 +35,10 @@ func (f *fakeMessages) Accept(_ context.Context, n store.NewMessage) (*store.Mes
 	return m, false, nil
 }
 
-func (f *fakeMessages) GetMessage(_ context.Context, id string) (*store.Message, error) {
+func (f *fakeMessages) GetMessage(ctx context.Context, id string) (*store.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // as the store's reads do
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	m, ok := f.byID[id]

@@ -26,6 +26,7 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 		var err error
 		if full, err = s.messages.GetMessage(ctx, m.ID); err != nil {
 			log.Error("load queued message", "err", err)
+			s.requeueLater(ctx, m.ID, store.Queued)
 			return nil, nil, nil
 		}
 	}
@@ -161,9 +162,17 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 }
 
 // requeueLater hands a message back to the scheduler if the store has it in
-// one of states.
+// one of states. It reads the store even when ctx has ended (a modem
+// unplugged mid-job, a fleet claim that timed out with the job's context):
+// a message the store holds queued but the scheduler forgot would wait
+// for the next restart.
 func (s *Sending) requeueLater(ctx context.Context, id string, states ...store.MessageState) {
-	if m, err := s.messages.GetMessage(ctx, id); err == nil && slices.Contains(states, m.State) {
+	m, err := s.messages.GetMessage(context.WithoutCancel(ctx), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		s.log.Error("reading a message to queue it again; it waits for the next start", "message", id, "err", err)
+	case slices.Contains(states, m.State):
 		m.NextAttempt = s.now().Add(s.cfg.RetryBackoff)
 		s.sched.Enqueue(m)
 	}

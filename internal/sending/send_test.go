@@ -1,6 +1,7 @@
 package sending
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 	"time"
@@ -27,5 +28,39 @@ func TestAMessagePastItsDeadlineAtTheModemExpires(t *testing.T) {
 	}
 	if got, _ := msgs.GetMessage(t.Context(), "late"); got.State != store.Expired {
 		t.Fatalf("message is %s (%+v), want expired", got.State, got.Error)
+	}
+}
+
+// claimTimesOut stands for a fleet whose claim could not be marked sending
+// before the job's context ended (a NATS node killed mid-request).
+type claimTimesOut struct {
+	Fleet
+	cancel context.CancelFunc
+}
+
+func (f claimTimesOut) ClaimSending(context.Context, string) (send, wait bool) {
+	f.cancel()
+	return false, true
+}
+
+// A message whose fleet claim could not be marked stays queued in the
+// store, so the scheduler must have it again, although the job's context
+// ended with the claim. Before, the store read that requeues it failed on
+// that context and the message waited for the next restart.
+func TestAMessageWhoseClaimTimedOutIsQueuedAgain(t *testing.T) {
+	s, msgs, sched := newTestSending(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	s.JoinFleet(claimTimesOut{cancel: cancel})
+	now := s.now()
+	m := &store.Message{ID: "waits", To: "+79161110001", Text: "x", Parts: 1, State: store.Queued,
+		PartList: []store.Part{{Seq: 1, State: "pending"}}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	msgs.byID[m.ID] = m
+	lane := &sendLane{Lane: work.Lane{Modem: "m", SIM: store.SIM{ICCID: "8970", PLMN: "25001"}, Log: slog.New(slog.DiscardHandler)}, s: s}
+	if sent, failure, err := (&sendJob{lane: lane, m: m}).send(ctx, nil); len(sent) != 0 || failure != nil || err != nil {
+		t.Fatalf("send: %v sent, failure %v, AT error %v", sent, failure, err)
+	}
+	if n := sched.QueueDepth(); n != 1 {
+		t.Fatalf("scheduler holds %d messages, want the one whose claim timed out", n)
 	}
 }
