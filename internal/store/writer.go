@@ -41,6 +41,9 @@ type Tx struct {
 	// lastEvent is the id of the newest event the running op appended:
 	// a rolled-back op's ids are reused, so only kept ops' ids count.
 	lastEvent int64
+	// types are those of the events the running op appended, for the
+	// followers that wait only for some (LogEnd.ChangedOf).
+	types []string
 }
 
 // Statements run prepared, each once, on the writer's connection: parsing
@@ -192,9 +195,9 @@ func (s *Store) commit(batch []*writeOp) {
 	if err == nil {
 		err = s.checkFile()
 	}
-	wrote, end := false, int64(0)
+	wrote, end, types := false, int64(0), []string(nil)
 	if err == nil {
-		wrote, end, err = s.runBatch(batch, results)
+		wrote, end, types, err = s.runBatch(batch, results)
 	}
 	err = classify(err)
 	fault, failed := err, len(batch)
@@ -226,7 +229,7 @@ func (s *Store) commit(batch []*writeOp) {
 	if err == nil {
 		// Before the callers hear of their writes: what they learned is
 		// committed must already be announced.
-		s.end.advance(end)
+		s.end.advance(end, types)
 	}
 	for i, op := range batch {
 		res := results[i]
@@ -241,49 +244,50 @@ func (s *Store) commit(batch []*writeOp) {
 	}
 }
 
-// runBatch reports whether the committed batch changed any row, and the id
-// of the newest event it appended (0 if none).
-func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, end int64, err error) {
+// runBatch reports whether the committed batch changed any row, the id
+// of the newest event it appended (0 if none) and the types of its events.
+func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, end int64, types []string, err error) {
 	t := &Tx{conn: s.wconn, stmts: s.wstmts, now: s.now()}
 	// BEGIN IMMEDIATE takes the write lock at once, so a snapshot can never
 	// go stale between a read and a write inside the transaction.
 	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
-		return false, 0, err
+		return false, 0, nil, err
 	}
 	rollback := func() { s.wconn.ExecContext(context.Background(), "ROLLBACK") }
 	for i, op := range batch {
 		if _, err := t.exec("SAVEPOINT op"); err != nil {
 			rollback()
-			return false, 0, err
+			return false, 0, nil, err
 		}
-		t.actor, t.lastEvent = op.actor, 0
+		t.actor, t.lastEvent, t.types = op.actor, 0, t.types[:0]
 		if results[i] = runOp(op.fn, t); results[i] != nil {
 			if _, err := t.exec("ROLLBACK TO op"); err != nil {
 				rollback()
-				return false, 0, err
+				return false, 0, nil, err
 			}
 		} else {
 			end = max(end, t.lastEvent)
+			types = append(types, t.types...)
 		}
 		if _, err := t.exec("RELEASE op"); err != nil {
 			rollback()
-			return false, 0, err
+			return false, 0, nil, err
 		}
 	}
 	var changes int64
 	if err := t.queryRow("SELECT total_changes()").Scan(&changes); err != nil {
 		rollback()
-		return false, 0, err
+		return false, 0, nil, err
 	}
 	if _, err := t.exec("COMMIT"); err != nil {
 		// SQLite may or may not have rolled back a commit that failed on
 		// a full disk or an I/O error; a transaction left open would make
 		// every later BEGIN fail, so end it (an error here means it was).
 		rollback()
-		return false, 0, err
+		return false, 0, nil, err
 	}
 	wrote, s.changes = changes != s.changes, changes
-	return wrote, end, nil
+	return wrote, end, types, nil
 }
 
 func runOp(fn func(*Tx) error, t *Tx) (err error) {
