@@ -254,25 +254,23 @@ func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, end int
 		return false, 0, nil, err
 	}
 	rollback := func() { s.wconn.ExecContext(context.Background(), "ROLLBACK") }
-	for i, op := range batch {
-		if _, err := t.exec("SAVEPOINT op"); err != nil {
-			rollback()
-			return false, 0, nil, err
-		}
-		t.actor, t.lastEvent, t.types = op.actor, 0, t.types[:0]
-		if results[i] = runOp(op.fn, t); results[i] != nil {
-			if _, err := t.exec("ROLLBACK TO op"); err != nil {
+	if len(batch) == 1 {
+		// One op needs no savepoint (two statements fewer per commit, most
+		// commits at low rates): if it fails, the whole transaction goes.
+		t.actor = batch[0].actor
+		if results[0] = runOp(batch[0].fn, t); results[0] != nil {
+			// Its rolled-back changes still count in total_changes().
+			if err := t.queryRow("SELECT total_changes()").Scan(&s.changes); err != nil {
 				rollback()
 				return false, 0, nil, err
 			}
-		} else {
-			end = max(end, t.lastEvent)
-			types = append(types, t.types...)
-		}
-		if _, err := t.exec("RELEASE op"); err != nil {
 			rollback()
-			return false, 0, nil, err
+			return false, 0, nil, nil
 		}
+		end, types = t.lastEvent, t.types
+	} else if err := s.runOps(t, batch, results, &end, &types); err != nil {
+		rollback()
+		return false, 0, nil, err
 	}
 	var changes int64
 	if err := t.queryRow("SELECT total_changes()").Scan(&changes); err != nil {
@@ -288,6 +286,30 @@ func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, end int
 	}
 	wrote, s.changes = changes != s.changes, changes
 	return wrote, end, types, nil
+}
+
+// runOps runs each op of a batch in its own savepoint, so that one failing
+// op is rolled back without taking the others with it; an error means the
+// transaction must be rolled back.
+func (s *Store) runOps(t *Tx, batch []*writeOp, results []error, end *int64, types *[]string) error {
+	for i, op := range batch {
+		if _, err := t.exec("SAVEPOINT op"); err != nil {
+			return err
+		}
+		t.actor, t.lastEvent, t.types = op.actor, 0, t.types[:0]
+		if results[i] = runOp(op.fn, t); results[i] != nil {
+			if _, err := t.exec("ROLLBACK TO op"); err != nil {
+				return err
+			}
+		} else {
+			*end = max(*end, t.lastEvent)
+			*types = append(*types, t.types...)
+		}
+		if _, err := t.exec("RELEASE op"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func runOp(fn func(*Tx) error, t *Tx) (err error) {
