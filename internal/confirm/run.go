@@ -22,6 +22,9 @@ const (
 	vetoTimeout = 250 * time.Millisecond
 )
 
+// confirmationEvents are the events Run follows.
+var confirmationEvents = store.EventTypes{"confirmation.*"}
+
 // Run keeps confirmation timers (expiry after the SIM was read again past
 // the deadline) until ctx ends. All its state is in the store, so
 // after a restart the timers are simply found again.
@@ -36,7 +39,9 @@ const (
 // rule is asked again every confirmationTick, since what it waits for (a
 // modem reading the SIM, the scheduler expiring the SMS) is not in the log.
 func (s *Confirmations) Run(ctx context.Context) {
-	cursor, grew := s.eventLog.LogEnd().Changed()
+	// Only confirmation events wake it: a sent SMS or a modem's news
+	// does not make it read the log.
+	cursor, grew := s.eventLog.LogEnd().ChangedOf(confirmationEvents)
 	s.queue.Poke()
 	expiry := time.NewTimer(0)
 	defer expiry.Stop()
@@ -53,7 +58,7 @@ func (s *Confirmations) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-grew:
-			_, grew = s.eventLog.LogEnd().Changed()
+			_, grew = s.eventLog.LogEnd().ChangedOf(confirmationEvents)
 			ch, err := s.store.ConfirmationsChangedSince(ctx, cursor)
 			if err != nil {
 				if ctx.Err() == nil {

@@ -165,7 +165,7 @@ func TestConfirmationsGoAheadOfPlainMessages(t *testing.T) {
 	s.Enqueue(c)
 	var order []string
 	for range 3 {
-		s.Done("mA", nil)
+		s.Done("mA", nil, nil)
 		s.dispatch()
 		m := take(jobs)
 		if m == nil {

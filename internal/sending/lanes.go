@@ -18,8 +18,11 @@ type lane struct {
 	limits  SendLimits
 	jobs    chan *store.Message // capacity 1: the owner takes one job at a time
 	idle    bool
-	paused  map[string]bool // why the lane takes no work now: "session", "suspect"
-	sent    []time.Time     // part send times within the last day
+	// whenIdle, set by Done, runs once if the next dispatch round leaves
+	// the lane with nothing to send.
+	whenIdle func()
+	paused   map[string]bool // why the lane takes no work now: "session", "suspect"
+	sent     []time.Time     // part send times within the last day
 }
 
 // AddLane registers a SIM that can send; jobs arrive on the returned channel.
@@ -99,12 +102,14 @@ func (s *Scheduler) InSession() []string {
 func (l *lane) usable() bool { return len(l.paused) == 0 }
 
 // Done tells the scheduler a lane finished its job and sent parts at the
-// given times.
-func (s *Scheduler) Done(modemID string, partsSent []time.Time) {
+// given times. whenIdle (may be nil) runs, outside the scheduler's lock, if
+// the dispatch round that follows gives the lane no new job.
+func (s *Scheduler) Done(modemID string, partsSent []time.Time, whenIdle func()) {
 	s.mu.Lock()
 	if l := s.lanes[modemID]; l != nil {
 		l.idle = true
 		l.sent = append(l.sent, partsSent...)
+		l.whenIdle = whenIdle
 	}
 	s.mu.Unlock()
 	s.poke()

@@ -210,9 +210,19 @@ func (s *Scheduler) dispatch() time.Duration {
 	}
 	clear(s.queue[len(kept):])
 	s.queue = kept
+	var idled []func()
+	for _, l := range s.lanes {
+		if l.whenIdle != nil && l.idle {
+			idled = append(idled, l.whenIdle)
+		}
+		l.whenIdle = nil
+	}
 	close(s.roomChanged)
 	s.roomChanged = make(chan struct{})
 	s.mu.Unlock()
+	for _, f := range idled {
+		f()
+	}
 	for _, id := range expired {
 		s.expire(id)
 	}

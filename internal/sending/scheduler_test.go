@@ -114,7 +114,7 @@ func TestSchedulerOneJobPerLaneAtATime(t *testing.T) {
 	if m := take(jobs); m != nil {
 		t.Fatalf("second job %s handed out before the lane was done", m.ID)
 	}
-	s.Done("m", []time.Time{t0})
+	s.Done("m", []time.Time{t0}, nil)
 	s.dispatch()
 	if m := take(jobs); m == nil || m.ID != "b" {
 		t.Fatalf("after Done: %v, want b", m)

@@ -3,6 +3,7 @@ package sending
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -64,7 +65,7 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 				return sentAt, nil, nil
 			}
 		}
-		if _, err := s.messages.BeginPart(ctx, m.ID, p.Seq, sim.ICCID, modemID); err != nil {
+		if _, err := s.messages.BeginPartAfter(ctx, j.lane.takeSent(), m.ID, p.Seq, sim.ICCID, modemID); err != nil {
 			switch {
 			case errors.Is(err, store.ErrExpired):
 				s.messages.Expire(ctx, m.ID)
@@ -90,34 +91,11 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 		cancel()
 		if err == nil {
 			sentAt = append(sentAt, s.now())
-			// Not waited for here: the next BeginPart on this modem commits
-			// after it (often in the same fsync), and a crash before that
-			// leaves the part "sending", i.e. unknown, never resent.
-			recorded := func(upd *store.Message) {
-				if upd.State == store.Sent {
-					s.metrics.sendLatency(s.now().Sub(upd.CreatedAt))
-				}
-			}
-			id, seq := m.ID, p.Seq
-			s.messages.PartSentAsync(id, seq, mr, func(upd *store.Message, err error) {
-				switch {
-				case err == nil:
-					recorded(upd)
-				case errors.Is(err, store.ErrUnavailable):
-					// The PDU went out: what the modem answered is written
-					// once the store takes writes, never dropped.
-					log.Error("record sent part; kept until the store recovers", "err", err)
-					s.later("part sent", func(ctx context.Context) error {
-						upd, err := s.messages.PartSent(ctx, id, seq, mr)
-						if err == nil {
-							recorded(upd)
-						}
-						return err
-					})
-				default:
-					log.Error("record sent part", "err", err)
-				}
-			})
+			// Not waited for here: the next BeginPart on this lane carries
+			// it into its commit, or the lane writes it once it has nothing
+			// more to send; a crash before that leaves the part "sending",
+			// i.e. unknown, never resent.
+			j.lane.holdSent(s.sentRecord(log, m.ID, p.Seq, mr))
 			continue
 		}
 		f := gsm.Classify(err)
@@ -159,6 +137,35 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 		return sentAt, err, nil
 	}
 	return sentAt, nil, nil
+}
+
+// sentRecord is the record of a part the modem took, with what its
+// outcome does: the metric for a message now sent, or, if the store is
+// failing, a write kept until it recovers (the PDU went out, so what the
+// modem answered is never dropped).
+func (s *Sending) sentRecord(log *slog.Logger, id string, seq, mr int) store.SentPart {
+	recorded := func(upd *store.Message) {
+		if upd.State == store.Sent {
+			s.metrics.sendLatency(s.now().Sub(upd.CreatedAt))
+		}
+	}
+	return store.SentPart{ID: id, Seq: seq, MR: mr, Then: func(upd *store.Message, err error) {
+		switch {
+		case err == nil:
+			recorded(upd)
+		case errors.Is(err, store.ErrUnavailable):
+			log.Error("record sent part; kept until the store recovers", "err", err)
+			s.later("part sent", func(ctx context.Context) error {
+				upd, err := s.messages.PartSent(ctx, id, seq, mr)
+				if err == nil {
+					recorded(upd)
+				}
+				return err
+			})
+		default:
+			log.Error("record sent part", "err", err)
+		}
+	}}
 }
 
 // requeueLater hands a message back to the scheduler if the store has it in

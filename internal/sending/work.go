@@ -32,6 +32,44 @@ type sendLane struct {
 	cooldown   *time.Timer // a suspect SIM's next check; stopped while the SIM is not suspect
 	stop       chan struct{}
 	exited     chan struct{}
+
+	// unrecorded is the part the modem took last whose record is not
+	// queued yet: the lane's next BeginPart carries it, or flushSent
+	// writes it once the lane has nothing to send or closes.
+	mu         sync.Mutex
+	unrecorded *store.SentPart
+}
+
+// holdSent keeps a sent part's record for the lane's next write.
+func (l *sendLane) holdSent(p store.SentPart) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.unrecorded != nil {
+		// Every send begins by taking the one before, so this is not
+		// expected; queued in order all the same.
+		l.s.messages.PartSentAsync(*l.unrecorded)
+	}
+	l.unrecorded = &p
+}
+
+// takeSent hands the held record to the write that carries it.
+func (l *sendLane) takeSent() *store.SentPart {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p := l.unrecorded
+	l.unrecorded = nil
+	return p
+}
+
+// flushSent writes the held record on its own, without waiting: the lane
+// went idle or closed, and no next part will carry it.
+func (l *sendLane) flushSent() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.unrecorded != nil {
+		l.s.messages.PartSentAsync(*l.unrecorded)
+		l.unrecorded = nil
+	}
 }
 
 // Open adds the lane to the scheduler; a SIM that was suspect stays held
@@ -101,6 +139,7 @@ func (w *Work) Close(modemID string) {
 		close(sl.stop)
 		<-sl.exited
 		sl.cooldown.Stop()
+		sl.flushSent()
 	}
 }
 
@@ -121,7 +160,7 @@ type sendJob struct {
 
 func (j *sendJob) Run(ctx context.Context, modem *gsm.Modem) work.Result {
 	sent, failure, err := j.send(ctx, modem)
-	j.lane.s.sched.Done(j.lane.Modem, sent)
+	j.lane.s.sched.Done(j.lane.Modem, sent, j.lane.flushSent)
 	r := work.Result{Parts: len(sent), Failure: failure, Err: err}
 	if len(sent) > 0 || failure != nil {
 		if j.lane.outcome(ctx, j.m.To, failure != nil) {

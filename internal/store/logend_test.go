@@ -183,3 +183,37 @@ func TestWriteAsyncReportsAfterTheCommitIsAnnounced(t *testing.T) {
 		t.Fatalf("after Close: %v, want ErrClosed", o.err)
 	}
 }
+
+// A follower of some event types is woken by a commit of those, not by
+// one of others, though the end moves past both.
+func TestChangedOfWakesOnlyForItsTypes(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	appendOne := func(typ string) int64 {
+		var id int64
+		if err := s.Write(ctx, func(t *Tx) error {
+			err := appendEvent(t, typ, "test", "x", 1, nil)
+			id = t.lastEvent
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	_, grew := s.LogEnd().ChangedOf(EventTypes{"confirmation.*"})
+	other := appendOne("message.sent")
+	select {
+	case <-grew:
+		t.Fatal("woken by a message event")
+	default:
+	}
+	if last, _ := s.LogEnd().ChangedOf(EventTypes{"confirmation.*"}); last != other {
+		t.Fatalf("end %d, want %d: the end moves with every commit", last, other)
+	}
+	appendOne("confirmation.confirmed")
+	select {
+	case <-grew:
+	default:
+		t.Fatal("not woken by a confirmation event")
+	}
+}

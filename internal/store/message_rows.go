@@ -23,14 +23,15 @@ type querier interface {
 type readerOf struct {
 	ctx   context.Context
 	stmts *stmtCache
+	db    *sql.DB
 }
 
-func (s *Store) reader(ctx context.Context) readerOf { return readerOf{ctx, s.rstmts} }
+func (s *Store) reader(ctx context.Context) readerOf { return readerOf{ctx, s.rstmts, s.rdb} }
 
 func (r readerOf) QueryRow(q string, args ...any) *sql.Row {
 	st, err := r.stmts.get(q)
 	if err != nil {
-		return r.stmts.db.QueryRowContext(r.ctx, q, args...) // reports the error
+		return r.db.QueryRowContext(r.ctx, q, args...) // reports the error
 	}
 	return st.QueryRowContext(r.ctx, args...)
 }

@@ -314,6 +314,7 @@ func appendEvent(t *Tx, typ, kind, objectID string, seq int, object any) error {
 		return err
 	}
 	t.lastEvent = max(t.lastEvent, id)
+	t.types = append(t.types, typ)
 	return nil
 }
 

@@ -16,9 +16,22 @@ import (
 // modem through SIM iccid. The first part moves the message to sending and
 // counts an attempt. Call it, and wait for it, before the PDU goes out.
 func (mg Messages) BeginPart(ctx context.Context, id string, seq int, iccid, modemID string) (*Message, error) {
+	return mg.BeginPartAfter(ctx, nil, id, seq, iccid, modemID)
+}
+
+// BeginPartAfter is BeginPart that first records sent (if not nil), the
+// part the modem sent last, in the same commit but on its own: a lane
+// sending back to back pays one fsync per SMS, and sent is recorded (sent.Then
+// hears how) whatever becomes of the new part. Until then sent's part stays
+// "sending", which a crash turns into unknown, never sent again.
+func (mg Messages) BeginPartAfter(ctx context.Context, sent *SentPart, id string, seq int, iccid, modemID string) (*Message, error) {
 	s := mg.s
 	var m *Message
-	err := s.Write(ctx, func(t *Tx) error {
+	var before *writeOp
+	if sent != nil {
+		before = mg.partSentOp(*sent)
+	}
+	err := s.writeAfter(ctx, before, func(t *Tx) error {
 		cur, err := getMessage(t, id)
 		if err != nil {
 			return err
@@ -81,16 +94,28 @@ func (mg Messages) PartSent(ctx context.Context, id string, seq, mr int) (*Messa
 	return m, err
 }
 
-// PartSentAsync is PartSent without waiting for the commit: the writer
-// calls then with its outcome, under WriteAsync's rules.
-func (mg Messages) PartSentAsync(id string, seq, mr int, then func(*Message, error)) {
-	s := mg.s
+// SentPart is a part the modem took, with its message reference, whose
+// record is written without the sender waiting: Then hears the outcome
+// from the writer, under WriteAsync's rules.
+type SentPart struct {
+	ID      string
+	Seq, MR int
+	Then    func(*Message, error)
+}
+
+// PartSentAsync is PartSent without waiting for the commit.
+func (mg Messages) PartSentAsync(p SentPart) {
+	op := mg.partSentOp(p)
+	mg.s.WriteAsync(op.fn, op.then)
+}
+
+func (mg Messages) partSentOp(p SentPart) *writeOp {
 	var m *Message
-	s.WriteAsync(func(t *Tx) error {
+	return &writeOp{fn: func(t *Tx) error {
 		var err error
-		m, err = partSent(t, id, seq, mr)
+		m, err = partSent(t, p.ID, p.Seq, p.MR)
 		return err
-	}, func(err error) { then(m, err) })
+	}, then: func(err error) { p.Then(m, err) }}
 }
 
 func partSent(t *Tx, id string, seq, mr int) (*Message, error) {

@@ -51,6 +51,10 @@ type Store struct {
 	fileID fileID // the database file opened, to notice it deleted or replaced
 	lock   *os.File
 	wdb    *sql.DB // one connection, used only by the writer goroutine
+	// wconn is wdb's connection, held by the writer for the store's life:
+	// its statements, BEGIN and COMMIT included, stay prepared on it, and
+	// no transaction goes through database/sql's per-call bookkeeping.
+	wconn  *sql.Conn
 	rdb    *sql.DB // readers; WAL lets them run beside the writer
 	wstmts *stmtCache
 	rstmts *stmtCache
@@ -98,57 +102,32 @@ func ActorOf(ctx context.Context) string {
 	return a
 }
 
-// stmtCache keeps each distinct statement prepared once per pool.
+// stmtCache keeps each distinct statement prepared once: on the readers'
+// pool, or on the writer's own connection.
 type stmtCache struct {
-	db      *sql.DB
+	prepare func(q string) (*sql.Stmt, error)
 	mu      sync.Mutex
 	m       map[string]*sql.Stmt
-	pending map[string]bool // seen, not prepared yet
 }
 
-func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, m: map[string]*sql.Stmt{}, pending: map[string]bool{}}
+func newStmtCache(prepare func(q string) (*sql.Stmt, error)) *stmtCache {
+	return &stmtCache{prepare: prepare, m: map[string]*sql.Stmt{}}
 }
 
-// lookup returns the prepared statement, or nil after noting q for
-// prepareSeen.
-func (c *stmtCache) lookup(q string) *sql.Stmt {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.m[q]; ok {
-		return st
-	}
-	if c.m != nil {
-		c.pending[q] = true
-	}
-	return nil
-}
-
-// prepareSeen prepares what lookup missed; only while no transaction holds
-// a connection the preparation needs.
-func (c *stmtCache) prepareSeen() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for q := range c.pending {
-		delete(c.pending, q)
-		if st, err := c.db.Prepare(q); err == nil {
-			c.m[q] = st
-		}
-	}
-}
-
-// get prepares q now: for pools with connections to spare (the readers).
+// get returns q prepared, preparing it on first use.
 func (c *stmtCache) get(q string) (*sql.Stmt, error) {
-	if st := c.lookup(q); st != nil {
+	c.mu.Lock()
+	st, ok := c.m[q]
+	c.mu.Unlock()
+	if ok {
 		return st, nil
 	}
-	st, err := c.db.Prepare(q)
+	st, err := c.prepare(q)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.pending, q)
 	if prev, ok := c.m[q]; ok {
 		st.Close()
 		return prev, nil
@@ -231,22 +210,32 @@ func Open(dir string, opts Options) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("store: read the event log's end: %w", err)
 	}
+	wconn, err := wdb.Conn(context.Background())
+	if err != nil {
+		rdb.Close()
+		wdb.Close()
+		lock.Close()
+		return nil, fmt.Errorf("store: take the write connection: %w", err)
+	}
 	s := &Store{
 		path:          path,
 		fileID:        id,
 		healthChanged: make(chan struct{}),
-		wstmts:        newStmtCache(wdb),
-		rstmts:        newStmtCache(rdb),
-		dir:           dir,
-		lock:          lock,
-		wdb:           wdb,
-		rdb:           rdb,
-		now:           opts.Now,
-		writes:        make(chan *writeOp, 1024),
-		closing:       make(chan struct{}),
-		done:          make(chan struct{}),
-		maxBatch:      opts.MaxBatch,
-		end:           newLogEnd(last.Int64),
+		wstmts: newStmtCache(func(q string) (*sql.Stmt, error) {
+			return wconn.PrepareContext(context.Background(), q)
+		}),
+		rstmts:   newStmtCache(rdb.Prepare),
+		wconn:    wconn,
+		dir:      dir,
+		lock:     lock,
+		wdb:      wdb,
+		rdb:      rdb,
+		now:      opts.Now,
+		writes:   make(chan *writeOp, 1024),
+		closing:  make(chan struct{}),
+		done:     make(chan struct{}),
+		maxBatch: opts.MaxBatch,
+		end:      newLogEnd(last.Int64),
 	}
 	s.Messages, s.Events, s.Deliveries = Messages{s}, Events{s}, Deliveries{s}
 	s.Upkeep, s.Balances, s.USSD, s.Inbox, s.Devices, s.Confirmations = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}, Devices{s}, Confirmations{s}
@@ -305,7 +294,7 @@ func (s *Store) Close() error {
 	<-s.done
 	s.wstmts.close()
 	s.rstmts.close()
-	err := errors.Join(s.rdb.Close(), s.wdb.Close())
+	err := errors.Join(s.wconn.Close(), s.rdb.Close(), s.wdb.Close())
 	s.lock.Close()
 	return err
 }

@@ -527,3 +527,50 @@ func TestDropQueuedLeavesWhatBeganSending(t *testing.T) {
 		t.Fatalf("dropping a message that began sending: %v", err)
 	}
 }
+
+// The next part's start carries the last sent part's record into its
+// commit; that record stands even when the start is refused, and a crash
+// before it leaves the sent part "sending", so recovery calls it unknown.
+func TestBeginPartAfterRecordsTheSentPartOnItsOwn(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	ctx := context.Background()
+	a, b := accept(t, s, NewMessage{}), accept(t, s, NewMessage{})
+	if _, err := s.Messages.BeginPart(ctx, a.ID, 1, "89701", "modem-a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Messages.Cancel(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	var heard *Message
+	sent := &SentPart{ID: a.ID, Seq: 1, MR: 5, Then: func(m *Message, err error) {
+		if err != nil {
+			t.Errorf("record part sent: %v", err)
+		}
+		heard = m
+	}}
+	if _, err := s.Messages.BeginPartAfter(ctx, sent, b.ID, 1, "89701", "modem-a"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("begin a cancelled message: %v, want ErrConflict", err)
+	}
+	if heard == nil || heard.State != Sent {
+		t.Fatalf("carried record heard %+v, want sent before the refused start returned", heard)
+	}
+	if got, _ := s.Messages.GetMessage(ctx, a.ID); got.State != Sent || *got.PartList[0].MR != 5 {
+		t.Fatalf("carried message: %+v", got)
+	}
+
+	// A part that went out but whose record was still held when the
+	// daemon stopped is unknown after the restart, never sent again.
+	c := accept(t, s, NewMessage{})
+	if _, err := s.Messages.BeginPart(ctx, c.ID, 1, "89701", "modem-a"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openTest(t, dir)
+	if n, err := s.Messages.RecoverInFlight(ctx, false); err != nil || n != 1 {
+		t.Fatalf("recover: %d unknown, %v; want 1", n, err)
+	}
+	if got, _ := s.Messages.GetMessage(ctx, c.ID); got.State != Unknown {
+		t.Fatalf("held part's message after restart: %s, want unknown", got.State)
+	}
+}

@@ -25,45 +25,51 @@ type writeOp struct {
 	done  chan error  // gets the outcome, unless then is set
 	then  func(error) // run by the writer with the outcome
 	actor string
+	// before is an asynchronous write that commits with this one, in its
+	// own savepoint ahead of it, whatever becomes of this one.
+	before *writeOp
 }
 
 // Tx is a write transaction handed to functions passed to Write. It exposes
 // only what the store's own methods need; callers outside the package use the
 // typed methods.
 type Tx struct {
-	tx    *sql.Tx
+	conn  *sql.Conn
 	stmts *stmtCache
 	now   time.Time
 	actor string // of the write running now, for the events it appends
 	// lastEvent is the id of the newest event the running op appended:
 	// a rolled-back op's ids are reused, so only kept ops' ids count.
 	lastEvent int64
+	// types are those of the events the running op appended, for the
+	// followers that wait only for some (LogEnd.ChangedOf).
+	types []string
 }
 
-// Statements run through statements prepared once on the writer's single
-// connection: parsing SQL was a third of the daemon's CPU under load. A
-// statement seen for the first time runs unprepared and is prepared by the
-// writer between transactions: preparing on the pool inside a transaction
-// would wait for the one connection the transaction holds.
+// Statements run prepared, each once, on the writer's connection: parsing
+// SQL was a third of the daemon's CPU under load.
 func (t *Tx) exec(q string, args ...any) (sql.Result, error) {
-	if st := t.stmts.lookup(q); st != nil {
-		return t.tx.Stmt(st).Exec(args...)
+	st, err := t.stmts.get(q)
+	if err != nil {
+		return nil, err
 	}
-	return t.tx.Exec(q, args...)
+	return st.Exec(args...)
 }
 
 func (t *Tx) queryRow(q string, args ...any) *sql.Row {
-	if st := t.stmts.lookup(q); st != nil {
-		return t.tx.Stmt(st).QueryRow(args...)
+	st, err := t.stmts.get(q)
+	if err != nil {
+		return t.conn.QueryRowContext(context.Background(), q, args...) // reports the error
 	}
-	return t.tx.QueryRow(q, args...)
+	return st.QueryRow(args...)
 }
 
 func (t *Tx) query(q string, args ...any) (*sql.Rows, error) {
-	if st := t.stmts.lookup(q); st != nil {
-		return t.tx.Stmt(st).Query(args...)
+	st, err := t.stmts.get(q)
+	if err != nil {
+		return nil, err
 	}
-	return t.tx.Query(q, args...)
+	return st.Query(args...)
 }
 
 // QueryRow and Query let the store's read helpers run inside a write.
@@ -74,15 +80,28 @@ func (t *Tx) Query(q string, args ...any) (*sql.Rows, error) { return t.query(q,
 // transaction is durable (or failed). fn must not block on anything but the
 // database; its changes are rolled back alone if it returns an error.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
-	op := &writeOp{fn: fn, done: make(chan error, 1), actor: ActorOf(ctx)}
+	return s.writeAfter(ctx, nil, fn)
+}
+
+// writeAfter is Write that also commits before (a WriteAsync-style op) in
+// the same transaction, ahead of fn: one fsync for both. before is queued
+// even when ctx ends first, on its own then.
+func (s *Store) writeAfter(ctx context.Context, before *writeOp, fn func(*Tx) error) error {
+	op := &writeOp{fn: fn, done: make(chan error, 1), actor: ActorOf(ctx), before: before}
 	s.closeMu.Lock()
 	if s.closed {
 		s.closeMu.Unlock()
+		if before != nil {
+			before.then(ErrClosed)
+		}
 		return ErrClosed
 	}
 	select {
 	case s.writes <- op:
 	case <-ctx.Done():
+		if before != nil {
+			s.writes <- before
+		}
 		s.closeMu.Unlock()
 		return ctx.Err()
 	}
@@ -126,14 +145,14 @@ func (s *Store) writer() {
 		batch = batch[:0]
 		select {
 		case op := <-s.writes:
-			batch = append(batch, op)
+			batch = op.addTo(batch)
 		case <-s.closing:
 			// Drain what was queued before Close.
 			for {
 				select {
 				case op := <-s.writes:
-					batch = append(batch, op)
-					if len(batch) == s.maxBatch {
+					batch = op.addTo(batch)
+					if len(batch) >= s.maxBatch {
 						s.commit(batch)
 						batch = batch[:0]
 					}
@@ -151,13 +170,21 @@ func (s *Store) writer() {
 		for len(batch) < s.maxBatch {
 			select {
 			case op := <-s.writes:
-				batch = append(batch, op)
+				batch = op.addTo(batch)
 			default:
 				break fill
 			}
 		}
 		s.commit(batch)
 	}
+}
+
+// addTo appends the op to a batch, behind the write it carries.
+func (op *writeOp) addTo(batch []*writeOp) []*writeOp {
+	if op.before != nil {
+		batch = append(batch, op.before)
+	}
+	return append(batch, op)
 }
 
 // commit runs the batch in one transaction, each op inside its own savepoint
@@ -168,11 +195,10 @@ func (s *Store) commit(batch []*writeOp) {
 	if err == nil {
 		err = s.checkFile()
 	}
-	wrote, end := false, int64(0)
+	wrote, end, types := false, int64(0), []string(nil)
 	if err == nil {
-		wrote, end, err = s.runBatch(batch, results)
+		wrote, end, types, err = s.runBatch(batch, results)
 	}
-	s.wstmts.prepareSeen()
 	err = classify(err)
 	fault, failed := err, len(batch)
 	if err == nil {
@@ -203,7 +229,7 @@ func (s *Store) commit(batch []*writeOp) {
 	if err == nil {
 		// Before the callers hear of their writes: what they learned is
 		// committed must already be announced.
-		s.end.advance(end)
+		s.end.advance(end, types)
 	}
 	for i, op := range batch {
 		res := results[i]
@@ -218,47 +244,72 @@ func (s *Store) commit(batch []*writeOp) {
 	}
 }
 
-// runBatch reports whether the committed batch changed any row, and the id
-// of the newest event it appended (0 if none).
-func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, end int64, err error) {
-	tx, err := s.wdb.Begin()
-	if err != nil {
-		return false, 0, err
+// runBatch reports whether the committed batch changed any row, the id
+// of the newest event it appended (0 if none) and the types of its events.
+func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, end int64, types []string, err error) {
+	t := &Tx{conn: s.wconn, stmts: s.wstmts, now: s.now()}
+	// BEGIN IMMEDIATE takes the write lock at once, so a snapshot can never
+	// go stale between a read and a write inside the transaction.
+	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
+		return false, 0, nil, err
 	}
-	t := &Tx{tx: tx, stmts: s.wstmts, now: s.now()}
-	for i, op := range batch {
-		if _, err := t.exec("SAVEPOINT op"); err != nil {
-			tx.Rollback()
-			return false, 0, err
-		}
-		t.actor, t.lastEvent = op.actor, 0
-		if results[i] = runOp(op.fn, t); results[i] != nil {
-			if _, err := t.exec("ROLLBACK TO op"); err != nil {
-				tx.Rollback()
-				return false, 0, err
+	rollback := func() { s.wconn.ExecContext(context.Background(), "ROLLBACK") }
+	if len(batch) == 1 {
+		// One op needs no savepoint (two statements fewer per commit, most
+		// commits at low rates): if it fails, the whole transaction goes.
+		t.actor = batch[0].actor
+		if results[0] = runOp(batch[0].fn, t); results[0] != nil {
+			// Its rolled-back changes still count in total_changes().
+			if err := t.queryRow("SELECT total_changes()").Scan(&s.changes); err != nil {
+				rollback()
+				return false, 0, nil, err
 			}
-		} else {
-			end = max(end, t.lastEvent)
+			rollback()
+			return false, 0, nil, nil
 		}
-		if _, err := t.exec("RELEASE op"); err != nil {
-			tx.Rollback()
-			return false, 0, err
-		}
+		end, types = t.lastEvent, t.types
+	} else if err := s.runOps(t, batch, results, &end, &types); err != nil {
+		rollback()
+		return false, 0, nil, err
 	}
 	var changes int64
 	if err := t.queryRow("SELECT total_changes()").Scan(&changes); err != nil {
-		tx.Rollback()
-		return false, 0, err
+		rollback()
+		return false, 0, nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := t.exec("COMMIT"); err != nil {
 		// SQLite may or may not have rolled back a commit that failed on
 		// a full disk or an I/O error; a transaction left open would make
 		// every later BEGIN fail, so end it (an error here means it was).
-		s.wdb.Exec("ROLLBACK")
-		return false, 0, err
+		rollback()
+		return false, 0, nil, err
 	}
 	wrote, s.changes = changes != s.changes, changes
-	return wrote, end, nil
+	return wrote, end, types, nil
+}
+
+// runOps runs each op of a batch in its own savepoint, so that one failing
+// op is rolled back without taking the others with it; an error means the
+// transaction must be rolled back.
+func (s *Store) runOps(t *Tx, batch []*writeOp, results []error, end *int64, types *[]string) error {
+	for i, op := range batch {
+		if _, err := t.exec("SAVEPOINT op"); err != nil {
+			return err
+		}
+		t.actor, t.lastEvent, t.types = op.actor, 0, t.types[:0]
+		if results[i] = runOp(op.fn, t); results[i] != nil {
+			if _, err := t.exec("ROLLBACK TO op"); err != nil {
+				return err
+			}
+		} else {
+			*end = max(*end, t.lastEvent)
+			*types = append(*types, t.types...)
+		}
+		if _, err := t.exec("RELEASE op"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func runOp(fn func(*Tx) error, t *Tx) (err error) {
