@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -74,10 +75,50 @@ func keyToken(id string) string {
 type Claims struct {
 	c      *Conn
 	hostID string
+
+	mu sync.Mutex
+	// held remembers the claims this host wrote and their revisions, from
+	// take to finish: the next change is a write at that revision, with no
+	// read before it. A write since (only a release) fails it, and the
+	// change falls back to reading the claim. A restart forgets them.
+	held map[string]heldClaim
+}
+
+type heldClaim struct {
+	claim Claim
+	rev   uint64
 }
 
 // Claims returns the claims made as this host.
-func (c *Conn) Claims(hostID string) *Claims { return &Claims{c: c, hostID: hostID} }
+func (c *Conn) Claims(hostID string) *Claims {
+	return &Claims{c: c, hostID: hostID, held: map[string]heldClaim{}}
+}
+
+func (cl *Claims) remember(id string, c Claim, rev uint64) {
+	cl.mu.Lock()
+	cl.held[id] = heldClaim{c, rev}
+	cl.mu.Unlock()
+}
+
+func (cl *Claims) recall(id string) (heldClaim, bool) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	h, ok := cl.held[id]
+	return h, ok
+}
+
+func (cl *Claims) forget(id string) {
+	cl.mu.Lock()
+	delete(cl.held, id)
+	cl.mu.Unlock()
+}
+
+// conflict says a write at a revision found another revision. A
+// replicated bucket answers with another code than a single node, one
+// that jetstream.ErrKeyExists does not match.
+func conflict(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists)
+}
 
 func (cl *Claims) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 	kv, err := cl.c.buckets.get(ctx, cl.c.js, cl.c.cfg.Names.ClaimsBucket)
@@ -85,6 +126,22 @@ func (cl *Claims) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 		return nil, unavailable("opening the claims bucket", err)
 	}
 	return kv, nil
+}
+
+// TakeAll claims a batch of work at once, each piece as Take does; the
+// claims are written concurrently, so a batch costs about one round trip.
+func (cl *Claims) TakeAll(ctx context.Context, ws []Work) (revs []uint64, errs []error) {
+	revs, errs = make([]uint64, len(ws)), make([]error, len(ws))
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			revs[i], errs[i] = cl.Take(ctx, w)
+		}()
+	}
+	wg.Wait()
+	return revs, errs
 }
 
 // Take claims w for this host and returns the claim's revision. Work this
@@ -95,7 +152,20 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	b, _ := json.Marshal(Claim{Host: cl.c.host, HostID: cl.hostID, State: Taken, At: time.Now(), Work: w})
+	mine := Claim{Host: cl.c.host, HostID: cl.hostID, State: Taken, At: time.Now(), Work: w}
+	b, _ := json.Marshal(mine)
+	// A write at revision 0 lands only on a key that never held anything:
+	// work no host claimed before, so none finished it (Finish leaves the
+	// claim's delete marker). That is nearly all work, claimed in one write.
+	rev, err := kv.Update(ctx, claimKey(w.ID), b, 0)
+	if err == nil {
+		cl.remember(w.ID, mine, rev)
+		cl.c.touch()
+		return rev, nil
+	}
+	if !conflict(err) {
+		return 0, unavailable("claiming "+w.ID, err)
+	}
 	for {
 		rev, err := kv.Create(ctx, claimKey(w.ID), b)
 		if err == nil {
@@ -107,10 +177,11 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 			} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
 				return 0, unavailable("claiming "+w.ID, err)
 			}
+			cl.remember(w.ID, mine, rev)
 			cl.c.touch()
 			return rev, nil
 		}
-		if !errors.Is(err, jetstream.ErrKeyExists) {
+		if !conflict(err) {
 			return 0, unavailable("claiming "+w.ID, err)
 		}
 		have, rev, err := cl.Get(ctx, w.ID)
@@ -123,15 +194,17 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 		switch {
 		case have.State == Released:
 			// Handed back from a dead host: whoever updates it first owns it.
-			if _, err := kv.Update(ctx, claimKey(w.ID), b, rev); err == nil {
+			if rev, err := kv.Update(ctx, claimKey(w.ID), b, rev); err == nil {
+				cl.remember(w.ID, mine, rev)
 				cl.c.touch()
-				return rev + 1, nil
-			} else if !errors.Is(err, jetstream.ErrKeyExists) {
+				return rev, nil
+			} else if !conflict(err) {
 				return 0, unavailable("claiming "+w.ID, err)
 			}
 		case have.HostID != cl.hostID:
 			return 0, fmt.Errorf("%s: %w (%s)", w.ID, ErrClaimedElsewhere, have.Host)
 		default:
+			cl.remember(w.ID, have, rev)
 			return rev, nil
 		}
 	}
@@ -167,6 +240,18 @@ func (cl *Claims) get(ctx context.Context, key, id string) (Claim, uint64, error
 // last step before the first part of it may reach a modem. ErrReleased
 // says the work went back to the fleet meanwhile and must not be sent.
 func (cl *Claims) StartSending(ctx context.Context, id string) error {
+	if h, ok := cl.recall(id); ok {
+		if h.claim.State == Sending {
+			return nil
+		}
+		h.claim.State, h.claim.At = Sending, time.Now()
+		err := cl.update(ctx, id, h.claim, h.rev)
+		if !errors.Is(err, ErrReleased) {
+			return err
+		}
+		// Written since this host took it: read what it says now.
+		cl.forget(id)
+	}
 	have, rev, err := cl.Get(ctx, id)
 	if err != nil {
 		return err
@@ -175,24 +260,30 @@ func (cl *Claims) StartSending(ctx context.Context, id string) error {
 	case have.HostID != cl.hostID || have.State == Released:
 		return fmt.Errorf("%s: %w", id, ErrReleased)
 	case have.State == Sending:
+		cl.remember(id, have, rev)
 		return nil
 	}
 	have.State, have.At = Sending, time.Now()
 	return cl.update(ctx, id, have, rev)
 }
 
+// update writes c at rev and, when this host's, remembers it.
 func (cl *Claims) update(ctx context.Context, id string, c Claim, rev uint64) error {
 	kv, err := cl.bucket(ctx)
 	if err != nil {
 		return err
 	}
 	b, _ := json.Marshal(c)
-	if _, err := kv.Update(ctx, claimKey(id), b, rev); err != nil {
-		if errors.Is(err, jetstream.ErrKeyExists) {
+	rev, err = kv.Update(ctx, claimKey(id), b, rev)
+	if err != nil {
+		if conflict(err) {
 			// Someone wrote the claim since it was read: only a release does.
 			return fmt.Errorf("%s: %w", id, ErrReleased)
 		}
 		return unavailable("updating the claim on "+id, err)
+	}
+	if c.HostID == cl.hostID {
+		cl.remember(id, c, rev)
 	}
 	cl.c.touch()
 	return nil
@@ -205,26 +296,62 @@ func (cl *Claims) Drop(ctx context.Context, id string, rev uint64) error {
 	if err != nil {
 		return err
 	}
+	cl.forget(id)
 	if err := kv.Delete(ctx, claimKey(id), jetstream.LastRevision(rev)); err != nil {
 		return unavailable("dropping the claim on "+id, err)
 	}
 	return nil
 }
 
+// finishing is how many claims FinishAll finishes at once.
+const finishing = 32
+
+// FinishAll finishes the claims on ids as Finish does, at most finishing
+// of them at a time, and returns each one's error.
+func (cl *Claims) FinishAll(ctx context.Context, ids []string) []error {
+	errs := make([]error, len(ids))
+	sem := make(chan struct{}, finishing)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = cl.Finish(ctx, id)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
 // Finish records that the work reached a final state on this host: its
 // claim goes, and a note of where it finished stays for lookups from other
 // hosts until the bucket's age limit.
 func (cl *Claims) Finish(ctx context.Context, id string) error {
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	if h, ok := cl.recall(id); ok && h.claim.State == Sending {
+		// No release moves a claim in sending: it is as this host wrote
+		// it, unless the delete at its revision says otherwise; then it is
+		// read, as after a restart. A taken one may have been released,
+		// and the note must not name this host then: it is read first.
+		if _, err := kv.Put(ctx, whereKey(id), []byte(cl.c.host)); err != nil {
+			return unavailable("finishing "+id, err)
+		}
+		if err := kv.Delete(ctx, claimKey(id), jetstream.LastRevision(h.rev)); err == nil {
+			cl.forget(id)
+			return nil
+		}
+	}
+	cl.forget(id)
 	have, rev, err := cl.Get(ctx, id)
 	if err != nil {
 		return err
 	}
 	if have.HostID != cl.hostID {
 		return fmt.Errorf("%s: %w", id, ErrClaimedElsewhere)
-	}
-	kv, err := cl.bucket(ctx)
-	if err != nil {
-		return err
 	}
 	if _, err := kv.Put(ctx, whereKey(id), []byte(cl.c.host)); err != nil {
 		return unavailable("finishing "+id, err)

@@ -27,16 +27,20 @@ type host struct {
 	fail   error
 }
 
-func (h *host) Take(_ context.Context, w Work) error {
+func (h *host) TakeAll(_ context.Context, ws []Work) []error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.fail != nil {
-		return h.fail
+	errs := make([]error, len(ws))
+	for i, w := range ws {
+		if h.fail != nil {
+			errs[i] = h.fail
+			continue
+		}
+		if !slices.Contains(h.took, w.ID) {
+			h.took = append(h.took, w.ID)
+		}
 	}
-	if !slices.Contains(h.took, w.ID) {
-		h.took = append(h.took, w.ID)
-	}
-	return nil
+	return errs
 }
 
 func (h *host) taken() []string {
