@@ -327,6 +327,45 @@ func TestReleaseHandsBackTakenWorkOnly(t *testing.T) {
 	}
 }
 
+// The revision a host remembers from its take does not outlive a release:
+// on a replicated bucket too (whose stale-revision answer is another code
+// than a single node's), the host's late moves of the claim fail, and its
+// finish does not note itself as the work's holder.
+func TestARememberedClaimYieldsToARelease(t *testing.T) {
+	nats := fleettest.Start(t, 3)
+	f := fleetConfig(nats.URLs(), 3)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx := t.Context()
+	w := work("msg_r3", Route{})
+	if _, err := a.claims.Take(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if released, err := b.claims.Release(ctx, "a"); err != nil || !slices.Equal(released, []string{w.ID}) {
+		t.Fatalf("released %v, %v", released, err)
+	}
+	if _, err := b.claims.Take(ctx, w); err != nil {
+		t.Fatalf("b taking released work: %v", err)
+	}
+	if err := a.claims.StartSending(ctx, w.ID); !errors.Is(err, ErrReleased) {
+		t.Fatalf("a sending released work: %v", err)
+	}
+	if err := a.claims.Finish(ctx, w.ID); !errors.Is(err, ErrClaimedElsewhere) {
+		t.Fatalf("a finishing released work: %v", err)
+	}
+	if h, st, err := a.claims.Holder(ctx, w.ID); h != "b" || st != Taken || err != nil {
+		t.Fatalf("holder: %q %s, %v", h, st, err)
+	}
+	if err := b.claims.StartSending(ctx, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	if errs := b.claims.FinishAll(ctx, []string{w.ID}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if _, err := a.claims.Take(ctx, w); !errors.Is(err, ErrFinished) {
+		t.Fatalf("a late copy: %v", err)
+	}
+}
+
 // Work a host claimed but could not store goes back to the fleet.
 func TestWorkAHostCannotStoreGoesToAnother(t *testing.T) {
 	nats := fleettest.Start(t, 1)
