@@ -240,18 +240,23 @@ func (cl *Claims) get(ctx context.Context, key, id string) (Claim, uint64, error
 // last step before the first part of it may reach a modem. ErrReleased
 // says the work went back to the fleet meanwhile and must not be sent.
 func (cl *Claims) StartSending(ctx context.Context, id string) error {
-	if h, ok := cl.recall(id); ok {
-		if h.claim.State == Sending {
+	if h, ok := cl.recall(id); ok && h.claim.HostID == cl.hostID {
+		switch h.claim.State {
+		case Sending:
 			return nil
-		}
-		h.claim.State, h.claim.At = Sending, time.Now()
-		err := cl.update(ctx, id, h.claim, h.rev)
-		if !errors.Is(err, ErrReleased) {
-			return err
+		case Taken:
+			h.claim.State, h.claim.At = Sending, time.Now()
+			rev, err := cl.update(ctx, id, h.claim, h.rev)
+			if err == nil {
+				cl.remember(id, h.claim, rev)
+			}
+			if !errors.Is(err, ErrReleased) {
+				return err
+			}
 		}
 		// Written since this host took it: read what it says now.
-		cl.forget(id)
 	}
+	cl.forget(id)
 	have, rev, err := cl.Get(ctx, id)
 	if err != nil {
 		return err
@@ -264,29 +269,30 @@ func (cl *Claims) StartSending(ctx context.Context, id string) error {
 		return nil
 	}
 	have.State, have.At = Sending, time.Now()
-	return cl.update(ctx, id, have, rev)
+	rev, err = cl.update(ctx, id, have, rev)
+	if err == nil {
+		cl.remember(id, have, rev)
+	}
+	return err
 }
 
-// update writes c at rev and, when this host's, remembers it.
-func (cl *Claims) update(ctx context.Context, id string, c Claim, rev uint64) error {
+// update writes c at rev and returns the claim's new revision.
+func (cl *Claims) update(ctx context.Context, id string, c Claim, rev uint64) (uint64, error) {
 	kv, err := cl.bucket(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	b, _ := json.Marshal(c)
 	rev, err = kv.Update(ctx, claimKey(id), b, rev)
 	if err != nil {
 		if conflict(err) {
 			// Someone wrote the claim since it was read: only a release does.
-			return fmt.Errorf("%s: %w", id, ErrReleased)
+			return 0, fmt.Errorf("%s: %w", id, ErrReleased)
 		}
-		return unavailable("updating the claim on "+id, err)
-	}
-	if c.HostID == cl.hostID {
-		cl.remember(id, c, rev)
+		return 0, unavailable("updating the claim on "+id, err)
 	}
 	cl.c.touch()
-	return nil
+	return rev, nil
 }
 
 // Drop gives up a claim this host made but could not store, so that the
@@ -459,7 +465,7 @@ func (cl *Claims) Release(ctx context.Context, host string) (released []string, 
 				return released, err
 			}
 			have.State, have.At = Released, time.Now()
-			if err := cl.update(ctx, id, have, rev); err != nil {
+			if _, err := cl.update(ctx, id, have, rev); err != nil {
 				if errors.Is(err, ErrReleased) {
 					continue // it moved meanwhile: the host is not as dead as it looked
 				}
