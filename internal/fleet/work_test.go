@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,7 +53,14 @@ func (h *host) taken() []string {
 func newHost(t *testing.T, f config.Fleet, name string) *host {
 	t.Helper()
 	c := dial(t, f, name)
-	if err := c.Ensure(t.Context()); err != nil {
+	// A three-node cluster answers before its meta leader counts every
+	// peer online, and refuses to place a replicated stream until it does.
+	var err error
+	eventually(t, "the cluster places the fleet's streams", func() bool {
+		err = c.Ensure(t.Context())
+		return err == nil || !strings.Contains(err.Error(), "no suitable peers")
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return &host{conn: c, claims: c.Claims("id-" + name)}
