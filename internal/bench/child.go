@@ -159,6 +159,16 @@ func (d *Daemon) usage() (cpu time.Duration, peakKB int64, err error) {
 	return cpu, peakKB, err
 }
 
+// selfCPU is this process's CPU time: the load, the simulated modems and,
+// in a fleet run without --nats, the NATS cluster.
+func selfCPU() (time.Duration, error) {
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseProcCPU(string(stat))
+}
+
 // lastUsage is the child's CPU time as the kernel reported it at exit.
 func (d *Daemon) lastUsage() (time.Duration, bool) {
 	if d.cmd.ProcessState == nil {

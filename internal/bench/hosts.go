@@ -190,6 +190,7 @@ func (sc Scenario) RunFleet(ctx context.Context) (*Report, error) {
 	}
 	if rep.Single.CPUPerSMSMS > 0 {
 		rep.CPUVsSingle = round(rep.CPUPerSMSMS / rep.Single.CPUPerSMSMS)
+		rep.AllCPUVsSingle = round((rep.CPUPerSMSMS + rep.BenchCPUPerSMSMS) / (rep.Single.CPUPerSMSMS + rep.Single.BenchCPUPerSMSMS))
 	}
 	return rep, nil
 }

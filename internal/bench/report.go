@@ -58,6 +58,11 @@ type Report struct {
 	CPUPerSMSMS     float64 `json:"daemon_cpu_ms_per_sms"`
 	PeakRSSMB       float64 `json:"daemon_peak_rss_mb"`
 	LoadAvg         string  `json:"loadavg"`
+	// The bench process's own CPU while sending: load, simulated modems
+	// and, in a fleet run with an embedded cluster, the NATS nodes, which
+	// the daemons' figures leave out.
+	BenchCPUSeconds  float64 `json:"bench_cpu_seconds,omitempty"`
+	BenchCPUPerSMSMS float64 `json:"bench_cpu_ms_per_sms,omitempty"`
 
 	// A fleet run (--fleet): Modems is per host, the daemon figures are
 	// the hosts' sums (peak RSS the largest), PerHost each host's share.
@@ -68,6 +73,9 @@ type Report struct {
 	PerHost     []HostFigures `json:"per_host,omitempty"`
 	Single      *Report       `json:"single_host,omitempty"`
 	CPUVsSingle float64       `json:"cpu_per_sms_vs_single,omitempty"`
+	// AllCPUVsSingle is the same with each run's bench process counted:
+	// the fleet's NATS nodes are in it, the load and modems in both.
+	AllCPUVsSingle float64 `json:"all_cpu_per_sms_vs_single,omitempty"`
 }
 
 // summariseSends matches the PDUs the modems took with the POSTs.
@@ -222,13 +230,20 @@ func (r *Report) Print(w io.Writer) {
 	for _, h := range r.PerHost {
 		fmt.Fprintf(w, "    %-14s %d SMS, %.2fs CPU (%.2fms per SMS), peak RSS %.1f MB\n", h.Host, h.SentParts, h.CPUSeconds, h.CPUPerSMSMS, h.PeakRSSMB)
 	}
+	if r.BenchCPUSeconds > 0 {
+		what := "load and modems"
+		if r.Hosts > 0 {
+			what = "load, modems and the NATS cluster if embedded"
+		}
+		fmt.Fprintf(w, "  bench process    %.2fs CPU while sending (%.2fms per SMS: %s)\n", r.BenchCPUSeconds, r.BenchCPUPerSMSMS, what)
+	}
 	fmt.Fprintf(w, "  load average     %s\n", r.LoadAvg)
 	if s := r.Single; s != nil {
 		fmt.Fprintf(w, "  one host alone   the same load per host, no fleet: %d SMS in %.2fs = %.2f SMS/s", s.SentParts, s.SendSeconds, s.SentPerS)
 		if s.LatencyP50MS != nil {
 			fmt.Fprintf(w, ", accept→AT+CMGS p50 %.2fms p99 %.2fms", *s.LatencyP50MS, *s.LatencyP99MS)
 		}
-		fmt.Fprintf(w, ", %.2fms CPU per SMS (load %s)\n", s.CPUPerSMSMS, s.LoadAvg)
-		fmt.Fprintf(w, "  fleet vs alone   %.2f× the CPU per SMS\n", r.CPUVsSingle)
+		fmt.Fprintf(w, ", %.2fms CPU per SMS, bench process %.2fms (load %s)\n", s.CPUPerSMSMS, s.BenchCPUPerSMSMS, s.LoadAvg)
+		fmt.Fprintf(w, "  fleet vs alone   %.2f× the CPU per SMS; %.2f× with each bench process (the cluster's share in it)\n", r.CPUVsSingle, r.AllCPUVsSingle)
 	}
 }

@@ -114,6 +114,7 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 	}
+	selfStart, _ := selfCPU()
 	for _, t := range taps {
 		t.count(true)
 	}
@@ -138,6 +139,7 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	selfEnd, _ := selfCPU()
 	if err := fleet.stop(15 * time.Second); err != nil {
 		return nil, err
 	}
@@ -177,6 +179,12 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 		}
 	}
 	fleet.figures(rep, sends, cpuStart, cpuEnd, hwm)
+	if !sc.QueueFirst && selfEnd > 0 {
+		rep.BenchCPUSeconds = round((selfEnd - selfStart).Seconds())
+		if rep.SentParts > 0 {
+			rep.BenchCPUPerSMSMS = round(1000 * rep.BenchCPUSeconds / float64(rep.SentParts))
+		}
+	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		rep.LoadAvg = strings.Join(strings.Fields(string(b))[:3], " ")
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -74,10 +75,50 @@ func keyToken(id string) string {
 type Claims struct {
 	c      *Conn
 	hostID string
+
+	mu sync.Mutex
+	// held remembers the claims this host wrote and their revisions, from
+	// take to finish: the next change is a write at that revision, with no
+	// read before it. A write since (only a release) fails it, and the
+	// change falls back to reading the claim. A restart forgets them.
+	held map[string]heldClaim
+}
+
+type heldClaim struct {
+	claim Claim
+	rev   uint64
 }
 
 // Claims returns the claims made as this host.
-func (c *Conn) Claims(hostID string) *Claims { return &Claims{c: c, hostID: hostID} }
+func (c *Conn) Claims(hostID string) *Claims {
+	return &Claims{c: c, hostID: hostID, held: map[string]heldClaim{}}
+}
+
+func (cl *Claims) remember(id string, c Claim, rev uint64) {
+	cl.mu.Lock()
+	cl.held[id] = heldClaim{c, rev}
+	cl.mu.Unlock()
+}
+
+func (cl *Claims) recall(id string) (heldClaim, bool) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	h, ok := cl.held[id]
+	return h, ok
+}
+
+func (cl *Claims) forget(id string) {
+	cl.mu.Lock()
+	delete(cl.held, id)
+	cl.mu.Unlock()
+}
+
+// conflict says a write at a revision found another revision. A
+// replicated bucket answers with another code than a single node, one
+// that jetstream.ErrKeyExists does not match.
+func conflict(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists)
+}
 
 func (cl *Claims) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 	kv, err := cl.c.buckets.get(ctx, cl.c.js, cl.c.cfg.Names.ClaimsBucket)
@@ -85,6 +126,22 @@ func (cl *Claims) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 		return nil, unavailable("opening the claims bucket", err)
 	}
 	return kv, nil
+}
+
+// TakeAll claims a batch of work at once, each piece as Take does; the
+// claims are written concurrently, so a batch costs about one round trip.
+func (cl *Claims) TakeAll(ctx context.Context, ws []Work) (revs []uint64, errs []error) {
+	revs, errs = make([]uint64, len(ws)), make([]error, len(ws))
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			revs[i], errs[i] = cl.Take(ctx, w)
+		}()
+	}
+	wg.Wait()
+	return revs, errs
 }
 
 // Take claims w for this host and returns the claim's revision. Work this
@@ -95,7 +152,20 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	b, _ := json.Marshal(Claim{Host: cl.c.host, HostID: cl.hostID, State: Taken, At: time.Now(), Work: w})
+	mine := Claim{Host: cl.c.host, HostID: cl.hostID, State: Taken, At: time.Now(), Work: w}
+	b, _ := json.Marshal(mine)
+	// A write at revision 0 lands only on a key that never held anything:
+	// work no host claimed before, so none finished it (Finish leaves the
+	// claim's delete marker). That is nearly all work, claimed in one write.
+	rev, err := kv.Update(ctx, claimKey(w.ID), b, 0)
+	if err == nil {
+		cl.remember(w.ID, mine, rev)
+		cl.c.touch()
+		return rev, nil
+	}
+	if !conflict(err) {
+		return 0, unavailable("claiming "+w.ID, err)
+	}
 	for {
 		rev, err := kv.Create(ctx, claimKey(w.ID), b)
 		if err == nil {
@@ -107,10 +177,11 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 			} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
 				return 0, unavailable("claiming "+w.ID, err)
 			}
+			cl.remember(w.ID, mine, rev)
 			cl.c.touch()
 			return rev, nil
 		}
-		if !errors.Is(err, jetstream.ErrKeyExists) {
+		if !conflict(err) {
 			return 0, unavailable("claiming "+w.ID, err)
 		}
 		have, rev, err := cl.Get(ctx, w.ID)
@@ -123,15 +194,17 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 		switch {
 		case have.State == Released:
 			// Handed back from a dead host: whoever updates it first owns it.
-			if _, err := kv.Update(ctx, claimKey(w.ID), b, rev); err == nil {
+			if rev, err := kv.Update(ctx, claimKey(w.ID), b, rev); err == nil {
+				cl.remember(w.ID, mine, rev)
 				cl.c.touch()
-				return rev + 1, nil
-			} else if !errors.Is(err, jetstream.ErrKeyExists) {
+				return rev, nil
+			} else if !conflict(err) {
 				return 0, unavailable("claiming "+w.ID, err)
 			}
 		case have.HostID != cl.hostID:
 			return 0, fmt.Errorf("%s: %w (%s)", w.ID, ErrClaimedElsewhere, have.Host)
 		default:
+			cl.remember(w.ID, have, rev)
 			return rev, nil
 		}
 	}
@@ -167,6 +240,23 @@ func (cl *Claims) get(ctx context.Context, key, id string) (Claim, uint64, error
 // last step before the first part of it may reach a modem. ErrReleased
 // says the work went back to the fleet meanwhile and must not be sent.
 func (cl *Claims) StartSending(ctx context.Context, id string) error {
+	if h, ok := cl.recall(id); ok && h.claim.HostID == cl.hostID {
+		switch h.claim.State {
+		case Sending:
+			return nil
+		case Taken:
+			h.claim.State, h.claim.At = Sending, time.Now()
+			rev, err := cl.update(ctx, id, h.claim, h.rev)
+			if err == nil {
+				cl.remember(id, h.claim, rev)
+			}
+			if !errors.Is(err, ErrReleased) {
+				return err
+			}
+		}
+		// Written since this host took it: read what it says now.
+	}
+	cl.forget(id)
 	have, rev, err := cl.Get(ctx, id)
 	if err != nil {
 		return err
@@ -175,27 +265,34 @@ func (cl *Claims) StartSending(ctx context.Context, id string) error {
 	case have.HostID != cl.hostID || have.State == Released:
 		return fmt.Errorf("%s: %w", id, ErrReleased)
 	case have.State == Sending:
+		cl.remember(id, have, rev)
 		return nil
 	}
 	have.State, have.At = Sending, time.Now()
-	return cl.update(ctx, id, have, rev)
+	rev, err = cl.update(ctx, id, have, rev)
+	if err == nil {
+		cl.remember(id, have, rev)
+	}
+	return err
 }
 
-func (cl *Claims) update(ctx context.Context, id string, c Claim, rev uint64) error {
+// update writes c at rev and returns the claim's new revision.
+func (cl *Claims) update(ctx context.Context, id string, c Claim, rev uint64) (uint64, error) {
 	kv, err := cl.bucket(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	b, _ := json.Marshal(c)
-	if _, err := kv.Update(ctx, claimKey(id), b, rev); err != nil {
-		if errors.Is(err, jetstream.ErrKeyExists) {
+	rev, err = kv.Update(ctx, claimKey(id), b, rev)
+	if err != nil {
+		if conflict(err) {
 			// Someone wrote the claim since it was read: only a release does.
-			return fmt.Errorf("%s: %w", id, ErrReleased)
+			return 0, fmt.Errorf("%s: %w", id, ErrReleased)
 		}
-		return unavailable("updating the claim on "+id, err)
+		return 0, unavailable("updating the claim on "+id, err)
 	}
 	cl.c.touch()
-	return nil
+	return rev, nil
 }
 
 // Drop gives up a claim this host made but could not store, so that the
@@ -205,26 +302,62 @@ func (cl *Claims) Drop(ctx context.Context, id string, rev uint64) error {
 	if err != nil {
 		return err
 	}
+	cl.forget(id)
 	if err := kv.Delete(ctx, claimKey(id), jetstream.LastRevision(rev)); err != nil {
 		return unavailable("dropping the claim on "+id, err)
 	}
 	return nil
 }
 
+// finishing is how many claims FinishAll finishes at once.
+const finishing = 32
+
+// FinishAll finishes the claims on ids as Finish does, at most finishing
+// of them at a time, and returns each one's error.
+func (cl *Claims) FinishAll(ctx context.Context, ids []string) []error {
+	errs := make([]error, len(ids))
+	sem := make(chan struct{}, finishing)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = cl.Finish(ctx, id)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
 // Finish records that the work reached a final state on this host: its
 // claim goes, and a note of where it finished stays for lookups from other
 // hosts until the bucket's age limit.
 func (cl *Claims) Finish(ctx context.Context, id string) error {
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	if h, ok := cl.recall(id); ok && h.claim.State == Sending {
+		// No release moves a claim in sending: it is as this host wrote
+		// it, unless the delete at its revision says otherwise; then it is
+		// read, as after a restart. A taken one may have been released,
+		// and the note must not name this host then: it is read first.
+		if _, err := kv.Put(ctx, whereKey(id), []byte(cl.c.host)); err != nil {
+			return unavailable("finishing "+id, err)
+		}
+		if err := kv.Delete(ctx, claimKey(id), jetstream.LastRevision(h.rev)); err == nil {
+			cl.forget(id)
+			return nil
+		}
+	}
+	cl.forget(id)
 	have, rev, err := cl.Get(ctx, id)
 	if err != nil {
 		return err
 	}
 	if have.HostID != cl.hostID {
 		return fmt.Errorf("%s: %w", id, ErrClaimedElsewhere)
-	}
-	kv, err := cl.bucket(ctx)
-	if err != nil {
-		return err
 	}
 	if _, err := kv.Put(ctx, whereKey(id), []byte(cl.c.host)); err != nil {
 		return unavailable("finishing "+id, err)
@@ -233,121 +366,4 @@ func (cl *Claims) Finish(ctx context.Context, id string) error {
 		return unavailable("finishing "+id, err)
 	}
 	return nil
-}
-
-// Holder names the host that holds or finished id, "" when no host took it
-// yet.
-func (cl *Claims) Holder(ctx context.Context, id string) (string, ClaimState, error) {
-	have, _, err := cl.Get(ctx, id)
-	if err == nil {
-		return have.Host, have.State, nil
-	}
-	if !errors.Is(err, ErrNoClaim) {
-		return "", "", err
-	}
-	kv, err := cl.bucket(ctx)
-	if err != nil {
-		return "", "", err
-	}
-	e, err := kv.Get(ctx, whereKey(id))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return "", "", nil
-	}
-	if err != nil {
-		return "", "", unavailable("looking up "+id, err)
-	}
-	return string(e.Value()), Done, nil
-}
-
-// AwaitHolder is Holder once a host claimed id or finished it, waiting
-// for that until ctx ends (then the host is ""): a long poll of work no
-// host took yet answers as soon as one does, woken by the bucket's watch.
-func (cl *Claims) AwaitHolder(ctx context.Context, id string) (string, ClaimState, error) {
-	kv, err := cl.bucket(ctx)
-	if err != nil {
-		return "", "", err
-	}
-	w, err := kv.WatchFiltered(ctx, []string{claimKey(id), whereKey(id)}, jetstream.UpdatesOnly())
-	if err != nil {
-		return "", "", unavailable("watching the claim on "+id, err)
-	}
-	defer w.Stop()
-	// After the watch started: a claim made before it is read here.
-	if host, state, err := cl.Holder(ctx, id); err != nil || host != "" {
-		return host, state, err
-	}
-	select {
-	case <-ctx.Done():
-		return "", "", nil
-	case <-w.Updates():
-	}
-	return cl.Holder(ctx, id)
-}
-
-// OnHost lists the unfinished claims of one host (released ones
-// included until another host takes them): for a dead host, its stranded
-// work.
-func (cl *Claims) OnHost(ctx context.Context, host string) ([]Claim, error) {
-	kv, err := cl.bucket(ctx)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := kv.ListKeysFiltered(ctx, "c.>")
-	if err != nil {
-		return nil, unavailable("listing claims", err)
-	}
-	var out []Claim
-	for k := range keys.Keys() {
-		have, _, err := cl.get(ctx, k, k)
-		if errors.Is(err, ErrNoClaim) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if have.Host == host {
-			out = append(out, have)
-		}
-	}
-	return out, nil
-}
-
-// Release hands a dead host's taken work back to the fleet: each claim
-// still taken moves to released at the revision read, then its work is
-// published again, under a fresh message id since copies are harmless: the
-// first host to take a released claim owns it and the others drop theirs.
-// Released claims not yet taken are published again too, so a release cut
-// short is finished by the next one. Work in sending stays: whether a part
-// reached a modem is the host's to tell. The caller checks the host is dead.
-func (cl *Claims) Release(ctx context.Context, host string) (released []string, err error) {
-	claims, err := cl.OnHost(ctx, host)
-	if err != nil {
-		return nil, err
-	}
-	for _, have := range claims {
-		id := have.Work.ID
-		if have.State == Taken {
-			_, rev, err := cl.Get(ctx, id)
-			if err != nil {
-				return released, err
-			}
-			have.State, have.At = Released, time.Now()
-			if err := cl.update(ctx, id, have, rev); err != nil {
-				if errors.Is(err, ErrReleased) {
-					continue // it moved meanwhile: the host is not as dead as it looked
-				}
-				return released, err
-			}
-		}
-		if have.State != Released {
-			continue
-		}
-		body, _ := json.Marshal(have.Work)
-		msgID := fmt.Sprintf("%s:released:%d", id, time.Now().UnixNano())
-		if _, err := cl.c.js.Publish(ctx, cl.c.workSubject(have.Work), body, jetstream.WithMsgID(msgID)); err != nil {
-			return released, unavailable("publishing released "+id, err)
-		}
-		released = append(released, id)
-	}
-	return released, nil
 }

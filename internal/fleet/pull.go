@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,8 +30,10 @@ type Capacity struct {
 
 // Taker stores claimed work on this host, idempotent by id: a host that
 // restarted between storing and acking stores it again without a copy.
+// TakeAll stores a batch, as far as it can in one transaction, and returns
+// each piece's error.
 type Taker interface {
-	Take(ctx context.Context, w Work) error
+	TakeAll(ctx context.Context, ws []Work) []error
 }
 
 // Puller takes work from the fleet for this host, never more than its
@@ -56,6 +57,11 @@ type Puller struct {
 	// hosts hold it unacknowledged, or it is put back for a while): their
 	// next pull waits a little for it.
 	dry map[string]bool
+	// counted is the last count of waiting work and when it was made: a
+	// plan follows every pull's end, and under load a count each time cost
+	// the cluster more than the pulls.
+	counted   map[string]int
+	countedAt time.Time
 }
 
 // Puller returns a puller that claims as this host and stores through take.
@@ -180,50 +186,6 @@ func (p *Puller) canPull(rm Room) bool {
 	return false
 }
 
-// pending counts the work waiting on each route this host could serve, by
-// route subject, in one request to the stream (a request per route's
-// consumer, with a route per modem and per SIM, cost the cluster more than
-// the work itself). Work delivered to a host and not yet acknowledged
-// still counts: a pull for it finds nothing and ends after its short wait.
-func (p *Puller) pending(ctx context.Context) map[string]int {
-	pending := map[string]int{}
-	stream, err := p.stream(ctx)
-	if err != nil {
-		return pending
-	}
-	prefix := p.c.cfg.Names.Subject + ".work."
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
-	if err != nil {
-		p.log.Warn("fleet: counting waiting work", "err", err)
-		return pending
-	}
-	for subj, n := range info.State.Subjects {
-		// <prefix><kind>.<route>
-		_, route, ok := strings.Cut(strings.TrimPrefix(subj, prefix), ".")
-		if ok {
-			pending[route] += int(n)
-		}
-	}
-	return pending
-}
-
-func (p *Puller) stream(ctx context.Context) (jetstream.Stream, error) {
-	p.mu.Lock()
-	s := p.work
-	p.mu.Unlock()
-	if s != nil {
-		return s, nil
-	}
-	s, err := p.c.js.Stream(ctx, p.c.cfg.Names.WorkStream)
-	if err != nil {
-		return nil, unavailable("opening the work stream", err)
-	}
-	p.mu.Lock()
-	p.work = s
-	p.mu.Unlock()
-	return s, nil
-}
-
 func specificity(r Route) int {
 	switch {
 	case r.SIM != "" || r.Modem != "":
@@ -278,70 +240,104 @@ func (p *Puller) pullOnce(ctx context.Context, r Route, n int, wait time.Duratio
 	if err != nil {
 		return 0, unavailable("pulling", err)
 	}
-	// Each piece is claimed, stored and acked on its own: the claims and
-	// acks of a batch overlap on the wire, and the store commits the
-	// pieces together. A batch is at most the lanes free, so few at once.
+	// What has arrived is handled together, and what arrives meanwhile
+	// after it: the claims of a batch go out at once, the store commits
+	// its pieces in one transaction, and nothing waits for the rest of a
+	// batch that may never come.
+	took := 0
+	msgs := batch.Messages()
+	for m := range msgs {
+		got := []jetstream.Msg{m}
+	more:
+		for {
+			select {
+			case m, ok := <-msgs:
+				if !ok {
+					break more
+				}
+				got = append(got, m)
+			default:
+				break more
+			}
+		}
+		took += p.handle(ctx, got)
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
+		return took, unavailable("pulling", err)
+	}
+	return took, nil
+}
+
+// handle claims, stores and acks pieces of work (docs/fleet-plan.md §3).
+// It returns how many this host took.
+func (p *Puller) handle(ctx context.Context, got []jetstream.Msg) int {
+	var ms []jetstream.Msg
+	var ws []Work
+	for _, m := range got {
+		var w Work
+		if err := json.Unmarshal(m.Data(), &w); err != nil || w.ID == "" {
+			p.log.Error("fleet: work that is not a gsmbridge request; dropping it", "subject", m.Subject(), "err", err)
+			m.Term()
+			continue
+		}
+		ms, ws = append(ms, m), append(ws, w)
+	}
+	revs, errs := p.claims.TakeAll(ctx, ws)
+	var claimed []int // of ms and ws
+	for i, err := range errs {
+		m, w := ms[i], ws[i]
+		switch {
+		case err == nil:
+			claimed = append(claimed, i)
+		case errors.Is(err, ErrFinished):
+			m.Ack()
+		case errors.Is(err, ErrClaimedElsewhere):
+			// Another host claimed it and did not acknowledge: it is slow
+			// or paused (its late ack ends this), or it died between its
+			// claim and its store (only it can take the work back, when it
+			// returns). Put back for a while, never dropped: dropping
+			// would lose the work.
+			p.c.m.claimsLost.Inc()
+			m.NakWithDelay(p.c.cfg.AckWait)
+		default:
+			p.log.Warn("fleet: claiming work", "id", w.ID, "err", err)
+			m.Nak()
+		}
+	}
+	if len(claimed) == 0 {
+		return 0
+	}
+	take := make([]Work, len(claimed))
+	for j, i := range claimed {
+		take[j] = ws[i]
+	}
+	stored := p.take.TakeAll(ctx, take)
 	var took atomic.Int64
 	var wg sync.WaitGroup
-	for m := range batch.Messages() {
+	for j, i := range claimed {
+		m, w := ms[i], ws[i]
+		if err := stored[j]; err != nil {
+			p.log.Error("fleet: storing claimed work; handing it back", "id", w.ID, "err", err)
+			if err := p.claims.Drop(ctx, w.ID, revs[i]); err != nil {
+				// The claim stays: the next delivery finds it is ours and
+				// tries again here.
+				p.log.Warn("fleet: dropping a claim", "id", w.ID, "err", err)
+			}
+			m.Nak()
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if p.handle(ctx, m) {
-				took.Add(1)
+			if err := m.DoubleAck(ctx); err != nil {
+				// Stored and claimed: a redelivery finds the claim ours,
+				// and Take is idempotent, so the work is not doubled.
+				p.log.Warn("fleet: acking taken work", "id", w.ID, "err", err)
 			}
+			p.c.m.pulled.Inc()
+			took.Add(1)
 		}()
 	}
 	wg.Wait()
-	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
-		return int(took.Load()), unavailable("pulling", err)
-	}
-	return int(took.Load()), nil
-}
-
-// handle claims, stores and acks one piece of work (docs/fleet-plan.md §3).
-// It reports whether this host took it.
-func (p *Puller) handle(ctx context.Context, m jetstream.Msg) bool {
-	var w Work
-	if err := json.Unmarshal(m.Data(), &w); err != nil || w.ID == "" {
-		p.log.Error("fleet: work that is not a gsmbridge request; dropping it", "subject", m.Subject(), "err", err)
-		m.Term()
-		return false
-	}
-	rev, err := p.claims.Take(ctx, w)
-	if errors.Is(err, ErrFinished) {
-		m.Ack()
-		return false
-	}
-	if errors.Is(err, ErrClaimedElsewhere) {
-		// Another host claimed it and did not acknowledge: it is slow or
-		// paused (its late ack ends this), or it died between its claim and
-		// its store (only it can take the work back, when it returns). Put
-		// back for a while, never dropped: dropping would lose the work.
-		p.c.m.claimsLost.Inc()
-		m.NakWithDelay(p.c.cfg.AckWait)
-		return false
-	}
-	if err != nil {
-		p.log.Warn("fleet: claiming work", "id", w.ID, "err", err)
-		m.Nak()
-		return false
-	}
-	if err := p.take.Take(ctx, w); err != nil {
-		p.log.Error("fleet: storing claimed work; handing it back", "id", w.ID, "err", err)
-		if err := p.claims.Drop(ctx, w.ID, rev); err != nil {
-			// The claim stays: the next delivery finds it is ours and
-			// tries again here.
-			p.log.Warn("fleet: dropping a claim", "id", w.ID, "err", err)
-		}
-		m.Nak()
-		return false
-	}
-	if err := m.DoubleAck(ctx); err != nil {
-		// Stored and claimed: a redelivery finds the claim ours, and Take
-		// is idempotent, so the work is not doubled.
-		p.log.Warn("fleet: acking taken work", "id", w.ID, "err", err)
-	}
-	p.c.m.pulled.Inc()
-	return true
+	return int(took.Load())
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,16 +28,20 @@ type host struct {
 	fail   error
 }
 
-func (h *host) Take(_ context.Context, w Work) error {
+func (h *host) TakeAll(_ context.Context, ws []Work) []error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.fail != nil {
-		return h.fail
+	errs := make([]error, len(ws))
+	for i, w := range ws {
+		if h.fail != nil {
+			errs[i] = h.fail
+			continue
+		}
+		if !slices.Contains(h.took, w.ID) {
+			h.took = append(h.took, w.ID)
+		}
 	}
-	if !slices.Contains(h.took, w.ID) {
-		h.took = append(h.took, w.ID)
-	}
-	return nil
+	return errs
 }
 
 func (h *host) taken() []string {
@@ -48,7 +53,14 @@ func (h *host) taken() []string {
 func newHost(t *testing.T, f config.Fleet, name string) *host {
 	t.Helper()
 	c := dial(t, f, name)
-	if err := c.Ensure(t.Context()); err != nil {
+	// A three-node cluster answers before its meta leader counts every
+	// peer online, and refuses to place a replicated stream until it does.
+	var err error
+	eventually(t, "the cluster places the fleet's streams", func() bool {
+		err = c.Ensure(t.Context())
+		return err == nil || !strings.Contains(err.Error(), "no suitable peers")
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return &host{conn: c, claims: c.Claims("id-" + name)}
@@ -320,6 +332,45 @@ func TestReleaseHandsBackTakenWorkOnly(t *testing.T) {
 	}
 	if h, st, err := b.claims.Holder(ctx, "msg_sending"); h != "a" || st != Done || err != nil {
 		t.Fatalf("finished: holder %q %s, %v", h, st, err)
+	}
+}
+
+// The revision a host remembers from its take does not outlive a release:
+// on a replicated bucket too (whose stale-revision answer is another code
+// than a single node's), the host's late moves of the claim fail, and its
+// finish does not note itself as the work's holder.
+func TestARememberedClaimYieldsToARelease(t *testing.T) {
+	nats := fleettest.Start(t, 3)
+	f := fleetConfig(nats.URLs(), 3)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx := t.Context()
+	w := work("msg_r3", Route{})
+	if _, err := a.claims.Take(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if released, err := b.claims.Release(ctx, "a"); err != nil || !slices.Equal(released, []string{w.ID}) {
+		t.Fatalf("released %v, %v", released, err)
+	}
+	if _, err := b.claims.Take(ctx, w); err != nil {
+		t.Fatalf("b taking released work: %v", err)
+	}
+	if err := a.claims.StartSending(ctx, w.ID); !errors.Is(err, ErrReleased) {
+		t.Fatalf("a sending released work: %v", err)
+	}
+	if err := a.claims.Finish(ctx, w.ID); !errors.Is(err, ErrClaimedElsewhere) {
+		t.Fatalf("a finishing released work: %v", err)
+	}
+	if h, st, err := a.claims.Holder(ctx, w.ID); h != "b" || st != Taken || err != nil {
+		t.Fatalf("holder: %q %s, %v", h, st, err)
+	}
+	if err := b.claims.StartSending(ctx, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	if errs := b.claims.FinishAll(ctx, []string{w.ID}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if _, err := a.claims.Take(ctx, w); !errors.Is(err, ErrFinished) {
+		t.Fatalf("a late copy: %v", err)
 	}
 }
 

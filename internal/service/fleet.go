@@ -59,32 +59,47 @@ func (l fleetLocal) Room() fleet.Room {
 }
 func (l fleetLocal) State(ctx context.Context) json.RawMessage { return fleetView{l.d}.state(ctx) }
 
-// Take stores work this host claimed and queues it; the same id twice is
-// one message.
-func (l fleetLocal) Take(ctx context.Context, w fleet.Work) error {
-	switch w.Kind {
-	case fleet.KindMessage:
-	case fleet.KindConfirmation:
-		return l.takeConfirmation(ctx, w)
-	default:
-		return fmt.Errorf("fleet work of kind %q is not handled by this host", w.Kind)
+// TakeAll stores work this host claimed and queues it; the same id twice
+// is one message. The messages of a batch are stored in one transaction.
+func (l fleetLocal) TakeAll(ctx context.Context, ws []fleet.Work) []error {
+	errs := make([]error, len(ws))
+	var batch []store.MessageAs
+	var at []int // of ws, for each of batch
+	for i, w := range ws {
+		switch w.Kind {
+		case fleet.KindMessage:
+		case fleet.KindConfirmation:
+			errs[i] = l.takeConfirmation(ctx, w)
+			continue
+		default:
+			errs[i] = fmt.Errorf("fleet work of kind %q is not handled by this host", w.Kind)
+			continue
+		}
+		var fm fleetMessage
+		if err := json.Unmarshal(w.Request, &fm); err != nil {
+			errs[i] = fmt.Errorf("fleet message %s: %w", w.ID, err)
+			continue
+		}
+		// Time spent in the fleet counts: a message whose time ran out
+		// there is stored with the least TTL and expires here at once.
+		ttl := max(fm.ExpiresAt.Sub(l.d.now()), time.Millisecond)
+		batch = append(batch, store.MessageAs{ID: w.ID, NewMessage: store.NewMessage{To: fm.To, Text: fm.Text, Encoding: fm.Encoding, Parts: fm.Parts,
+			Reference: fm.Reference, PinModem: fm.PinModem, PinOperator: fm.PinOperator, Report: fm.Report, TTL: ttl}})
+		at = append(at, i)
 	}
-	var fm fleetMessage
-	if err := json.Unmarshal(w.Request, &fm); err != nil {
-		return fmt.Errorf("fleet message %s: %w", w.ID, err)
+	if len(batch) == 0 {
+		return errs
 	}
-	// Time spent in the fleet counts: a message whose time ran out there
-	// is stored with the least TTL and expires here at once.
-	ttl := max(fm.ExpiresAt.Sub(l.d.now()), time.Millisecond)
-	m, existed, err := l.d.store.Messages.AcceptAs(ctx, w.ID, store.NewMessage{To: fm.To, Text: fm.Text, Encoding: fm.Encoding, Parts: fm.Parts,
-		Reference: fm.Reference, PinModem: fm.PinModem, PinOperator: fm.PinOperator, Report: fm.Report, TTL: ttl})
-	if err != nil {
-		return err
+	ms, existed, err := l.d.store.Messages.AcceptAllAs(ctx, batch)
+	for j, i := range at {
+		switch {
+		case err != nil:
+			errs[i] = err
+		case !existed[j]:
+			l.d.sched.Enqueue(ms[j])
+		}
 	}
-	if !existed {
-		l.d.sched.Enqueue(m)
-	}
-	return nil
+	return errs
 }
 
 // fleetCursor keeps a fleet follower's place in the store.
@@ -217,6 +232,10 @@ var doneMessageEvents = store.EventTypes{"message.sent", "message.unknown", "mes
 
 var doneEvents = slices.Concat(doneMessageEvents, doneConfirmationEvents)
 
+// finishCoalesce is how long the claim finisher lets the log grow after
+// it wakes.
+const finishCoalesce = 50 * time.Millisecond
+
 // runFleetFinisher follows the event log and finishes the fleet's claim on
 // each message whose sending ended here, and on each confirmation decided here, so that the fleet lists
 // only work in flight as held by this host. Its cursor is durable: a
@@ -235,19 +254,27 @@ func (d *Service) runFleetFinisher(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 			case <-grew:
+				// Under load the log grows by a commit every few
+				// milliseconds: a short wait finishes the claims of many
+				// commits at once, and a claim stays a little longer.
+				sleepCtx(ctx, finishCoalesce)
 			}
 			continue
 		}
 		events, err := d.store.Events.Events(ctx, store.EventFilter{After: after, Upto: last, Types: doneEvents, Limit: 256})
 		if err == nil {
-			for _, e := range events {
+			ids := make([]string, len(events))
+			for i, e := range events {
+				ids[i] = e.Object.ID
+			}
+			for _, ferr := range d.fleet.Claims.FinishAll(ctx, ids) {
 				// No claim: a confirmation's SMS, whose claim is its
 				// confirmation's. Another host's: a copy this host dropped
 				// unsent.
-				if err = d.fleet.Claims.Finish(ctx, e.Object.ID); err != nil && !errors.Is(err, fleet.ErrNoClaim) && !errors.Is(err, fleet.ErrClaimedElsewhere) {
+				if ferr != nil && !errors.Is(ferr, fleet.ErrNoClaim) && !errors.Is(ferr, fleet.ErrClaimedElsewhere) {
+					err = ferr
 					break
 				}
-				err = nil
 			}
 		}
 		if err != nil {

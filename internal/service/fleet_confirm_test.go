@@ -302,7 +302,7 @@ func TestAReleasedConfirmationIsDroppedUnsent(t *testing.T) {
 	if _, err := a.d.fleet.Claims.Take(ctx, work); err != nil {
 		t.Fatal(err)
 	}
-	if err := (fleetLocal{a.d}).Take(ctx, work); err != nil {
+	if err := (fleetLocal{a.d}).TakeAll(ctx, []fleet.Work{work})[0]; err != nil {
 		t.Fatal(err)
 	}
 	c, err := a.d.store.Confirmations.GetConfirmation(ctx, n.ID)

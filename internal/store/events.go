@@ -94,6 +94,9 @@ type EventFilter struct {
 	Limit int
 }
 
+// preparedTypes is the longest type filter whose query is kept prepared.
+const preparedTypes = 16
+
 // Events pages through the event log in id order.
 func (ev Events) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	s := ev.s
@@ -109,7 +112,17 @@ func (ev Events) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	cond, condArgs := f.Types.sql()
 	q += cond + " ORDER BY id LIMIT ?"
 	args = append(append(args, condArgs...), f.Limit)
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	// The fleet's publisher and claim finisher read the log after every
+	// commit: a statement prepared once saves parsing it each time. The
+	// text depends on the filter's shape only; a long filter (an API
+	// caller's) is not kept.
+	var rows *sql.Rows
+	var err error
+	if len(f.Types) <= preparedTypes {
+		rows, err = s.reader(ctx).Query(q, args...)
+	} else {
+		rows, err = s.rdb.QueryContext(ctx, q, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: read events: %w", err)
 	}

@@ -97,21 +97,22 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 // Work taken from the fleet keeps the id it was accepted under, and taking
-// it again (the host stopped before its acknowledgement) keeps one row.
-func TestAcceptAsKeepsOneMessagePerID(t *testing.T) {
+// it again (the host stopped before its acknowledgement) keeps one row,
+// also when the copy comes in a batch with new work.
+func TestAcceptAllAsKeepsOneMessagePerID(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	n := NewMessage{To: "+79161234567", Text: "Платёж 7", Encoding: "ucs2", Parts: 2, TTL: time.Hour}
-	first, existed, err := s.Messages.AcceptAs(ctx, "msg_fleet1", n)
-	if err != nil || existed || first.ID != "msg_fleet1" || len(first.PartList) != 2 || first.ConcatRef == 0 {
+	first, existed, err := s.Messages.AcceptAllAs(ctx, []MessageAs{{"msg_fleet1", n}})
+	if err != nil || existed[0] || first[0].ID != "msg_fleet1" || len(first[0].PartList) != 2 || first[0].ConcatRef == 0 {
 		t.Fatalf("first: %+v existed=%v, %v", first, existed, err)
 	}
-	again, existed, err := s.Messages.AcceptAs(ctx, "msg_fleet1", n)
-	if err != nil || !existed || again.ConcatRef != first.ConcatRef {
+	again, existed, err := s.Messages.AcceptAllAs(ctx, []MessageAs{{"msg_fleet2", n}, {"msg_fleet1", n}})
+	if err != nil || existed[0] || !existed[1] || again[1].ConcatRef != first[0].ConcatRef || again[0].ID != "msg_fleet2" {
 		t.Fatalf("again: %+v existed=%v, %v", again, existed, err)
 	}
 	list, _, err := s.Messages.ListMessages(ctx, MessageFilter{})
-	if err != nil || len(list) != 1 {
+	if err != nil || len(list) != 2 {
 		t.Fatalf("messages: %d, %v", len(list), err)
 	}
 }

@@ -1,0 +1,130 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Who holds work, for reads and for a dead host's release.
+
+// Holder names the host that holds or finished id, "" when no host took it
+// yet.
+func (cl *Claims) Holder(ctx context.Context, id string) (string, ClaimState, error) {
+	have, _, err := cl.Get(ctx, id)
+	if err == nil {
+		return have.Host, have.State, nil
+	}
+	if !errors.Is(err, ErrNoClaim) {
+		return "", "", err
+	}
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	e, err := kv.Get(ctx, whereKey(id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", unavailable("looking up "+id, err)
+	}
+	return string(e.Value()), Done, nil
+}
+
+// AwaitHolder is Holder once a host claimed id or finished it, waiting
+// for that until ctx ends (then the host is ""): a long poll of work no
+// host took yet answers as soon as one does, woken by the bucket's watch.
+func (cl *Claims) AwaitHolder(ctx context.Context, id string) (string, ClaimState, error) {
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	w, err := kv.WatchFiltered(ctx, []string{claimKey(id), whereKey(id)}, jetstream.UpdatesOnly())
+	if err != nil {
+		return "", "", unavailable("watching the claim on "+id, err)
+	}
+	defer w.Stop()
+	// After the watch started: a claim made before it is read here.
+	if host, state, err := cl.Holder(ctx, id); err != nil || host != "" {
+		return host, state, err
+	}
+	select {
+	case <-ctx.Done():
+		return "", "", nil
+	case <-w.Updates():
+	}
+	return cl.Holder(ctx, id)
+}
+
+// OnHost lists the unfinished claims of one host (released ones
+// included until another host takes them): for a dead host, its stranded
+// work.
+func (cl *Claims) OnHost(ctx context.Context, host string) ([]Claim, error) {
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kv.ListKeysFiltered(ctx, "c.>")
+	if err != nil {
+		return nil, unavailable("listing claims", err)
+	}
+	var out []Claim
+	for k := range keys.Keys() {
+		have, _, err := cl.get(ctx, k, k)
+		if errors.Is(err, ErrNoClaim) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if have.Host == host {
+			out = append(out, have)
+		}
+	}
+	return out, nil
+}
+
+// Release hands a dead host's taken work back to the fleet: each claim
+// still taken moves to released at the revision read, then its work is
+// published again, under a fresh message id since copies are harmless: the
+// first host to take a released claim owns it and the others drop theirs.
+// Released claims not yet taken are published again too, so a release cut
+// short is finished by the next one. Work in sending stays: whether a part
+// reached a modem is the host's to tell. The caller checks the host is dead.
+func (cl *Claims) Release(ctx context.Context, host string) (released []string, err error) {
+	claims, err := cl.OnHost(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	for _, have := range claims {
+		id := have.Work.ID
+		if have.State == Taken {
+			_, rev, err := cl.Get(ctx, id)
+			if err != nil {
+				return released, err
+			}
+			have.State, have.At = Released, time.Now()
+			if _, err := cl.update(ctx, id, have, rev); err != nil {
+				if errors.Is(err, ErrReleased) {
+					continue // it moved meanwhile: the host is not as dead as it looked
+				}
+				return released, err
+			}
+		}
+		if have.State != Released {
+			continue
+		}
+		body, _ := json.Marshal(have.Work)
+		msgID := fmt.Sprintf("%s:released:%d", id, time.Now().UnixNano())
+		if _, err := cl.c.js.Publish(ctx, cl.c.workSubject(have.Work), body, jetstream.WithMsgID(msgID)); err != nil {
+			return released, unavailable("publishing released "+id, err)
+		}
+		released = append(released, id)
+	}
+	return released, nil
+}
