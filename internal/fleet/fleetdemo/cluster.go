@@ -100,25 +100,39 @@ func (c *Cluster) start(i int) error {
 	return nil
 }
 
-// waitJetStream returns when a meta leader is elected and every running
-// node has caught up with it: before that, creating a stream fails with
-// "JetStream system temporarily unavailable".
+// waitJetStream returns when a meta leader is elected, every running node
+// has caught up with it and the leader counts each of them online: before
+// that, creating a stream fails with "JetStream system temporarily
+// unavailable", and placing a replicated one with "no suitable peers" (or
+// a client's request times out), although the cluster already answers.
 func (c *Cluster) waitJetStream() error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		leader, current := false, true
+		leader, current, running, online := false, true, 0, 0
 		for _, nd := range c.nodes {
 			if nd.srv == nil {
 				continue
 			}
+			running++
 			if len(c.nodes) == 1 {
 				leader = nd.srv.JetStreamEnabled()
 				continue
 			}
-			leader = leader || nd.srv.JetStreamIsLeader()
 			current = current && nd.srv.JetStreamIsCurrent()
+			if !nd.srv.JetStreamIsLeader() {
+				continue
+			}
+			leader = true
+			online = 1
+			if jsz, err := nd.srv.Jsz(nil); err == nil && jsz.Meta != nil {
+				for _, p := range jsz.Meta.Replicas {
+					if p.Current && !p.Offline {
+						online++
+					}
+				}
+			}
 		}
-		if leader && current {
+		if leader && current && (len(c.nodes) == 1 || online >= running) {
 			return nil
 		}
 		if time.Now().After(deadline) {
