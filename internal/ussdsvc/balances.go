@@ -271,14 +271,18 @@ func (bs *balances) lowThreshold(iccid, imsi string, b ussd.Balance) (string, bo
 	return limit.String(), b.Parsed && b.Amount.Kopecks() < limit.Kopecks()
 }
 
+// receivedSMS are the events after which a balance SMS may be in the inbox.
+var receivedSMS = store.EventTypes{"sms.received"}
+
 // awaitBalanceSMS waits for the operator's service SMS: the receive path is
 // the owner's, and the store, where every received SMS lands with its event,
-// is where it is seen; so it reads the inbox again each time the log grows.
+// is where it is seen; so it reads the inbox again each time an SMS is
+// received, and sleeps through the send path's commits.
 func (bs *balances) awaitBalanceSMS(ctx context.Context, iccid string, senders []string, since time.Time) (*store.InboxMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, bs.o.USSD.ReplyTimeout)
 	defer cancel()
 	for {
-		_, grew := bs.logEnd.Changed()
+		_, grew := bs.logEnd.ChangedOf(receivedSMS)
 		m, err := bs.inbox.ServiceSMSSince(ctx, iccid, senders, since.Add(-time.Second))
 		if err == nil {
 			return m, nil
