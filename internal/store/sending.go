@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -306,11 +308,19 @@ func (mg Messages) Expire(ctx context.Context, id string) (*Message, error) {
 // Texts are left out: the scheduler routes on the other fields, and the owner
 // reads the whole message when it sends one, so a long queue stays small in
 // memory.
+//
+// The rows are sorted here rather than by SQLite: no index gives the two
+// states in creation order, and SQLite's sorter took 2 MB for 10,000 queued
+// messages, which its allocator keeps mapped after the query.
 func (mg Messages) Queue(ctx context.Context) ([]*Message, error) {
 	s := mg.s
 	cols := strings.Replace(messageColumns, "body,", "'' AS body,", 1)
-	rows, err := s.rdb.QueryContext(ctx, "SELECT "+cols+" FROM messages WHERE state IN ('queued','sending') ORDER BY created_at, id")
-	return collect(rows, err, scanMessage)
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+cols+" FROM messages WHERE state IN ('queued','sending')")
+	queue, err := collect(rows, err, scanMessage)
+	slices.SortFunc(queue, func(a, b *Message) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return queue, err
 }
 
 func touchSIMSent(t *Tx, iccid string) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -223,6 +224,43 @@ func TestUnknownOutcomeIsNeverRequeuedByDefault(t *testing.T) {
 	q, _ := s.Messages.Queue(ctx)
 	if len(q) != 0 {
 		t.Fatalf("unknown message is in the send queue: %v", q)
+	}
+}
+
+// The queue comes back in creation order, ties by id, across both states
+// it holds and whatever order the rows sit in.
+func TestQueueIsInCreationOrder(t *testing.T) {
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	now := base
+	s, err := Open(t.TempDir(), Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	var want []string
+	for _, at := range []int{30, 10, 20, 10, 30, 0} {
+		now = base.Add(time.Duration(at) * time.Second)
+		want = append(want, accept(t, s, NewMessage{}).ID)
+	}
+	// Begun and caught mid-send: "sending" is queued too.
+	if _, err := s.Messages.BeginPart(ctx, want[1], 1, "89701", "m"); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want) // ids begin with their creation time
+	q, err := s.Messages.Queue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, m := range q {
+		got = append(got, m.ID)
+		if i > 0 && m.CreatedAt.Before(q[i-1].CreatedAt) {
+			t.Errorf("%s created %v comes after one created %v", m.ID, m.CreatedAt, q[i-1].CreatedAt)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("queue %v, want %v", got, want)
 	}
 }
 
