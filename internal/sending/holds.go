@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
-	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 )
 
@@ -54,7 +53,7 @@ func (s *Scheduler) Holds(ids ...string) map[string]Hold {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := &weighing{now: now, waits: map[laneParts]time.Duration{}, exact: true,
-		vetoed: func(m *store.Message, iccid string) bool { return slices.Contains(s.vetoed[m.ID], iccid) }}
+		vetoed: func(m *waiting, iccid string) bool { return slices.Contains(s.vetoed[m.ID], iccid) }}
 	for _, m := range s.queue {
 		if !want[m.ID] {
 			continue
@@ -66,7 +65,7 @@ func (s *Scheduler) Holds(ids ...string) map[string]Hold {
 	return out
 }
 
-func (s *Scheduler) holdOf(m *store.Message, w *weighing) (Hold, bool) {
+func (s *Scheduler) holdOf(m *waiting, w *weighing) (Hold, bool) {
 	now := w.now
 	if m.NextAttempt.After(now) {
 		return Hold{Reason: HoldRetryBackoff, Until: m.NextAttempt, Detail: "the last attempt failed before the message went out"}, true
@@ -99,7 +98,7 @@ type weighing struct {
 	// for none.
 	waits map[laneParts]time.Duration
 	// vetoed is asked last, only of a lane that could send at once.
-	vetoed func(*store.Message, string) bool
+	vetoed func(*waiting, string) bool
 	// exact asks, of a busy lane, whether a limit holds it too (for
 	// Holds); dispatch only needs to know the lane is not free.
 	exact bool
@@ -110,7 +109,7 @@ type weighing struct {
 // may send m at all). Lanes are tried in the order: pinned modem, pinned
 // operator, bound SIM; of those left, a free one with the fewest recent
 // sends wins.
-func (s *Scheduler) place(m *store.Message, w *weighing) (best *lane, why string, until time.Time, heldBy *lane) {
+func (s *Scheduler) place(m *waiting, w *weighing) (best *lane, why string, until time.Time, heldBy *lane) {
 	modemOK, operatorOK, simOK := false, false, false
 	for _, l := range s.lanes {
 		if m.PinModem != "" && l.modemID != m.PinModem {
@@ -156,7 +155,7 @@ type laneParts struct {
 
 // hold returns what holds m on l ("" when l can take it now) and, for a
 // send limit, when it lets go.
-func (l *lane) hold(m *store.Message, w *weighing) (string, time.Time) {
+func (l *lane) hold(m *waiting, w *weighing) (string, time.Time) {
 	if !l.usable() {
 		for _, p := range []string{"suspect", "degraded", "session"} {
 			if l.paused[p] {

@@ -2,6 +2,7 @@ package sending
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -118,6 +119,42 @@ func TestSchedulerOneJobPerLaneAtATime(t *testing.T) {
 	s.dispatch()
 	if m := take(jobs); m == nil || m.ID != "b" {
 		t.Fatalf("after Done: %v, want b", m)
+	}
+}
+
+// A message queued with its parts reaches the lane as itself, so the send
+// reuses it; one queued without them (the queue loaded at start-up) is kept
+// as its routing fields only and reaches the lane as those, for the send to
+// read the rest from the store.
+func TestSchedulerKeepsOnlyWholeMessagesWhole(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t0}
+	var vetoAsked []*store.Message
+	s := NewScheduler(clock.now, func(m *store.Message, _ string) bool { vetoAsked = append(vetoAsked, m); return true }, func(string) {})
+	jobs := s.AddLane("m", "icc", "25001", SendLimits{}, nil)
+
+	whole := msg("whole", t0)
+	whole.Text, whole.PartList = "Платёж 1", []store.Part{{Seq: 1, State: "pending"}}
+	s.Enqueue(whole)
+	s.dispatch()
+	if m := take(jobs); m != whole {
+		t.Fatalf("lane got %+v, want the message queued", m)
+	}
+	s.Done("m", nil, nil)
+
+	loaded := &store.Message{ID: "loaded", To: "+79161234567", Reference: "ref", PinOperator: "25001", ICCID: "icc",
+		Parts: 2, State: store.Sending, Seq: 2, Encoding: "gsm7", Attempts: 1, CreatedAt: t0.Add(time.Second),
+		ExpiresAt: t0.Add(time.Hour), NextAttempt: t0.Add(-time.Minute), UpdatedAt: t0}
+	s.Enqueue(loaded)
+	s.dispatch()
+	got := take(jobs)
+	want := store.Message{ID: "loaded", To: "+79161234567", Reference: "ref", PinOperator: "25001", ICCID: "icc",
+		Parts: 2, CreatedAt: t0.Add(time.Second), ExpiresAt: t0.Add(time.Hour), NextAttempt: t0.Add(-time.Minute)}
+	if got == nil || !reflect.DeepEqual(*got, want) {
+		t.Fatalf("lane got %+v, want %+v", got, want)
+	}
+	if len(vetoAsked) != 2 || vetoAsked[0] != whole || vetoAsked[1].ID != "loaded" || vetoAsked[1].To != want.To || vetoAsked[1].Reference != want.Reference {
+		t.Fatalf("the veto was asked about %+v", vetoAsked)
 	}
 }
 

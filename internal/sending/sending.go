@@ -31,7 +31,7 @@ type Messages interface {
 	PartNotSent(ctx context.Context, id string, seq int, cause store.ErrorInfo, retryAt time.Time) (*store.Message, error)
 	PartUnknown(ctx context.Context, id string, seq int, cause store.ErrorInfo, atLeastOnce bool) (*store.Message, error)
 	RecoverInFlight(ctx context.Context, atLeastOnce bool) (int, error)
-	Queue(ctx context.Context) ([]*store.Message, error)
+	Queue(ctx context.Context, each func(*store.Message)) error
 }
 
 // SIMs is what sending needs of the store's devices facade
@@ -154,14 +154,7 @@ func (s *Sending) Recover(ctx context.Context) error {
 	if unknown > 0 {
 		s.log.Warn("messages caught mid-send by the last stop are now unknown", "count", unknown)
 	}
-	queue, err := s.messages.Queue(ctx)
-	if err != nil {
-		return err
-	}
-	for _, m := range queue {
-		s.sched.Enqueue(m)
-	}
-	return nil
+	return s.messages.Queue(ctx, s.sched.Enqueue)
 }
 
 //go:embed openapi.json

@@ -109,7 +109,7 @@ func TestConfirmationIsStoredWithItsSMSAndIsIdempotentOnID(t *testing.T) {
 	if _, _, _, err := s.Confirmations.CreateConfirmation(ctx, other); !errors.Is(err, ErrConflict) {
 		t.Fatalf("same id, other request: %v, want ErrConflict", err)
 	}
-	queue, _ := s.Messages.Queue(ctx)
+	queue := queue(t, s)
 	if len(queue) != 1 {
 		t.Fatalf("%d messages queued, want the one SMS", len(queue))
 	}
@@ -488,7 +488,7 @@ func TestCancelThroughTheAPI(t *testing.T) {
 		if noticeMsg.To != customer || noticeMsg.ICCID != simB || noticeMsg.Text != notice.Text || IsConfirmationMessage(noticeMsg) {
 			t.Fatalf("notice %+v", noticeMsg)
 		}
-		queue, _ := s.Messages.Queue(ctx)
+		queue := queue(t, s)
 		if len(queue) != 1 || queue[0].ID != noticeMsg.ID || queue[0].ICCID != simB {
 			t.Fatalf("queue %+v", queue)
 		}
@@ -521,7 +521,7 @@ func TestCancelThroughTheAPI(t *testing.T) {
 					t.Fatalf("the SMS of a cancelled payment after its send: %v %+v, want %s", err, after, want)
 				}
 				// The notice goes only if the SMS may have reached the customer.
-				queue, _ := s.Messages.Queue(ctx)
+				queue := queue(t, s)
 				notice, _ := s.Messages.GetMessage(ctx, noticeMsg.ID)
 				if want == Failed && (len(queue) != 0 || notice.State != Cancelled) {
 					t.Fatalf("queue %+v, notice %s; want the notice cancelled", queue, notice.State)

@@ -169,9 +169,16 @@ func Open(dir string, opts Options) (*Store, error) {
 	// rows without ever giving the space back.
 	// The writer's transactions take the write lock at BEGIN (immediate), so
 	// a snapshot can never go stale between a read and a write inside one.
+	// Its page cache is a quarter of SQLite's 2 MB default: the allocator of
+	// the pure-Go SQLite rounds each cached page (4 KiB and a header) up to
+	// an 8 KiB slot, so the default cost over 4 MB of resident memory, all of
+	// it taken at once by the integrity check below, which reads every page.
+	// Between commits the writer touches the B-trees' inner pages and the
+	// pages it appends to; 512 KiB holds about 115 pages, and draining
+	// 10,000 queued messages took the same CPU with it as with 2 MB.
 	file := "file:" + (&url.URL{Path: path}).EscapedPath()
 	wdb, err := sql.Open("sqlite", file+"?_txlock=immediate&_pragma=auto_vacuum(2)&_pragma=journal_mode(WAL)"+
-		"&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
+		"&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-512)")
 	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +23,16 @@ func openTest(t *testing.T, dir string) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// queue is the send queue as the scheduler would load it.
+func queue(t *testing.T, s *Store) []*Message {
+	t.Helper()
+	var q []*Message
+	if err := s.Messages.Queue(context.Background(), func(m *Message) { q = append(q, m) }); err != nil {
+		t.Fatal(err)
+	}
+	return q
 }
 
 func accept(t *testing.T, s *Store, n NewMessage) *Message {
@@ -220,9 +231,46 @@ func TestUnknownOutcomeIsNeverRequeuedByDefault(t *testing.T) {
 	if got.State != Unknown || got.PartList[0].State != "unknown" {
 		t.Fatalf("%+v", got)
 	}
-	q, _ := s.Messages.Queue(ctx)
+	q := queue(t, s)
 	if len(q) != 0 {
 		t.Fatalf("unknown message is in the send queue: %v", q)
+	}
+}
+
+// The queue comes back in creation order, ties by id, across both states
+// it holds and whatever order the rows sit in.
+func TestQueueIsInCreationOrder(t *testing.T) {
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	now := base
+	s, err := Open(t.TempDir(), Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	var want []string
+	for _, at := range []int{30, 10, 20, 10, 30, 0} {
+		now = base.Add(time.Duration(at) * time.Second)
+		want = append(want, accept(t, s, NewMessage{}).ID)
+	}
+	// Begun and caught mid-send: "sending" is queued too, here one among
+	// the oldest and one among the newest, tied with a queued one.
+	for _, id := range []string{want[1], want[0]} {
+		if _, err := s.Messages.BeginPart(ctx, id, 1, "89701", "m"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(want) // ids begin with their creation time
+	q := queue(t, s)
+	var got []string
+	for i, m := range q {
+		got = append(got, m.ID)
+		if i > 0 && m.CreatedAt.Before(q[i-1].CreatedAt) {
+			t.Errorf("%s created %v comes after one created %v", m.ID, m.CreatedAt, q[i-1].CreatedAt)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("queue %v, want %v", got, want)
 	}
 }
 
