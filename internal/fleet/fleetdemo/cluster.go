@@ -33,15 +33,33 @@ type node struct {
 // Start runs n nodes (1, or 3 for a cluster that survives one loss) with
 // their storage under dir and returns once JetStream answers on every node.
 // Close stops them.
-func Start(dir string, n int) (*Cluster, error) {
+func Start(dir string, n int) (*Cluster, error) { return startPicking(dir, n, freePorts) }
+
+// startPicking is Start with the port picker a test can replace.
+func startPicking(dir string, n int, pick func(n int) ([]int, error)) (*Cluster, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("nats cluster of %d nodes", n)
 	}
-	clientPorts, err := freePorts(n)
+	// The ports are free when picked but not held: anything on the machine
+	// (another test's outgoing connection, too) may take one before its node
+	// listens. Such a start fails fast and the cluster starts again on
+	// fresh ports.
+	var err error
+	for range 3 {
+		var c *Cluster
+		if c, err = start(dir, n, pick); !errors.Is(err, errPortTaken) {
+			return c, err
+		}
+	}
+	return nil, err
+}
+
+func start(dir string, n int, pick func(n int) ([]int, error)) (*Cluster, error) {
+	clientPorts, err := pick(n)
 	if err != nil {
 		return nil, err
 	}
-	routePorts, err := freePorts(n)
+	routePorts, err := pick(n)
 	if err != nil {
 		return nil, err
 	}
@@ -86,15 +104,48 @@ func Start(dir string, n int) (*Cluster, error) {
 	return c, nil
 }
 
+// errPortTaken: a node could not listen on a port picked for it.
+var errPortTaken = errors.New("port taken")
+
+// fatalLog catches the server's fatal errors, which it only logs: a node
+// that cannot listen says so there and would otherwise just never become
+// ready. Everything else it logs is dropped, as NoLog asks.
+type fatalLog chan string
+
+func (f fatalLog) Fatalf(format string, v ...any) {
+	select {
+	case f <- fmt.Sprintf(format, v...):
+	default:
+	}
+}
+func (fatalLog) Noticef(string, ...any) {}
+func (fatalLog) Warnf(string, ...any)   {}
+func (fatalLog) Errorf(string, ...any)  {}
+func (fatalLog) Debugf(string, ...any)  {}
+func (fatalLog) Tracef(string, ...any)  {}
+
 func (c *Cluster) start(i int) error {
 	s, err := server.NewServer(c.nodes[i].opts)
 	if err != nil {
 		return fmt.Errorf("nats node %d: %w", i+1, err)
 	}
+	fatal := make(fatalLog, 1)
+	s.SetLogger(fatal, false, false)
 	go s.Start()
-	if !s.ReadyForConnections(20 * time.Second) {
-		s.Shutdown()
-		return fmt.Errorf("nats node %d did not start within 20s", i+1)
+	for deadline := time.Now().Add(20 * time.Second); !s.ReadyForConnections(100 * time.Millisecond); {
+		select {
+		case msg := <-fatal:
+			s.Shutdown()
+			if strings.Contains(msg, "listening") {
+				return fmt.Errorf("nats node %d: %s: %w", i+1, msg, errPortTaken)
+			}
+			return fmt.Errorf("nats node %d: %s", i+1, msg)
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.Shutdown()
+			return fmt.Errorf("nats node %d did not start within 20s", i+1)
+		}
 	}
 	c.nodes[i].srv = s
 	return nil

@@ -2,6 +2,7 @@ package fleetdemo
 
 import (
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -47,6 +48,39 @@ func TestReportDescribesEachNode(t *testing.T) {
 	for _, want := range []string{"node 1 (n1): meta leader \"n", "node 2 (n2): meta leader \"n", "API queue 0 requests and 0 infos", "node 3: down"} {
 		if !strings.Contains(r, want) {
 			t.Errorf("report lacks %q:\n%s", want, r)
+		}
+	}
+}
+
+// A port taken between picking and listening costs a fresh start on other
+// ports, not a node that never becomes ready.
+func TestStartMovesOffAPortTakenMeanwhile(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+	picks := 0
+	pick := func(n int) ([]int, error) {
+		picks++
+		ports, err := freePorts(n)
+		if picks == 1 {
+			ports[n-1] = takenPort // the last node's client port
+		}
+		return ports, err
+	}
+	c, err := startPicking(t.TempDir(), 3, pick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if picks != 4 {
+		t.Errorf("ports picked %d times, want 4 (client and route ports, twice)", picks)
+	}
+	for _, u := range c.URLs() {
+		if strings.HasSuffix(u, ":"+strconv.Itoa(takenPort)) {
+			t.Errorf("a node is still on the taken port: %v", c.URLs())
 		}
 	}
 }
