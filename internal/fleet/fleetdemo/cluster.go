@@ -136,6 +136,7 @@ func (c *Cluster) start(i int) error {
 		select {
 		case msg := <-fatal:
 			s.Shutdown()
+			s.WaitForShutdown()
 			if strings.Contains(msg, "listening") {
 				return fmt.Errorf("nats node %d: %s: %w", i+1, msg, errPortTaken)
 			}
@@ -144,6 +145,7 @@ func (c *Cluster) start(i int) error {
 		}
 		if time.Now().After(deadline) {
 			s.Shutdown()
+			s.WaitForShutdown()
 			return fmt.Errorf("nats node %d did not start within 20s", i+1)
 		}
 	}
