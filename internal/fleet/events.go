@@ -38,27 +38,34 @@ const eventIDHeader = "Gsmbridge-Event-Id"
 
 const eventBatch = 256
 
+// saveEvery is how often the publisher saves its cursor while events
+// flow: a save is a commit of its own on the host's SQLite file, and under
+// load one per batch was most of the host's commits.
+const saveEvery = time.Second
+
 // Publisher copies this host's event log into the fleet's event stream,
 // each event once: its message id is host and event id, and the cursor
-// moves only past events the stream acknowledged, after each batch. A
-// crash between an acknowledgement and the cursor save publishes that
-// batch again at the next start, and the stream drops the copies if that
-// start comes within its duplicate window (EventDuplicates). Starting from
-// the stream's last event instead would be exact after a crash, but would
-// skip an event whose publish failed while later ones in its batch landed.
+// moves only past events the stream acknowledged, at most every saveEvery
+// and once the publisher caught up or stops. A crash publishes the events
+// acknowledged since the last save again at the next start (at most
+// saveEvery's worth), and the stream drops the copies if that start comes
+// within its duplicate window (EventDuplicates). Starting from the
+// stream's last event instead would be exact after a crash, but would skip
+// an event whose publish failed while later ones in its batch landed.
 type Publisher struct {
 	c      *Conn
 	events EventLog
 	cursor Cursor
 	// retry is the wait after a failure; the events wait in SQLite.
-	retry time.Duration
-	lag   atomic.Int64
-	done  atomic.Int64
+	retry     time.Duration
+	saveEvery time.Duration
+	lag       atomic.Int64
+	done      atomic.Int64
 }
 
 // EventPublisher returns the publisher of this host's log.
 func (c *Conn) EventPublisher(events EventLog, cursor Cursor) *Publisher {
-	p := &Publisher{c: c, events: events, cursor: cursor, retry: time.Second}
+	p := &Publisher{c: c, events: events, cursor: cursor, retry: time.Second, saveEvery: saveEvery}
 	c.publisher.Store(p)
 	return p
 }
@@ -68,7 +75,24 @@ func (p *Publisher) Lag() int64 { return p.lag.Load() }
 
 // Run publishes until ctx ends.
 func (p *Publisher) Run(ctx context.Context) {
-	var after int64
+	var after, saved int64
+	var savedAt time.Time
+	save := func(ctx context.Context) {
+		if err := p.cursor.Save(ctx, after); err != nil {
+			p.c.log.Warn("fleet: saving the event cursor", "err", err)
+			return
+		}
+		saved, savedAt = after, time.Now()
+	}
+	defer func() {
+		if after > saved {
+			// What the stream stored is not published again at the next
+			// start; the store may refuse once it is closing.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			save(ctx)
+		}
+	}()
 	started := false
 	for ctx.Err() == nil {
 		if !started {
@@ -78,24 +102,37 @@ func (p *Publisher) Run(ctx context.Context) {
 				p.pause(ctx)
 				continue
 			}
-			started = true
+			saved, started = after, true
 		}
 		last, grew := p.events.Changed()
 		p.lag.Store(max(0, last-after))
 		if after >= last {
+			var due <-chan time.Time
+			var t *time.Timer
+			if after > saved {
+				// Caught up: save saveEvery after the last save, unless
+				// more events come first.
+				t = time.NewTimer(max(0, p.saveEvery-time.Since(savedAt)))
+				due = t.C
+			}
 			select {
 			case <-ctx.Done():
 			case <-grew:
+			case <-due:
+				save(ctx)
+			}
+			if t != nil {
+				t.Stop()
 			}
 			continue
 		}
 		next, err := p.publish(ctx, after)
 		if next > after {
-			if err := p.cursor.Save(ctx, next); err != nil {
-				p.c.log.Warn("fleet: saving the event cursor", "err", err)
-			}
 			after = next
 			p.done.Store(next)
+			if time.Since(savedAt) >= p.saveEvery {
+				save(ctx)
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			p.c.log.Warn("fleet: publishing events; they wait in the local log", "err", err)

@@ -48,8 +48,9 @@ func (l *memLog) EventsAfter(_ context.Context, after int64, limit int) ([]Logge
 }
 
 type memCursor struct {
-	mu sync.Mutex
-	id int64
+	mu    sync.Mutex
+	id    int64
+	saves int
 }
 
 func (c *memCursor) Load(context.Context) (int64, error) {
@@ -61,6 +62,7 @@ func (c *memCursor) Save(_ context.Context, id int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.id = id
+	c.saves++
 	return nil
 }
 func (c *memCursor) get() int64 { v, _ := c.Load(context.Background()); return v }
@@ -144,6 +146,30 @@ func TestEventsReachTheStreamOnce(t *testing.T) {
 	eventually(t, "360 published after the restart", func() bool { return cur.get() == 360 })
 	stop()
 	checkOnce(t, eventIDs(t, c, "rack1"), 360)
+}
+
+// Each save of the cursor is a commit on the host's SQLite file: while
+// events flow it is saved at most every saveEvery, and when the publisher
+// stops, so that a restart publishes nothing the stream stored again.
+func TestTheEventCursorIsSavedSeldomAndOnStop(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	c := newHost(t, fleetConfig(nats.URLs(), 1), "rack1").conn
+	log, cur := newMemLog(), &memCursor{}
+	p := c.EventPublisher(log, cur)
+	p.saveEvery = time.Hour
+	stop := runPublisher(t.Context(), p)
+	for i := range 20 {
+		log.add(10)
+		eventually(t, "each batch published", func() bool { return p.done.Load() == int64(10*(i+1)) })
+	}
+	stop()
+	cur.mu.Lock()
+	id, saves := cur.id, cur.saves
+	cur.mu.Unlock()
+	if id != 200 || saves > 2 {
+		t.Fatalf("cursor at %d after %d saves, want 200 after at most 2 (the first batch, the stop)", id, saves)
+	}
+	checkOnce(t, eventIDs(t, c, "rack1"), 200)
 }
 
 // An event whose acknowledgement never comes (the stream's leader lost the

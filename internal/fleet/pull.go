@@ -141,18 +141,27 @@ func (p *Puller) plan(ctx context.Context, rm Room) []pull {
 	defer p.mu.Unlock()
 	var out []pull
 	left := rm.Free - p.promised
-	take := func(c Capacity, n int, wait time.Duration) {
+	take := func(c Capacity, n int, wait time.Duration) int {
 		n = max(0, min(n, c.Free, left))
 		if n == 0 {
-			return
+			return 0
 		}
 		p.pulls[c.Route.Subject()] = true
 		p.promised += n
 		left -= n
 		out = append(out, pull{c.Route, n, wait})
+		return n
 	}
+	// unmet counts the lanes waiting work could use beyond those this
+	// plan gave it: its route is pulling already, or the lanes ran out.
+	unmet := 0
 	for _, c := range routes {
-		if k := c.Route.Subject(); !p.pulls[k] && pending[k] > 0 {
+		k := c.Route.Subject()
+		if pending[k] == 0 {
+			continue
+		}
+		n := 0
+		if !p.pulls[k] {
 			wait := time.Duration(0)
 			if p.dry[k] {
 				// Short, so that hosts waiting for the same work ask
@@ -160,9 +169,20 @@ func (p *Puller) plan(ctx context.Context, rm Room) []pull {
 				// from a pause) gets it back soon.
 				wait = p.wait / 10
 			}
-			take(c, pending[k], wait)
+			n = take(c, pending[k], wait)
+		}
+		if !p.dry[k] {
+			unmet += max(0, min(pending[k], c.Free)-n)
 		}
 	}
+	// Long polls get only the lanes waiting work cannot use: a lane
+	// promised to a long poll of an idle route is held for up to its wait,
+	// and under load most lanes sat in polls that found nothing while
+	// work waited for them (and each poll of a filtered consumer behind
+	// the stream costs the cluster a replicated write). The waiting work
+	// gets them when its route's pull ends; work that comes to an idle
+	// route meanwhile is found by the next count, at most countEvery old.
+	left -= min(left, unmet)
 	for _, c := range slices.Backward(routes) {
 		if k := c.Route.Subject(); !p.pulls[k] {
 			take(c, 1, p.wait)

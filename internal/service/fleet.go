@@ -236,10 +236,16 @@ var doneEvents = slices.Concat(doneMessageEvents, doneConfirmationEvents)
 // it wakes.
 const finishCoalesce = 50 * time.Millisecond
 
+// finishSaveEvery is how often the claim finisher saves its cursor while
+// claims are finished: each save is a commit of its own, and under load
+// one per round was a good share of a host's commits. A claim finished
+// again after a crash is harmless: it is gone (ErrNoClaim).
+const finishSaveEvery = time.Second
+
 // runFleetFinisher follows the event log and finishes the fleet's claim on
 // each message whose sending ended here, and on each confirmation decided here, so that the fleet lists
 // only work in flight as held by this host. Its cursor is durable: a
-// restart goes on where it stopped.
+// restart goes on where it stopped, or up to finishSaveEvery before.
 func (d *Service) runFleetFinisher(ctx context.Context) {
 	cur := fleetCursor{d.store, "fleet-claims"}
 	after, err := cur.Load(ctx)
@@ -248,16 +254,42 @@ func (d *Service) runFleetFinisher(ctx context.Context) {
 		sleepCtx(ctx, time.Second)
 		after, err = cur.Load(ctx)
 	}
+	saved, savedAt := after, time.Time{}
+	save := func(ctx context.Context) {
+		if err := cur.Save(ctx, after); err != nil {
+			d.log.Warn("fleet: saving the claim finisher's cursor", "err", err)
+			return
+		}
+		saved, savedAt = after, time.Now()
+	}
+	defer func() {
+		if after > saved {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			save(ctx)
+		}
+	}()
 	for ctx.Err() == nil {
 		last, grew := d.store.LogEnd().Changed()
 		if after >= last {
+			var due <-chan time.Time
+			var t *time.Timer
+			if after > saved {
+				t = time.NewTimer(max(0, finishSaveEvery-time.Since(savedAt)))
+				due = t.C
+			}
 			select {
 			case <-ctx.Done():
+			case <-due:
+				save(ctx)
 			case <-grew:
 				// Under load the log grows by a commit every few
 				// milliseconds: a short wait finishes the claims of many
 				// commits at once, and a claim stays a little longer.
 				sleepCtx(ctx, finishCoalesce)
+			}
+			if t != nil {
+				t.Stop()
 			}
 			continue
 		}
@@ -283,14 +315,13 @@ func (d *Service) runFleetFinisher(ctx context.Context) {
 			continue
 		}
 		// Nothing of interest up to last, or all of it finished.
-		next := last
+		after = last
 		if len(events) == 256 {
-			next = events[len(events)-1].ID
+			after = events[len(events)-1].ID
 		}
-		if err := cur.Save(ctx, next); err != nil {
-			d.log.Warn("fleet: saving the claim finisher's cursor", "err", err)
+		if time.Since(savedAt) >= finishSaveEvery {
+			save(ctx)
 		}
-		after = next
 	}
 }
 
