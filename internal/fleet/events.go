@@ -75,64 +75,45 @@ func (p *Publisher) Lag() int64 { return p.lag.Load() }
 
 // Run publishes until ctx ends.
 func (p *Publisher) Run(ctx context.Context) {
-	var after, saved int64
-	var savedAt time.Time
-	save := func(ctx context.Context) {
-		if err := p.cursor.Save(ctx, after); err != nil {
-			p.c.log.Warn("fleet: saving the event cursor", "err", err)
-			return
-		}
-		saved, savedAt = after, time.Now()
-	}
+	var after int64
+	var saver *CursorSaver
 	defer func() {
-		if after > saved {
+		if saver != nil {
 			// What the stream stored is not published again at the next
-			// start; the store may refuse once it is closing.
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			defer cancel()
-			save(ctx)
+			// start.
+			saver.Close(ctx)
 		}
 	}()
-	started := false
 	for ctx.Err() == nil {
-		if !started {
+		if saver == nil {
 			var err error
 			if after, err = p.cursor.Load(ctx); err != nil {
 				p.c.log.Warn("fleet: loading the event cursor", "err", err)
 				p.pause(ctx)
 				continue
 			}
-			saved, started = after, true
+			saver = NewCursorSaver(p.cursor, after, p.saveEvery, p.c.log, "event")
 		}
 		last, grew := p.events.Changed()
 		p.lag.Store(max(0, last-after))
 		if after >= last {
-			var due <-chan time.Time
-			var t *time.Timer
-			if after > saved {
-				// Caught up: save saveEvery after the last save, unless
-				// more events come first.
-				t = time.NewTimer(max(0, p.saveEvery-time.Since(savedAt)))
-				due = t.C
-			}
+			// Caught up: save saveEvery after the last save, unless more
+			// events come first.
+			due, stop := saver.Due()
 			select {
 			case <-ctx.Done():
 			case <-grew:
 			case <-due:
-				save(ctx)
+				saver.Save(ctx)
 			}
-			if t != nil {
-				t.Stop()
-			}
+			stop()
 			continue
 		}
 		next, err := p.publish(ctx, after)
 		if next > after {
 			after = next
 			p.done.Store(next)
-			if time.Since(savedAt) >= p.saveEvery {
-				save(ctx)
-			}
+			saver.Moved(ctx, after)
 		}
 		if err != nil && ctx.Err() == nil {
 			p.c.log.Warn("fleet: publishing events; they wait in the local log", "err", err)

@@ -254,43 +254,23 @@ func (d *Service) runFleetFinisher(ctx context.Context) {
 		sleepCtx(ctx, time.Second)
 		after, err = cur.Load(ctx)
 	}
-	saved, savedAt := after, time.Time{}
-	save := func(ctx context.Context) {
-		if err := cur.Save(ctx, after); err != nil {
-			d.log.Warn("fleet: saving the claim finisher's cursor", "err", err)
-			return
-		}
-		saved, savedAt = after, time.Now()
-	}
-	defer func() {
-		if after > saved {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			defer cancel()
-			save(ctx)
-		}
-	}()
+	saver := fleet.NewCursorSaver(cur, after, finishSaveEvery, d.log, "claim finisher's")
+	defer saver.Close(ctx)
 	for ctx.Err() == nil {
 		last, grew := d.store.LogEnd().Changed()
 		if after >= last {
-			var due <-chan time.Time
-			var t *time.Timer
-			if after > saved {
-				t = time.NewTimer(max(0, finishSaveEvery-time.Since(savedAt)))
-				due = t.C
-			}
+			due, stop := saver.Due()
 			select {
 			case <-ctx.Done():
 			case <-due:
-				save(ctx)
+				saver.Save(ctx)
 			case <-grew:
 				// Under load the log grows by a commit every few
 				// milliseconds: a short wait finishes the claims of many
 				// commits at once, and a claim stays a little longer.
 				sleepCtx(ctx, finishCoalesce)
 			}
-			if t != nil {
-				t.Stop()
-			}
+			stop()
 			continue
 		}
 		events, err := d.store.Events.Events(ctx, store.EventFilter{After: after, Upto: last, Types: doneEvents, Limit: 256})
@@ -319,9 +299,7 @@ func (d *Service) runFleetFinisher(ctx context.Context) {
 		if len(events) == 256 {
 			after = events[len(events)-1].ID
 		}
-		if time.Since(savedAt) >= finishSaveEvery {
-			save(ctx)
-		}
+		saver.Moved(ctx, after)
 	}
 }
 
