@@ -441,6 +441,12 @@ func (f *chaosFleet) checkConfirmations(w *chaosWork) {
 				t.Errorf("%s: customer %s got %q, not the confirmation's %q", id, cust.phone, m.Text, c.Text)
 			}
 		}
+		// The payment core reads the SMS by the id the confirmation gives,
+		// on any host, although only the host that made it holds it.
+		var sms struct{ State string }
+		if code := f.get(reader, "/v1/messages/"+c.MessageID, &sms); code != http.StatusOK {
+			t.Errorf("%s: its SMS %s reads %d on host %s", id, c.MessageID, code, reader.name)
+		}
 		var want []api.ConfirmationState
 		switch {
 		case len(inbox) > 1:
@@ -461,13 +467,12 @@ func (f *chaosFleet) checkConfirmations(w *chaosWork) {
 			want = []api.ConfirmationState{api.ConfirmationExpired}
 		default:
 			want = []api.ConfirmationState{api.ConfirmationFailed}
-			var m struct{ State string }
-			if f.get(reader, "/v1/messages/"+c.MessageID, &m); m.State == "unknown" {
+			if sms.State == "unknown" {
 				want = append(want, api.ConfirmationExpired)
 			}
 		}
 		if !slices.Contains(want, c.State) {
-			t.Errorf("%s is %s (%s) but its customer %s read %d SMS and answered %+v: want %v", id, c.State, c.Reason, cust.phone, len(inbox), replies, want)
+			t.Errorf("%s is %s (%s), its SMS %s, but its customer %s read %d SMS and answered %+v: want %v", id, c.State, c.Reason, sms.State, cust.phone, len(inbox), replies, want)
 		}
 		outcome := string(c.State)
 		if c.State == api.ConfirmationFailed {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/internal/fleet"
@@ -17,17 +19,79 @@ import (
 // holder answers through the cluster, long polls included.
 
 // answerFromFleet answers a read of a message this host does not hold,
-// from the fleet (readFromFleet). It reports false when the fleet knows no
+// from the fleet: by its claim (readFromFleet), or else from whichever
+// host made it (askEveryHost). It reports false when the fleet knows no
 // such id either (the caller answers 404).
 func (d *Service) answerFromFleet(w http.ResponseWriter, r *http.Request, id string) bool {
-	return d.readFromFleet(w, r, id, fleet.KindMessage, func(work fleet.Work) any {
-		var fm fleetMessage
-		json.Unmarshal(work.Request, &fm)
-		return store.MessageView(&store.Message{ID: work.ID, Reference: fm.Reference, To: fm.To, Text: fm.Text,
-			Encoding: fm.Encoding, Parts: fm.Parts, PinModem: fm.PinModem, PinOperator: fm.PinOperator, Report: fm.Report,
-			State: store.Queued, Seq: 1, CreatedAt: work.AcceptedAt, ExpiresAt: fm.ExpiresAt, UpdatedAt: work.AcceptedAt,
-			PartList: pendingParts(fm.Parts)})
-	})
+	return d.readFromFleet(w, r, id, fleet.KindMessage, queuedMessageView) || d.askEveryHost(w, r, id)
+}
+
+func queuedMessageView(work fleet.Work) any {
+	var fm fleetMessage
+	json.Unmarshal(work.Request, &fm)
+	return store.MessageView(&store.Message{ID: work.ID, Reference: fm.Reference, To: fm.To, Text: fm.Text,
+		Encoding: fm.Encoding, Parts: fm.Parts, PinModem: fm.PinModem, PinOperator: fm.PinOperator, Report: fm.Report,
+		State: store.Queued, Seq: 1, CreatedAt: work.AcceptedAt, ExpiresAt: fm.ExpiresAt, UpdatedAt: work.AcceptedAt,
+		PartList: pendingParts(fm.Parts)})
+}
+
+// askEveryHost finds a message no claim names: one its host made itself,
+// a confirmation's SMS or its cancel notice, whose id the caller learnt
+// from the confirmation. Claiming such messages in the cluster too would
+// cost every confirmation another replicated write, so the rare read of
+// one on another host asks every live host at once instead, and the one
+// holding it answers. It reports false when every live host answered
+// that it holds no such message (the caller answers 404); a host that did
+// not answer makes it 503, since that host may be the one.
+func (d *Service) askEveryHost(w http.ResponseWriter, r *http.Request, id string) bool {
+	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
+		return false
+	}
+	ctx := r.Context()
+	beats, err := d.fleet.Conn.Hosts(ctx)
+	if err != nil {
+		writeFleetUnavailable(w, err)
+		return true
+	}
+	wait, _ := httpapi.ParseWait(r.URL.Query().Get("wait")) // the local handler refused a bad one already
+	ctx, cancel := context.WithTimeout(ctx, wait+forwardMargin)
+	defer cancel()
+	type answer struct {
+		host   string
+		status int
+		body   json.RawMessage
+		err    error
+	}
+	answers := make(chan answer, len(beats))
+	asked := 0
+	for _, b := range beats {
+		if b.Host == d.fleet.Conn.Host() {
+			continue
+		}
+		asked++
+		go func() {
+			status, body, err := d.fleet.Conn.Forward().Do(ctx, b.Host, http.MethodGet, r.URL.Path, r.URL.RawQuery, nil)
+			answers <- answer{b.Host, status, body, err}
+		}()
+	}
+	var silent []string
+	for range asked {
+		a := <-answers
+		switch {
+		case a.err != nil:
+			silent = append(silent, a.host)
+		case a.status != http.StatusNotFound:
+			writeForwarded(w, a.status, a.body)
+			return true
+		}
+	}
+	if len(silent) == 0 {
+		return false
+	}
+	slices.Sort(silent)
+	httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "host_unavailable",
+		Message: fmt.Sprintf("no host that answered holds %s; %s did not answer and may", id, strings.Join(silent, ", "))})
+	return true
 }
 
 // forwardMargin is what a forwarded read may take beyond its long poll's

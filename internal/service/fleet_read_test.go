@@ -2,15 +2,21 @@ package service
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/fleet"
 	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
+	"github.com/gsmbridge/gsmbridge/internal/payment"
+	"github.com/gsmbridge/gsmbridge/internal/store"
+	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
 // A message another host claimed a moment ago and has not stored yet reads
@@ -59,5 +65,63 @@ func TestAMessageClaimedButNotYetStoredReadsQueued(t *testing.T) {
 	})
 	if m.ID != acc.ID || m.State != "queued" {
 		t.Fatalf("GET: %+v", m)
+	}
+}
+
+// A confirmation's SMS has no claim of its own (its host made it), yet its
+// id, which the confirmation gives, reads on every host: the host that
+// made it answers. An id no host holds is 404 once every live host said
+// so, and 503 while a live host does not answer, since it may hold it.
+func TestAConfirmationsSMSReadsOnEveryHost(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a, b := startFleetHost(t, nats.URLs(), "a"), startFleetHost(t, nats.URLs(), "b")
+	a.waitReady(2)
+	b.waitReady(2)
+	phone := "+79165550110"
+	for _, h := range []*harness{a, b} {
+		h.net.Phones().Add(phone, modemsim.PhoneRule{Never: true})
+	}
+	if code := a.do("POST", "/v1/confirmations", paymentBody("pay-sms", phone, "T-11"), nil); code != 202 {
+		t.Fatalf("POST: %d", code)
+	}
+	var c api.Confirmation
+	eventually(t, "its SMS sent", func() bool {
+		return a.do("GET", "/v1/confirmations/pay-sms", nil, &c) == 200 && c.State == payment.Sent
+	})
+	holder, _, err := a.d.fleet.Claims.Holder(t.Context(), "pay-sms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := map[string]*harness{"a": b, "b": a}[holder]
+	if _, err := other.d.store.Messages.GetMessage(t.Context(), c.MessageID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the SMS is stored on the host that did not make it: %v", err)
+	}
+	var m api.Message
+	if code := other.do("GET", "/v1/messages/"+c.MessageID, nil, &m); code != 200 || m.ID != c.MessageID || m.State != "sent" || m.To != phone {
+		t.Fatalf("GET of the SMS on host %s: %d %+v", other.d.fleet.Conn.Host(), code, m)
+	}
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if code := other.do("GET", "/v1/messages/msg_nosuch", nil, &e); code != 404 || e.Error.Code != "not_found" {
+		t.Fatalf("GET of an id no host holds: %d %+v", code, e)
+	}
+
+	// A third host beats but answers nothing.
+	cfg := config.Default().Fleet
+	cfg.Servers, cfg.Replicas = nats.URLs(), 1
+	silent, err := fleet.Dial(cfg, "silent", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	if _, err := silent.Join(t.Context(), "id-silent", time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if code := other.do("GET", "/v1/messages/msg_nosuch", nil, &e); code != 503 || e.Error.Code != "host_unavailable" || !strings.Contains(e.Error.Message, "silent") {
+		t.Fatalf("GET of an id no answering host holds, one host silent: %d %+v", code, e)
+	}
+	if code := other.do("GET", "/v1/messages/"+c.MessageID, nil, &m); code != 200 || m.ID != c.MessageID {
+		t.Fatalf("GET of the SMS with a host silent: %d %+v", code, m)
 	}
 }
