@@ -56,6 +56,21 @@ type Claim struct {
 // Keys: "c.<id>" holds the claim on unfinished work, so listing the
 // claims of a dead host reads only work in flight; "w.<id>" remembers which
 // host finished a piece of work, for lookups from other hosts.
+//
+// A claim that ends (finished, dropped) is purged, and its purge marker
+// lives finishedMarkerKeep, not the bucket's 30 days: a listing of "c.>"
+// streams every marker as well as every claim, and every host surveys the
+// claims every few seconds, so 30 days of finished work would make each
+// survey read millions of markers. The marker is what makes a write at
+// revision 0 fail for finished work (Take's one-write path); Take takes
+// that path only for work accepted less than youngWork ago, while a
+// marker of its finish must still be there, and reads the finish note
+// ("w.<id>", kept 30 days) for older work.
+const (
+	finishedMarkerKeep = 10 * time.Minute
+	youngWork          = finishedMarkerKeep / 2
+)
+
 func claimKey(id string) string { return "c." + keyToken(id) }
 func whereKey(id string) string { return "w." + keyToken(id) }
 
@@ -83,6 +98,39 @@ type Claims struct {
 	// change falls back to reading the claim. A restart forgets them.
 	held map[string]heldClaim
 }
+
+// ended purges the claim under key at rev, leaving a marker that expires.
+// A cluster whose servers cannot expire markers (older than NATS 2.11, or a
+// bucket whose stream refused per-message TTLs) keeps a marker for the
+// bucket's age instead, as before: safe, only slower to survey.
+func (cl *Claims) ended(ctx context.Context, kv jetstream.KeyValue, key string, rev uint64) error {
+	keep := cl.c.markerKeep()
+	if keep > 0 {
+		err := kv.Purge(ctx, key, jetstream.LastRevision(rev), jetstream.PurgeTTL(keep))
+		if !ttlRefused(err) {
+			return err
+		}
+		cl.c.noMarkerTTL()
+	}
+	return kv.Purge(ctx, key, jetstream.LastRevision(rev))
+}
+
+func (c *Conn) markerKeep() time.Duration { return time.Duration(c.markers.Load()) }
+
+func (c *Conn) noMarkerTTL() {
+	if c.markers.Swap(0) != 0 {
+		c.log.Warn("fleet: the claims bucket keeps ended claims' markers for its whole age: its stream refuses per-message TTLs (NATS servers before 2.11); surveys of the fleet slow down as finished work piles up")
+	}
+}
+
+// ttlRefused says a publish was refused for its per-message TTL.
+func ttlRefused(err error) bool {
+	var api *jetstream.APIError
+	return errors.As(err, &api) && api.ErrorCode == errCodeMessageTTLDisabled
+}
+
+// errCodeMessageTTLDisabled is the server's JSMessageTTLDisabledErr.
+const errCodeMessageTTLDisabled jetstream.ErrorCode = 10166
 
 type heldClaim struct {
 	claim Claim
@@ -154,17 +202,20 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 	}
 	mine := Claim{Host: cl.c.host, HostID: cl.hostID, State: Taken, At: time.Now(), Work: w}
 	b, _ := json.Marshal(mine)
-	// A write at revision 0 lands only on a key that never held anything:
-	// work no host claimed before, so none finished it (Finish leaves the
-	// claim's delete marker). That is nearly all work, claimed in one write.
-	rev, err := kv.Update(ctx, claimKey(w.ID), b, 0)
-	if err == nil {
-		cl.remember(w.ID, mine, rev)
-		cl.c.touch()
-		return rev, nil
-	}
-	if !conflict(err) {
-		return 0, unavailable("claiming "+w.ID, err)
+	// A write at revision 0 lands only on a key that holds nothing: work no
+	// host claimed before, or whose claim ended longer ago than its marker
+	// lives, which young work cannot be. That is nearly all work, claimed in
+	// one write.
+	if time.Since(w.AcceptedAt) < youngWork {
+		rev, err := kv.Update(ctx, claimKey(w.ID), b, 0)
+		if err == nil {
+			cl.remember(w.ID, mine, rev)
+			cl.c.touch()
+			return rev, nil
+		}
+		if !conflict(err) {
+			return 0, unavailable("claiming "+w.ID, err)
+		}
 	}
 	for {
 		rev, err := kv.Create(ctx, claimKey(w.ID), b)
@@ -172,7 +223,7 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 			// Finish writes w.<id> before it deletes the claim, so a copy
 			// that arrives after the claim went finds the note here.
 			if _, err := kv.Get(ctx, whereKey(w.ID)); err == nil {
-				kv.Delete(ctx, claimKey(w.ID), jetstream.LastRevision(rev))
+				cl.ended(ctx, kv, claimKey(w.ID), rev)
 				return 0, fmt.Errorf("%s: %w", w.ID, ErrFinished)
 			} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
 				return 0, unavailable("claiming "+w.ID, err)
@@ -303,7 +354,7 @@ func (cl *Claims) Drop(ctx context.Context, id string, rev uint64) error {
 		return err
 	}
 	cl.forget(id)
-	if err := kv.Delete(ctx, claimKey(id), jetstream.LastRevision(rev)); err != nil {
+	if err := cl.ended(ctx, kv, claimKey(id), rev); err != nil {
 		return unavailable("dropping the claim on "+id, err)
 	}
 	return nil
@@ -340,13 +391,13 @@ func (cl *Claims) Finish(ctx context.Context, id string) error {
 	}
 	if h, ok := cl.recall(id); ok && h.claim.State == Sending {
 		// No release moves a claim in sending: it is as this host wrote
-		// it, unless the delete at its revision says otherwise; then it is
+		// it, unless the purge at its revision says otherwise; then it is
 		// read, as after a restart. A taken one may have been released,
 		// and the note must not name this host then: it is read first.
 		if _, err := kv.Put(ctx, whereKey(id), []byte(cl.c.host)); err != nil {
 			return unavailable("finishing "+id, err)
 		}
-		if err := kv.Delete(ctx, claimKey(id), jetstream.LastRevision(h.rev)); err == nil {
+		if err := cl.ended(ctx, kv, claimKey(id), h.rev); err == nil {
 			cl.forget(id)
 			return nil
 		}
@@ -362,7 +413,7 @@ func (cl *Claims) Finish(ctx context.Context, id string) error {
 	if _, err := kv.Put(ctx, whereKey(id), []byte(cl.c.host)); err != nil {
 		return unavailable("finishing "+id, err)
 	}
-	if err := kv.Delete(ctx, claimKey(id), jetstream.LastRevision(rev)); err != nil {
+	if err := cl.ended(ctx, kv, claimKey(id), rev); err != nil {
 		return unavailable("finishing "+id, err)
 	}
 	return nil

@@ -34,6 +34,10 @@ type Conn struct {
 
 	buckets buckets
 
+	// markers is how long the marker of an ended claim lives (claims.go),
+	// 0 once the cluster refused to expire them.
+	markers atomic.Int64
+
 	mu sync.Mutex
 	// contact is when the cluster last answered this host.
 	contact time.Time
@@ -47,6 +51,7 @@ func Dial(cfg config.Fleet, host string, log *slog.Logger) (*Conn, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Conn{cfg: cfg, host: host, log: log}
+	c.markers.Store(int64(finishedMarkerKeep))
 	c.m = newMetrics(c)
 	opts, err := c.options()
 	if err != nil {

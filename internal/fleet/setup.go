@@ -56,10 +56,10 @@ func (c *Conn) Ensure(ctx context.Context) error {
 			return err
 		}
 	}
-	buckets := []jetstream.KeyValueConfig{
-		{Bucket: n.ClaimsBucket, Description: "gsmbridge: which host owns each message", History: 1, TTL: ClaimsKeep, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage},
-		{Bucket: n.HostsBucket, Description: "gsmbridge: host heartbeats", History: 1, TTL: HeartbeatTTL, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage},
-		{Bucket: n.IntakeBucket, Description: "gsmbridge: Idempotency-Keys of accepted work", History: 1, TTL: IdempotencyWindow, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage},
+	buckets := []bucketSpec{
+		{jetstream.KeyValueConfig{Bucket: n.ClaimsBucket, Description: "gsmbridge: which host owns each message", History: 1, TTL: ClaimsKeep, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage}, true},
+		{jetstream.KeyValueConfig{Bucket: n.HostsBucket, Description: "gsmbridge: host heartbeats", History: 1, TTL: HeartbeatTTL, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage}, false},
+		{jetstream.KeyValueConfig{Bucket: n.IntakeBucket, Description: "gsmbridge: Idempotency-Keys of accepted work", History: 1, TTL: IdempotencyWindow, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage}, false},
 	}
 	for _, want := range buckets {
 		if err := c.ensureBucket(ctx, want); err != nil {
@@ -71,6 +71,14 @@ func (c *Conn) Ensure(ctx context.Context) error {
 	return nil
 }
 
+// bucketSpec is a bucket the fleet shares; expiringMarkers asks its
+// stream to accept per-message TTLs, which the claims bucket's purge
+// markers carry (claims.go).
+type bucketSpec struct {
+	jetstream.KeyValueConfig
+	expiringMarkers bool
+}
+
 // ensureBucket creates a bucket, or takes the one another host created,
 // and makes every read of it go to its stream's leader. A KV bucket lets
 // any replica answer a read by default, and a replica that lags answers
@@ -79,11 +87,15 @@ func (c *Conn) Ensure(ctx context.Context) error {
 // decisions read a claim, then write at the revision read, so its reads
 // must see the last write. (Creating an existing bucket would turn direct
 // reads back on, so an existing one is only patched.)
-func (c *Conn) ensureBucket(ctx context.Context, want jetstream.KeyValueConfig) error {
+//
+// A bucket created before its markers expired is patched to accept
+// per-message TTLs; where the server refuses, ended claims keep their
+// markers, as they did before.
+func (c *Conn) ensureBucket(ctx context.Context, want bucketSpec) error {
 	name := "KV_" + want.Bucket
 	s, err := c.js.Stream(ctx, name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		if _, err := c.js.CreateKeyValue(ctx, want); err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
+		if _, err := c.js.CreateKeyValue(ctx, want.KeyValueConfig); err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
 			return unavailable("creating bucket "+want.Bucket, err)
 		}
 		s, err = c.js.Stream(ctx, name)
@@ -92,12 +104,20 @@ func (c *Conn) ensureBucket(ctx context.Context, want jetstream.KeyValueConfig) 
 		return unavailable("reading bucket "+want.Bucket, err)
 	}
 	cfg := s.CachedInfo().Config
-	if !cfg.AllowDirect {
-		return nil
+	if cfg.AllowDirect {
+		cfg.AllowDirect = false
+		if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
+			return unavailable("making reads of bucket "+want.Bucket+" go to its leader", err)
+		}
 	}
-	cfg.AllowDirect = false
-	if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
-		return unavailable("making reads of bucket "+want.Bucket+" go to its leader", err)
+	if want.expiringMarkers && !cfg.AllowMsgTTL {
+		cfg.AllowMsgTTL = true
+		if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
+			// Not fatal: a purge whose TTL the stream refuses falls back
+			// to a lasting marker (Claims.ended), and the next host to
+			// start tries again.
+			c.log.Warn("fleet: bucket "+want.Bucket+" cannot expire markers yet", "err", err)
+		}
 	}
 	return nil
 }

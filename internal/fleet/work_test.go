@@ -468,3 +468,67 @@ func TestAwaitHolderWakesWhenAHostTakesTheWork(t *testing.T) {
 		t.Fatalf("holder: %+v", g)
 	}
 }
+
+// An ended claim's marker expires, so the claims every host surveys are
+// only work in flight, not every piece finished in the bucket's 30 days;
+// a late copy of finished work is still refused after its marker went,
+// from the note of where it finished.
+func TestAnEndedClaimLeavesNoLastingMarker(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	for _, h := range []*host{a, b} {
+		h.conn.markers.Store(int64(time.Second))
+	}
+	ctx := t.Context()
+	finished, dropped, open := work("msg_done", Route{}), work("msg_dropped", Route{}), work("msg_open", Route{})
+	revs, errs := a.claims.TakeAll(ctx, []Work{finished, dropped, open})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.claims.StartSending(ctx, finished.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.claims.Finish(ctx, finished.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.claims.Drop(ctx, dropped.ID, revs[1]); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := a.conn.js.Stream(ctx, "KV_"+f.Names.ClaimsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimSubjects := func() map[string]uint64 {
+		info, err := stream.Info(ctx, jetstream.WithSubjectFilter("$KV."+f.Names.ClaimsBucket+".c.>"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Subjects
+	}
+	if got := claimSubjects(); len(got) != 3 {
+		t.Fatalf("claim subjects right after the ends: %v, want the open claim and two markers", got)
+	}
+	eventually(t, "the markers expire", func() bool { return len(claimSubjects()) == 1 })
+	if got := claimSubjects(); got["$KV."+f.Names.ClaimsBucket+".c.msg_open"] != 1 {
+		t.Fatalf("claim subjects after the markers expired: %v, want the open claim alone", got)
+	}
+	if claims, err := b.claims.OnHost(ctx, "a"); err != nil || len(claims) != 1 || claims[0].Work.ID != open.ID {
+		t.Fatalf("a's claims: %+v, %v", claims, err)
+	}
+
+	// A copy old enough for its marker to have gone meets the finish note.
+	late := finished
+	late.AcceptedAt = time.Now().Add(-2 * youngWork)
+	if _, err := b.claims.Take(ctx, late); !errors.Is(err, ErrFinished) {
+		t.Fatalf("taking a late copy of finished work after its marker expired: %v", err)
+	}
+	if h, st, err := b.claims.Holder(ctx, finished.ID); h != "a" || st != Done || err != nil {
+		t.Fatalf("holder of the finished work: %q %s %v", h, st, err)
+	}
+	// Dropped work is anyone's, whatever its age.
+	dropped.AcceptedAt = late.AcceptedAt
+	if _, err := b.claims.Take(ctx, dropped); err != nil {
+		t.Fatalf("taking dropped work: %v", err)
+	}
+}
