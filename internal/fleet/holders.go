@@ -36,6 +36,14 @@ func (cl *Claims) Holder(ctx context.Context, id string) (string, ClaimState, er
 	return string(e.Value()), Done, nil
 }
 
+// Holds says whether this host remembers a claim of its own on id, from
+// its take: then id is a piece of work with its own claim (a message, or a
+// confirmation), not a confirmation's SMS.
+func (cl *Claims) Holds(id string) bool {
+	h, ok := cl.recall(id)
+	return ok && h.claim.HostID == cl.hostID
+}
+
 // AwaitHolder is Holder once a host claimed id or finished it, waiting
 // for that until ctx ends (then the host is ""): a long poll of work no
 // host took yet answers as soon as one does, woken by the bucket's watch.
