@@ -177,6 +177,15 @@ func TestTwoHostsTakeEachPieceOnce(t *testing.T) {
 		if h, st, err := b.claims.Holder(t.Context(), id); err != nil || h != "a" || st != Taken {
 			t.Errorf("%s: holder %q %s, %v", id, h, st, err)
 		}
+		// Each host sends against the claims it remembers from its takes.
+		if !a.claims.Holds(id) || b.claims.Holds(id) {
+			t.Errorf("%s: a holds it %v, b holds it %v; want a alone", id, a.claims.Holds(id), b.claims.Holds(id))
+		}
+	}
+	for _, id := range a.taken()[:min(1, len(a.taken()))] {
+		if err := a.claims.Finish(t.Context(), id); err != nil || a.claims.Holds(id) {
+			t.Errorf("%s: finish %v; held after it %v", id, err, a.claims.Holds(id))
+		}
 	}
 }
 
