@@ -55,22 +55,8 @@ type Claim struct {
 
 // Keys: "c.<id>" holds the claim on unfinished work, so listing the
 // claims of a dead host reads only work in flight; "w.<id>" remembers which
-// host finished a piece of work, for lookups from other hosts.
-//
-// A claim that ends (finished, dropped) is purged, and its purge marker
-// lives finishedMarkerKeep, not the bucket's 30 days: a listing of "c.>"
-// streams every marker as well as every claim, and every host surveys the
-// claims every few seconds, so 30 days of finished work would make each
-// survey read millions of markers. The marker is what makes a write at
-// revision 0 fail for finished work (Take's one-write path); Take takes
-// that path only for work accepted less than youngWork ago, while a
-// marker of its finish must still be there, and reads the finish note
-// ("w.<id>", kept 30 days) for older work.
-const (
-	finishedMarkerKeep = 10 * time.Minute
-	youngWork          = finishedMarkerKeep / 2
-)
-
+// host finished a piece of work, for lookups from other hosts. How an
+// ended claim leaves "c.>": markers.go.
 func claimKey(id string) string { return "c." + keyToken(id) }
 func whereKey(id string) string { return "w." + keyToken(id) }
 
@@ -98,39 +84,6 @@ type Claims struct {
 	// change falls back to reading the claim. A restart forgets them.
 	held map[string]heldClaim
 }
-
-// ended purges the claim under key at rev, leaving a marker that expires.
-// A cluster whose servers cannot expire markers (older than NATS 2.11, or a
-// bucket whose stream refused per-message TTLs) keeps a marker for the
-// bucket's age instead, as before: safe, only slower to survey.
-func (cl *Claims) ended(ctx context.Context, kv jetstream.KeyValue, key string, rev uint64) error {
-	keep := cl.c.markerKeep()
-	if keep > 0 {
-		err := kv.Purge(ctx, key, jetstream.LastRevision(rev), jetstream.PurgeTTL(keep))
-		if !ttlRefused(err) {
-			return err
-		}
-		cl.c.noMarkerTTL()
-	}
-	return kv.Purge(ctx, key, jetstream.LastRevision(rev))
-}
-
-func (c *Conn) markerKeep() time.Duration { return time.Duration(c.markers.Load()) }
-
-func (c *Conn) noMarkerTTL() {
-	if c.markers.Swap(0) != 0 {
-		c.log.Warn("fleet: the claims bucket keeps ended claims' markers for its whole age: its stream refuses per-message TTLs (NATS servers before 2.11); surveys of the fleet slow down as finished work piles up")
-	}
-}
-
-// ttlRefused says a publish was refused for its per-message TTL.
-func ttlRefused(err error) bool {
-	var api *jetstream.APIError
-	return errors.As(err, &api) && api.ErrorCode == errCodeMessageTTLDisabled
-}
-
-// errCodeMessageTTLDisabled is the server's JSMessageTTLDisabledErr.
-const errCodeMessageTTLDisabled jetstream.ErrorCode = 10166
 
 type heldClaim struct {
 	claim Claim

@@ -34,9 +34,7 @@ type Conn struct {
 
 	buckets buckets
 
-	// markers is how long the marker of an ended claim lives (claims.go),
-	// 0 once the cluster refused to expire them.
-	markers atomic.Int64
+	markers markerKeep
 
 	mu sync.Mutex
 	// contact is when the cluster last answered this host.
