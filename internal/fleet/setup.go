@@ -112,11 +112,18 @@ func (c *Conn) ensureBucket(ctx context.Context, want bucketSpec) error {
 	}
 	if want.expiringMarkers && !cfg.AllowMsgTTL {
 		cfg.AllowMsgTTL = true
-		if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
+		s, err := c.js.UpdateStream(ctx, cfg)
+		switch {
+		case err != nil:
 			// Not fatal: a purge whose TTL the stream refuses falls back
 			// to a lasting marker (Claims.ended), and the next host to
 			// start tries again.
 			c.log.Warn("fleet: bucket "+want.Bucket+" cannot expire markers yet", "err", err)
+		case !s.CachedInfo().Config.AllowMsgTTL:
+			// A server before 2.11 takes the update and drops the
+			// setting it does not know; it would keep each purge's
+			// TTL header as an unknown header and the marker for good.
+			c.markers.refused(c.log)
 		}
 	}
 	return nil
