@@ -42,7 +42,9 @@ func queuedMessageView(work fleet.Work) any {
 // one on another host asks every live host at once instead, and the one
 // holding it answers. It reports false when every live host answered
 // that it holds no such message (the caller answers 404); a host that did
-// not answer makes it 503, since that host may be the one.
+// not answer, or failed to read its store, makes it 503, since that host
+// may be the one. A host whose heartbeat expired is not asked: its SMS
+// reads 404 until it is back, while its confirmation reads 503.
 func (d *Service) askEveryHost(w http.ResponseWriter, r *http.Request, id string) bool {
 	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
 		return false
@@ -53,8 +55,8 @@ func (d *Service) askEveryHost(w http.ResponseWriter, r *http.Request, id string
 		writeFleetUnavailable(w, err)
 		return true
 	}
-	wait, _ := httpapi.ParseWait(r.URL.Query().Get("wait")) // the local handler refused a bad one already
-	ctx, cancel := context.WithTimeout(ctx, wait+forwardMargin)
+	// A message read does not long-poll, so every host answers at once.
+	ctx, cancel := context.WithTimeout(ctx, forwardMargin)
 	defer cancel()
 	type answer struct {
 		host   string
@@ -78,7 +80,9 @@ func (d *Service) askEveryHost(w http.ResponseWriter, r *http.Request, id string
 	for range asked {
 		a := <-answers
 		switch {
-		case a.err != nil:
+		case a.err != nil, a.status >= 500:
+			// A host whose store failed may be the holder, and must
+			// not win over the holder's answer either.
 			silent = append(silent, a.host)
 		case a.status != http.StatusNotFound:
 			writeForwarded(w, a.status, a.body)
