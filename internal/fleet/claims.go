@@ -158,13 +158,17 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 	// A write at revision 0 lands only on a key that holds nothing: work no
 	// host claimed before, or whose claim ended longer ago than its marker
 	// lives, which young work cannot be. That is nearly all work, claimed in
-	// one write.
-	if time.Since(w.AcceptedAt) < youngWork {
+	// one write. The age is checked again after the write: a write held up
+	// (a paused host, a reconnect's buffer) may land after a marker went.
+	if cl.young(w) {
 		rev, err := kv.Update(ctx, claimKey(w.ID), b, 0)
 		if err == nil {
-			cl.remember(w.ID, mine, rev)
-			cl.c.touch()
-			return rev, nil
+			if cl.young(w) {
+				cl.remember(w.ID, mine, rev)
+				cl.c.touch()
+				return rev, nil
+			}
+			return cl.unlessFinished(ctx, kv, w, mine, rev)
 		}
 		if !conflict(err) {
 			return 0, unavailable("claiming "+w.ID, err)
@@ -173,17 +177,7 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 	for {
 		rev, err := kv.Create(ctx, claimKey(w.ID), b)
 		if err == nil {
-			// Finish writes w.<id> before it deletes the claim, so a copy
-			// that arrives after the claim went finds the note here.
-			if _, err := kv.Get(ctx, whereKey(w.ID)); err == nil {
-				cl.ended(ctx, kv, claimKey(w.ID), rev)
-				return 0, fmt.Errorf("%s: %w", w.ID, ErrFinished)
-			} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
-				return 0, unavailable("claiming "+w.ID, err)
-			}
-			cl.remember(w.ID, mine, rev)
-			cl.c.touch()
-			return rev, nil
+			return cl.unlessFinished(ctx, kv, w, mine, rev)
 		}
 		if !conflict(err) {
 			return 0, unavailable("claiming "+w.ID, err)
@@ -197,11 +191,10 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 		}
 		switch {
 		case have.State == Released:
-			// Handed back from a dead host: whoever updates it first owns it.
+			// Handed back from a dead host: whoever updates it first owns
+			// it, unless it finished somewhere (a stray claim released).
 			if rev, err := kv.Update(ctx, claimKey(w.ID), b, rev); err == nil {
-				cl.remember(w.ID, mine, rev)
-				cl.c.touch()
-				return rev, nil
+				return cl.unlessFinished(ctx, kv, w, mine, rev)
 			} else if !conflict(err) {
 				return 0, unavailable("claiming "+w.ID, err)
 			}
@@ -212,6 +205,23 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 			return rev, nil
 		}
 	}
+}
+
+// unlessFinished keeps the claim this host just wrote at rev, unless the
+// work finished on some host: Finish writes w.<id> before it ends the
+// claim, so a copy that arrives after the claim went finds the note here,
+// read after the write. Then the claim ends again and ErrFinished says to
+// drop the copy.
+func (cl *Claims) unlessFinished(ctx context.Context, kv jetstream.KeyValue, w Work, mine Claim, rev uint64) (uint64, error) {
+	if _, err := kv.Get(ctx, whereKey(w.ID)); err == nil {
+		cl.ended(ctx, kv, claimKey(w.ID), rev)
+		return 0, fmt.Errorf("%s: %w", w.ID, ErrFinished)
+	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, unavailable("claiming "+w.ID, err)
+	}
+	cl.remember(w.ID, mine, rev)
+	cl.c.touch()
+	return rev, nil
 }
 
 // Get reads the claim on id and its revision.

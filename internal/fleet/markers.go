@@ -24,6 +24,14 @@ const (
 	youngWork          = finishedMarkerKeep / 2
 )
 
+// young says whether w was accepted less than youngWork ago, so that a
+// finish of it would have left a marker that still lives. A stamp from the
+// future (a skewed clock) is not young.
+func (cl *Claims) young(w Work) bool {
+	age := time.Since(w.AcceptedAt)
+	return age >= 0 && age < youngWork
+}
+
 // ended purges the claim under key at rev, leaving a marker that expires.
 // A cluster whose servers cannot expire markers (older than NATS 2.11, or a
 // bucket whose stream refused per-message TTLs) keeps a marker for the
