@@ -35,6 +35,7 @@ type Conn struct {
 	buckets buckets
 
 	markers markerKeep
+	clock   clockCheck
 
 	mu sync.Mutex
 	// contact is when the cluster last answered this host.

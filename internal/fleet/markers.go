@@ -25,10 +25,22 @@ const (
 )
 
 // young says whether w was accepted less than youngWork ago, so that a
-// finish of it would have left a marker that still lives. A stamp from the
-// future (a skewed clock) is not young.
+// finish of it would have left a marker that still lives. The age counts
+// from the older of the accepting host's stamp and the work stream's, so
+// that neither a clock running ahead on the accepting host nor a release's
+// fresh copy makes old work young; a stamp from the future is not young.
+// The markers expire by the cluster's clock: a host whose clock is not
+// known to agree with it (before its first heartbeat, or found behind)
+// reads the finish note every time.
 func (cl *Claims) young(w Work) bool {
-	age := time.Since(w.AcceptedAt)
+	if !cl.c.clock.trusted() {
+		return false
+	}
+	since := w.AcceptedAt
+	if !w.queuedAt.IsZero() && w.queuedAt.Before(since) {
+		since = w.queuedAt
+	}
+	age := time.Since(since)
 	return age >= 0 && age < youngWork
 }
 

@@ -300,6 +300,9 @@ func (p *Puller) handle(ctx context.Context, got []jetstream.Msg) int {
 			m.Term()
 			continue
 		}
+		if md, err := m.Metadata(); err == nil {
+			w.queuedAt = md.Timestamp
+		}
 		ms, ws = append(ms, m), append(ws, w)
 	}
 	revs, errs := p.claims.TakeAll(ctx, ws)

@@ -33,12 +33,21 @@ type HostView struct {
 // dead host's modems and SIMs as it last described them.
 func lastBeatKey(host string) string { return "l." + host }
 
+// noteBeat keeps the beat as this host's last, and compares this host's
+// clock with the cluster's by the time the server stamped on it.
 func (c *Conn) noteBeat(ctx context.Context, beat []byte) {
 	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.ClaimsBucket)
 	if err != nil {
 		return
 	}
-	kv.Put(ctx, lastBeatKey(c.host), beat)
+	rev, err := kv.Put(ctx, lastBeatKey(c.host), beat)
+	after := time.Now()
+	if err != nil {
+		return
+	}
+	if e, err := kv.Get(ctx, lastBeatKey(c.host)); err == nil && e.Revision() == rev {
+		c.clock.note(c.log, e.Created(), after)
+	}
 }
 
 // Survey lists every host that beats or holds unfinished work, and sets
