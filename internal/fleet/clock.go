@@ -18,6 +18,7 @@ const clockTolerance = time.Minute
 type clockCheck struct {
 	ok     atomic.Bool
 	warned atomic.Bool
+	lag    atomic.Int64 // nanoseconds behind the cluster at the last beat
 }
 
 func (k *clockCheck) trusted() bool { return k.ok.Load() }
@@ -29,6 +30,7 @@ func (k *clockCheck) note(log *slog.Logger, server, after time.Time) {
 	lag := server.Sub(after)
 	good := lag <= clockTolerance
 	k.ok.Store(good)
+	k.lag.Store(int64(lag))
 	switch {
 	case !good && !k.warned.Swap(true):
 		log.Warn("fleet: this host's clock runs behind the cluster's; each claim reads the finish note until it catches up",

@@ -1,6 +1,8 @@
 package fleet
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -14,6 +16,7 @@ type metrics struct {
 	pending    prometheus.Gauge
 	connected  prometheus.GaugeFunc
 	eventLag   prometheus.GaugeFunc
+	clockLag   prometheus.GaugeFunc
 	collectors []prometheus.Collector
 }
 
@@ -47,7 +50,10 @@ func newMetrics(c *Conn) *metrics {
 		}
 		return 0
 	})
-	m.collectors = []prometheus.Collector{m.publish, m.pulled, m.claimsLost, m.stranded, m.pending, m.connected, m.eventLag}
+	m.clockLag = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "clock_behind_seconds",
+		Help: "How far this host's clock ran behind the cluster's at its last heartbeat (negative: ahead). Over a minute, claims read the finish note every time."},
+		func() float64 { return time.Duration(c.clock.lag.Load()).Seconds() })
+	m.collectors = []prometheus.Collector{m.publish, m.pulled, m.claimsLost, m.stranded, m.pending, m.connected, m.eventLag, m.clockLag}
 	return m
 }
 
