@@ -343,6 +343,31 @@ func (f *chaosFleet) get(h *fleetHost, path string, out any) int {
 	return resp.StatusCode
 }
 
+// dumpLocal logs what every host's own store says of paths, each read
+// marked as forwarded so that no host asks the fleet.
+func (f *chaosFleet) dumpLocal(paths ...string) {
+	for _, h := range f.hosts {
+		d := h.daemon()
+		if d == nil {
+			f.t.Logf("host %s: down", h.name)
+			continue
+		}
+		for _, path := range paths {
+			req, _ := http.NewRequest("GET", d.URL+path, nil)
+			req.Header.Set("Gsmbridge-Forwarded-By", "chaos-test")
+			resp, err := f.httpc.Do(req)
+			if err != nil {
+				f.t.Logf("host %s: GET %s: %v", h.name, path, err)
+				continue
+			}
+			var b bytes.Buffer
+			b.ReadFrom(resp.Body)
+			resp.Body.Close()
+			f.t.Logf("host %s: GET %s (own store): %d %s", h.name, path, resp.StatusCode, b.String())
+		}
+	}
+}
+
 // dump logs what every host says of path and the end of every host's log.
 func (f *chaosFleet) dump(path string) {
 	for _, h := range f.hosts {
@@ -446,6 +471,7 @@ func (f *chaosFleet) checkConfirmations(w *chaosWork) {
 		var sms struct{ State string }
 		if code := f.get(reader, "/v1/messages/"+c.MessageID, &sms); code != http.StatusOK {
 			t.Errorf("%s: its SMS %s reads %d on host %s", id, c.MessageID, code, reader.name)
+			f.dumpLocal("/v1/messages/"+c.MessageID, "/v1/confirmations/"+id, "/v1/hosts")
 		}
 		var want []api.ConfirmationState
 		switch {
