@@ -31,20 +31,11 @@ func TestAMessageClaimedButNotYetStoredReadsQueued(t *testing.T) {
 		t.Fatalf("POST: %d", code)
 	}
 	// Host b claims it and stops short of storing it.
-	cfg := config.Default().Fleet
-	cfg.Servers, cfg.Replicas = nats.URLs(), 1
-	b, err := fleet.Dial(cfg, "b", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := joinBareHost(t, nats.URLs(), "b")
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	if _, err := b.Join(ctx, "id-b", time.Now(), nil); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := b.Claims("id-b").Take(ctx, fleet.Work{Kind: fleet.KindMessage, ID: acc.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -107,21 +98,29 @@ func TestAConfirmationsSMSReadsOnEveryHost(t *testing.T) {
 		t.Fatalf("GET of an id no host holds: %d %+v", code, e)
 	}
 
-	// A third host beats but answers nothing.
-	cfg := config.Default().Fleet
-	cfg.Servers, cfg.Replicas = nats.URLs(), 1
-	silent, err := fleet.Dial(cfg, "silent", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	if _, err := silent.Join(t.Context(), "id-silent", time.Now(), nil); err != nil {
-		t.Fatal(err)
-	}
+	joinBareHost(t, nats.URLs(), "silent") // a third host beats but answers nothing
 	if code := other.do("GET", "/v1/messages/msg_nosuch", nil, &e); code != 503 || e.Error.Code != "host_unavailable" || !strings.Contains(e.Error.Message, "silent") {
 		t.Fatalf("GET of an id no answering host holds, one host silent: %d %+v", code, e)
 	}
 	if code := other.do("GET", "/v1/messages/"+c.MessageID, nil, &m); code != 200 || m.ID != c.MessageID {
 		t.Fatalf("GET of the SMS with a host silent: %d %+v", code, m)
 	}
+}
+
+// joinBareHost joins the fleet as host name, with a heartbeat and nothing
+// else: no puller, no answers to forwarded reads unless the test serves
+// them.
+func joinBareHost(t *testing.T, servers []string, name string) *fleet.Conn {
+	t.Helper()
+	cfg := config.Default().Fleet
+	cfg.Servers, cfg.Replicas = servers, 1
+	c, err := fleet.Dial(cfg, name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if _, err := c.Join(t.Context(), "id-"+name, time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
