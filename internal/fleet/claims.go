@@ -164,9 +164,7 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 		rev, err := kv.Update(ctx, claimKey(w.ID), b, 0)
 		if err == nil {
 			if cl.young(w) {
-				cl.remember(w.ID, mine, rev)
-				cl.c.touch()
-				return rev, nil
+				return cl.took(w.ID, mine, rev), nil
 			}
 			return cl.unlessFinished(ctx, kv, w, mine, rev)
 		}
@@ -219,9 +217,15 @@ func (cl *Claims) unlessFinished(ctx context.Context, kv jetstream.KeyValue, w W
 	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return 0, unavailable("claiming "+w.ID, err)
 	}
-	cl.remember(w.ID, mine, rev)
+	return cl.took(w.ID, mine, rev), nil
+}
+
+// took remembers the claim this host wrote on id at rev, for the changes
+// to come, and returns rev.
+func (cl *Claims) took(id string, c Claim, rev uint64) uint64 {
+	cl.remember(id, c, rev)
 	cl.c.touch()
-	return rev, nil
+	return rev
 }
 
 // Get reads the claim on id and its revision.

@@ -150,8 +150,9 @@ func (c *Conn) Host() string { return c.host }
 // buckets binds each bucket once: binding reads the bucket's stream, a
 // round trip each claim, take and lookup would pay again.
 type buckets struct {
-	mu    sync.Mutex
-	bound map[string]jetstream.KeyValue
+	mu      sync.Mutex
+	bound   map[string]jetstream.KeyValue
+	streams map[string]jetstream.Stream
 }
 
 // get returns the named bucket, bound at its first use.
@@ -172,10 +173,30 @@ func (b *buckets) get(ctx context.Context, js jetstream.JetStream, name string) 
 	return kv, nil
 }
 
+// stream returns the stream under the named bucket, bound at its first
+// use: binding asks the server for the stream's info, and a listing of the
+// bucket's subjects asks again anyway.
+func (b *buckets) stream(ctx context.Context, js jetstream.JetStream, name string) (jetstream.Stream, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s, ok := b.streams[name]; ok {
+		return s, nil
+	}
+	s, err := js.Stream(ctx, "KV_"+name)
+	if err != nil {
+		return nil, err
+	}
+	if b.streams == nil {
+		b.streams = map[string]jetstream.Stream{}
+	}
+	b.streams[name] = s
+	return s, nil
+}
+
 // forget makes the next use of each bucket bind it again, after Ensure
 // changed how it is read.
 func (b *buckets) forget() {
 	b.mu.Lock()
-	b.bound = nil
+	b.bound, b.streams = nil, nil
 	b.mu.Unlock()
 }

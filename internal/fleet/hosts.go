@@ -163,7 +163,7 @@ func (c *Conn) Hosts(ctx context.Context) ([]Beat, error) {
 	if err != nil {
 		return nil, unavailable("listing hosts", err)
 	}
-	s, err := c.js.Stream(ctx, "KV_"+bucket)
+	s, err := c.buckets.stream(ctx, c.js, bucket)
 	if err != nil {
 		return nil, unavailable("listing hosts", err)
 	}

@@ -163,7 +163,7 @@ func (d *Service) fleetClaimConfirmation(ctx context.Context, msgID, confID stri
 // dropped by the host that pulls it once the claim is finished.
 func (f fleetConfirm) Cancel(w http.ResponseWriter, r *http.Request, id string) bool {
 	d := f.d
-	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
+	if d.answersAlone(r) {
 		return false
 	}
 	ctx := r.Context()
@@ -221,7 +221,7 @@ func (f fleetConfirm) Cancel(w http.ResponseWriter, r *http.Request, id string) 
 // host's, and a repeat later must not become a second confirmation.
 func (f fleetConfirm) Repeat(w http.ResponseWriter, r *http.Request, id string, body []byte) bool {
 	d := f.d
-	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
+	if d.answersAlone(r) {
 		return false
 	}
 	holder, state, err := d.fleet.Claims.Holder(r.Context(), id)

@@ -26,6 +26,13 @@ func (d *Service) answerFromFleet(w http.ResponseWriter, r *http.Request, id str
 	return d.readFromFleet(w, r, id, fleet.KindMessage, queuedMessageView) || d.askEveryHost(w, r, id)
 }
 
+// answersAlone says this host answers r from its own store: it is in no
+// fleet, or r is a request another host passed here, which is never
+// passed on again.
+func (d *Service) answersAlone(r *http.Request) bool {
+	return d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != ""
+}
+
 func queuedMessageView(work fleet.Work) any {
 	var fm fleetMessage
 	json.Unmarshal(work.Request, &fm)
@@ -46,7 +53,7 @@ func queuedMessageView(work fleet.Work) any {
 // may be the one. A host whose heartbeat expired is not asked: its SMS
 // reads 404 until it is back, while its confirmation reads 503.
 func (d *Service) askEveryHost(w http.ResponseWriter, r *http.Request, id string) bool {
-	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
+	if d.answersAlone(r) {
 		return false
 	}
 	ctx := r.Context()
@@ -108,7 +115,7 @@ const forwardMargin = 5 * time.Second
 // from the work as accepted), and a long poll of it waits for a host to
 // take it first. It reports false when the fleet knows no such id either.
 func (d *Service) readFromFleet(w http.ResponseWriter, r *http.Request, id, kind string, queued func(fleet.Work) any) bool {
-	if d.fleet == nil || r.Header.Get(fleet.ForwardedHeader) != "" {
+	if d.answersAlone(r) {
 		return false
 	}
 	ctx := r.Context()
