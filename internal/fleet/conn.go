@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -191,6 +192,30 @@ func (b *buckets) stream(ctx context.Context, js jetstream.JetStream, name strin
 	}
 	b.streams[name] = s
 	return s, nil
+}
+
+// keys lists the keys of bucket under filter ("c.>") that hold a message
+// in the bucket's stream, sorted: one server answer, the subjects the stream
+// holds. nats.go's key listing follows the stream with a consumer instead,
+// and a key rewritten while it runs can drop out of it. A key deleted or
+// purged since still holds its marker and is listed: callers skip what
+// they then find gone.
+func (c *Conn) keys(ctx context.Context, bucket, filter string) ([]string, error) {
+	s, err := c.buckets.stream(ctx, c.js, bucket)
+	if err != nil {
+		return nil, err
+	}
+	prefix := "$KV." + bucket + "."
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(prefix+filter))
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(info.State.Subjects))
+	for subj := range info.State.Subjects {
+		keys = append(keys, strings.TrimPrefix(subj, prefix))
+	}
+	slices.Sort(keys)
+	return keys, nil
 }
 
 // forget makes the next use of each bucket bind it again, after Ensure

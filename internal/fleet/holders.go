@@ -73,16 +73,12 @@ func (cl *Claims) AwaitHolder(ctx context.Context, id string) (string, ClaimStat
 // included until another host takes them): for a dead host, its stranded
 // work.
 func (cl *Claims) OnHost(ctx context.Context, host string) ([]Claim, error) {
-	kv, err := cl.bucket(ctx)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := kv.ListKeysFiltered(ctx, "c.>")
+	keys, err := cl.c.keys(ctx, cl.c.cfg.Names.ClaimsBucket, "c.>")
 	if err != nil {
 		return nil, unavailable("listing claims", err)
 	}
 	var out []Claim
-	for k := range keys.Keys() {
+	for _, k := range keys {
 		have, _, err := cl.get(ctx, k, k)
 		if errors.Is(err, ErrNoClaim) {
 			continue

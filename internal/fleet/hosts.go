@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -163,18 +161,12 @@ func (c *Conn) Hosts(ctx context.Context) ([]Beat, error) {
 	if err != nil {
 		return nil, unavailable("listing hosts", err)
 	}
-	s, err := c.buckets.stream(ctx, c.js, bucket)
-	if err != nil {
-		return nil, unavailable("listing hosts", err)
-	}
-	prefix := "$KV." + bucket + "."
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
+	keys, err := c.keys(ctx, bucket, ">")
 	if err != nil {
 		return nil, unavailable("listing hosts", err)
 	}
 	var beats []Beat
-	for _, k := range slices.Sorted(maps.Keys(info.State.Subjects)) {
-		k = strings.TrimPrefix(k, prefix)
+	for _, k := range keys {
 		e, err := kv.Get(ctx, k)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue

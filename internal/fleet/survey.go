@@ -62,15 +62,11 @@ func (c *Conn) Survey(ctx context.Context, claims *Claims) ([]HostView, error) {
 	for _, b := range beats {
 		views[b.Host] = &HostView{Host: b.Host, Alive: true, Started: &b.Started, LastBeat: &b.At, State: b.State}
 	}
-	kv, err := claims.bucket(ctx)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := kv.ListKeysFiltered(ctx, "c.>")
+	keys, err := c.keys(ctx, c.cfg.Names.ClaimsBucket, "c.>")
 	if err != nil {
 		return nil, unavailable("listing claims", err)
 	}
-	for k := range keys.Keys() {
+	for _, k := range keys {
 		have, _, err := claims.get(ctx, k, k)
 		if errors.Is(err, ErrNoClaim) {
 			continue

@@ -1,10 +1,12 @@
 package fleet
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,5 +74,51 @@ func TestADeadHostsWorkIsStrandedUntilReleased(t *testing.T) {
 	}
 	if n, err := testutil.GatherAndCount(reg); err != nil || n < 7 {
 		t.Fatalf("fleet series: %d, %v", n, err)
+	}
+}
+
+// A claim rewritten while a survey lists the claims is still counted: the
+// key listing the survey used before followed the bucket's stream, and a
+// key rewritten under it could drop out of that listing.
+func TestSurveyCountsClaimsWhileTheyAreRewritten(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	ids := []string{"msg_1", "msg_2", "msg_3", "msg_4"}
+	for _, id := range ids {
+		if _, err := a.claims.Take(ctx, work(id, Route{})); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				have, rev, err := a.claims.Get(ctx, id)
+				if err != nil {
+					return
+				}
+				a.claims.update(ctx, id, have, rev) // the same claim, back to back
+			}
+		}()
+	}
+	for i := range 300 {
+		views, err := b.conn.Survey(t.Context(), b.claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(views) != 1 || views[0].Host != "a" || views[0].Taken != len(ids) {
+			t.Fatalf("survey %d: %+v, want host a holding %d taken", i, views, len(ids))
+		}
+		held, err := b.claims.OnHost(t.Context(), "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(held) != len(ids) {
+			t.Fatalf("listing %d: a holds %d claims, want %d", i, len(held), len(ids))
+		}
 	}
 }
