@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
@@ -83,8 +84,8 @@ func (s *Sending) validate(ctx context.Context, req api.NewMessage) (store.NewMe
 			return n, httpapi.BadField("ttl", "must be at most %s", s.cfg.MaxTTL)
 		}
 	}
-	if req.Modem != "" && !s.modems.Has(req.Modem) {
-		if err := s.pinnedElsewhere(ctx, Pin{Modem: req.Modem}, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_modem", Field: "modem", Message: "modem: no modem " + strconv.Quote(req.Modem)}); err != nil {
+	if req.Modem != "" {
+		if err := s.checkModemPin(ctx, req.Modem); err != nil {
 			return n, err
 		}
 	}
@@ -115,14 +116,48 @@ func (s *Sending) pinnedElsewhere(ctx context.Context, p Pin, refused error) err
 	if s.fleet == nil {
 		return refused
 	}
-	ok, err := s.fleet.Serves(ctx, p)
+	hosts, err := s.fleet.ServedBy(ctx, p)
 	switch {
 	case err != nil:
 		return err
-	case !ok:
+	case len(hosts) == 0:
 		return refused
 	}
 	return nil
+}
+
+// checkModemPin refuses a pin to a modem no host runs and, in a fleet, one
+// whose id names modems on more than one host: the work would go out
+// through whichever of them pulled it first. Modem ids are IMEIs, which
+// clone modems are known to repeat, or a modem's USB path ("usb:1-1.3"),
+// which each host has its own of. A fleet is asked even when this host
+// runs the modem, for that reason; modem pins are rare next to operator
+// pins and none.
+func (s *Sending) checkModemPin(ctx context.Context, id string) error {
+	local := s.modems.Has(id)
+	unknown := &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_modem", Field: "modem", Message: "modem: no modem " + strconv.Quote(id)}
+	if s.fleet == nil {
+		if local {
+			return nil
+		}
+		return unknown
+	}
+	hosts, err := s.fleet.ServedBy(ctx, Pin{Modem: id})
+	if err != nil {
+		return err
+	}
+	where := "hosts " + strings.Join(hosts, ", ")
+	if local {
+		where = "this host and on " + where
+	}
+	switch n := len(hosts); {
+	case n == 0 && !local:
+		return unknown
+	case n == 0 || n == 1 && !local:
+		return nil
+	}
+	return &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "ambiguous_modem", Field: "modem",
+		Message: fmt.Sprintf("modem: %q names a modem on %s (a repeated IMEI, or a USB path each host has), and the fleet cannot tell which is meant; pin an operator instead", id, where)}
 }
 
 // checkParts refuses a text longer than send.max_parts: a text pasted by

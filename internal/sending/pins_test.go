@@ -14,16 +14,20 @@ import (
 // handed to submit.
 type fakeFleet struct {
 	Fleet
-	modems, operators map[string]bool
+	modems    map[string][]string // the other hosts running each
+	operators map[string]bool
 	down              bool // the fleet cannot be read
 	submitted         []store.NewMessage
 }
 
-func (f *fakeFleet) Serves(_ context.Context, p Pin) (bool, error) {
+func (f *fakeFleet) ServedBy(_ context.Context, p Pin) ([]string, error) {
 	if f.down {
-		return false, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: "no NATS server answers"}
+		return nil, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: "no NATS server answers"}
 	}
-	return f.modems[p.Modem] || f.operators[p.Operator], nil
+	if f.operators[p.Operator] {
+		return []string{"b"}, nil
+	}
+	return f.modems[p.Modem], nil
 }
 
 func (f *fakeFleet) Submit(w http.ResponseWriter, _ *http.Request, n store.NewMessage) {
@@ -33,10 +37,11 @@ func (f *fakeFleet) Submit(w http.ResponseWriter, _ *http.Request, n store.NewMe
 
 // In a fleet a pin this host does not serve is accepted when another host
 // serves it, and goes to the fleet; one nobody serves keeps its 422, and a
-// fleet that cannot tell answers 503.
+// fleet that cannot tell answers 503. A modem id on more than one host (an
+// IMEI clones repeat, a USB path) is refused: either might send it.
 func TestPinsAnotherHostServesGoToTheFleet(t *testing.T) {
-	s, msgs, _ := newTestSending(t, "m1")
-	f := &fakeFleet{modems: map[string]bool{"m2": true}, operators: map[string]bool{"25099": true}}
+	s, msgs, _ := newTestSending(t, "m1", "m3")
+	f := &fakeFleet{modems: map[string][]string{"m2": {"b"}, "m3": {"b"}, "m4": {"b", "c"}}, operators: map[string]bool{"25099": true}}
 	s.JoinFleet(f)
 	tests := []struct {
 		name, body string
@@ -49,6 +54,9 @@ func TestPinsAnotherHostServesGoToTheFleet(t *testing.T) {
 		{"another host's operator", `{"to":"+79161234567","text":"hi","operator":"25099"}`, http.StatusAccepted, "", false},
 		{"a modem no host runs", `{"to":"+79161234567","text":"hi","modem":"m9"}`, http.StatusUnprocessableEntity, "unknown_modem", false},
 		{"an operator no host serves", `{"to":"+79161234567","text":"hi","operator":"25020"}`, http.StatusUnprocessableEntity, "no_sim_for_operator", false},
+		{"a modem id both this host and another run", `{"to":"+79161234567","text":"hi","modem":"m3"}`, http.StatusUnprocessableEntity, "ambiguous_modem", false},
+		{"a modem id two other hosts run", `{"to":"+79161234567","text":"hi","modem":"m4"}`, http.StatusUnprocessableEntity, "ambiguous_modem", false},
+		{"this host's modem, the fleet cannot tell", `{"to":"+79161234567","text":"hi","modem":"m1"}`, http.StatusServiceUnavailable, "fleet_unavailable", true},
 		{"the fleet cannot tell", `{"to":"+79161234567","text":"hi","modem":"m2"}`, http.StatusServiceUnavailable, "fleet_unavailable", true},
 	}
 	for _, tt := range tests {
@@ -62,7 +70,14 @@ func TestPinsAnotherHostServesGoToTheFleet(t *testing.T) {
 			}
 		})
 	}
-	if len(f.submitted) != 3 || f.submitted[1].PinModem != "m2" || f.submitted[2].PinOperator != "25099" {
+	f.down = false
+	w := serve(t, s, "POST", "/v1/messages", `{"to":"+79161234567","text":"hi","modem":"m3"}`)
+	var e struct{ Error struct{ Field, Message string } }
+	json.Unmarshal(w.Body.Bytes(), &e)
+	if want := `modem: "m3" names a modem on this host and on hosts b (a repeated IMEI, or a USB path each host has), and the fleet cannot tell which is meant; pin an operator instead`; e.Error.Field != "modem" || e.Error.Message != want {
+		t.Errorf("an ambiguous pin: %s\nwant %s", w.Body, want)
+	}
+	if len(f.submitted) != 3 || f.submitted[0].PinModem != "m1" || f.submitted[1].PinModem != "m2" || f.submitted[2].PinOperator != "25099" {
 		t.Fatalf("submitted to the fleet: %+v", f.submitted)
 	}
 	if len(msgs.byID) != 0 {

@@ -69,11 +69,11 @@ type Fleet interface {
 	// Answer answers a read of a message this host does not hold; false
 	// when the fleet knows no such message either.
 	Answer(w http.ResponseWriter, r *http.Request, id string) bool
-	// Serves says whether another live host serves a pin this host does
-	// not (a modem it runs, a SIM of the operator), so that the message
-	// is accepted here and goes there; an error answers the request (the
-	// fleet cannot tell now).
-	Serves(ctx context.Context, p Pin) (bool, error)
+	// ServedBy names the other live hosts that serve a pin (a modem they
+	// run, a SIM of the operator): a pin this host does not serve is
+	// accepted here when one does, and goes there; an error answers the
+	// request (the fleet cannot tell now).
+	ServedBy(ctx context.Context, p Pin) ([]string, error)
 }
 
 // Pin is what a message is pinned to: a modem, or an operator's SIMs.

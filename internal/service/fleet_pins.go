@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"slices"
 
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/sending"
@@ -15,17 +16,18 @@ import (
 // host with a free lane of that modem or operator opens a pull on it, so
 // the host that holds the modem takes the message and no other can.
 
-// Serves says whether another live host runs the pinned modem, or has a
+// ServedBy names the other live hosts that run the pinned modem, or have a
 // SIM of the pinned operator in a modem, per the heartbeats. They are read
 // now rather than from the last survey: a modem plugged into another host
 // is pinnable from its first beat, and the read costs a request per host
-// only for pins this host cannot serve itself. A fleet that cannot be read
-// is 503 fleet_unavailable.
-func (f fleetSending) Serves(ctx context.Context, p sending.Pin) (bool, error) {
+// only for modem pins and the operator pins this host cannot serve itself.
+// A fleet that cannot be read is 503 fleet_unavailable.
+func (f fleetSending) ServedBy(ctx context.Context, p sending.Pin) ([]string, error) {
 	beats, err := f.d.fleet.Conn.Hosts(ctx)
 	if err != nil {
-		return false, fleetUnavailable(err)
+		return nil, fleetUnavailable(err)
 	}
+	var hosts []string
 	for _, b := range beats {
 		if b.Host == f.d.fleet.Conn.Host() {
 			continue
@@ -34,11 +36,11 @@ func (f fleetSending) Serves(ctx context.Context, p sending.Pin) (bool, error) {
 		if json.Unmarshal(b.State, &st) != nil {
 			continue
 		}
-		for _, m := range st.Modems {
-			if p.Modem != "" && m.ID == p.Modem || p.Operator != "" && m.Operator.PLMN == p.Operator && m.ICCID != "" {
-				return true, nil
-			}
+		if slices.ContainsFunc(st.Modems, func(m api.Modem) bool {
+			return p.Modem != "" && m.ID == p.Modem || p.Operator != "" && m.Operator.PLMN == p.Operator && m.ICCID != ""
+		}) {
+			hosts = append(hosts, b.Host)
 		}
 	}
-	return false, nil
+	return hosts, nil
 }
