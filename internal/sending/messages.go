@@ -147,6 +147,9 @@ func (s *Sending) checkModemPin(ctx context.Context, id string) error {
 		return err
 	}
 	where := "hosts " + strings.Join(hosts, ", ")
+	if len(hosts) == 1 {
+		where = "host " + hosts[0]
+	}
 	if local {
 		where = "this host and on " + where
 	}

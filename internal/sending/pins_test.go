@@ -16,8 +16,8 @@ type fakeFleet struct {
 	Fleet
 	modems    map[string][]string // the other hosts running each
 	operators map[string]bool
-	down              bool // the fleet cannot be read
-	submitted         []store.NewMessage
+	down      bool // the fleet cannot be read
+	submitted []store.NewMessage
 }
 
 func (f *fakeFleet) ServedBy(_ context.Context, p Pin) ([]string, error) {
@@ -72,9 +72,11 @@ func TestPinsAnotherHostServesGoToTheFleet(t *testing.T) {
 	}
 	f.down = false
 	w := serve(t, s, "POST", "/v1/messages", `{"to":"+79161234567","text":"hi","modem":"m3"}`)
-	var e struct{ Error struct{ Field, Message string } }
+	var e struct {
+		Error struct{ Field, Message string }
+	}
 	json.Unmarshal(w.Body.Bytes(), &e)
-	if want := `modem: "m3" names a modem on this host and on hosts b (a repeated IMEI, or a USB path each host has), and the fleet cannot tell which is meant; pin an operator instead`; e.Error.Field != "modem" || e.Error.Message != want {
+	if want := `modem: "m3" names a modem on this host and on host b (a repeated IMEI, or a USB path each host has), and the fleet cannot tell which is meant; pin an operator instead`; e.Error.Field != "modem" || e.Error.Message != want {
 		t.Errorf("an ambiguous pin: %s\nwant %s", w.Body, want)
 	}
 	if len(f.submitted) != 3 || f.submitted[0].PinModem != "m1" || f.submitted[1].PinModem != "m2" || f.submitted[2].PinOperator != "25099" {
