@@ -200,8 +200,8 @@ func (b *buckets) stream(ctx context.Context, js jetstream.JetStream, name strin
 // and a key rewritten while it runs can drop out of it. A key deleted or
 // purged since still holds its marker and is listed: callers skip what
 // they then find gone.
-func (c *Conn) keys(ctx context.Context, bucket, filter string) ([]string, error) {
-	s, err := c.buckets.stream(ctx, c.js, bucket)
+func (b *buckets) keys(ctx context.Context, js jetstream.JetStream, bucket, filter string) ([]string, error) {
+	s, err := b.stream(ctx, js, bucket)
 	if err != nil {
 		return nil, err
 	}

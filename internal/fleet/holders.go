@@ -73,7 +73,7 @@ func (cl *Claims) AwaitHolder(ctx context.Context, id string) (string, ClaimStat
 // included until another host takes them): for a dead host, its stranded
 // work.
 func (cl *Claims) OnHost(ctx context.Context, host string) ([]Claim, error) {
-	keys, err := cl.c.keys(ctx, cl.c.cfg.Names.ClaimsBucket, "c.>")
+	keys, err := cl.c.buckets.keys(ctx, cl.c.js, cl.c.cfg.Names.ClaimsBucket, "c.>")
 	if err != nil {
 		return nil, unavailable("listing claims", err)
 	}

@@ -161,7 +161,7 @@ func (c *Conn) Hosts(ctx context.Context) ([]Beat, error) {
 	if err != nil {
 		return nil, unavailable("listing hosts", err)
 	}
-	keys, err := c.keys(ctx, bucket, ">")
+	keys, err := c.buckets.keys(ctx, c.js, bucket, ">")
 	if err != nil {
 		return nil, unavailable("listing hosts", err)
 	}

@@ -62,7 +62,7 @@ func (c *Conn) Survey(ctx context.Context, claims *Claims) ([]HostView, error) {
 	for _, b := range beats {
 		views[b.Host] = &HostView{Host: b.Host, Alive: true, Started: &b.Started, LastBeat: &b.At, State: b.State}
 	}
-	keys, err := c.keys(ctx, c.cfg.Names.ClaimsBucket, "c.>")
+	keys, err := c.buckets.keys(ctx, c.js, c.cfg.Names.ClaimsBucket, "c.>")
 	if err != nil {
 		return nil, unavailable("listing claims", err)
 	}
