@@ -223,7 +223,11 @@ func (d *Service) fleetClaimSending(ctx context.Context, id string) (send, wait 
 	case errors.Is(err, fleet.ErrReleased), errors.Is(err, fleet.ErrClaimedElsewhere), errors.Is(err, fleet.ErrNoClaim):
 		d.log.Warn("fleet: this host's copy of a message belongs to another host now; dropping it unsent", "message", id, "err", err)
 		if derr := d.store.Messages.DropQueued(ctx, id); derr != nil {
-			d.log.Error("fleet: dropping a message another host holds", "message", id, "err", derr)
+			// Left queued, the copy would answer this host's reads as
+			// queued while another host sends it: it waits, and the next
+			// try drops it once the store writes again.
+			d.log.Error("fleet: dropping a message another host holds; trying again later", "message", id, "err", derr)
+			return false, true
 		}
 		return false, false
 	default:

@@ -148,7 +148,8 @@ func (d *Service) fleetClaimConfirmation(ctx context.Context, msgID, confID stri
 		d.log.Warn("fleet: this host's copy of a confirmation belongs to another host now; dropping it unsent",
 			"confirmation", confID, "message", msgID, "err", err)
 		if derr := d.store.Confirmations.DropQueued(ctx, confID); derr != nil {
-			d.log.Error("fleet: dropping a confirmation another host holds", "confirmation", confID, "err", derr)
+			d.log.Error("fleet: dropping a confirmation another host holds; trying again later", "confirmation", confID, "err", derr)
+			return false, true
 		}
 		return false, false
 	default:

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -320,6 +322,55 @@ func TestAReleasedConfirmationIsDroppedUnsent(t *testing.T) {
 	}
 	if _, err := a.d.store.Messages.GetMessage(ctx, c.MessageID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("its SMS is still here: %v", err)
+	}
+}
+
+// A released copy whose drop the store cannot write waits to be dropped
+// again: forgotten by the scheduler, it would stay queued here and answer
+// this host's reads while another host sends it.
+func TestAReleasedCopyThatCannotBeDroppedWaits(t *testing.T) {
+	for _, kind := range []string{"message", "confirmation"} {
+		t.Run(kind, func(t *testing.T) {
+			nats := fleettest.Start(t, 1)
+			a := startHarnessWith(t, func(c *config.Config) {
+				c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+			})
+			eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
+			ctx := t.Context()
+			now := time.Now()
+			var work fleet.Work
+			var msgID string
+			if kind == "message" {
+				msgID = "msg_released"
+				work = messageWork(msgID, "a", store.NewMessage{To: "+79165550301", Text: "x", Encoding: "gsm7", Parts: 1, TTL: time.Hour}, now)
+			} else {
+				n := fleetConfirmation{ID: "pay:undroppable", Phone: "+79165550301", Txn: "T-5", Currency: "RUB", Text: "Платёж T-5",
+					Encoding: "ucs2", Parts: 1, Fingerprint: "fp", ExpiresAt: now.Add(time.Hour)}
+				work = confirmationWork("a", n.newConfirmation(now), now)
+			}
+			if _, err := a.d.fleet.Claims.Take(ctx, work); err != nil {
+				t.Fatal(err)
+			}
+			if err := (fleetLocal{a.d}).TakeAll(ctx, []fleet.Work{work})[0]; err != nil {
+				t.Fatal(err)
+			}
+			if kind == "confirmation" {
+				c, err := a.d.store.Confirmations.GetConfirmation(ctx, work.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				msgID = c.MessageID
+			}
+			if _, err := a.d.fleet.Claims.Release(ctx, "a"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Remove(filepath.Join(a.dataDir, "gsmbridge.db")); err != nil {
+				t.Fatal(err)
+			}
+			if send, wait := a.d.fleetClaimSending(ctx, msgID); send || !wait {
+				t.Fatalf("released, the store not writing: send %v wait %v, want it to wait", send, wait)
+			}
+		})
 	}
 }
 
