@@ -14,10 +14,12 @@ type metrics struct {
 	claimsLost prometheus.Counter
 	stranded   *prometheus.GaugeVec
 	pending    prometheus.Gauge
-	connected  prometheus.GaugeFunc
-	eventLag   prometheus.GaugeFunc
-	clockLag   prometheus.GaugeFunc
-	collectors []prometheus.Collector
+	// modemsSharingID is set by the node's survey loop.
+	modemsSharingID prometheus.Gauge
+	connected       prometheus.GaugeFunc
+	eventLag        prometheus.GaugeFunc
+	clockLag        prometheus.GaugeFunc
+	collectors      []prometheus.Collector
 }
 
 func newMetrics(c *Conn) *metrics {
@@ -35,6 +37,8 @@ func newMetrics(c *Conn) *metrics {
 			[]string{"host", "state"}),
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "pending",
 			Help: "Work accepted by the fleet that no host has taken yet."}),
+		modemsSharingID: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "modems_sharing_id",
+			Help: "Modems of this host whose id (the IMEI, which clone modems repeat) a modem of another live host also has: messages cannot be pinned to them."}),
 		connected: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "connected",
 			Help: "1 while this host is connected to a NATS server of the fleet."}, func() float64 {
 			if c.Connected() {
@@ -53,7 +57,7 @@ func newMetrics(c *Conn) *metrics {
 	m.clockLag = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "clock_behind_seconds",
 		Help: "How far this host's clock ran behind the cluster's at its last heartbeat (negative: ahead). Over a minute, claims read the finish note every time."},
 		func() float64 { return time.Duration(c.clock.lag.Load()).Seconds() })
-	m.collectors = []prometheus.Collector{m.publish, m.pulled, m.claimsLost, m.stranded, m.pending, m.connected, m.eventLag, m.clockLag}
+	m.collectors = []prometheus.Collector{m.publish, m.pulled, m.claimsLost, m.stranded, m.pending, m.modemsSharingID, m.connected, m.eventLag, m.clockLag}
 	return m
 }
 

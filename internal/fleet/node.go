@@ -39,6 +39,11 @@ type Options struct {
 	Cursor     Cursor
 	// Reads answers the reads other hosts forward here: the host's own API.
 	Reads http.Handler
+	// ModemsSharingID, when set, reads each survey's hosts and counts the
+	// modems of this host (self) whose id a modem of another live host
+	// also has (gsmbridge_fleet_modems_sharing_id): the fleet carries the
+	// hosts' states, the service reads them.
+	ModemsSharingID func(self string, views []HostView) int
 }
 
 // Node is this host's membership of the fleet and the loops that keep it.
@@ -150,8 +155,12 @@ func (n *Node) Run(ctx context.Context) {
 		t := time.NewTicker(HeartbeatTTL / 3)
 		defer t.Stop()
 		for {
-			if _, err := n.Conn.Survey(ctx, n.Claims); err != nil && ctx.Err() == nil {
+			views, err := n.Conn.Survey(ctx, n.Claims)
+			switch {
+			case err != nil && ctx.Err() == nil:
 				n.o.Logger.Debug("fleet: survey", "err", err)
+			case err == nil && n.o.ModemsSharingID != nil:
+				n.Conn.m.modemsSharingID.Set(float64(n.o.ModemsSharingID(n.Conn.host, views)))
 			}
 			select {
 			case <-ctx.Done():

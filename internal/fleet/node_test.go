@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
 )
@@ -41,7 +43,12 @@ func TestNodesJoinTakeWorkAndAnswerForIt(t *testing.T) {
 		mux.HandleFunc("GET /v1/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte(`{"host":"` + name + `"}`))
 		})
-		n, err := Join(ctx, f, Options{DataDir: t.TempDir(), Local: l, Reads: mux, Registerer: prometheus.NewRegistry()})
+		// The service's reading of the hosts' states, stood in for by
+		// counting the other live hosts.
+		others := func(self string, views []HostView) int {
+			return len(slices.DeleteFunc(slices.Clone(views), func(v HostView) bool { return v.Host == self || !v.Alive }))
+		}
+		n, err := Join(ctx, f, Options{DataDir: t.TempDir(), Local: l, Reads: mux, Registerer: prometheus.NewRegistry(), ModemsSharingID: others})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,6 +79,8 @@ func TestNodesJoinTakeWorkAndAnswerForIt(t *testing.T) {
 			})
 		}
 	}
+	// b joined after a, so its first survey already saw a alive.
+	eventually(t, "b's survey counted", func() bool { return testutil.ToFloat64(nodes[1].Conn.m.modemsSharingID) == 1 })
 	views, err := nodes[0].Conn.Survey(ctx, nodes[0].Claims)
 	if err != nil || len(views) != 2 || !views[0].Alive || string(views[0].State) != `{"modems":1}` {
 		t.Fatalf("survey %+v, %v", views, err)

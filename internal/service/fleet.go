@@ -143,13 +143,14 @@ func (d *Service) joinFleet(ctx context.Context) (*fleet.Node, error) {
 		return nil, nil
 	}
 	return fleet.Join(ctx, d.cfg.Fleet, fleet.Options{
-		DataDir:    d.cfg.DataDir,
-		Logger:     d.log.With("component", "fleet"),
-		Registerer: d.metrics.reg,
-		Local:      fleetLocal{d},
-		Events:     fleetLog{d.store},
-		Cursor:     fleetCursor{d.store, "fleet-events"},
-		Reads:      d.forwardedReads(),
+		DataDir:         d.cfg.DataDir,
+		Logger:          d.log.With("component", "fleet"),
+		Registerer:      d.metrics.reg,
+		Local:           fleetLocal{d},
+		Events:          fleetLog{d.store},
+		Cursor:          fleetCursor{d.store, "fleet-events"},
+		Reads:           d.forwardedReads(),
+		ModemsSharingID: (&modemIDWarnings{modems: d.Modems, log: d.log.With("component", "fleet")}).count,
 	})
 }
 

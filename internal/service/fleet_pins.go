@@ -3,9 +3,11 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"slices"
 
 	"github.com/gsmbridge/gsmbridge/api"
+	"github.com/gsmbridge/gsmbridge/internal/fleet"
 	"github.com/gsmbridge/gsmbridge/internal/sending"
 )
 
@@ -43,4 +45,54 @@ func (f fleetSending) ServedBy(ctx context.Context, p sending.Pin) ([]string, er
 		}
 	}
 	return hosts, nil
+}
+
+// sharedModemIDs maps each of own's modem ids that a modem of another live
+// host also has to those hosts, per the survey's heartbeats. A modem's id is
+// its IMEI, which clone modems repeat, or its USB path or port when it has
+// none, which every host has its own of.
+func sharedModemIDs(self string, own []api.Modem, views []fleet.HostView) map[string][]string {
+	shared := map[string][]string{}
+	for _, v := range views {
+		if v.Host == self || !v.Alive {
+			continue
+		}
+		var st api.HostState
+		if json.Unmarshal(v.State, &st) != nil {
+			continue
+		}
+		for _, m := range own {
+			if m.ID != "" && slices.ContainsFunc(st.Modems, func(o api.Modem) bool { return o.ID == m.ID }) {
+				shared[m.ID] = append(shared[m.ID], v.Host)
+			}
+		}
+	}
+	return shared
+}
+
+// modemIDWarnings tells the log once about each modem id this host shares
+// with another host, while it does: a payment core that pins the modem
+// gets 422 ambiguous_modem, and the operator learns why from here before
+// the first refusal. Only the node's survey loop calls it.
+type modemIDWarnings struct {
+	modems func() []api.Modem // this host's
+	log    *slog.Logger
+	warned map[string]bool // modem id and host
+}
+
+func (w *modemIDWarnings) count(self string, views []fleet.HostView) int {
+	shared := sharedModemIDs(self, w.modems(), views)
+	now := map[string]bool{}
+	for id, hosts := range shared {
+		for _, h := range hosts {
+			k := id + "\x00" + h
+			now[k] = true
+			if !w.warned[k] {
+				w.log.Warn("fleet: a modem of this host has the id of a modem on another host; messages cannot be pinned to either (422 ambiguous_modem), pin their operator",
+					"modem", id, "host", h)
+			}
+		}
+	}
+	w.warned = now
+	return len(shared)
 }

@@ -202,6 +202,7 @@ var mayBeAbsent = map[string]string{
 	"gsmbridge_fleet_connected":                       "the host works alone: no fleet section",
 	"gsmbridge_fleet_stranded":                        "the host works alone, or no host of its fleet is dead",
 	"gsmbridge_fleet_clock_behind_seconds":            "the host works alone: no fleet section",
+	"gsmbridge_fleet_modems_sharing_id":               "the host works alone: no fleet section",
 }
 
 // Every alert rule that uses a metric of mayBeAbsent says, in a comment in
