@@ -142,15 +142,16 @@ func (d *Service) joinFleet(ctx context.Context) (*fleet.Node, error) {
 	if !d.cfg.Fleet.Enabled() {
 		return nil, nil
 	}
+	log := d.log.With("component", "fleet")
 	return fleet.Join(ctx, d.cfg.Fleet, fleet.Options{
 		DataDir:         d.cfg.DataDir,
-		Logger:          d.log.With("component", "fleet"),
+		Logger:          log,
 		Registerer:      d.metrics.reg,
 		Local:           fleetLocal{d},
 		Events:          fleetLog{d.store},
 		Cursor:          fleetCursor{d.store, "fleet-events"},
 		Reads:           d.forwardedReads(),
-		ModemsSharingID: (&modemIDWarnings{modems: d.Modems, log: d.log.With("component", "fleet")}).count,
+		ModemsSharingID: (&modemIDWarnings{modems: d.Modems, log: log}).count,
 	})
 }
 

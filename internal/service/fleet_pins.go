@@ -77,15 +77,18 @@ func sharedModemIDs(self string, own []api.Modem, views []fleet.HostView) map[st
 type modemIDWarnings struct {
 	modems func() []api.Modem // this host's
 	log    *slog.Logger
-	warned map[string]bool // modem id and host
+	warned map[sharedID]bool
 }
+
+// sharedID is a modem id of this host that another host's modem also has.
+type sharedID struct{ modem, host string }
 
 func (w *modemIDWarnings) count(self string, views []fleet.HostView) int {
 	shared := sharedModemIDs(self, w.modems(), views)
-	now := map[string]bool{}
+	now := map[sharedID]bool{}
 	for id, hosts := range shared {
 		for _, h := range hosts {
-			k := id + "\x00" + h
+			k := sharedID{id, h}
 			now[k] = true
 			if !w.warned[k] {
 				w.log.Warn("fleet: a modem of this host has the id of a modem on another host; messages cannot be pinned to either (422 ambiguous_modem), pin their operator",
