@@ -90,12 +90,13 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 		mr, err := modem.SendPDU(sctx, p)
 		cancel()
 		if err == nil {
-			sentAt = append(sentAt, s.now())
+			at := s.now()
+			sentAt = append(sentAt, at)
 			// Not waited for here: the next BeginPart on this lane carries
-			// it into its commit, or the lane writes it once it has nothing
-			// more to send; a crash before that leaves the part "sending",
-			// i.e. unknown, never resent.
-			j.lane.holdSent(s.sentRecord(log, m.ID, p.Seq, mr))
+			// it into its commit, or once the lane has nothing more to send
+			// it rides with the store's next commit; a crash before that
+			// leaves the part "sending", i.e. unknown, never resent.
+			j.lane.holdSent(s.sentRecord(log, m.ID, p.Seq, mr, at))
 			continue
 		}
 		f := gsm.Classify(err)
@@ -143,13 +144,13 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 // outcome does: the metric for a message now sent, or, if the store is
 // failing, a write kept until it recovers (the PDU went out, so what the
 // modem answered is never dropped).
-func (s *Sending) sentRecord(log *slog.Logger, id string, seq, mr int) store.SentPart {
+func (s *Sending) sentRecord(log *slog.Logger, id string, seq, mr int, at time.Time) store.SentPart {
 	recorded := func(upd *store.Message) {
 		if upd.State == store.Sent {
 			s.metrics.sendLatency(s.now().Sub(upd.CreatedAt))
 		}
 	}
-	return store.SentPart{ID: id, Seq: seq, MR: mr, Then: func(upd *store.Message, err error) {
+	return store.SentPart{ID: id, Seq: seq, MR: mr, At: at, Then: func(upd *store.Message, err error) {
 		switch {
 		case err == nil:
 			recorded(upd)

@@ -35,7 +35,7 @@ type sendLane struct {
 
 	// unrecorded is the part the modem took last whose record is not
 	// queued yet: the lane's next BeginPart carries it, or flushSent
-	// writes it once the lane has nothing to send or closes.
+	// queues it once the lane has nothing to send or closes.
 	mu         sync.Mutex
 	unrecorded *store.SentPart
 }
@@ -47,7 +47,7 @@ func (l *sendLane) holdSent(p store.SentPart) {
 	if l.unrecorded != nil {
 		// Every send begins by taking the one before, so this is not
 		// expected; queued in order all the same.
-		l.s.messages.PartSentAsync(*l.unrecorded)
+		l.s.messages.PartSentAlong(*l.unrecorded)
 	}
 	l.unrecorded = &p
 }
@@ -61,13 +61,14 @@ func (l *sendLane) takeSent() *store.SentPart {
 	return p
 }
 
-// flushSent writes the held record on its own, without waiting: the lane
-// went idle or closed, and no next part will carry it.
+// flushSent queues the held record to ride with the store's next commit,
+// without waiting: the lane went idle or closed, and no next part of its
+// own will carry it.
 func (l *sendLane) flushSent() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.unrecorded != nil {
-		l.s.messages.PartSentAsync(*l.unrecorded)
+		l.s.messages.PartSentAlong(*l.unrecorded)
 		l.unrecorded = nil
 	}
 }

@@ -208,8 +208,14 @@ func TestAPinToAnotherHostsModemIsSentByThatHost(t *testing.T) {
 		t.Fatalf("a stored %d messages (%v); b holds them", len(local.Messages), err)
 	}
 	for id, text := range ids {
-		m, err := ca.Messages.Get(t.Context(), id)
-		if err != nil || m.State != api.MessageSent || m.Text != text {
+		// The network has the SMS a moment before b records it sent.
+		var m api.Message
+		var err error
+		eventually(t, "GET "+id+" on a answers sent", func() bool {
+			m, err = ca.Messages.Get(t.Context(), id)
+			return err == nil && m.State == api.MessageSent
+		})
+		if m.Text != text {
 			t.Fatalf("GET %s on a: %+v, %v", id, m, err)
 		}
 		if m.PinnedModem != "" && m.Modem != hostBModems[0].IMEI || m.PinnedOperator != "" && m.Modem != hostBModems[1].IMEI {

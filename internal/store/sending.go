@@ -89,7 +89,7 @@ func (mg Messages) PartSent(ctx context.Context, id string, seq, mr int) (*Messa
 	var m *Message
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
-		m, err = partSent(t, id, seq, mr)
+		m, err = partSent(t, id, seq, mr, t.now)
 		return err
 	})
 	return m, err
@@ -101,27 +101,29 @@ func (mg Messages) PartSent(ctx context.Context, id string, seq, mr int) (*Messa
 type SentPart struct {
 	ID      string
 	Seq, MR int
+	At      time.Time // when the modem took it; zero means the commit's time
 	Then    func(*Message, error)
 }
 
-// PartSentAsync is PartSent without waiting for the commit.
-func (mg Messages) PartSentAsync(p SentPart) {
+// PartSentAlong is PartSent without waiting, and without a commit of its
+// own: it rides with the store's next one (WriteAlong).
+func (mg Messages) PartSentAlong(p SentPart) {
 	op := mg.partSentOp(p)
-	mg.s.WriteAsync(op.fn, op.then)
+	mg.s.WriteAlong(op.fn, op.then)
 }
 
 func (mg Messages) partSentOp(p SentPart) *writeOp {
 	var m *Message
 	return &writeOp{fn: func(t *Tx) error {
 		var err error
-		m, err = partSent(t, p.ID, p.Seq, p.MR)
+		m, err = partSent(t, p.ID, p.Seq, p.MR, cmp.Or(p.At, t.now))
 		return err
 	}, then: func(err error) { p.Then(m, err) }}
 }
 
-func partSent(t *Tx, id string, seq, mr int) (*Message, error) {
+func partSent(t *Tx, id string, seq, mr int, at time.Time) (*Message, error) {
 	if _, err := t.exec("UPDATE message_parts SET state='sent', mr=?, sent_at=? WHERE message_id=? AND seq=? AND state='sending'",
-		mr, ms(t.now), id, seq); err != nil {
+		mr, ms(at), id, seq); err != nil {
 		return nil, err
 	}
 	var left int
@@ -132,7 +134,7 @@ func partSent(t *Tx, id string, seq, mr int) (*Message, error) {
 		return getMessage(t, id)
 	}
 	m, err := transitionMessage(t, id, Sent, func(m *Message) {
-		m.SentAt = t.now
+		m.SentAt = at
 		m.Error = nil
 	})
 	if err != nil {

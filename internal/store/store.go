@@ -11,6 +11,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -42,6 +43,9 @@ type Options struct {
 	MaxBatch int
 	// Now is the clock used for row timestamps; nil means time.Now.
 	Now func() time.Time
+	// RiderWait bounds how long a WriteAlong waits for another write to
+	// commit with; zero means 100 ms.
+	RiderWait time.Duration
 }
 
 // Store is safe for concurrent use.
@@ -60,13 +64,19 @@ type Store struct {
 	rstmts *stmtCache
 	now    func() time.Time
 
-	changes  int64 // the writer connection's total_changes() after its last commit; writer only
-	writes   chan *writeOp
-	closing  chan struct{}
-	done     chan struct{}
-	closeMu  sync.Mutex
-	closed   bool
-	maxBatch int
+	changes int64 // the writer connection's total_changes() after its last commit; writer only
+	writes  chan *writeOp
+	// riders wait for the next commit (WriteAlong); riderQueued tells the
+	// writer that the first of them came.
+	ridersMu    sync.Mutex
+	riders      []*writeOp
+	riderQueued chan struct{}
+	riderWait   time.Duration
+	closing     chan struct{}
+	done        chan struct{}
+	closeMu     sync.Mutex
+	closed      bool
+	maxBatch    int
 
 	statsMu       sync.Mutex
 	stats         WriterStats
@@ -231,18 +241,20 @@ func Open(dir string, opts Options) (*Store, error) {
 		wstmts: newStmtCache(func(q string) (*sql.Stmt, error) {
 			return wconn.PrepareContext(context.Background(), q)
 		}),
-		rstmts:   newStmtCache(rdb.Prepare),
-		wconn:    wconn,
-		dir:      dir,
-		lock:     lock,
-		wdb:      wdb,
-		rdb:      rdb,
-		now:      opts.Now,
-		writes:   make(chan *writeOp, 1024),
-		closing:  make(chan struct{}),
-		done:     make(chan struct{}),
-		maxBatch: opts.MaxBatch,
-		end:      newLogEnd(last.Int64),
+		rstmts:      newStmtCache(rdb.Prepare),
+		wconn:       wconn,
+		dir:         dir,
+		lock:        lock,
+		wdb:         wdb,
+		rdb:         rdb,
+		now:         opts.Now,
+		writes:      make(chan *writeOp, 1024),
+		closing:     make(chan struct{}),
+		done:        make(chan struct{}),
+		maxBatch:    opts.MaxBatch,
+		riderQueued: make(chan struct{}, 1),
+		riderWait:   cmp.Or(opts.RiderWait, 100*time.Millisecond),
+		end:         newLogEnd(last.Int64),
 	}
 	s.Messages, s.Events, s.Deliveries = Messages{s}, Events{s}, Deliveries{s}
 	s.Upkeep, s.Balances, s.USSD, s.Inbox, s.Devices, s.Confirmations = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}, Devices{s}, Confirmations{s}

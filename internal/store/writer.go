@@ -141,13 +141,27 @@ func (s *Store) Stats() WriterStats {
 func (s *Store) writer() {
 	defer close(s.done)
 	batch := make([]*writeOp, 0, s.maxBatch)
+	// ridersDue fires once a rider has waited s.riderWait with no commit
+	// to take it along; nil while no rider waits.
+	riderTimer := time.NewTimer(time.Hour)
+	riderTimer.Stop()
+	var ridersDue <-chan time.Time
 	for {
 		batch = batch[:0]
 		select {
 		case op := <-s.writes:
 			batch = op.addTo(batch)
+		case <-s.riderQueued:
+			if ridersDue == nil {
+				riderTimer.Reset(s.riderWait)
+				ridersDue = riderTimer.C
+			}
+			continue
+		case <-ridersDue:
+			ridersDue = nil
 		case <-s.closing:
-			// Drain what was queued before Close.
+			// Drain what was queued before Close, riders first.
+			batch = s.takeRiders(batch)
 			for {
 				select {
 				case op := <-s.writes:
@@ -175,8 +189,53 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
+		if batch = s.takeRiders(batch); len(batch) == 0 {
+			continue // the riders went with an earlier commit
+		}
+		if ridersDue != nil {
+			riderTimer.Stop()
+			ridersDue = nil
+		}
 		s.commit(batch)
 	}
+}
+
+// WriteAlong queues fn like WriteAsync, but starts no commit for it: fn
+// rides with the next transaction any other write starts, ahead of that
+// write, or commits alone once it has waited Options.RiderWait. It is for
+// records nobody waits on, such as a sent part whose modem went idle: on a
+// busy host they share another write's fsync instead of paying their own.
+// A rider commits no later than the writes queued after it.
+func (s *Store) WriteAlong(fn func(*Tx) error, then func(error)) {
+	op := &writeOp{fn: fn, then: then}
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		then(ErrClosed)
+		return
+	}
+	s.ridersMu.Lock()
+	first := len(s.riders) == 0
+	s.riders = append(s.riders, op)
+	s.ridersMu.Unlock()
+	if first {
+		select {
+		case s.riderQueued <- struct{}{}:
+		default: // the writer has yet to read the last signal
+		}
+	}
+}
+
+// takeRiders puts the waiting riders ahead of batch.
+func (s *Store) takeRiders(batch []*writeOp) []*writeOp {
+	s.ridersMu.Lock()
+	defer s.ridersMu.Unlock()
+	if len(s.riders) == 0 {
+		return batch
+	}
+	out := append(s.riders, batch...)
+	s.riders = nil
+	return out
 }
 
 // addTo appends the op to a batch, behind the write it carries.

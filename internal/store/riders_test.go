@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func openRiderWait(t *testing.T, dir string, wait time.Duration) *Store {
+	t.Helper()
+	s, err := Open(dir, Options{RiderWait: wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// A rider starts no commit of its own: it goes with the next write's
+// transaction, ahead of that write, and is durable when the write returns.
+func TestWriteAlongRidesWithTheNextCommit(t *testing.T) {
+	dir := t.TempDir()
+	s := openRiderWait(t, dir, time.Hour)
+	ctx := context.Background()
+	m := accept(t, s, NewMessage{})
+	if _, err := s.Messages.BeginPart(ctx, m.ID, 1, "89701", "modem-a"); err != nil {
+		t.Fatal(err)
+	}
+	commits := s.Stats().Commits
+	var order []string
+	heard := make(chan *Message, 1)
+	s.Messages.PartSentAlong(SentPart{ID: m.ID, Seq: 1, MR: 7, Then: func(m *Message, err error) {
+		if err != nil {
+			t.Errorf("rider: %v", err)
+		}
+		order = append(order, "rider")
+		heard <- m
+	}})
+	other := accept(t, s, NewMessage{})
+	order = append(order, "write returned")
+	if got := s.Stats().Commits - commits; got != 1 {
+		t.Fatalf("%d commits for a rider and a write, want 1", got)
+	}
+	if len(order) != 2 || order[0] != "rider" {
+		t.Fatalf("order %v: the rider was not durable when the write returned", order)
+	}
+	if got := <-heard; got.State != Sent {
+		t.Fatalf("rider heard %s, want sent", got.State)
+	}
+	// Both are on disk: a reopened store has them.
+	s.Close()
+	s = openRiderWait(t, dir, time.Hour)
+	if got, err := s.Messages.GetMessage(ctx, m.ID); err != nil || got.State != Sent || *got.PartList[0].MR != 7 {
+		t.Fatalf("rider after reopen: %+v, %v", got, err)
+	}
+	if _, err := s.Messages.GetMessage(ctx, other.ID); err != nil {
+		t.Fatalf("the write it rode with, after reopen: %v", err)
+	}
+}
+
+// With no other write coming, a rider commits on its own once it has
+// waited; a store that closes commits the riders still waiting.
+func TestWriteAlongCommitsAloneOrAtClose(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		wait  time.Duration
+		close bool
+	}{
+		{"after its wait", time.Millisecond, false},
+		{"at close", time.Hour, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openRiderWait(t, t.TempDir(), tc.wait)
+			commits := s.Stats().Commits
+			done := make(chan error, 1)
+			s.WriteAlong(func(t *Tx) error {
+				_, err := t.exec("UPDATE sims SET last_sent_at=1 WHERE iccid='none'")
+				return err
+			}, func(err error) { done <- err })
+			if tc.close {
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("rider: %v", err)
+			}
+			if got := s.Stats().Commits - commits; got != 1 {
+				t.Fatalf("%d commits, want 1", got)
+			}
+		})
+	}
+}
+
+func TestWriteAlongAfterCloseIsRefused(t *testing.T) {
+	s := openRiderWait(t, t.TempDir(), time.Hour)
+	s.Close()
+	var got error
+	s.WriteAlong(func(*Tx) error { return nil }, func(err error) { got = err })
+	if !errors.Is(got, ErrClosed) {
+		t.Fatalf("rider after close: %v, want ErrClosed", got)
+	}
+}
