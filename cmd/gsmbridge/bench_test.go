@@ -101,6 +101,11 @@ func TestRunBenchTinyScenario(t *testing.T) {
 	if rep.CPUSeconds <= 0 || rep.CPUTotalSeconds < rep.CPUSeconds || rep.PeakRSSMB < 5 || rep.PeakRSSMB > 500 {
 		t.Errorf("daemon CPU %vs (total %vs), peak RSS %v MB", rep.CPUSeconds, rep.CPUTotalSeconds, rep.PeakRSSMB)
 	}
+	// Each SMS is accepted, begun and recorded sent: at most three
+	// commits, fewer where writes share them.
+	if rep.CommitsPerSMS <= 0 || rep.CommitsPerSMS > 3 {
+		t.Errorf("store commits per SMS %v, want (0, 3]", rep.CommitsPerSMS)
+	}
 }
 
 // BenchmarkSendPathInProcess runs the daemon in this process over instant

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -157,6 +158,32 @@ func (d *Daemon) usage() (cpu time.Duration, peakKB int64, err error) {
 	}
 	peakKB, err = parseVmHWM(string(status))
 	return cpu, peakKB, err
+}
+
+// commits is the number of transactions the daemon's store committed, from
+// its /metrics: each is one fsync of the write-ahead log, on this machine
+// the costliest step of a write.
+func (d *Daemon) commits(ctx context.Context) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "gsmbridge_store_commits_total "); ok {
+			return strconv.ParseFloat(v, 64)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s/metrics has no gsmbridge_store_commits_total", d.URL)
 }
 
 // selfCPU is this process's CPU time: the load, the simulated modems and,

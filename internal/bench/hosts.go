@@ -27,6 +27,10 @@ type HostFigures struct {
 	CPUSeconds  float64 `json:"daemon_cpu_seconds"`
 	CPUPerSMSMS float64 `json:"daemon_cpu_ms_per_sms"`
 	PeakRSSMB   float64 `json:"daemon_peak_rss_mb"`
+	// CommitsPerSMS is the store's transactions per SMS sent: each is an
+	// fsync, so the figure tells what a write path costs whatever the
+	// machine's speed.
+	CommitsPerSMS float64 `json:"store_commits_per_sms,omitempty"`
 }
 
 // hostName is fleet host i's name: unique to this run, since a name
@@ -112,6 +116,19 @@ func (hs *hostSet) usage() (cpu []time.Duration, peakKB []int64, err error) {
 	return cpu, peakKB, nil
 }
 
+// commits is each host's store commits so far.
+func (hs *hostSet) commits(ctx context.Context) ([]float64, error) {
+	var n []float64
+	for _, d := range hs.daemons {
+		c, err := d.commits(ctx)
+		if err != nil {
+			return nil, err
+		}
+		n = append(n, c)
+	}
+	return n, nil
+}
+
 // exited says which host has exited, if one has.
 func (hs *hostSet) exited() error {
 	for h, d := range hs.daemons {
@@ -142,10 +159,14 @@ func (hs *hostSet) kill() {
 
 // figures fills the CPU and memory figures: the fleet's sums (peak RSS:
 // the largest host's) and, in a fleet, each host's share.
-func (hs *hostSet) figures(rep *Report, sends [][]modemsim.SentSMS, cpuStart, cpuEnd []time.Duration, peakKB []int64) {
+func (hs *hostSet) figures(rep *Report, sends [][]modemsim.SentSMS, cpuStart, cpuEnd []time.Duration, peakKB []int64, commitsStart, commitsEnd []float64) {
 	var cpu, cpuAll time.Duration
 	var peak int64
+	var commits float64
 	for h, d := range hs.daemons {
+		if commitsStart != nil {
+			commits += commitsEnd[h] - commitsStart[h]
+		}
 		var start time.Duration
 		if cpuStart != nil {
 			start = cpuStart[h]
@@ -161,6 +182,9 @@ func (hs *hostSet) figures(rep *Report, sends [][]modemsim.SentSMS, cpuStart, cp
 		}
 		if hf.SentParts > 0 {
 			hf.CPUPerSMSMS = round(1000 * hf.CPUSeconds / float64(hf.SentParts))
+			if commitsStart != nil {
+				hf.CommitsPerSMS = round((commitsEnd[h] - commitsStart[h]) / float64(hf.SentParts))
+			}
 		}
 		rep.PerHost = append(rep.PerHost, hf)
 	}
@@ -168,6 +192,9 @@ func (hs *hostSet) figures(rep *Report, sends [][]modemsim.SentSMS, cpuStart, cp
 	rep.CPUTotalSeconds = round(cpuAll.Seconds())
 	if rep.SentParts > 0 {
 		rep.CPUPerSMSMS = round(1000 * rep.CPUSeconds / float64(rep.SentParts))
+		if commitsStart != nil {
+			rep.CommitsPerSMS = round(commits / float64(rep.SentParts))
+		}
 	}
 	rep.PeakRSSMB = round(float64(peak) / 1024)
 }

@@ -57,7 +57,11 @@ type Report struct {
 	CPUTotalSeconds float64 `json:"daemon_cpu_total_seconds"`
 	CPUPerSMSMS     float64 `json:"daemon_cpu_ms_per_sms"`
 	PeakRSSMB       float64 `json:"daemon_peak_rss_mb"`
-	LoadAvg         string  `json:"loadavg"`
+	// CommitsPerSMS is the store's transactions per SMS sent in the
+	// window (each an fsync), the hosts' together in a fleet; absent with
+	// --queue-first.
+	CommitsPerSMS float64 `json:"store_commits_per_sms,omitempty"`
+	LoadAvg       string  `json:"loadavg"`
 	// The bench process's own CPU while sending: load, simulated modems
 	// and, in a fleet run with an embedded cluster, the NATS nodes, which
 	// the daemons' figures leave out.
@@ -228,7 +232,10 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  %s %.2fs CPU while sending (%.2fms per SMS), %.2fs in all; peak RSS %.1f MB\n",
 		who, r.CPUSeconds, r.CPUPerSMSMS, r.CPUTotalSeconds, r.PeakRSSMB)
 	for _, h := range r.PerHost {
-		fmt.Fprintf(w, "    %-14s %d SMS, %.2fs CPU (%.2fms per SMS), peak RSS %.1f MB\n", h.Host, h.SentParts, h.CPUSeconds, h.CPUPerSMSMS, h.PeakRSSMB)
+		fmt.Fprintf(w, "    %-14s %d SMS, %.2fs CPU (%.2fms per SMS), peak RSS %.1f MB, %.2f store commits per SMS\n", h.Host, h.SentParts, h.CPUSeconds, h.CPUPerSMSMS, h.PeakRSSMB, h.CommitsPerSMS)
+	}
+	if r.CommitsPerSMS > 0 {
+		fmt.Fprintf(w, "  store commits    %.2f per SMS (each an fsync of the write-ahead log)\n", r.CommitsPerSMS)
 	}
 	if r.BenchCPUSeconds > 0 {
 		what := "load and modems"
@@ -243,7 +250,7 @@ func (r *Report) Print(w io.Writer) {
 		if s.LatencyP50MS != nil {
 			fmt.Fprintf(w, ", accept→AT+CMGS p50 %.2fms p99 %.2fms", *s.LatencyP50MS, *s.LatencyP99MS)
 		}
-		fmt.Fprintf(w, ", %.2fms CPU per SMS, bench process %.2fms (load %s)\n", s.CPUPerSMSMS, s.BenchCPUPerSMSMS, s.LoadAvg)
+		fmt.Fprintf(w, ", %.2fms CPU and %.2f store commits per SMS, bench process %.2fms (load %s)\n", s.CPUPerSMSMS, s.CommitsPerSMS, s.BenchCPUPerSMSMS, s.LoadAvg)
 		fmt.Fprintf(w, "  fleet vs alone   %.2f× the CPU per SMS; %.2f× with each bench process (the cluster's share in it)\n", r.CPUVsSingle, r.AllCPUVsSingle)
 	}
 }

@@ -106,11 +106,15 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 	}
 	defer fleet.kill()
 	var cpuStart []time.Duration
+	var commitsStart, commitsEnd []float64
 	if !sc.QueueFirst {
 		// The daemon checks each SIM's balance by USSD soon after start-up;
 		// the session pauses the modem's sending, so the load waits for it.
 		fleet.waitBalanceChecks(ctx)
 		if cpuStart, _, err = fleet.usage(); err != nil {
+			return nil, err
+		}
+		if commitsStart, err = fleet.commits(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -138,6 +142,11 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 	cpuEnd, hwm, err := fleet.usage()
 	if err != nil {
 		return nil, err
+	}
+	if commitsStart != nil {
+		if commitsEnd, err = fleet.commits(ctx); err != nil {
+			return nil, err
+		}
 	}
 	selfEnd, _ := selfCPU()
 	if err := fleet.stop(15 * time.Second); err != nil {
@@ -178,7 +187,7 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 			rep.ATPerSMS = round(float64(total) / float64(rep.SentParts))
 		}
 	}
-	fleet.figures(rep, sends, cpuStart, cpuEnd, hwm)
+	fleet.figures(rep, sends, cpuStart, cpuEnd, hwm, commitsStart, commitsEnd)
 	if !sc.QueueFirst && selfEnd > 0 {
 		rep.BenchCPUSeconds = round((selfEnd - selfStart).Seconds())
 		if rep.SentParts > 0 {
