@@ -37,6 +37,9 @@ var ErrClosed = errors.New("store closed")
 
 const dbFile = "gsmbridge.db"
 
+// readers bounds the read connections open at once.
+const readers = 8
+
 // Options tune the store; the zero value is the production setting.
 type Options struct {
 	// MaxBatch bounds how many writes share one transaction.
@@ -212,7 +215,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("store: open readers: %w", err)
 	}
-	rdb.SetMaxOpenConns(8)
+	// Every reader the pool opened stays open while reads keep coming: with
+	// database/sql's default of two idle ones, 16 clients polling a
+	// message reopened a connection (the file, the schema, its prepared
+	// statements) for up to one GET in nine. A minute unused frees a burst's.
+	rdb.SetMaxOpenConns(readers)
+	rdb.SetMaxIdleConns(readers)
+	rdb.SetConnMaxIdleTime(time.Minute)
 	id, err := statID(path)
 	if err != nil {
 		rdb.Close()

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
@@ -621,5 +622,26 @@ func TestBeginPartAfterRecordsTheSentPartOnItsOwn(t *testing.T) {
 	}
 	if got, _ := s.Messages.GetMessage(ctx, c.ID); got.State != Unknown {
 		t.Fatalf("held part's message after restart: %s, want unknown", got.State)
+	}
+}
+
+// Readers opened for a burst of reads stay open for the next one instead
+// of being closed and opened again, their statements prepared anew.
+func TestReadersOpenedForABurstStayOpen(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	var conns []*sql.Conn
+	for range readers {
+		c, err := s.rdb.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	if st := s.rdb.Stats(); st.MaxIdleClosed != 0 || st.Idle != readers {
+		t.Fatalf("after a burst of %d readers: %d idle, %d closed for want of idle room", readers, st.Idle, st.MaxIdleClosed)
 	}
 }
