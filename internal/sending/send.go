@@ -147,7 +147,9 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 func (s *Sending) sentRecord(log *slog.Logger, id string, seq, mr int, at time.Time) store.SentPart {
 	recorded := func(upd *store.Message) {
 		if upd.State == store.Sent {
-			s.metrics.sendLatency(s.now().Sub(upd.CreatedAt))
+			// From SentAt, when the modem took the last part: the record
+			// itself may have waited for a commit to ride with.
+			s.metrics.sendLatency(upd.SentAt.Sub(upd.CreatedAt))
 		}
 	}
 	return store.SentPart{ID: id, Seq: seq, MR: mr, At: at, Then: func(upd *store.Message, err error) {
@@ -157,7 +159,7 @@ func (s *Sending) sentRecord(log *slog.Logger, id string, seq, mr int, at time.T
 		case errors.Is(err, store.ErrUnavailable):
 			log.Error("record sent part; kept until the store recovers", "err", err)
 			s.later("part sent", func(ctx context.Context) error {
-				upd, err := s.messages.PartSent(ctx, id, seq, mr)
+				upd, err := s.messages.PartSent(ctx, id, seq, mr, at)
 				if err == nil {
 					recorded(upd)
 				}

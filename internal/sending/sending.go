@@ -26,7 +26,7 @@ type Messages interface {
 	Cancel(ctx context.Context, id string) (*store.Message, error)
 	Expire(ctx context.Context, id string) (*store.Message, error)
 	BeginPartAfter(ctx context.Context, sent *store.SentPart, id string, seq int, iccid, modemID string) (*store.Message, error)
-	PartSent(ctx context.Context, id string, seq, mr int) (*store.Message, error)
+	PartSent(ctx context.Context, id string, seq, mr int, at time.Time) (*store.Message, error)
 	PartSentAlong(p store.SentPart)
 	PartNotSent(ctx context.Context, id string, seq int, cause store.ErrorInfo, retryAt time.Time) (*store.Message, error)
 	PartUnknown(ctx context.Context, id string, seq int, cause store.ErrorInfo, atLeastOnce bool) (*store.Message, error)

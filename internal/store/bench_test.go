@@ -90,7 +90,7 @@ func BenchmarkBeginPartSent(b *testing.B) {
 		if _, err := s.Messages.BeginPart(ctx, id, 1, "89701010000000000001", "bench"); err != nil {
 			b.Fatal(err)
 		}
-		if m, err := s.Messages.PartSent(ctx, id, 1, i%256); err != nil || m.State != Sent {
+		if m, err := s.Messages.PartSent(ctx, id, 1, i%256, time.Time{}); err != nil || m.State != Sent {
 			b.Fatalf("PartSent: %v, state %v", err, m)
 		}
 		i++

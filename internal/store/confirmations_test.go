@@ -69,7 +69,7 @@ func sendThrough(t *testing.T, s *Store, m *Message, iccid string, mr int) {
 	if _, err := s.Messages.BeginPart(ctx, m.ID, 1, iccid, "modem-"+iccid[len(iccid)-1:]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Messages.PartSent(ctx, m.ID, 1, mr); err != nil {
+	if _, err := s.Messages.PartSent(ctx, m.ID, 1, mr, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -564,7 +564,7 @@ func TestPendingOnSIMCoversQueuedBoundAndSent(t *testing.T) {
 	if !pending(simA, "") || pending(simB, "") || pending(simA, m1.ID) {
 		t.Fatal("a confirmation being sent through A must block A only, and not itself")
 	}
-	s.Messages.PartSent(ctx, m1.ID, 1, 1)
+	s.Messages.PartSent(ctx, m1.ID, 1, 1, time.Time{})
 	if !pending(simA, "") {
 		t.Fatal("a sent confirmation must block its SIM")
 	}

@@ -14,7 +14,7 @@ func sentMessage(t *testing.T, s *Store, to string, parts int, mrs ...int) *Mess
 		if _, err := s.Messages.BeginPart(ctx, m.ID, i, "8970101", "modem-a"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Messages.PartSent(ctx, m.ID, i, mrs[i-1]); err != nil {
+		if _, err := s.Messages.PartSent(ctx, m.ID, i, mrs[i-1], time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}

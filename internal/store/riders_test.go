@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -82,6 +84,13 @@ func TestWriteAlongCommitsAloneOrAtClose(t *testing.T) {
 				if err := s.Close(); err != nil {
 					t.Fatal(err)
 				}
+				// The writer had committed it before Close returned.
+				select {
+				case <-done:
+				default:
+					t.Fatal("a rider waiting at Close was not committed")
+				}
+				done <- nil
 			}
 			if err := <-done; err != nil {
 				t.Fatalf("rider: %v", err)
@@ -100,5 +109,76 @@ func TestWriteAlongAfterCloseIsRefused(t *testing.T) {
 	s.WriteAlong(func(*Tx) error { return nil }, func(err error) { got = err })
 	if !errors.Is(got, ErrClosed) {
 		t.Fatalf("rider after close: %v, want ErrClosed", got)
+	}
+}
+
+// Riders and writes from many goroutines, and a Close among them: every
+// rider hears once, durable unless the store had closed, and the store
+// holds each rider that heard of no error.
+func TestWriteAlongUnderConcurrentWritesAndClose(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{RiderWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 8, 40
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	heard := map[string]int{}
+	var landed []string
+	// Close once the first writer queued half its riders, while the rest
+	// keep coming.
+	half := make(chan struct{})
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				key := fmt.Sprintf("rider-%d-%d", w, i)
+				s.WriteAlong(func(t *Tx) error {
+					_, err := t.exec("INSERT INTO meta (key, value) VALUES (?, 'x')", key)
+					return err
+				}, func(err error) {
+					mu.Lock()
+					defer mu.Unlock()
+					heard[key]++
+					if err == nil {
+						landed = append(landed, key)
+					} else if !errors.Is(err, ErrClosed) {
+						t.Errorf("%s: %v", key, err)
+					}
+				})
+				if w == 0 && i == each/2 {
+					close(half)
+				}
+				if i%3 == 0 {
+					// Some riders go with writes, some alone.
+					s.Write(context.Background(), func(*Tx) error { return nil })
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		<-half
+		s.Close()
+	}()
+	wg.Wait()
+	s.Close()
+	if len(heard) != writers*each {
+		t.Fatalf("%d riders heard, want %d", len(heard), writers*each)
+	}
+	for k, n := range heard {
+		if n != 1 {
+			t.Fatalf("%s heard %d times", k, n)
+		}
+	}
+	s = openRiderWait(t, dir, time.Hour)
+	for _, k := range landed {
+		var v string
+		if err := s.rdb.QueryRow("SELECT value FROM meta WHERE key=?", k).Scan(&v); err != nil {
+			t.Fatalf("%s heard it landed, but: %v", k, err)
+		}
 	}
 }

@@ -82,14 +82,14 @@ func anyPartLeft(m *Message) bool {
 	return false
 }
 
-// PartSent records the modem's message reference for a part; the message is
-// sent once every part is.
-func (mg Messages) PartSent(ctx context.Context, id string, seq, mr int) (*Message, error) {
+// PartSent records the modem's message reference for a part, which the
+// modem took at at (zero: now); the message is sent once every part is.
+func (mg Messages) PartSent(ctx context.Context, id string, seq, mr int, at time.Time) (*Message, error) {
 	s := mg.s
 	var m *Message
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
-		m, err = partSent(t, id, seq, mr, t.now)
+		m, err = partSent(t, id, seq, mr, cmp.Or(at, t.now))
 		return err
 	})
 	return m, err

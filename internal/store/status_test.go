@@ -75,7 +75,7 @@ func TestSentPerSIMCountsPartsInTheWindow(t *testing.T) {
 			if _, err := s.Messages.BeginPart(ctx, m.ID, seq, iccid, "modem-"+iccid); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Messages.PartSent(ctx, m.ID, seq, seq); err != nil {
+			if _, err := s.Messages.PartSent(ctx, m.ID, seq, seq, time.Time{}); err != nil {
 				t.Fatal(err)
 			}
 		}

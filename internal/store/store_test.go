@@ -155,7 +155,7 @@ func TestSendPathStatesAndEvents(t *testing.T) {
 	if _, err := s.Messages.BeginPart(ctx, m.ID, 1, "89701", "modem-a"); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := s.Messages.PartSent(ctx, m.ID, 1, 17)
+	got, _ := s.Messages.PartSent(ctx, m.ID, 1, 17, time.Time{})
 	if got.State != Sending {
 		t.Fatalf("after one of two parts: %s, want sending", got.State)
 	}
@@ -166,7 +166,7 @@ func TestSendPathStatesAndEvents(t *testing.T) {
 	if _, err := s.Messages.BeginPart(ctx, m.ID, 2, "89701", "modem-a"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Messages.PartSent(ctx, m.ID, 2, 18)
+	got, err := s.Messages.PartSent(ctx, m.ID, 2, 18, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestRecoverInFlightAfterCrash(t *testing.T) {
 	waiting := accept(t, s, NewMessage{})
 	s.Messages.BeginPart(ctx, caught.ID, 1, "89701", "m")
 	s.Messages.BeginPart(ctx, between.ID, 1, "89701", "m")
-	s.Messages.PartSent(ctx, between.ID, 1, 5)
+	s.Messages.PartSent(ctx, between.ID, 1, 5, time.Time{})
 	s.Close() // what a kill -9 leaves is the same rows
 
 	s = openTest(t, dir)

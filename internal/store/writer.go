@@ -209,8 +209,8 @@ func (s *Store) writer() {
 func (s *Store) WriteAlong(fn func(*Tx) error, then func(error)) {
 	op := &writeOp{fn: fn, then: then}
 	s.closeMu.Lock()
-	defer s.closeMu.Unlock()
 	if s.closed {
+		s.closeMu.Unlock()
 		then(ErrClosed)
 		return
 	}
@@ -224,6 +224,9 @@ func (s *Store) WriteAlong(fn func(*Tx) error, then func(error)) {
 		default: // the writer has yet to read the last signal
 		}
 	}
+	// Under closeMu up to here: Close must not take the riders before
+	// this one is among them.
+	s.closeMu.Unlock()
 }
 
 // takeRiders puts the waiting riders ahead of batch.
