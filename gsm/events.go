@@ -3,6 +3,7 @@ package gsm
 import (
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/atcmd"
 )
@@ -50,9 +51,12 @@ type SIMChanged struct {
 }
 
 // Rebooted: the modem announced that it has just started (see
-// atcmd.Indication.IsReboot): every setting is gone.
+// atcmd.Indication.IsReboot): every setting is gone. At is when the line
+// was read: one start-up announces itself in several lines (RDY, then
+// "+CFUN: 1"), and a set-up begun after them has answered them all.
 type Rebooted struct {
 	Line string
+	At   time.Time
 }
 
 // Unreadable: an indication of a kind gsm acts on (+CMTI, +CDSI) that it
@@ -112,7 +116,7 @@ func (m *Modem) Events() (events <-chan Event, stop func()) {
 // matched in any case, as firmware spells them.
 func ParseIndication(ind atcmd.Indication) Event {
 	if ind.IsReboot() {
-		return Rebooted{Line: ind.Line}
+		return Rebooted{Line: ind.Line, At: ind.At}
 	}
 	switch name := strings.ToUpper(ind.Name); name {
 	case "+CMTI", "+CDSI":

@@ -73,7 +73,7 @@ func (o *owner) hold(ctx context.Context, events <-chan gsm.Event, c *condition)
 			if !ok {
 				return o.modem.Err()
 			}
-			if _, ok := ev.(gsm.Rebooted); ok {
+			if r, ok := ev.(gsm.Rebooted); ok && !o.answered(r) {
 				return errRebooted
 			}
 			// Registration and SIM reports may say the problem cleared. A

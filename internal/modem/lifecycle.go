@@ -41,6 +41,14 @@ var errUnresponsive = errors.New("modem stopped answering")
 // errRebooted ends serve when the modem announced a reboot.
 var errRebooted = errors.New("modem rebooted")
 
+// answered tells a reboot the last set-up already answered: announced
+// before that set-up began, as the rest of a start-up's burst is once its
+// first line started the set-up again. Setting the modem up once more for
+// it would cost a dozen commands and answer nothing new.
+func (o *owner) answered(r gsm.Rebooted) bool {
+	return !r.At.IsZero() && r.At.Before(o.setUpAt)
+}
+
 // run keeps the modem in service until ctx ends.
 func (o *owner) run(ctx context.Context) {
 	o.probes.restart(o.p.now())
@@ -166,6 +174,7 @@ func (o *owner) radioOn(ctx context.Context) {
 // ends, the modem reboots, stops answering, or meets a *condition (returned
 // after its lane is gone, so no work waits on a modem that cannot do it).
 func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
+	o.setUpAt = time.Now()
 	id, sim, err := o.init(ctx)
 	if err != nil {
 		return err
@@ -262,6 +271,9 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 				return o.modem.Err()
 			}
 			if r, ok := ev.(gsm.Rebooted); ok {
+				if o.answered(r) {
+					continue
+				}
 				o.log.Warn("modem rebooted by itself; setting it up again", "line", r.Line)
 				return errRebooted
 			}

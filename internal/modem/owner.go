@@ -3,6 +3,7 @@ package modem
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/gsm"
@@ -29,7 +30,10 @@ type owner struct {
 	pinTried   bool        // the configured PIN was tried for the SIM in the modem
 	probes     probeBudget // commands spent on a modem that cannot work
 	heldFor    string      // the condition last announced, until the modem works again
-	modem      *gsm.Modem  // the open session's dialogue; nil between sessions
+	// setUpAt is when the last set-up began, on the clock the engine reads
+	// lines by: a reboot announced before it is one the set-up answered.
+	setUpAt time.Time
+	modem   *gsm.Modem // the open session's dialogue; nil between sessions
 
 	modemStatus
 }
