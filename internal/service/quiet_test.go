@@ -61,3 +61,27 @@ func TestQuietingIsOnlyTriedAndNeverFailsSetUp(t *testing.T) {
 		t.Errorf("AT^CURC=0 sent %d times, want 1 (refused, not retried)", n)
 	}
 }
+
+// A start-up whose lines come spread out, as real modems send them (RDY,
+// and "+CFUN: 1" only once the set-up RDY started is under way), cuts off
+// the command in flight. The set-up carries on, and the line, which may
+// have undone what came before it, gets one more set-up: on the same
+// port, since a reboot is no failure to reopen it for.
+func TestABootLineDuringTheSetUpIsAnsweredOnTheSamePort(t *testing.T) {
+	h := startHarness(t, modemsim.Quectel)
+	h.waitReady(1)
+	m := h.modems[0]
+	m.Faults().FailCommand("AT+CMGF=", 1, "+CFUN: 1")
+	m.Reboot()
+	// At start-up, in the set-up RDY started (cut off, then again), and
+	// in the one "+CFUN: 1" started.
+	eventually(t, "AT+CMGF= in the last set-up", func() bool { return m.Record().Commands("AT+CMGF=") >= 4 })
+	h.waitReady(1)
+	st := h.modemStatus(m.Path())
+	if st.Reconnects != 0 || len(st.Resets) != 0 {
+		t.Fatalf("after a reboot: reconnects %d, resets %v; want none", st.Reconnects, st.Resets)
+	}
+	if n := m.Record().Commands("AT+CMGF="); n != 4 {
+		t.Fatalf("AT+CMGF= sent %d times, want 4", n)
+	}
+}
