@@ -19,8 +19,24 @@ func openRiderWait(t *testing.T, dir string, wait time.Duration) *Store {
 	return s
 }
 
-// A rider starts no commit of its own: it goes with the next write's
-// transaction, ahead of that write, and is durable when the write returns.
+// busy commits writes back to back until the store's commits come far
+// closer together, on average, than a fifth of its RiderWait: the store
+// then lets writes ride.
+func busy(t *testing.T, s *Store) {
+	t.Helper()
+	for range 24 {
+		if err := s.Write(context.Background(), func(*Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if gap := time.Duration(s.commitGap.Load()); gap > s.riderWait/5 {
+		t.Fatalf("commits %v apart on average after a burst, want under %v", gap, s.riderWait/5)
+	}
+}
+
+// On a busy store a rider starts no commit of its own: it goes with the
+// next write's transaction, ahead of that write, and is durable when the
+// write returns.
 func TestWriteAlongRidesWithTheNextCommit(t *testing.T) {
 	dir := t.TempDir()
 	s := openRiderWait(t, dir, time.Hour)
@@ -29,6 +45,7 @@ func TestWriteAlongRidesWithTheNextCommit(t *testing.T) {
 	if _, err := s.Messages.BeginPart(ctx, m.ID, 1, "89701", "modem-a"); err != nil {
 		t.Fatal(err)
 	}
+	busy(t, s)
 	commits := s.Stats().Commits
 	var order []string
 	heard := make(chan *Message, 1)
@@ -61,19 +78,25 @@ func TestWriteAlongRidesWithTheNextCommit(t *testing.T) {
 	}
 }
 
-// With no other write coming, a rider commits on its own once it has
-// waited; a store that closes commits the riders still waiting.
+// On a quiet store a rider commits at once: waiting would wake the process
+// twice. On a busy one, with no other write coming, it commits on its own
+// once it has waited; and a store that closes commits the riders waiting.
 func TestWriteAlongCommitsAloneOrAtClose(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		wait  time.Duration
+		busy  bool
 		close bool
 	}{
-		{"after its wait", time.Millisecond, false},
-		{"at close", time.Hour, true},
+		{"quiet store, at once", time.Hour, false, false},
+		{"busy store, after its wait", 500 * time.Millisecond, true, false},
+		{"busy store, at close", time.Hour, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openRiderWait(t, t.TempDir(), tc.wait)
+			if tc.busy {
+				busy(t, s)
+			}
 			commits := s.Stats().Commits
 			done := make(chan error, 1)
 			s.WriteAlong(func(t *Tx) error {
@@ -92,6 +115,7 @@ func TestWriteAlongCommitsAloneOrAtClose(t *testing.T) {
 				}
 				done <- nil
 			}
+			// A rider waiting an hour fails the test by its time-out.
 			if err := <-done; err != nil {
 				t.Fatalf("rider: %v", err)
 			}
@@ -117,7 +141,7 @@ func TestWriteAlongAfterCloseIsRefused(t *testing.T) {
 // holds each rider that heard of no error.
 func TestWriteAlongUnderConcurrentWritesAndClose(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, Options{RiderWait: time.Millisecond})
+	s, err := Open(dir, Options{RiderWait: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

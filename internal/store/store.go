@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,7 +48,8 @@ type Options struct {
 	// Now is the clock used for row timestamps; nil means time.Now.
 	Now func() time.Time
 	// RiderWait bounds how long a WriteAlong waits for another write to
-	// commit with; zero means 100 ms.
+	// commit with; zero means 100 ms. A store rides writes only while its
+	// commits come less than a fifth of it apart.
 	RiderWait time.Duration
 }
 
@@ -69,17 +71,21 @@ type Store struct {
 
 	changes int64 // the writer connection's total_changes() after its last commit; writer only
 	writes  chan *writeOp
-	// riders wait for the next commit (WriteAlong); riderQueued tells the
-	// writer that the first of them came.
-	ridersMu    sync.Mutex
-	riders      []*writeOp
-	riderQueued chan struct{}
-	riderWait   time.Duration
-	closing     chan struct{}
-	done        chan struct{}
-	closeMu     sync.Mutex
-	closed      bool
-	maxBatch    int
+	// riders wait for the next commit (WriteAlong); riderDue runs, under
+	// ridersMu, from the first of them until they are taken.
+	ridersMu  sync.Mutex
+	riders    []*writeOp
+	riderDue  *time.Timer
+	riderWait time.Duration
+	// commitGap is the mean time between commits, in nanoseconds (from
+	// RiderWait, before any); lastCommitAt the last one's, writer only.
+	commitGap    atomic.Int64
+	lastCommitAt time.Time
+	closing      chan struct{}
+	done         chan struct{}
+	closeMu      sync.Mutex
+	closed       bool
+	maxBatch     int
 
 	statsMu       sync.Mutex
 	stats         WriterStats
@@ -250,20 +256,20 @@ func Open(dir string, opts Options) (*Store, error) {
 		wstmts: newStmtCache(func(q string) (*sql.Stmt, error) {
 			return wconn.PrepareContext(context.Background(), q)
 		}),
-		rstmts:      newStmtCache(rdb.Prepare),
-		wconn:       wconn,
-		dir:         dir,
-		lock:        lock,
-		wdb:         wdb,
-		rdb:         rdb,
-		now:         opts.Now,
-		writes:      make(chan *writeOp, 1024),
-		closing:     make(chan struct{}),
-		done:        make(chan struct{}),
-		maxBatch:    opts.MaxBatch,
-		riderQueued: make(chan struct{}, 1),
-		riderWait:   cmp.Or(opts.RiderWait, 100*time.Millisecond),
-		end:         newLogEnd(last.Int64),
+		rstmts:    newStmtCache(rdb.Prepare),
+		wconn:     wconn,
+		dir:       dir,
+		lock:      lock,
+		wdb:       wdb,
+		rdb:       rdb,
+		now:       opts.Now,
+		writes:    make(chan *writeOp, 1024),
+		closing:   make(chan struct{}),
+		done:      make(chan struct{}),
+		maxBatch:  opts.MaxBatch,
+		riderDue:  stoppedTimer(),
+		riderWait: cmp.Or(opts.RiderWait, 100*time.Millisecond),
+		end:       newLogEnd(last.Int64),
 	}
 	s.Messages, s.Events, s.Deliveries = Messages{s}, Events{s}, Deliveries{s}
 	s.Upkeep, s.Balances, s.USSD, s.Inbox, s.Devices, s.Confirmations = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}, Devices{s}, Confirmations{s}
@@ -271,11 +277,18 @@ func Open(dir string, opts Options) (*Store, error) {
 		s.now = time.Now
 	}
 	s.health.Since = s.now()
+	s.commitGap.Store(int64(s.riderWait)) // quiet until commits show otherwise
 	if s.maxBatch <= 0 {
 		s.maxBatch = 256
 	}
 	go s.writer()
 	return s, nil
+}
+
+func stoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
 }
 
 // lockDir takes an exclusive flock on dir/gsmbridge.lock. flock is released by

@@ -141,24 +141,13 @@ func (s *Store) Stats() WriterStats {
 func (s *Store) writer() {
 	defer close(s.done)
 	batch := make([]*writeOp, 0, s.maxBatch)
-	// ridersDue fires once a rider has waited s.riderWait with no commit
-	// to take it along; nil while no rider waits.
-	riderTimer := time.NewTimer(time.Hour)
-	riderTimer.Stop()
-	var ridersDue <-chan time.Time
 	for {
 		batch = batch[:0]
 		select {
 		case op := <-s.writes:
 			batch = op.addTo(batch)
-		case <-s.riderQueued:
-			if ridersDue == nil {
-				riderTimer.Reset(s.riderWait)
-				ridersDue = riderTimer.C
-			}
-			continue
-		case <-ridersDue:
-			ridersDue = nil
+		case <-s.riderDue.C:
+			// The first rider waited its time with no commit to go with.
 		case <-s.closing:
 			// Drain what was queued before Close, riders first.
 			batch = s.takeRiders(batch)
@@ -192,21 +181,25 @@ func (s *Store) writer() {
 		if batch = s.takeRiders(batch); len(batch) == 0 {
 			continue // the riders went with an earlier commit
 		}
-		if ridersDue != nil {
-			riderTimer.Stop()
-			ridersDue = nil
-		}
 		s.commit(batch)
 	}
 }
 
-// WriteAlong queues fn like WriteAsync, but starts no commit for it: fn
-// rides with the next transaction any other write starts, ahead of that
-// write, or commits alone once it has waited Options.RiderWait. It is for
-// records nobody waits on, such as a sent part whose modem went idle: on a
-// busy host they share another write's fsync instead of paying their own.
-// A rider commits no later than the writes queued after it.
+// WriteAlong queues fn like WriteAsync, but on a busy store starts no
+// commit for it: fn rides with the next transaction any other write
+// starts, ahead of that write, or commits alone once it has waited
+// Options.RiderWait. It is for records nobody waits on, such as a sent part
+// whose modem went idle: on a busy host they share another write's fsync
+// instead of paying their own. A store is busy while its commits come less
+// than a fifth of RiderWait apart on average; on a quiet one, a rider
+// would wake the process a second time, later, which costs more than the
+// fsync it saves, so fn is queued as WriteAsync queues it. A rider commits
+// no later than the writes queued after it.
 func (s *Store) WriteAlong(fn func(*Tx) error, then func(error)) {
+	if time.Duration(s.commitGap.Load()) > s.riderWait/5 {
+		s.WriteAsync(fn, then)
+		return
+	}
 	op := &writeOp{fn: fn, then: then}
 	s.closeMu.Lock()
 	if s.closed {
@@ -215,18 +208,29 @@ func (s *Store) WriteAlong(fn func(*Tx) error, then func(error)) {
 		return
 	}
 	s.ridersMu.Lock()
-	first := len(s.riders) == 0
+	if len(s.riders) == 0 {
+		// A timer, not a word to the writer: waking it now to wait would
+		// cost what the ride saves.
+		s.riderDue.Reset(s.riderWait)
+	}
 	s.riders = append(s.riders, op)
 	s.ridersMu.Unlock()
-	if first {
-		select {
-		case s.riderQueued <- struct{}{}:
-		default: // the writer has yet to read the last signal
-		}
-	}
 	// Under closeMu up to here: Close must not take the riders before
 	// this one is among them.
 	s.closeMu.Unlock()
+}
+
+// noteCommitGap keeps the mean time between commits (WriteAlong's measure
+// of a busy store). A gap counts at most RiderWait, so that a quiet spell
+// does not keep a store that turns busy quiet for long.
+func (s *Store) noteCommitGap() {
+	now := time.Now()
+	if !s.lastCommitAt.IsZero() {
+		gap := int64(min(now.Sub(s.lastCommitAt), s.riderWait))
+		mean := s.commitGap.Load()
+		s.commitGap.Store(mean - mean/8 + gap/8)
+	}
+	s.lastCommitAt = now
 }
 
 // takeRiders puts the waiting riders ahead of batch.
@@ -236,6 +240,7 @@ func (s *Store) takeRiders(batch []*writeOp) []*writeOp {
 	if len(s.riders) == 0 {
 		return batch
 	}
+	s.riderDue.Stop()
 	out := append(s.riders, batch...)
 	s.riders = nil
 	return out
@@ -252,6 +257,7 @@ func (op *writeOp) addTo(batch []*writeOp) []*writeOp {
 // commit runs the batch in one transaction, each op inside its own savepoint
 // so that one failing op is rolled back without taking the others with it.
 func (s *Store) commit(batch []*writeOp) {
+	s.noteCommitGap()
 	results := make([]error, len(batch))
 	err := s.latchedFault()
 	if err == nil {
