@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -69,23 +68,14 @@ type Store struct {
 	rstmts *stmtCache
 	now    func() time.Time
 
-	changes int64 // the writer connection's total_changes() after its last commit; writer only
-	writes  chan *writeOp
-	// riders wait for the next commit (WriteAlong); riderDue runs, under
-	// ridersMu, from the first of them until they are taken.
-	ridersMu  sync.Mutex
-	riders    []*writeOp
-	riderDue  *time.Timer
-	riderWait time.Duration
-	// commitGap is the mean time between commits, in nanoseconds (from
-	// RiderWait, before any); lastCommitAt the last one's, writer only.
-	commitGap    atomic.Int64
-	lastCommitAt time.Time
-	closing      chan struct{}
-	done         chan struct{}
-	closeMu      sync.Mutex
-	closed       bool
-	maxBatch     int
+	changes  int64 // the writer connection's total_changes() after its last commit; writer only
+	writes   chan *writeOp
+	riders   *riders
+	closing  chan struct{}
+	done     chan struct{}
+	closeMu  sync.Mutex
+	closed   bool
+	maxBatch int
 
 	statsMu       sync.Mutex
 	stats         WriterStats
@@ -256,20 +246,19 @@ func Open(dir string, opts Options) (*Store, error) {
 		wstmts: newStmtCache(func(q string) (*sql.Stmt, error) {
 			return wconn.PrepareContext(context.Background(), q)
 		}),
-		rstmts:    newStmtCache(rdb.Prepare),
-		wconn:     wconn,
-		dir:       dir,
-		lock:      lock,
-		wdb:       wdb,
-		rdb:       rdb,
-		now:       opts.Now,
-		writes:    make(chan *writeOp, 1024),
-		closing:   make(chan struct{}),
-		done:      make(chan struct{}),
-		maxBatch:  opts.MaxBatch,
-		riderDue:  stoppedTimer(),
-		riderWait: cmp.Or(opts.RiderWait, 100*time.Millisecond),
-		end:       newLogEnd(last.Int64),
+		rstmts:   newStmtCache(rdb.Prepare),
+		wconn:    wconn,
+		dir:      dir,
+		lock:     lock,
+		wdb:      wdb,
+		rdb:      rdb,
+		now:      opts.Now,
+		writes:   make(chan *writeOp, 1024),
+		closing:  make(chan struct{}),
+		done:     make(chan struct{}),
+		maxBatch: opts.MaxBatch,
+		riders:   newRiders(cmp.Or(opts.RiderWait, 100*time.Millisecond)),
+		end:      newLogEnd(last.Int64),
 	}
 	s.Messages, s.Events, s.Deliveries = Messages{s}, Events{s}, Deliveries{s}
 	s.Upkeep, s.Balances, s.USSD, s.Inbox, s.Devices, s.Confirmations = Upkeep{s}, Balances{s}, USSD{s}, Inbox{s}, Devices{s}, Confirmations{s}
@@ -277,18 +266,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		s.now = time.Now
 	}
 	s.health.Since = s.now()
-	s.commitGap.Store(int64(s.riderWait)) // quiet until commits show otherwise
 	if s.maxBatch <= 0 {
 		s.maxBatch = 256
 	}
 	go s.writer()
 	return s, nil
-}
-
-func stoppedTimer() *time.Timer {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return t
 }
 
 // lockDir takes an exclusive flock on dir/gsmbridge.lock. flock is released by

@@ -120,14 +120,19 @@ func (s *Store) writeAfter(ctx context.Context, before *writeOp, fn func(*Tx) er
 // record one SMS as sent in the same fsync as the next one's start, with no
 // goroutine waiting per SMS.
 func (s *Store) WriteAsync(fn func(*Tx) error, then func(error)) {
-	op := &writeOp{fn: fn, then: then}
+	s.whileOpen(then, func() { s.writes <- &writeOp{fn: fn, then: then} })
+}
+
+// whileOpen queues a write with queue, under closeMu so that Close cannot
+// drain the queues before it; a closed store tells then instead.
+func (s *Store) whileOpen(then func(error), queue func()) {
 	s.closeMu.Lock()
 	if s.closed {
 		s.closeMu.Unlock()
 		then(ErrClosed)
 		return
 	}
-	s.writes <- op
+	queue()
 	s.closeMu.Unlock()
 }
 
@@ -146,11 +151,11 @@ func (s *Store) writer() {
 		select {
 		case op := <-s.writes:
 			batch = op.addTo(batch)
-		case <-s.riderDue.C:
+		case <-s.riders.due.C:
 			// The first rider waited its time with no commit to go with.
 		case <-s.closing:
 			// Drain what was queued before Close, riders first.
-			batch = s.takeRiders(batch)
+			batch = s.riders.take(batch)
 			for {
 				select {
 				case op := <-s.writes:
@@ -178,72 +183,11 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
-		if batch = s.takeRiders(batch); len(batch) == 0 {
+		if batch = s.riders.take(batch); len(batch) == 0 {
 			continue // the riders went with an earlier commit
 		}
 		s.commit(batch)
 	}
-}
-
-// WriteAlong queues fn like WriteAsync, but on a busy store starts no
-// commit for it: fn rides with the next transaction any other write
-// starts, ahead of that write, or commits alone once it has waited
-// Options.RiderWait. It is for records nobody waits on, such as a sent part
-// whose modem went idle: on a busy host they share another write's fsync
-// instead of paying their own. A store is busy while its commits come less
-// than a fifth of RiderWait apart on average; on a quiet one, a rider
-// would wake the process a second time, later, which costs more than the
-// fsync it saves, so fn is queued as WriteAsync queues it. A rider commits
-// no later than the writes queued after it.
-func (s *Store) WriteAlong(fn func(*Tx) error, then func(error)) {
-	if time.Duration(s.commitGap.Load()) > s.riderWait/5 {
-		s.WriteAsync(fn, then)
-		return
-	}
-	op := &writeOp{fn: fn, then: then}
-	s.closeMu.Lock()
-	if s.closed {
-		s.closeMu.Unlock()
-		then(ErrClosed)
-		return
-	}
-	s.ridersMu.Lock()
-	if len(s.riders) == 0 {
-		// A timer, not a word to the writer: waking it now to wait would
-		// cost what the ride saves.
-		s.riderDue.Reset(s.riderWait)
-	}
-	s.riders = append(s.riders, op)
-	s.ridersMu.Unlock()
-	// Under closeMu up to here: Close must not take the riders before
-	// this one is among them.
-	s.closeMu.Unlock()
-}
-
-// noteCommitGap keeps the mean time between commits (WriteAlong's measure
-// of a busy store). A gap counts at most RiderWait, so that a quiet spell
-// does not keep a store that turns busy quiet for long.
-func (s *Store) noteCommitGap() {
-	now := time.Now()
-	if !s.lastCommitAt.IsZero() {
-		gap := int64(min(now.Sub(s.lastCommitAt), s.riderWait))
-		mean := s.commitGap.Load()
-		s.commitGap.Store(mean - mean/8 + gap/8)
-	}
-	s.lastCommitAt = now
-}
-
-// takeRiders puts the waiting riders ahead of batch.
-func (s *Store) takeRiders(batch []*writeOp) []*writeOp {
-	s.ridersMu.Lock()
-	defer s.ridersMu.Unlock()
-	if len(s.riders) == 0 {
-		return batch
-	}
-	s.riderDue.Stop()
-	out := append(s.riders, batch...)
-	s.riders = nil
-	return out
 }
 
 // addTo appends the op to a batch, behind the write it carries.
@@ -257,7 +201,7 @@ func (op *writeOp) addTo(batch []*writeOp) []*writeOp {
 // commit runs the batch in one transaction, each op inside its own savepoint
 // so that one failing op is rolled back without taking the others with it.
 func (s *Store) commit(batch []*writeOp) {
-	s.noteCommitGap()
+	s.riders.noteCommit()
 	results := make([]error, len(batch))
 	err := s.latchedFault()
 	if err == nil {
