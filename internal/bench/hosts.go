@@ -104,29 +104,28 @@ func (hs *hostSet) waitBalanceChecks(ctx context.Context) {
 	wg.Wait()
 }
 
-// usage is each host's CPU time and peak resident set.
-func (hs *hostSet) usage() (cpu []time.Duration, peakKB []int64, err error) {
-	for _, d := range hs.daemons {
-		c, p, err := d.usage()
-		if err != nil {
-			return nil, nil, err
-		}
-		cpu, peakKB = append(cpu, c), append(peakKB, p)
-	}
-	return cpu, peakKB, nil
+// reading is each host's counters at one moment of the run.
+type reading struct {
+	cpu     []time.Duration
+	peakKB  []int64
+	commits []float64 // the store's, so far
 }
 
-// commits is each host's store commits so far.
-func (hs *hostSet) commits(ctx context.Context) ([]float64, error) {
-	var n []float64
+// read takes each host's CPU time, peak resident set and store commits.
+func (hs *hostSet) read(ctx context.Context) (reading, error) {
+	var r reading
 	for _, d := range hs.daemons {
-		c, err := d.commits(ctx)
+		cpu, peakKB, err := d.usage()
 		if err != nil {
-			return nil, err
+			return reading{}, err
 		}
-		n = append(n, c)
+		commits, err := d.commits(ctx)
+		if err != nil {
+			return reading{}, err
+		}
+		r.cpu, r.peakKB, r.commits = append(r.cpu, cpu), append(r.peakKB, peakKB), append(r.commits, commits)
 	}
-	return n, nil
+	return r, nil
 }
 
 // exited says which host has exited, if one has.
@@ -157,34 +156,32 @@ func (hs *hostSet) kill() {
 	}
 }
 
-// figures fills the CPU and memory figures: the fleet's sums (peak RSS:
-// the largest host's) and, in a fleet, each host's share.
-func (hs *hostSet) figures(rep *Report, sends [][]modemsim.SentSMS, cpuStart, cpuEnd []time.Duration, peakKB []int64, commitsStart, commitsEnd []float64) {
+// figures fills the CPU, memory and commit figures between start and end:
+// the fleet's sums (peak RSS: the largest host's) and, in a fleet, each
+// host's share. start is nil when the window began with the daemon
+// (--queue-first): CPU counts from zero, and commits are left out.
+func (hs *hostSet) figures(rep *Report, sends [][]modemsim.SentSMS, start *reading, end reading) {
 	var cpu, cpuAll time.Duration
 	var peak int64
 	var commits float64
 	for h, d := range hs.daemons {
-		if commitsStart != nil {
-			commits += commitsEnd[h] - commitsStart[h]
-		}
-		var start time.Duration
-		if cpuStart != nil {
-			start = cpuStart[h]
+		hostCPU, hostCommits := end.cpu[h], 0.0
+		if start != nil {
+			hostCPU -= start.cpu[h]
+			hostCommits = end.commits[h] - start.commits[h]
 		}
 		all, _ := d.lastUsage()
-		cpu, cpuAll, peak = cpu+cpuEnd[h]-start, cpuAll+all, max(peak, peakKB[h])
+		cpu, cpuAll, peak, commits = cpu+hostCPU, cpuAll+all, max(peak, end.peakKB[h]), commits+hostCommits
 		if len(hs.sc.NATS) == 0 {
 			continue
 		}
-		hf := HostFigures{Host: hostName(h), CPUSeconds: round((cpuEnd[h] - start).Seconds()), PeakRSSMB: round(float64(peakKB[h]) / 1024)}
+		hf := HostFigures{Host: hostName(h), CPUSeconds: round(hostCPU.Seconds()), PeakRSSMB: round(float64(end.peakKB[h]) / 1024)}
 		for _, s := range sends[h*hs.sc.Modems : (h+1)*hs.sc.Modems] {
 			hf.SentParts += len(s)
 		}
 		if hf.SentParts > 0 {
 			hf.CPUPerSMSMS = round(1000 * hf.CPUSeconds / float64(hf.SentParts))
-			if commitsStart != nil {
-				hf.CommitsPerSMS = round((commitsEnd[h] - commitsStart[h]) / float64(hf.SentParts))
-			}
+			hf.CommitsPerSMS = round(hostCommits / float64(hf.SentParts))
 		}
 		rep.PerHost = append(rep.PerHost, hf)
 	}
@@ -192,9 +189,7 @@ func (hs *hostSet) figures(rep *Report, sends [][]modemsim.SentSMS, cpuStart, cp
 	rep.CPUTotalSeconds = round(cpuAll.Seconds())
 	if rep.SentParts > 0 {
 		rep.CPUPerSMSMS = round(1000 * rep.CPUSeconds / float64(rep.SentParts))
-		if commitsStart != nil {
-			rep.CommitsPerSMS = round(commits / float64(rep.SentParts))
-		}
+		rep.CommitsPerSMS = round(commits / float64(rep.SentParts))
 	}
 	rep.PeakRSSMB = round(float64(peak) / 1024)
 }

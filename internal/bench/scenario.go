@@ -105,18 +105,16 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	defer fleet.kill()
-	var cpuStart []time.Duration
-	var commitsStart, commitsEnd []float64
+	var start *reading
 	if !sc.QueueFirst {
 		// The daemon checks each SIM's balance by USSD soon after start-up;
 		// the session pauses the modem's sending, so the load waits for it.
 		fleet.waitBalanceChecks(ctx)
-		if cpuStart, _, err = fleet.usage(); err != nil {
+		r, err := fleet.read(ctx)
+		if err != nil {
 			return nil, err
 		}
-		if commitsStart, err = fleet.commits(ctx); err != nil {
-			return nil, err
-		}
+		start = &r
 	}
 	selfStart, _ := selfCPU()
 	for _, t := range taps {
@@ -139,14 +137,9 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 	for _, t := range taps {
 		t.count(false)
 	}
-	cpuEnd, hwm, err := fleet.usage()
+	end, err := fleet.read(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if commitsStart != nil {
-		if commitsEnd, err = fleet.commits(ctx); err != nil {
-			return nil, err
-		}
 	}
 	selfEnd, _ := selfCPU()
 	if err := fleet.stop(15 * time.Second); err != nil {
@@ -187,7 +180,7 @@ func (sc Scenario) Run(ctx context.Context) (*Report, error) {
 			rep.ATPerSMS = round(float64(total) / float64(rep.SentParts))
 		}
 	}
-	fleet.figures(rep, sends, cpuStart, cpuEnd, hwm, commitsStart, commitsEnd)
+	fleet.figures(rep, sends, start, end)
 	if !sc.QueueFirst && selfEnd > 0 {
 		rep.BenchCPUSeconds = round((selfEnd - selfStart).Seconds())
 		if rep.SentParts > 0 {

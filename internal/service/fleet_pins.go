@@ -31,20 +31,25 @@ func (f fleetSending) ServedBy(ctx context.Context, p sending.Pin) ([]string, er
 	}
 	var hosts []string
 	for _, b := range beats {
-		if b.Host == f.d.fleet.Conn.Host() {
-			continue
-		}
-		var st api.HostState
-		if json.Unmarshal(b.State, &st) != nil {
-			continue
-		}
-		if slices.ContainsFunc(st.Modems, func(m api.Modem) bool {
+		modems, ok := peerModems(f.d.fleet.Conn.Host(), b.Host, b.State)
+		if ok && slices.ContainsFunc(modems, func(m api.Modem) bool {
 			return p.Modem != "" && m.ID == p.Modem || p.Operator != "" && m.Operator.PLMN == p.Operator && m.ICCID != ""
 		}) {
 			hosts = append(hosts, b.Host)
 		}
 	}
 	return hosts, nil
+}
+
+// peerModems reads the modems in another host's heartbeat state; ok is
+// false for this host's own beat (self) and for a state that is not a host
+// state.
+func peerModems(self, host string, state json.RawMessage) (modems []api.Modem, ok bool) {
+	var st api.HostState
+	if host == self || json.Unmarshal(state, &st) != nil {
+		return nil, false
+	}
+	return st.Modems, true
 }
 
 // sharedModemIDs maps each of own's modem ids that a modem of another live
@@ -54,15 +59,12 @@ func (f fleetSending) ServedBy(ctx context.Context, p sending.Pin) ([]string, er
 func sharedModemIDs(self string, own []api.Modem, views []fleet.HostView) map[string][]string {
 	shared := map[string][]string{}
 	for _, v := range views {
-		if v.Host == self || !v.Alive {
-			continue
-		}
-		var st api.HostState
-		if json.Unmarshal(v.State, &st) != nil {
+		theirs, ok := peerModems(self, v.Host, v.State)
+		if !ok || !v.Alive {
 			continue
 		}
 		for _, m := range own {
-			if m.ID != "" && slices.ContainsFunc(st.Modems, func(o api.Modem) bool { return o.ID == m.ID }) {
+			if m.ID != "" && slices.ContainsFunc(theirs, func(o api.Modem) bool { return o.ID == m.ID }) {
 				shared[m.ID] = append(shared[m.ID], v.Host)
 			}
 		}

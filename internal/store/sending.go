@@ -89,7 +89,7 @@ func (mg Messages) PartSent(ctx context.Context, id string, seq, mr int, at time
 	var m *Message
 	err := s.Write(ctx, func(t *Tx) error {
 		var err error
-		m, err = partSent(t, id, seq, mr, cmp.Or(at, t.now))
+		m, err = partSent(t, id, seq, mr, at)
 		return err
 	})
 	return m, err
@@ -105,8 +105,8 @@ type SentPart struct {
 	Then    func(*Message, error)
 }
 
-// PartSentAlong is PartSent without waiting, and without a commit of its
-// own: it rides with the store's next one (WriteAlong).
+// PartSentAlong is PartSent without waiting, and on a busy store without a
+// commit of its own: it rides with the store's next one (WriteAlong).
 func (mg Messages) PartSentAlong(p SentPart) {
 	op := mg.partSentOp(p)
 	mg.s.WriteAlong(op.fn, op.then)
@@ -116,12 +116,14 @@ func (mg Messages) partSentOp(p SentPart) *writeOp {
 	var m *Message
 	return &writeOp{fn: func(t *Tx) error {
 		var err error
-		m, err = partSent(t, p.ID, p.Seq, p.MR, cmp.Or(p.At, t.now))
+		m, err = partSent(t, p.ID, p.Seq, p.MR, p.At)
 		return err
 	}, then: func(err error) { p.Then(m, err) }}
 }
 
+// partSent records a part sent at at (zero: the commit's time).
 func partSent(t *Tx, id string, seq, mr int, at time.Time) (*Message, error) {
+	at = cmp.Or(at, t.now)
 	if _, err := t.exec("UPDATE message_parts SET state='sent', mr=?, sent_at=? WHERE message_id=? AND seq=? AND state='sending'",
 		mr, ms(at), id, seq); err != nil {
 		return nil, err
