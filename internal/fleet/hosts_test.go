@@ -90,6 +90,45 @@ func TestEnsureCreatesOnceAndRefusesAForeignStream(t *testing.T) {
 	}
 }
 
+// Hosts of a new fleet often start together. The cluster applies their
+// equal creates and updates but leaves some unanswered, and a host that
+// waited out its join for one served nothing until its next try (a POST
+// right after the demo said ready got "bucket not found").
+func TestHostsStartingTogetherOnANewClusterEachJoinAtOnce(t *testing.T) {
+	nats := fleettest.Start(t, 3)
+	f := fleetConfig(nats.URLs(), 3)
+	conns := []*Conn{dial(t, f, "a"), dial(t, f, "b"), dial(t, f, "c")}
+	// A three-node cluster answers before its meta leader counts every
+	// peer online; until then it places no replicated stream.
+	probe := dial(t, f, "probe")
+	eventually(t, "the cluster places a replicated stream", func() bool {
+		_, err := probe.js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "PROBE", Subjects: []string{"probe"}, Replicas: 3})
+		return err == nil
+	})
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// As Node.join bounds it.
+			ctx, cancel := context.WithTimeout(t.Context(), f.PublishTimeout)
+			defer cancel()
+			errs[i] = c.Ensure(ctx)
+		}()
+	}
+	wg.Wait()
+	for i, c := range conns {
+		if errs[i] != nil {
+			t.Errorf("host %s: %v", c.Host(), errs[i])
+			continue
+		}
+		if _, err := c.Accepted(t.Context(), "msg_none"); !errors.Is(err, ErrNotAccepted) {
+			t.Errorf("host %s reads the intake bucket: %v", c.Host(), err)
+		}
+	}
+}
+
 func TestJoinRefusesALiveNameOfAnotherHost(t *testing.T) {
 	nats := fleettest.Start(t, 1)
 	ctx := t.Context()

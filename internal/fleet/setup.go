@@ -52,7 +52,7 @@ func (c *Conn) Ensure(ctx context.Context) error {
 		MaxAge:      c.cfg.EventsMaxAge,
 	}}
 	for _, want := range streams {
-		if err := c.ensureStream(ctx, want); err != nil {
+		if err := untilAnswered(ctx, func(ctx context.Context) error { return c.ensureStream(ctx, want) }); err != nil {
 			return err
 		}
 	}
@@ -62,13 +62,34 @@ func (c *Conn) Ensure(ctx context.Context) error {
 		{jetstream.KeyValueConfig{Bucket: n.IntakeBucket, Description: "gsmbridge: Idempotency-Keys of accepted work", History: 1, TTL: IdempotencyWindow, Replicas: c.cfg.Replicas, Storage: jetstream.FileStorage}, false},
 	}
 	for _, want := range buckets {
-		if err := c.ensureBucket(ctx, want); err != nil {
+		if err := untilAnswered(ctx, func(ctx context.Context) error { return c.ensureBucket(ctx, want) }); err != nil {
 			return err
 		}
 	}
 	c.buckets.forget()
 	c.touch()
 	return nil
+}
+
+// ensureTry bounds one pass at a stream or bucket. Hosts that start
+// together ask the cluster for the same stream at once, and nats-server
+// (2.15) applies every one of those equal creates and updates but leaves
+// some without an answer: three hosts on a fresh cluster each waited out
+// their whole join for one. A request normally takes milliseconds.
+const ensureTry = time.Second
+
+// untilAnswered runs ensure, which reads before it writes and so may run
+// again, until it ends other than by a request left unanswered, or ctx
+// ends.
+func untilAnswered(ctx context.Context, ensure func(context.Context) error) error {
+	for {
+		try, cancel := context.WithTimeout(ctx, ensureTry)
+		err := ensure(try)
+		cancel()
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+	}
 }
 
 // bucketSpec is a bucket the fleet shares; expiringMarkers asks its
