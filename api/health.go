@@ -6,6 +6,13 @@ type Readiness struct {
 	Checks []Check `json:"checks"`
 }
 
+// Readiness and check statuses: only ReadyFail makes /readyz answer 503.
+const (
+	ReadyOK   = "ok"
+	ReadyWarn = "warn"
+	ReadyFail = "fail"
+)
+
 // Check is one part of readiness: the store, the SIMs, a modem.
 type Check struct {
 	Name    string `json:"name"`

@@ -80,7 +80,9 @@ func StartDaemon(ctx context.Context, bin, cfgPath, dataDir, logPath string, ext
 	return nil, fmt.Errorf("daemon did not start listening:\n%s", d.LogTail())
 }
 
-// WaitReady waits until n modems report ready.
+// WaitReady waits until n modems report ready and /readyz says the daemon
+// takes work: a fleet host serves its modems before it has joined the
+// fleet, and answers every POST with 503 until it has.
 func (d *Daemon) WaitReady(ctx context.Context, n int) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -99,12 +101,15 @@ func (d *Daemon) WaitReady(ctx context.Context, n int) error {
 				ready++
 			}
 		}
+		var rd api.Readiness
 		if ready == n {
-			return nil
+			if rd, _ = c.Ops.Readiness(ctx); rd.Status != "" && rd.Status != api.ReadyFail {
+				return nil
+			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%d of %d modems ready: %w\n%s", ready, n, ctx.Err(), d.LogTail())
+			return fmt.Errorf("%d of %d modems ready, readiness %+v: %w\n%s", ready, n, rd, ctx.Err(), d.LogTail())
 		case err := <-d.exited:
 			d.waited, d.waitErr = true, err
 			return fmt.Errorf("daemon exited (%v):\n%s", err, d.LogTail())

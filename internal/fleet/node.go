@@ -53,6 +53,10 @@ type Node struct {
 	o      Options
 	id     string
 	start  time.Time
+
+	mu      sync.Mutex
+	joined  bool
+	joinErr error // the last join's failure, until one succeeds
 }
 
 // HostName is the fleet.host setting, or the machine's host name up to
@@ -110,10 +114,33 @@ func Join(ctx context.Context, cfg config.Fleet, o Options) (*Node, error) {
 func (n *Node) join(ctx context.Context) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.Conn.cfg.PublishTimeout)
 	defer cancel()
-	if err := n.Conn.Ensure(ctx); err != nil {
-		return 0, err
+	var rev uint64
+	err := n.Conn.Ensure(ctx)
+	if err == nil {
+		rev, err = n.Conn.Join(ctx, n.id, n.start, n.o.Local.State(ctx))
 	}
-	return n.Conn.Join(ctx, n.id, n.start, n.o.Local.State(ctx))
+	n.mu.Lock()
+	n.joined = n.joined || err == nil
+	n.joinErr = err
+	n.mu.Unlock()
+	return rev, err
+}
+
+// Ready says why this host cannot take work for the fleet now, or nil: it
+// must have joined, and the cluster must have answered it within a
+// heartbeat's TTL (past that, the other hosts count it gone, and what the
+// API accepts could not be made durable either).
+func (n *Node) Ready() error {
+	n.mu.Lock()
+	joined, err := n.joined, n.joinErr
+	n.mu.Unlock()
+	if !joined {
+		return fmt.Errorf("not in the fleet yet: %w", err)
+	}
+	if since := n.Conn.SinceContact(); since > HeartbeatTTL {
+		return fmt.Errorf("the fleet's cluster has not answered for %s", since.Round(time.Second))
+	}
+	return nil
 }
 
 // Run keeps this host in the fleet until ctx ends: joining when the

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -87,4 +89,37 @@ func TestNodesJoinTakeWorkAndAnswerForIt(t *testing.T) {
 	}
 	cancel()
 	wg.Wait()
+}
+
+// /readyz of a fleet host reads Ready: out of the fleet until it joined,
+// and again when its cluster stops answering for a heartbeat's TTL.
+func TestANodeIsReadyOnceJoinedAndWhileItsClusterAnswers(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	away := fleetConfig([]string{"nats://127.0.0.1:1"}, 1)
+	away.Host, away.PublishTimeout = "away", 100*time.Millisecond
+	n, err := Join(t.Context(), away, Options{DataDir: t.TempDir(), Local: &fakeLocal{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Conn.Close()
+	if err := n.Ready(); err == nil || !strings.Contains(err.Error(), "not in the fleet yet") {
+		t.Errorf("a node that never reached its cluster: Ready() = %v", err)
+	}
+
+	f := fleetConfig(nats.URLs(), 1)
+	f.Host = "in"
+	n, err = Join(t.Context(), f, Options{DataDir: t.TempDir(), Local: &fakeLocal{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Conn.Close()
+	if err := n.Ready(); err != nil {
+		t.Errorf("a joined node: Ready() = %v", err)
+	}
+	n.Conn.mu.Lock()
+	n.Conn.contact = time.Now().Add(-HeartbeatTTL - time.Second)
+	n.Conn.mu.Unlock()
+	if err := n.Ready(); err == nil || !strings.Contains(err.Error(), "has not answered for 16s") {
+		t.Errorf("a node its cluster left alone past the heartbeat TTL: Ready() = %v", err)
+	}
 }

@@ -35,6 +35,15 @@ type Options struct {
 	// StorageWarnPercent is how full a modem's SMS storage may get before
 	// /readyz warns (receive.storage_warn_percent).
 	StorageWarnPercent int
+	// Fleet, on a host of a fleet, says whether the host is in it: the
+	// API accepts work only through the cluster.
+	Fleet FleetMember
+}
+
+// FleetMember is this host's membership of a fleet.
+type FleetMember interface {
+	// Ready returns why the host cannot take work for the fleet now.
+	Ready() error
 }
 
 // Health serves the health endpoints. Safe for concurrent use.
@@ -43,11 +52,12 @@ type Health struct {
 	sims               SIMs
 	modems             ModemView
 	storageWarnPercent int
+	fleet              FleetMember
 }
 
 // New reads st, sims and modems at each request.
 func New(st Store, sims SIMs, modems ModemView, o Options) *Health {
-	return &Health{store: st, sims: sims, modems: modems, storageWarnPercent: o.StorageWarnPercent}
+	return &Health{store: st, sims: sims, modems: modems, storageWarnPercent: o.StorageWarnPercent, fleet: o.Fleet}
 }
 
 //go:embed openapi.json

@@ -19,9 +19,9 @@ const readyTimeout = 2 * time.Second
 // Readiness check statuses. Only Fail makes /readyz answer 503: a warning
 // is something a person should look at while the daemon still works.
 const (
-	OK   = "ok"
-	Warn = "warn"
-	Fail = "fail"
+	OK   = api.ReadyOK
+	Warn = api.ReadyWarn
+	Fail = api.ReadyFail
 )
 
 // Check is one line of the /readyz answer.
@@ -31,7 +31,8 @@ type Check = api.Check
 type Readiness = api.Readiness
 
 // readyz answers 200 when the daemon can take and send messages (the store
-// commits and at least one SIM is ready) and 503 otherwise. It reads
+// commits, at least one SIM is ready and a fleet host is in its fleet) and
+// 503 otherwise. It reads
 // snapshots and never talks to a modem.
 func (h *Health) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
@@ -46,6 +47,9 @@ func (h *Health) readyz(w http.ResponseWriter, r *http.Request) {
 
 func (h *Health) readiness(ctx context.Context) Readiness {
 	checks := []Check{h.checkStoreWritable(ctx)}
+	if h.fleet != nil {
+		checks = append(checks, fleetCheck(h.fleet))
+	}
 	checks = append(checks, modemChecks(h.modems.Modems(), h.storageWarnPercent)...)
 	checks = append(checks, h.simChecks(ctx)...)
 	rd := Readiness{Status: OK, Checks: checks}
@@ -80,6 +84,15 @@ func (h *Health) checkStoreWritable(ctx context.Context) Check {
 		c.Status, c.Message = Fail, fmt.Sprintf("the store's writer did not commit within %s", readyTimeout)
 	}
 	return c
+}
+
+// fleetCheck fails while the host is out of its fleet: every POST would
+// answer 503 until it is back in.
+func fleetCheck(f FleetMember) Check {
+	if err := f.Ready(); err != nil {
+		return Check{Name: "fleet", Status: Fail, Message: err.Error()}
+	}
+	return Check{Name: "fleet", Status: OK, Message: "in the fleet, and its cluster answers"}
 }
 
 // modemChecks fails when no modem is ready (nothing can be sent), warns for

@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -126,5 +127,40 @@ func TestReadyzWarnsAboutSIMsInService(t *testing.T) {
 	}
 	if strings.Contains(body, inModem) {
 		t.Errorf("/readyz shows the whole ICCID %s:\n%s", inModem, body)
+	}
+}
+
+// fleetMember is a fixed FleetMember.
+type fleetMember struct{ err error }
+
+func (f fleetMember) Ready() error { return f.err }
+
+// A fleet host out of its fleet answers every POST with 503, so a load
+// balancer must leave it out: the fleet check fails and says why.
+func TestReadyzFailsOnAFleetHostOutOfItsFleet(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ready := modems{{ID: "m1", State: api.ModemReady}}
+	tests := []struct {
+		name      string
+		fleet     FleetMember
+		code      int
+		check     string
+		inMessage string
+	}{
+		{"a host alone", nil, http.StatusOK, "absent", ""},
+		{"in the fleet", fleetMember{}, http.StatusOK, OK, ""},
+		{"not joined", fleetMember{errors.New("not in the fleet yet: no servers available")}, http.StatusServiceUnavailable, Fail, "no servers available"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, rd, body := getReadyz(t, New(st, st.Devices, ready, Options{StorageWarnPercent: 80, Fleet: tt.fleet}))
+			if code != tt.code || checkStatus(rd, "fleet") != tt.check || !strings.Contains(body, tt.inMessage) {
+				t.Errorf("/readyz = %d %s; want %d with the fleet check %s saying %q", code, body, tt.code, tt.check, tt.inMessage)
+			}
+		})
 	}
 }

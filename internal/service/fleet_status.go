@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/health"
@@ -18,6 +19,23 @@ func fleetStatusView(d *Service) health.FleetView {
 		return nil
 	}
 	return fleetStatus{d}
+}
+
+// fleetMember is the host's place in the fleet as /readyz checks it: nil
+// without a fleet section in the configuration.
+func fleetMember(d *Service) health.FleetMember {
+	if !d.cfg.Fleet.Enabled() {
+		return nil
+	}
+	return fleetStatus{d}
+}
+
+// Ready says why this host cannot take work for the fleet now, or nil.
+func (f fleetStatus) Ready() error {
+	if f.d.fleet == nil {
+		return errors.New("not in the fleet yet: the daemon is starting")
+	}
+	return f.d.fleet.Ready()
 }
 
 // FleetStatus lists the fleet's hosts with their modems and the work they

@@ -10,6 +10,7 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
 	"github.com/gsmbridge/gsmbridge/modemsim"
@@ -143,6 +144,13 @@ func TestAFleetHostRefusesWorkWhileTheClusterIsDown(t *testing.T) {
 	nats := fleettest.Start(t, 1)
 	a := startFleetHost(t, nats.URLs(), "a")
 	a.waitReady(2)
+	// In the fleet, the host says so to a load balancer; out of it, past
+	// a heartbeat's TTL, the same check fails (fleet.TestANodeIsReady...).
+	eventually(t, "/readyz says the host is in the fleet", func() bool {
+		var rd api.Readiness
+		a.do("GET", "/readyz", nil, &rd)
+		return slices.Contains(rd.Checks, api.Check{Name: "fleet", Status: api.ReadyOK, Message: "in the fleet, and its cluster answers"})
+	})
 	nats.Kill(0)
 	var e struct {
 		Error struct{ Code, Message string }

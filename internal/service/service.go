@@ -119,7 +119,7 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 		st.Close()
 		return nil, err
 	}
-	d.health = health.New(st, st.Devices, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent})
+	d.health = health.New(st, st.Devices, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent, Fleet: fleetMember(d)})
 	d.sched = sending.NewScheduler(d.now, func(m *store.Message, iccid string) bool { return d.confirm.Eligible(m, iccid) }, func(id string) {
 		if _, err := st.Messages.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
 			d.log.Error("expire message", "message", id, "err", err)
