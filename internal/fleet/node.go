@@ -134,7 +134,10 @@ func (n *Node) Ready() error {
 	n.mu.Lock()
 	joined, err := n.joined, n.joinErr
 	n.mu.Unlock()
-	if !joined {
+	switch {
+	case !joined && err == nil:
+		return errors.New("not in the fleet yet: joining")
+	case !joined:
 		return fmt.Errorf("not in the fleet yet: %w", err)
 	}
 	if since := n.Conn.SinceContact(); since > HeartbeatTTL {
