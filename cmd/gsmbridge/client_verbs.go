@@ -13,6 +13,7 @@ func clientVerbs() map[string]verb {
 		"modems":     {"show the modems the daemon runs", runModems},
 		"sims":       {"show the SIMs the daemon has seen", runSIMs},
 		"hosts":      {"show the hosts of the daemon's fleet, alive or down with work", runHosts},
+		"ready":      {"ask the daemon whether it can take and send messages; exits 1 when not", runReady},
 		"inbox":      {"show received SMS; --follow waits for new ones", runInbox},
 		"hash-token": {"print the sha256: form of an API token for auth.tokens", runHashToken},
 	}

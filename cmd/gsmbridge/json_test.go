@@ -156,6 +156,7 @@ func TestEveryVerbPrintsJSON(t *testing.T) {
 		"inbox":         {client("inbox")},
 		"messages":      {client("messages"), client("messages", "--all")},
 		"modems":        {client("modems")},
+		"ready":         {client("ready")},
 		"send":          {client("send", "+79161110001", "hi")},
 		"sims":          {client("sims")},
 		"scan":          {local(0, "scan", "--sys", emptySys, "--dev", dir)},
