@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gsmbridge/gsmbridge/api"
@@ -51,4 +54,39 @@ func TestReadyExitsByTheDaemonsReadiness(t *testing.T) {
 			t.Fatalf("exit %d, stderr %q:\n%s", code, errOut, out)
 		}
 	})
+}
+
+// Right after a start the modems need some seconds: --within asks again
+// until the daemon says ready, and gives up with the last answer.
+func TestReadyWithinAsksUntilReady(t *testing.T) {
+	var asked, notReadyFor atomic.Int32
+	notReadyFor.Store(2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if asked.Add(1) <= notReadyFor.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"status":"fail","checks":[{"name":"sims","status":"fail","message":"0 of 1 modems ready"}]}`))
+			return
+		}
+		w.Write([]byte(`{"status":"ok","checks":[{"name":"sims","status":"ok","message":"1 of 1 modems ready"}]}`))
+	}))
+	defer srv.Close()
+	t.Setenv("GSMBRIDGE_ADDR", "")
+	t.Setenv("GSMBRIDGE_TOKEN", "")
+
+	if code, _, errOut := runVerb(t.Context(), "ready", "--addr", srv.URL, "--within", "1m"); code != 0 || asked.Load() != 3 {
+		t.Fatalf("--within 1m: exit %d after %d requests (%s), want 0 after 3", code, asked.Load(), errOut)
+	}
+	asked.Store(0)
+	if code, _, errOut := runVerb(t.Context(), "ready", "--addr", srv.URL); code != 1 || asked.Load() != 1 || !strings.Contains(errOut, "sims: 0 of 1 modems ready") {
+		t.Fatalf("once: exit %d after %d requests, stderr %q; want 1 after 1, naming the check", code, asked.Load(), errOut)
+	}
+	asked.Store(0)
+	notReadyFor.Store(1 << 30)
+	if code, _, errOut := runVerb(t.Context(), "ready", "--addr", srv.URL, "--within", "600ms"); code != 1 || asked.Load() < 2 || !strings.Contains(errOut, "not ready") {
+		t.Fatalf("--within 600ms, never ready: exit %d after %d requests, stderr %q; want 1 after 2 or more", code, asked.Load(), errOut)
+	}
+	if code, _, errOut := runVerb(t.Context(), "ready", "--addr", srv.URL, "--within", "-1s"); code != 2 || !strings.Contains(errOut, "--within") {
+		t.Fatalf("--within -1s: exit %d, stderr %q; want 2 naming the flag", code, errOut)
+	}
 }
