@@ -21,7 +21,7 @@ func runReady(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"when the daemon is ready (with or without warnings) and 1 when a check fails, so a script or\n" +
 			"a probe can ask it. With --within it asks again until the daemon is ready or that time has\n" +
 			"passed: right after a start the modems need some seconds.",
-		examples: []string{"gsmbridge ready", "gsmbridge ready --within 2m", "gsmbridge ready --json | jq '.checks[] | select(.status != \"ok\")'"},
+		examples: []string{"gsmbridge ready", "gsmbridge ready --within 60s", "gsmbridge ready --json | jq '.checks[] | select(.status != \"ok\")'"},
 	})
 	within := fs.Duration("within", 0, "ask again every half second until ready or this much time has passed (0: ask once)")
 	cf := addClientFlags(fs)
