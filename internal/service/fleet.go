@@ -218,7 +218,7 @@ func (d *Service) fleetClaimSending(ctx context.Context, id string) (send, wait 
 	case claim != id:
 		return d.fleetClaimConfirmation(ctx, id, claim)
 	}
-	err = d.fleet.Claims.StartSending(ctx, id)
+	err = d.startClaim(ctx, id)
 	switch {
 	case err == nil:
 		return true, false
@@ -236,6 +236,28 @@ func (d *Service) fleetClaimSending(ctx context.Context, id string) (send, wait 
 		d.log.Warn("fleet: cannot mark the claim sending; the message waits", "message", id, "err", err)
 		return false, true
 	}
+}
+
+// startClaim moves this host's claim on id (a message or a confirmation)
+// to sending. Work with no claim that never finished anywhere was made
+// here before this host joined the fleet: it is this host's alone and goes
+// out unclaimed, as it would have from the host alone. (Dropped as another
+// host's, a message queued on a host that then joined a fleet was deleted
+// unsent.) Work that finished on another host has its note there, and a
+// released claim is still a claim.
+func (d *Service) startClaim(ctx context.Context, id string) error {
+	err := d.fleet.Claims.StartSending(ctx, id)
+	if !errors.Is(err, fleet.ErrNoClaim) {
+		return err
+	}
+	holder, _, herr := d.fleet.Claims.Holder(ctx, id)
+	switch {
+	case herr != nil:
+		return herr
+	case holder == "":
+		return nil
+	}
+	return err
 }
 
 // doneMessageEvents end a message's sending, and its fleet claim with it:

@@ -129,18 +129,7 @@ var doneConfirmationEvents = store.EventTypes{"confirmation.confirmed", "confirm
 // to another host while this one was away is not sent from here: its copy goes, unsent and without an event, so
 // that reads of it on this host ask its new holder.
 func (d *Service) fleetClaimConfirmation(ctx context.Context, msgID, confID string) (send, wait bool) {
-	err := d.fleet.Claims.StartSending(ctx, confID)
-	if errors.Is(err, fleet.ErrNoClaim) {
-		// Never claimed and never finished anywhere: this host made it
-		// before it joined the fleet, and it is this host's alone.
-		holder, _, herr := d.fleet.Claims.Holder(ctx, confID)
-		switch {
-		case herr != nil:
-			err = herr
-		case holder == "":
-			return true, false
-		}
-	}
+	err := d.startClaim(ctx, confID)
 	switch {
 	case err == nil:
 		return true, false

@@ -522,3 +522,53 @@ func TestAConfirmationFromBeforeTheFleetIsSent(t *testing.T) {
 		t.Fatalf("send %v wait %v", send, wait)
 	}
 }
+
+// A message this host accepted while it worked alone, still queued when
+// it joined a fleet, has no claim anywhere either: it is this host's to
+// send, not a copy of another host's work to drop.
+func TestAMessageFromBeforeTheFleetIsSent(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
+	m, _, err := a.d.store.Messages.Accept(t.Context(), store.NewMessage{To: "+79165550601", Text: "Платёж L-1", Encoding: "ucs2", Parts: 1, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if send, wait := a.d.fleetClaimSending(t.Context(), m.ID); !send || wait {
+		t.Fatalf("send %v wait %v", send, wait)
+	}
+	if _, err := a.d.store.Messages.GetMessage(t.Context(), m.ID); err != nil {
+		t.Fatalf("the message is gone from the store: %v", err)
+	}
+}
+
+// A host that worked alone and is restarted in a fleet sends what it had
+// queued: the customer gets the text once, from its modem.
+func TestMessagesQueuedAloneAreSentAfterJoiningAFleet(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	const customer, text = "+79165550602", "Платёж L-2"
+	alone := startHarnessWith(t, nil) // no modem: the message waits
+	var acc struct{ ID, State string }
+	if code := alone.do("POST", "/v1/messages", map[string]any{"to": customer, "text": text}, &acc); code != 202 || acc.State != "queued" {
+		t.Fatalf("POST alone: %d %+v", code, acc)
+	}
+	alone.stopDaemon()
+	a := startHarnessPrepared(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, n *modemsim.Network, _ []*modemsim.Modem) {
+		c.DataDir = alone.dataDir
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+		n.Phones().Add(customer, modemsim.PhoneRule{Never: true})
+	}, modemsim.Huawei)
+	// The network hands the SMS to the phone a little after the modem
+	// took it.
+	eventually(t, "the customer got the SMS", func() bool { return len(a.net.Phones().Inbox(customer)) > 0 })
+	if got := a.net.Phones().Inbox(customer); len(got) != 1 || got[0].Text != text {
+		t.Fatalf("the customer got %+v, want %q once", got, text)
+	}
+	// Its "sent" record may still be on its way to the store.
+	eventually(t, "the fleet host reads the message as sent", func() bool {
+		var m struct{ State string }
+		return a.do("GET", "/v1/messages/"+acc.ID, nil, &m) == 200 && m.State == "sent"
+	})
+}
