@@ -316,8 +316,9 @@ func (d *Service) runFleetFinisher(ctx context.Context) {
 			}
 			for _, ferr := range d.fleet.Claims.FinishAll(ctx, ids) {
 				// No claim: a confirmation's SMS, whose claim is its
-				// confirmation's. Another host's: a copy this host dropped
-				// unsent.
+				// confirmation's, or work queued here before this host
+				// joined the fleet. Another host's: a copy this host
+				// dropped unsent.
 				if ferr != nil && !errors.Is(ferr, fleet.ErrNoClaim) && !errors.Is(ferr, fleet.ErrClaimedElsewhere) {
 					err = ferr
 					break
