@@ -31,11 +31,7 @@ func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dialect := fs.String("dialect", "", "direct mode: how to write the code: text, ucs2 or gsm7hex (default: from the modem)")
 	reply := fs.Duration("reply-timeout", 60*time.Second, "direct mode: how long to wait for the network")
 	procRoot := fs.String("proc", "/proc", "where to look for processes holding the port")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	t := newTable(column{"ICCID", 0}, column{"OPERATOR", 0}, column{"NUMBER", 0}, column{"BALANCE", 0},

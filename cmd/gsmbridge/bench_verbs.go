@@ -49,11 +49,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&sc.Hosts, "fleet", 0, "run this many hosts joined through NATS JetStream, each on --modems modems, then the same load per host on one host alone")
 	natsURLs := fs.String("nats", "", "with --fleet: comma-separated URLs of the JetStream cluster to use (default: a 3-node cluster in this process, in a build with -tags fleetdemo)")
 	asJSON := fs.Bool("json", false, "print the figures as JSON")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch {

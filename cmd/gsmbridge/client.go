@@ -129,11 +129,7 @@ func fetchView(ctx context.Context, fs *verbFlags, args []string, stdout io.Writ
 // once they are parsed; query may be nil.
 func fetchViewQuery(ctx context.Context, fs *verbFlags, args []string, stdout io.Writer, path string, query func() url.Values, answer any) (printed bool, err error) {
 	cf := addClientFlags(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return false, err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return false, err
 	}
 	c, err := cf.client()

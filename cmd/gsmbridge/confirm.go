@@ -129,11 +129,7 @@ func runConfirmations(ctx context.Context, args []string, stdout, stderr io.Writ
 	since := fs.String("since", "", "only confirmations created since this time, or this long ago (2h)")
 	limit := fs.Int("limit", 100, "confirmations per page (1-1000)")
 	cf := addClientFlags(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	q, err := listingQuery(*state, confirmationStates, *limit, *since)

@@ -34,11 +34,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var types multiFlag
 	fs.Var(&types, "type", "only this event type, or a prefix such as message.* (repeatable)")
 	cf := addClientFlags(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *after < 0 {

@@ -80,6 +80,15 @@ func parseArgs(fs *verbFlags, args []string) ([]string, error) {
 	}
 }
 
+// parseFlags parses the flags of a verb that takes no arguments.
+func parseFlags(fs *verbFlags, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	return noArgs(pos)
+}
+
 // noArgs rejects positional arguments a verb does not take.
 func noArgs(args []string) error {
 	if len(args) > 0 {

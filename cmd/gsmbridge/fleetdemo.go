@@ -43,11 +43,7 @@ func runFleetDemo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	basePort := fs.Int("base-port", 8781, "host i listens on 127.0.0.1:base-port+i-1 (0 = free ports)")
 	dir := fs.String("dir", "", "keep the hosts' data, logs and the cluster's storage here (default: a temporary directory, removed at the end)")
 	asJSON := fs.Bool("json", false, "print the cluster and the hosts as one line of JSON")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch {

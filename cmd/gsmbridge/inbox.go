@@ -27,11 +27,7 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	follow := fs.Bool("follow", false, "keep printing new messages as they arrive, until Ctrl-C")
 	since := fs.String("since", "", "only messages received since this time, or this long ago (2h)")
 	cf := addClientFlags(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	sinceTime, err := parseSince(*since, time.Now())

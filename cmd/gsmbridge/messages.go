@@ -29,11 +29,7 @@ func runMessages(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	limit := fs.Int("limit", 100, "messages per page (1-1000)")
 	all := fs.Bool("all", false, "follow next_cursor through every page")
 	cf := addClientFlags(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	q, err := listingQuery(*state, messageStates, *limit, *since)

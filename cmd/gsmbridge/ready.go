@@ -25,11 +25,7 @@ func runReady(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	within := fs.Duration("within", 0, "ask again every half second until ready or this much time has passed (0: ask once)")
 	cf := addClientFlags(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *within < 0 {

@@ -48,11 +48,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dev := fs.String("dev", def.Dev, "device directory")
 	procRoot := fs.String("proc", "/proc", "where to look for processes holding a port")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	rows, err := scanModems(ctx, hw.Roots{Sys: *sys, Dev: *dev}, *procRoot)

@@ -46,11 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataDir := fs.String("data-dir", "", "data directory (overrides the config's data_dir)")
 	logFormat := fs.String("log-format", "", "text or json (overrides the config's log.format)")
 	asJSON := fs.Bool("json", false, "print where it listens (and the simulated modems and phones) as one line of JSON")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *configPath == "" && !*useSim {

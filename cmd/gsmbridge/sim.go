@@ -39,11 +39,7 @@ func simVerb(name string, ctx context.Context, args []string, stdout, stderr io.
 	count := fs.Int("modems", 4, "number of modems: the default fleet first, then more cycling operators and dialects")
 	configFile := fs.String("config", "", "YAML list of modem configurations (replaces --modems)")
 	asJSON := fs.Bool("json", false, "print the modems as one line of JSON")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if name == "sim" {
@@ -54,6 +50,7 @@ func simVerb(name string, ctx context.Context, args []string, stdout, stderr io.
 	}
 	var configs []modemsim.ModemConfig
 	if *configFile != "" {
+		var err error
 		if configs, err = readSimConfig(*configFile); err != nil {
 			return err
 		}

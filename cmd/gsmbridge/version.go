@@ -83,17 +83,13 @@ func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
 		examples: []string{"gsmbridge version", "gsmbridge version --json"},
 	})
 	asJSON := fs.Bool("json", false, "print JSON instead of a line")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	v := readVersion(debug.ReadBuildInfo())
 	if *asJSON {
 		return writeJSONLine(stdout, v)
 	}
-	_, err = fmt.Fprintln(stdout, v)
+	_, err := fmt.Fprintln(stdout, v)
 	return err
 }
