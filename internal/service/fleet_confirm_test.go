@@ -483,25 +483,7 @@ func workPending(t *testing.T, url string) uint64 {
 // age limit does after the idempotency window.
 func forgetIntake(t *testing.T, url string) {
 	t.Helper()
-	nc, err := natsgo.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	kv, err := js.KeyValue(t.Context(), "gsmbridge_intake")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := kv.ListKeys(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k := range keys.Keys() {
-		if err := kv.Purge(t.Context(), k); err != nil {
-			t.Fatal(err)
-		}
-	}
+	purgeAll(t, bucket(t, url, "gsmbridge_intake"))
 }
 
 // A confirmation this host made before it joined the fleet has no claim
@@ -571,4 +553,82 @@ func TestMessagesQueuedAloneAreSentAfterJoiningAFleet(t *testing.T) {
 		var m struct{ State string }
 		return a.do("GET", "/v1/messages/"+acc.ID, nil, &m) == 200 && m.State == "sent"
 	})
+}
+
+// The send decision for work this host took from the fleet, by what the
+// claims bucket says when the first part is due: its own claim, nothing
+// at all (a cluster that lost its storage: no other host can hold a copy),
+// or another host's finish note (the work went out there).
+func TestATakenMessageGoesOutUnlessAnotherHostFinishedIt(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
+	ctx := t.Context()
+	take := func(id string) {
+		t.Helper()
+		w := messageWork(id, "b", store.NewMessage{To: "+79165550603", Text: "Платёж " + id, Encoding: "ucs2", Parts: 1, TTL: time.Hour}, time.Now())
+		if _, err := a.d.fleet.Claims.Take(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		if errs := (fleetLocal{a.d}).TakeAll(ctx, []fleet.Work{w}); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+	}
+	claims := bucket(t, nats.URLs()[0], "gsmbridge_claims")
+	for _, tc := range []struct {
+		id, claims string
+		send       bool
+	}{
+		{"msg_claimed", "as taken", true},
+		{"msg_wiped", "empty", true},
+		{"msg_finished_on_b", "only b's finish note", false},
+	} {
+		take(tc.id)
+		switch tc.claims {
+		case "empty":
+			purgeAll(t, claims)
+		case "only b's finish note":
+			purgeAll(t, claims)
+			if _, err := claims.Put(ctx, "w."+tc.id, []byte("b")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		send, wait := a.d.fleetClaimSending(ctx, tc.id)
+		_, err := a.d.store.Messages.GetMessage(ctx, tc.id)
+		if send != tc.send || wait || (err == nil) != tc.send {
+			t.Errorf("%s with the claims bucket %s: send %v, wait %v, still stored: %v; want send %v", tc.id, tc.claims, send, wait, err == nil, tc.send)
+		}
+	}
+}
+
+// bucket opens a KV bucket of the fleet as an operator would.
+func bucket(t *testing.T, url, name string) jetstream.KeyValue {
+	t.Helper()
+	nc, err := natsgo.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	kv, err := js.KeyValue(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
+}
+
+// purgeAll purges every key of kv.
+func purgeAll(t *testing.T, kv jetstream.KeyValue) {
+	t.Helper()
+	keys, err := kv.ListKeys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range keys.Keys() {
+		if err := kv.Purge(t.Context(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
