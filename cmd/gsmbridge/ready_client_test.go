@@ -83,8 +83,8 @@ func TestReadyWithinAsksUntilReady(t *testing.T) {
 	}
 	asked.Store(0)
 	notReadyFor.Store(1 << 30)
-	if code, _, errOut := runVerb(t.Context(), "ready", "--addr", srv.URL, "--within", "600ms"); code != 1 || asked.Load() < 2 || !strings.Contains(errOut, "not ready") {
-		t.Fatalf("--within 600ms, never ready: exit %d after %d requests, stderr %q; want 1 after 2 or more", code, asked.Load(), errOut)
+	if code, _, errOut := runVerb(t.Context(), "ready", "--addr", srv.URL, "--within", "1500ms"); code != 1 || asked.Load() < 2 || !strings.Contains(errOut, "not ready") {
+		t.Fatalf("--within 1500ms, never ready: exit %d after %d requests, stderr %q; want 1 after 2 or more", code, asked.Load(), errOut)
 	}
 	if code, _, errOut := runVerb(t.Context(), "ready", "--addr", srv.URL, "--within", "-1s"); code != 2 || !strings.Contains(errOut, "--within") {
 		t.Fatalf("--within -1s: exit %d, stderr %q; want 2 naming the flag", code, errOut)

@@ -36,6 +36,32 @@ func (cl *Claims) Holder(ctx context.Context, id string) (string, ClaimState, er
 	return string(e.Value()), Done, nil
 }
 
+// Adopt claims for this host, as sending, work it holds that no claim
+// names: work it queued before it joined the fleet, or whose claim went
+// (the cluster lost its storage, or a host that failed to store a copy
+// dropped its claim and handed the copy back). Sending it unclaimed would
+// let that copy go out from another host too; the claim stops it there,
+// as any claim does. ErrClaimedElsewhere when another host claimed it
+// first, ErrFinished when it finished somewhere: then this copy must not
+// go.
+func (cl *Claims) Adopt(ctx context.Context, w Work) error {
+	kv, err := cl.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	mine := Claim{Host: cl.c.host, HostID: cl.hostID, State: Sending, At: time.Now(), Work: w}
+	b, _ := json.Marshal(mine)
+	rev, err := kv.Create(ctx, claimKey(w.ID), b)
+	switch {
+	case conflict(err):
+		return fmt.Errorf("%s: %w", w.ID, ErrClaimedElsewhere)
+	case err != nil:
+		return unavailable("claiming "+w.ID, err)
+	}
+	_, err = cl.unlessFinished(ctx, kv, w, mine, rev)
+	return err
+}
+
 // Holds says whether this host remembers a claim of its own on id, from
 // its take: then id is a piece of work with its own claim (a message, or a
 // confirmation), not a confirmation's SMS.

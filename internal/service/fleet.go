@@ -218,11 +218,11 @@ func (d *Service) fleetClaimSending(ctx context.Context, id string) (send, wait 
 	case claim != id:
 		return d.fleetClaimConfirmation(ctx, id, claim)
 	}
-	err = d.startClaim(ctx, id)
+	err = d.startClaim(ctx, fleet.KindMessage, id)
 	switch {
 	case err == nil:
 		return true, false
-	case errors.Is(err, fleet.ErrReleased), errors.Is(err, fleet.ErrClaimedElsewhere), errors.Is(err, fleet.ErrNoClaim):
+	case errors.Is(err, fleet.ErrReleased), errors.Is(err, fleet.ErrClaimedElsewhere), errors.Is(err, fleet.ErrFinished):
 		d.log.Warn("fleet: this host's copy of a message belongs to another host now; dropping it unsent", "message", id, "err", err)
 		if derr := d.store.Messages.DropQueued(ctx, id); derr != nil {
 			// Left queued, the copy would answer this host's reads as
@@ -238,26 +238,18 @@ func (d *Service) fleetClaimSending(ctx context.Context, id string) (send, wait 
 	}
 }
 
-// startClaim moves this host's claim on id (a message or a confirmation)
-// to sending. Work with no claim that never finished anywhere was made
-// here before this host joined the fleet: it is this host's alone and goes
-// out unclaimed, as it would have from the host alone. (Dropped as another
-// host's, a message queued on a host that then joined a fleet was deleted
-// unsent.) Work that finished on another host has its note there, and a
-// released claim is still a claim.
-func (d *Service) startClaim(ctx context.Context, id string) error {
+// startClaim moves this host's claim on id, work of kind (a message or a
+// confirmation), to sending. Work no claim names is claimed now, as
+// sending: work queued here before this host joined the fleet (dropped as
+// another host's, such a message used to be deleted unsent), or a copy
+// whose claim went. If another host claimed it first, or it finished
+// somewhere, this copy is dropped.
+func (d *Service) startClaim(ctx context.Context, kind, id string) error {
 	err := d.fleet.Claims.StartSending(ctx, id)
 	if !errors.Is(err, fleet.ErrNoClaim) {
 		return err
 	}
-	holder, _, herr := d.fleet.Claims.Holder(ctx, id)
-	switch {
-	case herr != nil:
-		return herr
-	case holder == "":
-		return nil
-	}
-	return err
+	return d.fleet.Claims.Adopt(ctx, fleet.Work{Kind: kind, ID: id})
 }
 
 // doneMessageEvents end a message's sending, and its fleet claim with it:
@@ -316,9 +308,8 @@ func (d *Service) runFleetFinisher(ctx context.Context) {
 			}
 			for _, ferr := range d.fleet.Claims.FinishAll(ctx, ids) {
 				// No claim: a confirmation's SMS, whose claim is its
-				// confirmation's, or work queued here before this host
-				// joined the fleet. Another host's: a copy this host
-				// dropped unsent.
+				// confirmation's. Another host's: a copy this host dropped
+				// unsent.
 				if ferr != nil && !errors.Is(ferr, fleet.ErrNoClaim) && !errors.Is(ferr, fleet.ErrClaimedElsewhere) {
 					err = ferr
 					break

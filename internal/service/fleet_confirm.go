@@ -125,15 +125,15 @@ var doneConfirmationEvents = store.EventTypes{"confirmation.confirmed", "confirm
 
 // fleetClaimConfirmation moves a confirmation's claim to sending before
 // the first part of its SMS, as fleetClaimSending does for a message; one
-// the fleet never knew is sent unclaimed. A confirmation the fleet handed
+// the fleet never knew is claimed then. A confirmation the fleet handed
 // to another host while this one was away is not sent from here: its copy goes, unsent and without an event, so
 // that reads of it on this host ask its new holder.
 func (d *Service) fleetClaimConfirmation(ctx context.Context, msgID, confID string) (send, wait bool) {
-	err := d.startClaim(ctx, confID)
+	err := d.startClaim(ctx, fleet.KindConfirmation, confID)
 	switch {
 	case err == nil:
 		return true, false
-	case errors.Is(err, fleet.ErrReleased), errors.Is(err, fleet.ErrClaimedElsewhere), errors.Is(err, fleet.ErrNoClaim):
+	case errors.Is(err, fleet.ErrReleased), errors.Is(err, fleet.ErrClaimedElsewhere), errors.Is(err, fleet.ErrFinished):
 		d.log.Warn("fleet: this host's copy of a confirmation belongs to another host now; dropping it unsent",
 			"confirmation", confID, "message", msgID, "err", err)
 		if derr := d.store.Confirmations.DropQueued(ctx, confID); derr != nil {

@@ -553,6 +553,9 @@ func TestMessagesQueuedAloneAreSentAfterJoiningAFleet(t *testing.T) {
 		var m struct{ State string }
 		return a.do("GET", "/v1/messages/"+acc.ID, nil, &m) == 200 && m.State == "sent"
 	})
+	if got := a.net.Phones().Inbox(customer); len(got) != 1 {
+		t.Fatalf("the customer got %d SMS by the time the host read it as sent, want 1", len(got))
+	}
 }
 
 // The send decision for work this host took from the fleet, by what the
@@ -577,6 +580,16 @@ func TestATakenMessageGoesOutUnlessAnotherHostFinishedIt(t *testing.T) {
 		}
 	}
 	claims := bucket(t, nats.URLs()[0], "gsmbridge_claims")
+	// Host b, as the fleet sees it: a copy of the same work handed back to
+	// the stream reaches it.
+	fb := a.d.cfg.Fleet
+	fb.Host = "b"
+	b, err := fleet.Dial(fb, "b", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	bClaims := b.Claims("id-b")
 	for _, tc := range []struct {
 		id, claims string
 		send       bool
@@ -584,6 +597,7 @@ func TestATakenMessageGoesOutUnlessAnotherHostFinishedIt(t *testing.T) {
 		{"msg_claimed", "as taken", true},
 		{"msg_wiped", "empty", true},
 		{"msg_finished_on_b", "only b's finish note", false},
+		{"msg_taken_by_b", "b's claim alone", false},
 	} {
 		take(tc.id)
 		switch tc.claims {
@@ -594,11 +608,27 @@ func TestATakenMessageGoesOutUnlessAnotherHostFinishedIt(t *testing.T) {
 			if _, err := claims.Put(ctx, "w."+tc.id, []byte("b")); err != nil {
 				t.Fatal(err)
 			}
+		case "b's claim alone":
+			purgeAll(t, claims)
+			if _, err := bClaims.Take(ctx, fleet.Work{Kind: fleet.KindMessage, ID: tc.id}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		send, wait := a.d.fleetClaimSending(ctx, tc.id)
 		_, err := a.d.store.Messages.GetMessage(ctx, tc.id)
 		if send != tc.send || wait || (err == nil) != tc.send {
 			t.Errorf("%s with the claims bucket %s: send %v, wait %v, still stored: %v; want send %v", tc.id, tc.claims, send, wait, err == nil, tc.send)
+		}
+		if !tc.send {
+			continue
+		}
+		// What goes out is claimed, as sending, by this host: a copy that
+		// reaches another host now is not sent there too.
+		if holder, state, err := bClaims.Holder(ctx, tc.id); err != nil || holder != "a" || state != fleet.Sending {
+			t.Errorf("%s: the claims say %q %q (%v), want a sending", tc.id, holder, state, err)
+		}
+		if _, err := bClaims.Take(ctx, fleet.Work{Kind: fleet.KindMessage, ID: tc.id}); !errors.Is(err, fleet.ErrClaimedElsewhere) {
+			t.Errorf("%s: a copy taken on b: %v, want claimed elsewhere", tc.id, err)
 		}
 	}
 }
