@@ -112,12 +112,8 @@ func TestAFleetOfTwoConfirmsEachPaymentOnce(t *testing.T) {
 	})
 	// The fleet's stream holds each confirmation's changes once: queued,
 	// sent and its final state.
-	nc, err := natsgo.Connect(nats.URLs()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, done := dialFleet(t, nats.URLs()[0])
+	defer done()
 	eventually(t, "every confirmation event in the stream once", func() bool {
 		seen, err := confirmationEvents(t.Context(), js)
 		if err != nil || len(seen) != 3*n {
@@ -227,12 +223,8 @@ func TestAConfirmationNoHostTookIsQueuedEverywhere(t *testing.T) {
 	}
 	// It waits in the work stream under its kind, with its id to drop a
 	// second publish of it.
-	nc, err := natsgo.Connect(nats.URLs()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, done := dialFleet(t, nats.URLs()[0])
+	defer done()
 	stream, err := js.Stream(t.Context(), "GSMBRIDGE_WORK")
 	if err != nil {
 		t.Fatal(err)
@@ -462,12 +454,8 @@ func TestACancelBeforeAnyHostTookItTakesItToCancel(t *testing.T) {
 
 func workPending(t *testing.T, url string) uint64 {
 	t.Helper()
-	nc, err := natsgo.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, done := dialFleet(t, url)
+	defer done()
 	s, err := js.Stream(t.Context(), "GSMBRIDGE_WORK")
 	if err != nil {
 		t.Fatal(err)
@@ -633,15 +621,24 @@ func TestATakenMessageGoesOutUnlessAnotherHostFinishedIt(t *testing.T) {
 	}
 }
 
-// bucket opens a KV bucket of the fleet as an operator would.
-func bucket(t *testing.T, url, name string) jetstream.KeyValue {
+// dialFleet connects to the fleet's cluster at url as an operator would;
+// done closes the connection.
+func dialFleet(t *testing.T, url string) (js jetstream.JetStream, done func()) {
 	t.Helper()
 	nc, err := natsgo.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	js, _ = jetstream.New(nc)
+	return js, nc.Close
+}
+
+// bucket opens a KV bucket of the fleet as an operator would, until the
+// test ends.
+func bucket(t *testing.T, url, name string) jetstream.KeyValue {
+	t.Helper()
+	js, done := dialFleet(t, url)
+	t.Cleanup(done)
 	kv, err := js.KeyValue(t.Context(), name)
 	if err != nil {
 		t.Fatal(err)

@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/fleet"
@@ -43,12 +40,8 @@ func deadHostWithWork(t *testing.T, servers []string) {
 	if _, err := c.Claims("id-b").Take(ctx, fleet.Work{Kind: fleet.KindMessage, ID: "msg_stranded", Request: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	nc, err := natsgo.Connect(servers[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, done := dialFleet(t, servers[0])
+	defer done()
 	hosts, err := js.KeyValue(ctx, "gsmbridge_hosts")
 	if err != nil {
 		t.Fatal(err)

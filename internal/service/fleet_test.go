@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/fleet/fleettest"
@@ -100,12 +97,8 @@ func TestAFleetOfTwoSendsEachMessageOnce(t *testing.T) {
 		t.Fatalf("release of a live host: %d %+v", code, e)
 	}
 	// Each host's events reach the fleet's stream as the API shows them.
-	nc, err := natsgo.Connect(nats.URLs()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, done := dialFleet(t, nats.URLs()[0])
+	defer done()
 	stream, err := js.Stream(t.Context(), "GSMBRIDGE_EVENTS")
 	if err != nil {
 		t.Fatal(err)

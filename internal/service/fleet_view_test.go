@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/client"
 	"github.com/gsmbridge/gsmbridge/internal/config"
@@ -120,12 +117,8 @@ func TestFleetListingsShowEveryHostsModemsAndSIMs(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.stopDaemon()
-	nc, err := natsgo.Connect(nats.URLs()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, done := dialFleet(t, nats.URLs()[0])
+	defer done()
 	hosts, err := js.KeyValue(t.Context(), "gsmbridge_hosts")
 	if err != nil {
 		t.Fatal(err)
