@@ -111,8 +111,10 @@ func TestHostsStartingTogetherOnANewClusterEachJoinAtOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// As Node.join bounds it.
-			ctx, cancel := context.WithTimeout(t.Context(), f.PublishTimeout)
+			// Node.join gives it PublishTimeout; thrice that leaves room
+			// for a loaded machine, while a request left unanswered
+			// still waits out all of it without the retry.
+			ctx, cancel := context.WithTimeout(t.Context(), 3*f.PublishTimeout)
 			defer cancel()
 			errs[i] = c.Ensure(ctx)
 		}()

@@ -79,14 +79,16 @@ func (c *Conn) Ensure(ctx context.Context) error {
 const ensureTry = time.Second
 
 // untilAnswered runs ensure, which reads before it writes and so may run
-// again, until it ends other than by a request left unanswered, or ctx
-// ends.
+// again, until it ends other than by a request left unanswered or a
+// stream not found, or ctx ends. A pass creates what it does not find, so
+// "not found" at its end is a stream just made whose replicas have no
+// leader yet, and one of them answered the read.
 func untilAnswered(ctx context.Context, ensure func(context.Context) error) error {
 	for {
 		try, cancel := context.WithTimeout(ctx, ensureTry)
 		err := ensure(try)
 		cancel()
-		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			return err
 		}
 	}
