@@ -37,6 +37,7 @@ type Conn struct {
 
 	markers markerKeep
 	clock   clockCheck
+	gone    goneSignal
 
 	mu sync.Mutex
 	// contact is when the cluster last answered this host.
@@ -50,7 +51,7 @@ func Dial(cfg config.Fleet, host string, log *slog.Logger) (*Conn, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Conn{cfg: cfg, host: host, log: log}
+	c := &Conn{cfg: cfg, host: host, log: log, gone: make(goneSignal, 1)}
 	c.markers.Store(int64(finishedMarkerKeep))
 	c.m = newMetrics(c)
 	opts, err := c.options()

@@ -117,6 +117,7 @@ func (p *Publisher) Run(ctx context.Context) {
 		}
 		if err != nil && ctx.Err() == nil {
 			p.c.log.Warn("fleet: publishing events; they wait in the local log", "err", err)
+			p.c.gone.note(err)
 			p.pause(ctx)
 		}
 	}

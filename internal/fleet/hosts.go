@@ -122,6 +122,7 @@ func (c *Conn) Heartbeat(ctx context.Context, id string, started time.Time, rev 
 			c.log.Error("fleet: heartbeat", "err", err)
 		default:
 			c.log.Warn("fleet: heartbeat", "err", err)
+			c.gone.note(err)
 		}
 	}
 }

@@ -27,7 +27,8 @@ type intakeRecord struct {
 // existed=true, and is published again, which heals a host that died
 // between recording the key and publishing (the stream drops the copy by
 // its message id).
-func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (Work, bool, error) {
+func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (_ Work, _ bool, err error) {
+	defer func() { c.gone.note(err) }()
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.PublishTimeout)
 	defer cancel()
 	existed := false

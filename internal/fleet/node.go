@@ -170,6 +170,7 @@ func (n *Node) Run(ctx context.Context) {
 		go func() { defer wg.Done(); f() }()
 	}
 	run(func() { n.Conn.Heartbeat(ctx, n.id, n.start, rev, n.o.Local.State) })
+	run(func() { n.restore(ctx) })
 	run(func() { n.Conn.Puller(n.Claims, n.o.Local).Run(ctx, n.o.Local.Room, n.o.Local.RoomChanged) })
 	if n.o.Events != nil {
 		run(func() { n.Conn.EventPublisher(n.o.Events, n.o.Cursor).Run(ctx) })
@@ -200,4 +201,28 @@ func (n *Node) Run(ctx context.Context) {
 		}
 	})
 	wg.Wait()
+}
+
+// restore makes the fleet's streams and buckets again whenever an answer
+// of the cluster said one is gone, at most once a second, until ctx ends.
+// Without it every host answered new work 503 until it was restarted.
+func (n *Node) restore(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.Conn.gone:
+		}
+		try, cancel := context.WithTimeout(ctx, n.Conn.cfg.PublishTimeout)
+		err := n.Conn.Ensure(try)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			n.o.Logger.Warn("fleet: a stream or bucket of the fleet is gone and cannot be made again yet", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }

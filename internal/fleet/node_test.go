@@ -123,3 +123,63 @@ func TestANodeIsReadyOnceJoinedAndWhileItsClusterAnswers(t *testing.T) {
 		t.Errorf("a node its cluster left alone past the heartbeat TTL: Ready() = %v", err)
 	}
 }
+
+// A cluster that lost the fleet's streams (every node's storage, or an
+// operator's delete) gets them back from the running hosts, which take new
+// work again without a restart; a consumer the cluster dropped (a pinned
+// route's, idle for a day) is made again at the next pull.
+func TestANodeMakesAgainWhatItsClusterLost(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	f.Host = "a"
+	ctx, cancel := context.WithCancel(t.Context())
+	l := &fakeLocal{free: 10, changed: make(chan struct{})}
+	n, err := Join(ctx, f, Options{DataDir: t.TempDir(), Local: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); n.Run(ctx) }()
+	defer func() { cancel(); wg.Wait() }()
+
+	op := dial(t, f, "operator")
+	submitted := func(id string) bool {
+		_, _, err := n.Conn.Submit(ctx, work(id, Route{}), "", "")
+		if err != nil && !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("submitting %s: %v", id, err)
+		}
+		return err == nil
+	}
+	took := func(id string) func() bool {
+		return func() bool { return slices.Contains(l.taken(), id) }
+	}
+	eventually(t, "msg_1 accepted", func() bool { return submitted("msg_1") })
+	eventually(t, "msg_1 taken", took("msg_1"))
+
+	var names []string
+	for name := range op.js.StreamNames(ctx).Name() {
+		names = append(names, name)
+	}
+	if len(names) != 5 {
+		t.Fatalf("the fleet's streams: %v", names)
+	}
+	for _, name := range names {
+		if err := op.js.DeleteStream(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "msg_2 accepted after the loss", func() bool { return submitted("msg_2") })
+	eventually(t, "msg_2 taken", took("msg_2"))
+	for _, name := range names {
+		if _, err := op.js.Stream(ctx, name); err != nil {
+			t.Errorf("stream %s after the loss: %v", name, err)
+		}
+	}
+
+	if err := op.js.DeleteConsumer(ctx, f.Names.WorkStream, Route{}.consumer()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "msg_3 accepted", func() bool { return submitted("msg_3") })
+	eventually(t, "msg_3 taken after its consumer went", took("msg_3"))
+}

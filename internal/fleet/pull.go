@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -92,6 +93,8 @@ func (p *Puller) Run(ctx context.Context, room func() Room, changed func() <-cha
 				p.mu.Unlock()
 				if err != nil && ctx.Err() == nil {
 					p.log.Warn("fleet: pulling work", "route", pl.route.Subject(), "err", err)
+					p.c.gone.note(err)
+					p.forget(pl.route, err)
 					select {
 					case <-ctx.Done():
 					case <-time.After(p.wait):
@@ -242,6 +245,19 @@ func (p *Puller) consumer(ctx context.Context, r Route) (jetstream.Consumer, err
 	p.cons[r.Subject()] = cons
 	p.mu.Unlock()
 	return cons, nil
+}
+
+// forget drops the consumer of r when the cluster does not have it: the
+// cluster deleted a pinned route's consumer idle for a day, or lost it
+// with its stream. The next pull creates it again; a cached one that is
+// gone would fail every pull.
+func (p *Puller) forget(r Route, err error) {
+	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, jetstream.ErrConsumerDeleted) || gone(err) {
+		p.mu.Lock()
+		delete(p.cons, r.Subject())
+		p.mu.Unlock()
+	}
 }
 
 // pullOnce fetches up to n pieces of work and handles each; it returns how

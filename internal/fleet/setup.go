@@ -71,6 +71,29 @@ func (c *Conn) Ensure(ctx context.Context) error {
 	return nil
 }
 
+// gone reports whether err is the cluster's answer for a stream it does
+// not have: its storage was lost on every node (disks replaced, a new
+// cluster in its place) or an operator deleted the stream. A stream
+// without a leader for a moment can answer the same way; Ensure then finds
+// it and changes nothing.
+func gone(err error) bool {
+	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, jetstream.ErrStreamNotFound) ||
+		errors.Is(err, jetstream.ErrBucketNotFound)
+}
+
+// goneSignal wakes the node's restore loop (Node.restore) when an answer
+// of the cluster says a stream of the fleet is gone.
+type goneSignal chan struct{}
+
+func (g goneSignal) note(err error) {
+	if gone(err) {
+		select {
+		case g <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // ensureTry bounds one pass at a stream or bucket. Hosts that start
 // together ask the cluster for the same stream at once, and nats-server
 // (2.15) applies every one of those equal creates and updates but leaves
