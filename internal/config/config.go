@@ -136,7 +136,8 @@ type Send struct {
 	RetryBackoffMax time.Duration `yaml:"retry_backoff_max" min:"1ns"`
 	MaxAttempts     int           `yaml:"max_attempts" min:"1"`
 	// AtLeastOnce retries a send whose outcome is unknown (the modem went
-	// silent after the PDU), accepting a possible duplicate over a loss.
+	// silent after the PDU), accepting a possible duplicate over a loss;
+	// never a confirmation's SMS, which is a payment's.
 	AtLeastOnce     bool          `yaml:"at_least_once"`
 	ReportWait      time.Duration `yaml:"report_wait" min:"1ns"`
 	SuspectAfter    int           `yaml:"suspect_after" min:"1"`

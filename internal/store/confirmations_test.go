@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -700,5 +701,55 @@ func TestDropQueuedConfirmationLeavesWhatBeganSending(t *testing.T) {
 	}
 	if err := s.Confirmations.DropQueued(ctx, "pay-begun"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("dropping one whose SMS began: %v", err)
+	}
+}
+
+// send.at_least_once sends again a message whose PDU went out without an
+// answer, or was out when the daemon crashed; a confirmation's SMS is a
+// payment's and never goes twice, whatever its confirmation's state.
+func TestAtLeastOnceNeverSendsAPaymentSMSTwice(t *testing.T) {
+	ctx := context.Background()
+	lost := map[string]func(s *Store, m *Message) error{
+		"no answer to the PDU": func(s *Store, m *Message) error {
+			_, err := s.Messages.PartUnknown(ctx, m.ID, 1, ErrorInfo{Code: "timeout"}, true)
+			return err
+		},
+		"a crash while sending": func(s *Store, m *Message) error {
+			_, err := s.Messages.RecoverInFlight(ctx, true)
+			return err
+		},
+	}
+	for how, lose := range lost {
+		for _, tc := range []struct {
+			kind string
+			want MessageState
+		}{{"a confirmation's SMS", Unknown}, {"a plain message", Queued}} {
+			t.Run(how+"/"+tc.kind, func(t *testing.T) {
+				s, _ := openClocked(t)
+				var m *Message
+				if tc.kind == "a plain message" {
+					var err error
+					if m, _, err = s.Messages.Accept(ctx, NewMessage{To: customer, Text: "код 1234", Encoding: "ucs2", Parts: 1, TTL: time.Hour}); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					_, m = create(t, s, newConf("pay"))
+				}
+				if _, err := s.Messages.BeginPart(ctx, m.ID, 1, simA, "modem-1"); err != nil {
+					t.Fatal(err)
+				}
+				if err := lose(s, m); err != nil {
+					t.Fatal(err)
+				}
+				got, err := s.Messages.GetMessage(ctx, m.ID)
+				if err != nil || got.State != tc.want {
+					t.Fatalf("%v %+v, want %s", err, got, tc.want)
+				}
+				queued := slices.ContainsFunc(queue(t, s), func(q *Message) bool { return q.ID == m.ID })
+				if queued != (tc.want == Queued) {
+					t.Fatalf("in the queue: %v, want %v", queued, tc.want == Queued)
+				}
+			})
+		}
 	}
 }

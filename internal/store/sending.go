@@ -178,7 +178,8 @@ func (mg Messages) PartNotSent(ctx context.Context, id string, seq int, cause Er
 
 // PartUnknown records a part whose PDU was written but whose result never
 // came. The message becomes unknown and is not sent again; with atLeastOnce
-// it goes back to the queue instead, accepting a possible duplicate.
+// a message that is no confirmation's goes back to the queue instead,
+// accepting a possible duplicate.
 func (mg Messages) PartUnknown(ctx context.Context, id string, seq int, cause ErrorInfo, atLeastOnce bool) (*Message, error) {
 	s := mg.s
 	var m *Message
@@ -193,13 +194,13 @@ func (mg Messages) PartUnknown(ctx context.Context, id string, seq int, cause Er
 func markUnknown(t *Tx, id string, seq int, cause ErrorInfo, atLeastOnce bool) (*Message, error) {
 	state, to := "unknown", Unknown
 	if atLeastOnce {
-		// Not for a payment whose confirmation was decided meanwhile: its
-		// SMS may have gone out, so it is unknown, and never sent again.
-		_, decided, err := confirmationOf(t, id)
+		// Never for a confirmation's SMS: a payment SMS is not sent twice,
+		// whatever the operator prefers for the others.
+		conf, _, err := confirmationOf(t, id)
 		if err != nil {
 			return nil, err
 		}
-		if !decided.Final() {
+		if conf == "" {
 			state, to = "pending", Queued
 		}
 	}
@@ -222,8 +223,8 @@ func markUnknown(t *Tx, id string, seq int, cause ErrorInfo, atLeastOnce bool) (
 }
 
 // RecoverInFlight runs at start-up, before any modem is used: a part left in
-// "sending" by a crash may have gone out, so its message becomes unknown (or
-// is requeued under at-least-once). Messages caught between parts go back to
+// "sending" by a crash may have gone out, so its message becomes unknown (or,
+// unless it is a confirmation's, is requeued under at-least-once). Messages caught between parts go back to
 // the queue bound to their SIM. It returns how many became unknown.
 func (mg Messages) RecoverInFlight(ctx context.Context, atLeastOnce bool) (int, error) {
 	s := mg.s
