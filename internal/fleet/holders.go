@@ -131,13 +131,29 @@ func (cl *Claims) Release(ctx context.Context, host string) (released []string, 
 	if err != nil {
 		return nil, err
 	}
-	for _, have := range claims {
+	return cl.release(ctx, claims)
+}
+
+// release hands back the claims a listing of a host found. Each taken one
+// is read again and released only as it is now: a host that was paused
+// (not dead) may have moved it to sending since the listing and be sending
+// its PDU, and a release written over that would let another host send the
+// work too.
+func (cl *Claims) release(ctx context.Context, listed []Claim) (released []string, err error) {
+	for _, have := range listed {
 		id := have.Work.ID
 		if have.State == Taken {
-			_, rev, err := cl.Get(ctx, id)
+			cur, rev, err := cl.Get(ctx, id)
+			if errors.Is(err, ErrNoClaim) {
+				continue // finished since the listing
+			}
 			if err != nil {
 				return released, err
 			}
+			if cur.State != Taken || cur.HostID != have.HostID {
+				continue // it moved since the listing: the host is not as dead as it looked
+			}
+			have = cur
 			have.State, have.At = Released, time.Now()
 			if _, err := cl.update(ctx, id, have, rev); err != nil {
 				if errors.Is(err, ErrReleased) {

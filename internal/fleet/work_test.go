@@ -344,6 +344,44 @@ func TestReleaseHandsBackTakenWorkOnly(t *testing.T) {
 	}
 }
 
+// A release lists the host's claims, then writes each; a host that was
+// only paused may move a listed claim to sending in between and send its
+// PDU. The release leaves that claim, and one finished meanwhile, alone:
+// written over, the work would go out from another host too.
+func TestAReleaseLeavesWhatItsHostMovedAfterTheListing(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	a, b := newHost(t, f, "a"), newHost(t, f, "b")
+	ctx := t.Context()
+	for _, id := range []string{"msg_sending", "msg_finished", "msg_taken"} {
+		if _, err := a.claims.Take(ctx, work(id, Route{})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed, err := b.claims.OnHost(ctx, "a")
+	if err != nil || len(listed) != 3 {
+		t.Fatalf("listed %+v, %v", listed, err)
+	}
+	for _, id := range []string{"msg_sending", "msg_finished"} {
+		if err := a.claims.StartSending(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.claims.Finish(ctx, "msg_finished"); err != nil {
+		t.Fatal(err)
+	}
+	released, err := b.claims.release(ctx, listed)
+	if err != nil || !slices.Equal(released, []string{"msg_taken"}) {
+		t.Fatalf("released %v, %v; want only msg_taken", released, err)
+	}
+	if h, st, err := b.claims.Holder(ctx, "msg_sending"); h != "a" || st != Sending || err != nil {
+		t.Fatalf("the claim a is sending under: %q %s, %v", h, st, err)
+	}
+	if n := streamMsgs(t, b.conn); n != 1 {
+		t.Fatalf("%d pieces of work published again, want 1 (msg_taken)", n)
+	}
+}
+
 // The revision a host remembers from its take does not outlive a release:
 // on a replicated bucket too (whose stale-revision answer is another code
 // than a single node's), the host's late moves of the claim fail, and its
