@@ -84,6 +84,11 @@ func (c *Conn) options() ([]nats.Option, error) {
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
 		nats.RetryOnFailedConnect(true),
+		// What is published while the connection is down fails at once
+		// instead of waiting in a buffer: a write the host gave up on
+		// (new work answered 503, a claim it let go) must not land when
+		// the connection returns, maybe minutes later.
+		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			c.log.Warn("fleet: disconnected from NATS", "err", err)
 		}),

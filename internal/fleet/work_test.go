@@ -134,6 +134,40 @@ func TestSubmitWithoutTheClusterIsUnavailable(t *testing.T) {
 	}
 }
 
+// Work refused while the host is cut off from the cluster must not land
+// when the connection comes back: the client was told 503 and may send it
+// again under a new id. A client library that buffers what is published
+// while it reconnects would deliver it late.
+func TestWorkRefusedWhileCutOffNeverLandsLater(t *testing.T) {
+	// The host reaches the cluster through a link the test cuts, so the
+	// cluster is ready the moment the host reconnects.
+	nats := fleettest.Start(t, 1)
+	link := newLink(t, strings.TrimPrefix(nats.URLs()[0], "nats://"))
+	f := fleetConfig([]string{"nats://" + link.addr()}, 1)
+	f.PublishTimeout = 500 * time.Millisecond
+	a := newHost(t, f, "a")
+	ctx := t.Context()
+	if _, _, err := a.conn.Submit(ctx, work("msg_before", Route{}), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	link.cut(true)
+	eventually(t, "a sees the cluster gone", func() bool { return !a.conn.Connected() })
+	if _, _, err := a.conn.Submit(ctx, work("msg_refused", Route{}), "", ""); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("submit while cut off: %v", err)
+	}
+	link.cut(false)
+	eventually(t, "a takes new work again", func() bool {
+		_, _, err := a.conn.Submit(ctx, work("msg_after", Route{}), "", "")
+		return err == nil
+	})
+	if n := streamMsgs(t, a.conn); n != 2 {
+		t.Fatalf("%d pieces of work in the stream, want msg_before and msg_after", n)
+	}
+	if _, err := a.conn.Accepted(ctx, "msg_refused"); !errors.Is(err, ErrNotAccepted) {
+		t.Fatalf("the refused work reads as accepted: %v", err)
+	}
+}
+
 // Two hosts pull from the same routes; every piece of work is taken by
 // exactly one of them, and none is left in the stream.
 func TestTwoHostsTakeEachPieceOnce(t *testing.T) {
