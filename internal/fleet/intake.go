@@ -71,12 +71,49 @@ func (c *Conn) Submit(ctx context.Context, w Work, key, fingerprint string) (_ W
 	}
 	body, _ := json.Marshal(w)
 	start := time.Now()
-	if _, err := c.js.Publish(ctx, c.workSubject(w), body, jetstream.WithMsgID(w.ID)); err != nil {
-		return w, false, unavailable("publishing "+w.ID, err)
+	if err := publishWork(ctx, c.js, c.workSubject(w), w.ID, body); err != nil {
+		return w, false, err
 	}
 	c.m.publish.Observe(time.Since(start).Seconds())
 	c.touch()
 	return w, existed, nil
+}
+
+// ErrUnconfirmed: the cluster did not acknowledge work in time, yet may
+// have stored it, so it may still be taken and sent. The API answers 503
+// with the work's id: a client that sends it again without its
+// Idempotency-Key (under a new id) may have it sent twice.
+var ErrUnconfirmed = errors.New("the cluster did not confirm the work in time; it may still be sent")
+
+// publishTry bounds one attempt at publishing work. An attempt left
+// unanswered (a stream leader moving, an acknowledgement lost) may have
+// been stored; the next one sends the same message id, which the stream
+// stores once and acknowledges as a duplicate when it has it already.
+const publishTry = time.Second
+
+// publishWork publishes work until the cluster acknowledges it or ctx
+// ends. A refusal ends it at once; so does one after an unanswered
+// attempt, which then leaves the outcome unknown (ErrUnconfirmed).
+func publishWork(ctx context.Context, js jetstream.JetStream, subject, id string, body []byte) error {
+	unanswered := false
+	for {
+		try, cancel := context.WithTimeout(ctx, publishTry)
+		_, err := js.Publish(try, subject, body, jetstream.WithMsgID(id))
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, context.DeadlineExceeded):
+			unanswered = true
+			if ctx.Err() == nil {
+				continue
+			}
+		}
+		if unanswered {
+			return fmt.Errorf("%w: %w: publishing %s: %w", ErrUnavailable, ErrUnconfirmed, id, err)
+		}
+		return unavailable("publishing "+id, err)
+	}
 }
 
 // acceptedKey holds work as accepted, for lookups until a host takes it.

@@ -168,6 +168,55 @@ func TestWorkRefusedWhileCutOffNeverLandsLater(t *testing.T) {
 	}
 }
 
+// lostAcks is the cluster as a host meets it when acknowledgements get
+// lost: each publish reaches the stream, but the first lose of them (all,
+// if lose is negative) are answered with a timeout.
+type lostAcks struct {
+	jetstream.JetStream
+	mu   sync.Mutex
+	lose int
+}
+
+func (l *lostAcks) Publish(ctx context.Context, subj string, data []byte, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	ack, err := l.JetStream.Publish(ctx, subj, data, opts...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil || l.lose == 0 {
+		return ack, err
+	}
+	l.lose--
+	l.mu.Unlock()
+	<-ctx.Done()
+	l.mu.Lock()
+	return nil, ctx.Err()
+}
+
+// A publish whose acknowledgement was lost is sent again under the same
+// message id, and the work is accepted once; when no acknowledgement comes
+// in time the stream may hold the work, so the refusal says so and names
+// it (a client told only "unavailable" would send it again under a new id).
+func TestAnUnansweredPublishIsRepeatedOrReportedUnconfirmed(t *testing.T) {
+	for _, tc := range []struct {
+		lose    int
+		wantErr error
+	}{{1, nil}, {-1, ErrUnconfirmed}} {
+		t.Run(fmt.Sprintf("lose %d", tc.lose), func(t *testing.T) {
+			nats := fleettest.Start(t, 1)
+			f := fleetConfig(nats.URLs(), 1)
+			f.PublishTimeout = 1500 * time.Millisecond
+			a := newHost(t, f, "a")
+			a.conn.js = &lostAcks{JetStream: a.conn.js, lose: tc.lose}
+			_, _, err := a.conn.Submit(t.Context(), work("msg_1", Route{}), "", "")
+			if !errors.Is(err, tc.wantErr) || tc.wantErr != nil && !strings.Contains(err.Error(), "msg_1") {
+				t.Fatalf("submit: %v, want %v naming msg_1", err, tc.wantErr)
+			}
+			if n := streamMsgs(t, a.conn); n != 1 {
+				t.Fatalf("%d copies of msg_1 in the stream, want 1", n)
+			}
+		})
+	}
+}
+
 // Two hosts pull from the same routes; every piece of work is taken by
 // exactly one of them, and none is left in the stream.
 func TestTwoHostsTakeEachPieceOnce(t *testing.T) {

@@ -181,7 +181,7 @@ func (d *Service) postToFleet(w http.ResponseWriter, r *http.Request, n store.Ne
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusConflict, Code: "conflict", Field: "Idempotency-Key", Message: err.Error()})
 		return
 	case err != nil:
-		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()})
+		httpapi.WriteError(w, fleetRefused(err))
 		return
 	}
 	var fm fleetMessage

@@ -71,7 +71,7 @@ func (f fleetConfirm) Submit(ctx context.Context, n store.NewConfirmation) (bool
 	case errors.Is(err, fleet.ErrKeyReused):
 		return false, fmt.Errorf("%w: confirmation %s exists with a different request", store.ErrConflict, n.ID)
 	case err != nil:
-		return false, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()}
+		return false, fleetRefused(err)
 	}
 	return existed, nil
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -173,6 +174,18 @@ func listFleet[T any](v fleetView, w http.ResponseWriter, r *http.Request,
 
 func fleetUnavailable(err error) *httpapi.Error {
 	return &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "fleet_unavailable", Message: err.Error()}
+}
+
+// fleetRefused is a POST the fleet could not make durable: 503, and
+// fleet_unconfirmed when the cluster may have stored it all the same (the
+// message names its id; a retry under the same Idempotency-Key or
+// confirmation id is safe, one under a new id may send it twice).
+func fleetRefused(err error) *httpapi.Error {
+	e := fleetUnavailable(err)
+	if errors.Is(err, fleet.ErrUnconfirmed) {
+		e.Code = "fleet_unconfirmed"
+	}
+	return e
 }
 
 // state is the heartbeat's state as the fleet carries it.

@@ -2,7 +2,10 @@ package service
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,6 +216,23 @@ func TestAPinToAnotherHostsModemIsSentByThatHost(t *testing.T) {
 		}
 		if m.PinnedModem != "" && m.Modem != hostBModems[0].IMEI || m.PinnedOperator != "" && m.Modem != hostBModems[1].IMEI {
 			t.Errorf("%s went through %s", id, m.Modem)
+		}
+	}
+}
+
+// A POST the cluster may have stored all the same is told apart from one
+// it refused: the client must not send it again under a new id.
+func TestARefusedPostSaysWhetherTheClusterMayHaveIt(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code string
+	}{
+		{fmt.Errorf("%w: publishing msg_1: no servers", fleet.ErrUnavailable), "fleet_unavailable"},
+		{fmt.Errorf("%w: %w: publishing msg_1: timeout", fleet.ErrUnavailable, fleet.ErrUnconfirmed), "fleet_unconfirmed"},
+	} {
+		e := fleetRefused(tc.err)
+		if e.Status != http.StatusServiceUnavailable || e.Code != tc.code || !strings.Contains(e.Message, "msg_1") {
+			t.Errorf("%v: %+v, want 503 %s naming msg_1", tc.err, e, tc.code)
 		}
 	}
 }
