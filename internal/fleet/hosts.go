@@ -59,12 +59,29 @@ type Beat struct {
 	State json.RawMessage `json:"state,omitempty"`
 }
 
+// ErrHostIDCopied: another live host carries this host's fleet-host-id,
+// its data directory copied (a cloned disk image). Claims name their owner
+// by that id, so the two would each take the other's work for their own.
+var ErrHostIDCopied = errors.New("another live host has this host's fleet-host-id")
+
 // Join takes this host's name in the fleet, refusing it while a live
-// heartbeat under the name comes from another host.
+// heartbeat under the name comes from another host, or one under another
+// name carries this host's id.
 func (c *Conn) Join(ctx context.Context, id string, started time.Time, state json.RawMessage) (uint64, error) {
 	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.HostsBucket)
 	if err != nil {
 		return 0, unavailable("opening the hosts bucket", err)
+	}
+	live, err := c.Hosts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range live {
+		if b.ID == id && b.Host != c.host {
+			return 0, fmt.Errorf("fleet.host %q: %w, live host %q: if this host was %q until now, start it again once that heartbeat expired (%s); "+
+				"if its data directory was copied from %q, remove fleet-host-id from it and start it again",
+				c.host, ErrHostIDCopied, b.Host, b.Host, HeartbeatTTL, b.Host)
+		}
 	}
 	b, _ := json.Marshal(Beat{Host: c.host, ID: id, Started: started, At: time.Now(), State: state})
 	for {
@@ -118,7 +135,7 @@ func (c *Conn) Heartbeat(ctx context.Context, id string, started time.Time, rev 
 		switch {
 		case err == nil:
 			rev = next
-		case errors.Is(err, ErrHostTaken):
+		case errors.Is(err, ErrHostTaken), errors.Is(err, ErrHostIDCopied):
 			c.log.Error("fleet: heartbeat", "err", err)
 		default:
 			c.log.Warn("fleet: heartbeat", "err", err)

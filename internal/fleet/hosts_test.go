@@ -165,6 +165,13 @@ func TestJoinRefusesALiveNameOfAnotherHost(t *testing.T) {
 	if strings.Join(hosts, " ") != "rack1=id-a rack2=id-b" {
 		t.Errorf("hosts: %v", hosts)
 	}
+	// A machine cloned from rack1's disk carries its id under a name of
+	// its own: claims name their owner by id, so it would take rack1's
+	// work for its own.
+	_, err = dial(t, f, "rack3").Join(ctx, "id-a", started, nil)
+	if !errors.Is(err, ErrHostIDCopied) || !strings.Contains(err.Error(), `live host "rack1"`) {
+		t.Fatalf("a clone of rack1 named rack3: %v", err)
+	}
 }
 
 func TestHeartbeatCarriesTheHostsState(t *testing.T) {

@@ -102,7 +102,7 @@ func Join(ctx context.Context, cfg config.Fleet, o Options) (*Node, error) {
 		}
 	}
 	n := &Node{Conn: c, Claims: c.Claims(id), o: o, id: id, start: time.Now()}
-	if _, err := n.join(ctx); errors.Is(err, ErrHostTaken) {
+	if _, err := n.join(ctx); errors.Is(err, ErrHostTaken) || errors.Is(err, ErrHostIDCopied) {
 		c.Close()
 		return nil, err
 	}
