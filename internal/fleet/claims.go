@@ -155,23 +155,6 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 	}
 	mine := Claim{Host: cl.c.host, HostID: cl.hostID, State: Taken, At: time.Now(), Work: w}
 	b, _ := json.Marshal(mine)
-	// A write at revision 0 lands only on a key that holds nothing: work no
-	// host claimed before, or whose claim ended longer ago than its marker
-	// lives, which young work cannot be. That is nearly all work, claimed in
-	// one write. The age is checked again after the write: a write held up
-	// (a paused host, a reconnect's buffer) may land after a marker went.
-	if cl.young(w) {
-		rev, err := kv.Update(ctx, claimKey(w.ID), b, 0)
-		if err == nil {
-			if cl.young(w) {
-				return cl.took(w.ID, mine, rev), nil
-			}
-			return cl.unlessFinished(ctx, kv, w, mine, rev)
-		}
-		if !conflict(err) {
-			return 0, unavailable("claiming "+w.ID, err)
-		}
-	}
 	for {
 		rev, err := kv.Create(ctx, claimKey(w.ID), b)
 		if err == nil {

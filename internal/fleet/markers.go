@@ -11,38 +11,15 @@ import (
 )
 
 // A claim that ends (finished, dropped) is purged, and its purge marker
-// lives finishedMarkerKeep, not the bucket's 30 days: a listing of "c.>"
-// streams every marker as well as every claim, and every host surveys the
-// claims every few seconds, so 30 days of finished work would make each
-// survey read millions of markers. The marker is what makes a write at
-// revision 0 fail for finished work (Take's one-write path); Take takes
-// that path only for work accepted less than youngWork ago, while a
-// marker of its finish must still be there, and reads the finish note
-// ("w.<id>", kept 30 days) for older work.
-const (
-	finishedMarkerKeep = 10 * time.Minute
-	youngWork          = finishedMarkerKeep / 2
-)
-
-// young says whether w was accepted less than youngWork ago, so that a
-// finish of it would have left a marker that still lives. The age counts
-// from the older of the accepting host's stamp and the work stream's, so
-// that neither a clock running ahead on the accepting host nor a release's
-// fresh copy makes old work young; a stamp from the future is not young.
-// The markers expire by the cluster's clock: a host whose clock is not
-// known to agree with it (before its first heartbeat, or found behind)
-// reads the finish note every time.
-func (cl *Claims) young(w Work) bool {
-	if !cl.c.clock.trusted() {
-		return false
-	}
-	since := w.AcceptedAt
-	if !w.queuedAt.IsZero() && w.queuedAt.Before(since) {
-		since = w.queuedAt
-	}
-	age := time.Since(since)
-	return age >= 0 && age < youngWork
-}
+// lives finishedMarkerKeep, not the bucket's 30 days: every host surveys
+// the claims every few seconds, and a listing of "c.>" streams every
+// marker as well as every claim. Markers that lived 10 minutes (so that
+// young work could be claimed without reading its finish note) made each
+// survey read every message finished in those minutes: some 360 reads per
+// message on three hosts against the one note read per claim they saved.
+// A claim's finish note ("w.<id>", kept 30 days) is what stops a late copy
+// of finished work; the marker only has to go.
+const finishedMarkerKeep = time.Second
 
 // ended purges the claim under key at rev, leaving a marker that expires.
 // A cluster whose servers cannot expire markers (older than NATS 2.11, or a

@@ -55,7 +55,7 @@ func newMetrics(c *Conn) *metrics {
 		return 0
 	})
 	m.clockLag = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "clock_behind_seconds",
-		Help: "How far this host's clock ran behind the cluster's at its last heartbeat (negative: ahead). Over a minute, claims read the finish note every time."},
+		Help: "How far this host's clock ran behind the cluster's at its last heartbeat (negative: ahead). A host behind keeps other hosts' work past its expiry."},
 		func() float64 { return time.Duration(c.clock.lag.Load()).Seconds() })
 	m.collectors = []prometheus.Collector{m.publish, m.pulled, m.claimsLost, m.stranded, m.pending, m.modemsSharingID, m.connected, m.eventLag, m.clockLag}
 	return m

@@ -316,9 +316,6 @@ func (p *Puller) handle(ctx context.Context, got []jetstream.Msg) int {
 			m.Term()
 			continue
 		}
-		if md, err := m.Metadata(); err == nil {
-			w.queuedAt = md.Timestamp
-		}
 		ms, ws = append(ms, m), append(ws, w)
 	}
 	revs, errs := p.claims.TakeAll(ctx, ws)

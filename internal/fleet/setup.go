@@ -119,7 +119,7 @@ func untilAnswered(ctx context.Context, ensure func(context.Context) error) erro
 
 // bucketSpec is a bucket the fleet shares; expiringMarkers asks its
 // stream to accept per-message TTLs, which the claims bucket's purge
-// markers carry (claims.go).
+// markers carry (markers.go).
 type bucketSpec struct {
 	jetstream.KeyValueConfig
 	expiringMarkers bool

@@ -63,9 +63,6 @@ type Work struct {
 	Request    json.RawMessage `json:"request"`
 	AcceptedBy string          `json:"accepted_by"`
 	AcceptedAt time.Time       `json:"accepted_at"`
-	// queuedAt is when the work stream stored this copy, by the cluster's
-	// clock, unlike AcceptedAt, which is the accepting host's.
-	queuedAt time.Time
 }
 
 func (c *Conn) workSubject(w Work) string {
