@@ -36,7 +36,7 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 		// Its deadline passed while it waited for this modem: it expires,
 		// as BeginPart would say; a validity period of nothing cannot be
 		// encoded, and failing it here would blame the SIM.
-		s.messages.Expire(ctx, m.ID)
+		s.Expire(ctx, m.ID)
 		return nil, nil, nil
 	}
 	parts, err := sms.EncodeSubmit(full.To, full.Text, sms.SubmitOptions{
@@ -68,7 +68,7 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 		if _, err := s.messages.BeginPartAfter(ctx, j.lane.takeSent(), m.ID, p.Seq, sim.ICCID, modemID); err != nil {
 			switch {
 			case errors.Is(err, store.ErrExpired):
-				s.messages.Expire(ctx, m.ID)
+				s.Expire(ctx, m.ID)
 			case errors.Is(err, store.ErrConflict):
 				// Changed in the store since it was queued here (a cancel
 				// notice called off with its payment's SMS, say): the store

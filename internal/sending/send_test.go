@@ -64,3 +64,41 @@ func TestAMessageWhoseClaimTimedOutIsQueuedAgain(t *testing.T) {
 		t.Fatalf("scheduler holds %d messages, want the one whose claim timed out", n)
 	}
 }
+
+// fleetOwner is the fleet's answer on whose a queued copy is.
+type fleetOwner struct {
+	Fleet
+	mine  bool
+	asked []string
+}
+
+func (f *fleetOwner) MayEnd(_ context.Context, id string) bool {
+	f.asked = append(f.asked, id)
+	return f.mine
+}
+
+// In a fleet, a copy whose time ran out is expired only while the fleet
+// says it is this host's: one another host holds by now (released while
+// this host was paused, and sent there) is that host's to report.
+func TestAnExpiredCopyIsReportedOnlyByTheHostThatHoldsIt(t *testing.T) {
+	for _, mine := range []bool{true, false} {
+		s, msgs, _ := newTestSending(t)
+		f := &fleetOwner{mine: mine}
+		s.JoinFleet(f)
+		now := s.now()
+		m := &store.Message{ID: "late", To: "+79161110001", Text: "x", Parts: 1, State: store.Queued,
+			PartList: []store.Part{{Seq: 1, State: "pending"}}, CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(-time.Second)}
+		msgs.byID[m.ID] = m
+		lane := &sendLane{Lane: work.Lane{Modem: "m", SIM: store.SIM{ICCID: "8970", PLMN: "25001"}, Log: slog.New(slog.DiscardHandler)}, s: s}
+		if sent, failure, err := (&sendJob{lane: lane, m: m}).send(t.Context(), nil); len(sent) != 0 || failure != nil || err != nil {
+			t.Fatalf("send: %v sent, failure %v, AT error %v", sent, failure, err)
+		}
+		want := store.Expired
+		if !mine {
+			want = store.Queued // the fleet dropped it; the fake leaves it be
+		}
+		if got, _ := msgs.GetMessage(t.Context(), "late"); got.State != want || len(f.asked) != 1 {
+			t.Errorf("this host's: %v: message is %s, the fleet asked %v; want %s, asked once", mine, got.State, f.asked, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package sending
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -69,6 +70,10 @@ type Fleet interface {
 	// Answer answers a read of a message this host does not hold; false
 	// when the fleet knows no such message either.
 	Answer(w http.ResponseWriter, r *http.Request, id string) bool
+	// MayEnd says whether this host's queued copy of a message may end
+	// here (expire); false when the copy was another host's by now and
+	// has been dropped unsent.
+	MayEnd(ctx context.Context, id string) bool
 	// ServedBy names the other live hosts that serve a pin (a modem they
 	// run, a SIM of the operator): a pin this host does not serve is
 	// accepted here when one does, and goes there; an error answers the
@@ -142,6 +147,20 @@ func New(messages Messages, sims SIMs, modems Modems, sched *Scheduler, o Option
 // before each message's first part. Call it before serving requests or
 // opening lanes.
 func (s *Sending) JoinFleet(f Fleet) { s.fleet = f }
+
+// Expire ends a queued message whose time ran out, as the scheduler and
+// the send path find it. In a fleet the copy may be another host's by now
+// (released while this host was paused or cut off, and sent there): it is
+// dropped unsent then, not reported expired beside the other host's
+// report.
+func (s *Sending) Expire(ctx context.Context, id string) {
+	if s.fleet != nil && !s.fleet.MayEnd(ctx, id) {
+		return
+	}
+	if _, err := s.messages.Expire(ctx, id); err != nil && !errors.Is(err, store.ErrConflict) {
+		s.log.Error("expire message", "message", id, "err", err)
+	}
+}
 
 // Recover makes messages caught mid-send by the last stop unknown (or
 // queued again, with send.at_least_once) and queues what the store holds

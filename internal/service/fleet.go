@@ -168,6 +168,7 @@ func (f fleetSending) ClaimSending(ctx context.Context, id string) (send, wait b
 func (f fleetSending) Answer(w http.ResponseWriter, r *http.Request, id string) bool {
 	return f.d.answerFromFleet(w, r, id)
 }
+func (f fleetSending) MayEnd(ctx context.Context, id string) bool { return f.d.fleetMayEnd(ctx, id) }
 
 // postToFleet makes an accepted message durable in the fleet and answers
 // only after the cluster stored it (docs/fleet-plan.md §2): 503 names the

@@ -557,27 +557,11 @@ func TestATakenMessageGoesOutUnlessAnotherHostFinishedIt(t *testing.T) {
 	})
 	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
 	ctx := t.Context()
-	take := func(id string) {
-		t.Helper()
-		w := messageWork(id, "b", store.NewMessage{To: "+79165550603", Text: "Платёж " + id, Encoding: "ucs2", Parts: 1, TTL: time.Hour}, time.Now())
-		if _, err := a.d.fleet.Claims.Take(ctx, w); err != nil {
-			t.Fatal(err)
-		}
-		if errs := (fleetLocal{a.d}).TakeAll(ctx, []fleet.Work{w}); errs[0] != nil {
-			t.Fatal(errs[0])
-		}
-	}
+	take := func(id string) { takeOn(t, a, id) }
 	claims := bucket(t, nats.URLs()[0], "gsmbridge_claims")
 	// Host b, as the fleet sees it: a copy of the same work handed back to
 	// the stream reaches it.
-	fb := a.d.cfg.Fleet
-	fb.Host = "b"
-	b, err := fleet.Dial(fb, "b", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	bClaims := b.Claims("id-b")
+	bClaims := otherHost(t, a, "b")
 	for _, tc := range []struct {
 		id, claims string
 		send       bool
@@ -656,6 +640,76 @@ func purgeAll(t *testing.T, kv jetstream.KeyValue) {
 	for k := range keys.Keys() {
 		if err := kv.Purge(t.Context(), k); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// takeOn has host a take a message from the fleet as its puller would:
+// the claim, then the local row.
+func takeOn(t *testing.T, a *harness, id string) {
+	t.Helper()
+	w := messageWork(id, "b", store.NewMessage{To: "+79165550603", Text: "Платёж " + id, Encoding: "ucs2", Parts: 1, TTL: time.Hour}, time.Now())
+	if _, err := a.d.fleet.Claims.Take(t.Context(), w); err != nil {
+		t.Fatal(err)
+	}
+	if errs := (fleetLocal{a.d}).TakeAll(t.Context(), []fleet.Work{w}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+}
+
+// otherHost is another host of a's fleet as the claims see it.
+func otherHost(t *testing.T, a *harness, name string) *fleet.Claims {
+	t.Helper()
+	f := a.d.cfg.Fleet
+	f.Host = name
+	c, err := fleet.Dial(f, name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.Claims("id-" + name)
+}
+
+// A copy this host took whose claim is another host's by now (a release
+// while this host was paused, then a take there) is dropped when its time
+// runs out, not reported expired beside that host's report of it.
+func TestAnExpiringCopyAnotherHostHoldsIsDropped(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
+	ctx := t.Context()
+	claims := bucket(t, nats.URLs()[0], "gsmbridge_claims")
+	bClaims := otherHost(t, a, "b")
+	for _, tc := range []struct {
+		id, claims string
+		end        bool
+	}{
+		{"msg_a_holds", "a's claim", true},
+		{"msg_b_took", "b's claim", false},
+		{"msg_b_finished", "b's finish note", false},
+		{"msg_no_claim", "empty", true},
+	} {
+		takeOn(t, a, tc.id)
+		switch tc.claims {
+		case "b's claim":
+			purgeAll(t, claims)
+			if _, err := bClaims.Take(ctx, fleet.Work{Kind: fleet.KindMessage, ID: tc.id}); err != nil {
+				t.Fatal(err)
+			}
+		case "b's finish note":
+			purgeAll(t, claims)
+			if _, err := claims.Put(ctx, "w."+tc.id, []byte("b")); err != nil {
+				t.Fatal(err)
+			}
+		case "empty":
+			purgeAll(t, claims)
+		}
+		end := a.d.fleetMayEnd(ctx, tc.id)
+		_, err := a.d.store.Messages.GetMessage(ctx, tc.id)
+		if end != tc.end || (err == nil) != tc.end {
+			t.Errorf("%s with %s: may end %v, still stored %v; want %v", tc.id, tc.claims, end, err == nil, tc.end)
 		}
 	}
 }

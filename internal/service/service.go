@@ -121,9 +121,7 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 	}
 	d.health = health.New(st, st.Devices, d, health.Options{StorageWarnPercent: cfg.Receive.StorageWarnPercent, Fleet: fleetMember(d)})
 	d.sched = sending.NewScheduler(d.now, func(m *store.Message, iccid string) bool { return d.confirm.Eligible(m, iccid) }, func(id string) {
-		if _, err := st.Messages.Expire(context.Background(), id); err != nil && !errors.Is(err, store.ErrConflict) {
-			d.log.Error("expire message", "message", id, "err", err)
-		}
+		d.sending.Expire(context.Background(), id)
 	})
 	if d.ussd, err = ussdsvc.New(ussdsvc.Deps{Modems: ussdModems{d}, Lanes: d.sched, Sessions: st.USSD, Balances: st.Balances, Inbox: st.Inbox, SIMs: st.Devices,
 		LogEnd: st.LogEnd(), Operators: d.operators},
