@@ -48,7 +48,10 @@ func (h *hostStore) CreateConfirmation(_ context.Context, n store.NewConfirmatio
 	return c, &store.Message{ID: c.MessageID}, false, nil
 }
 
-func (h *hostStore) CancelConfirmation(_ context.Context, id string, _ *store.CancelNotice) (*store.Confirmation, *store.Message, *store.Message, error) {
+func (h *hostStore) CancelConfirmation(ctx context.Context, id string, _ *store.CancelNotice) (*store.Confirmation, *store.Message, *store.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, nil, err // as the store's writer does
+	}
 	c, ok := h.held[id]
 	if !ok {
 		return nil, nil, nil, store.ErrNotFound
@@ -230,5 +233,39 @@ func TestReadsAndCancelsOfWhatAnotherHostHoldsAskTheFleet(t *testing.T) {
 				t.Fatalf("%s alone: %d %s", tc.method, w.Code, w.Body)
 			}
 		}
+	}
+}
+
+// takenToCancel is a fleet in which the confirmation asked to be cancelled
+// was taken by no host yet: this host takes it, stores it without sending
+// its SMS, and leaves the cancel to the handler.
+type takenToCancel struct {
+	fleetOf
+	st *hostStore
+}
+
+func (f *takenToCancel) Cancel(_ http.ResponseWriter, r *http.Request, id string) bool {
+	f.st.CreateConfirmation(r.Context(), store.NewConfirmation{ID: id})
+	return false
+}
+
+// A cancel that took a confirmation from the fleet finishes even when its
+// client goes away meanwhile: left half done, the confirmation stayed
+// queued and claimed by this host, its SMS in no queue until a restart
+// sent it.
+func TestACancelThatTookAConfirmationFinishesWithoutItsClient(t *testing.T) {
+	st := &hostStore{held: map[string]*store.Confirmation{}}
+	f := &takenToCancel{fleetOf: fleetOf{joined: true}, st: st}
+	s, err := New(st, nil, &queue{}, nil, Options{Config: config.Default().Confirmations, Fleet: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, gone := context.WithCancel(t.Context())
+	gone()
+	r := httptest.NewRequestWithContext(ctx, "DELETE", "/v1/confirmations/pay-3", nil)
+	r.SetPathValue("id", "pay-3")
+	s.Delete(httptest.NewRecorder(), r)
+	if c := st.held["pay-3"]; c == nil || c.State != payment.Cancelled {
+		t.Fatalf("the confirmation after its cancel: %+v, want cancelled", c)
 	}
 }

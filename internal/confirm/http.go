@@ -228,10 +228,15 @@ func (s *Confirmations) Delete(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// A cancel goes through once asked for, whether or not its client
+	// waits for the answer: in a fleet the confirmation may have just been
+	// taken to be cancelled here, and left queued, it would be claimed by
+	// this host with its SMS in no queue.
+	ctx := context.WithoutCancel(r.Context())
 	if cc := s.cfg; cc.CancelNotice {
 		// The notice names the txn; whether the confirmation is still
 		// pending is decided by the store's transaction, not by this read.
-		c, err := s.store.GetConfirmation(r.Context(), id)
+		c, err := s.store.GetConfirmation(ctx, id)
 		if err != nil {
 			httpapi.WriteError(w, err)
 			return
@@ -240,7 +245,7 @@ func (s *Confirmations) Delete(w http.ResponseWriter, r *http.Request) {
 		_, enc := sms.Split(text)
 		notice = &store.CancelNotice{Text: text, Encoding: string(enc), TTL: s.noticeTTL}
 	}
-	c, unsent, noticeMsg, err := s.store.CancelConfirmation(r.Context(), id, notice)
+	c, unsent, noticeMsg, err := s.store.CancelConfirmation(ctx, id, notice)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) && c != nil {
 			httpapi.WriteJSON(w, http.StatusConflict, map[string]any{"error": httpapi.Error{Code: "conflict",
