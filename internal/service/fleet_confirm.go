@@ -92,14 +92,21 @@ func (l fleetLocal) takeConfirmation(ctx context.Context, w fleet.Work) error {
 		return fmt.Errorf("fleet confirmation %s: %v", w.ID, err)
 	}
 	err := l.d.confirm.Take(ctx, fc.newConfirmation(l.d.now()))
-	if errors.Is(err, store.ErrConflict) {
-		// This host holds another confirmation under the id, from a
-		// request older than the fleet's memory of ids: that one stands,
-		// and the claim says this host answers for the id.
-		l.d.log.Error("fleet: a confirmation id came back with another request after the idempotency window; the first stands", "confirmation", w.ID)
-		return nil
+	if !errors.Is(err, store.ErrConflict) {
+		return err
 	}
-	return err
+	// This host holds another confirmation under the id, from a request
+	// older than the fleet's memory of ids: that one stands, and the claim
+	// says this host answers for the id. Long decided, it ends no more,
+	// and nothing would finish the claim: it is finished now, or it
+	// would count as work this host holds for good.
+	l.d.log.Error("fleet: a confirmation id came back with another request after the idempotency window; the first stands", "confirmation", w.ID)
+	if c, err := l.d.store.Confirmations.GetConfirmation(ctx, w.ID); err == nil && c.State.Final() {
+		if err := l.d.fleet.Claims.Finish(ctx, w.ID); err != nil {
+			l.d.log.Warn("fleet: finishing the claim of a decided confirmation", "confirmation", w.ID, "err", err)
+		}
+	}
+	return nil
 }
 
 // claimOf names the fleet claim a message's send is checked against: its

@@ -713,3 +713,39 @@ func TestAnExpiringCopyAnotherHostHoldsIsDropped(t *testing.T) {
 		}
 	}
 }
+
+// A confirmation id that comes back from the fleet with another request,
+// after the intake forgot the first (24 h), finds this host's first one,
+// decided long ago: that one stands, and the claim the take wrote is
+// finished at once; taken for good, it counted as work this host holds.
+func TestAnIdThatCameBackAfterItsDecisionLeavesNoClaim(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	a := startHarnessWith(t, func(c *config.Config) {
+		c.Fleet.Servers, c.Fleet.Host, c.Fleet.Replicas = nats.URLs(), "a", 1
+	})
+	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
+	ctx := t.Context()
+	first := fleetConfirmation{ID: "pay:again", Phone: "+79165550700", Txn: "T-7", Currency: "RUB", Text: "Платёж T-7",
+		Encoding: "ucs2", Parts: 1, Fingerprint: "fp-1", ExpiresAt: time.Now().Add(time.Hour)}
+	if _, _, _, err := a.d.store.Confirmations.CreateConfirmation(ctx, first.newConfirmation(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := a.d.store.Confirmations.CancelConfirmation(ctx, first.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	again := first.newConfirmation(time.Now())
+	again.Txn, again.Text, again.Fingerprint, again.TTL = "T-8", "Платёж T-8", "fp-2", time.Hour
+	w := confirmationWork("b", again, time.Now())
+	if _, err := a.d.fleet.Claims.Take(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if errs := (fleetLocal{a.d}).TakeAll(ctx, []fleet.Work{w}); errs[0] != nil {
+		t.Fatalf("taking the id back: %v", errs[0])
+	}
+	if holder, state, err := a.d.fleet.Claims.Holder(ctx, first.ID); err != nil || holder != "a" || state != fleet.Done {
+		t.Fatalf("the claim: %q %s %v, want finished by a", holder, state, err)
+	}
+	if c, err := a.d.store.Confirmations.GetConfirmation(ctx, first.ID); err != nil || c.Txn != "T-7" || c.State != payment.Cancelled {
+		t.Fatalf("the first confirmation: %+v, %v", c, err)
+	}
+}
