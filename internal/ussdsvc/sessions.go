@@ -347,7 +347,8 @@ func writeUSSDError(w http.ResponseWriter, err error) {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, gsm.ErrTimeout):
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusGatewayTimeout, Code: "timeout", Message: err.Error()})
 	case f.ModemFault:
-		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusBadGateway, Code: "modem_error", Message: f.Code + ": " + f.Message})
+		// The message of a +CMS or +CME error already ends in its code.
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusBadGateway, Code: "modem_error", Message: f.Message})
 	default:
 		httpapi.WriteError(w, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/gsmbridge/gsmbridge/atcmd"
 	"github.com/gsmbridge/gsmbridge/gsm"
 )
 
@@ -23,9 +24,11 @@ func TestUSSDErrorsKeepTheModemsCode(t *testing.T) {
 		message string
 	}{
 		{fmt.Errorf("ussd request: %w", &gsm.CMEError{Code: 30, Text: "no network service"}),
-			http.StatusBadGateway, "modem_error", "CME 30: no network service (CME 30)"},
-		{fmt.Errorf("ussd reply: %w", gsm.ErrReboot), http.StatusBadGateway, "modem_error", "error: ussd reply: " + gsm.ErrReboot.Error()},
-		{fmt.Errorf("ussd reply: %w", gsm.ErrPortLost), http.StatusBadGateway, "modem_error", "port_lost: ussd reply: " + gsm.ErrPortLost.Error()},
+			http.StatusBadGateway, "modem_error", "no network service (CME 30)"},
+		{fmt.Errorf("ussd request: %w", &atcmd.CMSError{Code: 38, Text: "network out of order"}),
+			http.StatusBadGateway, "modem_error", "network out of order (CMS 38)"},
+		{fmt.Errorf("ussd reply: %w", gsm.ErrReboot), http.StatusBadGateway, "modem_error", "ussd reply: " + gsm.ErrReboot.Error()},
+		{fmt.Errorf("ussd reply: %w", gsm.ErrPortLost), http.StatusBadGateway, "modem_error", "ussd reply: " + gsm.ErrPortLost.Error()},
 		{fmt.Errorf("ussd request: %w", gsm.ErrTimeout), http.StatusGatewayTimeout, "timeout", ""},
 		{context.DeadlineExceeded, http.StatusGatewayTimeout, "timeout", ""},
 		{errors.New("boom"), http.StatusInternalServerError, "internal", "boom"},
