@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
@@ -58,30 +57,4 @@ func WriteError(w http.ResponseWriter, err error) {
 		}
 	}
 	WriteJSON(w, ae.Status, map[string]*Error{"error": ae})
-}
-
-// Decode reads a request's JSON body into v. Unknown fields, a wrong type
-// and data after the object are refused with an error naming the field
-// where there is one.
-func Decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &tooBig):
-			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)}
-		case errors.As(err, &typeErr):
-			return BadField(typeErr.Field, "must be a %s", typeErr.Type)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return BadField(f, "unknown field")
-		}
-		return &Error{Status: http.StatusBadRequest, Code: "invalid_json", Message: "request body is not valid JSON: " + err.Error()}
-	}
-	if dec.More() {
-		return &Error{Status: http.StatusBadRequest, Code: "invalid_json", Message: "request body has data after the JSON object"}
-	}
-	return nil
 }

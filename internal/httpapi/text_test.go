@@ -25,7 +25,10 @@ func TestDecodeTextRefusesInvalidUnicode(t *testing.T) {
 		{"an unknown field", `{"txt":"a"}`, "invalid_field", "txt"},
 	}
 	for _, c := range cases {
-		var v struct{ To, Text string }
+		var v struct {
+			To   string `json:"to"`
+			Text string `json:"text"`
+		}
 		err := DecodeText(httptest.NewRequest("POST", "/", strings.NewReader(c.body)), &v)
 		var code, field string
 		if e, ok := err.(*Error); ok {
