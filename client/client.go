@@ -182,7 +182,8 @@ func (c *Client) Close() {
 }
 
 // Request is one call of the API; Query, Header and Body are optional.
-// Body is encoded as JSON.
+// Path is escaped: an id in it goes through url.PathEscape. Body is encoded
+// as JSON.
 type Request struct {
 	Method, Path string
 	Query        url.Values
@@ -226,7 +227,13 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 // send makes the HTTP request of r.
 func (c *Client) send(ctx context.Context, r Request) (*http.Response, error) {
 	u := *c.base
-	u.Path = r.Path
+	// Path is escaped already; set as u.Path it would be escaped again,
+	// and an id holding "/" or "%" would reach the daemon as another id.
+	path, err := url.PathUnescape(r.Path)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
+	}
+	u.Path, u.RawPath = path, r.Path
 	u.RawQuery = r.Query.Encode()
 	var body io.Reader
 	if r.Body != nil {
