@@ -17,7 +17,10 @@ import (
 )
 
 var (
-	confirmationIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+	// confirmationIDPattern: the id is a path segment of the confirmation's
+	// URL, and "." or ".." there would name the collection or the API's root
+	// instead, so it starts with a letter or a digit.
+	confirmationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
 	// txnPattern: what fits the template check (12 characters) and reads
 	// unambiguously in an SMS.
 	txnPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,12}$`)
@@ -67,7 +70,7 @@ func (s *Confirmations) Post(w http.ResponseWriter, r *http.Request) {
 func (s *Confirmations) validate(req api.NewConfirmation) (store.NewConfirmation, error) {
 	var n store.NewConfirmation
 	if !confirmationIDPattern.MatchString(req.ID) {
-		return n, httpapi.BadField("id", "must be 1 to 128 letters, digits or . _ : -")
+		return n, httpapi.BadField("id", "must be 1 to 128 letters, digits or . _ : -, starting with a letter or digit")
 	}
 	if req.Phone == "" {
 		return n, httpapi.BadField("phone", "is required")

@@ -337,6 +337,11 @@ func TestConfirmationRequests(t *testing.T) {
 	}{
 		{map[string]any{"id": ""}, 400, "id"},
 		{map[string]any{"id": "a/b"}, 400, "id"},
+		{map[string]any{"id": "."}, 400, "id"},
+		{map[string]any{"id": ".."}, 400, "id"},
+		{map[string]any{"id": ".pay-1"}, 400, "id"},
+		{map[string]any{"id": "-1"}, 400, "id"},
+		{map[string]any{"id": ":1"}, 400, "id"},
 		{map[string]any{"phone": "+7916abc"}, 400, "phone"},
 		{map[string]any{"txn": "1234567890123"}, 400, "txn"},
 		{map[string]any{"txn": "12 34"}, 400, "txn"},
