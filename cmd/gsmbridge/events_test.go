@@ -83,15 +83,15 @@ func startEventsDaemon(t *testing.T, types ...string) (addr string, cancelMessag
 }
 
 func TestEventsVerbPrintsTheLogAndFilters(t *testing.T) {
-	addr, _ := startEventsDaemon(t, "test.a", "test.b", "other.c")
+	addr, _ := startEventsDaemon(t, "sim.a", "sim.b", "modem.c")
 	cases := []struct {
 		args []string
 		want []string // event types, in order
 	}{
-		{nil, []string{"test.a", "test.b", "other.c"}},
-		{[]string{"--type", "test.*"}, []string{"test.a", "test.b"}},
-		{[]string{"--type", "other.c", "--type", "test.b"}, []string{"test.b", "other.c"}},
-		{[]string{"--after", "2"}, []string{"other.c"}},
+		{nil, []string{"sim.a", "sim.b", "modem.c"}},
+		{[]string{"--type", "sim.*"}, []string{"sim.a", "sim.b"}},
+		{[]string{"--type", "modem.c", "--type", "sim.b"}, []string{"sim.b", "modem.c"}},
+		{[]string{"--after", "2"}, []string{"modem.c"}},
 	}
 	for _, c := range cases {
 		var out, errOut bytes.Buffer
@@ -119,10 +119,10 @@ func TestEventsVerbPrintsTheLogAndFilters(t *testing.T) {
 		t.Fatalf("table: exit %d: %s", code, errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "ID ") || !strings.Contains(lines[3], "other.c") || !strings.Contains(lines[3], "test/obj-2 #1") {
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "ID ") || !strings.Contains(lines[3], "modem.c") || !strings.Contains(lines[3], "test/obj-2 #1") {
 		t.Fatalf("table:\n%s", out.String())
 	}
-	for _, bad := range [][]string{{"--after", "-1"}, {"extra"}, {"--type", "Bad"}} {
+	for _, bad := range [][]string{{"--after", "-1"}, {"extra"}, {"--type", "Bad"}, {"--type", "bogus"}} {
 		errOut.Reset()
 		code := run(context.Background(), append([]string{"events", "--addr", addr}, bad...), &out, &errOut)
 		if code == 0 {

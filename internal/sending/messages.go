@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -216,6 +217,10 @@ func (s *Sending) delete(w http.ResponseWriter, r *http.Request) {
 func (s *Sending) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.MessageFilter{State: store.MessageState(q.Get("state")), After: q.Get("cursor"), Limit: 100}
+	if f.State != "" && !slices.Contains(api.MessageStates, f.State) {
+		httpapi.WriteError(w, httpapi.BadField("state", "must be one of %s", joinStates(api.MessageStates)))
+		return
+	}
 	since, limit, err := httpapi.PageParams(q, f.Limit)
 	if err != nil {
 		httpapi.WriteError(w, err)
@@ -223,11 +228,23 @@ func (s *Sending) list(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Since, f.Limit = since, limit
 	list, next, err := s.messages.ListMessages(r.Context(), f)
+	if errors.Is(err, store.ErrBadCursor) {
+		httpapi.WriteError(w, httpapi.BadField("cursor", "must be the next_cursor of a previous page"))
+		return
+	}
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
 	httpapi.WriteJSON(w, http.StatusOK, api.MessageList{Messages: s.views(list), NextCursor: next})
+}
+
+func joinStates(states []api.MessageState) string {
+	names := make([]string, len(states))
+	for i, st := range states {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
 }
 
 func (s *Sending) view(m *store.Message) api.Message { return s.views([]*store.Message{m})[0] }

@@ -311,8 +311,8 @@ func TestWebhookFiltersDeadLettersAndASlowEndpointBlocksNoOther(t *testing.T) {
 
 func TestEventsAPIPagesFiltersWaitsAndNamesBadFields(t *testing.T) {
 	h, d := startEventHarness(t, func(*config.Config) {})
-	appendEvents(t, d, 4, "test.a")
-	appendEvents(t, d, 3, "other.b")
+	appendEvents(t, d, 4, "sim.a")
+	appendEvents(t, d, 3, "modem.b")
 	var p eventPage
 	var seen []int64
 	after := int64(0)
@@ -331,14 +331,14 @@ func TestEventsAPIPagesFiltersWaitsAndNamesBadFields(t *testing.T) {
 	if len(seen) != 7 || !slices.IsSorted(seen) {
 		t.Fatalf("paged ids %v", seen)
 	}
-	if got := allEvents(h, "&type=test.*"); len(got) != 4 || got[0].Type != "test.a" || got[0].Object.Kind != "test" {
-		t.Fatalf("type=test.*: %v", got)
+	if got := allEvents(h, "&type=sim.*"); len(got) != 4 || got[0].Type != "sim.a" || got[0].Object.Kind != "test" {
+		t.Fatalf("type=sim.*: %v", got)
 	}
-	if got := allEvents(h, "&type=other.b,test.a"); len(got) != 7 {
+	if got := allEvents(h, "&type=modem.b,sim.a"); len(got) != 7 {
 		t.Fatalf("two types: %d events", len(got))
 	}
 	// A filtered page that finds nothing still moves the cursor to the end.
-	h.do("GET", "/v1/events?type=nothing.*", nil, &p)
+	h.do("GET", "/v1/events?type=balance.*", nil, &p)
 	if len(p.Events) != 0 || p.NextAfter != seen[6] {
 		t.Fatalf("empty filtered page: %+v", p)
 	}
@@ -351,19 +351,22 @@ func TestEventsAPIPagesFiltersWaitsAndNamesBadFields(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		var p eventPage
-		code := h.do("GET", fmt.Sprintf("/v1/events?wait=20s&after=%d&type=late.*", seen[6]), nil, &p)
+		code := h.do("GET", fmt.Sprintf("/v1/events?wait=20s&after=%d&type=store.*", seen[6]), nil, &p)
 		done <- result{p, code}
 	}()
-	appendEvents(t, d, 1, "early.x") // skipped by the filter: the poll goes on
-	appendEvents(t, d, 1, "late.x")
+	appendEvents(t, d, 1, "receiving.x") // skipped by the filter: the poll goes on
+	appendEvents(t, d, 1, "store.x")
 	r := <-done
-	if r.code != 200 || len(r.p.Events) != 1 || r.p.Events[0].Type != "late.x" {
+	if r.code != 200 || len(r.p.Events) != 1 || r.p.Events[0].Type != "store.x" {
 		t.Fatalf("long poll: %d %+v", r.code, r.p)
 	}
 
 	for _, c := range []struct{ query, field string }{
 		{"after=-1", "after"}, {"after=x", "after"}, {"limit=0", "limit"}, {"limit=1001", "limit"},
 		{"type=Message", "type"}, {"type=a..b", "type"}, {"wait=-1s", "wait"}, {"wait=soon", "wait"},
+		// Types no event has would answer an empty page for good.
+		{"type=bogus", "type"}, {"type=bogus.*", "type"}, {"type=sms.received,bogus", "type"},
+		{"type=message.bogus", "type"}, {"type=message.sent.*", "type"}, {"type=confirmation.sent_", "type"},
 	} {
 		var e struct{ Error httpapi.Error }
 		if code := h.do("GET", "/v1/events?"+c.query, nil, &e); code != 400 || e.Error.Field != c.field {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -330,6 +331,12 @@ func appendEvent(t *Tx, typ, kind, objectID string, seq int, object any) error {
 	return nil
 }
 
+// messageCursor is what a message id looks like: NewID's "msg_" and
+// lowercase base32, in the hex alphabet of today's ids or the standard one
+// of the first. Any other cursor sorts before or after every id and would
+// answer a silently wrong page.
+var messageCursor = regexp.MustCompile(`^msg_[0-9a-z]{1,64}$`)
+
 // MessageFilter selects messages for listing.
 type MessageFilter struct {
 	State MessageState // "" = any
@@ -345,6 +352,9 @@ func (mg Messages) ListMessages(ctx context.Context, f MessageFilter) (list []*M
 	s := mg.s
 	if f.Limit <= 0 {
 		f.Limit = 100
+	}
+	if f.After != "" && !messageCursor.MatchString(f.After) {
+		return nil, "", fmt.Errorf("%w: cursor %q", ErrBadCursor, f.After)
 	}
 	list, more, err := listPage(ctx, s.rdb, pageQuery{columns: messageColumns, table: "messages", key: "id",
 		after: f.After, since: f.Since, state: string(f.State), limit: f.Limit}, scanMessage)

@@ -438,6 +438,21 @@ func TestListMessagesPages(t *testing.T) {
 	}
 }
 
+// A cursor that is no message id would sort before or after every id and
+// answer a wrong page without a word: it is refused.
+func TestListMessagesRefusesACursorItNeverGave(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	for _, tc := range []struct {
+		cursor string
+		bad    bool
+	}{{"zzz", true}, {"msg_", true}, {"MSG_01", true}, {"msg_0 1", true}, {"msg_0v", false}, {"msg_zz27", false}} {
+		_, _, err := s.Messages.ListMessages(context.Background(), MessageFilter{After: tc.cursor})
+		if errors.Is(err, ErrBadCursor) != tc.bad {
+			t.Errorf("cursor %q: %v, want refused %v", tc.cursor, err, tc.bad)
+		}
+	}
+}
+
 // A listing shows each message's parts as reading it alone does: the API
 // schema says part_list is an array, so it is never null.
 func TestListMessagesCarriesParts(t *testing.T) {
