@@ -358,7 +358,14 @@ func (d *Service) releaseHost(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, errNotInFleet)
 		return
 	}
-	released, err := d.fleet.Conn.ReleaseHost(r.Context(), d.fleet.Claims, r.PathValue("host"))
+	host := r.PathValue("host")
+	if !config.ValidFleetHost(host) {
+		// No host can hold such a name, and the cluster would refuse it
+		// as a key: a 503 would send the caller looking at the cluster.
+		httpapi.WriteError(w, httpapi.BadField("host", "must be 1 to 64 letters, digits, - or _, as fleet.host is; got %q", host))
+		return
+	}
+	released, err := d.fleet.Conn.ReleaseHost(r.Context(), d.fleet.Claims, host)
 	switch {
 	case errors.Is(err, fleet.ErrHostAlive):
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusConflict, Code: "host_alive", Field: "host", Message: err.Error()})
