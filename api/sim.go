@@ -72,7 +72,8 @@ type BalanceState struct {
 	LastErrorAt   time.Time `json:"last_error_at,omitzero"`
 }
 
-// BalanceView is GET /v1/sims/{iccid}/balance and /v1/modems/{id}/balance.
+// BalanceView is GET /v1/sims/{iccid}/balance and /v1/modems/{id}/balance,
+// and the answer of a POST there, which asks the network first.
 type BalanceView struct {
 	ICCID    string   `json:"iccid"`
 	Modem    string   `json:"modem,omitempty"`
@@ -85,6 +86,11 @@ type BalanceView struct {
 	Threshold string       `json:"threshold,omitempty"`
 	State     BalanceState `json:"state"`
 }
+
+// BalanceCheck is the body of POST /v1/sims/{iccid}/balance and
+// /v1/modems/{id}/balance, which check the balance now: it has no fields
+// yet, so {} is the whole body.
+type BalanceCheck struct{}
 
 // BalanceLow is the payload of balance.low events.
 type BalanceLow struct {

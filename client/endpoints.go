@@ -276,23 +276,25 @@ func (s USSD) End(ctx context.Context, session string) (api.USSDSession, error) 
 	return out, err
 }
 
-// Balance reads a SIM's balance; refresh asks the network now.
+// Balance reads a SIM's balance as last stored; refresh asks the network
+// now (a POST, which the ussd scope allows) and may take as long as the
+// daemon's ussd.reply_timeout twice.
 func (s SIMs) Balance(ctx context.Context, iccid string, refresh bool) (api.BalanceView, error) {
 	return s.c.balance(ctx, "/v1/sims/"+url.PathEscape(iccid)+"/balance", refresh)
 }
 
-// Balance reads the balance of the SIM in a modem.
+// Balance reads the balance of the SIM in a modem; refresh as for SIMs.
 func (s Modems) Balance(ctx context.Context, modem string, refresh bool) (api.BalanceView, error) {
 	return s.c.balance(ctx, "/v1/modems/"+url.PathEscape(modem)+"/balance", refresh)
 }
 
 func (c *Client) balance(ctx context.Context, path string, refresh bool) (api.BalanceView, error) {
-	var q url.Values
+	r := Request{Method: http.MethodGet, Path: path}
 	if refresh {
-		q = url.Values{"refresh": {"true"}}
+		r.Method, r.Body = http.MethodPost, api.BalanceCheck{}
 	}
 	var out api.BalanceView
-	_, err := c.Get(ctx, path, q, &out)
+	_, err := c.Do(ctx, r, &out)
 	return out, err
 }
 

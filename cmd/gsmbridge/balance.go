@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
+	"github.com/gsmbridge/gsmbridge/client"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
 
@@ -59,15 +61,15 @@ func runBalance(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := c.get(ctx, "/v1/sims", nil, &sims); err != nil {
 		return err
 	}
-	var query url.Values
-	if *refresh {
-		query = url.Values{"refresh": {"true"}}
-	}
 	all := []json.RawMessage{} // the daemon's answers as they came
 	var failed []error
 	for _, s := range sims.SIMs {
+		r := client.Request{Method: http.MethodGet, Path: "/v1/sims/" + url.PathEscape(s.ICCID) + "/balance"}
+		if *refresh {
+			r.Method, r.Body = http.MethodPost, api.BalanceCheck{}
+		}
 		var b api.BalanceView
-		raw, err := c.get(ctx, "/v1/sims/"+url.PathEscape(s.ICCID)+"/balance", query, &b)
+		raw, err := c.doJSON(ctx, r, &b)
 		if err != nil {
 			if ctx.Err() != nil {
 				return err

@@ -100,6 +100,8 @@ func TestBalanceVerbThroughTheDaemon(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs after the network stops
 	_, modems := startUSSDNetwork(t, everyDialect...)
 	addr := startUSSDDaemon(t, modems)
+	// --refresh asks each modem once; without it the stored readings show
+	// and no modem is asked again.
 	for _, args := range [][]string{{"balance", "--refresh", "--addr", addr}, {"balance", "--addr", addr}} {
 		var out, errOut bytes.Buffer
 		if code := run(context.Background(), args, &out, &errOut); code != 0 {
@@ -109,6 +111,9 @@ func TestBalanceVerbThroughTheDaemon(t *testing.T) {
 			line := lineWith(out.String(), m.Config().ICCID)
 			if !strings.Contains(line, wantBalances[everyDialect[i].plmn]+" RUB") {
 				t.Fatalf("%v: row of %s: %q\n%s", args, everyDialect[i].plmn, line, out.String())
+			}
+			if n := m.Record().Commands("AT+CUSD=1"); n != 1 {
+				t.Fatalf("%v: the %s modem was asked %d times, want once in all", args, everyDialect[i].plmn, n)
 			}
 		}
 	}

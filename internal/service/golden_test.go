@@ -88,13 +88,14 @@ func TestGoldenTour(t *testing.T) {
 	g.call("ussd answer", "POST", "/v1/ussd/"+sess.SessionID+"/reply", `{"text":"1"}`, nil)
 	g.call("ussd reply refused", "POST", "/v1/ussd/"+sess.SessionID+"/reply", `{"text":"1"}`, nil)
 	g.call("ussd menu again", "POST", "/v1/modems/"+modem+"/ussd", `{"code":"*111#"}`, &sess)
-	g.get("ussd busy", "/v1/sims/"+iccid+"/balance?refresh=true")
+	g.call("ussd busy", "POST", "/v1/sims/"+iccid+"/balance", `{}`, nil)
 	g.call("ussd ended", "DELETE", "/v1/ussd/"+sess.SessionID, "", nil)
+	g.get("balance check by GET refused", "/v1/sims/"+iccid+"/balance?refresh=true")
 	// The balance loop plans the next check on its own tick, before or after
-	// the refresh answers: the answer is pinned without it, the reading after
+	// the check answers: the answer is pinned without it, the reading after
 	// with it.
 	g.strip = regexp.MustCompile(`"next_check":"<time>",`)
-	g.get("balance refreshed", "/v1/sims/"+iccid+"/balance?refresh=true")
+	g.call("balance checked", "POST", "/v1/sims/"+iccid+"/balance", `{}`, nil)
 	g.strip = nil
 	eventually(t, "the next balance check planned", func() bool {
 		return g.count("/v1/modems/"+modem+"/balance", `"next_check"`) == 1

@@ -74,7 +74,7 @@ func testSIMWithoutICCID(t *testing.T, hiding modemsim.ICCIDHiding) {
 	}
 	m.USSD().SetBalance("40.00")
 	var bal api.BalanceView
-	if code := h.do("GET", "/v1/sims/"+key+"/balance?refresh=true", nil, &bal); code != http.StatusOK || bal.Balance == nil ||
+	if code := h.do("POST", "/v1/sims/"+key+"/balance", struct{}{}, &bal); code != http.StatusOK || bal.Balance == nil ||
 		bal.Balance.Amount != "40.00" || !bal.State.Low || bal.Threshold != "50.00" {
 		t.Fatalf("balance by IMSI key: %d %+v", code, bal)
 	}

@@ -138,8 +138,8 @@ func TestBalanceOfEveryOperatorThroughTheAPI(t *testing.T) {
 		t.Run(string(specs[i].dialect), func(t *testing.T) {
 			var v api.BalanceView
 			iccid := m.Config().ICCID
-			if code := h.do("GET", "/v1/sims/"+iccid+"/balance?refresh=true", nil, &v); code != http.StatusOK {
-				t.Fatalf("refresh: %d", code)
+			if code := h.do("POST", "/v1/sims/"+iccid+"/balance", struct{}{}, &v); code != http.StatusOK {
+				t.Fatalf("balance check: %d", code)
 			}
 			if v.Balance == nil || v.Balance.Amount != want[i].amount || v.Balance.Text != want[i].text || v.Operator.Name != want[i].name {
 				t.Fatalf("balance %+v operator %+v, want %s %q", v.Balance, v.Operator, want[i].amount, want[i].text)
@@ -240,7 +240,7 @@ func TestBusyModemNamesTheSessionHoldingIt(t *testing.T) {
 		e.Error.SessionID != open.SessionID || !strings.Contains(e.Error.Message, open.SessionID) {
 		t.Fatalf("second session: %d %+v", code, e)
 	}
-	if code := h.do("GET", "/v1/sims/"+m.Config().ICCID+"/balance?refresh=true", nil, &e); code != http.StatusConflict || e.Error.SessionID != open.SessionID {
+	if code := h.do("POST", "/v1/sims/"+m.Config().ICCID+"/balance", struct{}{}, &e); code != http.StatusConflict || e.Error.SessionID != open.SessionID {
 		t.Fatalf("balance check during a session: %d %+v", code, e)
 	}
 	var closed api.USSDSession
@@ -251,7 +251,7 @@ func TestBusyModemNamesTheSessionHoldingIt(t *testing.T) {
 		t.Fatalf("ending did not send AT+CUSD=2:\n%s", h.sentCommands(m))
 	}
 	var v api.BalanceView
-	if code := h.do("GET", "/v1/sims/"+m.Config().ICCID+"/balance?refresh=true", nil, &v); code != http.StatusOK || v.Balance == nil {
+	if code := h.do("POST", "/v1/sims/"+m.Config().ICCID+"/balance", struct{}{}, &v); code != http.StatusOK || v.Balance == nil {
 		t.Fatalf("balance after the session: %d %+v", code, v)
 	}
 }
@@ -374,8 +374,8 @@ func TestBalanceLowFollowsEachCrossing(t *testing.T) {
 	for _, s := range steps {
 		m.USSD().SetBalance(s.amount)
 		var v api.BalanceView
-		if code := h.do("GET", "/v1/sims/"+iccid+"/balance?refresh=true", nil, &v); code != http.StatusOK {
-			t.Fatalf("refresh: %d", code)
+		if code := h.do("POST", "/v1/sims/"+iccid+"/balance", struct{}{}, &v); code != http.StatusOK {
+			t.Fatalf("balance check: %d", code)
 		}
 		if v.State.Low != s.low || v.Threshold != "50.00" || v.Balance.Amount != s.amount {
 			t.Fatalf("at %s: low %v threshold %s balance %+v", s.amount, v.State.Low, v.Threshold, v.Balance)
@@ -389,7 +389,7 @@ func TestBalanceLowFollowsEachCrossing(t *testing.T) {
 	// A failed check leaves the state alone.
 	m.Faults().FailUSSD(modemsim.USSDNetworkTimeout)
 	var e ussdErrorBody
-	h.do("GET", "/v1/sims/"+iccid+"/balance?refresh=true", nil, &e)
+	h.do("POST", "/v1/sims/"+iccid+"/balance", struct{}{}, &e)
 	var v api.BalanceView
 	h.do("GET", "/v1/sims/"+iccid+"/balance", nil, &v)
 	if !v.State.Low || v.State.CheckFailures != 1 || v.Balance.Amount != "-5.00" {
@@ -454,7 +454,7 @@ func TestBalanceThatComesBySMS(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		var r result
-		r.code = h.do("GET", "/v1/sims/"+m.Config().ICCID+"/balance?refresh=true", nil, &r.v)
+		r.code = h.do("POST", "/v1/sims/"+m.Config().ICCID+"/balance", struct{}{}, &r.v)
 		done <- r
 	}()
 	if err := h.net.Phones().Send("611", m.Config().MSISDN, "Balans 77,00 r."); err != nil {

@@ -3,15 +3,12 @@ package ussdsvc
 import (
 	"context"
 	"errors"
-	"fmt"
 	"hash/fnv"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
-	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/sms"
 	"github.com/gsmbridge/gsmbridge/ussd"
@@ -296,75 +293,4 @@ func (bs *balances) awaitBalanceSMS(ctx context.Context, iccid string, senders [
 		case <-grew:
 		}
 	}
-}
-
-func (bs *balances) simBalance(w http.ResponseWriter, r *http.Request) {
-	bs.serveBalance(w, r, r.PathValue("iccid"))
-}
-
-func (bs *balances) modemBalance(w http.ResponseWriter, r *http.Request) {
-	st, err := bs.sessions.modemStatus(r.PathValue("id"))
-	if err != nil {
-		writeUSSDError(w, err)
-		return
-	}
-	if st.ICCID == "" {
-		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusNotFound, Code: "no_sim", Message: "modem " + st.ID + " has no SIM"})
-		return
-	}
-	bs.serveBalance(w, r, st.ICCID)
-}
-
-func (bs *balances) serveBalance(w http.ResponseWriter, r *http.Request, iccid string) {
-	sim, err := bs.sims.GetSIM(r.Context(), iccid)
-	if err != nil {
-		httpapi.WriteError(w, fmt.Errorf("SIM %s: %w", iccid, err))
-		return
-	}
-	switch r.URL.Query().Get("refresh") {
-	case "", "false", "0":
-	case "true", "1":
-		st, ok := bs.modemOfSIM(iccid)
-		if !ok {
-			httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "modem_not_ready", Message: "the SIM is not in a ready modem"})
-			return
-		}
-		if _, err := bs.checkBalance(r.Context(), st, 0); err != nil {
-			if errors.Is(err, errNoBalanceCode) {
-				httpapi.WriteError(w, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "no_balance_code", Message: err.Error()})
-				return
-			}
-			if errors.Is(err, errBalanceSMSLate) {
-				httpapi.WriteError(w, &httpapi.Error{Status: http.StatusGatewayTimeout, Code: "balance_sms_late", Message: err.Error()})
-				return
-			}
-			writeUSSDError(w, err)
-			return
-		}
-	default:
-		httpapi.WriteError(w, httpapi.BadField("refresh", "must be true or false"))
-		return
-	}
-	v := api.BalanceView{ICCID: iccid, Modem: sim.ModemID, MSISDN: sim.MSISDN, Operator: api.Operator{PLMN: sim.PLMN}}
-	if p, ok := bs.operators.ForIMSI(sim.IMSI); ok {
-		v.Operator.Name = p.Name
-	}
-	if ov, ok := bs.operators.SIM(iccid, sim.IMSI); ok && ov.BalanceLow != "" {
-		if a, err := ussd.ParseAmount(ov.BalanceLow); err == nil {
-			v.Threshold = a.String()
-		}
-	}
-	last, parsed, err := bs.balanceStore.LatestBalances(r.Context(), iccid)
-	if err != nil {
-		httpapi.WriteError(w, err)
-		return
-	}
-	v.LastCheck, v.Balance = store.BalanceView(last), store.BalanceView(parsed)
-	state, err := bs.balanceStore.GetBalanceState(r.Context(), iccid)
-	if err != nil {
-		httpapi.WriteError(w, err)
-		return
-	}
-	v.State = store.BalanceStateView(state)
-	httpapi.WriteJSON(w, http.StatusOK, v)
 }

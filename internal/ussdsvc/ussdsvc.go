@@ -182,6 +182,8 @@ func (s *Service) Routes() []httpapi.Route {
 		{Method: "DELETE", Pattern: "/v1/ussd/{session_id}", Scope: config.ScopeUSSD, Handler: s.sessions.endUSSD},
 		{Method: "GET", Pattern: "/v1/sims/{iccid}/balance", Scope: config.ScopeUSSD, Handler: s.balances.simBalance},
 		{Method: "GET", Pattern: "/v1/modems/{id}/balance", Scope: config.ScopeUSSD, Handler: s.balances.modemBalance},
+		{Method: "POST", Pattern: "/v1/sims/{iccid}/balance", Scope: config.ScopeUSSD, Handler: s.balances.checkSIMBalance},
+		{Method: "POST", Pattern: "/v1/modems/{id}/balance", Scope: config.ScopeUSSD, Handler: s.balances.checkModemBalance},
 	}
 }
 

@@ -1,0 +1,48 @@
+package client_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gsmbridge/gsmbridge/client"
+)
+
+// A balance read is a GET; a check, which dials the network, is a POST
+// with a JSON body, as every write: the daemon refuses ?refresh= on a GET.
+func TestBalanceChecksArePosts(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got = append(got, r.Method+" "+r.URL.RequestURI()+" "+r.Header.Get("Content-Type")+" "+string(body))
+		w.Write([]byte(`{"iccid":"8970011000000000003"}`))
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	tests := []struct {
+		call func() error
+		want string
+	}{
+		{func() error { _, err := c.SIMs.Balance(ctx, "8970011000000000003", false); return err }, "GET /v1/sims/8970011000000000003/balance  "},
+		{func() error { _, err := c.SIMs.Balance(ctx, "8970011000000000003", true); return err },
+			"POST /v1/sims/8970011000000000003/balance application/json {}"},
+		{func() error { _, err := c.Modems.Balance(ctx, "m1", false); return err }, "GET /v1/modems/m1/balance  "},
+		{func() error { _, err := c.Modems.Balance(ctx, "m1", true); return err }, "POST /v1/modems/m1/balance application/json {}"},
+	}
+	for _, tt := range tests {
+		got = nil
+		if err := tt.call(); err != nil {
+			t.Fatalf("%s: %v", tt.want, err)
+		}
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("sent %q, want %q", got, tt.want)
+		}
+	}
+}
