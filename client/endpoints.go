@@ -277,8 +277,9 @@ func (s USSD) End(ctx context.Context, session string) (api.USSDSession, error) 
 }
 
 // Balance reads a SIM's balance as last stored; refresh asks the network
-// now (a POST, which the ussd scope allows) and may take as long as the
-// daemon's ussd.reply_timeout twice.
+// now (a POST, which the ussd scope allows). The daemon answers a check
+// within 90 s (504 balance_check_timeout when it gives it up): give the
+// client a timeout that long (WithTimeout) for it.
 func (s SIMs) Balance(ctx context.Context, iccid string, refresh bool) (api.BalanceView, error) {
 	return s.c.balance(ctx, "/v1/sims/"+url.PathEscape(iccid)+"/balance", refresh)
 }

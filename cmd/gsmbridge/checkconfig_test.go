@@ -27,6 +27,7 @@ func TestCheckConfig(t *testing.T) {
 	good := write("good.yaml", "modems:\n  - port: /dev/ttyUSB0\n  - auto: true\n")
 	bad := write("bad.yaml", "modems:\n  - port: /dev/ttyUSB0\n    baud: fast\nlog:\n  levle: info\n")
 	oneBad := write("onebad.yaml", "listen: nowhere\n")
+	slowUSSD := write("slowussd.yaml", "ussd:\n  reply_timeout: 80s\n  session_timeout: 3m\n")
 	example := write("example.yaml", string(config.Example))
 	exposed := write("exposed.yaml", "listen: 0.0.0.0:8780\nauth:\n  tokens:\n    - "+config.HashToken("t")+"\n")
 
@@ -51,6 +52,13 @@ func TestCheckConfig(t *testing.T) {
 			args:       []string{oneBad},
 			wantErrOut: oneBad + ":1: listen: must be host:port such as 127.0.0.1:8780, got \"nowhere\"\n",
 			wantErr:    oneBad + ": 1 problem",
+		},
+		{
+			name: "a USSD wait longer than an API answer may take",
+			args: []string{slowUSSD},
+			wantErrOut: slowUSSD + ":2: ussd.reply_timeout: must be at most 1m: a balance check through the API waits this long for the network, " +
+				"plus 15s of commands and 10s to end the session, and must answer within the HTTP server's 1m30s write timeout; got 1m20s\n",
+			wantErr: slowUSSD + ": 1 problem",
 		},
 		{
 			name:    "warnings do not fail the check",

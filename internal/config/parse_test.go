@@ -65,9 +65,17 @@ send:
 			yaml: "send:\n  max_ttl: 30m\nussd:\n  reply_timeout: 3m\nbalance:\n  stagger: 6h\nwebhook_defaults:\n  retry_initial: 1h\n",
 			want: []string{
 				`config.yaml:2: send.max_ttl: default_ttl (1h) must not exceed max_ttl (30m)`,
+				`config.yaml:4: ussd.reply_timeout: must be at most 1m: a balance check through the API waits this long for the network, plus 15s of commands and 10s to end the session, and must answer within the HTTP server's 1m30s write timeout; got 3m`,
 				`config.yaml:4: ussd.reply_timeout: session_timeout (2m) must be at least reply_timeout (3m)`,
 				`config.yaml:6: balance.stagger: stagger (6h) must be shorter than interval (6h)`,
 				`config.yaml:8: webhook_defaults.retry_initial: retry_initial (1h) must not exceed retry_max (10m)`,
+			},
+		},
+		{
+			name: "a USSD wait the API cannot answer within its write timeout",
+			yaml: "ussd:\n  reply_timeout: 61s\n",
+			want: []string{
+				`config.yaml:2: ussd.reply_timeout: must be at most 1m: a balance check through the API waits this long for the network, plus 15s of commands and 10s to end the session, and must answer within the HTTP server's 1m30s write timeout; got 1m1s`,
 			},
 		},
 		{

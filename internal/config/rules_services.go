@@ -56,6 +56,10 @@ func (v *validator) ussd() {
 	for i, code := range u.Allow {
 		v.ussdCode(fmt.Sprintf("ussd.allow[%d]", i), code)
 	}
+	if u.ReplyTimeout > MaxUSSDReplyTimeout {
+		v.add("ussd.reply_timeout", "must be at most %s: a balance check through the API waits this long for the network, plus %s of commands and %s to end the session, and must answer within the HTTP server's %s write timeout; got %s",
+			formatDuration(MaxUSSDReplyTimeout), formatDuration(USSDCommandTime), formatDuration(USSDEndTime), formatDuration(HTTPWriteTimeout), formatDuration(u.ReplyTimeout))
+	}
 	if u.ReplyTimeout > u.SessionTimeout {
 		v.add(v.c.firstSet("ussd.session_timeout", "ussd.reply_timeout"), "session_timeout (%s) must be at least reply_timeout (%s)", formatDuration(u.SessionTimeout), formatDuration(u.ReplyTimeout))
 	}

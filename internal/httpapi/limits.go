@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/gsmbridge/gsmbridge/internal/config"
 )
 
 // LimitListener caps open connections. The serial library panics on file
@@ -92,8 +94,9 @@ func (l *LimitListener) evictable() *limitedConn {
 }
 
 // ServerWriteTimeout bounds how long one answer may take to write; long
-// polls stay well inside it (MaxLongPoll).
-const ServerWriteTimeout = 90 * time.Second
+// polls stay well inside it (MaxLongPoll), and the configuration holds the
+// USSD waits of a request to it.
+const ServerWriteTimeout = config.HTTPWriteTimeout
 
 // MaxHeaderBytes caps a request's header: no client of the API needs more,
 // and Go's default of 1 MB let 250 requests take 110 MB of memory. Past it

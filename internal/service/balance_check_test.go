@@ -4,8 +4,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
+	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
 
@@ -55,5 +57,30 @@ func TestOnlyAGuardedPostChecksTheBalance(t *testing.T) {
 	var v api.BalanceView
 	if code := h.do("GET", sim, nil, &v); code != http.StatusOK || v.Balance == nil || v.State.Checks != 2 {
 		t.Fatalf("stored: %d %+v %+v, want the two checks' reading", code, v.Balance, v.State)
+	}
+}
+
+// A check that outlasts what a request may wait (here the operator's SMS
+// never comes) is answered 504 with its own code before the HTTP server's
+// write timeout would drop the connection, and counted as a failed check.
+func TestABalanceCheckAnswersWithinItsBudget(t *testing.T) {
+	h := startUSSDHarnessWith(t, Options{balanceCheckBudget: 300 * time.Millisecond}, func(cfg *config.Config, _ []*modemsim.Modem) {
+		cfg.Operators = []config.Operator{{PLMN: []string{"25020"}, BalanceBySMSPatterns: []string{`Popolnite`}, ServiceSenders: []string{"611"}}}
+		cfg.USSD.ReplyTimeout = time.Minute // the SMS wait alone would take this long
+	}, simSpec{modemsim.Generic, "25020"})
+	m := h.modems[0]
+	path := "/v1/sims/" + m.Config().ICCID + "/balance"
+	var e ussdErrorBody
+	if code := h.do("POST", path, struct{}{}, &e); code != http.StatusGatewayTimeout || e.Error.Code != "balance_check_timeout" {
+		t.Fatalf("%d %+v, want 504 balance_check_timeout", code, e.Error)
+	}
+	var v api.BalanceView
+	if code := h.do("GET", path, nil, &v); code != http.StatusOK || v.State.CheckFailures != 1 || v.Balance != nil {
+		t.Fatalf("after the timeout: %d %+v %+v, want one failed check and no reading", code, v.State, v.Balance)
+	}
+	// The modem is free again: the given-up check left no session open.
+	var open api.USSDAnswer
+	if code := h.do("POST", "/v1/modems/"+h.modemID(m)+"/ussd", map[string]string{"code": "*111#"}, &open); code != http.StatusOK {
+		t.Fatalf("a session after the timeout: %d", code)
 	}
 }

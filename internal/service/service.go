@@ -44,8 +44,9 @@ type Options struct {
 	open func(path string, cfg hw.PortConfig) (io.ReadWriteCloser, error)
 	// atTimeout shortens AT command deadlines in tests, reopenMin and
 	// reopenMax the waits between tries on a failing modem, budgetWindow
-	// the minute of health.commands_per_minute.
-	atTimeout, reopenMin, reopenMax, budgetWindow time.Duration
+	// the minute of health.commands_per_minute, balanceCheckBudget the
+	// time a balance check asked through the API may take.
+	atTimeout, reopenMin, reopenMax, budgetWindow, balanceCheckBudget time.Duration
 }
 
 // Daemon is one running gsmbridge service.
@@ -125,7 +126,7 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 	})
 	if d.ussd, err = ussdsvc.New(ussdsvc.Deps{Modems: ussdModems{d}, Lanes: d.sched, Sessions: st.USSD, Balances: st.Balances, Inbox: st.Inbox, SIMs: st.Devices,
 		LogEnd: st.LogEnd(), Operators: d.operators},
-		ussdsvc.Options{USSD: cfg.USSD, Balance: cfg.Balance, Modems: cfg.Modems, Operators: cfg.Operators, Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
+		ussdsvc.Options{USSD: cfg.USSD, Balance: cfg.Balance, Modems: cfg.Modems, Operators: cfg.Operators, CheckBudget: opts.balanceCheckBudget, Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
 		st.Close()
 		return nil, err
 	}

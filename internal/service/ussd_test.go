@@ -60,6 +60,13 @@ type simSpec struct {
 // them shorten balance.stagger) and allow the simulator's *111# menu.
 func startUSSDHarness(t *testing.T, shape func(cfg *config.Config, modems []*modemsim.Modem), specs ...simSpec) *ussdHarness {
 	t.Helper()
+	return startUSSDHarnessWith(t, Options{}, shape, specs...)
+}
+
+// startUSSDHarnessWith is startUSSDHarness with the daemon's options; their
+// port opener and answer check are the harness's.
+func startUSSDHarnessWith(t *testing.T, opts Options, shape func(cfg *config.Config, modems []*modemsim.Modem), specs ...simSpec) *ussdHarness {
+	t.Helper()
 	n, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond, ReportDelay: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +100,8 @@ func startUSSDHarness(t *testing.T, shape func(cfg *config.Config, modems []*mod
 		}
 		return recordingPort{p, h, path}, nil
 	}
-	d, err := New(cfg, Options{open: open, Observe: checkAnswers(t)})
+	opts.open, opts.Observe = open, checkAnswers(t)
+	d, err := New(cfg, opts)
 	if err != nil {
 		n.Close()
 		t.Fatal(err)

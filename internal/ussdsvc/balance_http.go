@@ -1,9 +1,11 @@
 package ussdsvc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
@@ -20,7 +22,7 @@ func (bs *balances) simBalance(w http.ResponseWriter, r *http.Request) {
 	if refreshRefused(w, r) {
 		return
 	}
-	bs.serveBalance(w, r, r.PathValue("iccid"), false)
+	bs.serveBalance(w, r, r.PathValue("iccid"), time.Time{})
 }
 
 func (bs *balances) modemBalance(w http.ResponseWriter, r *http.Request) {
@@ -28,27 +30,29 @@ func (bs *balances) modemBalance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if iccid, ok := bs.simOfModem(w, r.PathValue("id")); ok {
-		bs.serveBalance(w, r, iccid, false)
+		bs.serveBalance(w, r, iccid, time.Time{})
 	}
 }
 
 func (bs *balances) checkSIMBalance(w http.ResponseWriter, r *http.Request) {
+	deadline := time.Now().Add(bs.o.CheckBudget)
 	var req api.BalanceCheck
 	if err := httpapi.Decode(r, &req); err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
-	bs.serveBalance(w, r, r.PathValue("iccid"), true)
+	bs.serveBalance(w, r, r.PathValue("iccid"), deadline)
 }
 
 func (bs *balances) checkModemBalance(w http.ResponseWriter, r *http.Request) {
+	deadline := time.Now().Add(bs.o.CheckBudget)
 	var req api.BalanceCheck
 	if err := httpapi.Decode(r, &req); err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
 	if iccid, ok := bs.simOfModem(w, r.PathValue("id")); ok {
-		bs.serveBalance(w, r, iccid, true)
+		bs.serveBalance(w, r, iccid, deadline)
 	}
 }
 
@@ -78,14 +82,14 @@ func (bs *balances) simOfModem(w http.ResponseWriter, id string) (string, bool) 
 }
 
 // serveBalance answers with a SIM's balance, asking the network first when
-// check is set.
-func (bs *balances) serveBalance(w http.ResponseWriter, r *http.Request, iccid string, check bool) {
+// a check deadline is set.
+func (bs *balances) serveBalance(w http.ResponseWriter, r *http.Request, iccid string, check time.Time) {
 	sim, err := bs.sims.GetSIM(r.Context(), iccid)
 	if err != nil {
 		httpapi.WriteError(w, fmt.Errorf("SIM %s: %w", iccid, err))
 		return
 	}
-	if check && !bs.checkNow(w, r, iccid) {
+	if !check.IsZero() && !bs.checkNow(w, r, iccid, check) {
 		return
 	}
 	v := api.BalanceView{ICCID: iccid, Modem: sim.ModemID, MSISDN: sim.MSISDN, Operator: api.Operator{PLMN: sim.PLMN}}
@@ -113,19 +117,27 @@ func (bs *balances) serveBalance(w http.ResponseWriter, r *http.Request, iccid s
 }
 
 // checkNow asks the network for the SIM's balance through the modem it is
-// in; it reports false when it answered with the failure.
-func (bs *balances) checkNow(w http.ResponseWriter, r *http.Request, iccid string) bool {
+// in; it reports false when it answered with the failure. The check is
+// given up at deadline: the exchange, the SMS the operator may send after
+// it, and ending the session would otherwise outlast the HTTP server's
+// write timeout, which drops the connection without an answer.
+func (bs *balances) checkNow(w http.ResponseWriter, r *http.Request, iccid string, deadline time.Time) bool {
 	st, ok := bs.modemOfSIM(iccid)
 	if !ok {
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusServiceUnavailable, Code: "modem_not_ready", Message: "the SIM is not in a ready modem"})
 		return false
 	}
-	_, err := bs.checkBalance(r.Context(), st, 0)
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	defer cancel()
+	_, err := bs.checkBalance(ctx, st, 0)
 	switch {
 	case err == nil:
 		return true
 	case errors.Is(err, errNoBalanceCode):
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "no_balance_code", Message: err.Error()})
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil:
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusGatewayTimeout, Code: "balance_check_timeout",
+			Message: fmt.Sprintf("the balance check did not finish within the %s a request may wait for it (the network's answer, then any SMS the operator sends); it was given up", bs.o.CheckBudget)})
 	case errors.Is(err, errBalanceSMSLate):
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusGatewayTimeout, Code: "balance_sms_late", Message: err.Error()})
 	default:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/gsm"
+	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/ussd"
@@ -103,7 +104,7 @@ func (s *sessions) closeSession(ctx context.Context, u store.USSDSession, from, 
 		return u, err
 	}
 	if reason != "done" {
-		ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		ectx, cancel := context.WithTimeout(ctx, config.USSDEndTime)
 		if err := s.modems.Do(ectx, u.ModemID, func(ctx context.Context, m *gsm.Modem) error { return m.EndUSSD(ctx) }); err != nil {
 			s.log.Warn("end USSD session on the modem", "modem", u.ModemID, "session", u.ID, "err", err)
 		}
@@ -120,7 +121,9 @@ func (s *sessions) closeSession(ctx context.Context, u store.USSDSession, from, 
 
 // exchangeTimeout bounds one exchange through the owner: the wait for the
 // network plus the commands around it.
-func (s *sessions) exchangeTimeout() time.Duration { return s.o.USSD.ReplyTimeout + 15*time.Second }
+func (s *sessions) exchangeTimeout() time.Duration {
+	return s.o.USSD.ReplyTimeout + config.USSDCommandTime
+}
 
 // ussdOnModem runs one exchange on a modem's owner.
 func (s *sessions) ussdOnModem(ctx context.Context, st api.Modem, text string) (ussd.Reply, error) {

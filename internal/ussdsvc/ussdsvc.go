@@ -105,6 +105,10 @@ type Options struct {
 	// Operators are the configured operators: one may set its own
 	// balance_interval.
 	Operators []config.Operator
+	// CheckBudget bounds a balance check asked through the API, so that
+	// its request is answered (504) before the HTTP server's write timeout
+	// drops it; config.USSDCheckBudget when zero.
+	CheckBudget time.Duration
 	// Registerer takes the USSD metrics.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -161,6 +165,9 @@ func New(d Deps, o Options) (*Service, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.o.CheckBudget <= 0 {
+		c.o.CheckBudget = config.USSDCheckBudget
 	}
 	ss := &sessions{common: c, claimed: make(chan struct{}, 1)}
 	return &Service{sessions: ss, balances: &balances{common: c, sessions: ss, wake: make(chan struct{}, 1)}}, nil
