@@ -81,6 +81,12 @@ func TestFleetVerbs(t *testing.T) {
 		t.Fatalf("sims --fleet: hosts by SIM %v\n%s", hostOf, out)
 	}
 
+	// A host's row shows its last heartbeat, written every 5 s: the one
+	// at its join may predate its modem's readiness.
+	pollUntil(t, "both heartbeats count their ready modem", func() bool {
+		code, out, _ := b.cli("hosts")
+		return code == 0 && strings.Count(out, "1/1 ready") == 2
+	})
 	code, out, errOut = b.cli("hosts")
 	if code != 0 || errOut != "" {
 		t.Fatalf("hosts: exit %d, %s", code, errOut)
