@@ -2,6 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -76,4 +80,41 @@ type DeadLetterList struct {
 type Retried struct {
 	DeadLetter DeadLetter `json:"dead_letter"`
 	Delivered  bool       `json:"delivered"`
+}
+
+// eventFamilies are the first words of the event types the daemon writes.
+// The words after them are the features' own (modem.up, sim.suspect),
+// except for messages and confirmations, whose events are their states.
+var eventFamilies = map[string][]string{
+	"balance": nil, "modem": nil, "receiving": nil, "sim": nil, "sms": nil, "store": nil,
+	"message":      stateNames(MessageStates),
+	"confirmation": stateNames(ConfirmationStates),
+}
+
+func stateNames[S ~string](list []S) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// CheckEventType says why p, an event type, a prefix ending in ".*" or
+// "*", selects no event the daemon writes, or returns nil: a filter that
+// can never match (a webhook's, a listing's) is a mistake to hear of, not
+// an endpoint that stays silent.
+func CheckEventType(p string) error {
+	if p == "*" {
+		return nil
+	}
+	family, rest, _ := strings.Cut(strings.TrimSuffix(p, ".*"), ".")
+	known, ok := eventFamilies[family]
+	if !ok {
+		names := slices.Sorted(maps.Keys(eventFamilies))
+		return fmt.Errorf("%q is no event type: types start with %s", p, strings.Join(names, ", "))
+	}
+	if known != nil && rest != "" && (!slices.Contains(known, rest) || strings.HasSuffix(p, ".*")) {
+		return fmt.Errorf("%q is no event type: %s events are %s.<state>, one of %s", p, family, family, strings.Join(known, ", "))
+	}
+	return nil
 }

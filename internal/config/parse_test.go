@@ -207,6 +207,9 @@ tls:
     timeout: 0
   - url: "https://user:pw@/x?token=1"
     secrets: ["` + secret + `"]
+  - url: https://core.example/hook
+    secrets: ["` + secret + `"]
+    events: [messages.*, message.delivred, sms.received]
 `,
 			want: []string{
 				`config.yaml:2: webhooks[0].url: scheme must be http or https, got "ftp"`,
@@ -217,6 +220,8 @@ tls:
 				`config.yaml:6: webhooks[2].url: required`,
 				`config.yaml:8: webhooks[2].timeout: must be a positive duration, got 0s`,
 				`config.yaml:9: webhooks[3].url: same as webhooks[1]; put both event lists in one entry`,
+				`config.yaml:13: webhooks[4].events[0]: "messages.*" is no event type: types start with balance, confirmation, message, modem, receiving, sim, sms, store`,
+				`config.yaml:13: webhooks[4].events[1]: "message.delivred" is no event type: message events are message.<state>, one of queued, sending, sent, delivered, undelivered, failed, expired, unknown, cancelled`,
 			},
 		},
 		{

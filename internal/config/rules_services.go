@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/gsmbridge/gsmbridge/api"
 )
 
 // maxUSSDCode is the ussd package's limit: each character becomes up to
@@ -183,6 +185,8 @@ func (v *validator) webhooks() {
 		for j, e := range w.Events {
 			if !eventPattern.MatchString(e) {
 				v.add(fmt.Sprintf("%s.events[%d]", p, j), "must be an event type such as message.received or a prefix such as message.*, got %q", e)
+			} else if err := api.CheckEventType(e); err != nil {
+				v.add(fmt.Sprintf("%s.events[%d]", p, j), "%v", err)
 			}
 		}
 	}

@@ -1,10 +1,8 @@
 package events
 
 import (
-	"maps"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,25 +26,6 @@ func (e *Events) Routes() []httpapi.Route {
 // eventTypePattern is what the configuration accepts in webhooks[].events.
 var eventTypePattern = regexp.MustCompile(`^([a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?|\*)$`)
 
-// eventFamilies are the first words of the types the daemon writes; a type
-// outside them selects nothing, and a filter that can never match is a
-// mistake the caller should hear of rather than an empty page. The words
-// after them are the features' own (modem.up, sim.suspect) except for
-// messages and confirmations, whose events are their states.
-var eventFamilies = map[string][]string{
-	"balance": nil, "modem": nil, "receiving": nil, "sim": nil, "sms": nil, "store": nil,
-	"message":      states(api.MessageStates),
-	"confirmation": states(api.ConfirmationStates),
-}
-
-func states[S ~string](list []S) []string {
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = string(s)
-	}
-	return out
-}
-
 func parseEventTypes(values []string) (store.EventTypes, error) {
 	var out store.EventTypes
 	for _, v := range values {
@@ -54,30 +33,13 @@ func parseEventTypes(values []string) (store.EventTypes, error) {
 			if !eventTypePattern.MatchString(p) {
 				return nil, httpapi.BadField("type", "must be an event type such as message.sent or a prefix such as message.*")
 			}
-			if err := knownEventType(p); err != nil {
-				return nil, err
+			if err := api.CheckEventType(p); err != nil {
+				return nil, httpapi.BadField("type", "%v", err)
 			}
 			out = append(out, p)
 		}
 	}
 	return out, nil
-}
-
-// knownEventType refuses a type or prefix no event the daemon writes has.
-func knownEventType(p string) error {
-	if p == "*" {
-		return nil
-	}
-	family, rest, _ := strings.Cut(strings.TrimSuffix(p, ".*"), ".")
-	known, ok := eventFamilies[family]
-	if !ok {
-		names := slices.Sorted(maps.Keys(eventFamilies))
-		return httpapi.BadField("type", "%q is no event type: types start with %s", p, strings.Join(names, ", "))
-	}
-	if known != nil && rest != "" && (!slices.Contains(known, rest) || strings.HasSuffix(p, ".*")) {
-		return httpapi.BadField("type", "%q is no event type: %s events are %s.<state>, one of %s", p, family, family, strings.Join(known, ", "))
-	}
-	return nil
 }
 
 func parseAfter(s string) (int64, error) {
