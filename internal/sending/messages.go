@@ -198,8 +198,21 @@ func (s *Sending) Get(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, s.view(m))
 }
 
-func (s *Sending) delete(w http.ResponseWriter, r *http.Request) {
+// Delete answers DELETE /v1/messages/{id}; the fleet also asks it for the
+// cancels other hosts forward here.
+func (s *Sending) Delete(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if s.fleet != nil {
+		// Another host may hold the message, or hold it now while this
+		// host has a copy it took before a release: that host cancels it.
+		_, err := s.messages.GetMessage(r.Context(), id)
+		if err == nil && !s.fleet.MayEnd(r.Context(), id) {
+			err = store.ErrNotFound // the copy was another host's: dropped
+		}
+		if errors.Is(err, store.ErrNotFound) && s.fleet.Cancel(w, r, id) {
+			return
+		}
+	}
 	m, err := s.messages.Cancel(r.Context(), id)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) && m != nil {

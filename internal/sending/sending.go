@@ -70,6 +70,10 @@ type Fleet interface {
 	// Answer answers a read of a message this host does not hold; false
 	// when the fleet knows no such message either.
 	Answer(w http.ResponseWriter, r *http.Request, id string) bool
+	// Cancel answers a DELETE of a message this host does not hold;
+	// false when the fleet knows no such message, or this host took it
+	// to cancel it here.
+	Cancel(w http.ResponseWriter, r *http.Request, id string) bool
 	// MayEnd says whether this host's queued copy of a message may end
 	// here (expire); false when the copy was another host's by now and
 	// has been dropped unsent.
@@ -190,7 +194,7 @@ func (s *Sending) Routes() []httpapi.Route {
 		{Method: "POST", Pattern: "/v1/messages", Scope: config.ScopeSend, Handler: s.post},
 		{Method: "GET", Pattern: "/v1/messages", Scope: config.ScopeRead, Handler: s.list},
 		{Method: "GET", Pattern: "/v1/messages/{id}", Scope: config.ScopeRead, Handler: s.Get},
-		{Method: "DELETE", Pattern: "/v1/messages/{id}", Scope: config.ScopeSend, Handler: s.delete},
+		{Method: "DELETE", Pattern: "/v1/messages/{id}", Scope: config.ScopeSend, Handler: s.Delete},
 		{Method: "GET", Pattern: "/v1/sims", Scope: config.ScopeRead, Handler: s.listSIMs},
 		{Method: "POST", Pattern: "/v1/sims/{iccid}/resume", Scope: config.ScopeAdmin, Handler: s.resumeSIM},
 	}

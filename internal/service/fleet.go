@@ -62,6 +62,12 @@ func (l fleetLocal) State(ctx context.Context) json.RawMessage { return fleetVie
 // TakeAll stores work this host claimed and queues it; the same id twice
 // is one message. The messages of a batch are stored in one transaction.
 func (l fleetLocal) TakeAll(ctx context.Context, ws []fleet.Work) []error {
+	return l.store(ctx, ws, true)
+}
+
+// store stores work this host claimed, and queues the messages when
+// queue (a message taken to be cancelled is not).
+func (l fleetLocal) store(ctx context.Context, ws []fleet.Work, queue bool) []error {
 	errs := make([]error, len(ws))
 	var batch []store.MessageAs
 	var at []int // of ws, for each of batch
@@ -95,7 +101,7 @@ func (l fleetLocal) TakeAll(ctx context.Context, ws []fleet.Work) []error {
 		switch {
 		case err != nil:
 			errs[i] = err
-		case !existed[j]:
+		case queue && !existed[j]:
 			l.d.sched.Enqueue(ms[j])
 		}
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/gsmbridge/gsmbridge/internal/confirm"
 	"github.com/gsmbridge/gsmbridge/internal/fleet"
-	"github.com/gsmbridge/gsmbridge/internal/httpapi"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 	"github.com/gsmbridge/gsmbridge/ussd"
 )
@@ -154,62 +153,19 @@ func (d *Service) fleetClaimConfirmation(ctx context.Context, msgID, confID stri
 	}
 }
 
-// Cancel passes a DELETE to the confirmation's holder. One no host took
-// yet is taken here, not to be sent but cancelled at once by the caller:
-// the claim keeps other hosts off it, and the work left in the stream is
-// dropped by the host that pulls it once the claim is finished.
+// Cancel passes a DELETE to the confirmation's holder; one no host took
+// yet is taken here, stored without its SMS being queued, and cancelled
+// by the caller.
 func (f fleetConfirm) Cancel(w http.ResponseWriter, r *http.Request, id string) bool {
-	d := f.d
-	if d.answersAlone(r) {
-		return false
-	}
-	ctx := r.Context()
-	holder, state, err := d.fleet.Claims.Holder(ctx, id)
-	if err != nil {
-		writeFleetUnavailable(w, err)
-		return true
-	}
-	if holder == "" {
-		work, err := d.fleet.Conn.Accepted(ctx, id)
-		if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != fleet.KindConfirmation {
-			return false
+	return f.d.cancelThroughFleet(w, r, id, fleet.KindConfirmation, func(ctx context.Context, work fleet.Work) error {
+		var fc fleetConfirmation
+		json.Unmarshal(work.Request, &fc)
+		_, _, _, err := f.d.store.Confirmations.CreateConfirmation(ctx, fc.newConfirmation(f.d.now()))
+		if errors.Is(err, store.ErrConflict) {
+			return nil
 		}
-		if err != nil {
-			writeFleetUnavailable(w, err)
-			return true
-		}
-		rev, err := d.fleet.Claims.Take(ctx, work)
-		switch {
-		case err == nil:
-			var fc fleetConfirmation
-			json.Unmarshal(work.Request, &fc)
-			if _, _, _, err := d.store.Confirmations.CreateConfirmation(ctx, fc.newConfirmation(d.now())); err != nil && !errors.Is(err, store.ErrConflict) {
-				d.fleet.Claims.Drop(ctx, id, rev)
-				httpapi.WriteError(w, err)
-				return true
-			}
-			return false
-		case errors.Is(err, fleet.ErrClaimedElsewhere), errors.Is(err, fleet.ErrFinished):
-			// Another host took it meanwhile: it cancels it.
-			if holder, state, err = d.fleet.Claims.Holder(ctx, id); err != nil {
-				writeFleetUnavailable(w, err)
-				return true
-			}
-		default:
-			writeFleetUnavailable(w, err)
-			return true
-		}
-	}
-	if holder == d.fleet.Conn.Host() {
-		return false
-	}
-	status, body, err := d.forwardTo(ctx, holder, http.MethodDelete, r.URL.Path, "", nil, forwardMargin)
-	if err != nil {
-		writeHostDown(w, id, holder, state, err)
-		return true
-	}
-	writeForwarded(w, status, body)
-	return true
+		return err
+	})
 }
 
 // Repeat passes a POST of a confirmation id another host holds, or

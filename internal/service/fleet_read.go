@@ -223,6 +223,7 @@ func pendingParts(n int) []store.Part {
 func (d *Service) forwardedReads() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/messages/{id}", d.sending.Get)
+	mux.HandleFunc("DELETE /v1/messages/{id}", d.sending.Delete)
 	mux.HandleFunc("GET /v1/confirmations/{id}", d.confirm.Get)
 	mux.HandleFunc("DELETE /v1/confirmations/{id}", d.confirm.Delete)
 	mux.HandleFunc("POST /v1/confirmations", d.confirm.Post)
