@@ -21,20 +21,12 @@ func (d *Service) cancelThroughFleet(w http.ResponseWriter, r *http.Request, id,
 		return false
 	}
 	ctx := r.Context()
-	holder, state, err := d.fleet.Claims.Holder(ctx, id)
-	if err != nil {
-		writeFleetUnavailable(w, err)
-		return true
+	at, known, answered := locate(ctx, d.fleet, w, id, kind)
+	if answered || !known {
+		return answered
 	}
+	holder, state, work := at.holder, at.state, at.accepted
 	if holder == "" {
-		work, err := d.fleet.Conn.Accepted(ctx, id)
-		if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != kind {
-			return false
-		}
-		if err != nil {
-			writeFleetUnavailable(w, err)
-			return true
-		}
 		rev, err := d.fleet.Claims.Take(ctx, work)
 		switch {
 		case err == nil:

@@ -109,6 +109,37 @@ func (d *Service) askEveryHost(w http.ResponseWriter, r *http.Request, id string
 // wait: the round trip through the cluster to the holder and back.
 const forwardMargin = 5 * time.Second
 
+// place is where the fleet has a piece of work: the host holding it and
+// its claim's state, or no holder and the work as the fleet accepted it.
+type place struct {
+	holder   string
+	state    fleet.ClaimState
+	accepted fleet.Work
+}
+
+// locate finds work of kind under id in the fleet. known is false when
+// the fleet knows no such work; answered is true when the cluster could
+// not be asked, which w was answered (503).
+func locate(ctx context.Context, f *fleet.Node, w http.ResponseWriter, id, kind string) (at place, known, answered bool) {
+	holder, state, err := f.Claims.Holder(ctx, id)
+	if err != nil {
+		writeFleetUnavailable(w, err)
+		return place{}, false, true
+	}
+	if holder != "" {
+		return place{holder: holder, state: state}, true, false
+	}
+	work, err := f.Conn.Accepted(ctx, id)
+	if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != kind {
+		return place{}, false, false
+	}
+	if err != nil {
+		writeFleetUnavailable(w, err)
+		return place{}, false, true
+	}
+	return place{accepted: work}, true, false
+}
+
 // readFromFleet answers a read of work of kind this host does not hold:
 // the host that took it answers, forwarded over the fleet with the long
 // poll's wait; work no host took yet is queued (queued makes its view
@@ -122,24 +153,17 @@ func (d *Service) readFromFleet(w http.ResponseWriter, r *http.Request, id, kind
 	query := r.URL.Query()
 	wait, _ := httpapi.ParseWait(query.Get("wait")) // the local handler refused a bad one already
 	deadline := time.Now().Add(wait)
-	holder, state, err := d.fleet.Claims.Holder(ctx, id)
-	if err != nil {
-		writeFleetUnavailable(w, err)
-		return true
+	at, known, answered := locate(ctx, d.fleet, w, id, kind)
+	if answered || !known {
+		return answered
 	}
+	holder, state, work := at.holder, at.state, at.accepted
 	if holder == "" {
-		work, err := d.fleet.Conn.Accepted(ctx, id)
-		if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != kind {
-			return false
-		}
-		if err != nil {
-			writeFleetUnavailable(w, err)
-			return true
-		}
 		// Accepted work is at its first version: a long poll for another
 		// answers at once, as on one host.
 		if v := query.Get("version"); wait > 0 && (v == "" || v == "1") {
 			wctx, cancel := context.WithDeadline(ctx, deadline)
+			var err error
 			holder, state, err = d.fleet.Claims.AwaitHolder(wctx, id)
 			cancel()
 			if err != nil && ctx.Err() == nil && wctx.Err() == nil {
