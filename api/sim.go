@@ -92,6 +92,11 @@ type BalanceView struct {
 // yet, so {} is the whole body.
 type BalanceCheck struct{}
 
+// BalanceCheckWithin bounds a balance check asked through the API: the
+// daemon answers within it (504 balance_check_timeout when the network
+// took longer), and a client waits that long beyond its usual timeout.
+const BalanceCheckWithin = 75 * time.Second
+
 // BalanceLow is the payload of balance.low events.
 type BalanceLow struct {
 	SIM       SIM     `json:"sim"`

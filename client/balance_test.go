@@ -2,10 +2,12 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/client"
 )
@@ -44,5 +46,31 @@ func TestBalanceChecksArePosts(t *testing.T) {
 		if len(got) != 1 || got[0] != tt.want {
 			t.Errorf("sent %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// A balance check waits for the operator's network, up to
+// api.BalanceCheckWithin: a client whose usual timeout is shorter still
+// gets its answer, while a read as slow is given up.
+func TestABalanceCheckOutwaitsTheUsualTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(300 * time.Millisecond): // the network's answer
+		case <-r.Context().Done():
+			return
+		}
+		w.Write([]byte(`{"iccid":"8970011000000000003"}`))
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL, client.WithTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.SIMs.Balance(t.Context(), "8970011000000000003", true); err != nil {
+		t.Errorf("a check slower than the usual timeout: %v", err)
+	}
+	if _, err := c.SIMs.Balance(t.Context(), "8970011000000000003", false); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a read as slow: %v, want it given up", err)
 	}
 }

@@ -278,8 +278,8 @@ func (s USSD) End(ctx context.Context, session string) (api.USSDSession, error) 
 
 // Balance reads a SIM's balance as last stored; refresh asks the network
 // now (a POST, which the ussd scope allows). The daemon answers a check
-// within 90 s (504 balance_check_timeout when it gives it up): give the
-// client a timeout that long (WithTimeout) for it.
+// within api.BalanceCheckWithin (504 balance_check_timeout when it gives
+// it up), which the call waits on top of the client's timeout.
 func (s SIMs) Balance(ctx context.Context, iccid string, refresh bool) (api.BalanceView, error) {
 	return s.c.balance(ctx, "/v1/sims/"+url.PathEscape(iccid)+"/balance", refresh)
 }
@@ -292,7 +292,8 @@ func (s Modems) Balance(ctx context.Context, modem string, refresh bool) (api.Ba
 func (c *Client) balance(ctx context.Context, path string, refresh bool) (api.BalanceView, error) {
 	r := Request{Method: http.MethodGet, Path: path}
 	if refresh {
-		r.Method, r.Body = http.MethodPost, api.BalanceCheck{}
+		// A check waits for the operator's network, longer than a read.
+		r.Method, r.Body, r.Wait = http.MethodPost, api.BalanceCheck{}, api.BalanceCheckWithin
 	}
 	var out api.BalanceView
 	_, err := c.Do(ctx, r, &out)

@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/gsmbridge/gsmbridge/api"
+)
 
 // How long an API request that waits on the network may take. The HTTP
 // server drops the connection of an answer not written within its write
@@ -18,8 +22,9 @@ const (
 	USSDEndTime = 10 * time.Second
 	// USSDCheckBudget bounds a balance check asked through the API: past
 	// it the check is abandoned, the session ended on the modem, and the
-	// request answered, with a few seconds of the write timeout to spare.
-	USSDCheckBudget = HTTPWriteTimeout - USSDEndTime - 5*time.Second
+	// request answered, with a few seconds of the write timeout to spare
+	// (TestABalanceCheckFitsTheWriteTimeout). Clients know it too.
+	USSDCheckBudget = api.BalanceCheckWithin
 	// MaxUSSDReplyTimeout is the longest ussd.reply_timeout whose exchange
 	// fits the check budget.
 	MaxUSSDReplyTimeout = USSDCheckBudget - USSDCommandTime
