@@ -211,6 +211,10 @@ func (cl *Claims) took(id string, c Claim, rev uint64) uint64 {
 	return rev
 }
 
+// Mine says whether c is a claim this host made: by its identity, which
+// a rename in the configuration keeps, not by its name.
+func (cl *Claims) Mine(c Claim) bool { return c.HostID == cl.hostID }
+
 // Get reads the claim on id and its revision.
 func (cl *Claims) Get(ctx context.Context, id string) (Claim, uint64, error) {
 	return cl.get(ctx, claimKey(id), id)

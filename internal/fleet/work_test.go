@@ -203,7 +203,7 @@ func TestAnUnansweredPublishIsRepeatedOrReportedUnconfirmed(t *testing.T) {
 		t.Run(fmt.Sprintf("lose %d", tc.lose), func(t *testing.T) {
 			nats := fleettest.Start(t, 1)
 			f := fleetConfig(nats.URLs(), 1)
-			f.PublishTimeout = 1500 * time.Millisecond
+			f.PublishTimeout = 3 * time.Second
 			a := newHost(t, f, "a")
 			a.conn.js = &lostAcks{JetStream: a.conn.js, lose: tc.lose}
 			_, _, err := a.conn.Submit(t.Context(), work("msg_1", Route{}), "", "")

@@ -202,18 +202,23 @@ func (s *Sending) Get(w http.ResponseWriter, r *http.Request) {
 // cancels other hosts forward here.
 func (s *Sending) Delete(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	// A cancel goes through once asked for, whether or not its client
+	// waits: in a fleet the message may have just been taken to be
+	// cancelled here.
+	ctx := context.WithoutCancel(r.Context())
 	if s.fleet != nil {
 		// Another host may hold the message, or hold it now while this
 		// host has a copy it took before a release: that host cancels it.
-		_, err := s.messages.GetMessage(r.Context(), id)
-		if err == nil && !s.fleet.MayEnd(r.Context(), id) {
+		_, err := s.messages.GetMessage(ctx, id)
+		if err == nil && !s.fleet.MayEnd(ctx, id) {
+			s.sched.Remove(id)
 			err = store.ErrNotFound // the copy was another host's: dropped
 		}
 		if errors.Is(err, store.ErrNotFound) && s.fleet.Cancel(w, r, id) {
 			return
 		}
 	}
-	m, err := s.messages.Cancel(r.Context(), id)
+	m, err := s.messages.Cancel(ctx, id)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) && m != nil {
 			httpapi.WriteJSON(w, http.StatusConflict, map[string]any{"error": httpapi.Error{Code: "conflict",

@@ -20,12 +20,20 @@ func (d *Service) cancelThroughFleet(w http.ResponseWriter, r *http.Request, id,
 	if d.answersAlone(r) {
 		return false
 	}
-	ctx := r.Context()
+	// Once a claim is taken to cancel its work here, the rest must happen
+	// whether or not the client waits: left half done, the work would be
+	// claimed by this host and in no queue, and sent after a restart.
+	ctx := context.WithoutCancel(r.Context())
 	at, known, answered := locate(ctx, d.fleet, w, id, kind)
 	if answered || !known {
 		return answered
 	}
 	holder, state, work := at.holder, at.state, at.accepted
+	if state == fleet.Released {
+		// Handed back to the fleet and not taken again: the copy in the
+		// stream would be, and sent. It is taken here to be cancelled.
+		holder, work = "", at.claim.Work
+	}
 	if holder == "" {
 		rev, err := d.fleet.Claims.Take(ctx, work)
 		switch {
@@ -47,7 +55,7 @@ func (d *Service) cancelThroughFleet(w http.ResponseWriter, r *http.Request, id,
 			return true
 		}
 	}
-	if holder == d.fleet.Conn.Host() {
+	if holder == d.fleet.Conn.Host() || holder == at.holder && at.mine {
 		return false
 	}
 	status, body, err := d.forwardTo(ctx, holder, http.MethodDelete, r.URL.Path, "", nil, forwardMargin)

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"context"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -74,5 +76,33 @@ func TestAnyHostCancelsAMessage(t *testing.T) {
 
 	if code := a.do("DELETE", "/v1/messages/msg_nobody", nil, nil); code != 404 {
 		t.Fatalf("DELETE of an id no host knows: %d", code)
+	}
+
+	// a's claim released to the fleet (its copy published again, pinned
+	// where no host pulls it): a takes it back to cancel it, or the copy
+	// would be taken and sent.
+	released := work("msg_released", "25099")
+	holdOn(a, released)
+	if ids, err := otherHost(t, a, "c").Release(ctx, "a"); err != nil || len(ids) != 1 {
+		t.Fatalf("release: %v, %v", ids, err)
+	}
+	cancelled(a, "msg_released")
+	eventually(t, "the released work's claim finished by a", func() bool {
+		holder, state, err := b.d.fleet.Claims.Holder(ctx, "msg_released")
+		return err == nil && holder == "a" && state == fleet.Done
+	})
+
+	// A client that goes away once its cancel began does not leave the
+	// work taken and unqueued: the cancel finishes.
+	if _, _, err := a.d.fleet.Conn.Submit(ctx, work("msg_abandoned", "25099"), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	gone, leave := context.WithCancel(ctx)
+	leave()
+	r := httptest.NewRequestWithContext(gone, "DELETE", "/v1/messages/msg_abandoned", nil)
+	r.SetPathValue("id", "msg_abandoned")
+	b.d.sending.Delete(httptest.NewRecorder(), r)
+	if m, err := b.d.store.Messages.GetMessage(ctx, "msg_abandoned"); err != nil || m.State != store.Cancelled {
+		t.Fatalf("b's row after an abandoned cancel: %+v, %v", m, err)
 	}
 }

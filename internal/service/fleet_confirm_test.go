@@ -557,7 +557,7 @@ func TestATakenMessageGoesOutUnlessAnotherHostFinishedIt(t *testing.T) {
 	})
 	eventually(t, "a joins", func() bool { return a.do("GET", "/v1/hosts", nil, nil) == 200 })
 	ctx := t.Context()
-	take := func(id string) { takeOn(t, a, id) }
+	take := func(id string) { takeOn(t, a, id, "") }
 	claims := bucket(t, nats.URLs()[0], "gsmbridge_claims")
 	// Host b, as the fleet sees it: a copy of the same work handed back to
 	// the stream reaches it.
@@ -646,9 +646,10 @@ func purgeAll(t *testing.T, kv jetstream.KeyValue) {
 
 // takeOn has host a take a message from the fleet as its puller would:
 // the claim, then the local row.
-func takeOn(t *testing.T, a *harness, id string) {
+func takeOn(t *testing.T, a *harness, id, pin string) {
 	t.Helper()
-	w := messageWork(id, "b", store.NewMessage{To: "+79165550603", Text: "Платёж " + id, Encoding: "ucs2", Parts: 1, TTL: time.Hour}, time.Now())
+	w := messageWork(id, "b", store.NewMessage{To: "+79165550603", Text: "Платёж " + id, Encoding: "ucs2", Parts: 1,
+		PinOperator: pin, TTL: time.Hour}, time.Now())
 	if _, err := a.d.fleet.Claims.Take(t.Context(), w); err != nil {
 		t.Fatal(err)
 	}
@@ -690,9 +691,26 @@ func TestAnExpiringCopyAnotherHostHoldsIsDropped(t *testing.T) {
 		{"msg_b_took", "b's claim", false},
 		{"msg_b_finished", "b's finish note", false},
 		{"msg_no_claim", "empty", true},
+		{"msg_released", "a's claim released", false},
+		{"msg_renamed", "a's claim under its old name", true},
 	} {
-		takeOn(t, a, tc.id)
+		// Pinned where no host pulls: a released copy stays in the stream.
+		takeOn(t, a, tc.id, "25099")
 		switch tc.claims {
+		case "a's claim released":
+			if ids, err := bClaims.Release(ctx, "a"); err != nil || len(ids) != 1 {
+				t.Fatalf("release: %v, %v", ids, err)
+			}
+		case "a's claim under its old name":
+			c, _, err := a.d.fleet.Claims.Get(ctx, tc.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Host = "a-before-its-rename"
+			b, _ := json.Marshal(c)
+			if _, err := claims.Put(ctx, "c."+tc.id, b); err != nil {
+				t.Fatal(err)
+			}
 		case "b's claim":
 			purgeAll(t, claims)
 			if _, err := bClaims.Take(ctx, fleet.Work{Kind: fleet.KindMessage, ID: tc.id}); err != nil {

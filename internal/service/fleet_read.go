@@ -109,11 +109,14 @@ func (d *Service) askEveryHost(w http.ResponseWriter, r *http.Request, id string
 // wait: the round trip through the cluster to the holder and back.
 const forwardMargin = 5 * time.Second
 
-// place is where the fleet has a piece of work: the host holding it and
-// its claim's state, or no holder and the work as the fleet accepted it.
+// place is where the fleet has a piece of work: the host holding it, its
+// claim's state and whether the claim is this host's, or no holder and
+// the work as the fleet accepted it.
 type place struct {
 	holder   string
 	state    fleet.ClaimState
+	mine     bool
+	claim    fleet.Claim
 	accepted fleet.Work
 }
 
@@ -121,13 +124,17 @@ type place struct {
 // the fleet knows no such work; answered is true when the cluster could
 // not be asked, which w was answered (503).
 func locate(ctx context.Context, f *fleet.Node, w http.ResponseWriter, id, kind string) (at place, known, answered bool) {
-	holder, state, err := f.Claims.Holder(ctx, id)
+	c, _, err := f.Claims.Get(ctx, id)
+	if err == nil {
+		return place{holder: c.Host, state: c.State, mine: f.Claims.Mine(c), claim: c}, true, false
+	}
+	holder, state, err := f.Claims.Holder(ctx, id) // the note of where it finished
 	if err != nil {
 		writeFleetUnavailable(w, err)
 		return place{}, false, true
 	}
 	if holder != "" {
-		return place{holder: holder, state: state}, true, false
+		return place{holder: holder, state: state, mine: holder == f.Conn.Host()}, true, false
 	}
 	work, err := f.Conn.Accepted(ctx, id)
 	if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != kind {
@@ -181,7 +188,7 @@ func (d *Service) readFromFleet(w http.ResponseWriter, r *http.Request, id, kind
 			query.Set("wait", max(time.Until(deadline), time.Millisecond).String())
 		}
 	}
-	if holder == d.fleet.Conn.Host() {
+	if holder == d.fleet.Conn.Host() || holder == at.holder && at.mine {
 		return d.takenHere(r.Context(), w, id, kind, state, queued)
 	}
 	status, body, err := d.forwardTo(ctx, holder, http.MethodGet, r.URL.Path, query.Encode(), nil, time.Until(deadline)+forwardMargin)
