@@ -51,15 +51,28 @@ func (cl *Claims) Adopt(ctx context.Context, w Work) error {
 	}
 	mine := Claim{Host: cl.c.host, HostID: cl.hostID, State: Sending, At: time.Now(), Work: w}
 	b, _ := json.Marshal(mine)
-	rev, err := kv.Create(ctx, claimKey(w.ID), b)
-	switch {
-	case conflict(err):
-		return fmt.Errorf("%s: %w", w.ID, ErrClaimedElsewhere)
-	case err != nil:
-		return unavailable("claiming "+w.ID, err)
+	for {
+		rev, err := kv.Create(ctx, claimKey(w.ID), b)
+		if err == nil {
+			_, err = cl.unlessFinished(ctx, kv, w, mine, rev)
+			return err
+		}
+		if !conflict(err) {
+			return unavailable("claiming "+w.ID, err)
+		}
+		// A claim stands, unless what the create met was a marker that
+		// expired while it ran (they live a second): then it goes again.
+		have, _, err := cl.Get(ctx, w.ID)
+		switch {
+		case errors.Is(err, ErrNoClaim):
+			continue
+		case err != nil:
+			return err
+		case cl.Mine(have):
+			return cl.StartSending(ctx, w.ID) // this host's own take came first
+		}
+		return fmt.Errorf("%s: %w (%s)", w.ID, ErrClaimedElsewhere, have.Host)
 	}
-	_, err = cl.unlessFinished(ctx, kv, w, mine, rev)
-	return err
 }
 
 // Holds says whether this host remembers a claim of its own on id, from
