@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -16,17 +15,11 @@ import (
 // with a JSON body, as every write: the daemon refuses ?refresh= on a GET.
 func TestBalanceChecksArePosts(t *testing.T) {
 	var got []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c := daemonClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		got = append(got, r.Method+" "+r.URL.RequestURI()+" "+r.Header.Get("Content-Type")+" "+string(body))
 		w.Write([]byte(`{"iccid":"8970011000000000003"}`))
 	}))
-	defer srv.Close()
-	c, err := client.New(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	ctx := context.Background()
 	tests := []struct {
 		call func() error
@@ -53,20 +46,14 @@ func TestBalanceChecksArePosts(t *testing.T) {
 // api.BalanceCheckWithin: a client whose usual timeout is shorter still
 // gets its answer, while a read as slow is given up.
 func TestABalanceCheckOutwaitsTheUsualTimeout(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c := daemonClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(300 * time.Millisecond): // the network's answer
 		case <-r.Context().Done():
 			return
 		}
 		w.Write([]byte(`{"iccid":"8970011000000000003"}`))
-	}))
-	defer srv.Close()
-	c, err := client.New(srv.URL, client.WithTimeout(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	}), client.WithTimeout(100*time.Millisecond))
 	if _, err := c.SIMs.Balance(t.Context(), "8970011000000000003", true); err != nil {
 		t.Errorf("a check slower than the usual timeout: %v", err)
 	}

@@ -24,6 +24,20 @@ import (
 	"github.com/gsmbridge/gsmbridge/client"
 )
 
+// daemonClient runs h as the daemon and returns a client of it; both stop
+// with the test.
+func daemonClient(t *testing.T, h http.Handler, opts ...client.Option) *client.Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c, err := client.New(srv.URL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
 func TestErrorAnswers(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {

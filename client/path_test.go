@@ -3,7 +3,6 @@ package client_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -29,13 +28,7 @@ func TestIDsReachTheDaemonIntact(t *testing.T) {
 			w.Write([]byte(`{}`))
 		})
 	}
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	c, err := client.New(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := daemonClient(t, mux)
 	ctx := context.Background()
 	calls := []struct {
 		method string
@@ -71,16 +64,10 @@ func TestIDsReachTheDaemonIntact(t *testing.T) {
 // A Request's Path is escaped by its caller; the client sends it as it is.
 func TestRequestPathIsSentAsEscaped(t *testing.T) {
 	var raw string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c := daemonClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw = r.URL.EscapedPath()
 		w.Write([]byte(`{}`))
 	}))
-	defer srv.Close()
-	c, err := client.New(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	if _, err := c.Do(context.Background(), client.Request{Method: "GET", Path: "/v1/messages/a%2Fb%25"}, nil); err != nil {
 		t.Fatal(err)
 	}
