@@ -64,25 +64,58 @@ type Beat struct {
 // by that id, so the two would each take the other's work for their own.
 var ErrHostIDCopied = errors.New("another live host has this host's fleet-host-id")
 
+// identityKey holds, in the hosts bucket and for a heartbeat's TTL, the
+// name of the live host with fleet-host-id id. Made with a create and
+// renewed with each beat, it lets one live host only carry an identity,
+// however many cloned machines start at the same moment. (Host names hold
+// no dot, so it is never taken for a heartbeat.)
+func identityKey(id string) string { return "i." + keyToken(id) }
+
+// holdIdentity takes or renews id for host; ErrHostIDCopied while another
+// live host holds it. created says the key was made now.
+func holdIdentity(ctx context.Context, kv jetstream.KeyValue, id, host string) (created bool, err error) {
+	for {
+		if _, err := kv.Create(ctx, identityKey(id), []byte(host)); err == nil {
+			return true, nil
+		} else if !errors.Is(err, jetstream.ErrKeyExists) {
+			return false, unavailable("holding this host's identity", err)
+		}
+		e, err := kv.Get(ctx, identityKey(id))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue // it expired between the two calls
+		}
+		if err != nil {
+			return false, unavailable("holding this host's identity", err)
+		}
+		if other := string(e.Value()); other != host {
+			return false, fmt.Errorf("fleet.host %q: %w, live host %q: if this host was %q until now, start it again once that heartbeat expired (%s); "+
+				"if its data directory was copied from %q, remove fleet-host-id from it and start it again",
+				host, ErrHostIDCopied, other, other, HeartbeatTTL, other)
+		}
+		if _, err := kv.Update(ctx, identityKey(id), []byte(host), e.Revision()); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+			return false, unavailable("holding this host's identity", err)
+		}
+		return false, nil
+	}
+}
+
 // Join takes this host's name in the fleet, refusing it while a live
-// heartbeat under the name comes from another host, or one under another
-// name carries this host's id.
-func (c *Conn) Join(ctx context.Context, id string, started time.Time, state json.RawMessage) (uint64, error) {
+// heartbeat under the name comes from another host, or another live host
+// holds this host's identity.
+func (c *Conn) Join(ctx context.Context, id string, started time.Time, state json.RawMessage) (rev uint64, err error) {
 	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.HostsBucket)
 	if err != nil {
 		return 0, unavailable("opening the hosts bucket", err)
 	}
-	live, err := c.Hosts(ctx)
+	created, err := holdIdentity(ctx, kv, id, c.host)
 	if err != nil {
 		return 0, err
 	}
-	for _, b := range live {
-		if b.ID == id && b.Host != c.host {
-			return 0, fmt.Errorf("fleet.host %q: %w, live host %q: if this host was %q until now, start it again once that heartbeat expired (%s); "+
-				"if its data directory was copied from %q, remove fleet-host-id from it and start it again",
-				c.host, ErrHostIDCopied, b.Host, b.Host, HeartbeatTTL, b.Host)
+	defer func() {
+		if err != nil && created {
+			kv.Delete(ctx, identityKey(id)) // refused: the identity is not this name's
 		}
-	}
+	}()
 	b, _ := json.Marshal(Beat{Host: c.host, ID: id, Started: started, At: time.Now(), State: state})
 	for {
 		rev, err := kv.Create(ctx, c.host, b)
@@ -156,6 +189,9 @@ func (c *Conn) beat(ctx context.Context, id string, started time.Time, rev uint6
 	if err == nil {
 		c.touch()
 		c.noteBeat(ctx, b)
+		if _, err := holdIdentity(ctx, kv, id, c.host); err != nil {
+			return next, err
+		}
 		return next, nil
 	}
 	if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -185,6 +221,9 @@ func (c *Conn) Hosts(ctx context.Context) ([]Beat, error) {
 	}
 	var beats []Beat
 	for _, k := range keys {
+		if strings.Contains(k, ".") {
+			continue // an identity, not a heartbeat
+		}
 		e, err := kv.Get(ctx, k)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue

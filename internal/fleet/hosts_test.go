@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -171,6 +172,52 @@ func TestJoinRefusesALiveNameOfAnotherHost(t *testing.T) {
 	_, err = dial(t, f, "rack3").Join(ctx, "id-a", started, nil)
 	if !errors.Is(err, ErrHostIDCopied) || !strings.Contains(err.Error(), `live host "rack1"`) {
 		t.Fatalf("a clone of rack1 named rack3: %v", err)
+	}
+}
+
+// Machines cloned from one disk image and started at the same moment
+// each carry the same fleet-host-id under names of their own: one joins,
+// the others are refused, however their joins interleave.
+func TestClonesStartingTogetherJoinOnce(t *testing.T) {
+	nats := fleettest.Start(t, 1)
+	f := fleetConfig(nats.URLs(), 1)
+	first := dial(t, f, "first")
+	if err := first.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	conns := make([]*Conn, n)
+	for i := range conns {
+		conns[i] = dial(t, f, fmt.Sprintf("clone%d", i))
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = c.Join(t.Context(), "id-image", time.Now(), nil)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	joined := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			joined++
+		case !errors.Is(err, ErrHostIDCopied):
+			t.Errorf("clone%d: %v", i, err)
+		}
+	}
+	if joined != 1 {
+		t.Fatalf("%d clones joined, want 1: %v", joined, errs)
+	}
+	beats, err := first.Hosts(t.Context())
+	if err != nil || len(beats) != 1 {
+		t.Fatalf("hosts: %+v, %v; want the one clone that joined", beats, err)
 	}
 }
 
