@@ -41,6 +41,13 @@ const reportMatchWindow = 72 * time.Hour
 // applies it to the newest matching part: same SIM, same message reference,
 // same recipient, sent within the match window. It returns the message it
 // changed, or nil when the report matched nothing or changed nothing.
+// reportPartQuery finds the part a status report is about: the newest one
+// sent through the SIM with the report's reference to its recipient. "mr
+// >= 0" lets it use parts_report, which holds only parts that got one.
+const reportPartQuery = `SELECT p.message_id, p.seq FROM message_parts p JOIN messages m ON m.id = p.message_id
+	WHERE p.iccid=? AND p.mr=? AND p.mr >= 0 AND m.to_number=? AND p.sent_at>=? AND p.state IN ('sent','unknown','delivered','undelivered')
+	ORDER BY p.sent_at DESC LIMIT 1`
+
 func (in Inbox) RecordStatusReport(ctx context.Context, r StatusReport) (*Message, error) {
 	s := in.s
 	var changed *Message
@@ -59,9 +66,7 @@ func (in Inbox) RecordStatusReport(ctx context.Context, r StatusReport) (*Messag
 		reportID, _ := res.LastInsertId()
 		var id string
 		var seq int
-		err = t.queryRow(`SELECT p.message_id, p.seq FROM message_parts p JOIN messages m ON m.id = p.message_id
-			WHERE p.iccid=? AND p.mr=? AND m.to_number=? AND p.sent_at>=? AND p.state IN ('sent','unknown','delivered','undelivered')
-			ORDER BY p.sent_at DESC LIMIT 1`, r.ICCID, r.MR, r.Recipient, ms(t.now.Add(-reportMatchWindow))).Scan(&id, &seq)
+		err = t.queryRow(reportPartQuery, r.ICCID, r.MR, r.Recipient, ms(t.now.Add(-reportMatchWindow))).Scan(&id, &seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // kept in status_reports, visible as unmatched
 		}

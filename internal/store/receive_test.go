@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -170,5 +171,24 @@ func TestSingleSMSReadTwiceIsStoredOnce(t *testing.T) {
 	second, _ := s.Inbox.StoreReceived(ctx, r)
 	if first == nil || second != nil {
 		t.Fatalf("first %v second %v", first, second)
+	}
+}
+
+// A status report finds its part through parts_report, which since
+// migration 3 holds only parts sent with a reference: a query the partial
+// index does not serve would scan every part ever sent.
+func TestAReportFindsItsPartThroughTheIndex(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var a, b, c int
+	var plan string
+	if err := s.rdb.QueryRow("EXPLAIN QUERY PLAN "+reportPartQuery, "8970", 1, "+79161234567", 0).Scan(&a, &b, &c, &plan); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "USING INDEX parts_report") {
+		t.Fatalf("the report's part is found by %q", plan)
 	}
 }
