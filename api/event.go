@@ -108,6 +108,9 @@ func CheckEventType(p string) error {
 		return nil
 	}
 	family, rest, _ := strings.Cut(strings.TrimSuffix(p, ".*"), ".")
+	if rest == "" && !strings.HasSuffix(p, ".*") {
+		return fmt.Errorf("%q is no event type: a family of them is %s.*", p, family)
+	}
 	known, ok := eventFamilies[family]
 	if !ok {
 		names := slices.Sorted(maps.Keys(eventFamilies))

@@ -92,9 +92,10 @@ type BalanceView struct {
 // yet, so {} is the whole body.
 type BalanceCheck struct{}
 
-// BalanceCheckWithin bounds a balance check asked through the API: the
-// daemon answers within it (504 balance_check_timeout when the network
-// took longer), and a client waits that long beyond its usual timeout.
+// BalanceCheckWithin bounds a balance check asked through the API: past
+// it the daemon gives the check up, ends the session on the modem (up to
+// 10 s more) and answers 504 balance_check_timeout. A client waits it on
+// top of its usual timeout.
 const BalanceCheckWithin = 75 * time.Second
 
 // BalanceLow is the payload of balance.low events.

@@ -209,12 +209,12 @@ tls:
     secrets: ["` + secret + `"]
   - url: https://core.example/hook
     secrets: ["` + secret + `"]
-    events: [messages.*, message.delivred, sms.received]
+    events: [messages.*, message.delivred, sms.received, sim]
 `,
 			want: []string{
 				`config.yaml:2: webhooks[0].url: scheme must be http or https, got "ftp"`,
 				`config.yaml:3: webhooks[0].secrets[0]: must be at least 16 characters, has 5`,
-				`config.yaml:4: webhooks[0].events[0]: must be an event type such as message.received or a prefix such as message.*, got "Message received"`,
+				`config.yaml:4: webhooks[0].events[0]: must be an event type such as sms.received or a prefix such as message.*, got "Message received"`,
 				`config.yaml:5: webhooks[1].secrets: needs at least one secret of 16 or more characters to sign deliveries`,
 				`config.yaml:5: webhooks[1].url: must be an absolute http:// or https:// URL, got "https://…@/x"`,
 				`config.yaml:6: webhooks[2].url: required`,
@@ -222,6 +222,7 @@ tls:
 				`config.yaml:9: webhooks[3].url: same as webhooks[1]; put both event lists in one entry`,
 				`config.yaml:13: webhooks[4].events[0]: "messages.*" is no event type: types start with balance, confirmation, message, modem, receiving, sim, sms, store`,
 				`config.yaml:13: webhooks[4].events[1]: "message.delivred" is no event type: message events are message.<state>, one of queued, sending, sent, delivered, undelivered, failed, expired, unknown, cancelled`,
+				`config.yaml:13: webhooks[4].events[3]: "sim" is no event type: a family of them is sim.*`,
 			},
 		},
 		{

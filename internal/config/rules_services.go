@@ -184,7 +184,7 @@ func (v *validator) webhooks() {
 		}
 		for j, e := range w.Events {
 			if !eventPattern.MatchString(e) {
-				v.add(fmt.Sprintf("%s.events[%d]", p, j), "must be an event type such as message.received or a prefix such as message.*, got %q", e)
+				v.add(fmt.Sprintf("%s.events[%d]", p, j), "must be an event type such as sms.received or a prefix such as message.*, got %q", e)
 			} else if err := api.CheckEventType(e); err != nil {
 				v.add(fmt.Sprintf("%s.events[%d]", p, j), "%v", err)
 			}

@@ -17,10 +17,10 @@ import (
 )
 
 var (
-	// confirmationIDPattern: the id is a path segment of the confirmation's
-	// URL, and "." or ".." there would name the collection or the API's root
-	// instead, so it starts with a letter or a digit.
-	confirmationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+	// confirmationIDPattern: what a payment core may name a confirmation.
+	// The id is a path segment of its URL, where "." and ".." would name
+	// the collection or the API's root instead: those two are refused.
+	confirmationIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 	// txnPattern: what fits the template check (12 characters) and reads
 	// unambiguously in an SMS.
 	txnPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,12}$`)
@@ -69,8 +69,8 @@ func (s *Confirmations) Post(w http.ResponseWriter, r *http.Request) {
 // that two spellings of one payment compare equal when its id is repeated.
 func (s *Confirmations) validate(req api.NewConfirmation) (store.NewConfirmation, error) {
 	var n store.NewConfirmation
-	if !confirmationIDPattern.MatchString(req.ID) {
-		return n, httpapi.BadField("id", "must be 1 to 128 letters, digits or . _ : -, starting with a letter or digit")
+	if !confirmationIDPattern.MatchString(req.ID) || req.ID == "." || req.ID == ".." {
+		return n, httpapi.BadField("id", "must be 1 to 128 letters, digits or . _ : -, and not . or ..")
 	}
 	if req.Phone == "" {
 		return n, httpapi.BadField("phone", "is required")

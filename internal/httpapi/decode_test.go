@@ -23,6 +23,7 @@ type decodeTarget struct {
 	Opts   *struct{ A int }  `json:"opts,omitempty"`
 	Labels map[string]string `json:"labels,omitempty"`
 	Items  []decodeItem      `json:"items,omitempty"`
+	More   *[]decodeItem     `json:"more,omitempty"`
 	Secret string            `json:"-"`
 }
 
@@ -61,6 +62,9 @@ func TestDecodeRefusesAmbiguousBodies(t *testing.T) {
 		{"empty", ``, "invalid_json", "", "request body is empty", ""},
 		{"cut short", `{"to":"+7"`, "invalid_json", "", "ends before", ""},
 		{"not JSON", `{to:1}`, "invalid_json", "", "not valid JSON", ""},
+		{"unknown field behind a pointer to a list", `{"more":[{"n":1,"zz":3}]}`, "invalid_field", "zz", "unknown field", ""},
+		{"nested past the limit", `{"to":` + strings.Repeat(`{"a":`, maxDepth) + `1` + strings.Repeat(`}`, maxDepth+1), "invalid_json", "", "deeper than", ""},
+		{"a list nested past the limit", `{"items":` + strings.Repeat(`[`, maxDepth) + strings.Repeat(`]`, maxDepth) + `}`, "invalid_json", "", "deeper than", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -90,5 +94,21 @@ func TestDecodeKeepsTheBodyCap(t *testing.T) {
 	var v struct{ Text string }
 	if e, ok := Decode(r, &v).(*Error); !ok || e.Status != http.StatusRequestEntityTooLarge || e.Code != "body_too_large" {
 		t.Fatalf("%v, want 413 body_too_large", e)
+	}
+}
+
+// A body nesting as deep as its size allows costs what a flat one does:
+// the walk stops at the limit instead of keeping a path per level.
+func TestADeeplyNestedBodyIsRefusedCheaply(t *testing.T) {
+	const levels = 8192 // 64 KiB of {"aaa":
+	body := `{"to":` + strings.Repeat(`{"aaa":`, levels) + `1` + strings.Repeat(`}`, levels+1)
+	var v decodeTarget
+	allocs := testing.AllocsPerRun(3, func() {
+		if err := Decode(httptest.NewRequest("POST", "/", strings.NewReader(body)), &v); err == nil {
+			t.Fatal("decoded")
+		}
+	})
+	if allocs > 1000 {
+		t.Fatalf("%.0f allocations to refuse it", allocs)
 	}
 }
