@@ -135,7 +135,7 @@ func (bs *balances) checkNow(w http.ResponseWriter, r *http.Request, iccid strin
 		return true
 	case errors.Is(err, errNoBalanceCode):
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "no_balance_code", Message: err.Error()})
-	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil:
 		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusGatewayTimeout, Code: "balance_check_timeout",
 			Message: fmt.Sprintf("the balance check did not finish within the %s a request may wait for it (the network's answer, then any SMS the operator sends); it was given up", bs.o.CheckBudget)})
 	case errors.Is(err, errBalanceSMSLate):
