@@ -22,18 +22,28 @@ func (cl *Claims) Holder(ctx context.Context, id string) (string, ClaimState, er
 	if !errors.Is(err, ErrNoClaim) {
 		return "", "", err
 	}
+	host, err := cl.FinishedOn(ctx, id)
+	if host == "" || err != nil {
+		return "", "", err
+	}
+	return host, Done, nil
+}
+
+// FinishedOn names the host whose finish note id has, "" when it has none:
+// for a caller that read the claim already and found none.
+func (cl *Claims) FinishedOn(ctx context.Context, id string) (string, error) {
 	kv, err := cl.bucket(ctx)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	e, err := kv.Get(ctx, whereKey(id))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return "", "", nil
+		return "", nil
 	}
 	if err != nil {
-		return "", "", unavailable("looking up "+id, err)
+		return "", unavailable("looking up "+id, err)
 	}
-	return string(e.Value()), Done, nil
+	return string(e.Value()), nil
 }
 
 // Adopt claims for this host, as sending, work it holds that no claim

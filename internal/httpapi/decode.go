@@ -25,6 +25,11 @@ func Decode(r *http.Request, v any) error {
 	if err != nil {
 		return bodyError(err)
 	}
+	return decodeBody(raw, v)
+}
+
+// decodeBody is Decode once the body is read.
+func decodeBody(raw []byte, v any) error {
 	walker := json.NewDecoder(bytes.NewReader(raw))
 	walker.UseNumber() // a number too big for float64 is for the decode to judge
 	if err := walkBody(walker, reflect.TypeOf(v)); err != nil {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,10 +16,10 @@ import (
 // caller's text had something else.
 func DecodeText(r *http.Request, v any) error {
 	raw, err := io.ReadAll(r.Body)
-	// Decode reads what was read and then the read's error, so a body
-	// over the size limit is still answered 413.
-	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{err}))
-	if err == nil && !validJSONText(raw) {
+	if err != nil {
+		return bodyError(err)
+	}
+	if !validJSONText(raw) {
 		field := invalidField(raw)
 		msg := "request body is not valid UTF-8"
 		if field != "" {
@@ -28,16 +27,7 @@ func DecodeText(r *http.Request, v any) error {
 		}
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_utf8", Field: field, Message: msg}
 	}
-	return Decode(r, v)
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) {
-	if e.err == nil {
-		return 0, io.EOF
-	}
-	return 0, e.err
+	return decodeBody(raw, v)
 }
 
 // invalidField names the top-level field of a JSON object whose value holds

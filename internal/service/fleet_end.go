@@ -33,7 +33,7 @@ func (d *Service) fleetMayEnd(ctx context.Context, id string) bool {
 	case errors.Is(err, fleet.ErrNoClaim):
 		// Never claimed (this host's own work, a confirmation's SMS), or
 		// finished: the note says where.
-		if holder, _, err := d.fleet.Claims.Holder(ctx, id); err != nil || holder == "" {
+		if holder, err := d.fleet.Claims.FinishedOn(ctx, id); err != nil || holder == "" {
 			return true
 		}
 	default:

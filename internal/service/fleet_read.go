@@ -128,13 +128,16 @@ func locate(ctx context.Context, f *fleet.Node, w http.ResponseWriter, id, kind 
 	if err == nil {
 		return place{holder: c.Host, state: c.State, mine: f.Claims.Mine(c), claim: c}, true, false
 	}
-	holder, state, err := f.Claims.Holder(ctx, id) // the note of where it finished
+	var holder string
+	if errors.Is(err, fleet.ErrNoClaim) {
+		holder, err = f.Claims.FinishedOn(ctx, id)
+	}
 	if err != nil {
 		writeFleetUnavailable(w, err)
 		return place{}, false, true
 	}
 	if holder != "" {
-		return place{holder: holder, state: state, mine: holder == f.Conn.Host()}, true, false
+		return place{holder: holder, state: fleet.Done, mine: holder == f.Conn.Host()}, true, false
 	}
 	work, err := f.Conn.Accepted(ctx, id)
 	if errors.Is(err, fleet.ErrNotAccepted) || err == nil && work.Kind != kind {

@@ -35,25 +35,30 @@ func (bs *balances) modemBalance(w http.ResponseWriter, r *http.Request) {
 }
 
 func (bs *balances) checkSIMBalance(w http.ResponseWriter, r *http.Request) {
-	deadline := time.Now().Add(bs.o.CheckBudget)
-	var req api.BalanceCheck
-	if err := httpapi.Decode(r, &req); err != nil {
-		httpapi.WriteError(w, err)
-		return
+	if deadline, ok := bs.checkRequest(w, r); ok {
+		bs.serveBalance(w, r, r.PathValue("iccid"), deadline)
 	}
-	bs.serveBalance(w, r, r.PathValue("iccid"), deadline)
 }
 
 func (bs *balances) checkModemBalance(w http.ResponseWriter, r *http.Request) {
+	if deadline, ok := bs.checkRequest(w, r); ok {
+		if iccid, ok := bs.simOfModem(w, r.PathValue("id")); ok {
+			bs.serveBalance(w, r, iccid, deadline)
+		}
+	}
+}
+
+// checkRequest reads a check's body and returns when the check is given
+// up, counted from the request's arrival; false when it answered a bad
+// body.
+func (bs *balances) checkRequest(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
 	deadline := time.Now().Add(bs.o.CheckBudget)
 	var req api.BalanceCheck
 	if err := httpapi.Decode(r, &req); err != nil {
 		httpapi.WriteError(w, err)
-		return
+		return time.Time{}, false
 	}
-	if iccid, ok := bs.simOfModem(w, r.PathValue("id")); ok {
-		bs.serveBalance(w, r, iccid, deadline)
-	}
+	return deadline, true
 }
 
 // refreshRefused answers a GET that asks for a check, as clients of the
