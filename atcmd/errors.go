@@ -60,11 +60,26 @@ func (e *CMSError) Transient() bool {
 
 // Permanent reports whether the message itself is refused (bad number,
 // barred destination, malformed PDU), so resending it unchanged is useless.
+// A refusal of the sending SIM (SIMBarred) is not: the message may go
+// through another SIM.
 func (e *CMSError) Permanent() bool {
 	switch c := e.Code; {
-	case c == 1, c == 8, c == 10, c == 21, c == 28, c == 29, c == 30, c == 50,
+	case c == 1, c == 21, c == 28, c == 29, c == 30,
 		c == 69, c >= 95 && c <= 99, c >= 128 && c <= 191,
 		c == 193, c >= 195 && c <= 199, c == 304, c == 305:
+		return true
+	}
+	return false
+}
+
+// SIMBarred reports whether the network refuses the sending subscriber
+// rather than the message (TS 24.011 §8.2.5.4): its operator barred it,
+// typically for an unpaid bill (8), its outgoing barring applies (10), or
+// SMS is not in its subscription (50). Every message through that SIM
+// fails alike until someone fixes the account.
+func (e *CMSError) SIMBarred() bool {
+	switch e.Code {
+	case 8, 10, 50:
 		return true
 	}
 	return false

@@ -52,12 +52,17 @@ func TestCMSClassification(t *testing.T) {
 		{1, false, true}, {21, false, true}, {28, false, true}, {96, false, true},
 		{304, false, true}, {196, false, true}, {192, true, false},
 		{321, false, false}, {322, false, false}, {330, false, false},
+		// The sender barred: not the message's fault.
+		{8, false, false}, {10, false, false}, {50, false, false},
 	}
 	for _, tt := range tests {
 		e := &CMSError{Code: tt.code}
 		if e.Transient() != tt.transient || e.Permanent() != tt.permanent {
 			t.Errorf("CMS %d: transient %v permanent %v, want %v %v",
 				tt.code, e.Transient(), e.Permanent(), tt.transient, tt.permanent)
+		}
+		if barred := tt.code == 8 || tt.code == 10 || tt.code == 50; e.SIMBarred() != barred {
+			t.Errorf("CMS %d: SIM barred %v, want %v", tt.code, e.SIMBarred(), barred)
 		}
 	}
 }

@@ -36,6 +36,11 @@ type Failure struct {
 	// number, a barred destination, a malformed PDU): sending it again
 	// unchanged cannot help.
 	Permanent bool
+	// SIMBarred: the network refused the sending SIM, not the message
+	// (barred by its operator, often for an unpaid bill): nothing went
+	// out, another SIM may send it, and this one fails every message
+	// until its account is fixed.
+	SIMBarred bool
 	// OutcomeUnknown: the message may or may not have gone out.
 	OutcomeUnknown bool
 	// ModemFault: the modem itself failed the command: it answered with an
@@ -70,7 +75,7 @@ func classify(err error) Failure {
 	case errors.Is(err, atcmd.ErrOutcomeUnknown):
 		return Failure{Code: "outcome_unknown", Message: err.Error(), OutcomeUnknown: true}
 	case errors.As(err, &cms):
-		return Failure{Code: "CMS " + strconv.Itoa(cms.Code), Message: cms.Error(), Permanent: cms.Permanent()}
+		return Failure{Code: "CMS " + strconv.Itoa(cms.Code), Message: cms.Error(), Permanent: cms.Permanent(), SIMBarred: cms.SIMBarred()}
 	case errors.As(err, &cme):
 		return Failure{Code: "CME " + strconv.Itoa(cme.Code), Message: cme.Error()}
 	case errors.Is(err, atcmd.ErrTimeout):

@@ -161,13 +161,22 @@ type sendJob struct {
 
 func (j *sendJob) Run(ctx context.Context, modem *gsm.Modem) work.Result {
 	sent, failure, err := j.send(ctx, modem)
-	j.lane.s.sched.Done(j.lane.Modem, sent, j.lane.flushSent)
 	r := work.Result{Parts: len(sent), Failure: failure, Err: err}
 	if len(sent) > 0 || failure != nil {
-		if j.lane.outcome(ctx, j.m.To, failure != nil) {
+		// Before Done: a SIM that turned suspect must be paused before
+		// its lane is idle, or the next dispatch hands it the next
+		// customer's message to fail too.
+		threshold := j.lane.s.cfg.SuspectAfter
+		if gsm.Classify(failure).SIMBarred {
+			// The network refused the SIM itself: every message would
+			// fail alike, so one is proof enough.
+			threshold = 1
+		}
+		if j.lane.outcome(ctx, j.m.To, failure != nil, threshold) {
 			r.SIMState = store.SIMSuspect
 		}
 	}
+	j.lane.s.sched.Done(j.lane.Modem, sent, j.lane.flushSent)
 	return r
 }
 
@@ -191,12 +200,12 @@ func (c cooldownCheck) Run(ctx context.Context, m *gsm.Modem) work.Result {
 
 // outcome feeds the SIM's failure streak and holds a SIM that turned
 // suspect.
-func (l *sendLane) outcome(ctx context.Context, to string, failed bool) (suspect bool) {
+func (l *sendLane) outcome(ctx context.Context, to string, failed bool, threshold int) (suspect bool) {
 	if !failed && l.failStreak == 0 {
 		return false // nothing to reset: spare the store a round trip per SMS
 	}
 	s := l.s
-	updated, suspect, err := s.sims.SendOutcome(context.WithoutCancel(ctx), l.SIM.ICCID, to, failed, s.cfg.SuspectAfter)
+	updated, suspect, err := s.sims.SendOutcome(context.WithoutCancel(ctx), l.SIM.ICCID, to, failed, threshold)
 	if err != nil {
 		l.Log.Error("record send outcome", "err", err)
 	} else {
