@@ -2,6 +2,7 @@ package modem
 
 import (
 	"context"
+	"os"
 	"sync"
 	"time"
 
@@ -55,8 +56,13 @@ func (p *Pool) runHotplug(ctx context.Context) {
 			p.log.Debug("USB device not usable", "path", pr.Path, "hint", pr.Hint)
 		}
 		seen := map[string]bool{}
+		owned := p.configuredPorts()
 		for _, dev := range devs {
-			if !dev.IsAT {
+			if !dev.IsAT || ownedBy(owned, dev.DevPath) {
+				// A port a configured entry owns is not discovery's: a
+				// second owner would talk into the first one's dialogue.
+				// Left out of seen, so an owner discovery started before
+				// the entry's by-id link appeared is stopped.
 				continue
 			}
 			seen[dev.DevPath] = true
@@ -114,4 +120,31 @@ func (p *Pool) retire(o *owner) {
 			p.retired[id] = st
 		}
 	}
+}
+
+// configuredPorts are the device files the configured entries' ports lead
+// to now: a /dev/serial/by-id link follows its modem to whatever tty it
+// re-enumerated as, so it is looked up at every scan.
+func (p *Pool) configuredPorts() []os.FileInfo {
+	var out []os.FileInfo
+	for _, path := range p.configured {
+		if fi, err := os.Stat(path); err == nil {
+			out = append(out, fi)
+		}
+	}
+	return out
+}
+
+// ownedBy says whether path is the same device file as one of owned.
+func ownedBy(owned []os.FileInfo, path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	for _, o := range owned {
+		if os.SameFile(fi, o) {
+			return true
+		}
+	}
+	return false
 }

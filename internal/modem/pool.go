@@ -92,6 +92,9 @@ type Pool struct {
 	ids     map[string]*owner    // claimed modem ids
 	retired map[string]api.Modem // last status of modems unplugged, by id: counters survive a replug
 	auto    *config.Modem        // the `auto: true` entry, when USB discovery is on
+	// configured are the ports of the modems with their own entry, which
+	// discovery leaves to them.
+	configured []string
 }
 
 // New registers the AT command series and prepares an owner for each
@@ -135,6 +138,7 @@ func New(w Work, in Inbound, devices Devices, ops Operators, loads Loads, o Opti
 			continue
 		}
 		p.owners = append(p.owners, p.newOwner(m.Port, m.Name, m.PIN, hw.PortConfig{Baud: m.Baud, DTR: m.DTR, RTS: m.RTS}))
+		p.configured = append(p.configured, m.Port)
 	}
 	return p, nil
 }

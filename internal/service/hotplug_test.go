@@ -1,6 +1,9 @@
 package service
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -110,4 +113,49 @@ func TestModemWithoutAValidIMEIIsKnownByItsUSBSocket(t *testing.T) {
 		h.do("GET", "/v1/modems", nil, &out)
 		return len(out.Modems) == 1 && out.Modems[0].State == StateReady && out.Modems[0].ID == "usb:1-1.4"
 	})
+}
+
+// A modem with its own entry (for its PIN or name, by its stable by-id
+// path, as the example configuration has it) next to `auto: true` is owned
+// by that entry alone: discovery must not start a second owner on the same
+// port, which would send AT commands into the first one's dialogue and show
+// the modem twice.
+func TestDiscoveryLeavesAConfiguredModemToItsEntry(t *testing.T) {
+	for _, byLink := range []bool{false, true} {
+		t.Run(fmt.Sprintf("by link %v", byLink), func(t *testing.T) {
+			var configured string
+			h := startHarnessPrepared(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
+				sys, dev := n.Roots()
+				configured = ms[0].Path()
+				if byLink {
+					configured = filepath.Join(t.TempDir(), "usb-HUAWEI_Mobile-if02-port0")
+					if err := os.Symlink(ms[0].Path(), configured); err != nil {
+						t.Fatal(err)
+					}
+				}
+				c.Modems = []config.Modem{{Port: configured, Baud: 115200, Name: "rack1"},
+					{Auto: true, SysRoot: sys, DevRoot: dev, ScanInterval: 50 * time.Millisecond, Baud: 115200}}
+			}, modemsim.Huawei, modemsim.SIMCom)
+			own, found := h.modems[0], h.modems[1]
+			var out struct{ Modems []ModemStatus }
+			eventually(t, "the configured modem and the discovered one ready", func() bool {
+				h.do("GET", "/v1/modems", nil, &out)
+				ready := map[string]bool{}
+				for _, m := range out.Modems {
+					ready[m.Port] = m.State == StateReady
+				}
+				return ready[configured] && ready[found.Path()]
+			})
+			// The scan that found the other modem found this one too.
+			h.do("GET", "/v1/modems", nil, &out)
+			if len(out.Modems) != 2 {
+				t.Fatalf("modems %+v, want the configured one and the discovered one", out.Modems)
+			}
+			for _, cmd := range []string{"AT+CGSN", "AT+CNMI=2"} {
+				if n := own.Record().Commands(cmd); n != 1 {
+					t.Errorf("the configured modem got %s %d times, want once (one owner)", cmd, n)
+				}
+			}
+		})
+	}
 }
