@@ -3,7 +3,9 @@ package events
 import (
 	"context"
 	"net/url"
+	"strconv"
 
+	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/scrape"
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
@@ -22,8 +24,9 @@ func (e *Events) ScrapeWebhooks() scrape.Part {
 }
 
 func (e *Events) collectWebhooks(ctx context.Context, em scrape.Emitter) error {
-	for _, wh := range e.webhooks {
-		ep := endpointLabel(wh.URL)
+	labels := endpointLabels(e.webhooks)
+	for i, wh := range e.webhooks {
+		ep := labels[i]
 		cur, err := e.deliveries.GetWebhookCursor(ctx, wh.URL)
 		if err != nil {
 			return err
@@ -51,4 +54,23 @@ func endpointLabel(raw string) string {
 		return "invalid"
 	}
 	return u.Scheme + "://" + u.Host + u.Path
+}
+
+// endpointLabels labels each configured webhook by endpointLabel, and by
+// its index in the configuration too ("https://hooks.example.com/gsm #1")
+// where that label alone would be another webhook's as well: two series
+// with one label set make the registry drop the second from every scrape.
+func endpointLabels(hooks []config.Webhook) []string {
+	out := make([]string, len(hooks))
+	n := map[string]int{}
+	for i, wh := range hooks {
+		out[i] = endpointLabel(wh.URL)
+		n[out[i]]++
+	}
+	for i := range out {
+		if n[out[i]] > 1 {
+			out[i] += " #" + strconv.Itoa(i)
+		}
+	}
+	return out
 }
