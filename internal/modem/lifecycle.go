@@ -131,6 +131,11 @@ func (o *owner) session(ctx context.Context) error {
 		switch {
 		case errors.Is(err, errRebooted):
 			o.setState(api.ModemProbing, "")
+		case (errors.Is(err, errUnresponsive) || errors.Is(err, gsm.ErrTimeout)) && o.modem.Err() != nil:
+			// What went unanswered met a lost port or a hung write: no
+			// set-up or radio restart can reach the modem, and it did
+			// not stop answering; the port is reopened.
+			return o.modem.Err()
 		case errors.Is(err, errUnresponsive) || errors.Is(err, gsm.ErrTimeout):
 			if o.escalation > 0 {
 				// Set-up, and a radio restart where the modem still took
