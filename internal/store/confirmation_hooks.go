@@ -123,8 +123,9 @@ func errorSuffix(e *ErrorInfo) string {
 
 // confirmationOnReceived runs inside the transaction that stored a received
 // SMS, so a reply resolves its confirmation atomically. A long reply that
-// its first part decided already gets its inbox id here.
-func confirmationOnReceived(t *Tx, m *InboxMessage, partsKey string) error {
+// its first part decided already gets its inbox id here; one that may not
+// decide (decides false) gets only that.
+func confirmationOnReceived(t *Tx, m *InboxMessage, partsKey string, decides bool) error {
 	if partsKey != "" {
 		res, err := t.exec("UPDATE confirmations SET reply_inbox_id=?, reply_parts_key='' WHERE reply_parts_key=?", m.ID, partsKey)
 		if err != nil {
@@ -137,7 +138,7 @@ func confirmationOnReceived(t *Tx, m *InboxMessage, partsKey string) error {
 			return nil
 		}
 	}
-	if !m.Plain {
+	if !m.Plain || !decides {
 		return nil
 	}
 	return decideByReply(t, m.Sender, m.ICCID, m.SCTS, m.ReceivedAt, m.Text, func(c *Confirmation) { c.ReplyID = m.ID })

@@ -174,7 +174,7 @@ func (in Inbox) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 			return nil // read before: stored already
 		}
 		if r.ConcatKey == "" {
-			out, err = insertInbox(t, r, r.Text, true, 1, key, "")
+			out, err = insertInbox(t, r, r.Text, true, 1, key, "", true)
 			return err
 		}
 		ck := r.ConcatKey + "|" + r.ICCID
@@ -191,7 +191,11 @@ func (in Inbox) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 			if err != nil {
 				return err
 			}
-			if !again {
+			late, err := lateForFlushed(t, ck, r.Seq)
+			if err != nil {
+				return err
+			}
+			if !again && !late {
 				if err := confirmationOnFirstPart(t, r, ck); err != nil {
 					return err
 				}
@@ -208,32 +212,6 @@ func (in Inbox) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 		return err
 	})
 	return out, err
-}
-
-// assembledMemory is how long the parts of an assembled message are
-// remembered: the network sends a part again, newly stamped, within minutes
-// when it missed the acknowledgement.
-const assembledMemory = time.Hour
-
-func assembledKey(ck string, seq int, text string) string {
-	return dedupKey("assembled", ck, fmt.Sprint(seq), text)
-}
-
-// assembledLately reports whether this part belonged to a message assembled
-// within assembledMemory. Such a part, sent again after its message was
-// put together, decides no payment and is not flushed as a message of its
-// own; an automated sender's identical part in a new message that
-// completes is still a new message.
-func assembledLately(t *Tx, ck string, seq int, text string) (bool, error) {
-	var at int64
-	err := t.queryRow("SELECT created_at FROM inbox_seen WHERE key=?", assembledKey(ck, seq, text)).Scan(&at)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return t.now.Sub(fromMS(at)) < assembledMemory, nil
 }
 
 // FlushIncomplete stores, marked incomplete, every long message whose first
@@ -276,36 +254,6 @@ func (in Inbox) FlushIncomplete(ctx context.Context, olderThan time.Time) ([]*In
 	return out, err
 }
 
-// onlyAssembledParts reports whether every part left under ck belonged to a
-// message assembled lately: parts the network sent again, not a message.
-func onlyAssembledParts(t *Tx, ck string) (bool, error) {
-	rows, err := t.query("SELECT seq, body FROM inbox_parts WHERE concat_key=?", ck)
-	if err != nil {
-		return false, err
-	}
-	type part struct {
-		seq  int
-		body string
-	}
-	var parts []part
-	for rows.Next() {
-		var p part
-		if err := rows.Scan(&p.seq, &p.body); err != nil {
-			rows.Close()
-			return false, err
-		}
-		parts = append(parts, p)
-	}
-	rows.Close()
-	for _, p := range parts {
-		again, err := assembledLately(t, ck, p.seq, p.body)
-		if err != nil || !again {
-			return false, err
-		}
-	}
-	return len(parts) > 0, nil
-}
-
 // gapMarker stands where a missing part of an incomplete message would be.
 const gapMarker = "[…]"
 
@@ -319,6 +267,9 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 	next, plain := 1, true
 	first := ""
 	var seen []string // assembled keys of the parts
+	// A message made only of parts that a message stored lately had or
+	// lacked is the rest of a reply that has had its say.
+	decides := false
 	for rows.Next() {
 		var seq, total, pl int
 		var body, enc string
@@ -332,9 +283,23 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 		}
 		for ; next < seq; next++ {
 			b.WriteString(gapMarker)
+			seen = append(seen, missingKey(ck, next))
 		}
 		b.WriteString(body)
 		seen = append(seen, assembledKey(ck, seq, body))
+		if !decides {
+			again, err := assembledLately(t, ck, seq, body)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			late, err := lateForFlushed(t, ck, seq)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			decides = !again && !late
+		}
 		next = seq + 1
 		plain = plain && pl != 0
 		if first == "" {
@@ -344,18 +309,19 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 	rows.Close()
 	for ; next <= r.Total; next++ {
 		b.WriteString(gapMarker)
+		seen = append(seen, missingKey(ck, next))
 	}
 	r.Plain = plain
-	m, err := insertInbox(t, r, b.String(), complete, r.Total, dedupKey("concat", first), ck)
+	m, err := insertInbox(t, r, b.String(), complete, r.Total, dedupKey("concat", first), ck, decides)
 	if err != nil {
 		return nil, err
 	}
-	if complete {
-		for _, key := range seen {
-			if _, err := t.exec(`INSERT INTO inbox_seen (key, created_at) VALUES (?, ?)
-				ON CONFLICT(key) DO UPDATE SET created_at=excluded.created_at`, key, ms(t.now)); err != nil {
-				return nil, err
-			}
+	// Remembered for an incomplete message too: its parts may come again,
+	// and the parts it lacked may still come, both after it was stored.
+	for _, key := range seen {
+		if _, err := t.exec(`INSERT INTO inbox_seen (key, created_at) VALUES (?, ?)
+			ON CONFLICT(key) DO UPDATE SET created_at=excluded.created_at`, key, ms(t.now)); err != nil {
+			return nil, err
 		}
 	}
 	_, err = t.exec("DELETE FROM inbox_parts WHERE concat_key=?", ck)
@@ -363,8 +329,9 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 }
 
 // insertInbox stores a whole message; partsKey names the parts it was
-// assembled from, "" for a single SMS.
-func insertInbox(t *Tx, r Received, text string, complete bool, parts int, dedup, partsKey string) (*InboxMessage, error) {
+// assembled from, "" for a single SMS. decides is false for a message that
+// may answer no payment.
+func insertInbox(t *Tx, r Received, text string, complete bool, parts int, dedup, partsKey string, decides bool) (*InboxMessage, error) {
 	res, err := t.exec(`INSERT INTO inbox (iccid, modem_id, sender, body, encoding, plain, complete, parts, scts, received_at, dedup)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedup) DO NOTHING`,
 		r.ICCID, r.ModemID, r.Sender, text, r.Encoding, boolInt(r.Plain), boolInt(complete), parts, ms(r.SCTS), ms(t.now), dedup)
@@ -383,5 +350,5 @@ func insertInbox(t *Tx, r Received, text string, complete bool, parts int, dedup
 	if err := appendEvent(t, "sms.received", "sms", fmt.Sprint(id), 1, InboxView(m)); err != nil {
 		return nil, err
 	}
-	return m, confirmationOnReceived(t, m, partsKey)
+	return m, confirmationOnReceived(t, m, partsKey, decides)
 }
