@@ -220,6 +220,7 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 	health := time.NewTimer(idleCheck)
 	defer health.Stop()
 	lastTraffic := o.p.now()
+	var unread <-chan time.Time // armed while an announced message waits unread
 	for {
 		select {
 		case <-ctx.Done():
@@ -271,6 +272,14 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 					return errUnresponsive
 				}
 			}
+		case <-unread:
+			unread = nil
+			if err := rx.sweep(ctx); err != nil {
+				o.log.Warn("sweep for a message that could not be read", "err", err)
+				if !o.stillAnswers(ctx, id) {
+					return errUnresponsive
+				}
+			}
 		case ev, ok := <-events:
 			if !ok {
 				return o.modem.Err()
@@ -290,8 +299,16 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 				return err
 			}
 		}
+		if rx.unread && unread == nil {
+			unread = time.After(unreadRetry)
+		}
 	}
 }
+
+// unreadRetry is how soon the owner sweeps the storage for a message whose
+// announced read failed: long enough for a SIM busy for a moment, well
+// inside a payment's expiry grace.
+const unreadRetry = time.Second
 
 // stillAnswers probes a modem after a command went unanswered. While it
 // probes, the modem is degraded and takes no work.

@@ -16,6 +16,10 @@ type reception struct {
 	status *modemStatus
 	log    *slog.Logger
 	rs     gsm.ReceiveSetup // how the modem hands messages over, once set up
+	// unread: a message the modem announced could not be read, so it waits
+	// in storage; the owner sweeps again soon rather than at the next poll,
+	// which may come after a payment's deadline and its grace.
+	unread bool
 }
 
 func (o *owner) reception() *reception {
@@ -44,6 +48,7 @@ func (r *reception) sweep(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.unread = false
 	return r.refreshStorage(ctx, mem)
 }
 
@@ -126,7 +131,8 @@ func (r *reception) indication(ctx context.Context, ev gsm.Event) error {
 		mem := r.modem.Memory(r.rs)
 		err := mem.In(ctx, e.Slot.Mem, func() error { return r.readStored(ctx, mem, e.Slot.Index) })
 		if err != nil {
-			r.log.Warn("reading a new message failed; the next sweep takes it", "err", err)
+			r.unread = true
+			r.log.Warn("reading a new message failed; a sweep takes it soon", "err", err)
 		}
 	case gsm.Delivered:
 		// Acknowledge first, within the modem's window, keeping the PDU in
