@@ -221,6 +221,7 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 	defer health.Stop()
 	lastTraffic := o.p.now()
 	var unread <-chan time.Time // armed while an announced message waits unread
+	unreadWait := unreadRetry
 	for {
 		select {
 		case <-ctx.Done():
@@ -275,7 +276,9 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 		case <-unread:
 			unread = nil
 			if err := rx.sweep(ctx); err != nil {
-				o.log.Warn("sweep for a message that could not be read", "err", err)
+				// Heavy storage polling is what hangs some modems.
+				unreadWait = min(2*unreadWait, o.p.pollInterval)
+				o.log.Warn("sweep for a message that could not be read", "err", err, "again_in", unreadWait)
 				if !o.stillAnswers(ctx, id) {
 					return errUnresponsive
 				}
@@ -299,15 +302,19 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 				return err
 			}
 		}
-		if rx.unread && unread == nil {
-			unread = time.After(unreadRetry)
+		switch {
+		case !rx.unread:
+			unreadWait = unreadRetry
+		case unread == nil:
+			unread = time.After(unreadWait)
 		}
 	}
 }
 
 // unreadRetry is how soon the owner sweeps the storage for a message whose
 // announced read failed: long enough for a SIM busy for a moment, well
-// inside a payment's expiry grace.
+// inside a payment's expiry grace. A sweep that fails too waits twice as
+// long each time, up to the poll interval.
 const unreadRetry = time.Second
 
 // stillAnswers probes a modem after a command went unanswered. While it
