@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -348,8 +347,7 @@ func (p *Puller) handle(ctx context.Context, got []jetstream.Msg) int {
 		take[j] = ws[i]
 	}
 	stored := p.take.TakeAll(ctx, take)
-	var took atomic.Int64
-	var wg sync.WaitGroup
+	took := 0
 	for j, i := range claimed {
 		m, w := ms[i], ws[i]
 		if err := stored[j]; err != nil {
@@ -362,18 +360,16 @@ func (p *Puller) handle(ctx context.Context, got []jetstream.Msg) int {
 			m.Nak()
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := m.DoubleAck(ctx); err != nil {
-				// Stored and claimed: a redelivery finds the claim ours,
-				// and Take is idempotent, so the work is not doubled.
-				p.log.Warn("fleet: acking taken work", "id", w.ID, "err", err)
-			}
-			p.c.m.pulled.Inc()
-			took.Add(1)
-		}()
+		// Not waiting for the cluster to confirm the ack: the pull ends,
+		// and its lanes go to the next one, a round trip sooner. An ack
+		// lost on the way is safe: the work comes back after the ack
+		// wait, finds the claim ours (or finished) and is not doubled,
+		// since Take is idempotent and the store keeps one copy per id.
+		if err := m.Ack(); err != nil {
+			p.log.Warn("fleet: acking taken work", "id", w.ID, "err", err)
+		}
+		p.c.m.pulled.Inc()
+		took++
 	}
-	wg.Wait()
-	return int(took.Load())
+	return took
 }
