@@ -62,6 +62,19 @@ func (r *Record) CommandTimes(prefix string) []time.Time {
 	return out
 }
 
+// CommandLines returns the command lines received, oldest first, as typed
+// (the most recent few thousand): for tests of what came before what.
+func (r *Record) CommandLines() []string {
+	m := r.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, len(r.cmdLog))
+	for i, c := range r.cmdLog {
+		out[i] = c.line
+	}
+	return out
+}
+
 // Sent returns every SMS-SUBMIT the modem accepted, in order.
 func (r *Record) Sent() []SentSMS {
 	m := r.m
