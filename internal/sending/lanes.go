@@ -21,15 +21,22 @@ type lane struct {
 	// whenIdle, set by Done, runs once if the next dispatch round leaves
 	// the lane with nothing to send.
 	whenIdle func()
-	paused   map[string]bool // why the lane takes no work now: "session", "suspect"
+	paused   map[string]bool // why the lane takes no work now: "session", "suspect", "degraded"
 	sent     []time.Time     // part send times within the last day
 }
 
 // AddLane registers a SIM that can send; jobs arrive on the returned channel.
-// sent seeds the limit windows with what the SIM sent recently.
+// sent seeds the limit windows with what the SIM sent recently. A USSD
+// session that holds the modem (HoldForSession) pauses the lane from the
+// start.
 func (s *Scheduler) AddLane(modemID, iccid, plmn string, limits SendLimits, sent []time.Time) <-chan *store.Message {
 	l := &lane{modemID: modemID, iccid: iccid, plmn: plmn, limits: limits, jobs: make(chan *store.Message, 1), idle: true, paused: map[string]bool{}, sent: sent}
 	s.mu.Lock()
+	if s.sessionHolds(modemID) {
+		// A session the modem was in before its lane closed (a reboot)
+		// holds the new lane too.
+		l.paused["session"] = true
+	}
 	s.lanes[modemID] = l
 	s.mu.Unlock()
 	s.poke()
@@ -77,26 +84,54 @@ func (s *Scheduler) Unpause(modemID, reason string) {
 	s.poke()
 }
 
-// SetUsable pauses (false) or resumes (true) a lane for a USSD session.
-func (s *Scheduler) SetUsable(modemID string, usable bool) {
-	if usable {
-		s.Unpause(modemID, "session")
-	} else {
-		s.Pause(modemID, "session")
+// HoldForSession pauses a modem's lane for a USSD session, and again each
+// time the lane opens while the session lasts: a modem that reboots or loses
+// its port mid-session closes its lane, and the lane it opens once set up
+// again must not send either (many modems abort or garble a USSD dialogue
+// when AT+CMGS runs). The hold is the session's until ReleaseSession.
+func (s *Scheduler) HoldForSession(modemID, sessionID string) {
+	s.mu.Lock()
+	s.sessions[sessionID] = modemID
+	if l := s.lanes[modemID]; l != nil {
+		l.paused["session"] = true
 	}
+	s.mu.Unlock()
 }
 
-// InSession lists the modems whose lanes SetUsable paused.
-func (s *Scheduler) InSession() []string {
+// ReleaseSession lifts a session's hold. The lane stays paused while
+// another session holds it (one that began while this one was closing), or
+// for another reason. Releasing a session that holds nothing does nothing.
+func (s *Scheduler) ReleaseSession(sessionID string) {
+	s.mu.Lock()
+	modemID, ok := s.sessions[sessionID]
+	delete(s.sessions, sessionID)
+	if l := s.lanes[modemID]; ok && l != nil && !s.sessionHolds(modemID) {
+		delete(l.paused, "session")
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// HeldSessions lists the sessions that hold a lane, open or not.
+func (s *Scheduler) HeldSessions() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ids []string
-	for id, l := range s.lanes {
-		if l.paused["session"] {
-			ids = append(ids, id)
-		}
+	ids := make([]string, 0, len(s.sessions))
+	for id := range s.sessions {
+		ids = append(ids, id)
 	}
 	return ids
+}
+
+// sessionHolds reports whether a session holds the modem's lane. Called
+// with s.mu held.
+func (s *Scheduler) sessionHolds(modemID string) bool {
+	for _, m := range s.sessions {
+		if m == modemID {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *lane) usable() bool { return len(l.paused) == 0 }

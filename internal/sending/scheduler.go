@@ -20,6 +20,10 @@ type Scheduler struct {
 	mu    sync.Mutex
 	queue []*waiting       // confirmations first, then by creation
 	lanes map[string]*lane // by modem id
+	// sessions are the USSD sessions that hold a modem's lane, by session
+	// id: kept apart from the lanes, which close and open again under a
+	// session when the modem reboots.
+	sessions map[string]string
 	// vetoed lists, by message id, the SIMs the eligibility veto refused
 	// the message when dispatch last asked.
 	vetoed map[string][]string
@@ -55,7 +59,7 @@ func NewScheduler(now func() time.Time, eligible func(m *store.Message, iccid st
 	if eligible == nil {
 		eligible = func(*store.Message, string) bool { return true }
 	}
-	return &Scheduler{now: now, eligible: eligible, expire: expire, lanes: map[string]*lane{}, vetoed: map[string][]string{}, wake: make(chan struct{}, 1), pings: make(chan chan struct{}), roomChanged: make(chan struct{})}
+	return &Scheduler{now: now, eligible: eligible, expire: expire, lanes: map[string]*lane{}, sessions: map[string]string{}, vetoed: map[string][]string{}, wake: make(chan struct{}, 1), pings: make(chan chan struct{}), roomChanged: make(chan struct{})}
 }
 
 // Poke makes the scheduler look at its queue again (a confirmation became

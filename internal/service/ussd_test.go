@@ -442,7 +442,7 @@ func TestLaneOfAnEndedSessionSendsAgain(t *testing.T) {
 	if _, err := h.d.store.USSD.MoveUSSD(context.Background(), open.SessionID, store.USSDOpen, store.USSDClosed, "test"); err != nil {
 		t.Fatal(err)
 	}
-	h.d.sched.SetUsable(h.modemID(m), false)
+	h.d.sched.HoldForSession(h.modemID(m), open.SessionID)
 	var pinned struct{ ID string }
 	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "после сессии", "modem": h.modemID(m)}, &pinned)
 	eventually(t, "the pinned message sent", func() bool { return len(m.Record().Sent()) == 1 })

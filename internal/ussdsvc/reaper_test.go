@@ -12,28 +12,43 @@ import (
 	"github.com/gsmbridge/gsmbridge/internal/store"
 )
 
-// fakeLanes is the scheduler's session pause.
+// fakeLanes is the scheduler's session holds.
 type fakeLanes struct {
-	mu     sync.Mutex
-	paused map[string]bool
+	mu   sync.Mutex
+	held map[string]string // session id -> modem id
 }
 
-func (l *fakeLanes) SetUsable(id string, usable bool) {
+func (l *fakeLanes) HoldForSession(modemID, sessionID string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if usable {
-		delete(l.paused, id)
-	} else {
-		l.paused[id] = true
-	}
+	l.held[sessionID] = modemID
 }
 
-func (l *fakeLanes) InSession() []string {
+func (l *fakeLanes) ReleaseSession(sessionID string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.held, sessionID)
+}
+
+func (l *fakeLanes) HeldSessions() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var ids []string
-	for id := range l.paused {
+	for id := range l.held {
 		ids = append(ids, id)
+	}
+	return ids
+}
+
+// pausedModems lists the modems a session holds.
+func (l *fakeLanes) pausedModems() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var ids []string
+	for _, m := range l.held {
+		if !slices.Contains(ids, m) {
+			ids = append(ids, m)
+		}
 	}
 	slices.Sort(ids)
 	return ids
@@ -81,7 +96,7 @@ func TestReaperDerivesPausesFromTheStore(t *testing.T) {
 	claim("expired", "m1", purposeAPI, now.Add(-time.Second), true)
 	claim("live", "m2", purposeAPI, now.Add(time.Minute), true)
 	claim("balance", "m4", purposeBalance, now.Add(-time.Second), false)
-	lanes := &fakeLanes{paused: map[string]bool{"m1": true, "m3": true}}
+	lanes := &fakeLanes{held: map[string]string{"expired": "m1", "gone": "m3"}}
 	modems := &fakeModems{}
 	s, err := New(Deps{Modems: modems, Lanes: lanes, Sessions: st.USSD}, Options{Now: clock})
 	if err != nil {
@@ -101,7 +116,7 @@ func TestReaperDerivesPausesFromTheStore(t *testing.T) {
 	if !slices.Equal(modems.asked, []string{"m1"}) {
 		t.Errorf("modems asked to end a session: %v, want [m1]", modems.asked)
 	}
-	if got := lanes.InSession(); !slices.Equal(got, []string{"m2"}) {
+	if got := lanes.pausedModems(); !slices.Equal(got, []string{"m2"}) {
 		t.Errorf("paused lanes %v, want [m2]", got)
 	}
 	if u, _ := st.USSD.GetUSSDSession(ctx, "balance"); u.State != store.USSDRunning {

@@ -24,13 +24,14 @@ const (
 )
 
 // reap closes interactive sessions past their cap with AT+CUSD=2 and
-// keeps each lane's pause in line with the store: paused while the modem has
-// a live API session (an owner that reconnected adds its lane back as
-// usable), sending again once it has none. Deriving the pause from the
-// store at each look undoes a pause set from a list read just before a
-// session closed, which would otherwise hold the lane for good.
+// keeps the lanes' session holds in line with the store: a modem's lane is
+// held while it has a live API session (and the hold outlives a lane that
+// closes and opens again under it), released once the session is not live.
+// Deriving the holds from the store at each look undoes a hold set from a
+// list read just before a session closed, which would otherwise hold the
+// lane for good.
 //
-// It looks every tick while an API session lives or a lane is paused, and
+// It looks every tick while an API session lives or a lane is held, and
 // otherwise sleeps until one is claimed (wake).
 func (s *sessions) reap(ctx context.Context, tick time.Duration) {
 	t := time.NewTimer(tick)
@@ -56,13 +57,13 @@ func (s *sessions) wakeReaper() {
 	}
 }
 
-// lookAtUSSD closes API sessions past their cap and pauses or resumes lanes;
-// it reports whether there is something to look at again.
+// lookAtUSSD closes API sessions past their cap and holds or releases
+// lanes; it reports whether there is something to look at again.
 func (s *sessions) lookAtUSSD(ctx context.Context) (again bool) {
-	// Paused lanes are noted before the store is read: a session
-	// claimed after the read pauses its lane after this note, and only
-	// noted lanes are resumed.
-	pausedBefore := s.lanes.InSession()
+	// Held sessions are noted before the store is read: a session
+	// claimed after the read is held after this note, and only noted
+	// sessions are released.
+	heldBefore := s.lanes.HeldSessions()
 	live, err := s.ussdStore.LiveUSSDSessions(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -70,7 +71,7 @@ func (s *sessions) lookAtUSSD(ctx context.Context) (again bool) {
 		}
 		return true
 	}
-	inSession := map[string]bool{}
+	inSession := map[string]string{} // session id -> modem id
 	for _, u := range live {
 		if u.Purpose != purposeAPI {
 			continue
@@ -82,22 +83,22 @@ func (s *sessions) lookAtUSSD(ctx context.Context) (again bool) {
 			s.closeSession(ctx, u, store.USSDOpen, "timeout")
 			continue
 		}
-		inSession[u.ModemID] = true
+		inSession[u.ID] = u.ModemID
 	}
-	for _, id := range pausedBefore {
-		if !inSession[id] {
-			s.lanes.SetUsable(id, true)
+	for _, id := range heldBefore {
+		if _, ok := inSession[id]; !ok {
+			s.lanes.ReleaseSession(id)
 		}
 	}
-	for id := range inSession {
-		s.lanes.SetUsable(id, false)
+	for id, modemID := range inSession {
+		s.lanes.HoldForSession(modemID, id)
 	}
-	return again || len(pausedBefore) > 0
+	return again || len(heldBefore) > 0
 }
 
 // closeSession ends a live session: the record first (so no answer slips in),
 // then the network session unless the network ended it itself ("done"),
-// then the lane goes back to sending.
+// then the session's hold on the lane is released.
 func (s *sessions) closeSession(ctx context.Context, u store.USSDSession, from, reason string) (store.USSDSession, error) {
 	closed, err := s.ussdStore.MoveUSSD(ctx, u.ID, from, store.USSDClosed, reason)
 	if err != nil {
@@ -111,9 +112,9 @@ func (s *sessions) closeSession(ctx context.Context, u store.USSDSession, from, 
 		cancel()
 	}
 	if u.Purpose == purposeAPI {
-		// Only API sessions pause the lane; a balance check must not
-		// resume a lane paused for another reason (a suspect SIM).
-		s.lanes.SetUsable(u.ModemID, true)
+		// Only API sessions hold the lane; a balance check runs whole
+		// inside one Do, which sends nothing meanwhile anyway.
+		s.lanes.ReleaseSession(u.ID)
 	}
 	s.log.Info("USSD session closed", "modem", u.ModemID, "session", u.ID, "reason", reason)
 	return closed, nil
@@ -215,7 +216,7 @@ func (s *sessions) startUSSD(w http.ResponseWriter, r *http.Request) {
 		writeUSSDError(w, err)
 		return
 	}
-	s.lanes.SetUsable(st.ID, false)
+	s.lanes.HoldForSession(st.ID, u.ID)
 	s.wakeReaper()
 	s.exchangeInSession(w, r, st, u, req.Code)
 }

@@ -35,11 +35,16 @@ type Modems interface {
 
 // Lanes are the send lanes: a modem in an API session sends nothing.
 type Lanes interface {
-	// SetUsable pauses (false) or resumes (true) a modem's lane for a
-	// session; other reasons for a pause stay.
-	SetUsable(modemID string, usable bool)
-	// InSession lists the modems whose lanes SetUsable paused.
-	InSession() []string
+	// HoldForSession pauses the modem's lane for the session, and each
+	// lane the modem opens again while the session lasts (it rebooted,
+	// its port came back), until ReleaseSession; other reasons for a
+	// pause stay.
+	HoldForSession(modemID, sessionID string)
+	// ReleaseSession lifts the session's hold; a lane another session
+	// holds stays paused. Releasing twice is harmless.
+	ReleaseSession(sessionID string)
+	// HeldSessions lists the sessions that hold a lane.
+	HeldSessions() []string
 }
 
 // Sessions is the store's USSD facade (store.Store.USSD).
