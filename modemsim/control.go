@@ -25,6 +25,27 @@ func (m *Modem) Reboot() {
 	m.n.retrySoon()
 }
 
+// RebootLoop reboots the modem times times, every (virtual time) apart, as a
+// modem on a weak USB supply or with autosuspend on does: a storm of boot
+// lines. The channel closes after the last reboot, or when the network
+// closes first.
+func (m *Modem) RebootLoop(times int, every time.Duration) <-chan struct{} {
+	done := make(chan struct{})
+	started := m.n.spawn(func(<-chan struct{}) {
+		defer close(done)
+		for i := 0; i < times; i++ {
+			if i > 0 && !m.n.sleep(every) {
+				return
+			}
+			m.Reboot()
+		}
+	})
+	if !started {
+		close(done)
+	}
+	return done
+}
+
 // boot sends the power-up lines. Called with m.mu held.
 func (m *Modem) boot() {
 	for _, l := range m.info.bootLines {

@@ -151,18 +151,20 @@ func (n *Network) Close() error {
 }
 
 // spawn runs f in a goroutine that Close waits for; f must return once
-// done is closed.
-func (n *Network) spawn(f func(done <-chan struct{})) {
+// done is closed. It reports whether f was started: not once the network
+// closed.
+func (n *Network) spawn(f func(done <-chan struct{})) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
-		return
+		return false
 	}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		f(n.done)
 	}()
+	return true
 }
 
 // after runs f once d of virtual time has passed, unless the network closes
