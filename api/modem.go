@@ -30,6 +30,11 @@ const (
 // EscalationSteps lists the steps in the order they are taken.
 var EscalationSteps = []string{StepReinit, StepCFUN, StepReopen, StepAlert}
 
+// RebootWait is no escalation step but is counted beside them in
+// Modem.Resets: a set-up held back because the modem kept rebooting by
+// itself (gsmbridge_modem_reboot_waits_total).
+const RebootWait = "reboot_wait"
+
 // ModemStates lists every modem state, in the order the metrics show them.
 var ModemStates = []ModemState{ModemProbing, ModemReady, ModemDegraded, ModemResetting, ModemGone,
 	ModemSIMMissing, ModemSIMLocked, ModemRegDenied, ModemNoService}

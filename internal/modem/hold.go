@@ -74,7 +74,7 @@ func (o *owner) hold(ctx context.Context, events <-chan gsm.Event, c *condition)
 				return o.modem.Err()
 			}
 			if r, ok := ev.(gsm.Rebooted); ok && !o.answered(r) {
-				return errRebooted
+				return errAnnouncedReboot
 			}
 			// Registration and SIM reports may say the problem cleared. A
 			// storm of them costs no more than the budget: over it, the

@@ -38,7 +38,9 @@ var escalationSteps = api.EscalationSteps
 // errUnresponsive ends serve when the modem stopped answering commands.
 var errUnresponsive = errors.New("modem stopped answering")
 
-// errRebooted ends serve when the modem announced a reboot.
+// errRebooted ends serve or hold when the modem must be set up again from
+// the start: it rebooted (errAnnouncedReboot), reset unannounced, or a
+// condition that held it cleared.
 var errRebooted = errors.New("modem rebooted")
 
 // answered tells a reboot the last set-up already answered: announced
@@ -129,6 +131,12 @@ func (o *owner) session(ctx context.Context) error {
 			err = o.hold(ctx, events, cond)
 		}
 		switch {
+		case errors.Is(err, errAnnouncedReboot) || errors.Is(err, gsm.ErrReboot):
+			// A reboot that cut a command of the set-up short is one
+			// too: the port is fine, and the set-up is paced alike.
+			if err := paceReboot(ctx, o); err != nil {
+				return err
+			}
 		case errors.Is(err, errRebooted):
 			o.setState(api.ModemProbing, "")
 		case (errors.Is(err, errUnresponsive) || errors.Is(err, gsm.ErrTimeout)) && o.modem.Err() != nil:
@@ -292,7 +300,7 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 					continue
 				}
 				o.log.Warn("modem rebooted by itself; setting it up again", "line", r.Line)
-				return errRebooted
+				return errAnnouncedReboot
 			}
 			lastTraffic = o.p.now()
 			if c := registrationCondition(ev); c != nil {

@@ -33,6 +33,7 @@ type owner struct {
 	// setUpAt is when the last set-up began, on the clock the engine reads
 	// lines by: a reboot announced before it is one the set-up answered.
 	setUpAt time.Time
+	boots   bootLoop   // the reboots the modem announced in a row, to pace their set-ups
 	modem   *gsm.Modem // the open session's dialogue; nil between sessions
 
 	modemStatus

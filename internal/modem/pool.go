@@ -57,6 +57,10 @@ type Options struct {
 	// ReopenMin and ReopenMax bound the waits between tries on a modem
 	// that fails (0: 500ms and 30s).
 	ReopenMin, ReopenMax time.Duration
+	// RebootWaitMin and RebootWaitMax bound the waits before setting up
+	// again a modem that keeps rebooting by itself (0: 1s and 1m); a
+	// modem that stays up RebootWaitMax after a set-up is out of the loop.
+	RebootWaitMin, RebootWaitMax time.Duration
 	// BudgetWindow is the minute of health.commands_per_minute (0: a
 	// minute); tests shorten it.
 	BudgetWindow time.Duration
@@ -81,11 +85,12 @@ type Pool struct {
 	metrics   *metrics
 	ready     func()
 
-	health               config.Health
-	pollInterval         time.Duration
-	atTimeout            time.Duration
-	reopenMin, reopenMax time.Duration
-	budgetWindow         time.Duration
+	health                       config.Health
+	pollInterval                 time.Duration
+	atTimeout                    time.Duration
+	reopenMin, reopenMax         time.Duration
+	rebootWaitMin, rebootWaitMax time.Duration
+	budgetWindow                 time.Duration
 
 	mu      sync.Mutex
 	owners  []*owner
@@ -106,8 +111,9 @@ func New(w Work, in Inbound, devices Devices, ops Operators, loads Loads, o Opti
 	}
 	p := &Pool{work: w, inbound: in, devices: devices, operators: ops, loads: loads, log: o.Logger, now: o.Now, open: o.Open,
 		metrics: m, ready: o.Ready, health: o.Health, pollInterval: o.Receive.PollInterval, atTimeout: o.ATTimeout,
-		reopenMin: o.ReopenMin, reopenMax: o.ReopenMax, budgetWindow: o.BudgetWindow,
-		ids: map[string]*owner{}, retired: map[string]api.Modem{}}
+		reopenMin: o.ReopenMin, reopenMax: o.ReopenMax, rebootWaitMin: o.RebootWaitMin, rebootWaitMax: o.RebootWaitMax,
+		budgetWindow: o.BudgetWindow,
+		ids:          map[string]*owner{}, retired: map[string]api.Modem{}}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -128,6 +134,12 @@ func New(w Work, in Inbound, devices Devices, ops Operators, loads Loads, o Opti
 	}
 	if p.reopenMax == 0 {
 		p.reopenMax = 30 * time.Second
+	}
+	if p.rebootWaitMin == 0 {
+		p.rebootWaitMin = time.Second
+	}
+	if p.rebootWaitMax == 0 {
+		p.rebootWaitMax = time.Minute
 	}
 	if p.budgetWindow == 0 {
 		p.budgetWindow = time.Minute

@@ -35,6 +35,7 @@ var modemDefs = []scrape.Def{
 	{Name: "modem_send_failures_total", Help: "SMS parts the modem failed to send since the daemon started.", Labels: modemLabels},
 	{Name: "modem_received_messages_total", Help: "SMS the modem received since the daemon started.", Labels: modemLabels},
 	{Name: "modem_resets_total", Help: "Escalation steps taken on a modem that stopped answering (reinit, cfun, reopen, alert).", Labels: []string{"modem", "step"}},
+	{Name: "modem_reboot_waits_total", Help: "Set-ups held back because the modem kept rebooting by itself (a boot loop).", Labels: []string{"modem"}},
 	{Name: "modem_reconnects_total", Help: "Times a modem's port was opened again after it was lost.", Labels: []string{"modem"}},
 }
 
@@ -84,5 +85,6 @@ func collectModem(e scrape.Emitter, st api.Modem) {
 	for _, step := range api.EscalationSteps {
 		e.Counter("modem_resets_total", float64(st.Resets[step]), st.ID, step)
 	}
+	e.Counter("modem_reboot_waits_total", float64(st.Resets[api.RebootWait]), st.ID)
 	e.Counter("modem_reconnects_total", float64(st.Reconnects), st.ID)
 }
