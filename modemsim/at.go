@@ -190,6 +190,10 @@ func (a *atEngine) urc(lines ...string) {
 	if p == nil || m.faults.hungTill.After(m.n.clock.Now()) {
 		return
 	}
+	if m.faults.loseURC(lines[0]) {
+		m.log.Debug("sim: URC lost, as the fault asked", "urc", lines[0])
+		return
+	}
 	select {
 	case p.out <- []byte("\r\n" + strings.Join(lines, "\r\n") + "\r\n"):
 	default:

@@ -23,6 +23,7 @@ type Faults struct {
 	cutPDU   struct{ n, at int } // PDU lines to cut by a status line, and where
 	garbled  int                 // PDU lines to show with a digit lost
 	failCmds []commandFault
+	lostURCs []lostURC
 	ussdFail []USSDFault
 	hungTill time.Time
 }
@@ -113,6 +114,36 @@ func (f *Faults) FailCommand(prefix string, n int, final string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f.failCmds = append(f.failCmds, commandFault{prefix: prefix, n: n, final: final})
+}
+
+// LoseIndications makes the modem lose the next n unsolicited lines that
+// start with prefix ("+CMTI", "+CDSI"), as firmware does in an indication
+// mode that discards rather than buffers them while a command runs: what
+// they announce is stored, and nobody hears of it.
+func (f *Faults) LoseIndications(prefix string, n int) {
+	m := f.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f.lostURCs = append(f.lostURCs, lostURC{prefix: prefix, n: n})
+}
+
+// lostURC is how many more unsolicited lines starting with prefix to lose.
+type lostURC struct {
+	prefix string
+	n      int
+}
+
+// loseURC reports whether an unsolicited line is to be lost, and counts it.
+// Called with m.mu held.
+func (f *Faults) loseURC(line string) bool {
+	for i := range f.lostURCs {
+		l := &f.lostURCs[i]
+		if l.n > 0 && strings.HasPrefix(line, l.prefix) {
+			l.n--
+			return true
+		}
+	}
+	return false
 }
 
 // FailUSSD makes the next USSD requests fail in the given shapes, in order.

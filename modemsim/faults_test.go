@@ -187,3 +187,26 @@ func TestQuectelSignalReportsFollowQINDCFG(t *testing.T) {
 		t.Errorf("Huawei's switch on a Quectel: %q", got)
 	}
 }
+
+// A lost indication announces nothing, but the message it would have
+// announced is stored: only a listing finds it. The next one is heard.
+func TestLostIndications(t *testing.T) {
+	n := newTestNetwork(t, NetworkOptions{})
+	m := addModem(t, n, ModemConfig{Dialect: SIMCom})
+	c := ready(t, m)
+	c.mustOK("AT+CMGF=0")
+	c.mustOK("AT+CNMI=2,1,0,0,0")
+	m.Faults().LoseIndications("+CMTI", 1)
+	if err := n.Phones().Send("+79990000001", m.Config().MSISDN, "unheard"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "stored", func() bool { return m.Record().Stored("SM") == 1 })
+	c.quiet(50 * time.Millisecond)
+	if got := c.mustOK("AT+CMGL=4"); len(got) != 2 {
+		t.Fatalf("listing: %q", got)
+	}
+	if err := n.Phones().Send("+79990000001", m.Config().MSISDN, "heard"); err != nil {
+		t.Fatal(err)
+	}
+	c.expect(`+CMTI: "SM",2`)
+}
