@@ -281,6 +281,20 @@ func (o *owner) serve(ctx context.Context, events <-chan gsm.Event) error {
 					return errUnresponsive
 				}
 			}
+		case <-o.sweeps.asked:
+			// A payment's deadline rule waits for this sweep. A sweep
+			// waiting out its backoff answers it instead: sweeping more
+			// often is the heavy storage polling that hangs some modems.
+			if unread != nil || !o.sweeps.owed() {
+				continue
+			}
+			if err := rx.sweep(ctx); err != nil {
+				rx.unread = true
+				o.log.Warn("sweep asked for", "err", err)
+				if !o.stillAnswers(ctx, id) {
+					return errUnresponsive
+				}
+			}
 		case <-unread:
 			unread = nil
 			if err := rx.sweep(ctx); err != nil {

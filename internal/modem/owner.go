@@ -21,6 +21,7 @@ type owner struct {
 	log  *slog.Logger
 
 	calls   chan call // work from other features, run on this goroutine
+	sweeps  *sweepLog // sweeps of the modem's storage, and those asked for
 	usbPath string    // USB socket ("1-1.3") when discovered on USB
 	pin     string
 

@@ -69,6 +69,10 @@ type Options struct {
 	// Ready hears of a modem that became ready (its SIM may be due for a
 	// balance check, or new).
 	Ready func()
+	// Swept hears of a sweep of a modem's storage that completed: a
+	// payment's deadline rule may wait for one (Pool.Sweep). It must not
+	// block: it runs on the owner's goroutine.
+	Swept func()
 }
 
 // Pool is the modem owners: one goroutine per port, those USB discovery
@@ -84,6 +88,7 @@ type Pool struct {
 	open      func(path string, cfg hw.PortConfig) (io.ReadWriteCloser, error)
 	metrics   *metrics
 	ready     func()
+	swept     func()
 
 	health                       config.Health
 	pollInterval                 time.Duration
@@ -110,7 +115,7 @@ func New(w Work, in Inbound, devices Devices, ops Operators, loads Loads, o Opti
 		return nil, err
 	}
 	p := &Pool{work: w, inbound: in, devices: devices, operators: ops, loads: loads, log: o.Logger, now: o.Now, open: o.Open,
-		metrics: m, ready: o.Ready, health: o.Health, pollInterval: o.Receive.PollInterval, atTimeout: o.ATTimeout,
+		metrics: m, ready: o.Ready, swept: o.Swept, health: o.Health, pollInterval: o.Receive.PollInterval, atTimeout: o.ATTimeout,
 		reopenMin: o.ReopenMin, reopenMax: o.ReopenMax, rebootWaitMin: o.RebootWaitMin, rebootWaitMax: o.RebootWaitMax,
 		budgetWindow: o.BudgetWindow,
 		ids:          map[string]*owner{}, retired: map[string]api.Modem{}}
@@ -125,6 +130,9 @@ func New(w Work, in Inbound, devices Devices, ops Operators, loads Loads, o Opti
 	}
 	if p.ready == nil {
 		p.ready = func() {}
+	}
+	if p.swept == nil {
+		p.swept = func() {}
 	}
 	if p.atTimeout == 0 {
 		p.atTimeout = 5 * time.Second
@@ -156,7 +164,7 @@ func New(w Work, in Inbound, devices Devices, ops Operators, loads Loads, o Opti
 }
 
 func (p *Pool) newOwner(port, name, pin string, pc hw.PortConfig) *owner {
-	o := &owner{p: p, port: port, name: name, pin: pin, calls: make(chan call), cfg: pc}
+	o := &owner{p: p, port: port, name: name, pin: pin, calls: make(chan call), sweeps: newSweepLog(), cfg: pc}
 	o.modemStatus.now, o.modemStatus.ready = p.now, p.ready
 	o.log = p.log.With("port", port)
 	o.status = api.Modem{ID: "port:" + filepath.Base(port), Name: name, Port: port, State: api.ModemProbing, Since: p.now(), Resets: map[string]int{}}

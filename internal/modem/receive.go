@@ -3,6 +3,7 @@ package modem
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/gsm"
@@ -16,14 +17,23 @@ type reception struct {
 	status *modemStatus
 	log    *slog.Logger
 	rs     gsm.ReceiveSetup // how the modem hands messages over, once set up
-	// unread: a message the modem announced could not be read, so it waits
-	// in storage; the owner sweeps again soon rather than at the next poll,
-	// which may come after a payment's deadline and its grace.
+	// unread: a message the modem announced could not be read, or a sweep
+	// asked for failed, so a message may wait in storage; the owner sweeps
+	// again soon rather than at the next poll, which may come after a
+	// payment's deadline and its grace.
 	unread bool
+	now    func() time.Time
+	// swept records a complete sweep that began at began and tells those
+	// who wait for one.
+	swept func(began time.Time)
 }
 
 func (o *owner) reception() *reception {
-	return &reception{modem: o.modem, in: o.p.inbound, status: &o.modemStatus, log: o.log}
+	return &reception{modem: o.modem, in: o.p.inbound, status: &o.modemStatus, log: o.log, now: o.p.now,
+		swept: func(began time.Time) {
+			o.sweeps.swept(o.snapshot().ICCID, began)
+			o.p.swept()
+		}}
 }
 
 // setup has the modem hand over incoming SMS and status reports (see
@@ -42,13 +52,18 @@ func (r *reception) setup(ctx context.Context) error {
 // sweep takes everything in the modem's storage: messages that arrived
 // while nobody listened, or whose indication was lost; and the status
 // reports of a modem that keeps them apart.
+//
+// A sweep that lists everything counts from when it began: whatever the
+// network handed the SIM before then is in the store now, or reported.
 func (r *reception) sweep(ctx context.Context) error {
+	began := r.now()
 	mem := r.modem.Memory(r.rs)
 	err := mem.Stored(ctx, func(p gsm.StoredPDU) error { return r.takeStored(ctx, mem, p.Slot.Index, p.PDU) })
 	if err != nil {
 		return err
 	}
 	r.unread = false
+	r.swept(began)
 	return r.refreshStorage(ctx, mem)
 }
 
