@@ -56,10 +56,18 @@ type Queue interface {
 	Holds(ids ...string) map[string]api.Hold
 }
 
-// ModemView shows the modems as they stand: the deadline rule asks whether
-// a confirmation's SIM has been read since.
+// ModemView shows the modems as they stand and has their owners sweep a
+// SIM's storage: the deadline rule expires a confirmation only once its
+// SIM's modem has been ready through the grace and a sweep that began past
+// it read the SIM (a modem may lose the announcement of a reply).
 type ModemView interface {
 	Modems() []api.Modem
+	// SweptSince reports whether a sweep of SIM iccid's storage that
+	// began at or after t completed.
+	SweptSince(iccid string, t time.Time) bool
+	// Sweep asks the owner of SIM iccid for such a sweep and returns at
+	// once; the service calls Wake when a sweep completes.
+	Sweep(iccid string, t time.Time)
 }
 
 // Operators are the operator profiles (configured ones merged over the
@@ -103,6 +111,9 @@ type Confirmations struct {
 	metrics   *metrics
 	log       *slog.Logger
 	now       func() time.Time
+	// wake holds one token when a modem swept its storage: a due
+	// confirmation may have waited for that sweep.
+	wake chan struct{}
 }
 
 // New registers the feature's metrics; Run keeps its timers.
@@ -112,7 +123,8 @@ func New(st Store, log EventLog, q Queue, modems ModemView, o Options) (*Confirm
 		return nil, err
 	}
 	c := &Confirmations{store: st, eventLog: log, queue: q, modems: modems, operators: o.Operators, cfg: o.Config,
-		maxTTL: o.MaxTTL, noticeTTL: o.NoticeTTL, longPolls: o.LongPolls, fleet: o.Fleet, metrics: m, log: o.Logger, now: o.Now}
+		maxTTL: o.MaxTTL, noticeTTL: o.NoticeTTL, longPolls: o.LongPolls, fleet: o.Fleet, metrics: m, log: o.Logger, now: o.Now,
+		wake: make(chan struct{}, 1)}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -34,10 +34,12 @@ var confirmationEvents = store.EventTypes{"confirmation.*"}
 // where the scheduler cannot be told (a reply stored by a modem owner).
 //
 // Both wake on the store: the log's growth for decisions, a timer set to the
-// next deadline for expiry. While a confirmation is past its deadline but
-// not ended (in its grace, its SIM out, its SMS still queued) the deadline
-// rule is asked again every confirmationTick, since what it waits for (a
-// modem reading the SIM, the scheduler expiring the SMS) is not in the log.
+// next deadline for expiry; and on Wake, when a modem completed a sweep
+// of its storage the deadline rule may have asked for. While a
+// confirmation is past its deadline but not ended (in its grace, its SIM
+// out, its SMS still queued) the deadline rule is asked again every
+// confirmationTick, since what it waits for (a modem turning ready, the
+// scheduler expiring the SMS) is not in the log.
 func (s *Confirmations) Run(ctx context.Context) {
 	// Only confirmation events wake it: a sent SMS or a modem's news
 	// does not make it read the log.
@@ -85,6 +87,7 @@ func (s *Confirmations) Run(ctx context.Context) {
 			continue
 		case <-expiry.C:
 			armed = time.Time{}
+		case <-s.wake:
 		}
 		changed, waiting := s.expire(ctx)
 		if changed {
@@ -119,11 +122,21 @@ func (s *Confirmations) expire(ctx context.Context) (changed, waiting bool) {
 	}
 	var modems []api.Modem
 	for _, c := range due {
-		v := payment.AtDeadline(c.State, c.ExpiresAt, now, rules, func(since time.Time) bool {
+		v := payment.AtDeadline(c.State, c.ExpiresAt, now, rules, func(readySince, sweptFrom time.Time) bool {
 			if modems == nil {
 				modems = s.modems.Modems()
 			}
-			return simReadSince(modems, c.ICCID, since)
+			if !simReadySince(modems, c.ICCID, readySince) {
+				return false
+			}
+			if s.modems.SweptSince(c.ICCID, sweptFrom) {
+				return true
+			}
+			// A reply whose announcement the modem lost waits in storage
+			// until a sweep; the owner sweeps between jobs and Wake
+			// brings Run back here when it has.
+			s.modems.Sweep(c.ICCID, sweptFrom)
+			return false
 		})
 		switch v.Action {
 		case payment.Wait:
@@ -149,9 +162,18 @@ func (s *Confirmations) expire(ctx context.Context) (changed, waiting bool) {
 	return changed, waiting
 }
 
-// simReadSince reports whether the SIM's modem is ready and has been since
+// Wake has Run apply the deadline rule again: a modem completed a sweep of
+// its storage, which a due confirmation may wait for. It never blocks.
+func (s *Confirmations) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// simReadySince reports whether the SIM's modem is ready and has been since
 // before t.
-func simReadSince(modems []api.Modem, iccid string, t time.Time) bool {
+func simReadySince(modems []api.Modem, iccid string, t time.Time) bool {
 	for _, m := range modems {
 		if m.ICCID == iccid && m.State == api.ModemReady && !m.Since.After(t) {
 			return true

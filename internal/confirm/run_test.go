@@ -53,6 +53,26 @@ type modems []api.Modem
 
 func (m modems) Modems() []api.Modem { return m }
 
+// modemView shows modems and the sweeps of their SIMs' storage, and
+// records the sweeps asked for.
+type modemView struct {
+	modems
+	swept map[string]time.Time // ICCID: when its last complete sweep began
+	asked []sweepAsk
+}
+
+type sweepAsk struct {
+	iccid string
+	from  time.Time
+}
+
+func (v *modemView) SweptSince(iccid string, t time.Time) bool {
+	at, ok := v.swept[iccid]
+	return ok && !at.Before(t)
+}
+
+func (v *modemView) Sweep(iccid string, t time.Time) { v.asked = append(v.asked, sweepAsk{iccid, t}) }
+
 func TestDeadlineEndsOnlyWhatTheRuleEnds(t *testing.T) {
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	rules := config.Confirmations{ExpiryGrace: time.Minute, SIMLostAfter: time.Hour}
@@ -62,17 +82,33 @@ func TestDeadlineEndsOnlyWhatTheRuleEnds(t *testing.T) {
 	readySince := func(iccid string, since time.Time) api.Modem {
 		return api.Modem{ICCID: iccid, State: api.ModemReady, Since: since}
 	}
+	// A sweep of sim1 that began as the grace of a confirmation due two
+	// minutes ago ended, and one that began a second before.
+	sweptAtGrace := map[string]time.Time{"sim1": now.Add(-time.Minute)}
+	sweptInGrace := map[string]time.Time{"sim1": now.Add(-time.Minute - time.Second)}
+	askedAtGrace := []sweepAsk{{"sim1", now.Add(-time.Minute)}}
 	cases := []struct {
 		name                          string
 		due                           []*store.Confirmation
 		modems                        modems
+		swept                         map[string]time.Time
 		conflict                      map[string]bool
 		expired, failed               []string
+		asked                         []sweepAsk
 		wantChanged, wantStillWaiting bool
 	}{
 		{name: "nothing due"},
 		{name: "sent, its SIM read through the grace", due: []*store.Confirmation{due("a", payment.Sent, "sim1", 2*time.Minute)},
-			modems: modems{readySince("sim1", now.Add(-time.Hour))}, expired: []string{"a"}, wantChanged: true},
+			modems: modems{readySince("sim1", now.Add(-time.Hour))}, swept: sweptAtGrace, expired: []string{"a"}, wantChanged: true},
+		{name: "sent, its modem ready through the grace but its SIM swept only within it", due: []*store.Confirmation{due("a", payment.Sent, "sim1", 2*time.Minute)},
+			modems: modems{readySince("sim1", now.Add(-time.Hour))}, swept: sweptInGrace, asked: askedAtGrace, wantStillWaiting: true},
+		{name: "sent, its modem ready through the grace, its SIM never swept", due: []*store.Confirmation{due("a", payment.Sent, "sim1", 2*time.Minute)},
+			modems: modems{readySince("sim1", now.Add(-time.Hour))}, asked: askedAtGrace, wantStillWaiting: true},
+		{name: "sent, its SIM swept but its modem ready only within the grace", due: []*store.Confirmation{due("a", payment.Sent, "sim1", 2*time.Minute)},
+			modems: modems{readySince("sim1", now.Add(-30*time.Second))}, swept: sweptAtGrace, wantStillWaiting: true},
+		{name: "sent, its SIM not swept until sim_lost_after", due: []*store.Confirmation{due("a", payment.Sent, "sim1", 2*time.Hour)},
+			modems: modems{readySince("sim1", now.Add(-3*time.Hour))}, asked: []sweepAsk{{"sim1", now.Add(-2*time.Hour + time.Minute)}},
+			failed: []string{"a"}, wantChanged: true},
 		{name: "sent, its modem ready only since within the grace", due: []*store.Confirmation{due("a", payment.Sent, "sim1", 2*time.Minute)},
 			modems: modems{readySince("sim1", now.Add(-30*time.Second))}, wantStillWaiting: true},
 		{name: "sent, still in its grace", due: []*store.Confirmation{due("a", payment.Sent, "sim1", 30*time.Second)},
@@ -84,12 +120,13 @@ func TestDeadlineEndsOnlyWhatTheRuleEnds(t *testing.T) {
 		{name: "queued: the scheduler expires its SMS", due: []*store.Confirmation{due("a", payment.Queued, "", time.Second)},
 			wantChanged: true, wantStillWaiting: true},
 		{name: "decided by a reply meanwhile", due: []*store.Confirmation{due("a", payment.Sent, "sim1", 2*time.Minute)},
-			modems: modems{readySince("sim1", now.Add(-time.Hour))}, conflict: map[string]bool{"a": true}},
+			modems: modems{readySince("sim1", now.Add(-time.Hour))}, swept: sweptAtGrace, conflict: map[string]bool{"a": true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &fakeStore{due: tc.due, conflict: tc.conflict}
-			s, err := New(st, nil, nil, tc.modems, Options{Config: rules, Now: func() time.Time { return now }})
+			view := &modemView{modems: tc.modems, swept: tc.swept}
+			s, err := New(st, nil, nil, view, Options{Config: rules, Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,13 +137,16 @@ func TestDeadlineEndsOnlyWhatTheRuleEnds(t *testing.T) {
 			if !slices.Equal(st.expired, tc.expired) || !slices.Equal(st.failed, tc.failed) {
 				t.Errorf("expired %v failed %v, want %v %v", st.expired, st.failed, tc.expired, tc.failed)
 			}
+			if !slices.Equal(view.asked, tc.asked) {
+				t.Errorf("sweeps asked for %v, want %v", view.asked, tc.asked)
+			}
 		})
 	}
 }
 
 // A store that cannot list the due ones leaves them for the next look.
 func TestDeadlineRetriesWhenTheStoreFails(t *testing.T) {
-	s, err := New(&fakeStore{err: errors.New("disk I/O error")}, nil, nil, modems{}, Options{})
+	s, err := New(&fakeStore{err: errors.New("disk I/O error")}, nil, nil, &modemView{}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,8 @@ type Verdict struct {
 // Deadlines are the configured expiry rules.
 type Deadlines struct {
 	// Grace is how long past expires_at a sent confirmation waits, and how
-	// long its SIM must have been readable, before it expires.
+	// long its SIM must have been readable, before it expires; its storage
+	// must then be swept once more.
 	Grace time.Duration
 	// LostAfter is how long past expires_at a confirmation whose SIM is out
 	// stays pending before it fails; 0 waits for the SIM forever.
@@ -40,15 +41,18 @@ type Deadlines struct {
 // AtDeadline applies the expiry rule to a confirmation in state that expires
 // at expiresAt, at now.
 //
-// A sent confirmation expires at expiresAt + Grace, and only while the modem
-// holding its SIM is ready and has been for at least the grace: a reply
-// written in time may still sit in the SIM's storage, and a modem reads its
-// storage before it turns ready and then at least every poll interval.
-// simReadSince(t) reports whether that is so since t; it is asked only when
-// the answer matters. A SIM that is out keeps its confirmation pending until
-// it is back, or until LostAfter past the deadline: then the payment core
-// gets a failure it can act on instead of waiting forever.
-func AtDeadline(state State, expiresAt, now time.Time, d Deadlines, simReadSince func(time.Time) bool) Verdict {
+// A sent confirmation expires at expiresAt + Grace, and only once its SIM
+// has been read past that: the modem holding it ready for at least the
+// grace (the network could hand it the replies), and a sweep of its storage
+// that began at or after expiresAt + Grace complete. A reply written in time
+// may still sit in the SIM's storage, and some modems lose the announcement
+// of a new message, so having been ready is no proof the reply was read;
+// a sweep is. simRead(readySince, sweptFrom) reports whether both are so;
+// it is asked only when the answer matters. A SIM that is out, or not swept,
+// keeps its confirmation pending until it is read, or until LostAfter past
+// the deadline: then the payment core gets a failure it can act on instead
+// of waiting forever.
+func AtDeadline(state State, expiresAt, now time.Time, d Deadlines, simRead func(readySince, sweptFrom time.Time) bool) Verdict {
 	if !state.Pending() || now.Before(expiresAt) {
 		return Verdict{}
 	}
@@ -58,7 +62,7 @@ func AtDeadline(state State, expiresAt, now time.Time, d Deadlines, simReadSince
 	if now.Before(expiresAt.Add(d.Grace)) {
 		return Verdict{}
 	}
-	if simReadSince(now.Add(-d.Grace)) {
+	if simRead(now.Add(-d.Grace), expiresAt.Add(d.Grace)) {
 		return Verdict{Action: Expire}
 	}
 	if d.LostAfter == 0 || now.Before(expiresAt.Add(d.LostAfter)) {

@@ -14,7 +14,7 @@ func TestAtDeadline(t *testing.T) {
 		state   State
 		now     time.Time
 		rules   Deadlines
-		simRead bool // since now - grace
+		simRead bool // ready since now - grace, swept from expires + grace
 		want    Action
 	}{
 		{"sent, before the deadline", Sent, expires.Add(-time.Second), rules, true, Wait},
@@ -35,17 +35,22 @@ func TestAtDeadline(t *testing.T) {
 		{"failed", Failed, expires.Add(48 * time.Hour), rules, false, Wait},
 	}
 	for _, c := range cases {
-		var asked []time.Time
-		v := AtDeadline(c.state, expires, c.now, c.rules, func(since time.Time) bool {
-			asked = append(asked, since)
+		var asked [][2]time.Time
+		v := AtDeadline(c.state, expires, c.now, c.rules, func(readySince, sweptFrom time.Time) bool {
+			asked = append(asked, [2]time.Time{readySince, sweptFrom})
 			return c.simRead
 		})
 		if v.Action != c.want {
 			t.Errorf("%s: %v, want %v", c.name, v.Action, c.want)
 		}
-		for _, since := range asked {
-			if !since.Equal(c.now.Add(-c.rules.Grace)) {
-				t.Errorf("%s: asked whether the SIM was read since %v, want now - grace", c.name, since)
+		for _, a := range asked {
+			if !a[0].Equal(c.now.Add(-c.rules.Grace)) {
+				t.Errorf("%s: asked whether the SIM's modem was ready since %v, want now - grace", c.name, a[0])
+			}
+			// A reply the network handed over within the grace is in
+			// storage before such a sweep lists it.
+			if !a[1].Equal(expires.Add(c.rules.Grace)) {
+				t.Errorf("%s: asked for a sweep begun from %v, want the deadline + grace", c.name, a[1])
 			}
 		}
 		if c.state != Sent || c.now.Before(expires.Add(c.rules.Grace)) {
@@ -57,7 +62,7 @@ func TestAtDeadline(t *testing.T) {
 			t.Errorf("%s: reason %q with %v", c.name, v.Reason, v.Action)
 		}
 	}
-	v := AtDeadline(Sent, expires, expires.Add(time.Hour), rules, func(time.Time) bool { return false })
+	v := AtDeadline(Sent, expires, expires.Add(time.Hour), rules, func(time.Time, time.Time) bool { return false })
 	if !strings.HasPrefix(v.Reason, "SIM failure: ") || !strings.Contains(v.Reason, "1h0m0s") {
 		t.Errorf("lost SIM reason %q", v.Reason)
 	}

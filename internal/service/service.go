@@ -130,7 +130,7 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 		st.Close()
 		return nil, err
 	}
-	if d.confirm, err = confirm.New(st.Confirmations, st.Events, d.sched, d, confirm.Options{Config: cfg.Confirmations, MaxTTL: cfg.Send.MaxTTL, NoticeTTL: cfg.Send.DefaultTTL,
+	if d.confirm, err = confirm.New(st.Confirmations, st.Events, d.sched, confirmModems{d}, confirm.Options{Config: cfg.Confirmations, MaxTTL: cfg.Send.MaxTTL, NoticeTTL: cfg.Send.DefaultTTL,
 		Operators: d.operators, LongPolls: d.longPolls, Registerer: d.metrics.reg, Fleet: fleetConfirm{d}, Logger: d.log, Now: d.now}); err != nil {
 		st.Close()
 		return nil, err
@@ -143,7 +143,7 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 	if d.modems, err = modem.New(d.sending.Work(), inbound{d.receiving}, st.Devices, d.operators, d.sched, modem.Options{Modems: cfg.Modems,
 		Health: cfg.Health, Receive: cfg.Receive, Logger: d.log, Now: d.now, Open: opts.open, ATTimeout: opts.atTimeout,
 		ReopenMin: opts.reopenMin, ReopenMax: opts.reopenMax, BudgetWindow: opts.budgetWindow,
-		Registerer: d.metrics.reg, Ready: func() { d.ussd.Wake() }}); err != nil {
+		Registerer: d.metrics.reg, Ready: func() { d.ussd.Wake() }, Swept: func() { d.confirm.Wake() }}); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -231,6 +231,16 @@ type sendModems struct{ d *Service }
 func (m sendModems) Has(id string) bool           { return m.d.modems.Has(id) }
 func (m sendModems) Modems() []ModemStatus        { return m.d.modems.Modems() }
 func (m sendModems) SetSIMState(id, state string) { m.d.modems.SetSIMState(id, state) }
+
+// confirmModems are the owners as the deadline rule of confirmations meets
+// them: confirmations are built before the pool, which wakes them.
+type confirmModems struct{ d *Service }
+
+func (m confirmModems) Modems() []ModemStatus { return m.d.modems.Modems() }
+func (m confirmModems) SweptSince(iccid string, t time.Time) bool {
+	return m.d.modems.SweptSince(iccid, t)
+}
+func (m confirmModems) Sweep(iccid string, t time.Time) { m.d.modems.Sweep(iccid, t) }
 
 // statusStore is the store as the status page reads it: balances, SIMs,
 // sent counts, recent messages and pending confirmations come from their
