@@ -1,13 +1,10 @@
 package modem
 
 import (
-	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
-	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/work"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
@@ -54,29 +51,12 @@ func TestBootLoopWaits(t *testing.T) {
 // what the paced set-ups cost, the waits show in its resets, and it is
 // ready once the storm is over.
 func TestABootLoopIsSetUpAtAPace(t *testing.T) {
-	n, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	sim, err := n.AddModem(modemsim.ModemConfig{Dialect: modemsim.SIMCom})
-	if err != nil {
-		t.Fatal(err)
-	}
 	w := &fakeWork{jobs: make(chan work.Job)}
-	h := config.Default().Health
-	h.IdleCheckAfter = time.Hour
 	const least, most = 100 * time.Millisecond, 800 * time.Millisecond
-	p, err := New(w, &fakeInbound{}, &fakeDevices{}, noOperators{}, noLoads{}, Options{Modems: []config.Modem{{Port: sim.Path(), Baud: 115200}},
-		Health: h, Receive: config.Receive{PollInterval: time.Hour}, Logger: slog.New(slog.DiscardHandler), ATTimeout: time.Second,
-		ReopenMin: 10 * time.Millisecond, ReopenMax: 50 * time.Millisecond, RebootWaitMin: least, RebootWaitMax: most})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	_, sim, p, _, _ := simPool(t, modemsim.SIMCom, w, &fakeInbound{}, &fakeDevices{}, func(o *Options) {
+		o.ReopenMin, o.ReopenMax = 10*time.Millisecond, 50*time.Millisecond
+		o.RebootWaitMin, o.RebootWaitMax = least, most
+	})
 	eventually(t, "the modem ready", func() bool { m := p.Modems(); return len(m) == 1 && m[0].State == api.ModemReady })
 	perSetUp := len(sim.Record().CommandLines())
 

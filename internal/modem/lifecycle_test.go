@@ -2,13 +2,11 @@ package modem
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/gsm"
-	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/work"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
@@ -18,28 +16,10 @@ import (
 // again or restarting its radio cannot be done, and counting them would
 // show escalation steps (and the resetting state) for a plain replug.
 func TestPortLostDuringAJobIsAReopenNotAReset(t *testing.T) {
-	n, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	sim, err := n.AddModem(modemsim.ModemConfig{Dialect: modemsim.Generic})
-	if err != nil {
-		t.Fatal(err)
-	}
 	w := &fakeWork{jobs: make(chan work.Job)}
-	h := config.Default().Health
-	h.IdleCheckAfter = time.Hour
-	p, err := New(w, &fakeInbound{}, &fakeDevices{}, noOperators{}, noLoads{}, Options{Modems: []config.Modem{{Port: sim.Path(), Baud: 115200}},
-		Health: h, Receive: config.Receive{PollInterval: time.Hour}, Logger: slog.New(slog.DiscardHandler), ATTimeout: time.Second,
-		ReopenMin: 10 * time.Millisecond, ReopenMax: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	_, sim, p, _, _ := simPool(t, modemsim.Generic, w, &fakeInbound{}, &fakeDevices{}, func(o *Options) {
+		o.ReopenMin, o.ReopenMax = 10*time.Millisecond, 50*time.Millisecond
+	})
 	eventually(t, "the modem ready", func() bool { m := p.Modems(); return len(m) == 1 && m[0].State == api.ModemReady })
 
 	w.jobs <- jobFunc(func(ctx context.Context, m *gsm.Modem) work.Result {

@@ -3,7 +3,6 @@ package modem
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -112,28 +111,9 @@ func eventually(t *testing.T, what string, ok func() bool) {
 // between them, hands what it receives to Inbound, and is shown on
 // /v1/modems; when the pool stops, its lane closes.
 func TestPoolServesASimulatedModem(t *testing.T) {
-	n, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	sim, err := n.AddModem(modemsim.ModemConfig{Dialect: modemsim.Generic})
-	if err != nil {
-		t.Fatal(err)
-	}
 	w := &fakeWork{jobs: make(chan work.Job)}
 	in, devices := &fakeInbound{}, &fakeDevices{}
-	h := config.Default().Health
-	h.IdleCheckAfter = time.Hour
-	p, err := New(w, in, devices, noOperators{}, noLoads{}, Options{Modems: []config.Modem{{Port: sim.Path(), Baud: 115200}},
-		Health: h, Receive: config.Receive{PollInterval: time.Hour}, Logger: slog.New(slog.DiscardHandler), ATTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	n, sim, p, ctx, stop := simPool(t, modemsim.Generic, w, in, devices, nil)
 
 	eventually(t, "the modem ready", func() bool { m := p.Modems(); return len(m) == 1 && m[0].State == api.ModemReady })
 	id := p.Modems()[0].ID
@@ -177,8 +157,7 @@ func TestPoolServesASimulatedModem(t *testing.T) {
 		}
 	}
 
-	cancel()
-	<-done
+	stop()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.lanes) != 1 || w.lanes[0].Modem != id || len(w.closed) != 1 || w.closed[0] != id {

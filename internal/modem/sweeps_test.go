@@ -2,13 +2,11 @@ package modem
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/gsm"
-	"github.com/gsmbridge/gsmbridge/internal/config"
 	"github.com/gsmbridge/gsmbridge/internal/work"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
@@ -74,30 +72,10 @@ func TestSweepLog(t *testing.T) {
 // the asks made meanwhile, and finds what arrived unannounced; an ask that
 // sweep already answers costs no command.
 func TestAskedSweepsCoalesceAndFindWhatWasNotAnnounced(t *testing.T) {
-	n, err := modemsim.NewNetwork(modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	sim, err := n.AddModem(modemsim.ModemConfig{Dialect: modemsim.Generic})
-	if err != nil {
-		t.Fatal(err)
-	}
 	w := &fakeWork{jobs: make(chan work.Job)}
 	in := &fakeInbound{}
-	h := config.Default().Health
-	h.IdleCheckAfter = time.Hour
 	swept := make(chan struct{}, 10)
-	p, err := New(w, in, &fakeDevices{}, noOperators{}, noLoads{}, Options{Modems: []config.Modem{{Port: sim.Path(), Baud: 115200}},
-		Health: h, Receive: config.Receive{PollInterval: time.Hour}, Logger: slog.New(slog.DiscardHandler), ATTimeout: time.Second,
-		Swept: func() { swept <- struct{}{} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	n, sim, p, _, _ := simPool(t, modemsim.Generic, w, in, &fakeDevices{}, func(o *Options) { o.Swept = func() { swept <- struct{}{} } })
 	eventually(t, "the modem ready", func() bool { m := p.Modems(); return len(m) == 1 && m[0].State == api.ModemReady })
 	<-swept // the start-up sweep
 	iccid := p.Modems()[0].ICCID
