@@ -26,12 +26,20 @@ type lane struct {
 }
 
 // AddLane registers a SIM that can send; jobs arrive on the returned channel.
-// sent seeds the limit windows with what the SIM sent recently. A USSD
-// session that holds the modem (HoldForSession) pauses the lane from the
-// start.
+// sent (the store's record) seeds the limit windows with what the SIM sent
+// recently, the first time the SIM has a lane; once it had one, the
+// scheduler's own count is kept instead: it has every part the SIM's lanes
+// sent or may have sent, while the store may still lack the last one's
+// record (it rides a later commit) or one the failing store refused. A
+// USSD session that holds the modem (HoldForSession) pauses the lane from
+// the start.
 func (s *Scheduler) AddLane(modemID, iccid, plmn string, limits SendLimits, sent []time.Time) <-chan *store.Message {
 	l := &lane{modemID: modemID, iccid: iccid, plmn: plmn, limits: limits, jobs: make(chan *store.Message, 1), idle: true, paused: map[string]bool{}, sent: sent}
 	s.mu.Lock()
+	if kept, ok := s.spent[iccid]; ok {
+		l.sent = kept
+		delete(s.spent, iccid)
+	}
 	if s.sessionHolds(modemID) {
 		// A session the modem was in before its lane closed (a reboot)
 		// holds the new lane too.
@@ -50,6 +58,10 @@ func (s *Scheduler) RemoveLane(modemID string) {
 	s.mu.Lock()
 	l := s.lanes[modemID]
 	delete(s.lanes, modemID)
+	if l != nil {
+		l.trim(s.now())
+		s.spent[l.iccid] = l.sent
+	}
 	s.mu.Unlock()
 	if l != nil {
 		// A job handed over but not yet taken goes back to the queue.
@@ -137,7 +149,8 @@ func (s *Scheduler) sessionHolds(modemID string) bool {
 func (l *lane) usable() bool { return len(l.paused) == 0 }
 
 // Done tells the scheduler a lane finished its job and sent parts at the
-// given times. whenIdle (may be nil) runs, outside the scheduler's lock, if
+// given times (those whose outcome is unknown included: they may have gone
+// out, and count toward the SIM's limits). whenIdle (may be nil) runs, outside the scheduler's lock, if
 // the dispatch round that follows gives the lane no new job.
 func (s *Scheduler) Done(modemID string, partsSent []time.Time, whenIdle func()) {
 	s.mu.Lock()

@@ -20,6 +20,10 @@ type Scheduler struct {
 	mu    sync.Mutex
 	queue []*waiting       // confirmations first, then by creation
 	lanes map[string]*lane // by modem id
+	// spent keeps a SIM's send times while it has no lane, by ICCID: the
+	// lane that opens next for it (the modem rebooted, or came back on
+	// another port) counts them, as the store may not have them yet.
+	spent map[string][]time.Time
 	// sessions are the USSD sessions that hold a modem's lane, by session
 	// id: kept apart from the lanes, which close and open again under a
 	// session when the modem reboots.
@@ -59,7 +63,7 @@ func NewScheduler(now func() time.Time, eligible func(m *store.Message, iccid st
 	if eligible == nil {
 		eligible = func(*store.Message, string) bool { return true }
 	}
-	return &Scheduler{now: now, eligible: eligible, expire: expire, lanes: map[string]*lane{}, sessions: map[string]string{}, vetoed: map[string][]string{}, wake: make(chan struct{}, 1), pings: make(chan chan struct{}), roomChanged: make(chan struct{})}
+	return &Scheduler{now: now, eligible: eligible, expire: expire, lanes: map[string]*lane{}, spent: map[string][]time.Time{}, sessions: map[string]string{}, vetoed: map[string][]string{}, wake: make(chan struct{}, 1), pings: make(chan chan struct{}), roomChanged: make(chan struct{})}
 }
 
 // Poke makes the scheduler look at its queue again (a confirmation became

@@ -15,7 +15,8 @@ import (
 // send writes the parts of the job's message that are left and records
 // each outcome. It returns when each part went out (for the SIM's
 // send-limit windows), the error of the part that failed, and the AT error
-// when the modem may have stopped answering.
+// when the modem may have stopped answering. A part whose outcome is
+// unknown is not among those sent; when it failed is j.unknownAt.
 func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Time, failure, atErr error) {
 	s, m, modemID, sim := j.lane.s, j.m, j.lane.Modem, j.lane.SIM
 	log := j.lane.Log.With("message", m.ID, "to", sms.MaskNumber(m.To))
@@ -103,6 +104,8 @@ func (j *sendJob) send(ctx context.Context, modem *gsm.Modem) (sentAt []time.Tim
 		info := store.ErrorInfo{Code: f.Code, Message: f.Message}
 		if f.OutcomeUnknown {
 			log.Warn("send outcome unknown; not retrying", "err", err)
+			// It may well have gone out: the SIM's limits count it.
+			j.unknownAt = s.now()
 			id, seq, atLeastOnce := m.ID, p.Seq, s.cfg.AtLeastOnce
 			unknown := func(ctx context.Context) error {
 				upd, err := s.messages.PartUnknown(ctx, id, seq, info, atLeastOnce)

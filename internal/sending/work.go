@@ -2,6 +2,7 @@ package sending
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -157,6 +158,9 @@ func (w *Work) Hold(modemID, why string, on bool) {
 type sendJob struct {
 	lane *sendLane
 	m    *store.Message
+	// unknownAt is when a part's send ended with its outcome unknown: it
+	// may have gone out, so the SIM's limit windows count it.
+	unknownAt time.Time
 }
 
 func (j *sendJob) Run(ctx context.Context, modem *gsm.Modem) work.Result {
@@ -176,7 +180,11 @@ func (j *sendJob) Run(ctx context.Context, modem *gsm.Modem) work.Result {
 			r.SIMState = store.SIMSuspect
 		}
 	}
-	j.lane.s.sched.Done(j.lane.Modem, sent, j.lane.flushSent)
+	spent := sent
+	if !j.unknownAt.IsZero() {
+		spent = append(slices.Clip(sent), j.unknownAt)
+	}
+	j.lane.s.sched.Done(j.lane.Modem, spent, j.lane.flushSent)
 	return r
 }
 
