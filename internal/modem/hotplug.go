@@ -11,8 +11,8 @@ import (
 )
 
 // runHotplug rescans USB every scan_interval when the config has
-// `auto: true`: it starts an owner for each recognised modem's AT port that
-// appeared and stops the owners of ports that left. A modem that comes back,
+// `auto: true`: it stops the owners of ports that left, then starts an
+// owner for each recognised modem's AT port that appeared. A modem that comes back,
 // on whatever tty, gets its id back from its IMEI, and with it its history
 // and counters.
 func (p *Pool) runHotplug(ctx context.Context) {
@@ -56,6 +56,7 @@ func (p *Pool) runHotplug(ctx context.Context) {
 			p.log.Debug("USB device not usable", "path", pr.Path, "hint", pr.Hint)
 		}
 		seen := map[string]bool{}
+		var appeared []hw.Device
 		owned := p.configuredPorts()
 		for _, dev := range devs {
 			if !dev.IsAT || ownedBy(owned, dev.DevPath) {
@@ -66,9 +67,21 @@ func (p *Pool) runHotplug(ctx context.Context) {
 				continue
 			}
 			seen[dev.DevPath] = true
-			if live[dev.DevPath] != nil {
-				continue
+			if live[dev.DevPath] == nil {
+				appeared = append(appeared, dev)
 			}
+		}
+		// The owners of ports that left are retired first: a modem that
+		// re-enumerated under another tty is one of them, and its new
+		// owner must find its IMEI (and its counters) free, not claimed by
+		// the old owner and fall back to a usb: id.
+		for path, r := range live {
+			if !seen[path] {
+				p.log.Info("modem unplugged", "port", path, "modem", r.o.snapshot().ID)
+				stop(path, r)
+			}
+		}
+		for _, dev := range appeared {
 			p.log.Info("modem plugged in", "port", dev.DevPath, "usb", dev.USBPath, "vid", dev.VID, "pid", dev.PID)
 			o := p.newOwner(dev.DevPath, "", p.auto.PIN, hw.PortConfig{Baud: p.auto.Baud})
 			o.usbPath = dev.USBPath
@@ -84,12 +97,6 @@ func (p *Pool) runHotplug(ctx context.Context) {
 				defer close(r.done)
 				o.run(octx)
 			}()
-		}
-		for path, r := range live {
-			if !seen[path] {
-				p.log.Info("modem unplugged", "port", path, "modem", r.o.snapshot().ID)
-				stop(path, r)
-			}
 		}
 		select {
 		case <-ctx.Done():

@@ -159,3 +159,39 @@ func TestDiscoveryLeavesAConfiguredModemToItsEntry(t *testing.T) {
 		})
 	}
 }
+
+// A modem that re-enumerates under another tty between two scans is seen
+// gone and new in the same scan. Its old owner is retired before the new
+// one starts, so the new one finds the IMEI free: the modem keeps its id
+// (not a fallback usb: one), its counters, and the messages pinned to it.
+func TestReEnumerationWithinOneScanKeepsTheModemsIMEI(t *testing.T) {
+	h := startHarnessPrepared(t, modemsim.NetworkOptions{DeliveryDelay: 10 * time.Millisecond}, func(c *config.Config, n *modemsim.Network, ms []*modemsim.Modem) {
+		sys, dev := n.Roots()
+		c.Modems = []config.Modem{{Auto: true, SysRoot: sys, DevRoot: dev, ScanInterval: 200 * time.Millisecond, Baud: 115200}}
+	}, modemsim.Huawei)
+	h.waitReady(1)
+	m := h.modems[0]
+	imei := m.Config().IMEI
+	h.net.Phones().Add("+79161234567", modemsim.PhoneRule{Never: true})
+	var acc struct{ ID string }
+	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "1", "modem": imei}, &acc)
+	h.waitMessage(acc.ID, func(msg api.Message) bool { return msg.State == store.Sent })
+
+	m.Vanish()
+	if err := m.Return("ttyUSB9"); err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ Modems []ModemStatus }
+	eventually(t, "the modem ready on its new tty", func() bool {
+		h.do("GET", "/v1/modems", nil, &out)
+		return len(out.Modems) == 1 && out.Modems[0].Port == m.Path() && out.Modems[0].State == StateReady
+	})
+	if got := out.Modems[0]; got.ID != imei || got.Sent != 1 {
+		t.Fatalf("after re-enumerating: id %s sent %d, want id %s (its IMEI) sent 1", got.ID, got.Sent, imei)
+	}
+	h.do("POST", "/v1/messages", map[string]any{"to": "+79161234567", "text": "2", "modem": imei}, &acc)
+	h.waitMessage(acc.ID, func(msg api.Message) bool { return msg.State == store.Sent })
+	if n := len(m.Record().Sent()); n != 2 {
+		t.Fatalf("the modem took %d PDUs, want 2", n)
+	}
+}
