@@ -170,6 +170,10 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
+		own, err := ownedHere(ctx, cl, have)
+		if err != nil {
+			return 0, err
+		}
 		switch {
 		case have.State == Released:
 			// Handed back from a dead host: whoever updates it first owns
@@ -179,7 +183,7 @@ func (cl *Claims) Take(ctx context.Context, w Work) (uint64, error) {
 			} else if !conflict(err) {
 				return 0, unavailable("claiming "+w.ID, err)
 			}
-		case have.HostID != cl.hostID:
+		case !own:
 			return 0, fmt.Errorf("%s: %w (%s)", w.ID, ErrClaimedElsewhere, have.Host)
 		default:
 			cl.remember(w.ID, have, rev)
@@ -266,8 +270,12 @@ func (cl *Claims) StartSending(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	own, err := ownedHere(ctx, cl, have)
+	if err != nil {
+		return err
+	}
 	switch {
-	case have.HostID != cl.hostID || have.State == Released:
+	case !own || have.State == Released:
 		return fmt.Errorf("%s: %w", id, ErrReleased)
 	case have.State == Sending:
 		cl.remember(id, have, rev)
@@ -361,7 +369,9 @@ func (cl *Claims) Finish(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if have.HostID != cl.hostID {
+	if own, err := ownedHere(ctx, cl, have); err != nil {
+		return err
+	} else if !own {
 		return fmt.Errorf("%s: %w", id, ErrClaimedElsewhere)
 	}
 	if _, err := kv.Put(ctx, whereKey(id), []byte(cl.c.host)); err != nil {

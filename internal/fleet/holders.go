@@ -78,7 +78,10 @@ func (cl *Claims) Adopt(ctx context.Context, w Work) error {
 			continue
 		case err != nil:
 			return err
-		case cl.Mine(have):
+		}
+		if own, err := ownedHere(ctx, cl, have); err != nil {
+			return err
+		} else if own {
 			return cl.StartSending(ctx, w.ID) // this host's own take came first
 		}
 		return fmt.Errorf("%s: %w (%s)", w.ID, ErrClaimedElsewhere, have.Host)
@@ -196,4 +199,32 @@ func (cl *Claims) release(ctx context.Context, listed []Claim) (released []strin
 		released = append(released, id)
 	}
 	return released, nil
+}
+
+// ownedHere says whether c is this host's claim: made under its identity
+// and under its name, or under a name no live host beats with (its name
+// before a rename: a renamed host joins only once the old name's beat
+// expired). Two live hosts carry one identity only when a data directory
+// was copied to another machine while the first was cut off past its
+// beat: then each keeps to the claims made under its own name, or a
+// redelivery would be taken and sent by both. Mine, which reads nothing,
+// is for claims this host already knows it holds.
+func ownedHere(ctx context.Context, cl *Claims, c Claim) (bool, error) {
+	if c.HostID != cl.hostID {
+		return false, nil
+	}
+	if c.Host == cl.c.host {
+		return true, nil
+	}
+	kv, err := cl.c.buckets.get(ctx, cl.c.js, cl.c.cfg.Names.HostsBucket)
+	if err != nil {
+		return false, unavailable("opening the hosts bucket", err)
+	}
+	switch _, err := kv.Get(ctx, c.Host); {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return true, nil
+	case err != nil:
+		return false, unavailable("reading the heartbeat of "+c.Host, err)
+	}
+	return false, nil
 }
