@@ -178,37 +178,38 @@ func (in Inbox) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 			return err
 		}
 		ck := r.ConcatKey + "|" + r.ICCID
-		res, err = t.exec(`INSERT INTO inbox_parts (concat_key, seq, total, iccid, modem_id, sender, body, encoding, plain, scts, received_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(concat_key, seq) DO NOTHING`, ck, r.Seq, r.Total, r.ICCID, r.ModemID, r.Sender, r.Text, r.Encoding,
-			boolInt(r.Plain), ms(r.SCTS), ms(t.now))
+		// A part a group holds already (sent again by the network with
+		// another timestamp) has had its say.
+		gk, dup, err := partGroup(t, ck, r)
+		if err != nil || dup {
+			return err
+		}
+		if _, err = t.exec(`INSERT INTO inbox_parts (concat_key, seq, total, iccid, modem_id, sender, body, encoding, plain, scts, received_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, gk, r.Seq, r.Total, r.ICCID, r.ModemID, r.Sender, r.Text, r.Encoding,
+			boolInt(r.Plain), ms(r.SCTS), ms(t.now)); err != nil {
+			return err
+		}
+		again, err := assembledLately(t, ck, r.Seq, r.Text)
 		if err != nil {
 			return err
 		}
-		// A part the table already holds (sent again by the network with
-		// another timestamp) has had its say.
-		if n, _ := res.RowsAffected(); n == 1 {
-			again, err := assembledLately(t, ck, r.Seq, r.Text)
-			if err != nil {
+		late, err := lateForFlushed(t, ck, r.Seq)
+		if err != nil {
+			return err
+		}
+		if !again && !late {
+			if err := confirmationOnFirstPart(t, r, gk); err != nil {
 				return err
-			}
-			late, err := lateForFlushed(t, ck, r.Seq)
-			if err != nil {
-				return err
-			}
-			if !again && !late {
-				if err := confirmationOnFirstPart(t, r, ck); err != nil {
-					return err
-				}
 			}
 		}
 		var have int
-		if err := t.queryRow("SELECT COUNT(*) FROM inbox_parts WHERE concat_key=?", ck).Scan(&have); err != nil {
+		if err := t.queryRow("SELECT COUNT(*) FROM inbox_parts WHERE concat_key=?", gk).Scan(&have); err != nil {
 			return err
 		}
 		if have < r.Total {
 			return nil
 		}
-		out, err = assembleParts(t, ck, true)
+		out, err = assembleParts(t, gk, true)
 		return err
 	})
 	return out, err
@@ -257,8 +258,11 @@ func (in Inbox) FlushIncomplete(ctx context.Context, olderThan time.Time) ([]*In
 // gapMarker stands where a missing part of an incomplete message would be.
 const gapMarker = "[…]"
 
-func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
-	rows, err := t.query("SELECT seq, total, iccid, modem_id, sender, body, encoding, plain, scts FROM inbox_parts WHERE concat_key=? ORDER BY seq", ck)
+// assembleParts stores the parts of the group gk as one message and
+// remembers them under their concatenation key.
+func assembleParts(t *Tx, gk string, complete bool) (*InboxMessage, error) {
+	ck := baseKey(gk)
+	rows, err := t.query("SELECT seq, total, iccid, modem_id, sender, body, encoding, plain, scts FROM inbox_parts WHERE concat_key=? ORDER BY seq", gk)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +307,7 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 		next = seq + 1
 		plain = plain && pl != 0
 		if first == "" {
-			first = fmt.Sprintf("%s|%d|%d", ck, seq, scts)
+			first = fmt.Sprintf("%s|%d|%d", gk, seq, scts)
 		}
 	}
 	rows.Close()
@@ -312,7 +316,7 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 		seen = append(seen, missingKey(ck, next))
 	}
 	r.Plain = plain
-	m, err := insertInbox(t, r, b.String(), complete, r.Total, dedupKey("concat", first), ck, decides)
+	m, err := insertInbox(t, r, b.String(), complete, r.Total, dedupKey("concat", first), gk, decides)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +328,7 @@ func assembleParts(t *Tx, ck string, complete bool) (*InboxMessage, error) {
 			return nil, err
 		}
 	}
-	_, err = t.exec("DELETE FROM inbox_parts WHERE concat_key=?", ck)
+	_, err = t.exec("DELETE FROM inbox_parts WHERE concat_key=?", gk)
 	return m, err
 }
 

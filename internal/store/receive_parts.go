@@ -37,10 +37,12 @@ func assembledLately(t *Tx, ck string, seq int, text string) (bool, error) {
 	return t.now.Sub(fromMS(at)) < assembledMemory, nil
 }
 
-// onlyAssembledParts reports whether every part left under ck belonged to a
-// message assembled lately: parts the network sent again, not a message.
-func onlyAssembledParts(t *Tx, ck string) (bool, error) {
-	rows, err := t.query("SELECT seq, body FROM inbox_parts WHERE concat_key=?", ck)
+// onlyAssembledParts reports whether every part left in the group gk
+// belonged to a message assembled lately: parts the network sent again,
+// not a message.
+func onlyAssembledParts(t *Tx, gk string) (bool, error) {
+	ck := baseKey(gk)
+	rows, err := t.query("SELECT seq, body FROM inbox_parts WHERE concat_key=?", gk)
 	if err != nil {
 		return false, err
 	}
