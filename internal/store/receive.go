@@ -165,13 +165,26 @@ func (in Inbox) StoreReceived(ctx context.Context, r Received) (*InboxMessage, e
 	s := in.s
 	var out *InboxMessage
 	err := s.Write(ctx, func(t *Tx) error {
-		key := dedupKey(r.ICCID, r.Sender, r.ConcatKey, fmt.Sprint(r.Seq), fmt.Sprint(ms(r.SCTS)), r.Text)
+		seenKey := func(sim string) string {
+			return dedupKey(sim, r.Sender, r.ConcatKey, fmt.Sprint(r.Seq), fmt.Sprint(ms(r.SCTS)), r.Text)
+		}
+		key := seenKey(r.ICCID)
 		res, err := t.exec("INSERT INTO inbox_seen (key, created_at) VALUES (?, ?) ON CONFLICT(key) DO NOTHING", key, ms(t.now))
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // read before: stored already
+		}
+		// Or read before the SIM's ICCID could be read (simkey.go).
+		alias, err := simAliasKey(t, r.ICCID)
+		if err != nil {
+			return err
+		}
+		if alias != "" {
+			if _, seen, err := remembered(t, seenKey(alias)); err != nil || seen {
+				return err
+			}
 		}
 		if r.ConcatKey == "" {
 			out, err = insertInbox(t, r, r.Text, true, 1, key, "", true)

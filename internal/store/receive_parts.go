@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -26,15 +27,46 @@ func assembledKey(ck string, seq int, text string) string {
 // own; an automated sender's identical part in a new message that
 // completes is still a new message.
 func assembledLately(t *Tx, ck string, seq int, text string) (bool, error) {
+	return rememberedLately(t, ck, func(ck string) string { return assembledKey(ck, seq, text) })
+}
+
+// rememberedLately reports whether the key that of makes of ck was
+// remembered within assembledMemory, or the one it makes of ck as it was
+// while the SIM was known by its IMSI only (simkey.go).
+func rememberedLately(t *Tx, ck string, of func(ck string) string) (bool, error) {
+	cks := []string{ck}
+	if i := strings.LastIndex(ck, "|"); i >= 0 {
+		alias, err := simAliasKey(t, ck[i+1:])
+		if err != nil {
+			return false, err
+		}
+		if alias != "" {
+			cks = append(cks, ck[:i+1]+alias)
+		}
+	}
+	for _, k := range cks {
+		at, ok, err := remembered(t, of(k))
+		if err != nil {
+			return false, err
+		}
+		if ok && t.now.Sub(at) < assembledMemory {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// remembered returns when inbox_seen last remembered key, if it does.
+func remembered(t *Tx, key string) (time.Time, bool, error) {
 	var at int64
-	err := t.queryRow("SELECT created_at FROM inbox_seen WHERE key=?", assembledKey(ck, seq, text)).Scan(&at)
+	err := t.queryRow("SELECT created_at FROM inbox_seen WHERE key=?", key).Scan(&at)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return false, nil
+		return time.Time{}, false, nil
 	case err != nil:
-		return false, err
+		return time.Time{}, false, err
 	}
-	return t.now.Sub(fromMS(at)) < assembledMemory, nil
+	return fromMS(at), true, nil
 }
 
 // onlyAssembledParts reports whether every part left in the group gk
@@ -79,13 +111,5 @@ func missingKey(ck string, seq int) string {
 // say through that message (its first part decided, or the message did), so
 // it must not answer the payment sent through the SIM since.
 func lateForFlushed(t *Tx, ck string, seq int) (bool, error) {
-	var at int64
-	err := t.queryRow("SELECT created_at FROM inbox_seen WHERE key=?", missingKey(ck, seq)).Scan(&at)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return t.now.Sub(fromMS(at)) < assembledMemory, nil
+	return rememberedLately(t, ck, func(ck string) string { return missingKey(ck, seq) })
 }

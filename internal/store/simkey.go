@@ -89,5 +89,73 @@ func rekeySIM(t *Tx, from, to string) (bool, error) {
 			return false, fmt.Errorf("drop SIM rows of %s: %w", table, err)
 		}
 	}
-	return true, nil
+	return true, rekeyReceiving(t, from, to)
+}
+
+// rekeyReceiving moves what ties received parts to the SIM's key, which is
+// the last field of their concatenation key, from the IMSI key to the
+// ICCID (rekeySIM moved the rows' iccid column already): the groups of
+// waiting parts, and the payment their first part decided, so that a long
+// message spanning the switch is still one message and that payment's
+// reply. The fingerprints of what was stored (inbox_seen) are hashes; they
+// are found under the IMSI key instead (simAliasKey).
+func rekeyReceiving(t *Tx, from, to string) error {
+	rows, err := t.query("SELECT DISTINCT concat_key FROM inbox_parts WHERE iccid=?", to)
+	if err != nil {
+		return err
+	}
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Every group under the ICCID is among keys: its parts' iccid is the
+	// last field of its key.
+	used := map[string]bool{}
+	for _, k := range keys {
+		used[k] = true
+	}
+	for _, k := range keys {
+		base := baseKey(k)
+		if !strings.HasSuffix(base, "|"+from) {
+			continue
+		}
+		// Parts waiting under the ICCID already keep their group; these
+		// form one of their own beside it.
+		moved := freeGroupKey(strings.TrimSuffix(base, from)+to, func(k string) bool { return used[k] })
+		used[moved] = true
+		if _, err := t.exec("UPDATE inbox_parts SET concat_key=? WHERE concat_key=?", moved, k); err != nil {
+			return fmt.Errorf("move waiting parts: %w", err)
+		}
+		if _, err := t.exec("UPDATE confirmations SET reply_parts_key=? WHERE reply_parts_key=?", moved, k); err != nil {
+			return fmt.Errorf("move the parts key of a reply: %w", err)
+		}
+	}
+	return nil
+}
+
+// simAliasKey is the other key the SIM keyed by iccid had: its IMSI key,
+// under which what it received before its ICCID could be read was
+// fingerprinted; "" when there is none.
+func simAliasKey(t *Tx, iccid string) (string, error) {
+	if iccid == "" || IsIMSIKey(iccid) {
+		return "", nil
+	}
+	var imsi string
+	err := t.queryRow("SELECT imsi FROM sims WHERE iccid=?", iccid).Scan(&imsi)
+	if errors.Is(err, sql.ErrNoRows) || imsi == "" {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return IMSIKey(imsi), nil
 }
