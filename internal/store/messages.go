@@ -35,7 +35,7 @@ const (
 // which. Everything that changes a message's state goes through
 // transitionMessage, which enforces it.
 var messageTransitions = map[MessageState][]MessageState{
-	Queued:  {Sending, Failed, Expired, Cancelled},
+	Queued:  {Sending, Failed, Expired, Cancelled, Unknown}, // Unknown only in a restored backup
 	Sending: {Queued, Sent, Failed, Unknown, Expired},
 	Sent:    {Delivered, Undelivered},
 	Unknown: {Delivered, Undelivered, Queued}, // Queued only under at_least_once

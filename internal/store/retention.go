@@ -246,5 +246,11 @@ func (up Upkeep) Backup(ctx context.Context, path string) error {
 		os.Remove(path)
 		return fmt.Errorf("store: backup: %w", err)
 	}
+	// Marked, so that a restore of it never sends what it holds as
+	// queued: see guardRestored.
+	if err := markBackupCopy(ctx, path, s.now()); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("store: backup: mark the copy: %w", err)
+	}
 	return nil
 }

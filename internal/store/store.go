@@ -270,6 +270,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		s.maxBatch = 256
 	}
 	go s.writer()
+	if _, err := s.guardRestored(context.Background()); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
