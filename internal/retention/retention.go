@@ -28,8 +28,9 @@ type Store interface {
 // Options are what New needs beyond the store.
 type Options struct {
 	Config config.Retention
-	// Webhooks are the configured endpoints' URLs: events one of them has
-	// not delivered yet are kept past events_after.
+	// Webhooks are the configured endpoints' URLs, and the fleet's
+	// followers' cursor names: events one of them has not taken yet are
+	// kept past events_after.
 	Webhooks []string
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -116,7 +117,7 @@ func (r *Retention) purge(ctx context.Context) {
 			"events_deleted", res.EventsDeleted, "pages_freed", res.PagesFreed)
 	}
 	if res.EventsHeld {
-		r.log.Warn("events past events_after are kept because a webhook has not delivered them; see GET /v1/webhooks")
+		r.log.Warn("events past events_after are kept because a webhook or the fleet has not taken them yet; see GET /v1/webhooks")
 	}
 	r.removeStaleBackups()
 }

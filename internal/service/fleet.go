@@ -155,7 +155,7 @@ func (d *Service) joinFleet(ctx context.Context) (*fleet.Node, error) {
 		Registerer:      d.metrics.reg,
 		Local:           fleetLocal{d},
 		Events:          fleetLog{d.store},
-		Cursor:          fleetCursor{d.store, "fleet-events"},
+		Cursor:          fleetCursor{d.store, fleetPublisher},
 		Reads:           d.forwardedReads(),
 		ModemsSharingID: (&modemIDWarnings{modems: d.Modems, log: log}).count,
 	})
@@ -281,7 +281,7 @@ const finishSaveEvery = time.Second
 // only work in flight as held by this host. Its cursor is durable: a
 // restart goes on where it stopped, or up to finishSaveEvery before.
 func (d *Service) runFleetFinisher(ctx context.Context) {
-	cur := fleetCursor{d.store, "fleet-claims"}
+	cur := fleetCursor{d.store, fleetFinisher}
 	after, err := cur.Load(ctx)
 	for err != nil && ctx.Err() == nil {
 		d.log.Warn("fleet: loading the claim finisher's cursor", "err", err)

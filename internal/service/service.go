@@ -109,11 +109,7 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 	}
 	d.store = st
 	d.storeWatch = health.NewStoreWatch(st, health.StoreWatchOptions{Logger: d.log, Now: d.now})
-	var webhooks []string
-	for _, w := range cfg.Webhooks {
-		webhooks = append(webhooks, w.URL)
-	}
-	d.retention = retention.New(st.Upkeep, retention.Options{Config: cfg.Retention, Webhooks: webhooks, Logger: d.log, Now: d.now})
+	d.retention = retention.New(st.Upkeep, retention.Options{Config: cfg.Retention, Webhooks: logReaders(cfg), Logger: d.log, Now: d.now})
 	d.receiving = receiving.New(st.Inbox, st.Devices, receiving.Options{Config: cfg.Receive, Logger: d.log, Now: d.now, Registerer: d.metrics.reg})
 	if d.events, err = events.New(st.Events, st.Deliveries, events.Options{Webhooks: cfg.Webhooks, Policy: cfg.WebhookDefaults, LongPolls: d.longPolls,
 		Registerer: d.metrics.reg, Logger: d.log, Now: d.now}); err != nil {
@@ -263,4 +259,24 @@ func (s statusStore) SIMs(ctx context.Context) ([]store.SIM, error) { return s.S
 
 func (s statusStore) SentPerSIM(ctx context.Context, since time.Time) (map[string]int, error) {
 	return s.Store.Devices.SentPerSIM(ctx, since)
+}
+
+// The fleet's followers of the event log, by the names of their cursors.
+const (
+	fleetPublisher = "fleet-events"
+	fleetFinisher  = "fleet-claims"
+)
+
+// logReaders are the cursors whose events retention keeps until they are
+// passed: the configured webhooks', and on a fleet host its publisher's
+// and claim finisher's, which a host cut off from its cluster holds back.
+func logReaders(cfg *config.Config) []string {
+	var readers []string
+	for _, w := range cfg.Webhooks {
+		readers = append(readers, w.URL)
+	}
+	if cfg.Fleet.Enabled() {
+		readers = append(readers, store.FollowerEndpoint(fleetPublisher), store.FollowerEndpoint(fleetFinisher))
+	}
+	return readers
 }
