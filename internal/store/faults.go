@@ -54,6 +54,13 @@ func classify(err error) error {
 			return fmt.Errorf("%w: %w", ErrCorrupt, err)
 		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PROTOCOL:
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			// Only another process can hold the database past the writer's
+			// busy timeout (the directory lock keeps out another gsmbridge):
+			// a sqlite3 shell or a copy tool in a transaction. Nothing was
+			// written, as on a full disk, and the send path must keep what
+			// it could not record rather than drop it.
+			return fmt.Errorf("%w: another process holds the database locked: %w", ErrUnavailable, err)
 		}
 	}
 	switch {

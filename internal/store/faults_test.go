@@ -219,3 +219,54 @@ func TestFilesAre0600WhateverTheUmask(t *testing.T) {
 		}
 	}
 }
+
+// A database held locked by another process (an operator's sqlite3 shell
+// left in a transaction, a copy tool) is a store fault like a full disk:
+// the writer waits its busy timeout, then the write fails as
+// ErrUnavailable naming the lock, so the API answers 503, the health turns
+// red and the send path keeps a sent part's record for the recovery
+// instead of dropping it.
+func TestLockedDatabaseFailsWritesAsUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	ctx := context.Background()
+	kept := accept(t, s, NewMessage{})
+	other, err := sql.Open("sqlite", "file:"+filepath.Join(dir, dbFile)+"?_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := s.HealthChanged()
+
+	_, _, err = s.Messages.Accept(ctx, NewMessage{To: "+79161234567", Text: "x", Parts: 1, Encoding: "gsm7", TTL: time.Hour})
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("a write while another process holds the database: %v, want ErrUnavailable naming the lock", err)
+	}
+	<-changed
+	if h := s.Health(); !errors.Is(h.Err, ErrUnavailable) || h.Failures == 0 {
+		t.Fatalf("health %+v, want failing with ErrUnavailable", h)
+	}
+
+	changed = s.HealthChanged()
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Probe(ctx); err != nil {
+		t.Fatalf("probe once the lock is gone: %v", err)
+	}
+	<-changed
+	if h := s.Health(); h.Err != nil {
+		t.Fatalf("health after the lock went: %+v", h)
+	}
+	page, _, err := s.Messages.ListMessages(ctx, MessageFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 1 || page[0].ID != kept.ID {
+		t.Fatalf("stored %d messages, want only the one accepted before the lock", len(page))
+	}
+}
