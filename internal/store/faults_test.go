@@ -270,3 +270,31 @@ func TestLockedDatabaseFailsWritesAsUnavailable(t *testing.T) {
 		t.Fatalf("stored %d messages, want only the one accepted before the lock", len(page))
 	}
 }
+
+// A commit the full disk refused still counts its rolled-back rows in the
+// connection's change counter. A later batch that changes nothing (a sent
+// part recorded twice, a recovery with nothing in flight) commits on a full
+// disk too, and must not be taken for a write that proves the store
+// recovered: /metrics, /readyz and store.recovered would say so while every
+// message is still refused.
+func TestNoOpWriteAfterAFailedCommitDoesNotRecoverTheHealth(t *testing.T) {
+	dir := testtool.SmallFS(t, "2m", "health on a full disk after a failed commit is")
+	s := openTest(t, dir)
+	ctx := context.Background()
+	accept(t, s, NewMessage{})
+	testtool.FillDisk(t, dir)
+
+	var err error
+	for i := 0; i < 200 && err == nil; i++ {
+		_, _, err = s.Messages.Accept(ctx, NewMessage{To: "+79161234567", Text: strings.Repeat("x", 1000), Parts: 7, Encoding: "gsm7", TTL: time.Hour})
+	}
+	if !errors.Is(err, ErrFull) {
+		t.Fatalf("writing to a full disk: %v, want ErrFull", err)
+	}
+	if _, err := s.Messages.RecoverInFlight(ctx, false); err != nil {
+		t.Fatalf("a write that changes nothing: %v", err)
+	}
+	if h := s.Health(); !errors.Is(h.Err, ErrFull) {
+		t.Fatalf("health after a write that changed nothing on a full disk: %+v, want still failing with ErrFull", h)
+	}
+}

@@ -265,17 +265,19 @@ func (s *Store) runBatch(batch []*writeOp, results []error) (wrote bool, end int
 	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
 		return false, 0, nil, err
 	}
-	rollback := func() { s.wconn.ExecContext(context.Background(), "ROLLBACK") }
+	// Rolled-back changes still count in total_changes(): whatever ends
+	// the transaction without a commit takes the count first, or the next
+	// batch, even one that changes nothing, would look like a write that
+	// proves the store healthy (on a full disk it commits too).
+	rollback := func() {
+		t.queryRow("SELECT total_changes()").Scan(&s.changes)
+		s.wconn.ExecContext(context.Background(), "ROLLBACK")
+	}
 	if len(batch) == 1 {
 		// One op needs no savepoint (two statements fewer per commit, most
 		// commits at low rates): if it fails, the whole transaction goes.
 		t.actor = batch[0].actor
 		if results[0] = runOp(batch[0].fn, t); results[0] != nil {
-			// Its rolled-back changes still count in total_changes().
-			if err := t.queryRow("SELECT total_changes()").Scan(&s.changes); err != nil {
-				rollback()
-				return false, 0, nil, err
-			}
 			rollback()
 			return false, 0, nil, nil
 		}
