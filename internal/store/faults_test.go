@@ -298,3 +298,40 @@ func TestNoOpWriteAfterAFailedCommitDoesNotRecoverTheHealth(t *testing.T) {
 		t.Fatalf("health after a write that changed nothing on a full disk: %+v, want still failing with ErrFull", h)
 	}
 }
+
+// A database file deleted under the running store must stay deleted: a
+// reader connection opened afterwards (the first GET after a minute
+// without reads opens one) used to create an empty file at the path. Reads
+// then failed with "no such table", and every write was refused as
+// "another file now ... restart gsmbridge to use it", the advice for a
+// restored backup, when what was needed was to restore one.
+func TestDeletedDatabaseIsNotRecreatedByAReader(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	accept(t, s, NewMessage{})
+	path := filepath.Join(dir, dbFile)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	// Take every reader the pool may open, so fresh ones open on the path.
+	ctx := context.Background()
+	var conns []*sql.Conn
+	for i := 0; i < readers; i++ {
+		c, err := s.rdb.Conn(ctx)
+		if err != nil {
+			break // the pool cannot open one: nothing was created either
+		}
+		c.PingContext(ctx)
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("after readers opened, %s: %v, want it still absent", path, err)
+	}
+	_, _, err := s.Messages.Accept(ctx, NewMessage{To: "+79161234567", Text: "x", Parts: 1, Encoding: "gsm7", TTL: time.Hour})
+	if !errors.Is(err, ErrReplaced) || !strings.Contains(err.Error(), "no longer exists") {
+		t.Fatalf("a write after the file was deleted: %v, want ErrReplaced saying it no longer exists", err)
+	}
+}

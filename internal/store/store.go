@@ -204,8 +204,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	// Readers set nothing that could write: even a no-op pragma write would
-	// take the write lock from under the writer.
-	rdb, err := sql.Open("sqlite", file+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=cache_size(-512)")
+	// take the write lock from under the writer. mode=rw opens without
+	// creating: a reader opened after the file was deleted would otherwise
+	// leave an empty one at the path, which reads as a database without
+	// tables and makes checkFile call the deletion a replacement.
+	rdb, err := sql.Open("sqlite", file+"?mode=rw&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=cache_size(-512)")
 	if err != nil {
 		wdb.Close()
 		lock.Close()
