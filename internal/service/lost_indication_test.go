@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gsmbridge/gsmbridge/api"
 	"github.com/gsmbridge/gsmbridge/internal/payment"
 	"github.com/gsmbridge/gsmbridge/modemsim"
 )
@@ -37,16 +36,7 @@ func TestAReplyWhoseAnnouncementWasLostStillDecides(t *testing.T) {
 		t.Run(string(tc.want), func(t *testing.T) {
 			r := startConfirmRig(t, nil, 1) // storage polled hourly
 			customer := fmt.Sprintf("+7916123460%d", i)
-			r.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
-			c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": "L-1", "amount": "10", "currency": "RUB", "ttl": "3s"})
-			c = r.waitState(c.ID, payment.Sent)
-			// The status report is out of the way first: only the reply
-			// waits in storage.
-			eventually(t, "the SMS delivered", func() bool {
-				var sms api.Message
-				r.do("GET", "/v1/messages/"+c.MessageID, nil, &sms)
-				return sms.State == api.MessageDelivered
-			})
+			c := r.deliveredConfirmation(customer, "L-1")
 			m := r.modems[0]
 			m.Faults().LoseIndications("+CMTI", 1)
 			if err := r.net.Phones().Send(customer, m.Config().MSISDN, tc.reply); err != nil {

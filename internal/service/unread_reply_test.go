@@ -19,16 +19,9 @@ func TestAReplyWhoseReadFailedStillDecides(t *testing.T) {
 		t.Run(final, func(t *testing.T) {
 			r := startConfirmRig(t, nil, 1) // storage polled hourly
 			customer := fmt.Sprintf("+7916123450%d", i)
-			r.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
-			c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": "U-1", "amount": "10", "currency": "RUB", "ttl": "3s"})
-			c = r.waitState(c.ID, payment.Sent)
 			// The SMS's status report is read with AT+CMGR too: taken first,
 			// the failure meets the reply.
-			eventually(t, "the SMS delivered", func() bool {
-				var sms api.Message
-				r.do("GET", "/v1/messages/"+c.MessageID, nil, &sms)
-				return sms.State == api.MessageDelivered
-			})
+			c := r.deliveredConfirmation(customer, "U-1")
 			m := r.modems[0]
 			m.Faults().FailCommand("AT+CMGR", 1, final)
 			if err := r.net.Phones().Send(customer, m.Config().MSISDN, "Да"); err != nil {
@@ -43,4 +36,21 @@ func TestAReplyWhoseReadFailedStillDecides(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deliveredConfirmation asks customer (who answers nothing by himself) to
+// confirm a payment that expires in 3 s, and returns it once its SMS was
+// delivered: the status report is read and out of the way, so what the
+// test sends next is all that waits in the modem's storage.
+func (r *confirmRig) deliveredConfirmation(customer, txn string) api.Confirmation {
+	r.t.Helper()
+	r.net.Phones().Add(customer, modemsim.PhoneRule{Never: true})
+	c := r.confirm(map[string]any{"id": "pay-1", "phone": customer, "txn": txn, "amount": "10", "currency": "RUB", "ttl": "3s"})
+	c = r.waitState(c.ID, payment.Sent)
+	eventually(r.t, "the SMS delivered", func() bool {
+		var sms api.Message
+		r.do("GET", "/v1/messages/"+c.MessageID, nil, &sms)
+		return sms.State == api.MessageDelivered
+	})
+	return c
 }
