@@ -38,10 +38,12 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // WriteError answers err: an *Error as it says, the store's sentinel
-// errors with their status, anything else as a 500.
+// errors (and failures of its storage, read or written) with their status,
+// anything else as a 500.
 func WriteError(w http.ResponseWriter, err error) {
 	var ae *Error
 	if !errors.As(err, &ae) {
+		err = store.Classify(err)
 		ae = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
 		switch {
 		case errors.Is(err, store.ErrNotFound):

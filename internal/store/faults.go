@@ -39,9 +39,11 @@ func restoreHint(path string) string {
 		"(docs/operations.md, GsmbridgeStoreFailing)", path)
 }
 
-// classify turns SQLite's and the kernel's failures of the storage into the
-// store's fault errors, keeping the cause; other errors pass unchanged.
-func classify(err error) error {
+// Classify turns SQLite's and the kernel's failures of the storage into the
+// store's fault errors, keeping the cause; other errors pass unchanged. The
+// writer applies it to every write; the API to what a read returned, which
+// is a fault of the store as much as a failed write is.
+func Classify(err error) error {
 	if err == nil || errors.Is(err, ErrUnavailable) {
 		return err
 	}
@@ -145,7 +147,7 @@ func (s *Store) checkFile() error {
 		return fmt.Errorf("%w: %s no longer exists; writes are refused until gsmbridge is restarted; to keep what it held, %s",
 			ErrReplaced, s.path, restoreHint(s.path))
 	case err != nil:
-		return classify(fmt.Errorf("store: stat %s: %w", s.path, err))
+		return Classify(fmt.Errorf("store: stat %s: %w", s.path, err))
 	case id != s.fileID:
 		return fmt.Errorf("%w: %s is another file now (inode %d, was %d); writes are refused until gsmbridge is restarted to use it",
 			ErrReplaced, s.path, id.ino, s.fileID.ino)
@@ -218,7 +220,7 @@ func quickCheck(db *sql.DB, path string) error {
 
 // openFailure explains a database that SQLite cannot even read.
 func openFailure(path string, err error) error {
-	if errors.Is(classify(err), ErrCorrupt) {
+	if errors.Is(Classify(err), ErrCorrupt) {
 		return fmt.Errorf("%w: %s is not a readable gsmbridge database (%w); %s", ErrCorrupt, path, err, restoreHint(path))
 	}
 	return fmt.Errorf("store: open %s: %w", path, err)

@@ -211,12 +211,12 @@ func (s *Store) commit(batch []*writeOp) {
 	if err == nil {
 		wrote, end, types, err = s.runBatch(batch, results)
 	}
-	err = classify(err)
+	err = Classify(err)
 	fault, failed := err, len(batch)
 	if err == nil {
 		failed = 0
 		for i := range results {
-			if results[i] = classify(results[i]); errors.Is(results[i], ErrUnavailable) {
+			if results[i] = Classify(results[i]); errors.Is(results[i], ErrUnavailable) {
 				failed++
 				if fault == nil {
 					fault = results[i]
