@@ -216,15 +216,25 @@ func ownedHere(ctx context.Context, cl *Claims, c Claim) (bool, error) {
 	if c.Host == cl.c.host {
 		return true, nil
 	}
-	kv, err := cl.c.buckets.get(ctx, cl.c.js, cl.c.cfg.Names.HostsBucket)
+	alive, err := beating(ctx, cl.c, c.Host)
+	if err != nil {
+		return false, err
+	}
+	return !alive, nil
+}
+
+// beating says whether host's heartbeat lives: one read of the hosts
+// bucket at its leader.
+func beating(ctx context.Context, c *Conn, host string) (bool, error) {
+	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.HostsBucket)
 	if err != nil {
 		return false, unavailable("opening the hosts bucket", err)
 	}
-	switch _, err := kv.Get(ctx, c.Host); {
+	switch _, err := kv.Get(ctx, host); {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return true, nil
+		return false, nil
 	case err != nil:
-		return false, unavailable("reading the heartbeat of "+c.Host, err)
+		return false, unavailable("reading the heartbeat of "+host, err)
 	}
-	return false, nil
+	return true, nil
 }

@@ -132,14 +132,10 @@ func (c *Conn) lastBeat(ctx context.Context, host string) (Beat, error) {
 // on the wait: a host sends nothing whose claim is still taken, and a
 // released claim fails its taken -> sending update (docs/fleet-plan.md §3).
 func (c *Conn) ReleaseHost(ctx context.Context, claims *Claims, host string) ([]string, error) {
-	kv, err := c.buckets.get(ctx, c.js, c.cfg.Names.HostsBucket)
-	if err != nil {
-		return nil, unavailable("opening the hosts bucket", err)
-	}
-	if _, err := kv.Get(ctx, host); err == nil {
+	if alive, err := beating(ctx, c, host); err != nil {
+		return nil, err
+	} else if alive {
 		return nil, fmt.Errorf("%s: %w: its heartbeat lives", host, ErrHostAlive)
-	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, unavailable("reading the heartbeat of "+host, err)
 	}
 	wait := 2 * c.cfg.Lease
 	if b, err := c.lastBeat(ctx, host); err == nil {

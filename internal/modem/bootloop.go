@@ -69,7 +69,7 @@ func paceReboot(ctx context.Context, o *owner) error {
 			case <-o.modem.Done():
 				return o.modem.Err()
 			case c := <-o.calls:
-				c.done <- fmt.Errorf("modem is %s: %w", o.snapshot().State, ErrModemNotReady)
+				c.done <- notReady(o)
 			case <-t.C:
 				break waiting
 			}

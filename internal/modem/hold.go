@@ -68,7 +68,7 @@ func (o *owner) hold(ctx context.Context, events <-chan gsm.Event, c *condition)
 		case <-o.modem.Done():
 			return o.modem.Err()
 		case c := <-o.calls:
-			c.done <- fmt.Errorf("modem is %s: %w", o.snapshot().State, ErrModemNotReady)
+			c.done <- notReady(o)
 		case ev, ok := <-events:
 			if !ok {
 				return o.modem.Err()
@@ -239,4 +239,10 @@ func registrationName(stat int) string {
 		return "roaming"
 	}
 	return "unknown"
+}
+
+// notReady is the answer to work offered while the owner waits with the
+// modem out of work (held, or pacing a boot loop).
+func notReady(o *owner) error {
+	return fmt.Errorf("modem is %s: %w", o.snapshot().State, ErrModemNotReady)
 }
