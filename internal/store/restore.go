@@ -38,7 +38,8 @@ func markBackupCopy(ctx context.Context, path string, takenAt time.Time) error {
 // again could ask a customer twice about one payment. So they become
 // unknown ("restored"), never sent again by themselves, for a person and
 // the payment core to settle, as every other message whose fate is not
-// known. The mark goes in the same transaction: the guard acts once.
+// known. The mark goes in the same transaction: the guard acts once (Open
+// holds the data directory's lock, so nothing else writes meanwhile).
 func (s *Store) guardRestored(ctx context.Context) (int, error) {
 	// Read first: the running database, which never has the mark, costs
 	// no write at each start.
@@ -50,35 +51,15 @@ func (s *Store) guardRestored(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: read the backup mark: %w", err)
 	}
+	taken, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("store: meta %s %q: %w", backupMark, v, err)
+	}
 	var n int
 	err = s.Write(ctx, func(t *Tx) error {
-		var v string
-		err := t.queryRow("SELECT value FROM meta WHERE key = ?", backupMark).Scan(&v)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		taken, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return fmt.Errorf("meta %s %q: %w", backupMark, v, err)
-		}
 		rows, err := t.query("SELECT id FROM messages WHERE state IN ('queued', 'sending') ORDER BY created_at, id")
+		ids, err := collect(rows, err, func(r scanner) (id string, err error) { err = r.Scan(&id); return })
 		if err != nil {
-			return err
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		takenAt := fromMS(taken)
