@@ -97,10 +97,7 @@ func partGroup(t *Tx, ck string, r Received) (gk string, dup bool, err error) {
 			gk, best = k, g.dist
 		}
 	}
-	if gk != "" || len(groups) == 0 {
-		if gk == "" {
-			gk = ck
-		}
+	if gk != "" {
 		return gk, false, nil
 	}
 	return freeGroupKey(ck, func(k string) bool { return groups[k] != nil }), false, nil
